@@ -1,0 +1,88 @@
+package backends
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/sigmabridge/sigmabridge/translator/diag"
+	"github.com/sigmabridge/sigmabridge/translator/ir"
+)
+
+// Query is one rendered query.
+type Query struct {
+	// Condition is the index of the rule condition the query was rendered from.
+	Condition int
+	// Text is the query. For JSON targets (dsl) it is one compact JSON document.
+	Text string
+	// JSON reports whether Text is a JSON document rather than query text.
+	JSON bool
+}
+
+// Backend renders rules for one target language.
+type Backend interface {
+	// Name is the target name used on the command line, e.g. "splunk".
+	Name() string
+	// Convert renders one query per condition of r. If any diagnostic has Error
+	// severity the queries must be discarded: the rule is not convertible to the target.
+	// Convert must be safe for concurrent use.
+	Convert(r *ir.Rule) ([]Query, diag.List)
+}
+
+var (
+	mu       sync.RWMutex
+	registry = map[string]Backend{}
+)
+
+// Register adds a backend to the registry. It panics on a duplicate name, a programming
+// error caught at start-up.
+func Register(b Backend) {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, dup := registry[b.Name()]; dup {
+		panic("backends: duplicate backend " + b.Name())
+	}
+	registry[b.Name()] = b
+}
+
+// Get returns the backend registered under name.
+func Get(name string) (Backend, error) {
+	mu.RLock()
+	defer mu.RUnlock()
+	b, ok := registry[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown target %q (known: %v)", name, namesLocked())
+	}
+	return b, nil
+}
+
+// Names lists the registered targets in sorted order.
+func Names() []string {
+	mu.RLock()
+	defer mu.RUnlock()
+	return namesLocked()
+}
+
+func namesLocked() []string {
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Diag builds an Error diagnostic for rule r at node n on the given target.
+func Diag(r *ir.Rule, n ir.Node, target, code, format string, args ...any) diag.Diagnostic {
+	line := r.Line
+	col := 0
+	if n != nil {
+		if p := ir.Position(n); p.Line > 0 {
+			line, col = p.Line, p.Col
+		}
+	}
+	return diag.Diagnostic{
+		Path: r.Path, Line: line, Col: col, RuleID: r.ID, Target: target,
+		Code: code, Message: fmt.Sprintf(format, args...),
+	}
+}

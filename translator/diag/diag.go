@@ -1,0 +1,154 @@
+package diag
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Severity says whether a diagnostic fails the rule.
+type Severity uint8
+
+const (
+	// Error fails the rule (for the target it concerns).
+	Error Severity = iota
+	// Warning is reported but does not fail the rule.
+	Warning
+)
+
+func (s Severity) String() string {
+	if s == Warning {
+		return "warning"
+	}
+	return "error"
+}
+
+// Stable diagnostic codes. A code names a cause; the message gives the detail.
+const (
+	// Loading and parsing.
+	ReadError             = "read-error"         // the file could not be read
+	YAMLError             = "yaml-error"         // the YAML is malformed
+	RuleStructure         = "rule-structure"     // a required key is missing or has the wrong type
+	ConditionSyntax       = "condition-syntax"   // the condition does not parse
+	UnknownIdentifier     = "unknown-identifier" // the condition names a search that does not exist
+	NoMatchingSearch      = "no-matching-search" // an `x of pattern` matches no search
+	UnknownModifier       = "unknown-modifier"   // a modifier that Sigma does not define
+	InvalidModifier       = "invalid-modifier"   // a modifier combination or value that is invalid
+	InvalidValue          = "invalid-value"      // a value that does not fit its modifier
+	LegacyAggregation     = "legacy-aggregation" // `| count() ...` or `near`: use a correlation rule
+	CorrelationUnsupp     = "correlation-unsupported"
+	FilterUnsupported     = "filter-unsupported"
+	UnresolvedPlaceholder = "unresolved-placeholder" // `%name%` with `expand` and no pipeline value
+
+	// Pipelines.
+	PipelineError = "pipeline-error"
+
+	// Backends: the target cannot express the construct exactly.
+	Unsupported          = "unsupported" // generic prefix; backends use specific codes below
+	UnsupportedCased     = "unsupported-cased"
+	UnsupportedRegex     = "unsupported-regex"
+	UnsupportedFieldRef  = "unsupported-fieldref"
+	UnsupportedKeyword   = "unsupported-keyword"
+	UnsupportedTimePart  = "unsupported-timepart"
+	UnsupportedCIDR      = "unsupported-cidr"
+	UnsupportedFieldName = "unsupported-field-name"
+	UnsupportedValue     = "unsupported-value"
+	CaseSensitiveTarget  = "case-sensitive-target"
+)
+
+// Diagnostic is one finding about one rule.
+type Diagnostic struct {
+	Path     string   `json:"path,omitempty"`
+	Line     int      `json:"line,omitempty"`
+	Col      int      `json:"col,omitempty"`
+	RuleID   string   `json:"rule_id,omitempty"`
+	Target   string   `json:"target,omitempty"`
+	Code     string   `json:"code"`
+	Message  string   `json:"message"`
+	Severity Severity `json:"-"`
+}
+
+// String prints `path:line: code: message` (line omitted when unknown).
+func (d Diagnostic) String() string {
+	loc := d.Path
+	if loc == "" {
+		loc = "<input>"
+	}
+	if d.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", loc, d.Line)
+	}
+	sev := ""
+	if d.Severity == Warning {
+		sev = "warning: "
+	}
+	return fmt.Sprintf("%s: %s%s: %s", loc, sev, d.Code, d.Message)
+}
+
+// Error lets a Diagnostic be returned as an error.
+func (d Diagnostic) Error() string { return d.String() }
+
+// List is an ordered collection of diagnostics.
+type List []Diagnostic
+
+// Add appends a diagnostic built from its parts.
+func (l *List) Add(path string, line int, code, format string, args ...any) {
+	*l = append(*l, Diagnostic{Path: path, Line: line, Code: code, Message: fmt.Sprintf(format, args...)})
+}
+
+// HasErrors reports whether any diagnostic has Error severity.
+func (l List) HasErrors() bool {
+	for _, d := range l {
+		if d.Severity == Error {
+			return true
+		}
+	}
+	return false
+}
+
+// Errors returns only the Error diagnostics.
+func (l List) Errors() List {
+	var out List
+	for _, d := range l {
+		if d.Severity == Error {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// Sort orders diagnostics by path, line, column and code.
+func (l List) Sort() {
+	sort.SliceStable(l, func(i, j int) bool {
+		a, b := l[i], l[j]
+		if a.Path != b.Path {
+			return a.Path < b.Path
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		if a.Col != b.Col {
+			return a.Col < b.Col
+		}
+		return a.Code < b.Code
+	})
+}
+
+// Error returns the list as one error, or nil when it is empty.
+func (l List) Err() error {
+	if len(l) == 0 {
+		return nil
+	}
+	return listError(l)
+}
+
+type listError List
+
+func (e listError) Error() string {
+	s := ""
+	for i, d := range e {
+		if i > 0 {
+			s += "\n"
+		}
+		s += d.String()
+	}
+	return s
+}
