@@ -1,0 +1,178 @@
+package infix
+
+import (
+	"strings"
+
+	"github.com/sigmabridge/sigmabridge/translator/diag"
+	"github.com/sigmabridge/sigmabridge/translator/ir"
+)
+
+// Op is the top-level operator of a rendered expression; it decides whether the expression
+// must be parenthesised when it becomes the operand of another operator.
+type Op uint8
+
+const (
+	// Atom is an expression that never needs grouping: a single comparison, a function call,
+	// or text already wrapped in the dialect's group tokens.
+	Atom Op = iota
+	// AndOp is a conjunction at the top level.
+	AndOp
+	// OrOp is a disjunction at the top level.
+	OrOp
+	// NotOp is a negation at the top level (NOT followed by an atom or a group).
+	NotOp
+)
+
+// Expr is rendered text together with its top-level operator.
+type Expr struct {
+	Text string
+	Op   Op
+}
+
+// AtomExpr returns text as an expression that needs no grouping.
+func AtomExpr(text string) Expr { return Expr{Text: text, Op: Atom} }
+
+// Dialect is the boolean syntax of one infix query language. It is an immutable value: it
+// holds no render state, so one Dialect can be shared by concurrent renders.
+type Dialect struct {
+	// And joins the operands of a conjunction, including surrounding spaces, e.g. " AND ".
+	And string
+	// Or joins the operands of a disjunction, e.g. " OR ".
+	Or string
+	// Not is the prefix negating its operand, e.g. "NOT " or "not ".
+	Not string
+	// Open and Close wrap a grouped expression, e.g. "(" and ")".
+	Open, Close string
+}
+
+// LeafFunc renders one leaf node (any node other than And, Or and Not). It returns the
+// leaf's expression, or the diagnostics explaining why the leaf cannot be expressed. A leaf
+// may render to a compound expression (say an OR over several fields) by returning the
+// matching Op; the renderer then groups it as needed.
+type LeafFunc func(n ir.Node) (Expr, diag.List)
+
+// Group wraps e in the dialect's group tokens unless it is already an atom.
+func (d Dialect) Group(e Expr) Expr {
+	if e.Op == Atom {
+		return e
+	}
+	return Expr{Text: d.Open + e.Text + d.Close, Op: Atom}
+}
+
+// operand prepares child to be an operand of parent: it is grouped when its operator
+// differs from parent's. A negation of an atom is left bare under AND and OR because a
+// prefix NOT binds tighter than any binary operator in every supported dialect.
+func (d Dialect) operand(parent Op, child Expr) Expr {
+	if child.Op == Atom || child.Op == parent {
+		return child
+	}
+	if child.Op == NotOp && (parent == AndOp || parent == OrOp) {
+		return child
+	}
+	return d.Group(child)
+}
+
+// Combine joins parts with op (AndOp or OrOp), grouping every part whose operator differs.
+// One part is returned unchanged; Combine panics on zero parts or another Op.
+func (d Dialect) Combine(op Op, parts ...Expr) Expr {
+	if op != AndOp && op != OrOp {
+		panic("infix: Combine needs AndOp or OrOp")
+	}
+	if len(parts) == 0 {
+		panic("infix: Combine of no parts")
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	sep := d.And
+	if op == OrOp {
+		sep = d.Or
+	}
+	texts := make([]string, len(parts))
+	for i, p := range parts {
+		texts[i] = d.operand(op, p).Text
+	}
+	return Expr{Text: strings.Join(texts, sep), Op: op}
+}
+
+// Negate returns NOT e, grouping e unless it is an atom. A negation is grouped before it
+// is negated again, though Render never produces one (Simplify removes double negations).
+func (d Dialect) Negate(e Expr) Expr {
+	return Expr{Text: d.Not + d.operand(NotOp, e).Text, Op: NotOp}
+}
+
+// Render simplifies tree (see Simplify) and renders it in dialect d, calling leaf for every
+// leaf. It visits the whole tree and returns every diagnostic the leaves report; when there
+// is any, the returned text is empty.
+func (d Dialect) Render(tree ir.Node, leaf LeafFunc) (string, diag.List) {
+	var diags diag.List
+	e := d.render(Simplify(tree), leaf, &diags)
+	if len(diags) > 0 {
+		return "", diags
+	}
+	return e.Text, nil
+}
+
+// RenderExpr is Render for callers that embed the result in a larger expression: it also
+// returns the top-level operator. The tree is rendered as given, without Simplify.
+func (d Dialect) RenderExpr(tree ir.Node, leaf LeafFunc) (Expr, diag.List) {
+	var diags diag.List
+	e := d.render(tree, leaf, &diags)
+	if len(diags) > 0 {
+		return Expr{}, diags
+	}
+	return e, nil
+}
+
+func (d Dialect) render(n ir.Node, leaf LeafFunc, diags *diag.List) Expr {
+	switch n := n.(type) {
+	case *ir.And:
+		return d.Combine(AndOp, d.renderAll(n.Children, leaf, diags)...)
+	case *ir.Or:
+		return d.Combine(OrOp, d.renderAll(n.Children, leaf, diags)...)
+	case *ir.Not:
+		return d.Negate(d.render(n.Child, leaf, diags))
+	}
+	e, ds := leaf(n)
+	*diags = append(*diags, ds...)
+	return e
+}
+
+func (d Dialect) renderAll(ns []ir.Node, leaf LeafFunc, diags *diag.List) []Expr {
+	out := make([]Expr, len(ns))
+	for i, c := range ns {
+		out[i] = d.render(c, leaf, diags)
+	}
+	return out
+}
+
+// Simplify returns an equivalent tree with negations simplified and nested operators
+// flattened: Not(Not(x)) becomes x, Not(Null{f}) becomes Exists{f}, And inside And and Or
+// inside Or are merged, and an And or Or with one child becomes that child. It builds new
+// inner nodes and never modifies tree.
+func Simplify(tree ir.Node) ir.Node {
+	switch n := tree.(type) {
+	case *ir.And:
+		cs := make([]ir.Node, len(n.Children))
+		for i, c := range n.Children {
+			cs[i] = Simplify(c)
+		}
+		return ir.NewAnd(cs...)
+	case *ir.Or:
+		cs := make([]ir.Node, len(n.Children))
+		for i, c := range n.Children {
+			cs[i] = Simplify(c)
+		}
+		return ir.NewOr(cs...)
+	case *ir.Not:
+		switch c := Simplify(n.Child).(type) {
+		case *ir.Not:
+			return c.Child
+		case *ir.Null:
+			return &ir.Exists{Field: c.Field, Pos: c.Pos}
+		default:
+			return &ir.Not{Child: c}
+		}
+	}
+	return tree
+}
