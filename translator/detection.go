@@ -18,7 +18,8 @@ type search struct {
 }
 
 // lowerDetection lowers every search of a detection block and then every condition.
-func lowerDetection(path string, det *yaml.Node) ([]ir.Node, diag.List) {
+// detLine is the line of the `detection:` key, used for problems of the block as a whole.
+func lowerDetection(path string, det *yaml.Node, detLine int) ([]ir.Node, diag.List) {
 	var diags diag.List
 	if det.Kind != yaml.MappingNode {
 		diags.Add(path, det.Line, diag.RuleStructure, "detection must be a mapping, got %s", kindName(det))
@@ -69,11 +70,11 @@ func lowerDetection(path string, det *yaml.Node) ([]ir.Node, diag.List) {
 		order = append(order, s)
 	}
 	if condParent == nil {
-		diags.Add(path, det.Line, diag.RuleStructure, "detection has no condition")
+		diags.Add(path, detLine, diag.RuleStructure, "detection has no condition")
 		return nil, diags
 	}
 	if len(order) == 0 {
-		diags.Add(path, det.Line, diag.RuleStructure, "detection defines no search")
+		diags.Add(path, detLine, diag.RuleStructure, "detection defines no search")
 		return nil, diags
 	}
 	sort.SliceStable(order, func(i, j int) bool { return order[i].line < order[j].line })

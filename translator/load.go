@@ -114,17 +114,17 @@ func loadDocument(path string, doc int, node *yaml.Node) (*ir.Rule, diag.List) {
 	}
 
 	if c := top["correlation"]; c != nil {
-		diags.Add(path, c.Line, diag.CorrelationUnsupp,
+		diags.Add(path, keyLine(node, "correlation"), diag.CorrelationUnsupp,
 			"%s is a correlation rule; correlation rules are recognised but not converted yet", label())
 		return nil, diags
 	}
 	if f := top["filter"]; f != nil {
-		diags.Add(path, f.Line, diag.FilterUnsupported,
+		diags.Add(path, keyLine(node, "filter"), diag.FilterUnsupported,
 			"%s is a Sigma filter; filters are recognised but not applied yet", label())
 		return nil, diags
 	}
 	if a := top["action"]; a != nil && top["detection"] == nil {
-		diags.Add(path, a.Line, diag.RuleStructure,
+		diags.Add(path, keyLine(node, "action"), diag.RuleStructure,
 			"legacy multi-document `action: %s` is not Sigma 2.x; merge the documents into one rule", scalarString(a))
 		return nil, diags
 	}
@@ -169,7 +169,7 @@ func loadDocument(path string, doc int, node *yaml.Node) (*ir.Rule, diag.List) {
 		diags.Add(path, node.Line, diag.RuleStructure, "%s has no detection", label())
 		return nil, diags
 	}
-	conds, ds := lowerDetection(path, det)
+	conds, ds := lowerDetection(path, det, keyLine(node, "detection"))
 	diags = append(diags, ds...)
 	for i := range diags {
 		diags[i].RuleID = r.ID
@@ -192,6 +192,16 @@ func mappingIndex(n *yaml.Node) map[string]*yaml.Node {
 		m[n.Content[i].Value] = v
 	}
 	return m
+}
+
+// keyLine returns the line of key in a mapping node.
+func keyLine(n *yaml.Node, key string) int {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i].Line
+		}
+	}
+	return n.Line
 }
 
 func scalarString(n *yaml.Node) string {

@@ -190,7 +190,8 @@ func (p Pattern) Wrap(left, right bool) Pattern {
 }
 
 // String prints the pattern in Sigma notation: wildcards bare, literal `*`, `?` and `\`
-// escaped with a backslash, placeholders as `%name%`.
+// escaped with a backslash, placeholders as `%name%`. A literal `%` prints as `\%` so a
+// placeholder and literal text never print alike.
 func (p Pattern) String() string {
 	var b strings.Builder
 	for _, s := range p {
@@ -198,7 +199,7 @@ func (p Pattern) String() string {
 		case Lit:
 			for i := 0; i < len(s.Text); i++ {
 				c := s.Text[i]
-				if c == '*' || c == '?' || c == '\\' {
+				if c == '*' || c == '?' || c == '\\' || c == '%' {
 					b.WriteByte('\\')
 				}
 				b.WriteByte(c)

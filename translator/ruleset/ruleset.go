@@ -1,0 +1,141 @@
+package ruleset
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/sigmabridge/sigmabridge/translator"
+	"github.com/sigmabridge/sigmabridge/translator/diag"
+	"github.com/sigmabridge/sigmabridge/translator/ir"
+)
+
+// File is one rule file to load: either on disk (FS nil) or inside FS.
+type File struct {
+	// Path is the path shown to the user and stored in ir.Rule.Path.
+	Path string
+	// FS, when set, holds the file at Name; otherwise Path is read from disk.
+	FS   fs.FS
+	Name string
+}
+
+// IsRuleFile reports whether a file name has a Sigma rule extension.
+func IsRuleFile(name string) bool {
+	ext := strings.ToLower(filepath.Ext(name))
+	return ext == ".yml" || ext == ".yaml"
+}
+
+// Discover expands paths into rule files: a file is taken as is, a directory is searched
+// recursively for *.yml and *.yaml. Each missing or unreadable path is a diagnostic.
+func Discover(paths []string) ([]File, diag.List) {
+	var files []File
+	var diags diag.List
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			diags.Add(p, 0, diag.ReadError, "%v", pathErr(err))
+			continue
+		}
+		if !info.IsDir() {
+			files = append(files, File{Path: p})
+			continue
+		}
+		var found []File
+		err = filepath.WalkDir(p, func(q string, d fs.DirEntry, err error) error {
+			if err != nil {
+				diags.Add(q, 0, diag.ReadError, "%v", pathErr(err))
+				return nil
+			}
+			if !d.IsDir() && IsRuleFile(q) {
+				found = append(found, File{Path: q})
+			}
+			return nil
+		})
+		if err != nil {
+			diags.Add(p, 0, diag.ReadError, "%v", pathErr(err))
+		}
+		sort.Slice(found, func(i, j int) bool { return found[i].Path < found[j].Path })
+		files = append(files, found...)
+	}
+	return files, diags
+}
+
+// DiscoverFS lists the rule files inside fsys, shown to the user as prefix/NAME.
+func DiscoverFS(fsys fs.FS, prefix string) ([]File, error) {
+	var files []File
+	err := fs.WalkDir(fsys, ".", func(q string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && IsRuleFile(q) {
+			files = append(files, File{Path: prefix + "/" + q, FS: fsys, Name: q})
+		}
+		return nil
+	})
+	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	return files, err
+}
+
+func pathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// Load reads and lowers every file with up to GOMAXPROCS workers. Rules come back in file
+// order (and document order within a file); diagnostics are sorted by path and line.
+func Load(files []File) ([]*ir.Rule, diag.List) {
+	type result struct {
+		rules []*ir.Rule
+		diags diag.List
+	}
+	results := make([]result, len(files))
+	workers := runtime.GOMAXPROCS(0)
+	if workers > len(files) {
+		workers = len(files)
+	}
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				results[i].rules, results[i].diags = loadOne(files[i])
+			}
+		}()
+	}
+	for i := range files {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	var rules []*ir.Rule
+	var diags diag.List
+	for _, r := range results {
+		rules = append(rules, r.rules...)
+		diags = append(diags, r.diags...)
+	}
+	diags.Sort()
+	return rules, diags
+}
+
+func loadOne(f File) ([]*ir.Rule, diag.List) {
+	if f.FS == nil {
+		return translator.LoadFile(f.Path)
+	}
+	data, err := fs.ReadFile(f.FS, f.Name)
+	if err != nil {
+		var diags diag.List
+		diags.Add(f.Path, 0, diag.ReadError, "%v", pathErr(err))
+		return nil, diags
+	}
+	return translator.LoadBytes(f.Path, data)
+}
