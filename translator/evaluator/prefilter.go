@@ -1,0 +1,311 @@
+package evaluator
+
+import (
+	"math/bits"
+
+	"github.com/sigmabridge/sigmabridge/translator/ir"
+)
+
+// The prefilter picks, for each rule, a set of "atoms" such that the rule cannot match an
+// event unless at least one atom holds. An atom is "field F has a value" or "the folded
+// text of some value of F contains the literal L". Per event, the present fields and one
+// Aho-Corasick pass over the values of each field with literal atoms select the candidate
+// rules; only those are evaluated. Atoms are necessary conditions, never sufficient, so
+// the prefilter can only save work, never change a result (pinned by the differential
+// tests that evaluate with and without it).
+
+// atom is one necessary condition; lit == "" means mere presence.
+type atom struct {
+	slot int32
+	lit  string
+}
+
+// prefilter indexes rules (by position in Program.rules) under their atoms.
+type prefilter struct {
+	always   []int32   // rules without atoms: evaluated on every event
+	presence [][]int32 // by slot; the last slot is the keyword pseudo-field
+	literals []*automaton
+	litRules [][][]int32 // by slot, then literal id
+	kwSlot   int32
+	nrules   int
+}
+
+// buildPrefilter computes the atoms of every compiled rule.
+func buildPrefilter(p *Program) *prefilter {
+	nslots := len(p.trie.fields)
+	f := &prefilter{
+		presence: make([][]int32, nslots+1),
+		literals: make([]*automaton, nslots+1),
+		litRules: make([][][]int32, nslots+1),
+		kwSlot:   int32(nslots),
+		nrules:   len(p.rules),
+	}
+	lits := make([]map[string]int32, nslots+1)
+	litList := make([][]string, nslots+1)
+	for ri := range p.rules {
+		var atoms []atom
+		ok := true
+		for _, cond := range p.rules[ri].rule.Conditions {
+			as, condOK := f.necessary(p, cond)
+			if !condOK {
+				ok = false
+				break
+			}
+			atoms = append(atoms, as...)
+		}
+		if !ok || len(atoms) == 0 {
+			f.always = append(f.always, int32(ri))
+			continue
+		}
+		seen := map[atom]bool{}
+		for _, a := range atoms {
+			if seen[a] {
+				continue
+			}
+			seen[a] = true
+			if a.lit == "" {
+				f.presence[a.slot] = append(f.presence[a.slot], int32(ri))
+				continue
+			}
+			if lits[a.slot] == nil {
+				lits[a.slot] = map[string]int32{}
+			}
+			id, known := lits[a.slot][a.lit]
+			if !known {
+				id = int32(len(litList[a.slot]))
+				lits[a.slot][a.lit] = id
+				litList[a.slot] = append(litList[a.slot], a.lit)
+				f.litRules[a.slot] = append(f.litRules[a.slot], nil)
+			}
+			f.litRules[a.slot][id] = append(f.litRules[a.slot][id], int32(ri))
+		}
+	}
+	for s, l := range litList {
+		if len(l) > 0 {
+			f.literals[s] = buildAutomaton(l)
+		}
+	}
+	return f
+}
+
+// necessary returns atoms of which at least one holds whenever n is true, or false when
+// no such set is known (a Not, a Null).
+func (f *prefilter) necessary(p *Program, n ir.Node) ([]atom, bool) {
+	slotOf := func(field string) int32 { return p.trie.slots[field] }
+	switch n := n.(type) {
+	case *ir.And:
+		var best []atom
+		bestScore := -1
+		for _, c := range n.Children {
+			as, ok := f.necessary(p, c)
+			if !ok {
+				continue
+			}
+			if s := atomScore(as); s > bestScore || (s == bestScore && len(as) < len(best)) {
+				best, bestScore = as, s
+			}
+		}
+		return best, bestScore >= 0
+	case *ir.Or:
+		var all []atom
+		for _, c := range n.Children {
+			as, ok := f.necessary(p, c)
+			if !ok {
+				return nil, false
+			}
+			all = append(all, as...)
+		}
+		return all, true
+	case *ir.Match:
+		slot := slotOf(n.Field)
+		if n.Kind == ir.Number {
+			// numeric equality does not imply equal text (10 == 1e1)
+			return []atom{{slot: slot}}, true
+		}
+		return []atom{{slot: slot, lit: longestLiteral(n.Pattern)}}, true
+	case *ir.Keyword:
+		return []atom{{slot: f.kwSlot, lit: longestLiteral(n.Pattern)}}, true
+	case *ir.Regex, *ir.CIDR, *ir.Compare, *ir.Exists, *ir.TimePart:
+		return []atom{{slot: slotOf(ir.Field(n))}}, true
+	case *ir.FieldRef:
+		return []atom{{slot: slotOf(n.Field)}}, true
+	}
+	return nil, false
+}
+
+// atomScore rates how selective a set of atoms is: the shortest literal among them, 0 when
+// one is mere presence.
+func atomScore(as []atom) int {
+	score := 1 << 30
+	for _, a := range as {
+		if len(a.lit) < score {
+			score = len(a.lit)
+		}
+	}
+	return score
+}
+
+// longestLiteral returns the folded longest literal segment of p, which every matching
+// value's folded text contains ("" when p has none).
+func longestLiteral(p ir.Pattern) string {
+	best := ""
+	for _, s := range p {
+		if s.Kind == ir.Lit && len(s.Text) > len(best) {
+			best = s.Text
+		}
+	}
+	return foldString(best)
+}
+
+// candidates marks the rules to evaluate for the event in m.
+func (f *prefilter) candidates(m *Matcher, c *candidates) {
+	c.reset(f.nrules)
+	for _, r := range f.always {
+		c.set(r)
+	}
+	ev := &m.ev
+	for _, s := range ev.filled {
+		for _, r := range f.presence[s] {
+			c.set(r)
+		}
+		if a := f.literals[s]; a != nil {
+			for i := ev.slots[s].first; i >= 0; i = ev.values[i].next {
+				if ev.values[i].kind != kindObject {
+					a.scan(ev.fold(i), f.litRules[s], c)
+				}
+			}
+		}
+	}
+	if len(ev.keywords) > 0 {
+		for _, r := range f.presence[f.kwSlot] {
+			c.set(r)
+		}
+		if a := f.literals[f.kwSlot]; a != nil {
+			for _, i := range ev.keywords {
+				a.scan(ev.fold(i), f.litRules[f.kwSlot], c)
+			}
+		}
+	}
+}
+
+// candidates is a bit set of rule positions.
+type candidates struct{ words []uint64 }
+
+func (c *candidates) reset(n int) {
+	w := (n + 63) / 64
+	if cap(c.words) < w {
+		c.words = make([]uint64, w)
+	}
+	c.words = c.words[:w]
+	clear(c.words)
+}
+
+func (c *candidates) set(i int32) { c.words[i>>6] |= 1 << (uint(i) & 63) }
+
+// each calls f for every set position in increasing order.
+func (c *candidates) each(f func(int)) {
+	for wi, w := range c.words {
+		for w != 0 {
+			b := bits.TrailingZeros64(w)
+			f(wi*64 + b)
+			w &= w - 1
+		}
+	}
+}
+
+// automaton is an Aho-Corasick matcher over bytes with a full transition table on byte
+// classes (bytes that occur in no literal share class 0).
+type automaton struct {
+	class  [256]uint8
+	nclass int
+	delta  []int32   // state*nclass + class -> state
+	out    [][]int32 // literal ids ending at a state, including those of its suffix states
+}
+
+func buildAutomaton(lits []string) *automaton {
+	a := &automaton{}
+	for _, l := range lits {
+		for i := 0; i < len(l); i++ {
+			a.class[l[i]] = 1
+		}
+	}
+	a.nclass = 1
+	for b := range a.class {
+		if a.class[b] != 0 {
+			a.class[b] = uint8(a.nclass)
+			a.nclass++
+			if a.nclass > 255 {
+				// more than 255 distinct bytes: give up classes, use bytes themselves
+				break
+			}
+		}
+	}
+	if a.nclass > 255 {
+		for b := range a.class {
+			a.class[b] = uint8(b)
+		}
+		a.nclass = 256
+	}
+	nc := a.nclass
+	// goto trie; -1 is "no edge" until failure links fill the table
+	a.delta = make([]int32, nc)
+	for i := range a.delta {
+		a.delta[i] = -1
+	}
+	a.out = [][]int32{nil}
+	for id, l := range lits {
+		s := int32(0)
+		for i := 0; i < len(l); i++ {
+			k := int(s)*nc + int(a.class[l[i]])
+			if a.delta[k] < 0 {
+				ns := int32(len(a.out))
+				a.out = append(a.out, nil)
+				for j := 0; j < nc; j++ {
+					a.delta = append(a.delta, -1)
+				}
+				a.delta[k] = ns
+			}
+			s = a.delta[k]
+		}
+		a.out[s] = append(a.out[s], int32(id))
+	}
+	fail := make([]int32, len(a.out))
+	queue := make([]int32, 0, len(a.out))
+	for c := 0; c < nc; c++ {
+		if t := a.delta[c]; t < 0 {
+			a.delta[c] = 0
+		} else {
+			fail[t] = 0
+			queue = append(queue, t)
+		}
+	}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		a.out[s] = append(a.out[s], a.out[fail[s]]...)
+		for c := 0; c < nc; c++ {
+			k := int(s)*nc + c
+			if t := a.delta[k]; t < 0 {
+				a.delta[k] = a.delta[int(fail[s])*nc+c]
+			} else {
+				fail[t] = a.delta[int(fail[s])*nc+c]
+				queue = append(queue, t)
+			}
+		}
+	}
+	return a
+}
+
+// scan runs the automaton over text and marks the rules of every literal found.
+func (a *automaton) scan(text string, litRules [][]int32, c *candidates) {
+	s := int32(0)
+	nc := int32(a.nclass)
+	for i := 0; i < len(text); i++ {
+		s = a.delta[s*nc+int32(a.class[text[i]])]
+		for _, id := range a.out[s] {
+			for _, r := range litRules[id] {
+				c.set(r)
+			}
+		}
+	}
+}
