@@ -1,0 +1,259 @@
+package splunk
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/sigmabridge/sigmabridge/backends"
+	"github.com/sigmabridge/sigmabridge/backends/infix"
+	"github.com/sigmabridge/sigmabridge/translator/diag"
+	"github.com/sigmabridge/sigmabridge/translator/ir"
+)
+
+// Target is the backend's name on the command line.
+const Target = "splunk"
+
+// Backend renders rules as classic Splunk SPL. It has no state; the zero value is ready.
+type Backend struct{}
+
+func init() { backends.Register(Backend{}) }
+
+// Name returns "splunk".
+func (Backend) Name() string { return Target }
+
+// dialect is the boolean syntax shared by `search` and `where`: both accept upper-case AND,
+// OR, NOT and parentheses. Their precedences differ (PEERS.md B1), which does not matter
+// because the infix renderer parenthesises every change of operator.
+var dialect = infix.Dialect{And: " AND ", Or: " OR ", Not: "NOT ", Open: "(", Close: ")"}
+
+// Convert renders one query per condition of r. It reports every construct SPL cannot
+// express exactly and then returns no query.
+func (Backend) Convert(r *ir.Rule) ([]backends.Query, diag.List) {
+	prefix, diags := statePrefix(r)
+	var qs []backends.Query
+	for i, cond := range r.Conditions {
+		text, ds := renderCondition(r, cond, prefix)
+		diags = append(diags, ds...)
+		qs = append(qs, backends.Query{Condition: i, Text: text})
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return qs, diags
+}
+
+// renderCondition renders one detection tree as `<search> [| where <expr>]`.
+//
+// The tree is split at its top-level conjunction. A conjunct that `search` expresses
+// exactly stays in the search; any other conjunct is rendered whole (never split) in one
+// trailing `| where`, and, when one exists, a search-expressible superset of it is added
+// to the search to narrow the events read. A pipe is an AND, and every hoisted conjunct
+// is a child of the top-level AND, so the query means exactly the tree (PEERS.md B2).
+func renderCondition(r *ir.Rule, cond ir.Node, prefix []infix.Expr) (string, diag.List) {
+	t := infix.Simplify(cond)
+	var diags diag.List
+	ir.Inspect(t, func(n ir.Node) bool {
+		if len(ir.Children(n)) == 0 {
+			diags = append(diags, checkLeaf(r, n)...)
+		}
+		return true
+	})
+	if len(diags) > 0 {
+		return "", diags
+	}
+	conjuncts := []ir.Node{t}
+	if a, ok := t.(*ir.And); ok {
+		conjuncts = a.Children
+	}
+	search := append([]infix.Expr(nil), prefix...)
+	var where []infix.Expr
+	for _, c := range conjuncts {
+		if searchable(c) {
+			search = append(search, renderSearch(c))
+			continue
+		}
+		if s, ok := superset(c); ok {
+			search = append(search, s)
+		}
+		where = append(where, renderWhere(c))
+	}
+	text := "*"
+	if len(search) > 0 {
+		text = dialect.Combine(infix.AndOp, search...).Text
+	}
+	if len(where) > 0 {
+		text += " | where " + dialect.Combine(infix.AndOp, where...).Text
+	}
+	return text, nil
+}
+
+// checkLeaf reports why a leaf cannot be rendered at all, in either form.
+func checkLeaf(r *ir.Rule, n ir.Node) diag.List {
+	var ds diag.List
+	add := func(code, format string, args ...any) {
+		ds = append(ds, backends.Diag(r, n, Target, code, format, args...))
+	}
+	if _, keyword := n.(*ir.Keyword); !keyword {
+		if f := ir.Field(n); fieldNameProblem(f) != "" {
+			add(diag.UnsupportedFieldName, "field name %q %s", f, fieldNameProblem(f))
+		}
+	}
+	switch n := n.(type) {
+	case *ir.Keyword:
+		add(diag.UnsupportedKeyword, "keyword %s: SPL keyword search matches indexed terms of _raw, not a substring of any field value", n.Pattern)
+	case *ir.TimePart:
+		add(diag.UnsupportedTimePart, "%s: SPL has no UTC time-part extraction for RFC 3339 and epoch fields", n)
+	case *ir.Match:
+		if names := n.Pattern.Placeholders(); len(names) > 0 {
+			add(diag.UnresolvedPlaceholder, "field %s: placeholder %%%s%% has no value", n.Field, names[0])
+		}
+	case *ir.Regex:
+		if _, err := pcreFromRegex(n.Pattern, n.Flags); err != nil {
+			add(diag.UnsupportedRegex, "field %s: %v", n.Field, err)
+		}
+	case *ir.Compare:
+		if math.IsInf(n.Value.Value, 0) || math.IsNaN(n.Value.Value) {
+			add(diag.UnsupportedValue, "%s: the bound is not a finite number", n)
+		}
+	case *ir.FieldRef:
+		if reason := fieldNameProblem(n.Ref); reason != "" {
+			add(diag.UnsupportedFieldName, "field name %q %s", n.Ref, reason)
+		}
+		if n.Shape != ir.ShapeExact && n.Shape != ir.ShapePrefix && n.Shape != ir.ShapeSuffix {
+			add(diag.UnsupportedFieldRef, "%s: SPL eval has no literal substring test of one field in another", n)
+		}
+	}
+	return ds
+}
+
+// fieldNameProblem says why a field name cannot be written in `where` (single-quoted), or
+// returns "". Names that `search` accepts bare are a subset of these.
+func fieldNameProblem(f string) string {
+	if f == "" {
+		return "is empty"
+	}
+	if !utf8.ValidString(f) {
+		return "is not valid UTF-8"
+	}
+	for _, r := range f {
+		switch {
+		case r == '\'' || r == '"' || r == '\\' || r == '`' || r == '|':
+			return fmt.Sprintf("contains %q, which an SPL field name cannot hold", r)
+		case !unicode.IsPrint(r):
+			return fmt.Sprintf("contains the non-printable character %U", r)
+		}
+	}
+	return ""
+}
+
+// searchFieldName matches the field names `search` takes bare on the left of `=`; others
+// (dashes, spaces, `@`...) are only written in `where`, quoted.
+var searchFieldName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.]*$`)
+
+// statePrefix renders the pipeline state index, sourcetype and source as search terms.
+func statePrefix(r *ir.Rule) ([]infix.Expr, diag.List) {
+	var out []infix.Expr
+	var diags diag.List
+	for _, key := range []string{"index", "sourcetype", "source"} {
+		v, ok := r.State[key]
+		if !ok {
+			continue
+		}
+		var values []string
+		switch v := v.(type) {
+		case string:
+			values = []string{v}
+		case []string:
+			values = v
+		case []any:
+			for _, e := range v {
+				s, ok := e.(string)
+				if !ok {
+					diags = append(diags, backends.Diag(r, nil, Target, diag.UnsupportedValue, "state %s: value %v is not a string", key, e))
+					continue
+				}
+				values = append(values, s)
+			}
+		default:
+			diags = append(diags, backends.Diag(r, nil, Target, diag.UnsupportedValue, "state %s: value %v is not a string or a list of strings", key, v))
+			continue
+		}
+		var terms []infix.Expr
+		for _, s := range values {
+			if !searchSafeText(s, true) {
+				diags = append(diags, backends.Diag(r, nil, Target, diag.UnsupportedValue, "state %s: value %q holds a backtick or a control character", key, s))
+				continue
+			}
+			// A state value is configuration, written in SPL's own terms: `*` in it is
+			// a wildcard (index="win*").
+			terms = append(terms, infix.AtomExpr(key+"="+quote(s)))
+		}
+		if len(terms) > 0 {
+			out = append(out, dialect.Combine(infix.OrOp, terms...))
+		}
+	}
+	return out, diags
+}
+
+// quote writes s as an SPL double-quoted string. SPL removes one level of backslash
+// escaping from quoted arguments, so `\` is doubled and `"` escaped; nothing else is.
+func quote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\', '"':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// searchSafeText reports whether s can stand literally inside a quoted `search` value:
+// valid UTF-8 with no backtick (macro delimiter), no control or non-printable character
+// and, unless starAllowed, no `*` (always a wildcard in search; it cannot be escaped).
+func searchSafeText(s string, starAllowed bool) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if !searchSafeRune(r) || r == '*' && !starAllowed {
+			return false
+		}
+	}
+	return true
+}
+
+func searchSafeRune(r rune) bool {
+	return r != '`' && r != utf8.RuneError && (r == ' ' || unicode.IsPrint(r))
+}
+
+// plainNumber is the number syntax printed bare in search and eval.
+var plainNumber = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
+
+// formatNum prints a comparison bound as a plain decimal.
+func formatNum(n ir.Num) string {
+	if plainNumber.MatchString(n.Text) {
+		return n.Text
+	}
+	return strconv.FormatFloat(n.Value, 'f', -1, 64)
+}
+
+// canMatchEmpty reports whether the pattern matches the empty string.
+func canMatchEmpty(p ir.Pattern) bool {
+	for _, s := range p {
+		if s.Kind != ir.AnyString {
+			return false
+		}
+	}
+	return true
+}
