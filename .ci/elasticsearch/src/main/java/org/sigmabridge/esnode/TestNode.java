@@ -1,0 +1,152 @@
+package org.sigmabridge.esnode;
+
+import org.elasticsearch.common.logging.LogConfigurator;
+import org.elasticsearch.common.settings.Settings;
+import org.elasticsearch.common.transport.TransportAddress;
+import org.elasticsearch.env.Environment;
+import org.elasticsearch.http.HttpServerTransport;
+import org.elasticsearch.node.ClasspathPluginNode;
+import org.elasticsearch.node.InternalSettingsPreparer;
+import org.elasticsearch.node.Node;
+import org.elasticsearch.transport.netty4.Netty4Plugin;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Starts a one-node Elasticsearch 8 cluster bound to 127.0.0.1 for sigmabridge's integration tests,
+ * waits until it is green, installs a catch-all index template with zero replicas, writes the HTTP
+ * URL to a file and runs until the process is terminated.
+ *
+ * <p>Usage: {@code TestNode --url-file PATH --home DIR [--pid-file PATH] [--http-port N]
+ * [--log-level LEVEL]}. Port 0 (the default) lets the operating system pick a free port; the bound
+ * port is read back from the HTTP transport. The pid file, when asked for, is written before the
+ * node starts so that a supervisor can stop a node that hangs during start-up.
+ */
+public final class TestNode {
+    private static final String NODE_NAME = "sigmabridge-es";
+    private static final String DEFAULT_TEMPLATE = """
+        {"index_patterns":["*"],"priority":0,
+         "template":{"settings":{"index":{"number_of_shards":1,"number_of_replicas":0}}},
+         "_meta":{"description":"sigmabridge test node: one shard, no replicas, so a one-node cluster stays green"}}
+        """;
+
+    private TestNode() {}
+
+    /**
+     * Entry point.
+     *
+     * @param args command line flags, see the class comment
+     * @throws Exception when the node cannot start; the process then exits non-zero
+     */
+    public static void main(String[] args) throws Exception {
+        Map<String, String> flags = parseFlags(args);
+        Path urlFile = Path.of(require(flags, "--url-file")).toAbsolutePath();
+        Path home = Path.of(require(flags, "--home")).toAbsolutePath();
+        String httpPort = flags.getOrDefault("--http-port", "0");
+
+        Files.createDirectories(home.resolve("config"));
+        Files.createDirectories(home.resolve("data"));
+        Files.createDirectories(home.resolve("logs"));
+        Files.deleteIfExists(urlFile);
+        if (flags.containsKey("--pid-file")) {
+            Path pidFile = Path.of(flags.get("--pid-file")).toAbsolutePath();
+            Files.createDirectories(pidFile.getParent());
+            Files.writeString(pidFile, ProcessHandle.current().pid() + "\n", StandardCharsets.UTF_8);
+        }
+
+        Settings settings = Settings.builder()
+            .put("cluster.name", "sigmabridge-test")
+            .put("node.name", NODE_NAME)
+            .put("path.home", home.toString())
+            .put("path.data", home.resolve("data").toString())
+            .put("path.logs", home.resolve("logs").toString())
+            .put("network.host", "127.0.0.1")
+            .put("http.port", httpPort)
+            .put("transport.port", "0")
+            .put("discovery.type", "single-node")
+            // A test node on a nearly full disk must still accept writes.
+            .put("cluster.routing.allocation.disk.threshold_enabled", false)
+            .put("logger.level", flags.getOrDefault("--log-level", "INFO"))
+            .build();
+
+        LogConfigurator.configureESLogging();
+        LogConfigurator.configureWithoutConfig(settings);
+
+        Environment environment = InternalSettingsPreparer.prepareEnvironment(settings, Map.of(), home.resolve("config"), () -> NODE_NAME);
+        Node node = new ClasspathPluginNode(environment, List.of(Netty4Plugin.class, RootInfoPlugin.class));
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                node.close();
+                node.awaitClose(20, TimeUnit.SECONDS);
+            } catch (IOException | InterruptedException e) {
+                System.err.println("sigmabridge-es: error while closing: " + e);
+            } finally {
+                stopped.countDown();
+            }
+        }, "sigmabridge-es-shutdown"));
+
+        long startNanos = System.nanoTime();
+        node.start();
+        TransportAddress bound = node.injector().getInstance(HttpServerTransport.class).boundAddress().publishAddress();
+        String url = "http://127.0.0.1:" + bound.getPort();
+
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+        String health = send(http, HttpRequest.newBuilder(URI.create(url + "/_cluster/health?wait_for_status=green&timeout=120s")).GET());
+        if (health.contains("\"status\":\"green\"") == false) {
+            throw new IllegalStateException("cluster did not turn green: " + health);
+        }
+        send(http, HttpRequest.newBuilder(URI.create(url + "/_index_template/sigmabridge-defaults"))
+            .header("Content-Type", "application/json")
+            .PUT(HttpRequest.BodyPublishers.ofString(DEFAULT_TEMPLATE)));
+
+        Path tmp = urlFile.resolveSibling(urlFile.getFileName() + ".tmp");
+        Files.createDirectories(urlFile.getParent());
+        Files.writeString(tmp, url + "\n", StandardCharsets.UTF_8);
+        Files.move(tmp, urlFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        System.out.printf("sigmabridge-es: ready at %s after %.1f s of node start%n", url, (System.nanoTime() - startNanos) / 1e9);
+        System.out.flush();
+
+        stopped.await();
+    }
+
+    private static String send(HttpClient http, HttpRequest.Builder request) throws IOException, InterruptedException {
+        HttpResponse<String> response = http.send(request.timeout(Duration.ofSeconds(150)).build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() / 100 != 2) {
+            throw new IllegalStateException(response.uri() + " answered " + response.statusCode() + ": " + response.body());
+        }
+        return response.body();
+    }
+
+    private static Map<String, String> parseFlags(String[] args) {
+        Map<String, String> flags = new java.util.HashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].startsWith("--") == false || i + 1 >= args.length) {
+                throw new IllegalArgumentException("usage: TestNode --url-file PATH --home DIR [--pid-file PATH] [--http-port N] [--log-level LEVEL]");
+            }
+            flags.put(args[i], args[++i]);
+        }
+        return flags;
+    }
+
+    private static String require(Map<String, String> flags, String name) {
+        String value = flags.get(name);
+        if (value == null) {
+            throw new IllegalArgumentException("missing " + name);
+        }
+        return value;
+    }
+}

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Starts a one-node Elasticsearch 8 on 127.0.0.1 for sigmabridge's integration tests and returns
+# when the cluster is green. The node runs in-process on the JVM from Maven Central artifacts (see
+# pom.xml and README.md beside this script); no other download happens.
+#
+# Usage: start.sh [URL_FILE]
+#   URL_FILE  where to write the node's URL (default: .ci/elasticsearch/run/url)
+# Prints the URL (one line) on stdout; progress and timings go to stderr, so
+#   ES_URL=$(bash .ci/elasticsearch/start.sh)
+# works. Stop the node with stop.sh. Running start.sh while a node is up prints its URL again.
+#
+# Environment:
+#   ES_HEAP            JVM heap (default 1g)
+#   ES_START_TIMEOUT   seconds to wait for a green cluster (default 180)
+#   ES_HTTP_PORT       HTTP port (default 0: a free port chosen by the OS)
+#   ES_LOG_LEVEL       Elasticsearch root log level (default INFO; the log is run/es.log)
+#   MAVEN_REPO_LOCAL   Maven repository cache (default $HOME/.m2/repository)
+#   JAVA_HOME          the JDK to use (default: java on PATH); Java 17 or newer
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+run="$here/run"
+target="$here/target"
+classpath_file="$target/classpath.txt"
+build_stamp="$target/build.stamp"
+pid_file="$run/pid"
+log_file="$run/es.log"
+url_file="${1:-$run/url}"
+case "$url_file" in /*) ;; *) url_file="$PWD/$url_file" ;; esac
+heap="${ES_HEAP:-1g}"
+timeout_s="${ES_START_TIMEOUT:-180}"
+http_port="${ES_HTTP_PORT:-0}"
+log_level="${ES_LOG_LEVEL:-INFO}"
+maven_repo="${MAVEN_REPO_LOCAL:-$HOME/.m2/repository}"
+java_bin="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+
+say() { echo "elasticsearch: $*" >&2; }
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+is_alive() { [[ -s "$pid_file" ]] && kill -0 "$(cat "$pid_file")" 2>/dev/null; }
+
+cluster_ok() {
+  # Green, or yellow (a one-node cluster with a replica the node cannot place).
+  local url=$1 health
+  health=$(curl -s --max-time 5 "$url/_cluster/health" 2>/dev/null) || return 1
+  [[ $health == *'"status":"green"'* || $health == *'"status":"yellow"'* ]]
+}
+
+mkdir -p "$run"
+
+# Already running: report it and leave it alone.
+if is_alive && [[ -s "$run/url" ]] && cluster_ok "$(cat "$run/url")"; then
+  url=$(cat "$run/url")
+  if [[ "$url_file" != "$run/url" ]]; then
+    mkdir -p "$(dirname "$url_file")"
+    echo "$url" >"$url_file"
+    echo "$url_file" >"$run/url-file"
+  fi
+  say "already running at $url (pid $(cat "$pid_file"))"
+  echo "$url"
+  exit 0
+fi
+if is_alive; then
+  say "a node (pid $(cat "$pid_file")) is running but not healthy; stopping it first"
+  bash "$here/stop.sh" >&2
+fi
+
+command -v "$java_bin" >/dev/null || { say "no java found (set JAVA_HOME)"; exit 1; }
+java_major=$("$java_bin" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ { print $2 }')
+if [[ -z "$java_major" || "${java_major%%.*}" -lt 17 ]]; then
+  say "Java 17 or newer is needed, found '${java_major:-unknown}' at $java_bin"
+  exit 1
+fi
+
+# Build once: compile the launcher and record the resolved classpath. Later runs go straight to
+# `java -cp` unless pom.xml or the sources changed or a cached jar disappeared.
+needs_build=0
+if [[ ! -s "$classpath_file" || ! -f "$build_stamp" || ! -d "$target/classes" ]]; then
+  needs_build=1
+elif [[ -n "$(find "$here/pom.xml" "$here/src" -newer "$build_stamp" -print -quit)" ]]; then
+  needs_build=1
+else
+  IFS=: read -r -a jars <"$classpath_file"
+  for jar in "${jars[@]}"; do
+    [[ -f "$jar" ]] || { needs_build=1; break; }
+  done
+fi
+if [[ $needs_build == 1 ]]; then
+  command -v mvn >/dev/null || { say "mvn is needed for the first build"; exit 1; }
+  build_start=$(now)
+  say "building the launcher and resolving artifacts from Maven Central into $maven_repo"
+  if ! (cd "$here" && mvn -B -q -Dmaven.repo.local="$maven_repo" \
+      compile dependency:build-classpath -Dmdep.outputFile="$classpath_file" >"$run/build.log" 2>&1); then
+    say "build failed; last lines of $run/build.log:"
+    tail -n 40 "$run/build.log" >&2
+    exit 1
+  fi
+  touch "$build_stamp"
+  say "build took $(elapsed "$build_start") s"
+fi
+
+# A fresh data directory for every start: tests must not depend on leftovers.
+home=$(mktemp -d "${TMPDIR:-/tmp}/sigmabridge-es.XXXXXX")
+echo "$home" >"$run/home"
+echo "$url_file" >"$run/url-file"
+rm -f "$pid_file" "$url_file" "$run/url"
+
+start=$(now)
+# setsid: the node gets its own process group, which stop.sh kills as a whole.
+setsid "$java_bin" \
+  -Xms"$heap" -Xmx"$heap" \
+  -XX:+UseG1GC -XX:-OmitStackTraceInFastThrow \
+  -Djava.io.tmpdir="$home" -Djava.awt.headless=true -Dfile.encoding=UTF-8 \
+  -Dlog4j2.disable.jmx=true -Dlog4j.shutdownHookEnabled=false \
+  -cp "$target/classes:$(cat "$classpath_file")" \
+  org.sigmabridge.esnode.TestNode \
+  --url-file "$run/url" --home "$home" --pid-file "$pid_file" \
+  --http-port "$http_port" --log-level "$log_level" \
+  </dev/null >"$log_file" 2>&1 &
+launcher=$!
+
+deadline=$(($(date +%s) + timeout_s))
+while :; do
+  if [[ -s "$run/url" ]] && cluster_ok "$(cat "$run/url")"; then
+    break
+  fi
+  if ! kill -0 "$launcher" 2>/dev/null && ! is_alive; then
+    say "the node exited during start-up; last lines of $log_file:"
+    tail -n 40 "$log_file" >&2
+    rm -rf "$home"
+    exit 1
+  fi
+  if (($(date +%s) >= deadline)); then
+    say "not green after ${timeout_s} s; last lines of $log_file:"
+    tail -n 40 "$log_file" >&2
+    bash "$here/stop.sh" >&2 || true
+    exit 1
+  fi
+  sleep 0.5
+done
+
+url=$(cat "$run/url")
+if [[ "$url_file" != "$run/url" ]]; then
+  mkdir -p "$(dirname "$url_file")"
+  echo "$url" >"$url_file.tmp" && mv "$url_file.tmp" "$url_file"
+fi
+say "ready at $url (pid $(cat "$pid_file"), data in $home); start-up took $(elapsed "$start") s"
+echo "$url"
