@@ -37,13 +37,15 @@
 //     \z, multi-line anchors and `.` are spelled out on `\n`, the i flag is printed
 //     explicitly, groups become non-capturing. The search is unanchored like Go's.
 //   - Numbers and booleans are bare (EventID=4624, Flag=true); comparisons are field>10 in
-//     search and tonumber('field')>10 in where.
+//     search and isnotnull(mvfilter(tonumber('field')>10)) in where (mvfilter tests every
+//     value of a multivalue field).
 //   - Keywords fail with unsupported-keyword: a quoted SPL term matches indexed terms of
 //     _raw, not "any field value contains", and _raw carries JSON escapes and key names;
 //     no SPL form is exact.
 //   - exists is field=* (isnotnull('field') in where); null is NOT field=* (isnull).
 //   - cidr (IPv4 and IPv6, canonical network address) is field="prefix" in search, which
-//     the search command documents for both families; cidrmatch() in where.
+//     the search command documents for both families; isnotnull(mvfilter(cidrmatch(...)))
+//     in where.
 //   - fieldref is eval only: lower('a')==lower('b'), 'a'=='b' when cased; startswith and
 //     endswith compare substr() of the reference's length (with an explicit case for an
 //     empty reference); contains fails with unsupported-fieldref (eval has no literal
@@ -64,6 +66,6 @@
 // numerically for `<`, `>`; Splunk's case-insensitive comparison and PCRE's (?i) fold
 // non-ASCII letters as Go's strings.EqualFold does (lower() is used for fieldref, which
 // differs for a few characters such as the Kelvin sign); PCRE runs in UTF-8 mode; a
-// double-quoted string protects `|`, `[`, `]` and `=`; cidrmatch() and tonumber() read the
-// first value of a multivalue field.
+// double-quoted string protects `|`, `[`, `]` and `=`; mvfind and mvfilter treat a single
+// value as a one-value multivalue field; fieldref compares single values.
 package splunk

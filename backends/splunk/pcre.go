@@ -58,6 +58,9 @@ func writePCRE(b *strings.Builder, re *syntax.Regexp) {
 			b.WriteString(`(?i:`)
 		}
 		for _, r := range re.Rune {
+			if fold {
+				r = lowerInOrbit(r)
+			}
 			writePCRERune(b, r)
 		}
 		if fold {
@@ -82,13 +85,21 @@ func writePCRE(b *strings.Builder, re *syntax.Regexp) {
 	case syntax.OpNoWordBoundary:
 		b.WriteString(`\B`)
 	case syntax.OpCapture:
+		if single(re.Sub[0]) {
+			writePCRE(b, re.Sub[0])
+			return
+		}
 		b.WriteString(`(?:`)
 		writePCRE(b, re.Sub[0])
 		b.WriteString(`)`)
 	case syntax.OpStar, syntax.OpPlus, syntax.OpQuest, syntax.OpRepeat:
-		b.WriteString(`(?:`)
-		writePCRE(b, re.Sub[0])
-		b.WriteString(`)`)
+		if single(re.Sub[0]) {
+			writePCRE(b, re.Sub[0])
+		} else {
+			b.WriteString(`(?:`)
+			writePCRE(b, re.Sub[0])
+			b.WriteString(`)`)
+		}
 		switch re.Op {
 		case syntax.OpStar:
 			b.WriteString(`*`)
@@ -127,6 +138,29 @@ func writePCRE(b *strings.Builder, re *syntax.Regexp) {
 	}
 }
 
+// single reports whether writePCRE prints re as one atom a quantifier can follow.
+func single(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpLiteral:
+		return len(re.Rune) == 1 || re.Flags&syntax.FoldCase != 0 && hasFold(re.Rune)
+	case syntax.OpCharClass, syntax.OpAnyChar, syntax.OpAnyCharNotNL, syntax.OpCapture, syntax.OpAlternate:
+		return true
+	}
+	return false
+}
+
+// lowerInOrbit returns the lower-case member of r's case-folding orbit, if there is one,
+// for readability: regexp/syntax keeps folded literals in upper case, and any member of
+// the orbit means the same inside (?i:...).
+func lowerInOrbit(r rune) rune {
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		if f == unicode.ToLower(r) {
+			return f
+		}
+	}
+	return r
+}
+
 // hasFold reports whether any rune has another case.
 func hasFold(rs []rune) bool {
 	for _, r := range rs {
@@ -137,6 +171,10 @@ func hasFold(rs []rune) bool {
 	return false
 }
 
+// pcreMeta are the characters special in a PCRE pattern outside a class (no x flag is ever
+// set, so space and # are literal).
+const pcreMeta = `\\.^$|?*+()[]{}`
+
 // writePCRERune writes one literal character so that PCRE matches exactly it.
 func writePCRERune(b *strings.Builder, r rune) {
 	switch {
@@ -144,10 +182,10 @@ func writePCRERune(b *strings.Builder, r rune) {
 		b.WriteRune(r)
 	case r == '"' || r == '`':
 		fmt.Fprintf(b, `\x%02x`, r)
-	case r < utf8.RuneSelf && unicode.IsPrint(r):
-		// Any other printable ASCII character is punctuation or space; a backslash makes
-		// it literal in PCRE whether or not it is special.
+	case strings.ContainsRune(pcreMeta, r):
 		b.WriteByte('\\')
+		b.WriteRune(r)
+	case r < utf8.RuneSelf && unicode.IsPrint(r):
 		b.WriteRune(r)
 	case r >= utf8.RuneSelf && unicode.IsPrint(r) && !unicode.Is(unicode.Zs, r):
 		b.WriteRune(r)
@@ -190,14 +228,19 @@ func writeClassRange(b *strings.Builder, lo, hi rune) {
 	}
 }
 
-// writeClassRune writes a class bound: hex for everything but ASCII letters and digits,
-// so no character can be special inside the class.
+// writeClassRune writes a class bound so that no character can be special inside the
+// class: letters and digits bare, other ASCII after a backslash, the rest in hex.
 func writeClassRune(b *strings.Builder, r rune) {
-	if r < utf8.RuneSelf && (r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+	switch {
+	case r < utf8.RuneSelf && (r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'):
 		b.WriteRune(r)
-		return
+	case r == '"' || r == '`' || r >= utf8.RuneSelf || !unicode.IsPrint(r):
+		fmt.Fprintf(b, `\x{%x}`, r)
+	default:
+		// ASCII punctuation or space: a backslash makes it literal inside a class.
+		b.WriteByte('\\')
+		b.WriteRune(r)
 	}
-	fmt.Fprintf(b, `\x{%x}`, r)
 }
 
 // pcreFromPattern prints a Sigma pattern as a PCRE that matches a whole value: anchored with

@@ -27,8 +27,12 @@ func renderWhere(n ir.Node) infix.Expr {
 //   - match:   isnotnull(mvfind('f', "(?i)\A...\z"))
 //   - regex:   isnotnull(mvfind('f', "<regex reprinted as PCRE>"))
 //   - exists:  isnotnull('f') ; null: isnull('f')
-//   - cidr:    cidrmatch("10.0.0.0/8", 'f')
-//   - compare: tonumber('f')>10 (null, so false, when the value is not numeric)
+//   - cidr:    isnotnull(mvfilter(cidrmatch("10.0.0.0/8", 'f')))
+//   - compare: isnotnull(mvfilter(tonumber('f')>10)) (tonumber is null, so the test
+//     false, for a value that is not numeric)
+//
+// mvfilter keeps the values of the one field its predicate reads for which it is true and
+// is null when none is, so cidr and compare, like mvfind, test every value.
 //   - fieldref: lower('a')==lower('b'), 'a'=='b' when cased; prefix and suffix compare
 //     substr() of the length of the reference.
 func whereLeaf(n ir.Node) infix.Expr {
@@ -48,9 +52,9 @@ func whereLeaf(n ir.Node) infix.Expr {
 	case *ir.Null:
 		return infix.AtomExpr("isnull(" + f + ")")
 	case *ir.CIDR:
-		return infix.AtomExpr(fmt.Sprintf("cidrmatch(%s, %s)", quote(n.Prefix.Masked().String()), f))
+		return infix.AtomExpr(mvAny(fmt.Sprintf("cidrmatch(%s, %s)", quote(n.Prefix.Masked().String()), f)))
 	case *ir.Compare:
-		return infix.AtomExpr(fmt.Sprintf("tonumber(%s)%s%s", f, n.Op, formatNum(n.Value)))
+		return infix.AtomExpr(mvAny(fmt.Sprintf("tonumber(%s)%s%s", f, n.Op, formatNum(n.Value))))
 	case *ir.FieldRef:
 		return fieldRefExpr(n)
 	}
@@ -60,6 +64,8 @@ func whereLeaf(n ir.Node) infix.Expr {
 // fieldRef writes a field name as an eval field reference (single-quoted, which eval
 // requires for dotted names and names with dashes such as x-ms-mail-application).
 func fieldRef(f string) string { return "'" + f + "'" }
+
+func mvAny(predicate string) string { return "isnotnull(mvfilter(" + predicate + "))" }
 
 func mvMatch(field, pcre string) string {
 	return fmt.Sprintf("isnotnull(mvfind(%s, %s))", field, quote(pcre))
