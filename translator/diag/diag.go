@@ -40,7 +40,9 @@ const (
 	UnresolvedPlaceholder = "unresolved-placeholder" // `%name%` with `expand` and no pipeline value
 
 	// Pipelines.
-	PipelineError = "pipeline-error"
+	PipelineError       = "pipeline-error"
+	PipelineUnsupported = "pipeline-unsupported" // a pipeline declares the rule or item unsupported (rule_failure, detection_item_failure)
+	PipelineApproximate = "pipeline-approximate" // warning: a pipeline mapping is usable but not exact (it may widen)
 
 	// Backends: the target cannot express the construct exactly.
 	Unsupported          = "unsupported" // generic prefix; backends use specific codes below
