@@ -35,6 +35,7 @@ maven_repo="${MAVEN_REPO_LOCAL:-$HOME/.m2/repository}"
 java_bin="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 
 say() { echo "elasticsearch: $*" >&2; }
+trap 'say "start.sh failed at line $LINENO (exit $?)"' ERR
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
@@ -81,7 +82,8 @@ if [[ ! -s "$classpath_file" || ! -f "$build_stamp" || ! -d "$target/classes" ]]
 elif [[ -n "$(find "$here/pom.xml" "$here/src" -newer "$build_stamp" -print -quit)" ]]; then
   needs_build=1
 else
-  IFS=: read -r -a jars <"$classpath_file"
+  # The classpath file has no trailing newline, so read reports EOF: not an error here.
+  IFS=: read -r -a jars <"$classpath_file" || true
   for jar in "${jars[@]}"; do
     [[ -f "$jar" ]] || { needs_build=1; break; }
   done
