@@ -62,9 +62,7 @@ func runConformanceCase(t *testing.T, c conformance.Case) {
 	if len(codes) > 0 || len(rules) != 1 || prog.Len() != 1 {
 		t.Fatalf("%s: rule did not load and compile cleanly: %v %v", c.Path, diags, codes)
 	}
-	unfiltered := *prog
-	unfiltered.filter = nil
-	plain := unfiltered.NewMatcher()
+	plain := prog.withoutPrefilter().NewMatcher()
 
 	var matched []int
 	byCond := map[int][]int{}

@@ -28,9 +28,7 @@ func matchAllWays(t *testing.T, cond ir.Node, event string) bool {
 	}
 	viaJSON := got(ms)
 
-	unfiltered := *p
-	unfiltered.filter = nil
-	m := unfiltered.NewMatcher()
+	m := p.withoutPrefilter().NewMatcher()
 	ms2, err := m.MatchJSON([]byte(event))
 	if err != nil {
 		t.Fatal(err)
@@ -269,7 +267,9 @@ func TestCompare(t *testing.T) {
 }
 
 func TestFieldRef(t *testing.T) {
-	fr := func(shape ir.Shape, c bool) *ir.FieldRef { return &ir.FieldRef{Field: "a", Ref: "b", Shape: shape, Cased: c} }
+	fr := func(shape ir.Shape, c bool) *ir.FieldRef {
+		return &ir.FieldRef{Field: "a", Ref: "b", Shape: shape, Cased: c}
+	}
 	runCases(t, []evalCase{
 		{"equal", fr(ir.ShapeExact, false), `{"a":"X","b":"x"}`, true},
 		{"equal cased", fr(ir.ShapeExact, true), `{"a":"X","b":"x"}`, false},
@@ -342,7 +342,7 @@ func TestSeveralConditionsAndRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	type hit struct {
-		idx, cond int
+		idx, cond        int
 		id, title, level string
 	}
 	var got []hit

@@ -72,6 +72,14 @@ func Compile(rules []*ir.Rule) (*Program, []error) {
 	return p, errs
 }
 
+// withoutPrefilter returns a Program with the same rules that evaluates every rule on
+// every event; the tests use it to prove the prefilter never changes a result.
+func (p *Program) withoutPrefilter() *Program {
+	q := &Program{rules: p.rules, trie: p.trie, keywords: p.keywords}
+	q.matchers.New = func() any { return q.NewMatcher() }
+	return q
+}
+
 // Len returns the number of rules that compiled.
 func (p *Program) Len() int { return len(p.rules) }
 
