@@ -1,0 +1,173 @@
+package esmatch
+
+import (
+	"slices"
+	"sync"
+	"unicode"
+
+	"github.com/sigmabridge/sigmabridge/translator/ir"
+)
+
+// Sigma compares strings case-insensitively by Unicode simple case folding: two runes are
+// equal when they are in the same fold orbit (strings.EqualFold). Elasticsearch offers
+// several case-insensitive forms, each with its own folding; the functions here decide when
+// one of them agrees with the orbit exactly, so a backend can use it, and otherwise spell the
+// orbit out as a character class.
+
+// Orbit returns r and every rune simple case folding equates with r, sorted.
+func Orbit(r rune) []rune {
+	o := []rune{r}
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		o = append(o, f)
+	}
+	slices.Sort(o)
+	return o
+}
+
+// HasCase reports whether some other rune folds to the same orbit as r, so matching r
+// case-insensitively differs from matching it exactly.
+func HasCase(r rune) bool { return unicode.SimpleFold(r) != r }
+
+// NativeFoldExact reports whether Elasticsearch's own case-insensitive matching — the
+// case_insensitive option of term, prefix, wildcard and regexp queries, EQL's `:`, `like~`
+// and `regex~` — matches exactly r's fold orbit when r is written in a pattern.
+//
+// That holds for runes without case and for the ASCII letters other than k and s: their
+// orbits are {lower, upper}. The orbit of k holds the Kelvin sign (U+212A) and that of s
+// the long s (U+017F), which Elasticsearch's ASCII folding (regexp, in-memory EQL) and its
+// one-alternate-case folding (term, wildcard) both miss. Other letters are folded
+// differently by different query types and versions (several fold only ASCII), so they are
+// never trusted to the engine.
+func NativeFoldExact(r rune) bool {
+	if r < 0x80 {
+		switch r {
+		case 'k', 'K', 's', 'S':
+			return false
+		}
+		return true
+	}
+	return caseless(r)
+}
+
+// NativeFoldExactString reports whether NativeFoldExact holds for every rune of s.
+func NativeFoldExactString(s string) bool {
+	for _, r := range s {
+		if !NativeFoldExact(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// NativeFoldSafe reports whether r may appear in a pattern run with Elasticsearch's
+// case-insensitive flag: the flag folds it only within its orbit. A rune whose orbit is
+// itself but which has a case mapping (U+0130 İ lowers to i, U+0131 ı uppers to I) is not
+// safe: some of Elasticsearch's folds would equate it with a rune outside its orbit.
+func NativeFoldSafe(r rune) bool {
+	return HasCase(r) || caseless(r)
+}
+
+// PatternNativeFoldSafe reports whether NativeFoldSafe holds for every literal rune of p.
+func PatternNativeFoldSafe(p ir.Pattern) bool {
+	for _, s := range p {
+		if s.Kind != ir.Lit {
+			continue
+		}
+		for _, r := range s.Text {
+			if !NativeFoldSafe(r) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// caseless reports whether r has no case at all: no fold partner and no case mapping. A
+// rune such as U+0130 (İ), whose orbit is itself but whose lower case is i, is not caseless:
+// an engine that folds by case mapping would equate it with i.
+func caseless(r rune) bool {
+	return unicode.SimpleFold(r) == r && unicode.ToLower(r) == r && unicode.ToUpper(r) == r && unicode.ToTitle(r) == r
+}
+
+// LowerClass returns the runes that the members of r's fold orbit become under ES|QL's
+// TO_LOWER (Java's String.toLowerCase with Locale.ROOT), sorted, and whether comparing
+// lower-cased text against that class matches exactly r's orbit. It is not exact when a
+// rune outside the orbit lowers into the class, or when r is U+0307 (COMBINING DOT ABOVE),
+// which together with i is what U+0130 (İ) lowers to.
+//
+// For most runes the class has one member (the orbit lowers to one rune); for s it is
+// {s, ſ}, because the long s is already lower case.
+func LowerClass(r rune) ([]rune, bool) {
+	if r == 0x307 {
+		return nil, false
+	}
+	var class []rune
+	for _, d := range Orbit(r) {
+		ls, ok := javaLower(d)
+		if !ok {
+			return nil, false
+		}
+		for _, l := range ls {
+			if !slices.Contains(class, l) {
+				class = append(class, l)
+			}
+		}
+	}
+	slices.Sort(class)
+	// Every rune that lowers into the class must be in the orbit.
+	orbit := Orbit(r)
+	for _, l := range class {
+		for _, d := range lowerPreimage(l) {
+			if !slices.Contains(orbit, d) {
+				return nil, false
+			}
+		}
+	}
+	return class, true
+}
+
+// javaLower returns the runes d may become under Java's String.toLowerCase(Locale.ROOT) as
+// one rune, or false when d becomes several runes. Capital sigma becomes final or medial
+// sigma depending on its context.
+func javaLower(d rune) ([]rune, bool) {
+	switch d {
+	case 0x130: // İ lowers to i followed by U+0307
+		return nil, false
+	case 0x3A3: // Σ
+		return []rune{0x3C2, 0x3C3}, true
+	}
+	return []rune{unicode.ToLower(d)}, true
+}
+
+var (
+	preimageOnce sync.Once
+	preimage     map[rune][]rune // lower-case rune -> the other runes that lower to it
+)
+
+// lowerPreimage returns every rune that javaLower may turn into l, l itself included when
+// it is lower case.
+func lowerPreimage(l rune) []rune {
+	preimageOnce.Do(buildPreimage)
+	out := append([]rune(nil), preimage[l]...)
+	if ls, ok := javaLower(l); ok && slices.Contains(ls, l) {
+		out = append(out, l)
+	}
+	return out
+}
+
+func buildPreimage() {
+	preimage = map[rune][]rune{}
+	for _, cr := range unicode.CaseRanges {
+		for d := rune(cr.Lo); d <= rune(cr.Hi); d++ {
+			ls, ok := javaLower(d)
+			if !ok {
+				continue
+			}
+			for _, l := range ls {
+				if l != d {
+					preimage[l] = append(preimage[l], d)
+				}
+			}
+		}
+	}
+}

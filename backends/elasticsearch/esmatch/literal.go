@@ -1,0 +1,217 @@
+package esmatch
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/sigmabridge/sigmabridge/translator/ir"
+)
+
+// Lucene regular expressions (query_string `/re/`, the regexp query, ES|QL RLIKE, EQL
+// regex) reserve `. ? + * | { } [ ] ( ) " \` and, with the optional operators every one of
+// those enables, `# @ & < > ~`. A backslash makes any following character literal except
+// the letters of the shorthand classes (\d \w \s and their negations), so the writers here
+// put a backslash before every ASCII punctuation character and space, and never before a
+// letter or digit. `/` is escaped too, which query_string needs inside `/.../`.
+
+// Fold says how a pattern's letters are written into a Lucene regular expression.
+type Fold uint8
+
+const (
+	// FoldNone writes every rune as itself: a case-sensitive match.
+	FoldNone Fold = iota
+	// FoldAll writes every rune that has case as the class of its fold orbit ([kKK]), so
+	// the expression matches case-insensitively on an engine that has no flag for it.
+	FoldAll
+	// FoldNonNative writes as an orbit class only the runes for which NativeFoldExact is
+	// false; the caller sets the engine's case-insensitive flag, which handles the rest.
+	FoldNonNative
+	// FoldLower writes each rune as its LowerClass, for matching a value the query has
+	// lower-cased (ES|QL TO_LOWER). Use it only when LowerExact holds for the pattern.
+	FoldLower
+)
+
+// isASCIIAlnum reports whether r is an ASCII letter or digit, the characters a Lucene
+// regular expression must never see escaped.
+func isASCIIAlnum(r rune) bool {
+	return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9'
+}
+
+// needsEscape reports whether r is written with a backslash in a Lucene regular
+// expression, inside or outside a character class.
+func needsEscape(r rune) bool {
+	return r >= 0x20 && r < 0x7f && !isASCIIAlnum(r)
+}
+
+// writeRune writes r so that it matches itself.
+func writeRune(b *strings.Builder, r rune) {
+	if needsEscape(r) {
+		b.WriteByte('\\')
+	}
+	b.WriteRune(r)
+}
+
+// writeClass writes a character class matching exactly the runes rs.
+func writeClass(b *strings.Builder, rs []rune) {
+	if len(rs) == 1 {
+		writeRune(b, rs[0])
+		return
+	}
+	b.WriteByte('[')
+	for _, r := range rs {
+		writeRune(b, r)
+	}
+	b.WriteByte(']')
+}
+
+// orbitClass returns r's fold orbit with its lower-case member first, the order people
+// write case classes in ([cC], [kKK]).
+func orbitClass(r rune) []rune {
+	o := Orbit(r)
+	l := unicode.ToLower(r)
+	if i := slices.Index(o, l); i > 0 {
+		o = append(append([]rune{l}, o[:i]...), o[i+1:]...)
+	}
+	return o
+}
+
+// writeFoldedRune writes r as the given fold mode requires.
+func writeFoldedRune(b *strings.Builder, r rune, fold Fold) {
+	switch fold {
+	case FoldAll:
+		writeClass(b, orbitClass(r))
+	case FoldNonNative:
+		if NativeFoldExact(r) {
+			writeRune(b, orbitClass(r)[0])
+		} else {
+			writeClass(b, orbitClass(r))
+		}
+	case FoldLower:
+		class, ok := LowerClass(r)
+		if !ok {
+			panic(fmt.Sprintf("esmatch: FoldLower of %U, which has no exact lower-case class", r))
+		}
+		writeClass(b, class)
+	default:
+		writeRune(b, r)
+	}
+}
+
+// LiteralRegexp returns a Lucene regular expression matching exactly s, folded as fold
+// says.
+func LiteralRegexp(s string, fold Fold) string {
+	var b strings.Builder
+	for _, r := range s {
+		writeFoldedRune(&b, r, fold)
+	}
+	return b.String()
+}
+
+// GlobRegexp returns a Lucene regular expression matching the values a Sigma pattern
+// matches as a whole: `*` becomes `.*`, `?` becomes `.` (one code point), literals are
+// escaped and folded as fold says. The pattern must hold no placeholder.
+func GlobRegexp(p ir.Pattern, fold Fold) string {
+	var b strings.Builder
+	for _, s := range p {
+		switch s.Kind {
+		case ir.Lit:
+			for _, r := range s.Text {
+				writeFoldedRune(&b, r, fold)
+			}
+		case ir.AnyString:
+			b.WriteString(".*")
+		case ir.AnyChar:
+			b.WriteByte('.')
+		case ir.Placeholder:
+			panic("esmatch: GlobRegexp of a pattern with a placeholder")
+		}
+	}
+	if b.Len() == 0 {
+		// The empty pattern matches the empty value; `()` is Lucene's empty string.
+		return "()"
+	}
+	return b.String()
+}
+
+// PatternHasCase reports whether some literal rune of p has case, so a case-insensitive match
+// of p differs from a case-sensitive one.
+func PatternHasCase(p ir.Pattern) bool {
+	for _, s := range p {
+		if s.Kind != ir.Lit {
+			continue
+		}
+		for _, r := range s.Text {
+			if HasCase(r) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// PatternNativeFoldExact reports whether NativeFoldExact holds for every literal rune of p.
+func PatternNativeFoldExact(p ir.Pattern) bool {
+	for _, s := range p {
+		if s.Kind == ir.Lit && !NativeFoldExactString(s.Text) {
+			return false
+		}
+	}
+	return true
+}
+
+// LowerExact reports whether every literal rune of p has an exact LowerClass, so matching
+// the lower-cased value against the FoldLower form of p is exactly a case-insensitive match.
+func LowerExact(p ir.Pattern) bool {
+	for _, s := range p {
+		if s.Kind != ir.Lit {
+			continue
+		}
+		for _, r := range s.Text {
+			if _, ok := LowerClass(r); !ok {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// LowerSingle reports whether every literal rune of p lowers to a single rune class, so
+// the lower-cased pattern can be compared with `==` or LIKE rather than a regex. It implies
+// LowerExact.
+func LowerSingle(p ir.Pattern) bool {
+	for _, s := range p {
+		if s.Kind != ir.Lit {
+			continue
+		}
+		for _, r := range s.Text {
+			if c, ok := LowerClass(r); !ok || len(c) != 1 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// LowerPattern returns p with every literal rune replaced by its single lower-case class
+// member. It panics unless LowerSingle(p).
+func LowerPattern(p ir.Pattern) ir.Pattern {
+	out := make(ir.Pattern, len(p))
+	for i, s := range p {
+		out[i] = s
+		if s.Kind != ir.Lit {
+			continue
+		}
+		var b strings.Builder
+		for _, r := range s.Text {
+			c, ok := LowerClass(r)
+			if !ok || len(c) != 1 {
+				panic(fmt.Sprintf("esmatch: LowerPattern of %U, which has no single lower-case form", r))
+			}
+			b.WriteRune(c[0])
+		}
+		out[i].Text = b.String()
+	}
+	return out
+}
