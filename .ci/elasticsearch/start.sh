@@ -14,6 +14,9 @@
 #   ES_START_TIMEOUT   seconds to wait for a green cluster (default 180)
 #   ES_HTTP_PORT       HTTP port (default 0: a free port chosen by the OS)
 #   ES_LOG_LEVEL       Elasticsearch root log level (default INFO; the log is run/es.log)
+#   ES_TEMPLATES_DIR   index templates (*.json, composable _index_template bodies) to install once
+#                      the node is green, each under its file name (default:
+#                      testdata/elasticsearch/templates of this repository; empty: none)
 #   MAVEN_REPO_LOCAL   Maven repository cache (default $HOME/.m2/repository)
 #   JAVA_HOME          the JDK to use (default: java on PATH); Java 17 or newer
 set -euo pipefail
@@ -33,6 +36,7 @@ http_port="${ES_HTTP_PORT:-0}"
 log_level="${ES_LOG_LEVEL:-INFO}"
 maven_repo="${MAVEN_REPO_LOCAL:-$HOME/.m2/repository}"
 java_bin="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+templates_dir="${ES_TEMPLATES_DIR-$here/../../testdata/elasticsearch/templates}"
 
 say() { echo "elasticsearch: $*" >&2; }
 trap 'say "start.sh failed at line $LINENO (exit $?)"' ERR
@@ -143,6 +147,21 @@ while :; do
 done
 
 url=$(cat "$run/url")
+if [[ -n "$templates_dir" && -d "$templates_dir" ]]; then
+  installed=0
+  for template in "$templates_dir"/*.json; do
+    [[ -e "$template" ]] || continue
+    name=$(basename "$template" .json)
+    answer=$(curl -s --max-time 30 -XPUT "$url/_index_template/$name" -H 'Content-Type: application/json' --data-binary @"$template")
+    if [[ $answer != *'"acknowledged":true'* ]]; then
+      say "index template $name was refused: $answer"
+      bash "$here/stop.sh" >&2 || true
+      exit 1
+    fi
+    installed=$((installed + 1))
+  done
+  say "installed $installed index templates from $templates_dir"
+fi
 if [[ "$url_file" != "$run/url" ]]; then
   mkdir -p "$(dirname "$url_file")"
   echo "$url" >"$url_file.tmp" && mv "$url_file.tmp" "$url_file"
