@@ -34,8 +34,9 @@
 //     ever holds them. The regex then goes through SPL quoting, which doubles every
 //     backslash (Splunk's manual: four backslashes match one).
 //   - Regexes are parsed with regexp/syntax and reprinted as PCRE (pcre.go): `$` becomes
-//     \z, multi-line anchors and `.` are spelled out on `\n`, the i flag is printed
-//     explicitly, groups become non-capturing. The search is unanchored like Go's.
+//     \z, multi-line anchors and `.` are spelled out on `\n`, folded literals of the i
+//     flag are wrapped in (?i:...) and folded classes list every case, groups become
+//     non-capturing. The match is unanchored, as in Go's regexp.MatchString.
 //   - Numbers and booleans are bare (EventID=4624, Flag=true); comparisons are field>10 in
 //     search and isnotnull(mvfilter(tonumber('field')>10)) in where (mvfilter tests every
 //     value of a multivalue field).
@@ -55,14 +56,17 @@
 //   - Field names: search takes [A-Za-z_][A-Za-z0-9_.]* bare; any other name (dashes as in
 //     x-ms-mail-application, spaces, `@`) is written in where as 'name'. Names holding a
 //     quote, a backslash, a backtick, `|` or a non-printable character fail with
-//     unsupported-field-name.
+//     unsupported-field-name. A where-only field makes the base search `*` (a full scan)
+//     unless other conjuncts narrow it; Splunk's own extractions replace dashes with
+//     underscores, so a pipeline field mapping (c-uri -> c_uri) gives both speed and a
+//     search form.
 //   - Pipeline state index, sourcetype and source prefix the search as index="v" (a list
 //     becomes an OR); `*` in a state value is a wildcard.
 //
 // # Assumptions about Splunk (not verified against a running Splunk)
 //
 // Fields are extracted at search time and `search` compares their values, not tokens;
-// field=* holds when a field has a value; numbers in search compare as text for `=` and
+// field=* holds when a field has a value, and a JSON null is not extracted as a value; numbers in search compare as text for `=` and
 // numerically for `<`, `>`; Splunk's case-insensitive comparison and PCRE's (?i) fold
 // non-ASCII letters as Go's strings.EqualFold does (lower() is used for fieldref, which
 // differs for a few characters such as the Kelvin sign); PCRE runs in UTF-8 mode; a
