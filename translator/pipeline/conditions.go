@@ -139,13 +139,15 @@ func (c stateCondition) match(ctx *applyCtx) bool {
 	return compareValues(have, c.val, c.op)
 }
 
-func (c stateCondition) matchRule(ctx *applyCtx) bool                { return c.match(ctx) }
-func (c stateCondition) matchItem(ctx *applyCtx, _ ir.Node) bool      { return c.match(ctx) }
-func (c stateCondition) matchField(ctx *applyCtx, _ string) bool      { return c.match(ctx) }
-func (c constCondition) matchRule(*applyCtx) bool                     { return bool(c) }
-func (c tagCondition) matchRule(ctx *applyCtx) bool                   { return slices.Contains(ctx.rule.Tags, string(c)) }
-func (c attributeCondition) matchRule(ctx *applyCtx) bool             { return c.match(ctx.rule) }
-func (c appliedItemCondition) matchItem(ctx *applyCtx, n ir.Node) bool { return ctx.nodeApplied[n][c.id] }
+func (c stateCondition) matchRule(ctx *applyCtx) bool            { return c.match(ctx) }
+func (c stateCondition) matchItem(ctx *applyCtx, _ ir.Node) bool { return c.match(ctx) }
+func (c stateCondition) matchField(ctx *applyCtx, _ string) bool { return c.match(ctx) }
+func (c constCondition) matchRule(*applyCtx) bool                { return bool(c) }
+func (c tagCondition) matchRule(ctx *applyCtx) bool              { return slices.Contains(ctx.rule.Tags, string(c)) }
+func (c attributeCondition) matchRule(ctx *applyCtx) bool        { return c.match(ctx.rule) }
+func (c appliedItemCondition) matchItem(ctx *applyCtx, n ir.Node) bool {
+	return ctx.nodeApplied[n][c.id]
+}
 
 // constCondition is is_sigma_rule (true) or is_sigma_correlation_rule (false) for a rule.
 type constCondition bool
@@ -318,10 +320,10 @@ func toFloat(v any) (float64, bool) {
 // valueCondition is a condition on a detection item's value. In the IR each leaf carries one
 // value (a Sigma value list is an Or of leaves), so pySigma's any/all choice is the same test.
 type valueCondition struct {
-	kind    string // match_string, match_value, contains_wildcard, is_null
-	re      *regexp.Regexp
-	negate  bool
-	value   scalar
+	kind   string // match_string, match_value, contains_wildcard, is_null
+	re     *regexp.Regexp
+	negate bool
+	value  scalar
 }
 
 func (c valueCondition) matchItem(_ *applyCtx, leaf ir.Node) bool {
