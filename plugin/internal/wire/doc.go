@@ -1,0 +1,5 @@
+// Package wire converts between the IR (translator/ir), diagnostics and queries and their
+// protocol-buffer messages (plugin/proto/sigmabridge/v1), with one small function per
+// message in each direction. Decoding validates everything a peer sends, so a malformed
+// message is an error, never a panic or a silently different rule.
+package wire
