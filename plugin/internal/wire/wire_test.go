@@ -67,10 +67,10 @@ func assertSameRule(t *testing.T, want, got *ir.Rule) {
 		}
 	}
 	type meta struct {
-		Path                                                                      string
-		Line, Doc                                                                 int
+		Path                                                                       string
+		Line, Doc                                                                  int
 		ID, Name, Title, Status, Description, Author, Date, Modified, Level, Lists string
-		Logsource                                                                 ir.Logsource
+		Logsource                                                                  ir.Logsource
 	}
 	lists := func(r *ir.Rule) string {
 		return strings.Join(r.References, "\x00") + "\x01" + strings.Join(r.Tags, "\x00") + "\x01" +
