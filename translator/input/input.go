@@ -1,0 +1,189 @@
+package input
+
+import (
+	"bufio"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+)
+
+// Record is one event in the shape the rules read: a JSON object.
+type Record struct {
+	// File is the name the input was read under.
+	File string
+	// Line is the 1-based line of the input where the event starts (for gzipped input, a line
+	// of the decompressed text).
+	Line int
+	// JSON is the event as one JSON object. It is not retained by the reader.
+	JSON []byte
+}
+
+// Input formats.
+const (
+	// JSONL is JSON lines, one event per line; it also accepts a JSON array of events, a JSON
+	// document spread over several lines, and CloudTrail log files ({"Records": [...]}), which
+	// it detects by themselves. It is the default.
+	JSONL = "jsonl"
+	// CloudTrail is CloudTrail log files: {"Records": [...]} documents, one per file or one
+	// per line.
+	CloudTrail = "cloudtrail"
+	// Workspace is Google Workspace Admin SDK Reports API activities (bare activities, JSON
+	// lines of them, or list responses with "items"). Each event of an activity becomes one
+	// record with its parameters flattened by name into events.parameters.<name>.
+	Workspace = "workspace"
+	// EML is RFC 5322 messages (one message, or an mbox of several); the header block becomes
+	// one m365/message_headers record.
+	EML = "eml"
+	// GraphHeaders is Microsoft Graph message resources with internetMessageHeaders (one
+	// message, JSON lines of messages, or list responses with "value"); each message becomes
+	// one m365/message_headers record.
+	GraphHeaders = "graph-headers"
+	// AzureActivity is Azure activity log records in the diagnostic-settings export shape
+	// (passed through) or the REST API shape (normalised to the export shape), bare, as JSON
+	// lines, or wrapped in {"records": [...]} or {"value": [...]}.
+	AzureActivity = "azure-activity"
+)
+
+// Formats returns the names of the input formats, the default first.
+func Formats() []string {
+	return []string{JSONL, CloudTrail, Workspace, EML, GraphHeaders, AzureActivity}
+}
+
+// Options tune how records are built.
+type Options struct {
+	// AcceptedDomains are the organisation's own mail domains (matched exactly, without regard
+	// to case). The mail formats use them to set direction and has_external_recipient; when it
+	// is empty those two fields are left out of the record, since they cannot be known.
+	AcceptedDomains []string
+}
+
+// LineError is a problem at one place of an input file.
+type LineError struct {
+	File string
+	// Line is the 1-based line of the problem, or 0 when it concerns the whole file.
+	Line int
+	Msg  string
+}
+
+func (e *LineError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return e.File + ": " + e.Msg
+}
+
+// maxErrors bounds the problems kept for one file, so a file in the wrong format does not
+// produce one error per line without end.
+const maxErrors = 100
+
+// Errors holds the problems found in one input, in input order. Read returns it after it has
+// read the whole input.
+type Errors struct {
+	List []*LineError
+	// Dropped counts problems found after the first maxErrors.
+	Dropped int
+}
+
+func (e *Errors) Error() string {
+	var b strings.Builder
+	for i, le := range e.List {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(le.Error())
+	}
+	if e.Dropped > 0 {
+		fmt.Fprintf(&b, "\n... and %d more problems", e.Dropped)
+	}
+	return b.String()
+}
+
+// collector gathers the problems of one input.
+type collector struct {
+	file string
+	errs Errors
+}
+
+func (c *collector) add(line int, format string, args ...any) {
+	if len(c.errs.List) >= maxErrors {
+		c.errs.Dropped++
+		return
+	}
+	c.errs.List = append(c.errs.List, &LineError{File: c.file, Line: line, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (c *collector) result() error {
+	if len(c.errs.List) == 0 {
+		return nil
+	}
+	return &c.errs
+}
+
+// emitError wraps an error returned by the caller's emit function, so it passes through the
+// readers untouched and is never mistaken for a problem of the input.
+type emitError struct{ err error }
+
+func (e emitError) Error() string { return e.err.Error() }
+
+// Read reads the input r, named name in records and errors, in the given format ("" means
+// jsonl), and calls emit for every record in input order. Gzip-compressed input is detected
+// and decompressed. An error returned by emit stops reading and is returned as is. Problems of
+// the input itself are collected and returned together as an *Errors after the whole input has
+// been read; the records that could be read were emitted regardless.
+func Read(format, name string, r io.Reader, emit func(Record) error) error {
+	return ReadWith(format, name, r, Options{}, emit)
+}
+
+// ReadWith is Read with options.
+func ReadWith(format, name string, r io.Reader, opts Options, emit func(Record) error) error {
+	if format == "" {
+		format = JSONL
+	}
+	if !slices.Contains(Formats(), format) {
+		return fmt.Errorf("%s: unknown input format %q (known: %s)", name, format, strings.Join(Formats(), ", "))
+	}
+	br := bufio.NewReaderSize(r, 64<<10)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return &Errors{List: []*LineError{{File: name, Msg: "gzip: " + err.Error()}}}
+		}
+		defer zr.Close()
+		br = bufio.NewReaderSize(zr, 64<<10)
+	}
+	c := &collector{file: name}
+	wrapped := func(rec Record) error {
+		if err := emit(rec); err != nil {
+			return emitError{err}
+		}
+		return nil
+	}
+	var err error
+	switch format {
+	case EML:
+		err = readEML(br, c, opts, wrapped)
+	default:
+		expand := map[string]expandFunc{
+			JSONL:         expandJSONL,
+			CloudTrail:    expandCloudTrail,
+			Workspace:     expandWorkspace,
+			GraphHeaders:  expandGraph(opts),
+			AzureActivity: expandAzure,
+		}[format]
+		err = readValues(br, c, func(v value) error { return expand(v, c, wrapped) })
+	}
+	var ee emitError
+	if errors.As(err, &ee) {
+		return ee.err
+	}
+	if err != nil {
+		c.add(0, "read: %v", err)
+	}
+	return c.result()
+}
+
+// expandFunc turns one top-level JSON value into records.
+type expandFunc func(v value, c *collector, emit func(Record) error) error
