@@ -55,6 +55,9 @@ const (
 	UnsupportedFieldName = "unsupported-field-name"
 	UnsupportedValue     = "unsupported-value"
 	CaseSensitiveTarget  = "case-sensitive-target"
+	// KeywordScope is a warning: a keyword search runs over the fields the target searches
+	// by default, which must be the event's string fields mapped as keyword to be exact.
+	KeywordScope = "keyword-scope"
 )
 
 // Diagnostic is one finding about one rule.
