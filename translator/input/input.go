@@ -25,7 +25,9 @@ type Record struct {
 const (
 	// JSONL is JSON lines, one event per line; it also accepts a JSON array of events, a JSON
 	// document spread over several lines, and CloudTrail log files ({"Records": [...]}), which
-	// it detects by themselves. It is the default.
+	// it detects by themselves: any object whose top-level "Records" member is an array is
+	// read as such a file (S3 event notifications, whose records are events too, included).
+	// It is the default.
 	JSONL = "jsonl"
 	// CloudTrail is CloudTrail log files: {"Records": [...]} documents, one per file or one
 	// per line.
