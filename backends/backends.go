@@ -3,6 +3,7 @@ package backends
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/sigmabridge/sigmabridge/translator/diag"
@@ -51,7 +52,7 @@ func Get(name string) (Backend, error) {
 	defer mu.RUnlock()
 	b, ok := registry[name]
 	if !ok {
-		return nil, fmt.Errorf("unknown target %q (known: %v)", name, namesLocked())
+		return nil, fmt.Errorf("unknown target %q (known: %s)", name, strings.Join(namesLocked(), ", "))
 	}
 	return b, nil
 }

@@ -1,0 +1,116 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sigmabridge/sigmabridge/translator/diag"
+)
+
+// Exit codes shared by every command.
+const (
+	ExitOK      = 0 // everything succeeded
+	ExitFailure = 1 // some work failed (the rest was still done)
+	ExitUsage   = 2 // the command line is wrong
+)
+
+// ExitError carries an exit code out of a command's RunE. Its message, if any, has
+// already been printed.
+type ExitError struct{ Code int }
+
+func (e ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
+
+// UsageError marks an error as a command-line mistake (exit 2).
+type UsageError struct{ Err error }
+
+func (e UsageError) Error() string { return e.Err.Error() }
+func (e UsageError) Unwrap() error { return e.Err }
+
+// Usagef returns a UsageError.
+func Usagef(format string, args ...any) error {
+	return UsageError{fmt.Errorf(format, args...)}
+}
+
+// NewRoot returns the root command.
+func NewRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "sigmabridge",
+		Short: "Convert, test and hunt with Sigma rules on Splunk and Elasticsearch",
+		Long: `sigmabridge converts Sigma rules into Splunk SPL and Elasticsearch queries (Lucene,
+Query DSL, ES|QL, EQL), checks every rule against sample logs, and ships a rule pack for
+MITRE ATT&CK T1648 (Serverless Execution).`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return UsageError{err}
+	})
+	return root
+}
+
+// Execute runs the root command and returns the process exit code.
+func Execute(root *cobra.Command) int {
+	err := root.Execute()
+	if err == nil {
+		return ExitOK
+	}
+	var ee ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	var ue UsageError
+	if errors.As(err, &ue) || isCobraUsage(err) {
+		fmt.Fprintf(root.ErrOrStderr(), "sigmabridge: %v\nRun 'sigmabridge --help' for usage.\n", err)
+		return ExitUsage
+	}
+	fmt.Fprintf(root.ErrOrStderr(), "sigmabridge: %v\n", err)
+	return ExitFailure
+}
+
+// isCobraUsage recognises cobra's own argument errors (unknown command, wrong arg count).
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "required flag", "invalid argument"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// PrintDiagnostics writes every diagnostic to w as `path:line: code: message`.
+func PrintDiagnostics(w io.Writer, diags diag.List) {
+	for _, d := range diags {
+		fmt.Fprintln(w, d.String())
+	}
+}
+
+// WriteFileAtomic writes data to path through a temporary file in the same directory, so
+// an interrupted run never leaves the user's existing file half-written.
+func WriteFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if info, err := os.Stat(path); err == nil {
+		_ = os.Chmod(tmp.Name(), info.Mode().Perm())
+	} else {
+		_ = os.Chmod(tmp.Name(), 0o644)
+	}
+	return os.Rename(tmp.Name(), path)
+}

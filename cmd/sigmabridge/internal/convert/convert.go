@@ -1,0 +1,287 @@
+package convert
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sigmabridge/sigmabridge/backends"
+	_ "github.com/sigmabridge/sigmabridge/backends/all" // register the built-in targets
+	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
+	"github.com/sigmabridge/sigmabridge/translator/diag"
+	"github.com/sigmabridge/sigmabridge/translator/ir"
+	"github.com/sigmabridge/sigmabridge/translator/pipeline"
+)
+
+// Options are the flags and arguments of `sigmabridge convert`.
+type Options struct {
+	Target          string
+	Pipelines       []string
+	Format          string
+	Output          string
+	SkipUnsupported bool
+	Paths           []string
+
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// Formats lists the output formats of convert.
+var Formats = []string{"default", "jsonl"}
+
+// NewCommand returns the cobra command.
+func NewCommand() *cobra.Command {
+	o := &Options{}
+	cmd := &cobra.Command{
+		Use:   "convert -t TARGET [-p PIPELINE]... [-f FORMAT] [-o FILE] [--skip-unsupported] [PATH]...",
+		Short: "Convert Sigma rules into queries for a SIEM",
+		Long: `Convert Sigma rules into queries for one target: splunk, lucene, dsl, esql or eql.
+
+PATH is a rule file or a directory searched recursively for *.yml and *.yaml; without a
+PATH the built-in T1648 rule pack is converted. Each rule condition gives one query.
+
+Formats:
+  default  the queries, one per line (dsl: one JSON document per line)
+  jsonl    one JSON object per line and rule result:
+           {"path", "id", "title", "target", "query"} or {..., "error": {"code", "message"}}
+
+Diagnostics go to stderr as path:line: code: message.
+Exit status: 0 every rule converted; 1 some rules failed (all others still converted); 2 usage error.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Paths = args
+			o.Stdout = cmd.OutOrStdout()
+			o.Stderr = cmd.ErrOrStderr()
+			code, err := Run(o)
+			if err != nil {
+				return err
+			}
+			if code != cli.ExitOK {
+				return cli.ExitError{Code: code}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.Target, "target", "t", "", "target query language: "+strings.Join(backends.Names(), ", "))
+	f.StringArrayVarP(&o.Pipelines, "pipeline", "p", nil, "processing pipeline: a built-in name or a pySigma pipeline YAML file (repeatable)")
+	f.StringVarP(&o.Format, "format", "f", "default", "output format: "+strings.Join(Formats, ", "))
+	f.StringVarP(&o.Output, "output", "o", "", "write the output to FILE instead of stdout (replaced atomically)")
+	f.BoolVar(&o.SkipUnsupported, "skip-unsupported", false, "rules the target cannot express are reported as skipped and do not fail the run")
+	_ = cmd.MarkFlagRequired("target")
+	return cmd
+}
+
+// Result is the outcome of one rule on one target.
+type Result struct {
+	Rule    *ir.Rule
+	Queries []backends.Query
+	Diags   diag.List
+	// Failed is true when the rule produced no queries.
+	Failed bool
+	// Unsupported is true when it failed only because the target cannot express it.
+	Unsupported bool
+}
+
+// Run executes convert and returns the exit code. A returned error is a usage error.
+func Run(o *Options) (int, error) {
+	backend, err := backends.Get(o.Target)
+	if err != nil {
+		return cli.ExitUsage, cli.UsageError{Err: err}
+	}
+	if !contains(Formats, o.Format) {
+		return cli.ExitUsage, cli.Usagef("unknown format %q (known: %s)", o.Format, strings.Join(Formats, ", "))
+	}
+	var pipes []*pipeline.Pipeline
+	for _, name := range o.Pipelines {
+		p, err := pipeline.Load(name)
+		if err != nil {
+			return cli.ExitUsage, cli.UsageError{Err: fmt.Errorf("pipeline %s: %w", name, err)}
+		}
+		pipes = append(pipes, p)
+	}
+	rules, files, loadDiags, err := cli.LoadRules(o.Paths)
+	if err != nil {
+		return cli.ExitFailure, err
+	}
+	cli.PrintDiagnostics(o.Stderr, loadDiags)
+	exit := cli.ExitOK
+	if loadDiags.HasErrors() {
+		exit = cli.ExitFailure
+	}
+	if len(files) == 0 {
+		fmt.Fprintf(o.Stderr, "sigmabridge: no Sigma rules (*.yml, *.yaml) found in %s\n", strings.Join(o.Paths, " "))
+		return cli.ExitFailure, nil
+	}
+
+	var chain *pipeline.Pipeline
+	if len(pipes) > 0 {
+		chain = pipeline.Chain(pipes...)
+	}
+	results := ConvertAll(backend, chain, rules)
+	var out bytes.Buffer
+	failed, skipped := 0, 0
+	for _, r := range results {
+		cli.PrintDiagnostics(o.Stderr, r.Diags)
+		if r.Failed {
+			if r.Unsupported && o.SkipUnsupported {
+				skipped++
+			} else {
+				failed++
+			}
+		}
+		writeResult(&out, o, r)
+	}
+	if failed > 0 {
+		exit = cli.ExitFailure
+	}
+	if o.Output != "" {
+		if err := cli.WriteFileAtomic(o.Output, out.Bytes()); err != nil {
+			fmt.Fprintf(o.Stderr, "sigmabridge: writing %s: %v\n", o.Output, err)
+			return cli.ExitFailure, nil
+		}
+	} else if _, err := o.Stdout.Write(out.Bytes()); err != nil {
+		return cli.ExitFailure, nil
+	}
+	if failed > 0 || skipped > 0 || loadDiags.HasErrors() {
+		fmt.Fprintf(o.Stderr, "sigmabridge: %s: %d rules converted, %d failed, %d skipped as unsupported, %d files with load errors\n",
+			o.Target, len(results)-failed-skipped, failed, skipped, countFiles(loadDiags))
+	}
+	return exit, nil
+}
+
+// ConvertAll applies the pipeline and the backend to every rule, in parallel, keeping
+// the input order.
+func ConvertAll(b backends.Backend, p *pipeline.Pipeline, rules []*ir.Rule) []Result {
+	results := make([]Result, len(rules))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				results[i] = ConvertOne(b, p, rules[i])
+			}
+		}()
+	}
+	for i := range rules {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return results
+}
+
+// ConvertOne converts one rule.
+func ConvertOne(b backends.Backend, p *pipeline.Pipeline, r *ir.Rule) Result {
+	res := Result{Rule: r}
+	rule := r
+	if p != nil {
+		var ds diag.List
+		rule, ds = p.Apply(r)
+		res.Diags = append(res.Diags, ds...)
+		if ds.HasErrors() {
+			res.Failed = true
+			return res
+		}
+	}
+	qs, ds := b.Convert(rule)
+	for i := range ds {
+		if ds[i].Target == "" {
+			ds[i].Target = b.Name()
+		}
+	}
+	res.Diags = append(res.Diags, ds...)
+	if ds.HasErrors() || len(qs) == 0 {
+		res.Failed = true
+		res.Unsupported = true
+		for _, d := range ds.Errors() {
+			if !isUnsupported(d.Code) {
+				res.Unsupported = false
+			}
+		}
+		return res
+	}
+	res.Queries = qs
+	return res
+}
+
+// isUnsupported reports whether a diagnostic code means "the target cannot express this"
+// rather than "the rule is wrong".
+func isUnsupported(code string) bool {
+	return strings.HasPrefix(code, diag.Unsupported) || code == diag.CaseSensitiveTarget || code == diag.UnresolvedPlaceholder
+}
+
+type jsonError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+type jsonLine struct {
+	Path   string     `json:"path"`
+	ID     string     `json:"id"`
+	Title  string     `json:"title"`
+	Target string     `json:"target"`
+	Query  any        `json:"query,omitempty"`
+	Error  *jsonError `json:"error,omitempty"`
+}
+
+func writeResult(w *bytes.Buffer, o *Options, r Result) {
+	if o.Format == "default" {
+		for _, q := range r.Queries {
+			w.WriteString(q.Text)
+			w.WriteByte('\n')
+		}
+		return
+	}
+	base := jsonLine{Path: r.Rule.Path, ID: r.Rule.ID, Title: r.Rule.Title, Target: o.Target}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	if r.Failed {
+		l := base
+		errs := r.Diags.Errors()
+		if len(errs) == 0 {
+			l.Error = &jsonError{Code: diag.Unsupported, Message: "the backend produced no query"}
+		} else {
+			msgs := make([]string, len(errs))
+			for i, d := range errs {
+				msgs[i] = d.Message
+			}
+			l.Error = &jsonError{Code: errs[0].Code, Message: strings.Join(msgs, "; ")}
+		}
+		_ = enc.Encode(l)
+		return
+	}
+	for _, q := range r.Queries {
+		l := base
+		if q.JSON {
+			l.Query = json.RawMessage(q.Text)
+		} else {
+			l.Query = q.Text
+		}
+		_ = enc.Encode(l)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func countFiles(diags diag.List) int {
+	seen := map[string]bool{}
+	for _, d := range diags.Errors() {
+		seen[d.Path] = true
+	}
+	return len(seen)
+}

@@ -1,0 +1,16 @@
+// Command sigmabridge converts Sigma rules to SIEM queries, tests them against logs and
+// serves its backends and detector as plugins. main only wires the commands together.
+package main
+
+import (
+	"os"
+
+	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
+	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/convert"
+)
+
+func main() {
+	root := cli.NewRoot()
+	root.AddCommand(convert.NewCommand())
+	os.Exit(cli.Execute(root))
+}
