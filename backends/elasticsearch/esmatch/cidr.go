@@ -75,52 +75,44 @@ func ipv6Texts(groups [8]valueRange, tail []valueRange) string {
 		hex[i] = hexField(g)
 		zero[i] = g.lo == 0
 	}
-	dotted := ipv4Text(tail)
-	var alts []string
 	// spell writes groups[from:to] separated by colons.
 	spell := func(from, to int) string { return strings.Join(hex[from:to], `\:`) }
-	for _, v4 := range []bool{false, true} {
-		n := 8 // groups written in hex
-		last := spell(6, 8)
-		if v4 {
-			n = 6
-			last = dotted
-		}
-		// No `::`.
-		if v4 {
-			alts = append(alts, joinNonEmpty(spell(0, 6), last))
-		} else {
-			alts = append(alts, spell(0, 8))
-		}
-		// `::` standing for groups [a, b), the alternatives sharing a grouped together.
-		for a := 0; a < n; a++ {
-			var afters []string
-			for b := a + 1; b <= n; b++ {
-				if !allTrue(zero[a:b]) {
-					break
-				}
-				if v4 {
-					afters = append(afters, joinNonEmpty(spell(b, 6), dotted))
-				} else {
-					afters = append(afters, spell(b, 8))
-				}
+	// The last 32 bits: two hex groups or a dotted IPv4 address.
+	last := "(" + spell(6, 8) + "|" + ipv4Text(tail) + ")"
+	// The first six groups, with `::` standing for no run or for a run [a, b) inside them:
+	// heads a colon separates from the last 32 bits, and heads ending in `::`.
+	sep := []string{spell(0, 6)}
+	var bare []string
+	for a := 0; a < 6; a++ {
+		var rest []string
+		for b := a + 1; b <= 6 && allTrue(zero[a:b]); b++ {
+			if b == 6 {
+				bare = append(bare, spell(0, a)+`\:\:`)
+			} else {
+				rest = append(rest, spell(b, 6))
 			}
-			if len(afters) > 0 {
-				alts = append(alts, spell(0, a)+`\:\:`+optionalGroup(afters))
+		}
+		if len(rest) > 0 {
+			sep = append(sep, spell(0, a)+`\:\:`+group(rest))
+		}
+	}
+	alts := []string{group(sep) + `\:` + last}
+	if len(bare) > 0 {
+		alts = append(alts, group(bare)+last)
+	}
+	// A run reaching into the last two groups leaves no room for a dotted tail.
+	for a := 0; a < 8; a++ {
+		var rest []string
+		for b := a + 1; b <= 8 && allTrue(zero[a:b]); b++ {
+			if b > 6 {
+				rest = append(rest, spell(b, 8))
 			}
+		}
+		if len(rest) > 0 {
+			alts = append(alts, spell(0, a)+`\:\:`+optionalGroup(rest))
 		}
 	}
 	return "(" + strings.Join(alts, "|") + `)(\%.+)?`
-}
-
-func joinNonEmpty(a, b string) string {
-	switch {
-	case a == "":
-		return b
-	case b == "":
-		return a
-	}
-	return a + `\:` + b
 }
 
 func allTrue(bs []bool) bool {

@@ -215,3 +215,24 @@ func LowerPattern(p ir.Pattern) ir.Pattern {
 	}
 	return out
 }
+
+// PlainNumber reports whether text is a plain decimal number (an optional minus sign,
+// digits, optionally a fraction), the only form every Elasticsearch language and numeric
+// field type reads the same way.
+func PlainNumber(text string) bool {
+	s := strings.TrimPrefix(text, "-")
+	intPart, frac, hasFrac := strings.Cut(s, ".")
+	return allDigits10(intPart) && (!hasFrac || allDigits10(frac))
+}
+
+func allDigits10(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

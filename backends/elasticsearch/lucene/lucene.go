@@ -1,0 +1,234 @@
+package lucene
+
+import (
+	"strings"
+	"unicode"
+
+	"github.com/sigmabridge/sigmabridge/backends"
+	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esmatch"
+	"github.com/sigmabridge/sigmabridge/backends/infix"
+	"github.com/sigmabridge/sigmabridge/translator/diag"
+	"github.com/sigmabridge/sigmabridge/translator/ir"
+)
+
+// Target is the backend's name on the command line.
+const Target = "lucene"
+
+// Backend renders rules in Elasticsearch's query_string syntax. It has no state; the zero
+// value is ready.
+type Backend struct{}
+
+func init() { backends.Register(Backend{}) }
+
+// Name returns "lucene".
+func (Backend) Name() string { return Target }
+
+var dialect = infix.Dialect{And: " AND ", Or: " OR ", Not: "NOT ", Open: "(", Close: ")"}
+
+// Convert renders one query per condition of r, or reports every construct query_string
+// cannot express exactly.
+func (Backend) Convert(r *ir.Rule) ([]backends.Query, diag.List) {
+	var qs []backends.Query
+	var diags diag.List
+	for i, cond := range r.Conditions {
+		text, ds := Render(r, cond)
+		diags = append(diags, ds...)
+		qs = append(qs, backends.Query{Condition: i, Text: text})
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return qs, diags
+}
+
+// Render renders one detection tree of r as a query_string query.
+func Render(r *ir.Rule, tree ir.Node) (string, diag.List) {
+	rd := renderer{rule: r}
+	e := rd.node(infix.Simplify(tree))
+	if rd.diags.HasErrors() {
+		return "", rd.diags
+	}
+	return e.Text, rd.diags
+}
+
+type renderer struct {
+	rule  *ir.Rule
+	diags diag.List
+}
+
+func (rd *renderer) fail(n ir.Node, code, format string, args ...any) infix.Expr {
+	rd.diags = append(rd.diags, backends.Diag(rd.rule, n, Target, code, format, args...))
+	return infix.AtomExpr("")
+}
+
+func (rd *renderer) warn(n ir.Node, code, format string, args ...any) {
+	d := backends.Diag(rd.rule, n, Target, code, format, args...)
+	d.Severity = diag.Warning
+	rd.diags = append(rd.diags, d)
+}
+
+// node renders a simplified tree. A negation under OR is grouped: the classic query parser
+// turns `a OR NOT b` into one boolean query with a SHOULD and a MUST_NOT clause, which
+// means a AND NOT b; `a OR (NOT b)` keeps the negation in its own boolean query, to which
+// Elasticsearch adds the match-all clause a purely negative query needs.
+func (rd *renderer) node(n ir.Node) infix.Expr {
+	switch n := n.(type) {
+	case *ir.And:
+		parts := make([]infix.Expr, len(n.Children))
+		for i, c := range n.Children {
+			parts[i] = rd.node(c)
+		}
+		return dialect.Combine(infix.AndOp, parts...)
+	case *ir.Or:
+		parts := make([]infix.Expr, len(n.Children))
+		for i, c := range n.Children {
+			parts[i] = rd.node(c)
+			if parts[i].Op == infix.NotOp {
+				parts[i] = dialect.Group(parts[i])
+			}
+		}
+		return dialect.Combine(infix.OrOp, parts...)
+	case *ir.Not:
+		return dialect.Negate(rd.node(n.Child))
+	}
+	return rd.leaf(n)
+}
+
+func (rd *renderer) leaf(n ir.Node) infix.Expr {
+	if _, ok := n.(*ir.Keyword); !ok {
+		if reason := fieldNameProblem(ir.Field(n)); reason != "" {
+			return rd.fail(n, diag.UnsupportedFieldName, "field name %q %s", ir.Field(n), reason)
+		}
+	}
+	switch n := n.(type) {
+	case *ir.Match:
+		return rd.match(n)
+	case *ir.Keyword:
+		return rd.keyword(n)
+	case *ir.Regex:
+		re, err := esmatch.TranslateRegexp(n.Pattern, n.Flags, false)
+		if err != nil {
+			return rd.fail(n, diag.UnsupportedRegex, "field %s: %v", n.Field, err)
+		}
+		return infix.AtomExpr(field(n.Field) + ":/" + re.Text + "/")
+	case *ir.CIDR:
+		// Most string fields are mapped as keyword, where a CIDR term is plain text: match
+		// the spellings of the addresses in the prefix instead.
+		return infix.AtomExpr(field(n.Field) + ":/" + esmatch.CIDRRegexp(n.Prefix) + "/")
+	case *ir.Compare:
+		if !esmatch.PlainNumber(n.Value.Text) {
+			return rd.fail(n, diag.UnsupportedValue, "%s: the bound %q is not a plain decimal number", n, n.Value.Text)
+		}
+		return infix.AtomExpr(field(n.Field) + ":" + n.Op.String() + escapeTerm(n.Value.Text))
+	case *ir.Exists:
+		return infix.AtomExpr("_exists_:" + field(n.Field))
+	case *ir.Null:
+		return infix.Expr{Text: "NOT _exists_:" + field(n.Field), Op: infix.NotOp}
+	case *ir.FieldRef:
+		return rd.fail(n, diag.UnsupportedFieldRef, "%s: query_string compares fields only with constants", n)
+	case *ir.TimePart:
+		return rd.fail(n, diag.UnsupportedTimePart, "%s: query_string cannot extract a part of a timestamp", n)
+	}
+	return rd.fail(n, diag.Unsupported, "%s: no query_string form", n)
+}
+
+func (rd *renderer) match(n *ir.Match) infix.Expr {
+	if names := n.Pattern.Placeholders(); len(names) > 0 {
+		return rd.fail(n, diag.UnresolvedPlaceholder, "field %s: placeholder %%%s%% has no value", n.Field, names[0])
+	}
+	f := field(n.Field)
+	switch n.Kind {
+	case ir.Number:
+		if !esmatch.PlainNumber(n.Pattern.Literal()) {
+			return rd.fail(n, diag.UnsupportedValue, "field %s: the number %q is not a plain decimal number", n.Field, n.Pattern.Literal())
+		}
+		return infix.AtomExpr(f + ":" + escapeTerm(n.Pattern.Literal()))
+	case ir.Bool:
+		return infix.AtomExpr(f + ":" + n.Pattern.Literal())
+	}
+	if n.Pattern.Shape() == ir.ShapeAny {
+		// `*` matches any value the field has; query_string's f:* means the same.
+		return infix.AtomExpr("_exists_:" + f)
+	}
+	if !n.Cased && esmatch.PatternHasCase(n.Pattern) {
+		// keyword fields compare case-sensitively, and query_string has no option to
+		// change that: spell each letter's case orbit out in a regular expression.
+		return infix.AtomExpr(f + ":/" + esmatch.GlobRegexp(n.Pattern, esmatch.FoldAll) + "/")
+	}
+	return infix.AtomExpr(f + ":" + globTerm(n.Pattern))
+}
+
+func (rd *renderer) keyword(n *ir.Keyword) infix.Expr {
+	if names := n.Pattern.Placeholders(); len(names) > 0 {
+		return rd.fail(n, diag.UnresolvedPlaceholder, "keyword: placeholder %%%s%% has no value", names[0])
+	}
+	p := n.Pattern.Wrap(true, true)
+	if p.Shape() == ir.ShapeAny {
+		return rd.fail(n, diag.UnsupportedKeyword, "keyword %q matches any string value, which query_string cannot test over all fields", n.Pattern.String())
+	}
+	rd.warn(n, diag.KeywordScope, "keyword %q searches the index's default fields (index.query.default_field); it is exact when those are the event's string fields, mapped as keyword", n.Pattern.String())
+	if !n.Cased && esmatch.PatternHasCase(p) {
+		return infix.AtomExpr("/" + esmatch.GlobRegexp(p, esmatch.FoldAll) + "/")
+	}
+	return infix.AtomExpr(globTerm(p))
+}
+
+// globTerm writes a pattern as a query_string term: literal characters escaped, `*` and `?`
+// bare (a wildcard query then), the empty value as "".
+func globTerm(p ir.Pattern) string {
+	if len(p) == 0 {
+		return `""`
+	}
+	var b strings.Builder
+	for _, s := range p {
+		switch s.Kind {
+		case ir.Lit:
+			b.WriteString(escapeTerm(s.Text))
+		case ir.AnyString:
+			b.WriteByte('*')
+		case ir.AnyChar:
+			b.WriteByte('?')
+		}
+	}
+	return b.String()
+}
+
+// special holds the characters query_string reserves; each is written after a backslash.
+const special = `+-=&|><!(){}[]^"~*?:\/`
+
+// escapeTerm escapes s for query_string: reserved characters and whitespace get a
+// backslash, and a term that is exactly one of the operator words AND, OR, NOT has its
+// first letter escaped so it is read as a word.
+func escapeTerm(s string) string {
+	var b strings.Builder
+	switch s {
+	case "AND", "OR", "NOT":
+		b.WriteByte('\\')
+	}
+	for _, r := range s {
+		if strings.ContainsRune(special, r) || unicode.IsSpace(r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// field writes a field name for query_string: reserved characters (such as the dashes of
+// x-ms-mail-application) and whitespace escaped; the parser removes the backslashes.
+func field(name string) string { return escapeTerm(name) }
+
+// fieldNameProblem says why a field name cannot be written, or returns "".
+func fieldNameProblem(name string) string {
+	switch {
+	case name == "":
+		return "is empty"
+	case strings.Contains(name, "*"):
+		// query_string expands `*` in a field name as a pattern over the mapping, even
+		// when it is escaped.
+		return "contains *, which query_string reads as a field-name pattern"
+	case name == "_exists_":
+		return "is query_string's reserved _exists_"
+	}
+	return ""
+}
