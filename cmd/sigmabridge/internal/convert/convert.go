@@ -126,16 +126,25 @@ func Run(o *Options) (int, error) {
 	results := ConvertAll(backend, chain, rules)
 	var out bytes.Buffer
 	failed, skipped := 0, 0
-	for _, r := range results {
-		cli.PrintDiagnostics(o.Stderr, r.Diags)
-		if r.Failed {
-			if r.Unsupported && o.SkipUnsupported {
-				skipped++
-			} else {
-				failed++
-			}
+	loadErrs := loadErrorsByFile(loadDiags)
+	next := 0
+	for _, f := range files {
+		// Rules that did not load are results too (jsonl gets an error line for each).
+		for _, g := range loadErrs[f.Path] {
+			writeResult(&out, o, Result{Rule: &ir.Rule{Path: f.Path, ID: g[0].RuleID}, Diags: g, Failed: true})
 		}
-		writeResult(&out, o, r)
+		for ; next < len(results) && results[next].Rule.Path == f.Path; next++ {
+			r := results[next]
+			cli.PrintDiagnostics(o.Stderr, r.Diags)
+			if r.Failed {
+				if r.Unsupported && o.SkipUnsupported {
+					skipped++
+				} else {
+					failed++
+				}
+			}
+			writeResult(&out, o, r)
+		}
 	}
 	if failed > 0 {
 		exit = cli.ExitFailure
@@ -267,6 +276,21 @@ func writeResult(w *bytes.Buffer, o *Options, r Result) {
 		}
 		_ = enc.Encode(l)
 	}
+}
+
+// loadErrorsByFile groups load errors by file, then by rule id in order of appearance.
+func loadErrorsByFile(diags diag.List) map[string][]diag.List {
+	out := map[string][]diag.List{}
+	for _, d := range diags.Errors() {
+		groups := out[d.Path]
+		if n := len(groups); n > 0 && groups[n-1][0].RuleID == d.RuleID {
+			groups[n-1] = append(groups[n-1], d)
+		} else {
+			groups = append(groups, diag.List{d})
+		}
+		out[d.Path] = groups
+	}
+	return out
 }
 
 func contains(list []string, s string) bool {
