@@ -111,6 +111,7 @@ check "flattened exists" $ct 1 '{"query":{"exists":{"field":"requestParameters.r
 check "flattened term on one array element" $ct 1 '{"query":{"term":{"requestParameters.layers":"arn:aws:lambda:eu-west-1:1:layer:y:2"}}}'
 check "flattened term on a literal *" $ct 1 '{"query":{"term":{"requestParameters.principal":"*"}}}'
 check "flattened numeric leaf matches its string form" $ct 1 '{"query":{"term":{"requestParameters.memorySize":"10240"}}}'
+check "flattened numeric leaf matches a numeric term" $ct 1 '{"query":{"term":{"requestParameters.memorySize":10240}}}'
 check "flattened wildcard: error" $ct status=400 "{\"query\":{\"wildcard\":{\"$F\":{\"value\":\"*vil*\"}}}}"
 check "flattened wildcard case_insensitive: error" $ct status=400 "{\"query\":{\"wildcard\":{\"$F\":{\"value\":\"*VIL*\",\"case_insensitive\":true}}}}"
 check "flattened regexp: error" $ct status=400 "{\"query\":{\"regexp\":{\"$F\":{\"value\":\"Ev.*\"}}}}"
