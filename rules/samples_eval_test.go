@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -102,4 +103,64 @@ func runSample(prog *evaluator.Program, file, format string) (records, matched i
 		return nil
 	})
 	return records, matched, err
+}
+
+// TestMailAdaptersFeedTheMailRules reads the raw-message fixtures of translator/input with the
+// eml and graph-headers adapters (contoso.example as the accepted domain) and checks which
+// mail rules fire, so the adapters and the rules agree on the message_headers record.
+func TestMailAdaptersFeedTheMailRules(t *testing.T) {
+	pl, err := pipeline.ParseFile(placeholderPipeline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := input.Options{AcceptedDomains: []string{"contoso.example"}}
+	cases := []struct {
+		fixture, format string
+		// want maps a rule file to the number of the fixture's records it must match.
+		want map[string]int
+	}{
+		{"power_automate_forward.eml", input.EML, map[string]int{
+			"m365/flow_mail_to_external_recipient.yml":        1,
+			"m365/power_automate_forwarding_to_external.yml":  1,
+			"m365/flow_mail_default_environment_external.yml": 1,
+			"m365/logic_app_mail_to_external_recipient.yml":   0,
+		}},
+		{"two_messages.mbox", input.EML, map[string]int{
+			"m365/flow_mail_to_external_recipient.yml":      0,
+			"m365/logic_app_mail_to_external_recipient.yml": 0, // the Logic Apps message is internal
+		}},
+		{"graph_messages.json", input.GraphHeaders, map[string]int{
+			"m365/flow_mail_to_external_recipient.yml":        1, // Power Apps to a partner
+			"m365/power_automate_forwarding_to_external.yml":  0, // operation Send
+			"m365/flow_mail_default_environment_external.yml": 1,
+		}},
+	}
+	for _, c := range cases {
+		for rule, want := range c.want {
+			prog := compileRule(t, rule, pl)
+			if prog == nil {
+				continue
+			}
+			f, err := os.Open(filepath.Join("../testdata/input/mail", c.fixture))
+			if err != nil {
+				t.Fatal(err)
+			}
+			matched := 0
+			err = input.ReadWith(c.format, c.fixture, f, opts, func(rec input.Record) error {
+				ms, err := prog.MatchJSON(rec.JSON)
+				if len(ms) > 0 {
+					matched++
+				}
+				return err
+			})
+			f.Close()
+			var problems *input.Errors
+			if err != nil && !errors.As(err, &problems) {
+				t.Errorf("%s: %v", c.fixture, err)
+			}
+			if matched != want {
+				t.Errorf("%s with %s: %d records matched, want %d", c.fixture, rule, matched, want)
+			}
+		}
+	}
 }
