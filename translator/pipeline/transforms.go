@@ -604,7 +604,8 @@ func (t ruleFailure) apply(ctx *applyCtx, it *Item) {
 	ctx.stopped = true
 }
 
-// detectionItemFailure fails the rule at each selected detection item (detection_item_failure).
+// detectionItemFailure fails the rule at each selected detection item (detection_item_failure);
+// when it selected any, processing stops after this item, as in pySigma.
 type detectionItemFailure struct {
 	message, code string
 }
@@ -612,6 +613,7 @@ type detectionItemFailure struct {
 func (t detectionItemFailure) apply(ctx *applyCtx, it *Item) {
 	ctx.eachItem(it, func(leaf ir.Node) (ir.Node, bool) {
 		ctx.errorf(it, leaf, t.code, "%s (%s)", t.message, leaf)
+		ctx.stopped = true
 		return nil, false
 	})
 }
