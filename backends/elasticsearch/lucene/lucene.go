@@ -1,6 +1,7 @@
 package lucene
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 
@@ -166,11 +167,24 @@ func (rd *renderer) keyword(n *ir.Keyword) infix.Expr {
 	if p.Shape() == ir.ShapeAny {
 		return rd.fail(n, diag.UnsupportedKeyword, "keyword %q matches any string value, which query_string cannot test over all fields", n.Pattern.String())
 	}
-	rd.warn(n, diag.KeywordScope, "keyword %q searches the index's default fields (index.query.default_field); it is exact when those are the event's string fields, mapped as keyword", n.Pattern.String())
+	rd.warn(n, diag.KeywordScope, "%s", KeywordScopeMessage(n))
+	return infix.AtomExpr(KeywordTerm(n))
+}
+
+// KeywordScopeMessage explains the keyword-scope warning a keyword search carries.
+func KeywordScopeMessage(n *ir.Keyword) string {
+	return fmt.Sprintf("keyword %q searches the index's default fields (index.query.default_field); it is exact when those are the event's string fields, mapped as keyword", n.Pattern.String())
+}
+
+// KeywordTerm renders a keyword (a value with no field, found anywhere in the event) as an
+// unbound query_string term, which searches the index's default fields. The pattern must
+// hold no placeholder and must not be empty.
+func KeywordTerm(n *ir.Keyword) string {
+	p := n.Pattern.Wrap(true, true)
 	if !n.Cased && esmatch.PatternHasCase(p) {
-		return infix.AtomExpr("/" + esmatch.GlobRegexp(p, esmatch.FoldAll) + "/")
+		return "/" + esmatch.GlobRegexp(p, esmatch.FoldAll) + "/"
 	}
-	return infix.AtomExpr(globTerm(p))
+	return globTerm(p)
 }
 
 // globTerm writes a pattern as a query_string term: literal characters escaped, `*` and `?`
