@@ -7,10 +7,12 @@ import (
 
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/convert"
+	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/lint"
 )
 
 func main() {
 	root := cli.NewRoot()
 	root.AddCommand(convert.NewCommand())
+	root.AddCommand(lint.NewCommand())
 	os.Exit(cli.Execute(root))
 }

@@ -1,7 +1,6 @@
 package lint
 
 import (
-	"fmt"
 	"sort"
 	"strconv"
 
@@ -197,11 +196,4 @@ func quote(s string) string {
 		}
 	}
 	return `"` + s + `"`
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, one)
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
