@@ -514,3 +514,5 @@ func TestMatcherReuseDoesNotLeakValues(t *testing.T) {
 		t.Errorf("empty input gave matches %v", ms)
 	}
 }
+
+func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
