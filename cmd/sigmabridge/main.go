@@ -7,12 +7,16 @@ import (
 
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/convert"
+	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/ruletest"
+	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/scan"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/lint"
 )
 
 func main() {
 	root := cli.NewRoot()
 	root.AddCommand(convert.NewCommand())
+	root.AddCommand(scan.NewCommand())
+	root.AddCommand(ruletest.NewCommand())
 	root.AddCommand(lint.NewCommand())
 	os.Exit(cli.Execute(root))
 }

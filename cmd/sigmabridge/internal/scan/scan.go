@@ -1,0 +1,239 @@
+package scan
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
+	"github.com/sigmabridge/sigmabridge/translator/diag"
+	"github.com/sigmabridge/sigmabridge/translator/evaluator"
+	"github.com/sigmabridge/sigmabridge/translator/input"
+	"github.com/sigmabridge/sigmabridge/translator/ir"
+	"github.com/sigmabridge/sigmabridge/translator/pipeline"
+)
+
+// Options are the flags and arguments of `sigmabridge scan`.
+type Options struct {
+	Rules     []string
+	Pipelines []string
+	Format    string
+	Input     string
+	Files     []string
+
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// NewCommand returns the cobra command.
+func NewCommand() *cobra.Command {
+	o := &Options{}
+	cmd := &cobra.Command{
+		Use:   "scan [-r RULES]... [-p PIPELINE]... [-f table|jsonl] [--input FORMAT] [FILE|-]...",
+		Short: "Match log files against Sigma rules",
+		Long: `Match events against Sigma rules and print every match.
+
+RULES are rule files or directories (default: the built-in T1648 pack). FILE is read in the
+--input format (default jsonl: JSON lines, a JSON array, or a CloudTrail {"Records": [...]}
+document, gzipped or not); - or no FILE reads standard input.
+
+Formats:
+  table  one aligned line per match
+  jsonl  {"file", "line", "rule_id", "title", "level", "tags"} per match
+         (line = 1-based line for JSON lines, the record's index for arrays)
+
+Exit status: 0 whether or not anything matched; 1 when some input could not be read or
+parsed (the rest is still scanned, each bad line named on stderr); 2 usage error.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Files = args
+			o.Stdin, o.Stdout, o.Stderr = cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr()
+			code, err := Run(o)
+			if err != nil {
+				return err
+			}
+			if code != cli.ExitOK {
+				return cli.ExitError{Code: code}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVarP(&o.Rules, "rules", "r", nil, "rule file or directory (repeatable; default: the built-in pack)")
+	f.StringArrayVarP(&o.Pipelines, "pipeline", "p", nil, "processing pipeline applied to the rules before matching (repeatable)")
+	f.StringVarP(&o.Format, "format", "f", "table", "output format: table or jsonl")
+	f.StringVar(&o.Input, "input", input.JSONL, "input format: "+strings.Join(input.Formats(), ", "))
+	return cmd
+}
+
+// Run executes scan and returns the exit code; a returned error is a usage error.
+func Run(o *Options) (int, error) {
+	if o.Format != "table" && o.Format != "jsonl" {
+		return cli.ExitUsage, cli.Usagef("unknown format %q (known: table, jsonl)", o.Format)
+	}
+	if !contains(input.Formats(), o.Input) {
+		return cli.ExitUsage, cli.Usagef("unknown input format %q (known: %s)", o.Input, strings.Join(input.Formats(), ", "))
+	}
+	rules, exit, err := LoadRules(o.Rules, o.Pipelines, o.Stderr)
+	if err != nil {
+		return cli.ExitUsage, err
+	}
+	prog, errs := evaluator.Compile(rules)
+	for _, e := range errs {
+		// A rule whose placeholders have no value cannot run until a pipeline gives them
+		// one: it is skipped with a warning, since the deployment, not the rule, is
+		// incomplete. Any other compile error is a failure.
+		var d diag.Diagnostic
+		if errors.As(e, &d) && d.Code == diag.UnresolvedPlaceholder {
+			fmt.Fprintf(o.Stderr, "%s (rule skipped; give the value with -p PIPELINE)\n", e)
+			continue
+		}
+		fmt.Fprintln(o.Stderr, e)
+		exit = cli.ExitFailure
+	}
+	if prog.Len() == 0 {
+		fmt.Fprintln(o.Stderr, "sigmabridge: no rule could be loaded; nothing to scan with")
+		return cli.ExitFailure, nil
+	}
+	out := bufio.NewWriterSize(o.Stdout, 64<<10)
+	defer out.Flush()
+	w := newWriter(o.Format, out)
+	m := prog.NewMatcher()
+	files := o.Files
+	if len(files) == 0 {
+		files = []string{"-"}
+	}
+	for _, name := range files {
+		var r io.Reader
+		shown := name
+		if name == "-" {
+			r, shown = o.Stdin, "<stdin>"
+		} else {
+			f, err := os.Open(name)
+			if err != nil {
+				fmt.Fprintf(o.Stderr, "%s: %v\n", name, unwrapPath(err))
+				exit = cli.ExitFailure
+				continue
+			}
+			r = f
+			defer f.Close()
+		}
+		err := input.Read(o.Input, shown, r, func(rec input.Record) error {
+			ms, err := m.MatchJSON(rec.JSON)
+			if err != nil {
+				fmt.Fprintf(o.Stderr, "%s:%d: %v\n", rec.File, rec.Line, err)
+				exit = cli.ExitFailure
+				return nil
+			}
+			for _, mt := range ms {
+				w.write(rec, mt)
+			}
+			return nil
+		})
+		if err != nil {
+			fmt.Fprintln(o.Stderr, err)
+			exit = cli.ExitFailure
+		}
+	}
+	return exit, nil
+}
+
+// LoadRules loads rule paths (default: the built-in pack) and applies the pipelines. Load
+// problems are printed; the exit code says whether any occurred. The error is a usage
+// error (an unknown pipeline).
+func LoadRules(paths, pipelines []string, stderr io.Writer) ([]*ir.Rule, int, error) {
+	var chain *pipeline.Pipeline
+	if len(pipelines) > 0 {
+		p, err := pipeline.LoadChain(pipelines...)
+		if err != nil {
+			return nil, cli.ExitUsage, cli.UsageError{Err: err}
+		}
+		chain = p
+	}
+	rules, _, diags, err := cli.LoadRules(paths)
+	if err != nil {
+		return nil, cli.ExitFailure, err
+	}
+	cli.PrintDiagnostics(stderr, diags)
+	exit := cli.ExitOK
+	if diags.HasErrors() {
+		exit = cli.ExitFailure
+	}
+	if chain == nil {
+		return rules, exit, nil
+	}
+	out := rules[:0:0]
+	for _, r := range rules {
+		pr, ds := chain.Apply(r)
+		cli.PrintDiagnostics(stderr, ds)
+		if ds.HasErrors() {
+			exit = cli.ExitFailure
+			continue
+		}
+		out = append(out, pr)
+	}
+	return out, exit, nil
+}
+
+type matchWriter struct {
+	format string
+	out    *bufio.Writer
+	enc    *json.Encoder
+}
+
+func newWriter(format string, out *bufio.Writer) *matchWriter {
+	enc := json.NewEncoder(out)
+	enc.SetEscapeHTML(false)
+	return &matchWriter{format: format, out: out, enc: enc}
+}
+
+type jsonMatch struct {
+	File   string   `json:"file"`
+	Line   int      `json:"line"`
+	RuleID string   `json:"rule_id"`
+	Title  string   `json:"title"`
+	Level  string   `json:"level"`
+	Tags   []string `json:"tags"`
+}
+
+func (w *matchWriter) write(rec input.Record, m evaluator.Match) {
+	if w.format == "jsonl" {
+		tags := m.Rule.Tags
+		if tags == nil {
+			tags = []string{}
+		}
+		_ = w.enc.Encode(jsonMatch{File: rec.File, Line: rec.Line, RuleID: m.RuleID, Title: m.Title, Level: m.Level, Tags: tags})
+		return
+	}
+	fmt.Fprintf(w.out, "%s:%d\t%-13s %s\t%s\n", rec.File, rec.Line, strings.ToUpper(orDash(m.Level)), m.Title, m.RuleID)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

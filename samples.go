@@ -1,0 +1,25 @@
+// Package sigmabridge is the module root. It embeds the rule pack's sample logs so the
+// binary can test the built-in pack with no files around it; the rules themselves are
+// embedded by package rules.
+package sigmabridge
+
+import (
+	"embed"
+	"io/fs"
+)
+
+//go:embed testdata/rules
+var samplesFS embed.FS
+
+// PackSamples holds the built-in pack's samples, one directory per rule file, mirroring
+// rules/ (for example "aws/lambda_policy_any_principal/samples.yml"), plus placeholders.yml,
+// the pipeline that gives the pack's placeholders the values the samples assume.
+var PackSamples fs.FS = mustSub(samplesFS, "testdata/rules")
+
+func mustSub(f fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(f, dir)
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}

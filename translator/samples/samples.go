@@ -1,0 +1,206 @@
+package samples
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/sigmabridge/sigmabridge/translator/input"
+)
+
+// ManifestName is the file that lists a rule's samples.
+const ManifestName = "samples.yml"
+
+// Sample is one entry of a manifest.
+type Sample struct {
+	File       string `yaml:"file"`
+	Expect     string `yaml:"expect"` // "match" or "no_match"
+	NearMiss   bool   `yaml:"near_miss"`
+	Provenance string `yaml:"provenance"`
+	Basis      string `yaml:"basis"`
+	Why        string `yaml:"why"`
+	// Format is the translator/input format of the file ("" means jsonl).
+	Format string `yaml:"format"`
+}
+
+// Manifest is a parsed samples.yml.
+type Manifest struct {
+	RuleID  string   `yaml:"rule_id"`
+	Samples []Sample `yaml:"samples"`
+
+	// FS and Dir locate the manifest's directory.
+	FS  fs.FS  `yaml:"-"`
+	Dir string `yaml:"-"`
+	// Display is the directory as shown to the user.
+	Display string `yaml:"-"`
+}
+
+// Positives and Negatives count the samples by expectation.
+func (m *Manifest) Positives() int { return m.count("match") }
+
+// Negatives counts the no_match samples.
+func (m *Manifest) Negatives() int { return m.count("no_match") }
+
+func (m *Manifest) count(expect string) int {
+	n := 0
+	for _, s := range m.Samples {
+		if s.Expect == expect {
+			n++
+		}
+	}
+	return n
+}
+
+// ReadManifest parses dir/samples.yml inside fsys. Unknown keys and bad expectations are
+// errors naming the file and line.
+func ReadManifest(fsys fs.FS, dir, display string) (*Manifest, error) {
+	name := path.Join(dir, ManifestName)
+	shown := filepath.Join(display, ManifestName)
+	data, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", shown, unwrap(err))
+	}
+	var m Manifest
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("%s: %s", shown, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	for i, s := range m.Samples {
+		if s.File == "" || strings.Contains(s.File, "..") || path.IsAbs(s.File) {
+			return nil, fmt.Errorf("%s: sample %d: file must be a name inside the directory, got %q", shown, i+1, s.File)
+		}
+		if s.Expect != "match" && s.Expect != "no_match" {
+			return nil, fmt.Errorf("%s: sample %s: expect must be match or no_match, got %q", shown, s.File, s.Expect)
+		}
+	}
+	m.FS, m.Dir, m.Display = fsys, dir, display
+	return &m, nil
+}
+
+func unwrap(err error) error {
+	if pe, ok := err.(*fs.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// Locate finds the samples directory of a rule file on disk. It looks, in order, for
+// (1) a directory beside the rule named like it without the extension, and (2) the
+// mirrored test tree: for .../rules/<rel>.yml, .../testdata/rules/<rel>/. It returns ""
+// when neither has a manifest.
+func Locate(rulePath string) string {
+	base := strings.TrimSuffix(rulePath, filepath.Ext(rulePath))
+	if fileExists(filepath.Join(base, ManifestName)) {
+		return base
+	}
+	abs, err := filepath.Abs(base)
+	if err != nil {
+		return ""
+	}
+	// Walk up to a directory named "rules" and try ../testdata/rules/<rel>.
+	for dir := filepath.Dir(abs); dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
+		if filepath.Base(dir) != "rules" {
+			continue
+		}
+		rel, err := filepath.Rel(dir, abs)
+		if err != nil {
+			continue
+		}
+		cand := filepath.Join(filepath.Dir(dir), "testdata", "rules", rel)
+		if fileExists(filepath.Join(cand, ManifestName)) {
+			return cand
+		}
+	}
+	return ""
+}
+
+func fileExists(p string) bool {
+	info, err := os.Stat(p)
+	return err == nil && !info.IsDir()
+}
+
+// MatchFunc matches a batch of events and returns, for each event, the indexes of the
+// rules that matched it (indexes into the rule set the detector was loaded with).
+type MatchFunc func(events [][]byte) ([][]int, error)
+
+// Verdict is the outcome of one rule's samples.
+type Verdict struct {
+	Positives, Negatives int
+	Failures             []string
+}
+
+// Passed reports whether the rule has samples of both kinds and none failed.
+func (v Verdict) Passed() bool {
+	return len(v.Failures) == 0 && v.Positives > 0 && v.Negatives > 0
+}
+
+// Run reads every sample of m and checks it against rule index ruleIdx with match. A sample
+// with several records matches when any record matches.
+func Run(m *Manifest, ruleIdx int, match MatchFunc) Verdict {
+	var v Verdict
+	for _, s := range m.Samples {
+		if s.Expect == "match" {
+			v.Positives++
+		} else {
+			v.Negatives++
+		}
+		records, err := readRecords(m, s)
+		if err != nil {
+			v.Failures = append(v.Failures, err.Error())
+			continue
+		}
+		if len(records) == 0 {
+			v.Failures = append(v.Failures, fmt.Sprintf("%s: the file holds no event", filepath.Join(m.Display, s.File)))
+			continue
+		}
+		results, err := match(records)
+		if err != nil {
+			v.Failures = append(v.Failures, fmt.Sprintf("%s: %v", filepath.Join(m.Display, s.File), err))
+			continue
+		}
+		hits := 0
+		for _, rs := range results {
+			for _, r := range rs {
+				if r == ruleIdx {
+					hits++
+					break
+				}
+			}
+		}
+		shown := filepath.Join(m.Display, s.File)
+		switch {
+		case s.Expect == "match" && hits == 0:
+			v.Failures = append(v.Failures, fmt.Sprintf("%s: expected a match, none of its %d events matched", shown, len(records)))
+		case s.Expect == "no_match" && hits > 0:
+			v.Failures = append(v.Failures, fmt.Sprintf("%s: expected no match, %d of its %d events matched", shown, hits, len(records)))
+		}
+	}
+	if v.Positives == 0 {
+		v.Failures = append(v.Failures, fmt.Sprintf("%s: no sample expected to match", filepath.Join(m.Display, ManifestName)))
+	}
+	if v.Negatives == 0 {
+		v.Failures = append(v.Failures, fmt.Sprintf("%s: no sample expected not to match", filepath.Join(m.Display, ManifestName)))
+	}
+	return v
+}
+
+func readRecords(m *Manifest, s Sample) ([][]byte, error) {
+	f, err := m.FS.Open(path.Join(m.Dir, s.File))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(m.Display, s.File), unwrap(err))
+	}
+	defer f.Close()
+	var records [][]byte
+	err = input.Read(s.Format, filepath.Join(m.Display, s.File), f, func(r input.Record) error {
+		records = append(records, append([]byte(nil), r.JSON...))
+		return nil
+	})
+	return records, err
+}
