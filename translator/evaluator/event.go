@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // valueKind is the JSON type of one collected event value. JSON null is never collected:
@@ -128,6 +129,7 @@ func (e *eventState) reset(nslots int) {
 	e.values = e.values[:0]
 	e.keywords = e.keywords[:0]
 	e.arena = e.arena[:0]
+	e.foldBuf = e.foldBuf[:0]
 }
 
 // add appends a value to a slot's chain and returns its index.
@@ -156,7 +158,13 @@ func (e *eventState) fold(i int32) string {
 		if foldedAlready(v.text) {
 			v.folded = v.text
 		} else {
-			v.folded = foldString(v.text)
+			// folded text lives in the event's arena; a string made from it is a view that
+			// stays valid until the next event (a reallocation leaves old views intact)
+			start := len(e.foldBuf)
+			e.foldBuf = appendFold(e.foldBuf, v.text)
+			if n := len(e.foldBuf) - start; n > 0 {
+				v.folded = unsafe.String(&e.foldBuf[start], n)
+			}
 		}
 	}
 	return v.folded

@@ -25,9 +25,9 @@ var ctSources = map[string][]string{
 }
 
 var (
-	ctSourceNames  = sortedKeysOf(ctSources)
-	ctIdentity     = []string{"IAMUser", "AssumedRole", "Root", "FederatedUser", "AWSService", "AWSAccount"}
-	ctUserAgents   = []string{"aws-cli/2.15.0 Python/3.11.6 Linux/5.15 botocore/2.4.5", "Boto3/1.34.0 Python/3.12.0", "console.amazonaws.com",
+	ctSourceNames = sortedKeysOf(ctSources)
+	ctIdentity    = []string{"IAMUser", "AssumedRole", "Root", "FederatedUser", "AWSService", "AWSAccount"}
+	ctUserAgents  = []string{"aws-cli/2.15.0 Python/3.11.6 Linux/5.15 botocore/2.4.5", "Boto3/1.34.0 Python/3.12.0", "console.amazonaws.com",
 		"Pacu/1.5.2 Boto3/1.28.0", "terraform-provider-aws/5.31.0", "aws-sdk-go-v2/1.24.0", "lambda.amazonaws.com", "cloudformation.amazonaws.com"}
 	ctRegions      = []string{"us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2"}
 	ctErrors       = []string{"", "", "", "", "AccessDenied", "AccessDeniedException", "ResourceNotFoundException", "ThrottlingException"}
