@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -23,7 +24,7 @@ func (p *Pipeline) ApplyCorrelation(c *ir.Correlation, rules []*ir.Rule) (*ir.Co
 	var diags diag.List
 	fail := func(format string, args ...any) {
 		d := diag.Diagnostic{Path: c.Path, Line: c.Line, RuleID: c.ID, Code: diag.PipelineError}
-		d.Message = "pipeline " + p.Name + ": " + sprintf(format, args...)
+		d.Message = "pipeline " + p.Name + ": " + fmt.Sprintf(format, args...)
 		diags = append(diags, d)
 	}
 	byRef := map[string]*ir.Rule{}

@@ -22,6 +22,11 @@ func mustParse(t *testing.T, src string) *Pipeline {
 // mustRule lowers one Sigma rule with the project loader or fails the test.
 func mustRule(t *testing.T, src string) *ir.Rule {
 	t.Helper()
+	return mustRuleB(t, src)
+}
+
+func mustRuleB(t testing.TB, src string) *ir.Rule {
+	t.Helper()
 	rules, ds := translator.LoadBytes("rule.yml", []byte(src))
 	if ds.HasErrors() || len(rules) != 1 {
 		t.Fatalf("rule does not load (%d rules): %v", len(rules), ds)

@@ -353,5 +353,3 @@ func fieldsOf(conds []ir.Node) []string {
 	}
 	return out
 }
-
-func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
