@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -85,7 +86,7 @@ func loadPack(t *testing.T) []packFile {
 		for {
 			var doc ruleDoc
 			if err := dec.Decode(&doc); err != nil {
-				if err.Error() == "EOF" {
+				if errors.Is(err, io.EOF) {
 					break
 				}
 				t.Errorf("%s: not valid YAML: %v", p, err)
