@@ -51,7 +51,7 @@ func Discover(paths []string) ([]File, diag.List) {
 				diags.Add(q, 0, diag.ReadError, "%v", pathErr(err))
 				return nil
 			}
-			if !d.IsDir() && IsRuleFile(q) {
+			if !d.IsDir() && IsRuleFile(q) && !isSamplesManifest(q) {
 				found = append(found, File{Path: q})
 			}
 			return nil
@@ -79,6 +79,12 @@ func DiscoverFS(fsys fs.FS, prefix string) ([]File, error) {
 	})
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 	return files, err
+}
+
+// isSamplesManifest reports whether a file is a rule's sample manifest (samples.yml),
+// which sits among rules in a directory named like its rule and is not a rule itself.
+func isSamplesManifest(name string) bool {
+	return filepath.Base(name) == "samples.yml"
 }
 
 func pathErr(err error) error {

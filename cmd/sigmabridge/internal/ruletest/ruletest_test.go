@@ -1,0 +1,98 @@
+package ruletest
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
+)
+
+func runTest(t *testing.T, o Options) (int, string, string) {
+	var out, errb bytes.Buffer
+	o.Stdout, o.Stderr = &out, &errb
+	if o.Format == "" {
+		o.Format = "json"
+	}
+	code, err := Run(&o)
+	if err != nil {
+		errb.WriteString(err.Error())
+	}
+	return code, out.String(), errb.String()
+}
+
+func TestBuiltinPackPasses(t *testing.T) {
+	code, out, stderr := runTest(t, Options{})
+	var rep Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if code != cli.ExitOK || rep.Failed != 0 || rep.Passed < 35 {
+		t.Errorf("exit %d, %d passed, %d failed; stderr %s", code, rep.Passed, rep.Failed, stderr)
+	}
+	for _, r := range rep.Rules {
+		if r.Positives == 0 || r.Negatives == 0 {
+			t.Errorf("%s: %d positives, %d negatives", r.Path, r.Positives, r.Negatives)
+		}
+	}
+}
+
+const rule = `title: Create
+id: 8a2a9a4e-8d0c-4c1e-9a43-6f0a1c2b3d4e
+logsource: {product: aws, service: cloudtrail}
+detection:
+  sel: {eventName: CreateFunction}
+  condition: sel
+`
+
+func write(t *testing.T, p, body string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSamplesBesideRule(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "create.yml"), rule)
+	write(t, filepath.Join(dir, "create", "samples.yml"), "rule_id: 8a2a9a4e-8d0c-4c1e-9a43-6f0a1c2b3d4e\nsamples:\n  - {file: pos.jsonl, expect: match}\n  - {file: neg.jsonl, expect: no_match, near_miss: true}\n")
+	write(t, filepath.Join(dir, "create", "pos.jsonl"), `{"eventName":"CREATEFUNCTION"}`+"\n")
+	write(t, filepath.Join(dir, "create", "neg.jsonl"), `{"eventName":"CreateFunctionUrlConfig"}`+"\n")
+	code, out, _ := runTest(t, Options{Paths: []string{dir}, Format: "table"})
+	if code != cli.ExitOK || !strings.Contains(out, "PASS") || !strings.Contains(out, "1 passed, 0 failed") {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+
+	// A negative that fires fails the rule, with the file named.
+	write(t, filepath.Join(dir, "create", "neg.jsonl"), `{"eventName":"createfunction"}`+"\n")
+	code, out, _ = runTest(t, Options{Paths: []string{dir}})
+	var rep Report
+	_ = json.Unmarshal([]byte(out), &rep)
+	if code != cli.ExitFailure || rep.Failed != 1 || len(rep.Rules[0].Failures) != 1 ||
+		!strings.Contains(rep.Rules[0].Failures[0], filepath.Join(dir, "create", "neg.jsonl")+": expected no match") {
+		t.Errorf("exit %d %+v", code, rep)
+	}
+}
+
+func TestRuleWithoutSamplesFails(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "lonely.yml"), rule)
+	write(t, filepath.Join(dir, "broken.yml"), strings.Replace(rule, "eventName:", "eventName|nope:", 1))
+	code, out, stderr := runTest(t, Options{Paths: []string{dir}})
+	var rep Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if code != cli.ExitFailure || rep.Failed != 2 || rep.Passed != 0 {
+		t.Errorf("exit %d %+v", code, rep)
+	}
+	if !strings.Contains(out, "no samples") || !strings.Contains(stderr, "unknown-modifier") {
+		t.Errorf("out %s stderr %s", out, stderr)
+	}
+}
