@@ -95,23 +95,6 @@ func Run(files []ruleset.File, cfg Config) *Report {
 	return rep
 }
 
-// Bytes lints the rules in data, as read from path, on their own (batch checks such as
-// duplicate-id see only this file).
-func Bytes(path string, data []byte, cfg Config) *Report {
-	r := lintData(path, data, cfg)
-	rep := &Report{Files: 1, Documents: len(r.docs), Findings: r.findings}
-	for _, c := range registry {
-		if c.batch == nil || cfg.Disabled[c.Name] {
-			continue
-		}
-		var out []Finding
-		c.batch(r.docs, &reporter{check: c, out: &out})
-		rep.Findings = append(rep.Findings, out...)
-	}
-	rep.finish()
-	return rep
-}
-
 // Add appends findings from outside the linter (for example paths that could not be
 // read while discovering files) and recounts.
 func (rep *Report) Add(fs ...Finding) {
