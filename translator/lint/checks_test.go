@@ -124,7 +124,7 @@ var checkCases = []checkCase{
 		bad:  one(edit(validRule, "  product: aws\n", "  product: aws\n  product: gcp\n")),
 		good: one(validRule)},
 	{check: "legacy-document", line: 1,
-		bad: one("action: global\ntitle: Legacy Rule In Two Documents\ndetection:\n  condition: 1 of sel*\n---\nlogsource:\n  product: aws\ndetection:\n  sel1:\n    eventName: Invoke\n"),
+		bad:  one("action: global\ntitle: Legacy Rule In Two Documents\ndetection:\n  condition: 1 of sel*\n---\nlogsource:\n  product: aws\ndetection:\n  sel1:\n    eventName: Invoke\n"),
 		good: one(validRule)},
 	{check: "missing-id", line: 1,
 		bad:  one(edit(validRule, "id: 5b0c7a4e-8f7e-4a57-9b7e-2f1f3c0d9a11\n", "")),
