@@ -1,0 +1,156 @@
+package plugin
+
+import (
+	"context"
+
+	"github.com/sigmabridge/sigmabridge/backends"
+	"github.com/sigmabridge/sigmabridge/translator/diag"
+	"github.com/sigmabridge/sigmabridge/translator/ir"
+)
+
+// Query is one rendered query (the same type the built-in backends return).
+type Query = backends.Query
+
+// Diagnostic is one finding about one rule, printed `path:line: code: message`.
+type Diagnostic = diag.Diagnostic
+
+// Diagnostics is an ordered list of diagnostics.
+type Diagnostics = diag.List
+
+// Severity says whether a diagnostic fails the rule.
+type Severity = diag.Severity
+
+const (
+	// SeverityError fails the rule for the target (the zero value).
+	SeverityError = diag.Error
+	// SeverityWarning is reported without failing the rule.
+	SeverityWarning = diag.Warning
+)
+
+// Backend converts rules into queries. The host sees plugins through this interface, and a
+// plugin binary serves an implementation of it. Implementations must be safe for concurrent
+// use and should stop early when ctx is done.
+type Backend interface {
+	// Describe reports who the backend is and what it can do.
+	Describe(ctx context.Context, req *DescribeRequest) (*BackendDescription, error)
+	// Convert renders every rule of the request. The response has one result per rule, in
+	// request order; a rule the target cannot express exactly gets an Error diagnostic with
+	// a named code, never a widened or narrowed query. A returned error fails the whole
+	// batch and is reserved for problems that are not about one rule.
+	Convert(ctx context.Context, req *ConvertRequest) (*ConvertResponse, error)
+}
+
+// Detector matches events against a loaded rule set. Implementations must be safe for
+// concurrent Match calls.
+type Detector interface {
+	// Describe reports who the detector is and what it can do.
+	Describe(ctx context.Context, req *DescribeRequest) (*DetectorDescription, error)
+	// Load compiles a rule set, replacing the previous one. Rules that fail are reported
+	// one by one and left out; the others are loaded.
+	Load(ctx context.Context, req *LoadRequest) (*LoadResponse, error)
+	// Match matches a batch of events against the loaded rules.
+	Match(ctx context.Context, req *MatchRequest) (*MatchResponse, error)
+}
+
+// DescribeRequest asks a plugin to describe itself. It has no fields yet.
+type DescribeRequest struct{}
+
+// BackendDescription is a backend's answer to Describe.
+type BackendDescription struct {
+	// Name is the plugin's name for itself.
+	Name string
+	// Version is the plugin's release version.
+	Version string
+	// ProtocolVersion is the plugin protocol spoken on this connection; it is filled in by
+	// the protocol layer, not by the implementation.
+	ProtocolVersion int
+	// Targets are the target languages Convert accepts.
+	Targets []string
+	// Formats are the output formats the backend supports; "default" is the plain query.
+	Formats []string
+	// Capabilities are free-form feature names.
+	Capabilities []string
+	// Description is one line for humans.
+	Description string
+}
+
+// DetectorDescription is a detector's answer to Describe.
+type DetectorDescription struct {
+	Name            string
+	Version         string
+	ProtocolVersion int // filled in by the protocol layer
+	Capabilities    []string
+	Description     string
+}
+
+// ConvertRequest is a batch of rules for one target.
+type ConvertRequest struct {
+	// Target is one of the described targets.
+	Target string
+	// Format is one of the described formats; "" means the default.
+	Format string
+	Rules  []*ir.Rule
+}
+
+// ConvertResponse holds one result per request rule, in order.
+type ConvertResponse struct {
+	Results []ConvertResult
+}
+
+// ConvertResult is the outcome of one rule. If any diagnostic has Error severity the
+// queries must be discarded.
+type ConvertResult struct {
+	Queries     []Query
+	Diagnostics Diagnostics
+}
+
+// LoadRequest is the rule set a detector compiles.
+type LoadRequest struct {
+	Rules []*ir.Rule
+}
+
+// LoadResponse reports how loading went.
+type LoadResponse struct {
+	// Loaded is the number of rules that compiled.
+	Loaded int
+	// Errors lists the rules that did not compile.
+	Errors []RuleError
+}
+
+// RuleError is a rule a detector could not load.
+type RuleError struct {
+	// RuleIndex is the rule's position in LoadRequest.Rules.
+	RuleIndex  int
+	Diagnostic Diagnostic
+}
+
+// MatchRequest is a batch of events, each one JSON object.
+type MatchRequest struct {
+	Events [][]byte
+}
+
+// MatchResponse lists the matches of a batch sparsely: an event that matched nothing has no
+// entry.
+type MatchResponse struct {
+	// Matches are ordered by event, then rule, then condition.
+	Matches []EventMatch
+	// Errors are the events that could not be read.
+	Errors []EventError
+}
+
+// EventMatch is one rule condition one event satisfied.
+type EventMatch struct {
+	// Event is the event's position in MatchRequest.Events.
+	Event int
+	// Rule is the rule's position in the loaded LoadRequest.Rules.
+	Rule   int
+	RuleID string
+	// Condition is the index of the satisfied entry of the rule's condition list.
+	Condition int
+}
+
+// EventError is an event that could not be read (malformed JSON, not an object).
+type EventError struct {
+	Event   int
+	Message string
+}

@@ -1,0 +1,9 @@
+// Package plugin is sigmabridge's public plugin API over hashicorp/go-plugin and gRPC: the
+// Backend and Detector interfaces the host calls, the versioned handshake, the gRPC shims
+// that carry the IR across the process boundary, and Serve for plugin binaries.
+//
+// A third-party backend is a main package that implements Backend (or fills a RuleBackend)
+// and calls Serve; the host package (plugin/host) finds, verifies, launches and supervises
+// such binaries. Nothing may be written to stdout before Serve: go-plugin's handshake line
+// must be the first thing a plugin prints.
+package plugin

@@ -1,0 +1,174 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+
+	goplugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/sigmabridge/sigmabridge/plugin/internal/wire"
+	pb "github.com/sigmabridge/sigmabridge/plugin/proto/sigmabridge/v1"
+	"github.com/sigmabridge/sigmabridge/translator/ir"
+)
+
+// backendPlugin binds Backend to go-plugin: on the plugin side it registers the gRPC
+// server, on the host side it builds the client.
+type backendPlugin struct {
+	goplugin.NetRPCUnsupportedPlugin
+	impl Backend
+}
+
+var _ goplugin.GRPCPlugin = (*backendPlugin)(nil)
+
+func (p *backendPlugin) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
+	pb.RegisterBackendServiceServer(s, &backendServer{impl: p.impl})
+	return nil
+}
+
+func (p *backendPlugin) GRPCClient(_ context.Context, _ *goplugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
+	return &backendClient{rpc: pb.NewBackendServiceClient(c)}, nil
+}
+
+// backendClient is the host's view of a backend plugin.
+type backendClient struct {
+	rpc pb.BackendServiceClient
+}
+
+var _ Backend = (*backendClient)(nil)
+
+func (c *backendClient) Describe(ctx context.Context, _ *DescribeRequest) (*BackendDescription, error) {
+	resp, err := c.rpc.Describe(ctx, &pb.BackendServiceDescribeRequest{})
+	if err != nil {
+		return nil, err
+	}
+	if resp.GetProtocolVersion() != ProtocolVersion {
+		return nil, fmt.Errorf("%w from Describe: protocol version %d on a version %d connection",
+			ErrMalformedResponse, resp.GetProtocolVersion(), ProtocolVersion)
+	}
+	return &BackendDescription{
+		Name: resp.GetName(), Version: resp.GetVersion(), ProtocolVersion: int(resp.GetProtocolVersion()),
+		Targets: resp.GetTargets(), Formats: resp.GetFormats(), Capabilities: resp.GetCapabilities(),
+		Description: resp.GetDescription(),
+	}, nil
+}
+
+func (c *backendClient) Convert(ctx context.Context, req *ConvertRequest) (*ConvertResponse, error) {
+	rules, err := encodeRules(req.Rules)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.rpc.Convert(ctx, &pb.ConvertRequest{Target: req.Target, Format: req.Format, Rules: rules})
+	if err != nil {
+		return nil, err
+	}
+	return convertResponseFromProto(resp, len(req.Rules))
+}
+
+func encodeRules(rules []*ir.Rule) ([]*pb.Rule, error) {
+	out := make([]*pb.Rule, len(rules))
+	for i, r := range rules {
+		m, err := wire.RuleToProto(r)
+		if err != nil {
+			return nil, fmt.Errorf("%w: rule %d: %v", ErrEncodeRequest, i, err)
+		}
+		out[i] = m
+	}
+	return out, nil
+}
+
+func decodeRules(ms []*pb.Rule) ([]*ir.Rule, error) {
+	out := make([]*ir.Rule, len(ms))
+	for i, m := range ms {
+		r, err := wire.RuleFromProto(m)
+		if err != nil {
+			return nil, status.Errorf(codes.InvalidArgument, "rule %d: %v", i, err)
+		}
+		out[i] = r
+	}
+	return out, nil
+}
+
+func convertResponseFromProto(m *pb.ConvertResponse, rules int) (*ConvertResponse, error) {
+	if len(m.GetResults()) != rules {
+		return nil, fmt.Errorf("%w from Convert: %d results for %d rules", ErrMalformedResponse, len(m.GetResults()), rules)
+	}
+	out := &ConvertResponse{Results: make([]ConvertResult, rules)}
+	for i, r := range m.GetResults() {
+		res := &out.Results[i]
+		for _, q := range r.GetQueries() {
+			query, err := wire.QueryFromProto(q)
+			if err != nil {
+				return nil, fmt.Errorf("%w from Convert: rule %d: %v", ErrMalformedResponse, i, err)
+			}
+			res.Queries = append(res.Queries, query)
+		}
+		ds, err := wire.DiagnosticsFromProto(r.GetDiagnostics())
+		if err != nil {
+			return nil, fmt.Errorf("%w from Convert: rule %d: %v", ErrMalformedResponse, i, err)
+		}
+		res.Diagnostics = ds
+		if len(res.Queries) == 0 && !ds.HasErrors() {
+			return nil, fmt.Errorf("%w from Convert: rule %d has neither a query nor an error diagnostic", ErrMalformedResponse, i)
+		}
+	}
+	return out, nil
+}
+
+func convertResponseToProto(r *ConvertResponse) *pb.ConvertResponse {
+	out := &pb.ConvertResponse{Results: make([]*pb.ConvertResult, len(r.Results))}
+	for i, res := range r.Results {
+		m := &pb.ConvertResult{Diagnostics: wire.DiagnosticsToProto(res.Diagnostics)}
+		for _, q := range res.Queries {
+			m.Queries = append(m.Queries, wire.QueryToProto(q))
+		}
+		out.Results[i] = m
+	}
+	return out
+}
+
+// backendServer serves a Backend implementation inside the plugin process.
+type backendServer struct {
+	pb.UnimplementedBackendServiceServer
+	impl Backend
+}
+
+func (s *backendServer) Describe(ctx context.Context, _ *pb.BackendServiceDescribeRequest) (*pb.BackendServiceDescribeResponse, error) {
+	d, err := s.impl.Describe(ctx, &DescribeRequest{})
+	if err != nil {
+		return nil, statusError(ctx, err)
+	}
+	return &pb.BackendServiceDescribeResponse{
+		Name: d.Name, Version: d.Version, ProtocolVersion: ProtocolVersion,
+		Targets: d.Targets, Formats: d.Formats, Capabilities: d.Capabilities, Description: d.Description,
+	}, nil
+}
+
+func (s *backendServer) Convert(ctx context.Context, m *pb.ConvertRequest) (*pb.ConvertResponse, error) {
+	rules, err := decodeRules(m.GetRules())
+	if err != nil {
+		return nil, err
+	}
+	resp, err := s.impl.Convert(ctx, &ConvertRequest{Target: m.GetTarget(), Format: m.GetFormat(), Rules: rules})
+	if err != nil {
+		return nil, statusError(ctx, err)
+	}
+	if len(resp.Results) != len(rules) {
+		return nil, status.Errorf(codes.Internal, "backend returned %d results for %d rules", len(resp.Results), len(rules))
+	}
+	return convertResponseToProto(resp), nil
+}
+
+// statusError turns an implementation's error into a gRPC status, keeping a status it
+// already is and the meaning of context errors.
+func statusError(ctx context.Context, err error) error {
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	if ctx.Err() != nil {
+		return status.FromContextError(ctx.Err()).Err()
+	}
+	return status.Error(codes.Unknown, err.Error())
+}

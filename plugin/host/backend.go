@@ -1,0 +1,61 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/sigmabridge/sigmabridge/plugin"
+	"github.com/sigmabridge/sigmabridge/translator/ir"
+)
+
+// ConvertBatch is the number of rules sent in one Convert call.
+const ConvertBatch = 256
+
+// Backend is a running backend plugin as the host uses it.
+type Backend struct {
+	inst *instance
+	raw  plugin.Backend
+	desc *plugin.BackendDescription
+}
+
+// Name is the plugin's name.
+func (b *Backend) Name() string { return b.inst.spec.Name }
+
+// Description is the plugin's answer to Describe.
+func (b *Backend) Description() plugin.BackendDescription { return *b.desc }
+
+// ProtocolVersion is the negotiated protocol version.
+func (b *Backend) ProtocolVersion() int { return b.inst.version }
+
+// Convert converts rules for target in format ("" is the default), ConvertBatch rules per
+// call, and returns one result per rule. An error is a *PluginError (the plugin crashed,
+// hung, answered garbage or refused the batch) or a rule the protocol cannot carry.
+func (b *Backend) Convert(ctx context.Context, target, format string, rules []*ir.Rule) ([]plugin.ConvertResult, error) {
+	if !slices.Contains(b.desc.Targets, target) {
+		return nil, pluginErr(b.Name(), CallFailed, "does not serve target %q (it serves %v)", target, b.desc.Targets)
+	}
+	out := make([]plugin.ConvertResult, 0, len(rules))
+	for start := 0; start < len(rules); start += ConvertBatch {
+		batch := rules[start:min(start+ConvertBatch, len(rules))]
+		var resp *plugin.ConvertResponse
+		err := b.inst.call(ctx, "Convert", func(ctx context.Context) error {
+			var err error
+			resp, err = b.raw.Convert(ctx, &plugin.ConvertRequest{Target: target, Format: format, Rules: batch})
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("converting rules %d-%d: %w", start+1, start+len(batch), err)
+		}
+		for i := range resp.Results {
+			for j := range resp.Results[i].Diagnostics {
+				d := &resp.Results[i].Diagnostics[j]
+				if d.Target == "" {
+					d.Target = target
+				}
+			}
+		}
+		out = append(out, resp.Results...)
+	}
+	return out, nil
+}

@@ -1,0 +1,237 @@
+package host
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os/exec"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	goplugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/sigmabridge/sigmabridge/plugin"
+)
+
+// instance is one running plugin process.
+type instance struct {
+	spec        Spec
+	client      *goplugin.Client
+	rpc         goplugin.ClientProtocol
+	version     int
+	callTimeout time.Duration
+	// released is closed once the process is dead; it lets the goroutine that started
+	// the process (and holds its OS thread) go.
+	released chan struct{}
+	killed   sync.Once
+	killWG   *sync.WaitGroup
+
+	mu     sync.Mutex
+	failed *PluginError // set once the plugin crashed, hung or answered garbage
+}
+
+// launch starts the plugin of spec. The fork happens on a goroutine locked to its OS
+// thread, and that goroutine (and thread) lives until the plugin is dead: Linux delivers
+// the parent-death signal when the forking *thread* exits, not the process.
+func (m *Manager) launch(spec Spec) (*instance, error) {
+	if spec.Problem != nil {
+		return nil, spec.Problem
+	}
+	cmd := exec.Command(spec.Path, spec.Args...)
+	setParentDeathSignal(cmd)
+	cfg := &goplugin.ClientConfig{
+		HandshakeConfig:  plugin.Handshake(),
+		VersionedPlugins: plugin.HostPluginSets(),
+		Cmd:              cmd,
+		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
+		StartTimeout:     m.cfg.StartTimeout,
+		Logger:           m.logger.Named(spec.Name),
+		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
+			grpc.MaxCallRecvMsgSize(plugin.MaxMessageBytes), grpc.MaxCallSendMsgSize(plugin.MaxMessageBytes))},
+	}
+	if !spec.Builtin {
+		sum, err := hex.DecodeString(spec.SHA256)
+		if err != nil || len(sum) != sha256.Size {
+			return nil, pluginErr(spec.Name, NotPinned, "no valid sha256 pinned for %s", spec.Path)
+		}
+		// A fresh hash per launch: go-plugin streams the binary into it without Reset.
+		cfg.SecureConfig = &goplugin.SecureConfig{Checksum: sum, Hash: sha256.New()}
+	}
+	inst := &instance{spec: spec, client: goplugin.NewClient(cfg), callTimeout: m.cfg.CallTimeout,
+		released: make(chan struct{}), killWG: &m.killWG}
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		_, err := inst.client.Start()
+		started <- err
+		if err == nil {
+			<-inst.released
+		}
+		// The thread is left locked on purpose: when this goroutine returns, the
+		// runtime ends the thread, which is harmless now that the plugin is gone.
+	}()
+	if err := <-started; err != nil {
+		inst.client.Kill()
+		close(inst.released)
+		return nil, classifyStartError(spec, err)
+	}
+	rpc, err := inst.client.Client()
+	if err != nil {
+		inst.kill()
+		return nil, pluginErr(spec.Name, StartFailed, "connecting: %v", err)
+	}
+	inst.rpc = rpc
+	inst.version = inst.client.NegotiatedVersion()
+	if _, ok := plugin.HostPluginSets()[inst.version]; !ok {
+		inst.kill()
+		return nil, pluginErr(spec.Name, IncompatibleProtocol, "negotiated protocol version %d, which this host does not speak", inst.version)
+	}
+	return inst, nil
+}
+
+// classifyStartError names the cause of a failed start.
+func classifyStartError(spec Spec, err error) *PluginError {
+	msg := err.Error()
+	switch {
+	case errors.Is(err, goplugin.ErrChecksumsDoNotMatch):
+		actual, herr := FileSHA256(spec.Path)
+		if herr != nil {
+			actual = "unreadable (" + herr.Error() + ")"
+		}
+		return checksumMismatch(spec.Name, spec.Path, spec.SHA256, actual)
+	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, exec.ErrNotFound) || strings.Contains(msg, "no such file"):
+		return pluginErr(spec.Name, NotFound, "%s: %v", spec.Path, err)
+	case strings.Contains(msg, "incompatible API version"), strings.Contains(msg, "incompatible core API version"):
+		return pluginErr(spec.Name, IncompatibleProtocol, "%v", err)
+	case strings.Contains(msg, "timeout while waiting for plugin to start"):
+		return pluginErr(spec.Name, Hung, "no handshake within the start timeout: %v", err)
+	case strings.Contains(msg, "Failed to read any lines"), strings.Contains(msg, "plugin exited before we could connect"):
+		return pluginErr(spec.Name, Crashed, "exited before completing the handshake: %s", firstLine(msg))
+	case strings.Contains(msg, "Unrecognized remote plugin message"), strings.Contains(msg, "unsupported plugin protocol"),
+		strings.Contains(msg, "error parsing"), strings.Contains(msg, "unknown address type"):
+		return pluginErr(spec.Name, Garbage, "instead of a handshake: %s", firstLine(msg))
+	}
+	return pluginErr(spec.Name, StartFailed, "%v", err)
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// fail records a fatal failure, kills the plugin and returns the failure.
+func (i *instance) fail(pe *PluginError) *PluginError {
+	i.mu.Lock()
+	if i.failed == nil {
+		i.failed = pe
+	}
+	i.mu.Unlock()
+	i.killWG.Add(1)
+	go func() {
+		defer i.killWG.Done()
+		i.kill()
+	}()
+	return pe
+}
+
+// failure returns the failure recorded earlier, if any.
+func (i *instance) failure() *PluginError {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.failed
+}
+
+// kill stops the plugin process and releases its thread; it is safe to call twice.
+func (i *instance) kill() {
+	i.killed.Do(func() {
+		i.client.Kill()
+		close(i.released)
+	})
+}
+
+// call runs one RPC with a deadline and turns its failure into a PluginError.
+func (i *instance) call(ctx context.Context, method string, fn func(ctx context.Context) error) error {
+	if pe := i.failure(); pe != nil {
+		return pe
+	}
+	callCtx, cancel := ctx, context.CancelFunc(func() {})
+	timeout := i.callTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = time.Until(dl)
+	} else {
+		callCtx, cancel = context.WithTimeout(ctx, timeout)
+	}
+	defer cancel()
+	err := fn(callCtx)
+	if err == nil {
+		return nil
+	}
+	return i.classify(ctx, callCtx, method, timeout, err)
+}
+
+func (i *instance) classify(ctx, callCtx context.Context, method string, timeout time.Duration, err error) error {
+	name := i.spec.Name
+	if errors.Is(err, plugin.ErrEncodeRequest) {
+		return err
+	}
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return fmt.Errorf("plugin %s: %s cancelled: %w", name, method, ctx.Err())
+	}
+	if errors.Is(err, plugin.ErrMalformedResponse) {
+		return i.fail(pluginErr(name, Garbage, "%v", err))
+	}
+	code := status.Code(err)
+	switch {
+	case code == codes.DeadlineExceeded || errors.Is(callCtx.Err(), context.DeadlineExceeded):
+		if i.waitExited(0) {
+			return i.fail(pluginErr(name, Crashed, "during %s: %v", method, err))
+		}
+		return i.fail(pluginErr(name, Hung, "no answer to %s within %s", method, timeout.Round(time.Millisecond)))
+	case code == codes.Unavailable || code == codes.Canceled:
+		if i.waitExited(time.Second) {
+			return i.fail(pluginErr(name, Crashed, "during %s: %v", method, status.Convert(err).Message()))
+		}
+		return i.fail(pluginErr(name, Crashed, "lost the connection during %s: %v", method, status.Convert(err).Message()))
+	case code == codes.Internal && strings.Contains(err.Error(), "unmarshal"):
+		return i.fail(pluginErr(name, Garbage, "to %s: %v", method, status.Convert(err).Message()))
+	case code == codes.Unimplemented:
+		return pluginErr(name, CallFailed, "does not implement %s", method)
+	}
+	if s, ok := status.FromError(err); ok {
+		return pluginErr(name, CallFailed, "%s: %s", method, s.Message())
+	}
+	return pluginErr(name, CallFailed, "%s: %v", method, err)
+}
+
+// waitExited reports whether the plugin process has exited, waiting up to d for it: a
+// call can fail a moment before the host notices the process is gone.
+func (i *instance) waitExited(d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		if i.client.Exited() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// pid returns the plugin's process id, or 0.
+func (i *instance) pid() int {
+	if rc := i.client.ReattachConfig(); rc != nil {
+		return rc.Pid
+	}
+	return 0
+}

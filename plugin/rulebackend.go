@@ -1,0 +1,79 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/sigmabridge/sigmabridge/translator/ir"
+)
+
+// RuleBackend is a Backend built from a function that converts one rule at a time, the
+// shape of most backends. Convert checks the target and format against Description and
+// converts the rules of a batch in parallel.
+type RuleBackend struct {
+	// Description is returned by Describe. It needs at least one target; a backend with no
+	// Formats supports "default".
+	Description BackendDescription
+	// ConvertRule renders one rule for target in format ("" is the default). It must be
+	// safe for concurrent use.
+	ConvertRule func(target, format string, r *ir.Rule) ([]Query, Diagnostics)
+}
+
+var _ Backend = (*RuleBackend)(nil)
+
+// Describe returns the description.
+func (b *RuleBackend) Describe(context.Context, *DescribeRequest) (*BackendDescription, error) {
+	d := b.Description
+	if len(d.Formats) == 0 {
+		d.Formats = []string{"default"}
+	}
+	return &d, nil
+}
+
+// Convert converts every rule with ConvertRule, GOMAXPROCS rules at a time, stopping when
+// ctx is done.
+func (b *RuleBackend) Convert(ctx context.Context, req *ConvertRequest) (*ConvertResponse, error) {
+	if !slices.Contains(b.Description.Targets, req.Target) {
+		return nil, fmt.Errorf("unknown target %q (this plugin serves %v)", req.Target, b.Description.Targets)
+	}
+	formats := b.Description.Formats
+	if len(formats) == 0 {
+		formats = []string{"default"}
+	}
+	if req.Format != "" && !slices.Contains(formats, req.Format) {
+		return nil, fmt.Errorf("unknown format %q (this plugin supports %v)", req.Format, formats)
+	}
+	resp := &ConvertResponse{Results: make([]ConvertResult, len(req.Rules))}
+	workers := min(runtime.GOMAXPROCS(0), len(req.Rules))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				qs, ds := b.ConvertRule(req.Target, req.Format, req.Rules[i])
+				resp.Results[i] = ConvertResult{Queries: qs, Diagnostics: ds}
+			}
+		}()
+	}
+	var err error
+feed:
+	for i := range req.Rules {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			err = ctx.Err()
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
