@@ -7,9 +7,9 @@ import (
 
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/convert"
+	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/lint"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/ruletest"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/scan"
-	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/lint"
 )
 
 func main() {

@@ -19,6 +19,10 @@ type Record struct {
 	Line int
 	// JSON is the event as one JSON object. It is not retained by the reader.
 	JSON []byte
+	// Index is the 1-based position of the record inside the JSON array (or CloudTrail
+	// "Records" array, Graph "value" list, ...) it came from, or 0 when the record stood on
+	// its own, as a JSON line does.
+	Index int
 }
 
 // Input formats.
@@ -107,6 +111,8 @@ func (e *Errors) Error() string {
 type collector struct {
 	file string
 	errs Errors
+	// index is the 1-based position of the array element being expanded, 0 outside arrays.
+	index int
 }
 
 func (c *collector) add(line int, format string, args ...any) {
@@ -158,6 +164,7 @@ func ReadWith(format, name string, r io.Reader, opts Options, emit func(Record) 
 	}
 	c := &collector{file: name}
 	wrapped := func(rec Record) error {
+		rec.Index = c.index
 		if err := emit(rec); err != nil {
 			return emitError{err}
 		}

@@ -492,3 +492,20 @@ func TestErrorListIsBounded(t *testing.T) {
 		t.Errorf("error text or first line wrong: first line %d", es.List[0].Line)
 	}
 }
+
+func TestRecordIndex(t *testing.T) {
+	src := "{\"a\":1}\n[{\"b\":1},{\"b\":2}]\n{\"Records\":[{\"c\":1}]}\n{\"d\":1}\n"
+	var got []Record
+	if err := Read(JSONL, "x", strings.NewReader(src), func(r Record) error { got = append(got, r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	want := []struct{ line, index int }{{1, 0}, {2, 1}, {2, 2}, {3, 1}, {4, 0}}
+	if len(got) != len(want) {
+		t.Fatalf("got %d records", len(got))
+	}
+	for i, w := range want {
+		if got[i].Line != w.line || got[i].Index != w.index {
+			t.Errorf("record %d: line %d index %d, want line %d index %d", i, got[i].Line, got[i].Index, w.line, w.index)
+		}
+	}
+}

@@ -250,12 +250,14 @@ func eachObject(v value, c *collector, what string, fn func(raw []byte, line int
 
 // eachSpan calls fn for every element of els that is an object; els are offsets into v.raw.
 func eachSpan(v value, els []span, c *collector, what string, fn func(raw []byte, line int) error) error {
-	for _, el := range els {
+	defer func() { c.index = 0 }()
+	for i, el := range els {
 		line := v.lineOf(el.off)
 		if !isObject(el.raw) {
 			c.add(line, "%s: expected a JSON object, found %s", what, jsonKind(el.raw))
 			continue
 		}
+		c.index = i + 1
 		if err := fn(el.raw, line); err != nil {
 			return err
 		}

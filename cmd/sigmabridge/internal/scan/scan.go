@@ -208,10 +208,19 @@ func (w *matchWriter) write(rec input.Record, m evaluator.Match) {
 		if tags == nil {
 			tags = []string{}
 		}
-		_ = w.enc.Encode(jsonMatch{File: rec.File, Line: rec.Line, RuleID: m.RuleID, Title: m.Title, Level: m.Level, Tags: tags})
+		// The contract: the line for JSON lines, the record's index for arrays.
+		line := rec.Line
+		if rec.Index > 0 {
+			line = rec.Index
+		}
+		_ = w.enc.Encode(jsonMatch{File: rec.File, Line: line, RuleID: m.RuleID, Title: m.Title, Level: m.Level, Tags: tags})
 		return
 	}
-	fmt.Fprintf(w.out, "%s:%d\t%-13s %s\t%s\n", rec.File, rec.Line, strings.ToUpper(orDash(m.Level)), m.Title, m.RuleID)
+	where := fmt.Sprintf("%s:%d", rec.File, rec.Line)
+	if rec.Index > 0 {
+		where += fmt.Sprintf("#%d", rec.Index)
+	}
+	fmt.Fprintf(w.out, "%s\t%-13s %s\t%s\n", where, strings.ToUpper(orDash(m.Level)), m.Title, m.RuleID)
 }
 
 func orDash(s string) string {

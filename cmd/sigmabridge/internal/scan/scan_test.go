@@ -1,0 +1,116 @@
+package scan
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
+)
+
+const rule = `title: Lambda Create
+id: 7a2a9a4e-8d0c-4c1e-9a43-6f0a1c2b3d4e
+level: high
+tags: [attack.execution, attack.t1648]
+logsource: {product: aws, service: cloudtrail}
+detection:
+  sel: {eventName|startswith: CreateFunction}
+  condition: sel
+`
+
+func setup(t *testing.T) (string, string) {
+	dir := t.TempDir()
+	r := filepath.Join(dir, "r.yml")
+	if err := os.WriteFile(r, []byte(rule), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logs := filepath.Join(dir, "logs.jsonl")
+	data := `{"eventName":"createfunction20150331"}
+{"eventName":"Invoke"}
+{broken
+{"eventName":"CreateFunction"}
+`
+	if err := os.WriteFile(logs, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return r, logs
+}
+
+func runScan(t *testing.T, o Options) (int, string, string) {
+	var out, errb bytes.Buffer
+	o.Stdout, o.Stderr = &out, &errb
+	if o.Stdin == nil {
+		o.Stdin = strings.NewReader("")
+	}
+	if o.Format == "" {
+		o.Format = "jsonl"
+	}
+	if o.Input == "" {
+		o.Input = "jsonl"
+	}
+	code, err := Run(&o)
+	if err != nil {
+		errb.WriteString(err.Error())
+	}
+	return code, out.String(), errb.String()
+}
+
+func TestScanMatchesAndNamesBadLines(t *testing.T) {
+	r, logs := setup(t)
+	missing := filepath.Join(filepath.Dir(logs), "missing.jsonl")
+	code, out, stderr := runScan(t, Options{Rules: []string{r}, Files: []string{logs, missing}})
+	if code != cli.ExitFailure {
+		t.Errorf("exit %d, want 1 (bad line, missing file)", code)
+	}
+	if !strings.Contains(stderr, logs+":3:") || !strings.Contains(stderr, missing+": no such file") {
+		t.Errorf("stderr %q", stderr)
+	}
+	var lines []jsonMatch
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var m jsonMatch
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("%q: %v", l, err)
+		}
+		lines = append(lines, m)
+	}
+	if len(lines) != 2 || lines[0].Line != 1 || lines[1].Line != 4 || lines[0].Level != "high" ||
+		lines[0].RuleID != "7a2a9a4e-8d0c-4c1e-9a43-6f0a1c2b3d4e" || len(lines[0].Tags) != 2 || lines[0].File != logs {
+		t.Errorf("matches %+v", lines)
+	}
+}
+
+func TestScanStdinAndExitZeroWithoutMatches(t *testing.T) {
+	r, _ := setup(t)
+	code, out, _ := runScan(t, Options{Rules: []string{r}, Stdin: strings.NewReader(`[{"eventName":"Invoke"},{"eventName":"CreateFunction"}]`)})
+	if code != cli.ExitOK || !strings.Contains(out, `"line":2`) || !strings.Contains(out, `"file":"<stdin>"`) {
+		t.Errorf("exit %d out %q", code, out)
+	}
+	code, out, _ = runScan(t, Options{Rules: []string{r}, Stdin: strings.NewReader(`{"eventName":"Invoke"}`)})
+	if code != cli.ExitOK || out != "" {
+		t.Errorf("no match: exit %d out %q", code, out)
+	}
+}
+
+func TestScanUsageErrors(t *testing.T) {
+	r, _ := setup(t)
+	for _, o := range []Options{{Rules: []string{r}, Format: "xml"}, {Rules: []string{r}, Input: "nope"}, {Rules: []string{r}, Pipelines: []string{"/no/such/pipeline.yml"}}} {
+		if code, _, _ := runScan(t, o); code != cli.ExitUsage {
+			t.Errorf("%+v: exit %d, want 2", o, code)
+		}
+	}
+}
+
+func TestScanBuiltinPackOnSamples(t *testing.T) {
+	// The built-in pack runs with no rule argument; a pack sample event matches.
+	data, err := os.ReadFile("../../../../testdata/rules/aws/lambda_policy_any_principal/pos_01_principal_star_no_condition.jsonl")
+	if err != nil {
+		t.Skipf("sample not present: %v", err)
+	}
+	code, out, _ := runScan(t, Options{Stdin: bytes.NewReader(data)})
+	if code != cli.ExitOK || !strings.Contains(out, "Any Principal") {
+		t.Errorf("exit %d out %q", code, out)
+	}
+}
