@@ -29,7 +29,8 @@ const (
 	// false; the caller sets the engine's case-insensitive flag, which handles the rest.
 	FoldNonNative
 	// FoldLower writes each rune as its LowerClass, for matching a value the query has
-	// lower-cased (ES|QL TO_LOWER). Use it only when LowerExact holds for the pattern.
+	// lower-cased (ES|QL TO_LOWER). Use it only when LowerFormOf the pattern is not
+	// LowerNone.
 	FoldLower
 )
 
@@ -161,41 +162,48 @@ func PatternNativeFoldExact(p ir.Pattern) bool {
 	return true
 }
 
-// LowerExact reports whether every literal rune of p has an exact LowerClass, so matching
-// the lower-cased value against the FoldLower form of p is exactly a case-insensitive match.
-func LowerExact(p ir.Pattern) bool {
-	for _, s := range p {
-		if s.Kind != ir.Lit {
-			continue
-		}
-		for _, r := range s.Text {
-			if _, ok := LowerClass(r); !ok {
-				return false
-			}
-		}
-	}
-	return true
-}
+// LowerForm says how a case-insensitive pattern can be matched against the lower-cased
+// value (ES|QL TO_LOWER), if at all.
+type LowerForm uint8
 
-// LowerSingle reports whether every literal rune of p lowers to a single rune class, so
-// the lower-cased pattern can be compared with `==` or LIKE rather than a regex. It implies
-// LowerExact.
-func LowerSingle(p ir.Pattern) bool {
+const (
+	// LowerNone: matching the lower-cased value is not exact for the pattern.
+	LowerNone LowerForm = iota
+	// LowerText: every letter lowers to one rune; compare LowerPattern(p) with == or LIKE.
+	LowerText
+	// LowerRegexp: some letter's orbit lowers to several runes (s and ſ); match the
+	// FoldLower regular expression with RLIKE.
+	LowerRegexp
+)
+
+// LowerFormOf returns the lower-cased form that matches exactly what p matches
+// case-insensitively. Besides LowerClass, it accounts for U+0130 (İ), which lowers to two
+// runes, i and U+0307: a wildcard could then match half of it, so a pattern with a wildcard
+// must not hold an i (either case), and must not hold `?`, which would count it twice.
+func LowerFormOf(p ir.Pattern) LowerForm {
+	form := LowerText
+	wild := p.HasWildcard()
 	for _, s := range p {
-		if s.Kind != ir.Lit {
-			continue
-		}
-		for _, r := range s.Text {
-			if c, ok := LowerClass(r); !ok || len(c) != 1 {
-				return false
+		switch s.Kind {
+		case ir.AnyChar:
+			return LowerNone
+		case ir.Lit:
+			for _, r := range s.Text {
+				class, ok := LowerClass(r)
+				if !ok || wild && (r == 'i' || r == 'I') {
+					return LowerNone
+				}
+				if len(class) > 1 {
+					form = LowerRegexp
+				}
 			}
 		}
 	}
-	return true
+	return form
 }
 
 // LowerPattern returns p with every literal rune replaced by its single lower-case class
-// member. It panics unless LowerSingle(p).
+// member. It panics unless LowerFormOf(p) is LowerText.
 func LowerPattern(p ir.Pattern) ir.Pattern {
 	out := make(ir.Pattern, len(p))
 	for i, s := range p {

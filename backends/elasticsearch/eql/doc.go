@@ -1,0 +1,7 @@
+// Package eql is the `eql` target: Sigma rules as EQL event queries,
+// `<category> where <condition>`, with `any` as the category unless the pipeline sets one.
+//
+// Case-insensitive values use `:` (wildcards, list lookups) where EQL's folding is exactly
+// Unicode case folding for every letter, and `regex~` or `regex` with the remaining
+// letters' case orbits spelled out otherwise; `cased` values use `==`, `like` and `regex`.
+package eql

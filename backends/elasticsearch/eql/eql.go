@@ -1,0 +1,312 @@
+package eql
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/sigmabridge/sigmabridge/backends"
+	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esmatch"
+	"github.com/sigmabridge/sigmabridge/backends/infix"
+	"github.com/sigmabridge/sigmabridge/translator/diag"
+	"github.com/sigmabridge/sigmabridge/translator/ir"
+)
+
+// Target is the backend's name on the command line.
+const Target = "eql"
+
+// Backend renders rules as EQL event queries. It has no state; the zero value is ready.
+type Backend struct{}
+
+func init() { backends.Register(Backend{}) }
+
+// Name returns "eql".
+func (Backend) Name() string { return Target }
+
+var dialect = infix.Dialect{And: " and ", Or: " or ", Not: "not ", Open: "(", Close: ")"}
+
+// Convert renders one `<category> where <condition>` query per condition of r, or reports
+// every construct EQL cannot express exactly. The category is the pipeline state
+// "event_category" when it is set, otherwise `any`.
+func (Backend) Convert(r *ir.Rule) ([]backends.Query, diag.List) {
+	category, diags := category(r)
+	var qs []backends.Query
+	for i, cond := range r.Conditions {
+		text, ds := Render(r, cond)
+		diags = append(diags, ds...)
+		qs = append(qs, backends.Query{Condition: i, Text: category + " where " + text})
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return qs, diags
+}
+
+var plainCategory = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+func category(r *ir.Rule) (string, diag.List) {
+	v, ok := r.State["event_category"]
+	if !ok {
+		return "any", nil
+	}
+	s, ok := v.(string)
+	if !ok || s == "" {
+		return "", diag.List{backends.Diag(r, nil, Target, diag.UnsupportedValue, "state event_category: %v is not a non-empty string", v)}
+	}
+	if plainCategory.MatchString(s) && !keywords[strings.ToLower(s)] {
+		return s, nil
+	}
+	return quote(s), nil
+}
+
+// Render renders one detection tree of r as an EQL condition.
+func Render(r *ir.Rule, tree ir.Node) (string, diag.List) {
+	rd := renderer{rule: r}
+	e := rd.node(infix.Simplify(tree))
+	if rd.diags.HasErrors() {
+		return "", rd.diags
+	}
+	return e.Text, rd.diags
+}
+
+type renderer struct {
+	rule  *ir.Rule
+	diags diag.List
+}
+
+func (rd *renderer) fail(n ir.Node, code, format string, args ...any) comparison {
+	rd.diags = append(rd.diags, backends.Diag(rd.rule, n, Target, code, format, args...))
+	return comparison{text: ""}
+}
+
+// node renders a simplified tree. The comparisons under one OR that test the same field
+// with the same operator are merged into one list lookup: f : ("a", "b*").
+func (rd *renderer) node(n ir.Node) infix.Expr {
+	switch n := n.(type) {
+	case *ir.And:
+		parts := make([]infix.Expr, len(n.Children))
+		for i, c := range n.Children {
+			parts[i] = rd.node(c)
+		}
+		return dialect.Combine(infix.AndOp, parts...)
+	case *ir.Or:
+		var parts []infix.Expr
+		lists := map[[2]string]int{} // field and operator -> index in parts
+		var members [][]string
+		for _, c := range n.Children {
+			if len(ir.Children(c)) == 0 {
+				cmp := rd.leaf(c)
+				if cmp.op != "" {
+					key := [2]string{cmp.field, cmp.op}
+					if i, ok := lists[key]; ok {
+						members[i] = append(members[i], cmp.value)
+						continue
+					}
+					lists[key] = len(parts)
+					members = append(members, []string{cmp.value})
+					parts = append(parts, infix.Expr{})
+					continue
+				}
+				parts = append(parts, cmp.expr())
+				members = append(members, nil)
+				continue
+			}
+			parts = append(parts, rd.node(c))
+			members = append(members, nil)
+		}
+		for key, i := range lists {
+			parts[i] = listExpr(key[0], key[1], members[i])
+		}
+		return dialect.Combine(infix.OrOp, parts...)
+	case *ir.Not:
+		if ex, ok := n.Child.(*ir.Exists); ok {
+			return rd.leaf(&ir.Null{Field: ex.Field, Pos: ex.Pos}).expr()
+		}
+		return dialect.Negate(rd.node(n.Child))
+	}
+	return rd.leaf(n).expr()
+}
+
+// comparison is a rendered leaf. A comparison of a field with one string operand
+// (field, op, value set) can join a list lookup; any other leaf has only text.
+type comparison struct {
+	field, op, value string
+	text             string
+}
+
+func (c comparison) expr() infix.Expr {
+	if c.op != "" {
+		return infix.AtomExpr(c.field + " " + c.op + " " + c.value)
+	}
+	return infix.AtomExpr(c.text)
+}
+
+// listExpr writes the comparisons of one field with one operator and several values.
+func listExpr(field, op string, values []string) infix.Expr {
+	if len(values) == 1 {
+		return infix.AtomExpr(field + " " + op + " " + values[0])
+	}
+	if op == "==" {
+		op = "in"
+	}
+	return infix.AtomExpr(field + " " + op + " (" + strings.Join(values, ", ") + ")")
+}
+
+func cmp(f, op, value string) comparison { return comparison{field: f, op: op, value: value} }
+
+func text(s string) comparison { return comparison{text: s} }
+
+func (rd *renderer) leaf(n ir.Node) comparison {
+	if _, ok := n.(*ir.Keyword); !ok {
+		if ir.Field(n) == "" {
+			return rd.fail(n, diag.UnsupportedFieldName, "the field name is empty")
+		}
+	}
+	switch n := n.(type) {
+	case *ir.Match:
+		return rd.match(n)
+	case *ir.Keyword:
+		return rd.fail(n, diag.UnsupportedKeyword, "keyword %q: EQL has no condition over all fields of an event", n.Pattern.String())
+	case *ir.Regex:
+		re, err := esmatch.TranslateRegexp(n.Pattern, n.Flags, true)
+		if err != nil {
+			return rd.fail(n, diag.UnsupportedRegex, "field %s: %v", n.Field, err)
+		}
+		if re.CaseInsensitive {
+			return cmp(field(n.Field), "regex~", quote(re.Text))
+		}
+		return cmp(field(n.Field), "regex", quote(re.Text))
+	case *ir.CIDR:
+		// cidrMatch needs an ip-typed field; most string fields are keyword, so match the
+		// spellings of the addresses in the prefix instead.
+		return cmp(field(n.Field), "regex", quote(esmatch.CIDRRegexp(n.Prefix)))
+	case *ir.Compare:
+		if !esmatch.PlainNumber(n.Value.Text) {
+			return rd.fail(n, diag.UnsupportedValue, "%s: the bound %q is not a plain decimal number", n, n.Value.Text)
+		}
+		return text(field(n.Field) + " " + n.Op.String() + " " + n.Value.Text)
+	case *ir.Exists:
+		return text("?" + field(n.Field) + " != null")
+	case *ir.Null:
+		return text("?" + field(n.Field) + " == null")
+	case *ir.FieldRef:
+		return rd.fail(n, diag.UnsupportedFieldRef, "%s: EQL cannot compare a field with another field", n)
+	case *ir.TimePart:
+		return rd.fail(n, diag.UnsupportedTimePart, "%s: EQL has no function extracting a part of a timestamp", n)
+	}
+	return rd.fail(n, diag.Unsupported, "%s: no EQL form", n)
+}
+
+func (rd *renderer) match(n *ir.Match) comparison {
+	if names := n.Pattern.Placeholders(); len(names) > 0 {
+		return rd.fail(n, diag.UnresolvedPlaceholder, "field %s: placeholder %%%s%% has no value", n.Field, names[0])
+	}
+	f := field(n.Field)
+	switch n.Kind {
+	case ir.Number:
+		if !esmatch.PlainNumber(n.Pattern.Literal()) {
+			return rd.fail(n, diag.UnsupportedValue, "field %s: the number %q is not a plain decimal number", n.Field, n.Pattern.Literal())
+		}
+		return cmp(f, "==", n.Pattern.Literal())
+	case ir.Bool:
+		return cmp(f, "==", n.Pattern.Literal())
+	}
+	p := n.Pattern
+	if p.Shape() == ir.ShapeAny {
+		return text("?" + f + " != null")
+	}
+	// EQL wildcard patterns (`:`, like, like~) have no escape: a literal * or ? in them is a
+	// wildcard. Such values go through a regex, where it can be escaped.
+	literalWildcard := strings.ContainsAny(p.Literal(), "*?")
+	if n.Cased {
+		switch {
+		case !p.HasWildcard():
+			return cmp(f, "==", quote(p.Literal()))
+		case !literalWildcard:
+			return cmp(f, "like", quote(wildcardValue(p)))
+		}
+		return cmp(f, "regex", quote(esmatch.GlobRegexp(p, esmatch.FoldNone)))
+	}
+	switch {
+	case esmatch.PatternNativeFoldExact(p) && !literalWildcard:
+		// `:` is case-insensitive, and folds exactly the letters of this pattern.
+		return cmp(f, ":", quote(wildcardValue(p)))
+	case esmatch.PatternNativeFoldSafe(p):
+		// regex~ folds the ASCII letters; the others are spelled out as orbit classes.
+		return cmp(f, "regex~", quote(esmatch.GlobRegexp(p, esmatch.FoldNonNative)))
+	}
+	return cmp(f, "regex", quote(esmatch.GlobRegexp(p, esmatch.FoldAll)))
+}
+
+// wildcardValue writes p as an EQL wildcard pattern: `*` and `?` as themselves, literals
+// as they are (a backslash is an ordinary character there).
+func wildcardValue(p ir.Pattern) string {
+	var s strings.Builder
+	for _, seg := range p {
+		switch seg.Kind {
+		case ir.Lit:
+			s.WriteString(seg.Text)
+		case ir.AnyString:
+			s.WriteByte('*')
+		case ir.AnyChar:
+			s.WriteByte('?')
+		}
+	}
+	return s.String()
+}
+
+var simpleName = regexp.MustCompile(`^[A-Za-z_@][A-Za-z0-9_@]*(\.[A-Za-z_@][A-Za-z0-9_@]*)*$`)
+
+// keywords are EQL words that cannot stand as a bare identifier.
+var keywords = map[string]bool{
+	"and": true, "or": true, "not": true, "where": true, "in": true, "like": true, "regex": true,
+	"true": true, "false": true, "null": true, "any": true, "sequence": true, "sample": true,
+	"by": true, "with": true, "maxspan": true, "until": true, "join": true, "of": true,
+	"runs": true, "seq": true,
+}
+
+// field writes a field name, in backticks (inner backticks doubled) unless it is a plain
+// dotted identifier.
+func field(name string) string {
+	if simpleName.MatchString(name) {
+		plain := true
+		for _, part := range strings.Split(name, ".") {
+			if keywords[strings.ToLower(part)] {
+				plain = false
+			}
+		}
+		if plain {
+			return name
+		}
+	}
+	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
+}
+
+// quote writes s as an EQL string literal: the grammar's escapes for \ " and the control
+// characters it names, everything else as it is (a string may hold any other character).
+func quote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch r {
+		case '"':
+			b.WriteString(`\"`)
+		case '\\':
+			b.WriteString(`\\`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '\b':
+			b.WriteString(`\b`)
+		case '\f':
+			b.WriteString(`\f`)
+		default:
+			// EQL strings take every other character as it is.
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}

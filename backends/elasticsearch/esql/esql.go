@@ -1,0 +1,330 @@
+package esql
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/sigmabridge/sigmabridge/backends"
+	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esmatch"
+	"github.com/sigmabridge/sigmabridge/backends/infix"
+	"github.com/sigmabridge/sigmabridge/translator/diag"
+	"github.com/sigmabridge/sigmabridge/translator/ir"
+)
+
+// Target is the backend's name on the command line.
+const Target = "esql"
+
+// Backend renders rules as ES|QL queries. It has no state; the zero value is ready.
+type Backend struct{}
+
+func init() { backends.Register(Backend{}) }
+
+// Name returns "esql".
+func (Backend) Name() string { return Target }
+
+var dialect = infix.Dialect{And: " AND ", Or: " OR ", Not: "NOT ", Open: "(", Close: ")"}
+
+// Convert renders one `FROM ... | WHERE ...` query per condition of r, or reports every
+// construct ES|QL cannot express exactly.
+//
+// The source is the pipeline state "index" (a string or a list, joined by commas), `*`
+// when it is unset. METADATA _id, _index, _version is requested because Kibana needs it
+// to deduplicate the alerts of a non-aggregating ES|QL rule.
+func (Backend) Convert(r *ir.Rule) ([]backends.Query, diag.List) {
+	from, diags := source(r)
+	var qs []backends.Query
+	for i, cond := range r.Conditions {
+		text, ds := Render(r, cond)
+		diags = append(diags, ds...)
+		qs = append(qs, backends.Query{Condition: i, Text: "FROM " + from + " METADATA _id, _index, _version | WHERE " + text})
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return qs, diags
+}
+
+// indexPattern matches the index names and patterns written bare after FROM.
+var indexPattern = regexp.MustCompile(`^[A-Za-z0-9_.*:+-]+$`)
+
+func source(r *ir.Rule) (string, diag.List) {
+	v, ok := r.State["index"]
+	if !ok {
+		return "*", nil
+	}
+	var names []string
+	var diags diag.List
+	switch v := v.(type) {
+	case string:
+		names = []string{v}
+	case []string:
+		names = v
+	case []any:
+		for _, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				diags = append(diags, backends.Diag(r, nil, Target, diag.UnsupportedValue, "state index: %v is not a string", e))
+				continue
+			}
+			names = append(names, s)
+		}
+	default:
+		diags = append(diags, backends.Diag(r, nil, Target, diag.UnsupportedValue, "state index: %v is not a string or a list of strings", v))
+	}
+	for _, n := range names {
+		if !indexPattern.MatchString(n) {
+			diags = append(diags, backends.Diag(r, nil, Target, diag.UnsupportedValue, "state index: %q is not an index name or pattern ES|QL takes after FROM", n))
+		}
+	}
+	if len(names) == 0 && len(diags) == 0 {
+		diags = append(diags, backends.Diag(r, nil, Target, diag.UnsupportedValue, "state index: the list is empty"))
+	}
+	return strings.Join(names, ", "), diags
+}
+
+// Render renders one detection tree of r as an ES|QL boolean expression.
+func Render(r *ir.Rule, tree ir.Node) (string, diag.List) {
+	rd := renderer{rule: r}
+	e, _ := rd.node(infix.Simplify(tree))
+	if rd.diags.HasErrors() {
+		return "", rd.diags
+	}
+	return e.Text, rd.diags
+}
+
+type renderer struct {
+	rule  *ir.Rule
+	diags diag.List
+}
+
+func (rd *renderer) fail(n ir.Node, code, format string, args ...any) (infix.Expr, bool) {
+	rd.diags = append(rd.diags, backends.Diag(rd.rule, n, Target, code, format, args...))
+	return infix.AtomExpr(""), false
+}
+
+// node renders a simplified tree and reports whether the expression can be null.
+//
+// ES|QL has three-valued logic: a comparison with a missing field is null, and WHERE keeps
+// only true rows. Under AND and OR a null acts as false, which is Sigma's meaning, but NOT
+// null is null, while Sigma's not is true when its operand is false for any reason (a
+// missing field included). A negated operand that can be null is therefore wrapped in
+// COALESCE(..., FALSE) first.
+func (rd *renderer) node(n ir.Node) (infix.Expr, bool) {
+	switch n := n.(type) {
+	case *ir.And, *ir.Or:
+		op := infix.AndOp
+		if _, ok := n.(*ir.Or); ok {
+			op = infix.OrOp
+		}
+		children := ir.Children(n)
+		parts := make([]infix.Expr, len(children))
+		nullable := false
+		for i, c := range children {
+			var cn bool
+			parts[i], cn = rd.node(c)
+			nullable = nullable || cn
+		}
+		return dialect.Combine(op, parts...), nullable
+	case *ir.Not:
+		if ex, ok := n.Child.(*ir.Exists); ok {
+			return rd.leaf(&ir.Null{Field: ex.Field, Pos: ex.Pos})
+		}
+		child, nullable := rd.node(n.Child)
+		if nullable {
+			return infix.Expr{Text: "NOT COALESCE(" + child.Text + ", FALSE)", Op: infix.NotOp}, false
+		}
+		return dialect.Negate(child), false
+	}
+	return rd.leaf(n)
+}
+
+func (rd *renderer) leaf(n ir.Node) (infix.Expr, bool) {
+	if _, ok := n.(*ir.Keyword); !ok {
+		if ir.Field(n) == "" {
+			return rd.fail(n, diag.UnsupportedFieldName, "the field name is empty")
+		}
+	}
+	switch n := n.(type) {
+	case *ir.Match:
+		return rd.match(n)
+	case *ir.Keyword:
+		return rd.fail(n, diag.UnsupportedKeyword, "keyword %q: ES|QL has no expression over all fields of an event", n.Pattern.String())
+	case *ir.Regex:
+		re, err := esmatch.TranslateRegexp(n.Pattern, n.Flags, false)
+		if err != nil {
+			return rd.fail(n, diag.UnsupportedRegex, "field %s: %v", n.Field, err)
+		}
+		return atom(field(n.Field) + " RLIKE " + quote(re.Text))
+	case *ir.CIDR:
+		// CIDR_MATCH needs an ip-typed field; most string fields are keyword, so match the
+		// spellings of the addresses in the prefix instead.
+		return atom(field(n.Field) + " RLIKE " + quote(esmatch.CIDRRegexp(n.Prefix)))
+	case *ir.Compare:
+		if !esmatch.PlainNumber(n.Value.Text) {
+			return rd.fail(n, diag.UnsupportedValue, "%s: the bound %q is not a plain decimal number", n, n.Value.Text)
+		}
+		return atom(field(n.Field) + " " + n.Op.String() + " " + n.Value.Text)
+	case *ir.Exists:
+		return infix.AtomExpr(field(n.Field) + " IS NOT NULL"), false
+	case *ir.Null:
+		return infix.AtomExpr(field(n.Field) + " IS NULL"), false
+	case *ir.FieldRef:
+		return rd.fieldRef(n)
+	case *ir.TimePart:
+		return rd.timePart(n)
+	}
+	return rd.fail(n, diag.Unsupported, "%s: no ES|QL form", n)
+}
+
+// atom is a leaf that is null when its field is missing.
+func atom(text string) (infix.Expr, bool) { return infix.AtomExpr(text), true }
+
+func (rd *renderer) match(n *ir.Match) (infix.Expr, bool) {
+	if names := n.Pattern.Placeholders(); len(names) > 0 {
+		return rd.fail(n, diag.UnresolvedPlaceholder, "field %s: placeholder %%%s%% has no value", n.Field, names[0])
+	}
+	f := field(n.Field)
+	switch n.Kind {
+	case ir.Number:
+		if !esmatch.PlainNumber(n.Pattern.Literal()) {
+			return rd.fail(n, diag.UnsupportedValue, "field %s: the number %q is not a plain decimal number", n.Field, n.Pattern.Literal())
+		}
+		return atom(f + " == " + n.Pattern.Literal())
+	case ir.Bool:
+		return atom(f + " == " + n.Pattern.Literal())
+	}
+	p := n.Pattern
+	if p.Shape() == ir.ShapeAny {
+		return infix.AtomExpr(f + " IS NOT NULL"), false
+	}
+	if n.Cased || !esmatch.PatternHasCase(p) {
+		return atom(compare(f, p))
+	}
+	// ==, LIKE and RLIKE compare case-sensitively. Lower-casing the value is exact where
+	// every letter's case orbit lowers to letters nothing else lowers to.
+	switch esmatch.LowerFormOf(p) {
+	case esmatch.LowerText:
+		return atom(compare("TO_LOWER("+f+")", esmatch.LowerPattern(p)))
+	case esmatch.LowerRegexp:
+		return atom("TO_LOWER(" + f + ") RLIKE " + quote(esmatch.GlobRegexp(p, esmatch.FoldLower)))
+	}
+	return atom(f + " RLIKE " + quote(esmatch.GlobRegexp(p, esmatch.FoldAll)))
+}
+
+// compare is `lhs == "literal"` for an exact pattern and `lhs LIKE "pattern"` otherwise.
+func compare(lhs string, p ir.Pattern) string {
+	if !p.HasWildcard() {
+		return lhs + " == " + quote(p.Literal())
+	}
+	return lhs + " LIKE " + quote(likePattern(p))
+}
+
+// likePattern writes p as a LIKE pattern: `*` and `?` bare, and a backslash before each
+// literal `*`, `?` and `\` (ES|QL rejects a backslash before anything else).
+func likePattern(p ir.Pattern) string {
+	var s strings.Builder
+	for _, seg := range p {
+		switch seg.Kind {
+		case ir.Lit:
+			for _, r := range seg.Text {
+				if r == '*' || r == '?' || r == '\\' {
+					s.WriteByte('\\')
+				}
+				s.WriteRune(r)
+			}
+		case ir.AnyString:
+			s.WriteByte('*')
+		case ir.AnyChar:
+			s.WriteByte('?')
+		}
+	}
+	return s.String()
+}
+
+func (rd *renderer) fieldRef(n *ir.FieldRef) (infix.Expr, bool) {
+	if n.Ref == "" {
+		return rd.fail(n, diag.UnsupportedFieldName, "the referenced field name is empty")
+	}
+	if !n.Cased {
+		return rd.fail(n, diag.UnsupportedFieldRef, "%s: ES|QL has no case-insensitive comparison of two fields that agrees with Unicode case folding (TO_LOWER keeps ſ apart from s)", n)
+	}
+	a, b := field(n.Field), field(n.Ref)
+	switch n.Shape {
+	case ir.ShapeExact:
+		return atom(a + " == " + b)
+	case ir.ShapePrefix:
+		return atom("STARTS_WITH(" + a + ", " + b + ")")
+	case ir.ShapeSuffix:
+		return atom("ENDS_WITH(" + a + ", " + b + ")")
+	}
+	return rd.fail(n, diag.UnsupportedFieldRef, "%s: ES|QL has no substring test of one field in another", n)
+}
+
+// dateParts names the DATE_EXTRACT part of each time unit; ISO week has none.
+var dateParts = map[ir.TimeUnit]string{
+	ir.Minute: "minute_of_hour",
+	ir.Hour:   "hour_of_day",
+	ir.Day:    "day_of_month",
+	ir.Month:  "month_of_year",
+	ir.Year:   "year",
+}
+
+func (rd *renderer) timePart(n *ir.TimePart) (infix.Expr, bool) {
+	part, ok := dateParts[n.Part]
+	if !ok {
+		return rd.fail(n, diag.UnsupportedTimePart, "%s: DATE_EXTRACT has no ISO week-of-year part", n)
+	}
+	return atom(fmt.Sprintf("DATE_EXTRACT(%s, %s) == %d", quote(part), field(n.Field), n.Value))
+}
+
+// simpleName matches a field name written without backticks: dot-separated identifiers.
+var simpleName = regexp.MustCompile(`^[A-Za-z_@][A-Za-z0-9_@]*(\.[A-Za-z_@][A-Za-z0-9_@]*)*$`)
+
+// keywords are ES|QL words that cannot stand as a bare identifier.
+var keywords = map[string]bool{
+	"and": true, "or": true, "not": true, "is": true, "null": true, "true": true, "false": true,
+	"like": true, "rlike": true, "in": true, "by": true, "asc": true, "desc": true, "nulls": true,
+	"first": true, "last": true, "on": true, "with": true, "metadata": true, "as": true,
+}
+
+// field writes a field name, in backticks (with inner backticks doubled) unless it is a
+// plain dotted identifier.
+func field(name string) string {
+	if simpleName.MatchString(name) {
+		plain := true
+		for _, part := range strings.Split(name, ".") {
+			if keywords[strings.ToLower(part)] || strings.Trim(part, "_@") == "" {
+				plain = false
+			}
+		}
+		if plain {
+			return name
+		}
+	}
+	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
+}
+
+// quote writes s as an ES|QL string literal.
+func quote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch r {
+		case '"':
+			b.WriteString(`\"`)
+		case '\\':
+			b.WriteString(`\\`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
