@@ -26,6 +26,7 @@ type prefilter struct {
 	presence [][]int32 // by slot; the last slot is the keyword pseudo-field
 	literals []*automaton
 	litRules [][][]int32 // by slot, then literal id
+	litText  [][]string  // by slot, then literal id: the folded literal
 	kwSlot   int32
 	nrules   int
 }
@@ -85,6 +86,7 @@ func buildPrefilter(p *Program) *prefilter {
 			f.literals[s] = buildAutomaton(l)
 		}
 	}
+	f.litText = litList
 	return f
 }
 
