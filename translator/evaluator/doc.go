@@ -45,11 +45,21 @@
 //     given minute, hour, day of month, ISO week, month or year.
 //   - Not is true whenever its child is false, including when the child's field is absent.
 //
+// # Logsources
+//
+// Events carry no logsource, so every event is matched against every rule whatever the
+// rule's logsource says. Routing happens through the rules' own conditions instead: a
+// pipeline that turns a logsource into field conditions (an eventSource or Channel value)
+// gives the prefilter below exactly what it indexes.
+//
 // # Compilation and speed
 //
 // Literals are folded at compile time, regular expressions compiled once, exact
-// alternatives on a field grouped into hash sets. A prefilter indexes each rule under
-// necessary conditions (a field being present, or its folded text containing a literal)
-// and selects the candidate rules of an event with one Aho-Corasick pass per field, so
-// only rules that can match are evaluated.
+// alternatives on a field grouped into hash sets, and siblings ordered cheapest first. A
+// prefilter indexes each rule under necessary conditions (a field being present, or the
+// folded text of one of its values containing a literal) and selects the candidate rules
+// of an event with one Aho-Corasick pass over the values of each indexed field, so only
+// rules that can match are evaluated; tests compare it with full evaluation over the whole
+// SigmaHQ corpus. A Matcher reuses its memory: matching a decoded event allocates nothing
+// in the common case.
 package evaluator
