@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/sigmabridge/sigmabridge/translator/samples"
 	"io"
 	"io/fs"
 	"os"
@@ -385,37 +386,9 @@ func scalars(n *yaml.Node) []string {
 	return out
 }
 
-// manifest is a samples.yml file (T1648.md 6.2).
-type manifest struct {
-	RuleID  string   `yaml:"rule_id"`
-	Samples []sample `yaml:"samples"`
-}
-
-// sample is one entry of a manifest.
-type sample struct {
-	File       string `yaml:"file"`
-	Expect     string `yaml:"expect"`
-	NearMiss   bool   `yaml:"near_miss"`
-	Provenance string `yaml:"provenance"`
-	Basis      string `yaml:"basis"`
-	Why        string `yaml:"why"`
-	// Format is the input format of the file (translator/input); empty means jsonl.
-	Format string `yaml:"format"`
-}
-
-// readManifest reads and decodes dir/samples.yml, rejecting unknown keys.
-func readManifest(dir string) (manifest, error) {
-	var m manifest
-	data, err := os.ReadFile(filepath.Join(dir, "samples.yml"))
-	if err != nil {
-		return m, err
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&m); err != nil {
-		return m, fmt.Errorf("%s/samples.yml: %w", dir, err)
-	}
-	return m, nil
+// readManifest reads dir/samples.yml with the runner's strict reader.
+func readManifest(dir string) (*samples.Manifest, error) {
+	return samples.ReadManifest(os.DirFS(dir), ".", dir)
 }
 
 // sampleDir returns the samples directory of a rule file of the pack.

@@ -1,16 +1,13 @@
 package rules
 
 import (
-	"errors"
-	"fmt"
+	"github.com/sigmabridge/sigmabridge/translator/samples"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/sigmabridge/sigmabridge/translator"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
-	"github.com/sigmabridge/sigmabridge/translator/input"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 	"github.com/sigmabridge/sigmabridge/translator/pipeline"
 )
@@ -37,22 +34,13 @@ func TestSamplesAgainstEvaluator(t *testing.T) {
 				return
 			}
 			dir := sampleDir(pf.path)
-			m, err := readManifest(dir)
+			m, err := samples.ReadManifest(os.DirFS(dir), ".", dir)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, s := range m.Samples {
-				records, matched, err := runSample(prog, filepath.Join(dir, s.File), s.Format)
-				switch {
-				case err != nil:
-					t.Errorf("%s: %v", s.File, err)
-				case records == 0:
-					t.Errorf("%s: the file yields no records", s.File)
-				case s.Expect == "match" && matched == 0:
-					t.Errorf("%s: expected a match, none of its %d records matched", s.File, records)
-				case s.Expect == "no_match" && matched > 0:
-					t.Errorf("%s: expected no match, %d of its %d records matched", s.File, matched, records)
-				}
+			v := samples.Run(m, 0, samples.ProgramMatch(prog))
+			for _, f := range v.Failures {
+				t.Error(f)
 			}
 		})
 	}
@@ -81,86 +69,4 @@ func compileRule(t *testing.T, rulePath string, pl *pipeline.Pipeline) *evaluato
 		return nil
 	}
 	return prog
-}
-
-// runSample reads a sample file in its input format and counts its records and the records
-// the program matches.
-func runSample(prog *evaluator.Program, file, format string) (records, matched int, err error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer f.Close()
-	err = input.Read(format, file, f, func(rec input.Record) error {
-		records++
-		ms, err := prog.MatchJSON(rec.JSON)
-		if err != nil {
-			return fmt.Errorf("%s:%d: %w", rec.File, rec.Line, err)
-		}
-		if len(ms) > 0 {
-			matched++
-		}
-		return nil
-	})
-	return records, matched, err
-}
-
-// TestMailAdaptersFeedTheMailRules reads the raw-message fixtures of translator/input with the
-// eml and graph-headers adapters (contoso.example as the accepted domain) and checks which
-// mail rules fire, so the adapters and the rules agree on the message_headers record.
-func TestMailAdaptersFeedTheMailRules(t *testing.T) {
-	pl, err := pipeline.ParseFile(placeholderPipeline)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := input.Options{AcceptedDomains: []string{"contoso.example"}}
-	cases := []struct {
-		fixture, format string
-		// want maps a rule file to the number of the fixture's records it must match.
-		want map[string]int
-	}{
-		{"power_automate_forward.eml", input.EML, map[string]int{
-			"m365/flow_mail_to_external_recipient.yml":        1,
-			"m365/power_automate_forwarding_to_external.yml":  1,
-			"m365/flow_mail_default_environment_external.yml": 1,
-			"m365/logic_app_mail_to_external_recipient.yml":   0,
-		}},
-		{"two_messages.mbox", input.EML, map[string]int{
-			"m365/flow_mail_to_external_recipient.yml":      0,
-			"m365/logic_app_mail_to_external_recipient.yml": 0, // the Logic Apps message is internal
-		}},
-		{"graph_messages.json", input.GraphHeaders, map[string]int{
-			"m365/flow_mail_to_external_recipient.yml":        1, // Power Apps to a partner
-			"m365/power_automate_forwarding_to_external.yml":  0, // operation Send
-			"m365/flow_mail_default_environment_external.yml": 1,
-		}},
-	}
-	for _, c := range cases {
-		for rule, want := range c.want {
-			prog := compileRule(t, rule, pl)
-			if prog == nil {
-				continue
-			}
-			f, err := os.Open(filepath.Join("../testdata/input/mail", c.fixture))
-			if err != nil {
-				t.Fatal(err)
-			}
-			matched := 0
-			err = input.ReadWith(c.format, c.fixture, f, opts, func(rec input.Record) error {
-				ms, err := prog.MatchJSON(rec.JSON)
-				if len(ms) > 0 {
-					matched++
-				}
-				return err
-			})
-			f.Close()
-			var problems *input.Errors
-			if err != nil && !errors.As(err, &problems) {
-				t.Errorf("%s: %v", c.fixture, err)
-			}
-			if matched != want {
-				t.Errorf("%s with %s: %d records matched, want %d", c.fixture, rule, matched, want)
-			}
-		}
-	}
 }

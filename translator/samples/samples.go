@@ -11,6 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/sigmabridge/sigmabridge/translator/evaluator"
 	"github.com/sigmabridge/sigmabridge/translator/input"
 )
 
@@ -203,4 +204,22 @@ func readRecords(m *Manifest, s Sample) ([][]byte, error) {
 		return nil
 	})
 	return records, err
+}
+
+// ProgramMatch returns a MatchFunc over an in-process evaluator program.
+func ProgramMatch(prog *evaluator.Program) MatchFunc {
+	return func(events [][]byte) ([][]int, error) {
+		m := prog.NewMatcher()
+		out := make([][]int, len(events))
+		for i, ev := range events {
+			ms, err := m.MatchJSON(ev)
+			if err != nil {
+				return nil, err
+			}
+			for _, mt := range ms {
+				out[i] = append(out[i], mt.RuleIndex)
+			}
+		}
+		return out, nil
+	}
 }

@@ -180,20 +180,7 @@ func Execute(paths, pipelines []string) (*Report, diag.List, error) {
 			}
 		}
 	}
-	match := func(events [][]byte) ([][]int, error) {
-		m := prog.NewMatcher()
-		out := make([][]int, len(events))
-		for i, ev := range events {
-			ms, err := m.MatchJSON(ev)
-			if err != nil {
-				return nil, err
-			}
-			for _, mt := range ms {
-				out[i] = append(out[i], mt.RuleIndex)
-			}
-		}
-		return out, nil
-	}
+	match := samples.ProgramMatch(prog)
 	for i, r := range rules {
 		rr := RuleReport{ID: r.ID, Title: r.Title, Path: r.Path, Failures: []string{}}
 		rr.Failures = append(rr.Failures, pipeFail[i]...)
