@@ -16,6 +16,7 @@ func TestEveryUnknownIdentifierReportedOnce(t *testing.T) {
 		"plain":  "condition: selection and not filtr and not filtr2",
 		"quoted": `condition: "selection and not filtr and not filtr2"`,
 		"list":   "condition:\n    - selection and not filtr and not filtr2",
+		"folded": "condition: >\n    selection and\n    not filtr and not filtr2",
 	} {
 		t.Run(name, func(t *testing.T) {
 			rep := lintFiles(one(edit(validRule, "condition: selection and not filter", cond)))
@@ -37,6 +38,16 @@ func TestMissingDetectionReportedOnce(t *testing.T) {
 	}
 	if got := findingsOf(rep, diag.RuleStructure); len(got) != 0 {
 		t.Errorf("the loader's rule-structure diagnostic was not folded into required-field:\n%s", dump(rep))
+	}
+}
+
+func TestDuplicateSearchReportedOnce(t *testing.T) {
+	rep := lintFiles(one(edit(validRule, "  filter:\n", "  selection:\n    eventName: Invoke\n  filter:\n")))
+	if got := findingsOf(rep, "duplicate-key"); len(got) != 1 || got[0].Line != 20 {
+		t.Errorf("want one duplicate-key finding on line 20:\n%s", dump(rep))
+	}
+	if got := findingsOf(rep, diag.RuleStructure); len(got) != 0 {
+		t.Errorf("the loader's diagnostic for the same key was not folded into duplicate-key:\n%s", dump(rep))
 	}
 }
 
