@@ -14,6 +14,8 @@
 #   ES_START_TIMEOUT   seconds to wait for a green cluster (default 180)
 #   ES_HTTP_PORT       HTTP port (default 0: a free port chosen by the OS)
 #   ES_LOG_LEVEL       Elasticsearch root log level (default INFO; the log is run/es.log)
+#   ES_PLUGINS         plugin classes to load besides HTTP (comma-separated; default: the x-pack
+#                      core license service and ES|QL, so POST /_query works; empty: none)
 #   ES_TEMPLATES_DIR   index templates (*.json, composable _index_template bodies) to install once
 #                      the node is green, each under its file name (default:
 #                      testdata/elasticsearch/templates of this repository; empty: none)
@@ -36,7 +38,9 @@ http_port="${ES_HTTP_PORT:-0}"
 log_level="${ES_LOG_LEVEL:-INFO}"
 maven_repo="${MAVEN_REPO_LOCAL:-$HOME/.m2/repository}"
 java_bin="${JAVA_HOME:+$JAVA_HOME/bin/}java"
-templates_dir="${ES_TEMPLATES_DIR-$here/../../testdata/elasticsearch/templates}"
+templates_dir="${ES_TEMPLATES_DIR-$(cd "$here/../.." && pwd)/testdata/elasticsearch/templates}"
+esql_plugins=org.elasticsearch.xpack.core.XPackPlugin,org.elasticsearch.xpack.esql.core.plugin.EsqlCorePlugin,org.elasticsearch.xpack.esql.plugin.EsqlPlugin
+plugins="${ES_PLUGINS-$esql_plugins}"
 
 say() { echo "elasticsearch: $*" >&2; }
 trap 'say "start.sh failed at line $LINENO (exit $?)"' ERR
@@ -122,7 +126,7 @@ setsid "$java_bin" \
   -cp "$target/classes:$(cat "$classpath_file")" \
   org.sigmabridge.esnode.TestNode \
   --url-file "$run/url" --home "$home" --pid-file "$pid_file" \
-  --http-port "$http_port" --log-level "$log_level" \
+  --http-port "$http_port" --log-level "$log_level" --extra-plugins "$plugins" \
   </dev/null >"$log_file" 2>&1 &
 launcher=$!
 

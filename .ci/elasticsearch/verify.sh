@@ -39,6 +39,17 @@ check() {
   if [[ $got == "$3" ]]; then pass "$1 ($got)"; else fail "$1: got $got, want $3"; fi
 }
 
+# esql NAME WANT QUERY: the query must end in `STATS c = COUNT(*)`; WANT is the count or status=NNN.
+esql() {
+  local out status body
+  body=$(printf '%s' "$3" | sed 's/\\/\\\\/g; s/"/\\"/g')
+  out=$(curl -s -w '\n%{http_code}' -XPOST "$url/_query?format=csv" -H "$json" -d "{\"query\":\"$body\"}")
+  status=${out##*$'\n'}
+  out=${out%$'\n'*}
+  if [[ $status != 200 ]]; then out="status=$status"; else out=$(printf '%s' "$out" | tail -n 1 | tr -d '\r'); fi
+  if [[ $out == "$2" ]]; then pass "ES|QL: $1 ($out)"; else fail "ES|QL: $1: got $out, want $2"; fi
+}
+
 bulk() { # bulk INDEX < ndjson documents (one per line)
   local body
   body=$(sed 's/^/{"index":{}}\n/')$'\n' # the bulk API needs the final newline
@@ -61,7 +72,7 @@ else
   fail "GET / must answer 200 with X-Elastic-Product: Elasticsearch"
 fi
 [[ $(curl -s "$url/_cluster/health") == *'"status":"green"'* ]] && pass "cluster is green" || fail "cluster is not green"
-for endpoint in "POST /_query" "POST /_sql" "POST /sigmabridge-aws-cloudtrail-verify/_eql/search"; do
+for endpoint in "POST /_sql" "POST /sigmabridge-aws-cloudtrail-verify/_eql/search"; do
   method=${endpoint%% *}
   path=${endpoint#* }
   status=$(curl -s -o /dev/null -w '%{http_code}' -X"$method" "$url$path" -H "$json" -d '{"query":"x"}')
@@ -144,6 +155,22 @@ check "flattened deep key term" $ga 1 '{"query":{"term":{"protoPayload.request.f
 check "flattened deep key exists" $ga 1 '{"query":{"exists":{"field":"protoPayload.request.function.serviceAccountEmail"}}}'
 check "integer status.code range: absent field does not match" $ga 0 '{"query":{"range":{"protoPayload.status.code":{"gt":0}}}}'
 check "boolean operation.first" $ga 1 '{"query":{"term":{"operation.first":true}}}'
+
+# --- ES|QL (x-pack-esql on the test node) ------------------------------------------------------
+esql "equality is case-sensitive" 1 'FROM sigmabridge-aws-cloudtrail-verify | WHERE eventName == "CreateFunction20150331" | STATS c = COUNT(*)'
+esql "TO_LOWER for case-insensitive equality" 1 'FROM sigmabridge-aws-cloudtrail-verify | WHERE TO_LOWER(eventName) == "createfunction20150331" | STATS c = COUNT(*)'
+esql "LIKE is case-sensitive" 0 'FROM sigmabridge-aws-cloudtrail-verify | WHERE eventName LIKE "*function*" | STATS c = COUNT(*)'
+esql "LIKE with * and ?" 1 'FROM sigmabridge-aws-cloudtrail-verify | WHERE eventName LIKE "*Permission20150331v?" | STATS c = COUNT(*)'
+esql "RLIKE is anchored" 0 'FROM sigmabridge-aws-cloudtrail-verify | WHERE eventName RLIKE "Function" | STATS c = COUNT(*)'
+esql "RLIKE .*x.* finds a substring" 1 'FROM sigmabridge-aws-cloudtrail-verify | WHERE eventName RLIKE ".*Function.*" | STATS c = COUNT(*)'
+esql "STARTS_WITH" 1 'FROM sigmabridge-aws-cloudtrail-verify | WHERE STARTS_WITH(eventName, "Add") | STATS c = COUNT(*)'
+esql "IS NULL on an absent field" 2 'FROM sigmabridge-aws-cloudtrail-verify | WHERE errorCode IS NULL | STATS c = COUNT(*)'
+esql "flattened sub-field is an unknown column: error" status=400 'FROM sigmabridge-aws-cloudtrail-verify | WHERE requestParameters.functionName == "EvilFn" | STATS c = COUNT(*)'
+esql "QSTR reaches a flattened sub-field (query_string semantics)" 1 'FROM sigmabridge-aws-cloudtrail-verify | WHERE QSTR("requestParameters.functionName:EvilFn") | STATS c = COUNT(*)'
+esql "nested sub-field is an unknown column: error" status=400 'FROM sigmabridge-gcp-gcp.audit-verify | WHERE protoPayload.authorizationInfo.permission == "x" | STATS c = COUNT(*)'
+esql "CIDR_MATCH on an ip field" 1 'FROM sigmabridge-gcp-gcp.audit-verify | WHERE CIDR_MATCH(protoPayload.requestMetadata.callerIp, "192.0.2.0/24") | STATS c = COUNT(*)'
+esql "DATE_EXTRACT hour_of_day (UTC)" 1 'FROM sigmabridge-gcp-gcp.audit-verify | WHERE DATE_EXTRACT("hour_of_day", timestamp) == 9 | STATS c = COUNT(*)'
+esql "integer field compare" 0 'FROM sigmabridge-gcp-gcp.audit-verify | WHERE protoPayload.status.code > 0 | STATS c = COUNT(*)'
 
 # --- Workspace: flattened scope_data (array of objects), keyword array scope ---------------------
 wt=sigmabridge-gcp-google_workspace.token-verify

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.Set;
 
 /**
@@ -65,5 +66,17 @@ public final class ClasspathPluginsService extends PluginsService {
     @Override
     protected List<LoadedPlugin> plugins() {
         return allPlugins;
+    }
+
+    /**
+     * Every classpath plugin shares the application class loader, so asking each plugin's loader
+     * (what the stock service does) would return the same providers once per plugin. Load them
+     * once from the shared loader instead.
+     */
+    @Override
+    public <T> List<? extends T> loadServiceProviders(Class<T> service) {
+        List<T> providers = new ArrayList<>();
+        ServiceLoader.load(service, ClasspathPluginsService.class.getClassLoader()).forEach(providers::add);
+        return providers;
     }
 }

@@ -8,6 +8,7 @@ import org.elasticsearch.http.HttpServerTransport;
 import org.elasticsearch.node.ClasspathPluginNode;
 import org.elasticsearch.node.InternalSettingsPreparer;
 import org.elasticsearch.node.Node;
+import org.elasticsearch.plugins.Plugin;
 import org.elasticsearch.transport.netty4.Netty4Plugin;
 
 import java.io.IOException;
@@ -20,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -31,7 +33,9 @@ import java.util.concurrent.TimeUnit;
  * URL to a file and runs until the process is terminated.
  *
  * <p>Usage: {@code TestNode --url-file PATH --home DIR [--pid-file PATH] [--http-port N]
- * [--log-level LEVEL]}. Port 0 (the default) lets the operating system pick a free port; the bound
+ * [--log-level LEVEL] [--extra-plugins CLASS,CLASS...]}. The extra plugins are loaded from the
+ * classpath after the netty4 HTTP transport and {@link RootInfoPlugin} (start.sh passes x-pack
+ * core and ES|QL). Port 0 (the default) lets the operating system pick a free port; the bound
  * port is read back from the HTTP transport. The pid file, when asked for, is written before the
  * node starts so that a supervisor can stop a node that hangs during start-up.
  */
@@ -86,7 +90,13 @@ public final class TestNode {
         LogConfigurator.configureWithoutConfig(settings);
 
         Environment environment = InternalSettingsPreparer.prepareEnvironment(settings, Map.of(), home.resolve("config"), () -> NODE_NAME);
-        Node node = new ClasspathPluginNode(environment, List.of(Netty4Plugin.class, RootInfoPlugin.class));
+        List<Class<? extends Plugin>> plugins = new ArrayList<>(List.of(Netty4Plugin.class, RootInfoPlugin.class));
+        for (String name : flags.getOrDefault("--extra-plugins", "").split(",")) {
+            if (name.isBlank() == false) {
+                plugins.add(Class.forName(name.strip()).asSubclass(Plugin.class));
+            }
+        }
+        Node node = new ClasspathPluginNode(environment, plugins);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
@@ -135,7 +145,7 @@ public final class TestNode {
         Map<String, String> flags = new java.util.HashMap<>();
         for (int i = 0; i < args.length; i++) {
             if (args[i].startsWith("--") == false || i + 1 >= args.length) {
-                throw new IllegalArgumentException("usage: TestNode --url-file PATH --home DIR [--pid-file PATH] [--http-port N] [--log-level LEVEL]");
+                throw new IllegalArgumentException("usage: TestNode --url-file PATH --home DIR [--pid-file PATH] [--http-port N] [--log-level LEVEL] [--extra-plugins CLASSES]");
             }
             flags.put(args[i], args[++i]);
         }
