@@ -14,19 +14,27 @@ import (
 // the prefilter can only save work, never change a result (pinned by the differential
 // tests that evaluate with and without it).
 
-// atom is one necessary condition; lit == "" means mere presence.
+// atom is one necessary condition: the field has a value (lit == ""), some value's folded
+// text equals lit (exact), or contains lit.
 type atom struct {
-	slot int32
-	lit  string
+	slot  int32
+	lit   string
+	exact bool
 }
+
+// maxAtomLen caps the length of a contains literal: any piece of a literal is still a
+// necessary condition, and short literals keep the automata small (the corpus has
+// thousands of 64-character hashes).
+const maxAtomLen = 12
 
 // prefilter indexes rules (by position in Program.rules) under their atoms.
 type prefilter struct {
 	always   []int32   // rules without atoms: evaluated on every event
 	presence [][]int32 // by slot; the last slot is the keyword pseudo-field
 	literals []*automaton
-	litRules [][][]int32 // by slot, then literal id
-	litText  [][]string  // by slot, then literal id: the folded literal
+	litRules [][][]int32          // by slot, then literal id
+	litText  [][]string           // by slot, then literal id: the folded literal
+	exact    []map[string][]int32 // by slot: folded value -> rules
 	kwSlot   int32
 	nrules   int
 }
@@ -38,6 +46,7 @@ func buildPrefilter(p *Program) *prefilter {
 		presence: make([][]int32, nslots+1),
 		literals: make([]*automaton, nslots+1),
 		litRules: make([][][]int32, nslots+1),
+		exact:    make([]map[string][]int32, nslots+1),
 		kwSlot:   int32(nslots),
 		nrules:   len(p.rules),
 	}
@@ -66,6 +75,13 @@ func buildPrefilter(p *Program) *prefilter {
 			seen[a] = true
 			if a.lit == "" {
 				f.presence[a.slot] = append(f.presence[a.slot], int32(ri))
+				continue
+			}
+			if a.exact {
+				if f.exact[a.slot] == nil {
+					f.exact[a.slot] = map[string][]int32{}
+				}
+				f.exact[a.slot][a.lit] = append(f.exact[a.slot][a.lit], int32(ri))
 				continue
 			}
 			if lits[a.slot] == nil {
@@ -124,6 +140,11 @@ func (f *prefilter) necessary(p *Program, n ir.Node) ([]atom, bool) {
 			// numeric equality does not imply equal text (10 == 1e1)
 			return []atom{{slot: slot}}, true
 		}
+		if n.Pattern.Shape() == ir.ShapeExact {
+			if lit := foldString(n.Pattern.Literal()); lit != "" {
+				return []atom{{slot: slot, lit: lit, exact: true}}, true
+			}
+		}
 		return []atom{{slot: slot, lit: longestLiteral(n.Pattern)}}, true
 	case *ir.Keyword:
 		return []atom{{slot: f.kwSlot, lit: longestLiteral(n.Pattern)}}, true
@@ -135,20 +156,22 @@ func (f *prefilter) necessary(p *Program, n ir.Node) ([]atom, bool) {
 	return nil, false
 }
 
-// atomScore rates how selective a set of atoms is: the shortest literal among them, 0 when
-// one is mere presence.
+// atomScore rates how selective a set of atoms is, by its least selective atom: presence
+// scores 0, a contains literal its length, an exact value more than any literal.
 func atomScore(as []atom) int {
 	score := 1 << 30
 	for _, a := range as {
-		if len(a.lit) < score {
-			score = len(a.lit)
+		s := len(a.lit)
+		if a.exact {
+			s += 1000
 		}
+		score = min(score, s)
 	}
 	return score
 }
 
-// longestLiteral returns the folded longest literal segment of p, which every matching
-// value's folded text contains ("" when p has none).
+// longestLiteral returns the last maxAtomLen bytes of the folded longest literal segment
+// of p, which every matching value's folded text contains ("" when p has none).
 func longestLiteral(p ir.Pattern) string {
 	best := ""
 	for _, s := range p {
@@ -156,7 +179,12 @@ func longestLiteral(p ir.Pattern) string {
 			best = s.Text
 		}
 	}
-	return foldString(best)
+	lit := foldString(best)
+	if len(lit) > maxAtomLen {
+		// the end of a path, registry key or hash tells more than its shared beginning
+		lit = lit[len(lit)-maxAtomLen:]
+	}
+	return lit
 }
 
 // candidates marks the rules to evaluate for the event in m.
@@ -170,11 +198,20 @@ func (f *prefilter) candidates(m *Matcher, c *candidates) {
 		for _, r := range f.presence[s] {
 			c.set(r)
 		}
-		if a := f.literals[s]; a != nil {
-			for i := ev.slots[s].first; i >= 0; i = ev.values[i].next {
-				if ev.values[i].kind != kindObject {
-					a.scan(ev.fold(i), f.litRules[s], c)
-				}
+		a, exact := f.literals[s], f.exact[s]
+		if a == nil && exact == nil {
+			continue
+		}
+		for i := ev.slots[s].first; i >= 0; i = ev.values[i].next {
+			if ev.values[i].kind == kindObject {
+				continue
+			}
+			text := ev.fold(i)
+			if a != nil {
+				a.scan(text, f.litRules[s], c)
+			}
+			for _, r := range exact[text] {
+				c.set(r)
 			}
 		}
 	}

@@ -59,6 +59,8 @@ func TestPrefilterAtoms(t *testing.T) {
 		{Conditions: []ir.Node{ir.NewAnd(num("EventID", "1"), &ir.Regex{Field: "CommandLine", Pattern: "x"})}},
 		{Conditions: []ir.Node{kw("mimikatz"), &ir.Null{Field: "b"}}},
 		{Conditions: []ir.Node{str("a", "?b*cde*")}},
+		{Conditions: []ir.Node{str("Hashes", "*SHA256=0123456789ABCDEF*")}},
+		{Conditions: []ir.Node{ir.NewAnd(str("a", "*longer literal*"), str("b", "x*"))}},
 	}
 	p, errs := Compile(rules)
 	if len(errs) > 0 {
@@ -84,16 +86,25 @@ func TestPrefilterAtoms(t *testing.T) {
 			}
 		}
 	}
+	for s, m := range f.exact {
+		for lit, rs := range m {
+			for _, ri := range rs {
+				got[int(ri)] = append(got[int(ri)], name(int32(s))+" == "+lit)
+			}
+		}
+	}
 	for _, ri := range f.always {
 		got[int(ri)] = append(got[int(ri)], "always")
 	}
 	want := map[int][]string{
-		0: {"eventSource ~ LAMBDA.AMAZONAWS.COM"}, // the longer literal of the two, folded
-		1: {"Image ~ \\CMD.EXE", "OriginalFileName ~ CMD.EXE"},
-		2: {"always"},      // a negation is never necessary
-		3: {"has EventID"}, // presence: numbers and regexes give no literal
-		4: {"always"},      // one condition without atoms makes the rule unroutable
-		5: {"a ~ CDE"},     // the longest literal chunk of a glob
+		0: {"eventSource == LAMBDA.AMAZONAWS.COM"}, // an exact value beats a prefix
+		1: {"Image ~ \\CMD.EXE", "OriginalFileName == CMD.EXE"},
+		2: {"always"},                // a negation is never necessary
+		3: {"has EventID"},           // presence: numbers and regexes give no literal
+		4: {"always"},                // one condition without atoms makes the rule unroutable
+		5: {"a ~ CDE"},               // the longest literal chunk of a glob
+		6: {"Hashes ~ 456789ABCDEF"}, // literals are cut to maxAtomLen bytes
+		7: {"a ~ NGER LITERAL"},       // the longer literal wins
 	}
 	for ri, w := range want {
 		if strings.Join(got[ri], ",") != strings.Join(w, ",") {
