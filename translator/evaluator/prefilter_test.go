@@ -104,7 +104,7 @@ func TestPrefilterAtoms(t *testing.T) {
 		4: {"always"},                // one condition without atoms makes the rule unroutable
 		5: {"a ~ CDE"},               // the longest literal chunk of a glob
 		6: {"Hashes ~ 456789ABCDEF"}, // literals are cut to maxAtomLen bytes
-		7: {"a ~ NGER LITERAL"},       // the longer literal wins
+		7: {"a ~ NGER LITERAL"},      // the longer literal wins
 	}
 	for ri, w := range want {
 		if strings.Join(got[ri], ",") != strings.Join(w, ",") {
