@@ -156,7 +156,17 @@ func (rd *renderer) match(n *ir.Match) infix.Expr {
 		// change that: spell each letter's case orbit out in a regular expression.
 		return infix.AtomExpr(f + ":/" + esmatch.GlobRegexp(n.Pattern, esmatch.FoldAll) + "/")
 	}
+	if lit := n.Pattern.Literal(); !n.Pattern.HasWildcard() && (strings.HasPrefix(lit, "<") || strings.HasPrefix(lit, ">")) {
+		// Elasticsearch reads an unquoted term starting with < or > as a range, escaped or
+		// not; a quoted one is a term.
+		return infix.AtomExpr(f + ":" + quoteTerm(n.Pattern.Literal()))
+	}
 	return infix.AtomExpr(f + ":" + globTerm(n.Pattern))
+}
+
+// quoteTerm writes s as a quoted query_string term, escaping `"` and `\`.
+func quoteTerm(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
 
 func (rd *renderer) keyword(n *ir.Keyword) infix.Expr {
