@@ -1,0 +1,332 @@
+package dsl
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand"
+	"net/netip"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/sigmabridge/sigmabridge/backends"
+	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/estest"
+	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/lucenetest"
+	"github.com/sigmabridge/sigmabridge/backends/infix"
+	"github.com/sigmabridge/sigmabridge/translator/diag"
+	"github.com/sigmabridge/sigmabridge/translator/ir"
+)
+
+var rule = &ir.Rule{Path: "test.yml", ID: "t"}
+
+// decode parses a query document back into a boolean tree whose leaves hold their clause
+// as JSON text. It accepts only the clauses the backend writes, in the shapes it writes.
+func decode(doc string) (*estest.Tree, error) {
+	dec := json.NewDecoder(strings.NewReader(doc))
+	dec.UseNumber()
+	var top map[string]any
+	if err := dec.Decode(&top); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("more than one JSON document")
+	}
+	if len(top) != 1 || top["query"] == nil {
+		return nil, fmt.Errorf("document is not {\"query\": ...}: %s", doc)
+	}
+	return clause(top["query"])
+}
+
+func clause(v any) (*estest.Tree, error) {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) != 1 {
+		return nil, fmt.Errorf("a clause must be an object with one key: %v", v)
+	}
+	for kind, body := range m {
+		if kind != "bool" {
+			text, _ := json.Marshal(m)
+			return &estest.Tree{Text: string(text)}, nil
+		}
+		b, ok := body.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("bool body %v", body)
+		}
+		switch {
+		case b["filter"] != nil && len(b) == 1:
+			return boolTree("and", b["filter"], 2)
+		case b["should"] != nil && len(b) == 2 && fmt.Sprint(b["minimum_should_match"]) == "1":
+			return boolTree("or", b["should"], 2)
+		case b["must_not"] != nil && len(b) == 1:
+			return boolTree("not", b["must_not"], 1)
+		}
+		return nil, fmt.Errorf("unexpected bool %v", b)
+	}
+	panic("unreachable")
+}
+
+func boolTree(op string, v any, min int) (*estest.Tree, error) {
+	list, ok := v.([]any)
+	if !ok || len(list) < min || op == "not" && len(list) != 1 {
+		return nil, fmt.Errorf("%s clause list %v", op, v)
+	}
+	t := &estest.Tree{Op: op}
+	for _, c := range list {
+		ct, err := clause(c)
+		if err != nil {
+			return nil, err
+		}
+		t.Children = append(t.Children, ct)
+	}
+	return t, nil
+}
+
+// leafMatcher returns the field of a leaf clause and what it matches on a keyword field
+// holding one value, under a model of Elasticsearch's case-insensitive folding.
+func leafMatcher(t *testing.T, text string, fold func(q, v rune) bool) (string, func(string) bool) {
+	t.Helper()
+	var m map[string]map[string]any
+	if err := json.Unmarshal([]byte(text), &m); err != nil {
+		t.Fatalf("leaf %s: %v", text, err)
+	}
+	for kind, body := range m {
+		if kind == "exists" {
+			return body["field"].(string), func(string) bool { return true }
+		}
+		if kind == "query_string" {
+			return "", nil
+		}
+		if len(body) != 1 {
+			t.Fatalf("leaf %s: more than one field", text)
+		}
+		for field, spec := range body {
+			s := spec.(map[string]any)
+			ci := s["case_insensitive"] == true
+			eq := estest.Exact
+			if ci {
+				eq = fold
+			}
+			switch kind {
+			case "range":
+				return field, rangeMatcher(t, s)
+			case "regexp":
+				re, err := lucenetest.Compile(s["value"].(string), ci)
+				if err != nil {
+					t.Fatalf("leaf %s: %v", text, err)
+				}
+				return field, re.MatchString
+			}
+			value, isString := s["value"].(string)
+			if !isString {
+				want := fmt.Sprint(s["value"])
+				return field, func(v string) bool { return v == want }
+			}
+			var toks []estest.Token
+			rs := []rune(value)
+			for i := 0; i < len(rs); i++ {
+				switch {
+				case kind == "wildcard" && rs[i] == '\\' && i+1 < len(rs):
+					i++
+					toks = append(toks, estest.Token{Rune: rs[i]})
+				case kind == "wildcard" && rs[i] == '*':
+					toks = append(toks, estest.Token{Any: true})
+				case kind == "wildcard" && rs[i] == '?':
+					toks = append(toks, estest.Token{One: true})
+				default:
+					toks = append(toks, estest.Token{Rune: rs[i]})
+				}
+			}
+			switch kind {
+			case "prefix":
+				toks = append(toks, estest.Token{Any: true})
+			case "term", "wildcard":
+			default:
+				t.Fatalf("leaf %s: unknown query %s", text, kind)
+			}
+			return field, func(v string) bool { return estest.Glob(toks, v, eq) }
+		}
+	}
+	t.Fatalf("empty leaf %s", text)
+	return "", nil
+}
+
+func rangeMatcher(t *testing.T, s map[string]any) func(string) bool {
+	for op, b := range s {
+		bound, err := strconv.ParseFloat(fmt.Sprint(b), 64)
+		if err != nil {
+			t.Fatalf("range bound %v", b)
+		}
+		return func(v string) bool {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return false
+			}
+			switch op {
+			case "gt":
+				return f > bound
+			case "gte":
+				return f >= bound
+			case "lt":
+				return f < bound
+			}
+			return f <= bound
+		}
+	}
+	t.Fatal("empty range")
+	return nil
+}
+
+// folds are the models of Elasticsearch's case-insensitive matching a query must be exact
+// under: the one-alternate-case fold of term and wildcard queries in 8.x, and ASCII-only.
+var folds = map[string]func(q, v rune) bool{"es": estest.ESFold, "ascii": estest.ASCIIFold}
+
+func convert(t *testing.T, n ir.Node) (string, diag.List) {
+	t.Helper()
+	qs, ds := Backend{}.Convert(&ir.Rule{Path: "test.yml", ID: "t", Conditions: []ir.Node{n}})
+	if ds.HasErrors() {
+		return "", ds
+	}
+	if len(qs) != 1 || !qs[0].JSON {
+		t.Fatalf("%s: queries %v", n, qs)
+	}
+	return qs[0].Text, ds
+}
+
+func checkLeaf(t *testing.T, n ir.Node, field string, probes []string) {
+	t.Helper()
+	doc, ds := convert(t, n)
+	if ds.HasErrors() {
+		t.Errorf("%s: %v", n, ds)
+		return
+	}
+	tree, err := decode(doc)
+	if err != nil {
+		t.Errorf("%s -> %s: %v", n, doc, err)
+		return
+	}
+	if tree.Op != "" {
+		t.Errorf("%s -> %s: a %s, want one clause", n, doc, tree.Op)
+		return
+	}
+	oracle := estest.Oracle(t, n, field)
+	for name, fold := range folds {
+		f, match := leafMatcher(t, tree.Text, fold)
+		if f != field {
+			t.Errorf("%s -> %s: field %q, want %q", n, doc, f, field)
+		}
+		for _, v := range probes {
+			if got, want := match(v), oracle(v); got != want {
+				t.Errorf("%s -> %s: value %q (%s fold): query %v, Sigma %v", n, doc, v, name, got, want)
+				return
+			}
+		}
+	}
+}
+
+func TestHostileValues(t *testing.T) {
+	for _, v := range estest.HostileValues {
+		for _, p := range estest.Patterns(v) {
+			for _, cased := range []bool{false, true} {
+				checkLeaf(t, &ir.Match{Field: "CommandLine", Pattern: p, Cased: cased}, "CommandLine", estest.Probes(v))
+			}
+		}
+	}
+	for _, f := range estest.HostileFields {
+		checkLeaf(t, &ir.Match{Field: f, Pattern: ir.LiteralPattern("Power App").Wrap(true, true)}, f, estest.Probes("Power App"))
+	}
+}
+
+func TestRegexAndCIDRLeaves(t *testing.T) {
+	probes := []string{"a/b\"c", "xa/b\"cx", "123", "12a", "k", "K", "\u212a", "CMD.EXE", `\cmd.exe`, `\CMD.ExE`, "x", "10.1.2.3", "11.0.0.1", "::ffff:10.0.0.1", "fc00::1", "fe00::1", ""}
+	for _, n := range []ir.Node{
+		&ir.Regex{Field: "f", Pattern: `a/b"c`},
+		&ir.Regex{Field: "f", Pattern: `^\d+$`},
+		&ir.Regex{Field: "f", Pattern: `k`, Flags: ir.RegexFlags{I: true}},
+		&ir.Regex{Field: "f", Pattern: `\\cmd\.exe$`, Flags: ir.RegexFlags{I: true}},
+		&ir.CIDR{Field: "f", Prefix: netip.MustParsePrefix("10.0.0.0/8")},
+		&ir.CIDR{Field: "f", Prefix: netip.MustParsePrefix("fc00::/7")},
+	} {
+		checkLeaf(t, n, "f", probes)
+	}
+}
+
+func TestRandomTrees(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	leaf := func(rng *rand.Rand, i int) ir.Node {
+		f := estest.HostileFields[rng.Intn(len(estest.HostileFields))]
+		switch rng.Intn(5) {
+		case 0:
+			return &ir.Exists{Field: f}
+		case 1:
+			return &ir.Compare{Field: f, Op: ir.CompareOp(rng.Intn(4)), Value: ir.Num{Text: "-5.5", Value: -5.5}}
+		}
+		ps := estest.Patterns(estest.HostileValues[rng.Intn(len(estest.HostileValues))])
+		return &ir.Match{Field: f, Pattern: ps[rng.Intn(len(ps))], Cased: rng.Intn(3) == 0}
+	}
+	for i := 0; i < 300; i++ {
+		tree := infix.Simplify(estest.RandomTree(rng, 4, leaf))
+		var leaves []ir.Node
+		ir.Inspect(tree, func(n ir.Node) bool {
+			if len(ir.Children(n)) == 0 {
+				leaves = append(leaves, n)
+			}
+			return true
+		})
+		doc, ds := convert(t, tree)
+		if ds.HasErrors() {
+			t.Fatalf("%s: %v", tree, ds)
+		}
+		parsed, err := decode(doc)
+		if err != nil {
+			t.Fatalf("%s -> %s: %v", tree, doc, err)
+		}
+		var a, b int
+		if want, got := estest.Shape(tree, &a), parsed.Shape(&b); got != want {
+			t.Fatalf("%s:\n decoded %s\n    want %s", doc, got, want)
+		}
+		for j, l := range parsed.Leaves() {
+			field, match := leafMatcher(t, l.Text, estest.ESFold)
+			if field != ir.Field(leaves[j]) {
+				t.Fatalf("%s: leaf %d is on %q, want %q", doc, j, field, ir.Field(leaves[j]))
+			}
+			if m, ok := leaves[j].(*ir.Match); ok {
+				oracle := estest.Oracle(t, m, m.Field)
+				for _, v := range estest.Probes(m.Pattern.Literal()) {
+					if match(v) != oracle(v) {
+						t.Fatalf("%s: leaf %d (%s) on %q disagrees with Sigma", doc, j, m, v)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestKeywordFallsBackOnQueryStringWithAWarning(t *testing.T) {
+	doc, ds := convert(t, &ir.Keyword{Pattern: ir.LiteralPattern(`a "b" \c`)})
+	if len(ds) != 1 || ds[0].Severity != diag.Warning || ds[0].Code != diag.KeywordScope {
+		t.Fatalf("diagnostics %v, want one keyword-scope warning", ds)
+	}
+	want := `{"query":{"query_string":{"lenient":true,"query":"/.*[aA]\\ \\\"[bB]\\\"\\ \\\\[cC].*/"}}}`
+	if doc != want {
+		t.Errorf("got  %s\nwant %s", doc, want)
+	}
+}
+
+func TestUnsupported(t *testing.T) {
+	for _, tt := range []struct {
+		n    ir.Node
+		code string
+	}{
+		{&ir.FieldRef{Field: "a", Ref: "b"}, diag.UnsupportedFieldRef},
+		{&ir.TimePart{Field: "t", Part: ir.Hour, Value: 3}, diag.UnsupportedTimePart},
+		{&ir.Regex{Field: "a", Pattern: `x\b`}, diag.UnsupportedRegex},
+		{&ir.Exists{Field: "a*"}, diag.UnsupportedFieldName},
+		{&ir.Match{Field: "a", Pattern: ir.Pattern{{Kind: ir.Placeholder, Text: "p"}}}, diag.UnresolvedPlaceholder},
+	} {
+		_, ds := convert(t, &ir.Or{Children: []ir.Node{tt.n, &ir.Exists{Field: "x"}}})
+		if len(ds.Errors()) != 1 || ds.Errors()[0].Code != tt.code {
+			t.Errorf("%s: diagnostics %v, want one %s", tt.n, ds, tt.code)
+		}
+	}
+}
+
+var _ backends.Backend = Backend{}
