@@ -2,6 +2,7 @@ package evaluator
 
 import (
 	"math/bits"
+	"regexp/syntax"
 
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
@@ -148,7 +149,13 @@ func (f *prefilter) necessary(p *Program, n ir.Node) ([]atom, bool) {
 		return []atom{{slot: slot, lit: longestLiteral(n.Pattern)}}, true
 	case *ir.Keyword:
 		return []atom{{slot: f.kwSlot, lit: longestLiteral(n.Pattern)}}, true
-	case *ir.Regex, *ir.CIDR, *ir.Compare, *ir.Exists, *ir.TimePart:
+	case *ir.Regex:
+		slot := slotOf(n.Field)
+		if lit := regexLiteral(regexFlags(n.Flags) + n.Pattern); lit != "" {
+			return []atom{{slot: slot, lit: lit}}, true
+		}
+		return []atom{{slot: slot}}, true
+	case *ir.CIDR, *ir.Compare, *ir.Exists, *ir.TimePart:
 		return []atom{{slot: slotOf(ir.Field(n))}}, true
 	case *ir.FieldRef:
 		return []atom{{slot: slotOf(n.Field)}}, true
@@ -185,6 +192,47 @@ func longestLiteral(p ir.Pattern) string {
 		lit = lit[len(lit)-maxAtomLen:]
 	}
 	return lit
+}
+
+// regexLiteral returns folded text that every match of the regular expression contains
+// (cut like longestLiteral), or "" when it finds none. A case-insensitive literal folds
+// the same way as the event's text, so it stays a necessary condition.
+func regexLiteral(pattern string) string {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return ""
+	}
+	lit := requiredLiteral(re.Simplify())
+	if len(lit) > maxAtomLen {
+		lit = lit[len(lit)-maxAtomLen:]
+	}
+	return lit
+}
+
+// requiredLiteral returns the longest folded literal that every string matching re
+// contains, as far as a simple walk can tell.
+func requiredLiteral(re *syntax.Regexp) string {
+	switch re.Op {
+	case syntax.OpLiteral:
+		return foldString(string(re.Rune))
+	case syntax.OpCapture:
+		return requiredLiteral(re.Sub[0])
+	case syntax.OpPlus:
+		return requiredLiteral(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return requiredLiteral(re.Sub[0])
+		}
+	case syntax.OpConcat:
+		best := ""
+		for _, sub := range re.Sub {
+			if l := requiredLiteral(sub); len(l) > len(best) {
+				best = l
+			}
+		}
+		return best
+	}
+	return ""
 }
 
 // candidates marks the rules to evaluate for the event in m.

@@ -3,6 +3,7 @@ package evaluator
 import (
 	"fmt"
 	"math/rand/v2"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -100,7 +101,7 @@ func TestPrefilterAtoms(t *testing.T) {
 		0: {"eventSource == LAMBDA.AMAZONAWS.COM"}, // an exact value beats a prefix
 		1: {"Image ~ \\CMD.EXE", "OriginalFileName == CMD.EXE"},
 		2: {"always"},                // a negation is never necessary
-		3: {"has EventID"},           // presence: numbers and regexes give no literal
+		3: {"CommandLine ~ X"},       // a regex literal beats presence (a number gives none)
 		4: {"always"},                // one condition without atoms makes the rule unroutable
 		5: {"a ~ CDE"},               // the longest literal chunk of a glob
 		6: {"Hashes ~ 456789ABCDEF"}, // literals are cut to maxAtomLen bytes
@@ -119,5 +120,34 @@ func TestPrefilterAtoms(t *testing.T) {
 	// rule 2 (a is not x), rule 4 through its second condition (b is null), rule 5
 	if fmt.Sprint(idx) != "[2 4 5]" {
 		t.Errorf("matched rules %v, want [2 4 5]", idx)
+	}
+}
+
+func TestRegexLiteral(t *testing.T) {
+	for pattern, want := range map[string]string{
+		`rundll32(\.exe)?\s+\S+,#\d+`: "RUNDLL32",
+		`(?i)\\appdata\\.*\.exe$`:     `\APPDATA\`,
+		`^(cmd|powershell)\.exe`:      ".EXE",
+		`a|b`:                         "",
+		`(abc)+x`:                     "ABC",
+		`(abc)*x`:                     "X",
+		`x{0,3}`:                      "",
+		`verylongliteralbeyondthecap`: "BEYONDTHECAP",
+		`[a-z]+`:                      "",
+		`(unclosed`:                   "",
+	} {
+		if got := regexLiteral(pattern); got != want {
+			t.Errorf("regexLiteral(%q) = %q, want %q", pattern, got, want)
+		}
+		re, err := regexp.Compile(pattern)
+		if err != nil || want == "" {
+			continue
+		}
+		// every match contains the literal (checked on a few matching strings)
+		for _, s := range []string{"rundll32.exe a,#1", `C:\Users\x\AppData\y.EXE`, "cmd.exe", "abcabcx", "x", "verylongliteralbeyondthecap"} {
+			if m := re.FindString(s); m != "" && !strings.Contains(foldString(m), want) {
+				t.Errorf("%q matches %q, which lacks %q", pattern, m, want)
+			}
+		}
 	}
 }
