@@ -302,11 +302,17 @@ func (c *candidates) each(f func(int)) {
 
 // automaton is an Aho-Corasick matcher over bytes with a full transition table on byte
 // classes (bytes that occur in no literal share class 0).
+//
+// After construction states are renumbered so that those with outputs come first, and
+// delta holds row offsets (state*nclass) instead of state numbers: a step is one load
+// and an add, and "some literal ends here" is one comparison.
 type automaton struct {
-	class  [256]uint8
-	nclass int
-	delta  []int32   // state*nclass + class -> state
-	out    [][]int32 // literal ids ending at a state, including those of its suffix states
+	class    [256]uint8
+	nclass   int
+	delta    []int32   // row + class -> row of the next state
+	start    int32     // row of the root
+	outLimit int32     // rows below this one have outputs
+	out      [][]int32 // by state: literal ids ending there, including those of its suffix states
 }
 
 func buildAutomaton(lits []string) *automaton {
@@ -380,18 +386,53 @@ func buildAutomaton(lits []string) *automaton {
 			}
 		}
 	}
+	a.renumber()
 	return a
+}
+
+// renumber puts the states with outputs first and turns state numbers into row offsets.
+func (a *automaton) renumber() {
+	n := len(a.out)
+	nc := a.nclass
+	newID := make([]int32, n)
+	next := int32(0)
+	for s := 0; s < n; s++ {
+		if len(a.out[s]) > 0 {
+			newID[s] = next
+			next++
+		}
+	}
+	withOut := next
+	for s := 0; s < n; s++ {
+		if len(a.out[s]) == 0 {
+			newID[s] = next
+			next++
+		}
+	}
+	delta := make([]int32, len(a.delta))
+	out := make([][]int32, n)
+	for s := 0; s < n; s++ {
+		row := int(newID[s]) * nc
+		for c := 0; c < nc; c++ {
+			delta[row+c] = newID[a.delta[s*nc+c]] * int32(nc)
+		}
+		out[newID[s]] = a.out[s]
+	}
+	a.delta, a.out = delta, out
+	a.start = newID[0] * int32(nc)
+	a.outLimit = withOut * int32(nc)
 }
 
 // scan runs the automaton over text and marks the rules of every literal found.
 func (a *automaton) scan(text string, litRules [][]int32, c *candidates) {
-	s := int32(0)
-	nc := int32(a.nclass)
+	row := a.start
 	for i := 0; i < len(text); i++ {
-		s = a.delta[s*nc+int32(a.class[text[i]])]
-		for _, id := range a.out[s] {
-			for _, r := range litRules[id] {
-				c.set(r)
+		row = a.delta[row+int32(a.class[text[i]])]
+		if row < a.outLimit {
+			for _, id := range a.out[row/int32(a.nclass)] {
+				for _, r := range litRules[id] {
+					c.set(r)
+				}
 			}
 		}
 	}
