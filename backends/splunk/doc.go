@@ -3,7 +3,9 @@
 //
 // # Query shape
 //
-// A query is `<state prefix> AND <search terms> [| where <eval expression>]`, one line.
+// A query is `<state prefix> AND <search terms> [| where <eval expression>]`, one line; a
+// condition with keywords has `| eval ... | foreach * [...]` before the `| where` (see
+// Keywords below), which only fills an internal field and filters nothing.
 // The condition is simplified (no double negation, Not(Null) is Exists) and split at its
 // top-level AND. A conjunct that `search` expresses exactly (see searchLeaf) stays in the
 // search. Every other conjunct is rendered whole, never split, as one eval expression in a
@@ -40,9 +42,45 @@
 //   - Numbers and booleans are bare (EventID=4624, Flag=true); comparisons are field>10 in
 //     search and isnotnull(mvfilter(tonumber('field')>10)) in where (mvfilter tests every
 //     value of a multivalue field).
-//   - Keywords fail with unsupported-keyword: a quoted SPL term matches indexed terms of
-//     _raw, not "any field value contains", and _raw carries JSON escapes and key names;
-//     no SPL form is exact.
+//   - Keywords (a value with no field: some string anywhere in the event contains it) are
+//     tested in the `where` like any other leaf, on one multivalue field that a stage
+//     before the `where` fills with every value of the event (keyword.go):
+//     `| eval _sb_kw_values="0" | foreach * [eval _sb_kw_values=if(isnull('<<FIELD>>') OR
+//     match("<<FIELD>>", "<default fields>"), _sb_kw_values, mvappend(_sb_kw_values,
+//     '<<FIELD>>'))] | where ... isnotnull(mvfind('_sb_kw_values', "(?i)mimikatz")) ...`.
+//     The keyword is an unanchored PCRE (`*` and `?` as for matches, `<` as \x3c so no
+//     foreach template such as <<FIELD>> can appear in it). So an OR holding a keyword is
+//     still one `where` expression, never split across pipes (B2). SPL's own keyword
+//     search is not used: it matches indexed terms of _raw, and _raw holds key names and
+//     JSON escapes. The pieces:
+//   - `foreach *` iterates every field whose name does not start with `_`: the JSON
+//     extraction's names with dots and braces (a.b, a{}, a{}.b) included, the internal
+//     fields (_raw, _time, _cd, _bkt, ...) and _sb_kw_values itself excluded. The name
+//     test drops Splunk's default fields (host, index, linecount, punct, source,
+//     sourcetype, splunk_server, splunk_server_group, timestamp, timestartpos,
+//     timeendpos, date_*) and the knowledge-object fields eventtype, tag and tag::*,
+//     whose values (sourcetype names, weekday names, punctuation) are not the event's.
+//     Consequence, stated in a keyword-scope warning on every condition with keywords: a
+//     top-level JSON key that starts with `_` or is named like a default field is not
+//     searched, and values added by calculated fields or lookups are.
+//   - Splunk extracts a JSON number or boolean as its text, like a string, and the
+//     evaluator searches strings only ({"n": 42} does not contain the keyword 42,
+//     {"n": "42"} does). A keyword whose `*keyword*` glob can match the text of a JSON
+//     number literal, true, false or null fails with unsupported-keyword (the check is
+//     exact: a breadth-first search of the product of the glob with an automaton of those
+//     texts, and the message shows the shortest text matched). Every other keyword cannot
+//     tell the two apart, so it is exact; this also makes the seed "0" of _sb_kw_values
+//     (which keeps mvappend from ever seeing a null) unmatchable.
+//   - Prefilter: a keyword's characters appear in _raw when the JSON encoder writes them
+//     verbatim, so `*abc*` (a bare search term: some segment of _raw contains abc) is a
+//     superset for each run of ASCII letters and digits of the keyword, excluding for a
+//     case-insensitive keyword k and s (whose fold orbits hold the Kelvin sign and the
+//     long s, which _raw would hold instead), dropping up to four leading hex digits
+//     (Splunk's URL-encoded major breakers such as %2B and %2526 swallow the digits after
+//     `%`), and keeping runs of at least three characters. The terms are ANDed; a
+//     keyword without one has no prefilter, and an OR has one only when all its children
+//     do. Punctuation and non-ASCII are never used: encoders escape `/`, `<`, `>`, `&`
+//     and non-ASCII in various ways, and punctuation splits segments.
 //   - exists is field=* (isnotnull('field') in where); null is NOT field=* (isnull).
 //   - cidr (IPv4 and IPv6, canonical network address) is field="prefix" in search, which
 //     the search command documents for both families; isnotnull(mvfilter(cidrmatch(...)))
@@ -71,5 +109,12 @@
 // non-ASCII letters as Go's strings.EqualFold does (lower() is used for fieldref, which
 // differs for a few characters such as the Kelvin sign); PCRE runs in UTF-8 mode; a
 // double-quoted string protects `|`, `[`, `]` and `=`; mvfind and mvfilter treat a single
-// value as a one-value multivalue field; fieldref compares single values.
+// value as a one-value multivalue field; fieldref compares single values. For keywords:
+// `foreach *` sees every field the event's extraction produced (JSON extracted value by
+// value, strings unescaped, arrays as multivalue fields), does not iterate names that
+// start with `_`, and substitutes <<FIELD>> textually (a JSON key holding `'` or `"` makes
+// the search fail with a syntax error rather than miss silently); eval processes mvappend,
+// match and isnull as documented; search terms are matched against segments of _raw
+// split by the default segmenters.conf breakers, case-insensitively for ASCII; JSON
+// encoders write ASCII letters and digits verbatim.
 package splunk

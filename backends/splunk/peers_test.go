@@ -208,7 +208,8 @@ func TestStatePrefix(t *testing.T) {
 func TestAllDiagnosticsOfARule(t *testing.T) {
 	r := &ir.Rule{Path: "r.yml", ID: "id-1", Conditions: []ir.Node{
 		&ir.Or{Children: []ir.Node{
-			&ir.Keyword{Pattern: ir.LiteralPattern("evil"), Pos: ir.Pos{Line: 7}},
+			// A keyword that matches the text of a JSON boolean: not expressible.
+			&ir.Keyword{Pattern: ir.LiteralPattern("rue"), Pos: ir.Pos{Line: 7}},
 			&ir.And{Children: []ir.Node{
 				&ir.TimePart{Field: "t", Part: ir.Hour, Value: 3, Pos: ir.Pos{Line: 9}},
 				&ir.Match{Field: "u", Pattern: ir.Pattern{{Kind: ir.Placeholder, Text: "admins"}}},

@@ -141,6 +141,8 @@ func superset(n ir.Node) (infix.Expr, bool) {
 		return dialect.Combine(infix.OrOp, parts...), true
 	case *ir.Match:
 		return widenedMatch(n)
+	case *ir.Keyword:
+		return keywordSuperset(n)
 	}
 	return infix.Expr{}, false
 }

@@ -66,6 +66,20 @@ func renderCondition(r *ir.Rule, cond ir.Node, prefix []infix.Expr) (string, dia
 	if len(diags) > 0 {
 		return "", diags
 	}
+	var firstKeyword ir.Node
+	ir.Inspect(t, func(n ir.Node) bool {
+		if _, ok := n.(*ir.Keyword); ok && firstKeyword == nil {
+			firstKeyword = n
+		}
+		return true
+	})
+	keywords := firstKeyword != nil
+	if keywords {
+		// One warning per condition: the assumption is about the data, not one keyword.
+		d := backends.Diag(r, firstKeyword, Target, diag.KeywordScope, "%s", keywordScopeMessage)
+		d.Severity = diag.Warning
+		diags = append(diags, d)
+	}
 	conjuncts := []ir.Node{t}
 	if a, ok := t.(*ir.And); ok {
 		conjuncts = a.Children
@@ -86,10 +100,15 @@ func renderCondition(r *ir.Rule, cond ir.Node, prefix []infix.Expr) (string, dia
 	if len(search) > 0 {
 		text = dialect.Combine(infix.AndOp, search...).Text
 	}
+	if keywords {
+		// A keyword is never searchable, so where is not empty: gather the values the
+		// keywords search before it.
+		text += " | " + keywordStage()
+	}
 	if len(where) > 0 {
 		text += " | where " + dialect.Combine(infix.AndOp, where...).Text
 	}
-	return text, nil
+	return text, diags
 }
 
 // checkLeaf reports why a leaf cannot be rendered at all, in either form.
@@ -105,7 +124,12 @@ func checkLeaf(r *ir.Rule, n ir.Node) diag.List {
 	}
 	switch n := n.(type) {
 	case *ir.Keyword:
-		add(diag.UnsupportedKeyword, "keyword %s: SPL keyword search matches indexed terms of _raw, not a substring of any field value", n.Pattern)
+		if names := n.Pattern.Placeholders(); len(names) > 0 {
+			add(diag.UnresolvedPlaceholder, "keyword: placeholder %%%s%% has no value", names[0])
+		} else if text, ok := scalarTextWitness(n.Pattern, n.Cased); ok {
+			add(diag.UnsupportedKeyword, "keyword %q can match %s, the text of a JSON number, boolean or null, which Splunk extracts like a string: no SPL test tells it from a string value, and only strings are searched",
+				n.Pattern.String(), describeWitness(text))
+		}
 	case *ir.TimePart:
 		add(diag.UnsupportedTimePart, "%s: SPL has no UTC time-part extraction for RFC 3339 and epoch fields", n)
 	case *ir.Match:
@@ -129,6 +153,14 @@ func checkLeaf(r *ir.Rule, n ir.Node) diag.List {
 		}
 	}
 	return ds
+}
+
+// describeWitness quotes the non-string text a keyword matches, if one was found.
+func describeWitness(text string) string {
+	if text == "" {
+		return "a text (the search for one was cut short)"
+	}
+	return strconv.Quote(text)
 }
 
 // fieldNameProblem says why a field name cannot be written in `where` (single-quoted), or

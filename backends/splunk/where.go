@@ -30,11 +30,13 @@ func renderWhere(n ir.Node) infix.Expr {
 //   - cidr:    isnotnull(mvfilter(cidrmatch("10.0.0.0/8", 'f')))
 //   - compare: isnotnull(mvfilter(tonumber('f')>10)) (tonumber is null, so the test
 //     false, for a value that is not numeric)
+//   - fieldref: lower('a')==lower('b'), 'a'=='b' when cased; prefix and suffix compare
+//     substr() of the length of the reference.
+//   - keyword: isnotnull(mvfind('_sb_kw_values', "(?i)text")), unanchored, on the values
+//     keywordStage gathered before the where (keyword.go).
 //
 // mvfilter keeps the values of the one field its predicate reads for which it is true and
 // is null when none is, so cidr and compare, like mvfind, test every value.
-//   - fieldref: lower('a')==lower('b'), 'a'=='b' when cased; prefix and suffix compare
-//     substr() of the length of the reference.
 func whereLeaf(n ir.Node) infix.Expr {
 	f := fieldRef(ir.Field(n))
 	switch n := n.(type) {
@@ -57,6 +59,8 @@ func whereLeaf(n ir.Node) infix.Expr {
 		return infix.AtomExpr(mvAny(fmt.Sprintf("tonumber(%s)%s%s", f, n.Op, formatNum(n.Value))))
 	case *ir.FieldRef:
 		return fieldRefExpr(n)
+	case *ir.Keyword:
+		return keywordLeaf(n)
 	}
 	panic("splunk: no where form for " + n.String())
 }
