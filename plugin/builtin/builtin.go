@@ -5,7 +5,6 @@ import (
 	"runtime/debug"
 	"slices"
 
-
 	"github.com/sigmabridge/sigmabridge/backends"
 	"github.com/sigmabridge/sigmabridge/plugin"
 	"github.com/sigmabridge/sigmabridge/plugin/host"
@@ -90,4 +89,3 @@ func Version() string {
 	}
 	return "dev"
 }
-

@@ -108,13 +108,13 @@ func classifyStartError(spec Spec, err error) *PluginError {
 		}
 		return checksumMismatch(spec.Name, spec.Path, spec.SHA256, actual)
 	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, exec.ErrNotFound) || strings.Contains(msg, "no such file"):
-		return pluginErr(spec.Name, NotFound, "%s: %v", spec.Path, err)
+		return pluginErr(spec.Name, NotFound, "%s does not exist", spec.Path)
 	case strings.Contains(msg, "incompatible API version"), strings.Contains(msg, "incompatible core API version"):
 		return pluginErr(spec.Name, IncompatibleProtocol, "%v", err)
 	case strings.Contains(msg, "timeout while waiting for plugin to start"):
 		return pluginErr(spec.Name, Hung, "no handshake within the start timeout: %v", err)
 	case strings.Contains(msg, "Failed to read any lines"), strings.Contains(msg, "plugin exited before we could connect"):
-		return pluginErr(spec.Name, Crashed, "exited before completing the handshake: %s", firstLine(msg))
+		return pluginErr(spec.Name, Crashed, "exited before completing the handshake (its stderr is in the log)")
 	case strings.Contains(msg, "Unrecognized remote plugin message"), strings.Contains(msg, "unsupported plugin protocol"),
 		strings.Contains(msg, "error parsing"), strings.Contains(msg, "unknown address type"):
 		return pluginErr(spec.Name, Garbage, "instead of a handshake: %s", firstLine(msg))
