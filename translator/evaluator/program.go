@@ -83,7 +83,8 @@ func (p *Program) withoutPrefilter() *Program {
 // Len returns the number of rules that compiled.
 func (p *Program) Len() int { return len(p.rules) }
 
-// Fields returns the dotted field paths the compiled rules read, in first-use order.
+// Fields returns the dotted field paths the rules given to Compile read, in first-use
+// order; the event decoder extracts exactly these.
 func (p *Program) Fields() []string { return append([]string(nil), p.trie.fields...) }
 
 // MatchJSON decodes one JSON object and returns the matches of every rule, in rule order
