@@ -60,6 +60,8 @@ var HostileValues = []string{
 	"powershell -enc",
 	"\u0130",
 	"i\u0307",
+	"wmi",
+	"I",
 }
 
 // HostileFields are field names that need escaping or quoting in some language.
@@ -87,6 +89,15 @@ func Probes(value string) []string {
 	out := []string{value, strings.ToUpper(value), strings.ToLower(value), "", "x", "i\u0307", "\u0130"}
 	swap := strings.NewReplacer("k", "\u212a", "K", "\u212a", "s", "\u017f", "S", "\u017f", "i", "\u0130", "I", "\u0130", "σ", "ς", "ǅ", "ǆ", "ß", "ẞ", "ı", "I")
 	out = append(out, swap.Replace(value), "pre"+value, value+"post", "x"+value+"\n", value+value)
+	// One i at a time turned into İ: lower-cased, it becomes i and a combining dot, which a
+	// wildcard after the i could absorb.
+	for i, r := range []rune(value) {
+		if r == 'i' || r == 'I' {
+			rs := []rune(value)
+			rs[i] = 0x130
+			out = append(out, string(rs), string(rs)+"x")
+		}
+	}
 	if n := utf8.RuneCountInString(value); n > 0 {
 		rs := []rune(value)
 		out = append(out, string(rs[1:]), string(rs[:n-1]))
