@@ -191,18 +191,23 @@ func lowerItem(path string, at *yaml.Node, field string, mods []string, values [
 			diags.Add(path, at.Line, diag.InvalidValue, "%s: %s", what, d)
 			continue
 		}
-		if spec.neq {
-			n = ir.NewNot(n)
-		}
 		nodes = append(nodes, n)
 	}
 	if diags.HasErrors() {
 		return nil, diags
 	}
+	var combined ir.Node
 	if spec.all {
-		return ir.NewAnd(nodes...), diags
+		combined = ir.NewAnd(nodes...)
+	} else {
+		combined = ir.NewOr(nodes...)
 	}
-	return ir.NewOr(nodes...), diags
+	if spec.neq {
+		// Spec 2.1: "the field is different from the specified values": with a list,
+		// different from every one of them.
+		combined = ir.NewNot(combined)
+	}
+	return combined, diags
 }
 
 func indexOfKind(mods []string, kind string) int {
