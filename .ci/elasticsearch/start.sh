@@ -139,6 +139,7 @@ while :; do
     say "the node exited during start-up; last lines of $log_file:"
     tail -n 40 "$log_file" >&2
     rm -rf "$home"
+    rm -f "$pid_file" "$run/home" "$run/url-file" "$run/url"
     exit 1
   fi
   if (($(date +%s) >= deadline)); then
