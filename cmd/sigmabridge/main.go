@@ -8,6 +8,8 @@ import (
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/convert"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/lint"
+	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/plugins"
+	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/pluginserve"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/ruletest"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/scan"
 )
@@ -18,5 +20,7 @@ func main() {
 	root.AddCommand(scan.NewCommand())
 	root.AddCommand(ruletest.NewCommand())
 	root.AddCommand(lint.NewCommand())
+	root.AddCommand(plugins.NewCommand())
+	root.AddCommand(pluginserve.NewCommand())
 	os.Exit(cli.Execute(root))
 }

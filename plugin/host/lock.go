@@ -136,6 +136,9 @@ func PinPlugins(dir string, names []string) ([]PinResult, error) {
 		out = append(out, PinResult{Name: name, Path: path, SHA256: sum, Previous: lock.Plugins[name].SHA256})
 		lock.Plugins[name] = Pin{SHA256: sum}
 	}
+	if len(out) == 0 {
+		return nil, nil
+	}
 	if err := WriteLock(dir, lock); err != nil {
 		return nil, err
 	}
