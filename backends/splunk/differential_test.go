@@ -25,9 +25,10 @@ import (
 type splEvent map[string][]string
 
 // splunkView turns a decoded JSON event into Splunk's view: null and empty arrays are
-// absent, numbers and booleans become their JSON text, arrays become multivalue fields.
-func splunkView(ev map[string]any) splEvent {
-	out := splEvent{}
+// absent, numbers and booleans become their JSON text, arrays become multivalue fields,
+// nested objects become dotted names (a.b), and _raw holds the event's text.
+func splunkView(ev map[string]any, raw string) splEvent {
+	out := splEvent{"_raw": {raw}}
 	var add func(k string, v any)
 	add = func(k string, v any) {
 		switch v := v.(type) {
@@ -37,6 +38,10 @@ func splunkView(ev map[string]any) splEvent {
 		case []any:
 			for _, e := range v {
 				add(k, e)
+			}
+		case map[string]any:
+			for sub, e := range v {
+				add(k+"."+sub, e)
 			}
 		default:
 			b, _ := json.Marshal(v)
@@ -49,29 +54,46 @@ func splunkView(ev map[string]any) splEvent {
 	return out
 }
 
-// runSPL evaluates a rendered query on an event.
+// runSPL evaluates a rendered query on an event: the search, then the eval and foreach
+// commands of the keyword stage, then the where.
 func runSPL(t *testing.T, q string, ev splEvent) bool {
 	t.Helper()
 	stages, err := splitPipes(q)
 	if err != nil {
 		t.Fatalf("%q: %v", q, err)
 	}
-	ok := true
 	if stages[0] != "*" {
 		tree, err := parseBothWays(stages[0])
 		if err != nil {
 			t.Fatalf("%q: %v", q, err)
 		}
-		ok = evalSPL(t, tree, ev, searchLeafTrue)
-	}
-	if ok && len(stages) == 2 {
-		tree, err := parseBothWays(strings.TrimPrefix(stages[1], "where "))
-		if err != nil {
-			t.Fatalf("%q: %v", q, err)
+		if !evalSPL(t, tree, ev, searchLeafTrue) {
+			return false
 		}
-		ok = evalSPL(t, tree, ev, whereLeafTrue)
 	}
-	return ok
+	for _, stage := range stages[1:] {
+		switch {
+		case strings.HasPrefix(stage, "where "):
+			tree, err := parseBothWays(strings.TrimPrefix(stage, "where "))
+			if err != nil {
+				t.Fatalf("%q: %v", q, err)
+			}
+			if !evalSPL(t, tree, ev, whereLeafTrue) {
+				return false
+			}
+		case strings.HasPrefix(stage, "eval "):
+			if err := runEval(ev, strings.TrimPrefix(stage, "eval ")); err != nil {
+				t.Fatalf("%q: %v", q, err)
+			}
+		case strings.HasPrefix(stage, "foreach "):
+			if err := runForeach(ev, stage); err != nil {
+				t.Fatalf("%q: %v", q, err)
+			}
+		default:
+			t.Fatalf("%q: unknown stage %q", q, stage)
+		}
+	}
+	return true
 }
 
 func evalSPL(t *testing.T, n *splNode, ev splEvent, leaf func(*testing.T, string, splEvent) bool) bool {
@@ -126,7 +148,18 @@ func numericCompare(v, op string, bound float64) bool {
 	return x >= bound
 }
 
+// searchTerm is a bare search term with wildcards at both ends, as keyword prefilters are.
+var searchTerm = regexp.MustCompile(`^\*([A-Za-z0-9]+)\*$`)
+
 func searchLeafTrue(t *testing.T, leaf string, ev splEvent) bool {
+	if m := searchTerm.FindStringSubmatch(leaf); m != nil {
+		for _, seg := range rawSegments(ev["_raw"][0]) {
+			if strings.Contains(strings.ToLower(seg), strings.ToLower(m[1])) {
+				return true
+			}
+		}
+		return false
+	}
 	if m := searchCompare.FindStringSubmatch(leaf); m != nil {
 		bound, _ := strconv.ParseFloat(m[3], 64)
 		return anyValue(ev[m[1]], func(v string) bool { return numericCompare(v, m[2], bound) })
@@ -193,7 +226,10 @@ func whereLeafTrue(t *testing.T, leaf string, ev splEvent) bool {
 		if err != nil {
 			t.Fatalf("where leaf %q: %v", leaf, err)
 		}
-		re := regexp.MustCompile(goFromPCRE(pcre))
+		re, err := compileEvalRegex(pcre)
+		if err != nil {
+			t.Fatalf("where leaf %q: %v", leaf, err)
+		}
 		return anyValue(ev[m[1]], re.MatchString)
 	}
 	t.Fatalf("unknown where leaf %q", leaf)
@@ -239,6 +275,40 @@ func eventFor(rng *rand.Rand, tree ir.Node) map[string]any {
 		}
 		return true
 	})
+	// Keywords: an instance of the pattern somewhere in the event, at any depth.
+	kw := 0
+	ir.Inspect(tree, func(n ir.Node) bool {
+		k, ok := n.(*ir.Keyword)
+		if !ok || rng.Intn(2) == 0 {
+			return true
+		}
+		kw++
+		v := keywordInstance(rng, k)
+		key := "kw" + strconv.Itoa(kw)
+		switch rng.Intn(5) {
+		case 0:
+			ev[key] = v
+		case 1:
+			ev[key] = []any{"other", 7, v}
+		case 2:
+			// A nested key named like a Splunk default field is still searched: only the
+			// top-level name is one.
+			ev[key] = map[string]any{"host": v, "n": nil}
+		case 3:
+			ev[key] = []any{map[string]any{"m": []any{v}}}
+		default:
+			ev["hostname"] = v
+		}
+		return true
+	})
+	// Non-string values whose text a rendered keyword must not match.
+	scalars := []any{json.Number("1E+5"), json.Number("-0.5e-3"), false, true, 0, 1.25, json.Number("12345678901234567890")}
+	if rng.Intn(2) == 0 {
+		ev["num"] = scalars[rng.Intn(len(scalars))]
+	}
+	if rng.Intn(3) == 0 {
+		ev["nested"] = map[string]any{"n": []any{scalars[rng.Intn(len(scalars))], nil}}
+	}
 	// fieldref is rendered for single values only (doc.go): keep its fields single.
 	ir.Inspect(tree, func(n ir.Node) bool {
 		if fr, ok := n.(*ir.FieldRef); ok {
@@ -258,7 +328,7 @@ func eventFor(rng *rand.Rand, tree ir.Node) map[string]any {
 func TestDifferentialAgainstEvaluator(t *testing.T) {
 	rng := rand.New(rand.NewSource(99))
 	g := &treeGen{rng: rng, whereLeaves: true}
-	matched, total := 0, 0
+	matched, total, withKeywords, keywordMatched := 0, 0, 0, 0
 	for i := 0; i < 1500; i++ {
 		tree := g.tree(3)
 		r := &ir.Rule{ID: "r", Conditions: []ir.Node{tree}}
@@ -267,8 +337,17 @@ func TestDifferentialAgainstEvaluator(t *testing.T) {
 		if len(errs) > 0 {
 			t.Fatalf("%s: evaluator: %v", tree, errs)
 		}
+		keywords := hasKeyword(tree)
+		if keywords {
+			withKeywords++
+		}
 		for j := 0; j < 20; j++ {
 			ev := eventFor(rng, tree)
+			if keywords {
+				// The documented scope of keywords (doc.go): no top-level key starts
+				// with `_`, as Splunk's `foreach *` does not iterate such fields.
+				delete(ev, "_b2")
+			}
 			line, err := json.Marshal(ev)
 			if err != nil {
 				t.Fatal(err)
@@ -278,17 +357,36 @@ func TestDifferentialAgainstEvaluator(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := len(ms) > 0
-			got := runSPL(t, q, splunkView(ev))
 			total++
 			if want {
 				matched++
+				if keywords {
+					keywordMatched++
+				}
 			}
-			if got != want {
-				t.Fatalf("%s\n query %s\n event %s\n SPL %v, evaluator %v", infix.Simplify(tree), q, line, got, want)
+			// The verdict must not depend on how the JSON encoder wrote _raw.
+			for _, raw := range rawEncodings(string(line)) {
+				if got := runSPL(t, q, splunkView(ev, raw)); got != want {
+					t.Fatalf("%s\n query %s\n event %s\n _raw %s\n SPL %v, evaluator %v", infix.Simplify(tree), q, line, raw, got, want)
+				}
 			}
 		}
 	}
 	if matched < total/10 || matched > total*9/10 {
 		t.Errorf("weak event generator: %d of %d events matched", matched, total)
 	}
+	if withKeywords < 200 || keywordMatched < 500 {
+		t.Errorf("weak keyword coverage: %d trees with keywords, %d of their events matched", withKeywords, keywordMatched)
+	}
+}
+
+func hasKeyword(tree ir.Node) bool {
+	found := false
+	ir.Inspect(tree, func(n ir.Node) bool {
+		if _, ok := n.(*ir.Keyword); ok {
+			found = true
+		}
+		return !found
+	})
+	return found
 }

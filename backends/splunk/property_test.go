@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/sigmabridge/sigmabridge/backends/infix"
+	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
 
@@ -67,7 +68,7 @@ func (g *treeGen) leaf() ir.Node {
 	f := genFields[g.rng.Intn(len(genFields))]
 	n := 7
 	if g.whereLeaves {
-		n = 12
+		n = 14
 	}
 	switch g.rng.Intn(n) {
 	case 0, 1:
@@ -95,6 +96,8 @@ func (g *treeGen) leaf() ir.Node {
 		return &ir.Match{Field: f, Pattern: ir.ParseSigmaString("cm?.exe")}
 	case 10:
 		return &ir.Match{Field: "x-ms-mail-application", Pattern: ir.ParseSigmaString("*Power App*")}
+	case 12, 13:
+		return g.keyword()
 	default:
 		return &ir.FieldRef{Field: f, Ref: "Image", Shape: ir.ShapeExact}
 	}
@@ -143,8 +146,17 @@ func searchText(n ir.Node) infix.Expr {
 func convertOne(t *testing.T, tree ir.Node) string {
 	t.Helper()
 	qs, diags := Backend{}.Convert(&ir.Rule{Conditions: []ir.Node{tree}})
-	if len(diags) > 0 || len(qs) != 1 {
+	if diags.HasErrors() || len(qs) != 1 {
 		t.Fatalf("%s: %d queries, diagnostics %v", tree, len(qs), diags)
+	}
+	// The only warning: the scope of keywords, once per condition that has some.
+	if want := 0; hasKeyword(tree) {
+		want = 1
+		if len(diags) != want || diags[0].Code != diag.KeywordScope {
+			t.Fatalf("%s: diagnostics %v, want one keyword-scope warning", tree, diags)
+		}
+	} else if len(diags) != want {
+		t.Fatalf("%s: diagnostics %v", tree, diags)
 	}
 	return qs[0].Text
 }
@@ -176,13 +188,21 @@ func TestPropertySearchStructure(t *testing.T) {
 // holding every other conjunct whole, each with the input's boolean structure.
 func TestPropertyWhereStructure(t *testing.T) {
 	g := &treeGen{rng: rand.New(rand.NewSource(2025)), whereLeaves: true}
-	sawWhere, sawSuperset := 0, 0
+	sawWhere, sawSuperset, sawKeywords := 0, 0, 0
 	for i := 0; i < 4000; i++ {
 		tree := g.tree(4)
 		q := convertOne(t, tree)
 		stages, err := splitPipes(q)
-		if err != nil || len(stages) > 2 {
+		if err != nil || len(stages) > 4 {
 			t.Fatalf("%s -> %q: stages %q, %v", tree, q, stages, err)
+		}
+		// A condition with keywords has the keyword stage, exactly, before the where.
+		if hasKeyword(tree) {
+			sawKeywords++
+			if len(stages) != 4 || stages[1]+" | "+stages[2] != keywordStage() {
+				t.Fatalf("%s -> %q: want the keyword stage before one where", tree, q)
+			}
+			stages = []string{stages[0], stages[3]}
 		}
 		simple := infix.Simplify(tree)
 		conjuncts := []ir.Node{simple}
@@ -236,8 +256,8 @@ func TestPropertyWhereStructure(t *testing.T) {
 			t.Fatalf("%s -> %q\n where %s\n want  %s", tree, q, got, want)
 		}
 	}
-	if sawWhere < 1000 || sawSuperset < 100 {
-		t.Errorf("generator too weak: %d trees with a where stage, %d supersets", sawWhere, sawSuperset)
+	if sawWhere < 1000 || sawSuperset < 100 || sawKeywords < 500 {
+		t.Errorf("generator too weak: %d trees with a where stage, %d supersets, %d with keywords", sawWhere, sawSuperset, sawKeywords)
 	}
 }
 
