@@ -330,3 +330,27 @@ func TestUnsupported(t *testing.T) {
 }
 
 var _ backends.Backend = Backend{}
+
+// TestCorpusParses converts the SigmaHQ corpus and decodes every document back, compiling
+// every regular expression in it.
+func TestCorpusParses(t *testing.T) {
+	n := 0
+	for _, r := range estest.CorpusRules(t) {
+		qs, ds := Backend{}.Convert(r)
+		if ds.HasErrors() {
+			continue
+		}
+		for _, q := range qs {
+			tree, err := decode(q.Text)
+			if err != nil {
+				t.Errorf("%s: %v", r.Path, err)
+				continue
+			}
+			for _, l := range tree.Leaves() {
+				leafMatcher(t, l.Text, estest.ESFold)
+			}
+			n++
+		}
+	}
+	t.Logf("%d corpus documents decode", n)
+}

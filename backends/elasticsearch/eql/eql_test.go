@@ -106,7 +106,7 @@ func tokenize(s string) ([]token, error) {
 			i = j
 		default:
 			for _, op := range []string{"==", "!=", "<=", ">=", "<", ">", ":", "(", ")", ",", "?"} {
-				if strings.HasPrefix(string(rs[i:]), op) {
+				if hasPrefix(rs[i:], op) {
 					toks = append(toks, token{kind: "op", text: op})
 					i += len(op)
 					goto next
@@ -117,6 +117,15 @@ func tokenize(s string) ([]token, error) {
 		}
 	}
 	return toks, nil
+}
+
+func hasPrefix(rs []rune, prefix string) bool {
+	for i, r := range []rune(prefix) {
+		if i >= len(rs) || rs[i] != r {
+			return false
+		}
+	}
+	return true
 }
 
 type leaf struct {
@@ -551,4 +560,26 @@ func TestUnsupported(t *testing.T) {
 			t.Errorf("%s: diagnostics %v, want one %s", tt.n, ds, tt.code)
 		}
 	}
+}
+
+// TestCorpusParses converts the SigmaHQ corpus and parses every query back, compiling
+// every regular expression in it.
+func TestCorpusParses(t *testing.T) {
+	n := 0
+	for _, r := range estest.CorpusRules(t) {
+		qs, ds := Backend{}.Convert(r)
+		if ds.HasErrors() {
+			continue
+		}
+		for _, q := range qs {
+			parsed, err := parseQuery(q.Text)
+			if err != nil {
+				t.Errorf("%s: %v", r.Path, err)
+				continue
+			}
+			parsed.eval(t, map[string]string{}, estest.ESFold)
+			n++
+		}
+	}
+	t.Logf("%d corpus queries parse", n)
 }

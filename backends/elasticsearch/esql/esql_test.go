@@ -87,10 +87,8 @@ func tokenize(s string) ([]token, error) {
 				j++
 			}
 			word := string(rs[i:j])
-			if esqlKeywords[word] {
-				toks = append(toks, token{kind: word})
-			} else if esqlKeywords[strings.ToUpper(word)] {
-				return nil, fmt.Errorf("keyword %q used as an identifier", word)
+			if esqlKeywords[strings.ToUpper(word)] {
+				toks = append(toks, token{kind: strings.ToUpper(word)})
 			} else {
 				toks = append(toks, token{kind: "ident", text: word})
 			}
@@ -104,7 +102,7 @@ func tokenize(s string) ([]token, error) {
 			i = j
 		default:
 			for _, op := range []string{"==", "!=", "<=", ">=", "<", ">", "(", ")", ",", "|"} {
-				if strings.HasPrefix(string(rs[i:]), op) {
+				if hasPrefix(rs[i:], op) {
 					toks = append(toks, token{kind: "op", text: op})
 					i += len(op)
 					goto next
@@ -118,6 +116,15 @@ func tokenize(s string) ([]token, error) {
 }
 
 // leaf is a parsed comparison.
+func hasPrefix(rs []rune, prefix string) bool {
+	for i, r := range []rune(prefix) {
+		if i >= len(rs) || rs[i] != r {
+			return false
+		}
+	}
+	return true
+}
+
 type leaf struct {
 	field   string
 	lower   bool   // the field is wrapped in TO_LOWER
@@ -610,4 +617,28 @@ func TestCasedFieldRefAndTimePart(t *testing.T) {
 			t.Errorf("%s: got %q %v, want ... WHERE %s", tt.n, q, ds, tt.want)
 		}
 	}
+}
+
+// TestCorpusParses converts the SigmaHQ corpus and parses every query back, compiling
+// every regular expression and LIKE pattern in it.
+func TestCorpusParses(t *testing.T) {
+	n := 0
+	for _, r := range estest.CorpusRules(t) {
+		qs, ds := Backend{}.Convert(r)
+		if ds.HasErrors() {
+			continue
+		}
+		for _, q := range qs {
+			parsed, err := parseQuery(q.Text)
+			if err != nil {
+				t.Errorf("%s: %v", r.Path, err)
+				continue
+			}
+			for _, l := range parsed.leaves() {
+				l.eval(t, "x", true)
+			}
+			n++
+		}
+	}
+	t.Logf("%d corpus queries parse", n)
 }

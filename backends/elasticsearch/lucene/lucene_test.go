@@ -464,3 +464,31 @@ func TestUnsupported(t *testing.T) {
 		}
 	}
 }
+
+// TestCorpusParses converts the SigmaHQ corpus and parses every query back, compiling
+// every regular expression in it.
+func TestCorpusParses(t *testing.T) {
+	n := 0
+	for _, r := range estest.CorpusRules(t) {
+		qs, ds := Backend{}.Convert(r)
+		if ds.HasErrors() {
+			continue
+		}
+		for _, q := range qs {
+			tree, err := parse(q.Text)
+			if err != nil {
+				t.Errorf("%s: %v", r.Path, err)
+				continue
+			}
+			for _, l := range tree.Leaves() {
+				if _, value, ok := splitField(l.Text); ok && strings.HasPrefix(value, "/") {
+					if _, err := lucenetest.Compile(strings.TrimSuffix(value[1:], "/"), false); err != nil {
+						t.Errorf("%s: %v", r.Path, err)
+					}
+				}
+			}
+			n++
+		}
+	}
+	t.Logf("%d corpus queries parse", n)
+}

@@ -3,6 +3,8 @@ package estest
 import (
 	"fmt"
 	"math/rand"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
+	"github.com/sigmabridge/sigmabridge/translator/ruleset"
 )
 
 // Oracle returns Sigma's verdict on node for events holding one value in field, computed
@@ -306,4 +309,27 @@ func (t *Tree) Leaves() []*Tree {
 		out = append(out, c.Leaves()...)
 	}
 	return out
+}
+
+// CorpusRules loads the SigmaHQ rule trees the coverage targets count from the corpus named
+// by SIGMABRIDGE_CORPUS, or skips the test when it is unset.
+func CorpusRules(t *testing.T) []*ir.Rule {
+	t.Helper()
+	root := os.Getenv("SIGMABRIDGE_CORPUS")
+	if root == "" {
+		t.Skip("SIGMABRIDGE_CORPUS is not set: the corpus test needs the SigmaHQ rules")
+	}
+	var paths []string
+	for _, tree := range []string{"rules", "rules-emerging-threats", "rules-threat-hunting", "rules-compliance", "rules-placeholder"} {
+		paths = append(paths, filepath.Join(root, tree))
+	}
+	files, diags := ruleset.Discover(paths)
+	if len(diags) > 0 {
+		t.Fatalf("corpus not readable: %v", diags.Err())
+	}
+	rules, _ := ruleset.Load(files)
+	if len(rules) < 3000 {
+		t.Fatalf("only %d rules loaded from %s", len(rules), root)
+	}
+	return rules
 }
