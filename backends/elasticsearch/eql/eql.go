@@ -254,7 +254,7 @@ func wildcardValue(p ir.Pattern) string {
 	return s.String()
 }
 
-var simpleName = regexp.MustCompile(`^[A-Za-z_@][A-Za-z0-9_@]*(\.[A-Za-z_@][A-Za-z0-9_@]*)*$`)
+var simpleName = regexp.MustCompile(`^[A-Za-z_@][A-Za-z0-9_]*(\.[A-Za-z_@][A-Za-z0-9_]*)*$`)
 
 // keywords are EQL words that cannot stand as a bare identifier.
 var keywords = map[string]bool{

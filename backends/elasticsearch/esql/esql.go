@@ -279,7 +279,7 @@ func (rd *renderer) timePart(n *ir.TimePart) (infix.Expr, bool) {
 }
 
 // simpleName matches a field name written without backticks: dot-separated identifiers.
-var simpleName = regexp.MustCompile(`^[A-Za-z_@][A-Za-z0-9_@]*(\.[A-Za-z_@][A-Za-z0-9_@]*)*$`)
+var simpleName = regexp.MustCompile(`^[A-Za-z_@][A-Za-z0-9_]*(\.[A-Za-z_@][A-Za-z0-9_]*)*$`)
 
 // keywords are ES|QL words that cannot stand as a bare identifier.
 var keywords = map[string]bool{
