@@ -82,7 +82,7 @@ func boolTree(op string, v any, min int) (*estest.Tree, error) {
 
 // leafMatcher returns the field of a leaf clause and what it matches on a keyword field
 // holding one value, under a model of Elasticsearch's case-insensitive folding.
-func leafMatcher(t *testing.T, text string, fold func(q, v rune) bool) (string, func(string) bool) {
+func leafMatcher(t *testing.T, text string, model estest.FoldModel) (string, func(string) bool) {
 	t.Helper()
 	var m map[string]map[string]any
 	if err := json.Unmarshal([]byte(text), &m); err != nil {
@@ -102,14 +102,15 @@ func leafMatcher(t *testing.T, text string, fold func(q, v rune) bool) (string, 
 			s := spec.(map[string]any)
 			ci := s["case_insensitive"] == true
 			eq := estest.Exact
+			var regexFold lucenetest.Fold
 			if ci {
-				eq = fold
+				eq, regexFold = model.Term, model.Regex
 			}
 			switch kind {
 			case "range":
 				return field, rangeMatcher(t, s)
 			case "regexp":
-				re, err := lucenetest.Compile(s["value"].(string), ci)
+				re, err := lucenetest.Compile(s["value"].(string), regexFold)
 				if err != nil {
 					t.Fatalf("leaf %s: %v", text, err)
 				}
@@ -175,10 +176,6 @@ func rangeMatcher(t *testing.T, s map[string]any) func(string) bool {
 	return nil
 }
 
-// folds are the models of Elasticsearch's case-insensitive matching a query must be exact
-// under: the one-alternate-case fold of term and wildcard queries in 8.x, and ASCII-only.
-var folds = map[string]func(q, v rune) bool{"es": estest.ESFold, "ascii": estest.ASCIIFold}
-
 func convert(t *testing.T, n ir.Node) (string, diag.List) {
 	t.Helper()
 	qs, ds := Backend{}.Convert(&ir.Rule{Path: "test.yml", ID: "t", Conditions: []ir.Node{n}})
@@ -208,14 +205,14 @@ func checkLeaf(t *testing.T, n ir.Node, field string, probes []string) {
 		return
 	}
 	oracle := estest.Oracle(t, n, field)
-	for name, fold := range folds {
-		f, match := leafMatcher(t, tree.Text, fold)
+	for _, model := range estest.FoldModels {
+		f, match := leafMatcher(t, tree.Text, model)
 		if f != field {
 			t.Errorf("%s -> %s: field %q, want %q", n, doc, f, field)
 		}
 		for _, v := range probes {
 			if got, want := match(v), oracle(v); got != want {
-				t.Errorf("%s -> %s: value %q (%s fold): query %v, Sigma %v", n, doc, v, name, got, want)
+				t.Errorf("%s -> %s: value %q (%s fold): query %v, Sigma %v", n, doc, v, model.Name, got, want)
 				return
 			}
 		}
@@ -284,7 +281,7 @@ func TestRandomTrees(t *testing.T) {
 			t.Fatalf("%s:\n decoded %s\n    want %s", doc, got, want)
 		}
 		for j, l := range parsed.Leaves() {
-			field, match := leafMatcher(t, l.Text, estest.ESFold)
+			field, match := leafMatcher(t, l.Text, estest.FoldModels[0])
 			if field != ir.Field(leaves[j]) {
 				t.Fatalf("%s: leaf %d is on %q, want %q", doc, j, field, ir.Field(leaves[j]))
 			}
@@ -347,7 +344,7 @@ func TestCorpusParses(t *testing.T) {
 				continue
 			}
 			for _, l := range tree.Leaves() {
-				leafMatcher(t, l.Text, estest.ESFold)
+				leafMatcher(t, l.Text, estest.FoldModels[0])
 			}
 			n++
 		}

@@ -303,7 +303,7 @@ func eqlWildcard(s string) []estest.Token {
 
 // eval runs a leaf on one field value; a missing field makes every comparison false, as
 // the Elasticsearch query EQL pushes down does, and only `?f == null` true.
-func (l *leaf) eval(t *testing.T, value string, present bool, fold func(q, v rune) bool) bool {
+func (l *leaf) eval(t *testing.T, value string, present bool, model estest.FoldModel) bool {
 	if len(l.values) == 1 && l.values[0].kind == "null" {
 		if !l.optional {
 			t.Fatalf("null comparison without ? on %s", l.field)
@@ -314,25 +314,29 @@ func (l *leaf) eval(t *testing.T, value string, present bool, fold func(q, v run
 		return false
 	}
 	for _, v := range l.values {
-		if l.evalOne(t, value, v, fold) {
+		if l.evalOne(t, value, v, model) {
 			return true
 		}
 	}
 	return false
 }
 
-func (l *leaf) evalOne(t *testing.T, value string, v token, fold func(q, v rune) bool) bool {
+func (l *leaf) evalOne(t *testing.T, value string, v token, model estest.FoldModel) bool {
 	switch l.op {
 	case ":":
-		return estest.Glob(eqlWildcard(v.text), value, fold)
+		return estest.Glob(eqlWildcard(v.text), value, model.Term)
 	case "like~":
-		return estest.Glob(eqlWildcard(v.text), value, fold)
+		return estest.Glob(eqlWildcard(v.text), value, model.Term)
 	case "like":
 		return estest.Glob(eqlWildcard(v.text), value, estest.Exact)
 	case "==", "in":
 		return value == v.text
 	case "regex", "regex~":
-		re, err := lucenetest.Compile(v.text, l.op == "regex~")
+		var fold lucenetest.Fold
+		if l.op == "regex~" {
+			fold = model.Regex
+		}
+		re, err := lucenetest.Compile(v.text, fold)
 		if err != nil {
 			t.Fatalf("regex %q: %v", v.text, err)
 		}
@@ -354,30 +358,28 @@ func (l *leaf) evalOne(t *testing.T, value string, v token, fold func(q, v rune)
 	return f >= b
 }
 
-func (n *node) eval(t *testing.T, event map[string]string, fold func(q, v rune) bool) bool {
+func (n *node) eval(t *testing.T, event map[string]string, model estest.FoldModel) bool {
 	switch n.op {
 	case "":
 		v, present := event[n.leaf.field]
-		return n.leaf.eval(t, v, present, fold)
+		return n.leaf.eval(t, v, present, model)
 	case "not":
-		return !n.children[0].eval(t, event, fold)
+		return !n.children[0].eval(t, event, model)
 	case "and":
 		for _, c := range n.children {
-			if !c.eval(t, event, fold) {
+			if !c.eval(t, event, model) {
 				return false
 			}
 		}
 		return true
 	}
 	for _, c := range n.children {
-		if c.eval(t, event, fold) {
+		if c.eval(t, event, model) {
 			return true
 		}
 	}
 	return false
 }
-
-var folds = map[string]func(q, v rune) bool{"es": estest.ESFold, "ascii": estest.ASCIIFold}
 
 func render(t *testing.T, n ir.Node) (string, diag.List) {
 	t.Helper()
@@ -408,10 +410,10 @@ func checkLeaf(t *testing.T, n ir.Node, field string, probes []string) {
 		t.Errorf("%s -> %q: field %q, want %q", n, q, parsed.leaf.field, field)
 	}
 	oracle := estest.Oracle(t, n, field)
-	for name, fold := range folds {
+	for _, model := range estest.FoldModels {
 		for _, v := range probes {
-			if got, want := parsed.leaf.eval(t, v, true, fold), oracle(v); got != want {
-				t.Errorf("%s -> %q: value %q (%s fold): query %v, Sigma %v", n, q, v, name, got, want)
+			if got, want := parsed.leaf.eval(t, v, true, model), oracle(v); got != want {
+				t.Errorf("%s -> %q: value %q (%s fold): query %v, Sigma %v", n, q, v, model.Name, got, want)
 				return
 			}
 		}
@@ -515,9 +517,9 @@ func TestRandomTreesVerdict(t *testing.T) {
 				}
 			}
 			want := len(p.MatchEvent(goEvent)) > 0
-			for name, fold := range folds {
-				if got := parsed.eval(t, event, fold); got != want {
-					t.Fatalf("%s\n-> %q\nevent %v (%s fold): query %v, Sigma %v", tree, q, event, name, got, want)
+			for _, model := range estest.FoldModels {
+				if got := parsed.eval(t, event, model); got != want {
+					t.Fatalf("%s\n-> %q\nevent %v (%s fold): query %v, Sigma %v", tree, q, event, model.Name, got, want)
 				}
 			}
 		}
@@ -577,7 +579,7 @@ func TestCorpusParses(t *testing.T) {
 				t.Errorf("%s: %v", r.Path, err)
 				continue
 			}
-			parsed.eval(t, map[string]string{}, estest.ESFold)
+			parsed.eval(t, map[string]string{}, estest.FoldModels[0])
 			n++
 		}
 	}

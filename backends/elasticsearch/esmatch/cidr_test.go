@@ -130,7 +130,7 @@ func TestCIDRRegexpMatchesExactlyTheAddressesInThePrefix(t *testing.T) {
 	for _, ps := range prefixes {
 		p := netip.MustParsePrefix(ps)
 		text := CIDRRegexp(p)
-		re, err := lucenetest.Compile(text, false)
+		re, err := lucenetest.Compile(text, nil)
 		if err != nil {
 			t.Fatalf("%s: %q is not a well-formed Lucene regexp: %v", ps, text, err)
 		}

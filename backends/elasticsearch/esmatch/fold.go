@@ -30,18 +30,20 @@ func HasCase(r rune) bool { return unicode.SimpleFold(r) != r }
 
 // NativeFoldExact reports whether Elasticsearch's own case-insensitive matching — the
 // case_insensitive option of term, prefix, wildcard and regexp queries, EQL's `:`, `like~`
-// and `regex~` — matches exactly r's fold orbit when r is written in a pattern.
+// and `regex~` — matches exactly r's fold orbit when r is written in a pattern, in every
+// version the backends target.
 //
-// That holds for runes without case and for the ASCII letters other than k and s: their
-// orbits are {lower, upper}. The orbit of k holds the Kelvin sign (U+212A) and that of s
-// the long s (U+017F), which Elasticsearch's ASCII folding (regexp, in-memory EQL) and its
-// one-alternate-case folding (term, wildcard) both miss. Other letters are folded
-// differently by different query types and versions (several fold only ASCII), so they are
-// never trusted to the engine.
+// That holds for runes without case and for the ASCII letters other than i, k and s: their
+// orbits are {lower, upper}, and every folding Elasticsearch uses agrees. The orbit of k
+// holds the Kelvin sign (U+212A) and that of s the long s (U+017F), which Elasticsearch 8's
+// foldings (one alternate case for terms, ASCII for regular expressions) miss; Elasticsearch
+// 9's Lucene 10 folding equates i and I with İ and ı, which Unicode simple folding keeps
+// apart. Other letters are folded differently by different query types and versions, so
+// they are never trusted to the engine.
 func NativeFoldExact(r rune) bool {
 	if r < 0x80 {
 		switch r {
-		case 'k', 'K', 's', 'S':
+		case 'i', 'I', 'k', 'K', 's', 'S':
 			return false
 		}
 		return true
@@ -60,10 +62,14 @@ func NativeFoldExactString(s string) bool {
 }
 
 // NativeFoldSafe reports whether r may appear in a pattern run with Elasticsearch's
-// case-insensitive flag: the flag folds it only within its orbit. A rune whose orbit is
-// itself but which has a case mapping (U+0130 İ lowers to i, U+0131 ı uppers to I) is not
-// safe: some of Elasticsearch's folds would equate it with a rune outside its orbit.
+// case-insensitive flag, written as itself or as its orbit class: every folding the flag may
+// apply keeps it within its orbit. Not safe are i and I, which Lucene 10 folds with İ and ı,
+// and the runes whose orbit is themselves but which have a case mapping (İ lowers to i,
+// ı uppers to I), which some of Elasticsearch's folds equate with a rune outside the orbit.
 func NativeFoldSafe(r rune) bool {
+	if r == 'i' || r == 'I' {
+		return false
+	}
 	return HasCase(r) || caseless(r)
 }
 

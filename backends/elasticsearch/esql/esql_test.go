@@ -369,7 +369,7 @@ func (l *leaf) eval(t *testing.T, value string, present bool) (result, ok bool) 
 	case "LIKE":
 		return estest.Glob(likeTokens(t, l.operand), v, estest.Exact), true
 	case "RLIKE":
-		re, err := lucenetest.Compile(l.operand, false)
+		re, err := lucenetest.Compile(l.operand, nil)
 		if err != nil {
 			t.Fatalf("RLIKE %q: %v", l.operand, err)
 		}

@@ -248,7 +248,7 @@ func leafMatcher(t *testing.T, term string) (field string, match func(string) bo
 	}
 	switch {
 	case strings.HasPrefix(value, "/"):
-		re, err := lucenetest.Compile(strings.TrimSuffix(strings.TrimPrefix(value, "/"), "/"), false)
+		re, err := lucenetest.Compile(strings.TrimSuffix(strings.TrimPrefix(value, "/"), "/"), nil)
 		if err != nil {
 			t.Fatalf("term %q: %v", term, err)
 		}
@@ -482,7 +482,7 @@ func TestCorpusParses(t *testing.T) {
 			}
 			for _, l := range tree.Leaves() {
 				if _, value, ok := splitField(l.Text); ok && strings.HasPrefix(value, "/") {
-					if _, err := lucenetest.Compile(strings.TrimSuffix(value[1:], "/"), false); err != nil {
+					if _, err := lucenetest.Compile(strings.TrimSuffix(value[1:], "/"), nil); err != nil {
 						t.Errorf("%s: %v", r.Path, err)
 					}
 				}

@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/lucenetest"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 	"github.com/sigmabridge/sigmabridge/translator/ruleset"
@@ -179,6 +180,35 @@ func ASCIIFold(q, v rune) bool {
 		return true
 	}
 	return q < 0x80 && v < 0x80 && unicode.IsLetter(q) && unicode.ToLower(q) == unicode.ToLower(v)
+}
+
+// Lucene10Fold is Elasticsearch 9's case-insensitive matching (Lucene 10's
+// CASE_INSENSITIVE): simple case folding, with the Turkic i forms (i, I, İ, ı) all equal.
+func Lucene10Fold(q, v rune) bool {
+	for _, f := range lucenetest.UnicodeFold(q) {
+		if f == v {
+			return true
+		}
+	}
+	return q == v
+}
+
+// FoldModel is one version's case-insensitive matching: Term folds the literal runes of
+// term, prefix and wildcard queries and of EQL's `:`; Regex is the regular-expression flag
+// (regexp case_insensitive, EQL regex~).
+type FoldModel struct {
+	Name  string
+	Term  func(q, v rune) bool
+	Regex lucenetest.Fold
+}
+
+// FoldModels are the foldings a case-insensitive query must be exact under: Elasticsearch
+// 8 (one alternate case for terms, ASCII for regular expressions), Elasticsearch 9 (Lucene
+// 10's Unicode folding with the Turkic i), and ASCII only.
+var FoldModels = []FoldModel{
+	{"es8", ESFold, lucenetest.ASCIIFold},
+	{"es9", Lucene10Fold, lucenetest.UnicodeFold},
+	{"ascii", ASCIIFold, lucenetest.ASCIIFold},
 }
 
 // JavaLower is Java's String.toLowerCase(Locale.ROOT), which ES|QL's TO_LOWER calls: the

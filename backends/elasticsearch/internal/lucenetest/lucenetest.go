@@ -5,15 +5,41 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
+// Fold models a case-insensitive flag: it returns the other runes a literal rune of the
+// expression also matches. Single runes are folded, in a class or not; ranges are not.
+type Fold func(r rune) []rune
+
+// ASCIIFold is Lucene 9's ASCII_CASE_INSENSITIVE (Elasticsearch 8's regexp
+// case_insensitive, EQL's regex~): an ASCII letter matches both its cases.
+func ASCIIFold(r rune) []rune {
+	if isASCIILetter(r) {
+		return []rune{lower(r), upper(r)}
+	}
+	return nil
+}
+
+// UnicodeFold is Lucene 10's CASE_INSENSITIVE (Elasticsearch 9): simple case folding,
+// with the Turkic i forms (i, I, İ, ı) all matching one another.
+func UnicodeFold(r rune) []rune {
+	switch r {
+	case 'i', 'I', 0x130, 0x131:
+		return []rune{'i', 'I', 0x130, 0x131}
+	}
+	out := []rune{r}
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		out = append(out, f)
+	}
+	return out
+}
+
 // Compile returns a Go regexp that matches a whole value exactly when the Lucene regular
-// expression re matches it. asciiFold models Lucene's ASCII_CASE_INSENSITIVE flag (the
-// regexp query's case_insensitive, EQL's regex~): a single ASCII letter, in a class or not,
-// matches both its cases; ranges are not folded.
-func Compile(re string, asciiFold bool) (*regexp.Regexp, error) {
-	p := parser{src: re, fold: asciiFold}
+// expression re matches it, run with the case-insensitive flag fold models (nil: none).
+func Compile(re string, fold Fold) (*regexp.Regexp, error) {
+	p := parser{src: re, fold: fold}
 	body, err := p.union()
 	if err != nil {
 		return nil, err
@@ -25,8 +51,8 @@ func Compile(re string, asciiFold bool) (*regexp.Regexp, error) {
 }
 
 // MustCompile is Compile that panics on an error.
-func MustCompile(re string, asciiFold bool) *regexp.Regexp {
-	g, err := Compile(re, asciiFold)
+func MustCompile(re string, fold Fold) *regexp.Regexp {
+	g, err := Compile(re, fold)
 	if err != nil {
 		panic(err)
 	}
@@ -36,7 +62,7 @@ func MustCompile(re string, asciiFold bool) *regexp.Regexp {
 type parser struct {
 	src  string
 	pos  int
-	fold bool
+	fold Fold
 }
 
 func (p *parser) peek() (rune, bool) {
@@ -163,12 +189,16 @@ func (p *parser) atom() (string, error) {
 	return p.char(r), nil
 }
 
-// char renders one literal rune, folded when it is an ASCII letter and folding is on.
+// char renders one literal rune with the runes the fold adds.
 func (p *parser) char(r rune) string {
-	if p.fold && isASCIILetter(r) {
-		return "[" + regexp.QuoteMeta(string(lower(r))) + regexp.QuoteMeta(string(upper(r))) + "]"
+	if p.fold == nil {
+		return goRune(r)
 	}
-	return goRune(r)
+	s := goRune(r)
+	for _, f := range p.fold(r) {
+		s += goRune(f)
+	}
+	return "[" + s + "]"
 }
 
 func (p *parser) class() (string, error) {
@@ -204,8 +234,10 @@ func (p *parser) class() (string, error) {
 			continue
 		}
 		b.WriteString(goRune(lo))
-		if p.fold && isASCIILetter(lo) {
-			b.WriteString(goRune(lower(lo)) + goRune(upper(lo)))
+		if p.fold != nil {
+			for _, f := range p.fold(lo) {
+				b.WriteString(goRune(f))
+			}
 		}
 	}
 }
