@@ -7,6 +7,8 @@ import (
 
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/sigmabridge/sigmabridge/plugin/internal/wire"
 	pb "github.com/sigmabridge/sigmabridge/plugin/proto/sigmabridge/v1"
@@ -84,11 +86,65 @@ func (c *detectorClient) Load(ctx context.Context, req *LoadRequest) (*LoadRespo
 }
 
 func (c *detectorClient) Match(ctx context.Context, req *MatchRequest) (*MatchResponse, error) {
-	resp, err := c.rpc.Match(ctx, &pb.MatchRequest{Events: req.Events})
+	resp, err := c.rpc.Match(ctx, packEvents(req.Events))
 	if err != nil {
 		return nil, err
 	}
 	return matchResponseFromProto(resp, len(req.Events), int(c.loaded.Load()))
+}
+
+// packEvents puts a batch's events back to back in one buffer. Events that already lie
+// back to back in memory (as the host's Scan reads them) are sent without a copy.
+func packEvents(events [][]byte) *pb.MatchRequest {
+	total := 0
+	lengths := make([]uint32, len(events))
+	for i, ev := range events {
+		total += len(ev)
+		lengths[i] = uint32(len(ev))
+	}
+	if blob, ok := contiguous(events, total); ok {
+		return &pb.MatchRequest{Events: blob, EventLengths: lengths}
+	}
+	blob := make([]byte, 0, total)
+	for _, ev := range events {
+		blob = append(blob, ev...)
+	}
+	return &pb.MatchRequest{Events: blob, EventLengths: lengths}
+}
+
+// contiguous returns the events as one slice when each starts where the previous ends in
+// one backing array.
+func contiguous(events [][]byte, total int) ([]byte, bool) {
+	if len(events) == 0 || cap(events[0]) < total {
+		return nil, false
+	}
+	whole := events[0][:total]
+	off := 0
+	for _, ev := range events {
+		if len(ev) > 0 && &whole[off] != &ev[0] {
+			return nil, false
+		}
+		off += len(ev)
+	}
+	return whole, true
+}
+
+// unpackEvents slices a packed batch into its events without copying them.
+func unpackEvents(m *pb.MatchRequest) ([][]byte, error) {
+	blob := m.GetEvents()
+	events := make([][]byte, len(m.GetEventLengths()))
+	off := 0
+	for i, n := range m.GetEventLengths() {
+		if uint64(off)+uint64(n) > uint64(len(blob)) {
+			return nil, status.Errorf(codes.InvalidArgument, "event %d runs past the end of the batch", i)
+		}
+		events[i] = blob[off : off+int(n) : off+int(n)]
+		off += int(n)
+	}
+	if off != len(blob) {
+		return nil, status.Errorf(codes.InvalidArgument, "%d bytes of the batch belong to no event", len(blob)-off)
+	}
+	return events, nil
 }
 
 func matchResponseFromProto(m *pb.MatchResponse, events, rules int) (*MatchResponse, error) {
@@ -152,7 +208,11 @@ func (s *detectorServer) Load(ctx context.Context, m *pb.LoadRequest) (*pb.LoadR
 }
 
 func (s *detectorServer) Match(ctx context.Context, m *pb.MatchRequest) (*pb.MatchResponse, error) {
-	resp, err := s.impl.Match(ctx, &MatchRequest{Events: m.GetEvents()})
+	events, err := unpackEvents(m)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := s.impl.Match(ctx, &MatchRequest{Events: events})
 	if err != nil {
 		return nil, statusError(ctx, err)
 	}

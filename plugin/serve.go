@@ -62,7 +62,7 @@ func NewLogger(name string) hclog.Logger {
 }
 
 func newGRPCServer(opts []grpc.ServerOption) *grpc.Server {
-	opts = append(opts, grpc.MaxRecvMsgSize(MaxMessageBytes), grpc.MaxSendMsgSize(MaxMessageBytes))
+	opts = append(opts, serverTransportOptions()...)
 	return goplugin.DefaultGRPCServer(opts)
 }
 

@@ -79,7 +79,9 @@ func (o ScanOptions) withDefaults() ScanOptions {
 	return o
 }
 
-// ScanBatch is one batch of events with the detector's answer.
+// ScanBatch is one batch of events with the detector's answer. It and its Events are
+// valid only until emit returns: the memory is reused for a later batch. Events share one
+// buffer: never append to one.
 type ScanBatch struct {
 	// Lines are the 1-based input line numbers of Events.
 	Lines  []int
@@ -87,6 +89,8 @@ type ScanBatch struct {
 	// Matches and Errors index Events by their Event field.
 	Matches []plugin.EventMatch
 	Errors  []plugin.EventError
+
+	arena []byte // the events back to back
 }
 
 // Scan reads JSON lines from r (blank lines are skipped), matches them in batches with up
@@ -101,9 +105,12 @@ func (d *Detector) Scan(ctx context.Context, r io.Reader, opts ScanOptions, emit
 	queue := make(chan *pendingBatch, opts.InFlight)
 	slots := make(chan struct{}, opts.InFlight)
 	readErr := make(chan error, 1)
+	// Arenas come back once their batch is emitted: a scan allocates a few, not one per
+	// batch.
+	arenas := make(chan []byte, opts.InFlight+2)
 	go func() {
 		defer close(queue)
-		readErr <- d.readBatches(ctx, r, opts, func(b *ScanBatch) bool {
+		readErr <- d.readBatches(ctx, r, opts, arenas, func(b *ScanBatch) bool {
 			p := &pendingBatch{batch: b, done: make(chan struct{})}
 			select {
 			case slots <- struct{}{}:
@@ -137,6 +144,10 @@ func (d *Detector) Scan(ctx context.Context, r io.Reader, opts ScanOptions, emit
 		if err := emit(p.batch); err != nil {
 			return err
 		}
+		select {
+		case arenas <- p.batch.arena[:0]:
+		default:
+		}
 	}
 	return <-readErr
 }
@@ -149,7 +160,7 @@ type pendingBatch struct {
 }
 
 // readBatches cuts r into batches and hands each to send, which returns false to stop.
-func (d *Detector) readBatches(ctx context.Context, r io.Reader, opts ScanOptions, send func(*ScanBatch) bool) error {
+func (d *Detector) readBatches(ctx context.Context, r io.Reader, opts ScanOptions, arenas chan []byte, send func(*ScanBatch) bool) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), opts.MaxEventBytes)
 	var (
@@ -161,10 +172,12 @@ func (d *Detector) readBatches(ctx context.Context, r io.Reader, opts ScanOption
 		if len(lines) == 0 {
 			return true
 		}
-		b := &ScanBatch{Lines: lines, Events: make([][]byte, len(ends))}
+		b := &ScanBatch{Lines: lines, Events: make([][]byte, len(ends)), arena: arena}
 		start := 0
 		for i, end := range ends {
-			b.Events[i] = arena[start:end:end]
+			// The capacity runs on to the end of the arena, which lets the protocol
+			// layer see that the events lie back to back and send them without a copy.
+			b.Events[i] = arena[start:end]
 			start = end
 		}
 		lines, ends, arena = nil, nil, nil
@@ -183,7 +196,11 @@ func (d *Detector) readBatches(ctx context.Context, r io.Reader, opts ScanOption
 			}
 		}
 		if arena == nil {
-			arena = make([]byte, 0, max(opts.BatchBytes, len(ev)))
+			select {
+			case arena = <-arenas:
+			default:
+				arena = make([]byte, 0, opts.BatchBytes)
+			}
 		}
 		arena = append(arena, ev...)
 		ends = append(ends, len(arena))

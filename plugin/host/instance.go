@@ -14,7 +14,6 @@ import (
 	"time"
 
 	goplugin "github.com/hashicorp/go-plugin"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -54,8 +53,7 @@ func (m *Manager) launch(spec Spec) (*instance, error) {
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
 		StartTimeout:     m.cfg.StartTimeout,
 		Logger:           m.logger.Named(spec.Name),
-		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
-			grpc.MaxCallRecvMsgSize(plugin.MaxMessageBytes), grpc.MaxCallSendMsgSize(plugin.MaxMessageBytes))},
+		GRPCDialOptions:  plugin.DialOptions(),
 	}
 	if !spec.Builtin {
 		sum, err := hex.DecodeString(spec.SHA256)

@@ -187,5 +187,5 @@ func (rawDetector) Load(_ context.Context, req *pb.LoadRequest) (*pb.LoadRespons
 }
 
 func (rawDetector) Match(_ context.Context, req *pb.MatchRequest) (*pb.MatchResponse, error) {
-	return &pb.MatchResponse{Matches: []*pb.EventMatch{{EventIndex: int32(len(req.Events)), RuleIndex: 0}}}, nil
+	return &pb.MatchResponse{Matches: []*pb.EventMatch{{EventIndex: int32(len(req.EventLengths)), RuleIndex: 0}}}, nil
 }

@@ -1089,10 +1089,15 @@ func (x *RuleError) GetDiagnostic() *Diagnostic {
 	return nil
 }
 
+// MatchRequest carries a batch of events, each a JSON object as raw UTF-8 bytes, back to
+// back in one field: one field decodes with one allocation, where a repeated field would
+// cost one per event.
 type MatchRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// events are JSON objects, one per entry, as raw UTF-8 bytes.
-	Events        [][]byte `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	// events is the concatenation of the batch's events.
+	Events []byte `protobuf:"bytes,1,opt,name=events,proto3" json:"events,omitempty"`
+	// event_lengths has the byte length of each event, in order; they sum to len(events).
+	EventLengths  []uint32 `protobuf:"varint,2,rep,packed,name=event_lengths,json=eventLengths,proto3" json:"event_lengths,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1127,9 +1132,16 @@ func (*MatchRequest) Descriptor() ([]byte, []int) {
 	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{12}
 }
 
-func (x *MatchRequest) GetEvents() [][]byte {
+func (x *MatchRequest) GetEvents() []byte {
 	if x != nil {
 		return x.Events
+	}
+	return nil
+}
+
+func (x *MatchRequest) GetEventLengths() []uint32 {
+	if x != nil {
+		return x.EventLengths
 	}
 	return nil
 }
@@ -1191,7 +1203,7 @@ func (x *MatchResponse) GetErrors() []*EventError {
 
 type EventMatch struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// event_index is the event's position in MatchRequest.events.
+	// event_index is the event's position in the batch.
 	EventIndex int32 `protobuf:"varint,1,opt,name=event_index,json=eventIndex,proto3" json:"event_index,omitempty"`
 	// rule_index is the rule's position in the last LoadRequest.rules.
 	RuleIndex int32  `protobuf:"varint,2,opt,name=rule_index,json=ruleIndex,proto3" json:"rule_index,omitempty"`
@@ -3169,9 +3181,10 @@ const file_sigmabridge_v1_sigmabridge_proto_rawDesc = "" +
 	"rule_index\x18\x01 \x01(\x05R\truleIndex\x12:\n" +
 	"\n" +
 	"diagnostic\x18\x02 \x01(\v2\x1a.sigmabridge.v1.DiagnosticR\n" +
-	"diagnostic\"&\n" +
+	"diagnostic\"K\n" +
 	"\fMatchRequest\x12\x16\n" +
-	"\x06events\x18\x01 \x03(\fR\x06events\"y\n" +
+	"\x06events\x18\x01 \x01(\fR\x06events\x12#\n" +
+	"\revent_lengths\x18\x02 \x03(\rR\feventLengths\"y\n" +
 	"\rMatchResponse\x124\n" +
 	"\amatches\x18\x01 \x03(\v2\x1a.sigmabridge.v1.EventMatchR\amatches\x122\n" +
 	"\x06errors\x18\x02 \x03(\v2\x1a.sigmabridge.v1.EventErrorR\x06errors\"\x83\x01\n" +
