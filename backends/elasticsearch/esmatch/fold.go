@@ -51,8 +51,8 @@ func NativeFoldExact(r rune) bool {
 	return caseless(r)
 }
 
-// NativeFoldExactString reports whether NativeFoldExact holds for every rune of s.
-func NativeFoldExactString(s string) bool {
+// nativeFoldExactString reports whether NativeFoldExact holds for every rune of s.
+func nativeFoldExactString(s string) bool {
 	for _, r := range s {
 		if !NativeFoldExact(r) {
 			return false

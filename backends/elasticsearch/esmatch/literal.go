@@ -100,16 +100,6 @@ func writeFoldedRune(b *strings.Builder, r rune, fold Fold) {
 	}
 }
 
-// LiteralRegexp returns a Lucene regular expression matching exactly s, folded as fold
-// says.
-func LiteralRegexp(s string, fold Fold) string {
-	var b strings.Builder
-	for _, r := range s {
-		writeFoldedRune(&b, r, fold)
-	}
-	return b.String()
-}
-
 // GlobRegexp returns a Lucene regular expression matching the values a Sigma pattern
 // matches as a whole: `*` becomes `.*`, `?` becomes `.` (one code point), literals are
 // escaped and folded as fold says. The pattern must hold no placeholder.
@@ -155,7 +145,7 @@ func PatternHasCase(p ir.Pattern) bool {
 // PatternNativeFoldExact reports whether NativeFoldExact holds for every literal rune of p.
 func PatternNativeFoldExact(p ir.Pattern) bool {
 	for _, s := range p {
-		if s.Kind == ir.Lit && !NativeFoldExactString(s.Text) {
+		if s.Kind == ir.Lit && !nativeFoldExactString(s.Text) {
 			return false
 		}
 	}

@@ -50,15 +50,6 @@ func Compile(re string, fold Fold) (*regexp.Regexp, error) {
 	return regexp.Compile(`^(?s:` + body + `)$`)
 }
 
-// MustCompile is Compile that panics on an error.
-func MustCompile(re string, fold Fold) *regexp.Regexp {
-	g, err := Compile(re, fold)
-	if err != nil {
-		panic(err)
-	}
-	return g
-}
-
 type parser struct {
 	src  string
 	pos  int
