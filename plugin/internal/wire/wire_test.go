@@ -2,6 +2,7 @@ package wire
 
 import (
 	"net/netip"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -12,9 +13,11 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/sigmabridge/sigmabridge/backends"
+	"github.com/sigmabridge/sigmabridge/rules"
 	"github.com/sigmabridge/sigmabridge/translator"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
+	"github.com/sigmabridge/sigmabridge/translator/ruleset"
 
 	pb "github.com/sigmabridge/sigmabridge/plugin/proto/sigmabridge/v1"
 )
@@ -202,6 +205,31 @@ func TestRoundTripGoldenRules(t *testing.T) {
 		}
 	}
 	t.Logf("%d golden rules from %d files round-tripped", total, len(files))
+}
+
+// TestRoundTripCorpus round-trips every rule of the SigmaHQ corpus that loads, and the
+// T1648 pack.
+func TestRoundTripCorpus(t *testing.T) {
+	files, err := ruleset.DiscoverFS(rules.FS, "rules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	corpus := os.Getenv("SIGMABRIDGE_CORPUS")
+	if corpus != "" {
+		found, _ := ruleset.Discover([]string{corpus})
+		files = append(files, found...)
+	}
+	loaded, _ := ruleset.Load(files)
+	for _, r := range loaded {
+		assertSameRule(t, r, roundTrip(t, r))
+	}
+	if len(loaded) < 30 {
+		t.Fatalf("only %d rules loaded", len(loaded))
+	}
+	t.Logf("%d rules from %d files round-tripped", len(loaded), len(files))
+	if corpus == "" {
+		t.Skip("SIGMABRIDGE_CORPUS is not set: the SigmaHQ corpus was not round-tripped (the T1648 pack was)")
+	}
 }
 
 func TestDecodeRejectsMalformedNodes(t *testing.T) {
