@@ -24,8 +24,12 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-if [ -z "${SIGMABRIDGE_ES_URL:-}" ] && [ -x .ci/elasticsearch/start.sh ]; then
-  es_started=1
+if [ -z "${SIGMABRIDGE_ES_URL:-}" ] && [ -f .ci/elasticsearch/start.sh ]; then
+  # Stop the node on exit only if this run started it (a developer's node stays up).
+  pidf=.ci/elasticsearch/run/pid
+  if ! { [ -s "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; }; then
+    es_started=1
+  fi
   SIGMABRIDGE_ES_URL=$(bash .ci/elasticsearch/start.sh)
   export SIGMABRIDGE_ES_URL
   export SIGMABRIDGE_REQUIRE_ES=1
