@@ -30,9 +30,16 @@ func TestCorpus(t *testing.T) {
 		diag.UnresolvedPlaceholder: true, diag.UnsupportedFieldName: true, diag.UnsupportedRegex: true,
 		diag.UnsupportedValue: true,
 	}
-	ok, failed, withWhere := 0, 0, 0
+	ok, failed, withWhere, keywordRules, keywordOK := 0, 0, 0, 0, 0
 	codes := map[string]int{}
 	for _, r := range rules {
+		keywords := false
+		for _, c := range r.Conditions {
+			keywords = keywords || hasKeyword(c)
+		}
+		if keywords {
+			keywordRules++
+		}
 		qs, ds := Backend{}.Convert(r)
 		if ds.HasErrors() {
 			failed++
@@ -49,7 +56,13 @@ func TestCorpus(t *testing.T) {
 			continue
 		}
 		ok++
-		for _, q := range qs {
+		if keywords {
+			keywordOK++
+		}
+		for i, q := range qs {
+			if hasKeyword(r.Conditions[i]) != strings.Contains(q.Text, " | "+keywordStage()+" | where ") {
+				t.Errorf("%s: keyword stage present %v in %q", r.Path, !hasKeyword(r.Conditions[i]), q.Text)
+			}
 			checkWellFormed(t, r, q.Text)
 			if strings.Contains(q.Text, "| where ") {
 				withWhere++
@@ -62,8 +75,12 @@ func TestCorpus(t *testing.T) {
 	}
 	sort.Strings(summary)
 	t.Logf("%d rules: %d converted (%d with a where stage), %d failed: %s", len(rules), ok, withWhere, failed, strings.Join(summary, " "))
+	t.Logf("%d rules with keywords: %d converted", keywordRules, keywordOK)
 	if ok == 0 {
 		t.Error("no rule converted")
+	}
+	if keywordRules > 0 && keywordOK == 0 {
+		t.Error("no rule with keywords converted")
 	}
 }
 

@@ -48,9 +48,10 @@
 //     `| eval _sb_kw_values="0" | foreach * [eval _sb_kw_values=if(isnull('<<FIELD>>') OR
 //     match("<<FIELD>>", "<default fields>"), _sb_kw_values, mvappend(_sb_kw_values,
 //     '<<FIELD>>'))] | where ... isnotnull(mvfind('_sb_kw_values', "(?i)mimikatz")) ...`.
-//     The keyword is an unanchored PCRE (`*` and `?` as for matches, `<` as \x3c so no
-//     foreach template such as <<FIELD>> can appear in it). So an OR holding a keyword is
-//     still one `where` expression, never split across pipes (B2). SPL's own keyword
+//     The keyword is an unanchored PCRE (`*` and `?` as for matches), in the `where`,
+//     outside the foreach template, so a keyword such as <<FIELD>> is never substituted.
+//     An OR holding a keyword is still one `where` expression, never split across pipes
+//     (B2). SPL's own keyword
 //     search is not used: it matches indexed terms of _raw, and _raw holds key names and
 //     JSON escapes. The pieces:
 //   - `foreach *` iterates every field whose name does not start with `_`: the JSON

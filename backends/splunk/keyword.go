@@ -52,10 +52,9 @@ func keywordLeaf(n *ir.Keyword) infix.Expr {
 
 // keywordPCRE prints a keyword as an unanchored PCRE (mvfind searches each value, as
 // Go's regexp.MatchString does): the implicit leading and trailing `*` are dropped, inner
-// `*` is (?s:.)*, `?` is (?s:.), case-insensitive patterns start with (?i). `<` is written
-// \x3c, so the text can never hold a foreach template such as <<FIELD>> that Splunk would
-// replace inside the regex. pcreFromPattern's output has no `<` of its own syntax (it
-// writes no look-behind), so the replacement touches only literal characters.
+// `*` is (?s:.)*, `?` is (?s:.), case-insensitive patterns start with (?i). The regex is
+// used in the `where`, outside the foreach template, so a keyword such as <<FIELD>> is
+// never substituted.
 func keywordPCRE(p ir.Pattern, cased bool) string {
 	core := p.Normalize()
 	for len(core) > 0 && core[0].Kind == ir.AnyString {
@@ -65,8 +64,7 @@ func keywordPCRE(p ir.Pattern, cased bool) string {
 		core = core[:len(core)-1]
 	}
 	re := pcreFromPattern(core, cased)
-	re = strings.TrimSuffix(strings.Replace(re, `\A`, "", 1), `\z`)
-	return strings.ReplaceAll(re, "<", `\x3c`)
+	return strings.TrimSuffix(strings.Replace(re, `\A`, "", 1), `\z`)
 }
 
 // keywordScopeMessage is the keyword-scope warning of a condition with keywords: the data
