@@ -1,0 +1,266 @@
+package esclient
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+)
+
+// Config says how to reach a cluster.
+type Config struct {
+	// URL is the cluster's address, e.g. https://localhost:9200.
+	URL string
+	// APIKey is a base64-encoded API key (the "encoded" value Elasticsearch returns). It
+	// takes precedence over Username and Password.
+	APIKey string
+	// Username and Password are HTTP basic credentials.
+	Username, Password string
+	// CACertFile is a PEM file of certificate authorities to trust instead of the system's.
+	CACertFile string
+	// Insecure skips TLS certificate verification.
+	Insecure bool
+	// MaxRetries is how often a request is retried after HTTP 429 or 5xx, a timeout or a
+	// connection error, with exponential backoff. 0 means the default (3); negative means
+	// never.
+	MaxRetries int
+	// RetryBackoff is the wait before the first retry, doubled for each later one (default
+	// 200 ms, at most 5 s per wait).
+	RetryBackoff time.Duration
+	// ResponseTimeout bounds the wait for the response headers of one attempt (default
+	// 60 s). Callers bound a whole call, retries included, with their context.
+	ResponseTimeout time.Duration
+	// Transport replaces the HTTP transport; TLS settings are then the caller's business.
+	Transport http.RoundTripper
+}
+
+// Client calls one Elasticsearch cluster. It is safe for concurrent use.
+type Client struct {
+	es   *elasticsearch.Client
+	url  string
+	auth string
+}
+
+// retryStatuses are the answers worth another attempt: overload and transient server errors.
+var retryStatuses = []int{429, 500, 502, 503, 504}
+
+// New checks the configuration and builds a client; it does not contact the cluster (Ping
+// does).
+func New(cfg Config) (*Client, error) {
+	u, err := url.Parse(cfg.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("Elasticsearch URL %q: want http://host:port or https://host:port", cfg.URL)
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("Elasticsearch URL %q: pass credentials as an API key or user and password, not in the URL", cfg.URL)
+	}
+	shown := strings.TrimSuffix(u.String(), "/")
+	transport := cfg.Transport
+	if transport == nil {
+		tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.Insecure} //nolint:gosec // an explicit user choice (--insecure)
+		if cfg.CACertFile != "" {
+			pem, err := os.ReadFile(cfg.CACertFile)
+			if err != nil {
+				return nil, fmt.Errorf("CA certificate: %w", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("CA certificate %s: no PEM certificate in the file", cfg.CACertFile)
+			}
+			tlsConfig.RootCAs = pool
+		}
+		timeout := cfg.ResponseTimeout
+		if timeout <= 0 {
+			timeout = 60 * time.Second
+		}
+		transport = &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			TLSClientConfig:       tlsConfig,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ResponseHeaderTimeout: timeout,
+			MaxIdleConnsPerHost:   8,
+			IdleConnTimeout:       90 * time.Second,
+		}
+	}
+	maxRetries := cfg.MaxRetries
+	switch {
+	case maxRetries == 0:
+		maxRetries = 3
+	case maxRetries < 0:
+		maxRetries = 0
+	}
+	backoff := cfg.RetryBackoff
+	if backoff <= 0 {
+		backoff = 200 * time.Millisecond
+	}
+	es, err := elasticsearch.NewClient(elasticsearch.Config{
+		Addresses:     []string{shown},
+		APIKey:        cfg.APIKey,
+		Username:      cfg.Username,
+		Password:      cfg.Password,
+		Transport:     transport,
+		RetryOnStatus: retryStatuses,
+		DisableRetry:  maxRetries == 0,
+		MaxRetries:    maxRetries,
+		RetryOnError: func(req *http.Request, err error) bool {
+			// The caller gave up: another attempt would fail the same way. A transport
+			// timeout (no response headers in time) is worth another attempt.
+			return req.Context().Err() == nil
+		},
+		RetryBackoff: func(attempt int) time.Duration {
+			d := backoff << (attempt - 1)
+			if d > 5*time.Second || d <= 0 {
+				d = 5 * time.Second
+			}
+			return d/2 + rand.N(d/2+1) // jitter, so parallel clients do not retry in step
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("Elasticsearch client: %w", err)
+	}
+	auth := "no credentials"
+	switch {
+	case cfg.APIKey != "":
+		auth = "an API key"
+	case cfg.Username != "":
+		auth = "user " + cfg.Username
+	}
+	return &Client{es: es, url: shown, auth: auth}, nil
+}
+
+// URL is the cluster's address as configured.
+func (c *Client) URL() string { return c.url }
+
+// request is implemented by every esapi request type.
+type request interface {
+	Do(ctx context.Context, transport esapi.Transport) (*esapi.Response, error)
+}
+
+// do runs req and returns the body of a 2xx answer, or a classified *Error.
+func (c *Client) do(ctx context.Context, req request) ([]byte, error) {
+	res, err := req.Do(ctx, c.es)
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+			err = fmt.Errorf("%w (%v)", ctxErr, err)
+		}
+		return nil, c.transportError(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		return nil, c.transportError(err)
+	}
+	if res.IsError() {
+		return nil, c.statusError(res.StatusCode, body)
+	}
+	return body, nil
+}
+
+// Info is what the cluster's root endpoint says about itself.
+type Info struct {
+	ClusterName string `json:"cluster_name"`
+	Version     struct {
+		Number string `json:"number"`
+	} `json:"version"`
+}
+
+// Ping asks the cluster who it is; the first call also runs go-elasticsearch's product check.
+func (c *Client) Ping(ctx context.Context) (Info, error) {
+	var info Info
+	body, err := c.do(ctx, esapi.InfoRequest{})
+	if err != nil {
+		return info, err
+	}
+	if err := decode(body, &info); err != nil {
+		return info, c.decodeError("GET /", err)
+	}
+	return info, nil
+}
+
+func (c *Client) decodeError(what string, err error) error {
+	return &Error{Kind: ErrServer, URL: c.url, Auth: c.auth, Status: 200, Reason: fmt.Sprintf("cannot read the answer to %s: %v", what, err)}
+}
+
+// PutIndexTemplate installs (or replaces) a composable index template.
+func (c *Client) PutIndexTemplate(ctx context.Context, name string, body []byte) error {
+	_, err := c.do(ctx, esapi.IndicesPutIndexTemplateRequest{Name: name, Body: bytes.NewReader(body)})
+	return err
+}
+
+// DeleteIndexTemplate removes a composable index template.
+func (c *Client) DeleteIndexTemplate(ctx context.Context, name string) error {
+	_, err := c.do(ctx, esapi.IndicesDeleteIndexTemplateRequest{Name: name})
+	return err
+}
+
+// CreateIndex creates an index. body (settings, mappings) may be nil: the index templates
+// whose patterns match name then give it its mappings.
+func (c *Client) CreateIndex(ctx context.Context, name string, body []byte) error {
+	req := esapi.IndicesCreateRequest{Index: name}
+	if body != nil {
+		req.Body = bytes.NewReader(body)
+	}
+	_, err := c.do(ctx, req)
+	return err
+}
+
+// DeleteIndex deletes indexes (names or patterns); missing ones are ignored.
+func (c *Client) DeleteIndex(ctx context.Context, names ...string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	ignore := true
+	_, err := c.do(ctx, esapi.IndicesDeleteRequest{Index: names, IgnoreUnavailable: &ignore})
+	return err
+}
+
+// PutMapping adds fields to an index's mapping.
+func (c *Client) PutMapping(ctx context.Context, index string, body []byte) error {
+	_, err := c.do(ctx, esapi.IndicesPutMappingRequest{Index: []string{index}, Body: bytes.NewReader(body)})
+	return err
+}
+
+// Refresh makes everything indexed so far searchable.
+func (c *Client) Refresh(ctx context.Context, indexes ...string) error {
+	_, err := c.do(ctx, esapi.IndicesRefreshRequest{Index: indexes})
+	return err
+}
+
+// FieldTypes returns, for each of fields that some index matching the pattern maps, the
+// field types it has there (more than one when the indexes disagree). A field in no mapping
+// is absent from the map.
+func (c *Client) FieldTypes(ctx context.Context, index string, fields ...string) (map[string][]string, error) {
+	allow := false
+	body, err := c.do(ctx, esapi.FieldCapsRequest{Index: []string{index}, Fields: fields, AllowNoIndices: &allow})
+	if err != nil {
+		return nil, err
+	}
+	var caps struct {
+		Fields map[string]map[string]json.RawMessage `json:"fields"`
+	}
+	if err := decode(body, &caps); err != nil {
+		return nil, c.decodeError("_field_caps", err)
+	}
+	out := map[string][]string{}
+	for f, types := range caps.Fields {
+		for t := range types {
+			out[f] = append(out[f], t)
+		}
+	}
+	return out, nil
+}

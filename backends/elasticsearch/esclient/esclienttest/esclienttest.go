@@ -1,0 +1,157 @@
+// Package esclienttest connects tests to the Elasticsearch node named by SIGMABRIDGE_ES_URL
+// (started by .ci/elasticsearch/start.sh): it skips the test when there is none, or fails it
+// when SIGMABRIDGE_REQUIRE_ES=1, and gives each test run index names of its own.
+package esclienttest
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient"
+)
+
+// Environment variables read by this package.
+const (
+	// EnvURL names the node, e.g. http://127.0.0.1:9200.
+	EnvURL = "SIGMABRIDGE_ES_URL"
+	// EnvRequire set to 1 turns a missing node into a test failure (.ci/test.sh sets it).
+	EnvRequire = "SIGMABRIDGE_REQUIRE_ES"
+	// EnvKeep set to 1 keeps the test indexes for inspection.
+	EnvKeep = "SIGMABRIDGE_ES_KEEP"
+)
+
+// URL returns the node's URL, or skips the test with the reason (fails it when
+// SIGMABRIDGE_REQUIRE_ES=1).
+func URL(t testing.TB) string {
+	t.Helper()
+	url := strings.TrimSpace(os.Getenv(EnvURL))
+	if url == "" {
+		if os.Getenv(EnvRequire) == "1" {
+			t.Fatalf("%s is unset but %s=1: start a node with .ci/elasticsearch/start.sh", EnvURL, EnvRequire)
+		}
+		t.Skipf("%s is unset: no Elasticsearch to test against (start one with `%s=$(bash .ci/elasticsearch/start.sh)`)", EnvURL, EnvURL)
+	}
+	return url
+}
+
+var (
+	pingOnce sync.Once
+	pingErr  error
+	pingInfo esclient.Info
+)
+
+// Connect returns a client for the node after checking that it answers; the first call
+// logs the node's version and, when start.sh started it from this checkout, its start-up
+// time.
+func Connect(t testing.TB) *esclient.Client {
+	t.Helper()
+	url := URL(t)
+	c, err := esclient.New(esclient.Config{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := false
+	pingOnce.Do(func() {
+		first = true
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		pingInfo, pingErr = c.Ping(ctx)
+	})
+	if pingErr != nil {
+		t.Fatalf("%s=%s: %v", EnvURL, url, pingErr)
+	}
+	if first {
+		t.Logf("Elasticsearch %s at %s; %s", pingInfo.Version.Number, url, StartupReport(url))
+	}
+	return c
+}
+
+// RunID is unique to this test process: index names carry it, so concurrent test runs
+// against one node do not see each other's documents.
+var RunID = fmt.Sprintf("%d-%d", os.Getpid(), time.Now().UnixMilli()%1_000_000)
+
+// Cleanup deletes the named indexes (patterns allowed) when the test ends, unless
+// SIGMABRIDGE_ES_KEEP=1.
+func Cleanup(t testing.TB, c *esclient.Client, names ...string) {
+	t.Cleanup(func() {
+		if os.Getenv(EnvKeep) == "1" {
+			t.Logf("keeping indexes %s (%s=1)", strings.Join(names, ","), EnvKeep)
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := c.DeleteIndex(ctx, names...); err != nil {
+			t.Errorf("deleting test indexes: %v", err)
+		}
+	})
+}
+
+// RepoRoot is the repository's top directory.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "..", "..")
+}
+
+// InstallTemplates puts every index template of testdata/elasticsearch/templates, so the
+// tests do not depend on start.sh having done it (installing is idempotent).
+func InstallTemplates(t testing.TB, c *esclient.Client) {
+	t.Helper()
+	dir := filepath.Join(RepoRoot(), "testdata", "elasticsearch", "templates")
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no index templates in %s (%v)", dir, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for _, f := range files {
+		body, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.PutIndexTemplate(ctx, strings.TrimSuffix(filepath.Base(f), ".json"), body); err != nil {
+			t.Fatalf("template %s: %v", f, err)
+		}
+	}
+}
+
+var readyLine = regexp.MustCompile(`ready at (\S+) after ([0-9.]+ s) of node start`)
+
+// StartupReport describes how long the node took to start, from the log start.sh keeps in
+// .ci/elasticsearch/run, when that log belongs to the node at url.
+func StartupReport(url string) string {
+	run := filepath.Join(RepoRoot(), ".ci", "elasticsearch", "run")
+	f, err := os.Open(filepath.Join(run, "es.log"))
+	if err != nil {
+		return "start-up time unknown (the node was not started by .ci/elasticsearch/start.sh from this checkout)"
+	}
+	defer f.Close()
+	var first, ready string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if first == "" && len(line) > 30 && line[4] == '-' {
+			first = line[:30]
+		}
+		if m := readyLine.FindStringSubmatch(line); m != nil && strings.TrimSuffix(m[1], "/") == strings.TrimSuffix(url, "/") {
+			ready = m[2]
+		}
+	}
+	if ready == "" {
+		return "start-up time unknown (.ci/elasticsearch/run/es.log is from another node)"
+	}
+	msg := "node start-up " + ready + " (JVM start to green, .ci/elasticsearch/run/es.log)"
+	if t0, err := time.Parse(time.RFC3339Nano, strings.Fields(first)[0]); err == nil {
+		msg += fmt.Sprintf(", running since %s", t0.Format(time.RFC3339))
+	}
+	return msg + "; start.sh prints the total including the JVM launch"
+}
