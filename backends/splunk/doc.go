@@ -112,10 +112,12 @@
 // double-quoted string protects `|`, `[`, `]` and `=`; mvfind and mvfilter treat a single
 // value as a one-value multivalue field; fieldref compares single values. For keywords:
 // `foreach *` sees every field the event's extraction produced (JSON extracted value by
-// value, strings unescaped, arrays as multivalue fields), does not iterate names that
-// start with `_`, and substitutes <<FIELD>> textually (a JSON key holding `'` or `"` makes
-// the search fail with a syntax error rather than miss silently); eval processes mvappend,
-// match and isnull as documented; search terms are matched against segments of _raw
-// split by the default segmenters.conf breakers, case-insensitively for ASCII; JSON
-// encoders write ASCII letters and digits verbatim.
+// value, strings unescaped, arrays as multivalue fields, nothing cut off by extraction
+// limits), its `*` matches names with dots and braces but none that starts with `_` (common
+// SPL such as `timechart ... | foreach * [eval <<FIELD>>=round(...)]` relies on _time
+// being skipped), and it substitutes <<FIELD>> textually (a JSON key holding `'` or `"`
+// makes the search fail with a syntax error rather than miss silently); eval evaluates
+// mvappend, match and isnull as documented; bare search terms are matched against segments
+// of _raw split by the default segmenters.conf breakers, case-insensitively for ASCII;
+// JSON encoders write ASCII letters and digits verbatim.
 package splunk
