@@ -63,6 +63,8 @@ func keywordPCRE(p ir.Pattern, cased bool) string {
 	for len(core) > 0 && core[len(core)-1].Kind == ir.AnyString {
 		core = core[:len(core)-1]
 	}
+	// pcreFromPattern writes [(?i)]\A<pattern>\z: the first \A and the last \z are its
+	// anchors (a literal backslash is written \\, so no literal ends in a lone \z).
 	re := pcreFromPattern(core, cased)
 	return strings.TrimSuffix(strings.Replace(re, `\A`, "", 1), `\z`)
 }
@@ -209,7 +211,7 @@ func scalarTextWitness(p ir.Pattern, cased bool) (string, bool) {
 	}
 	step := func(set []bool, c byte) ([]bool, bool) {
 		next := make([]bool, n+1)
-		any := false
+		alive := false
 		for i := 0; i < n; i++ {
 			if !set[i] {
 				continue
@@ -223,9 +225,9 @@ func scalarTextWitness(p ir.Pattern, cased bool) (string, bool) {
 			default:
 				continue
 			}
-			any = true
+			alive = true
 		}
-		return closure(next), any
+		return closure(next), alive
 	}
 	key := func(s int, set []bool) string {
 		var b strings.Builder
