@@ -5,6 +5,7 @@ package main
 import (
 	"os"
 
+	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/check"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/convert"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/lint"
@@ -17,6 +18,7 @@ import (
 func main() {
 	root := cli.NewRoot()
 	root.AddCommand(convert.NewCommand())
+	root.AddCommand(check.NewCommand())
 	root.AddCommand(scan.NewCommand())
 	root.AddCommand(ruletest.NewCommand())
 	root.AddCommand(lint.NewCommand())

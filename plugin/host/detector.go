@@ -99,6 +99,16 @@ type ScanBatch struct {
 // blocked on r may outlive Scan until r returns.
 func (d *Detector) Scan(ctx context.Context, r io.Reader, opts ScanOptions, emit func(*ScanBatch) error) error {
 	opts = opts.withDefaults()
+	return d.ScanEvents(ctx, opts, func(add func(line int, event []byte) bool) error {
+		return readLines(r, opts, add)
+	}, emit)
+}
+
+// ScanEvents is Scan over events from any source: produce calls add for every event, in
+// order (add copies the event, and returns false when the scan is stopping; produce should
+// then return). Batching, pipelining and ordering are as in Scan.
+func (d *Detector) ScanEvents(ctx context.Context, opts ScanOptions, produce func(add func(line int, event []byte) bool) error, emit func(*ScanBatch) error) error {
+	opts = opts.withDefaults()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -110,7 +120,7 @@ func (d *Detector) Scan(ctx context.Context, r io.Reader, opts ScanOptions, emit
 	arenas := make(chan []byte, opts.InFlight+2)
 	go func() {
 		defer close(queue)
-		readErr <- d.readBatches(ctx, r, opts, arenas, func(b *ScanBatch) bool {
+		readErr <- batchEvents(ctx, opts, arenas, produce, func(b *ScanBatch) bool {
 			p := &pendingBatch{batch: b, done: make(chan struct{})}
 			select {
 			case slots <- struct{}{}:
@@ -159,14 +169,14 @@ type pendingBatch struct {
 	done  chan struct{}
 }
 
-// readBatches cuts r into batches and hands each to send, which returns false to stop.
-func (d *Detector) readBatches(ctx context.Context, r io.Reader, opts ScanOptions, arenas chan []byte, send func(*ScanBatch) bool) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), opts.MaxEventBytes)
+// batchEvents cuts the events produce adds into batches and hands each to send, which
+// returns false to stop.
+func batchEvents(ctx context.Context, opts ScanOptions, arenas chan []byte, produce func(add func(line int, event []byte) bool) error, send func(*ScanBatch) bool) error {
 	var (
-		lines []int
-		ends  []int
-		arena []byte // the batch's events back to back: one allocation per batch
+		lines   []int
+		ends    []int
+		arena   []byte // the batch's events back to back: one allocation per batch
+		stopped bool
 	)
 	flush := func() bool {
 		if len(lines) == 0 {
@@ -183,16 +193,14 @@ func (d *Detector) readBatches(ctx context.Context, r io.Reader, opts ScanOption
 		lines, ends, arena = nil, nil, nil
 		return send(b)
 	}
-	line := 0
-	for sc.Scan() {
-		line++
-		ev := bytes.TrimSpace(sc.Bytes())
-		if len(ev) == 0 {
-			continue
+	add := func(line int, ev []byte) bool {
+		if stopped {
+			return false
 		}
 		if len(lines) > 0 && (len(lines) >= opts.BatchEvents || len(arena)+len(ev) > opts.BatchBytes) {
 			if !flush() {
-				return ctx.Err()
+				stopped = true
+				return false
 			}
 		}
 		if arena == nil {
@@ -205,15 +213,37 @@ func (d *Detector) readBatches(ctx context.Context, r io.Reader, opts ScanOption
 		arena = append(arena, ev...)
 		ends = append(ends, len(arena))
 		lines = append(lines, line)
+		return true
+	}
+	if err := produce(add); err != nil {
+		return err
+	}
+	if stopped || !flush() {
+		return ctx.Err()
+	}
+	return nil
+}
+
+// readLines adds every non-blank line of r as one event.
+func readLines(r io.Reader, opts ScanOptions, add func(line int, event []byte) bool) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), opts.MaxEventBytes)
+	line := 0
+	for sc.Scan() {
+		line++
+		ev := bytes.TrimSpace(sc.Bytes())
+		if len(ev) == 0 {
+			continue
+		}
+		if !add(line, ev) {
+			return nil
+		}
 	}
 	if err := sc.Err(); err != nil {
 		if err == bufio.ErrTooLong {
 			return fmt.Errorf("line %d: event longer than %d bytes", line+1, opts.MaxEventBytes)
 		}
 		return err
-	}
-	if !flush() {
-		return ctx.Err()
 	}
 	return nil
 }

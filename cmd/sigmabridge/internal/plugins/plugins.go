@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -13,24 +12,8 @@ import (
 
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/plugin"
-	"github.com/sigmabridge/sigmabridge/plugin/builtin"
 	"github.com/sigmabridge/sigmabridge/plugin/host"
 )
-
-// OpenHost returns a plugin host over the plugin directory (resolved from dirFlag,
-// $SIGMABRIDGE_PLUGIN_DIR or the per-user default) and the built-in plugins of the running
-// executable. The caller must Close it.
-func OpenHost(dirFlag string) (*host.Manager, error) {
-	dir, err := host.ResolveDir(dirFlag)
-	if err != nil {
-		return nil, err
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("locating the sigmabridge executable: %w", err)
-	}
-	return host.New(host.Config{Dir: dir, Builtins: builtin.Specs(exe)})
-}
 
 // NewCommand returns `plugins` with its `list` and `lock` subcommands.
 func NewCommand() *cobra.Command {
@@ -125,7 +108,7 @@ func RunList(ctx context.Context, o *ListOptions) (int, error) {
 	m := o.Host
 	if m == nil {
 		var err error
-		if m, err = OpenHost(o.Dir); err != nil {
+		if m, err = cli.OpenHost(cli.HostOptions{PluginDir: o.Dir}); err != nil {
 			return cli.ExitFailure, err
 		}
 		defer m.Close()

@@ -1,23 +1,19 @@
 package ruletest
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"path"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
-	sigmabridge "github.com/sigmabridge/sigmabridge"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
-	"github.com/sigmabridge/sigmabridge/translator/evaluator"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
-	"github.com/sigmabridge/sigmabridge/translator/pipeline"
 	"github.com/sigmabridge/sigmabridge/translator/samples"
 )
 
@@ -26,6 +22,9 @@ type Options struct {
 	Paths     []string
 	Pipelines []string
 	Format    string
+	// InProcess matches with the library evaluator instead of the detector plugin.
+	InProcess bool
+	Host      cli.HostOptions
 
 	Stdout io.Writer
 	Stderr io.Writer
@@ -54,7 +53,7 @@ Exit status: 0 every rule passed; 1 any rule failed or has no samples; 2 usage e
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Paths = args
 			o.Stdout, o.Stderr = cmd.OutOrStdout(), cmd.ErrOrStderr()
-			code, err := Run(o)
+			code, err := Run(cmd.Context(), o)
 			if err != nil {
 				return err
 			}
@@ -66,6 +65,8 @@ Exit status: 0 every rule passed; 1 any rule failed or has no samples; 2 usage e
 	}
 	cmd.Flags().StringVarP(&o.Format, "format", "f", "table", "output format: table or json")
 	cmd.Flags().StringArrayVarP(&o.Pipelines, "pipeline", "p", nil, "processing pipeline applied to the rules first (repeatable)")
+	cmd.Flags().BoolVar(&o.InProcess, "in-process", false, "match in this process instead of through the detector plugin")
+	cmd.Flags().StringVar(&o.Host.PluginDir, "plugin-dir", "", "plugin directory (default $SIGMABRIDGE_PLUGIN_DIR or <user config dir>/sigmabridge/plugins)")
 	return cmd
 }
 
@@ -88,13 +89,21 @@ type Report struct {
 }
 
 // Run executes test and returns the exit code; a returned error is a usage error.
-func Run(o *Options) (int, error) {
+func Run(ctx context.Context, o *Options) (int, error) {
 	if o.Format != "table" && o.Format != "json" {
 		return cli.ExitUsage, cli.Usagef("unknown format %q (known: table, json)", o.Format)
 	}
-	rep, diags, err := Execute(o.Paths, o.Pipelines)
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	rep, diags, err := Execute(ctx, o)
 	if err != nil {
-		return cli.ExitUsage, err
+		var ue cli.UsageError
+		if errors.As(err, &ue) {
+			return cli.ExitUsage, err
+		}
+		fmt.Fprintf(o.Stderr, "sigmabridge: %v\n", err)
+		return cli.ExitFailure, nil
 	}
 	cli.PrintDiagnostics(o.Stderr, diags)
 	if o.Format == "json" {
@@ -112,33 +121,18 @@ func Run(o *Options) (int, error) {
 	return cli.ExitOK, nil
 }
 
-// Execute loads the rules, finds their samples and runs them through the in-process
-// evaluator. Rules that fail to load are reported as failed rules too.
-func Execute(paths, pipelines []string) (*Report, diag.List, error) {
+// Execute loads the rules, finds their samples and runs them through the detector plugin
+// (or the in-process evaluator). Rules that fail to load are reported as failed rules too.
+func Execute(ctx context.Context, o *Options) (*Report, diag.List, error) {
+	paths, pipelines := o.Paths, o.Pipelines
 	rules, _, diags, err := cli.LoadRules(paths)
 	if err != nil {
 		return nil, diags, err
 	}
 	builtin := len(paths) == 0
-	chainNames := pipelines
-	var chain *pipeline.Pipeline
-	if builtin {
-		p, err := packPlaceholders()
-		if err != nil {
-			return nil, diags, err
-		}
-		chain = p
-	}
-	if len(chainNames) > 0 {
-		p, err := pipeline.LoadChain(chainNames...)
-		if err != nil {
-			return nil, diags, cli.UsageError{Err: err}
-		}
-		if chain != nil {
-			chain = pipeline.Chain(chain, p)
-		} else {
-			chain = p
-		}
+	chain, err := cli.RulePipeline(builtin, pipelines)
+	if err != nil {
+		return nil, diags, err
 	}
 	rep := &Report{Rules: []RuleReport{}}
 	// Rules that did not load fail here, one report per file and rule id.
@@ -166,26 +160,23 @@ func Execute(paths, pipelines []string) (*Report, diag.List, error) {
 			processed[i] = pr
 		}
 	}
-	prog, errs := evaluator.Compile(processed)
+	det, err := cli.LoadDetector(ctx, o.Host, o.InProcess, processed)
+	if err != nil {
+		return nil, diags, err
+	}
+	defer det.Close()
 	compileFail := map[int][]string{}
-	for _, e := range errs {
-		// Compile errors carry the rule's path; attribute them by path and id.
-		var d diag.Diagnostic
-		if de, ok := e.(diag.Diagnostic); ok {
-			d = de
-		}
-		for i, r := range processed {
-			if r.Path == d.Path && r.ID == d.RuleID {
-				compileFail[i] = append(compileFail[i], e.Error())
-			}
+	for i, ds := range det.LoadErrors {
+		for _, d := range ds {
+			compileFail[i] = append(compileFail[i], d.String())
 		}
 	}
-	match := samples.ProgramMatch(prog)
+	match := det.Match
 	for i, r := range rules {
 		rr := RuleReport{ID: r.ID, Title: r.Title, Path: r.Path, Failures: []string{}}
 		rr.Failures = append(rr.Failures, pipeFail[i]...)
 		rr.Failures = append(rr.Failures, compileFail[i]...)
-		m, err := manifestFor(r, builtin)
+		m, err := cli.RuleManifest(r, builtin)
 		switch {
 		case err != nil:
 			rr.Failures = append(rr.Failures, err.Error())
@@ -211,33 +202,6 @@ func Execute(paths, pipelines []string) (*Report, diag.List, error) {
 		}
 	}
 	return rep, diags, nil
-}
-
-// packPlaceholders is the pipeline with the placeholder values the pack's samples assume.
-func packPlaceholders() (*pipeline.Pipeline, error) {
-	data, err := fs.ReadFile(sigmabridge.PackSamples, "placeholders.yml")
-	if err != nil {
-		return nil, err
-	}
-	return pipeline.Parse("testdata/rules/placeholders.yml", data)
-}
-
-// manifestFor finds a rule's samples: in the embedded tree for the built-in pack, on disk
-// otherwise. It returns nil, nil when the rule has none.
-func manifestFor(r *ir.Rule, builtin bool) (*samples.Manifest, error) {
-	if builtin {
-		rel := strings.TrimPrefix(r.Path, cli.BuiltinPrefix+"/")
-		dir := strings.TrimSuffix(rel, path.Ext(rel))
-		if _, err := fs.Stat(sigmabridge.PackSamples, path.Join(dir, samples.ManifestName)); err != nil {
-			return nil, nil
-		}
-		return samples.ReadManifest(sigmabridge.PackSamples, dir, path.Join("testdata/rules", dir))
-	}
-	dir := samples.Locate(r.Path)
-	if dir == "" {
-		return nil, nil
-	}
-	return samples.ReadManifest(os.DirFS(dir), ".", dir)
 }
 
 func writeTable(w io.Writer, rep *Report) {

@@ -2,7 +2,9 @@ package ruletest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/testbin"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,12 +14,15 @@ import (
 )
 
 func runTest(t *testing.T, o Options) (int, string, string) {
+	if !o.InProcess {
+		o.Host.Executable = testbin.Path(t)
+	}
 	var out, errb bytes.Buffer
 	o.Stdout, o.Stderr = &out, &errb
 	if o.Format == "" {
 		o.Format = "json"
 	}
-	code, err := Run(&o)
+	code, err := Run(context.Background(), &o)
 	if err != nil {
 		errb.WriteString(err.Error())
 	}
@@ -25,7 +30,12 @@ func runTest(t *testing.T, o Options) (int, string, string) {
 }
 
 func TestBuiltinPackPasses(t *testing.T) {
-	code, out, stderr := runTest(t, Options{})
+	t.Run("plugin", func(t *testing.T) { testBuiltinPackPasses(t, Options{}) })
+	t.Run("in-process", func(t *testing.T) { testBuiltinPackPasses(t, Options{InProcess: true}) })
+}
+
+func testBuiltinPackPasses(t *testing.T, o Options) {
+	code, out, stderr := runTest(t, o)
 	var rep Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("%v\n%s", err, out)

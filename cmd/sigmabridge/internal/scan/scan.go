@@ -2,6 +2,7 @@ package scan
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,8 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
+	"github.com/sigmabridge/sigmabridge/plugin/host"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
-	"github.com/sigmabridge/sigmabridge/translator/evaluator"
 	"github.com/sigmabridge/sigmabridge/translator/input"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 	"github.com/sigmabridge/sigmabridge/translator/pipeline"
@@ -26,6 +27,11 @@ type Options struct {
 	Format    string
 	Input     string
 	Files     []string
+	// InProcess matches with the library evaluator instead of the detector plugin.
+	InProcess bool
+	PluginDir string
+	// Executable serves the built-in plugins (default: this executable).
+	Executable string
 
 	Stdin  io.Reader
 	Stdout io.Writer
@@ -54,7 +60,7 @@ parsed (the rest is still scanned, each bad line named on stderr); 2 usage error
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Files = args
 			o.Stdin, o.Stdout, o.Stderr = cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr()
-			code, err := Run(o)
+			code, err := Run(cmd.Context(), o)
 			if err != nil {
 				return err
 			}
@@ -69,42 +75,59 @@ parsed (the rest is still scanned, each bad line named on stderr); 2 usage error
 	f.StringArrayVarP(&o.Pipelines, "pipeline", "p", nil, "processing pipeline applied to the rules before matching (repeatable)")
 	f.StringVarP(&o.Format, "format", "f", "table", "output format: table or jsonl")
 	f.StringVar(&o.Input, "input", input.JSONL, "input format: "+strings.Join(input.Formats(), ", "))
+	f.BoolVar(&o.InProcess, "in-process", false, "match in this process instead of through the detector plugin")
+	f.StringVar(&o.PluginDir, "plugin-dir", "", "plugin directory (default $SIGMABRIDGE_PLUGIN_DIR or <user config dir>/sigmabridge/plugins)")
 	return cmd
 }
 
 // Run executes scan and returns the exit code; a returned error is a usage error.
-func Run(o *Options) (int, error) {
+func Run(ctx context.Context, o *Options) (int, error) {
 	if o.Format != "table" && o.Format != "jsonl" {
 		return cli.ExitUsage, cli.Usagef("unknown format %q (known: table, jsonl)", o.Format)
 	}
 	if !contains(input.Formats(), o.Input) {
 		return cli.ExitUsage, cli.Usagef("unknown input format %q (known: %s)", o.Input, strings.Join(input.Formats(), ", "))
 	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	rules, exit, err := LoadRules(o.Rules, o.Pipelines, o.Stderr)
 	if err != nil {
 		return cli.ExitUsage, err
 	}
-	prog, errs := evaluator.Compile(rules)
-	for _, e := range errs {
+	var m matcher
+	if o.InProcess {
+		m, err = newLocalMatcher(rules)
+	} else {
+		var pm *pluginMatcher
+		pm, err = newPluginMatcher(ctx, o, rules)
+		if pm != nil {
+			defer pm.close()
+			m = pm
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(o.Stderr, "sigmabridge: %v\n", err)
+		return cli.ExitFailure, nil
+	}
+	for _, e := range m.loadErrors() {
 		// A rule whose placeholders have no value cannot run until a pipeline gives them
 		// one: it is skipped with a warning, since the deployment, not the rule, is
-		// incomplete. Any other compile error is a failure.
-		var d diag.Diagnostic
-		if errors.As(e, &d) && d.Code == diag.UnresolvedPlaceholder {
+		// incomplete. Any other load error is a failure.
+		if e.Code == diag.UnresolvedPlaceholder {
 			fmt.Fprintf(o.Stderr, "%s (rule skipped; give the value with -p PIPELINE)\n", e)
 			continue
 		}
 		fmt.Fprintln(o.Stderr, e)
 		exit = cli.ExitFailure
 	}
-	if prog.Len() == 0 {
+	if m.loaded() == 0 {
 		fmt.Fprintln(o.Stderr, "sigmabridge: no rule could be loaded; nothing to scan with")
 		return cli.ExitFailure, nil
 	}
 	out := bufio.NewWriterSize(o.Stdout, 64<<10)
 	defer out.Flush()
 	w := newWriter(o.Format, out)
-	m := prog.NewMatcher()
 	files := o.Files
 	if len(files) == 0 {
 		files = []string{"-"}
@@ -124,21 +147,24 @@ func Run(o *Options) (int, error) {
 			r = f
 			defer f.Close()
 		}
-		err := input.Read(o.Input, shown, r, func(rec input.Record) error {
-			ms, err := m.MatchJSON(rec.JSON)
-			if err != nil {
-				fmt.Fprintf(o.Stderr, "%s:%d: %v\n", rec.File, rec.Line, err)
-				exit = cli.ExitFailure
-				return nil
-			}
-			for _, mt := range ms {
-				w.write(rec, mt)
-			}
-			return nil
+		bad, err := m.scan(ctx, o.Input, shown, r, func(pos position, rule *ir.Rule) {
+			w.write(pos, rule)
 		})
+		if bad > 0 {
+			exit = cli.ExitFailure
+		}
 		if err != nil {
 			fmt.Fprintln(o.Stderr, err)
 			exit = cli.ExitFailure
+			var pe *host.PluginError
+			if errors.As(err, &pe) && pe.Fatal() {
+				return cli.ExitFailure, nil // the detector is gone: nothing else can be scanned
+			}
+		}
+		if bad > 0 {
+			for _, msg := range m.takeEventErrors() {
+				fmt.Fprintln(o.Stderr, msg)
+			}
 		}
 	}
 	return exit, nil
@@ -202,25 +228,25 @@ type jsonMatch struct {
 	Tags   []string `json:"tags"`
 }
 
-func (w *matchWriter) write(rec input.Record, m evaluator.Match) {
+func (w *matchWriter) write(pos position, rule *ir.Rule) {
 	if w.format == "jsonl" {
-		tags := m.Rule.Tags
+		tags := rule.Tags
 		if tags == nil {
 			tags = []string{}
 		}
 		// The contract: the line for JSON lines, the record's index for arrays.
-		line := rec.Line
-		if rec.Index > 0 {
-			line = rec.Index
+		line := pos.line
+		if pos.index > 0 {
+			line = pos.index
 		}
-		_ = w.enc.Encode(jsonMatch{File: rec.File, Line: line, RuleID: m.RuleID, Title: m.Title, Level: m.Level, Tags: tags})
+		_ = w.enc.Encode(jsonMatch{File: pos.file, Line: line, RuleID: rule.ID, Title: rule.Title, Level: rule.Level, Tags: tags})
 		return
 	}
-	where := fmt.Sprintf("%s:%d", rec.File, rec.Line)
-	if rec.Index > 0 {
-		where += fmt.Sprintf("#%d", rec.Index)
+	where := fmt.Sprintf("%s:%d", pos.file, pos.line)
+	if pos.index > 0 {
+		where += fmt.Sprintf("#%d", pos.index)
 	}
-	fmt.Fprintf(w.out, "%s\t%-13s %s\t%s\n", where, strings.ToUpper(orDash(m.Level)), m.Title, m.RuleID)
+	fmt.Fprintf(w.out, "%s\t%-13s %s\t%s\n", where, strings.ToUpper(orDash(rule.Level)), rule.Title, rule.ID)
 }
 
 func orDash(s string) string {

@@ -2,7 +2,9 @@ package scan
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/testbin"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,6 +41,12 @@ func setup(t *testing.T) (string, string) {
 	return r, logs
 }
 
+// modes runs f with the detector plugin (the default) and in process.
+func modes(t *testing.T, f func(t *testing.T, base Options)) {
+	t.Run("plugin", func(t *testing.T) { f(t, Options{Executable: testbin.Path(t)}) })
+	t.Run("in-process", func(t *testing.T) { f(t, Options{InProcess: true}) })
+}
+
 func runScan(t *testing.T, o Options) (int, string, string) {
 	var out, errb bytes.Buffer
 	o.Stdout, o.Stderr = &out, &errb
@@ -51,17 +59,20 @@ func runScan(t *testing.T, o Options) (int, string, string) {
 	if o.Input == "" {
 		o.Input = "jsonl"
 	}
-	code, err := Run(&o)
+	code, err := Run(context.Background(), &o)
 	if err != nil {
 		errb.WriteString(err.Error())
 	}
 	return code, out.String(), errb.String()
 }
 
-func TestScanMatchesAndNamesBadLines(t *testing.T) {
+func TestScanMatchesAndNamesBadLines(t *testing.T) { modes(t, testScanMatchesAndNamesBadLines) }
+
+func testScanMatchesAndNamesBadLines(t *testing.T, o Options) {
 	r, logs := setup(t)
 	missing := filepath.Join(filepath.Dir(logs), "missing.jsonl")
-	code, out, stderr := runScan(t, Options{Rules: []string{r}, Files: []string{logs, missing}})
+	o.Rules, o.Files = []string{r}, []string{logs, missing}
+	code, out, stderr := runScan(t, o)
 	if code != cli.ExitFailure {
 		t.Errorf("exit %d, want 1 (bad line, missing file)", code)
 	}
@@ -82,13 +93,18 @@ func TestScanMatchesAndNamesBadLines(t *testing.T) {
 	}
 }
 
-func TestScanStdinAndExitZeroWithoutMatches(t *testing.T) {
+func TestScanStdinAndExitZeroWithoutMatches(t *testing.T) { modes(t, testScanStdin) }
+
+func testScanStdin(t *testing.T, o Options) {
 	r, _ := setup(t)
-	code, out, _ := runScan(t, Options{Rules: []string{r}, Stdin: strings.NewReader(`[{"eventName":"Invoke"},{"eventName":"CreateFunction"}]`)})
+	o.Rules = []string{r}
+	o.Stdin = strings.NewReader(`[{"eventName":"Invoke"},{"eventName":"CreateFunction"}]`)
+	code, out, _ := runScan(t, o)
 	if code != cli.ExitOK || !strings.Contains(out, `"line":2`) || !strings.Contains(out, `"file":"<stdin>"`) {
 		t.Errorf("exit %d out %q", code, out)
 	}
-	code, out, _ = runScan(t, Options{Rules: []string{r}, Stdin: strings.NewReader(`{"eventName":"Invoke"}`)})
+	o.Stdin = strings.NewReader(`{"eventName":"Invoke"}`)
+	code, out, _ = runScan(t, o)
 	if code != cli.ExitOK || out != "" {
 		t.Errorf("no match: exit %d out %q", code, out)
 	}
@@ -96,21 +112,32 @@ func TestScanStdinAndExitZeroWithoutMatches(t *testing.T) {
 
 func TestScanUsageErrors(t *testing.T) {
 	r, _ := setup(t)
-	for _, o := range []Options{{Rules: []string{r}, Format: "xml"}, {Rules: []string{r}, Input: "nope"}, {Rules: []string{r}, Pipelines: []string{"/no/such/pipeline.yml"}}} {
+	for _, o := range []Options{{Rules: []string{r}, Format: "xml", InProcess: true}, {Rules: []string{r}, Input: "nope"}, {Rules: []string{r}, Pipelines: []string{"/no/such/pipeline.yml"}}} {
 		if code, _, _ := runScan(t, o); code != cli.ExitUsage {
 			t.Errorf("%+v: exit %d, want 2", o, code)
 		}
 	}
 }
 
-func TestScanBuiltinPackOnSamples(t *testing.T) {
+func TestScanBuiltinPackOnSamples(t *testing.T) { modes(t, testScanBuiltin) }
+
+func testScanBuiltin(t *testing.T, o Options) {
 	// The built-in pack runs with no rule argument; a pack sample event matches.
 	data, err := os.ReadFile("../../../../testdata/rules/aws/lambda_policy_any_principal/pos_01_principal_star_no_condition.jsonl")
 	if err != nil {
 		t.Skipf("sample not present: %v", err)
 	}
-	code, out, _ := runScan(t, Options{Stdin: bytes.NewReader(data)})
+	o.Stdin = bytes.NewReader(data)
+	code, out, _ := runScan(t, o)
 	if code != cli.ExitOK || !strings.Contains(out, "Any Principal") {
 		t.Errorf("exit %d out %q", code, out)
+	}
+}
+
+func TestScanDetectorPluginMissing(t *testing.T) {
+	r, logs := setup(t)
+	code, _, stderr := runScan(t, Options{Rules: []string{r}, Files: []string{logs}, Executable: filepath.Join(t.TempDir(), "gone")})
+	if code != cli.ExitFailure || !strings.Contains(stderr, "evaluator") {
+		t.Errorf("exit %d, stderr %q: want 1 and the plugin named", code, stderr)
 	}
 }

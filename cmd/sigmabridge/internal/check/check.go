@@ -1,0 +1,504 @@
+package check
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
+	"github.com/sigmabridge/sigmabridge/plugin"
+	"github.com/sigmabridge/sigmabridge/plugin/builtin"
+	"github.com/sigmabridge/sigmabridge/plugin/host"
+	"github.com/sigmabridge/sigmabridge/translator/diag"
+	"github.com/sigmabridge/sigmabridge/translator/ir"
+	"github.com/sigmabridge/sigmabridge/translator/lint"
+	"github.com/sigmabridge/sigmabridge/translator/ruleset"
+	"github.com/sigmabridge/sigmabridge/translator/samples"
+)
+
+// Options are the flags and arguments of `sigmabridge check`.
+type Options struct {
+	Paths     []string
+	Pipelines []string
+	Format    string
+	PluginDir string
+
+	// Executable serves the built-in plugins (default: this executable).
+	Executable string
+
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// NewCommand returns the cobra command.
+func NewCommand() *cobra.Command {
+	o := &Options{}
+	cmd := &cobra.Command{
+		Use:   "check [PATH]... [-p PIPELINE]... [-f table|json] [--plugin-dir DIR]",
+		Short: "Lint, convert through every backend plugin and run the samples through the detector plugin",
+		Long: `For every rule: lint it; convert it through every backend plugin (built-in and external)
+for each target the plugin serves; run its samples through the detector plugin.
+
+PATH is a rule file or directory (default: the built-in pack, with the placeholder values
+its samples assume). A target that cannot express a rule exactly names the reason; that
+is reported, not failed. Everything else that goes wrong fails the rule.
+
+  json: {"rules": [{"id","title","path","ok","lint": [...],
+          "targets": {"splunk": {"ok": true, "queries": [...]} | {"ok": false, "unsupported": bool,
+                      "error": {"code","message"}}, ...},
+          "samples": {"positives": N, "negatives": N, "passed": bool, "failures": [...]}}],
+         "plugins": [{"name","error"}], "ok": bool}
+
+Exit status: 0 every rule passed; 1 anything failed; 2 usage error.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Paths = args
+			o.Stdout, o.Stderr = cmd.OutOrStdout(), cmd.ErrOrStderr()
+			code, err := Run(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			if code != cli.ExitOK {
+				return cli.ExitError{Code: code}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.Format, "format", "f", "table", "output format: table or json")
+	f.StringArrayVarP(&o.Pipelines, "pipeline", "p", nil, "processing pipeline applied before converting and matching (repeatable)")
+	f.StringVar(&o.PluginDir, "plugin-dir", "", "plugin directory (default $SIGMABRIDGE_PLUGIN_DIR or <user config dir>/sigmabridge/plugins)")
+	return cmd
+}
+
+// Finding is a lint finding in the report.
+type Finding struct {
+	Line     int    `json:"line"`
+	Check    string `json:"check"`
+	Severity string `json:"severity"`
+	Message  string `json:"message"`
+}
+
+// ErrorInfo is why a target failed.
+type ErrorInfo struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// TargetResult is one rule on one target.
+type TargetResult struct {
+	OK          bool       `json:"ok"`
+	Unsupported bool       `json:"unsupported,omitempty"`
+	Plugin      string     `json:"plugin"`
+	Queries     []string   `json:"queries,omitempty"`
+	Error       *ErrorInfo `json:"error,omitempty"`
+}
+
+// SampleResult is a rule's samples through the detector.
+type SampleResult struct {
+	Positives int      `json:"positives"`
+	Negatives int      `json:"negatives"`
+	Passed    bool     `json:"passed"`
+	Failures  []string `json:"failures,omitempty"`
+}
+
+// RuleResult is everything check learnt about one rule.
+type RuleResult struct {
+	ID       string                   `json:"id"`
+	Title    string                   `json:"title"`
+	Path     string                   `json:"path"`
+	OK       bool                     `json:"ok"`
+	Lint     []Finding                `json:"lint"`
+	Problems []string                 `json:"problems,omitempty"`
+	Targets  map[string]*TargetResult `json:"targets"`
+	Samples  SampleResult             `json:"samples"`
+}
+
+// PluginProblem is a plugin that could not be used.
+type PluginProblem struct {
+	Name  string `json:"name"`
+	Error string `json:"error"`
+}
+
+// Report is the whole outcome.
+type Report struct {
+	Rules   []*RuleResult   `json:"rules"`
+	Plugins []PluginProblem `json:"plugins"`
+	OK      bool            `json:"ok"`
+	// Targets lists every target checked, in column order.
+	Targets []string `json:"targets"`
+}
+
+// Run executes check and returns the exit code; a returned error is a usage error.
+func Run(ctx context.Context, o *Options) (int, error) {
+	if o.Format != "table" && o.Format != "json" {
+		return cli.ExitUsage, cli.Usagef("unknown format %q (known: table, json)", o.Format)
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	builtinPack := len(o.Paths) == 0
+	chain, err := cli.RulePipeline(builtinPack, o.Pipelines)
+	if err != nil {
+		return cli.ExitUsage, err
+	}
+	files, discoverDiags, err := cli.RuleFiles(o.Paths)
+	if err != nil {
+		return cli.ExitFailure, err
+	}
+	if len(files) == 0 {
+		cli.PrintDiagnostics(o.Stderr, discoverDiags)
+		fmt.Fprintf(o.Stderr, "sigmabridge: no Sigma rules found in %s\n", strings.Join(o.Paths, " "))
+		return cli.ExitFailure, nil
+	}
+	rules, loadDiags := ruleset.Load(files)
+	lintRep := lint.Run(files, lint.Config{})
+
+	m, err := cli.OpenHost(cli.HostOptions{PluginDir: o.PluginDir, Executable: o.Executable})
+	if err != nil {
+		return cli.ExitUsage, cli.UsageError{Err: err}
+	}
+	defer m.Close()
+	ctx, stop := m.HandleSignals(ctx)
+	defer stop()
+
+	rep := &Report{Rules: []*RuleResult{}, Plugins: []PluginProblem{}}
+	for _, p := range m.Problems() {
+		rep.Plugins = append(rep.Plugins, PluginProblem{Name: pluginName(p), Error: p.Error()})
+	}
+
+	// Rules that did not load are failed rules with their diagnostics.
+	for _, d := range append(discoverDiags, loadDiags.Errors()...) {
+		rep.Rules = append(rep.Rules, &RuleResult{ID: d.RuleID, Path: d.Path, Problems: []string{d.String()}, Targets: map[string]*TargetResult{}})
+	}
+
+	results := make([]*RuleResult, len(rules))
+	processed := make([]*ir.Rule, 0, len(rules))
+	procIndex := make([]int, len(rules)) // rule -> index in processed, -1 when the pipeline failed it
+	for i, r := range rules {
+		results[i] = &RuleResult{ID: r.ID, Title: r.Title, Path: r.Path, Lint: []Finding{}, Targets: map[string]*TargetResult{}}
+		procIndex[i] = -1
+		pr := r
+		if chain != nil {
+			var ds diag.List
+			pr, ds = chain.Apply(r)
+			if ds.HasErrors() {
+				for _, d := range ds.Errors() {
+					results[i].Problems = append(results[i].Problems, d.String())
+				}
+				continue
+			}
+		}
+		procIndex[i] = len(processed)
+		processed = append(processed, pr)
+	}
+	attachLint(results, rules, lintRep)
+
+	rep.Targets = convertAll(ctx, m, processed, procIndex, results, rep)
+	runSamples(ctx, m, processed, procIndex, rules, results, builtinPack, rep)
+
+	rep.OK = len(rep.Plugins) == 0
+	for _, r := range results {
+		r.OK = ruleOK(r)
+		rep.Rules = append(rep.Rules, r)
+	}
+	for _, r := range rep.Rules {
+		if !r.OK {
+			rep.OK = false
+		}
+	}
+	sort.SliceStable(rep.Rules, func(i, j int) bool { return rep.Rules[i].Path < rep.Rules[j].Path })
+
+	if o.Format == "json" {
+		enc := json.NewEncoder(o.Stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(rep); err != nil {
+			return cli.ExitFailure, nil
+		}
+	} else {
+		writeTable(o.Stdout, rep)
+	}
+	if !rep.OK {
+		return cli.ExitFailure, nil
+	}
+	return cli.ExitOK, nil
+}
+
+func pluginName(err error) string {
+	if pe, ok := host.AsPluginError(err); ok {
+		return pe.Plugin
+	}
+	return ""
+}
+
+// attachLint gives each rule the findings of its file that are about it (or about no
+// rule in particular).
+func attachLint(results []*RuleResult, rules []*ir.Rule, rep *lint.Report) {
+	for _, f := range rep.Findings {
+		for i, r := range rules {
+			if r.Path != f.Path || (f.RuleID != "" && f.RuleID != r.ID) {
+				continue
+			}
+			results[i].Lint = append(results[i].Lint, Finding{Line: f.Line, Check: f.Check, Severity: f.Severity.String(), Message: f.Message})
+		}
+	}
+}
+
+// convertAll converts the processed rules through every backend plugin and target, each
+// plugin in its own goroutine. It returns the targets in column order.
+func convertAll(ctx context.Context, m *host.Manager, processed []*ir.Rule, procIndex []int, results []*RuleResult, rep *Report) []string {
+	type job struct {
+		plugin, target string
+		res            []plugin.ConvertResult
+		err            error
+	}
+	var (
+		mu   sync.Mutex
+		jobs []*job
+		wg   sync.WaitGroup
+	)
+	for _, spec := range m.Specs() {
+		if spec.Problem != nil || (spec.Builtin && !contains(spec.Kinds, plugin.KindBackend)) {
+			continue
+		}
+		wg.Add(1)
+		go func(spec host.Spec) {
+			defer wg.Done()
+			b, err := m.Backend(ctx, spec.Name)
+			if err != nil {
+				if !spec.Builtin && isNotBackend(err) {
+					return // an external detector
+				}
+				mu.Lock()
+				rep.Plugins = append(rep.Plugins, PluginProblem{Name: spec.Name, Error: err.Error()})
+				mu.Unlock()
+				return
+			}
+			for _, target := range b.Description().Targets {
+				j := &job{plugin: spec.Name, target: target}
+				j.res, j.err = b.Convert(ctx, target, "", processed)
+				mu.Lock()
+				jobs = append(jobs, j)
+				mu.Unlock()
+			}
+		}(spec)
+	}
+	wg.Wait()
+	sort.Slice(jobs, func(a, b int) bool { return targetOrder(jobs[a].target) < targetOrder(jobs[b].target) })
+	var targets []string
+	for _, j := range jobs {
+		targets = append(targets, j.target)
+		for i, r := range results {
+			p := procIndex[i]
+			if p < 0 {
+				continue
+			}
+			tr := &TargetResult{Plugin: j.plugin}
+			r.Targets[j.target] = tr
+			if j.err != nil {
+				tr.Error = &ErrorInfo{Code: "plugin-error", Message: j.err.Error()}
+				continue
+			}
+			res := j.res[p]
+			if errs := res.Diagnostics.Errors(); len(errs) > 0 {
+				tr.Error = &ErrorInfo{Code: errs[0].Code, Message: joinMessages(errs)}
+				tr.Unsupported = allUnsupported(errs)
+				continue
+			}
+			tr.OK = true
+			for _, q := range res.Queries {
+				tr.Queries = append(tr.Queries, q.Text)
+			}
+		}
+	}
+	return targets
+}
+
+// targetOrder puts the built-in targets first, in a fixed order, then the others by name.
+func targetOrder(t string) string {
+	for i, b := range []string{"splunk", "lucene", "dsl", "esql", "eql"} {
+		if t == b {
+			return fmt.Sprintf("%d", i)
+		}
+	}
+	return "9" + t
+}
+
+func isNotBackend(err error) bool {
+	return strings.Contains(err.Error(), "not a backend")
+}
+
+// runSamples loads the processed rules into the detector plugin and runs each rule's
+// samples through it.
+func runSamples(ctx context.Context, m *host.Manager, processed []*ir.Rule, procIndex []int, rules []*ir.Rule, results []*RuleResult, builtinPack bool, rep *Report) {
+	det, err := m.Detector(ctx, builtin.DetectorName)
+	var loadErrs map[int][]string
+	if err == nil {
+		var resp *plugin.LoadResponse
+		resp, err = det.Load(ctx, processed)
+		if err == nil {
+			loadErrs = map[int][]string{}
+			for _, e := range resp.Errors {
+				loadErrs[e.RuleIndex] = append(loadErrs[e.RuleIndex], e.Diagnostic.String())
+			}
+		}
+	}
+	if err != nil {
+		rep.Plugins = append(rep.Plugins, PluginProblem{Name: builtin.DetectorName, Error: err.Error()})
+	}
+	match := cli.DetectorMatch(ctx, det)
+	for i, r := range rules {
+		res := results[i]
+		man, merr := cli.RuleManifest(r, builtinPack)
+		switch {
+		case merr != nil:
+			res.Samples.Failures = append(res.Samples.Failures, merr.Error())
+			continue
+		case man == nil:
+			res.Samples.Failures = append(res.Samples.Failures, fmt.Sprintf("%s: no samples (expected %s beside the rule or in testdata/rules/)", r.Path, samples.ManifestName))
+			continue
+		}
+		res.Samples.Positives, res.Samples.Negatives = man.Positives(), man.Negatives()
+		p := procIndex[i]
+		switch {
+		case p < 0:
+			res.Samples.Failures = append(res.Samples.Failures, "not run: the pipeline failed the rule")
+		case err != nil:
+			res.Samples.Failures = append(res.Samples.Failures, "not run: the detector plugin is unavailable: "+err.Error())
+		case len(loadErrs[p]) > 0:
+			res.Samples.Failures = append(res.Samples.Failures, loadErrs[p]...)
+		default:
+			v := samples.Run(man, p, match)
+			res.Samples.Failures = append(res.Samples.Failures, v.Failures...)
+		}
+		res.Samples.Passed = len(res.Samples.Failures) == 0
+	}
+}
+
+func ruleOK(r *RuleResult) bool {
+	if len(r.Problems) > 0 || !r.Samples.Passed {
+		return false
+	}
+	for _, f := range r.Lint {
+		if f.Severity == diag.Error.String() {
+			return false
+		}
+	}
+	for _, t := range r.Targets {
+		if !t.OK && !t.Unsupported {
+			return false
+		}
+	}
+	return true
+}
+
+func allUnsupported(errs diag.List) bool {
+	for _, d := range errs {
+		if !strings.HasPrefix(d.Code, diag.Unsupported) && d.Code != diag.CaseSensitiveTarget && d.Code != diag.UnresolvedPlaceholder {
+			return false
+		}
+	}
+	return true
+}
+
+func joinMessages(errs diag.List) string {
+	msgs := make([]string, len(errs))
+	for i, d := range errs {
+		msgs[i] = d.Message
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func writeTable(w io.Writer, rep *Report) {
+	tw := tabwriter.NewWriter(w, 0, 4, 1, ' ', 0)
+	header := []string{"RESULT", "LINT"}
+	for _, t := range rep.Targets {
+		header = append(header, strings.ToUpper(t))
+	}
+	header = append(header, "SAMPLES", "RULE")
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	passed := 0
+	for _, r := range rep.Rules {
+		res := "FAIL"
+		if r.OK {
+			res = "ok"
+			passed++
+		}
+		errs, warns := 0, 0
+		for _, f := range r.Lint {
+			if f.Severity == diag.Error.String() {
+				errs++
+			} else {
+				warns++
+			}
+		}
+		cols := []string{res, fmt.Sprintf("%dE/%dW", errs, warns)}
+		for _, t := range rep.Targets {
+			tr := r.Targets[t]
+			switch {
+			case tr == nil:
+				cols = append(cols, "-")
+			case tr.OK:
+				cols = append(cols, "ok")
+			case tr.Unsupported:
+				cols = append(cols, "n/a")
+			default:
+				cols = append(cols, "FAIL")
+			}
+		}
+		s := "FAIL"
+		if r.Samples.Passed {
+			s = "ok"
+		}
+		cols = append(cols, fmt.Sprintf("%s %d+/%d-", s, r.Samples.Positives, r.Samples.Negatives))
+		title := r.Title
+		if title == "" {
+			title = r.Path
+		}
+		cols = append(cols, title)
+		fmt.Fprintln(tw, strings.Join(cols, "\t"))
+	}
+	tw.Flush()
+	for _, r := range rep.Rules {
+		for _, p := range r.Problems {
+			fmt.Fprintf(w, "FAIL %s: %s\n", r.Path, p)
+		}
+		for _, f := range r.Lint {
+			if f.Severity == diag.Error.String() {
+				fmt.Fprintf(w, "FAIL %s:%d: lint %s: %s\n", r.Path, f.Line, f.Check, f.Message)
+			}
+		}
+		for _, t := range rep.Targets {
+			if tr := r.Targets[t]; tr != nil && tr.Error != nil {
+				verdict := "FAIL"
+				if tr.Unsupported {
+					verdict = "n/a "
+				}
+				fmt.Fprintf(w, "%s %s: %s: %s: %s\n", verdict, r.Path, t, tr.Error.Code, tr.Error.Message)
+			}
+		}
+		for _, f := range r.Samples.Failures {
+			fmt.Fprintf(w, "FAIL %s: samples: %s\n", r.Path, f)
+		}
+	}
+	for _, p := range rep.Plugins {
+		fmt.Fprintf(w, "FAIL plugin %s: %s\n", p.Name, p.Error)
+	}
+	fmt.Fprintf(w, "%d passed, %d failed\n", passed, len(rep.Rules)-passed)
+}

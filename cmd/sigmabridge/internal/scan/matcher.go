@@ -1,0 +1,175 @@
+package scan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
+	"github.com/sigmabridge/sigmabridge/plugin/builtin"
+	"github.com/sigmabridge/sigmabridge/plugin/host"
+	"github.com/sigmabridge/sigmabridge/translator/diag"
+	"github.com/sigmabridge/sigmabridge/translator/evaluator"
+	"github.com/sigmabridge/sigmabridge/translator/input"
+	"github.com/sigmabridge/sigmabridge/translator/ir"
+)
+
+// position is where an event came from.
+type position struct {
+	file        string
+	line, index int
+}
+
+// matcher is the detector a scan uses: the plugin (default) or the in-process evaluator.
+type matcher interface {
+	loadErrors() []diag.Diagnostic
+	loaded() int
+	// scan reads one input and calls emit for every match, in input order. It returns the
+	// number of events that could not be read or matched; their messages are kept for
+	// takeEventErrors. The error is an input or plugin failure.
+	scan(ctx context.Context, format, name string, r io.Reader, emit func(position, *ir.Rule)) (int, error)
+	takeEventErrors() []string
+}
+
+// localMatcher matches with the library evaluator in this process.
+type localMatcher struct {
+	prog   *evaluator.Program
+	errs   []diag.Diagnostic
+	events []string
+}
+
+func newLocalMatcher(rules []*ir.Rule) (*localMatcher, error) {
+	prog, errs := evaluator.Compile(rules)
+	lm := &localMatcher{prog: prog}
+	for _, e := range errs {
+		var d diag.Diagnostic
+		if !errors.As(e, &d) {
+			d = diag.Diagnostic{Code: diag.RuleStructure, Message: e.Error()}
+		}
+		lm.errs = append(lm.errs, d)
+	}
+	return lm, nil
+}
+
+func (l *localMatcher) loadErrors() []diag.Diagnostic { return l.errs }
+func (l *localMatcher) loaded() int                   { return l.prog.Len() }
+func (l *localMatcher) takeEventErrors() []string {
+	out := l.events
+	l.events = nil
+	return out
+}
+
+func (l *localMatcher) scan(_ context.Context, format, name string, r io.Reader, emit func(position, *ir.Rule)) (int, error) {
+	m := l.prog.NewMatcher()
+	bad := 0
+	err := input.Read(format, name, r, func(rec input.Record) error {
+		ms, err := m.MatchJSON(rec.JSON)
+		if err != nil {
+			bad++
+			l.events = append(l.events, fmt.Sprintf("%s:%d: %v", rec.File, rec.Line, err))
+			return nil
+		}
+		for _, mt := range ms {
+			emit(position{rec.File, rec.Line, rec.Index}, mt.Rule)
+		}
+		return nil
+	})
+	return bad + inputProblems(err), err
+}
+
+// pluginMatcher matches through the detector plugin, in pipelined batches.
+type pluginMatcher struct {
+	m      *host.Manager
+	det    *host.Detector
+	rules  []*ir.Rule
+	errs   []diag.Diagnostic
+	n      int
+	events []string
+}
+
+func newPluginMatcher(ctx context.Context, o *Options, rules []*ir.Rule) (*pluginMatcher, error) {
+	m, err := cli.OpenHost(cli.HostOptions{PluginDir: o.PluginDir, Executable: o.Executable})
+	if err != nil {
+		return nil, err
+	}
+	pm := &pluginMatcher{m: m, rules: rules}
+	det, err := m.Detector(ctx, builtin.DetectorName)
+	if err != nil {
+		return pm, err
+	}
+	resp, err := det.Load(ctx, rules)
+	if err != nil {
+		return pm, err
+	}
+	pm.det, pm.n = det, resp.Loaded
+	for _, e := range resp.Errors {
+		pm.errs = append(pm.errs, e.Diagnostic)
+	}
+	return pm, nil
+}
+
+func (p *pluginMatcher) close()                        { p.m.Close() }
+func (p *pluginMatcher) loadErrors() []diag.Diagnostic { return p.errs }
+func (p *pluginMatcher) loaded() int                   { return p.n }
+func (p *pluginMatcher) takeEventErrors() []string {
+	out := p.events
+	p.events = nil
+	return out
+}
+
+func (p *pluginMatcher) scan(ctx context.Context, format, name string, r io.Reader, emit func(position, *ir.Rule)) (int, error) {
+	// The batches carry only a sequence number per event; the positions wait here, in
+	// order, until their batch comes back (at most a few batches are in flight).
+	var (
+		mu        sync.Mutex
+		positions []position
+		readErr   error
+	)
+	bad := 0
+	err := p.det.ScanEvents(ctx, host.ScanOptions{}, func(add func(int, []byte) bool) error {
+		readErr = input.Read(format, name, r, func(rec input.Record) error {
+			mu.Lock()
+			positions = append(positions, position{rec.File, rec.Line, rec.Index})
+			mu.Unlock()
+			if !add(0, rec.JSON) {
+				return errStop
+			}
+			return nil
+		})
+		if errors.Is(readErr, errStop) {
+			readErr = nil
+		}
+		return nil
+	}, func(b *host.ScanBatch) error {
+		mu.Lock()
+		batch := positions[:len(b.Events)]
+		positions = positions[len(b.Events):]
+		mu.Unlock()
+		for _, e := range b.Errors {
+			bad++
+			pos := batch[e.Event]
+			p.events = append(p.events, fmt.Sprintf("%s:%d: %s", pos.file, pos.line, e.Message))
+		}
+		for _, mt := range b.Matches {
+			emit(batch[mt.Event], p.rules[mt.Rule])
+		}
+		return nil
+	})
+	if err != nil {
+		return bad, err
+	}
+	return bad + inputProblems(readErr), readErr
+}
+
+var errStop = errors.New("scan stopped")
+
+// inputProblems counts the problems an input reader collected.
+func inputProblems(err error) int {
+	var ie *input.Errors
+	if errors.As(err, &ie) {
+		return len(ie.List) + ie.Dropped
+	}
+	return 0
+}
