@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	_ "github.com/sigmabridge/sigmabridge/backends/all" // the built-in backend plugins
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/plugin"
 	"github.com/sigmabridge/sigmabridge/plugin/builtin"
@@ -28,10 +29,7 @@ type Options struct {
 	Paths     []string
 	Pipelines []string
 	Format    string
-	PluginDir string
-
-	// Executable serves the built-in plugins (default: this executable).
-	Executable string
+	Host      cli.HostOptions
 
 	Stdout io.Writer
 	Stderr io.Writer
@@ -73,7 +71,8 @@ Exit status: 0 every rule passed; 1 anything failed; 2 usage error.`,
 	f := cmd.Flags()
 	f.StringVarP(&o.Format, "format", "f", "table", "output format: table or json")
 	f.StringArrayVarP(&o.Pipelines, "pipeline", "p", nil, "processing pipeline applied before converting and matching (repeatable)")
-	f.StringVar(&o.PluginDir, "plugin-dir", "", "plugin directory (default $SIGMABRIDGE_PLUGIN_DIR or <user config dir>/sigmabridge/plugins)")
+	f.StringVar(&o.Host.PluginDir, "plugin-dir", "", "plugin directory (default $SIGMABRIDGE_PLUGIN_DIR or <user config dir>/sigmabridge/plugins)")
+	f.DurationVar(&o.Host.CallTimeout, "plugin-timeout", host.DefaultCallTimeout, "deadline of one plugin call; a plugin that takes longer is reported as hung")
 	return cmd
 }
 
@@ -160,7 +159,7 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	rules, loadDiags := ruleset.Load(files)
 	lintRep := lint.Run(files, lint.Config{})
 
-	m, err := cli.OpenHost(cli.HostOptions{PluginDir: o.PluginDir, Executable: o.Executable})
+	m, err := cli.OpenHost(o.Host)
 	if err != nil {
 		return cli.ExitUsage, cli.UsageError{Err: err}
 	}
@@ -292,8 +291,16 @@ func convertAll(ctx context.Context, m *host.Manager, processed []*ir.Rule, proc
 	}
 	wg.Wait()
 	sort.Slice(jobs, func(a, b int) bool { return targetOrder(jobs[a].target) < targetOrder(jobs[b].target) })
+	// Two plugins may serve the same target: the column is then "plugin:target".
+	count := map[string]int{}
+	for _, j := range jobs {
+		count[j.target]++
+	}
 	var targets []string
 	for _, j := range jobs {
+		if count[j.target] > 1 {
+			j.target = j.plugin + ":" + j.target
+		}
 		targets = append(targets, j.target)
 		for i, r := range results {
 			p := procIndex[i]

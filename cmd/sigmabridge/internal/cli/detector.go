@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/sigmabridge/sigmabridge/plugin/builtin"
 	"github.com/sigmabridge/sigmabridge/plugin/host"
@@ -22,6 +23,8 @@ type HostOptions struct {
 	// Executable serves the built-in plugins (default: this executable; tests set it to a
 	// freshly built sigmabridge).
 	Executable string
+	// CallTimeout is the deadline of one plugin call (0: the host's default).
+	CallTimeout time.Duration
 }
 
 // OpenHost returns a plugin host over the plugin directory and the built-in plugins of
@@ -37,7 +40,7 @@ func OpenHost(o HostOptions) (*host.Manager, error) {
 			return nil, fmt.Errorf("locating the sigmabridge executable: %w", err)
 		}
 	}
-	return host.New(host.Config{Dir: dir, Builtins: builtin.Specs(exe)})
+	return host.New(host.Config{Dir: dir, Builtins: builtin.Specs(exe), CallTimeout: o.CallTimeout})
 }
 
 // Detector is a loaded rule set, in the detector plugin or in process.
