@@ -58,14 +58,7 @@ Exit status: 0 every rule passed; 1 anything failed; 2 usage error.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Paths = args
 			o.Stdout, o.Stderr = cmd.OutOrStdout(), cmd.ErrOrStderr()
-			code, err := Run(cmd.Context(), o)
-			if err != nil {
-				return err
-			}
-			if code != cli.ExitOK {
-				return cli.ExitError{Code: code}
-			}
-			return nil
+			return cli.Exit(Run(cmd.Context(), o))
 		},
 	}
 	f := cmd.Flags()

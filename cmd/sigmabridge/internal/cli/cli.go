@@ -32,6 +32,18 @@ type UsageError struct{ Err error }
 func (e UsageError) Error() string { return e.Err.Error() }
 func (e UsageError) Unwrap() error { return e.Err }
 
+// Exit turns a command's Run result into what cobra's RunE returns: the usage error, an
+// ExitError carrying a non-zero code, or nil.
+func Exit(code int, err error) error {
+	if err != nil {
+		return err
+	}
+	if code != ExitOK {
+		return ExitError{Code: code}
+	}
+	return nil
+}
+
 // Usagef returns a UsageError.
 func Usagef(format string, args ...any) error {
 	return UsageError{fmt.Errorf(format, args...)}

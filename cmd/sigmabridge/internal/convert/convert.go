@@ -57,14 +57,7 @@ Exit status: 0 every rule converted; 1 some rules failed (all others still conve
 			o.Paths = args
 			o.Stdout = cmd.OutOrStdout()
 			o.Stderr = cmd.ErrOrStderr()
-			code, err := Run(o)
-			if err != nil {
-				return err
-			}
-			if code != cli.ExitOK {
-				return cli.ExitError{Code: code}
-			}
-			return nil
+			return cli.Exit(Run(o))
 		},
 	}
 	f := cmd.Flags()

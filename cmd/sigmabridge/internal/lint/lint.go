@@ -55,14 +55,7 @@ Exit status: 0 no finding of error severity; 1 some (or no rules found); 2 usage
 			o.Paths = args
 			o.Stdout = cmd.OutOrStdout()
 			o.Stderr = cmd.ErrOrStderr()
-			code, err := Run(o)
-			if err != nil {
-				return err
-			}
-			if code != cli.ExitOK {
-				return cli.ExitError{Code: code}
-			}
-			return nil
+			return cli.Exit(Run(o))
 		},
 	}
 	f := cmd.Flags()

@@ -39,7 +39,7 @@ is refused or fails is listed with its error, and the exit status is then 1.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			list.Dir, list.Stdout, list.Stderr = dir, cmd.OutOrStdout(), cmd.ErrOrStderr()
-			return exitError(RunList(cmd.Context(), list))
+			return cli.Exit(RunList(cmd.Context(), list))
 		},
 	}
 	listCmd.Flags().StringVarP(&list.Format, "format", "f", "table", "output format: table or json")
@@ -54,20 +54,10 @@ plugin directory's plugins.lock, so the host runs these exact binaries and refus
 other. Run it again after installing a new version of a plugin.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			lock.Dir, lock.Names, lock.Stdout = dir, args, cmd.OutOrStdout()
-			return exitError(RunLock(lock))
+			return cli.Exit(RunLock(lock))
 		},
 	})
 	return cmd
-}
-
-func exitError(code int, err error) error {
-	if err != nil {
-		return err
-	}
-	if code != cli.ExitOK {
-		return cli.ExitError{Code: code}
-	}
-	return nil
 }
 
 // ListOptions are the flags of `plugins list`.

@@ -53,14 +53,7 @@ Exit status: 0 every rule passed; 1 any rule failed or has no samples; 2 usage e
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Paths = args
 			o.Stdout, o.Stderr = cmd.OutOrStdout(), cmd.ErrOrStderr()
-			code, err := Run(cmd.Context(), o)
-			if err != nil {
-				return err
-			}
-			if code != cli.ExitOK {
-				return cli.ExitError{Code: code}
-			}
-			return nil
+			return cli.Exit(Run(cmd.Context(), o))
 		},
 	}
 	cmd.Flags().StringVarP(&o.Format, "format", "f", "table", "output format: table or json")

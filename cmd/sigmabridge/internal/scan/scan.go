@@ -60,14 +60,7 @@ parsed (the rest is still scanned, each bad line named on stderr); 2 usage error
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Files = args
 			o.Stdin, o.Stdout, o.Stderr = cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr()
-			code, err := Run(cmd.Context(), o)
-			if err != nil {
-				return err
-			}
-			if code != cli.ExitOK {
-				return cli.ExitError{Code: code}
-			}
-			return nil
+			return cli.Exit(Run(cmd.Context(), o))
 		},
 	}
 	f := cmd.Flags()
