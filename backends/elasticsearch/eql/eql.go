@@ -171,6 +171,13 @@ func (rd *renderer) leaf(n ir.Node) comparison {
 		if err != nil {
 			return rd.fail(n, diag.UnsupportedRegex, "field %s: %v", n.Field, err)
 		}
+		if re.Intersection {
+			// query_string, the regexp query and ES|QL's RLIKE take Lucene's & (verified on
+			// Elasticsearch 8.19); EQL documents only the standard operators for regex, and
+			// the QL layer evaluates a regex it does not push down with java.util.regex,
+			// where & is a literal character.
+			return rd.fail(n, diag.UnsupportedRegex, "field %s: the word boundaries of %q need Lucene's intersection operator &, which EQL's regex does not document (and evaluates with java.util.regex, where & is literal, when it cannot push the test down)", n.Field, n.Pattern)
+		}
 		if re.CaseInsensitive {
 			return cmp(field(n.Field), "regex~", quote(re.Text))
 		}

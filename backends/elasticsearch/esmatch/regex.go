@@ -3,6 +3,7 @@ package esmatch
 import (
 	"fmt"
 	"regexp/syntax"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -24,7 +25,10 @@ import (
 //     written out as the ranges Go gives them;
 //   - the i flag becomes a character class of each letter's fold orbit, or, when the target
 //     has a case-insensitive flag and the whole expression is case-insensitive, the flag;
-//   - anchors anywhere else and word boundaries have no Lucene form and are reported.
+//   - word boundaries \b and \B are spelled out with the characters around them
+//     (boundary.go), with Lucene's intersection & where the neighbours' kinds are not
+//     known from the expression (Regexp.Intersection says so);
+//   - anchors anywhere else have no Lucene form and are reported.
 
 // UnsupportedError names a construct of a Sigma regular expression that no Lucene regular
 // expression expresses with the same meaning.
@@ -43,6 +47,10 @@ type Regexp struct {
 	// CaseInsensitive reports that Text must be run with the target's case-insensitive
 	// flag (dsl case_insensitive, EQL regex~). It is set only when the caller allows it.
 	CaseInsensitive bool
+	// Intersection reports that Text uses Lucene's optional intersection operator &
+	// (enabled by the default flags of query_string, the regexp query and ES|QL's RLIKE),
+	// which some word boundaries need.
+	Intersection bool
 }
 
 // maxAlternatives bounds the alternatives created by moving anchors to the edges of
@@ -72,7 +80,10 @@ func TranslateRegexp(pattern string, flags ir.RegexFlags, nativeFold bool) (Rege
 		return Regexp{}, fmt.Errorf("the expression does not parse: %w", err)
 	}
 	t := translator{fold: FoldAll}
-	ci := nativeFold && wholeCaseInsensitive(re)
+	// The word and non-word classes that spell out \b and \B must not be folded by the
+	// engine (Lucene 10 would fold the Kelvin sign into k), so boundaries keep the case
+	// classes explicit.
+	ci := nativeFold && wholeCaseInsensitive(re) && !hasBoundary(re)
 	if ci {
 		t.fold = FoldNonNative
 	}
@@ -80,12 +91,16 @@ func TranslateRegexp(pattern string, flags ir.RegexFlags, nativeFold bool) (Rege
 	if err != nil {
 		return Regexp{}, err
 	}
-	return Regexp{Text: strings.Join(alts, "|"), CaseInsensitive: ci}, nil
+	if len(alts) == 0 {
+		return Regexp{}, &UnsupportedError{Construct: "an expression whose word boundaries can never hold"}
+	}
+	return Regexp{Text: strings.Join(alts, "|"), CaseInsensitive: ci, Intersection: t.intersection}, nil
 }
 
 type translator struct {
-	fold Fold // how FoldCase literals are written: FoldAll or FoldNonNative
-	alts int  // top-level alternatives produced so far
+	fold         Fold // how FoldCase literals are written: FoldAll or FoldNonNative
+	alts         int  // top-level alternatives produced so far
+	intersection bool // the text uses Lucene's & operator
 }
 
 // top returns the alternatives of a whole-value expression that matches exactly the values
@@ -153,9 +168,23 @@ endAnchors:
 		elems = elems[:len(elems)-1]
 	}
 body:
-	text, err := t.concat(elems)
-	if err != nil {
-		return nil, err
+	var text string
+	if slices.ContainsFunc(elems, hasBoundary) {
+		l, err := t.boundarySearch(start, elems, end)
+		if err != nil {
+			return nil, err
+		}
+		if l == nil {
+			// The boundaries can never hold in this alternative.
+			return nil, nil
+		}
+		t.intersection = t.intersection || l.usesIntersection()
+		start, text, end = "", l.render().text, ""
+	} else {
+		var err error
+		if text, err = t.concat(elems); err != nil {
+			return nil, err
+		}
 	}
 	t.alts++
 	if t.alts > maxAlternatives {
@@ -241,6 +270,7 @@ type prec uint8
 
 const (
 	precAlt prec = iota
+	precInter
 	precConcat
 	precRepeat
 	precAtom
@@ -254,7 +284,7 @@ func (t *translator) concat(elems []*syntax.Regexp) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if p == precAlt {
+		if p < precConcat {
 			s = "(" + s + ")"
 		}
 		b.WriteString(s)

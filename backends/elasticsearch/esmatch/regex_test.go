@@ -153,8 +153,17 @@ func TestTranslateRegexpUnsupported(t *testing.T) {
 		flags   ir.RegexFlags
 		want    string
 	}{
-		{`\bword\b`, ir.RegexFlags{}, `\b`},
-		{`a\Bb`, ir.RegexFlags{}, `\B`},
+		{`(\bx)+`, ir.RegexFlags{}, "unbounded repetition"},
+		{`(a\B)*`, ir.RegexFlags{}, "unbounded repetition"},
+		{`(a|\b){2,}`, ir.RegexFlags{}, "unbounded repetition"},
+		{`(a\b){17}`, ir.RegexFlags{}, "more than 16 copies"},
+		{`a\bb`, ir.RegexFlags{}, "can never hold"},
+		{`^\Ba`, ir.RegexFlags{}, "can never hold"},
+		{`((ab|c.)+\b(a|.)){16}`, ir.RegexFlags{}, "characters"},
+		{`(a|\b)+?c`, ir.RegexFlags{}, "unbounded repetition"},
+		{`\b\B`, ir.RegexFlags{}, "can never hold"},
+		{`(\b[a ]\B[ .]?){3}`, ir.RegexFlags{}, "can never hold"},
+		{`a^\bb`, ir.RegexFlags{}, "anchor"},
 		{`a^b`, ir.RegexFlags{}, "anchor"},
 		{`a$b`, ir.RegexFlags{}, "anchor"},
 		{`a^b`, ir.RegexFlags{M: true}, "multi-line"},
@@ -201,5 +210,152 @@ func TestTranslateRegexpRandom(t *testing.T) {
 		}
 		f := ir.RegexFlags{I: rng.Intn(2) == 0, M: rng.Intn(3) == 0, S: rng.Intn(3) == 0}
 		checkEquivalent(t, pattern, f, rng.Intn(2) == 0, nil)
+	}
+}
+
+// boundaryAlphabet holds word and non-word characters, the ones that fold into word
+// letters (Kelvin sign, long s), a non-ASCII letter (non-word to RE2), and newlines.
+var boundaryAlphabet = []rune("aAbk_1 .-\n\u212a\u017fé")
+
+func boundaryValues(rng *rand.Rand, n, maxLen int) []string {
+	var out []string
+	for i := 0; i < n; i++ {
+		var b strings.Builder
+		for j := rng.Intn(maxLen + 1); j > 0; j-- {
+			b.WriteRune(boundaryAlphabet[rng.Intn(len(boundaryAlphabet))])
+		}
+		out = append(out, b.String())
+	}
+	return out
+}
+
+// TestWordBoundaries compares expressions with \b and \B against Go's regexp on curated
+// values and on every string of up to four characters over a small alphabet.
+func TestWordBoundaries(t *testing.T) {
+	tests := []struct {
+		pattern string
+		flags   string
+		values  []string
+	}{
+		{`https?://(?:(?:25[0-5]|(?:2[0-4]|1\d|[1-9])?\d)(?:\.|\b)){4}`, "", []string{
+			"http://1.2.3.4", "https://10.0.0.1/x", "http://1.2.3.4a", "http://1.2.3.4_", "http://1.2.3.45", "http://1.2.3.256",
+			"curl http://127.0.0.1:8080/a", "http://1.2.3.", "http://1.2.3.4.", "http://1.2.34", "http://0x7f.0.0.1", "http://1.2.3.4\n",
+			"http://1.2.3.4\u212a", "http://1.2.3.4é", "http://255.255.255.255", "http://999.1.1.1", "http://12.3.4", "HTTP://1.2.3.4",
+		}},
+		{`\bword\b`, "", []string{"word", "a word.", "words", "sword", "_word", "word_", "word\n", "wordé", "éword", "Word"}},
+		{`\bword\b`, "i", []string{"WORD", "a WoRd.", "WORDS", "\u212aword", "wor\u212a"}},
+		{`\bk`, "i", []string{"k", "K", "\u212a", "a\u212a", "ak", " k", ".\u212a"}},
+		{`s\b`, "i", []string{"s", "\u017f", "\u017fa", "a\u017f", "\u017f."}},
+		{`a\Bb`, "", []string{"ab", "a b", "xab"}},
+		{`\B`, "", []string{"", "a", "ab", ".", "a.", "..", " a"}},
+		{`\b`, "", []string{"", "a", ".", " ", "a."}},
+		{`^\b`, "", []string{"", "a", "."}},
+		{`\b$`, "m", []string{"a\n", ".\n", "a\nb", "\n"}},
+		{`^\w+\b`, "m", []string{"a\nb", "ab", "\n", ".\na"}},
+		{`(^|\b)x(\b|$)`, "", []string{"x", "ax", "x.", ".x.", "xa"}},
+		{`(\b[a ]\B[ .]?){2}`, "", []string{"a a", "a .a", " a"}},
+		{`((ab|c.)+\b(a|.)){2}`, "", []string{"ab.ab.", "c.ac a", "abab.aab"}},
+		{`(\bfoo|bar\B)`, "", []string{"foo", "xfoo", "barx", "bar", "bar."}},
+		{`x(?:\b.|\B.){2}y`, "", []string{"x.ay", "xa.y", "xaay", "x..y", "x.y"}},
+		{`(?:a\b)?b`, "", []string{"b", "ab", "a b", "a.b"}},
+		{`(?:ab|c.)+\bd`, "", []string{"ab d", "abd", "c.d", "cad", "abc d", "c d"}},
+		{`[a.]*\b[b.]`, "", []string{"b", "a.b", "a.", "ab", ".b", "."}},
+		{`(\b|\B)a`, "", []string{"a", "ba", ".a"}},
+		{`.\b.`, "s", []string{"a\n", "\na", "ab", "\n\n"}},
+		{`(?:\ba){0,3}$`, "", []string{"", "a", "aa", " a", "a a"}},
+	}
+	rng := rand.New(rand.NewSource(11))
+	short := []string{""}
+	for n := 0; n < 3; n++ {
+		var next []string
+		for _, v := range short {
+			for _, r := range boundaryAlphabet {
+				next = append(next, v+string(r))
+			}
+		}
+		short = append(short, next...)
+	}
+	for _, tt := range tests {
+		f := ir.RegexFlags{I: strings.Contains(tt.flags, "i"), M: strings.Contains(tt.flags, "m"), S: strings.Contains(tt.flags, "s")}
+		values := append(append(append([]string(nil), tt.values...), short...), boundaryValues(rng, 300, 10)...)
+		for _, native := range []bool{false, true} {
+			checkEquivalent(t, tt.pattern, f, native, values)
+			if tr, err := TranslateRegexp(tt.pattern, f, native); err == nil && tr.CaseInsensitive {
+				t.Errorf("%q: a translation with word boundaries relies on the engine's case-insensitive flag", tt.pattern)
+			}
+		}
+	}
+}
+
+// TestWordBoundaryIntersection checks that the & form is what some expressions need and
+// that it is reported, and that the SigmaHQ rules' pattern needs none.
+func TestWordBoundaryIntersection(t *testing.T) {
+	tests := []struct {
+		pattern string
+		want    bool
+	}{
+		{`https?://(?:(?:25[0-5]|(?:2[0-4]|1\d|[1-9])?\d)(?:\.|\b)){4}`, false},
+		{`\bword\b`, false},
+		{`(?:ab|c.)+\bd`, true},
+		{`abc`, false},
+	}
+	for _, tt := range tests {
+		tr, err := TranslateRegexp(tt.pattern, ir.RegexFlags{}, false)
+		if err != nil {
+			t.Fatalf("%q: %v", tt.pattern, err)
+		}
+		if tr.Intersection != tt.want || strings.Contains(tr.Text, "&") != tt.want {
+			t.Errorf("%q -> %q: Intersection %v, want %v", tt.pattern, tr.Text, tr.Intersection, tt.want)
+		}
+	}
+}
+
+// TestWordBoundariesRandom builds random expressions with boundaries, alternations and
+// bounded repetitions around them, and compares each translation with Go's regexp; the
+// ones rejected must hold a boundary under an unbounded repetition.
+func TestWordBoundariesRandom(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	atoms := []string{"a", "k", "_", " ", `\.`, ".", "[a ]", "[^a]", `\b`, `\B`, `\b`, `(a|\b)`, `(\B|\.)`, `(x\b|y)`, "(a|b c)", `\w`, `\W`, `(?:(a|b\.)+)`}
+	quants := []string{"", "", "", "?", "{2}", "{0,2}", "*", "+"}
+	checked, intersections := 0, 0
+	for i := 0; i < 400; i++ {
+		var b strings.Builder
+		if rng.Intn(4) == 0 {
+			b.WriteString("^")
+		}
+		for j := 0; j < 1+rng.Intn(5); j++ {
+			b.WriteString(atoms[rng.Intn(len(atoms))])
+			b.WriteString(quants[rng.Intn(len(quants))])
+		}
+		if rng.Intn(4) == 0 {
+			b.WriteString("$")
+		}
+		pattern := b.String()
+		f := ir.RegexFlags{I: rng.Intn(3) == 0, M: rng.Intn(4) == 0, S: rng.Intn(4) == 0}
+		tr, err := TranslateRegexp(pattern, f, false)
+		if err != nil {
+			var ue *UnsupportedError
+			if !errors.As(err, &ue) || !(strings.Contains(err.Error(), "unbounded") || strings.Contains(err.Error(), "never hold")) {
+				t.Errorf("%q: %v", pattern, err)
+			}
+			if strings.Contains(err.Error(), "never hold") {
+				re := sigmaRegexp(t, pattern, f)
+				for _, v := range boundaryValues(rng, 500, 8) {
+					if re.MatchString(v) {
+						t.Errorf("%q: rejected as never matching, but matches %q", pattern, v)
+						break
+					}
+				}
+			}
+			continue
+		}
+		checked++
+		if tr.Intersection {
+			intersections++
+		}
+		checkEquivalent(t, pattern, f, rng.Intn(2) == 0, boundaryValues(rng, 300, 8))
+	}
+	if checked < 200 || intersections < 15 {
+		t.Errorf("only %d of 400 random expressions translated, %d of them with &", checked, intersections)
 	}
 }

@@ -502,11 +502,14 @@ func TestHostileValues(t *testing.T) {
 }
 
 func TestRegexAndCIDRLeaves(t *testing.T) {
-	probes := []string{"a/b\"c", "xa/b\"cx", "123", "12a", "k", "K", "\u212a", "x", "10.1.2.3", "11.0.0.1", "::ffff:10.0.0.1", "fc00::1", "fe00::1", ""}
+	probes := []string{"a/b\"c", "xa/b\"cx", "123", "12a", "k", "K", "\u212a", "x", "10.1.2.3", "11.0.0.1", "::ffff:10.0.0.1", "fc00::1", "fe00::1", "", "http://1.2.3.4", "http://1.2.3.4a", "http://1.2.3.45", "x https://10.0.0.1/", "http://1.2.3.", "http://1.2.3.4\u212a", "word", "a Word.", "swords", "WORD_", "ab d", "abd", "c.d", "c.ab.d"}
 	for _, n := range []ir.Node{
 		&ir.Regex{Field: "f", Pattern: `a/b"c`},
 		&ir.Regex{Field: "f", Pattern: `^\d+$`},
 		&ir.Regex{Field: "f", Pattern: `k`, Flags: ir.RegexFlags{I: true}},
+		&ir.Regex{Field: "f", Pattern: `https?://(?:(?:25[0-5]|(?:2[0-4]|1\d|[1-9])?\d)(?:\.|\b)){4}`},
+		&ir.Regex{Field: "f", Pattern: `\bword\b`, Flags: ir.RegexFlags{I: true}},
+		&ir.Regex{Field: "f", Pattern: `(?:ab|c.)+\bd`},
 		&ir.CIDR{Field: "f", Prefix: netip.MustParsePrefix("10.0.0.0/8")},
 		&ir.CIDR{Field: "f", Prefix: netip.MustParsePrefix("fc00::/7")},
 	} {
@@ -593,7 +596,7 @@ func TestUnsupported(t *testing.T) {
 		{&ir.FieldRef{Field: "a", Ref: "b"}, diag.UnsupportedFieldRef},
 		{&ir.FieldRef{Field: "a", Ref: "b", Cased: true, Shape: ir.ShapeContains}, diag.UnsupportedFieldRef},
 		{&ir.TimePart{Field: "t", Part: ir.Week, Value: 3}, diag.UnsupportedTimePart},
-		{&ir.Regex{Field: "a", Pattern: `x\b`}, diag.UnsupportedRegex},
+		{&ir.Regex{Field: "a", Pattern: `(x\b)+`}, diag.UnsupportedRegex},
 		{&ir.Match{Field: "a", Pattern: ir.Pattern{{Kind: ir.Placeholder, Text: "p"}}}, diag.UnresolvedPlaceholder},
 	} {
 		_, ds := render(t, &ir.Or{Children: []ir.Node{tt.n, &ir.Exists{Field: "x"}}})

@@ -354,6 +354,9 @@ func TestRegexAndCIDRLeaves(t *testing.T) {
 		&ir.Regex{Field: "f", Pattern: `a/b"c`},
 		&ir.Regex{Field: "f", Pattern: `^\d+$`},
 		&ir.Regex{Field: "f", Pattern: `k`, Flags: ir.RegexFlags{I: true}},
+		&ir.Regex{Field: "f", Pattern: `https?://(?:(?:25[0-5]|(?:2[0-4]|1\d|[1-9])?\d)(?:\.|\b)){4}`},
+		&ir.Regex{Field: "f", Pattern: `\bword\b`, Flags: ir.RegexFlags{I: true}},
+		&ir.Regex{Field: "f", Pattern: `(?:ab|c.)+\bd`},
 		&ir.CIDR{Field: "f", Prefix: netip.MustParsePrefix("10.0.0.0/8")},
 		&ir.CIDR{Field: "f", Prefix: netip.MustParsePrefix("fc00::/7")},
 	} {
@@ -367,7 +370,7 @@ func TestRegexAndCIDRLeaves(t *testing.T) {
 		}
 		_, match := leafMatcher(t, tree.Text)
 		oracle := estest.Oracle(t, n, "f")
-		for _, v := range []string{"a/b\"c", "xa/b\"cx", "123", "12a", "k", "K", "\u212a", "x", "10.1.2.3", "11.0.0.1", "::ffff:10.0.0.1", "fc00::1", "fe00::1", ""} {
+		for _, v := range []string{"a/b\"c", "xa/b\"cx", "123", "12a", "k", "K", "\u212a", "x", "10.1.2.3", "11.0.0.1", "::ffff:10.0.0.1", "fc00::1", "fe00::1", "", "http://1.2.3.4", "http://1.2.3.4a", "http://1.2.3.45", "x https://10.0.0.1/", "http://1.2.3.", "http://1.2.3.4\u212a", "word", "a Word.", "swords", "WORD_", "ab d", "abd", "c.d", "c.ab.d"} {
 			if got, want := match(v), oracle(v); got != want {
 				t.Errorf("%s -> %q: value %q: query %v, Sigma %v", n, q, v, got, want)
 			}
@@ -451,7 +454,7 @@ func TestUnsupported(t *testing.T) {
 	}{
 		{&ir.FieldRef{Field: "a", Ref: "b"}, diag.UnsupportedFieldRef},
 		{&ir.TimePart{Field: "t", Part: ir.Hour, Value: 3}, diag.UnsupportedTimePart},
-		{&ir.Regex{Field: "a", Pattern: `\bx`}, diag.UnsupportedRegex},
+		{&ir.Regex{Field: "a", Pattern: `(\bx)+`}, diag.UnsupportedRegex},
 		{&ir.Match{Field: "a*", Pattern: ir.LiteralPattern("x")}, diag.UnsupportedFieldName},
 		{&ir.Match{Field: "a", Pattern: ir.Pattern{{Kind: ir.Placeholder, Text: "p"}}}, diag.UnresolvedPlaceholder},
 		{&ir.Match{Field: "a", Pattern: ir.LiteralPattern("0x1F"), Kind: ir.Number}, diag.UnsupportedValue},

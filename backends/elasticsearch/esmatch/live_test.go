@@ -1,0 +1,99 @@
+package esmatch
+
+import (
+	"math/rand"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/estest"
+	"github.com/sigmabridge/sigmabridge/translator/ir"
+)
+
+// TestLiveWordBoundaries runs translated word boundaries on a real Elasticsearch (skipped
+// without SIGMABRIDGE_ES_URL) in the three forms the targets write — the regexp query,
+// query_string's /.../ and ES|QL's RLIKE — over a keyword field, and compares the hits with
+// Go's regexp on every value.
+func TestLiveWordBoundaries(t *testing.T) {
+	live := estest.LiveNode(t)
+	rng := rand.New(rand.NewSource(17))
+	values := []string{
+		"http://1.2.3.4", "https://10.0.0.1/x", "http://1.2.3.4a", "http://1.2.3.4_", "http://1.2.3.45", "http://1.2.3.256",
+		"curl http://127.0.0.1:8080/a", "http://1.2.3.", "http://1.2.3.4.", "http://1.2.34", "http://1.2.3.4\n", "http://1.2.3.4\u212a",
+		"word", "a word.", "words", "sword", "_word", "word_", "WORD", "\u212aword", "ab d", "abd", "c.d", "cad", "abc d", "c d", "",
+		"xa", "Xab .", "xb a", "xaa_", "ab.ab.", "c.ac a", "abab.aab", "abca.", "b .ab", "b .a.", "a .ab",
+	}
+	values = append(values, boundaryValues(rng, 250, 7)...)
+	docs := make([]map[string]any, len(values))
+	for i, v := range values {
+		docs[i] = map[string]any{"f": v}
+	}
+	index := live.Index(map[string]any{"f": map[string]any{"type": "keyword"}}, docs)
+	patterns := []struct {
+		pattern string
+		flags   ir.RegexFlags
+	}{
+		{`https?://(?:(?:25[0-5]|(?:2[0-4]|1\d|[1-9])?\d)(?:\.|\b)){4}`, ir.RegexFlags{}},
+		{`\bword\b`, ir.RegexFlags{I: true}},
+		{`\bk`, ir.RegexFlags{I: true}},
+		{`a\Bb`, ir.RegexFlags{}},
+		{`(?:ab|c.)+\bd`, ir.RegexFlags{}},
+		{`(?:a|b\.)+\B.`, ir.RegexFlags{}},
+		{`x(?:a|b )+\b`, ir.RegexFlags{I: true}},
+		{`((ab|c.)+\b(a|.)){2}`, ir.RegexFlags{}},
+		{`(a|\b)(a|\b){0,2}k*`, ir.RegexFlags{}},
+		{`^\w+\b`, ir.RegexFlags{M: true}},
+		{`(\b[a ]\B[ .]?){2}`, ir.RegexFlags{}},
+		{`[a.]*\b[b.]`, ir.RegexFlags{S: true}},
+	}
+	intersections := 0
+	for _, p := range patterns {
+		tr, err := TranslateRegexp(p.pattern, p.flags, true)
+		if err != nil {
+			t.Fatalf("%q: %v", p.pattern, err)
+		}
+		if tr.Intersection {
+			intersections++
+		}
+		prefix := ""
+		if s := p.flags.String(); s != "" {
+			prefix = "(?" + s + ")"
+		}
+		want := estest.Matching(values, regexp.MustCompile(prefix+p.pattern).MatchString)
+		if len(want) == 0 || len(want) == len(values) {
+			t.Errorf("%q matches %d of the %d values: no test", p.pattern, len(want), len(values))
+		}
+		forms := map[string]func() ([]int, error){
+			"regexp": func() ([]int, error) {
+				return live.Search(index, map[string]any{"regexp": map[string]any{"f": map[string]any{"value": tr.Text}}})
+			},
+			"query_string": func() ([]int, error) {
+				return live.Search(index, map[string]any{"query_string": map[string]any{"query": "f:/" + tr.Text + "/"}})
+			},
+			"RLIKE": func() ([]int, error) { return live.ESQLIDs(index, "f RLIKE "+estest.ESQLString(tr.Text)) },
+		}
+		for name, run := range forms {
+			got, err := run()
+			if err != nil {
+				t.Errorf("%q -> %q (%s): %v", p.pattern, tr.Text, name, err)
+				continue
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%q -> %q (%s): hits %s, Go's regexp matches %s", p.pattern, tr.Text, name, quoted(values, got), quoted(values, want))
+			}
+		}
+	}
+	if intersections < 3 {
+		t.Errorf("only %d of the expressions use &", intersections)
+	}
+}
+
+func quoted(values []string, ids []int) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.Quote(values[id])
+	}
+	return "[" + strings.Join(parts, " ") + "]"
+}

@@ -1,0 +1,205 @@
+package estest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Live is the Elasticsearch node named by SIGMABRIDGE_ES_URL (started by
+// .ci/elasticsearch/start.sh), for tests that check a query form on a real engine. It
+// speaks plain HTTP, so the targets' tests depend on no client library.
+type Live struct {
+	url    string
+	t      testing.TB
+	client *http.Client
+}
+
+// LiveNode connects to the node, or skips the test when SIGMABRIDGE_ES_URL is unset
+// (fails it when SIGMABRIDGE_REQUIRE_ES=1).
+func LiveNode(t testing.TB) *Live {
+	t.Helper()
+	url := strings.TrimRight(strings.TrimSpace(os.Getenv("SIGMABRIDGE_ES_URL")), "/")
+	if url == "" {
+		if os.Getenv("SIGMABRIDGE_REQUIRE_ES") == "1" {
+			t.Fatal("SIGMABRIDGE_ES_URL is unset but SIGMABRIDGE_REQUIRE_ES=1")
+		}
+		t.Skip("SIGMABRIDGE_ES_URL is unset: no Elasticsearch to check the query forms on (SIGMABRIDGE_ES_URL=$(bash .ci/elasticsearch/start.sh))")
+	}
+	return &Live{url: url, t: t, client: &http.Client{Timeout: 60 * time.Second}}
+}
+
+// call sends a JSON request and decodes the answer into out (when not nil); an HTTP error
+// status is returned as an error holding the body.
+func (l *Live) call(method, path string, body any, out any) error {
+	var rd io.Reader
+	ctype := "application/json"
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		rd = bytes.NewReader(b)
+		ctype = "application/x-ndjson"
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, l.url+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", ctype)
+	resp, err := l.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("%s %s: HTTP %d: %s", method, path, resp.StatusCode, data)
+	}
+	if out != nil {
+		return json.Unmarshal(data, out)
+	}
+	return nil
+}
+
+var liveIndexes atomic.Int64
+
+// Index creates an index of its own with the given properties mapping, stores docs in it
+// with ids "0", "1", ... (their positions), refreshes it, deletes it when the test ends, and
+// returns its name.
+func (l *Live) Index(properties map[string]any, docs []map[string]any) string {
+	l.t.Helper()
+	name := fmt.Sprintf("sbtest-%d-%d-%d", os.Getpid(), time.Now().UnixNano()%1_000_000, liveIndexes.Add(1))
+	mapping := map[string]any{
+		"settings": map[string]any{"number_of_shards": 1, "number_of_replicas": 0},
+		"mappings": map[string]any{"dynamic": "strict", "properties": properties},
+	}
+	if err := l.call("PUT", "/"+name, mapping, nil); err != nil {
+		l.t.Fatal(err)
+	}
+	l.t.Cleanup(func() {
+		if err := l.call("DELETE", "/"+name, nil, nil); err != nil {
+			l.t.Errorf("deleting %s: %v", name, err)
+		}
+	})
+	var bulk bytes.Buffer
+	for i, d := range docs {
+		meta, _ := json.Marshal(map[string]any{"index": map[string]any{"_index": name, "_id": strconv.Itoa(i)}})
+		src, err := json.Marshal(d)
+		if err != nil {
+			l.t.Fatal(err)
+		}
+		bulk.Write(meta)
+		bulk.WriteByte('\n')
+		bulk.Write(src)
+		bulk.WriteByte('\n')
+	}
+	var res struct {
+		Errors bool `json:"errors"`
+		Items  []map[string]struct {
+			Error json.RawMessage `json:"error"`
+		} `json:"items"`
+	}
+	if err := l.call("POST", "/_bulk?refresh=true", bulk.Bytes(), &res); err != nil {
+		l.t.Fatal(err)
+	}
+	if res.Errors {
+		for _, it := range res.Items {
+			for _, r := range it {
+				if len(r.Error) > 0 {
+					l.t.Fatalf("indexing into %s: %s", name, r.Error)
+				}
+			}
+		}
+	}
+	return name
+}
+
+// Search runs a Query DSL query (the value of "query") and returns the ids of the hits,
+// sorted by position.
+func (l *Live) Search(index string, query any) ([]int, error) {
+	var res struct {
+		Hits struct {
+			Hits []struct {
+				ID string `json:"_id"`
+			} `json:"hits"`
+		} `json:"hits"`
+	}
+	body := map[string]any{"query": query, "size": 10000, "_source": false}
+	if err := l.call("POST", "/"+index+"/_search", body, &res); err != nil {
+		return nil, err
+	}
+	var ids []int
+	for _, h := range res.Hits.Hits {
+		n, err := strconv.Atoi(h.ID)
+		if err != nil {
+			return nil, fmt.Errorf("hit id %q", h.ID)
+		}
+		ids = append(ids, n)
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// ESQL runs an ES|QL query and returns its rows.
+func (l *Live) ESQL(query string) ([][]any, error) {
+	var res struct {
+		Values [][]any `json:"values"`
+	}
+	if err := l.call("POST", "/_query", map[string]any{"query": query}, &res); err != nil {
+		return nil, err
+	}
+	return res.Values, nil
+}
+
+// ESQLIDs runs `FROM index METADATA _id | WHERE condition` and returns the ids of the rows,
+// sorted.
+func (l *Live) ESQLIDs(index, condition string) ([]int, error) {
+	rows, err := l.ESQL("FROM " + index + " METADATA _id | WHERE " + condition + " | KEEP _id | LIMIT 10000")
+	if err != nil {
+		return nil, err
+	}
+	var ids []int
+	for _, r := range rows {
+		s, _ := r[0].(string)
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return nil, fmt.Errorf("row id %v", r[0])
+		}
+		ids = append(ids, n)
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// ESQLString writes s as an ES|QL string literal.
+func ESQLString(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\r", `\r`, "\t", `\t`).Replace(s) + `"`
+}
+
+// Matching returns the positions of the values match accepts.
+func Matching(values []string, match func(string) bool) []int {
+	var ids []int
+	for i, v := range values {
+		if match(v) {
+			ids = append(ids, i)
+		}
+	}
+	return ids
+}
