@@ -219,14 +219,36 @@ func (c *Client) CreateIndex(ctx context.Context, name string, body []byte) erro
 	return err
 }
 
-// DeleteIndex deletes indexes (names or patterns); missing ones are ignored.
+// DeleteIndex deletes indexes by name (clusters refuse wildcards in deletions unless
+// action.destructive_requires_name is false); missing ones are ignored.
 func (c *Client) DeleteIndex(ctx context.Context, names ...string) error {
-	if len(names) == 0 {
-		return nil
-	}
 	ignore := true
-	_, err := c.do(ctx, esapi.IndicesDeleteRequest{Index: names, IgnoreUnavailable: &ignore})
-	return err
+	for _, chunk := range urlChunks(names) {
+		if _, err := c.do(ctx, esapi.IndicesDeleteRequest{Index: chunk, IgnoreUnavailable: &ignore}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// urlChunks splits index names into lists short enough for one request line
+// (http.max_initial_line_length is 4 KB by default).
+func urlChunks(names []string) [][]string {
+	var out [][]string
+	var cur []string
+	size := 0
+	for _, n := range names {
+		if len(cur) > 0 && size+len(n)+1 > 3000 {
+			out = append(out, cur)
+			cur, size = nil, 0
+		}
+		cur = append(cur, n)
+		size += len(n) + 1
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
 }
 
 // PutMapping adds fields to an index's mapping.
@@ -235,10 +257,14 @@ func (c *Client) PutMapping(ctx context.Context, index string, body []byte) erro
 	return err
 }
 
-// Refresh makes everything indexed so far searchable.
+// Refresh makes everything indexed so far in the named indexes searchable.
 func (c *Client) Refresh(ctx context.Context, indexes ...string) error {
-	_, err := c.do(ctx, esapi.IndicesRefreshRequest{Index: indexes})
-	return err
+	for _, chunk := range urlChunks(indexes) {
+		if _, err := c.do(ctx, esapi.IndicesRefreshRequest{Index: chunk}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // FieldTypes returns, for each of fields that some index matching the pattern maps, the

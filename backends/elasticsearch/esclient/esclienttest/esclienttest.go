@@ -79,7 +79,8 @@ func Connect(t testing.TB) *esclient.Client {
 // against one node do not see each other's documents.
 var RunID = fmt.Sprintf("%d-%d", os.Getpid(), time.Now().UnixMilli()%1_000_000)
 
-// Cleanup deletes the named indexes (patterns allowed) when the test ends, unless
+// Cleanup deletes the named indexes when the test ends (by name: the node refuses
+// wildcards in deletions, action.destructive_requires_name), unless
 // SIGMABRIDGE_ES_KEEP=1.
 func Cleanup(t testing.TB, c *esclient.Client, names ...string) {
 	t.Cleanup(func() {

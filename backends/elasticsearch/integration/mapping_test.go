@@ -1,0 +1,286 @@
+package integration
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// fixedMapping is what an index mapping says before any document arrives: the paths it maps
+// explicitly (their type does not depend on the documents) and the paths below which
+// documents are not mapped field by field (flattened and nested fields, objects with
+// subobjects: false).
+type fixedMapping struct {
+	explicit map[string]string // path -> type
+	stops    map[string]string // path -> flattened | nested | subobjects:false
+}
+
+func (m fixedMapping) stopAt(path string) (string, bool) {
+	for p, kind := range m.stops {
+		if path == p || strings.HasPrefix(path, p+".") {
+			return kind, true
+		}
+	}
+	return "", false
+}
+
+// readMapping collects the explicit paths and stops of a mappings.properties object.
+func readMapping(props map[string]any) fixedMapping {
+	m := fixedMapping{explicit: map[string]string{}, stops: map[string]string{}}
+	var walk func(props map[string]any, prefix string)
+	walk = func(props map[string]any, prefix string) {
+		for name, v := range props {
+			def, _ := v.(map[string]any)
+			path := prefix + name
+			typ, _ := def["type"].(string)
+			switch {
+			case typ == "flattened" || typ == "nested":
+				m.stops[path] = typ
+				continue
+			case def["subobjects"] == false:
+				m.stops[path] = "subobjects:false"
+				continue
+			case typ == "":
+				typ = "object"
+			}
+			m.explicit[path] = typ
+			if sub, ok := def["properties"].(map[string]any); ok {
+				walk(sub, path+".")
+			}
+		}
+	}
+	walk(props, "")
+	return m
+}
+
+// objectsMapping rewrites a template's mappings so flattened and nested fields become plain
+// objects whose sub-fields are mapped dynamically (strings as keyword).
+func objectsMapping(props map[string]any) map[string]any {
+	out := map[string]any{}
+	for name, v := range props {
+		def, _ := v.(map[string]any)
+		c := map[string]any{}
+		for k, x := range def {
+			c[k] = x
+		}
+		switch c["type"] {
+		case "flattened", "nested":
+			c = map[string]any{"type": "object"}
+		}
+		if sub, ok := c["properties"].(map[string]any); ok {
+			c["properties"] = objectsMapping(sub)
+		}
+		out[name] = c
+	}
+	return out
+}
+
+// kinds returns the dynamic mapping an event asks for: for every path that the fixed
+// mapping leaves to dynamic mapping, the type Elasticsearch gives it (keyword for strings,
+// long or double for numbers, boolean, object). Keys with dots address nested objects, as
+// in Elasticsearch; arrays are transparent.
+func kinds(event []byte, fixed fixedMapping) (map[string]string, error) {
+	dec := json.NewDecoder(bytes.NewReader(event))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	var walk func(path string, v any)
+	record := func(path, kind string) {
+		if _, ok := fixed.explicit[path]; ok && kind != "object" {
+			return
+		}
+		if _, ok := out[path]; !ok {
+			out[path] = kind
+		}
+	}
+	walk = func(path string, v any) {
+		if path != "" {
+			if _, stop := fixed.stopAt(path); stop {
+				return
+			}
+		}
+		switch x := v.(type) {
+		case map[string]any:
+			if path != "" {
+				record(path, "object")
+			}
+			for k, e := range x {
+				// {"a.b": {"c": 1}} is a -> b -> c, as in Elasticsearch: every prefix is an object.
+				parts := strings.Split(k, ".")
+				p := path
+				for i, part := range parts {
+					if p == "" {
+						p = part
+					} else {
+						p += "." + part
+					}
+					if _, stop := fixed.stopAt(p); !stop && i < len(parts)-1 {
+						record(p, "object")
+					}
+				}
+				walk(p, e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(path, e)
+			}
+		case string:
+			record(path, "keyword")
+		case json.Number:
+			if strings.ContainsAny(string(x), ".eE") {
+				record(path, "double")
+			} else {
+				record(path, "long")
+			}
+		case bool:
+			record(path, "boolean")
+		}
+	}
+	walk("", v)
+	return out, nil
+}
+
+// indexSet is one logical collection of documents spread over concrete indexes
+// ("generations") so that no document meets a dynamic mapping another document made for a
+// different JSON type: Elasticsearch would coerce the value (a number into a keyword) or
+// refuse it, and the index would no longer hold the event the evaluator sees.
+type indexSet struct {
+	base  string
+	fixed fixedMapping
+	gens  []map[string]string // per generation: dynamic path -> kind
+	added []map[string]bool   // per generation: fields added as keyword for ES|QL
+	docs  []*doc
+}
+
+// doc is one indexed document.
+type doc struct {
+	ID     string
+	Origin string // where the event comes from, for failure messages
+	Source []byte
+	Index  string
+}
+
+func newIndexSet(base string, fixed fixedMapping) *indexSet {
+	return &indexSet{base: base, fixed: fixed}
+}
+
+func (s *indexSet) indexName(gen int) string {
+	if gen == 0 {
+		return s.base
+	}
+	return fmt.Sprintf("%s-g%d", s.base, gen+1)
+}
+
+// add places d in the first generation whose dynamic mapping agrees with its own.
+func (s *indexSet) add(d *doc) error {
+	k, err := kinds(d.Source, s.fixed)
+	if err != nil {
+		return fmt.Errorf("%s: %v", d.Origin, err)
+	}
+	for g, gen := range s.gens {
+		if compatible(gen, k) {
+			for p, kind := range k {
+				gen[p] = kind
+			}
+			d.Index = s.indexName(g)
+			s.docs = append(s.docs, d)
+			return nil
+		}
+	}
+	s.gens = append(s.gens, k)
+	s.added = append(s.added, map[string]bool{})
+	d.Index = s.indexName(len(s.gens) - 1)
+	s.docs = append(s.docs, d)
+	return nil
+}
+
+func compatible(gen, k map[string]string) bool {
+	for p, kind := range k {
+		if have, ok := gen[p]; ok && have != kind {
+			return false
+		}
+	}
+	return true
+}
+
+// generation names the generation an index holds: "g1" for the base index, "g2", ...
+func (s *indexSet) generation(index string) string {
+	for g := range s.gens {
+		if s.indexName(g) == index {
+			return fmt.Sprintf("g%d", g+1)
+		}
+	}
+	return index
+}
+
+func (s *indexSet) indexes() []string {
+	out := make([]string, len(s.gens))
+	for g := range s.gens {
+		out[g] = s.indexName(g)
+	}
+	return out
+}
+
+// missingFields lists the fields among want that generation g does not map and could map
+// as keyword: ES|QL refuses a query naming a column no index maps ("Unknown column"), while
+// an integration's mapping would have it. Fields below a stop, or below a path mapped as a
+// scalar, cannot be added and are left out.
+func (s *indexSet) missingFields(g int, want []string) []string {
+	var out []string
+	for _, f := range want {
+		if s.added[g][f] {
+			continue
+		}
+		if _, ok := s.fixed.explicit[f]; ok {
+			continue
+		}
+		if _, ok := s.gens[g][f]; ok {
+			continue
+		}
+		if _, stop := s.fixed.stopAt(f); stop {
+			continue
+		}
+		blocked := false
+		parts := strings.Split(f, ".")
+		for i := 1; i < len(parts); i++ {
+			p := strings.Join(parts[:i], ".")
+			if t, ok := s.fixed.explicit[p]; ok && t != "object" {
+				blocked = true
+			}
+			if t, ok := s.gens[g][p]; ok && t != "object" {
+				blocked = true
+			}
+		}
+		if !blocked {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// keywordMapping is a put-mapping body adding fields (dotted paths) as keyword.
+func keywordMapping(fields []string) []byte {
+	props := map[string]any{}
+	for _, f := range fields {
+		parts := strings.Split(f, ".")
+		m := props
+		for i, p := range parts {
+			if i == len(parts)-1 {
+				m[p] = map[string]any{"type": "keyword"}
+				break
+			}
+			next, ok := m[p].(map[string]any)
+			if !ok {
+				next = map[string]any{"properties": map[string]any{}}
+				m[p] = next
+			}
+			m = next["properties"].(map[string]any)
+		}
+	}
+	body, _ := json.Marshal(map[string]any{"properties": props})
+	return body
+}

@@ -1,0 +1,352 @@
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient/esclienttest"
+	"github.com/sigmabridge/sigmabridge/rules"
+	"github.com/sigmabridge/sigmabridge/translator"
+	"github.com/sigmabridge/sigmabridge/translator/evaluator"
+	"github.com/sigmabridge/sigmabridge/translator/input"
+	"github.com/sigmabridge/sigmabridge/translator/ir"
+	"github.com/sigmabridge/sigmabridge/translator/pipeline"
+	"github.com/sigmabridge/sigmabridge/translator/samples"
+)
+
+// packRule is one rule of the pack with its events.
+type packRule struct {
+	path   string // inside rules.FS, e.g. aws/lambda_function_url_auth_none.yml
+	rule   *ir.Rule
+	events []*doc
+}
+
+// logsourceIndex is the index name of a logsource in testdata/elasticsearch: its templates
+// match sigmabridge-<product>-<service>*.
+func logsourceIndex(ls ir.Logsource) string {
+	return "sigmabridge-" + strings.ToLower(ls.Product) + "-" + strings.ToLower(ls.Service)
+}
+
+// mapping is one way of storing the pack's events.
+type mapping struct {
+	name string
+	// pipeline is applied after the placeholders: it tells the backends about the mapping.
+	pipeline *pipeline.Pipeline
+	// index names the index set of a logsource; fixed is its mapping before any document.
+	index func(ls ir.Logsource) string
+	fixed func(ls ir.Logsource) fixedMapping
+}
+
+// TestPackOnElasticsearch indexes the samples of every rule of the pack (and the example
+// events of testdata/elasticsearch/samples), with case-changed copies of every event a rule
+// matches, and checks that every target's query hits exactly the documents the evaluator
+// matches. It runs twice: on the raw-field index templates of testdata/elasticsearch
+// (flattened fields as in the Elastic integrations, declared by testdata/raw_flattened.yml),
+// and on the same templates with flattened and nested fields made plain objects, so rules the
+// flattened fields rule out are still proven.
+func TestPackOnElasticsearch(t *testing.T) {
+	n := connect(t)
+	start := time.Now()
+	root := esclienttest.RepoRoot()
+	placeholders, err := pipeline.ParseFile(filepath.Join(root, "testdata", "rules", "placeholders.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	flattened, err := pipeline.ParseFile(filepath.Join("testdata", "raw_flattened.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	templates := readTemplates(t, filepath.Join(root, "testdata", "elasticsearch", "templates"))
+	pack := loadPack(t, root, placeholders)
+	extra := exampleEvents(t, filepath.Join(root, "testdata", "elasticsearch", "samples"))
+
+	run := esclienttest.RunID
+	objectsPrefix := "sigmabridge-it-" + run + "-objects-"
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	// The objects mapping: one test template per logsource, removed at the end.
+	var objectTemplates []string
+	for _, ls := range logsources(pack) {
+		tpl := templates.forIndex(t, logsourceIndex(ls))
+		name := objectsPrefix + strings.TrimPrefix(logsourceIndex(ls), "sigmabridge-")
+		body, _ := json.Marshal(map[string]any{
+			"index_patterns": []string{name + "*"},
+			"priority":       100,
+			"template": map[string]any{
+				"settings": tpl.Template.Settings,
+				"mappings": withProperties(tpl.Template.Mappings, objectsMapping(tpl.properties())),
+			},
+		})
+		if err := n.client.PutIndexTemplate(ctx, name, body); err != nil {
+			t.Fatalf("objects template for %s: %v", ls, err)
+		}
+		objectTemplates = append(objectTemplates, name)
+	}
+	t.Cleanup(func() {
+		for _, name := range objectTemplates {
+			_ = n.client.DeleteIndexTemplate(context.Background(), name)
+		}
+	})
+
+	mappings := []mapping{
+		{
+			name:     "templates",
+			pipeline: flattened,
+			index:    func(ls ir.Logsource) string { return logsourceIndex(ls) + "-it-" + run },
+			fixed: func(ls ir.Logsource) fixedMapping {
+				return readMapping(templates.forIndex(t, logsourceIndex(ls)).properties())
+			},
+		},
+		{
+			name: "objects",
+			index: func(ls ir.Logsource) string {
+				return objectsPrefix + strings.TrimPrefix(logsourceIndex(ls), "sigmabridge-")
+			},
+			fixed: func(ls ir.Logsource) fixedMapping {
+				return readMapping(objectsMapping(templates.forIndex(t, logsourceIndex(ls)).properties()))
+			},
+		},
+	}
+
+	// Every event of a logsource, with the case-changed copies, goes into that logsource's
+	// index set, once per mapping: each rule meets every other rule's samples as well.
+	events := map[string][]*doc{} // logsource index -> documents
+	for _, pr := range pack {
+		key := logsourceIndex(pr.rule.Logsource)
+		events[key] = append(events[key], pr.events...)
+	}
+	for key, docs := range extra {
+		events[key] = append(events[key], docs...)
+	}
+	for _, pr := range pack {
+		key := logsourceIndex(pr.rule.Logsource)
+		prog, errs := evaluator.Compile([]*ir.Rule{pr.rule})
+		if len(errs) > 0 {
+			t.Fatalf("%s: %v", pr.path, errs)
+		}
+		tag := strings.TrimSuffix(pr.path, ".yml")
+		for _, d := range slices.Clone(events[key]) {
+			if strings.Contains(d.ID, "~") {
+				continue
+			}
+			ms, err := prog.MatchJSON(d.Source)
+			if err != nil {
+				t.Fatalf("%s: %v", d.Origin, err)
+			}
+			if len(ms) == 0 {
+				continue
+			}
+			vs, err := caseVariants(d, pr.rule, tag)
+			if err != nil {
+				t.Fatalf("%s: %v", d.Origin, err)
+			}
+			events[key] = append(events[key], vs...)
+		}
+	}
+
+	var subjects []subject
+	var sets []*indexSet
+	for _, m := range mappings {
+		setOf := map[string]*indexSet{}
+		for _, ls := range logsources(pack) {
+			s := newIndexSet(m.index(ls), m.fixed(ls))
+			for _, d := range events[logsourceIndex(ls)] {
+				c := *d
+				if err := s.add(&c); err != nil {
+					t.Fatal(err)
+				}
+			}
+			setOf[logsourceIndex(ls)] = s
+			sets = append(sets, s)
+		}
+		for _, pr := range pack {
+			r := pr.rule
+			if m.pipeline != nil {
+				processed, ds := m.pipeline.Apply(r)
+				if ds.HasErrors() {
+					t.Logf("%s (mapping %s): the mapping cannot serve the rule, skipped on every target: %s", pr.path, m.name, ds.Errors()[0].Message)
+					continue
+				}
+				r = processed
+			}
+			subjects = append(subjects, subject{name: pr.path + " (mapping " + m.name + ")", rule: r, set: setOf[logsourceIndex(pr.rule.Logsource)]})
+		}
+	}
+	var names []string
+	for _, s := range sets {
+		names = append(names, s.indexes()...)
+	}
+	esclienttest.Cleanup(t, n.client, names...)
+	load(t, n, sets)
+
+	ty := newTally()
+	for _, s := range subjects {
+		t.Run(s.name, func(t *testing.T) { check(t, n, s, ty) })
+	}
+	ty.report(t, fmt.Sprintf("pack (%d rules, %d rule-mapping pairs)", len(pack), len(subjects)))
+	t.Logf("whole test took %v", time.Since(start).Round(time.Millisecond))
+}
+
+// loadPack loads every rule of the pack with the placeholders resolved, and its sample events.
+func loadPack(t *testing.T, root string, placeholders *pipeline.Pipeline) []packRule {
+	t.Helper()
+	var out []packRule
+	err := fs.WalkDir(rules.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yml") {
+			return err
+		}
+		data, err := fs.ReadFile(rules.FS, p)
+		if err != nil {
+			return err
+		}
+		loaded, diags := translator.LoadBytes("rules/"+p, data)
+		if diags.HasErrors() || len(loaded) != 1 {
+			t.Errorf("rules/%s: %d rules, %v", p, len(loaded), diags)
+			return nil
+		}
+		r, ds := placeholders.Apply(loaded[0])
+		if ds.HasErrors() {
+			t.Errorf("rules/%s: placeholders: %v", p, ds)
+			return nil
+		}
+		pr := packRule{path: p, rule: r}
+		dir := filepath.Join(root, "testdata", "rules", strings.TrimSuffix(p, ".yml"))
+		m, err := samples.ReadManifest(os.DirFS(dir), ".", dir)
+		if err != nil {
+			t.Errorf("%v", err)
+			return nil
+		}
+		for _, s := range m.Samples {
+			f, err := os.Open(filepath.Join(dir, s.File))
+			if err != nil {
+				return err
+			}
+			shown := path.Join(strings.TrimSuffix(p, ".yml"), s.File)
+			err = input.Read(s.Format, shown, f, func(rec input.Record) error {
+				pr.events = append(pr.events, &doc{
+					ID:     fmt.Sprintf("%s:%d", shown, rec.Line),
+					Origin: fmt.Sprintf("%s line %d, expect %s", shown, rec.Line, s.Expect),
+					Source: append([]byte(nil), rec.JSON...),
+				})
+				return nil
+			})
+			f.Close()
+			if err != nil {
+				t.Errorf("%s: %v", shown, err)
+			}
+		}
+		out = append(out, pr)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) < 40 {
+		t.Fatalf("only %d rules in the pack", len(out))
+	}
+	return out
+}
+
+// exampleEvents reads testdata/elasticsearch/samples/<index>.ndjson.
+func exampleEvents(t *testing.T, dir string) map[string][]*doc {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.ndjson"))
+	out := map[string][]*doc{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := strings.TrimSuffix(filepath.Base(f), ".ndjson")
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		sc.Buffer(make([]byte, 1<<20), 16<<20)
+		for line := 1; sc.Scan(); line++ {
+			if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+				continue
+			}
+			shown := fmt.Sprintf("elasticsearch/samples/%s:%d", filepath.Base(f), line)
+			out[key] = append(out[key], &doc{ID: shown, Origin: shown, Source: append([]byte(nil), sc.Bytes()...)})
+		}
+	}
+	return out
+}
+
+func logsources(pack []packRule) []ir.Logsource {
+	seen := map[string]bool{}
+	var out []ir.Logsource
+	for _, pr := range pack {
+		if k := logsourceIndex(pr.rule.Logsource); !seen[k] {
+			seen[k] = true
+			out = append(out, pr.rule.Logsource)
+		}
+	}
+	return out
+}
+
+// indexTemplate is one file of testdata/elasticsearch/templates.
+type indexTemplate struct {
+	IndexPatterns []string `json:"index_patterns"`
+	Template      struct {
+		Settings map[string]any `json:"settings"`
+		Mappings map[string]any `json:"mappings"`
+	} `json:"template"`
+}
+
+func (tpl indexTemplate) properties() map[string]any {
+	p, _ := tpl.Template.Mappings["properties"].(map[string]any)
+	return p
+}
+
+func withProperties(mappings map[string]any, props map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range mappings {
+		out[k] = v
+	}
+	out["properties"] = props
+	return out
+}
+
+type templateSet []indexTemplate
+
+func readTemplates(t *testing.T, dir string) templateSet {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	var out templateSet
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tpl indexTemplate
+		if err := json.Unmarshal(data, &tpl); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		out = append(out, tpl)
+	}
+	return out
+}
+
+// forIndex returns the template whose pattern matches the index name (all patterns are
+// "<prefix>*").
+func (ts templateSet) forIndex(t *testing.T, index string) indexTemplate {
+	for _, tpl := range ts {
+		for _, p := range tpl.IndexPatterns {
+			if strings.HasPrefix(index, strings.TrimSuffix(p, "*")) {
+				return tpl
+			}
+		}
+	}
+	t.Fatalf("no template in testdata/elasticsearch/templates matches index %s", index)
+	return indexTemplate{}
+}
