@@ -8,6 +8,7 @@ import (
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/check"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/convert"
+	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/hunt"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/lint"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/plugins"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/pluginserve"
@@ -24,5 +25,6 @@ func main() {
 	root.AddCommand(lint.NewCommand())
 	root.AddCommand(plugins.NewCommand())
 	root.AddCommand(pluginserve.NewCommand())
+	root.AddCommand(hunt.NewCommand())
 	os.Exit(cli.Execute(root))
 }

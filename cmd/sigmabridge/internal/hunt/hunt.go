@@ -1,0 +1,534 @@
+package hunt
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/dsl"
+	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient"
+	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
+	"github.com/sigmabridge/sigmabridge/translator/diag"
+	"github.com/sigmabridge/sigmabridge/translator/ir"
+	"github.com/sigmabridge/sigmabridge/translator/pipeline"
+)
+
+// Options are the flags and arguments of `sigmabridge hunt`.
+type Options struct {
+	ES        string
+	Index     string
+	Since     string
+	Until     string
+	TimeField string
+	APIKey    string
+	User      string
+	Password  string
+	CACert    string
+	Insecure  bool
+	Pipelines []string
+	Format    string
+	MaxHits   int
+	Paths     []string
+
+	Stdout, Stderr io.Writer
+	// Progress shows a progress bar on Stderr (the command sets it when stderr is a terminal).
+	Progress bool
+	// Getenv reads ELASTIC_API_KEY, ELASTIC_USERNAME and ELASTIC_PASSWORD (os.Getenv when nil).
+	Getenv func(string) string
+	// Now is the clock --since counts back from (time.Now when nil).
+	Now func() time.Time
+}
+
+// Formats lists the output formats.
+var Formats = []string{"table", "jsonl"}
+
+// NewCommand returns the cobra command.
+func NewCommand() *cobra.Command {
+	o := &Options{}
+	cmd := &cobra.Command{
+		Use:   "hunt --es URL [--index PATTERN] [--since DURATION] [--until TIME] [--api-key KEY | --user U --password P] [-p PIPELINE]... [-f table|jsonl] [RULES]...",
+		Short: "Run rules as Query DSL searches on a live Elasticsearch cluster",
+		Long: `Run each rule's Query DSL (the dsl target) on an Elasticsearch cluster and print every
+document it finds. RULES are rule files or directories; without them the built-in T1648 pack
+runs.
+
+The index searched is --index, else the pipeline state "index" that a pipeline sets for the
+rule's logsource (-p ecs_t1648 for the Elastic integrations). A pattern that matches no index
+is an error, not an empty result.
+
+--since and --until restrict the search to a time window on --time-field (default
+@timestamp), through a range filter added to each query. --since takes a duration (90m, 24h,
+7d); --until an RFC 3339 time, a date (2025-05-14) or a duration before now.
+
+Credentials: --api-key, or --user and --password; else ELASTIC_API_KEY, or ELASTIC_USERNAME and
+ELASTIC_PASSWORD from the environment.
+
+Formats:
+  table  LEVEL, RULE, INDEX, ID per hit (default)
+  jsonl  one JSON object per hit: {"rule_id", "title", "level", "index", "id", "source"}
+
+A rule that cannot run (not expressible as Query DSL, refused by the cluster, missing index,
+no time field) is reported on stderr with its name and the other rules still run.
+Exit status: 0 every rule ran; 1 some rule failed or the cluster could not be used; 2 usage error.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Paths = args
+			o.Stdout = cmd.OutOrStdout()
+			o.Stderr = cmd.ErrOrStderr()
+			if f, ok := o.Stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+				o.Progress = true
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
+			defer stop()
+			code, err := Run(ctx, o)
+			if err != nil {
+				return err
+			}
+			if code != cli.ExitOK {
+				return cli.ExitError{Code: code}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.ES, "es", "", "Elasticsearch URL, e.g. https://localhost:9200 (required)")
+	f.StringVar(&o.Index, "index", "", "index or pattern to search for every rule (default: the pipeline state \"index\")")
+	f.StringVar(&o.Since, "since", "", "only documents newer than this duration (e.g. 24h, 7d)")
+	f.StringVar(&o.Until, "until", "", "only documents up to this time (RFC 3339, a date, or a duration ago)")
+	f.StringVar(&o.TimeField, "time-field", "@timestamp", "the date field --since and --until apply to")
+	f.StringVar(&o.APIKey, "api-key", "", "API key (base64 \"encoded\" form; default $ELASTIC_API_KEY)")
+	f.StringVar(&o.User, "user", "", "user name for basic authentication (default $ELASTIC_USERNAME)")
+	f.StringVar(&o.Password, "password", "", "password for --user (default $ELASTIC_PASSWORD)")
+	f.StringVar(&o.CACert, "ca-cert", "", "PEM file of the certificate authority to trust")
+	f.BoolVar(&o.Insecure, "insecure", false, "do not verify the cluster's TLS certificate")
+	f.StringArrayVarP(&o.Pipelines, "pipeline", "p", nil, "processing pipeline: a built-in name or a pipeline YAML file (repeatable)")
+	f.StringVarP(&o.Format, "format", "f", "table", "output format: "+strings.Join(Formats, ", "))
+	f.IntVar(&o.MaxHits, "max-hits", 10000, "most hits read per rule query (Elasticsearch's default window is 10000)")
+	return cmd
+}
+
+// Hit is one jsonl output line.
+type Hit struct {
+	RuleID string          `json:"rule_id"`
+	Title  string          `json:"title"`
+	Level  string          `json:"level"`
+	Index  string          `json:"index"`
+	ID     string          `json:"id"`
+	Source json.RawMessage `json:"source"`
+}
+
+// settings are the validated options.
+type settings struct {
+	cfg       esclient.Config
+	timeRange map[string]any // the range body on the time field, or nil
+	chain     *pipeline.Pipeline
+}
+
+// Run executes hunt and returns the exit code. A returned error is a usage error.
+func Run(ctx context.Context, o *Options) (int, error) {
+	st, err := validate(o)
+	if err != nil {
+		return cli.ExitUsage, err
+	}
+	client, err := esclient.New(st.cfg)
+	if err != nil {
+		return cli.ExitUsage, cli.UsageError{Err: err}
+	}
+	rules, files, loadDiags, err := cli.LoadRules(o.Paths)
+	if err != nil {
+		return cli.ExitFailure, err
+	}
+	cli.PrintDiagnostics(o.Stderr, loadDiags)
+	if len(files) == 0 {
+		fmt.Fprintf(o.Stderr, "sigmabridge: hunt: no Sigma rules (*.yml, *.yaml) found in %s\n", strings.Join(o.Paths, " "))
+		return cli.ExitFailure, nil
+	}
+	if _, err := client.Ping(ctx); err != nil {
+		fmt.Fprintf(o.Stderr, "sigmabridge: hunt: %v\n", err)
+		return cli.ExitFailure, nil
+	}
+
+	h := &hunter{o: o, st: st, client: client, timeFields: map[string]error{}}
+	if o.Progress {
+		h.bar = progressbar.NewOptions(len(rules),
+			progressbar.OptionSetWriter(o.Stderr),
+			progressbar.OptionSetDescription("hunting"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionClearOnFinish(),
+			progressbar.OptionThrottle(100*time.Millisecond))
+	}
+	var table *tabwriter.Writer
+	if o.Format == "table" {
+		table = tabwriter.NewWriter(o.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(table, "LEVEL\tRULE\tINDEX\tID")
+	}
+	failed, withHits, hits := 0, 0, 0
+	for i, r := range rules {
+		found, err := h.hunt(ctx, r)
+		if err == nil {
+			if len(found) > 0 {
+				withHits++
+			}
+			hits += len(found)
+			if werr := h.write(table, found); werr != nil {
+				fmt.Fprintf(o.Stderr, "sigmabridge: hunt: writing the output: %v\n", werr)
+				return cli.ExitFailure, nil
+			}
+		} else {
+			failed++
+			h.report("%s (%s): %v", r.Path, r.Title, err)
+			if fatal(err) || ctx.Err() != nil {
+				h.report("stopping: %d more rules not run", len(rules)-i-1)
+				failed += len(rules) - i - 1
+				break
+			}
+		}
+		if h.bar != nil {
+			_ = h.bar.Add(1)
+		}
+	}
+	if h.bar != nil {
+		_ = h.bar.Finish()
+	}
+	if table != nil {
+		_ = table.Flush()
+	}
+	fmt.Fprintf(o.Stderr, "sigmabridge: hunt: %d rules, %d with hits, %d hits, %d failed%s\n",
+		len(rules), withHits, hits, failed, loadErrorNote(loadDiags))
+	if failed > 0 || loadDiags.HasErrors() {
+		return cli.ExitFailure, nil
+	}
+	return cli.ExitOK, nil
+}
+
+func loadErrorNote(ds diag.List) string {
+	if !ds.HasErrors() {
+		return ""
+	}
+	files := map[string]bool{}
+	for _, d := range ds.Errors() {
+		files[d.Path] = true
+	}
+	return fmt.Sprintf(", %d files with load errors", len(files))
+}
+
+// fatal reports whether an error ends the hunt: the cluster is gone or refuses us, so every
+// later rule would fail the same way.
+func fatal(err error) bool {
+	return errors.Is(err, esclient.ErrUnreachable) || errors.Is(err, esclient.ErrUnauthorized) ||
+		errors.Is(err, esclient.ErrTimeout) || errors.Is(err, esclient.ErrNotElasticsearch)
+}
+
+func validate(o *Options) (settings, error) {
+	var st settings
+	getenv := o.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if o.ES == "" {
+		return st, cli.Usagef("--es URL is required")
+	}
+	if !slices.Contains(Formats, o.Format) {
+		return st, cli.Usagef("unknown format %q (known: %s)", o.Format, strings.Join(Formats, ", "))
+	}
+	if o.MaxHits < 1 || o.MaxHits > 10000 {
+		return st, cli.Usagef("--max-hits %d: want 1 to 10000", o.MaxHits)
+	}
+	if o.APIKey != "" && o.User != "" {
+		return st, cli.Usagef("--api-key and --user are exclusive")
+	}
+	cfg := esclient.Config{URL: o.ES, CACertFile: o.CACert, Insecure: o.Insecure}
+	switch {
+	case o.APIKey != "":
+		cfg.APIKey = o.APIKey
+	case o.User != "":
+		cfg.Username, cfg.Password = o.User, o.Password
+		if cfg.Password == "" {
+			cfg.Password = getenv("ELASTIC_PASSWORD")
+		}
+		if cfg.Password == "" {
+			return st, cli.Usagef("--user needs --password or ELASTIC_PASSWORD")
+		}
+	case o.Password != "":
+		return st, cli.Usagef("--password needs --user")
+	case getenv("ELASTIC_API_KEY") != "":
+		cfg.APIKey = getenv("ELASTIC_API_KEY")
+	case getenv("ELASTIC_USERNAME") != "":
+		cfg.Username, cfg.Password = getenv("ELASTIC_USERNAME"), getenv("ELASTIC_PASSWORD")
+	}
+	st.cfg = cfg
+
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	rng := map[string]any{}
+	var since, until time.Time
+	if o.Since != "" {
+		d, err := parseDuration(o.Since)
+		if err != nil || d <= 0 {
+			return st, cli.Usagef("--since %q: want a positive duration such as 90m, 24h or 7d", o.Since)
+		}
+		since = now().Add(-d).UTC()
+		rng["gte"] = since.Format(time.RFC3339Nano)
+	}
+	if o.Until != "" {
+		t, err := parseUntil(o.Until, now())
+		if err != nil {
+			return st, cli.Usagef("--until %q: %v", o.Until, err)
+		}
+		until = t.UTC()
+		rng["lte"] = until.Format(time.RFC3339Nano)
+	}
+	if !since.IsZero() && !until.IsZero() && until.Before(since) {
+		return st, cli.Usagef("--until %s is before --since (%s)", rng["lte"], rng["gte"])
+	}
+	if len(rng) > 0 {
+		if o.TimeField == "" {
+			return st, cli.Usagef("--time-field must name a field")
+		}
+		rng["format"] = "strict_date_optional_time"
+		st.timeRange = map[string]any{"range": map[string]any{o.TimeField: rng}}
+	}
+	var pipes []*pipeline.Pipeline
+	for _, name := range o.Pipelines {
+		p, err := pipeline.Load(name)
+		if err != nil {
+			return st, cli.UsageError{Err: fmt.Errorf("pipeline %s: %w", name, err)}
+		}
+		pipes = append(pipes, p)
+	}
+	if len(pipes) > 0 {
+		st.chain = pipeline.Chain(pipes...)
+	}
+	return st, nil
+}
+
+var dayDuration = regexp.MustCompile(`^(\d+)d$`)
+
+// parseDuration is time.ParseDuration plus whole days ("7d").
+func parseDuration(s string) (time.Duration, error) {
+	if m := dayDuration.FindStringSubmatch(s); m != nil {
+		n, err := strconv.Atoi(m[1])
+		if err != nil {
+			return 0, err
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
+}
+
+func parseUntil(s string, now time.Time) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t.Add(24*time.Hour - time.Nanosecond), nil // the whole day
+	}
+	if d, err := parseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, errors.New("want an RFC 3339 time (2025-05-14T08:00:00Z), a date (2025-05-14) or a duration ago (2h)")
+}
+
+type hunter struct {
+	o      *Options
+	st     settings
+	client *esclient.Client
+	bar    *progressbar.ProgressBar
+	// timeFields caches, per index, whether the time field is usable there.
+	timeFields map[string]error
+}
+
+// report prints one line on stderr, clearing the progress bar first.
+func (h *hunter) report(format string, args ...any) {
+	if h.bar != nil {
+		_ = h.bar.Clear()
+	}
+	fmt.Fprintf(h.o.Stderr, "sigmabridge: hunt: "+format+"\n", args...)
+}
+
+type found struct {
+	rule *ir.Rule
+	hit  esclient.Hit
+}
+
+// hunt runs one rule and returns its hits (each document once, whatever the condition).
+func (h *hunter) hunt(ctx context.Context, r *ir.Rule) ([]found, error) {
+	rule := r
+	if h.st.chain != nil {
+		var ds diag.List
+		rule, ds = h.st.chain.Apply(r)
+		if ds.HasErrors() {
+			return nil, fmt.Errorf("pipeline: %s", firstError(ds))
+		}
+	}
+	index, fromState := h.o.Index, false
+	if index == "" {
+		var err error
+		if index, err = stateIndex(rule); err != nil {
+			return nil, err
+		}
+		fromState = true
+	}
+	queries, ds := dsl.Backend{}.Convert(rule)
+	if ds.HasErrors() {
+		return nil, fmt.Errorf("cannot be expressed in Query DSL: %s", firstError(ds))
+	}
+	if h.st.timeRange != nil {
+		if err := h.checkTimeField(ctx, index, fromState); err != nil {
+			return nil, err
+		}
+	}
+	seen := map[string]bool{}
+	var out []found
+	for _, q := range queries {
+		body := []byte(q.Text)
+		if h.st.timeRange != nil {
+			var doc map[string]json.RawMessage
+			if err := json.Unmarshal(body, &doc); err != nil {
+				return nil, fmt.Errorf("query of condition %d is not a JSON object: %v", q.Condition, err)
+			}
+			doc["query"], _ = json.Marshal(map[string]any{"bool": map[string]any{"filter": []any{doc["query"], h.st.timeRange}}})
+			body, _ = json.Marshal(doc)
+		}
+		res, err := h.client.Search(ctx, index, body, h.o.MaxHits)
+		if err != nil {
+			return nil, searchError(err, index, fromState)
+		}
+		if res.Total > int64(len(res.Hits)) {
+			h.report("%s (%s): %d hits, showing the first %d (raise --max-hits or narrow --since)", r.Path, r.Title, res.Total, len(res.Hits))
+		}
+		for _, hit := range res.Hits {
+			key := hit.Index + "\x00" + hit.ID
+			if !seen[key] {
+				seen[key] = true
+				out = append(out, found{rule: r, hit: hit})
+			}
+		}
+	}
+	return out, nil
+}
+
+func searchError(err error, index string, fromState bool) error {
+	switch {
+	case errors.Is(err, esclient.ErrIndexNotFound) && fromState:
+		return fmt.Errorf("%v (the pipeline state names it; pass --index to search another)", err)
+	case errors.Is(err, esclient.ErrIndexNotFound):
+		return err
+	case errors.Is(err, esclient.ErrRejected):
+		return fmt.Errorf("the cluster refused the query on %s: %v", index, err)
+	}
+	return err
+}
+
+// checkTimeField makes sure the time field exists as a date in the index: a range filter on a
+// missing field matches nothing, which would look like a clean hunt.
+func (h *hunter) checkTimeField(ctx context.Context, index string, fromState bool) error {
+	if err, ok := h.timeFields[index]; ok {
+		return err
+	}
+	field := h.o.TimeField
+	types, err := h.client.FieldTypes(ctx, index, field)
+	switch {
+	case err != nil:
+		err = searchError(err, index, fromState)
+	case len(types[field]) == 0:
+		err = fmt.Errorf("index %s has no field %s to apply --since/--until to (name the index's date field with --time-field)", index, field)
+	default:
+		for _, t := range types[field] {
+			if t != "date" && t != "date_nanos" {
+				err = fmt.Errorf("field %s is mapped as %s in %s, not as a date: --since/--until need a date field (--time-field)", field, strings.Join(types[field], ", "), index)
+				break
+			}
+		}
+	}
+	h.timeFields[index] = err
+	return err
+}
+
+// stateIndex reads the pipeline state "index": a string or a list of strings.
+func stateIndex(r *ir.Rule) (string, error) {
+	v, ok := r.State["index"]
+	if !ok {
+		return "", fmt.Errorf("no index to search: pass --index, or a pipeline that sets the state \"index\" for logsource %s (e.g. -p ecs_t1648)", r.Logsource)
+	}
+	switch v := v.(type) {
+	case string:
+		if v != "" {
+			return v, nil
+		}
+	case []string:
+		if len(v) > 0 {
+			return strings.Join(v, ","), nil
+		}
+	case []any:
+		var names []string
+		for _, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				return "", fmt.Errorf("pipeline state index: %v is not a string", e)
+			}
+			names = append(names, s)
+		}
+		if len(names) > 0 {
+			return strings.Join(names, ","), nil
+		}
+	}
+	return "", fmt.Errorf("pipeline state index %v is not an index name or a list of them", v)
+}
+
+func firstError(ds diag.List) string {
+	errs := ds.Errors()
+	if len(errs) == 0 {
+		return ""
+	}
+	msg := errs[0].Code + ": " + errs[0].Message
+	if len(errs) > 1 {
+		msg += fmt.Sprintf(" (and %d more)", len(errs)-1)
+	}
+	return msg
+}
+
+func (h *hunter) write(table *tabwriter.Writer, hits []found) error {
+	if table != nil {
+		for _, f := range hits {
+			fmt.Fprintf(table, "%s\t%s\t%s\t%s\n", orDash(f.rule.Level), f.rule.Title, f.hit.Index, f.hit.ID)
+		}
+		return nil
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	for _, f := range hits {
+		if err := enc.Encode(Hit{RuleID: f.rule.ID, Title: f.rule.Title, Level: f.rule.Level, Index: f.hit.Index, ID: f.hit.ID, Source: f.hit.Source}); err != nil {
+			return err
+		}
+	}
+	if h.bar != nil && buf.Len() > 0 {
+		_ = h.bar.Clear()
+	}
+	_, err := h.o.Stdout.Write(buf.Bytes())
+	return err
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,372 @@
+package hunt
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient"
+	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient/esclienttest"
+	"github.com/sigmabridge/sigmabridge/rules"
+	"github.com/sigmabridge/sigmabridge/translator"
+	"github.com/sigmabridge/sigmabridge/translator/evaluator"
+	"github.com/sigmabridge/sigmabridge/translator/input"
+	"github.com/sigmabridge/sigmabridge/translator/ir"
+	"github.com/sigmabridge/sigmabridge/translator/pipeline"
+	"github.com/sigmabridge/sigmabridge/translator/samples"
+)
+
+// sample is one event of the pack's samples, indexed under ID.
+type sample struct {
+	ID     string
+	Source []byte
+}
+
+// packSamples reads every sample event of the pack, keyed by the rule's logsource.
+func packSamples(t *testing.T, root string) map[ir.Logsource][]sample {
+	t.Helper()
+	out := map[ir.Logsource][]sample{}
+	err := fs.WalkDir(rules.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, _ := fs.ReadFile(rules.FS, p)
+		loaded, diags := translator.LoadBytes(p, data)
+		if diags.HasErrors() || len(loaded) != 1 {
+			return fmt.Errorf("%s: %v", p, diags)
+		}
+		dir := filepath.Join(root, "testdata", "rules", strings.TrimSuffix(p, ".yml"))
+		m, err := samples.ReadManifest(os.DirFS(dir), ".", dir)
+		if err != nil {
+			return err
+		}
+		for _, s := range m.Samples {
+			f, err := os.Open(filepath.Join(dir, s.File))
+			if err != nil {
+				return err
+			}
+			name := strings.TrimSuffix(p, ".yml") + "/" + s.File
+			err = input.Read(s.Format, name, f, func(rec input.Record) error {
+				ls := loaded[0].Logsource
+				out[ls] = append(out[ls], sample{ID: fmt.Sprintf("%s:%d", name, rec.Line), Source: append([]byte(nil), rec.JSON...)})
+				return nil
+			})
+			f.Close()
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// objectsMapping is a template's mapping with flattened and nested fields made objects, so
+// every Query DSL form runs on them (the integration test covers the flattened forms).
+func objectsMapping(t *testing.T, root string, ls ir.Logsource) []byte {
+	t.Helper()
+	index := "sigmabridge-" + ls.Product + "-" + ls.Service
+	files, _ := filepath.Glob(filepath.Join(root, "testdata", "elasticsearch", "templates", "*.json"))
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tpl struct {
+			IndexPatterns []string `json:"index_patterns"`
+			Template      struct {
+				Mappings map[string]any `json:"mappings"`
+			} `json:"template"`
+		}
+		if err := json.Unmarshal(data, &tpl); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range tpl.IndexPatterns {
+			if strings.HasPrefix(index, strings.TrimSuffix(p, "*")) {
+				var plain func(props map[string]any)
+				plain = func(props map[string]any) {
+					for name, v := range props {
+						def, _ := v.(map[string]any)
+						if def["type"] == "flattened" || def["type"] == "nested" {
+							props[name] = map[string]any{"type": "object"}
+						} else if sub, ok := def["properties"].(map[string]any); ok {
+							plain(sub)
+						}
+					}
+				}
+				props, _ := tpl.Template.Mappings["properties"].(map[string]any)
+				plain(props)
+				body, _ := json.Marshal(map[string]any{
+					"settings": map[string]any{"number_of_shards": 1, "number_of_replicas": 0},
+					"mappings": tpl.Template.Mappings,
+				})
+				return body
+			}
+		}
+	}
+	t.Fatalf("no template for %s", index)
+	return nil
+}
+
+// huntIndex is the test index of a logsource.
+func huntIndex(ls ir.Logsource) string {
+	return "sigmabridge-hunt-" + esclienttest.RunID + "-" + ls.Product + "-" + ls.Service
+}
+
+// indexPipeline writes a pipeline that points each logsource at its test index.
+func indexPipeline(t *testing.T, lss []ir.Logsource) string {
+	var b strings.Builder
+	b.WriteString("name: hunt-test-indexes\npriority: 50\ntransformations:\n")
+	for i, ls := range lss {
+		fmt.Fprintf(&b, "  - id: index_%d\n    type: set_state\n    key: index\n    val: %s\n    rule_conditions: [{type: logsource, product: %s, service: %s}]\n",
+			i, huntIndex(ls), ls.Product, ls.Service)
+	}
+	path := filepath.Join(t.TempDir(), "indexes.yml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// loadSamples creates one index per logsource and loads the pack's samples into it.
+func loadSamples(t *testing.T, c *esclient.Client, root string) map[ir.Logsource][]sample {
+	t.Helper()
+	byLS := packSamples(t, root)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var docs []esclient.Doc
+	var names []string
+	for ls, ss := range byLS {
+		name := huntIndex(ls)
+		names = append(names, name)
+		if err := c.CreateIndex(ctx, name, objectsMapping(t, root, ls)); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range ss {
+			docs = append(docs, esclient.Doc{Index: name, ID: s.ID, Source: s.Source})
+		}
+	}
+	esclienttest.Cleanup(t, c, names...)
+	res, err := c.Bulk(ctx, docs)
+	if err != nil || res.Err() != nil {
+		t.Fatalf("bulk: %v %v", err, res.Err())
+	}
+	if err := c.Refresh(ctx, names...); err != nil {
+		t.Fatal(err)
+	}
+	return byLS
+}
+
+func logsourcesOf(byLS map[ir.Logsource][]sample) []ir.Logsource {
+	var out []ir.Logsource
+	for ls := range byLS {
+		out = append(out, ls)
+	}
+	slices.SortFunc(out, func(a, b ir.Logsource) int { return strings.Compare(a.String(), b.String()) })
+	return out
+}
+
+// TestHuntFindsWhatTheEvaluatorMatches loads the pack's samples into one index per logsource
+// and hunts with the whole built-in pack: every rule must find exactly the events the
+// evaluator matches in its logsource's index, and nothing must fail.
+func TestHuntFindsWhatTheEvaluatorMatches(t *testing.T) {
+	c := esclienttest.Connect(t)
+	root := esclienttest.RepoRoot()
+	byLS := loadSamples(t, c, root)
+	placeholders := filepath.Join(root, "testdata", "rules", "placeholders.yml")
+	indexes := indexPipeline(t, logsourcesOf(byLS))
+
+	// The oracle: the evaluator on the same events, rule by rule.
+	chain, err := pipeline.LoadChain(placeholders, indexes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{} // rule id -> sorted "index/id"
+	err = fs.WalkDir(rules.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, _ := fs.ReadFile(rules.FS, p)
+		loaded, _ := translator.LoadBytes(p, data)
+		r, ds := chain.Apply(loaded[0])
+		if ds.HasErrors() {
+			return fmt.Errorf("%s: %v", p, ds)
+		}
+		prog, errs := evaluator.Compile([]*ir.Rule{r})
+		if len(errs) > 0 {
+			return fmt.Errorf("%s: %v", p, errs)
+		}
+		want[r.ID] = []string{}
+		for _, s := range byLS[r.Logsource] {
+			if ms, _ := prog.MatchJSON(s.Source); len(ms) > 0 {
+				want[r.ID] = append(want[r.ID], huntIndex(r.Logsource)+"/"+s.ID)
+			}
+		}
+		slices.Sort(want[r.ID])
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	code, stdout, stderr := runHunt(t, Options{ES: esclienttest.URL(t), Format: "jsonl", Pipelines: []string{placeholders, indexes}})
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+	got := map[string][]string{}
+	total := 0
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		if line == "" {
+			continue
+		}
+		var h Hit
+		if err := json.Unmarshal([]byte(line), &h); err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		if h.Title == "" || h.Level == "" || len(h.Source) == 0 || !json.Valid(h.Source) {
+			t.Errorf("incomplete hit %s", line)
+		}
+		got[h.RuleID] = append(got[h.RuleID], h.Index+"/"+h.ID)
+		total++
+	}
+	withHits := 0
+	for id, w := range want {
+		g := got[id]
+		slices.Sort(g)
+		if !slices.Equal(g, w) && !(len(g) == 0 && len(w) == 0) {
+			t.Errorf("rule %s: hunt found\n  %v\nthe evaluator matches\n  %v", id, g, w)
+		}
+		if len(w) > 0 {
+			withHits++
+		}
+	}
+	if withHits < 40 {
+		t.Errorf("only %d rules match their samples", withHits)
+	}
+	summary := fmt.Sprintf("sigmabridge: hunt: %d rules, %d with hits, %d hits, 0 failed", len(want), withHits, total)
+	if !strings.Contains(stderr, summary) {
+		t.Errorf("stderr %q lacks %q", stderr, summary)
+	}
+	t.Logf("%d rules, %d hits, all equal to the evaluator", len(want), total)
+}
+
+// TestHuntErrorPaths: a rule the cluster refuses, a rule Query DSL cannot express, a missing
+// index, a missing or non-date time field; each failure names its rule and the others still run.
+func TestHuntErrorPaths(t *testing.T) {
+	c := esclienttest.Connect(t)
+	esclienttest.InstallTemplates(t, c)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	// The CloudTrail template maps requestParameters as flattened: a wildcard query on one
+	// of its keys is refused with HTTP 400.
+	index := "sigmabridge-aws-cloudtrail-hunt-" + esclienttest.RunID
+	esclienttest.Cleanup(t, c, index)
+	docs := []esclient.Doc{
+		{Index: index, ID: "old", Source: []byte(`{"eventTime":"2020-01-01T00:00:00Z","eventName":"CreateFunction20150331","requestParameters":{"functionName":"evil"}}`)},
+		{Index: index, ID: "new", Source: []byte(`{"eventTime":"2025-05-14T08:00:00Z","eventName":"CreateFunction20150331","requestParameters":{"functionName":"evil"}}`)},
+	}
+	if res, err := c.Bulk(ctx, docs); err != nil || res.Err() != nil {
+		t.Fatalf("bulk: %v %v", err, res.Err())
+	}
+	if err := c.Refresh(ctx, index); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write := func(name, detection string) string {
+		p := filepath.Join(dir, name)
+		body := "title: " + strings.TrimSuffix(name, ".yml") + "\nid: 00000000-0000-4000-8000-00000000000" + fmt.Sprint(len(name)%10) +
+			"\nstatus: test\nlevel: high\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n" + detection + "\n  condition: sel\n"
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := write("create_function.yml", "  sel:\n    eventName|startswith: CreateFunction")
+	refused := write("function_name_contains.yml", "  sel:\n    requestParameters.functionName|contains: vi")
+	fieldref := write("fieldref_rule.yml", "  sel:\n    eventName|fieldref: eventSource")
+
+	code, stdout, stderr := runHunt(t, Options{ES: esclienttest.URL(t), Index: index, Format: "jsonl", Paths: []string{good, refused, fieldref}})
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	for _, want := range []string{
+		refused + " (function_name_contains): the cluster refused the query on " + index + ": Elasticsearch rejected the request (HTTP 400",
+		"not currently supported on keyed [flattened] fields",
+		fieldref + " (fieldref_rule): cannot be expressed in Query DSL: unsupported-fieldref",
+		"3 rules, 1 with hits, 2 hits, 2 failed",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if n := strings.Count(stdout, `"rule_id"`); n != 2 {
+		t.Errorf("%d hits from the good rule, want 2:\n%s", n, stdout)
+	}
+
+	// A missing index fails every rule, each by name.
+	missing := "sigmabridge-hunt-" + esclienttest.RunID + "-missing"
+	code, _, stderr = runHunt(t, Options{ES: esclienttest.URL(t), Index: missing, Paths: []string{good}})
+	if code != 1 || !strings.Contains(stderr, good+" (create_function): index \""+missing+"\" does not exist") {
+		t.Errorf("missing index: exit %d, stderr %q", code, stderr)
+	}
+	// No pipeline and no --index: nothing names an index.
+	code, _, stderr = runHunt(t, Options{ES: esclienttest.URL(t), Paths: []string{good}})
+	if code != 1 || !strings.Contains(stderr, "no index to search: pass --index") {
+		t.Errorf("no index: exit %d, stderr %q", code, stderr)
+	}
+
+	// Time windows: the raw CloudTrail index has no @timestamp, eventTime is its date.
+	code, _, stderr = runHunt(t, Options{ES: esclienttest.URL(t), Index: index, Since: "24h", Paths: []string{good}})
+	if code != 1 || !strings.Contains(stderr, "index "+index+" has no field @timestamp to apply --since/--until to") {
+		t.Errorf("no @timestamp: exit %d, stderr %q", code, stderr)
+	}
+	code, _, stderr = runHunt(t, Options{ES: esclienttest.URL(t), Index: index, Since: "24h", TimeField: "eventName", Paths: []string{good}})
+	if code != 1 || !strings.Contains(stderr, "field eventName is mapped as keyword") {
+		t.Errorf("keyword time field: exit %d, stderr %q", code, stderr)
+	}
+	for _, tc := range []struct {
+		since, until string
+		want         []string
+	}{
+		{"", "2021-01-01", []string{"old"}},
+		{"", "2019-12-31T23:59:59Z", nil},
+		{"100000h", "", []string{"new", "old"}},
+	} {
+		now := func() time.Time { return time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC) }
+		code, stdout, stderr := runHunt(t, Options{ES: esclienttest.URL(t), Index: index, Since: tc.since, Until: tc.until, TimeField: "eventTime", Format: "jsonl", Paths: []string{good}, Now: now})
+		var ids []string
+		for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+			var h Hit
+			if json.Unmarshal([]byte(line), &h) == nil {
+				ids = append(ids, h.ID)
+			}
+		}
+		slices.Sort(ids)
+		if code != 0 || !slices.Equal(ids, tc.want) {
+			t.Errorf("since %q until %q: exit %d, ids %v, want %v\n%s", tc.since, tc.until, code, ids, tc.want, stderr)
+		}
+	}
+
+	// Table output names level, rule, index and id.
+	code, stdout, _ = runHunt(t, Options{ES: esclienttest.URL(t), Index: index, Paths: []string{good}})
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if code != 0 || len(lines) != 3 || !strings.HasPrefix(lines[0], "LEVEL") || !strings.Contains(lines[1], "high") || !strings.Contains(lines[1], "create_function") || !strings.Contains(lines[1], index) {
+		t.Errorf("table: exit %d\n%s", code, stdout)
+	}
+
+	// The test node runs without the security plugin: any password is accepted there, so the
+	// 401 path is tested against a local server (TestRejectedCredentials).
+	if code, _, _ := runHunt(t, Options{ES: esclienttest.URL(t), Index: index, User: "elastic", Password: "wrong", Paths: []string{good}}); code != 0 {
+		t.Logf("this node checks credentials: a wrong password gives exit %d", code)
+	}
+}
