@@ -20,6 +20,9 @@ import (
 type position struct {
 	file        string
 	line, index int
+	// unchecked: a JSON-lines object line sent to the detector without validating it
+	// first (see lineReader).
+	unchecked bool
 }
 
 // matcher is the detector a scan uses: the plugin (default) or the in-process evaluator.
@@ -64,18 +67,43 @@ func (l *localMatcher) takeEventErrors() []string {
 func (l *localMatcher) scan(_ context.Context, format, name string, r io.Reader, emit func(position, *ir.Rule)) (int, error) {
 	m := l.prog.NewMatcher()
 	bad := 0
-	err := input.Read(format, name, r, func(rec input.Record) error {
-		ms, err := m.MatchJSON(rec.JSON)
+	match := func(pos position, event []byte) {
+		ms, err := m.MatchJSON(event)
 		if err != nil {
 			bad++
-			l.events = append(l.events, fmt.Sprintf("%s:%d: %v", rec.File, rec.Line, err))
-			return nil
+			l.events = append(l.events, fmt.Sprintf("%s:%d: %v", pos.file, pos.line, err))
+			return
 		}
 		for _, mt := range ms {
-			emit(position{rec.File, rec.Line, rec.Index}, mt.Rule)
+			emit(pos, mt.Rule)
 		}
-		return nil
+	}
+	lr := &lineReader{name: name}
+	err := lr.read(format, r, lineHandler{
+		object: func(line int, event []byte) error {
+			ms, err := m.MatchJSON(event)
+			if err != nil {
+				if lr.invalid(line, event) {
+					return nil // an input problem, as input.Read would have found it
+				}
+				bad++
+				l.events = append(l.events, fmt.Sprintf("%s:%d: %v", name, line, err))
+				return nil
+			}
+			for _, mt := range ms {
+				emit(position{file: name, line: line}, mt.Rule)
+			}
+			return nil
+		},
+		record: func(rec input.Record) error {
+			match(position{file: rec.File, line: rec.Line, index: rec.Index}, rec.JSON)
+			return nil
+		},
 	})
+	if err != nil {
+		return bad, err
+	}
+	err = lr.result()
 	return bad + inputProblems(err), err
 }
 
@@ -127,16 +155,25 @@ func (p *pluginMatcher) scan(ctx context.Context, format, name string, r io.Read
 		positions []position
 		readErr   error
 	)
+	lr := &lineReader{name: name}
 	bad := 0
 	err := p.det.ScanEvents(ctx, host.ScanOptions{}, func(add func(int, []byte) bool) error {
-		readErr = input.Read(format, name, r, func(rec input.Record) error {
+		send := func(pos position, event []byte) error {
 			mu.Lock()
-			positions = append(positions, position{rec.File, rec.Line, rec.Index})
+			positions = append(positions, pos)
 			mu.Unlock()
-			if !add(0, rec.JSON) {
+			if !add(0, event) {
 				return errStop
 			}
 			return nil
+		}
+		readErr = lr.read(format, r, lineHandler{
+			object: func(line int, event []byte) error {
+				return send(position{file: name, line: line, unchecked: true}, event)
+			},
+			record: func(rec input.Record) error {
+				return send(position{file: rec.File, line: rec.Line, index: rec.Index}, rec.JSON)
+			},
 		})
 		if errors.Is(readErr, errStop) {
 			readErr = nil
@@ -148,8 +185,11 @@ func (p *pluginMatcher) scan(ctx context.Context, format, name string, r io.Read
 		positions = positions[len(b.Events):]
 		mu.Unlock()
 		for _, e := range b.Errors {
-			bad++
 			pos := batch[e.Event]
+			if pos.unchecked && lr.invalid(pos.line, b.Events[e.Event]) {
+				continue // an input problem, as input.Read would have found it
+			}
+			bad++
 			p.events = append(p.events, fmt.Sprintf("%s:%d: %s", pos.file, pos.line, e.Message))
 		}
 		for _, mt := range b.Matches {
@@ -160,6 +200,10 @@ func (p *pluginMatcher) scan(ctx context.Context, format, name string, r io.Read
 	if err != nil {
 		return bad, err
 	}
+	if readErr != nil {
+		return bad, readErr
+	}
+	readErr = lr.result()
 	return bad + inputProblems(readErr), readErr
 }
 
