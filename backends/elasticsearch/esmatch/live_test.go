@@ -1,12 +1,14 @@
 package esmatch
 
 import (
+	"fmt"
 	"math/rand"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/estest"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
@@ -96,4 +98,68 @@ func quoted(values []string, ids []int) string {
 		parts[i] = strconv.Quote(values[id])
 	}
 	return "[" + strings.Join(parts, " ") + "]"
+}
+
+// TestLiveToLower runs ES|QL's TO_LOWER on a real Elasticsearch (skipped without
+// SIGMABRIDGE_ES_URL) over every rune with case in Go's tables, each alone and Σ in the
+// contexts of the final-sigma rule, and compares it with the model the esql target and
+// FoldKey rely on (estest.JavaLower). The runes FoldKey names must agree exactly. A rune
+// that the node's JVM leaves as it is while the model lowers it is a letter the JVM's
+// Unicode version does not have yet (Java 17 is Unicode 13; Go's tables are newer): such
+// runes are logged, and any other difference fails.
+func TestLiveToLower(t *testing.T) {
+	live := estest.LiveNode(t)
+	named := map[rune]bool{}
+	for _, r := range append(slices.Clone(FoldKey().Pre), FoldKey().Post...) {
+		named[r.To] = true
+		for _, f := range r.From {
+			named[f] = true
+		}
+	}
+	var inputs []string
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if r >= surrogateLo && r <= surrogateHi || caseless(r) {
+			continue
+		}
+		inputs = append(inputs, string(r))
+	}
+	inputs = append(inputs, "ΑΣ", "ΑΣΑ", "Σ", "ΑΣ.", "1Σ", "ΑΣ\u0345", "ΑΣ'Α", "İİ")
+	var unknown []string
+	for i := 0; i < len(inputs); i += 300 {
+		chunk := inputs[i:min(i+300, len(inputs))]
+		// One string per row, so the final-sigma rule sees only its own input.
+		var rows []string
+		for _, in := range chunk {
+			rows = append(rows, estest.ESQLString(in))
+		}
+		got, err := live.ESQL("ROW s = [" + strings.Join(rows, ", ") + "] | MV_EXPAND s | EVAL l = TO_LOWER(s) | KEEP s, l")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(chunk) {
+			t.Fatalf("%d rows for %d inputs", len(got), len(chunk))
+		}
+		for _, row := range got {
+			in, _ := row[0].(string)
+			out, _ := row[1].(string)
+			want := estest.JavaLower(in)
+			if out == want {
+				continue
+			}
+			// Java decides final sigma with word boundaries and case-ignorable marks, which
+			// the model only approximates; neither target depends on which sigma it is.
+			if sigma := strings.NewReplacer("ς", "σ"); strings.ContainsRune(in, 'Σ') && sigma.Replace(out) == sigma.Replace(want) {
+				continue
+			}
+			rs := []rune(in)
+			if len(rs) == 1 && out == in && !named[rs[0]] {
+				unknown = append(unknown, fmt.Sprintf("%U", rs[0]))
+				continue
+			}
+			t.Errorf("TO_LOWER(%q) = %q on the node, the model says %q", in, out, want)
+		}
+	}
+	if len(unknown) > 0 {
+		t.Logf("%d letters the node's JVM does not lower (its Unicode is older than Go's %s): %s", len(unknown), unicode.Version, strings.Join(unknown, " "))
+	}
 }

@@ -246,10 +246,12 @@ func (rd *renderer) fieldRef(n *ir.FieldRef) (infix.Expr, bool) {
 	if n.Ref == "" {
 		return rd.fail(n, diag.UnsupportedFieldName, "the referenced field name is empty")
 	}
-	if !n.Cased {
-		return rd.fail(n, diag.UnsupportedFieldRef, "%s: ES|QL has no case-insensitive comparison of two fields that agrees with Unicode case folding (TO_LOWER keeps ſ apart from s)", n)
-	}
 	a, b := field(n.Field), field(n.Ref)
+	if !n.Cased {
+		// TO_LOWER alone does not compare like case folding (ſ stays apart from s, İ
+		// lowers to i and U+0307): compare the fold keys instead, one rune per orbit.
+		a, b = foldKey(a), foldKey(b)
+	}
 	switch n.Shape {
 	case ir.ShapeExact:
 		return atom(a + " == " + b)
@@ -257,8 +259,25 @@ func (rd *renderer) fieldRef(n *ir.FieldRef) (infix.Expr, bool) {
 		return atom("STARTS_WITH(" + a + ", " + b + ")")
 	case ir.ShapeSuffix:
 		return atom("ENDS_WITH(" + a + ", " + b + ")")
+	case ir.ShapeContains:
+		// LOCATE is 1-based and 0 when the substring is absent; the empty string is found
+		// at 1, as Sigma's contains finds it in every value.
+		return atom("LOCATE(" + a + ", " + b + ") > 0")
 	}
-	return rd.fail(n, diag.UnsupportedFieldRef, "%s: ES|QL has no substring test of one field in another", n)
+	return rd.fail(n, diag.UnsupportedFieldRef, "%s: no ES|QL form for this comparison of two fields", n)
+}
+
+// foldKey wraps an expression in the replacements and TO_LOWER of esmatch.FoldKey, which
+// give two values the same key exactly when they are equal under simple case folding.
+func foldKey(expr string) string {
+	plan := esmatch.FoldKey()
+	replace := func(expr string, rs []esmatch.Replacement) string {
+		for _, r := range rs {
+			expr = "REPLACE(" + expr + ", " + quote(r.Pattern()) + ", " + quote(string(r.To)) + ")"
+		}
+		return expr
+	}
+	return replace("TO_LOWER("+replace(expr, plan.Pre)+")", plan.Post)
 }
 
 // dateParts names the DATE_EXTRACT part of each time unit; ISO week has none.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand"
 	"net/netip"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -130,6 +131,157 @@ type leaf struct {
 	lower   bool   // the field is wrapped in TO_LOWER
 	op      string // ==, LIKE, RLIKE, IS NULL, IS NOT NULL, <, <=, >, >=
 	operand string
+	ref     *refLeaf // a comparison of two expressions (fieldref) instead
+}
+
+// refLeaf compares two value expressions: left == right, STARTS_WITH, ENDS_WITH, or
+// LOCATE(left, right) > 0.
+type refLeaf struct {
+	kind        string
+	left, right *vexpr
+}
+
+// vexpr is a string-valued expression: a field, a string, or a function of those.
+type vexpr struct {
+	field string
+	str   *string
+	fn    string
+	args  []*vexpr
+}
+
+// mainField returns the field the expression reads first.
+func (e *vexpr) mainField() string {
+	if e.fn == "" {
+		return e.field
+	}
+	return e.args[0].mainField()
+}
+
+// value evaluates e on an event; ok is false for null.
+func (e *vexpr) value(t *testing.T, event map[string]string) (string, bool) {
+	switch {
+	case e.str != nil:
+		return *e.str, true
+	case e.fn == "":
+		v, ok := event[e.field]
+		return v, ok
+	}
+	var args []string
+	for _, a := range e.args {
+		v, ok := a.value(t, event)
+		if !ok {
+			return "", false
+		}
+		args = append(args, v)
+	}
+	switch e.fn {
+	case "TO_LOWER":
+		if len(args) == 1 {
+			return estest.JavaLower(args[0]), true
+		}
+	case "REPLACE":
+		// Java's replaceAll; the backend writes replacements without $ or \, which it
+		// would read specially.
+		if len(args) == 3 && e.args[1].str != nil && e.args[2].str != nil && !strings.ContainsAny(args[2], `$\`) {
+			re, err := regexp.Compile(args[1])
+			if err != nil {
+				t.Fatalf("REPLACE pattern %q: %v", args[1], err)
+			}
+			return re.ReplaceAllLiteralString(args[0], args[2]), true
+		}
+	}
+	t.Fatalf("unexpected %s with %d arguments", e.fn, len(e.args))
+	return "", false
+}
+
+// eval runs the comparison on an event; ok is false for null.
+func (r *refLeaf) eval(t *testing.T, event map[string]string) (result, ok bool) {
+	a, okA := r.left.value(t, event)
+	b, okB := r.right.value(t, event)
+	if !okA || !okB {
+		return false, false
+	}
+	switch r.kind {
+	case "==":
+		return a == b, true
+	case "STARTS_WITH":
+		return strings.HasPrefix(a, b), true
+	case "ENDS_WITH":
+		return strings.HasSuffix(a, b), true
+	}
+	return strings.Contains(a, b), true // LOCATE(a, b) > 0
+}
+
+var valueFunctions = map[string]bool{"TO_LOWER": true, "REPLACE": true}
+
+// vexpr ::= ident | string | FUNC(vexpr, ...)
+func (p *parser) vexpr() (*vexpr, error) {
+	t := p.peek()
+	switch t.kind {
+	case "string":
+		p.pos++
+		s := t.text
+		return &vexpr{str: &s}, nil
+	case "ident":
+		p.pos++
+		if !p.accept("op", "(") {
+			return &vexpr{field: t.text}, nil
+		}
+		e := &vexpr{fn: t.text}
+		for {
+			a, err := p.vexpr()
+			if err != nil {
+				return nil, err
+			}
+			e.args = append(e.args, a)
+			if p.accept("op", ")") {
+				return e, nil
+			}
+			if err := p.expect("op", ","); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return nil, fmt.Errorf("unexpected %v in a value", t)
+}
+
+// refComparison parses a comparison of two value expressions, or returns nil (and leaves
+// the position) when the leaf is not one.
+func (p *parser) refComparison() (*refLeaf, error) {
+	start := p.pos
+	t := p.peek()
+	if t.kind != "ident" {
+		return nil, nil
+	}
+	left, err := p.vexpr()
+	if err != nil {
+		p.pos = start
+		return nil, nil
+	}
+	switch {
+	case left.fn == "STARTS_WITH" || left.fn == "ENDS_WITH" || left.fn == "LOCATE":
+		if len(left.args) != 2 {
+			return nil, fmt.Errorf("%s with %d arguments", left.fn, len(left.args))
+		}
+		r := &refLeaf{kind: left.fn, left: left.args[0], right: left.args[1]}
+		if left.fn == "LOCATE" {
+			if !p.accept("op", ">") || !p.accept("number", "0") {
+				return nil, fmt.Errorf("LOCATE not compared with > 0")
+			}
+		}
+		return r, nil
+	case (left.fn == "" || valueFunctions[left.fn]) && p.peek().kind == "op" && p.peek().text == "==":
+		if next := p.pos + 1; next < len(p.toks) && p.toks[next].kind == "ident" {
+			p.pos++
+			right, err := p.vexpr()
+			if err != nil {
+				return nil, err
+			}
+			return &refLeaf{kind: "==", left: left, right: right}, nil
+		}
+	}
+	p.pos = start
+	return nil, nil
 }
 
 type parser struct {
@@ -272,6 +424,12 @@ func (p *parser) primary() (*node, error) {
 		}
 		return n, p.expect("op", ")")
 	}
+	if r, err := p.refComparison(); err != nil || r != nil {
+		if err != nil {
+			return nil, err
+		}
+		return &node{leaf: &leaf{field: r.left.mainField(), ref: r}}, nil
+	}
 	l := &leaf{}
 	t := p.peek()
 	switch {
@@ -350,6 +508,14 @@ func likeTokens(t *testing.T, s string) []estest.Token {
 
 // eval runs a parsed leaf on a field value with ES|QL's semantics; ok is false for null.
 func (l *leaf) eval(t *testing.T, value string, present bool) (result, ok bool) {
+	if l.ref != nil {
+		event := map[string]string{}
+		if present {
+			event[l.ref.left.mainField()] = value
+			event[l.ref.right.mainField()] = value
+		}
+		return l.ref.eval(t, event)
+	}
 	switch l.op {
 	case "IS NULL":
 		return !present, true
@@ -396,6 +562,9 @@ func (l *leaf) eval(t *testing.T, value string, present bool) (result, ok bool) 
 func (n *node) eval3(t *testing.T, event map[string]string) (result, ok bool) {
 	switch n.op {
 	case "":
+		if n.leaf.ref != nil {
+			return n.leaf.ref.eval(t, event)
+		}
 		v, present := event[n.leaf.field]
 		return n.leaf.eval(t, v, present)
 	case "not":
@@ -526,18 +695,20 @@ func TestRandomTrees(t *testing.T) {
 	fields := []string{"a", "x-ms-mail-application", "and", "with`tick", "a.b-c"}
 	leafOf := func(rng *rand.Rand, i int) ir.Node {
 		f := fields[rng.Intn(len(fields))]
-		switch rng.Intn(6) {
+		switch rng.Intn(7) {
 		case 0:
 			return &ir.Exists{Field: f}
 		case 1:
 			return &ir.Null{Field: f}
 		case 2:
 			return &ir.Compare{Field: f, Op: ir.CompareOp(rng.Intn(4)), Value: ir.Num{Text: "5", Value: 5}}
+		case 3:
+			return &ir.FieldRef{Field: f, Ref: fields[rng.Intn(len(fields))], Shape: []ir.Shape{ir.ShapeExact, ir.ShapePrefix, ir.ShapeSuffix, ir.ShapeContains}[rng.Intn(4)], Cased: rng.Intn(3) == 0}
 		}
 		ps := estest.Patterns([]string{"ab", "Ks", "5", "a\\*"}[rng.Intn(4)])
 		return &ir.Match{Field: f, Pattern: ps[rng.Intn(len(ps))], Cased: rng.Intn(3) == 0}
 	}
-	values := []string{"ab", "AB", "xabx", "5", "7", "KS", "\u212a\u017f", "a\\*", "", "x"}
+	values := []string{"ab", "AB", "xabx", "5", "7", "KS", "\u212a\u017f", "a\\*", "", "x", "\u0130", "i\u0307", "ΑΣ", "ασ"}
 	for i := 0; i < 300; i++ {
 		tree := estest.RandomTree(rng, 4, leafOf)
 		q, ds := render(t, tree)
@@ -593,8 +764,7 @@ func TestUnsupported(t *testing.T) {
 		code string
 	}{
 		{&ir.Keyword{Pattern: ir.LiteralPattern("x")}, diag.UnsupportedKeyword},
-		{&ir.FieldRef{Field: "a", Ref: "b"}, diag.UnsupportedFieldRef},
-		{&ir.FieldRef{Field: "a", Ref: "b", Cased: true, Shape: ir.ShapeContains}, diag.UnsupportedFieldRef},
+		{&ir.FieldRef{Field: "a", Ref: ""}, diag.UnsupportedFieldName},
 		{&ir.TimePart{Field: "t", Part: ir.Week, Value: 3}, diag.UnsupportedTimePart},
 		{&ir.Regex{Field: "a", Pattern: `(x\b)+`}, diag.UnsupportedRegex},
 		{&ir.Match{Field: "a", Pattern: ir.Pattern{{Kind: ir.Placeholder, Text: "p"}}}, diag.UnresolvedPlaceholder},
@@ -613,6 +783,9 @@ func TestCasedFieldRefAndTimePart(t *testing.T) {
 	}{
 		{&ir.FieldRef{Field: "a", Ref: "b-c", Cased: true}, "a == `b-c`"},
 		{&ir.FieldRef{Field: "a", Ref: "b", Cased: true, Shape: ir.ShapePrefix}, "STARTS_WITH(a, b)"},
+		{&ir.FieldRef{Field: "a", Ref: "b", Cased: true, Shape: ir.ShapeSuffix}, "ENDS_WITH(a, b)"},
+		{&ir.FieldRef{Field: "a", Ref: "b", Cased: true, Shape: ir.ShapeContains}, "LOCATE(a, b) > 0"},
+		{&ir.FieldRef{Field: "a", Ref: "b"}, foldKey("a") + " == " + foldKey("b")},
 		{&ir.TimePart{Field: "t", Part: ir.Hour, Value: 3}, `DATE_EXTRACT("hour_of_day", t) == 3`},
 	} {
 		q, ds := render(t, tt.n)
@@ -644,4 +817,61 @@ func TestCorpusParses(t *testing.T) {
 		}
 	}
 	t.Logf("%d corpus queries parse", n)
+}
+
+// fieldRefValues are values whose case-insensitive comparison TO_LOWER alone gets wrong:
+// the runes whose orbit lowers to several runes, İ against i and U+0307, Σ at the end of a
+// word, and the Kelvin sign, with plain ASCII around them.
+var fieldRefValues = []string{
+	"", "s", "S", "\u017f", "x\u017fy", "XSY", "k", "\u212a", "K",
+	"\u0130", "i\u0307", "I\u0307", "i", "I", "\u0131", "\u0130x", "i\u0307x",
+	"ΑΣ", "ασ", "ας", "ΑΣΑ", "ασα", "Σ", "ς",
+	"ϐ", "β", "Β", "ϑ", "θ", "ϴ", "ϕ", "φ", "ϖ", "π", "ϰ", "κ", "ϱ", "ρ", "ϵ", "ε",
+	"ẛ", "ṡ", "Ṡ", "\u0345", "ι", "Ι", "\u1fbe", "µ", "μ", "Μ", "ᲀ", "в", "В", "ß", "ẞ",
+	`C:\Windows\ſystem32\cmd.exe`, `c:\windows\SYSTEM32\CMD.EXE`, `C:\WINDOWS`, `.EXE`, `\Cmd.Exe`,
+}
+
+// TestFieldRefs compares every fieldref shape, cased and not, on every pair of the hard
+// values and with either field missing, with the evaluator.
+func TestFieldRefs(t *testing.T) {
+	for _, shape := range []ir.Shape{ir.ShapeExact, ir.ShapePrefix, ir.ShapeSuffix, ir.ShapeContains} {
+		for _, cased := range []bool{false, true} {
+			n := &ir.FieldRef{Field: "a", Ref: "b", Shape: shape, Cased: cased}
+			for _, negate := range []bool{false, true} {
+				var tree ir.Node = n
+				if negate {
+					tree = &ir.Not{Child: n}
+				}
+				q, ds := render(t, tree)
+				if ds.HasErrors() {
+					t.Fatalf("%s: %v", tree, ds)
+				}
+				parsed, err := parseQuery(q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p, errs := evaluator.Compile([]*ir.Rule{{ID: "r", Conditions: []ir.Node{tree}}})
+				if len(errs) > 0 {
+					t.Fatal(errs)
+				}
+				check := func(event map[string]string) {
+					goEvent := map[string]any{}
+					for k, v := range event {
+						goEvent[k] = v
+					}
+					got, known := parsed.eval3(t, event)
+					if want := len(p.MatchEvent(goEvent)) > 0; (got && known) != want {
+						t.Fatalf("%s -> %q\nevent %q: query %v (known %v), Sigma %v", tree, q, event, got, known, want)
+					}
+				}
+				for _, a := range fieldRefValues {
+					check(map[string]string{"a": a})
+					check(map[string]string{"b": a})
+					for _, b := range fieldRefValues {
+						check(map[string]string{"a": a, "b": b})
+					}
+				}
+			}
+		}
+	}
 }

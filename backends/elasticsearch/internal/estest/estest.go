@@ -212,7 +212,9 @@ var FoldModels = []FoldModel{
 }
 
 // JavaLower is Java's String.toLowerCase(Locale.ROOT), which ES|QL's TO_LOWER calls: the
-// simple mappings, İ to i with COMBINING DOT ABOVE, and the final-sigma rule.
+// simple mappings, İ to i with COMBINING DOT ABOVE, and the final-sigma rule, approximated
+// (Java decides it with word boundaries and case-ignorable marks: ΑΣ'Α keeps σ); the
+// targets never depend on which sigma Σ becomes.
 func JavaLower(s string) string {
 	rs := []rune(s)
 	var b strings.Builder
