@@ -73,9 +73,14 @@ func connect(t *testing.T) *node {
 
 // subject is one rule checked against the documents of one index set.
 type subject struct {
-	name string   // rule file or case name, and the mapping
-	rule *ir.Rule // after the pipeline
-	set  *indexSet
+	name string // rule file or case name, and the mapping
+	// path and mapping are the pack rule's file (inside rules/) and the mapping's name.
+	path, mapping string
+	// rejected, when set, is why the mapping's pipeline refuses the rule: no target runs it,
+	// and rule is the rule before that pipeline (the evaluator's view).
+	rejected string
+	rule     *ir.Rule // after the pipeline
+	set      *indexSet
 }
 
 // tally counts outcomes per target for the summary line.

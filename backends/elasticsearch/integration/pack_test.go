@@ -58,6 +58,27 @@ type mapping struct {
 func TestPackOnElasticsearch(t *testing.T) {
 	n := connect(t)
 	start := time.Now()
+	pack, subjects := preparePack(t, n, "pack")
+	ty := newTally()
+	for _, s := range subjects {
+		if s.rejected != "" {
+			t.Logf("%s: the mapping cannot serve the rule, skipped on every target: %s", s.name, s.rejected)
+			for _, tg := range targets {
+				ty.skip(tg.name, "mapping-rejects-rule")
+			}
+			continue
+		}
+		t.Run(s.name, func(t *testing.T) { check(t, n, s, ty) })
+	}
+	ty.report(t, fmt.Sprintf("pack (%d rules, %d rule-mapping pairs)", len(pack), len(subjects)))
+	t.Logf("whole test took %v", time.Since(start).Round(time.Millisecond))
+}
+
+// preparePack loads the pack and its events into the node, once per mapping, under index
+// names carrying tag, and returns the rules and one subject per rule and mapping. The
+// mapping's subject is left out (and logged) when its pipeline rejects the rule.
+func preparePack(t *testing.T, n *node, tag string) ([]packRule, []subject) {
+	t.Helper()
 	root := esclienttest.RepoRoot()
 	placeholders, err := pipeline.ParseFile(filepath.Join(root, "testdata", "rules", "placeholders.yml"))
 	if err != nil {
@@ -71,7 +92,7 @@ func TestPackOnElasticsearch(t *testing.T) {
 	pack := loadPack(t, root, placeholders)
 	extra := exampleEvents(t, filepath.Join(root, "testdata", "elasticsearch", "samples"))
 
-	run := esclienttest.RunID
+	run := esclienttest.RunID + "-" + tag
 	objectsPrefix := "sigmabridge-it-" + run + "-objects-"
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -171,16 +192,16 @@ func TestPackOnElasticsearch(t *testing.T) {
 			sets = append(sets, s)
 		}
 		for _, pr := range pack {
-			r := pr.rule
+			sub := subject{name: pr.path + " (mapping " + m.name + ")", path: pr.path, mapping: m.name, rule: pr.rule, set: setOf[logsourceIndex(pr.rule.Logsource)]}
 			if m.pipeline != nil {
-				processed, ds := m.pipeline.Apply(r)
+				processed, ds := m.pipeline.Apply(pr.rule)
 				if ds.HasErrors() {
-					t.Logf("%s (mapping %s): the mapping cannot serve the rule, skipped on every target: %s", pr.path, m.name, ds.Errors()[0].Message)
-					continue
+					sub.rejected = ds.Errors()[0].Message
+				} else {
+					sub.rule = processed
 				}
-				r = processed
 			}
-			subjects = append(subjects, subject{name: pr.path + " (mapping " + m.name + ")", rule: r, set: setOf[logsourceIndex(pr.rule.Logsource)]})
+			subjects = append(subjects, sub)
 		}
 	}
 	var names []string
@@ -189,13 +210,7 @@ func TestPackOnElasticsearch(t *testing.T) {
 	}
 	esclienttest.Cleanup(t, n.client, names...)
 	load(t, n, sets)
-
-	ty := newTally()
-	for _, s := range subjects {
-		t.Run(s.name, func(t *testing.T) { check(t, n, s, ty) })
-	}
-	ty.report(t, fmt.Sprintf("pack (%d rules, %d rule-mapping pairs)", len(pack), len(subjects)))
-	t.Logf("whole test took %v", time.Since(start).Round(time.Millisecond))
+	return pack, subjects
 }
 
 // loadPack loads every rule of the pack with the placeholders resolved, and its sample events.
