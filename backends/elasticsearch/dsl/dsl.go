@@ -50,6 +50,11 @@ type Query = map[string]any
 // Build returns the query clause for one detection tree of r.
 func Build(r *ir.Rule, tree ir.Node) (Query, diag.List) {
 	b := builder{rule: r}
+	ips, err := esmatch.IPFields(r.State)
+	if err != nil {
+		b.fail(nil, diag.UnsupportedValue, "%v", err)
+	}
+	b.ips = ips
 	q := b.node(infix.Simplify(tree))
 	if b.diags.HasErrors() {
 		return nil, b.diags
@@ -71,6 +76,7 @@ func Encode(v any) string {
 
 type builder struct {
 	rule  *ir.Rule
+	ips   map[string]bool // fields mapped as ip (pipeline state ip_fields)
 	diags diag.List
 }
 
@@ -112,6 +118,9 @@ func (b *builder) leaf(n ir.Node) Query {
 			return b.fail(n, diag.UnsupportedFieldName, "field name %q %s", ir.Field(n), reason)
 		}
 	}
+	if code, msg := esmatch.IPFieldUnsupported(n, b.ips); code != "" {
+		return b.fail(n, code, "%s", msg)
+	}
 	switch n := n.(type) {
 	case *ir.Match:
 		return b.match(n)
@@ -124,6 +133,14 @@ func (b *builder) leaf(n ir.Node) Query {
 		}
 		return regexpQuery(n.Field, re.Text, re.CaseInsensitive)
 	case *ir.CIDR:
+		if b.ips[n.Field] {
+			// A term query on an ip field takes a CIDR block.
+			block, err := esmatch.IPFieldCIDR(n.Prefix)
+			if err != nil {
+				return b.fail(n, diag.UnsupportedCIDR, "%s: %v", n, err)
+			}
+			return fieldQuery("term", n.Field, Query{"value": block})
+		}
 		// Most string fields are mapped as keyword, where a CIDR term is plain text: match
 		// the spellings of the addresses in the prefix instead.
 		return regexpQuery(n.Field, esmatch.CIDRRegexp(n.Prefix), false)

@@ -4,4 +4,8 @@
 // Case-insensitive values use `:` (wildcards, list lookups) where EQL's folding is exactly
 // Unicode case folding for every letter, and `regex~` or `regex` with the remaining
 // letters' case orbits spelled out otherwise; `cased` values use `==`, `like` and `regex`.
+//
+// Pipeline state ip_fields lists the fields mapped as ip: a cidr on them is cidrMatch (pushed
+// down as a terms query), elsewhere a regex of the addresses' spellings. Text
+// comparisons on an ip field (equality, wildcards, regex) fail the rule.
 package eql

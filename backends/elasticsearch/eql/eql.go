@@ -61,6 +61,11 @@ func category(r *ir.Rule) (string, diag.List) {
 // Render renders one detection tree of r as an EQL condition.
 func Render(r *ir.Rule, tree ir.Node) (string, diag.List) {
 	rd := renderer{rule: r}
+	ips, err := esmatch.IPFields(r.State)
+	if err != nil {
+		rd.fail(nil, diag.UnsupportedValue, "%v", err)
+	}
+	rd.ips = ips
 	e := rd.node(infix.Simplify(tree))
 	if rd.diags.HasErrors() {
 		return "", rd.diags
@@ -70,6 +75,7 @@ func Render(r *ir.Rule, tree ir.Node) (string, diag.List) {
 
 type renderer struct {
 	rule  *ir.Rule
+	ips   map[string]bool // fields mapped as ip (pipeline state ip_fields)
 	diags diag.List
 }
 
@@ -161,6 +167,9 @@ func (rd *renderer) leaf(n ir.Node) comparison {
 			return rd.fail(n, diag.UnsupportedFieldName, "the field name is empty")
 		}
 	}
+	if code, msg := esmatch.IPFieldUnsupported(n, rd.ips); code != "" {
+		return rd.fail(n, code, "%s", msg)
+	}
 	switch n := n.(type) {
 	case *ir.Match:
 		return rd.match(n)
@@ -183,6 +192,14 @@ func (rd *renderer) leaf(n ir.Node) comparison {
 		}
 		return cmp(field(n.Field), "regex", quote(re.Text))
 	case *ir.CIDR:
+		if rd.ips[n.Field] {
+			// EQL pushes cidrMatch on a field down as a terms query with the block.
+			block, err := esmatch.IPFieldCIDR(n.Prefix)
+			if err != nil {
+				return rd.fail(n, diag.UnsupportedCIDR, "%s: %v", n, err)
+			}
+			return text("cidrMatch(" + field(n.Field) + ", " + quote(block) + ")")
+		}
 		// cidrMatch needs an ip-typed field; most string fields are keyword, so match the
 		// spellings of the addresses in the prefix instead.
 		return cmp(field(n.Field), "regex", quote(esmatch.CIDRRegexp(n.Prefix)))

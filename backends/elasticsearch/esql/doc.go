@@ -10,4 +10,8 @@
 // leaves the 40 capitals Unicode 14 added unlowered).
 // Negations are made two-valued with COALESCE, because ES|QL's NOT of a missing field is
 // null, not true.
+//
+// Pipeline state ip_fields lists the fields mapped as ip: a cidr on them is CIDR_MATCH,
+// elsewhere an RLIKE of the addresses' spellings. Text
+// comparisons on an ip field (equality, wildcards, regex) fail the rule.
 package esql

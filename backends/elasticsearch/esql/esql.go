@@ -86,6 +86,11 @@ func source(r *ir.Rule) (string, diag.List) {
 // Render renders one detection tree of r as an ES|QL boolean expression.
 func Render(r *ir.Rule, tree ir.Node) (string, diag.List) {
 	rd := renderer{rule: r}
+	ips, err := esmatch.IPFields(r.State)
+	if err != nil {
+		rd.fail(nil, diag.UnsupportedValue, "%v", err)
+	}
+	rd.ips = ips
 	e, _ := rd.node(infix.Simplify(tree))
 	if rd.diags.HasErrors() {
 		return "", rd.diags
@@ -95,6 +100,7 @@ func Render(r *ir.Rule, tree ir.Node) (string, diag.List) {
 
 type renderer struct {
 	rule  *ir.Rule
+	ips   map[string]bool // fields mapped as ip (pipeline state ip_fields)
 	diags diag.List
 }
 
@@ -145,6 +151,9 @@ func (rd *renderer) leaf(n ir.Node) (infix.Expr, bool) {
 			return rd.fail(n, diag.UnsupportedFieldName, "the field name is empty")
 		}
 	}
+	if code, msg := esmatch.IPFieldUnsupported(n, rd.ips); code != "" {
+		return rd.fail(n, code, "%s", msg)
+	}
 	switch n := n.(type) {
 	case *ir.Match:
 		return rd.match(n)
@@ -157,6 +166,13 @@ func (rd *renderer) leaf(n ir.Node) (infix.Expr, bool) {
 		}
 		return atom(field(n.Field) + " RLIKE " + quote(re.Text))
 	case *ir.CIDR:
+		if rd.ips[n.Field] {
+			block, err := esmatch.IPFieldCIDR(n.Prefix)
+			if err != nil {
+				return rd.fail(n, diag.UnsupportedCIDR, "%s: %v", n, err)
+			}
+			return atom("CIDR_MATCH(" + field(n.Field) + ", " + quote(block) + ")")
+		}
 		// CIDR_MATCH needs an ip-typed field; most string fields are keyword, so match the
 		// spellings of the addresses in the prefix instead.
 		return atom(field(n.Field) + " RLIKE " + quote(esmatch.CIDRRegexp(n.Prefix)))

@@ -1,6 +1,7 @@
 package esql
 
 import (
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -84,4 +85,30 @@ func describe(doc map[string]any) string {
 		}
 	}
 	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+// TestLiveIPFieldCIDR runs CIDR_MATCH on an ip field, plain and negated, on a real
+// Elasticsearch (skipped without SIGMABRIDGE_ES_URL) and compares the rows with the
+// evaluator on every document of estest.IPDocs.
+func TestLiveIPFieldCIDR(t *testing.T) {
+	live := estest.LiveNode(t)
+	index := live.Index(map[string]any{"ip": map[string]any{"type": "ip"}, "port": map[string]any{"type": "keyword"}}, estest.IPDocs)
+	r := &ir.Rule{Path: "test.yml", ID: "t", State: map[string]any{"ip_fields": []any{"ip"}}}
+	for _, ps := range estest.IPPrefixes {
+		n := &ir.CIDR{Field: "ip", Prefix: netip.MustParsePrefix(ps)}
+		for _, tree := range []ir.Node{n, &ir.Not{Child: n}} {
+			where, ds := Render(r, tree)
+			if ds.HasErrors() {
+				t.Fatalf("%s: %v", tree, ds)
+			}
+			got, err := live.ESQLIDs(index, where)
+			if err != nil {
+				t.Errorf("%s -> %q: %v", tree, where, err)
+				continue
+			}
+			if want := estest.EvaluatorIDs(t, tree, estest.IPDocs); !slices.Equal(got, want) {
+				t.Errorf("%s -> %q: rows %v, evaluator %v", tree, where, got, want)
+			}
+		}
+	}
 }

@@ -45,6 +45,11 @@ func (Backend) Convert(r *ir.Rule) ([]backends.Query, diag.List) {
 // Render renders one detection tree of r as a query_string query.
 func Render(r *ir.Rule, tree ir.Node) (string, diag.List) {
 	rd := renderer{rule: r}
+	ips, err := esmatch.IPFields(r.State)
+	if err != nil {
+		rd.fail(nil, diag.UnsupportedValue, "%v", err)
+	}
+	rd.ips = ips
 	e := rd.node(infix.Simplify(tree))
 	if rd.diags.HasErrors() {
 		return "", rd.diags
@@ -54,6 +59,7 @@ func Render(r *ir.Rule, tree ir.Node) (string, diag.List) {
 
 type renderer struct {
 	rule  *ir.Rule
+	ips   map[string]bool // fields mapped as ip (pipeline state ip_fields)
 	diags diag.List
 }
 
@@ -101,6 +107,9 @@ func (rd *renderer) leaf(n ir.Node) infix.Expr {
 			return rd.fail(n, diag.UnsupportedFieldName, "field name %q %s", ir.Field(n), reason)
 		}
 	}
+	if code, msg := esmatch.IPFieldUnsupported(n, rd.ips); code != "" {
+		return rd.fail(n, code, "%s", msg)
+	}
 	switch n := n.(type) {
 	case *ir.Match:
 		return rd.match(n)
@@ -113,6 +122,14 @@ func (rd *renderer) leaf(n ir.Node) infix.Expr {
 		}
 		return infix.AtomExpr(field(n.Field) + ":/" + re.Text + "/")
 	case *ir.CIDR:
+		if rd.ips[n.Field] {
+			// An ip field takes the block as a quoted term.
+			block, err := esmatch.IPFieldCIDR(n.Prefix)
+			if err != nil {
+				return rd.fail(n, diag.UnsupportedCIDR, "%s: %v", n, err)
+			}
+			return infix.AtomExpr(field(n.Field) + ":" + quoteTerm(block))
+		}
 		// Most string fields are mapped as keyword, where a CIDR term is plain text: match
 		// the spellings of the addresses in the prefix instead.
 		return infix.AtomExpr(field(n.Field) + ":/" + esmatch.CIDRRegexp(n.Prefix) + "/")

@@ -495,3 +495,40 @@ func TestCorpusParses(t *testing.T) {
 	}
 	t.Logf("%d corpus queries parse", n)
 }
+
+// TestIPFields checks the pipeline state ip_fields: the native CIDR form on an ip field,
+// the keyword form elsewhere, and a named failure for what an ip field cannot express.
+func TestIPFields(t *testing.T) {
+	state := map[string]any{"ip_fields": []any{"source.ip", "client.ip"}}
+	for _, tt := range []struct {
+		n    ir.Node
+		want string // the text the query must contain, or the diagnostic code
+	}{
+		{&ir.CIDR{Field: "source.ip", Prefix: netip.MustParsePrefix("10.0.0.0/8")}, `source.ip:"10.0.0.0/8"`},
+		{&ir.CIDR{Field: "client.ip", Prefix: netip.MustParsePrefix("fc00::/7")}, `client.ip:"fc00::/7"`},
+		{&ir.CIDR{Field: "source.address", Prefix: netip.MustParsePrefix("10.0.0.0/8")}, `source.address:/10\.`},
+		{&ir.CIDR{Field: "source.ip", Prefix: netip.MustParsePrefix("::/0")}, diag.UnsupportedCIDR},
+		{&ir.Match{Field: "source.ip", Pattern: ir.LiteralPattern("10.1.2.3")}, diag.UnsupportedValue},
+		{&ir.Regex{Field: "source.ip", Pattern: "^10"}, diag.UnsupportedRegex},
+		{&ir.FieldRef{Field: "source.ip", Ref: "client.ip", Cased: true}, diag.UnsupportedFieldRef},
+		{&ir.Exists{Field: "source.ip"}, `_exists_:source.ip`},
+	} {
+		r := &ir.Rule{Path: "test.yml", ID: "t", State: state, Conditions: []ir.Node{tt.n}}
+		qs, ds := Backend{}.Convert(r)
+		if strings.Contains(tt.want, "-") && !strings.ContainsAny(tt.want, " :({\"") {
+			if len(ds.Errors()) != 1 || ds.Errors()[0].Code != tt.want {
+				t.Errorf("%s: diagnostics %v, want one %s", tt.n, ds, tt.want)
+			}
+			continue
+		}
+		if ds.HasErrors() || !strings.Contains(qs[0].Text, tt.want) {
+			t.Errorf("%s: got %v %v, want a query containing %s", tt.n, qs, ds, tt.want)
+		}
+	}
+	for _, bad := range []any{5, []any{"a", 1}} {
+		r := &ir.Rule{Path: "test.yml", ID: "t", State: map[string]any{"ip_fields": bad}, Conditions: []ir.Node{&ir.Exists{Field: "a"}}}
+		if _, ds := (Backend{}).Convert(r); !ds.HasErrors() || ds.Errors()[0].Code != diag.UnsupportedValue {
+			t.Errorf("ip_fields %v: diagnostics %v, want unsupported-value", bad, ds)
+		}
+	}
+}

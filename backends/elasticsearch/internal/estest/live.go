@@ -13,6 +13,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sigmabridge/sigmabridge/translator/evaluator"
+	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
 
 // Live is the Elasticsearch node named by SIGMABRIDGE_ES_URL (started by
@@ -203,3 +206,31 @@ func Matching(values []string, match func(string) bool) []int {
 	}
 	return ids
 }
+
+// EvaluatorIDs returns the positions of the documents the evaluator matches with tree.
+func EvaluatorIDs(t testing.TB, tree ir.Node, docs []map[string]any) []int {
+	t.Helper()
+	p, errs := evaluator.Compile([]*ir.Rule{{ID: "ids", Conditions: []ir.Node{tree}}})
+	if len(errs) > 0 {
+		t.Fatalf("evaluator cannot compile %s: %v", tree, errs)
+	}
+	var ids []int
+	for i, d := range docs {
+		if len(p.MatchEvent(d)) > 0 {
+			ids = append(ids, i)
+		}
+	}
+	return ids
+}
+
+// IPDocs are events for an ip-typed field "ip" that Elasticsearch accepts: IPv4, its
+// IPv4-mapped IPv6 spellings, IPv6 in several spellings, a zone, and the field missing.
+var IPDocs = []map[string]any{
+	{"ip": "10.1.2.3"}, {"ip": "::ffff:10.1.2.3"}, {"ip": "0:0:0:0:0:ffff:0a01:0203"}, {"ip": "192.168.1.7"},
+	{"ip": "11.0.0.1"}, {"ip": "0.0.0.0"}, {"ip": "255.255.255.255"}, {"ip": "fc00::1"}, {"ip": "FD12:3456::9"},
+	{"ip": "2001:db8::5"}, {"ip": "2001:DB8:0:0::6"}, {"ip": "::1"}, {"ip": "fe80::1%eth0"}, {"ip": "fe00::1"},
+	{}, {"port": "80"},
+}
+
+// IPPrefixes are CIDR blocks to test IPDocs with; each has a native form on an ip field.
+var IPPrefixes = []string{"10.0.0.0/8", "10.1.2.3/32", "192.168.1.0/24", "0.0.0.0/0", "fc00::/7", "2001:db8::/32", "fe80::/10", "::1/128", "2001:db8::/128"}
