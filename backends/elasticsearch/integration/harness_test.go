@@ -295,11 +295,11 @@ func runESQL(ctx context.Context, n *node, s subject, rule *ir.Rule, q backends.
 	fields := readFields(s.rule)
 	for g, index := range s.set.indexes() {
 		if missing := s.set.missingFields(g, fields); len(missing) > 0 {
-			if err := n.client.PutMapping(ctx, index, keywordMapping(missing)); err != nil {
-				refused[index] = fmt.Errorf("adding keyword mappings for %v: %w", missing, err)
+			if err := n.client.PutMapping(ctx, index, fieldMapping(missing)); err != nil {
+				refused[index] = fmt.Errorf("adding mappings for %v: %w", missing, err)
 				continue
 			}
-			for _, f := range missing {
+			for f := range missing {
 				s.set.added[g][f] = true
 			}
 		}
@@ -362,24 +362,54 @@ func describeDiff(o outcome, byID map[string]*doc) string {
 	return b.String()
 }
 
-// readFields lists the fields a rule reads (FieldRef: both sides).
-func readFields(r *ir.Rule) []string {
-	set := map[string]bool{}
+// readFields returns the fields a rule reads (FieldRef: both sides), each with the mapping
+// type its use implies: long or double for numeric comparisons and numbers, boolean for
+// booleans, date for time parts, ip for CIDR, keyword otherwise.
+func readFields(r *ir.Rule) map[string]string {
+	out := map[string]string{}
+	set := func(f, typ string) {
+		if _, ok := out[f]; !ok || out[f] == "keyword" {
+			out[f] = typ
+		}
+	}
 	for _, c := range r.Conditions {
 		ir.Inspect(c, func(n ir.Node) bool {
 			switch x := n.(type) {
 			case *ir.FieldRef:
-				set[x.Field], set[x.Ref] = true, true
+				set(x.Field, "keyword")
+				set(x.Ref, "keyword")
+			case *ir.Compare:
+				set(x.Field, numberType(x.Value.Text))
+			case *ir.Match:
+				switch x.Kind {
+				case ir.Number:
+					set(x.Field, numberType(x.Pattern.Literal()))
+				case ir.Bool:
+					set(x.Field, "boolean")
+				default:
+					set(x.Field, "keyword")
+				}
+			case *ir.TimePart:
+				set(x.Field, "date")
+			case *ir.CIDR:
+				set(x.Field, "ip")
 			case *ir.Keyword, *ir.And, *ir.Or, *ir.Not:
 			default:
 				if f := ir.Field(n); f != "" {
-					set[f] = true
+					set(f, "keyword")
 				}
 			}
 			return true
 		})
 	}
-	return slices.Sorted(maps.Keys(set))
+	return out
+}
+
+func numberType(text string) string {
+	if strings.ContainsAny(text, ".eE") {
+		return "double"
+	}
+	return "long"
 }
 
 // caseVariants returns copies of a document that the rule matches with the letter case of

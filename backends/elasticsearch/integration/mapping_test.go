@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -152,7 +154,7 @@ type indexSet struct {
 	base  string
 	fixed fixedMapping
 	gens  []map[string]string // per generation: dynamic path -> kind
-	added []map[string]bool   // per generation: fields added as keyword for ES|QL
+	added []map[string]bool   // per generation: fields added for ES|QL
 	docs  []*doc
 }
 
@@ -225,13 +227,14 @@ func (s *indexSet) indexes() []string {
 	return out
 }
 
-// missingFields lists the fields among want that generation g does not map and could map
-// as keyword: ES|QL refuses a query naming a column no index maps ("Unknown column"), while
-// an integration's mapping would have it. Fields below a stop, or below a path mapped as a
-// scalar, cannot be added and are left out.
-func (s *indexSet) missingFields(g int, want []string) []string {
-	var out []string
-	for _, f := range want {
+// missingFields returns, with the type to add them as, the fields among want that generation
+// g does not map: ES|QL refuses a query naming a column no index maps ("Unknown column"),
+// while an integration's mapping would have it. The type is the one another generation of
+// the set gives the field, else the one the rule's use implies (want). Fields below a stop,
+// or below a path mapped as a scalar, cannot be added and are left out.
+func (s *indexSet) missingFields(g int, want map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, f := range slices.Sorted(maps.Keys(want)) {
 		if s.added[g][f] {
 			continue
 		}
@@ -255,22 +258,30 @@ func (s *indexSet) missingFields(g int, want []string) []string {
 				blocked = true
 			}
 		}
-		if !blocked {
-			out = append(out, f)
+		if blocked {
+			continue
 		}
+		typ := want[f]
+		for _, other := range s.gens {
+			if k, ok := other[f]; ok && k != "object" {
+				typ = k
+				break
+			}
+		}
+		out[f] = typ
 	}
 	return out
 }
 
-// keywordMapping is a put-mapping body adding fields (dotted paths) as keyword.
-func keywordMapping(fields []string) []byte {
+// fieldMapping is a put-mapping body adding fields (dotted paths) with the given types.
+func fieldMapping(fields map[string]string) []byte {
 	props := map[string]any{}
-	for _, f := range fields {
+	for _, f := range slices.Sorted(maps.Keys(fields)) {
 		parts := strings.Split(f, ".")
 		m := props
 		for i, p := range parts {
 			if i == len(parts)-1 {
-				m[p] = map[string]any{"type": "keyword"}
+				m[p] = map[string]any{"type": fields[f]}
 				break
 			}
 			next, ok := m[p].(map[string]any)
