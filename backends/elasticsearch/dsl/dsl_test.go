@@ -13,8 +13,10 @@ import (
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/estest"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/lucenetest"
 	"github.com/sigmabridge/sigmabridge/backends/infix"
+	"github.com/sigmabridge/sigmabridge/translator"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
+	"github.com/sigmabridge/sigmabridge/translator/pipeline"
 )
 
 var rule = &ir.Rule{Path: "test.yml", ID: "t"}
@@ -389,5 +391,34 @@ func TestIPFields(t *testing.T) {
 		if _, ds := (Backend{}).Convert(r); !ds.HasErrors() || ds.Errors()[0].Code != diag.UnsupportedValue {
 			t.Errorf("ip_fields %v: diagnostics %v, want unsupported-value", bad, ds)
 		}
+	}
+}
+
+// TestECSPipelineIPFields converts Azure Activity Log rules through the built-in ecs_t1648
+// pipeline, which maps callerIpAddress to source.ip and lists source.ip in ip_fields: a cidr
+// becomes a term query with the block, an equality fails by name.
+func TestECSPipelineIPFields(t *testing.T) {
+	p, err := pipeline.LoadChain("ecs_t1648")
+	if err != nil {
+		t.Fatal(err)
+	}
+	convert := func(detection string) ([]backends.Query, diag.List) {
+		src := "title: t\nid: 6f1c3d2e-0000-4000-8000-000000000001\nstatus: test\nlogsource: {product: azure, service: activitylogs}\ndetection:\n" + detection + "\n  condition: sel\n"
+		rules, ds := translator.LoadBytes("ip.yml", []byte(src))
+		if ds.HasErrors() || len(rules) != 1 {
+			t.Fatalf("%v", ds)
+		}
+		r, ds := p.Apply(rules[0])
+		if ds.HasErrors() {
+			t.Fatalf("%v", ds)
+		}
+		return Backend{}.Convert(r)
+	}
+	qs, ds := convert("  sel: {callerIpAddress|cidr: 10.0.0.0/8}")
+	if ds.HasErrors() || len(qs) != 1 || qs[0].Text != `{"query":{"term":{"source.ip":{"value":"10.0.0.0/8"}}}}` {
+		t.Errorf("cidr on source.ip: %v %v", qs, ds)
+	}
+	if _, ds := convert("  sel: {callerIpAddress: 10.1.2.3}"); len(ds.Errors()) != 1 || ds.Errors()[0].Code != diag.UnsupportedValue {
+		t.Errorf("equality on source.ip: %v, want unsupported-value", ds)
 	}
 }
