@@ -15,9 +15,10 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
-	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/elastic/elastic-transport-go/v8/elastictransport"
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 )
 
@@ -49,10 +50,17 @@ type Config struct {
 }
 
 // Client calls one Elasticsearch cluster. It is safe for concurrent use.
+//
+// It drives go-elasticsearch's esapi requests over elastic-transport-go directly rather than
+// through the root go-elasticsearch package, which would bring its typed API (858 packages,
+// minutes of cold compile and 20 MB of binary) into every program that searches.
 type Client struct {
-	es   *elasticsearch.Client
+	tp   *elastictransport.Client
 	url  string
 	auth string
+
+	mu       sync.Mutex
+	verified bool // a 2xx answer carried X-Elastic-Product: Elasticsearch
 }
 
 // retryStatuses are the answers worth another attempt: overload and transient server errors.
@@ -108,28 +116,36 @@ func New(cfg Config) (*Client, error) {
 	if backoff <= 0 {
 		backoff = 200 * time.Millisecond
 	}
-	es, err := elasticsearch.NewClient(elasticsearch.Config{
-		Addresses:     []string{shown},
-		APIKey:        cfg.APIKey,
-		Username:      cfg.Username,
-		Password:      cfg.Password,
-		Transport:     transport,
-		RetryOnStatus: retryStatuses,
-		DisableRetry:  maxRetries == 0,
-		MaxRetries:    maxRetries,
-		RetryOnError: func(req *http.Request, err error) bool {
+	opts := []elastictransport.Option{
+		elastictransport.WithURLs(u),
+		elastictransport.WithUserAgent("sigmabridge"),
+		elastictransport.WithTransport(transport),
+		elastictransport.WithRetryOnStatus(retryStatuses...),
+		elastictransport.WithRetryOnError(func(req *http.Request, err error) bool {
 			// The caller gave up: another attempt would fail the same way. A transport
 			// timeout (no response headers in time) is worth another attempt.
 			return req.Context().Err() == nil
-		},
-		RetryBackoff: func(attempt int) time.Duration {
+		}),
+		elastictransport.WithRetryBackoff(func(attempt int) time.Duration {
 			d := backoff << (attempt - 1)
 			if d > 5*time.Second || d <= 0 {
 				d = 5 * time.Second
 			}
 			return d/2 + rand.N(d/2+1) // jitter, so parallel clients do not retry in step
-		},
-	})
+		}),
+	}
+	if maxRetries == 0 {
+		opts = append(opts, elastictransport.WithDisableRetry())
+	} else {
+		opts = append(opts, elastictransport.WithMaxRetries(maxRetries))
+	}
+	switch {
+	case cfg.APIKey != "":
+		opts = append(opts, elastictransport.WithAPIKey(cfg.APIKey))
+	case cfg.Username != "" || cfg.Password != "":
+		opts = append(opts, elastictransport.WithBasicAuth(cfg.Username, cfg.Password))
+	}
+	tp, err := elastictransport.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("Elasticsearch client: %w", err)
 	}
@@ -140,7 +156,30 @@ func New(cfg Config) (*Client, error) {
 	case cfg.Username != "":
 		auth = "user " + cfg.Username
 	}
-	return &Client{es: es, url: shown, auth: auth}, nil
+	return &Client{tp: tp, url: shown, auth: auth}, nil
+}
+
+// errNotElasticsearch is the product check's failure.
+var errNotElasticsearch = errors.New("no X-Elastic-Product: Elasticsearch header")
+
+// Perform sends one HTTP request with retries (esapi.Transport, so esapi requests and
+// go-elasticsearch's bulk indexer can use the client). Like go-elasticsearch's own client it
+// checks once that a successful answer comes from Elasticsearch.
+func (c *Client) Perform(req *http.Request) (*http.Response, error) {
+	res, err := c.tp.Perform(req)
+	if err != nil || res.StatusCode < 200 || res.StatusCode > 299 {
+		return res, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.verified {
+		if res.Header.Get("X-Elastic-Product") != "Elasticsearch" {
+			res.Body.Close()
+			return nil, errNotElasticsearch
+		}
+		c.verified = true
+	}
+	return res, nil
 }
 
 // URL is the cluster's address as configured.
@@ -153,7 +192,7 @@ type request interface {
 
 // do runs req and returns the body of a 2xx answer, or a classified *Error.
 func (c *Client) do(ctx context.Context, req request) ([]byte, error) {
-	res, err := req.Do(ctx, c.es)
+	res, err := req.Do(ctx, c)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
 			err = fmt.Errorf("%w (%v)", ctxErr, err)

@@ -249,64 +249,6 @@ func TestNotElasticsearch(t *testing.T) {
 	}
 }
 
-func TestBulkCollectsItemFailures(t *testing.T) {
-	var bulkCalls atomic.Int32
-	srv := fakeES(t, func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/_bulk" {
-			t.Errorf("path %s", r.URL.Path)
-		}
-		bulkCalls.Add(1)
-		body, _ := io.ReadAll(r.Body)
-		lines := strings.Split(strings.TrimSpace(string(body)), "\n")
-		var items []string
-		for i := 0; i < len(lines); i += 2 {
-			if strings.Contains(lines[i+1], "bad") {
-				items = append(items, `{"index":{"_index":"i","_id":"x","status":400,"error":{"type":"document_parsing_exception","reason":"[1:8] failed to parse field [n] of type [long]","caused_by":{"type":"illegal_argument_exception","reason":"For input string: \"bad\""}}}}`)
-			} else {
-				items = append(items, `{"index":{"_index":"i","_id":"x","status":201,"result":"created"}}`)
-			}
-		}
-		io.WriteString(w, `{"took":1,"errors":true,"items":[`+strings.Join(items, ",")+`]}`)
-	})
-	c := newTestClient(t, Config{URL: srv.URL})
-	docs := []Doc{{Index: "i", ID: "1", Source: []byte(`{"n":1}`)}, {Index: "i", ID: "2", Source: []byte(`{"n":"bad"}`)}, {Index: "i", ID: "3", Source: []byte(`{"n":3}`)}}
-	res, err := c.Bulk(ctx(t), docs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Indexed != 2 || len(res.Failures) != 1 {
-		t.Fatalf("result %+v", res)
-	}
-	f := res.Failures[0]
-	if f.ID != "2" || f.Index != "i" || f.Status != 400 || f.Type != "document_parsing_exception" || !strings.Contains(f.Reason, `For input string: \"bad\"`) && !strings.Contains(f.Reason, `For input string: "bad"`) {
-		t.Errorf("failure %+v", f)
-	}
-	if e := res.Err(); e == nil || !strings.Contains(e.Error(), "1 of 3 documents were not indexed") || !strings.Contains(e.Error(), "i/2: HTTP 400") {
-		t.Errorf("Err() = %v", e)
-	}
-	if bulkCalls.Load() != 1 {
-		t.Errorf("%d bulk requests for 3 small documents, want 1", bulkCalls.Load())
-	}
-}
-
-func TestBulkWholeRequestErrorIsClassified(t *testing.T) {
-	srv := fakeES(t, func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(401)
-		io.WriteString(w, `{"error":{"type":"security_exception","reason":"missing authentication credentials for REST request [/_bulk]"},"status":401}`)
-	})
-	res, err := newTestClient(t, Config{URL: srv.URL}).Bulk(ctx(t), []Doc{{Index: "i", ID: "1", Source: []byte(`{}`)}})
-	if !errors.Is(err, ErrUnauthorized) || !strings.Contains(err.Error(), "missing authentication credentials") || !strings.Contains(err.Error(), "no credentials") {
-		t.Fatalf("got %v", err)
-	}
-	if res.Indexed != 0 || len(res.Failures) != 1 {
-		t.Errorf("result %+v", res)
-	}
-	_, err = newTestClient(t, Config{URL: closedPort(t), MaxRetries: -1}).Bulk(ctx(t), []Doc{{Index: "i", ID: "1", Source: []byte(`{}`)}})
-	if !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), "cannot reach Elasticsearch at") {
-		t.Fatalf("closed port: %v", err)
-	}
-}
-
 func TestConfigErrors(t *testing.T) {
 	dir := t.TempDir()
 	notPEM := filepath.Join(dir, "ca.pem")

@@ -106,6 +106,14 @@ type esCause struct {
 	} `json:"failed_shards"`
 }
 
+// ResponseError classifies an error answer (a status outside 2xx) from its status and body,
+// for callers that send requests through Perform themselves.
+func (c *Client) ResponseError(status int, body []byte) *Error { return c.statusError(status, body) }
+
+// TransportError classifies an error that came without an HTTP answer, for callers that send
+// requests through Perform themselves.
+func (c *Client) TransportError(err error) *Error { return c.transportError(err) }
+
 // statusError classifies an error response from its status and body.
 func (c *Client) statusError(status int, body []byte) *Error {
 	e := &Error{URL: c.url, Status: status, Auth: c.auth}
@@ -180,7 +188,7 @@ func (c *Client) transportError(err error) *Error {
 	e := &Error{URL: c.url, Auth: c.auth, Err: innermost(err)}
 	var ne net.Error
 	switch {
-	case strings.Contains(err.Error(), "server is not Elasticsearch"):
+	case errors.Is(err, errNotElasticsearch):
 		e.Kind = ErrNotElasticsearch
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		e.Kind = ErrTimeout

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient"
+	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient/esbulk"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient/esclienttest"
 )
 
@@ -29,7 +30,7 @@ func TestLiveNode(t *testing.T) {
 		t.Errorf("creating it twice: %v", err)
 	}
 
-	res, err := c.Bulk(ctx, []esclient.Doc{
+	res, err := esbulk.Load(ctx, c, []esbulk.Doc{
 		{Index: index, ID: "a", Source: []byte(`{"n":1,"s":"Alpha","t":"2025-01-01T00:00:00Z"}`)},
 		{Index: index, ID: "b", Source: []byte(`{"n":2,"s":"beta","t":"2025-01-02T00:00:00Z"}`)},
 		{Index: index, ID: "bad", Source: []byte(`{"n":"not a number","s":"gamma"}`)},

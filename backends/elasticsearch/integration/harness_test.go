@@ -19,6 +19,7 @@ import (
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/dsl"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/eql"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient"
+	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient/esbulk"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient/esclienttest"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esql"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/lucene"
@@ -529,7 +530,7 @@ func load(t *testing.T, n *node, sets []*indexSet) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	var docs []esclient.Doc
+	var docs []esbulk.Doc
 	var names []string
 	for _, s := range sets {
 		names = append(names, s.indexes()...)
@@ -537,11 +538,11 @@ func load(t *testing.T, n *node, sets []*indexSet) {
 			t.Logf("%s: %d indexes, because some events give a field another JSON type than others do", s.base, len(s.gens))
 		}
 		for _, d := range s.docs {
-			docs = append(docs, esclient.Doc{Index: d.Index, ID: d.ID, Source: d.Source})
+			docs = append(docs, esbulk.Doc{Index: d.Index, ID: d.ID, Source: d.Source})
 		}
 	}
 	start := time.Now()
-	res, err := n.client.Bulk(ctx, docs)
+	res, err := esbulk.Load(ctx, n.client, docs)
 	if err != nil {
 		t.Fatalf("bulk load: %v", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient"
+	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient/esbulk"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient/esclienttest"
 	"github.com/sigmabridge/sigmabridge/rules"
 	"github.com/sigmabridge/sigmabridge/translator"
@@ -144,7 +145,7 @@ func loadSamples(t *testing.T, c *esclient.Client, root string) map[ir.Logsource
 	byLS := packSamples(t, root)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	var docs []esclient.Doc
+	var docs []esbulk.Doc
 	var names []string
 	for ls, ss := range byLS {
 		name := huntIndex(ls)
@@ -153,11 +154,11 @@ func loadSamples(t *testing.T, c *esclient.Client, root string) map[ir.Logsource
 			t.Fatal(err)
 		}
 		for _, s := range ss {
-			docs = append(docs, esclient.Doc{Index: name, ID: s.ID, Source: s.Source})
+			docs = append(docs, esbulk.Doc{Index: name, ID: s.ID, Source: s.Source})
 		}
 	}
 	esclienttest.Cleanup(t, c, names...)
-	res, err := c.Bulk(ctx, docs)
+	res, err := esbulk.Load(ctx, c, docs)
 	if err != nil || res.Err() != nil {
 		t.Fatalf("bulk: %v %v", err, res.Err())
 	}
@@ -271,11 +272,11 @@ func TestHuntErrorPaths(t *testing.T) {
 	// of its keys is refused with HTTP 400.
 	index := "sigmabridge-aws-cloudtrail-hunt-" + esclienttest.RunID
 	esclienttest.Cleanup(t, c, index)
-	docs := []esclient.Doc{
+	docs := []esbulk.Doc{
 		{Index: index, ID: "old", Source: []byte(`{"eventTime":"2020-01-01T00:00:00Z","eventName":"CreateFunction20150331","requestParameters":{"functionName":"evil"}}`)},
 		{Index: index, ID: "new", Source: []byte(`{"eventTime":"2025-05-14T08:00:00Z","eventName":"CreateFunction20150331","requestParameters":{"functionName":"evil"}}`)},
 	}
-	if res, err := c.Bulk(ctx, docs); err != nil || res.Err() != nil {
+	if res, err := esbulk.Load(ctx, c, docs); err != nil || res.Err() != nil {
 		t.Fatalf("bulk: %v %v", err, res.Err())
 	}
 	if err := c.Refresh(ctx, index); err != nil {

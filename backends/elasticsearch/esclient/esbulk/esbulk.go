@@ -1,4 +1,9 @@
-package esclient
+// Package esbulk loads documents into Elasticsearch with go-elasticsearch's bulk indexer
+// (esutil.BulkIndexer) over an esclient.Client, and reports every refused document.
+//
+// It is a package of its own because esutil imports the root go-elasticsearch package and
+// with it the typed API (858 packages): the tests that load data pay for it, the CLI does not.
+package esbulk
 
 import (
 	"bytes"
@@ -12,6 +17,8 @@ import (
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 	"github.com/elastic/go-elasticsearch/v8/esutil"
+
+	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient"
 )
 
 // Doc is one document to index.
@@ -22,8 +29,8 @@ type Doc struct {
 	Source []byte
 }
 
-// BulkFailure is a document Elasticsearch refused.
-type BulkFailure struct {
+// Failure is a document Elasticsearch refused.
+type Failure struct {
 	Index, ID string
 	Status    int
 	// Type and Reason are Elasticsearch's error (mapper_parsing_exception, ...) and its
@@ -31,18 +38,18 @@ type BulkFailure struct {
 	Type, Reason string
 }
 
-func (f BulkFailure) String() string {
+func (f Failure) String() string {
 	return fmt.Sprintf("%s/%s: HTTP %d %s: %s", f.Index, f.ID, f.Status, f.Type, f.Reason)
 }
 
-// BulkResult reports a bulk load.
-type BulkResult struct {
+// Result reports a bulk load.
+type Result struct {
 	Indexed  int
-	Failures []BulkFailure
+	Failures []Failure
 }
 
 // Err summarises the failures, or returns nil when every document was indexed.
-func (r BulkResult) Err() error {
+func (r Result) Err() error {
 	if len(r.Failures) == 0 {
 		return nil
 	}
@@ -57,17 +64,17 @@ func (r BulkResult) Err() error {
 	return fmt.Errorf("%d of %d documents were not indexed:\n  %s", len(r.Failures), len(r.Failures)+r.Indexed, strings.Join(lines, "\n  "))
 }
 
-// Bulk indexes docs with go-elasticsearch's bulk indexer (batched _bulk requests). Documents
+// Load indexes docs with go-elasticsearch's bulk indexer (batched _bulk requests). Documents
 // the cluster refuses are listed in the result, one by one; the error is reserved for a
-// request that failed as a whole (unreachable cluster, bad credentials), classified like
-// every other error of this package. Nothing is refreshed: call Refresh once afterwards.
-func (c *Client) Bulk(ctx context.Context, docs []Doc) (BulkResult, error) {
+// request that failed as a whole (unreachable cluster, bad credentials), an *esclient.Error
+// like every error of esclient. Nothing is refreshed: call Refresh once afterwards.
+func Load(ctx context.Context, c *esclient.Client, docs []Doc) (Result, error) {
 	var (
 		mu     sync.Mutex
-		result BulkResult
+		result Result
 		whole  error
 	)
-	rec := &recordingTransport{inner: c.es, client: c}
+	rec := &recordingTransport{inner: c, client: c}
 	bi, err := esutil.NewBulkIndexer(esutil.BulkIndexerConfig{
 		Client:     rec,
 		NumWorkers: 1, // one queue: small loads go out as a single _bulk request
@@ -95,7 +102,7 @@ func (c *Client) Bulk(ctx context.Context, docs []Doc) (BulkResult, error) {
 				mu.Unlock()
 			},
 			OnFailure: func(_ context.Context, item esutil.BulkIndexerItem, res esutil.BulkIndexerResponseItem, err error) {
-				f := BulkFailure{Index: item.Index, ID: item.DocumentID, Status: res.Status, Type: res.Error.Type, Reason: res.Error.Reason}
+				f := Failure{Index: item.Index, ID: item.DocumentID, Status: res.Status, Type: res.Error.Type, Reason: res.Error.Reason}
 				if res.Error.Cause.Reason != "" {
 					f.Reason += " (caused by " + res.Error.Cause.Type + ": " + res.Error.Cause.Reason + ")"
 				}
@@ -109,7 +116,7 @@ func (c *Client) Bulk(ctx context.Context, docs []Doc) (BulkResult, error) {
 		}
 		if err := bi.Add(ctx, item); err != nil {
 			_ = bi.Close(ctx)
-			return result, c.transportError(err)
+			return result, c.TransportError(err)
 		}
 	}
 	if err := bi.Close(ctx); err != nil && whole == nil {
@@ -119,7 +126,7 @@ func (c *Client) Bulk(ctx context.Context, docs []Doc) (BulkResult, error) {
 		if e := rec.firstError(); e != nil {
 			return result, e
 		}
-		return result, c.transportError(whole)
+		return result, c.TransportError(whole)
 	}
 	return result, nil
 }
@@ -128,7 +135,7 @@ func (c *Client) Bulk(ctx context.Context, docs []Doc) (BulkResult, error) {
 // indexer reduces it to a string; its body is handed on unchanged.
 type recordingTransport struct {
 	inner  esapi.Transport
-	client *Client
+	client *esclient.Client
 	mu     sync.Mutex
 	first  error
 }
@@ -136,19 +143,19 @@ type recordingTransport struct {
 func (t *recordingTransport) Perform(req *http.Request) (*http.Response, error) {
 	res, err := t.inner.Perform(req)
 	if err != nil {
-		t.record(t.client.transportError(err))
+		t.record(t.client.TransportError(err))
 		return res, err
 	}
 	if res.StatusCode > 299 {
 		body, _ := io.ReadAll(res.Body)
 		res.Body.Close()
 		res.Body = io.NopCloser(bytes.NewReader(body))
-		t.record(t.client.statusError(res.StatusCode, body))
+		t.record(t.client.ResponseError(res.StatusCode, body))
 	}
 	return res, nil
 }
 
-func (t *recordingTransport) record(e *Error) {
+func (t *recordingTransport) record(e *esclient.Error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.first == nil {
@@ -159,7 +166,7 @@ func (t *recordingTransport) record(e *Error) {
 func (t *recordingTransport) firstError() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	var e *Error
+	var e *esclient.Error
 	if errors.As(t.first, &e) {
 		return e
 	}
