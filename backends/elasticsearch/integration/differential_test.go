@@ -447,7 +447,6 @@ func idList(ids []string) string {
 }
 
 func shorten(s string, n int) string {
-	s = strings.ReplaceAll(s, "|", `\|`)
 	if len(s) <= n {
 		return s
 	}
