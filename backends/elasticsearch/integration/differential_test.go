@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient/esclienttest"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/lucene"
@@ -449,6 +450,9 @@ func idList(ids []string) string {
 func shorten(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n-- // never cut a character in two
 	}
 	return s[:n] + " …"
 }
