@@ -7,10 +7,8 @@
 #
 # Uses SIGMABRIDGE_ES_URL when set; otherwise starts the node of .ci/elasticsearch (and stops
 # it afterwards if this script started it). The reference converter goes into its own
-# virtualenv (SIGMABRIDGE_PYSIGMA_VENV, default .cache/pysigma-differential) through
-# bench/pysigma-env.sh, with pyparsing pinned to 3.2.5: with pyparsing 3.3.x, which pip
-# resolves by default, pySigma 1.5.0 crashes on every condition of the form `a and not b`
-# ("TypeError: 'str' object is not callable"), 15 of the pack's 41 rules.
+# virtualenv (SIGMABRIDGE_PYSIGMA_VENV, default .cache/pysigma) through bench/pysigma-env.sh,
+# which pins the versions (pyparsing included: 3.3.x breaks pySigma 1.5.0 on `a and not b`).
 #
 # Not part of .ci/test.sh: it needs PyPI and takes about a minute (sigma-cli runs once per rule).
 # Without SIGMABRIDGE_PYSIGMA_BIN the test skips; with it and without -update it checks that
@@ -19,11 +17,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-export SIGMABRIDGE_PYSIGMA_VENV=${SIGMABRIDGE_PYSIGMA_VENV:-$root/.cache/pysigma-differential}
 bin=$(bash bench/pysigma-env.sh)
-if [ "$("$bin/python" -c 'import importlib.metadata as m; print(m.version("pyparsing"))')" != 3.2.5 ]; then
-  "$bin/pip" install --quiet --disable-pip-version-check pyparsing==3.2.5 >&2
-fi
 
 started=""
 if [ -z "${SIGMABRIDGE_ES_URL:-}" ]; then
