@@ -4,6 +4,8 @@
 #
 #   SIGMABRIDGE_CORPUS   the SigmaHQ corpus (default: ../shared/corpus/sigmahq beside the repo)
 #   SIGMABRIDGE_ES_URL   a running Elasticsearch; when unset this script starts one
+#   SIGMABRIDGE_PYSIGMA_BIN  the reference converter's bin directory; when unset this script
+#                        installs it from PyPI (bench/pysigma-env.sh, cached in .cache/pysigma)
 #
 # Tests that need the corpus skip with a reason when it is absent; Elasticsearch tests fail
 # loudly when run from here without a node (SIGMABRIDGE_REQUIRE_ES=1).
@@ -35,6 +37,14 @@ if [ -z "${SIGMABRIDGE_ES_URL:-}" ] && [ -f .ci/elasticsearch/start.sh ]; then
   export SIGMABRIDGE_REQUIRE_ES=1
   echo "elasticsearch: $SIGMABRIDGE_ES_URL"
 fi
+
+# The reference converter (pySigma, sigma-cli) from PyPI, for the differential test against
+# it on the live node (testdata/elasticsearch/DIFFERENTIAL.md must be current).
+if [ -z "${SIGMABRIDGE_PYSIGMA_BIN:-}" ]; then
+  SIGMABRIDGE_PYSIGMA_BIN=$(bash bench/pysigma-env.sh)
+  export SIGMABRIDGE_PYSIGMA_BIN
+fi
+echo "reference converter: $SIGMABRIDGE_PYSIGMA_BIN"
 
 echo "== go vet ./..."
 go vet ./...
