@@ -55,6 +55,15 @@ const (
 	UnsupportedFieldName = "unsupported-field-name"
 	UnsupportedValue     = "unsupported-value"
 	CaseSensitiveTarget  = "case-sensitive-target"
+	// UnsupportedFlattened: the leaf reads a keyed flattened field (pipeline state
+	// flattened_fields), which answers only exact, prefix and exists queries.
+	UnsupportedFlattened = "unsupported-flattened"
+	// UnsupportedMultiValued: the leaf reads a field that may hold several values (pipeline
+	// state multivalued_fields), which the target cannot compare exactly.
+	UnsupportedMultiValued = "unsupported-multivalued"
+	// UnsupportedRegexLength: a regular expression the value needs is longer than
+	// Elasticsearch's index.max_regex_length (1,000) and cannot be split into shorter ones.
+	UnsupportedRegexLength = "unsupported-regex-length"
 	// KeywordScope is a warning: a keyword search runs over the fields the target searches
 	// by default, which must be the event's string fields mapped as keyword to be exact.
 	KeywordScope = "keyword-scope"
