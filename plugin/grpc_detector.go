@@ -177,7 +177,8 @@ func matchResponseFromProto(m *pb.MatchResponse, events, rules int) (*MatchRespo
 // detectorServer serves a Detector implementation inside the plugin process.
 type detectorServer struct {
 	pb.UnimplementedDetectorServiceServer
-	impl Detector
+	impl   Detector
+	shared sharedRegions
 }
 
 func (s *detectorServer) Describe(ctx context.Context, _ *pb.DetectorServiceDescribeRequest) (*pb.DetectorServiceDescribeResponse, error) {
@@ -208,7 +209,7 @@ func (s *detectorServer) Load(ctx context.Context, m *pb.LoadRequest) (*pb.LoadR
 }
 
 func (s *detectorServer) Match(ctx context.Context, m *pb.MatchRequest) (*pb.MatchResponse, error) {
-	events, err := unpackEvents(m)
+	events, err := s.events(m)
 	if err != nil {
 		return nil, err
 	}

@@ -6,8 +6,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sync"
+	"sync/atomic"
+	"unsafe"
 
 	"github.com/sigmabridge/sigmabridge/plugin"
+	"github.com/sigmabridge/sigmabridge/plugin/internal/wire"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
 
@@ -16,6 +20,8 @@ type Detector struct {
 	inst *instance
 	raw  plugin.Detector
 	desc *plugin.DetectorDescription
+	// shared holds the memory regions scans write their batches into (see sharedPool).
+	shared sharedPool
 }
 
 // Name is the plugin's name.
@@ -61,6 +67,10 @@ type ScanOptions struct {
 	InFlight int
 	// MaxEventBytes is the longest accepted line (default 64 MiB).
 	MaxEventBytes int
+	// NoSharedMemory sends every batch through the connection. By default, on Linux,
+	// batches are written into memory shared with the plugin, and the Match call only
+	// names them (falling back to the connection when the plugin cannot map it).
+	NoSharedMemory bool
 }
 
 func (o ScanOptions) withDefaults() ScanOptions {
@@ -91,6 +101,10 @@ type ScanBatch struct {
 	Errors  []plugin.EventError
 
 	arena []byte // the events back to back
+	ends  []int  // where each event ends in arena
+	// spare is the pooled arena set aside while the batch carries one event longer
+	// than an arena in a buffer of its own.
+	spare []byte
 }
 
 // Scan reads JSON lines from r (blank lines are skipped), matches them in batches with up
@@ -112,15 +126,40 @@ func (d *Detector) ScanEvents(ctx context.Context, opts ScanOptions, produce fun
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
+	shm, err := d.shared.acquire(ctx, d, opts)
+	if err != nil {
+		return err
+	}
+	// running counts the goroutines that may still touch the batches' memory: the shared
+	// region goes back to the pool only once they are all done. After a complete scan
+	// they are (or are about to be); a scan that stopped early may leave a reader
+	// blocked on its input, so its region is given back later, by a goroutine.
+	var running sync.WaitGroup
+	completed := false
+	if shm != nil {
+		defer func() {
+			if completed {
+				running.Wait()
+				d.shared.release(shm)
+				return
+			}
+			go func() {
+				running.Wait()
+				d.shared.release(shm)
+			}()
+		}()
+	}
 	queue := make(chan *pendingBatch, opts.InFlight)
 	slots := make(chan struct{}, opts.InFlight)
 	readErr := make(chan error, 1)
-	// Arenas come back once their batch is emitted: a scan allocates a few, not one per
-	// batch.
-	arenas := make(chan []byte, opts.InFlight+2)
+	// Batches come back once emitted: a scan allocates a few, not one per batch (and no
+	// arenas at all when they are slots of a shared region).
+	batches := newBatchPool(opts, shm)
+	running.Add(1)
 	go func() {
+		defer running.Done()
 		defer close(queue)
-		readErr <- batchEvents(ctx, opts, arenas, produce, func(b *ScanBatch) bool {
+		readErr <- batchEvents(ctx, opts, batches, produce, func(b *ScanBatch) bool {
 			p := &pendingBatch{batch: b, done: make(chan struct{})}
 			select {
 			case slots <- struct{}{}:
@@ -133,9 +172,17 @@ func (d *Detector) ScanEvents(ctx context.Context, opts ScanOptions, produce fun
 				<-slots
 				return false
 			}
+			running.Add(1)
 			go func() {
+				defer running.Done()
 				defer func() { <-slots }()
-				resp, err := d.Match(ctx, b.Events)
+				var resp *plugin.MatchResponse
+				var err error
+				if off, ok := shm.offsetOf(b.arena); ok {
+					resp, err = d.matchShared(ctx, shm, off, b.Events)
+				} else {
+					resp, err = d.Match(ctx, b.Events)
+				}
 				if err == nil {
 					b.Matches, b.Errors = resp.Matches, resp.Errors
 				}
@@ -154,12 +201,11 @@ func (d *Detector) ScanEvents(ctx context.Context, opts ScanOptions, produce fun
 		if err := emit(p.batch); err != nil {
 			return err
 		}
-		select {
-		case arenas <- p.batch.arena[:0]:
-		default:
-		}
+		batches.put(p.batch)
 	}
-	return <-readErr
+	err = <-readErr
+	completed = true
+	return err
 }
 
 // pendingBatch is a batch whose Match call may still be running.
@@ -169,50 +215,108 @@ type pendingBatch struct {
 	done  chan struct{}
 }
 
+// batchPool recycles batches with their buffers. With a shared region, the arenas are its
+// slots and only batches holding one are kept; without, any batch whose arena has the
+// batch size is.
+type batchPool struct {
+	free   chan *ScanBatch
+	opts   ScanOptions
+	shared *sharedRegion
+}
+
+func newBatchPool(opts ScanOptions, shm *sharedRegion) *batchPool {
+	p := &batchPool{opts: opts, shared: shm}
+	if shm == nil {
+		p.free = make(chan *ScanBatch, opts.InFlight+2)
+		return p
+	}
+	p.free = make(chan *ScanBatch, shm.slots)
+	for i := range shm.slots {
+		p.free <- p.newBatch(shm.slot(i))
+	}
+	return p
+}
+
+func (p *batchPool) newBatch(arena []byte) *ScanBatch {
+	n := min(p.opts.BatchEvents, 4096)
+	return &ScanBatch{arena: arena, Lines: make([]int, 0, n), Events: make([][]byte, 0, n), ends: make([]int, 0, n)}
+}
+
+// get returns an empty batch, a new one when none is free.
+func (p *batchPool) get() *ScanBatch {
+	select {
+	case b := <-p.free:
+		return b
+	default:
+		return p.newBatch(make([]byte, 0, p.opts.BatchBytes))
+	}
+}
+
+// put takes back a batch that was emitted (or never sent).
+func (p *batchPool) put(b *ScanBatch) {
+	if b.spare != nil {
+		b.arena, b.spare = b.spare, nil
+	}
+	if p.shared != nil {
+		if _, ok := p.shared.offsetOf(b.arena); !ok {
+			return
+		}
+	} else if cap(b.arena) != p.opts.BatchBytes {
+		return
+	}
+	clear(b.Events) // no references into old arenas
+	b.arena, b.Lines, b.Events, b.ends = b.arena[:0], b.Lines[:0], b.Events[:0], b.ends[:0]
+	b.Matches, b.Errors = nil, nil
+	select {
+	case p.free <- b:
+	default:
+	}
+}
+
 // batchEvents cuts the events produce adds into batches and hands each to send, which
 // returns false to stop.
-func batchEvents(ctx context.Context, opts ScanOptions, arenas chan []byte, produce func(add func(line int, event []byte) bool) error, send func(*ScanBatch) bool) error {
+func batchEvents(ctx context.Context, opts ScanOptions, pool *batchPool, produce func(add func(line int, event []byte) bool) error, send func(*ScanBatch) bool) error {
 	var (
-		lines   []int
-		ends    []int
-		arena   []byte // the batch's events back to back: one allocation per batch
+		b       *ScanBatch // the batch being filled
 		stopped bool
 	)
 	flush := func() bool {
-		if len(lines) == 0 {
+		if b == nil || len(b.Lines) == 0 {
 			return true
 		}
-		b := &ScanBatch{Lines: lines, Events: make([][]byte, len(ends)), arena: arena}
 		start := 0
-		for i, end := range ends {
+		for _, end := range b.ends {
 			// The capacity runs on to the end of the arena, which lets the protocol
 			// layer see that the events lie back to back and send them without a copy.
-			b.Events[i] = arena[start:end]
+			b.Events = append(b.Events, b.arena[start:end])
 			start = end
 		}
-		lines, ends, arena = nil, nil, nil
-		return send(b)
+		full := b
+		b = nil
+		return send(full)
 	}
 	add := func(line int, ev []byte) bool {
 		if stopped {
 			return false
 		}
-		if len(lines) > 0 && (len(lines) >= opts.BatchEvents || len(arena)+len(ev) > opts.BatchBytes) {
+		if b != nil && len(b.Lines) > 0 && (len(b.Lines) >= opts.BatchEvents || len(b.arena)+len(ev) > opts.BatchBytes) {
 			if !flush() {
 				stopped = true
 				return false
 			}
 		}
-		if arena == nil {
-			select {
-			case arena = <-arenas:
-			default:
-				arena = make([]byte, 0, opts.BatchBytes)
-			}
+		if b == nil {
+			b = pool.get()
 		}
-		arena = append(arena, ev...)
-		ends = append(ends, len(arena))
-		lines = append(lines, line)
+		if len(ev) > cap(b.arena)-len(b.arena) {
+			// An event longer than a whole arena (the batch is empty): it travels
+			// alone, in a buffer of its own; the pooled arena waits in spare.
+			b.spare = b.arena
+			b.arena = make([]byte, 0, len(ev))
+		}
+		b.arena = append(b.arena, ev...)
+		b.ends = append(b.ends, len(b.arena))
+		b.Lines = append(b.Lines, line)
 		return true
 	}
 	if err := produce(add); err != nil {
@@ -222,6 +326,149 @@ func batchEvents(ctx context.Context, opts ScanOptions, arenas chan []byte, prod
 		return ctx.Err()
 	}
 	return nil
+}
+
+// sharedMatcher is what the protocol layer's detector client offers for batches in shared
+// memory.
+type sharedMatcher interface {
+	ShareMemory(ctx context.Context, region uint32, path string, size int) error
+	MatchShared(ctx context.Context, region uint32, offset int, events [][]byte) (*plugin.MatchResponse, error)
+}
+
+// regionIDs numbers shared regions; unique in the host process, so unique for a plugin.
+var regionIDs atomic.Uint32
+
+// sharedRegion is a shared memory region cut into arena-sized slots.
+type sharedRegion struct {
+	id               uint32
+	region           *wire.SharedRegion
+	slots, slotBytes int
+}
+
+// slot returns slot i as an empty arena whose capacity ends with the slot.
+func (r *sharedRegion) slot(i int) []byte {
+	start := i * r.slotBytes
+	return r.region.Data[start:start:(start + r.slotBytes)]
+}
+
+// offsetOf returns where b's memory starts in the region, if it lies in it.
+func (r *sharedRegion) offsetOf(b []byte) (int, bool) {
+	if r == nil || cap(b) == 0 {
+		return 0, false
+	}
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(r.region.Data)))
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	if p < base || p+uintptr(cap(b)) > base+uintptr(len(r.region.Data)) {
+		return 0, false
+	}
+	return int(p - base), true
+}
+
+// sharedPool keeps a detector's shared regions between scans: a scan takes one (sharing a
+// new one with the plugin when none fits) and gives it back when done, so a plugin maps
+// one region per concurrent scan, once. When the plugin cannot map one, every later scan
+// sends its batches through the connection. The regions are unmapped once the plugin is
+// gone.
+type sharedPool struct {
+	mu       sync.Mutex
+	disabled bool
+	watching bool
+	gone     bool
+	idle     []*sharedRegion
+}
+
+// acquire returns a region for a scan with opts, or nil to send batches inline. The error
+// is a fatal plugin failure met while sharing a region.
+func (sp *sharedPool) acquire(ctx context.Context, d *Detector, opts ScanOptions) (*sharedRegion, error) {
+	sm, ok := d.raw.(sharedMatcher)
+	if opts.NoSharedMemory || !wire.SharedMemorySupported || !ok {
+		return nil, nil
+	}
+	// Enough slots for every batch that can be alive at once: InFlight in Match calls,
+	// as many answered and queued for emit, one being emitted and one being filled.
+	slots := 2*opts.InFlight + 2
+	sp.mu.Lock()
+	if sp.disabled || sp.gone {
+		sp.mu.Unlock()
+		return nil, nil
+	}
+	for i, r := range sp.idle {
+		if r.slots == slots && r.slotBytes == opts.BatchBytes {
+			sp.idle = append(sp.idle[:i], sp.idle[i+1:]...)
+			sp.mu.Unlock()
+			return r, nil
+		}
+	}
+	if !sp.watching {
+		sp.watching = true
+		go sp.unmapWhenGone(d.inst.released)
+	}
+	sp.mu.Unlock()
+
+	region, err := wire.CreateSharedRegion(slots * opts.BatchBytes)
+	if err != nil {
+		sp.disable()
+		return nil, nil
+	}
+	r := &sharedRegion{id: regionIDs.Add(1), region: region, slots: slots, slotBytes: opts.BatchBytes}
+	err = d.inst.call(ctx, "ShareMemory", func(ctx context.Context) error {
+		return sm.ShareMemory(ctx, r.id, region.Path, len(region.Data))
+	})
+	region.RemoveFile() // the plugin has it mapped, or never will
+	if err != nil {
+		region.Unmap()
+		if pe, ok := AsPluginError(err); ok && pe.Fatal() {
+			return nil, err
+		}
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		sp.disable()
+		return nil, nil
+	}
+	return r, nil
+}
+
+func (sp *sharedPool) disable() {
+	sp.mu.Lock()
+	sp.disabled = true
+	sp.mu.Unlock()
+}
+
+// release takes a region back once nothing uses its memory any more.
+func (sp *sharedPool) release(r *sharedRegion) {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if sp.gone {
+		r.region.Unmap()
+		return
+	}
+	sp.idle = append(sp.idle, r)
+}
+
+// unmapWhenGone unmaps the idle regions once the plugin process is dead; regions in use
+// are unmapped when their scan releases them.
+func (sp *sharedPool) unmapWhenGone(released <-chan struct{}) {
+	<-released
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	sp.gone = true
+	for _, r := range sp.idle {
+		r.region.Unmap()
+	}
+	sp.idle = nil
+}
+
+// matchShared matches a batch that lies at offset of region r.
+func (d *Detector) matchShared(ctx context.Context, r *sharedRegion, offset int, events [][]byte) (*plugin.MatchResponse, error) {
+	sm := d.raw.(sharedMatcher)
+	var resp *plugin.MatchResponse
+	err := d.inst.call(ctx, "Match", func(ctx context.Context) error {
+		var err error
+		resp, err = sm.MatchShared(ctx, r.id, offset, events)
+		return err
+	})
+	return resp, err
 }
 
 // readLines adds every non-blank line of r as one event.

@@ -1097,7 +1097,10 @@ type MatchRequest struct {
 	// events is the concatenation of the batch's events.
 	Events []byte `protobuf:"bytes,1,opt,name=events,proto3" json:"events,omitempty"`
 	// event_lengths has the byte length of each event, in order; they sum to len(events).
-	EventLengths  []uint32 `protobuf:"varint,2,rep,packed,name=event_lengths,json=eventLengths,proto3" json:"event_lengths,omitempty"`
+	EventLengths []uint32 `protobuf:"varint,2,rep,packed,name=event_lengths,json=eventLengths,proto3" json:"event_lengths,omitempty"`
+	// shared, when set, says the events lie back to back in a region mapped by ShareMemory
+	// instead of in events (which is then empty); event_lengths still cut them.
+	Shared        *SharedEvents `protobuf:"bytes,3,opt,name=shared,proto3" json:"shared,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1146,6 +1149,169 @@ func (x *MatchRequest) GetEventLengths() []uint32 {
 	return nil
 }
 
+func (x *MatchRequest) GetShared() *SharedEvents {
+	if x != nil {
+		return x.Shared
+	}
+	return nil
+}
+
+// SharedEvents places a batch in a shared region.
+type SharedEvents struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// region is the id the host gave the region in its ShareMemoryRequest.
+	Region uint32 `protobuf:"varint,1,opt,name=region,proto3" json:"region,omitempty"`
+	// offset is where the first event starts in the region.
+	Offset        uint64 `protobuf:"varint,2,opt,name=offset,proto3" json:"offset,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SharedEvents) Reset() {
+	*x = SharedEvents{}
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SharedEvents) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SharedEvents) ProtoMessage() {}
+
+func (x *SharedEvents) ProtoReflect() protoreflect.Message {
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SharedEvents.ProtoReflect.Descriptor instead.
+func (*SharedEvents) Descriptor() ([]byte, []int) {
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *SharedEvents) GetRegion() uint32 {
+	if x != nil {
+		return x.Region
+	}
+	return 0
+}
+
+func (x *SharedEvents) GetOffset() uint64 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
+}
+
+// ShareMemoryRequest asks the plugin to map a file read-only. The host writes batches into
+// its own mapping of the file, and only rewrites a batch's bytes after the plugin answered
+// the Match call that named them. The host removes the file once the plugin answered.
+type ShareMemoryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// region is the host's id for the region, used in SharedEvents.
+	Region uint32 `protobuf:"varint,1,opt,name=region,proto3" json:"region,omitempty"`
+	// path is the file to map, size its length in bytes.
+	Path          string `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
+	Size          uint64 `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ShareMemoryRequest) Reset() {
+	*x = ShareMemoryRequest{}
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ShareMemoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ShareMemoryRequest) ProtoMessage() {}
+
+func (x *ShareMemoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ShareMemoryRequest.ProtoReflect.Descriptor instead.
+func (*ShareMemoryRequest) Descriptor() ([]byte, []int) {
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ShareMemoryRequest) GetRegion() uint32 {
+	if x != nil {
+		return x.Region
+	}
+	return 0
+}
+
+func (x *ShareMemoryRequest) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *ShareMemoryRequest) GetSize() uint64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+type ShareMemoryResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ShareMemoryResponse) Reset() {
+	*x = ShareMemoryResponse{}
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ShareMemoryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ShareMemoryResponse) ProtoMessage() {}
+
+func (x *ShareMemoryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ShareMemoryResponse.ProtoReflect.Descriptor instead.
+func (*ShareMemoryResponse) Descriptor() ([]byte, []int) {
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{15}
+}
+
 // MatchResponse lists matches sparsely: events that matched nothing do not appear.
 type MatchResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1159,7 +1325,7 @@ type MatchResponse struct {
 
 func (x *MatchResponse) Reset() {
 	*x = MatchResponse{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[13]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1171,7 +1337,7 @@ func (x *MatchResponse) String() string {
 func (*MatchResponse) ProtoMessage() {}
 
 func (x *MatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[13]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1184,7 +1350,7 @@ func (x *MatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MatchResponse.ProtoReflect.Descriptor instead.
 func (*MatchResponse) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{13}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *MatchResponse) GetMatches() []*EventMatch {
@@ -1216,7 +1382,7 @@ type EventMatch struct {
 
 func (x *EventMatch) Reset() {
 	*x = EventMatch{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[14]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1228,7 +1394,7 @@ func (x *EventMatch) String() string {
 func (*EventMatch) ProtoMessage() {}
 
 func (x *EventMatch) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[14]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1241,7 +1407,7 @@ func (x *EventMatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventMatch.ProtoReflect.Descriptor instead.
 func (*EventMatch) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{14}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *EventMatch) GetEventIndex() int32 {
@@ -1282,7 +1448,7 @@ type EventError struct {
 
 func (x *EventError) Reset() {
 	*x = EventError{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[15]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1294,7 +1460,7 @@ func (x *EventError) String() string {
 func (*EventError) ProtoMessage() {}
 
 func (x *EventError) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[15]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1307,7 +1473,7 @@ func (x *EventError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventError.ProtoReflect.Descriptor instead.
 func (*EventError) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{15}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *EventError) GetEventIndex() int32 {
@@ -1356,7 +1522,7 @@ type Rule struct {
 
 func (x *Rule) Reset() {
 	*x = Rule{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[16]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1368,7 +1534,7 @@ func (x *Rule) String() string {
 func (*Rule) ProtoMessage() {}
 
 func (x *Rule) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[16]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1381,7 +1547,7 @@ func (x *Rule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rule.ProtoReflect.Descriptor instead.
 func (*Rule) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{16}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Rule) GetPath() string {
@@ -1536,7 +1702,7 @@ type Logsource struct {
 
 func (x *Logsource) Reset() {
 	*x = Logsource{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[17]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1548,7 +1714,7 @@ func (x *Logsource) String() string {
 func (*Logsource) ProtoMessage() {}
 
 func (x *Logsource) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[17]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1561,7 +1727,7 @@ func (x *Logsource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Logsource.ProtoReflect.Descriptor instead.
 func (*Logsource) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{17}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Logsource) GetCategory() string {
@@ -1615,7 +1781,7 @@ type Value struct {
 
 func (x *Value) Reset() {
 	*x = Value{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[18]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1627,7 +1793,7 @@ func (x *Value) String() string {
 func (*Value) ProtoMessage() {}
 
 func (x *Value) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[18]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1640,7 +1806,7 @@ func (x *Value) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Value.ProtoReflect.Descriptor instead.
 func (*Value) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{18}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Value) GetKind() isValue_Kind {
@@ -1814,7 +1980,7 @@ type ValueList struct {
 
 func (x *ValueList) Reset() {
 	*x = ValueList{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[19]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1826,7 +1992,7 @@ func (x *ValueList) String() string {
 func (*ValueList) ProtoMessage() {}
 
 func (x *ValueList) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[19]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1839,7 +2005,7 @@ func (x *ValueList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValueList.ProtoReflect.Descriptor instead.
 func (*ValueList) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{19}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ValueList) GetValues() []*Value {
@@ -1858,7 +2024,7 @@ type ValueMap struct {
 
 func (x *ValueMap) Reset() {
 	*x = ValueMap{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[20]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1870,7 +2036,7 @@ func (x *ValueMap) String() string {
 func (*ValueMap) ProtoMessage() {}
 
 func (x *ValueMap) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[20]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1883,7 +2049,7 @@ func (x *ValueMap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValueMap.ProtoReflect.Descriptor instead.
 func (*ValueMap) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{20}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ValueMap) GetValues() map[string]*Value {
@@ -1904,7 +2070,7 @@ type Position struct {
 
 func (x *Position) Reset() {
 	*x = Position{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[21]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1916,7 +2082,7 @@ func (x *Position) String() string {
 func (*Position) ProtoMessage() {}
 
 func (x *Position) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[21]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1929,7 +2095,7 @@ func (x *Position) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Position.ProtoReflect.Descriptor instead.
 func (*Position) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{21}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Position) GetLine() int32 {
@@ -1970,7 +2136,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[22]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1982,7 +2148,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[22]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1995,7 +2161,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{22}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Node) GetNode() isNode_Node {
@@ -2199,7 +2365,7 @@ type And struct {
 
 func (x *And) Reset() {
 	*x = And{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[23]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2211,7 +2377,7 @@ func (x *And) String() string {
 func (*And) ProtoMessage() {}
 
 func (x *And) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[23]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2224,7 +2390,7 @@ func (x *And) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use And.ProtoReflect.Descriptor instead.
 func (*And) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{23}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *And) GetChildren() []*Node {
@@ -2244,7 +2410,7 @@ type Or struct {
 
 func (x *Or) Reset() {
 	*x = Or{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[24]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2256,7 +2422,7 @@ func (x *Or) String() string {
 func (*Or) ProtoMessage() {}
 
 func (x *Or) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[24]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2269,7 +2435,7 @@ func (x *Or) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Or.ProtoReflect.Descriptor instead.
 func (*Or) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{24}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Or) GetChildren() []*Node {
@@ -2289,7 +2455,7 @@ type Not struct {
 
 func (x *Not) Reset() {
 	*x = Not{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[25]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2301,7 +2467,7 @@ func (x *Not) String() string {
 func (*Not) ProtoMessage() {}
 
 func (x *Not) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[25]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2314,7 +2480,7 @@ func (x *Not) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Not.ProtoReflect.Descriptor instead.
 func (*Not) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{25}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Not) GetChild() *Node {
@@ -2334,7 +2500,7 @@ type Segment struct {
 
 func (x *Segment) Reset() {
 	*x = Segment{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[26]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2346,7 +2512,7 @@ func (x *Segment) String() string {
 func (*Segment) ProtoMessage() {}
 
 func (x *Segment) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[26]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2359,7 +2525,7 @@ func (x *Segment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Segment.ProtoReflect.Descriptor instead.
 func (*Segment) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{26}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Segment) GetKind() SegmentKind {
@@ -2386,7 +2552,7 @@ type Pattern struct {
 
 func (x *Pattern) Reset() {
 	*x = Pattern{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[27]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2398,7 +2564,7 @@ func (x *Pattern) String() string {
 func (*Pattern) ProtoMessage() {}
 
 func (x *Pattern) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[27]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2411,7 +2577,7 @@ func (x *Pattern) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pattern.ProtoReflect.Descriptor instead.
 func (*Pattern) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{27}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Pattern) GetSegments() []*Segment {
@@ -2435,7 +2601,7 @@ type Match struct {
 
 func (x *Match) Reset() {
 	*x = Match{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[28]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2447,7 +2613,7 @@ func (x *Match) String() string {
 func (*Match) ProtoMessage() {}
 
 func (x *Match) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[28]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2460,7 +2626,7 @@ func (x *Match) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Match.ProtoReflect.Descriptor instead.
 func (*Match) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{28}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Match) GetField() string {
@@ -2510,7 +2676,7 @@ type Keyword struct {
 
 func (x *Keyword) Reset() {
 	*x = Keyword{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[29]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2522,7 +2688,7 @@ func (x *Keyword) String() string {
 func (*Keyword) ProtoMessage() {}
 
 func (x *Keyword) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[29]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2535,7 +2701,7 @@ func (x *Keyword) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Keyword.ProtoReflect.Descriptor instead.
 func (*Keyword) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{29}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Keyword) GetPattern() *Pattern {
@@ -2573,7 +2739,7 @@ type RegexFlags struct {
 
 func (x *RegexFlags) Reset() {
 	*x = RegexFlags{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[30]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2585,7 +2751,7 @@ func (x *RegexFlags) String() string {
 func (*RegexFlags) ProtoMessage() {}
 
 func (x *RegexFlags) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[30]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2598,7 +2764,7 @@ func (x *RegexFlags) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegexFlags.ProtoReflect.Descriptor instead.
 func (*RegexFlags) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{30}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *RegexFlags) GetIgnoreCase() bool {
@@ -2635,7 +2801,7 @@ type Regex struct {
 
 func (x *Regex) Reset() {
 	*x = Regex{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[31]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2647,7 +2813,7 @@ func (x *Regex) String() string {
 func (*Regex) ProtoMessage() {}
 
 func (x *Regex) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[31]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2660,7 +2826,7 @@ func (x *Regex) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Regex.ProtoReflect.Descriptor instead.
 func (*Regex) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{31}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *Regex) GetField() string {
@@ -2704,7 +2870,7 @@ type Cidr struct {
 
 func (x *Cidr) Reset() {
 	*x = Cidr{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[32]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2716,7 +2882,7 @@ func (x *Cidr) String() string {
 func (*Cidr) ProtoMessage() {}
 
 func (x *Cidr) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[32]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2729,7 +2895,7 @@ func (x *Cidr) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Cidr.ProtoReflect.Descriptor instead.
 func (*Cidr) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{32}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Cidr) GetField() string {
@@ -2764,7 +2930,7 @@ type Number struct {
 
 func (x *Number) Reset() {
 	*x = Number{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[33]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2776,7 +2942,7 @@ func (x *Number) String() string {
 func (*Number) ProtoMessage() {}
 
 func (x *Number) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[33]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2789,7 +2955,7 @@ func (x *Number) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Number.ProtoReflect.Descriptor instead.
 func (*Number) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{33}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Number) GetText() string {
@@ -2819,7 +2985,7 @@ type Compare struct {
 
 func (x *Compare) Reset() {
 	*x = Compare{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[34]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2831,7 +2997,7 @@ func (x *Compare) String() string {
 func (*Compare) ProtoMessage() {}
 
 func (x *Compare) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[34]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2844,7 +3010,7 @@ func (x *Compare) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Compare.ProtoReflect.Descriptor instead.
 func (*Compare) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{34}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Compare) GetField() string {
@@ -2886,7 +3052,7 @@ type Exists struct {
 
 func (x *Exists) Reset() {
 	*x = Exists{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[35]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2898,7 +3064,7 @@ func (x *Exists) String() string {
 func (*Exists) ProtoMessage() {}
 
 func (x *Exists) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[35]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2911,7 +3077,7 @@ func (x *Exists) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Exists.ProtoReflect.Descriptor instead.
 func (*Exists) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{35}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *Exists) GetField() string {
@@ -2939,7 +3105,7 @@ type Null struct {
 
 func (x *Null) Reset() {
 	*x = Null{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[36]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2951,7 +3117,7 @@ func (x *Null) String() string {
 func (*Null) ProtoMessage() {}
 
 func (x *Null) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[36]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2964,7 +3130,7 @@ func (x *Null) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Null.ProtoReflect.Descriptor instead.
 func (*Null) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{36}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *Null) GetField() string {
@@ -2995,7 +3161,7 @@ type FieldRef struct {
 
 func (x *FieldRef) Reset() {
 	*x = FieldRef{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[37]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3007,7 +3173,7 @@ func (x *FieldRef) String() string {
 func (*FieldRef) ProtoMessage() {}
 
 func (x *FieldRef) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[37]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3020,7 +3186,7 @@ func (x *FieldRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldRef.ProtoReflect.Descriptor instead.
 func (*FieldRef) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{37}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *FieldRef) GetField() string {
@@ -3071,7 +3237,7 @@ type TimePart struct {
 
 func (x *TimePart) Reset() {
 	*x = TimePart{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[38]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3083,7 +3249,7 @@ func (x *TimePart) String() string {
 func (*TimePart) ProtoMessage() {}
 
 func (x *TimePart) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[38]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3096,7 +3262,7 @@ func (x *TimePart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TimePart.ProtoReflect.Descriptor instead.
 func (*TimePart) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{38}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *TimePart) GetField() string {
@@ -3181,10 +3347,19 @@ const file_sigmabridge_v1_sigmabridge_proto_rawDesc = "" +
 	"rule_index\x18\x01 \x01(\x05R\truleIndex\x12:\n" +
 	"\n" +
 	"diagnostic\x18\x02 \x01(\v2\x1a.sigmabridge.v1.DiagnosticR\n" +
-	"diagnostic\"K\n" +
+	"diagnostic\"\x81\x01\n" +
 	"\fMatchRequest\x12\x16\n" +
 	"\x06events\x18\x01 \x01(\fR\x06events\x12#\n" +
-	"\revent_lengths\x18\x02 \x03(\rR\feventLengths\"y\n" +
+	"\revent_lengths\x18\x02 \x03(\rR\feventLengths\x124\n" +
+	"\x06shared\x18\x03 \x01(\v2\x1c.sigmabridge.v1.SharedEventsR\x06shared\">\n" +
+	"\fSharedEvents\x12\x16\n" +
+	"\x06region\x18\x01 \x01(\rR\x06region\x12\x16\n" +
+	"\x06offset\x18\x02 \x01(\x04R\x06offset\"T\n" +
+	"\x12ShareMemoryRequest\x12\x16\n" +
+	"\x06region\x18\x01 \x01(\rR\x06region\x12\x12\n" +
+	"\x04path\x18\x02 \x01(\tR\x04path\x12\x12\n" +
+	"\x04size\x18\x03 \x01(\x04R\x04size\"\x15\n" +
+	"\x13ShareMemoryResponse\"y\n" +
 	"\rMatchResponse\x124\n" +
 	"\amatches\x18\x01 \x03(\v2\x1a.sigmabridge.v1.EventMatchR\amatches\x122\n" +
 	"\x06errors\x18\x02 \x03(\v2\x1a.sigmabridge.v1.EventErrorR\x06errors\"\x83\x01\n" +
@@ -3386,11 +3561,12 @@ const file_sigmabridge_v1_sigmabridge_proto_rawDesc = "" +
 	"\x0eTIME_UNIT_YEAR\x10\x062\xc7\x01\n" +
 	"\x0eBackendService\x12i\n" +
 	"\bDescribe\x12-.sigmabridge.v1.BackendServiceDescribeRequest\x1a..sigmabridge.v1.BackendServiceDescribeResponse\x12J\n" +
-	"\aConvert\x12\x1e.sigmabridge.v1.ConvertRequest\x1a\x1f.sigmabridge.v1.ConvertResponse2\x87\x02\n" +
+	"\aConvert\x12\x1e.sigmabridge.v1.ConvertRequest\x1a\x1f.sigmabridge.v1.ConvertResponse2\xdf\x02\n" +
 	"\x0fDetectorService\x12k\n" +
 	"\bDescribe\x12..sigmabridge.v1.DetectorServiceDescribeRequest\x1a/.sigmabridge.v1.DetectorServiceDescribeResponse\x12A\n" +
 	"\x04Load\x12\x1b.sigmabridge.v1.LoadRequest\x1a\x1c.sigmabridge.v1.LoadResponse\x12D\n" +
-	"\x05Match\x12\x1c.sigmabridge.v1.MatchRequest\x1a\x1d.sigmabridge.v1.MatchResponseBNZLgithub.com/sigmabridge/sigmabridge/plugin/proto/sigmabridge/v1;sigmabridgev1b\x06proto3"
+	"\x05Match\x12\x1c.sigmabridge.v1.MatchRequest\x1a\x1d.sigmabridge.v1.MatchResponse\x12V\n" +
+	"\vShareMemory\x12\".sigmabridge.v1.ShareMemoryRequest\x1a#.sigmabridge.v1.ShareMemoryResponseBNZLgithub.com/sigmabridge/sigmabridge/plugin/proto/sigmabridge/v1;sigmabridgev1b\x06proto3"
 
 var (
 	file_sigmabridge_v1_sigmabridge_proto_rawDescOnce sync.Once
@@ -3405,7 +3581,7 @@ func file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP() []byte {
 }
 
 var file_sigmabridge_v1_sigmabridge_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_sigmabridge_v1_sigmabridge_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
+var file_sigmabridge_v1_sigmabridge_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
 var file_sigmabridge_v1_sigmabridge_proto_goTypes = []any{
 	(Severity)(0),                           // 0: sigmabridge.v1.Severity
 	(SegmentKind)(0),                        // 1: sigmabridge.v1.SegmentKind
@@ -3426,107 +3602,113 @@ var file_sigmabridge_v1_sigmabridge_proto_goTypes = []any{
 	(*LoadResponse)(nil),                    // 16: sigmabridge.v1.LoadResponse
 	(*RuleError)(nil),                       // 17: sigmabridge.v1.RuleError
 	(*MatchRequest)(nil),                    // 18: sigmabridge.v1.MatchRequest
-	(*MatchResponse)(nil),                   // 19: sigmabridge.v1.MatchResponse
-	(*EventMatch)(nil),                      // 20: sigmabridge.v1.EventMatch
-	(*EventError)(nil),                      // 21: sigmabridge.v1.EventError
-	(*Rule)(nil),                            // 22: sigmabridge.v1.Rule
-	(*Logsource)(nil),                       // 23: sigmabridge.v1.Logsource
-	(*Value)(nil),                           // 24: sigmabridge.v1.Value
-	(*ValueList)(nil),                       // 25: sigmabridge.v1.ValueList
-	(*ValueMap)(nil),                        // 26: sigmabridge.v1.ValueMap
-	(*Position)(nil),                        // 27: sigmabridge.v1.Position
-	(*Node)(nil),                            // 28: sigmabridge.v1.Node
-	(*And)(nil),                             // 29: sigmabridge.v1.And
-	(*Or)(nil),                              // 30: sigmabridge.v1.Or
-	(*Not)(nil),                             // 31: sigmabridge.v1.Not
-	(*Segment)(nil),                         // 32: sigmabridge.v1.Segment
-	(*Pattern)(nil),                         // 33: sigmabridge.v1.Pattern
-	(*Match)(nil),                           // 34: sigmabridge.v1.Match
-	(*Keyword)(nil),                         // 35: sigmabridge.v1.Keyword
-	(*RegexFlags)(nil),                      // 36: sigmabridge.v1.RegexFlags
-	(*Regex)(nil),                           // 37: sigmabridge.v1.Regex
-	(*Cidr)(nil),                            // 38: sigmabridge.v1.Cidr
-	(*Number)(nil),                          // 39: sigmabridge.v1.Number
-	(*Compare)(nil),                         // 40: sigmabridge.v1.Compare
-	(*Exists)(nil),                          // 41: sigmabridge.v1.Exists
-	(*Null)(nil),                            // 42: sigmabridge.v1.Null
-	(*FieldRef)(nil),                        // 43: sigmabridge.v1.FieldRef
-	(*TimePart)(nil),                        // 44: sigmabridge.v1.TimePart
-	nil,                                     // 45: sigmabridge.v1.Rule.CustomEntry
-	nil,                                     // 46: sigmabridge.v1.Rule.StateEntry
-	nil,                                     // 47: sigmabridge.v1.ValueMap.ValuesEntry
+	(*SharedEvents)(nil),                    // 19: sigmabridge.v1.SharedEvents
+	(*ShareMemoryRequest)(nil),              // 20: sigmabridge.v1.ShareMemoryRequest
+	(*ShareMemoryResponse)(nil),             // 21: sigmabridge.v1.ShareMemoryResponse
+	(*MatchResponse)(nil),                   // 22: sigmabridge.v1.MatchResponse
+	(*EventMatch)(nil),                      // 23: sigmabridge.v1.EventMatch
+	(*EventError)(nil),                      // 24: sigmabridge.v1.EventError
+	(*Rule)(nil),                            // 25: sigmabridge.v1.Rule
+	(*Logsource)(nil),                       // 26: sigmabridge.v1.Logsource
+	(*Value)(nil),                           // 27: sigmabridge.v1.Value
+	(*ValueList)(nil),                       // 28: sigmabridge.v1.ValueList
+	(*ValueMap)(nil),                        // 29: sigmabridge.v1.ValueMap
+	(*Position)(nil),                        // 30: sigmabridge.v1.Position
+	(*Node)(nil),                            // 31: sigmabridge.v1.Node
+	(*And)(nil),                             // 32: sigmabridge.v1.And
+	(*Or)(nil),                              // 33: sigmabridge.v1.Or
+	(*Not)(nil),                             // 34: sigmabridge.v1.Not
+	(*Segment)(nil),                         // 35: sigmabridge.v1.Segment
+	(*Pattern)(nil),                         // 36: sigmabridge.v1.Pattern
+	(*Match)(nil),                           // 37: sigmabridge.v1.Match
+	(*Keyword)(nil),                         // 38: sigmabridge.v1.Keyword
+	(*RegexFlags)(nil),                      // 39: sigmabridge.v1.RegexFlags
+	(*Regex)(nil),                           // 40: sigmabridge.v1.Regex
+	(*Cidr)(nil),                            // 41: sigmabridge.v1.Cidr
+	(*Number)(nil),                          // 42: sigmabridge.v1.Number
+	(*Compare)(nil),                         // 43: sigmabridge.v1.Compare
+	(*Exists)(nil),                          // 44: sigmabridge.v1.Exists
+	(*Null)(nil),                            // 45: sigmabridge.v1.Null
+	(*FieldRef)(nil),                        // 46: sigmabridge.v1.FieldRef
+	(*TimePart)(nil),                        // 47: sigmabridge.v1.TimePart
+	nil,                                     // 48: sigmabridge.v1.Rule.CustomEntry
+	nil,                                     // 49: sigmabridge.v1.Rule.StateEntry
+	nil,                                     // 50: sigmabridge.v1.ValueMap.ValuesEntry
 }
 var file_sigmabridge_v1_sigmabridge_proto_depIdxs = []int32{
-	22, // 0: sigmabridge.v1.ConvertRequest.rules:type_name -> sigmabridge.v1.Rule
+	25, // 0: sigmabridge.v1.ConvertRequest.rules:type_name -> sigmabridge.v1.Rule
 	10, // 1: sigmabridge.v1.ConvertResponse.results:type_name -> sigmabridge.v1.ConvertResult
 	11, // 2: sigmabridge.v1.ConvertResult.queries:type_name -> sigmabridge.v1.Query
 	12, // 3: sigmabridge.v1.ConvertResult.diagnostics:type_name -> sigmabridge.v1.Diagnostic
 	0,  // 4: sigmabridge.v1.Diagnostic.severity:type_name -> sigmabridge.v1.Severity
-	22, // 5: sigmabridge.v1.LoadRequest.rules:type_name -> sigmabridge.v1.Rule
+	25, // 5: sigmabridge.v1.LoadRequest.rules:type_name -> sigmabridge.v1.Rule
 	17, // 6: sigmabridge.v1.LoadResponse.errors:type_name -> sigmabridge.v1.RuleError
 	12, // 7: sigmabridge.v1.RuleError.diagnostic:type_name -> sigmabridge.v1.Diagnostic
-	20, // 8: sigmabridge.v1.MatchResponse.matches:type_name -> sigmabridge.v1.EventMatch
-	21, // 9: sigmabridge.v1.MatchResponse.errors:type_name -> sigmabridge.v1.EventError
-	23, // 10: sigmabridge.v1.Rule.logsource:type_name -> sigmabridge.v1.Logsource
-	28, // 11: sigmabridge.v1.Rule.conditions:type_name -> sigmabridge.v1.Node
-	45, // 12: sigmabridge.v1.Rule.custom:type_name -> sigmabridge.v1.Rule.CustomEntry
-	46, // 13: sigmabridge.v1.Rule.state:type_name -> sigmabridge.v1.Rule.StateEntry
-	25, // 14: sigmabridge.v1.Value.list_value:type_name -> sigmabridge.v1.ValueList
-	26, // 15: sigmabridge.v1.Value.map_value:type_name -> sigmabridge.v1.ValueMap
-	24, // 16: sigmabridge.v1.ValueList.values:type_name -> sigmabridge.v1.Value
-	47, // 17: sigmabridge.v1.ValueMap.values:type_name -> sigmabridge.v1.ValueMap.ValuesEntry
-	29, // 18: sigmabridge.v1.Node.and:type_name -> sigmabridge.v1.And
-	30, // 19: sigmabridge.v1.Node.or:type_name -> sigmabridge.v1.Or
-	31, // 20: sigmabridge.v1.Node.not:type_name -> sigmabridge.v1.Not
-	34, // 21: sigmabridge.v1.Node.match:type_name -> sigmabridge.v1.Match
-	35, // 22: sigmabridge.v1.Node.keyword:type_name -> sigmabridge.v1.Keyword
-	37, // 23: sigmabridge.v1.Node.regex:type_name -> sigmabridge.v1.Regex
-	38, // 24: sigmabridge.v1.Node.cidr:type_name -> sigmabridge.v1.Cidr
-	40, // 25: sigmabridge.v1.Node.compare:type_name -> sigmabridge.v1.Compare
-	41, // 26: sigmabridge.v1.Node.exists:type_name -> sigmabridge.v1.Exists
-	42, // 27: sigmabridge.v1.Node.null:type_name -> sigmabridge.v1.Null
-	43, // 28: sigmabridge.v1.Node.field_ref:type_name -> sigmabridge.v1.FieldRef
-	44, // 29: sigmabridge.v1.Node.time_part:type_name -> sigmabridge.v1.TimePart
-	28, // 30: sigmabridge.v1.And.children:type_name -> sigmabridge.v1.Node
-	28, // 31: sigmabridge.v1.Or.children:type_name -> sigmabridge.v1.Node
-	28, // 32: sigmabridge.v1.Not.child:type_name -> sigmabridge.v1.Node
-	1,  // 33: sigmabridge.v1.Segment.kind:type_name -> sigmabridge.v1.SegmentKind
-	32, // 34: sigmabridge.v1.Pattern.segments:type_name -> sigmabridge.v1.Segment
-	33, // 35: sigmabridge.v1.Match.pattern:type_name -> sigmabridge.v1.Pattern
-	2,  // 36: sigmabridge.v1.Match.kind:type_name -> sigmabridge.v1.ValueKind
-	27, // 37: sigmabridge.v1.Match.pos:type_name -> sigmabridge.v1.Position
-	33, // 38: sigmabridge.v1.Keyword.pattern:type_name -> sigmabridge.v1.Pattern
-	27, // 39: sigmabridge.v1.Keyword.pos:type_name -> sigmabridge.v1.Position
-	36, // 40: sigmabridge.v1.Regex.flags:type_name -> sigmabridge.v1.RegexFlags
-	27, // 41: sigmabridge.v1.Regex.pos:type_name -> sigmabridge.v1.Position
-	27, // 42: sigmabridge.v1.Cidr.pos:type_name -> sigmabridge.v1.Position
-	3,  // 43: sigmabridge.v1.Compare.op:type_name -> sigmabridge.v1.CompareOp
-	39, // 44: sigmabridge.v1.Compare.value:type_name -> sigmabridge.v1.Number
-	27, // 45: sigmabridge.v1.Compare.pos:type_name -> sigmabridge.v1.Position
-	27, // 46: sigmabridge.v1.Exists.pos:type_name -> sigmabridge.v1.Position
-	27, // 47: sigmabridge.v1.Null.pos:type_name -> sigmabridge.v1.Position
-	4,  // 48: sigmabridge.v1.FieldRef.shape:type_name -> sigmabridge.v1.Shape
-	27, // 49: sigmabridge.v1.FieldRef.pos:type_name -> sigmabridge.v1.Position
-	5,  // 50: sigmabridge.v1.TimePart.part:type_name -> sigmabridge.v1.TimeUnit
-	27, // 51: sigmabridge.v1.TimePart.pos:type_name -> sigmabridge.v1.Position
-	24, // 52: sigmabridge.v1.Rule.CustomEntry.value:type_name -> sigmabridge.v1.Value
-	24, // 53: sigmabridge.v1.Rule.StateEntry.value:type_name -> sigmabridge.v1.Value
-	24, // 54: sigmabridge.v1.ValueMap.ValuesEntry.value:type_name -> sigmabridge.v1.Value
-	6,  // 55: sigmabridge.v1.BackendService.Describe:input_type -> sigmabridge.v1.BackendServiceDescribeRequest
-	8,  // 56: sigmabridge.v1.BackendService.Convert:input_type -> sigmabridge.v1.ConvertRequest
-	13, // 57: sigmabridge.v1.DetectorService.Describe:input_type -> sigmabridge.v1.DetectorServiceDescribeRequest
-	15, // 58: sigmabridge.v1.DetectorService.Load:input_type -> sigmabridge.v1.LoadRequest
-	18, // 59: sigmabridge.v1.DetectorService.Match:input_type -> sigmabridge.v1.MatchRequest
-	7,  // 60: sigmabridge.v1.BackendService.Describe:output_type -> sigmabridge.v1.BackendServiceDescribeResponse
-	9,  // 61: sigmabridge.v1.BackendService.Convert:output_type -> sigmabridge.v1.ConvertResponse
-	14, // 62: sigmabridge.v1.DetectorService.Describe:output_type -> sigmabridge.v1.DetectorServiceDescribeResponse
-	16, // 63: sigmabridge.v1.DetectorService.Load:output_type -> sigmabridge.v1.LoadResponse
-	19, // 64: sigmabridge.v1.DetectorService.Match:output_type -> sigmabridge.v1.MatchResponse
-	60, // [60:65] is the sub-list for method output_type
-	55, // [55:60] is the sub-list for method input_type
-	55, // [55:55] is the sub-list for extension type_name
-	55, // [55:55] is the sub-list for extension extendee
-	0,  // [0:55] is the sub-list for field type_name
+	19, // 8: sigmabridge.v1.MatchRequest.shared:type_name -> sigmabridge.v1.SharedEvents
+	23, // 9: sigmabridge.v1.MatchResponse.matches:type_name -> sigmabridge.v1.EventMatch
+	24, // 10: sigmabridge.v1.MatchResponse.errors:type_name -> sigmabridge.v1.EventError
+	26, // 11: sigmabridge.v1.Rule.logsource:type_name -> sigmabridge.v1.Logsource
+	31, // 12: sigmabridge.v1.Rule.conditions:type_name -> sigmabridge.v1.Node
+	48, // 13: sigmabridge.v1.Rule.custom:type_name -> sigmabridge.v1.Rule.CustomEntry
+	49, // 14: sigmabridge.v1.Rule.state:type_name -> sigmabridge.v1.Rule.StateEntry
+	28, // 15: sigmabridge.v1.Value.list_value:type_name -> sigmabridge.v1.ValueList
+	29, // 16: sigmabridge.v1.Value.map_value:type_name -> sigmabridge.v1.ValueMap
+	27, // 17: sigmabridge.v1.ValueList.values:type_name -> sigmabridge.v1.Value
+	50, // 18: sigmabridge.v1.ValueMap.values:type_name -> sigmabridge.v1.ValueMap.ValuesEntry
+	32, // 19: sigmabridge.v1.Node.and:type_name -> sigmabridge.v1.And
+	33, // 20: sigmabridge.v1.Node.or:type_name -> sigmabridge.v1.Or
+	34, // 21: sigmabridge.v1.Node.not:type_name -> sigmabridge.v1.Not
+	37, // 22: sigmabridge.v1.Node.match:type_name -> sigmabridge.v1.Match
+	38, // 23: sigmabridge.v1.Node.keyword:type_name -> sigmabridge.v1.Keyword
+	40, // 24: sigmabridge.v1.Node.regex:type_name -> sigmabridge.v1.Regex
+	41, // 25: sigmabridge.v1.Node.cidr:type_name -> sigmabridge.v1.Cidr
+	43, // 26: sigmabridge.v1.Node.compare:type_name -> sigmabridge.v1.Compare
+	44, // 27: sigmabridge.v1.Node.exists:type_name -> sigmabridge.v1.Exists
+	45, // 28: sigmabridge.v1.Node.null:type_name -> sigmabridge.v1.Null
+	46, // 29: sigmabridge.v1.Node.field_ref:type_name -> sigmabridge.v1.FieldRef
+	47, // 30: sigmabridge.v1.Node.time_part:type_name -> sigmabridge.v1.TimePart
+	31, // 31: sigmabridge.v1.And.children:type_name -> sigmabridge.v1.Node
+	31, // 32: sigmabridge.v1.Or.children:type_name -> sigmabridge.v1.Node
+	31, // 33: sigmabridge.v1.Not.child:type_name -> sigmabridge.v1.Node
+	1,  // 34: sigmabridge.v1.Segment.kind:type_name -> sigmabridge.v1.SegmentKind
+	35, // 35: sigmabridge.v1.Pattern.segments:type_name -> sigmabridge.v1.Segment
+	36, // 36: sigmabridge.v1.Match.pattern:type_name -> sigmabridge.v1.Pattern
+	2,  // 37: sigmabridge.v1.Match.kind:type_name -> sigmabridge.v1.ValueKind
+	30, // 38: sigmabridge.v1.Match.pos:type_name -> sigmabridge.v1.Position
+	36, // 39: sigmabridge.v1.Keyword.pattern:type_name -> sigmabridge.v1.Pattern
+	30, // 40: sigmabridge.v1.Keyword.pos:type_name -> sigmabridge.v1.Position
+	39, // 41: sigmabridge.v1.Regex.flags:type_name -> sigmabridge.v1.RegexFlags
+	30, // 42: sigmabridge.v1.Regex.pos:type_name -> sigmabridge.v1.Position
+	30, // 43: sigmabridge.v1.Cidr.pos:type_name -> sigmabridge.v1.Position
+	3,  // 44: sigmabridge.v1.Compare.op:type_name -> sigmabridge.v1.CompareOp
+	42, // 45: sigmabridge.v1.Compare.value:type_name -> sigmabridge.v1.Number
+	30, // 46: sigmabridge.v1.Compare.pos:type_name -> sigmabridge.v1.Position
+	30, // 47: sigmabridge.v1.Exists.pos:type_name -> sigmabridge.v1.Position
+	30, // 48: sigmabridge.v1.Null.pos:type_name -> sigmabridge.v1.Position
+	4,  // 49: sigmabridge.v1.FieldRef.shape:type_name -> sigmabridge.v1.Shape
+	30, // 50: sigmabridge.v1.FieldRef.pos:type_name -> sigmabridge.v1.Position
+	5,  // 51: sigmabridge.v1.TimePart.part:type_name -> sigmabridge.v1.TimeUnit
+	30, // 52: sigmabridge.v1.TimePart.pos:type_name -> sigmabridge.v1.Position
+	27, // 53: sigmabridge.v1.Rule.CustomEntry.value:type_name -> sigmabridge.v1.Value
+	27, // 54: sigmabridge.v1.Rule.StateEntry.value:type_name -> sigmabridge.v1.Value
+	27, // 55: sigmabridge.v1.ValueMap.ValuesEntry.value:type_name -> sigmabridge.v1.Value
+	6,  // 56: sigmabridge.v1.BackendService.Describe:input_type -> sigmabridge.v1.BackendServiceDescribeRequest
+	8,  // 57: sigmabridge.v1.BackendService.Convert:input_type -> sigmabridge.v1.ConvertRequest
+	13, // 58: sigmabridge.v1.DetectorService.Describe:input_type -> sigmabridge.v1.DetectorServiceDescribeRequest
+	15, // 59: sigmabridge.v1.DetectorService.Load:input_type -> sigmabridge.v1.LoadRequest
+	18, // 60: sigmabridge.v1.DetectorService.Match:input_type -> sigmabridge.v1.MatchRequest
+	20, // 61: sigmabridge.v1.DetectorService.ShareMemory:input_type -> sigmabridge.v1.ShareMemoryRequest
+	7,  // 62: sigmabridge.v1.BackendService.Describe:output_type -> sigmabridge.v1.BackendServiceDescribeResponse
+	9,  // 63: sigmabridge.v1.BackendService.Convert:output_type -> sigmabridge.v1.ConvertResponse
+	14, // 64: sigmabridge.v1.DetectorService.Describe:output_type -> sigmabridge.v1.DetectorServiceDescribeResponse
+	16, // 65: sigmabridge.v1.DetectorService.Load:output_type -> sigmabridge.v1.LoadResponse
+	22, // 66: sigmabridge.v1.DetectorService.Match:output_type -> sigmabridge.v1.MatchResponse
+	21, // 67: sigmabridge.v1.DetectorService.ShareMemory:output_type -> sigmabridge.v1.ShareMemoryResponse
+	62, // [62:68] is the sub-list for method output_type
+	56, // [56:62] is the sub-list for method input_type
+	56, // [56:56] is the sub-list for extension type_name
+	56, // [56:56] is the sub-list for extension extendee
+	0,  // [0:56] is the sub-list for field type_name
 }
 
 func init() { file_sigmabridge_v1_sigmabridge_proto_init() }
@@ -3534,7 +3716,7 @@ func file_sigmabridge_v1_sigmabridge_proto_init() {
 	if File_sigmabridge_v1_sigmabridge_proto != nil {
 		return
 	}
-	file_sigmabridge_v1_sigmabridge_proto_msgTypes[18].OneofWrappers = []any{
+	file_sigmabridge_v1_sigmabridge_proto_msgTypes[21].OneofWrappers = []any{
 		(*Value_NullValue)(nil),
 		(*Value_StringValue)(nil),
 		(*Value_IntValue)(nil),
@@ -3546,7 +3728,7 @@ func file_sigmabridge_v1_sigmabridge_proto_init() {
 		(*Value_TimestampValue)(nil),
 		(*Value_BytesValue)(nil),
 	}
-	file_sigmabridge_v1_sigmabridge_proto_msgTypes[22].OneofWrappers = []any{
+	file_sigmabridge_v1_sigmabridge_proto_msgTypes[25].OneofWrappers = []any{
 		(*Node_And)(nil),
 		(*Node_Or)(nil),
 		(*Node_Not)(nil),
@@ -3566,7 +3748,7 @@ func file_sigmabridge_v1_sigmabridge_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sigmabridge_v1_sigmabridge_proto_rawDesc), len(file_sigmabridge_v1_sigmabridge_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   42,
+			NumMessages:   45,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

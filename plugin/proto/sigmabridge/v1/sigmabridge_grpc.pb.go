@@ -175,9 +175,10 @@ var BackendService_ServiceDesc = grpc.ServiceDesc{
 }
 
 const (
-	DetectorService_Describe_FullMethodName = "/sigmabridge.v1.DetectorService/Describe"
-	DetectorService_Load_FullMethodName     = "/sigmabridge.v1.DetectorService/Load"
-	DetectorService_Match_FullMethodName    = "/sigmabridge.v1.DetectorService/Match"
+	DetectorService_Describe_FullMethodName    = "/sigmabridge.v1.DetectorService/Describe"
+	DetectorService_Load_FullMethodName        = "/sigmabridge.v1.DetectorService/Load"
+	DetectorService_Match_FullMethodName       = "/sigmabridge.v1.DetectorService/Match"
+	DetectorService_ShareMemory_FullMethodName = "/sigmabridge.v1.DetectorService/ShareMemory"
 )
 
 // DetectorServiceClient is the client API for DetectorService service.
@@ -192,6 +193,10 @@ type DetectorServiceClient interface {
 	Load(ctx context.Context, in *LoadRequest, opts ...grpc.CallOption) (*LoadResponse, error)
 	// Match matches a batch of events against the loaded rules.
 	Match(ctx context.Context, in *MatchRequest, opts ...grpc.CallOption) (*MatchResponse, error)
+	// ShareMemory maps a file of the host into the plugin, so that later MatchRequests can
+	// name their events by offset in it instead of carrying them (see MatchRequest.shared).
+	// Optional: when it fails, or is not implemented, the host sends events inline.
+	ShareMemory(ctx context.Context, in *ShareMemoryRequest, opts ...grpc.CallOption) (*ShareMemoryResponse, error)
 }
 
 type detectorServiceClient struct {
@@ -232,6 +237,16 @@ func (c *detectorServiceClient) Match(ctx context.Context, in *MatchRequest, opt
 	return out, nil
 }
 
+func (c *detectorServiceClient) ShareMemory(ctx context.Context, in *ShareMemoryRequest, opts ...grpc.CallOption) (*ShareMemoryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ShareMemoryResponse)
+	err := c.cc.Invoke(ctx, DetectorService_ShareMemory_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DetectorServiceServer is the server API for DetectorService service.
 // All implementations must embed UnimplementedDetectorServiceServer
 // for forward compatibility.
@@ -244,6 +259,10 @@ type DetectorServiceServer interface {
 	Load(context.Context, *LoadRequest) (*LoadResponse, error)
 	// Match matches a batch of events against the loaded rules.
 	Match(context.Context, *MatchRequest) (*MatchResponse, error)
+	// ShareMemory maps a file of the host into the plugin, so that later MatchRequests can
+	// name their events by offset in it instead of carrying them (see MatchRequest.shared).
+	// Optional: when it fails, or is not implemented, the host sends events inline.
+	ShareMemory(context.Context, *ShareMemoryRequest) (*ShareMemoryResponse, error)
 	mustEmbedUnimplementedDetectorServiceServer()
 }
 
@@ -262,6 +281,9 @@ func (UnimplementedDetectorServiceServer) Load(context.Context, *LoadRequest) (*
 }
 func (UnimplementedDetectorServiceServer) Match(context.Context, *MatchRequest) (*MatchResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Match not implemented")
+}
+func (UnimplementedDetectorServiceServer) ShareMemory(context.Context, *ShareMemoryRequest) (*ShareMemoryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ShareMemory not implemented")
 }
 func (UnimplementedDetectorServiceServer) mustEmbedUnimplementedDetectorServiceServer() {}
 func (UnimplementedDetectorServiceServer) testEmbeddedByValue()                         {}
@@ -338,6 +360,24 @@ func _DetectorService_Match_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DetectorService_ShareMemory_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ShareMemoryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DetectorServiceServer).ShareMemory(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DetectorService_ShareMemory_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DetectorServiceServer).ShareMemory(ctx, req.(*ShareMemoryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // DetectorService_ServiceDesc is the grpc.ServiceDesc for DetectorService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -356,6 +396,10 @@ var DetectorService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Match",
 			Handler:    _DetectorService_Match_Handler,
+		},
+		{
+			MethodName: "ShareMemory",
+			Handler:    _DetectorService_ShareMemory_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
