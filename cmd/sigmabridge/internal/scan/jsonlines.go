@@ -103,10 +103,29 @@ func (lr *lineReader) read(format string, r io.Reader, h lineHandler) error {
 
 // line handles one non-blank line of JSON lines input.
 func (lr *lineReader) line(lineNo int, t []byte, h lineHandler) error {
-	if t[0] == '{' && !bytes.Contains(t, []byte(`"Records"`)) {
+	if t[0] == '{' && !mentionsRecords(t) {
 		return h.object(lineNo, t)
 	}
 	return lr.inputLine(lineNo, t, h.record)
+}
+
+// mentionsRecords is bytes.Contains(t, `"Records"`), found through the rare 'R' instead of
+// the '"' that starts every JSON string (which makes bytes.Contains several times slower
+// on JSON).
+func mentionsRecords(t []byte) bool {
+	const word = `Records"`
+	for i := 1; i < len(t); {
+		j := bytes.IndexByte(t[i:], 'R')
+		if j < 0 {
+			return false
+		}
+		i += j
+		if t[i-1] == '"' && bytes.HasPrefix(t[i:], []byte(word)) {
+			return true
+		}
+		i++
+	}
+	return false
 }
 
 // readLine returns the next line of br with its '\n'. The slice is valid until the next

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
@@ -107,6 +108,11 @@ func (l *localMatcher) scan(_ context.Context, format, name string, r io.Reader,
 	return bad + inputProblems(err), err
 }
 
+// noSharedMemoryEnv, set to anything, makes scan send its batches to the detector plugin
+// through the connection instead of shared memory (see host.ScanOptions.NoSharedMemory);
+// for comparisons, and in case a system cannot share memory in a way the host misses.
+const noSharedMemoryEnv = "SIGMABRIDGE_NO_SHARED_MEMORY"
+
 // pluginMatcher matches through the detector plugin, in pipelined batches.
 type pluginMatcher struct {
 	m      *host.Manager
@@ -148,31 +154,35 @@ func (p *pluginMatcher) takeEventErrors() []string {
 }
 
 func (p *pluginMatcher) scan(ctx context.Context, format, name string, r io.Reader, emit func(position, *ir.Rule)) (int, error) {
-	// The batches carry only a sequence number per event; the positions wait here, in
-	// order, until their batch comes back (at most a few batches are in flight).
+	// An event's position travels as the line number given to add: an object line of
+	// JSON lines is its line (the file is name); a record input.Read produced (array
+	// elements, CloudTrail files, other formats) is -(k+1), where k numbers such records,
+	// whose positions wait here, in order, until their batch comes back.
 	var (
-		mu        sync.Mutex
-		positions []position
-		readErr   error
+		mu      sync.Mutex
+		records []position
+		recBase int // the number of records[0]
+		readErr error
 	)
 	lr := &lineReader{name: name}
 	bad := 0
-	err := p.det.ScanEvents(ctx, host.ScanOptions{}, func(add func(int, []byte) bool) error {
-		send := func(pos position, event []byte) error {
-			mu.Lock()
-			positions = append(positions, pos)
-			mu.Unlock()
-			if !add(0, event) {
-				return errStop
-			}
-			return nil
-		}
+	err := p.det.ScanEvents(ctx, host.ScanOptions{NoSharedMemory: os.Getenv(noSharedMemoryEnv) != ""}, func(add func(int, []byte) bool) error {
 		readErr = lr.read(format, r, lineHandler{
 			object: func(line int, event []byte) error {
-				return send(position{file: name, line: line, unchecked: true}, event)
+				if !add(line, event) {
+					return errStop
+				}
+				return nil
 			},
 			record: func(rec input.Record) error {
-				return send(position{file: rec.File, line: rec.Line, index: rec.Index}, rec.JSON)
+				mu.Lock()
+				k := recBase + len(records)
+				records = append(records, position{file: rec.File, line: rec.Line, index: rec.Index})
+				mu.Unlock()
+				if !add(-(k + 1), rec.JSON) {
+					return errStop
+				}
+				return nil
 			},
 		})
 		if errors.Is(readErr, errStop) {
@@ -180,20 +190,37 @@ func (p *pluginMatcher) scan(ctx context.Context, format, name string, r io.Read
 		}
 		return nil
 	}, func(b *host.ScanBatch) error {
-		mu.Lock()
-		batch := positions[:len(b.Events)]
-		positions = positions[len(b.Events):]
-		mu.Unlock()
+		nrec := 0
+		pos := func(i int) position {
+			l := b.Lines[i]
+			if l > 0 {
+				return position{file: name, line: l, unchecked: true}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			return records[-l-1-recBase]
+		}
+		for _, l := range b.Lines {
+			if l < 0 {
+				nrec++
+			}
+		}
 		for _, e := range b.Errors {
-			pos := batch[e.Event]
-			if pos.unchecked && lr.invalid(pos.line, b.Events[e.Event]) {
+			at := pos(e.Event)
+			if at.unchecked && lr.invalid(at.line, b.Events[e.Event]) {
 				continue // an input problem, as input.Read would have found it
 			}
 			bad++
-			p.events = append(p.events, fmt.Sprintf("%s:%d: %s", pos.file, pos.line, e.Message))
+			p.events = append(p.events, fmt.Sprintf("%s:%d: %s", at.file, at.line, e.Message))
 		}
 		for _, mt := range b.Matches {
-			emit(batch[mt.Event], p.rules[mt.Rule])
+			emit(pos(mt.Event), p.rules[mt.Rule])
+		}
+		if nrec > 0 {
+			mu.Lock()
+			records = records[nrec:]
+			recBase += nrec
+			mu.Unlock()
 		}
 		return nil
 	})
