@@ -50,11 +50,11 @@ type Query = map[string]any
 // Build returns the query clause for one detection tree of r.
 func Build(r *ir.Rule, tree ir.Node) (Query, diag.List) {
 	b := builder{rule: r}
-	ips, err := esmatch.IPFields(r.State)
+	m, err := esmatch.ReadMapping(r.State)
 	if err != nil {
 		b.fail(nil, diag.UnsupportedValue, "%v", err)
 	}
-	b.ips = ips
+	b.mapping = m
 	q := b.node(infix.Simplify(tree))
 	if b.diags.HasErrors() {
 		return nil, b.diags
@@ -75,9 +75,9 @@ func Encode(v any) string {
 }
 
 type builder struct {
-	rule  *ir.Rule
-	ips   map[string]bool // fields mapped as ip (pipeline state ip_fields)
-	diags diag.List
+	rule    *ir.Rule
+	mapping esmatch.Mapping // what the pipeline state says about the index mapping
+	diags   diag.List
 }
 
 func (b *builder) fail(n ir.Node, code, format string, args ...any) Query {
@@ -90,7 +90,7 @@ func (b *builder) node(n ir.Node) Query {
 	case *ir.And:
 		return Query{"bool": Query{"filter": b.all(n.Children)}}
 	case *ir.Or:
-		return Query{"bool": Query{"should": b.all(n.Children), "minimum_should_match": 1}}
+		return anyOf(b.all(n.Children))
 	case *ir.Not:
 		return mustNot(b.node(n.Child))
 	}
@@ -107,6 +107,9 @@ func (b *builder) all(ns []ir.Node) []any {
 
 func mustNot(q Query) Query { return Query{"bool": Query{"must_not": []any{q}}} }
 
+// anyOf is the disjunction of queries.
+func anyOf(qs []any) Query { return Query{"bool": Query{"should": qs, "minimum_should_match": 1}} }
+
 // fieldQuery is {kind: {field: body}}.
 func fieldQuery(kind, field string, body Query) Query {
 	return Query{kind: Query{field: body}}
@@ -118,7 +121,8 @@ func (b *builder) leaf(n ir.Node) Query {
 			return b.fail(n, diag.UnsupportedFieldName, "field name %q %s", ir.Field(n), reason)
 		}
 	}
-	if code, msg := esmatch.IPFieldUnsupported(n, b.ips); code != "" {
+	// A term or prefix query with case_insensitive folds a flattened field's keyed values.
+	if code, msg := b.mapping.Unsupported(n, true); code != "" {
 		return b.fail(n, code, "%s", msg)
 	}
 	switch n := n.(type) {
@@ -131,9 +135,9 @@ func (b *builder) leaf(n ir.Node) Query {
 		if err != nil {
 			return b.fail(n, diag.UnsupportedRegex, "field %s: %v", n.Field, err)
 		}
-		return regexpQuery(n.Field, re.Text, re.CaseInsensitive)
+		return b.regexps(n, n.Field, re.Chunks, re.CaseInsensitive)
 	case *ir.CIDR:
-		if b.ips[n.Field] {
+		if b.mapping.IP[n.Field] {
 			// A term query on an ip field takes a CIDR block.
 			block, err := esmatch.IPFieldCIDR(n.Prefix)
 			if err != nil {
@@ -143,7 +147,7 @@ func (b *builder) leaf(n ir.Node) Query {
 		}
 		// Most string fields are mapped as keyword, where a CIDR term is plain text: match
 		// the spellings of the addresses in the prefix instead.
-		return regexpQuery(n.Field, esmatch.CIDRRegexp(n.Prefix), false)
+		return b.regexps(n, n.Field, func() ([]string, error) { return esmatch.CIDRRegexps(n.Prefix) }, false)
 	case *ir.Compare:
 		if !esmatch.PlainNumber(n.Value.Text) {
 			return b.fail(n, diag.UnsupportedValue, "%s: the bound %q is not a plain decimal number", n, n.Value.Text)
@@ -170,6 +174,24 @@ func regexpQuery(field, re string, caseInsensitive bool) Query {
 	return fieldQuery("regexp", field, body)
 }
 
+// regexps is the regexp query for the expressions chunks gives for a leaf on field f, or the
+// disjunction of several when the expression had to be split to fit Elasticsearch's length
+// limit.
+func (b *builder) regexps(n ir.Node, f string, chunks func() ([]string, error), caseInsensitive bool) Query {
+	res, err := chunks()
+	if err != nil {
+		return b.fail(n, diag.UnsupportedRegexLength, "%s: %v", n, err)
+	}
+	if len(res) == 1 {
+		return regexpQuery(f, res[0], caseInsensitive)
+	}
+	qs := make([]any, len(res))
+	for i, re := range res {
+		qs[i] = regexpQuery(f, re, caseInsensitive)
+	}
+	return anyOf(qs)
+}
+
 func (b *builder) match(n *ir.Match) Query {
 	if names := n.Pattern.Placeholders(); len(names) > 0 {
 		return b.fail(n, diag.UnresolvedPlaceholder, "field %s: placeholder %%%s%% has no value", n.Field, names[0])
@@ -194,9 +216,9 @@ func (b *builder) match(n *ir.Match) Query {
 		return nativeQuery(n.Field, p, ci)
 	case esmatch.PatternNativeFoldSafe(p):
 		// The flag folds the ASCII letters; the others are spelled out as orbit classes.
-		return regexpQuery(n.Field, esmatch.GlobRegexp(p, esmatch.FoldNonNative), true)
+		return b.regexps(n, n.Field, func() ([]string, error) { return esmatch.FitRegexp(esmatch.GlobRegexp(p, esmatch.FoldNonNative)) }, true)
 	}
-	return regexpQuery(n.Field, esmatch.GlobRegexp(p, esmatch.FoldAll), false)
+	return b.regexps(n, n.Field, func() ([]string, error) { return esmatch.FitRegexp(esmatch.GlobRegexp(p, esmatch.FoldAll)) }, false)
 }
 
 // nativeQuery is the term, prefix or wildcard query for p.
@@ -247,12 +269,16 @@ func (b *builder) keyword(n *ir.Keyword) Query {
 	if n.Pattern.Wrap(true, true).Shape() == ir.ShapeAny {
 		return b.fail(n, diag.UnsupportedKeyword, "keyword %q matches any string value, which no query can test over all fields", n.Pattern.String())
 	}
+	term, err := lucene.KeywordTerm(n)
+	if err != nil {
+		return b.fail(n, diag.UnsupportedRegexLength, "keyword %q: %v", n.Pattern.String(), err)
+	}
 	d := backends.Diag(b.rule, n, Target, diag.KeywordScope, "%s", lucene.KeywordScopeMessage(n))
 	d.Severity = diag.Warning
 	b.diags = append(b.diags, d)
 	// lenient: the default fields may include numeric ones, on which a regexp or wildcard
 	// would fail the whole query.
-	return Query{"query_string": Query{"query": lucene.KeywordTerm(n), "lenient": true}}
+	return Query{"query_string": Query{"query": term, "lenient": true}}
 }
 
 // fieldNameProblem says why a field name cannot be used, or returns "".

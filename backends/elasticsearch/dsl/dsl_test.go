@@ -202,16 +202,21 @@ func checkLeaf(t *testing.T, n ir.Node, field string, probes []string) {
 		t.Errorf("%s -> %s: %v", n, doc, err)
 		return
 	}
-	if tree.Op != "" {
-		t.Errorf("%s -> %s: a %s, want one clause", n, doc, tree.Op)
+	if tree.Alternatives() == nil {
+		t.Errorf("%s -> %s: a %s, want one clause or a should of clauses", n, doc, tree.Op)
 		return
 	}
 	oracle := estest.Oracle(t, n, field)
 	for _, model := range estest.FoldModels {
-		f, match := leafMatcher(t, tree.Text, model)
-		if f != field {
-			t.Errorf("%s -> %s: field %q, want %q", n, doc, f, field)
+		var ms []func(string) bool
+		for _, l := range tree.Alternatives() {
+			f, m := leafMatcher(t, l.Text, model)
+			if f != field {
+				t.Errorf("%s -> %s: field %q, want %q", n, doc, f, field)
+			}
+			ms = append(ms, m)
 		}
+		match := estest.AnyOf(ms)
 		for _, v := range probes {
 			if got, want := match(v), oracle(v); got != want {
 				t.Errorf("%s -> %s: value %q (%s fold): query %v, Sigma %v", n, doc, v, model.Name, got, want)

@@ -61,11 +61,11 @@ func category(r *ir.Rule) (string, diag.List) {
 // Render renders one detection tree of r as an EQL condition.
 func Render(r *ir.Rule, tree ir.Node) (string, diag.List) {
 	rd := renderer{rule: r}
-	ips, err := esmatch.IPFields(r.State)
+	m, err := esmatch.ReadMapping(r.State)
 	if err != nil {
 		rd.fail(nil, diag.UnsupportedValue, "%v", err)
 	}
-	rd.ips = ips
+	rd.mapping = m
 	e := rd.node(infix.Simplify(tree))
 	if rd.diags.HasErrors() {
 		return "", rd.diags
@@ -74,9 +74,9 @@ func Render(r *ir.Rule, tree ir.Node) (string, diag.List) {
 }
 
 type renderer struct {
-	rule  *ir.Rule
-	ips   map[string]bool // fields mapped as ip (pipeline state ip_fields)
-	diags diag.List
+	rule    *ir.Rule
+	mapping esmatch.Mapping // what the pipeline state says about the index mapping
+	diags   diag.List
 }
 
 func (rd *renderer) fail(n ir.Node, code, format string, args ...any) comparison {
@@ -104,11 +104,11 @@ func (rd *renderer) node(n ir.Node) infix.Expr {
 				if cmp.op != "" {
 					key := [2]string{cmp.field, cmp.op}
 					if i, ok := lists[key]; ok {
-						members[i] = append(members[i], cmp.value)
+						members[i] = append(members[i], cmp.values...)
 						continue
 					}
 					lists[key] = len(parts)
-					members = append(members, []string{cmp.value})
+					members = append(members, cmp.values)
 					parts = append(parts, infix.Expr{})
 					continue
 				}
@@ -132,16 +132,18 @@ func (rd *renderer) node(n ir.Node) infix.Expr {
 	return rd.leaf(n).expr()
 }
 
-// comparison is a rendered leaf. A comparison of a field with one string operand
-// (field, op, value set) can join a list lookup; any other leaf has only text.
+// comparison is a rendered leaf. A comparison of a field with string operands, true when
+// one of them compares true (field, op, values set), can join a list lookup; any other leaf
+// has only text.
 type comparison struct {
-	field, op, value string
-	text             string
+	field, op string
+	values    []string
+	text      string
 }
 
 func (c comparison) expr() infix.Expr {
 	if c.op != "" {
-		return infix.AtomExpr(c.field + " " + c.op + " " + c.value)
+		return listExpr(c.field, c.op, c.values)
 	}
 	return infix.AtomExpr(c.text)
 }
@@ -157,7 +159,28 @@ func listExpr(field, op string, values []string) infix.Expr {
 	return infix.AtomExpr(field + " " + op + " (" + strings.Join(values, ", ") + ")")
 }
 
-func cmp(f, op, value string) comparison { return comparison{field: f, op: op, value: value} }
+func cmp(f, op, value string) comparison {
+	return comparison{field: f, op: op, values: []string{value}}
+}
+
+// regexps is the regex comparison of field f with the expressions chunks gives: one, or a
+// list of them when the expression had to be split to fit Elasticsearch's length limit.
+func (rd *renderer) regexps(n ir.Node, f, op string, chunks func() ([]string, error)) comparison {
+	res, err := chunks()
+	if err != nil {
+		return rd.fail(n, diag.UnsupportedRegexLength, "%s: %v", n, err)
+	}
+	c := comparison{field: field(f), op: op}
+	for _, re := range res {
+		c.values = append(c.values, quote(re))
+	}
+	return c
+}
+
+// globRegexps is regexps for the regular expression of a glob pattern.
+func (rd *renderer) globRegexps(n *ir.Match, op string, fold esmatch.Fold) comparison {
+	return rd.regexps(n, n.Field, op, func() ([]string, error) { return esmatch.FitRegexp(esmatch.GlobRegexp(n.Pattern, fold)) })
+}
 
 func text(s string) comparison { return comparison{text: s} }
 
@@ -167,8 +190,13 @@ func (rd *renderer) leaf(n ir.Node) comparison {
 			return rd.fail(n, diag.UnsupportedFieldName, "the field name is empty")
 		}
 	}
-	if code, msg := esmatch.IPFieldUnsupported(n, rd.ips); code != "" {
+	if code, msg := esmatch.IPFieldUnsupported(n, rd.mapping.IP); code != "" {
 		return rd.fail(n, code, "%s", msg)
+	}
+	for _, f := range []string{ir.Field(n), refOf(n)} {
+		if obj := rd.mapping.FlattenedObject(f); f != "" && obj != "" {
+			return rd.fail(n, diag.UnsupportedFlattened, "%s: field %s is in the flattened object %s (pipeline state %s); what EQL can ask of a flattened field is not verified", n, f, obj, esmatch.FlattenedFieldsKey)
+		}
 	}
 	switch n := n.(type) {
 	case *ir.Match:
@@ -188,11 +216,11 @@ func (rd *renderer) leaf(n ir.Node) comparison {
 			return rd.fail(n, diag.UnsupportedRegex, "field %s: the word boundaries of %q need Lucene's intersection operator &, which EQL's regex does not document (and evaluates with java.util.regex, where & is literal, when it cannot push the test down)", n.Field, n.Pattern)
 		}
 		if re.CaseInsensitive {
-			return cmp(field(n.Field), "regex~", quote(re.Text))
+			return rd.regexps(n, n.Field, "regex~", re.Chunks)
 		}
-		return cmp(field(n.Field), "regex", quote(re.Text))
+		return rd.regexps(n, n.Field, "regex", re.Chunks)
 	case *ir.CIDR:
-		if rd.ips[n.Field] {
+		if rd.mapping.IP[n.Field] {
 			// EQL pushes cidrMatch on a field down as a terms query with the block.
 			block, err := esmatch.IPFieldCIDR(n.Prefix)
 			if err != nil {
@@ -202,7 +230,7 @@ func (rd *renderer) leaf(n ir.Node) comparison {
 		}
 		// cidrMatch needs an ip-typed field; most string fields are keyword, so match the
 		// spellings of the addresses in the prefix instead.
-		return cmp(field(n.Field), "regex", quote(esmatch.CIDRRegexp(n.Prefix)))
+		return rd.regexps(n, n.Field, "regex", func() ([]string, error) { return esmatch.CIDRRegexps(n.Prefix) })
 	case *ir.Compare:
 		if !esmatch.PlainNumber(n.Value.Text) {
 			return rd.fail(n, diag.UnsupportedValue, "%s: the bound %q is not a plain decimal number", n, n.Value.Text)
@@ -248,7 +276,7 @@ func (rd *renderer) match(n *ir.Match) comparison {
 		case !literalWildcard:
 			return cmp(f, "like", quote(wildcardValue(p)))
 		}
-		return cmp(f, "regex", quote(esmatch.GlobRegexp(p, esmatch.FoldNone)))
+		return rd.globRegexps(n, "regex", esmatch.FoldNone)
 	}
 	switch {
 	case esmatch.PatternNativeFoldExact(p) && !literalWildcard:
@@ -256,9 +284,9 @@ func (rd *renderer) match(n *ir.Match) comparison {
 		return cmp(f, ":", quote(wildcardValue(p)))
 	case esmatch.PatternNativeFoldSafe(p):
 		// regex~ folds the ASCII letters; the others are spelled out as orbit classes.
-		return cmp(f, "regex~", quote(esmatch.GlobRegexp(p, esmatch.FoldNonNative)))
+		return rd.globRegexps(n, "regex~", esmatch.FoldNonNative)
 	}
-	return cmp(f, "regex", quote(esmatch.GlobRegexp(p, esmatch.FoldAll)))
+	return rd.globRegexps(n, "regex", esmatch.FoldAll)
 }
 
 // wildcardValue writes p as an EQL wildcard pattern: `*` and `?` as themselves, literals
@@ -333,4 +361,11 @@ func quote(s string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
+}
+
+func refOf(n ir.Node) string {
+	if r, ok := n.(*ir.FieldRef); ok {
+		return r.Ref
+	}
+	return ""
 }

@@ -599,7 +599,7 @@ func TestIPFields(t *testing.T) {
 	}{
 		{&ir.CIDR{Field: "source.ip", Prefix: netip.MustParsePrefix("10.0.0.0/8")}, `cidrMatch(source.ip, "10.0.0.0/8")`},
 		{&ir.CIDR{Field: "client.ip", Prefix: netip.MustParsePrefix("fc00::/7")}, `cidrMatch(client.ip, "fc00::/7")`},
-		{&ir.CIDR{Field: "source.address", Prefix: netip.MustParsePrefix("10.0.0.0/8")}, `source.address regex "10\\.`},
+		{&ir.CIDR{Field: "source.address", Prefix: netip.MustParsePrefix("10.0.0.0/8")}, `source.address regex ("10\\.`},
 		{&ir.CIDR{Field: "source.ip", Prefix: netip.MustParsePrefix("::/0")}, diag.UnsupportedCIDR},
 		{&ir.Match{Field: "source.ip", Pattern: ir.LiteralPattern("10.1.2.3")}, diag.UnsupportedValue},
 		{&ir.Regex{Field: "source.ip", Pattern: "^10"}, diag.UnsupportedRegex},

@@ -15,8 +15,62 @@ import (
 // an embedded dotted IPv4 tail, a zone).
 
 // CIDRRegexp returns a whole-value Lucene regular expression matching exactly the strings
-// that parse as an IP address inside p.
+// that parse as an IP address inside p. It may be longer than MaxRegexpLength; CIDRRegexps
+// gives the same set as expressions that each fit.
 func CIDRRegexp(p netip.Prefix) string {
+	v4, v6 := cidrAlternatives(p)
+	text := ipv6Block(v6)
+	if v4 != "" {
+		text = v4 + "|" + text
+	}
+	return text
+}
+
+// zoneSuffix matches the zone an IPv6 spelling may end with.
+const zoneSuffix = `(\%.+)?`
+
+// ipv6Block joins IPv6 spelling patterns and gives them the zone suffix.
+func ipv6Block(alts []ipv6Alternative) string {
+	texts := make([]string, len(alts))
+	for i, a := range alts {
+		texts[i] = a.grouped
+	}
+	return "(" + strings.Join(texts, "|") + ")" + zoneSuffix
+}
+
+// CIDRRegexps returns whole-value Lucene regular expressions, each at most MaxRegexpLength
+// long, of which a string matches one exactly when it parses as an IP address inside p: the
+// CIDRRegexp itself when it fits, or else its parts, coarsest first (the dotted-quad pattern
+// and the IPv6 spellings; then each IPv6 spelling pattern with its own zone suffix; then
+// each of those one way of spelling at a time), packed into as few expressions as fit.
+func CIDRRegexps(p netip.Prefix) ([]string, error) {
+	if whole := CIDRRegexp(p); RegexpLength(whole) <= MaxRegexpLength {
+		return []string{whole}, nil
+	}
+	v4, v6 := cidrAlternatives(p)
+	var parts []string
+	if v4 != "" {
+		parts = append(parts, v4)
+	}
+	if block := ipv6Block(v6); RegexpLength(block) <= MaxRegexpLength {
+		parts = append(parts, block)
+	} else {
+		for _, a := range v6 {
+			if one := a.grouped + zoneSuffix; RegexpLength(one) <= MaxRegexpLength {
+				parts = append(parts, one)
+				continue
+			}
+			for _, piece := range a.pieces {
+				parts = append(parts, piece+zoneSuffix)
+			}
+		}
+	}
+	return PackAlternatives(parts)
+}
+
+// cidrAlternatives returns the dotted-quad pattern (IPv4 prefixes only) and the alternatives
+// of the IPv6 spellings, without the zone suffix.
+func cidrAlternatives(p netip.Prefix) (v4 string, v6 []ipv6Alternative) {
 	p = p.Masked()
 	if p.Addr().Is4() {
 		b4 := p.Addr().As4()
@@ -27,7 +81,7 @@ func CIDRRegexp(p netip.Prefix) string {
 		for i := 0; i < 2; i++ {
 			groups[6+i] = valueRange{octets[2*i].lo<<8 | octets[2*i+1].lo, octets[2*i].hi<<8 | octets[2*i+1].hi}
 		}
-		return ipv4Text(octets) + "|" + ipv6Texts(groups, octets)
+		return ipv4Text(octets), ipv6Alternatives(groups, octets)
 	}
 	b16 := p.Addr().As16()
 	bytes := octetRanges(b16[:], p.Bits())
@@ -35,7 +89,7 @@ func CIDRRegexp(p netip.Prefix) string {
 	for i := range groups {
 		groups[i] = valueRange{bytes[2*i].lo<<8 | bytes[2*i+1].lo, bytes[2*i].hi<<8 | bytes[2*i+1].hi}
 	}
-	return ipv6Texts(groups, bytes[12:])
+	return "", ipv6Alternatives(groups, bytes[12:])
 }
 
 // valueRange is an inclusive range of integers.
@@ -64,11 +118,18 @@ func ipv4Text(octets []valueRange) string {
 	return strings.Join(parts, `\.`)
 }
 
-// ipv6Texts matches every IPv6 spelling of the addresses whose eight 16-bit groups lie in
-// groups: each group one to four hex digits, one run of zero groups possibly written `::`,
-// the last two groups possibly written as a dotted IPv4 address (tail holds their four
-// byte ranges), and an optional zone.
-func ipv6Texts(groups [8]valueRange, tail []valueRange) string {
+// ipv6Alternative is one pattern of IPv6 spellings: grouped (the common parts of its ways of
+// spelling shared) and in pieces (one way of spelling each, longer together but each short).
+type ipv6Alternative struct {
+	grouped string
+	pieces  []string
+}
+
+// ipv6Alternatives returns patterns that together match every IPv6 spelling (without a
+// zone) of the addresses whose eight 16-bit groups lie in groups: each group one to four hex
+// digits, one run of zero groups possibly written `::`, the last two groups possibly written
+// as a dotted IPv4 address (tail holds their four byte ranges).
+func ipv6Alternatives(groups [8]valueRange, tail []valueRange) []ipv6Alternative {
 	hex := make([]string, 8)
 	zero := make([]bool, 8)
 	for i, g := range groups {
@@ -78,10 +139,16 @@ func ipv6Texts(groups [8]valueRange, tail []valueRange) string {
 	// spell writes groups[from:to] separated by colons.
 	spell := func(from, to int) string { return strings.Join(hex[from:to], `\:`) }
 	// The last 32 bits: two hex groups or a dotted IPv4 address.
-	last := "(" + spell(6, 8) + "|" + ipv4Text(tail) + ")"
+	lasts := []string{spell(6, 8), ipv4Text(tail)}
+	last := "(" + strings.Join(lasts, "|") + ")"
 	// The first six groups, with `::` standing for no run or for a run [a, b) inside them:
-	// heads a colon separates from the last 32 bits, and heads ending in `::`.
-	sep := []string{spell(0, 6)}
+	// heads a colon separates from the last 32 bits (a start and the rests that may follow
+	// it), and heads ending in `::`.
+	type head struct {
+		start string
+		rests []string
+	}
+	sep := []head{{start: spell(0, 6), rests: []string{""}}}
 	var bare []string
 	for a := 0; a < 6; a++ {
 		var rest []string
@@ -93,12 +160,29 @@ func ipv6Texts(groups [8]valueRange, tail []valueRange) string {
 			}
 		}
 		if len(rest) > 0 {
-			sep = append(sep, spell(0, a)+`\:\:`+group(rest))
+			sep = append(sep, head{start: spell(0, a) + `\:\:`, rests: rest})
 		}
 	}
-	alts := []string{group(sep) + `\:` + last}
+	var heads []string
+	withSep := ipv6Alternative{}
+	for _, h := range sep {
+		heads = append(heads, h.start+group(h.rests))
+		for _, r := range h.rests {
+			for _, l := range lasts {
+				withSep.pieces = append(withSep.pieces, h.start+r+`\:`+l)
+			}
+		}
+	}
+	withSep.grouped = group(heads) + `\:` + last
+	alts := []ipv6Alternative{withSep}
 	if len(bare) > 0 {
-		alts = append(alts, group(bare)+last)
+		a := ipv6Alternative{grouped: group(bare) + last}
+		for _, h := range bare {
+			for _, l := range lasts {
+				a.pieces = append(a.pieces, h+l)
+			}
+		}
+		alts = append(alts, a)
 	}
 	// A run reaching into the last two groups leaves no room for a dotted tail.
 	for a := 0; a < 8; a++ {
@@ -108,11 +192,16 @@ func ipv6Texts(groups [8]valueRange, tail []valueRange) string {
 				rest = append(rest, spell(b, 8))
 			}
 		}
-		if len(rest) > 0 {
-			alts = append(alts, spell(0, a)+`\:\:`+optionalGroup(rest))
+		if len(rest) == 0 {
+			continue
 		}
+		alt := ipv6Alternative{grouped: spell(0, a) + `\:\:` + optionalGroup(rest)}
+		for _, r := range rest {
+			alt.pieces = append(alt.pieces, spell(0, a)+`\:\:`+r)
+		}
+		alts = append(alts, alt)
 	}
-	return "(" + strings.Join(alts, "|") + `)(\%.+)?`
+	return alts
 }
 
 func allTrue(bs []bool) bool {

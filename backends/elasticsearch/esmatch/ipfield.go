@@ -23,43 +23,6 @@ import (
 // Sigma, which an ip field no longer has (1.2.3.4 and ::ffff:1.2.3.4 are one value there),
 // so they have no exact form either; exists and null do.
 
-// IPFieldsKey is the pipeline state key that lists the fields mapped as ip.
-const IPFieldsKey = "ip_fields"
-
-// IPFields reads the pipeline state ip_fields: a field name or a list of them. A rule without
-// the key has no ip fields.
-func IPFields(state map[string]any) (map[string]bool, error) {
-	v, ok := state[IPFieldsKey]
-	if !ok || v == nil {
-		return nil, nil
-	}
-	var names []string
-	switch v := v.(type) {
-	case string:
-		names = []string{v}
-	case []string:
-		names = v
-	case []any:
-		for _, e := range v {
-			s, ok := e.(string)
-			if !ok {
-				return nil, fmt.Errorf("state %s: %v is not a field name", IPFieldsKey, e)
-			}
-			names = append(names, s)
-		}
-	default:
-		return nil, fmt.Errorf("state %s: %v is not a field name or a list of field names", IPFieldsKey, v)
-	}
-	out := make(map[string]bool, len(names))
-	for _, n := range names {
-		if n == "" {
-			return nil, fmt.Errorf("state %s: an empty field name", IPFieldsKey)
-		}
-		out[n] = true
-	}
-	return out, nil
-}
-
 // mappedIPv4 is the block of IPv4-mapped IPv6 addresses.
 var mappedIPv4 = netip.MustParsePrefix("::ffff:0:0/96")
 
@@ -78,8 +41,8 @@ func IPFieldCIDR(p netip.Prefix) (string, error) {
 // any field (exists, null, `*`, no ip field) or is a CIDR test, which IPFieldCIDR writes.
 func IPFieldUnsupported(n ir.Node, ips map[string]bool) (code, message string) {
 	var on []string
-	for _, f := range []string{ir.Field(n), refField(n)} {
-		if f != "" && ips[f] && !slices.Contains(on, f) {
+	for _, f := range fields(n) {
+		if ips[f] && !slices.Contains(on, f) {
 			on = append(on, f)
 		}
 	}

@@ -51,6 +51,18 @@ type Regexp struct {
 	// (enabled by the default flags of query_string, the regexp query and ES|QL's RLIKE),
 	// which some word boundaries need.
 	Intersection bool
+	// Alternatives are the top-level alternatives Text joins with |.
+	Alternatives []string
+}
+
+// Chunks returns Text when it fits MaxRegexpLength, or else its alternatives packed into
+// expressions that fit (a value matches one of them exactly when it matches Text), or a
+// *LengthError when one alternative alone is too long.
+func (re Regexp) Chunks() ([]string, error) {
+	if RegexpLength(re.Text) <= MaxRegexpLength {
+		return []string{re.Text}, nil
+	}
+	return PackAlternatives(re.Alternatives)
 }
 
 // maxAlternatives bounds the alternatives created by moving anchors to the edges of
@@ -94,7 +106,7 @@ func TranslateRegexp(pattern string, flags ir.RegexFlags, nativeFold bool) (Rege
 	if len(alts) == 0 {
 		return Regexp{}, &UnsupportedError{Construct: "an expression whose word boundaries can never hold"}
 	}
-	return Regexp{Text: strings.Join(alts, "|"), CaseInsensitive: ci, Intersection: t.intersection}, nil
+	return Regexp{Text: strings.Join(alts, "|"), CaseInsensitive: ci, Intersection: t.intersection, Alternatives: alts}, nil
 }
 
 type translator struct {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sigmabridge/sigmabridge/backends"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esmatch"
+	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/lucene"
 	"github.com/sigmabridge/sigmabridge/backends/infix"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
@@ -49,29 +50,14 @@ func (Backend) Convert(r *ir.Rule) ([]backends.Query, diag.List) {
 var indexPattern = regexp.MustCompile(`^[A-Za-z0-9_.*:+-]+$`)
 
 func source(r *ir.Rule) (string, diag.List) {
-	v, ok := r.State["index"]
+	names, ok, err := esmatch.StringList(r.State, "index")
+	if err != nil {
+		return "", diag.List{backends.Diag(r, nil, Target, diag.UnsupportedValue, "%v", err)}
+	}
 	if !ok {
 		return "*", nil
 	}
-	var names []string
 	var diags diag.List
-	switch v := v.(type) {
-	case string:
-		names = []string{v}
-	case []string:
-		names = v
-	case []any:
-		for _, e := range v {
-			s, ok := e.(string)
-			if !ok {
-				diags = append(diags, backends.Diag(r, nil, Target, diag.UnsupportedValue, "state index: %v is not a string", e))
-				continue
-			}
-			names = append(names, s)
-		}
-	default:
-		diags = append(diags, backends.Diag(r, nil, Target, diag.UnsupportedValue, "state index: %v is not a string or a list of strings", v))
-	}
 	for _, n := range names {
 		if !indexPattern.MatchString(n) {
 			diags = append(diags, backends.Diag(r, nil, Target, diag.UnsupportedValue, "state index: %q is not an index name or pattern ES|QL takes after FROM", n))
@@ -86,12 +72,12 @@ func source(r *ir.Rule) (string, diag.List) {
 // Render renders one detection tree of r as an ES|QL boolean expression.
 func Render(r *ir.Rule, tree ir.Node) (string, diag.List) {
 	rd := renderer{rule: r}
-	ips, err := esmatch.IPFields(r.State)
+	m, err := esmatch.ReadMapping(r.State)
 	if err != nil {
 		rd.fail(nil, diag.UnsupportedValue, "%v", err)
 	}
-	rd.ips = ips
-	e, _ := rd.node(infix.Simplify(tree))
+	rd.mapping = m
+	e, _ := rd.node(infix.Simplify(tree), false)
 	if rd.diags.HasErrors() {
 		return "", rd.diags
 	}
@@ -99,9 +85,9 @@ func Render(r *ir.Rule, tree ir.Node) (string, diag.List) {
 }
 
 type renderer struct {
-	rule  *ir.Rule
-	ips   map[string]bool // fields mapped as ip (pipeline state ip_fields)
-	diags diag.List
+	rule    *ir.Rule
+	mapping esmatch.Mapping // what the pipeline state says about the index mapping
+	diags   diag.List
 }
 
 func (rd *renderer) fail(n ir.Node, code, format string, args ...any) (infix.Expr, bool) {
@@ -115,8 +101,10 @@ func (rd *renderer) fail(n ir.Node, code, format string, args ...any) (infix.Exp
 // only true rows. Under AND and OR a null acts as false, which is Sigma's meaning, but NOT
 // null is null, while Sigma's not is true when its operand is false for any reason (a
 // missing field included). A negated operand that can be null is therefore wrapped in
-// COALESCE(..., FALSE) first.
-func (rd *renderer) node(n ir.Node) (infix.Expr, bool) {
+// COALESCE(..., FALSE) first; QSTR may not stand inside COALESCE, so an operand holding a
+// QSTR leaf has each of its nullable leaves wrapped instead (twoValued), which means the
+// same: a null leaf counts as false either way.
+func (rd *renderer) node(n ir.Node, twoValued bool) (infix.Expr, bool) {
 	switch n := n.(type) {
 	case *ir.And, *ir.Or:
 		op := infix.AndOp
@@ -128,21 +116,101 @@ func (rd *renderer) node(n ir.Node) (infix.Expr, bool) {
 		nullable := false
 		for i, c := range children {
 			var cn bool
-			parts[i], cn = rd.node(c)
+			parts[i], cn = rd.node(c, twoValued)
 			nullable = nullable || cn
 		}
 		return dialect.Combine(op, parts...), nullable
 	case *ir.Not:
 		if ex, ok := n.Child.(*ir.Exists); ok {
-			return rd.leaf(&ir.Null{Field: ex.Field, Pos: ex.Pos})
+			return rd.node(&ir.Null{Field: ex.Field, Pos: ex.Pos}, twoValued)
 		}
-		child, nullable := rd.node(n.Child)
+		if rd.hasQSTR(n.Child) {
+			child, _ := rd.node(n.Child, true)
+			return dialect.Negate(child), false
+		}
+		child, nullable := rd.node(n.Child, false)
 		if nullable {
 			return infix.Expr{Text: "NOT COALESCE(" + child.Text + ", FALSE)", Op: infix.NotOp}, false
 		}
 		return dialect.Negate(child), false
 	}
-	return rd.leaf(n)
+	e, nullable := rd.leaf(n)
+	if twoValued && nullable {
+		return infix.AtomExpr("COALESCE(" + e.Text + ", FALSE)"), false
+	}
+	return e, nullable
+}
+
+// hasQSTR reports whether some leaf of n is rendered with QSTR.
+func (rd *renderer) hasQSTR(n ir.Node) bool {
+	found := false
+	ir.Inspect(n, func(c ir.Node) bool {
+		if len(ir.Children(c)) == 0 && rd.viaQSTR(c) {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// viaQSTR reports whether a leaf is rendered as a query_string query inside QSTR, the one
+// ES|QL function that reaches what its columns cannot give exactly: a number compared with
+// a field of any type (a column compares only with a value of its own type, and no
+// conversion reads keyword text and numbers alike), a flattened object's keyed fields
+// (unknown columns), and fields that hold several values (a comparison with a multi-valued
+// column is null; a query matches when any value does). Presence tests on a multi-valued
+// field stay IS [NOT] NULL, which are exact there.
+func (rd *renderer) viaQSTR(n ir.Node) bool {
+	switch x := n.(type) {
+	case *ir.Keyword:
+		return false
+	case *ir.Match:
+		if x.Kind == ir.Number {
+			return true
+		}
+	case *ir.Exists, *ir.Null:
+		return rd.mapping.FlattenedObject(ir.Field(n)) != ""
+	}
+	for _, f := range []string{ir.Field(n), refOf(n)} {
+		if f != "" && (rd.mapping.FlattenedObject(f) != "" || rd.mapping.IsMultiValued(f)) {
+			return true
+		}
+	}
+	return false
+}
+
+func refOf(n ir.Node) string {
+	if r, ok := n.(*ir.FieldRef); ok {
+		return r.Ref
+	}
+	return ""
+}
+
+// qstr renders a leaf as QSTR with the lucene target's query_string for it.
+func (rd *renderer) qstr(n ir.Node) (infix.Expr, bool) {
+	switch n.(type) {
+	case *ir.FieldRef, *ir.TimePart:
+		for _, f := range []string{ir.Field(n), refOf(n)} {
+			if obj := rd.mapping.FlattenedObject(f); f != "" && obj != "" {
+				return rd.fail(n, diag.UnsupportedFlattened, "%s: field %s is in the flattened object %s (pipeline state %s), which ES|QL reads only through QSTR, and query_string cannot compare fields or extract a part of a timestamp", n, f, obj, esmatch.FlattenedFieldsKey)
+			}
+		}
+		return rd.fail(n, diag.UnsupportedMultiValued, "%s: a field of it may hold several values (pipeline state %s), which ES|QL compares exactly only through QSTR, and query_string cannot compare fields or extract a part of a timestamp", n, esmatch.MultiValuedFieldsKey)
+	case *ir.Null:
+		// NOT of the presence query: QSTR is never null.
+		e, nullable := rd.qstr(&ir.Exists{Field: ir.Field(n), Pos: ir.Position(n)})
+		return dialect.Negate(e), nullable
+	}
+	text, ds := lucene.RenderLeaf(rd.rule, n, Target)
+	for _, d := range ds {
+		if d.Severity == diag.Error {
+			rd.diags = append(rd.diags, d)
+		}
+	}
+	if ds.HasErrors() {
+		return infix.AtomExpr(""), false
+	}
+	return infix.AtomExpr("QSTR(" + quote(text) + ")"), false
 }
 
 func (rd *renderer) leaf(n ir.Node) (infix.Expr, bool) {
@@ -151,8 +219,11 @@ func (rd *renderer) leaf(n ir.Node) (infix.Expr, bool) {
 			return rd.fail(n, diag.UnsupportedFieldName, "the field name is empty")
 		}
 	}
-	if code, msg := esmatch.IPFieldUnsupported(n, rd.ips); code != "" {
+	if code, msg := esmatch.IPFieldUnsupported(n, rd.mapping.IP); code != "" {
 		return rd.fail(n, code, "%s", msg)
+	}
+	if rd.viaQSTR(n) {
+		return rd.qstr(n)
 	}
 	switch n := n.(type) {
 	case *ir.Match:
@@ -164,9 +235,9 @@ func (rd *renderer) leaf(n ir.Node) (infix.Expr, bool) {
 		if err != nil {
 			return rd.fail(n, diag.UnsupportedRegex, "field %s: %v", n.Field, err)
 		}
-		return atom(field(n.Field) + " RLIKE " + quote(re.Text))
+		return rd.rlike(n, field(n.Field), re.Chunks)
 	case *ir.CIDR:
-		if rd.ips[n.Field] {
+		if rd.mapping.IP[n.Field] {
 			block, err := esmatch.IPFieldCIDR(n.Prefix)
 			if err != nil {
 				return rd.fail(n, diag.UnsupportedCIDR, "%s: %v", n, err)
@@ -175,7 +246,7 @@ func (rd *renderer) leaf(n ir.Node) (infix.Expr, bool) {
 		}
 		// CIDR_MATCH needs an ip-typed field; most string fields are keyword, so match the
 		// spellings of the addresses in the prefix instead.
-		return atom(field(n.Field) + " RLIKE " + quote(esmatch.CIDRRegexp(n.Prefix)))
+		return rd.rlike(n, field(n.Field), func() ([]string, error) { return esmatch.CIDRRegexps(n.Prefix) })
 	case *ir.Compare:
 		if !esmatch.PlainNumber(n.Value.Text) {
 			return rd.fail(n, diag.UnsupportedValue, "%s: the bound %q is not a plain decimal number", n, n.Value.Text)
@@ -196,25 +267,39 @@ func (rd *renderer) leaf(n ir.Node) (infix.Expr, bool) {
 // atom is a leaf that is null when its field is missing.
 func atom(text string) (infix.Expr, bool) { return infix.AtomExpr(text), true }
 
+// rlike is `lhs RLIKE "re"` for the expressions chunks gives, or an OR of them when the
+// expression had to be split to fit Elasticsearch's length limit.
+func (rd *renderer) rlike(n ir.Node, lhs string, chunks func() ([]string, error)) (infix.Expr, bool) {
+	res, err := chunks()
+	if err != nil {
+		return rd.fail(n, diag.UnsupportedRegexLength, "%s: %v", n, err)
+	}
+	parts := make([]infix.Expr, len(res))
+	for i, re := range res {
+		parts[i] = infix.AtomExpr(lhs + " RLIKE " + quote(re))
+	}
+	return dialect.Combine(infix.OrOp, parts...), true
+}
+
+// globRLIKE is rlike for the regular expression of a glob pattern.
+func (rd *renderer) globRLIKE(n ir.Node, lhs string, p ir.Pattern, fold esmatch.Fold) (infix.Expr, bool) {
+	return rd.rlike(n, lhs, func() ([]string, error) { return esmatch.FitRegexp(esmatch.GlobRegexp(p, fold)) })
+}
+
 func (rd *renderer) match(n *ir.Match) (infix.Expr, bool) {
 	if names := n.Pattern.Placeholders(); len(names) > 0 {
 		return rd.fail(n, diag.UnresolvedPlaceholder, "field %s: placeholder %%%s%% has no value", n.Field, names[0])
 	}
 	f := field(n.Field)
-	switch n.Kind {
-	case ir.Number:
-		if !esmatch.PlainNumber(n.Pattern.Literal()) {
-			return rd.fail(n, diag.UnsupportedValue, "field %s: the number %q is not a plain decimal number", n.Field, n.Pattern.Literal())
-		}
-		return atom(f + " == " + n.Pattern.Literal())
-	case ir.Bool:
-		return atom(f + " == " + n.Pattern.Literal())
-	}
 	p := n.Pattern
-	if p.Shape() == ir.ShapeAny {
+	if n.Kind == ir.Bool {
+		// Sigma's boolean matches JSON booleans and the strings true and false in any
+		// case: the text of a boolean column and of a keyword alike, case-insensitively.
+		f = "TO_STRING(" + f + ")"
+	} else if p.Shape() == ir.ShapeAny {
 		return infix.AtomExpr(f + " IS NOT NULL"), false
 	}
-	if n.Cased || !esmatch.PatternHasCase(p) {
+	if n.Cased && n.Kind == ir.String || !esmatch.PatternHasCase(p) {
 		return atom(compare(f, p))
 	}
 	// ==, LIKE and RLIKE compare case-sensitively. Lower-casing the value is exact where
@@ -223,9 +308,9 @@ func (rd *renderer) match(n *ir.Match) (infix.Expr, bool) {
 	case esmatch.LowerText:
 		return atom(compare("TO_LOWER("+f+")", esmatch.LowerPattern(p)))
 	case esmatch.LowerRegexp:
-		return atom("TO_LOWER(" + f + ") RLIKE " + quote(esmatch.GlobRegexp(p, esmatch.FoldLower)))
+		return rd.globRLIKE(n, "TO_LOWER("+f+")", p, esmatch.FoldLower)
 	}
-	return atom(f + " RLIKE " + quote(esmatch.GlobRegexp(p, esmatch.FoldAll)))
+	return rd.globRLIKE(n, f, p, esmatch.FoldAll)
 }
 
 // compare is `lhs == "literal"` for an exact pattern and `lhs LIKE "pattern"` otherwise.

@@ -129,9 +129,14 @@ func hasPrefix(rs []rune, prefix string) bool {
 type leaf struct {
 	field   string
 	lower   bool   // the field is wrapped in TO_LOWER
-	op      string // ==, LIKE, RLIKE, IS NULL, IS NOT NULL, <, <=, >, >=
+	text    bool   // the field is wrapped in TO_STRING
+	op      string // ==, LIKE, RLIKE, IS NULL, IS NOT NULL, <, <=, >, >=, QSTR
 	operand string
 	ref     *refLeaf // a comparison of two expressions (fieldref) instead
+	// qstr holds the terms of a QSTR query (one, or an OR of terms on field); exists that
+	// it is a presence test.
+	qstr   []func(string) bool
+	exists bool
 }
 
 // refLeaf compares two value expressions: left == right, STARTS_WITH, ENDS_WITH, or
@@ -285,6 +290,7 @@ func (p *parser) refComparison() (*refLeaf, error) {
 }
 
 type parser struct {
+	t    testing.TB
 	toks []token
 	pos  int
 }
@@ -317,12 +323,15 @@ type node struct {
 	op       string
 	children []*node
 	leaf     *leaf
-	coalesce bool // a NOT COALESCE(child, FALSE): null counts as false
+	coalesce bool // a NOT COALESCE(child, FALSE), or a COALESCE(leaf, FALSE): null counts as false
 }
 
 func (n *node) tree() *estest.Tree {
 	if n.op == "" {
 		return &estest.Tree{}
+	}
+	if n.op == "coalesce" {
+		return n.children[0].tree()
 	}
 	t := &estest.Tree{Op: n.op}
 	for _, c := range n.children {
@@ -335,6 +344,9 @@ func (n *node) leaves() []*leaf {
 	if n.op == "" {
 		return []*leaf{n.leaf}
 	}
+	if n.op == "coalesce" {
+		return n.children[0].leaves()
+	}
 	var out []*leaf
 	for _, c := range n.children {
 		out = append(out, c.leaves()...)
@@ -342,7 +354,7 @@ func (n *node) leaves() []*leaf {
 	return out
 }
 
-func parseQuery(q string) (*node, error) {
+func parseQuery(t testing.TB, q string) (*node, error) {
 	const prefix = "FROM * METADATA _id, _index, _version | WHERE "
 	if !strings.HasPrefix(q, prefix) {
 		return nil, fmt.Errorf("query %q does not start with %q", q, prefix)
@@ -351,7 +363,7 @@ func parseQuery(q string) (*node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%q: %v", q, err)
 	}
-	p := &parser{toks: toks}
+	p := &parser{t: t, toks: toks}
 	n, err := p.or()
 	if err == nil && p.pos != len(p.toks) {
 		err = fmt.Errorf("trailing %v", p.peek())
@@ -390,21 +402,8 @@ func (p *parser) not() (*node, error) {
 		return p.primary()
 	}
 	if t := p.peek(); t.kind == "ident" && t.text == "COALESCE" {
-		p.pos++
-		if err := p.expect("op", "("); err != nil {
-			return nil, err
-		}
-		inner, err := p.or()
+		inner, err := p.coalesce()
 		if err != nil {
-			return nil, err
-		}
-		if err := p.expect("op", ","); err != nil {
-			return nil, err
-		}
-		if err := p.expect("FALSE", ""); err != nil {
-			return nil, err
-		}
-		if err := p.expect("op", ")"); err != nil {
 			return nil, err
 		}
 		return &node{op: "not", children: []*node{inner}, coalesce: true}, nil
@@ -416,7 +415,77 @@ func (p *parser) not() (*node, error) {
 	return &node{op: "not", children: []*node{c}}, nil
 }
 
+// coalesce reads COALESCE(expression, FALSE) and returns the expression.
+func (p *parser) coalesce() (*node, error) {
+	p.pos++
+	if err := p.expect("op", "("); err != nil {
+		return nil, err
+	}
+	inner, err := p.or()
+	if err != nil {
+		return nil, err
+	}
+	if err := p.expect("op", ","); err != nil {
+		return nil, err
+	}
+	if err := p.expect("FALSE", ""); err != nil {
+		return nil, err
+	}
+	return inner, p.expect("op", ")")
+}
+
+// qstr reads QSTR("query") whose query_string is one term or an OR of terms on one field.
+func (p *parser) qstr() (*node, error) {
+	p.pos++
+	if err := p.expect("op", "("); err != nil {
+		return nil, err
+	}
+	q := p.peek()
+	if err := p.expect("string", ""); err != nil {
+		return nil, err
+	}
+	tree, err := estest.ParseQueryString(q.text)
+	if err != nil {
+		return nil, err
+	}
+	alts := tree.Alternatives()
+	if alts == nil {
+		return nil, fmt.Errorf("QSTR(%q) is not a term or an OR of terms", q.text)
+	}
+	l := &leaf{op: "QSTR", operand: q.text}
+	for _, a := range alts {
+		f, value, ok := estest.SplitField(a.Text)
+		if !ok {
+			return nil, fmt.Errorf("QSTR(%q): a term without a field", q.text)
+		}
+		if f == "_exists_" {
+			l.field, l.exists = value, true
+			continue
+		}
+		field, match := estest.QueryStringTerm(p.t, a.Text)
+		if l.field != "" && l.field != field {
+			return nil, fmt.Errorf("QSTR(%q): terms on %s and %s", q.text, l.field, field)
+		}
+		l.field = field
+		l.qstr = append(l.qstr, match)
+	}
+	return &node{leaf: l}, p.expect("op", ")")
+}
+
 func (p *parser) primary() (*node, error) {
+	if t := p.peek(); t.kind == "ident" && t.text == "COALESCE" {
+		inner, err := p.coalesce()
+		if err != nil {
+			return nil, err
+		}
+		if inner.op != "" && inner.op != "or" {
+			return nil, fmt.Errorf("COALESCE of a %s", inner.op)
+		}
+		return &node{op: "coalesce", children: []*node{inner}, coalesce: true}, nil
+	}
+	if t := p.peek(); t.kind == "ident" && t.text == "QSTR" {
+		return p.qstr()
+	}
 	if p.accept("op", "(") {
 		n, err := p.or()
 		if err != nil {
@@ -438,12 +507,24 @@ func (p *parser) primary() (*node, error) {
 		if err := p.expect("op", "("); err != nil {
 			return nil, err
 		}
+		if p.peek().text == "TO_STRING" {
+			p.pos++
+			if err := p.expect("op", "("); err != nil {
+				return nil, err
+			}
+			l.text = true
+		}
 		f := p.peek()
 		if err := p.expect("ident", ""); err != nil {
 			return nil, err
 		}
 		if err := p.expect("op", ")"); err != nil {
 			return nil, err
+		}
+		if l.text {
+			if err := p.expect("op", ")"); err != nil {
+				return nil, err
+			}
 		}
 		l.field, l.lower = f.text, true
 	case t.kind == "ident":
@@ -521,6 +602,12 @@ func (l *leaf) eval(t *testing.T, value string, present bool) (result, ok bool) 
 		return !present, true
 	case "IS NOT NULL":
 		return present, true
+	case "QSTR":
+		// A query is true or false, never null.
+		if l.exists {
+			return present, true
+		}
+		return present && estest.AnyOf(l.qstr)(value), true
 	}
 	if !present {
 		return false, false
@@ -573,6 +660,9 @@ func (n *node) eval3(t *testing.T, event map[string]string) (result, ok bool) {
 			r, ok = false, true
 		}
 		return !r, ok
+	case "coalesce":
+		r, ok := n.children[0].eval3(t, event)
+		return r && ok, true
 	case "and":
 		res, known := true, true
 		for _, c := range n.children {
@@ -635,23 +725,25 @@ func checkLeaf(t *testing.T, n ir.Node, field string, probes []string) {
 		t.Errorf("%s: %v", n, ds)
 		return
 	}
-	parsed, err := parseQuery(q)
+	parsed, err := parseQuery(t, q)
 	if err != nil {
 		t.Error(err)
 		return
 	}
-	if parsed.op != "" {
-		t.Errorf("%s -> %q: a %s, want one comparison", n, q, parsed.op)
+	if parsed.op != "" && parsed.op != "or" {
+		t.Errorf("%s -> %q: a %s, want one comparison or an OR of them", n, q, parsed.op)
 		return
 	}
-	if parsed.leaf.field != field {
-		t.Errorf("%s -> %q: field %q, want %q", n, q, parsed.leaf.field, field)
+	for _, l := range parsed.leaves() {
+		if l.field != field {
+			t.Errorf("%s -> %q: field %q, want %q", n, q, l.field, field)
+		}
 	}
 	oracle := estest.Oracle(t, n, field)
 	for _, v := range probes {
-		got, _ := parsed.leaf.eval(t, v, true)
-		if want := oracle(v); got != want {
-			t.Errorf("%s -> %q: value %q: query %v, Sigma %v", n, q, v, got, want)
+		got, known := parsed.eval3(t, map[string]string{field: v})
+		if want := oracle(v); got && known != want {
+			t.Errorf("%s -> %q: value %q: query %v, Sigma %v", n, q, v, got && known, want)
 			return
 		}
 	}
@@ -715,7 +807,7 @@ func TestRandomTrees(t *testing.T) {
 		if ds.HasErrors() {
 			t.Fatalf("%s: %v", tree, ds)
 		}
-		parsed, err := parseQuery(q)
+		parsed, err := parseQuery(t, q)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -805,7 +897,7 @@ func TestCorpusParses(t *testing.T) {
 			continue
 		}
 		for _, q := range qs {
-			parsed, err := parseQuery(q.Text)
+			parsed, err := parseQuery(t, q.Text)
 			if err != nil {
 				t.Errorf("%s: %v", r.Path, err)
 				continue
@@ -846,7 +938,7 @@ func TestFieldRefs(t *testing.T) {
 				if ds.HasErrors() {
 					t.Fatalf("%s: %v", tree, ds)
 				}
-				parsed, err := parseQuery(q)
+				parsed, err := parseQuery(t, q)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -45,11 +45,11 @@ func (Backend) Convert(r *ir.Rule) ([]backends.Query, diag.List) {
 // Render renders one detection tree of r as a query_string query.
 func Render(r *ir.Rule, tree ir.Node) (string, diag.List) {
 	rd := renderer{rule: r}
-	ips, err := esmatch.IPFields(r.State)
+	m, err := esmatch.ReadMapping(r.State)
 	if err != nil {
 		rd.fail(nil, diag.UnsupportedValue, "%v", err)
 	}
-	rd.ips = ips
+	rd.mapping = m
 	e := rd.node(infix.Simplify(tree))
 	if rd.diags.HasErrors() {
 		return "", rd.diags
@@ -57,19 +57,43 @@ func Render(r *ir.Rule, tree ir.Node) (string, diag.List) {
 	return e.Text, rd.diags
 }
 
+// RenderLeaf renders one leaf of r as a query_string query for a target that embeds
+// query_string (ES|QL's QSTR): the diagnostics name that target.
+func RenderLeaf(r *ir.Rule, n ir.Node, target string) (string, diag.List) {
+	rd := renderer{rule: r, target: target}
+	m, err := esmatch.ReadMapping(r.State)
+	if err != nil {
+		rd.fail(nil, diag.UnsupportedValue, "%v", err)
+	}
+	rd.mapping = m
+	e := rd.leaf(n)
+	if rd.diags.HasErrors() {
+		return "", rd.diags
+	}
+	return e.Text, rd.diags
+}
+
 type renderer struct {
-	rule  *ir.Rule
-	ips   map[string]bool // fields mapped as ip (pipeline state ip_fields)
-	diags diag.List
+	rule    *ir.Rule
+	target  string          // the target the diagnostics name; Target when empty
+	mapping esmatch.Mapping // what the pipeline state says about the index mapping
+	diags   diag.List
+}
+
+func (rd *renderer) targetName() string {
+	if rd.target != "" {
+		return rd.target
+	}
+	return Target
 }
 
 func (rd *renderer) fail(n ir.Node, code, format string, args ...any) infix.Expr {
-	rd.diags = append(rd.diags, backends.Diag(rd.rule, n, Target, code, format, args...))
+	rd.diags = append(rd.diags, backends.Diag(rd.rule, n, rd.targetName(), code, format, args...))
 	return infix.AtomExpr("")
 }
 
 func (rd *renderer) warn(n ir.Node, code, format string, args ...any) {
-	d := backends.Diag(rd.rule, n, Target, code, format, args...)
+	d := backends.Diag(rd.rule, n, rd.targetName(), code, format, args...)
 	d.Severity = diag.Warning
 	rd.diags = append(rd.diags, d)
 }
@@ -107,7 +131,8 @@ func (rd *renderer) leaf(n ir.Node) infix.Expr {
 			return rd.fail(n, diag.UnsupportedFieldName, "field name %q %s", ir.Field(n), reason)
 		}
 	}
-	if code, msg := esmatch.IPFieldUnsupported(n, rd.ips); code != "" {
+	// query_string has no case-insensitive term for a flattened field.
+	if code, msg := rd.mapping.Unsupported(n, false); code != "" {
 		return rd.fail(n, code, "%s", msg)
 	}
 	switch n := n.(type) {
@@ -120,9 +145,9 @@ func (rd *renderer) leaf(n ir.Node) infix.Expr {
 		if err != nil {
 			return rd.fail(n, diag.UnsupportedRegex, "field %s: %v", n.Field, err)
 		}
-		return infix.AtomExpr(field(n.Field) + ":/" + re.Text + "/")
+		return rd.regexps(n, n.Field, re.Chunks)
 	case *ir.CIDR:
-		if rd.ips[n.Field] {
+		if rd.mapping.IP[n.Field] {
 			// An ip field takes the block as a quoted term.
 			block, err := esmatch.IPFieldCIDR(n.Prefix)
 			if err != nil {
@@ -132,7 +157,7 @@ func (rd *renderer) leaf(n ir.Node) infix.Expr {
 		}
 		// Most string fields are mapped as keyword, where a CIDR term is plain text: match
 		// the spellings of the addresses in the prefix instead.
-		return infix.AtomExpr(field(n.Field) + ":/" + esmatch.CIDRRegexp(n.Prefix) + "/")
+		return rd.regexps(n, n.Field, func() ([]string, error) { return esmatch.CIDRRegexps(n.Prefix) })
 	case *ir.Compare:
 		if !esmatch.PlainNumber(n.Value.Text) {
 			return rd.fail(n, diag.UnsupportedValue, "%s: the bound %q is not a plain decimal number", n, n.Value.Text)
@@ -171,7 +196,7 @@ func (rd *renderer) match(n *ir.Match) infix.Expr {
 	if !n.Cased && esmatch.PatternHasCase(n.Pattern) {
 		// keyword fields compare case-sensitively, and query_string has no option to
 		// change that: spell each letter's case orbit out in a regular expression.
-		return infix.AtomExpr(f + ":/" + esmatch.GlobRegexp(n.Pattern, esmatch.FoldAll) + "/")
+		return rd.regexps(n, n.Field, func() ([]string, error) { return esmatch.FitRegexp(esmatch.GlobRegexp(n.Pattern, esmatch.FoldAll)) })
 	}
 	if lit := n.Pattern.Literal(); !n.Pattern.HasWildcard() && (strings.HasPrefix(lit, "<") || strings.HasPrefix(lit, ">")) {
 		// Elasticsearch reads an unquoted term starting with < or > as a range, escaped or
@@ -194,8 +219,26 @@ func (rd *renderer) keyword(n *ir.Keyword) infix.Expr {
 	if p.Shape() == ir.ShapeAny {
 		return rd.fail(n, diag.UnsupportedKeyword, "keyword %q matches any string value, which query_string cannot test over all fields", n.Pattern.String())
 	}
+	term, err := KeywordTerm(n)
+	if err != nil {
+		return rd.fail(n, diag.UnsupportedRegexLength, "keyword %q: %v", n.Pattern.String(), err)
+	}
 	rd.warn(n, diag.KeywordScope, "%s", KeywordScopeMessage(n))
-	return infix.AtomExpr(KeywordTerm(n))
+	return infix.AtomExpr(term)
+}
+
+// regexps renders the regular expressions chunks gives for a leaf on field f: one term, or
+// an OR of terms when the expression had to be split to fit Elasticsearch's length limit.
+func (rd *renderer) regexps(n ir.Node, f string, chunks func() ([]string, error)) infix.Expr {
+	res, err := chunks()
+	if err != nil {
+		return rd.fail(n, diag.UnsupportedRegexLength, "%s: %v", n, err)
+	}
+	parts := make([]infix.Expr, len(res))
+	for i, re := range res {
+		parts[i] = infix.AtomExpr(field(f) + ":/" + re + "/")
+	}
+	return dialect.Combine(infix.OrOp, parts...)
 }
 
 // KeywordScopeMessage explains the keyword-scope warning a keyword search carries.
@@ -205,13 +248,18 @@ func KeywordScopeMessage(n *ir.Keyword) string {
 
 // KeywordTerm renders a keyword (a value with no field, found anywhere in the event) as an
 // unbound query_string term, which searches the index's default fields. The pattern must
-// hold no placeholder and must not be empty.
-func KeywordTerm(n *ir.Keyword) string {
+// hold no placeholder and must not be empty. It fails when the regular expression a
+// case-insensitive keyword needs is too long for Elasticsearch.
+func KeywordTerm(n *ir.Keyword) (string, error) {
 	p := n.Pattern.Wrap(true, true)
 	if !n.Cased && esmatch.PatternHasCase(p) {
-		return "/" + esmatch.GlobRegexp(p, esmatch.FoldAll) + "/"
+		re, err := esmatch.FitRegexp(esmatch.GlobRegexp(p, esmatch.FoldAll))
+		if err != nil {
+			return "", err
+		}
+		return "/" + re[0] + "/", nil
 	}
-	return globTerm(p)
+	return globTerm(p), nil
 }
 
 // globTerm writes a pattern as a query_string term: literal characters escaped, `*` and `?`

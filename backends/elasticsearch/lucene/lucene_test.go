@@ -1,13 +1,10 @@
 package lucene
 
 import (
-	"fmt"
 	"math/rand"
 	"net/netip"
-	"strconv"
 	"strings"
 	"testing"
-	"unicode"
 
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/estest"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/lucenetest"
@@ -15,292 +12,6 @@ import (
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
-
-// The test parser reads the query_string subset the backend writes. It is stricter than
-// Elasticsearch where Elasticsearch would silently mean something else: AND and OR never
-// share a level without parentheses, and a NOT never stands bare in an OR chain (the classic
-// parser would make it a MUST_NOT of the whole chain).
-
-type token struct {
-	kind string // "(", ")", "AND", "OR", "NOT", "term"
-	text string
-}
-
-func tokenize(q string) ([]token, error) {
-	var toks []token
-	rs := []rune(q)
-	for i := 0; i < len(rs); {
-		r := rs[i]
-		switch {
-		case r == ' ':
-			i++
-			continue
-		case r == '(' || r == ')':
-			toks = append(toks, token{kind: string(r)})
-			i++
-			continue
-		}
-		start := i
-		valueStart := true // a regex or a quoted string may start here
-		for i < len(rs) {
-			c := rs[i]
-			if c == '\\' {
-				if i+1 >= len(rs) {
-					return nil, fmt.Errorf("trailing backslash in %q", q)
-				}
-				i += 2
-				valueStart = false
-				continue
-			}
-			if c == ' ' || c == '(' || c == ')' {
-				break
-			}
-			if unicode.IsSpace(c) {
-				return nil, fmt.Errorf("unescaped whitespace %q in a term of %q", c, q)
-			}
-			if valueStart && (c == '/' || c == '"') {
-				end := c
-				i++
-				for ; i < len(rs) && rs[i] != end; i++ {
-					if rs[i] == '\\' {
-						i++
-					}
-				}
-				if i >= len(rs) {
-					return nil, fmt.Errorf("unterminated %c in %q", end, q)
-				}
-				i++
-				valueStart = false
-				continue
-			}
-			if strings.ContainsRune(`"/+-=&|!(){}[]^~`, c) {
-				return nil, fmt.Errorf("unescaped %q in a term of %q", c, q)
-			}
-			valueStart = c == ':'
-			i++
-			if valueStart && i < len(rs) && (rs[i] == '<' || rs[i] == '>') {
-				// a range: f:>5, f:<=5
-				i++
-				if i < len(rs) && rs[i] == '=' {
-					i++
-				}
-				valueStart = false
-			}
-		}
-		text := string(rs[start:i])
-		switch text {
-		case "AND", "OR", "NOT":
-			toks = append(toks, token{kind: text})
-		default:
-			toks = append(toks, token{kind: "term", text: text})
-		}
-	}
-	return toks, nil
-}
-
-type parser struct {
-	toks []token
-	pos  int
-}
-
-func parse(q string) (*estest.Tree, error) {
-	toks, err := tokenize(q)
-	if err != nil {
-		return nil, err
-	}
-	p := &parser{toks: toks}
-	t, err := p.seq()
-	if err != nil {
-		return nil, err
-	}
-	if p.pos != len(p.toks) {
-		return nil, fmt.Errorf("unexpected %v in %q", p.toks[p.pos], q)
-	}
-	return t, nil
-}
-
-func (p *parser) peek() string {
-	if p.pos < len(p.toks) {
-		return p.toks[p.pos].kind
-	}
-	return ""
-}
-
-func (p *parser) seq() (*estest.Tree, error) {
-	first, bareNot, err := p.unary()
-	if err != nil {
-		return nil, err
-	}
-	op := ""
-	operands := []*estest.Tree{first}
-	bare := []bool{bareNot}
-	for p.peek() == "AND" || p.peek() == "OR" {
-		k := p.toks[p.pos].kind
-		if op != "" && k != op {
-			return nil, fmt.Errorf("AND and OR mixed without parentheses")
-		}
-		op = k
-		p.pos++
-		t, b, err := p.unary()
-		if err != nil {
-			return nil, err
-		}
-		operands = append(operands, t)
-		bare = append(bare, b)
-	}
-	if op == "" {
-		return first, nil
-	}
-	if op == "OR" {
-		for _, b := range bare {
-			if b {
-				return nil, fmt.Errorf("a bare NOT in an OR chain")
-			}
-		}
-	}
-	return &estest.Tree{Op: strings.ToLower(op), Children: operands}, nil
-}
-
-// unary returns the operand and whether it is a NOT written without parentheses.
-func (p *parser) unary() (*estest.Tree, bool, error) {
-	if p.peek() == "NOT" {
-		p.pos++
-		if p.peek() == "NOT" {
-			return nil, false, fmt.Errorf("NOT NOT")
-		}
-		t, _, err := p.unary()
-		if err != nil {
-			return nil, false, err
-		}
-		return &estest.Tree{Op: "not", Children: []*estest.Tree{t}}, true, nil
-	}
-	switch p.peek() {
-	case "(":
-		p.pos++
-		t, err := p.seq()
-		if err != nil {
-			return nil, false, err
-		}
-		if p.peek() != ")" {
-			return nil, false, fmt.Errorf("missing )")
-		}
-		p.pos++
-		return t, false, nil
-	case "term":
-		t := &estest.Tree{Text: p.toks[p.pos].text}
-		p.pos++
-		return t, false, nil
-	}
-	return nil, false, fmt.Errorf("unexpected %q", p.peek())
-}
-
-// unescape removes query_string escapes.
-func unescape(s string) string {
-	var b strings.Builder
-	rs := []rune(s)
-	for i := 0; i < len(rs); i++ {
-		if rs[i] == '\\' && i+1 < len(rs) {
-			i++
-		}
-		b.WriteRune(rs[i])
-	}
-	return b.String()
-}
-
-// hasWildcard reports whether a term has an unescaped * or ?.
-func hasWildcard(term string) bool {
-	rs := []rune(term)
-	for i := 0; i < len(rs); i++ {
-		switch rs[i] {
-		case '\\':
-			i++
-		case '*', '?':
-			return true
-		}
-	}
-	return false
-}
-
-// splitField splits a term at its first unescaped colon.
-func splitField(term string) (field, value string, ok bool) {
-	rs := []rune(term)
-	for i := 0; i < len(rs); i++ {
-		switch rs[i] {
-		case '\\':
-			i++
-		case ':':
-			return unescape(string(rs[:i])), string(rs[i+1:]), true
-		}
-	}
-	return "", term, false
-}
-
-// leafMatcher returns what a parsed leaf matches on a keyword field holding one value, as
-// Elasticsearch runs it.
-func leafMatcher(t *testing.T, term string) (field string, match func(string) bool) {
-	t.Helper()
-	field, value, ok := splitField(term)
-	if !ok {
-		t.Fatalf("term %q has no field", term)
-	}
-	if field == "_exists_" {
-		return unescape(value), func(string) bool { return true }
-	}
-	switch {
-	case strings.HasPrefix(value, "/"):
-		re, err := lucenetest.Compile(strings.TrimSuffix(strings.TrimPrefix(value, "/"), "/"), nil)
-		if err != nil {
-			t.Fatalf("term %q: %v", term, err)
-		}
-		return field, re.MatchString
-	case strings.HasPrefix(value, `"`):
-		want := unescape(value[1 : len(value)-1])
-		return field, func(v string) bool { return v == want }
-	case !hasWildcard(value) && len(unescape(value)) > 1 && strings.ContainsAny(unescape(value)[:1], "<>"):
-		// Elasticsearch reads an unquoted term starting with < or > as a range, whether
-		// the character was escaped or not.
-		u := unescape(value)
-		op := u[:1]
-		if u[1] == '=' {
-			op = u[:2]
-		}
-		bound, err := strconv.ParseFloat(u[len(op):], 64)
-		if err != nil {
-			t.Fatalf("term %q: bad bound: %v", term, err)
-		}
-		return field, func(v string) bool {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				return false
-			}
-			switch op {
-			case ">":
-				return f > bound
-			case ">=":
-				return f >= bound
-			case "<":
-				return f < bound
-			}
-			return f <= bound
-		}
-	}
-	var toks []estest.Token
-	rs := []rune(value)
-	for i := 0; i < len(rs); i++ {
-		switch rs[i] {
-		case '\\':
-			i++
-			toks = append(toks, estest.Token{Rune: rs[i]})
-		case '*':
-			toks = append(toks, estest.Token{Any: true})
-		case '?':
-			toks = append(toks, estest.Token{One: true})
-		default:
-			toks = append(toks, estest.Token{Rune: rs[i]})
-		}
-	}
-	return field, func(v string) bool { return estest.Glob(toks, v, estest.Exact) }
-}
 
 var rule = &ir.Rule{Path: "test.yml", ID: "t"}
 
@@ -313,7 +24,7 @@ func checkLeaf(t *testing.T, m *ir.Match) {
 		t.Errorf("%s: %v", m, ds)
 		return
 	}
-	tree, err := parse(q)
+	tree, err := estest.ParseQueryString(q)
 	if err != nil {
 		t.Errorf("%s -> %q: %v", m, q, err)
 		return
@@ -322,7 +33,7 @@ func checkLeaf(t *testing.T, m *ir.Match) {
 		t.Errorf("%s -> %q: parsed as %s, want one term", m, q, tree.Op)
 		return
 	}
-	field, match := leafMatcher(t, tree.Text)
+	field, match := estest.QueryStringTerm(t, tree.Text)
 	if field != m.Field {
 		t.Errorf("%s -> %q: field %q, want %q", m, q, field, m.Field)
 	}
@@ -364,11 +75,19 @@ func TestRegexAndCIDRLeaves(t *testing.T) {
 		if ds.HasErrors() {
 			t.Fatalf("%s: %v", n, ds)
 		}
-		tree, err := parse(q)
-		if err != nil || tree.Op != "" {
-			t.Fatalf("%s -> %q: not one term (%v)", n, q, err)
+		tree, err := estest.ParseQueryString(q)
+		if err != nil || tree.Alternatives() == nil {
+			t.Fatalf("%s -> %q: not one term or an OR of terms (%v)", n, q, err)
 		}
-		_, match := leafMatcher(t, tree.Text)
+		var ms []func(string) bool
+		for _, l := range tree.Alternatives() {
+			field, m := estest.QueryStringTerm(t, l.Text)
+			if field != "f" {
+				t.Fatalf("%s -> %q: a term on %s", n, q, field)
+			}
+			ms = append(ms, m)
+		}
+		match := estest.AnyOf(ms)
 		oracle := estest.Oracle(t, n, "f")
 		for _, v := range []string{"a/b\"c", "xa/b\"cx", "123", "12a", "k", "K", "\u212a", "x", "10.1.2.3", "11.0.0.1", "::ffff:10.0.0.1", "fc00::1", "fe00::1", "", "http://1.2.3.4", "http://1.2.3.4a", "http://1.2.3.45", "x https://10.0.0.1/", "http://1.2.3.", "http://1.2.3.4\u212a", "word", "a Word.", "swords", "WORD_", "ab d", "abd", "c.d", "c.ab.d"} {
 			if got, want := match(v), oracle(v); got != want {
@@ -410,7 +129,7 @@ func TestRandomTrees(t *testing.T) {
 		if ds.HasErrors() {
 			t.Fatalf("%s: %v", tree, ds)
 		}
-		parsed, err := parse(q)
+		parsed, err := estest.ParseQueryString(q)
 		if err != nil {
 			t.Fatalf("%s -> %q: %v", tree, q, err)
 		}
@@ -419,7 +138,7 @@ func TestRandomTrees(t *testing.T) {
 			t.Fatalf("%q:\n parsed %s\n   want %s", q, got, want)
 		}
 		for j, l := range parsed.Leaves() {
-			field, match := leafMatcher(t, l.Text)
+			field, match := estest.QueryStringTerm(t, l.Text)
 			if field != ir.Field(leaves[j]) {
 				t.Fatalf("%q: leaf %d is on %q, want %q", q, j, field, ir.Field(leaves[j]))
 			}
@@ -478,13 +197,13 @@ func TestCorpusParses(t *testing.T) {
 			continue
 		}
 		for _, q := range qs {
-			tree, err := parse(q.Text)
+			tree, err := estest.ParseQueryString(q.Text)
 			if err != nil {
 				t.Errorf("%s: %v", r.Path, err)
 				continue
 			}
 			for _, l := range tree.Leaves() {
-				if _, value, ok := splitField(l.Text); ok && strings.HasPrefix(value, "/") {
+				if _, value, ok := estest.SplitField(l.Text); ok && strings.HasPrefix(value, "/") {
 					if _, err := lucenetest.Compile(strings.TrimSuffix(value[1:], "/"), nil); err != nil {
 						t.Errorf("%s: %v", r.Path, err)
 					}

@@ -365,3 +365,33 @@ func CorpusRules(t *testing.T) []*ir.Rule {
 	}
 	return rules
 }
+
+// Alternatives returns the leaves of t when t is one leaf, or an or of leaves (how the
+// backends write a regular expression split to fit Elasticsearch's length limit); nil
+// otherwise.
+func (t *Tree) Alternatives() []*Tree {
+	switch t.Op {
+	case "":
+		return []*Tree{t}
+	case "or":
+		for _, c := range t.flatten() {
+			if c.Op != "" {
+				return nil
+			}
+		}
+		return t.flatten()
+	}
+	return nil
+}
+
+// AnyOf returns a matcher true when one of ms is.
+func AnyOf(ms []func(string) bool) func(string) bool {
+	return func(v string) bool {
+		for _, m := range ms {
+			if m(v) {
+				return true
+			}
+		}
+		return false
+	}
+}
