@@ -49,6 +49,7 @@ type measurement struct {
 	name    string
 	pinned  bool
 	args    []string // after the executable
+	env     []string // added to the environment
 	exe     string
 	events  int // events per run, for events/s (0: report time only)
 	walls   []time.Duration
@@ -96,6 +97,7 @@ func (m *measurement) runOnce(o *runOptions, keepOutput bool) error {
 	defer out.Close()
 	var stderr bytes.Buffer
 	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), m.env...)
 	cmd.Stdout, cmd.Stderr = out, &stderr
 	start := time.Now()
 	err = cmd.Run()
@@ -230,6 +232,7 @@ func runMain(args []string) error {
 	ms := []*measurement{
 		{name: "inproc-pinned", pinned: true, exe: o.bin, args: scanArgs("--in-process"), events: o.events},
 		{name: "plugin-pinned", pinned: true, exe: o.bin, args: scanArgs(), events: o.events},
+		{name: "plugin-inline-pinned", pinned: true, exe: o.bin, args: scanArgs(), events: o.events, env: []string{"SIGMABRIDGE_NO_SHARED_MEMORY=1"}},
 		{name: "inproc-unpinned", exe: o.bin, args: scanArgs("--in-process"), events: o.events},
 		{name: "plugin-unpinned", exe: o.bin, args: scanArgs(), events: o.events},
 		{name: "subset-inproc-pinned", pinned: true, exe: o.bin, args: scanArgs("--in-process", "-r", subsetDir), events: o.events},
@@ -306,6 +309,7 @@ func runMain(args []string) error {
 	same("inproc-pinned", "inproc-unpinned")
 	same("plugin-pinned", "plugin-unpinned")
 	same("subset-inproc-pinned", "subset-plugin-pinned")
+	same("plugin-pinned", "plugin-inline-pinned")
 	cmp := compareMatches(byName["subset-inproc-pinned"].outFile, byName["sigmago-pinned"].outFile)
 	packMatches, packEvents := countMatches(byName["inproc-pinned"].outFile)
 

@@ -149,33 +149,21 @@ func (d *Detector) ScanEvents(ctx context.Context, opts ScanOptions, produce fun
 			}()
 		}()
 	}
-	queue := make(chan *pendingBatch, opts.InFlight)
-	slots := make(chan struct{}, opts.InFlight)
+	queue := make(chan *pendingBatch, opts.InFlight) // in input order, for emit
+	work := make(chan *pendingBatch)                 // to the senders
 	readErr := make(chan error, 1)
 	// Batches come back once emitted: a scan allocates a few, not one per batch (and no
 	// arenas at all when they are slots of a shared region).
 	batches := newBatchPool(opts, shm)
-	running.Add(1)
-	go func() {
-		defer running.Done()
-		defer close(queue)
-		readErr <- batchEvents(ctx, opts, batches, produce, func(b *ScanBatch) bool {
-			p := &pendingBatch{batch: b, done: make(chan struct{})}
-			select {
-			case slots <- struct{}{}:
-			case <-ctx.Done():
-				return false
-			}
-			select {
-			case queue <- p:
-			case <-ctx.Done():
-				<-slots
-				return false
-			}
-			running.Add(1)
-			go func() {
-				defer running.Done()
-				defer func() { <-slots }()
+	// InFlight senders make the Match calls, so that as many batches are matched while
+	// the next ones are read. They live for the scan: a goroutine per call would grow a
+	// fresh stack for every batch.
+	for range opts.InFlight {
+		running.Add(1)
+		go func() {
+			defer running.Done()
+			for p := range work {
+				b := p.batch
 				var resp *plugin.MatchResponse
 				var err error
 				if off, ok := shm.offsetOf(b.arena); ok {
@@ -188,7 +176,28 @@ func (d *Detector) ScanEvents(ctx context.Context, opts ScanOptions, produce fun
 				}
 				p.err = err
 				close(p.done)
-			}()
+			}
+		}()
+	}
+	running.Add(1)
+	go func() {
+		defer running.Done()
+		defer close(queue)
+		defer close(work)
+		readErr <- batchEvents(ctx, opts, batches, produce, func(b *ScanBatch) bool {
+			p := &pendingBatch{batch: b, done: make(chan struct{})}
+			select {
+			case queue <- p:
+			case <-ctx.Done():
+				return false
+			}
+			select {
+			case work <- p:
+			case <-ctx.Done():
+				p.err = ctx.Err()
+				close(p.done)
+				return false
+			}
 			return true
 		})
 	}()
