@@ -396,3 +396,53 @@ func TestCorrelationFieldsAreMapped(t *testing.T) {
 		t.Errorf("diagnostics = %v", ds)
 	}
 }
+
+// TestECSFlattenedAndMultiValuedFields applies ecs_t1648 to a rule reading one field under each
+// object the Elastic integrations keep flattened (or one that holds an array), and checks that
+// the field the rule ends up with lies inside an object the pipeline declares in
+// flattened_fields (multivalued_fields), so the declaration and the field mapping agree.
+func TestECSFlattenedAndMultiValuedFields(t *testing.T) {
+	ecs := builtin(t, "ecs_t1648")
+	under := func(state any, field string) bool {
+		list, _ := state.([]any)
+		for _, v := range list {
+			if s, _ := v.(string); field == s || strings.HasPrefix(field, s+".") {
+				return true
+			}
+		}
+		return false
+	}
+	for _, tt := range []struct {
+		logsource, field string
+		key              string
+	}{
+		{"{product: aws, service: cloudtrail}", "requestParameters.functionName", FlattenedFieldsKey},
+		{"{product: aws, service: cloudtrail}", "responseElements.functionArn", FlattenedFieldsKey},
+		{"{product: aws, service: cloudtrail}", "additionalEventData.functionVersion", FlattenedFieldsKey},
+		{"{product: aws, service: cloudtrail}", "resources.ARN", "multivalued_fields"},
+		{"{product: azure, service: activitylogs}", "properties.statusCode", FlattenedFieldsKey},
+		{"{product: gcp, service: gcp.audit}", "protoPayload.request.function.name", FlattenedFieldsKey},
+		{"{product: gcp, service: gcp.audit}", "protoPayload.response.name", FlattenedFieldsKey},
+		{"{product: gcp, service: gcp.audit}", "resource.type", FlattenedFieldsKey},
+		{"{product: gcp, service: gcp.audit}", "protoPayload.authorizationInfo.permission", "multivalued_fields"},
+		{"{product: gcp, service: google_workspace.token}", "events.parameters.scope_data.product_bucket", FlattenedFieldsKey},
+		{"{product: gcp, service: google_workspace.token}", "events.parameters.scope", "multivalued_fields"},
+		{"{product: m365, service: message_headers}", "recipients", "multivalued_fields"},
+	} {
+		r := mustRule(t, ruleWith(tt.logsource, "sel: {"+tt.field+": x}", "condition: sel"))
+		out, ds := ecs.Apply(r)
+		if ds.HasErrors() {
+			t.Errorf("%s %s: %v", tt.logsource, tt.field, ds)
+			continue
+		}
+		mapped := ir.Field(out.Conditions[0])
+		if !under(out.State[tt.key], mapped) {
+			t.Errorf("%s %s maps to %s, which no object of %s (%v) holds", tt.logsource, tt.field, mapped, tt.key, out.State[tt.key])
+		}
+	}
+	// A field outside every flattened object is not declared.
+	r := mustRule(t, ruleWith("{product: aws, service: cloudtrail}", "sel: {eventName: x}", "condition: sel"))
+	if out, _ := ecs.Apply(r); under(out.State[FlattenedFieldsKey], ir.Field(out.Conditions[0])) {
+		t.Errorf("event.action is declared flattened: %v", out.State[FlattenedFieldsKey])
+	}
+}

@@ -4,10 +4,17 @@
 //
 // State keys the backends read (set_state): `index` (a data-stream or index pattern, or a
 // list of them: the ES|QL target's FROM and the hunt command's search target),
-// `event_category` (the EQL target's event category) and `ip_fields` (a list of field names,
-// as the query writes them after field mapping, that Elasticsearch maps as `ip`: the
-// Elasticsearch targets test a cidr on them natively and refuse what an ip field cannot
-// compare exactly, such as equality with a text).
+// `event_category` (the EQL target's event category), and three lists of names as the query
+// writes them after field mapping that tell the Elasticsearch targets about the mapping:
+// `ip_fields` (fields Elasticsearch maps as `ip`: the targets test a cidr on them natively and
+// refuse what an ip field cannot compare exactly, such as equality with a text),
+// `flattened_fields` (objects mapped as `flattened`, whose keyed sub-fields answer only term,
+// prefix and exists queries: the targets render those and refuse the rest with
+// unsupported-flattened; the sigmabridge_flattened_object transformation adds to it) and
+// `multivalued_fields` (fields, or objects covering the fields below them, that may hold
+// several values, JSON arrays or paths through an array of objects: the ES|QL target reads
+// them through QSTR, where any value may match, and refuses what query_string cannot say
+// with unsupported-multivalued; fields not listed are taken as single-valued there).
 //
 // A loaded Pipeline is immutable and Apply is a pure function (it returns a new rule and never
 // edits shared nodes), so one Pipeline may serve many goroutines; the T1648 pipelines for

@@ -106,67 +106,91 @@ func (t missingFieldSentinel) isRewritten(n ir.Node) bool {
 	return false
 }
 
-// flattenedObject (sigmabridge_flattened_object) guards fields stored in an Elasticsearch
-// `flattened` field, whose keyed sub-fields answer only term, prefix, exists and (string) range
-// queries: wildcard and regexp queries on them are rejected by Elasticsearch. Some stores also
-// keep the object as one string rendered like a Java map, `{key=value, other=value}` (Elastic's
-// CloudTrail request_parameters, T1648.md §4.1); with RenderedField set, a string match under
-// Prefix that is not exact or prefix shaped (contains, endswith, inner wildcards) becomes a
-// match of `*k1=*k2=<pattern>*` on that string, with a warning: the substring may run into a
-// later key (a widening), and values longer than the field's ignore_above are not indexed.
-// Without RenderedField such a match fails. Regular expressions, CIDR, numeric comparisons
-// (the sub-fields compare as strings), field references and time parts fail. Exact and prefix
-// matches and presence tests are left for the field mapping to the flattened field that
-// follows this item.
+// flattenedObject (sigmabridge_flattened_object) declares that the fields under Prefix (as the
+// rule names them) are stored in an Elasticsearch `flattened` field, named Field after field
+// mapping (Prefix without its trailing dot when Field is empty). It adds Field to the pipeline
+// state flattened_fields, the one place the Elasticsearch backends learn of flattened fields:
+// a keyed sub-field answers only term, prefix and exists queries exactly, so each backend
+// renders those and fails every other leaf on it with unsupported-flattened (what it can
+// render depends on the target: the Query DSL has a case-insensitive term, query_string has
+// not). This item refuses nothing itself.
+//
+// Some stores also keep the object as one string rendered like a Java map,
+// `{key=value, other=value}` (Elastic's CloudTrail request_parameters, T1648.md §4.1); with
+// RenderedField set, a string match under Prefix that is not exact or prefix shaped
+// (contains, endswith, inner wildcards), which no flattened field answers, becomes a match of
+// `*k1=*k2=<pattern>*` on that string, with a warning: the substring may run into a later key
+// (a widening), and values longer than the field's ignore_above are not indexed.
 type flattenedObject struct {
-	prefix, renderedField string
+	prefix, field, renderedField string
 }
 
 func (t flattenedObject) apply(ctx *applyCtx, it *Item) {
+	field := t.field
+	if field == "" {
+		field = strings.TrimSuffix(t.prefix, ".")
+	}
+	addStateName(ctx.rule.State, FlattenedFieldsKey, field)
+	if t.renderedField == "" {
+		return
+	}
 	ctx.eachItem(it, func(leaf ir.Node) (ir.Node, bool) {
 		name := ir.Field(leaf)
 		key, ok := strings.CutPrefix(name, t.prefix)
 		if !ok || key == "" {
 			return nil, false
 		}
-		switch n := leaf.(type) {
-		case *ir.Exists, *ir.Null:
-			return nil, false
-		case *ir.Match:
-			switch n.Pattern.Shape() {
-			case ir.ShapeExact, ir.ShapePrefix, ir.ShapeAny:
-				return nil, false
-			}
-			if n.Kind != ir.String || t.renderedField == "" {
-				ctx.errorf(it, leaf, diag.PipelineUnsupported,
-					"%s: %s is a keyed flattened field, which takes no wildcard query", n, t.prefix+key)
-				return nil, false
-			}
-			p := ir.Pattern{{Kind: ir.AnyString}}
-			for i, k := range strings.Split(key, ".") {
-				if i > 0 {
-					p = append(p, ir.Segment{Kind: ir.AnyString})
-				}
-				p = append(p, ir.Segment{Kind: ir.Lit, Text: k + "="})
-			}
-			p = append(p, n.Pattern...)
-			p = append(p, ir.Segment{Kind: ir.AnyString})
-			c := *n
-			c.Field, c.Pattern = t.renderedField, p.Normalize()
-			ctx.trackMapping(it, name, []string{t.renderedField})
-			ctx.warnf(it, leaf, diag.PipelineApproximate,
-				"%s is matched as %q in the rendered string %s: it may also match text of a later key, and values longer than the index limit are not searchable",
-				n, c.Pattern.String(), t.renderedField)
-			return &c, true
-		case *ir.Compare:
-			ctx.errorf(it, leaf, diag.PipelineUnsupported,
-				"%s: %s is a keyed flattened field, which compares values as strings, not numbers", n, name)
+		n, ok := leaf.(*ir.Match)
+		if !ok || n.Kind != ir.String {
 			return nil, false
 		}
-		ctx.errorf(it, leaf, diag.PipelineUnsupported,
-			"%s: %s is a keyed flattened field, which takes only exact, prefix and exists queries", leaf, name)
-		return nil, false
+		switch n.Pattern.Shape() {
+		case ir.ShapeExact, ir.ShapePrefix, ir.ShapeAny:
+			return nil, false
+		}
+		p := ir.Pattern{{Kind: ir.AnyString}}
+		for i, k := range strings.Split(key, ".") {
+			if i > 0 {
+				p = append(p, ir.Segment{Kind: ir.AnyString})
+			}
+			p = append(p, ir.Segment{Kind: ir.Lit, Text: k + "="})
+		}
+		p = append(p, n.Pattern...)
+		p = append(p, ir.Segment{Kind: ir.AnyString})
+		c := *n
+		c.Field, c.Pattern = t.renderedField, p.Normalize()
+		ctx.trackMapping(it, name, []string{t.renderedField})
+		ctx.warnf(it, leaf, diag.PipelineApproximate,
+			"%s is matched as %q in the rendered string %s: it may also match text of a later key, and values longer than the index limit are not searchable",
+			n, c.Pattern.String(), t.renderedField)
+		return &c, true
 	})
+}
+
+// FlattenedFieldsKey is the pipeline state key listing the flattened objects (doc.go).
+const FlattenedFieldsKey = "flattened_fields"
+
+// addStateName adds name to the list of names a state key holds (a string or a list),
+// once.
+func addStateName(state map[string]any, key, name string) {
+	var names []any
+	switch v := state[key].(type) {
+	case string:
+		names = []any{v}
+	case []any:
+		names = append(names, v...)
+	case []string:
+		for _, s := range v {
+			names = append(names, s)
+		}
+	}
+	for _, n := range names {
+		if n == name {
+			state[key] = names
+			return
+		}
+	}
+	state[key] = append(names, name)
 }
 
 // warningTransform (sigmabridge_warning) reports a warning at each selected detection item:

@@ -115,9 +115,13 @@ func TestFlattenedObject(t *testing.T) {
 transformations:
   - type: sigmabridge_flattened_object
     prefix: requestParameters.
+    field: flat.rp
     rendered_field: rp
   - type: sigmabridge_flattened_object
     prefix: request.
+    field: flat.req
+  - type: sigmabridge_flattened_object
+    prefix: labels.
   - type: field_name_prefix_mapping
     mapping:
       requestParameters.: flat.rp.
@@ -137,23 +141,30 @@ transformations:
 	if got := codes(ds, diag.Warning); !reflect.DeepEqual(got, []string{diag.PipelineApproximate, diag.PipelineApproximate}) || ds.HasErrors() {
 		t.Errorf("diagnostics = %v", ds)
 	}
+	// The objects are declared to the backends, once each, after what the state held.
+	if want := []any{"flat.rp", "flat.req", "labels"}; !reflect.DeepEqual(out.State[FlattenedFieldsKey], want) {
+		t.Errorf("state %s = %#v, want %#v", FlattenedFieldsKey, out.State[FlattenedFieldsKey], want)
+	}
+	r.State = map[string]any{FlattenedFieldsKey: "other"}
+	again, _ := p.Apply(r)
+	if twice, _ := p.Apply(again); !reflect.DeepEqual(twice.State[FlattenedFieldsKey], []any{"other", "flat.rp", "flat.req", "labels"}) {
+		t.Errorf("applied twice over a string: state %s = %#v", FlattenedFieldsKey, twice.State[FlattenedFieldsKey])
+	}
 
-	bad := mustRule(t, ruleWith("{product: aws}",
+	// What a keyed flattened field cannot answer is the backends' to refuse, per target: the
+	// item leaves it as it is.
+	other := mustRule(t, ruleWith("{product: aws}",
 		"sel:",
 		"  request.uri|contains: x",
 		"  requestParameters.memorySize|gte: 10240",
 		"  requestParameters.principal|re: '^\\d{12}$'",
 		"  requestParameters.ip|cidr: 10.0.0.0/8",
 		"condition: sel"))
-	_, ds = p.Apply(bad)
-	if got := codes(ds, diag.Error); len(got) != 4 || got[0] != diag.PipelineUnsupported {
+	out, ds = p.Apply(other)
+	if len(ds) != 0 {
 		t.Fatalf("diagnostics = %v", ds)
 	}
-	for i, want := range []string{"compares values as strings", "only exact, prefix and exists", "only exact, prefix and exists", "takes no wildcard query"} {
-		if !strings.Contains(ds[i].Message, want) {
-			t.Errorf("diagnostic %d = %q, want %q", i, ds[i].Message, want)
-		}
-	}
+	wantConds(t, out, `and(match(flat.req.uri, "*x*"), cmp(flat.rp.memorySize >= 10240), re(flat.rp.principal, "^\\d{12}$"), cidr(flat.rp.ip, 10.0.0.0/8))`)
 }
 
 func TestWarningTransform(t *testing.T) {

@@ -287,8 +287,9 @@ func init() {
 		},
 		"sigmabridge_flattened_object": func(p *params) transformation {
 			pre, _ := p.str("prefix", true)
+			field, _ := p.str("field", false)
 			f, _ := p.str("rendered_field", false)
-			return flattenedObject{prefix: pre, renderedField: f}
+			return flattenedObject{prefix: pre, field: field, renderedField: f}
 		},
 		"sigmabridge_warning": func(p *params) transformation {
 			msg, _ := p.str("message", true)
