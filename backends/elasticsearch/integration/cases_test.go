@@ -18,6 +18,49 @@ import (
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
 
+// ruleTypes returns the type a real index would give each field the rule reads one way only:
+// keyword for a field it matches as text (strings, regular expressions, CIDR, field
+// references), double for a field it compares numerically. Fields read as numbers or
+// booleans (Sigma compares those with JSON numbers and booleans by value and with strings by
+// text, which no one type holds) or as timestamps, or read two ways, keep the type their
+// JSON gives them.
+func ruleTypes(r *ir.Rule) map[string]string {
+	out := map[string]string{}
+	mixed := map[string]bool{}
+	set := func(f, typ string) {
+		if have, ok := out[f]; ok && have != typ || typ == "" {
+			mixed[f] = true
+		}
+		out[f] = typ
+	}
+	for _, c := range r.Conditions {
+		ir.Inspect(c, func(n ir.Node) bool {
+			switch x := n.(type) {
+			case *ir.Match:
+				if x.Kind == ir.String {
+					set(x.Field, "keyword")
+				} else {
+					set(x.Field, "")
+				}
+			case *ir.Regex, *ir.CIDR:
+				set(ir.Field(n), "keyword")
+			case *ir.FieldRef:
+				set(x.Field, "keyword")
+				set(x.Ref, "keyword")
+			case *ir.Compare:
+				set(x.Field, "double")
+			case *ir.TimePart:
+				set(x.Field, "")
+			}
+			return true
+		})
+	}
+	for f := range mixed {
+		delete(out, f)
+	}
+	return out
+}
+
 // caseMappings is the mapping of every conformance-case index: no explicit field; strings
 // become keyword (ignore_above 8191, as in the pack's templates), integers long, other
 // numbers double, booleans boolean, and nothing is guessed from a string's content (no date
@@ -82,7 +125,7 @@ func TestConformanceCasesOnElasticsearch(t *testing.T) {
 			t.Errorf("%s: %v", c.Name, errs)
 			continue
 		}
-		set := newIndexSet(fmt.Sprintf("%s%03d-%s", prefix, i, strings.Trim(unsafeIndexChars.ReplaceAllString(strings.ToLower(c.Name), "-"), "-")), fixedMapping{})
+		set := newIndexSet(fmt.Sprintf("%s%03d-%s", prefix, i, strings.Trim(unsafeIndexChars.ReplaceAllString(strings.ToLower(c.Name), "-"), "-")), fixedMapping{typed: ruleTypes(r)})
 		var matched []int
 		var variants []*doc
 		for j, ev := range c.Events {

@@ -21,6 +21,7 @@ import (
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient/esbulk"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient/esclienttest"
+	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esmatch"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esql"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/lucene"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
@@ -183,6 +184,11 @@ func check(t *testing.T, n *node, s subject, ty *tally) {
 	for _, tg := range targets {
 		rule := s.rule.Clone()
 		rule.State["index"] = s.set.indexes()
+		// The fields that hold several values in some document, as the pipeline of a real
+		// deployment would list them (ecs_t1648 does for the integrations' arrays).
+		if mv := s.set.arrayFields(); len(mv) > 0 {
+			rule.State[esmatch.MultiValuedFieldsKey] = mv
+		}
 		queries, diags := tg.backend.Convert(rule)
 		if diags.HasErrors() {
 			codes := map[string]bool{}
@@ -539,6 +545,18 @@ func load(t *testing.T, n *node, sets []*indexSet) {
 		}
 		for _, d := range s.docs {
 			docs = append(docs, esbulk.Doc{Index: d.Index, ID: d.ID, Source: d.Source})
+		}
+	}
+	// Fields a rule reads one way are mapped as the rule reads them before any document
+	// arrives (mapping_test.go: typedMapping).
+	for _, s := range sets {
+		for g, name := range s.indexes() {
+			if typed := s.typedMapping(g); len(typed) > 0 {
+				body, _ := json.Marshal(map[string]any{"mappings": json.RawMessage(fieldMapping(typed))})
+				if err := n.client.CreateIndex(ctx, name, body); err != nil {
+					t.Fatalf("creating %s: %v", name, err)
+				}
+			}
 		}
 	}
 	start := time.Now()

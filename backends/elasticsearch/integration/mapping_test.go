@@ -16,6 +16,10 @@ import (
 type fixedMapping struct {
 	explicit map[string]string // path -> type
 	stops    map[string]string // path -> flattened | nested | subobjects:false
+	// typed gives scalar values at a path the type the rule reads them as (keyword for
+	// text, double with ignore_malformed for comparisons) instead of their JSON type's: a
+	// real index has one type per field, and it is the one the rule is written for.
+	typed map[string]string
 }
 
 func (m fixedMapping) stopAt(path string) (string, bool) {
@@ -130,6 +134,13 @@ func kinds(event []byte, fixed fixedMapping) (map[string]string, error) {
 			for _, e := range x {
 				walk(path, e)
 			}
+		case string, json.Number, bool:
+			if typ, ok := fixed.typed[path]; ok {
+				record(path, typ)
+				return
+			}
+		}
+		switch x := v.(type) {
 		case string:
 			record(path, "keyword")
 		case json.Number:
@@ -273,7 +284,71 @@ func (s *indexSet) missingFields(g int, want map[string]string) map[string]strin
 	return out
 }
 
-// fieldMapping is a put-mapping body adding fields (dotted paths) with the given types.
+// typedMapping returns, for generation g, the typed paths its documents allow (none holds an
+// object there or a scalar above it), with their types: the explicit mapping to create the
+// generation's index with.
+func (s *indexSet) typedMapping(g int) map[string]string {
+	out := map[string]string{}
+	for path, typ := range s.fixed.typed {
+		if k, ok := s.gens[g][path]; ok && k != typ {
+			continue
+		}
+		blocked := false
+		parts := strings.Split(path, ".")
+		for i := 1; i < len(parts); i++ {
+			if k, ok := s.gens[g][strings.Join(parts[:i], ".")]; ok && k != "object" {
+				blocked = true
+			}
+		}
+		if !blocked {
+			out[path] = typ
+		}
+	}
+	return out
+}
+
+// arrayFields returns the paths at which some document of the set holds several values: a
+// JSON array there or on the way there (an array of objects). Arrays of one value count
+// too: Elasticsearch keeps no difference between [x] and x, but nothing is lost by listing
+// them.
+func (s *indexSet) arrayFields() []string {
+	seen := map[string]bool{}
+	for _, d := range s.docs {
+		dec := json.NewDecoder(bytes.NewReader(d.Source))
+		dec.UseNumber()
+		var v any
+		if dec.Decode(&v) != nil {
+			continue
+		}
+		var walk func(path string, v any, inArray bool)
+		walk = func(path string, v any, inArray bool) {
+			switch x := v.(type) {
+			case map[string]any:
+				for k, e := range x {
+					p := k
+					if path != "" {
+						p = path + "." + k
+					}
+					walk(p, e, inArray)
+				}
+			case []any:
+				for _, e := range x {
+					walk(path, e, true)
+				}
+			default:
+				if inArray && path != "" {
+					seen[path] = true
+				}
+			}
+		}
+		walk("", v, false)
+	}
+	return slices.Sorted(maps.Keys(seen))
+}
+
+// fieldMapping is a put-mapping body adding fields (dotted paths) with the given types;
+// a double ignores malformed values (it holds the fields a rule compares numerically, where
+// a text or a boolean stands for no number).
 func fieldMapping(fields map[string]string) []byte {
 	props := map[string]any{}
 	for _, f := range slices.Sorted(maps.Keys(fields)) {
@@ -282,6 +357,9 @@ func fieldMapping(fields map[string]string) []byte {
 		for i, p := range parts {
 			if i == len(parts)-1 {
 				m[p] = map[string]any{"type": fields[f]}
+				if fields[f] == "double" {
+					m[p] = map[string]any{"type": "double", "ignore_malformed": true}
+				}
 				break
 			}
 			next, ok := m[p].(map[string]any)
