@@ -22,11 +22,11 @@ const (
 const BinaryPrefix = "sigmabridge-plugin-"
 
 // MaxMessageBytes bounds one gRPC message in either direction. Event batches are far
-// smaller (1 MiB by default); the bound is for large rule sets.
+// smaller (2 MiB by default); the bound is for large rule sets.
 const MaxMessageBytes = 256 << 20
 
 // windowBytes is the HTTP/2 flow-control window of plugin connections. gRPC's default of
-// 64 KiB would cost a window-update round trip every 64 KiB of a 1 MiB event batch; on a
+// 64 KiB would cost a window-update round trip every 64 KiB of a 2 MiB event batch; on a
 // local socket a large window is free.
 const windowBytes = 16 << 20
 

@@ -57,10 +57,12 @@ func (d *Detector) Match(ctx context.Context, events [][]byte) (*plugin.MatchRes
 
 // ScanOptions tune Scan. Zero values take the defaults.
 type ScanOptions struct {
-	// BatchEvents is the most events per Match call (default 1,000).
+	// BatchEvents is the most events per Match call (default 4,096).
 	BatchEvents int
-	// BatchBytes is the most event bytes per Match call (default 1 MiB); a larger event
-	// travels alone.
+	// BatchBytes is the most event bytes per Match call (default 2 MiB); a larger event
+	// travels alone. Each Match call costs about as much as matching 50 KB of CloudTrail
+	// records (most of it the gRPC round trip), so batches of a few MiB keep it small;
+	// larger ones gain nothing measurable.
 	BatchBytes int
 	// InFlight is the number of batches sent before the first answer is awaited
 	// (default 2), so reading and matching overlap.
@@ -75,10 +77,10 @@ type ScanOptions struct {
 
 func (o ScanOptions) withDefaults() ScanOptions {
 	if o.BatchEvents <= 0 {
-		o.BatchEvents = 1000
+		o.BatchEvents = 4096
 	}
 	if o.BatchBytes <= 0 {
-		o.BatchBytes = 1 << 20
+		o.BatchBytes = 2 << 20
 	}
 	if o.InFlight <= 0 {
 		o.InFlight = 2
@@ -102,6 +104,8 @@ type ScanBatch struct {
 
 	arena []byte // the events back to back
 	ends  []int  // where each event ends in arena
+	// region is the shared region whose slot arena is, if any.
+	region *sharedRegion
 	// spare is the pooled arena set aside while the batch carries one event longer
 	// than an arena in a buffer of its own.
 	spare []byte
@@ -126,35 +130,31 @@ func (d *Detector) ScanEvents(ctx context.Context, opts ScanOptions, produce fun
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	shm, err := d.shared.acquire(ctx, d, opts)
-	if err != nil {
-		return err
-	}
-	// running counts the goroutines that may still touch the batches' memory: the shared
-	// region goes back to the pool only once they are all done. After a complete scan
-	// they are (or are about to be); a scan that stopped early may leave a reader
-	// blocked on its input, so its region is given back later, by a goroutine.
+	// Batches come back once emitted: a scan allocates a few, not one per batch (and no
+	// arenas at all once they are slots of a shared region).
+	batches := newBatchPool(opts)
+	// running counts the goroutines that may still touch the batches' memory: a shared
+	// region goes back to the detector's pool only once they are all done. After a
+	// complete scan they are (or are about to be); a scan that stopped early may leave a
+	// reader blocked on its input, so its region is given back later, by a goroutine.
 	var running sync.WaitGroup
 	completed := false
-	if shm != nil {
-		defer func() {
-			if completed {
-				running.Wait()
-				d.shared.release(shm)
-				return
+	defer func() {
+		release := func() {
+			running.Wait()
+			if r := batches.shared.Load(); r != nil {
+				d.shared.release(r)
 			}
-			go func() {
-				running.Wait()
-				d.shared.release(shm)
-			}()
-		}()
-	}
+		}
+		if completed {
+			release()
+		} else {
+			go release()
+		}
+	}()
 	queue := make(chan *pendingBatch, opts.InFlight) // in input order, for emit
 	work := make(chan *pendingBatch)                 // to the senders
 	readErr := make(chan error, 1)
-	// Batches come back once emitted: a scan allocates a few, not one per batch (and no
-	// arenas at all when they are slots of a shared region).
-	batches := newBatchPool(opts, shm)
 	// InFlight senders make the Match calls, so that as many batches are matched while
 	// the next ones are read. They live for the scan: a goroutine per call would grow a
 	// fresh stack for every batch.
@@ -166,8 +166,8 @@ func (d *Detector) ScanEvents(ctx context.Context, opts ScanOptions, produce fun
 				b := p.batch
 				var resp *plugin.MatchResponse
 				var err error
-				if off, ok := shm.offsetOf(b.arena); ok {
-					resp, err = d.matchShared(ctx, shm, off, b.Events)
+				if off, ok := b.region.offsetOf(b.arena); ok {
+					resp, err = d.matchShared(ctx, b.region, off, b.Events)
 				} else {
 					resp, err = d.Match(ctx, b.Events)
 				}
@@ -179,12 +179,21 @@ func (d *Detector) ScanEvents(ctx context.Context, opts ScanOptions, produce fun
 			}
 		}()
 	}
+	// A scan shares memory with the plugin once it has filled a whole batch: a small
+	// input is not worth a region.
+	share := func() error {
+		r, err := d.shared.acquire(ctx, d, opts)
+		if r != nil {
+			batches.useRegion(r)
+		}
+		return err
+	}
 	running.Add(1)
 	go func() {
 		defer running.Done()
 		defer close(queue)
 		defer close(work)
-		readErr <- batchEvents(ctx, opts, batches, produce, func(b *ScanBatch) bool {
+		readErr <- batchEvents(ctx, opts, batches, share, produce, func(b *ScanBatch) bool {
 			p := &pendingBatch{batch: b, done: make(chan struct{})}
 			select {
 			case queue <- p:
@@ -212,7 +221,7 @@ func (d *Detector) ScanEvents(ctx context.Context, opts ScanOptions, produce fun
 		}
 		batches.put(p.batch)
 	}
-	err = <-readErr
+	err := <-readErr
 	completed = true
 	return err
 }
@@ -224,31 +233,41 @@ type pendingBatch struct {
 	done  chan struct{}
 }
 
-// batchPool recycles batches with their buffers. With a shared region, the arenas are its
-// slots and only batches holding one are kept; without, any batch whose arena has the
-// batch size is.
+// batchPool recycles batches with their buffers. Once the scan uses a shared region, the
+// arenas are its slots and only batches holding one are kept; before, any batch whose
+// arena has the batch size is.
 type batchPool struct {
 	free   chan *ScanBatch
 	opts   ScanOptions
-	shared *sharedRegion
+	shared atomic.Pointer[sharedRegion]
 }
 
-func newBatchPool(opts ScanOptions, shm *sharedRegion) *batchPool {
-	p := &batchPool{opts: opts, shared: shm}
-	if shm == nil {
-		p.free = make(chan *ScanBatch, opts.InFlight+2)
-		return p
-	}
-	p.free = make(chan *ScanBatch, shm.slots)
-	for i := range shm.slots {
-		p.free <- p.newBatch(shm.slot(i))
-	}
-	return p
+func newBatchPool(opts ScanOptions) *batchPool {
+	// Room for every slot of a region and the heap batches made before it.
+	return &batchPool{opts: opts, free: make(chan *ScanBatch, sharedSlots(opts)+opts.InFlight+2)}
 }
 
-func (p *batchPool) newBatch(arena []byte) *ScanBatch {
+func (p *batchPool) newBatch(arena []byte, region *sharedRegion) *ScanBatch {
 	n := min(p.opts.BatchEvents, 4096)
-	return &ScanBatch{arena: arena, Lines: make([]int, 0, n), Events: make([][]byte, 0, n), ends: make([]int, 0, n)}
+	return &ScanBatch{arena: arena, region: region, Lines: make([]int, 0, n), Events: make([][]byte, 0, n), ends: make([]int, 0, n)}
+}
+
+// useRegion makes the slots of r the arenas of the batches to come.
+func (p *batchPool) useRegion(r *sharedRegion) {
+	p.shared.Store(r)
+	for drained := false; !drained; {
+		select {
+		case <-p.free:
+		default:
+			drained = true
+		}
+	}
+	for i := range r.slots {
+		select {
+		case p.free <- p.newBatch(r.slot(i), r):
+		default:
+		}
+	}
 }
 
 // get returns an empty batch, a new one when none is free.
@@ -257,7 +276,7 @@ func (p *batchPool) get() *ScanBatch {
 	case b := <-p.free:
 		return b
 	default:
-		return p.newBatch(make([]byte, 0, p.opts.BatchBytes))
+		return p.newBatch(make([]byte, 0, p.opts.BatchBytes), nil)
 	}
 }
 
@@ -266,11 +285,9 @@ func (p *batchPool) put(b *ScanBatch) {
 	if b.spare != nil {
 		b.arena, b.spare = b.spare, nil
 	}
-	if p.shared != nil {
-		if _, ok := p.shared.offsetOf(b.arena); !ok {
-			return
-		}
-	} else if cap(b.arena) != p.opts.BatchBytes {
+	switch {
+	case b.region != nil: // a slot
+	case p.shared.Load() != nil, cap(b.arena) != p.opts.BatchBytes:
 		return
 	}
 	clear(b.Events) // no references into old arenas
@@ -283,11 +300,14 @@ func (p *batchPool) put(b *ScanBatch) {
 }
 
 // batchEvents cuts the events produce adds into batches and hands each to send, which
-// returns false to stop.
-func batchEvents(ctx context.Context, opts ScanOptions, pool *batchPool, produce func(add func(line int, event []byte) bool) error, send func(*ScanBatch) bool) error {
+// returns false to stop. When the first batch is full it calls share, whose error (a
+// fatal plugin failure) stops the scan.
+func batchEvents(ctx context.Context, opts ScanOptions, pool *batchPool, share func() error, produce func(add func(line int, event []byte) bool) error, send func(*ScanBatch) bool) error {
 	var (
 		b       *ScanBatch // the batch being filled
 		stopped bool
+		shared  bool // share was called
+		failed  error
 	)
 	flush := func() bool {
 		if b == nil || len(b.Lines) == 0 {
@@ -309,6 +329,13 @@ func batchEvents(ctx context.Context, opts ScanOptions, pool *batchPool, produce
 			return false
 		}
 		if b != nil && len(b.Lines) > 0 && (len(b.Lines) >= opts.BatchEvents || len(b.arena)+len(ev) > opts.BatchBytes) {
+			if !shared {
+				shared = true
+				if failed = share(); failed != nil {
+					stopped = true
+					return false
+				}
+			}
 			if !flush() {
 				stopped = true
 				return false
@@ -331,6 +358,9 @@ func batchEvents(ctx context.Context, opts ScanOptions, pool *batchPool, produce
 	if err := produce(add); err != nil {
 		return err
 	}
+	if failed != nil {
+		return failed
+	}
 	if stopped || !flush() {
 		return ctx.Err()
 	}
@@ -343,6 +373,11 @@ type sharedMatcher interface {
 	ShareMemory(ctx context.Context, region uint32, path string, size int) error
 	MatchShared(ctx context.Context, region uint32, offset int, events [][]byte) (*plugin.MatchResponse, error)
 }
+
+// sharedSlots is the number of slots of a region for a scan with opts: enough for every
+// batch that can be alive at once (InFlight in Match calls, as many answered and queued
+// for emit, one being emitted and one being filled).
+func sharedSlots(opts ScanOptions) int { return 2*opts.InFlight + 2 }
 
 // regionIDs numbers shared regions; unique in the host process, so unique for a plugin.
 var regionIDs atomic.Uint32
@@ -393,9 +428,7 @@ func (sp *sharedPool) acquire(ctx context.Context, d *Detector, opts ScanOptions
 	if opts.NoSharedMemory || !wire.SharedMemorySupported || !ok {
 		return nil, nil
 	}
-	// Enough slots for every batch that can be alive at once: InFlight in Match calls,
-	// as many answered and queued for emit, one being emitted and one being filled.
-	slots := 2*opts.InFlight + 2
+	slots := sharedSlots(opts)
 	sp.mu.Lock()
 	if sp.disabled || sp.gone {
 		sp.mu.Unlock()

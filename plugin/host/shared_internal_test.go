@@ -175,9 +175,10 @@ func TestScanSharesMemoryAndReusesIt(t *testing.T) {
 	if raw.shares != 1 || raw.sharedCalls < 30 {
 		t.Errorf("%d regions shared, %d shared batches: want one region used by every batch", raw.shares, raw.sharedCalls)
 	}
-	// Only the events longer than a batch travel inline: 6 per scan.
-	if raw.inlineCalls != 18 || raw.longest < 3000 {
-		t.Errorf("%d inline calls (longest event %d bytes), want the 6 long events of each scan", raw.inlineCalls, raw.longest)
+	// Only the first batch of a scan (before it shares memory) and the events longer than
+	// a batch travel inline: 1 + 6 per scan.
+	if raw.inlineCalls != 21 || raw.longest < 3000 {
+		t.Errorf("%d inline calls (longest event %d bytes), want the first batch and the 6 long events of each scan", raw.inlineCalls, raw.longest)
 	}
 	// Another batch size needs another region.
 	opts.BatchBytes = 2048
@@ -270,5 +271,17 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("timed out")
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestSmallScanSharesNothing: an input smaller than a batch is not worth a region.
+func TestSmallScanSharesNothing(t *testing.T) {
+	raw := &sharingDetector{}
+	d := fakeDetector(t, raw)
+	if got := scanInput(t, d, "{\"a\":\"hit\"}\n{\"b\":1}\n", ScanOptions{}); got != "1:{\"a\":\"hit\"}+\n2:{\"b\":1}\n" {
+		t.Fatalf("scan: %q", got)
+	}
+	if raw.shares != 0 || raw.inlineCalls != 1 {
+		t.Errorf("%d regions shared, %d inline calls: want none and one", raw.shares, raw.inlineCalls)
 	}
 }
