@@ -176,6 +176,7 @@ func runMain(args []string) error {
 		if o.work, err = os.MkdirTemp("", "scanbench-"); err != nil {
 			return err
 		}
+		defer os.RemoveAll(o.work) // the events alone are a few hundred MB
 	}
 	if err := os.MkdirAll(o.work, 0o755); err != nil {
 		return err
