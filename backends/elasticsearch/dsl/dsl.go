@@ -7,6 +7,7 @@ import (
 
 	"github.com/sigmabridge/sigmabridge/backends"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esmatch"
+	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/esrender"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/lucene"
 	"github.com/sigmabridge/sigmabridge/backends/infix"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
@@ -28,20 +29,13 @@ func (Backend) Name() string { return Target }
 // Convert renders one `{"query": ...}` document per condition of r, or reports every
 // construct the Query DSL cannot express exactly.
 func (Backend) Convert(r *ir.Rule) ([]backends.Query, diag.List) {
-	var qs []backends.Query
-	var diags diag.List
-	for i, cond := range r.Conditions {
+	return esrender.ConvertEach(r, func(cond ir.Node) (string, bool, diag.List) {
 		q, ds := Build(r, cond)
-		diags = append(diags, ds...)
 		if ds.HasErrors() {
-			continue
+			return "", true, ds
 		}
-		qs = append(qs, backends.Query{Condition: i, Text: Encode(map[string]any{"query": q}), JSON: true})
-	}
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	return qs, diags
+		return Encode(map[string]any{"query": q}), true, ds
+	})
 }
 
 // Query is one Query DSL clause, as encoding/json writes it.
@@ -49,17 +43,12 @@ type Query = map[string]any
 
 // Build returns the query clause for one detection tree of r.
 func Build(r *ir.Rule, tree ir.Node) (Query, diag.List) {
-	b := builder{rule: r}
-	m, err := esmatch.ReadMapping(r.State)
-	if err != nil {
-		b.fail(nil, diag.UnsupportedValue, "%v", err)
-	}
-	b.mapping = m
+	b := builder{esrender.New(r, Target)}
 	q := b.node(infix.Simplify(tree))
-	if b.diags.HasErrors() {
-		return nil, b.diags
+	if b.Failed() {
+		return nil, b.Diags
 	}
-	return q, b.diags
+	return q, b.Diags
 }
 
 // Encode writes v as compact JSON with sorted keys and without HTML escaping, so `<`, `>`
@@ -75,13 +64,12 @@ func Encode(v any) string {
 }
 
 type builder struct {
-	rule    *ir.Rule
-	mapping esmatch.Mapping // what the pipeline state says about the index mapping
-	diags   diag.List
+	esrender.Renderer
 }
 
+// fail records an error and returns no query.
 func (b *builder) fail(n ir.Node, code, format string, args ...any) Query {
-	b.diags = append(b.diags, backends.Diag(b.rule, n, Target, code, format, args...))
+	b.Fail(n, code, format, args...)
 	return nil
 }
 
@@ -116,14 +104,9 @@ func fieldQuery(kind, field string, body Query) Query {
 }
 
 func (b *builder) leaf(n ir.Node) Query {
-	if _, ok := n.(*ir.Keyword); !ok {
-		if reason := fieldNameProblem(ir.Field(n)); reason != "" {
-			return b.fail(n, diag.UnsupportedFieldName, "field name %q %s", ir.Field(n), reason)
-		}
-	}
 	// A term or prefix query with case_insensitive folds a flattened field's keyed values.
-	if code, msg := b.mapping.Unsupported(n, true); code != "" {
-		return b.fail(n, code, "%s", msg)
+	if !b.CheckField(n, fieldNameProblem) || !b.CheckMapping(n, true) {
+		return nil
 	}
 	switch n := n.(type) {
 	case *ir.Match:
@@ -131,13 +114,13 @@ func (b *builder) leaf(n ir.Node) Query {
 	case *ir.Keyword:
 		return b.keyword(n)
 	case *ir.Regex:
-		re, err := esmatch.TranslateRegexp(n.Pattern, n.Flags, true)
-		if err != nil {
-			return b.fail(n, diag.UnsupportedRegex, "field %s: %v", n.Field, err)
+		re, ok := b.Regexp(n, true)
+		if !ok {
+			return nil
 		}
 		return b.regexps(n, n.Field, re.Chunks, re.CaseInsensitive)
 	case *ir.CIDR:
-		if b.mapping.IP[n.Field] {
+		if b.Mapping.IP[n.Field] {
 			// A term query on an ip field takes a CIDR block.
 			block, err := esmatch.IPFieldCIDR(n.Prefix)
 			if err != nil {
@@ -147,10 +130,10 @@ func (b *builder) leaf(n ir.Node) Query {
 		}
 		// Most string fields are mapped as keyword, where a CIDR term is plain text: match
 		// the spellings of the addresses in the prefix instead.
-		return b.regexps(n, n.Field, func() ([]string, error) { return esmatch.CIDRRegexps(n.Prefix) }, false)
+		return b.regexps(n, n.Field, esrender.CIDRRegexps(n), false)
 	case *ir.Compare:
-		if !esmatch.PlainNumber(n.Value.Text) {
-			return b.fail(n, diag.UnsupportedValue, "%s: the bound %q is not a plain decimal number", n, n.Value.Text)
+		if !b.CheckNumber(n) {
+			return nil
 		}
 		op := map[ir.CompareOp]string{ir.LT: "lt", ir.LTE: "lte", ir.GT: "gt", ir.GTE: "gte"}[n.Op]
 		return fieldQuery("range", n.Field, Query{op: json.Number(n.Value.Text)})
@@ -178,11 +161,11 @@ func regexpQuery(field, re string, caseInsensitive bool) Query {
 // disjunction of several when the expression had to be split to fit Elasticsearch's length
 // limit.
 func (b *builder) regexps(n ir.Node, f string, chunks func() ([]string, error), caseInsensitive bool) Query {
-	res, err := chunks()
-	if err != nil {
-		return b.fail(n, diag.UnsupportedRegexLength, "%s: %v", n, err)
-	}
-	if len(res) == 1 {
+	res := b.Regexps(n, chunks)
+	switch len(res) {
+	case 0:
+		return nil
+	case 1:
 		return regexpQuery(f, res[0], caseInsensitive)
 	}
 	qs := make([]any, len(res))
@@ -193,13 +176,13 @@ func (b *builder) regexps(n ir.Node, f string, chunks func() ([]string, error), 
 }
 
 func (b *builder) match(n *ir.Match) Query {
-	if names := n.Pattern.Placeholders(); len(names) > 0 {
-		return b.fail(n, diag.UnresolvedPlaceholder, "field %s: placeholder %%%s%% has no value", n.Field, names[0])
+	if !b.CheckPlaceholders(n, n.Pattern) {
+		return nil
 	}
 	switch n.Kind {
 	case ir.Number:
-		if !esmatch.PlainNumber(n.Pattern.Literal()) {
-			return b.fail(n, diag.UnsupportedValue, "field %s: the number %q is not a plain decimal number", n.Field, n.Pattern.Literal())
+		if !b.CheckNumber(n) {
+			return nil
 		}
 		return fieldQuery("term", n.Field, Query{"value": json.Number(n.Pattern.Literal())})
 	case ir.Bool:
@@ -216,9 +199,9 @@ func (b *builder) match(n *ir.Match) Query {
 		return nativeQuery(n.Field, p, ci)
 	case esmatch.PatternNativeFoldSafe(p):
 		// The flag folds the ASCII letters; the others are spelled out as orbit classes.
-		return b.regexps(n, n.Field, func() ([]string, error) { return esmatch.FitRegexp(esmatch.GlobRegexp(p, esmatch.FoldNonNative)) }, true)
+		return b.regexps(n, n.Field, esrender.GlobRegexps(p, esmatch.FoldNonNative), true)
 	}
-	return b.regexps(n, n.Field, func() ([]string, error) { return esmatch.FitRegexp(esmatch.GlobRegexp(p, esmatch.FoldAll)) }, false)
+	return b.regexps(n, n.Field, esrender.GlobRegexps(p, esmatch.FoldAll), false)
 }
 
 // nativeQuery is the term, prefix or wildcard query for p.
@@ -231,7 +214,7 @@ func nativeQuery(field string, p ir.Pattern, caseInsensitive bool) Query {
 	case ir.ShapePrefix:
 		kind, body = "prefix", Query{"value": p.Literal()}
 	default:
-		kind, body = "wildcard", Query{"value": wildcardValue(p)}
+		kind, body = "wildcard", Query{"value": esrender.EscapedWildcard(p)}
 	}
 	if caseInsensitive {
 		body["case_insensitive"] = true
@@ -239,32 +222,10 @@ func nativeQuery(field string, p ir.Pattern, caseInsensitive bool) Query {
 	return fieldQuery(kind, field, body)
 }
 
-// wildcardValue writes p as a wildcard query pattern: `*` and `?` bare, and a backslash
-// before each literal `*`, `?` and `\`.
-func wildcardValue(p ir.Pattern) string {
-	var s strings.Builder
-	for _, seg := range p {
-		switch seg.Kind {
-		case ir.Lit:
-			for _, r := range seg.Text {
-				if r == '*' || r == '?' || r == '\\' {
-					s.WriteByte('\\')
-				}
-				s.WriteRune(r)
-			}
-		case ir.AnyString:
-			s.WriteByte('*')
-		case ir.AnyChar:
-			s.WriteByte('?')
-		}
-	}
-	return s.String()
-}
-
 // keyword falls back on query_string, the one query that searches many fields at once.
 func (b *builder) keyword(n *ir.Keyword) Query {
-	if names := n.Pattern.Placeholders(); len(names) > 0 {
-		return b.fail(n, diag.UnresolvedPlaceholder, "keyword: placeholder %%%s%% has no value", names[0])
+	if !b.CheckPlaceholders(n, n.Pattern) {
+		return nil
 	}
 	if n.Pattern.Wrap(true, true).Shape() == ir.ShapeAny {
 		return b.fail(n, diag.UnsupportedKeyword, "keyword %q matches any string value, which no query can test over all fields", n.Pattern.String())
@@ -273,20 +234,15 @@ func (b *builder) keyword(n *ir.Keyword) Query {
 	if err != nil {
 		return b.fail(n, diag.UnsupportedRegexLength, "keyword %q: %v", n.Pattern.String(), err)
 	}
-	d := backends.Diag(b.rule, n, Target, diag.KeywordScope, "%s", lucene.KeywordScopeMessage(n))
-	d.Severity = diag.Warning
-	b.diags = append(b.diags, d)
+	b.Warn(n, diag.KeywordScope, "%s", lucene.KeywordScopeMessage(n))
 	// lenient: the default fields may include numeric ones, on which a regexp or wildcard
 	// would fail the whole query.
 	return Query{"query_string": Query{"query": term, "lenient": true}}
 }
 
-// fieldNameProblem says why a field name cannot be used, or returns "".
+// fieldNameProblem says why a (non-empty) field name cannot be used, or returns "".
 func fieldNameProblem(name string) string {
-	switch {
-	case name == "":
-		return "is empty"
-	case strings.Contains(name, "*"):
+	if strings.Contains(name, "*") {
 		// exists reads `*` in a field name as a pattern over the mapping.
 		return "contains *, which the exists query reads as a field-name pattern"
 	}

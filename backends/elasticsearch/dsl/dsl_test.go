@@ -226,35 +226,9 @@ func checkLeaf(t *testing.T, n ir.Node, field string, probes []string) {
 	}
 }
 
-func TestHostileValues(t *testing.T) {
-	for _, v := range estest.HostileValues {
-		for _, p := range estest.Patterns(v) {
-			for _, cased := range []bool{false, true} {
-				checkLeaf(t, &ir.Match{Field: "CommandLine", Pattern: p, Cased: cased}, "CommandLine", estest.Probes(v))
-			}
-		}
-	}
-	for _, f := range estest.HostileFields {
-		checkLeaf(t, &ir.Match{Field: f, Pattern: ir.LiteralPattern("Power App").Wrap(true, true)}, f, estest.Probes("Power App"))
-	}
-}
+func TestHostileValues(t *testing.T) { estest.CheckHostileLeaves(t, checkLeaf) }
 
-func TestRegexAndCIDRLeaves(t *testing.T) {
-	probes := []string{"a/b\"c", "xa/b\"cx", "123", "12a", "k", "K", "\u212a", "CMD.EXE", `\cmd.exe`, `\CMD.ExE`, "x", "10.1.2.3", "11.0.0.1", "::ffff:10.0.0.1", "fc00::1", "fe00::1", "", "http://1.2.3.4", "http://1.2.3.4a", "http://1.2.3.45", "x https://10.0.0.1/", "http://1.2.3.", "http://1.2.3.4\u212a", "word", "a Word.", "swords", "WORD_", "ab d", "abd", "c.d", "c.ab.d"}
-	for _, n := range []ir.Node{
-		&ir.Regex{Field: "f", Pattern: `a/b"c`},
-		&ir.Regex{Field: "f", Pattern: `^\d+$`},
-		&ir.Regex{Field: "f", Pattern: `k`, Flags: ir.RegexFlags{I: true}},
-		&ir.Regex{Field: "f", Pattern: `\\cmd\.exe$`, Flags: ir.RegexFlags{I: true}},
-		&ir.Regex{Field: "f", Pattern: `https?://(?:(?:25[0-5]|(?:2[0-4]|1\d|[1-9])?\d)(?:\.|\b)){4}`},
-		&ir.Regex{Field: "f", Pattern: `\bword\b`, Flags: ir.RegexFlags{I: true}},
-		&ir.Regex{Field: "f", Pattern: `(?:ab|c.)+\bd`},
-		&ir.CIDR{Field: "f", Prefix: netip.MustParsePrefix("10.0.0.0/8")},
-		&ir.CIDR{Field: "f", Prefix: netip.MustParsePrefix("fc00::/7")},
-	} {
-		checkLeaf(t, n, "f", probes)
-	}
-}
+func TestRegexAndCIDRLeaves(t *testing.T) { estest.CheckRegexAndCIDRLeaves(t, checkLeaf) }
 
 func TestRandomTrees(t *testing.T) {
 	rng := rand.New(rand.NewSource(5))
@@ -319,84 +293,67 @@ func TestKeywordFallsBackOnQueryStringWithAWarning(t *testing.T) {
 }
 
 func TestUnsupported(t *testing.T) {
-	for _, tt := range []struct {
-		n    ir.Node
-		code string
-	}{
-		{&ir.FieldRef{Field: "a", Ref: "b"}, diag.UnsupportedFieldRef},
-		{&ir.TimePart{Field: "t", Part: ir.Hour, Value: 3}, diag.UnsupportedTimePart},
-		{&ir.Regex{Field: "a", Pattern: `(x\b)+`}, diag.UnsupportedRegex},
-		{&ir.Exists{Field: "a*"}, diag.UnsupportedFieldName},
-		{&ir.Match{Field: "a", Pattern: ir.Pattern{{Kind: ir.Placeholder, Text: "p"}}}, diag.UnresolvedPlaceholder},
-	} {
-		_, ds := convert(t, &ir.Or{Children: []ir.Node{tt.n, &ir.Exists{Field: "x"}}})
-		if len(ds.Errors()) != 1 || ds.Errors()[0].Code != tt.code {
-			t.Errorf("%s: diagnostics %v, want one %s", tt.n, ds, tt.code)
-		}
-	}
+	estest.CheckFailures(t, Backend{}.Convert, nil, []estest.Failure{
+		{Node: &ir.FieldRef{Field: "a", Ref: "b"}, Code: diag.UnsupportedFieldRef},
+		{Node: &ir.TimePart{Field: "t", Part: ir.Hour, Value: 3}, Code: diag.UnsupportedTimePart},
+		{Node: &ir.Regex{Field: "a", Pattern: `(x\b)+`}, Code: diag.UnsupportedRegex},
+		{Node: &ir.Exists{Field: "a*"}, Code: diag.UnsupportedFieldName},
+		{Node: &ir.Match{Field: "a", Pattern: ir.Pattern{{Kind: ir.Placeholder, Text: "p"}}}, Code: diag.UnresolvedPlaceholder},
+		{Node: &ir.Match{Field: "a", Pattern: ir.LiteralPattern(strings.Repeat("k", 400))}, Code: diag.UnsupportedRegexLength},
+	})
 }
-
-var _ backends.Backend = Backend{}
 
 // TestCorpusParses converts the SigmaHQ corpus and decodes every document back, compiling
 // every regular expression in it.
 func TestCorpusParses(t *testing.T) {
-	n := 0
-	for _, r := range estest.CorpusRules(t) {
-		qs, ds := Backend{}.Convert(r)
-		if ds.HasErrors() {
-			continue
+	estest.CheckCorpusParses(t, Backend{}.Convert, func(t *testing.T, q string) error {
+		tree, err := decode(q)
+		if err != nil {
+			return err
 		}
-		for _, q := range qs {
-			tree, err := decode(q.Text)
-			if err != nil {
-				t.Errorf("%s: %v", r.Path, err)
-				continue
-			}
-			for _, l := range tree.Leaves() {
-				leafMatcher(t, l.Text, estest.FoldModels[0])
-			}
-			n++
+		for _, l := range tree.Leaves() {
+			leafMatcher(t, l.Text, estest.FoldModels[0])
 		}
-	}
-	t.Logf("%d corpus documents decode", n)
+		return nil
+	})
 }
 
 // TestIPFields checks the pipeline state ip_fields: the native CIDR form on an ip field,
 // the keyword form elsewhere, and a named failure for what an ip field cannot express.
 func TestIPFields(t *testing.T) {
 	state := map[string]any{"ip_fields": []any{"source.ip", "client.ip"}}
-	for _, tt := range []struct {
-		n    ir.Node
-		want string // the text the query must contain, or the diagnostic code
-	}{
-		{&ir.CIDR{Field: "source.ip", Prefix: netip.MustParsePrefix("10.0.0.0/8")}, `{"term":{"source.ip":{"value":"10.0.0.0/8"}}}`},
-		{&ir.CIDR{Field: "client.ip", Prefix: netip.MustParsePrefix("fc00::/7")}, `{"term":{"client.ip":{"value":"fc00::/7"}}}`},
-		{&ir.CIDR{Field: "source.address", Prefix: netip.MustParsePrefix("10.0.0.0/8")}, `{"regexp":{"source.address":{"value":"10\\.`},
-		{&ir.CIDR{Field: "source.ip", Prefix: netip.MustParsePrefix("::/0")}, diag.UnsupportedCIDR},
-		{&ir.Match{Field: "source.ip", Pattern: ir.LiteralPattern("10.1.2.3")}, diag.UnsupportedValue},
-		{&ir.Regex{Field: "source.ip", Pattern: "^10"}, diag.UnsupportedRegex},
-		{&ir.FieldRef{Field: "source.ip", Ref: "client.ip", Cased: true}, diag.UnsupportedFieldRef},
-		{&ir.Exists{Field: "source.ip"}, `{"exists":{"field":"source.ip"}}`},
-	} {
-		r := &ir.Rule{Path: "test.yml", ID: "t", State: state, Conditions: []ir.Node{tt.n}}
-		qs, ds := Backend{}.Convert(r)
-		if strings.Contains(tt.want, "-") && !strings.ContainsAny(tt.want, " :({\"") {
-			if len(ds.Errors()) != 1 || ds.Errors()[0].Code != tt.want {
-				t.Errorf("%s: diagnostics %v, want one %s", tt.n, ds, tt.want)
-			}
-			continue
-		}
-		if ds.HasErrors() || !strings.Contains(qs[0].Text, tt.want) {
-			t.Errorf("%s: got %v %v, want a query containing %s", tt.n, qs, ds, tt.want)
-		}
+	estest.CheckConversions(t, Backend{}.Convert, state, []estest.Conversion{
+		{Node: &ir.CIDR{Field: "source.ip", Prefix: netip.MustParsePrefix("10.0.0.0/8")}, Want: `{"term":{"source.ip":{"value":"10.0.0.0/8"}}}`},
+		{Node: &ir.CIDR{Field: "client.ip", Prefix: netip.MustParsePrefix("fc00::/7")}, Want: `{"term":{"client.ip":{"value":"fc00::/7"}}}`},
+		{Node: &ir.CIDR{Field: "source.address", Prefix: netip.MustParsePrefix("10.0.0.0/8")}, Want: `{"regexp":{"source.address":{"value":"10\\.`},
+		{Node: &ir.Exists{Field: "source.ip"}, Want: `{"exists":{"field":"source.ip"}}`},
+	})
+	estest.CheckFailures(t, Backend{}.Convert, state, []estest.Failure{
+		{Node: &ir.CIDR{Field: "source.ip", Prefix: netip.MustParsePrefix("::/0")}, Code: diag.UnsupportedCIDR},
+		{Node: &ir.Match{Field: "source.ip", Pattern: ir.LiteralPattern("10.1.2.3")}, Code: diag.UnsupportedValue},
+		{Node: &ir.Regex{Field: "source.ip", Pattern: "^10"}, Code: diag.UnsupportedRegex},
+		{Node: &ir.FieldRef{Field: "source.ip", Ref: "client.ip", Cased: true}, Code: diag.UnsupportedFieldRef},
+	})
+	estest.CheckMalformedState(t, Backend{}.Convert)
+}
+
+// TestFlattenedFields checks the pipeline state flattened_fields: term, prefix and exists
+// queries on a keyed sub-field, with case_insensitive where Elasticsearch folds every letter
+// as Sigma does, and unsupported-flattened for the rest.
+func TestFlattenedFields(t *testing.T) {
+	var wants []estest.Conversion
+	for i, w := range []string{`{"term":{"requestParameters.principal":{"value":"*"}}}`, `{"term":{"requestParameters.principal":{"value":"123-456"}}}`,
+		`{"term":{"requestParameters.role":{"value":"arn:aws:iam::1:role/Admin"}}}`, `{"prefix":{"requestParameters.role":{"value":"arn:aws:iam::1"}}}`,
+		`{"exists":{"field":"requestParameters.role"}}`, `{"term":{"requestParameters.memorySize":{"value":10240}}}`,
+		`{"exists":{"field":"requestParameters.sourceArn"}}`, `{"must_not":[{"exists":{"field":"requestParameters.sourceArn"}}]}`,
+		`{"exists":{"field":"requestParameters"}}`} {
+		wants = append(wants, estest.Conversion{Node: estest.FlattenedExact[i], Want: w})
 	}
-	for _, bad := range []any{5, []any{"a", 1}} {
-		r := &ir.Rule{Path: "test.yml", ID: "t", State: map[string]any{"ip_fields": bad}, Conditions: []ir.Node{&ir.Exists{Field: "a"}}}
-		if _, ds := (Backend{}).Convert(r); !ds.HasErrors() || ds.Errors()[0].Code != diag.UnsupportedValue {
-			t.Errorf("ip_fields %v: diagnostics %v, want unsupported-value", bad, ds)
-		}
-	}
+	wants = append(wants, estest.Conversion{Node: estest.FlattenedCaseInsensitive[0],
+		Want: `{"prefix":{"requestParameters.action":{"case_insensitive":true,"value":"lambda:Update"}}}`})
+	estest.CheckConversions(t, Backend{}.Convert, estest.FlattenedState, wants)
+	refused := append(append([]ir.Node{}, estest.FlattenedRefused...), estest.FlattenedCaseInsensitive[1])
+	estest.CheckFailures(t, Backend{}.Convert, estest.FlattenedState, estest.Failures(diag.UnsupportedFlattened, refused...))
 }
 
 // TestECSPipelineIPFields converts Azure Activity Log rules through the built-in ecs_t1648

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sigmabridge/sigmabridge/backends"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esmatch"
+	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/esrender"
 	"github.com/sigmabridge/sigmabridge/backends/infix"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
@@ -28,13 +29,12 @@ var dialect = infix.Dialect{And: " and ", Or: " or ", Not: "not ", Open: "(", Cl
 // every construct EQL cannot express exactly. The category is the pipeline state
 // "event_category" when it is set, otherwise `any`.
 func (Backend) Convert(r *ir.Rule) ([]backends.Query, diag.List) {
-	category, diags := category(r)
-	var qs []backends.Query
-	for i, cond := range r.Conditions {
+	category, categoryDiags := category(r)
+	qs, diags := esrender.ConvertEach(r, func(cond ir.Node) (string, bool, diag.List) {
 		text, ds := Render(r, cond)
-		diags = append(diags, ds...)
-		qs = append(qs, backends.Query{Condition: i, Text: category + " where " + text})
-	}
+		return category + " where " + text, false, ds
+	})
+	diags = append(categoryDiags, diags...)
 	if diags.HasErrors() {
 		return nil, diags
 	}
@@ -60,28 +60,22 @@ func category(r *ir.Rule) (string, diag.List) {
 
 // Render renders one detection tree of r as an EQL condition.
 func Render(r *ir.Rule, tree ir.Node) (string, diag.List) {
-	rd := renderer{rule: r}
-	m, err := esmatch.ReadMapping(r.State)
-	if err != nil {
-		rd.fail(nil, diag.UnsupportedValue, "%v", err)
-	}
-	rd.mapping = m
+	rd := renderer{esrender.New(r, Target)}
 	e := rd.node(infix.Simplify(tree))
-	if rd.diags.HasErrors() {
-		return "", rd.diags
+	if rd.Failed() {
+		return "", rd.Diags
 	}
-	return e.Text, rd.diags
+	return e.Text, rd.Diags
 }
 
 type renderer struct {
-	rule    *ir.Rule
-	mapping esmatch.Mapping // what the pipeline state says about the index mapping
-	diags   diag.List
+	esrender.Renderer
 }
 
+// fail records an error and returns a placeholder comparison.
 func (rd *renderer) fail(n ir.Node, code, format string, args ...any) comparison {
-	rd.diags = append(rd.diags, backends.Diag(rd.rule, n, Target, code, format, args...))
-	return comparison{text: ""}
+	rd.Fail(n, code, format, args...)
+	return comparison{}
 }
 
 // node renders a simplified tree. The comparisons under one OR that test the same field
@@ -166,9 +160,9 @@ func cmp(f, op, value string) comparison {
 // regexps is the regex comparison of field f with the expressions chunks gives: one, or a
 // list of them when the expression had to be split to fit Elasticsearch's length limit.
 func (rd *renderer) regexps(n ir.Node, f, op string, chunks func() ([]string, error)) comparison {
-	res, err := chunks()
-	if err != nil {
-		return rd.fail(n, diag.UnsupportedRegexLength, "%s: %v", n, err)
+	res := rd.Regexps(n, chunks)
+	if res == nil {
+		return comparison{}
 	}
 	c := comparison{field: field(f), op: op}
 	for _, re := range res {
@@ -179,22 +173,20 @@ func (rd *renderer) regexps(n ir.Node, f, op string, chunks func() ([]string, er
 
 // globRegexps is regexps for the regular expression of a glob pattern.
 func (rd *renderer) globRegexps(n *ir.Match, op string, fold esmatch.Fold) comparison {
-	return rd.regexps(n, n.Field, op, func() ([]string, error) { return esmatch.FitRegexp(esmatch.GlobRegexp(n.Pattern, fold)) })
+	return rd.regexps(n, n.Field, op, esrender.GlobRegexps(n.Pattern, fold))
 }
 
 func text(s string) comparison { return comparison{text: s} }
 
 func (rd *renderer) leaf(n ir.Node) comparison {
-	if _, ok := n.(*ir.Keyword); !ok {
-		if ir.Field(n) == "" {
-			return rd.fail(n, diag.UnsupportedFieldName, "the field name is empty")
-		}
+	if !rd.CheckField(n, nil) {
+		return comparison{}
 	}
-	if code, msg := esmatch.IPFieldUnsupported(n, rd.mapping.IP); code != "" {
+	if code, msg := esmatch.IPFieldUnsupported(n, rd.Mapping.IP); code != "" {
 		return rd.fail(n, code, "%s", msg)
 	}
-	for _, f := range []string{ir.Field(n), refOf(n)} {
-		if obj := rd.mapping.FlattenedObject(f); f != "" && obj != "" {
+	for _, f := range esmatch.LeafFields(n) {
+		if obj := rd.Mapping.FlattenedObject(f); obj != "" {
 			return rd.fail(n, diag.UnsupportedFlattened, "%s: field %s is in the flattened object %s (pipeline state %s); what EQL can ask of a flattened field is not verified", n, f, obj, esmatch.FlattenedFieldsKey)
 		}
 	}
@@ -204,9 +196,9 @@ func (rd *renderer) leaf(n ir.Node) comparison {
 	case *ir.Keyword:
 		return rd.fail(n, diag.UnsupportedKeyword, "keyword %q: EQL has no condition over all fields of an event", n.Pattern.String())
 	case *ir.Regex:
-		re, err := esmatch.TranslateRegexp(n.Pattern, n.Flags, true)
-		if err != nil {
-			return rd.fail(n, diag.UnsupportedRegex, "field %s: %v", n.Field, err)
+		re, ok := rd.Regexp(n, true)
+		if !ok {
+			return comparison{}
 		}
 		if re.Intersection {
 			// query_string, the regexp query and ES|QL's RLIKE take Lucene's & (verified on
@@ -220,7 +212,7 @@ func (rd *renderer) leaf(n ir.Node) comparison {
 		}
 		return rd.regexps(n, n.Field, "regex", re.Chunks)
 	case *ir.CIDR:
-		if rd.mapping.IP[n.Field] {
+		if rd.Mapping.IP[n.Field] {
 			// EQL pushes cidrMatch on a field down as a terms query with the block.
 			block, err := esmatch.IPFieldCIDR(n.Prefix)
 			if err != nil {
@@ -230,10 +222,10 @@ func (rd *renderer) leaf(n ir.Node) comparison {
 		}
 		// cidrMatch needs an ip-typed field; most string fields are keyword, so match the
 		// spellings of the addresses in the prefix instead.
-		return rd.regexps(n, n.Field, "regex", func() ([]string, error) { return esmatch.CIDRRegexps(n.Prefix) })
+		return rd.regexps(n, n.Field, "regex", esrender.CIDRRegexps(n))
 	case *ir.Compare:
-		if !esmatch.PlainNumber(n.Value.Text) {
-			return rd.fail(n, diag.UnsupportedValue, "%s: the bound %q is not a plain decimal number", n, n.Value.Text)
+		if !rd.CheckNumber(n) {
+			return comparison{}
 		}
 		return text(field(n.Field) + " " + n.Op.String() + " " + n.Value.Text)
 	case *ir.Exists:
@@ -249,14 +241,14 @@ func (rd *renderer) leaf(n ir.Node) comparison {
 }
 
 func (rd *renderer) match(n *ir.Match) comparison {
-	if names := n.Pattern.Placeholders(); len(names) > 0 {
-		return rd.fail(n, diag.UnresolvedPlaceholder, "field %s: placeholder %%%s%% has no value", n.Field, names[0])
+	if !rd.CheckPlaceholders(n, n.Pattern) {
+		return comparison{}
 	}
 	f := field(n.Field)
 	switch n.Kind {
 	case ir.Number:
-		if !esmatch.PlainNumber(n.Pattern.Literal()) {
-			return rd.fail(n, diag.UnsupportedValue, "field %s: the number %q is not a plain decimal number", n.Field, n.Pattern.Literal())
+		if !rd.CheckNumber(n) {
+			return comparison{}
 		}
 		return cmp(f, "==", n.Pattern.Literal())
 	case ir.Bool:
@@ -306,8 +298,6 @@ func wildcardValue(p ir.Pattern) string {
 	return s.String()
 }
 
-var simpleName = regexp.MustCompile(`^[A-Za-z_@][A-Za-z0-9_]*(\.[A-Za-z_@][A-Za-z0-9_]*)*$`)
-
 // keywords are EQL words that cannot stand as a bare identifier.
 var keywords = map[string]bool{
 	"and": true, "or": true, "not": true, "where": true, "in": true, "like": true, "regex": true,
@@ -316,56 +306,11 @@ var keywords = map[string]bool{
 	"runs": true, "seq": true,
 }
 
-// field writes a field name, in backticks (inner backticks doubled) unless it is a plain
-// dotted identifier.
-func field(name string) string {
-	if simpleName.MatchString(name) {
-		plain := true
-		for _, part := range strings.Split(name, ".") {
-			if keywords[strings.ToLower(part)] {
-				plain = false
-			}
-		}
-		if plain {
-			return name
-		}
-	}
-	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
-}
+// field writes a field name, in backticks unless it is a plain dotted identifier.
+func field(name string) string { return esrender.Identifier(name, keywords) }
 
 // quote writes s as an EQL string literal: the grammar's escapes for \ " and the control
 // characters it names, everything else as it is (a string may hold any other character).
-func quote(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch r {
-		case '"':
-			b.WriteString(`\"`)
-		case '\\':
-			b.WriteString(`\\`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\b':
-			b.WriteString(`\b`)
-		case '\f':
-			b.WriteString(`\f`)
-		default:
-			// EQL strings take every other character as it is.
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
+func quote(s string) string { return esrender.Quote(s, escapes) }
 
-func refOf(n ir.Node) string {
-	if r, ok := n.(*ir.FieldRef); ok {
-		return r.Ref
-	}
-	return ""
-}
+var escapes = map[rune]string{'\n': `\n`, '\r': `\r`, '\t': `\t`, '\b': `\b`, '\f': `\f`}

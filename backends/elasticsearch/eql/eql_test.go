@@ -20,113 +20,7 @@ import (
 // with EQL's precedence (not over and over or) whose leaves compare one field with a
 // value or a list of values.
 
-type token struct {
-	kind string // "ident", "string", "number", "op", or a keyword
-	text string
-}
-
-var eqlKeywords = map[string]bool{"and": true, "or": true, "not": true, "in": true, "like": true, "regex": true, "null": true, "true": true, "false": true, "where": true, "any": true}
-
-func tokenize(s string) ([]token, error) {
-	var toks []token
-	rs := []rune(s)
-	for i := 0; i < len(rs); {
-		r := rs[i]
-		switch {
-		case r == ' ':
-			i++
-		case r == '"':
-			var b strings.Builder
-			i++
-			for ; i < len(rs) && rs[i] != '"'; i++ {
-				switch rs[i] {
-				case '\\':
-					if i+1 >= len(rs) {
-						return nil, fmt.Errorf("unterminated string")
-					}
-					i++
-					e, ok := map[rune]rune{'\\': '\\', '"': '"', '\'': '\'', 'n': '\n', 'r': '\r', 't': '\t', 'b': '\b', 'f': '\f'}[rs[i]]
-					if !ok {
-						return nil, fmt.Errorf("unknown escape \\%c", rs[i])
-					}
-					b.WriteRune(e)
-				case '\n', '\r':
-					return nil, fmt.Errorf("raw line break in a string")
-				default:
-					b.WriteRune(rs[i])
-				}
-			}
-			if i >= len(rs) {
-				return nil, fmt.Errorf("unterminated string")
-			}
-			i++
-			toks = append(toks, token{kind: "string", text: b.String()})
-		case r == '`':
-			var b strings.Builder
-			i++
-			for {
-				if i >= len(rs) {
-					return nil, fmt.Errorf("unterminated backtick")
-				}
-				if rs[i] == '`' {
-					if i+1 < len(rs) && rs[i+1] == '`' {
-						b.WriteRune('`')
-						i += 2
-						continue
-					}
-					i++
-					break
-				}
-				b.WriteRune(rs[i])
-				i++
-			}
-			toks = append(toks, token{kind: "ident", text: b.String()})
-		case r == '_' || r == '@' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z':
-			j := i
-			for j < len(rs) && (rs[j] == '_' || rs[j] == '.' || rs[j] >= 'a' && rs[j] <= 'z' || rs[j] >= 'A' && rs[j] <= 'Z' || rs[j] >= '0' && rs[j] <= '9' || j == i && rs[j] == '@') {
-				j++
-			}
-			word := string(rs[i:j])
-			if j < len(rs) && rs[j] == '~' && (word == "like" || word == "regex") {
-				word += "~"
-				j++
-			}
-			if eqlKeywords[strings.TrimSuffix(word, "~")] {
-				toks = append(toks, token{kind: word})
-			} else {
-				toks = append(toks, token{kind: "ident", text: word})
-			}
-			i = j
-		case r == '-' || r >= '0' && r <= '9':
-			j := i + 1
-			for j < len(rs) && (rs[j] == '.' || rs[j] >= '0' && rs[j] <= '9') {
-				j++
-			}
-			toks = append(toks, token{kind: "number", text: string(rs[i:j])})
-			i = j
-		default:
-			for _, op := range []string{"==", "!=", "<=", ">=", "<", ">", ":", "(", ")", ",", "?"} {
-				if hasPrefix(rs[i:], op) {
-					toks = append(toks, token{kind: "op", text: op})
-					i += len(op)
-					goto next
-				}
-			}
-			return nil, fmt.Errorf("unexpected %q", r)
-		next:
-		}
-	}
-	return toks, nil
-}
-
-func hasPrefix(rs []rune, prefix string) bool {
-	for i, r := range []rune(prefix) {
-		if i >= len(rs) || rs[i] != r {
-			return false
-		}
-	}
-	return true
-}
+type token = estest.Lexeme
 
 type leaf struct {
 	field    string
@@ -153,23 +47,25 @@ func (n *node) tree() *estest.Tree {
 }
 
 type parser struct {
-	toks []token
-	pos  int
+	estest.Lexemes
 }
 
-func (p *parser) peek() token {
-	if p.pos < len(p.toks) {
-		return p.toks[p.pos]
-	}
-	return token{}
-}
-
-func (p *parser) accept(kind, text string) bool {
-	if t := p.peek(); t.kind == kind && (text == "" || t.text == text) {
-		p.pos++
-		return true
-	}
-	return false
+// syntax is EQL's: lower-case keywords, like~ and regex~, and the escapes of its strings.
+var syntax = estest.Syntax{
+	Escapes:   map[rune]rune{'\\': '\\', '"': '"', '\'': '\'', 'n': '\n', 'r': '\r', 't': '\t', 'b': '\b', 'f': '\f'},
+	Operators: []string{"==", "!=", "<=", ">=", "<", ">", ":", "(", ")", ",", "?"},
+	Keyword: func(word string, next rune) (string, bool) {
+		switch word {
+		case "like", "regex":
+			if next == '~' {
+				return word + "~", true
+			}
+			return word, false
+		case "and", "or", "not", "in", "null", "true", "false", "where", "any":
+			return word, false
+		}
+		return "", false
+	},
 }
 
 func parseQuery(q string) (*node, error) {
@@ -177,14 +73,14 @@ func parseQuery(q string) (*node, error) {
 	if !strings.HasPrefix(q, prefix) {
 		return nil, fmt.Errorf("query %q does not start with %q", q, prefix)
 	}
-	toks, err := tokenize(q[len(prefix):])
+	toks, err := estest.Tokenize(q[len(prefix):], syntax)
 	if err != nil {
 		return nil, fmt.Errorf("%q: %v", q, err)
 	}
-	p := &parser{toks: toks}
+	p := &parser{estest.Lexemes{Toks: toks}}
 	n, err := p.chain("or", p.and)
-	if err == nil && p.pos != len(p.toks) {
-		err = fmt.Errorf("trailing %v", p.peek())
+	if err == nil && p.Pos != len(p.Toks) {
+		err = fmt.Errorf("trailing %v", p.Peek())
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%q: %v", q, err)
@@ -195,26 +91,18 @@ func parseQuery(q string) (*node, error) {
 func (p *parser) and() (*node, error) { return p.chain("and", p.not) }
 
 func (p *parser) chain(kw string, next func() (*node, error)) (*node, error) {
-	first, err := next()
-	if err != nil {
+	ns, err := estest.Chain(&p.Lexemes, kw, next)
+	switch {
+	case err != nil:
 		return nil, err
+	case len(ns) == 1:
+		return ns[0], nil
 	}
-	n := &node{op: kw, children: []*node{first}}
-	for p.accept(kw, "") {
-		c, err := next()
-		if err != nil {
-			return nil, err
-		}
-		n.children = append(n.children, c)
-	}
-	if len(n.children) == 1 {
-		return first, nil
-	}
-	return n, nil
+	return &node{op: kw, children: ns}, nil
 }
 
 func (p *parser) not() (*node, error) {
-	if !p.accept("not", "") {
+	if !p.Accept("not", "") {
 		return p.primary()
 	}
 	c, err := p.not()
@@ -225,51 +113,51 @@ func (p *parser) not() (*node, error) {
 }
 
 func (p *parser) primary() (*node, error) {
-	if p.accept("op", "(") {
+	if p.Accept("op", "(") {
 		n, err := p.chain("or", p.and)
 		if err != nil {
 			return nil, err
 		}
-		if !p.accept("op", ")") {
+		if !p.Accept("op", ")") {
 			return nil, fmt.Errorf("missing )")
 		}
 		return n, nil
 	}
-	l := &leaf{optional: p.accept("op", "?")}
-	f := p.peek()
-	if !p.accept("ident", "") {
+	l := &leaf{optional: p.Accept("op", "?")}
+	f := p.Peek()
+	if !p.Accept("ident", "") {
 		return nil, fmt.Errorf("want a field, got %v", f)
 	}
-	l.field = f.text
-	op := p.peek()
+	l.field = f.Text
+	op := p.Peek()
 	switch {
-	case op.kind == "op" && strings.Contains(": == != < <= > >=", op.text) && op.text != "(" && op.text != ")":
-		l.op = op.text
-	case op.kind == "in" || op.kind == "like" || op.kind == "like~" || op.kind == "regex" || op.kind == "regex~":
-		l.op = op.kind
+	case op.Kind == "op" && strings.Contains(": == != < <= > >=", op.Text) && op.Text != "(" && op.Text != ")":
+		l.op = op.Text
+	case op.Kind == "in" || op.Kind == "like" || op.Kind == "like~" || op.Kind == "regex" || op.Kind == "regex~":
+		l.op = op.Kind
 	default:
 		return nil, fmt.Errorf("want an operator after %s, got %v", l.field, op)
 	}
-	p.pos++
+	p.Pos++
 	value := func() error {
-		v := p.peek()
-		switch v.kind {
+		v := p.Peek()
+		switch v.Kind {
 		case "string", "number", "null", "true", "false":
-			p.pos++
+			p.Pos++
 			l.values = append(l.values, v)
 			return nil
 		}
 		return fmt.Errorf("want a value, got %v", v)
 	}
-	if p.accept("op", "(") {
+	if p.Accept("op", "(") {
 		for {
 			if err := value(); err != nil {
 				return nil, err
 			}
-			if p.accept("op", ")") {
+			if p.Accept("op", ")") {
 				break
 			}
-			if !p.accept("op", ",") {
+			if !p.Accept("op", ",") {
 				return nil, fmt.Errorf("want , or ) in a list")
 			}
 		}
@@ -304,7 +192,7 @@ func eqlWildcard(s string) []estest.Token {
 // eval runs a leaf on one field value; a missing field makes every comparison false, as
 // the Elasticsearch query EQL pushes down does, and only `?f == null` true.
 func (l *leaf) eval(t *testing.T, value string, present bool, model estest.FoldModel) bool {
-	if len(l.values) == 1 && l.values[0].kind == "null" {
+	if len(l.values) == 1 && l.values[0].Kind == "null" {
 		if !l.optional {
 			t.Fatalf("null comparison without ? on %s", l.field)
 		}
@@ -324,21 +212,21 @@ func (l *leaf) eval(t *testing.T, value string, present bool, model estest.FoldM
 func (l *leaf) evalOne(t *testing.T, value string, v token, model estest.FoldModel) bool {
 	switch l.op {
 	case ":":
-		return estest.Glob(eqlWildcard(v.text), value, model.Term)
+		return estest.Glob(eqlWildcard(v.Text), value, model.Term)
 	case "like~":
-		return estest.Glob(eqlWildcard(v.text), value, model.Term)
+		return estest.Glob(eqlWildcard(v.Text), value, model.Term)
 	case "like":
-		return estest.Glob(eqlWildcard(v.text), value, estest.Exact)
+		return estest.Glob(eqlWildcard(v.Text), value, estest.Exact)
 	case "==", "in":
-		return value == v.text
+		return value == v.Text
 	case "regex", "regex~":
 		var fold lucenetest.Fold
 		if l.op == "regex~" {
 			fold = model.Regex
 		}
-		re, err := lucenetest.Compile(v.text, fold)
+		re, err := lucenetest.Compile(v.Text, fold)
 		if err != nil {
-			t.Fatalf("regex %q: %v", v.text, err)
+			t.Fatalf("regex %q: %v", v.Text, err)
 		}
 		return re.MatchString(value)
 	}
@@ -346,7 +234,7 @@ func (l *leaf) evalOne(t *testing.T, value string, v token, model estest.FoldMod
 	if err != nil {
 		return false
 	}
-	b, _ := strconv.ParseFloat(v.text, 64)
+	b, _ := strconv.ParseFloat(v.Text, 64)
 	switch l.op {
 	case "<":
 		return f < b
@@ -420,33 +308,12 @@ func checkLeaf(t *testing.T, n ir.Node, field string, probes []string) {
 	}
 }
 
-func TestHostileValues(t *testing.T) {
-	for _, v := range estest.HostileValues {
-		for _, p := range estest.Patterns(v) {
-			for _, cased := range []bool{false, true} {
-				checkLeaf(t, &ir.Match{Field: "CommandLine", Pattern: p, Cased: cased}, "CommandLine", estest.Probes(v))
-			}
-		}
-	}
-	for _, f := range estest.HostileFields {
-		checkLeaf(t, &ir.Match{Field: f, Pattern: ir.LiteralPattern("Power App").Wrap(true, true)}, f, estest.Probes("Power App"))
-	}
-}
+func TestHostileValues(t *testing.T) { estest.CheckHostileLeaves(t, checkLeaf) }
 
+// TestRegexAndCIDRLeaves checks the regular expressions and CIDR blocks EQL can express;
+// the word boundary that needs Lucene's & is refused (TestUnsupported).
 func TestRegexAndCIDRLeaves(t *testing.T) {
-	probes := []string{"a/b\"c", "xa/b\"cx", "123", "12a", "k", "K", "\u212a", "CMD.EXE", `\cmd.exe`, "x", "10.1.2.3", "11.0.0.1", "::ffff:10.0.0.1", "fc00::1", "fe00::1", "", "http://1.2.3.4", "http://1.2.3.4a", "http://1.2.3.45", "x https://10.0.0.1/", "http://1.2.3.", "http://1.2.3.4\u212a", "word", "a Word.", "swords", "WORD_", "ab d", "abd", "c.d", "c.ab.d"}
-	for _, n := range []ir.Node{
-		&ir.Regex{Field: "f", Pattern: `a/b"c`},
-		&ir.Regex{Field: "f", Pattern: `^\d+$`},
-		&ir.Regex{Field: "f", Pattern: `k`, Flags: ir.RegexFlags{I: true}},
-		&ir.Regex{Field: "f", Pattern: `\\cmd\.exe$`, Flags: ir.RegexFlags{I: true}},
-		&ir.Regex{Field: "f", Pattern: `https?://(?:(?:25[0-5]|(?:2[0-4]|1\d|[1-9])?\d)(?:\.|\b)){4}`},
-		&ir.Regex{Field: "f", Pattern: `\bword\b`, Flags: ir.RegexFlags{I: true}},
-		&ir.CIDR{Field: "f", Prefix: netip.MustParsePrefix("10.0.0.0/8")},
-		&ir.CIDR{Field: "f", Prefix: netip.MustParsePrefix("fc00::/7")},
-	} {
-		checkLeaf(t, n, "f", probes)
-	}
+	estest.CheckRegexAndCIDRLeaves(t, checkLeaf, estest.RegexAndCIDRLeaves[6])
 }
 
 // TestRandomTreesShape gives every leaf its own field, so no comparisons merge into a
@@ -549,79 +416,52 @@ func TestListsAndCategory(t *testing.T) {
 }
 
 func TestUnsupported(t *testing.T) {
-	for _, tt := range []struct {
-		n    ir.Node
-		code string
-	}{
-		{&ir.Keyword{Pattern: ir.LiteralPattern("x")}, diag.UnsupportedKeyword},
-		{&ir.FieldRef{Field: "a", Ref: "b"}, diag.UnsupportedFieldRef},
-		{&ir.TimePart{Field: "t", Part: ir.Hour, Value: 3}, diag.UnsupportedTimePart},
-		{&ir.Regex{Field: "a", Pattern: `(x\b)+`}, diag.UnsupportedRegex},
-		{&ir.Regex{Field: "a", Pattern: `(?:ab|c.)+\bd`}, diag.UnsupportedRegex},
-		{&ir.Match{Field: "a", Pattern: ir.Pattern{{Kind: ir.Placeholder, Text: "p"}}}, diag.UnresolvedPlaceholder},
-	} {
-		_, ds := render(t, &ir.Or{Children: []ir.Node{tt.n, &ir.Exists{Field: "x"}}})
-		if len(ds.Errors()) != 1 || ds.Errors()[0].Code != tt.code {
-			t.Errorf("%s: diagnostics %v, want one %s", tt.n, ds, tt.code)
-		}
-	}
+	estest.CheckFailures(t, Backend{}.Convert, nil, []estest.Failure{
+		{Node: &ir.Keyword{Pattern: ir.LiteralPattern("x")}, Code: diag.UnsupportedKeyword},
+		{Node: &ir.FieldRef{Field: "a", Ref: "b"}, Code: diag.UnsupportedFieldRef},
+		{Node: &ir.TimePart{Field: "t", Part: ir.Hour, Value: 3}, Code: diag.UnsupportedTimePart},
+		{Node: &ir.Regex{Field: "a", Pattern: `(x\b)+`}, Code: diag.UnsupportedRegex},
+		{Node: estest.RegexAndCIDRLeaves[6], Code: diag.UnsupportedRegex},
+		{Node: &ir.Match{Field: "a", Pattern: ir.Pattern{{Kind: ir.Placeholder, Text: "p"}}}, Code: diag.UnresolvedPlaceholder},
+		{Node: &ir.Match{Field: "a", Pattern: ir.LiteralPattern(strings.Repeat("k", 400))}, Code: diag.UnsupportedRegexLength},
+	})
 }
 
 // TestCorpusParses converts the SigmaHQ corpus and parses every query back, compiling
 // every regular expression in it.
 func TestCorpusParses(t *testing.T) {
-	n := 0
-	for _, r := range estest.CorpusRules(t) {
-		qs, ds := Backend{}.Convert(r)
-		if ds.HasErrors() {
-			continue
+	estest.CheckCorpusParses(t, Backend{}.Convert, func(t *testing.T, q string) error {
+		parsed, err := parseQuery(q)
+		if err != nil {
+			return err
 		}
-		for _, q := range qs {
-			parsed, err := parseQuery(q.Text)
-			if err != nil {
-				t.Errorf("%s: %v", r.Path, err)
-				continue
-			}
-			parsed.eval(t, map[string]string{}, estest.FoldModels[0])
-			n++
-		}
-	}
-	t.Logf("%d corpus queries parse", n)
+		parsed.eval(t, map[string]string{}, estest.FoldModels[0])
+		return nil
+	})
 }
 
 // TestIPFields checks the pipeline state ip_fields: the native CIDR form on an ip field,
 // the keyword form elsewhere, and a named failure for what an ip field cannot express.
 func TestIPFields(t *testing.T) {
 	state := map[string]any{"ip_fields": []any{"source.ip", "client.ip"}}
-	for _, tt := range []struct {
-		n    ir.Node
-		want string // the text the query must contain, or the diagnostic code
-	}{
-		{&ir.CIDR{Field: "source.ip", Prefix: netip.MustParsePrefix("10.0.0.0/8")}, `cidrMatch(source.ip, "10.0.0.0/8")`},
-		{&ir.CIDR{Field: "client.ip", Prefix: netip.MustParsePrefix("fc00::/7")}, `cidrMatch(client.ip, "fc00::/7")`},
-		{&ir.CIDR{Field: "source.address", Prefix: netip.MustParsePrefix("10.0.0.0/8")}, `source.address regex ("10\\.`},
-		{&ir.CIDR{Field: "source.ip", Prefix: netip.MustParsePrefix("::/0")}, diag.UnsupportedCIDR},
-		{&ir.Match{Field: "source.ip", Pattern: ir.LiteralPattern("10.1.2.3")}, diag.UnsupportedValue},
-		{&ir.Regex{Field: "source.ip", Pattern: "^10"}, diag.UnsupportedRegex},
-		{&ir.FieldRef{Field: "source.ip", Ref: "client.ip", Cased: true}, diag.UnsupportedFieldRef},
-		{&ir.Exists{Field: "source.ip"}, `?source.ip != null`},
-	} {
-		r := &ir.Rule{Path: "test.yml", ID: "t", State: state, Conditions: []ir.Node{tt.n}}
-		qs, ds := Backend{}.Convert(r)
-		if strings.Contains(tt.want, "-") && !strings.ContainsAny(tt.want, " :({\"") {
-			if len(ds.Errors()) != 1 || ds.Errors()[0].Code != tt.want {
-				t.Errorf("%s: diagnostics %v, want one %s", tt.n, ds, tt.want)
-			}
-			continue
-		}
-		if ds.HasErrors() || !strings.Contains(qs[0].Text, tt.want) {
-			t.Errorf("%s: got %v %v, want a query containing %s", tt.n, qs, ds, tt.want)
-		}
-	}
-	for _, bad := range []any{5, []any{"a", 1}} {
-		r := &ir.Rule{Path: "test.yml", ID: "t", State: map[string]any{"ip_fields": bad}, Conditions: []ir.Node{&ir.Exists{Field: "a"}}}
-		if _, ds := (Backend{}).Convert(r); !ds.HasErrors() || ds.Errors()[0].Code != diag.UnsupportedValue {
-			t.Errorf("ip_fields %v: diagnostics %v, want unsupported-value", bad, ds)
-		}
-	}
+	estest.CheckConversions(t, Backend{}.Convert, state, []estest.Conversion{
+		{Node: &ir.CIDR{Field: "source.ip", Prefix: netip.MustParsePrefix("10.0.0.0/8")}, Want: `cidrMatch(source.ip, "10.0.0.0/8")`},
+		{Node: &ir.CIDR{Field: "client.ip", Prefix: netip.MustParsePrefix("fc00::/7")}, Want: `cidrMatch(client.ip, "fc00::/7")`},
+		{Node: &ir.CIDR{Field: "source.address", Prefix: netip.MustParsePrefix("10.0.0.0/8")}, Want: `source.address regex ("10\\.`},
+		{Node: &ir.Exists{Field: "source.ip"}, Want: `?source.ip != null`},
+	})
+	estest.CheckFailures(t, Backend{}.Convert, state, []estest.Failure{
+		{Node: &ir.CIDR{Field: "source.ip", Prefix: netip.MustParsePrefix("::/0")}, Code: diag.UnsupportedCIDR},
+		{Node: &ir.Match{Field: "source.ip", Pattern: ir.LiteralPattern("10.1.2.3")}, Code: diag.UnsupportedValue},
+		{Node: &ir.Regex{Field: "source.ip", Pattern: "^10"}, Code: diag.UnsupportedRegex},
+		{Node: &ir.FieldRef{Field: "source.ip", Ref: "client.ip", Cased: true}, Code: diag.UnsupportedFieldRef},
+	})
+	estest.CheckMalformedState(t, Backend{}.Convert)
+}
+
+// TestFlattenedFields checks that every leaf on a flattened object fails with
+// unsupported-flattened: no EQL form on a flattened field could be checked on a live node.
+func TestFlattenedFields(t *testing.T) {
+	all := append(append(append([]ir.Node{}, estest.FlattenedExact...), estest.FlattenedRefused...), estest.FlattenedCaseInsensitive...)
+	estest.CheckFailures(t, Backend{}.Convert, estest.FlattenedState, estest.Failures(diag.UnsupportedFlattened, all...))
 }

@@ -41,7 +41,7 @@ func IPFieldCIDR(p netip.Prefix) (string, error) {
 // any field (exists, null, `*`, no ip field) or is a CIDR test, which IPFieldCIDR writes.
 func IPFieldUnsupported(n ir.Node, ips map[string]bool) (code, message string) {
 	var on []string
-	for _, f := range fields(n) {
+	for _, f := range LeafFields(n) {
 		if ips[f] && !slices.Contains(on, f) {
 			on = append(on, f)
 		}

@@ -122,8 +122,8 @@ func (m Mapping) FlattenedObject(field string) string { return underAny(m.Flatte
 // IsMultiValued reports whether field, or an object path above it, is listed as multi-valued.
 func (m Mapping) IsMultiValued(field string) bool { return underAny(m.MultiValued, field) != "" }
 
-// fields returns the fields a leaf reads: its field and, for a FieldRef, the referenced one.
-func fields(n ir.Node) []string {
+// LeafFields returns the fields a leaf reads: its field and, for a FieldRef, the referenced one.
+func LeafFields(n ir.Node) []string {
 	var out []string
 	for _, f := range []string{ir.Field(n), refField(n)} {
 		if f != "" {
@@ -148,7 +148,7 @@ func fields(n ir.Node) []string {
 // The root of the object answers exists queries only: any other query on it matches the
 // values under every key.
 func FlattenedUnsupported(n ir.Node, m Mapping, nativeFold bool) (code, message string) {
-	for _, f := range fields(n) {
+	for _, f := range LeafFields(n) {
 		obj := m.FlattenedObject(f)
 		if obj == "" {
 			continue

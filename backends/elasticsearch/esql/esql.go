@@ -7,6 +7,7 @@ import (
 
 	"github.com/sigmabridge/sigmabridge/backends"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esmatch"
+	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/esrender"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/lucene"
 	"github.com/sigmabridge/sigmabridge/backends/infix"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
@@ -33,13 +34,12 @@ var dialect = infix.Dialect{And: " AND ", Or: " OR ", Not: "NOT ", Open: "(", Cl
 // when it is unset. METADATA _id, _index, _version is requested because Kibana needs it
 // to deduplicate the alerts of a non-aggregating ES|QL rule.
 func (Backend) Convert(r *ir.Rule) ([]backends.Query, diag.List) {
-	from, diags := source(r)
-	var qs []backends.Query
-	for i, cond := range r.Conditions {
+	from, fromDiags := source(r)
+	qs, diags := esrender.ConvertEach(r, func(cond ir.Node) (string, bool, diag.List) {
 		text, ds := Render(r, cond)
-		diags = append(diags, ds...)
-		qs = append(qs, backends.Query{Condition: i, Text: "FROM " + from + " METADATA _id, _index, _version | WHERE " + text})
-	}
+		return "FROM " + from + " METADATA _id, _index, _version | WHERE " + text, false, ds
+	})
+	diags = append(fromDiags, diags...)
 	if diags.HasErrors() {
 		return nil, diags
 	}
@@ -71,27 +71,21 @@ func source(r *ir.Rule) (string, diag.List) {
 
 // Render renders one detection tree of r as an ES|QL boolean expression.
 func Render(r *ir.Rule, tree ir.Node) (string, diag.List) {
-	rd := renderer{rule: r}
-	m, err := esmatch.ReadMapping(r.State)
-	if err != nil {
-		rd.fail(nil, diag.UnsupportedValue, "%v", err)
-	}
-	rd.mapping = m
+	rd := renderer{esrender.New(r, Target)}
 	e, _ := rd.node(infix.Simplify(tree), false)
-	if rd.diags.HasErrors() {
-		return "", rd.diags
+	if rd.Failed() {
+		return "", rd.Diags
 	}
-	return e.Text, rd.diags
+	return e.Text, rd.Diags
 }
 
 type renderer struct {
-	rule    *ir.Rule
-	mapping esmatch.Mapping // what the pipeline state says about the index mapping
-	diags   diag.List
+	esrender.Renderer
 }
 
+// fail records an error and returns a placeholder expression.
 func (rd *renderer) fail(n ir.Node, code, format string, args ...any) (infix.Expr, bool) {
-	rd.diags = append(rd.diags, backends.Diag(rd.rule, n, Target, code, format, args...))
+	rd.Fail(n, code, format, args...)
 	return infix.AtomExpr(""), false
 }
 
@@ -169,29 +163,27 @@ func (rd *renderer) viaQSTR(n ir.Node) bool {
 			return true
 		}
 	case *ir.Exists, *ir.Null:
-		return rd.mapping.FlattenedObject(ir.Field(n)) != ""
+		return rd.Mapping.FlattenedObject(ir.Field(n)) != ""
 	}
-	for _, f := range []string{ir.Field(n), refOf(n)} {
-		if f != "" && (rd.mapping.FlattenedObject(f) != "" || rd.mapping.IsMultiValued(f)) {
+	for _, f := range esmatch.LeafFields(n) {
+		if rd.Mapping.FlattenedObject(f) != "" || rd.Mapping.IsMultiValued(f) {
 			return true
 		}
 	}
 	return false
 }
 
-func refOf(n ir.Node) string {
-	if r, ok := n.(*ir.FieldRef); ok {
-		return r.Ref
-	}
-	return ""
-}
-
 // qstr renders a leaf as QSTR with the lucene target's query_string for it.
 func (rd *renderer) qstr(n ir.Node) (infix.Expr, bool) {
+	if m, ok := n.(*ir.Match); ok && m.Kind == ir.Bool && rd.Mapping.FlattenedObject(m.Field) == "" {
+		// query_string's term is exact on a boolean field but case-sensitive on a keyword
+		// one, and TO_STRING is null on several values.
+		return rd.fail(n, diag.UnsupportedMultiValued, "%s: the field may hold several values (pipeline state %s), which ES|QL compares exactly only through QSTR, and query_string has no boolean match exact on both boolean and keyword fields", n, esmatch.MultiValuedFieldsKey)
+	}
 	switch n.(type) {
 	case *ir.FieldRef, *ir.TimePart:
-		for _, f := range []string{ir.Field(n), refOf(n)} {
-			if obj := rd.mapping.FlattenedObject(f); f != "" && obj != "" {
+		for _, f := range esmatch.LeafFields(n) {
+			if obj := rd.Mapping.FlattenedObject(f); obj != "" {
 				return rd.fail(n, diag.UnsupportedFlattened, "%s: field %s is in the flattened object %s (pipeline state %s), which ES|QL reads only through QSTR, and query_string cannot compare fields or extract a part of a timestamp", n, f, obj, esmatch.FlattenedFieldsKey)
 			}
 		}
@@ -201,12 +193,8 @@ func (rd *renderer) qstr(n ir.Node) (infix.Expr, bool) {
 		e, nullable := rd.qstr(&ir.Exists{Field: ir.Field(n), Pos: ir.Position(n)})
 		return dialect.Negate(e), nullable
 	}
-	text, ds := lucene.RenderLeaf(rd.rule, n, Target)
-	for _, d := range ds {
-		if d.Severity == diag.Error {
-			rd.diags = append(rd.diags, d)
-		}
-	}
+	text, ds := lucene.RenderLeaf(rd.Rule, n, Target)
+	rd.Diags = append(rd.Diags, ds.Errors()...)
 	if ds.HasErrors() {
 		return infix.AtomExpr(""), false
 	}
@@ -214,12 +202,10 @@ func (rd *renderer) qstr(n ir.Node) (infix.Expr, bool) {
 }
 
 func (rd *renderer) leaf(n ir.Node) (infix.Expr, bool) {
-	if _, ok := n.(*ir.Keyword); !ok {
-		if ir.Field(n) == "" {
-			return rd.fail(n, diag.UnsupportedFieldName, "the field name is empty")
-		}
+	if !rd.CheckField(n, nil) {
+		return infix.AtomExpr(""), false
 	}
-	if code, msg := esmatch.IPFieldUnsupported(n, rd.mapping.IP); code != "" {
+	if code, msg := esmatch.IPFieldUnsupported(n, rd.Mapping.IP); code != "" {
 		return rd.fail(n, code, "%s", msg)
 	}
 	if rd.viaQSTR(n) {
@@ -231,13 +217,13 @@ func (rd *renderer) leaf(n ir.Node) (infix.Expr, bool) {
 	case *ir.Keyword:
 		return rd.fail(n, diag.UnsupportedKeyword, "keyword %q: ES|QL has no expression over all fields of an event", n.Pattern.String())
 	case *ir.Regex:
-		re, err := esmatch.TranslateRegexp(n.Pattern, n.Flags, false)
-		if err != nil {
-			return rd.fail(n, diag.UnsupportedRegex, "field %s: %v", n.Field, err)
+		re, ok := rd.Regexp(n, false)
+		if !ok {
+			return infix.AtomExpr(""), false
 		}
 		return rd.rlike(n, field(n.Field), re.Chunks)
 	case *ir.CIDR:
-		if rd.mapping.IP[n.Field] {
+		if rd.Mapping.IP[n.Field] {
 			block, err := esmatch.IPFieldCIDR(n.Prefix)
 			if err != nil {
 				return rd.fail(n, diag.UnsupportedCIDR, "%s: %v", n, err)
@@ -246,10 +232,10 @@ func (rd *renderer) leaf(n ir.Node) (infix.Expr, bool) {
 		}
 		// CIDR_MATCH needs an ip-typed field; most string fields are keyword, so match the
 		// spellings of the addresses in the prefix instead.
-		return rd.rlike(n, field(n.Field), func() ([]string, error) { return esmatch.CIDRRegexps(n.Prefix) })
+		return rd.rlike(n, field(n.Field), esrender.CIDRRegexps(n))
 	case *ir.Compare:
-		if !esmatch.PlainNumber(n.Value.Text) {
-			return rd.fail(n, diag.UnsupportedValue, "%s: the bound %q is not a plain decimal number", n, n.Value.Text)
+		if !rd.CheckNumber(n) {
+			return infix.AtomExpr(""), false
 		}
 		return atom(field(n.Field) + " " + n.Op.String() + " " + n.Value.Text)
 	case *ir.Exists:
@@ -270,9 +256,9 @@ func atom(text string) (infix.Expr, bool) { return infix.AtomExpr(text), true }
 // rlike is `lhs RLIKE "re"` for the expressions chunks gives, or an OR of them when the
 // expression had to be split to fit Elasticsearch's length limit.
 func (rd *renderer) rlike(n ir.Node, lhs string, chunks func() ([]string, error)) (infix.Expr, bool) {
-	res, err := chunks()
-	if err != nil {
-		return rd.fail(n, diag.UnsupportedRegexLength, "%s: %v", n, err)
+	res := rd.Regexps(n, chunks)
+	if res == nil {
+		return infix.AtomExpr(""), false
 	}
 	parts := make([]infix.Expr, len(res))
 	for i, re := range res {
@@ -281,14 +267,9 @@ func (rd *renderer) rlike(n ir.Node, lhs string, chunks func() ([]string, error)
 	return dialect.Combine(infix.OrOp, parts...), true
 }
 
-// globRLIKE is rlike for the regular expression of a glob pattern.
-func (rd *renderer) globRLIKE(n ir.Node, lhs string, p ir.Pattern, fold esmatch.Fold) (infix.Expr, bool) {
-	return rd.rlike(n, lhs, func() ([]string, error) { return esmatch.FitRegexp(esmatch.GlobRegexp(p, fold)) })
-}
-
 func (rd *renderer) match(n *ir.Match) (infix.Expr, bool) {
-	if names := n.Pattern.Placeholders(); len(names) > 0 {
-		return rd.fail(n, diag.UnresolvedPlaceholder, "field %s: placeholder %%%s%% has no value", n.Field, names[0])
+	if !rd.CheckPlaceholders(n, n.Pattern) {
+		return infix.AtomExpr(""), false
 	}
 	f := field(n.Field)
 	p := n.Pattern
@@ -308,9 +289,9 @@ func (rd *renderer) match(n *ir.Match) (infix.Expr, bool) {
 	case esmatch.LowerText:
 		return atom(compare("TO_LOWER("+f+")", esmatch.LowerPattern(p)))
 	case esmatch.LowerRegexp:
-		return rd.globRLIKE(n, "TO_LOWER("+f+")", p, esmatch.FoldLower)
+		return rd.rlike(n, "TO_LOWER("+f+")", esrender.GlobRegexps(p, esmatch.FoldLower))
 	}
-	return rd.globRLIKE(n, f, p, esmatch.FoldAll)
+	return rd.rlike(n, f, esrender.GlobRegexps(p, esmatch.FoldAll))
 }
 
 // compare is `lhs == "literal"` for an exact pattern and `lhs LIKE "pattern"` otherwise.
@@ -318,29 +299,7 @@ func compare(lhs string, p ir.Pattern) string {
 	if !p.HasWildcard() {
 		return lhs + " == " + quote(p.Literal())
 	}
-	return lhs + " LIKE " + quote(likePattern(p))
-}
-
-// likePattern writes p as a LIKE pattern: `*` and `?` bare, and a backslash before each
-// literal `*`, `?` and `\` (ES|QL rejects a backslash before anything else).
-func likePattern(p ir.Pattern) string {
-	var s strings.Builder
-	for _, seg := range p {
-		switch seg.Kind {
-		case ir.Lit:
-			for _, r := range seg.Text {
-				if r == '*' || r == '?' || r == '\\' {
-					s.WriteByte('\\')
-				}
-				s.WriteRune(r)
-			}
-		case ir.AnyString:
-			s.WriteByte('*')
-		case ir.AnyChar:
-			s.WriteByte('?')
-		}
-	}
-	return s.String()
+	return lhs + " LIKE " + quote(esrender.EscapedWildcard(p))
 }
 
 func (rd *renderer) fieldRef(n *ir.FieldRef) (infix.Expr, bool) {
@@ -398,9 +357,6 @@ func (rd *renderer) timePart(n *ir.TimePart) (infix.Expr, bool) {
 	return atom(fmt.Sprintf("DATE_EXTRACT(%s, %s) == %d", quote(part), field(n.Field), n.Value))
 }
 
-// simpleName matches a field name written without backticks: dot-separated identifiers.
-var simpleName = regexp.MustCompile(`^[A-Za-z_@][A-Za-z0-9_]*(\.[A-Za-z_@][A-Za-z0-9_]*)*$`)
-
 // keywords are ES|QL words that cannot stand as a bare identifier.
 var keywords = map[string]bool{
 	"and": true, "or": true, "not": true, "is": true, "null": true, "true": true, "false": true,
@@ -408,43 +364,10 @@ var keywords = map[string]bool{
 	"first": true, "last": true, "on": true, "with": true, "metadata": true, "as": true,
 }
 
-// field writes a field name, in backticks (with inner backticks doubled) unless it is a
-// plain dotted identifier.
-func field(name string) string {
-	if simpleName.MatchString(name) {
-		plain := true
-		for _, part := range strings.Split(name, ".") {
-			if keywords[strings.ToLower(part)] || strings.Trim(part, "_@") == "" {
-				plain = false
-			}
-		}
-		if plain {
-			return name
-		}
-	}
-	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
-}
+// field writes a field name, in backticks unless it is a plain dotted identifier.
+func field(name string) string { return esrender.Identifier(name, keywords) }
 
-// quote writes s as an ES|QL string literal.
-func quote(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch r {
-		case '"':
-			b.WriteString(`\"`)
-		case '\\':
-			b.WriteString(`\\`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
+// quote writes s as an ES|QL string literal, with the escapes ES|QL reads.
+func quote(s string) string { return esrender.Quote(s, escapes) }
+
+var escapes = map[rune]string{'\n': `\n`, '\r': `\r`, '\t': `\t`}

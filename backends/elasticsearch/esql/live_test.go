@@ -1,7 +1,6 @@
 package esql
 
 import (
-	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -87,28 +86,50 @@ func describe(doc map[string]any) string {
 	return "{" + strings.Join(parts, ", ") + "}"
 }
 
+// runLive runs an ES|QL query on a real Elasticsearch.
+func runLive(live *estest.Live, index string, r *ir.Rule, tree ir.Node) ([]int, string, error) {
+	where, ds := Render(r, tree)
+	if ds.HasErrors() {
+		return nil, where, ds.Err()
+	}
+	ids, err := live.ESQLIDs(index, where)
+	return ids, where, err
+}
+
 // TestLiveIPFieldCIDR runs CIDR_MATCH on an ip field, plain and negated, on a real
 // Elasticsearch (skipped without SIGMABRIDGE_ES_URL) and compares the rows with the
 // evaluator on every document of estest.IPDocs.
 func TestLiveIPFieldCIDR(t *testing.T) {
-	live := estest.LiveNode(t)
-	index := live.Index(map[string]any{"ip": map[string]any{"type": "ip"}, "port": map[string]any{"type": "keyword"}}, estest.IPDocs)
-	r := &ir.Rule{Path: "test.yml", ID: "t", State: map[string]any{"ip_fields": []any{"ip"}}}
-	for _, ps := range estest.IPPrefixes {
-		n := &ir.CIDR{Field: "ip", Prefix: netip.MustParsePrefix(ps)}
-		for _, tree := range []ir.Node{n, &ir.Not{Child: n}} {
-			where, ds := Render(r, tree)
-			if ds.HasErrors() {
-				t.Fatalf("%s: %v", tree, ds)
-			}
-			got, err := live.ESQLIDs(index, where)
-			if err != nil {
-				t.Errorf("%s -> %q: %v", tree, where, err)
-				continue
-			}
-			if want := estest.EvaluatorIDs(t, tree, estest.IPDocs); !slices.Equal(got, want) {
-				t.Errorf("%s -> %q: rows %v, evaluator %v", tree, where, got, want)
-			}
+	estest.CheckLive(t, estest.LiveNode(t), estest.IPFieldMapping, estest.IPDocs, estest.IPFieldState, estest.IPFieldCIDRs(), runLive)
+}
+
+// TestLiveFlattenedFields runs the QSTR queries of a keyed flattened field (an unknown
+// column to ES|QL), plain and negated, on a real Elasticsearch and compares the rows with
+// the evaluator.
+func TestLiveFlattenedFields(t *testing.T) {
+	estest.CheckLive(t, estest.LiveNode(t), estest.FlattenedMapping, estest.FlattenedDocs, estest.FlattenedState, estest.FlattenedExact, runLive)
+}
+
+// TestLiveMultiValuedFields runs comparisons on fields holding arrays, plain and negated,
+// on a real Elasticsearch: through QSTR any value may match and a negation is false as soon
+// as one does, as in the evaluator.
+func TestLiveMultiValuedFields(t *testing.T) {
+	estest.CheckLive(t, estest.LiveNode(t), estest.MultiValuedMapping, estest.MultiValuedDocs, estest.MultiValuedState, estest.MultiValuedTrees, runLive)
+}
+
+// TestLiveNumbers compares a rule's number with keyword, long and double fields (QSTR's
+// term: by value on numeric fields, by text on keyword ones), plain and negated.
+func TestLiveNumbers(t *testing.T) {
+	docs := []map[string]any{
+		{"k": "4688", "l": 4688, "d": 4688.0}, {"k": "04688", "l": 4689, "d": 4.688e3}, {"k": "4688.0", "d": 4688.5},
+		{"k": "3", "l": 3, "d": 3}, {},
+	}
+	mapping := map[string]any{"k": map[string]any{"type": "keyword"}, "l": map[string]any{"type": "long"}, "d": map[string]any{"type": "double"}}
+	var trees []ir.Node
+	for _, f := range []string{"k", "l", "d"} {
+		for _, v := range []string{"4688", "3", "4688.5"} {
+			trees = append(trees, &ir.Match{Field: f, Pattern: ir.LiteralPattern(v), Kind: ir.Number})
 		}
 	}
+	estest.CheckLive(t, estest.LiveNode(t), mapping, docs, nil, trees, runLive)
 }

@@ -1,36 +1,31 @@
 package lucene
 
 import (
-	"net/netip"
-	"slices"
 	"testing"
 
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/estest"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
 
+// runLive runs a query_string query on a real Elasticsearch.
+func runLive(live *estest.Live, index string, r *ir.Rule, tree ir.Node) ([]int, string, error) {
+	q, ds := Render(r, tree)
+	if ds.HasErrors() {
+		return nil, q, ds.Err()
+	}
+	ids, err := live.Search(index, map[string]any{"query_string": map[string]any{"query": q}})
+	return ids, q, err
+}
+
 // TestLiveIPFieldCIDR runs the native CIDR form on an ip field, plain and negated, on a real
 // Elasticsearch (skipped without SIGMABRIDGE_ES_URL) and compares the hits with the
 // evaluator on every document of estest.IPDocs.
 func TestLiveIPFieldCIDR(t *testing.T) {
-	live := estest.LiveNode(t)
-	index := live.Index(map[string]any{"ip": map[string]any{"type": "ip"}, "port": map[string]any{"type": "keyword"}}, estest.IPDocs)
-	r := &ir.Rule{Path: "test.yml", ID: "t", State: map[string]any{"ip_fields": []any{"ip"}}}
-	for _, ps := range estest.IPPrefixes {
-		n := &ir.CIDR{Field: "ip", Prefix: netip.MustParsePrefix(ps)}
-		for _, tree := range []ir.Node{n, &ir.Not{Child: n}} {
-			q, ds := Render(r, tree)
-			if ds.HasErrors() {
-				t.Fatalf("%s: %v", tree, ds)
-			}
-			got, err := live.Search(index, map[string]any{"query_string": map[string]any{"query": q}})
-			if err != nil {
-				t.Errorf("%s -> %q: %v", tree, q, err)
-				continue
-			}
-			if want := estest.EvaluatorIDs(t, tree, estest.IPDocs); !slices.Equal(got, want) {
-				t.Errorf("%s -> %q: hits %v, evaluator %v", tree, q, got, want)
-			}
-		}
-	}
+	estest.CheckLive(t, estest.LiveNode(t), estest.IPFieldMapping, estest.IPDocs, estest.IPFieldState, estest.IPFieldCIDRs(), runLive)
+}
+
+// TestLiveFlattenedFields runs the terms, prefixes and presence tests of a keyed flattened
+// field, plain and negated, on a real Elasticsearch and compares the hits with the evaluator.
+func TestLiveFlattenedFields(t *testing.T) {
+	estest.CheckLive(t, estest.LiveNode(t), estest.FlattenedMapping, estest.FlattenedDocs, estest.FlattenedState, estest.FlattenedExact, runLive)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sigmabridge/sigmabridge/backends"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esmatch"
+	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/esrender"
 	"github.com/sigmabridge/sigmabridge/backends/infix"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
@@ -29,73 +30,41 @@ var dialect = infix.Dialect{And: " AND ", Or: " OR ", Not: "NOT ", Open: "(", Cl
 // Convert renders one query per condition of r, or reports every construct query_string
 // cannot express exactly.
 func (Backend) Convert(r *ir.Rule) ([]backends.Query, diag.List) {
-	var qs []backends.Query
-	var diags diag.List
-	for i, cond := range r.Conditions {
+	return esrender.ConvertEach(r, func(cond ir.Node) (string, bool, diag.List) {
 		text, ds := Render(r, cond)
-		diags = append(diags, ds...)
-		qs = append(qs, backends.Query{Condition: i, Text: text})
-	}
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	return qs, diags
+		return text, false, ds
+	})
 }
 
 // Render renders one detection tree of r as a query_string query.
 func Render(r *ir.Rule, tree ir.Node) (string, diag.List) {
-	rd := renderer{rule: r}
-	m, err := esmatch.ReadMapping(r.State)
-	if err != nil {
-		rd.fail(nil, diag.UnsupportedValue, "%v", err)
-	}
-	rd.mapping = m
+	rd := renderer{esrender.New(r, Target)}
 	e := rd.node(infix.Simplify(tree))
-	if rd.diags.HasErrors() {
-		return "", rd.diags
+	if rd.Failed() {
+		return "", rd.Diags
 	}
-	return e.Text, rd.diags
+	return e.Text, rd.Diags
 }
 
 // RenderLeaf renders one leaf of r as a query_string query for a target that embeds
 // query_string (ES|QL's QSTR): the diagnostics name that target.
 func RenderLeaf(r *ir.Rule, n ir.Node, target string) (string, diag.List) {
-	rd := renderer{rule: r, target: target}
-	m, err := esmatch.ReadMapping(r.State)
-	if err != nil {
-		rd.fail(nil, diag.UnsupportedValue, "%v", err)
-	}
-	rd.mapping = m
+	rd := renderer{esrender.New(r, target)}
 	e := rd.leaf(n)
-	if rd.diags.HasErrors() {
-		return "", rd.diags
+	if rd.Failed() {
+		return "", rd.Diags
 	}
-	return e.Text, rd.diags
+	return e.Text, rd.Diags
 }
 
 type renderer struct {
-	rule    *ir.Rule
-	target  string          // the target the diagnostics name; Target when empty
-	mapping esmatch.Mapping // what the pipeline state says about the index mapping
-	diags   diag.List
+	esrender.Renderer
 }
 
-func (rd *renderer) targetName() string {
-	if rd.target != "" {
-		return rd.target
-	}
-	return Target
-}
-
+// fail records an error and returns a placeholder expression.
 func (rd *renderer) fail(n ir.Node, code, format string, args ...any) infix.Expr {
-	rd.diags = append(rd.diags, backends.Diag(rd.rule, n, rd.targetName(), code, format, args...))
+	rd.Fail(n, code, format, args...)
 	return infix.AtomExpr("")
-}
-
-func (rd *renderer) warn(n ir.Node, code, format string, args ...any) {
-	d := backends.Diag(rd.rule, n, rd.targetName(), code, format, args...)
-	d.Severity = diag.Warning
-	rd.diags = append(rd.diags, d)
 }
 
 // node renders a simplified tree. A negation under OR is grouped: the classic query parser
@@ -126,14 +95,9 @@ func (rd *renderer) node(n ir.Node) infix.Expr {
 }
 
 func (rd *renderer) leaf(n ir.Node) infix.Expr {
-	if _, ok := n.(*ir.Keyword); !ok {
-		if reason := fieldNameProblem(ir.Field(n)); reason != "" {
-			return rd.fail(n, diag.UnsupportedFieldName, "field name %q %s", ir.Field(n), reason)
-		}
-	}
 	// query_string has no case-insensitive term for a flattened field.
-	if code, msg := rd.mapping.Unsupported(n, false); code != "" {
-		return rd.fail(n, code, "%s", msg)
+	if !rd.CheckField(n, fieldNameProblem) || !rd.CheckMapping(n, false) {
+		return infix.AtomExpr("")
 	}
 	switch n := n.(type) {
 	case *ir.Match:
@@ -141,13 +105,13 @@ func (rd *renderer) leaf(n ir.Node) infix.Expr {
 	case *ir.Keyword:
 		return rd.keyword(n)
 	case *ir.Regex:
-		re, err := esmatch.TranslateRegexp(n.Pattern, n.Flags, false)
-		if err != nil {
-			return rd.fail(n, diag.UnsupportedRegex, "field %s: %v", n.Field, err)
+		re, ok := rd.Regexp(n, false)
+		if !ok {
+			return infix.AtomExpr("")
 		}
 		return rd.regexps(n, n.Field, re.Chunks)
 	case *ir.CIDR:
-		if rd.mapping.IP[n.Field] {
+		if rd.Mapping.IP[n.Field] {
 			// An ip field takes the block as a quoted term.
 			block, err := esmatch.IPFieldCIDR(n.Prefix)
 			if err != nil {
@@ -157,10 +121,10 @@ func (rd *renderer) leaf(n ir.Node) infix.Expr {
 		}
 		// Most string fields are mapped as keyword, where a CIDR term is plain text: match
 		// the spellings of the addresses in the prefix instead.
-		return rd.regexps(n, n.Field, func() ([]string, error) { return esmatch.CIDRRegexps(n.Prefix) })
+		return rd.regexps(n, n.Field, esrender.CIDRRegexps(n))
 	case *ir.Compare:
-		if !esmatch.PlainNumber(n.Value.Text) {
-			return rd.fail(n, diag.UnsupportedValue, "%s: the bound %q is not a plain decimal number", n, n.Value.Text)
+		if !rd.CheckNumber(n) {
+			return infix.AtomExpr("")
 		}
 		return infix.AtomExpr(field(n.Field) + ":" + n.Op.String() + escapeTerm(n.Value.Text))
 	case *ir.Exists:
@@ -176,14 +140,14 @@ func (rd *renderer) leaf(n ir.Node) infix.Expr {
 }
 
 func (rd *renderer) match(n *ir.Match) infix.Expr {
-	if names := n.Pattern.Placeholders(); len(names) > 0 {
-		return rd.fail(n, diag.UnresolvedPlaceholder, "field %s: placeholder %%%s%% has no value", n.Field, names[0])
+	if !rd.CheckPlaceholders(n, n.Pattern) {
+		return infix.AtomExpr("")
 	}
 	f := field(n.Field)
 	switch n.Kind {
 	case ir.Number:
-		if !esmatch.PlainNumber(n.Pattern.Literal()) {
-			return rd.fail(n, diag.UnsupportedValue, "field %s: the number %q is not a plain decimal number", n.Field, n.Pattern.Literal())
+		if !rd.CheckNumber(n) {
+			return infix.AtomExpr("")
 		}
 		return infix.AtomExpr(f + ":" + escapeTerm(n.Pattern.Literal()))
 	case ir.Bool:
@@ -196,7 +160,7 @@ func (rd *renderer) match(n *ir.Match) infix.Expr {
 	if !n.Cased && esmatch.PatternHasCase(n.Pattern) {
 		// keyword fields compare case-sensitively, and query_string has no option to
 		// change that: spell each letter's case orbit out in a regular expression.
-		return rd.regexps(n, n.Field, func() ([]string, error) { return esmatch.FitRegexp(esmatch.GlobRegexp(n.Pattern, esmatch.FoldAll)) })
+		return rd.regexps(n, n.Field, esrender.GlobRegexps(n.Pattern, esmatch.FoldAll))
 	}
 	if lit := n.Pattern.Literal(); !n.Pattern.HasWildcard() && (strings.HasPrefix(lit, "<") || strings.HasPrefix(lit, ">")) {
 		// Elasticsearch reads an unquoted term starting with < or > as a range, escaped or
@@ -212,8 +176,8 @@ func quoteTerm(s string) string {
 }
 
 func (rd *renderer) keyword(n *ir.Keyword) infix.Expr {
-	if names := n.Pattern.Placeholders(); len(names) > 0 {
-		return rd.fail(n, diag.UnresolvedPlaceholder, "keyword: placeholder %%%s%% has no value", names[0])
+	if !rd.CheckPlaceholders(n, n.Pattern) {
+		return infix.AtomExpr("")
 	}
 	p := n.Pattern.Wrap(true, true)
 	if p.Shape() == ir.ShapeAny {
@@ -223,16 +187,16 @@ func (rd *renderer) keyword(n *ir.Keyword) infix.Expr {
 	if err != nil {
 		return rd.fail(n, diag.UnsupportedRegexLength, "keyword %q: %v", n.Pattern.String(), err)
 	}
-	rd.warn(n, diag.KeywordScope, "%s", KeywordScopeMessage(n))
+	rd.Warn(n, diag.KeywordScope, "%s", KeywordScopeMessage(n))
 	return infix.AtomExpr(term)
 }
 
 // regexps renders the regular expressions chunks gives for a leaf on field f: one term, or
 // an OR of terms when the expression had to be split to fit Elasticsearch's length limit.
 func (rd *renderer) regexps(n ir.Node, f string, chunks func() ([]string, error)) infix.Expr {
-	res, err := chunks()
-	if err != nil {
-		return rd.fail(n, diag.UnsupportedRegexLength, "%s: %v", n, err)
+	res := rd.Regexps(n, chunks)
+	if res == nil {
+		return infix.AtomExpr("")
 	}
 	parts := make([]infix.Expr, len(res))
 	for i, re := range res {
@@ -307,11 +271,9 @@ func escapeTerm(s string) string {
 // x-ms-mail-application) and whitespace escaped; the parser removes the backslashes.
 func field(name string) string { return escapeTerm(name) }
 
-// fieldNameProblem says why a field name cannot be written, or returns "".
+// fieldNameProblem says why a (non-empty) field name cannot be written, or returns "".
 func fieldNameProblem(name string) string {
 	switch {
-	case name == "":
-		return "is empty"
 	case strings.Contains(name, "*"):
 		// query_string expands `*` in a field name as a pattern over the mapping, even
 		// when it is escaped.

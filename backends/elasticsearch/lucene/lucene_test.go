@@ -15,87 +15,41 @@ import (
 
 var rule = &ir.Rule{Path: "test.yml", ID: "t"}
 
-// checkLeaf renders one Match and checks that the query is one well-formed term on the
-// right field that matches exactly what Sigma matches on the probes.
-func checkLeaf(t *testing.T, m *ir.Match) {
+// checkLeaf renders one leaf and checks that the query is one well-formed term on the right
+// field (or an OR of them, for a split regular expression) that matches exactly what Sigma
+// matches on the probes.
+func checkLeaf(t *testing.T, n ir.Node, field string, probes []string) {
 	t.Helper()
-	q, ds := Render(rule, m)
+	q, ds := Render(rule, n)
 	if ds.HasErrors() {
-		t.Errorf("%s: %v", m, ds)
+		t.Errorf("%s: %v", n, ds)
 		return
 	}
 	tree, err := estest.ParseQueryString(q)
-	if err != nil {
-		t.Errorf("%s -> %q: %v", m, q, err)
+	if err != nil || tree.Alternatives() == nil {
+		t.Errorf("%s -> %q: not one term or an OR of terms (%v)", n, q, err)
 		return
 	}
-	if tree.Op != "" {
-		t.Errorf("%s -> %q: parsed as %s, want one term", m, q, tree.Op)
-		return
+	var ms []func(string) bool
+	for _, l := range tree.Alternatives() {
+		f, m := estest.QueryStringTerm(t, l.Text)
+		if f != field {
+			t.Errorf("%s -> %q: field %q, want %q", n, q, f, field)
+		}
+		ms = append(ms, m)
 	}
-	field, match := estest.QueryStringTerm(t, tree.Text)
-	if field != m.Field {
-		t.Errorf("%s -> %q: field %q, want %q", m, q, field, m.Field)
-	}
-	oracle := estest.Oracle(t, m, m.Field)
-	for _, v := range estest.Probes(m.Pattern.Literal()) {
+	match, oracle := estest.AnyOf(ms), estest.Oracle(t, n, field)
+	for _, v := range probes {
 		if got, want := match(v), oracle(v); got != want {
-			t.Errorf("%s -> %q: value %q: query %v, Sigma %v", m, q, v, got, want)
+			t.Errorf("%s -> %q: value %q: query %v, Sigma %v", n, q, v, got, want)
 			return
 		}
 	}
 }
 
-func TestHostileValues(t *testing.T) {
-	for _, v := range estest.HostileValues {
-		for _, p := range estest.Patterns(v) {
-			for _, cased := range []bool{false, true} {
-				checkLeaf(t, &ir.Match{Field: "CommandLine", Pattern: p, Cased: cased})
-			}
-		}
-	}
-	for _, f := range estest.HostileFields {
-		checkLeaf(t, &ir.Match{Field: f, Pattern: ir.LiteralPattern("v")})
-		checkLeaf(t, &ir.Match{Field: f, Pattern: ir.LiteralPattern("Power App").Wrap(true, true)})
-	}
-}
+func TestHostileValues(t *testing.T) { estest.CheckHostileLeaves(t, checkLeaf) }
 
-func TestRegexAndCIDRLeaves(t *testing.T) {
-	for _, n := range []ir.Node{
-		&ir.Regex{Field: "f", Pattern: `a/b"c`},
-		&ir.Regex{Field: "f", Pattern: `^\d+$`},
-		&ir.Regex{Field: "f", Pattern: `k`, Flags: ir.RegexFlags{I: true}},
-		&ir.Regex{Field: "f", Pattern: `https?://(?:(?:25[0-5]|(?:2[0-4]|1\d|[1-9])?\d)(?:\.|\b)){4}`},
-		&ir.Regex{Field: "f", Pattern: `\bword\b`, Flags: ir.RegexFlags{I: true}},
-		&ir.Regex{Field: "f", Pattern: `(?:ab|c.)+\bd`},
-		&ir.CIDR{Field: "f", Prefix: netip.MustParsePrefix("10.0.0.0/8")},
-		&ir.CIDR{Field: "f", Prefix: netip.MustParsePrefix("fc00::/7")},
-	} {
-		q, ds := Render(rule, n)
-		if ds.HasErrors() {
-			t.Fatalf("%s: %v", n, ds)
-		}
-		tree, err := estest.ParseQueryString(q)
-		if err != nil || tree.Alternatives() == nil {
-			t.Fatalf("%s -> %q: not one term or an OR of terms (%v)", n, q, err)
-		}
-		var ms []func(string) bool
-		for _, l := range tree.Alternatives() {
-			field, m := estest.QueryStringTerm(t, l.Text)
-			if field != "f" {
-				t.Fatalf("%s -> %q: a term on %s", n, q, field)
-			}
-			ms = append(ms, m)
-		}
-		match := estest.AnyOf(ms)
-		oracle := estest.Oracle(t, n, "f")
-		for _, v := range []string{"a/b\"c", "xa/b\"cx", "123", "12a", "k", "K", "\u212a", "x", "10.1.2.3", "11.0.0.1", "::ffff:10.0.0.1", "fc00::1", "fe00::1", "", "http://1.2.3.4", "http://1.2.3.4a", "http://1.2.3.45", "x https://10.0.0.1/", "http://1.2.3.", "http://1.2.3.4\u212a", "word", "a Word.", "swords", "WORD_", "ab d", "abd", "c.d", "c.ab.d"} {
-			if got, want := match(v), oracle(v); got != want {
-				t.Errorf("%s -> %q: value %q: query %v, Sigma %v", n, q, v, got, want)
-			}
-		}
-	}
-}
+func TestRegexAndCIDRLeaves(t *testing.T) { estest.CheckRegexAndCIDRLeaves(t, checkLeaf) }
 
 // TestRandomTrees renders random trees and parses them back: the boolean structure must be
 // the input's, and each leaf must still match what its predicate matches.
@@ -167,87 +121,69 @@ func TestNegationUnderOrIsGrouped(t *testing.T) {
 }
 
 func TestUnsupported(t *testing.T) {
-	tests := []struct {
-		n    ir.Node
-		code string
-	}{
-		{&ir.FieldRef{Field: "a", Ref: "b"}, diag.UnsupportedFieldRef},
-		{&ir.TimePart{Field: "t", Part: ir.Hour, Value: 3}, diag.UnsupportedTimePart},
-		{&ir.Regex{Field: "a", Pattern: `(\bx)+`}, diag.UnsupportedRegex},
-		{&ir.Match{Field: "a*", Pattern: ir.LiteralPattern("x")}, diag.UnsupportedFieldName},
-		{&ir.Match{Field: "a", Pattern: ir.Pattern{{Kind: ir.Placeholder, Text: "p"}}}, diag.UnresolvedPlaceholder},
-		{&ir.Match{Field: "a", Pattern: ir.LiteralPattern("0x1F"), Kind: ir.Number}, diag.UnsupportedValue},
-		{&ir.Keyword{Pattern: ir.Pattern{{Kind: ir.AnyString}}}, diag.UnsupportedKeyword},
-	}
-	for _, tt := range tests {
-		_, ds := Render(rule, &ir.And{Children: []ir.Node{tt.n, &ir.Exists{Field: "x"}}})
-		if len(ds.Errors()) != 1 || ds.Errors()[0].Code != tt.code {
-			t.Errorf("%s: diagnostics %v, want one %s", tt.n, ds, tt.code)
-		}
-	}
+	estest.CheckFailures(t, Backend{}.Convert, nil, []estest.Failure{
+		{Node: &ir.FieldRef{Field: "a", Ref: "b"}, Code: diag.UnsupportedFieldRef},
+		{Node: &ir.TimePart{Field: "t", Part: ir.Hour, Value: 3}, Code: diag.UnsupportedTimePart},
+		{Node: &ir.Regex{Field: "a", Pattern: `(\bx)+`}, Code: diag.UnsupportedRegex},
+		{Node: &ir.Match{Field: "a*", Pattern: ir.LiteralPattern("x")}, Code: diag.UnsupportedFieldName},
+		{Node: &ir.Match{Field: "a", Pattern: ir.Pattern{{Kind: ir.Placeholder, Text: "p"}}}, Code: diag.UnresolvedPlaceholder},
+		{Node: &ir.Match{Field: "a", Pattern: ir.LiteralPattern("0x1F"), Kind: ir.Number}, Code: diag.UnsupportedValue},
+		{Node: &ir.Keyword{Pattern: ir.Pattern{{Kind: ir.AnyString}}}, Code: diag.UnsupportedKeyword},
+		{Node: &ir.Match{Field: "a", Pattern: ir.LiteralPattern(strings.Repeat("Ab", 200))}, Code: diag.UnsupportedRegexLength},
+	})
 }
 
 // TestCorpusParses converts the SigmaHQ corpus and parses every query back, compiling
 // every regular expression in it.
 func TestCorpusParses(t *testing.T) {
-	n := 0
-	for _, r := range estest.CorpusRules(t) {
-		qs, ds := Backend{}.Convert(r)
-		if ds.HasErrors() {
-			continue
+	estest.CheckCorpusParses(t, Backend{}.Convert, func(t *testing.T, q string) error {
+		tree, err := estest.ParseQueryString(q)
+		if err != nil {
+			return err
 		}
-		for _, q := range qs {
-			tree, err := estest.ParseQueryString(q.Text)
-			if err != nil {
-				t.Errorf("%s: %v", r.Path, err)
-				continue
-			}
-			for _, l := range tree.Leaves() {
-				if _, value, ok := estest.SplitField(l.Text); ok && strings.HasPrefix(value, "/") {
-					if _, err := lucenetest.Compile(strings.TrimSuffix(value[1:], "/"), nil); err != nil {
-						t.Errorf("%s: %v", r.Path, err)
-					}
+		for _, l := range tree.Leaves() {
+			if _, value, ok := estest.SplitField(l.Text); ok && strings.HasPrefix(value, "/") {
+				if _, err := lucenetest.Compile(strings.TrimSuffix(value[1:], "/"), nil); err != nil {
+					return err
 				}
 			}
-			n++
 		}
-	}
-	t.Logf("%d corpus queries parse", n)
+		return nil
+	})
 }
 
 // TestIPFields checks the pipeline state ip_fields: the native CIDR form on an ip field,
 // the keyword form elsewhere, and a named failure for what an ip field cannot express.
 func TestIPFields(t *testing.T) {
 	state := map[string]any{"ip_fields": []any{"source.ip", "client.ip"}}
-	for _, tt := range []struct {
-		n    ir.Node
-		want string // the text the query must contain, or the diagnostic code
-	}{
-		{&ir.CIDR{Field: "source.ip", Prefix: netip.MustParsePrefix("10.0.0.0/8")}, `source.ip:"10.0.0.0/8"`},
-		{&ir.CIDR{Field: "client.ip", Prefix: netip.MustParsePrefix("fc00::/7")}, `client.ip:"fc00::/7"`},
-		{&ir.CIDR{Field: "source.address", Prefix: netip.MustParsePrefix("10.0.0.0/8")}, `source.address:/10\.`},
-		{&ir.CIDR{Field: "source.ip", Prefix: netip.MustParsePrefix("::/0")}, diag.UnsupportedCIDR},
-		{&ir.Match{Field: "source.ip", Pattern: ir.LiteralPattern("10.1.2.3")}, diag.UnsupportedValue},
-		{&ir.Regex{Field: "source.ip", Pattern: "^10"}, diag.UnsupportedRegex},
-		{&ir.FieldRef{Field: "source.ip", Ref: "client.ip", Cased: true}, diag.UnsupportedFieldRef},
-		{&ir.Exists{Field: "source.ip"}, `_exists_:source.ip`},
-	} {
-		r := &ir.Rule{Path: "test.yml", ID: "t", State: state, Conditions: []ir.Node{tt.n}}
-		qs, ds := Backend{}.Convert(r)
-		if strings.Contains(tt.want, "-") && !strings.ContainsAny(tt.want, " :({\"") {
-			if len(ds.Errors()) != 1 || ds.Errors()[0].Code != tt.want {
-				t.Errorf("%s: diagnostics %v, want one %s", tt.n, ds, tt.want)
-			}
-			continue
-		}
-		if ds.HasErrors() || !strings.Contains(qs[0].Text, tt.want) {
-			t.Errorf("%s: got %v %v, want a query containing %s", tt.n, qs, ds, tt.want)
-		}
+	estest.CheckConversions(t, Backend{}.Convert, state, []estest.Conversion{
+		{Node: &ir.CIDR{Field: "source.ip", Prefix: netip.MustParsePrefix("10.0.0.0/8")}, Want: `source.ip:"10.0.0.0/8"`},
+		{Node: &ir.CIDR{Field: "client.ip", Prefix: netip.MustParsePrefix("fc00::/7")}, Want: `client.ip:"fc00::/7"`},
+		{Node: &ir.CIDR{Field: "source.address", Prefix: netip.MustParsePrefix("10.0.0.0/8")}, Want: `source.address:/10\.`},
+		{Node: &ir.Exists{Field: "source.ip"}, Want: `_exists_:source.ip`},
+	})
+	estest.CheckFailures(t, Backend{}.Convert, state, []estest.Failure{
+		{Node: &ir.CIDR{Field: "source.ip", Prefix: netip.MustParsePrefix("::/0")}, Code: diag.UnsupportedCIDR},
+		{Node: &ir.Match{Field: "source.ip", Pattern: ir.LiteralPattern("10.1.2.3")}, Code: diag.UnsupportedValue},
+		{Node: &ir.Regex{Field: "source.ip", Pattern: "^10"}, Code: diag.UnsupportedRegex},
+		{Node: &ir.FieldRef{Field: "source.ip", Ref: "client.ip", Cased: true}, Code: diag.UnsupportedFieldRef},
+	})
+	estest.CheckMalformedState(t, Backend{}.Convert)
+}
+
+// TestFlattenedFields checks the pipeline state flattened_fields: terms, prefixes and
+// presence tests on a keyed sub-field, and unsupported-flattened for the rest, including
+// case-insensitive matches of letters, which query_string can only spell as a regular
+// expression.
+func TestFlattenedFields(t *testing.T) {
+	var wants []estest.Conversion
+	for i, w := range []string{`requestParameters.principal:\*`, `requestParameters.principal:123\-456`,
+		`requestParameters.role:arn\:aws\:iam\:\:1\:role\/Admin`, `requestParameters.role:arn\:aws\:iam\:\:1*`,
+		`_exists_:requestParameters.role`, `requestParameters.memorySize:10240`, `_exists_:requestParameters.sourceArn`,
+		`NOT _exists_:requestParameters.sourceArn`, `_exists_:requestParameters`} {
+		wants = append(wants, estest.Conversion{Node: estest.FlattenedExact[i], Want: w})
 	}
-	for _, bad := range []any{5, []any{"a", 1}} {
-		r := &ir.Rule{Path: "test.yml", ID: "t", State: map[string]any{"ip_fields": bad}, Conditions: []ir.Node{&ir.Exists{Field: "a"}}}
-		if _, ds := (Backend{}).Convert(r); !ds.HasErrors() || ds.Errors()[0].Code != diag.UnsupportedValue {
-			t.Errorf("ip_fields %v: diagnostics %v, want unsupported-value", bad, ds)
-		}
-	}
+	estest.CheckConversions(t, Backend{}.Convert, estest.FlattenedState, wants)
+	refused := append(append([]ir.Node{}, estest.FlattenedRefused...), estest.FlattenedCaseInsensitive...)
+	estest.CheckFailures(t, Backend{}.Convert, estest.FlattenedState, estest.Failures(diag.UnsupportedFlattened, refused...))
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"os"
 	"slices"
 	"strconv"
@@ -234,3 +235,91 @@ var IPDocs = []map[string]any{
 
 // IPPrefixes are CIDR blocks to test IPDocs with; each has a native form on an ip field.
 var IPPrefixes = []string{"10.0.0.0/8", "10.1.2.3/32", "192.168.1.0/24", "0.0.0.0/0", "fc00::/7", "2001:db8::/32", "fe80::/10", "::1/128", "2001:db8::/128"}
+
+// Runner runs a target's query for tree, rendered under rule r, on index, and returns the
+// positions of the indexed documents it hits and the query as shown in messages.
+type Runner func(live *Live, index string, r *ir.Rule, tree ir.Node) (ids []int, shown string, err error)
+
+// CheckLive indexes docs under the explicit mapping properties and checks, for every tree
+// and its negation, rendered with the pipeline state, that run hits exactly the documents
+// the evaluator matches.
+func CheckLive(t *testing.T, live *Live, properties map[string]any, docs []map[string]any, state map[string]any, trees []ir.Node, run Runner) {
+	t.Helper()
+	index := live.Index(properties, docs)
+	r := &ir.Rule{Path: "test.yml", ID: "t", State: state}
+	for _, n := range trees {
+		for _, tree := range []ir.Node{n, &ir.Not{Child: n}} {
+			got, shown, err := run(live, index, r, tree)
+			if err != nil {
+				t.Errorf("%s -> %s: %v", tree, shown, err)
+				continue
+			}
+			if want := EvaluatorIDs(t, tree, docs); !slices.Equal(got, want) {
+				t.Errorf("%s -> %s: hits %v, evaluator %v", tree, shown, got, want)
+			}
+		}
+	}
+}
+
+// IPFieldCIDRs are the CIDR tests of IPPrefixes on the ip field of IPDocs.
+func IPFieldCIDRs() []ir.Node {
+	var out []ir.Node
+	for _, ps := range IPPrefixes {
+		out = append(out, &ir.CIDR{Field: "ip", Prefix: netip.MustParsePrefix(ps)})
+	}
+	return out
+}
+
+// IPFieldMapping maps IPDocs: ip as ip, port as keyword.
+var IPFieldMapping = map[string]any{"ip": map[string]any{"type": "ip"}, "port": map[string]any{"type": "keyword"}}
+
+// IPFieldState declares the ip field of IPDocs.
+var IPFieldState = map[string]any{"ip_fields": []any{"ip"}}
+
+// FlattenedDocs are events whose requestParameters Elasticsearch maps as flattened
+// (FlattenedMapping), for the leaves of FlattenedExact and FlattenedCaseInsensitive: values
+// in other cases, arrays, numbers in JSON and as text, a present, empty and missing key.
+var FlattenedDocs = []map[string]any{
+	{"requestParameters": map[string]any{"principal": "*", "role": "arn:aws:iam::1:role/Admin", "memorySize": 10240, "sourceArn": "arn:x"}},
+	{"requestParameters": map[string]any{"principal": "123-456", "role": "ARN:aws:iam::1:role/admin", "memorySize": "10240", "action": "lambda:UpdateFunctionCode"}},
+	{"requestParameters": map[string]any{"principal": []any{"x", "123-456"}, "role": "arn:aws:iam::12", "action": "LAMBDA:update"}},
+	{"requestParameters": map[string]any{"principal": "**", "role": []any{"arn:aws:iam::1"}, "memorySize": 1024, "action": "lambda:InvokeFunction", "sourceArn": ""}},
+	{"requestParameters": map[string]any{"other": "123-456", "action": "lambda:upd"}},
+	{"requestParameters": map[string]any{}},
+	{"eventName": "x"},
+}
+
+// FlattenedMapping maps FlattenedDocs.
+var FlattenedMapping = map[string]any{"requestParameters": map[string]any{"type": "flattened"}, "eventName": map[string]any{"type": "keyword"}}
+
+// MultiValuedDocs are events with arrays in tags (keyword) and n (long), for
+// MultiValuedTrees.
+var MultiValuedDocs = []map[string]any{
+	{"tags": []any{"prod", "pci", "eu"}, "n": []any{1, 4688}},
+	{"tags": []any{"prod"}, "n": 4688},
+	{"tags": "prod", "n": 11},
+	{"tags": []any{"PCI", "Prod"}, "n": []any{4689, 12}},
+	{"tags": []any{"y", "x"}},
+	{"tags": []any{"y", "z"}, "n": []any{}},
+	{"other": "x"},
+}
+
+// MultiValuedMapping maps MultiValuedDocs.
+var MultiValuedMapping = map[string]any{"tags": map[string]any{"type": "keyword"}, "n": map[string]any{"type": "long"}, "other": map[string]any{"type": "keyword"}}
+
+// MultiValuedState declares the arrays of MultiValuedDocs.
+var MultiValuedState = map[string]any{"multivalued_fields": []any{"tags", "n"}}
+
+// MultiValuedTrees test MultiValuedDocs: case-insensitive equality, all of two values,
+// contains, a regular expression, a cased value, numbers and comparisons.
+var MultiValuedTrees = []ir.Node{
+	&ir.Match{Field: "tags", Pattern: ir.LiteralPattern("prod")},
+	&ir.And{Children: []ir.Node{&ir.Match{Field: "tags", Pattern: ir.LiteralPattern("prod")}, &ir.Match{Field: "tags", Pattern: ir.LiteralPattern("pci")}}},
+	&ir.Match{Field: "tags", Pattern: ir.LiteralPattern("C").Wrap(true, true)},
+	&ir.Regex{Field: "tags", Pattern: "^[xz]$"},
+	&ir.Match{Field: "tags", Pattern: ir.LiteralPattern("x"), Cased: true},
+	&ir.Match{Field: "n", Pattern: ir.LiteralPattern("4688"), Kind: ir.Number},
+	&ir.Compare{Field: "n", Op: ir.GT, Value: ir.Num{Text: "11", Value: 11}},
+	&ir.And{Children: []ir.Node{&ir.Match{Field: "tags", Pattern: ir.LiteralPattern("y"), Cased: true}, &ir.Match{Field: "other", Pattern: ir.LiteralPattern("x")}}},
+	&ir.Exists{Field: "n"},
+}
