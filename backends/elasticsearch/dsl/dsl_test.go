@@ -180,14 +180,7 @@ func rangeMatcher(t *testing.T, s map[string]any) func(string) bool {
 
 func convert(t *testing.T, n ir.Node) (string, diag.List) {
 	t.Helper()
-	qs, ds := Backend{}.Convert(&ir.Rule{Path: "test.yml", ID: "t", Conditions: []ir.Node{n}})
-	if ds.HasErrors() {
-		return "", ds
-	}
-	if len(qs) != 1 || !qs[0].JSON {
-		t.Fatalf("%s: queries %v", n, qs)
-	}
-	return qs[0].Text, ds
+	return estest.ConvertOne(t, Backend{}.Convert, n, nil)
 }
 
 func checkLeaf(t *testing.T, n ir.Node, field string, probes []string) {
@@ -264,20 +257,9 @@ func TestRandomTrees(t *testing.T) {
 		if want, got := estest.Shape(tree, &a), parsed.Shape(&b); got != want {
 			t.Fatalf("%s:\n decoded %s\n    want %s", doc, got, want)
 		}
-		for j, l := range parsed.Leaves() {
-			field, match := leafMatcher(t, l.Text, estest.FoldModels[0])
-			if field != ir.Field(leaves[j]) {
-				t.Fatalf("%s: leaf %d is on %q, want %q", doc, j, field, ir.Field(leaves[j]))
-			}
-			if m, ok := leaves[j].(*ir.Match); ok {
-				oracle := estest.Oracle(t, m, m.Field)
-				for _, v := range estest.Probes(m.Pattern.Literal()) {
-					if match(v) != oracle(v) {
-						t.Fatalf("%s: leaf %d (%s) on %q disagrees with Sigma", doc, j, m, v)
-					}
-				}
-			}
-		}
+		estest.CheckParsedLeaves(t, doc, parsed, leaves, func(text string) (string, func(string) bool) {
+			return leafMatcher(t, text, estest.FoldModels[0])
+		})
 	}
 }
 
@@ -321,19 +303,13 @@ func TestCorpusParses(t *testing.T) {
 // TestIPFields checks the pipeline state ip_fields: the native CIDR form on an ip field,
 // the keyword form elsewhere, and a named failure for what an ip field cannot express.
 func TestIPFields(t *testing.T) {
-	state := map[string]any{"ip_fields": []any{"source.ip", "client.ip"}}
-	estest.CheckConversions(t, Backend{}.Convert, state, []estest.Conversion{
+	estest.CheckConversions(t, Backend{}.Convert, estest.IPFieldsState, []estest.Conversion{
 		{Node: &ir.CIDR{Field: "source.ip", Prefix: netip.MustParsePrefix("10.0.0.0/8")}, Want: `{"term":{"source.ip":{"value":"10.0.0.0/8"}}}`},
 		{Node: &ir.CIDR{Field: "client.ip", Prefix: netip.MustParsePrefix("fc00::/7")}, Want: `{"term":{"client.ip":{"value":"fc00::/7"}}}`},
 		{Node: &ir.CIDR{Field: "source.address", Prefix: netip.MustParsePrefix("10.0.0.0/8")}, Want: `{"regexp":{"source.address":{"value":"10\\.`},
 		{Node: &ir.Exists{Field: "source.ip"}, Want: `{"exists":{"field":"source.ip"}}`},
 	})
-	estest.CheckFailures(t, Backend{}.Convert, state, []estest.Failure{
-		{Node: &ir.CIDR{Field: "source.ip", Prefix: netip.MustParsePrefix("::/0")}, Code: diag.UnsupportedCIDR},
-		{Node: &ir.Match{Field: "source.ip", Pattern: ir.LiteralPattern("10.1.2.3")}, Code: diag.UnsupportedValue},
-		{Node: &ir.Regex{Field: "source.ip", Pattern: "^10"}, Code: diag.UnsupportedRegex},
-		{Node: &ir.FieldRef{Field: "source.ip", Ref: "client.ip", Cased: true}, Code: diag.UnsupportedFieldRef},
-	})
+	estest.CheckFailures(t, Backend{}.Convert, estest.IPFieldsState, estest.IPFieldFailures)
 	estest.CheckMalformedState(t, Backend{}.Convert)
 }
 

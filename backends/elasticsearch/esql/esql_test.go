@@ -596,11 +596,7 @@ func render(t *testing.T, n ir.Node) (string, diag.List) {
 
 func renderState(t *testing.T, n ir.Node, state map[string]any) (string, diag.List) {
 	t.Helper()
-	qs, ds := Backend{}.Convert(&ir.Rule{Path: "test.yml", ID: "t", State: state, Conditions: []ir.Node{n}})
-	if ds.HasErrors() {
-		return "", ds
-	}
-	return qs[0].Text, ds
+	return estest.ConvertOne(t, Backend{}.Convert, n, state)
 }
 
 func checkLeaf(t *testing.T, n ir.Node, field string, probes []string) {
@@ -835,19 +831,13 @@ func TestFieldRefs(t *testing.T) {
 // TestIPFields checks the pipeline state ip_fields: the native CIDR form on an ip field,
 // the keyword form elsewhere, and a named failure for what an ip field cannot express.
 func TestIPFields(t *testing.T) {
-	state := map[string]any{"ip_fields": []any{"source.ip", "client.ip"}}
-	estest.CheckConversions(t, Backend{}.Convert, state, []estest.Conversion{
+	estest.CheckConversions(t, Backend{}.Convert, estest.IPFieldsState, []estest.Conversion{
 		{Node: &ir.CIDR{Field: "source.ip", Prefix: netip.MustParsePrefix("10.0.0.0/8")}, Want: `CIDR_MATCH(source.ip, "10.0.0.0/8")`},
 		{Node: &ir.CIDR{Field: "client.ip", Prefix: netip.MustParsePrefix("fc00::/7")}, Want: `CIDR_MATCH(client.ip, "fc00::/7")`},
 		{Node: &ir.CIDR{Field: "source.address", Prefix: netip.MustParsePrefix("10.0.0.0/8")}, Want: `source.address RLIKE "10\\.`},
 		{Node: &ir.Exists{Field: "source.ip"}, Want: `source.ip IS NOT NULL`},
 	})
-	estest.CheckFailures(t, Backend{}.Convert, state, []estest.Failure{
-		{Node: &ir.CIDR{Field: "source.ip", Prefix: netip.MustParsePrefix("::/0")}, Code: diag.UnsupportedCIDR},
-		{Node: &ir.Match{Field: "source.ip", Pattern: ir.LiteralPattern("10.1.2.3")}, Code: diag.UnsupportedValue},
-		{Node: &ir.Regex{Field: "source.ip", Pattern: "^10"}, Code: diag.UnsupportedRegex},
-		{Node: &ir.FieldRef{Field: "source.ip", Ref: "client.ip", Cased: true}, Code: diag.UnsupportedFieldRef},
-	})
+	estest.CheckFailures(t, Backend{}.Convert, estest.IPFieldsState, estest.IPFieldFailures)
 	estest.CheckMalformedState(t, Backend{}.Convert)
 }
 

@@ -91,20 +91,9 @@ func TestRandomTrees(t *testing.T) {
 		if want, got := estest.Shape(tree, &a), parsed.Shape(&b); got != want {
 			t.Fatalf("%q:\n parsed %s\n   want %s", q, got, want)
 		}
-		for j, l := range parsed.Leaves() {
-			field, match := estest.QueryStringTerm(t, l.Text)
-			if field != ir.Field(leaves[j]) {
-				t.Fatalf("%q: leaf %d is on %q, want %q", q, j, field, ir.Field(leaves[j]))
-			}
-			if m, ok := leaves[j].(*ir.Match); ok {
-				oracle := estest.Oracle(t, m, m.Field)
-				for _, v := range estest.Probes(m.Pattern.Literal()) {
-					if match(v) != oracle(v) {
-						t.Fatalf("%q: leaf %d (%s) on %q disagrees with Sigma", q, j, m, v)
-					}
-				}
-			}
-		}
+		estest.CheckParsedLeaves(t, q, parsed, leaves, func(text string) (string, func(string) bool) {
+			return estest.QueryStringTerm(t, text)
+		})
 	}
 }
 
@@ -155,19 +144,13 @@ func TestCorpusParses(t *testing.T) {
 // TestIPFields checks the pipeline state ip_fields: the native CIDR form on an ip field,
 // the keyword form elsewhere, and a named failure for what an ip field cannot express.
 func TestIPFields(t *testing.T) {
-	state := map[string]any{"ip_fields": []any{"source.ip", "client.ip"}}
-	estest.CheckConversions(t, Backend{}.Convert, state, []estest.Conversion{
+	estest.CheckConversions(t, Backend{}.Convert, estest.IPFieldsState, []estest.Conversion{
 		{Node: &ir.CIDR{Field: "source.ip", Prefix: netip.MustParsePrefix("10.0.0.0/8")}, Want: `source.ip:"10.0.0.0/8"`},
 		{Node: &ir.CIDR{Field: "client.ip", Prefix: netip.MustParsePrefix("fc00::/7")}, Want: `client.ip:"fc00::/7"`},
 		{Node: &ir.CIDR{Field: "source.address", Prefix: netip.MustParsePrefix("10.0.0.0/8")}, Want: `source.address:/10\.`},
 		{Node: &ir.Exists{Field: "source.ip"}, Want: `_exists_:source.ip`},
 	})
-	estest.CheckFailures(t, Backend{}.Convert, state, []estest.Failure{
-		{Node: &ir.CIDR{Field: "source.ip", Prefix: netip.MustParsePrefix("::/0")}, Code: diag.UnsupportedCIDR},
-		{Node: &ir.Match{Field: "source.ip", Pattern: ir.LiteralPattern("10.1.2.3")}, Code: diag.UnsupportedValue},
-		{Node: &ir.Regex{Field: "source.ip", Pattern: "^10"}, Code: diag.UnsupportedRegex},
-		{Node: &ir.FieldRef{Field: "source.ip", Ref: "client.ip", Cased: true}, Code: diag.UnsupportedFieldRef},
-	})
+	estest.CheckFailures(t, Backend{}.Convert, estest.IPFieldsState, estest.IPFieldFailures)
 	estest.CheckMalformedState(t, Backend{}.Convert)
 }
 

@@ -189,3 +189,50 @@ func CheckCorpusParses(t *testing.T, convert Convert, read func(t *testing.T, q 
 	}
 	t.Logf("%d corpus queries read back", n)
 }
+
+// IPFieldsState declares two ip fields, source.ip and client.ip.
+var IPFieldsState = map[string]any{"ip_fields": []any{"source.ip", "client.ip"}}
+
+// IPFieldFailures are leaves on the ip fields of IPFieldsState that compare spellings or
+// reach into the IPv4-mapped block, which no target expresses exactly.
+var IPFieldFailures = []Failure{
+	{Node: &ir.CIDR{Field: "source.ip", Prefix: netip.MustParsePrefix("::/0")}, Code: diag.UnsupportedCIDR},
+	{Node: &ir.Match{Field: "source.ip", Pattern: ir.LiteralPattern("10.1.2.3")}, Code: diag.UnsupportedValue},
+	{Node: &ir.Regex{Field: "source.ip", Pattern: "^10"}, Code: diag.UnsupportedRegex},
+	{Node: &ir.FieldRef{Field: "source.ip", Ref: "client.ip", Cased: true}, Code: diag.UnsupportedFieldRef},
+}
+
+// CheckParsedLeaves checks the leaves of a parsed random tree against the IR leaves it was
+// rendered from, in order: each reads the same field, and each Match matches what the
+// evaluator matches on its probes. term reads a parsed leaf's text.
+func CheckParsedLeaves(t *testing.T, shown string, parsed *Tree, leaves []ir.Node, term func(text string) (field string, match func(string) bool)) {
+	t.Helper()
+	for j, l := range parsed.Leaves() {
+		field, match := term(l.Text)
+		if field != ir.Field(leaves[j]) {
+			t.Fatalf("%s: leaf %d is on %q, want %q", shown, j, field, ir.Field(leaves[j]))
+		}
+		if m, ok := leaves[j].(*ir.Match); ok {
+			oracle := Oracle(t, m, m.Field)
+			for _, v := range Probes(m.Pattern.Literal()) {
+				if match(v) != oracle(v) {
+					t.Fatalf("%s: leaf %d (%s) on %q disagrees with Sigma", shown, j, m, v)
+				}
+			}
+		}
+	}
+}
+
+// ConvertOne converts a rule whose one condition is n, under state, and returns the text of
+// its query, or the diagnostics when it fails.
+func ConvertOne(t testing.TB, convert Convert, n ir.Node, state map[string]any) (string, diag.List) {
+	t.Helper()
+	qs, ds := convert(&ir.Rule{Path: "test.yml", ID: "t", State: state, Conditions: []ir.Node{n}})
+	if ds.HasErrors() {
+		return "", ds
+	}
+	if len(qs) != 1 {
+		t.Fatalf("%s: queries %v", n, qs)
+	}
+	return qs[0].Text, ds
+}
