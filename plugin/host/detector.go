@@ -20,8 +20,6 @@ type Detector struct {
 	inst *instance
 	raw  plugin.Detector
 	desc *plugin.DetectorDescription
-	// shared holds the memory regions scans write their batches into (see sharedPool).
-	shared sharedPool
 }
 
 // Name is the plugin's name.
@@ -95,7 +93,7 @@ func (o ScanOptions) withDefaults() ScanOptions {
 // valid only until emit returns: the memory is reused for a later batch. Events share one
 // buffer: never append to one.
 type ScanBatch struct {
-	// Lines are the 1-based input line numbers of Events.
+	// Lines are the line numbers given to add with Events (Scan: the 1-based input lines).
 	Lines  []int
 	Events [][]byte
 	// Matches and Errors index Events by their Event field.
@@ -143,7 +141,7 @@ func (d *Detector) ScanEvents(ctx context.Context, opts ScanOptions, produce fun
 		release := func() {
 			running.Wait()
 			if r := batches.shared.Load(); r != nil {
-				d.shared.release(r)
+				d.sharedPool().release(r)
 			}
 		}
 		if completed {
@@ -182,7 +180,7 @@ func (d *Detector) ScanEvents(ctx context.Context, opts ScanOptions, produce fun
 	// A scan shares memory with the plugin once it has filled a whole batch: a small
 	// input is not worth a region.
 	share := func() error {
-		r, err := d.shared.acquire(ctx, d, opts)
+		r, err := d.sharedPool().acquire(ctx, d, opts)
 		if r != nil {
 			batches.useRegion(r)
 		}
@@ -408,7 +406,21 @@ func (r *sharedRegion) offsetOf(b []byte) (int, bool) {
 	return int(p - base), true
 }
 
-// sharedPool keeps a detector's shared regions between scans: a scan takes one (sharing a
+// sharedPools holds the sharedPool of every running detector plugin, by instance.
+var sharedPools sync.Map // *instance -> *sharedPool
+
+// sharedPool returns the pool of the detector's plugin process (all Detectors of one
+// plugin share it, so that the plugin maps no more regions than there are concurrent
+// scans).
+func (d *Detector) sharedPool() *sharedPool {
+	if sp, ok := sharedPools.Load(d.inst); ok {
+		return sp.(*sharedPool)
+	}
+	sp, _ := sharedPools.LoadOrStore(d.inst, &sharedPool{})
+	return sp.(*sharedPool)
+}
+
+// sharedPool keeps a plugin's shared regions between scans: a scan takes one (sharing a
 // new one with the plugin when none fits) and gives it back when done, so a plugin maps
 // one region per concurrent scan, once. When the plugin cannot map one, every later scan
 // sends its batches through the connection. The regions are unmapped once the plugin is
@@ -443,7 +455,7 @@ func (sp *sharedPool) acquire(ctx context.Context, d *Detector, opts ScanOptions
 	}
 	if !sp.watching {
 		sp.watching = true
-		go sp.unmapWhenGone(d.inst.released)
+		go sp.unmapWhenGone(d.inst)
 	}
 	sp.mu.Unlock()
 
@@ -490,8 +502,9 @@ func (sp *sharedPool) release(r *sharedRegion) {
 
 // unmapWhenGone unmaps the idle regions once the plugin process is dead; regions in use
 // are unmapped when their scan releases them.
-func (sp *sharedPool) unmapWhenGone(released <-chan struct{}) {
-	<-released
+func (sp *sharedPool) unmapWhenGone(inst *instance) {
+	<-inst.released
+	sharedPools.Delete(inst)
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
 	sp.gone = true

@@ -194,13 +194,19 @@ func TestScanSharesMemoryAndReusesIt(t *testing.T) {
 	if got := scanInput(t, d, input, opts); got != want || raw.sharedCalls != before {
 		t.Errorf("NoSharedMemory: %d shared calls", raw.sharedCalls-before)
 	}
-	// Once the plugin is gone, the idle regions are unmapped.
-	if len(d.shared.idle) != 2 {
-		t.Fatalf("%d idle regions after the scans, want 2", len(d.shared.idle))
+	// Another Detector of the same plugin uses the same regions.
+	other := &Detector{inst: d.inst, raw: raw}
+	if got := scanInput(t, other, input, ScanOptions{BatchEvents: 9, BatchBytes: 1024, InFlight: 3}); got != want || raw.shares != 2 {
+		t.Errorf("a second Detector of the plugin: %d regions shared, want the 2 of the first", raw.shares)
 	}
-	idle := append([]*sharedRegion(nil), d.shared.idle...)
+	// Once the plugin is gone, the idle regions are unmapped.
+	sp := d.sharedPool()
+	if len(sp.idle) != 2 {
+		t.Fatalf("%d idle regions after the scans, want 2", len(sp.idle))
+	}
+	idle := append([]*sharedRegion(nil), sp.idle...)
 	close(d.inst.released)
-	waitFor(t, func() bool { d.shared.mu.Lock(); defer d.shared.mu.Unlock(); return d.shared.gone })
+	waitFor(t, func() bool { sp.mu.Lock(); defer sp.mu.Unlock(); return sp.gone })
 	for _, r := range idle {
 		if r.region.Data != nil {
 			t.Errorf("region %d still mapped after the plugin died", r.id)
@@ -257,7 +263,11 @@ func TestRegionWaitsForAnOutlivingReader(t *testing.T) {
 	}
 	close(release)
 	<-produced
-	waitFor(t, func() bool { d.shared.mu.Lock(); defer d.shared.mu.Unlock(); return len(d.shared.idle) == 2 })
+	waitFor(t, func() bool {
+		d.sharedPool().mu.Lock()
+		defer d.sharedPool().mu.Unlock()
+		return len(d.sharedPool().idle) == 2
+	})
 	if got := scanInput(t, d, input, opts); got != want || raw.shares != 2 {
 		t.Errorf("third scan: %d regions shared, want the first two reused", raw.shares)
 	}
