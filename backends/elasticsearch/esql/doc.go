@@ -7,11 +7,26 @@
 // A case-insensitive fieldref compares fold keys (esmatch.FoldKey: REPLACE and TO_LOWER
 // giving one rune per fold orbit) with ==, STARTS_WITH, ENDS_WITH or LOCATE; TO_LOWER is
 // Java's, so this is exact where the JVM's Unicode version matches Go's tables (Java 17
-// leaves the 40 capitals Unicode 14 added unlowered).
+// leaves the 40 capitals Unicode 14 added unlowered). A boolean matches the text of the
+// field, TO_LOWER(TO_STRING(field)), which is exact on boolean and keyword fields alike.
 // Negations are made two-valued with COALESCE, because ES|QL's NOT of a missing field is
 // null, not true.
 //
+// A column compares only with a value of its own type, and is null when it holds several
+// values, so some leaves are QSTR queries, written by the lucene target: a rule's number
+// (QSTR's term compares by value on numeric fields and by text on keyword ones), a keyed
+// sub-field of an object in pipeline state flattened_fields (an unknown column to ES|QL),
+// and a field in pipeline state multivalued_fields (a field, or an object covering the
+// fields below it, that may hold a JSON array: QSTR matches when any value does, as Sigma
+// does). Fields not listed there are taken as single-valued: a comparison with an array
+// would be null. What query_string cannot say on such a field (a fieldref, a time part, a
+// boolean on a multi-valued field) fails with unsupported-multivalued or
+// unsupported-flattened. QSTR may not stand inside COALESCE, so under a NOT over a QSTR each
+// nullable leaf gets its own COALESCE instead. A regular expression longer than
+// index.max_regex_length (1,000) is split into an OR of RLIKEs, or the rule fails
+// (unsupported-regex-length).
+//
 // Pipeline state ip_fields lists the fields mapped as ip: a cidr on them is CIDR_MATCH,
-// elsewhere an RLIKE of the addresses' spellings. Text
-// comparisons on an ip field (equality, wildcards, regex) fail the rule.
+// elsewhere an RLIKE of the addresses' spellings. Text comparisons on an ip field
+// (equality, wildcards, regex) fail the rule.
 package esql
