@@ -263,11 +263,6 @@ var departureNotes = map[string]string{
 	"aws/lambda_maximum_resources_custom_runtime.yml templates pySigma":      "`requestParameters.memorySize:>=10240` is a range on a keyed flattened sub-field, which matches nothing.",
 	"aws/lambda_policy_cross_account_invoke.yml templates pySigma":           "`/^(\\d{12}|...)$/`: `^` and `$` are literal characters in a Lucene regular expression (and on the flattened field a regular expression matches nothing anyway).",
 	"aws/lambda_policy_cross_account_invoke.yml objects pySigma":             "`/^(\\d{12}|...)$/`: `^` and `$` are literal characters in a Lucene regular expression, so it matches no value.",
-	"aws/lambda_function_url_auth_none.yml templates sigmabridge":            "`requestParameters.authType:/[nN][oO][nN][eE]/` is a regular expression on a keyed flattened sub-field, which matches nothing; only the exact term `NONE` would. A backend finding (TestPackOnElasticsearch fails on it).",
-	"aws/lambda_policy_any_principal.yml templates sigmabridge":              "`requestParameters.action:/[lL][aA].../` is a regular expression on a keyed flattened sub-field, which matches nothing. A backend finding (TestPackOnElasticsearch fails on it).",
-	"gcp/cloud_function_gcploit_timeout.yml templates sigmabridge":           "`protoPayload.request.function.timeout:/539[sSſ]/` is a regular expression on a keyed flattened sub-field, which matches nothing. A backend finding (TestPackOnElasticsearch fails on it).",
-	"gcp/cloud_function_publicly_invokable.yml templates sigmabridge":        "`protoPayload.request.policy.bindings.members:/[aA][lL].../` is a regular expression on a keyed flattened sub-field, which matches nothing. A backend finding (TestPackOnElasticsearch fails on it).",
-	"workspace/apps_script_oauth_high_risk_scopes.yml templates sigmabridge": "`events.parameters.scope_data.product_bucket:/[aA][pP].../` is a regular expression on a keyed flattened sub-field, which matches nothing. A backend finding (TestPackOnElasticsearch fails on it).",
 }
 
 // diffRow is one rule on one mapping.
@@ -349,19 +344,22 @@ func renderReport(rows []diffRow, refVersions, esVersion string, rules int) stri
 	w("- Data: the %d rules' sample events, the example events of `testdata/elasticsearch/samples`, and for every event a rule matches an upper-cased and a case-swapped copy of the values it reads; one index per logsource, as in `TestPackOnElasticsearch`. The oracle is sigmabridge's evaluator (Sigma semantics: case-insensitive unless `cased`).\n", rules)
 	w("- Mappings: **templates** = `testdata/elasticsearch/templates` (raw field names, Elastic integrations' types, flattened request objects); **objects** = the same with flattened and nested fields made plain objects of keywords. On *templates*, `backends/elasticsearch/integration/testdata/raw_flattened.yml` tells sigmabridge which fields are flattened; pySigma has no such notion.\n\n")
 
-	w("Cells: `= (n)` equal to the evaluator (n hits); `−k case` misses k events that match only case-insensitively; `−k` misses k other events; `+k` hits k events the rule does not match; `not converted`, `not run (mapping)` (sigmabridge's pipeline refuses the rule on that mapping), `refused by ES` (HTTP 400).\n\n")
+	w("Cells: `= (n)` equal to the evaluator (n hits); `−k case` misses k events that match only case-insensitively; `−k` misses k other events; `+k` hits k events the rule does not match; `not converted` (sigmabridge: a named diagnostic, listed under Details), `not run (mapping)` (the mapping's pipeline refuses the rule), `refused by ES` (HTTP 400).\n\n")
 
-	w("## Summary\n\n| mapping | rules | sigmabridge equal | pySigma equal | pySigma misses case-only matches | pySigma other misses | pySigma extra hits | pySigma not converted or refused | sigmabridge departs |\n|---|---|---|---|---|---|---|---|---|\n")
+	w("## Summary\n\n| mapping | rules | sigmabridge equal | sigmabridge not converted | pySigma equal | pySigma misses case-only matches | pySigma other misses | pySigma extra hits | pySigma not converted or refused | sigmabridge departs |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, m := range []string{"templates", "objects"} {
-		var total, oursEq, refEq, refCase, refMiss, refExtra, refFail, oursDiff int
+		var total, oursEq, oursNamed, refEq, refCase, refMiss, refExtra, refFail, oursDiff int
 		for _, r := range rows {
 			if r.mapping != m {
 				continue
 			}
 			total++
-			if r.ours.failed == "" && r.departure(r.ours).none() {
+			switch {
+			case r.ours.failed == "" && r.departure(r.ours).none():
 				oursEq++
-			} else if !strings.HasPrefix(r.ours.failed, "rule refused") {
+			case strings.HasPrefix(r.ours.failed, "rule refused"), strings.HasPrefix(r.ours.failed, "not converted"):
+				oursNamed++
+			default:
 				oursDiff++
 			}
 			if r.ref.failed != "" {
@@ -382,13 +380,13 @@ func renderReport(rows []diffRow, refVersions, esVersion string, rules int) stri
 				refExtra++
 			}
 		}
-		w("| %s | %d | %d | %d | %d | %d | %d | %d | %d |\n", m, total, oursEq, refEq, refCase, refMiss, refExtra, refFail, oursDiff)
+		w("| %s | %d | %d | %d | %d | %d | %d | %d | %d | %d |\n", m, total, oursEq, oursNamed, refEq, refCase, refMiss, refExtra, refFail, oursDiff)
 	}
-	w("\nColumns of pySigma count rules (one rule can be in several). \"sigmabridge departs\" counts rules whose sigmabridge query runs and differs, or is refused; the rules its pipeline refuses on *templates* (flattened fields that take no wildcard, regex or numeric comparison) are not counted there.\n\n")
+	w("\nColumns of pySigma count rules (one rule can be in several). \"sigmabridge departs\" counts rules whose sigmabridge query runs and differs, or is refused by Elasticsearch; \"sigmabridge not converted\" counts the rules it names as inexpressible (on *templates*, leaves a keyed flattened field cannot answer: `unsupported-flattened`).\n\n")
 
 	w("## Why they differ\n\n")
 	w("- **Letter case** (every rule, pySigma). `query_string` compares keyword fields case-sensitively and has no option to fold case. pySigma writes the rule's values as they are (`eventName:CreateFunction20*`), so every event whose value differs from the rule's only in letter case is missed. sigmabridge spells each letter's case (`/[cC][rR].../`) and finds them: on the *objects* mapping it equals the evaluator on every rule.\n")
-	w("- **Flattened fields** (*templates*, both). A keyed sub-field of a flattened field takes exact terms and trailing-`*` prefixes only: regular expressions and ranges (`requestParameters.memorySize:>=10240`) match nothing, and a leading-`*` term matches the text under *any* key of the object. pySigma writes such terms anyway; sigmabridge's pipeline refuses the rules that need them (`not run (mapping)`), but its case-folding regular expressions for exact values meet the same wall: those are the rows where sigmabridge departs, reported as backend findings by `TestPackOnElasticsearch`.\n")
+	w("- **Flattened fields** (*templates*, both). A keyed sub-field of a flattened field takes exact terms and trailing-`*` prefixes only: regular expressions and ranges (`requestParameters.memorySize:>=10240`) match nothing, and a leading-`*` term matches the text under *any* key of the object. pySigma writes such terms anyway. sigmabridge reads the flattened objects from the pipeline state `flattened_fields` and writes only exact terms, trailing-`*` prefixes and `_exists_` there, for values without letters or cased ones (a case-insensitive value with letters would need a regular expression); a rule that needs anything else on such a field is `not converted` (`unsupported-flattened`).\n")
 	w("- **Anchors** (both mappings, pySigma). Lucene regular expressions are always anchored and treat `^` and `$` as literal characters; pySigma keeps the rule's `^(...)$`, so the regular expression never matches. sigmabridge translates the regular expression: the anchors become the whole-value match Lucene always does (`/([0-9]{12}|...)/`), and an unanchored end gets `.*`.\n\n")
 	w("Rule-specific explanations are under Details.\n\n")
 	w("## Rules\n\n| rule | mapping | evaluator | sigmabridge | pySigma |\n|---|---|---|---|---|\n")
