@@ -124,9 +124,9 @@ type RuleError struct {
 	Diagnostic Diagnostic
 }
 
-// MatchRequest is a batch of events, each one JSON object. The event bytes are valid only
-// until Match returns (they may lie in memory the host shares and rewrites): copy what you
-// keep.
+// MatchRequest is a batch of events, each one JSON object. The event bytes are read-only
+// and valid only until Match returns (they may lie in read-only memory the host shares and
+// later rewrites): never modify them, and copy what you keep.
 type MatchRequest struct {
 	Events [][]byte
 }
