@@ -134,6 +134,22 @@ func TestCIDRRegexpMatchesExactlyTheAddressesInThePrefix(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %q is not a well-formed Lucene regexp: %v", ps, text, err)
 		}
+		// The parts that fit Elasticsearch's length limit match the same values together.
+		chunks, err := CIDRRegexps(p)
+		if err != nil {
+			t.Fatalf("%s: %v", ps, err)
+		}
+		var parts []lucenetest.Matcher
+		for _, c := range chunks {
+			if RegexpLength(c) > MaxRegexpLength {
+				t.Errorf("%s: a part of %d characters", ps, RegexpLength(c))
+			}
+			cre, err := lucenetest.Compile(c, nil)
+			if err != nil {
+				t.Fatalf("%s: part %q is not a well-formed Lucene regexp: %v", ps, c, err)
+			}
+			parts = append(parts, cre)
+		}
 		var values []string
 		for _, a := range near(rng, p) {
 			if a.Is4() {
@@ -155,6 +171,13 @@ func TestCIDRRegexpMatchesExactlyTheAddressesInThePrefix(t *testing.T) {
 			if got := re.MatchString(v); got != want {
 				t.Errorf("cidr %s: value %q: regexp says %v, netip says %v", ps, v, got, want)
 			}
+			inParts := false
+			for _, pre := range parts {
+				inParts = inParts || pre.MatchString(v)
+			}
+			if inParts != want {
+				t.Errorf("cidr %s: value %q: the %d parts say %v, netip says %v", ps, v, len(parts), inParts, want)
+			}
 		}
 		if matched == 0 {
 			t.Errorf("cidr %s: no generated value was inside the prefix; the test proves nothing", ps)
@@ -162,11 +185,31 @@ func TestCIDRRegexpMatchesExactlyTheAddressesInThePrefix(t *testing.T) {
 	}
 }
 
-func TestCIDRRegexpSize(t *testing.T) {
-	// A query carries the whole expression: keep it within a few kilobytes.
-	for _, ps := range []string{"10.0.0.0/8", "172.16.0.0/12", "fc00::/7", "2001:db8::/32"} {
-		if n := len(CIDRRegexp(netip.MustParsePrefix(ps))); n > 3000 {
-			t.Errorf("CIDRRegexp(%s) is %d bytes", ps, n)
+func TestCIDRRegexpsFitTheLengthLimit(t *testing.T) {
+	// 10.0.0.0/8 (1,103 characters) and 2001:db8::/32 (1,740) were refused by Elasticsearch
+	// whole; every prefix length of these addresses must split into parts that fit.
+	for _, ps := range []string{"10.0.0.0/8", "2001:db8::/32"} {
+		p := netip.MustParsePrefix(ps)
+		if n := RegexpLength(CIDRRegexp(p)); n <= MaxRegexpLength {
+			t.Errorf("CIDRRegexp(%s) is %d characters: the split is not exercised", ps, n)
+		}
+		if chunks, _ := CIDRRegexps(p); len(chunks) < 2 || len(chunks) > 3 {
+			t.Errorf("CIDRRegexps(%s) gives %d parts", ps, len(chunks))
+		}
+	}
+	for _, base := range []string{"10.0.0.0", "255.255.255.255", "0.0.0.0", "2001:db8::", "fe80::", "::", "ffff:ffff::", "::ffff:0:0", "2620:83:8000::", "0:1:0:1:0:1:0:1"} {
+		a := netip.MustParseAddr(base)
+		for bits := 0; bits <= a.BitLen(); bits++ {
+			p := netip.PrefixFrom(a, bits)
+			chunks, err := CIDRRegexps(p)
+			if err != nil {
+				t.Errorf("%s: %v", p, err)
+			}
+			for _, c := range chunks {
+				if RegexpLength(c) > MaxRegexpLength {
+					t.Errorf("%s: a part of %d characters", p, RegexpLength(c))
+				}
+			}
 		}
 	}
 }

@@ -53,16 +53,27 @@ type Regexp struct {
 	Intersection bool
 	// Alternatives are the top-level alternatives Text joins with |.
 	Alternatives []string
+
+	// spread gives the alternatives of the expression with the alternation that makes its
+	// whole body, between anchors, spread over the anchors (^(a|b)$ as ^a$ and ^b$).
+	spread func() ([]string, error)
 }
 
 // Chunks returns Text when it fits MaxRegexpLength, or else its alternatives packed into
-// expressions that fit (a value matches one of them exactly when it matches Text), or a
+// expressions that fit (a value matches one of them exactly when it matches Text), an
+// alternation that makes the whole body between anchors counting as top-level, or a
 // *LengthError when one alternative alone is too long.
 func (re Regexp) Chunks() ([]string, error) {
 	if RegexpLength(re.Text) <= MaxRegexpLength {
 		return []string{re.Text}, nil
 	}
-	return PackAlternatives(re.Alternatives)
+	alts := re.Alternatives
+	if re.spread != nil {
+		if spread, err := re.spread(); err == nil && len(spread) > len(alts) {
+			alts = spread
+		}
+	}
+	return PackAlternatives(alts)
 }
 
 // maxAlternatives bounds the alternatives created by moving anchors to the edges of
@@ -106,13 +117,18 @@ func TranslateRegexp(pattern string, flags ir.RegexFlags, nativeFold bool) (Rege
 	if len(alts) == 0 {
 		return Regexp{}, &UnsupportedError{Construct: "an expression whose word boundaries can never hold"}
 	}
-	return Regexp{Text: strings.Join(alts, "|"), CaseInsensitive: ci, Intersection: t.intersection, Alternatives: alts}, nil
+	spread := func() ([]string, error) {
+		st := translator{fold: t.fold, spread: true}
+		return st.top(re)
+	}
+	return Regexp{Text: strings.Join(alts, "|"), CaseInsensitive: ci, Intersection: t.intersection, Alternatives: alts, spread: spread}, nil
 }
 
 type translator struct {
 	fold         Fold // how FoldCase literals are written: FoldAll or FoldNonNative
 	alts         int  // top-level alternatives produced so far
 	intersection bool // the text uses Lucene's & operator
+	spread       bool // an alternation between anchors is spread over them
 }
 
 // top returns the alternatives of a whole-value expression that matches exactly the values
@@ -141,6 +157,28 @@ func (t *translator) top(re *syntax.Regexp) ([]string, error) {
 // concatenation elems.
 func (t *translator) search(elems []*syntax.Regexp) ([]string, error) {
 	elems = spliceEdges(elems)
+	if t.spread {
+		// One alternation between anchors: anchor each alternative.
+		body := -1
+		for i, e := range elems {
+			if !isAnchor(e) {
+				if body >= 0 {
+					body = -2
+					break
+				}
+				body = i
+			}
+		}
+		if body >= 0 {
+			alt := elems[body]
+			for alt.Op == syntax.OpCapture {
+				alt = alt.Sub[0]
+			}
+			if alt.Op == syntax.OpAlternate {
+				return t.distribute(alt.Sub, elems[:body], elems[body+1:])
+			}
+		}
+	}
 	if n := len(elems); n > 0 {
 		// An alternation at an edge that holds an anchor is distributed over the rest, so
 		// each alternative gets its anchor at its own edge: (^|\s)x becomes ^x | \sx.
@@ -260,6 +298,15 @@ func spliceEdges(elems []*syntax.Regexp) []*syntax.Regexp {
 		break
 	}
 	return out
+}
+
+// isAnchor reports whether re is a begin or end anchor.
+func isAnchor(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText:
+		return true
+	}
+	return false
 }
 
 // hasAnchor reports whether re holds a begin or end anchor.
