@@ -22,17 +22,23 @@ go build -o .cache/bin/sigmabridge ./cmd/sigmabridge
 bin=$(bash bench/pysigma-env.sh)
 
 # measure N CMD... -> prints "median_wall_s max_rss_mib" over N runs (exit status ignored:
-# a converter that reports failing rules exits 1).
+# a converter that reports failing rules exits 1). Wall time in ms from date(1) around GNU
+# time, which reports the peak RSS into its own file (-o).
 measure() {
   local n=$1; shift
-  local walls=() rss=0
+  local walls=() rss=0 tf
+  tf=$(mktemp)
   for _ in $(seq "$n"); do
-    local out
-    out=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1 )
-    walls+=("${out% *}")
-    local r=${out#* }
+    local t0 t1
+    t0=$(date +%s.%N)
+    /usr/bin/time -o "$tf" -f '%M' "$@" >/dev/null 2>/dev/null || true
+    t1=$(date +%s.%N)
+    walls+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')")
+    local r
+    r=$(tail -1 "$tf")
     [ "$r" -gt "$rss" ] && rss=$r
   done
+  rm -f "$tf"
   local med
   med=$(printf '%s\n' "${walls[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
   echo "$med $((rss / 1024))"
