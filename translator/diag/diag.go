@@ -3,6 +3,7 @@ package diag
 import (
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // Severity says whether a diagnostic fails the rule.
@@ -68,6 +69,22 @@ const (
 	// by default, which must be the event's string fields mapped as keyword to be exact.
 	KeywordScope = "keyword-scope"
 )
+
+// IsUnsupported reports whether a code means "the target cannot express this" (or the
+// deployment has not given a placeholder its value) rather than "the rule is wrong".
+func IsUnsupported(code string) bool {
+	return strings.HasPrefix(code, Unsupported) || code == CaseSensitiveTarget || code == UnresolvedPlaceholder
+}
+
+// OnlyUnsupported reports whether every Error diagnostic of l is an unsupported one.
+func (l List) OnlyUnsupported() bool {
+	for _, d := range l {
+		if d.Severity == Error && !IsUnsupported(d.Code) {
+			return false
+		}
+	}
+	return true
+}
 
 // Diagnostic is one finding about one rule.
 type Diagnostic struct {

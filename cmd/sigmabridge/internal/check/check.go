@@ -309,7 +309,7 @@ func convertAll(ctx context.Context, m *host.Manager, processed []*ir.Rule, proc
 			res := j.res[p]
 			if errs := res.Diagnostics.Errors(); len(errs) > 0 {
 				tr.Error = &ErrorInfo{Code: errs[0].Code, Message: joinMessages(errs)}
-				tr.Unsupported = allUnsupported(errs)
+				tr.Unsupported = errs.OnlyUnsupported()
 				continue
 			}
 			tr.OK = true
@@ -393,15 +393,6 @@ func ruleOK(r *RuleResult) bool {
 	}
 	for _, t := range r.Targets {
 		if !t.OK && !t.Unsupported {
-			return false
-		}
-	}
-	return true
-}
-
-func allUnsupported(errs diag.List) bool {
-	for _, d := range errs {
-		if !strings.HasPrefix(d.Code, diag.Unsupported) && d.Code != diag.CaseSensitiveTarget && d.Code != diag.UnresolvedPlaceholder {
 			return false
 		}
 	}

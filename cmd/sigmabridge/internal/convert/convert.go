@@ -202,22 +202,11 @@ func ConvertOne(b backends.Backend, p *pipeline.Pipeline, r *ir.Rule) Result {
 	res.Diags = append(res.Diags, ds...)
 	if ds.HasErrors() || len(qs) == 0 {
 		res.Failed = true
-		res.Unsupported = true
-		for _, d := range ds.Errors() {
-			if !isUnsupported(d.Code) {
-				res.Unsupported = false
-			}
-		}
+		res.Unsupported = ds.OnlyUnsupported()
 		return res
 	}
 	res.Queries = qs
 	return res
-}
-
-// isUnsupported reports whether a diagnostic code means "the target cannot express this"
-// rather than "the rule is wrong".
-func isUnsupported(code string) bool {
-	return strings.HasPrefix(code, diag.Unsupported) || code == diag.CaseSensitiveTarget || code == diag.UnresolvedPlaceholder
 }
 
 type jsonError struct {
