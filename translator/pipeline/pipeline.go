@@ -79,8 +79,11 @@ func Chain(ps ...*Pipeline) *Pipeline {
 // Apply runs the pipeline over r and returns the processed rule: a new Rule whose trees are
 // new where anything changed (shared nodes are never edited). When a diagnostic has Error
 // severity the rule is not convertible with this pipeline; a rule_failure item stops the
-// processing at that item.
+// processing at that item. A nil pipeline returns r unchanged.
 func (p *Pipeline) Apply(r *ir.Rule) (*ir.Rule, diag.List) {
+	if p == nil {
+		return r, nil
+	}
 	ctx := newApplyCtx(p, r)
 	for _, it := range p.Items {
 		if !it.matchRule(ctx) {

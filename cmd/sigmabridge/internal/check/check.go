@@ -170,25 +170,11 @@ func Run(ctx context.Context, o *Options) (int, error) {
 		rep.Rules = append(rep.Rules, &RuleResult{ID: d.RuleID, Path: d.Path, Problems: []string{d.String()}, Targets: map[string]*TargetResult{}})
 	}
 
+	proc := cli.ApplyPipeline(chain, rules)
+	processed, procIndex := proc.Rules, proc.Index
 	results := make([]*RuleResult, len(rules))
-	processed := make([]*ir.Rule, 0, len(rules))
-	procIndex := make([]int, len(rules)) // rule -> index in processed, -1 when the pipeline failed it
 	for i, r := range rules {
-		results[i] = &RuleResult{ID: r.ID, Title: r.Title, Path: r.Path, Lint: []Finding{}, Targets: map[string]*TargetResult{}}
-		procIndex[i] = -1
-		pr := r
-		if chain != nil {
-			var ds diag.List
-			pr, ds = chain.Apply(r)
-			if ds.HasErrors() {
-				for _, d := range ds.Errors() {
-					results[i].Problems = append(results[i].Problems, d.String())
-				}
-				continue
-			}
-		}
-		procIndex[i] = len(processed)
-		processed = append(processed, pr)
+		results[i] = &RuleResult{ID: r.ID, Title: r.Title, Path: r.Path, Lint: []Finding{}, Targets: map[string]*TargetResult{}, Problems: proc.Failures[i]}
 	}
 	attachLint(results, rules, lintRep)
 

@@ -47,6 +47,35 @@ func RulePipeline(builtin bool, names []string) (*pipeline.Pipeline, error) {
 	return pipeline.Chain(ps...), nil
 }
 
+// Processed is a rule set after a pipeline: the rules that went through it, and for each
+// input rule its place among them or the pipeline's errors.
+type Processed struct {
+	// Rules are the rules the pipeline accepted, in input order.
+	Rules []*ir.Rule
+	// Index maps an input rule to its position in Rules, or -1 when the pipeline failed it.
+	Index []int
+	// Failures are the pipeline's errors per input rule.
+	Failures [][]string
+}
+
+// ApplyPipeline runs chain (nil: no pipeline) over every rule.
+func ApplyPipeline(chain *pipeline.Pipeline, rules []*ir.Rule) Processed {
+	p := Processed{Index: make([]int, len(rules)), Failures: make([][]string, len(rules))}
+	for i, r := range rules {
+		pr, ds := chain.Apply(r)
+		if ds.HasErrors() {
+			p.Index[i] = -1
+			for _, d := range ds.Errors() {
+				p.Failures[i] = append(p.Failures[i], d.String())
+			}
+			continue
+		}
+		p.Index[i] = len(p.Rules)
+		p.Rules = append(p.Rules, pr)
+	}
+	return p
+}
+
 // RuleManifest finds a rule's samples: in the embedded tree for the built-in pack, on
 // disk otherwise. It returns nil, nil when the rule has none.
 func RuleManifest(r *ir.Rule, builtin bool) (*samples.Manifest, error) {

@@ -183,15 +183,11 @@ func ConvertAll(b backends.Backend, p *pipeline.Pipeline, rules []*ir.Rule) []Re
 // ConvertOne converts one rule.
 func ConvertOne(b backends.Backend, p *pipeline.Pipeline, r *ir.Rule) Result {
 	res := Result{Rule: r}
-	rule := r
-	if p != nil {
-		var ds diag.List
-		rule, ds = p.Apply(r)
-		res.Diags = append(res.Diags, ds...)
-		if ds.HasErrors() {
-			res.Failed = true
-			return res
-		}
+	rule, ds := p.Apply(r)
+	res.Diags = append(res.Diags, ds...)
+	if ds.HasErrors() {
+		res.Failed = true
+		return res
 	}
 	qs, ds := b.Convert(rule)
 	for i := range ds {

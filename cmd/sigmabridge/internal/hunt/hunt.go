@@ -369,13 +369,9 @@ type found struct {
 
 // hunt runs one rule and returns its hits (each document once, whatever the condition).
 func (h *hunter) hunt(ctx context.Context, r *ir.Rule) ([]found, error) {
-	rule := r
-	if h.st.chain != nil {
-		var ds diag.List
-		rule, ds = h.st.chain.Apply(r)
-		if ds.HasErrors() {
-			return nil, fmt.Errorf("pipeline: %s", firstError(ds))
-		}
+	rule, ds := h.st.chain.Apply(r)
+	if ds.HasErrors() {
+		return nil, fmt.Errorf("pipeline: %s", firstError(ds))
 	}
 	index, fromState := h.o.Index, false
 	if index == "" {

@@ -13,7 +13,6 @@ import (
 
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
-	"github.com/sigmabridge/sigmabridge/translator/ir"
 	"github.com/sigmabridge/sigmabridge/translator/samples"
 )
 
@@ -138,22 +137,8 @@ func Execute(ctx context.Context, o *Options) (*Report, diag.List, error) {
 		seen[key] = true
 		rep.Rules = append(rep.Rules, RuleReport{ID: d.RuleID, Path: d.Path, Failures: []string{d.String()}})
 	}
-	processed := make([]*ir.Rule, len(rules))
-	pipeFail := make([][]string, len(rules))
-	for i, r := range rules {
-		processed[i] = r
-		if chain != nil {
-			pr, ds := chain.Apply(r)
-			if ds.HasErrors() {
-				for _, d := range ds.Errors() {
-					pipeFail[i] = append(pipeFail[i], d.String())
-				}
-				continue
-			}
-			processed[i] = pr
-		}
-	}
-	det, err := cli.LoadDetector(ctx, o.Host, o.InProcess, processed)
+	proc := cli.ApplyPipeline(chain, rules)
+	det, err := cli.LoadDetector(ctx, o.Host, o.InProcess, proc.Rules)
 	if err != nil {
 		return nil, diags, err
 	}
@@ -167,8 +152,10 @@ func Execute(ctx context.Context, o *Options) (*Report, diag.List, error) {
 	match := det.Match
 	for i, r := range rules {
 		rr := RuleReport{ID: r.ID, Title: r.Title, Path: r.Path, Failures: []string{}}
-		rr.Failures = append(rr.Failures, pipeFail[i]...)
-		rr.Failures = append(rr.Failures, compileFail[i]...)
+		rr.Failures = append(rr.Failures, proc.Failures[i]...)
+		if p := proc.Index[i]; p >= 0 {
+			rr.Failures = append(rr.Failures, compileFail[p]...)
+		}
 		m, err := cli.RuleManifest(r, builtin)
 		switch {
 		case err != nil:
@@ -178,7 +165,7 @@ func Execute(ctx context.Context, o *Options) (*Report, diag.List, error) {
 		case m.RuleID != "" && m.RuleID != r.ID:
 			rr.Failures = append(rr.Failures, fmt.Sprintf("%s: the manifest is for rule %s, not %s", path.Join(m.Display, samples.ManifestName), m.RuleID, r.ID))
 		case len(rr.Failures) == 0:
-			v := samples.Run(m, i, match)
+			v := samples.Run(m, proc.Index[i], match)
 			rr.Positives, rr.Negatives = v.Positives, v.Negatives
 			rr.Failures = append(rr.Failures, v.Failures...)
 		default:
