@@ -4,6 +4,7 @@
 #
 #   SIGMABRIDGE_CORPUS   the SigmaHQ corpus (default: ../shared/corpus/sigmahq beside the repo)
 #   SIGMABRIDGE_ES_URL   a running Elasticsearch; when unset this script starts one
+#   SIGMABRIDGE_ES_USERS that node's users (name:password:role lines), for the credential tests
 #   SIGMABRIDGE_PYSIGMA_BIN  the reference converter's bin directory; when unset this script
 #                        installs it from PyPI (bench/pysigma-env.sh, cached in .cache/pysigma)
 #
@@ -35,6 +36,8 @@ if [ -z "${SIGMABRIDGE_ES_URL:-}" ] && [ -f .ci/elasticsearch/start.sh ]; then
   SIGMABRIDGE_ES_URL=$(bash .ci/elasticsearch/start.sh)
   export SIGMABRIDGE_ES_URL
   export SIGMABRIDGE_REQUIRE_ES=1
+  # The node's file-realm users (fresh passwords at every start), for the credential tests.
+  export SIGMABRIDGE_ES_USERS="$root/.ci/elasticsearch/run/users"
   echo "elasticsearch: $SIGMABRIDGE_ES_URL"
 fi
 

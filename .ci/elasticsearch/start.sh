@@ -15,16 +15,23 @@
 #   ES_HTTP_PORT       HTTP port (default 0: a free port chosen by the OS)
 #   ES_LOG_LEVEL       Elasticsearch root log level (default INFO; the log is run/es.log)
 #   ES_PLUGINS         plugin classes to load besides HTTP (comma-separated; default: the x-pack
-#                      core license service and ES|QL, so POST /_query works; empty: none)
+#                      core license service, ES|QL, so POST /_query works, and security; empty:
+#                      none)
+#   ES_SECURITY        1 (default): load security. Requests without credentials run as an
+#                      anonymous superuser; requests with credentials are checked against the
+#                      users of run/users (name:password:role, fresh random passwords at every
+#                      start): "sigmabridge" (superuser). 0: no security plugin.
 #   ES_TEMPLATES_DIR   index templates (*.json, composable _index_template bodies) to install once
 #                      the node is green, each under its file name (default:
 #                      testdata/elasticsearch/templates of this repository; empty: none)
+#   ES_RUN_DIR         where the pid, URL, users and log files go (default: run/ beside this
+#                      script); a second node needs its own, and stop.sh must be given the same
 #   MAVEN_REPO_LOCAL   Maven repository cache (default $HOME/.m2/repository)
 #   JAVA_HOME          the JDK to use (default: java on PATH); Java 17 or newer
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-run="$here/run"
+run="${ES_RUN_DIR:-$here/run}"
 target="$here/target"
 classpath_file="$target/classpath.txt"
 build_stamp="$target/build.stamp"
@@ -40,7 +47,11 @@ maven_repo="${MAVEN_REPO_LOCAL:-$HOME/.m2/repository}"
 java_bin="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 templates_dir="${ES_TEMPLATES_DIR-$(cd "$here/../.." && pwd)/testdata/elasticsearch/templates}"
 esql_plugins=org.elasticsearch.xpack.core.XPackPlugin,org.elasticsearch.xpack.esql.core.plugin.EsqlCorePlugin,org.elasticsearch.xpack.esql.plugin.EsqlPlugin
-plugins="${ES_PLUGINS-$esql_plugins}"
+security_plugin=org.elasticsearch.xpack.security.classpath.SecurityWithoutSaml
+default_plugins=$esql_plugins
+[[ "${ES_SECURITY:-1}" == 1 ]] && default_plugins="$default_plugins,$security_plugin"
+plugins="${ES_PLUGINS-$default_plugins}"
+users_file="$run/users"
 
 say() { echo "elasticsearch: $*" >&2; }
 trap 'say "start.sh failed at line $LINENO (exit $?)"' ERR
@@ -116,6 +127,10 @@ echo "$home" >"$run/home"
 echo "$url_file" >"$run/url-file"
 rm -f "$pid_file" "$url_file" "$run/url"
 
+# File-realm users for the tests of credentials, with passwords nobody else knows.
+password() { head -c 48 /dev/urandom | base64 -w0 | tr -dc 'A-Za-z0-9' | cut -c1-24; }
+(umask 077 && printf 'sigmabridge:%s:superuser\n' "$(password)" >"$users_file")
+
 start=$(now)
 # setsid: the node gets its own process group, which stop.sh kills as a whole.
 setsid "$java_bin" \
@@ -123,10 +138,11 @@ setsid "$java_bin" \
   -XX:+UseG1GC -XX:-OmitStackTraceInFastThrow \
   -Djava.io.tmpdir="$home" -Djava.awt.headless=true -Dfile.encoding=UTF-8 \
   -Dlog4j2.disable.jmx=true -Dlog4j.shutdownHookEnabled=false \
+  -Des.queryable_built_in_roles_enabled=false \
   -cp "$target/classes:$(cat "$classpath_file")" \
   org.sigmabridge.esnode.TestNode \
   --url-file "$run/url" --home "$home" --pid-file "$pid_file" \
-  --http-port "$http_port" --log-level "$log_level" --extra-plugins "$plugins" \
+  --http-port "$http_port" --log-level "$log_level" --extra-plugins "$plugins" --users-file "$users_file" \
   </dev/null >"$log_file" 2>&1 &
 launcher=$!
 

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Stops the node that start.sh started: SIGTERM to its process group (the JVM closes the node
 # cleanly), SIGKILL after ES_STOP_TIMEOUT seconds (default 30), then removes its data directory,
-# pid file and URL files. Safe to run when nothing is running.
+# pid file and URL files. Safe to run when nothing is running. ES_RUN_DIR: as given to start.sh.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-run="$here/run"
+run="${ES_RUN_DIR:-$here/run}"
 pid_file="$run/pid"
 timeout_s="${ES_STOP_TIMEOUT:-30}"
 
@@ -20,7 +20,7 @@ cleanup_files() {
   if [[ -s "$run/url-file" ]]; then
     rm -f "$(cat "$run/url-file")"
   fi
-  rm -f "$pid_file" "$run/url" "$run/url-file" "$run/home"
+  rm -f "$pid_file" "$run/url" "$run/url-file" "$run/home" "$run/users"
 }
 
 if [[ ! -s "$pid_file" ]]; then

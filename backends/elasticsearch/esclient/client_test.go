@@ -109,10 +109,10 @@ func TestUnauthorized(t *testing.T) {
 	srv2 := fakeES(t, func(w http.ResponseWriter, r *http.Request) {
 		gotAuth.Store(r.Header.Get("Authorization"))
 		w.WriteHeader(401)
-		io.WriteString(w, `{"error":{"type":"security_exception","reason":"unable to authenticate with provided credentials and anonymous access is not allowed for this request"},"status":401}`)
+		io.WriteString(w, `{"error":{"type":"security_exception","reason":"unable to authenticate with provided credentials and anonymous access is not allowed for this request","additional_unsuccessful_credentials":"API key: apikey authentication for id key encountered a failure"},"status":401}`)
 	})
 	_, err = newTestClient(t, Config{URL: srv2.URL, APIKey: "a2V5OnNlY3JldA=="}).Ping(ctx(t))
-	if !errors.Is(err, ErrUnauthorized) || !strings.Contains(err.Error(), "an API key") {
+	if !errors.Is(err, ErrUnauthorized) || !strings.Contains(err.Error(), "an API key") || !strings.Contains(err.Error(), "(API key: apikey authentication for id key encountered a failure)") {
 		t.Errorf("api key: %v", err)
 	}
 	if gotAuth.Load() != "APIKey a2V5OnNlY3JldA==" {

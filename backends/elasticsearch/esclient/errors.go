@@ -95,10 +95,13 @@ type errorBody struct {
 }
 
 type esCause struct {
-	Type         string    `json:"type"`
-	Reason       string    `json:"reason"`
-	Index        string    `json:"index"`
-	ResourceID   any       `json:"resource.id"`
+	Type       string `json:"type"`
+	Reason     string `json:"reason"`
+	Index      string `json:"index"`
+	ResourceID any    `json:"resource.id"`
+	// Unsuccessful names the credentials security tried and why each failed (a 401 with an
+	// API key says which key id failed, beside the generic reason).
+	Unsuccessful string    `json:"additional_unsuccessful_credentials"`
 	RootCause    []esCause `json:"root_cause"`
 	CausedBy     *esCause  `json:"caused_by"`
 	FailedShards []struct {
@@ -170,6 +173,9 @@ func describeCause(c esCause) (typ, reason, index string) {
 	}
 	if c.CausedBy != nil && c.CausedBy.Reason != "" && c.CausedBy.Reason != reason && !generic {
 		reason += " (caused by " + c.CausedBy.Type + ": " + c.CausedBy.Reason + ")"
+	}
+	if c.Unsuccessful != "" {
+		reason += " (" + c.Unsuccessful + ")"
 	}
 	if index == "" {
 		if s, ok := c.ResourceID.(string); ok {

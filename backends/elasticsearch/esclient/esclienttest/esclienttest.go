@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -155,4 +156,83 @@ func StartupReport(url string) string {
 		msg += fmt.Sprintf(", running since %s", t0.Format(time.RFC3339))
 	}
 	return msg + "; start.sh prints the total including the JVM launch"
+}
+
+// EnvUsers names a file of the node's file-realm users, lines name:password:role (start.sh
+// writes .ci/elasticsearch/run/users, with fresh passwords at every start).
+const EnvUsers = "SIGMABRIDGE_ES_USERS"
+
+// User returns a user name and password the node accepts, from the file named by
+// SIGMABRIDGE_ES_USERS or, when that is unset and start.sh of this checkout started the node,
+// from .ci/elasticsearch/run/users. Without one the test skips (fails when
+// SIGMABRIDGE_REQUIRE_ES=1): the node then may not check credentials at all.
+func User(t testing.TB) (name, password string) {
+	t.Helper()
+	url := URL(t)
+	path := strings.TrimSpace(os.Getenv(EnvUsers))
+	if path == "" {
+		run := filepath.Join(RepoRoot(), ".ci", "elasticsearch", "run")
+		if started, err := os.ReadFile(filepath.Join(run, "url")); err == nil && strings.TrimSuffix(strings.TrimSpace(string(started)), "/") == strings.TrimSuffix(url, "/") {
+			path = filepath.Join(run, "users")
+		}
+	}
+	missing := func(why string) {
+		if os.Getenv(EnvRequire) == "1" {
+			t.Fatalf("no user to test credentials with: %s (%s=1)", why, EnvRequire)
+		}
+		t.Skipf("no user to test credentials with: %s", why)
+	}
+	if path == "" {
+		missing(EnvUsers + " is unset and the node at " + url + " was not started by this checkout's start.sh")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		missing(err.Error())
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		parts := strings.SplitN(strings.TrimSpace(line), ":", 3)
+		if len(parts) == 3 && parts[0] != "" && parts[1] != "" && !strings.HasPrefix(parts[0], "#") {
+			return parts[0], parts[1]
+		}
+	}
+	missing(path + " has no line name:password:role")
+	return "", ""
+}
+
+// StartNode starts a second node of its own with .ci/elasticsearch/start.sh (run files in a
+// temporary directory, no x-pack plugins, a small heap, no templates) and returns its URL and
+// a function that stops it with stop.sh; the node is also stopped when the test ends. Tests
+// use it to stop a node under a command. It needs the same setup as URL (a node started by
+// .ci/test.sh means the launcher is built) and skips or fails the same way.
+func StartNode(t testing.TB) (url string, stop func()) {
+	t.Helper()
+	URL(t)
+	script := filepath.Join(RepoRoot(), ".ci", "elasticsearch")
+	env := append(os.Environ(), "ES_RUN_DIR="+t.TempDir(), "ES_PLUGINS=", "ES_SECURITY=0", "ES_HEAP=256m", "ES_TEMPLATES_DIR=")
+	run := func(name string) (string, error) {
+		cmd := exec.Command("bash", filepath.Join(script, name))
+		cmd.Env = env
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return "", fmt.Errorf("%s: %v\n%s", name, err, stderr.String())
+		}
+		t.Logf("%s: %s", name, strings.TrimSpace(stderr.String()))
+		return strings.TrimSpace(string(out)), nil
+	}
+	url, err := run("start.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			if _, err := run("stop.sh"); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return url, stop
 }

@@ -108,8 +108,9 @@ func TestUnreachableCluster(t *testing.T) {
 }
 
 // TestRejectedCredentials uses a local server that answers like a secured Elasticsearch
-// (401 with the product header): the test node of .ci/elasticsearch runs without the security
-// plugin and accepts any password.
+// (401 with the product header) and records the Authorization header, to pin which
+// credentials are sent from flags and from the environment. The live node's own answers to
+// wrong credentials are tested in TestHuntErrorPaths.
 func TestRejectedCredentials(t *testing.T) {
 	var lastAuth atomic.Value
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

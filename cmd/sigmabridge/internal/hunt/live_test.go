@@ -365,9 +365,76 @@ func TestHuntErrorPaths(t *testing.T) {
 		t.Errorf("table: exit %d\n%s", code, stdout)
 	}
 
-	// The test node runs without the security plugin: any password is accepted there, so the
-	// 401 path is tested against a local server (TestRejectedCredentials).
-	if code, _, _ := runHunt(t, Options{ES: esclienttest.URL(t), Index: index, User: "elastic", Password: "wrong", Paths: []string{good}}); code != 0 {
-		t.Logf("this node checks credentials: a wrong password gives exit %d", code)
+	// Credentials, checked by the node's security (file realm). The right password finds
+	// what the anonymous request found; a wrong one, from flags or from the environment, and a
+	// forged API key are refused with the node's own 401 and reason, and nothing is printed.
+	user, password := esclienttest.User(t)
+	code, stdout, stderr = runHunt(t, Options{ES: esclienttest.URL(t), Index: index, User: user, Password: password, Format: "jsonl", Paths: []string{good}})
+	if code != 0 || strings.Count(stdout, `"rule_id"`) != 2 {
+		t.Errorf("right password: exit %d, %d hits, want 0 and 2\n%s", code, strings.Count(stdout, `"rule_id"`), stderr)
+	}
+	for _, tc := range []struct {
+		name string
+		o    Options
+		want []string
+	}{
+		{"wrong password", Options{User: user, Password: password + "-wrong"},
+			[]string{"refused the credentials (user " + user + "; HTTP 401)", "unable to authenticate user [" + user + "]"}},
+		{"unknown user", Options{User: "nobody-" + esclienttest.RunID, Password: password},
+			[]string{"refused the credentials (user nobody-" + esclienttest.RunID + "; HTTP 401)", "unable to authenticate user [nobody-"}},
+		{"wrong password from the environment", Options{Getenv: func(k string) string {
+			return map[string]string{"ELASTIC_USERNAME": user, "ELASTIC_PASSWORD": "not-" + password}[k]
+		}}, []string{"refused the credentials (user " + user + "; HTTP 401)"}},
+		{"forged API key", Options{APIKey: "Zm9yZ2VkOmtleQ=="},
+			[]string{"refused the credentials (an API key; HTTP 401)", "apikey authentication for id forged"}},
+	} {
+		o := tc.o
+		o.ES, o.Index, o.Format, o.Paths = esclienttest.URL(t), index, "jsonl", []string{good}
+		code, stdout, stderr := runHunt(t, o)
+		if code != 1 || stdout != "" {
+			t.Errorf("%s: exit %d, stdout %q; want exit 1 and no hits", tc.name, code, stdout)
+		}
+		for _, want := range tc.want {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("%s: stderr lacks %q:\n%s", tc.name, want, stderr)
+			}
+		}
+	}
+}
+
+// TestHuntWhenTheNodeStops runs hunt against a node of its own (started and stopped with the
+// project's scripts): it finds the event while the node is up, and once the node is stopped
+// the same command fails with exit 1, naming the unreachable cluster, and prints no hits.
+func TestHuntWhenTheNodeStops(t *testing.T) {
+	url, stop := esclienttest.StartNode(t)
+	c, err := esclient.New(esclient.Config{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	index := "sigmabridge-aws-cloudtrail-stop"
+	docs := []esbulk.Doc{{Index: index, ID: "one", Source: []byte(`{"eventName":"CreateFunction20150331"}`)}}
+	if res, err := esbulk.Load(ctx, c, docs); err != nil || res.Err() != nil {
+		t.Fatalf("bulk: %v %v", err, res.Err())
+	}
+	if err := c.Refresh(ctx, index); err != nil {
+		t.Fatal(err)
+	}
+	rule := filepath.Join(t.TempDir(), "create_function.yml")
+	body := "title: create function\nid: 6f1c2f4e-8f7a-4d5b-9a37-1d2e3f4a5b6c\nstatus: test\nlevel: high\n" +
+		"logsource: {product: aws, service: cloudtrail}\ndetection:\n  sel:\n    eventName|startswith: CreateFunction\n  condition: sel\n"
+	if err := os.WriteFile(rule, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o := Options{ES: url, Index: index, Format: "jsonl", Paths: []string{rule}}
+	code, stdout, stderr := runHunt(t, o)
+	if code != 0 || strings.Count(stdout, `"rule_id"`) != 1 {
+		t.Fatalf("node up: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	stop()
+	code, stdout, stderr = runHunt(t, o)
+	if code != 1 || stdout != "" || !strings.Contains(stderr, "cannot reach Elasticsearch at "+url) {
+		t.Errorf("node stopped: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }

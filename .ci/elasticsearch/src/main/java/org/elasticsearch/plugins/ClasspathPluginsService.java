@@ -4,6 +4,7 @@ import org.elasticsearch.Build;
 import org.elasticsearch.common.settings.Settings;
 import org.elasticsearch.env.Environment;
 
+import java.lang.reflect.Constructor;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -71,12 +72,43 @@ public final class ClasspathPluginsService extends PluginsService {
     /**
      * Every classpath plugin shares the application class loader, so asking each plugin's loader
      * (what the stock service does) would return the same providers once per plugin. Load them
-     * once from the shared loader instead.
+     * once from the shared loader instead. As in the stock service, a provider whose constructor
+     * takes a plugin (x-pack security's slow-log field provider takes {@code Security}) is built
+     * with that plugin's instance, and left out when that plugin is not loaded (its jar is on the
+     * classpath all the same); other providers use their no-argument constructor.
      */
     @Override
     public <T> List<? extends T> loadServiceProviders(Class<T> service) {
         List<T> providers = new ArrayList<>();
-        ServiceLoader.load(service, ClasspathPluginsService.class.getClassLoader()).forEach(providers::add);
+        for (ServiceLoader.Provider<T> provider : ServiceLoader.load(service, ClasspathPluginsService.class.getClassLoader())
+            .stream()
+            .toList()) {
+            Constructor<?> withPlugin = pluginConstructor(provider.type());
+            if (withPlugin == null) {
+                providers.add(provider.get());
+                continue;
+            }
+            for (LoadedPlugin plugin : allPlugins == null ? List.<LoadedPlugin>of() : allPlugins) {
+                if (withPlugin.getParameterTypes()[0].isInstance(plugin.instance())) {
+                    try {
+                        providers.add(service.cast(withPlugin.newInstance(plugin.instance())));
+                    } catch (ReflectiveOperationException e) {
+                        throw new IllegalStateException("cannot build " + provider.type().getName() + " with plugin " + plugin.descriptor().getName(), e);
+                    }
+                    break;
+                }
+            }
+        }
         return providers;
+    }
+
+    /** The provider's public constructor taking one plugin, or null when it has none. */
+    private static Constructor<?> pluginConstructor(Class<?> type) {
+        for (Constructor<?> constructor : type.getConstructors()) {
+            if (constructor.getParameterCount() == 1 && Plugin.class.isAssignableFrom(constructor.getParameterTypes()[0])) {
+                return constructor;
+            }
+        }
+        return null;
     }
 }

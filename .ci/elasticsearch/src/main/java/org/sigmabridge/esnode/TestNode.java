@@ -1,6 +1,7 @@
 package org.sigmabridge.esnode;
 
 import org.elasticsearch.common.logging.LogConfigurator;
+import org.elasticsearch.common.settings.SecureString;
 import org.elasticsearch.common.settings.Settings;
 import org.elasticsearch.common.transport.TransportAddress;
 import org.elasticsearch.env.Environment;
@@ -10,6 +11,7 @@ import org.elasticsearch.node.InternalSettingsPreparer;
 import org.elasticsearch.node.Node;
 import org.elasticsearch.plugins.Plugin;
 import org.elasticsearch.transport.netty4.Netty4Plugin;
+import org.elasticsearch.xpack.core.security.authc.support.Hasher;
 
 import java.io.IOException;
 import java.net.URI;
@@ -33,9 +35,19 @@ import java.util.concurrent.TimeUnit;
  * URL to a file and runs until the process is terminated.
  *
  * <p>Usage: {@code TestNode --url-file PATH --home DIR [--pid-file PATH] [--http-port N]
- * [--log-level LEVEL] [--extra-plugins CLASS,CLASS...]}. The extra plugins are loaded from the
- * classpath after the netty4 HTTP transport and {@link RootInfoPlugin} (start.sh passes x-pack
- * core and ES|QL). Port 0 (the default) lets the operating system pick a free port; the bound
+ * [--log-level LEVEL] [--extra-plugins CLASS,CLASS...] [--users-file PATH]}. The extra plugins are
+ * loaded from the classpath after the netty4 HTTP transport and {@link RootInfoPlugin} (start.sh
+ * passes x-pack core, ES|QL and security).
+ *
+ * <p>When a security plugin is among them, security is on without TLS (a one-node cluster on
+ * 127.0.0.1 needs none): a request without credentials runs as the anonymous user with the
+ * {@code superuser} role, so tests that send no credentials work as on a node without security,
+ * while a request with credentials is checked against the file realm, whose users come from
+ * {@code --users-file} (lines {@code name:password:role}; the passwords are bcrypt-hashed into
+ * {@code config/users}). Wrong credentials are answered 401, a user whose role lacks a privilege
+ * 403, exactly as on a production cluster. The native realm, native roles and API keys cannot
+ * work: their {@code .security} index needs the analysis-common module, which is not on Maven
+ * Central (start.sh turns off the synchronisation of built-in roles into that index). Port 0 (the default) lets the operating system pick a free port; the bound
  * port is read back from the HTTP transport. The pid file, when asked for, is written before the
  * node starts so that a supervisor can stop a node that hangs during start-up.
  */
@@ -84,7 +96,11 @@ public final class TestNode {
             // A test node on a nearly full disk must still accept writes.
             .put("cluster.routing.allocation.disk.threshold_enabled", false)
             .put("logger.level", flags.getOrDefault("--log-level", "INFO"))
+            .put(securitySettings(flags.getOrDefault("--extra-plugins", "")))
             .build();
+        if (flags.containsKey("--users-file")) {
+            writeFileRealm(Path.of(flags.get("--users-file")), home.resolve("config"));
+        }
 
         LogConfigurator.configureESLogging();
         LogConfigurator.configureWithoutConfig(settings);
@@ -133,6 +149,48 @@ public final class TestNode {
         stopped.await();
     }
 
+    /** Security settings when a security plugin is loaded, none otherwise. */
+    private static Settings securitySettings(String extraPlugins) {
+        if (extraPlugins.contains(".security.") == false) {
+            return Settings.EMPTY;
+        }
+        return Settings.builder()
+            .put("xpack.security.enabled", true)
+            .put("xpack.security.http.ssl.enabled", false)
+            .put("xpack.security.transport.ssl.enabled", false)
+            .put("xpack.security.authc.anonymous.username", "_anonymous")
+            .put("xpack.security.authc.anonymous.roles", "superuser")
+            .put("xpack.security.authc.realms.file.file.order", 0)
+            .build();
+    }
+
+    /**
+     * Writes the file realm's {@code users} and {@code users_roles} from lines
+     * {@code name:password:role} (blank lines and lines starting with # are skipped).
+     */
+    private static void writeFileRealm(Path usersFile, Path configDir) throws IOException {
+        StringBuilder users = new StringBuilder();
+        Map<String, List<String>> byRole = new java.util.TreeMap<>();
+        int lineNo = 0;
+        for (String line : Files.readAllLines(usersFile, StandardCharsets.UTF_8)) {
+            lineNo++;
+            if (line.isBlank() || line.startsWith("#")) {
+                continue;
+            }
+            String[] parts = line.split(":", 3);
+            if (parts.length != 3 || parts[0].isEmpty() || parts[1].isEmpty() || parts[2].isEmpty()) {
+                throw new IllegalArgumentException(usersFile + ":" + lineNo + ": want name:password:role");
+            }
+            char[] hash = Hasher.BCRYPT.hash(new SecureString(parts[1].toCharArray()));
+            users.append(parts[0]).append(':').append(hash).append('\n');
+            byRole.computeIfAbsent(parts[2], r -> new ArrayList<>()).add(parts[0]);
+        }
+        StringBuilder roles = new StringBuilder();
+        byRole.forEach((role, names) -> roles.append(role).append(':').append(String.join(",", names)).append('\n'));
+        Files.writeString(configDir.resolve("users"), users, StandardCharsets.UTF_8);
+        Files.writeString(configDir.resolve("users_roles"), roles, StandardCharsets.UTF_8);
+    }
+
     private static String send(HttpClient http, HttpRequest.Builder request) throws IOException, InterruptedException {
         HttpResponse<String> response = http.send(request.timeout(Duration.ofSeconds(150)).build(), HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() / 100 != 2) {
@@ -145,7 +203,7 @@ public final class TestNode {
         Map<String, String> flags = new java.util.HashMap<>();
         for (int i = 0; i < args.length; i++) {
             if (args[i].startsWith("--") == false || i + 1 >= args.length) {
-                throw new IllegalArgumentException("usage: TestNode --url-file PATH --home DIR [--pid-file PATH] [--http-port N] [--log-level LEVEL] [--extra-plugins CLASSES]");
+                throw new IllegalArgumentException("usage: TestNode --url-file PATH --home DIR [--pid-file PATH] [--http-port N] [--log-level LEVEL] [--extra-plugins CLASSES] [--users-file PATH]");
             }
             flags.put(args[i], args[++i]);
         }
