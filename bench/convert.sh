@@ -12,6 +12,7 @@ runs=${1:-5}
 ref_runs=${REF_RUNS:-3}
 corpus=${SIGMABRIDGE_CORPUS:-$root/../shared/corpus/sigmahq}
 [ -d "$corpus" ] || { echo "bench: SIGMABRIDGE_CORPUS not found: $corpus" >&2; exit 2; }
+export SIGMABRIDGE_CORPUS="$corpus" # the in-process benchmark at the end reads it
 trees=()
 for t in rules rules-emerging-threats rules-threat-hunting rules-compliance rules-placeholder; do trees+=("$corpus/$t"); done
 one_rule="$corpus/rules/cloud/aws/cloudtrail/aws_lambda_function_url.yml"
@@ -57,4 +58,4 @@ ratio=$(awk -v a="${ref% *}" -v b="${ours% *}" 'BEGIN { if (b == 0) b = 0.001; p
 printf '| one rule -> splunk, CLI end to end | %ss | %s MiB | %ss | %s MiB | %s |\n' "${ours% *}" "${ours#* }" "${ref% *}" "${ref#* }" "$ratio"
 echo
 echo "In-process (go test -bench, parse + convert the corpus):"
-go test ./backends/all -run '^$' -bench BenchmarkCorpus -benchtime 3x -benchmem | grep -E '^Benchmark'
+go test ./backends/all -run '^$' -bench BenchmarkCorpus -benchtime 3x -benchmem | grep -E '^Benchmark|SKIP|skip|FAIL|panic'
