@@ -21,6 +21,12 @@
 #                      anonymous superuser; requests with credentials are checked against the
 #                      users of run/users (name:password:role, fresh random passwords at every
 #                      start): "sigmabridge" (superuser). 0: no security plugin.
+#   ES_ANONYMOUS       1 (default): anonymous superuser as above. 0: every request must
+#                      authenticate; run/users then also holds "sigmabridge-monitor"
+#                      (monitoring_user: no privilege on other indices, so searches get 403).
+#   ES_HTTP_CERT, ES_HTTP_KEY
+#                      PEM certificate (with IP SAN 127.0.0.1) and key: the node serves HTTPS
+#                      and the URL starts with https://
 #   ES_TEMPLATES_DIR   index templates (*.json, composable _index_template bodies) to install once
 #                      the node is green, each under its file name (default:
 #                      testdata/elasticsearch/templates of this repository; empty: none)
@@ -52,18 +58,40 @@ default_plugins=$esql_plugins
 [[ "${ES_SECURITY:-1}" == 1 ]] && default_plugins="$default_plugins,$security_plugin"
 plugins="${ES_PLUGINS-$default_plugins}"
 users_file="$run/users"
+anonymous="${ES_ANONYMOUS:-1}"
+http_cert="${ES_HTTP_CERT:-}"
+http_key="${ES_HTTP_KEY:-}"
+node_flags=()
+[[ "$anonymous" == 1 ]] || node_flags+=(--anonymous false)
+if [[ -n "$http_cert" || -n "$http_key" ]]; then
+  node_flags+=(--http-cert "$http_cert" --http-key "$http_key")
+fi
 
 say() { echo "elasticsearch: $*" >&2; }
 trap 'say "start.sh failed at line $LINENO (exit $?)"' ERR
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
+# curl to this node: as the first user of run/users when anonymous access is off, and without
+# checking the certificate of a node that start.sh itself brought up on 127.0.0.1 (only this
+# script's readiness check and template installs go through it).
+node_curl() {
+  local opts=(-s)
+  [[ -z "$http_cert" ]] || opts+=(-k)
+  if [[ "$anonymous" != 1 && -s "$users_file" ]]; then
+    local user
+    user=$(head -n 1 "$users_file")
+    opts+=(-u "${user%:*}")
+  fi
+  curl "${opts[@]}" "$@"
+}
+
 is_alive() { [[ -s "$pid_file" ]] && kill -0 "$(cat "$pid_file")" 2>/dev/null; }
 
 cluster_ok() {
   # Green, or yellow (a one-node cluster with a replica the node cannot place).
   local url=$1 health
-  health=$(curl -s --max-time 5 "$url/_cluster/health" 2>/dev/null) || return 1
+  health=$(node_curl --max-time 5 "$url/_cluster/health" 2>/dev/null) || return 1
   [[ $health == *'"status":"green"'* || $health == *'"status":"yellow"'* ]]
 }
 
@@ -129,7 +157,11 @@ rm -f "$pid_file" "$url_file" "$run/url"
 
 # File-realm users for the tests of credentials, with passwords nobody else knows.
 password() { head -c 48 /dev/urandom | base64 -w0 | tr -dc 'A-Za-z0-9' | cut -c1-24; }
-(umask 077 && printf 'sigmabridge:%s:superuser\n' "$(password)" >"$users_file")
+(
+  umask 077
+  printf 'sigmabridge:%s:superuser\n' "$(password)" >"$users_file"
+  [[ "$anonymous" == 1 ]] || printf 'sigmabridge-monitor:%s:monitoring_user\n' "$(password)" >>"$users_file"
+)
 
 start=$(now)
 # setsid: the node gets its own process group, which stop.sh kills as a whole.
@@ -142,7 +174,7 @@ setsid "$java_bin" \
   -cp "$target/classes:$(cat "$classpath_file")" \
   org.sigmabridge.esnode.TestNode \
   --url-file "$run/url" --home "$home" --pid-file "$pid_file" \
-  --http-port "$http_port" --log-level "$log_level" --extra-plugins "$plugins" --users-file "$users_file" \
+  --http-port "$http_port" --log-level "$log_level" --extra-plugins "$plugins" --users-file "$users_file" "${node_flags[@]}" \
   </dev/null >"$log_file" 2>&1 &
 launcher=$!
 
@@ -173,7 +205,7 @@ if [[ -n "$templates_dir" && -d "$templates_dir" ]]; then
   for template in "$templates_dir"/*.json; do
     [[ -e "$template" ]] || continue
     name=$(basename "$template" .json)
-    answer=$(curl -s --max-time 30 -XPUT "$url/_index_template/$name" -H 'Content-Type: application/json' --data-binary @"$template")
+    answer=$(node_curl --max-time 30 -XPUT "$url/_index_template/$name" -H 'Content-Type: application/json' --data-binary @"$template")
     if [[ $answer != *'"acknowledged":true'* ]]; then
       say "index template $name was refused: $answer"
       bash "$here/stop.sh" >&2 || true

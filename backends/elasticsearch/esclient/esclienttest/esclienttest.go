@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -185,54 +184,32 @@ func User(t testing.TB) (name, password string) {
 	if path == "" {
 		missing(EnvUsers + " is unset and the node at " + url + " was not started by this checkout's start.sh")
 	}
-	data, err := os.ReadFile(path)
+	users, err := ReadUsers(path)
 	if err != nil {
 		missing(err.Error())
 	}
+	return users[0].Name, users[0].Password
+}
+
+// NodeUser is one file-realm user of a node started by .ci/elasticsearch/start.sh.
+type NodeUser struct{ Name, Password, Role string }
+
+// ReadUsers reads a users file of start.sh (lines name:password:role), in its order; a file
+// without a user is an error.
+func ReadUsers(path string) ([]NodeUser, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var users []NodeUser
 	for _, line := range strings.Split(string(data), "\n") {
 		parts := strings.SplitN(strings.TrimSpace(line), ":", 3)
 		if len(parts) == 3 && parts[0] != "" && parts[1] != "" && !strings.HasPrefix(parts[0], "#") {
-			return parts[0], parts[1]
+			users = append(users, NodeUser{parts[0], parts[1], parts[2]})
 		}
 	}
-	missing(path + " has no line name:password:role")
-	return "", ""
-}
-
-// StartNode starts a second node of its own with .ci/elasticsearch/start.sh (run files in a
-// temporary directory, no x-pack plugins, a small heap, no templates) and returns its URL and
-// a function that stops it with stop.sh; the node is also stopped when the test ends. Tests
-// use it to stop a node under a command. It needs the same setup as URL (a node started by
-// .ci/test.sh means the launcher is built) and skips or fails the same way.
-func StartNode(t testing.TB) (url string, stop func()) {
-	t.Helper()
-	URL(t)
-	script := filepath.Join(RepoRoot(), ".ci", "elasticsearch")
-	env := append(os.Environ(), "ES_RUN_DIR="+t.TempDir(), "ES_PLUGINS=", "ES_SECURITY=0", "ES_HEAP=256m", "ES_TEMPLATES_DIR=")
-	run := func(name string) (string, error) {
-		cmd := exec.Command("bash", filepath.Join(script, name))
-		cmd.Env = env
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			return "", fmt.Errorf("%s: %v\n%s", name, err, stderr.String())
-		}
-		t.Logf("%s: %s", name, strings.TrimSpace(stderr.String()))
-		return strings.TrimSpace(string(out)), nil
+	if len(users) == 0 {
+		return nil, fmt.Errorf("%s has no line name:password:role", path)
 	}
-	url, err := run("start.sh")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			if _, err := run("stop.sh"); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return url, stop
+	return users, nil
 }

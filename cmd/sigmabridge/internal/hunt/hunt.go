@@ -3,6 +3,7 @@ package hunt
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -158,7 +159,7 @@ func Run(ctx context.Context, o *Options) (int, error) {
 		return cli.ExitFailure, nil
 	}
 	if _, err := client.Ping(ctx); err != nil {
-		fmt.Fprintf(o.Stderr, "sigmabridge: hunt: %v\n", err)
+		fmt.Fprintf(o.Stderr, "sigmabridge: hunt: %v%s\n", err, tlsHint(err, o))
 		return cli.ExitFailure, nil
 	}
 
@@ -527,4 +528,20 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// tlsHint tells how to make a certificate the client could not verify acceptable: the flag
+// that names the cluster's CA, or the flag that skips the check.
+func tlsHint(err error, o *Options) string {
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	switch {
+	case errors.As(err, &unknown) && o.CACert == "":
+		return " (pass the CA certificate that signed the cluster's with --ca-cert FILE, or skip the check with --insecure)"
+	case errors.As(err, &unknown):
+		return " (" + o.CACert + " did not sign the cluster's certificate)"
+	case errors.As(err, &host):
+		return " (the certificate is not for this host name: use the name it was issued for in --es, or skip the check with --insecure)"
+	}
+	return ""
 }

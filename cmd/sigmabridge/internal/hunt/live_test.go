@@ -402,39 +402,93 @@ func TestHuntErrorPaths(t *testing.T) {
 	}
 }
 
-// TestHuntWhenTheNodeStops runs hunt against a node of its own (started and stopped with the
-// project's scripts): it finds the event while the node is up, and once the node is stopped
-// the same command fails with exit 1, naming the unreachable cluster, and prints no hits.
-func TestHuntWhenTheNodeStops(t *testing.T) {
-	url, stop := esclienttest.StartNode(t)
-	c, err := esclient.New(esclient.Config{URL: url})
+// TestHuntOnASecuredNode runs hunt against a node of its own set up like a production cluster
+// (HTTPS with a certificate from the test's CA, no anonymous access; started and stopped with
+// the project's scripts). It finds the event with the right credentials and CA; each wrong
+// setting fails with exit 1, a message that names the cause, and no hits; a user without the
+// read privilege fails every rule, each by name; and once the node is stopped the same command
+// fails naming the unreachable cluster.
+func TestHuntOnASecuredNode(t *testing.T) {
+	node := esclienttest.StartSecuredNode(t)
+	admin, monitor := node.User(t, "superuser"), node.User(t, "monitoring_user")
+	c, err := esclient.New(esclient.Config{URL: node.URL, Username: admin.Name, Password: admin.Password, CACertFile: node.CAFile})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	index := "sigmabridge-aws-cloudtrail-stop"
-	docs := []esbulk.Doc{{Index: index, ID: "one", Source: []byte(`{"eventName":"CreateFunction20150331"}`)}}
+	index := "sigmabridge-aws-cloudtrail-secured"
+	docs := []esbulk.Doc{{Index: index, ID: "one", Source: []byte(`{"eventName":"CreateFunction20150331","eventSource":"lambda.amazonaws.com"}`)}}
 	if res, err := esbulk.Load(ctx, c, docs); err != nil || res.Err() != nil {
 		t.Fatalf("bulk: %v %v", err, res.Err())
 	}
 	if err := c.Refresh(ctx, index); err != nil {
 		t.Fatal(err)
 	}
-	rule := filepath.Join(t.TempDir(), "create_function.yml")
-	body := "title: create function\nid: 6f1c2f4e-8f7a-4d5b-9a37-1d2e3f4a5b6c\nstatus: test\nlevel: high\n" +
-		"logsource: {product: aws, service: cloudtrail}\ndetection:\n  sel:\n    eventName|startswith: CreateFunction\n  condition: sel\n"
-	if err := os.WriteFile(rule, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
+	dir := t.TempDir()
+	write := func(name, id, detection string) string {
+		p := filepath.Join(dir, name+".yml")
+		body := "title: " + name + "\nid: " + id + "\nstatus: test\nlevel: high\n" +
+			"logsource: {product: aws, service: cloudtrail}\ndetection:\n  sel:\n" + detection + "\n  condition: sel\n"
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
 	}
-	o := Options{ES: url, Index: index, Format: "jsonl", Paths: []string{rule}}
-	code, stdout, stderr := runHunt(t, o)
-	if code != 0 || strings.Count(stdout, `"rule_id"`) != 1 {
-		t.Fatalf("node up: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	create := write("create_function", "6f1c2f4e-8f7a-4d5b-9a37-1d2e3f4a5b6c", "    eventName|startswith: CreateFunction")
+	lambda := write("lambda_source", "0b8f3e1d-2c4a-4e6f-8a1b-3c5d7e9f1a2b", "    eventSource: lambda.amazonaws.com")
+	base := Options{ES: node.URL, Index: index, Format: "jsonl", Paths: []string{create, lambda}}
+	otherCA := esclienttest.WriteCA(t, t.TempDir())
+
+	ok := base
+	ok.User, ok.Password, ok.CACert = admin.Name, admin.Password, node.CAFile
+	code, stdout, stderr := runHunt(t, ok)
+	if code != 0 || strings.Count(stdout, `"rule_id"`) != 2 {
+		t.Fatalf("right credentials and CA: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
-	stop()
-	code, stdout, stderr = runHunt(t, o)
-	if code != 1 || stdout != "" || !strings.Contains(stderr, "cannot reach Elasticsearch at "+url) {
+	insecure := ok
+	insecure.CACert, insecure.Insecure = "", true
+	if code, stdout, stderr := runHunt(t, insecure); code != 0 || strings.Count(stdout, `"rule_id"`) != 2 {
+		t.Errorf("--insecure: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+
+	for _, tc := range []struct {
+		name string
+		edit func(*Options)
+		want []string
+	}{
+		{"no CA", func(o *Options) { o.CACert = "" },
+			[]string{"cannot reach Elasticsearch at " + node.URL, "certificate signed by unknown authority", "with --ca-cert FILE, or skip the check with --insecure"}},
+		{"a CA that did not sign it", func(o *Options) { o.CACert = otherCA },
+			[]string{"certificate signed by unknown authority", otherCA + " did not sign the cluster's certificate"}},
+		{"no credentials", func(o *Options) { o.User, o.Password = "", "" },
+			[]string{"refused the credentials (no credentials; HTTP 401)", "missing authentication credentials"}},
+		{"wrong password", func(o *Options) { o.Password += "-wrong" },
+			[]string{"refused the credentials (user " + admin.Name + "; HTTP 401)", "unable to authenticate user [" + admin.Name + "]"}},
+		{"no read privilege", func(o *Options) { o.User, o.Password = monitor.Name, monitor.Password },
+			[]string{
+				create + " (create_function): ", lambda + " (lambda_source): ",
+				"denied the request to user " + monitor.Name + " (HTTP 403)",
+				"is unauthorized for user [" + monitor.Name + "]",
+				"2 rules, 0 with hits, 0 hits, 2 failed",
+			}},
+	} {
+		o := ok
+		tc.edit(&o)
+		code, stdout, stderr := runHunt(t, o)
+		if code != 1 || stdout != "" {
+			t.Errorf("%s: exit %d, stdout %q; want exit 1 and no hits", tc.name, code, stdout)
+		}
+		for _, want := range tc.want {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("%s: stderr lacks %q:\n%s", tc.name, want, stderr)
+			}
+		}
+	}
+
+	node.Stop()
+	code, stdout, stderr = runHunt(t, ok)
+	if code != 1 || stdout != "" || !strings.Contains(stderr, "cannot reach Elasticsearch at "+node.URL) || !strings.Contains(stderr, "connection refused") {
 		t.Errorf("node stopped: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
