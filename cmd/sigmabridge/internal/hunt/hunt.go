@@ -205,11 +205,11 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	if h.bar != nil {
 		_ = h.bar.Finish()
 	}
-	if table != nil {
+	if table != nil && hits > 0 { // no hits: no table, not a header alone (stderr says 0 hits)
 		_ = table.Flush()
 	}
-	fmt.Fprintf(o.Stderr, "sigmabridge: hunt: %d rules, %d with hits, %d hits, %d failed%s\n",
-		len(rules), withHits, hits, failed, loadErrorNote(loadDiags))
+	fmt.Fprintf(o.Stderr, "sigmabridge: hunt: %s, %d with hits, %s, %d failed%s\n",
+		count(len(rules), "rule"), withHits, count(hits, "hit"), failed, loadErrorNote(loadDiags))
 	if failed > 0 || loadDiags.HasErrors() {
 		return cli.ExitFailure, nil
 	}
@@ -521,6 +521,14 @@ func (h *hunter) write(table *tabwriter.Writer, hits []found) error {
 	}
 	_, err := h.o.Stdout.Write(buf.Bytes())
 	return err
+}
+
+// count is "1 rule", "2 rules".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 func orDash(s string) string {

@@ -316,9 +316,12 @@ func TestHuntErrorPaths(t *testing.T) {
 
 	// A missing index fails every rule, each by name.
 	missing := "sigmabridge-hunt-" + esclienttest.RunID + "-missing"
-	code, _, stderr = runHunt(t, Options{ES: esclienttest.URL(t), Index: missing, Paths: []string{good}})
-	if code != 1 || !strings.Contains(stderr, good+" (create_function): index \""+missing+"\" does not exist") {
-		t.Errorf("missing index: exit %d, stderr %q", code, stderr)
+	code, stdout, stderr = runHunt(t, Options{ES: esclienttest.URL(t), Index: missing, Format: "table", Paths: []string{good}})
+	if code != 1 || stdout != "" || !strings.Contains(stderr, good+" (create_function): index \""+missing+"\" does not exist") {
+		t.Errorf("missing index: exit %d, stdout %q (no hits: no table), stderr %q", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "hunt: 1 rule, 0 with hits, 0 hits, 1 failed") {
+		t.Errorf("summary: %q", stderr)
 	}
 	// No pipeline and no --index: nothing names an index.
 	code, _, stderr = runHunt(t, Options{ES: esclienttest.URL(t), Paths: []string{good}})
