@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -125,4 +126,12 @@ func WriteFileAtomic(path string, data []byte) error {
 		_ = os.Chmod(tmp.Name(), 0o644)
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// Count is a number with its noun, singular for one: "1 rule", "2 rules", "0 hits".
+func Count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }

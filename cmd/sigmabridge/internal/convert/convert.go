@@ -151,8 +151,8 @@ func Run(o *Options) (int, error) {
 		return cli.ExitFailure, nil
 	}
 	if failed > 0 || skipped > 0 || loadDiags.HasErrors() {
-		fmt.Fprintf(o.Stderr, "sigmabridge: %s: %d rules converted, %d failed, %d skipped as unsupported, %d files with load errors\n",
-			o.Target, len(results)-failed-skipped, failed, skipped, countFiles(loadDiags))
+		fmt.Fprintf(o.Stderr, "sigmabridge: %s: %s converted, %d failed, %d skipped as unsupported, %s with load errors\n",
+			o.Target, cli.Count(len(results)-failed-skipped, "rule"), failed, skipped, cli.Count(countFiles(loadDiags), "file"))
 	}
 	return exit, nil
 }

@@ -113,6 +113,9 @@ func TestConvertMissingPathStillConvertsTheRest(t *testing.T) {
 	if !strings.Contains(stderr, missing+": read-error:") || strings.TrimSpace(out) == "" {
 		t.Errorf("stdout %q stderr %q", out, stderr)
 	}
+	if !strings.Contains(stderr, "lucene: 1 rule converted, 0 failed, 0 skipped as unsupported, 1 file with load errors") {
+		t.Errorf("summary: %q", stderr)
+	}
 }
 
 func TestConvertEmptyInputIsAnError(t *testing.T) {

@@ -209,7 +209,7 @@ func Run(ctx context.Context, o *Options) (int, error) {
 		_ = table.Flush()
 	}
 	fmt.Fprintf(o.Stderr, "sigmabridge: hunt: %s, %d with hits, %s, %d failed%s\n",
-		count(len(rules), "rule"), withHits, count(hits, "hit"), failed, loadErrorNote(loadDiags))
+		cli.Count(len(rules), "rule"), withHits, cli.Count(hits, "hit"), failed, loadErrorNote(loadDiags))
 	if failed > 0 || loadDiags.HasErrors() {
 		return cli.ExitFailure, nil
 	}
@@ -224,7 +224,7 @@ func loadErrorNote(ds diag.List) string {
 	for _, d := range ds.Errors() {
 		files[d.Path] = true
 	}
-	return fmt.Sprintf(", %d files with load errors", len(files))
+	return ", " + cli.Count(len(files), "file") + " with load errors"
 }
 
 // fatal reports whether an error ends the hunt: the cluster is gone or refuses us, so every
@@ -521,14 +521,6 @@ func (h *hunter) write(table *tabwriter.Writer, hits []found) error {
 	}
 	_, err := h.o.Stdout.Write(buf.Bytes())
 	return err
-}
-
-// count is "1 rule", "2 rules".
-func count(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 func orDash(s string) string {
