@@ -14,7 +14,9 @@
 //
 // A column compares only with a value of its own type, and is null when it holds several
 // values, so some leaves are QSTR queries, written by the lucene target: a rule's number
-// (QSTR's term compares by value on numeric fields and by text on keyword ones), a keyed
+// (QSTR's term compares by value on numeric fields and by text on keyword ones), a keyword
+// (an unbound query_string term over the index's default fields, exactly as the lucene
+// target writes it, with the same keyword-scope warning), a keyed
 // sub-field of an object in pipeline state flattened_fields (an unknown column to ES|QL),
 // and a field in pipeline state multivalued_fields (a field, or an object covering the
 // fields below it, that may hold a JSON array: QSTR matches when any value does, as Sigma

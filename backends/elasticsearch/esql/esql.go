@@ -157,7 +157,9 @@ func (rd *renderer) hasQSTR(n ir.Node) bool {
 func (rd *renderer) viaQSTR(n ir.Node) bool {
 	switch x := n.(type) {
 	case *ir.Keyword:
-		return false
+		// A keyword has no column: QSTR's unbound term searches the index's default fields,
+		// as the lucene target's keyword does (with the same keyword-scope warning).
+		return true
 	case *ir.Match:
 		if x.Kind == ir.Number {
 			return true
@@ -194,7 +196,11 @@ func (rd *renderer) qstr(n ir.Node) (infix.Expr, bool) {
 		return dialect.Negate(e), nullable
 	}
 	text, ds := lucene.RenderLeaf(rd.Rule, n, Target)
-	rd.Diags = append(rd.Diags, ds.Errors()...)
+	if _, ok := n.(*ir.Keyword); ok {
+		rd.Diags = append(rd.Diags, ds...) // the keyword-scope warning with the errors
+	} else {
+		rd.Diags = append(rd.Diags, ds.Errors()...)
+	}
 	if ds.HasErrors() {
 		return infix.AtomExpr(""), false
 	}
@@ -214,8 +220,6 @@ func (rd *renderer) leaf(n ir.Node) (infix.Expr, bool) {
 	switch n := n.(type) {
 	case *ir.Match:
 		return rd.match(n)
-	case *ir.Keyword:
-		return rd.fail(n, diag.UnsupportedKeyword, "keyword %q: ES|QL has no expression over all fields of an event", n.Pattern.String())
 	case *ir.Regex:
 		re, ok := rd.Regexp(n, false)
 		if !ok {

@@ -36,6 +36,8 @@ type leaf struct {
 	// it is a presence test.
 	qstr   []func(string) bool
 	exists bool
+	// keyword: the QSTR terms have no field, and search every field (a Sigma keyword).
+	keyword bool
 }
 
 // refLeaf compares two value expressions: left == right, STARTS_WITH, ENDS_WITH, or
@@ -314,7 +316,8 @@ func (p *parser) coalesce() (*node, error) {
 	return inner, p.Expect("op", ")")
 }
 
-// qstr reads QSTR("query") whose query_string is one term or an OR of terms on one field.
+// qstr reads QSTR("query") whose query_string is one term or an OR of terms on one field,
+// or one term with no field (a keyword, searching every field).
 func (p *parser) qstr() (*node, error) {
 	p.Pos++
 	if err := p.Expect("op", "("); err != nil {
@@ -336,7 +339,12 @@ func (p *parser) qstr() (*node, error) {
 	for _, a := range alts {
 		f, value, ok := estest.SplitField(a.Text)
 		if !ok {
-			return nil, fmt.Errorf("QSTR(%q): a term without a field", q.Text)
+			if len(alts) != 1 {
+				return nil, fmt.Errorf("QSTR(%q): a term without a field among others", q.Text)
+			}
+			_, match := estest.QueryStringTerm(p.t, "any:"+a.Text)
+			l.keyword, l.qstr = true, []func(string) bool{match}
+			continue
 		}
 		if f == "_exists_" {
 			l.field, l.exists = value, true
@@ -532,6 +540,15 @@ func (n *node) eval3(t *testing.T, event map[string]string) (result, ok bool) {
 		if n.leaf.ref != nil {
 			return n.leaf.ref.eval(t, event)
 		}
+		if n.leaf.keyword {
+			// query_string over every field: true when some value matches, never null.
+			for _, v := range event {
+				if r, _ := n.leaf.eval(t, v, true); r {
+					return true, true
+				}
+			}
+			return false, true
+		}
 		v, present := event[n.leaf.field]
 		return n.leaf.eval(t, v, present)
 	case "not":
@@ -643,7 +660,7 @@ func TestRandomTrees(t *testing.T) {
 	fields := []string{"a", "x-ms-mail-application", "and", "with`tick", "a.b-c"}
 	leafOf := func(rng *rand.Rand, i int) ir.Node {
 		f := fields[rng.Intn(len(fields))]
-		switch rng.Intn(9) {
+		switch rng.Intn(10) {
 		case 0:
 			return &ir.Exists{Field: f}
 		case 1:
@@ -666,6 +683,9 @@ func TestRandomTrees(t *testing.T) {
 				f = "and" // no boolean form is exact on a multi-valued field
 			}
 			return &ir.Match{Field: f, Pattern: ir.LiteralPattern("true"), Kind: ir.Bool}
+		case 6:
+			ps := estest.Patterns([]string{"b", "s", "Σ"}[rng.Intn(3)])
+			return &ir.Keyword{Pattern: ps[rng.Intn(len(ps))], Cased: rng.Intn(3) == 0}
 		}
 		ps := estest.Patterns([]string{"ab", "Ks", "5", "a\\*"}[rng.Intn(4)])
 		return &ir.Match{Field: f, Pattern: ps[rng.Intn(len(ps))], Cased: rng.Intn(3) == 0}
@@ -728,7 +748,7 @@ func TestSource(t *testing.T) {
 
 func TestUnsupported(t *testing.T) {
 	estest.CheckFailures(t, Backend{}.Convert, nil, []estest.Failure{
-		{Node: &ir.Keyword{Pattern: ir.LiteralPattern("x")}, Code: diag.UnsupportedKeyword},
+		{Node: &ir.Keyword{Pattern: ir.Pattern{{Kind: ir.AnyString}}}, Code: diag.UnsupportedKeyword},
 		{Node: &ir.FieldRef{Field: "a", Ref: ""}, Code: diag.UnsupportedFieldName},
 		{Node: &ir.TimePart{Field: "t", Part: ir.Week, Value: 3}, Code: diag.UnsupportedTimePart},
 		{Node: &ir.Regex{Field: "a", Pattern: `(x\b)+`}, Code: diag.UnsupportedRegex},

@@ -186,17 +186,17 @@ func TestConvertSkipUnsupported(t *testing.T) {
 	dir := t.TempDir()
 	kw := write(t, dir, "kw.yml", keywordRule)
 	write(t, dir, "good.yml", goodRule)
-	code, _, _ := run(t, Options{Target: "esql", Paths: []string{dir}})
+	code, _, _ := run(t, Options{Target: "eql", Paths: []string{dir}})
 	if code != cli.ExitFailure {
-		t.Errorf("esql keyword rule: exit %d, want 1", code)
+		t.Errorf("eql keyword rule: exit %d, want 1", code)
 	}
-	code, _, stderr := run(t, Options{Target: "esql", SkipUnsupported: true, Paths: []string{dir}})
+	code, _, stderr := run(t, Options{Target: "eql", SkipUnsupported: true, Paths: []string{dir}})
 	if code != cli.ExitOK || !strings.Contains(stderr, kw) || !strings.Contains(stderr, "1 skipped") {
 		t.Errorf("exit %d stderr %q, want 0 with the skip reported", code, stderr)
 	}
 	// --skip-unsupported never hides a broken rule.
 	write(t, dir, "bad.yml", badModifier)
-	if code, _, _ := run(t, Options{Target: "esql", SkipUnsupported: true, Paths: []string{dir}}); code != cli.ExitFailure {
+	if code, _, _ := run(t, Options{Target: "eql", SkipUnsupported: true, Paths: []string{dir}}); code != cli.ExitFailure {
 		t.Errorf("exit %d, want 1 for a broken rule", code)
 	}
 }
