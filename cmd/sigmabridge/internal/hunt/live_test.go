@@ -393,15 +393,7 @@ func TestHuntErrorPaths(t *testing.T) {
 	} {
 		o := tc.o
 		o.ES, o.Index, o.Format, o.Paths = esclienttest.URL(t), index, "jsonl", []string{good}
-		code, stdout, stderr := runHunt(t, o)
-		if code != 1 || stdout != "" {
-			t.Errorf("%s: exit %d, stdout %q; want exit 1 and no hits", tc.name, code, stdout)
-		}
-		for _, want := range tc.want {
-			if !strings.Contains(stderr, want) {
-				t.Errorf("%s: stderr lacks %q:\n%s", tc.name, want, stderr)
-			}
-		}
+		huntFails(t, tc.name, o, tc.want...)
 	}
 }
 
@@ -478,20 +470,26 @@ func TestHuntOnASecuredNode(t *testing.T) {
 	} {
 		o := ok
 		tc.edit(&o)
-		code, stdout, stderr := runHunt(t, o)
-		if code != 1 || stdout != "" {
-			t.Errorf("%s: exit %d, stdout %q; want exit 1 and no hits", tc.name, code, stdout)
-		}
-		for _, want := range tc.want {
-			if !strings.Contains(stderr, want) {
-				t.Errorf("%s: stderr lacks %q:\n%s", tc.name, want, stderr)
-			}
-		}
+		huntFails(t, tc.name, o, tc.want...)
 	}
 
 	node.Stop()
 	code, stdout, stderr = runHunt(t, ok)
 	if code != 1 || stdout != "" || !strings.Contains(stderr, "cannot reach Elasticsearch at "+node.URL) || !strings.Contains(stderr, "connection refused") {
 		t.Errorf("node stopped: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
+
+// huntFails runs hunt and wants exit 1, no hits on stdout, and every want in stderr.
+func huntFails(t *testing.T, name string, o Options, want ...string) {
+	t.Helper()
+	code, stdout, stderr := runHunt(t, o)
+	if code != 1 || stdout != "" {
+		t.Errorf("%s: exit %d, stdout %q; want exit 1 and no hits", name, code, stdout)
+	}
+	for _, w := range want {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("%s: stderr lacks %q:\n%s", name, w, stderr)
+		}
 	}
 }
