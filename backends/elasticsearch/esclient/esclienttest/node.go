@@ -58,6 +58,14 @@ func (n *Node) User(t testing.TB, role string) NodeUser {
 func StartSecuredNode(t testing.TB) *Node {
 	t.Helper()
 	URL(t)
+	for _, tool := range []string{"java", "mvn", "curl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv(EnvRequire) == "1" {
+				t.Fatalf("starting a node of the test's own needs %s: %v", tool, err)
+			}
+			t.Skipf("starting a node of the test's own needs %s (.ci/elasticsearch/start.sh): %v", tool, err)
+		}
+	}
 	dir := t.TempDir()
 	caFile, certFile, keyFile := writeCertificates(t, dir)
 	run := filepath.Join(dir, "run")
