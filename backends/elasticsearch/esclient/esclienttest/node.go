@@ -58,7 +58,7 @@ func (n *Node) User(t testing.TB, role string) NodeUser {
 func StartSecuredNode(t testing.TB) *Node {
 	t.Helper()
 	URL(t)
-	for _, tool := range []string{"java", "mvn", "curl"} {
+	for _, tool := range []string{"java", "curl"} { // mvn only for a first build, which start.sh names
 		if _, err := exec.LookPath(tool); err != nil {
 			if os.Getenv(EnvRequire) == "1" {
 				t.Fatalf("starting a node of the test's own needs %s: %v", tool, err)
