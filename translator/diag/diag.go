@@ -146,6 +146,17 @@ func (l List) Errors() List {
 	return out
 }
 
+// FilesWithErrors counts the distinct paths that have an Error diagnostic.
+func (l List) FilesWithErrors() int {
+	seen := map[string]bool{}
+	for _, d := range l {
+		if d.Severity == Error {
+			seen[d.Path] = true
+		}
+	}
+	return len(seen)
+}
+
 // Sort orders diagnostics by path, line, column and code.
 func (l List) Sort() {
 	sort.SliceStable(l, func(i, j int) bool {

@@ -152,7 +152,7 @@ func Run(o *Options) (int, error) {
 	}
 	if failed > 0 || skipped > 0 || loadDiags.HasErrors() {
 		fmt.Fprintf(o.Stderr, "sigmabridge: %s: %s converted, %d failed, %d skipped as unsupported, %s with load errors\n",
-			o.Target, cli.Count(len(results)-failed-skipped, "rule"), failed, skipped, cli.Count(countFiles(loadDiags), "file"))
+			o.Target, cli.Count(len(results)-failed-skipped, "rule"), failed, skipped, cli.Count(loadDiags.FilesWithErrors(), "file"))
 	}
 	return exit, nil
 }
@@ -278,12 +278,4 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-func countFiles(diags diag.List) int {
-	seen := map[string]bool{}
-	for _, d := range diags.Errors() {
-		seen[d.Path] = true
-	}
-	return len(seen)
 }

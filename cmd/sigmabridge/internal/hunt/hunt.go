@@ -220,11 +220,7 @@ func loadErrorNote(ds diag.List) string {
 	if !ds.HasErrors() {
 		return ""
 	}
-	files := map[string]bool{}
-	for _, d := range ds.Errors() {
-		files[d.Path] = true
-	}
-	return ", " + cli.Count(len(files), "file") + " with load errors"
+	return ", " + cli.Count(ds.FilesWithErrors(), "file") + " with load errors"
 }
 
 // fatal reports whether an error ends the hunt: the cluster is gone or refuses us, so every
