@@ -196,11 +196,7 @@ func (rd *renderer) qstr(n ir.Node) (infix.Expr, bool) {
 		return dialect.Negate(e), nullable
 	}
 	text, ds := lucene.RenderLeaf(rd.Rule, n, Target)
-	if _, ok := n.(*ir.Keyword); ok {
-		rd.Diags = append(rd.Diags, ds...) // the keyword-scope warning with the errors
-	} else {
-		rd.Diags = append(rd.Diags, ds.Errors()...)
-	}
+	rd.Diags = append(rd.Diags, ds...) // what the lucene leaf says holds for the QSTR too (keyword-scope)
 	if ds.HasErrors() {
 		return infix.AtomExpr(""), false
 	}
