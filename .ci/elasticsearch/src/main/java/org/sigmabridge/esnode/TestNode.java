@@ -89,9 +89,10 @@ public final class TestNode {
 
         String extraPlugins = flags.getOrDefault("--extra-plugins", "");
         boolean anonymous = "false".equals(flags.getOrDefault("--anonymous", "true")) == false;
+        boolean security = extraPlugins.contains(".security.");
         boolean tls = flags.containsKey("--http-cert") || flags.containsKey("--http-key");
         if (tls) {
-            if (extraPlugins.contains(".security.") == false) {
+            if (security == false) {
                 throw new IllegalArgumentException("--http-cert needs the security plugin");
             }
             Files.copy(Path.of(require(flags, "--http-cert")), home.resolve("config").resolve("http.crt"), StandardCopyOption.REPLACE_EXISTING);
@@ -120,7 +121,7 @@ public final class TestNode {
             // A test node on a nearly full disk must still accept writes.
             .put("cluster.routing.allocation.disk.threshold_enabled", false)
             .put("logger.level", flags.getOrDefault("--log-level", "INFO"))
-            .put(securitySettings(extraPlugins, anonymous, tls))
+            .put(security ? securitySettings(anonymous, tls) : Settings.EMPTY)
             .build();
 
         LogConfigurator.configureESLogging();
@@ -174,11 +175,8 @@ public final class TestNode {
         stopped.await();
     }
 
-    /** Security settings when a security plugin is loaded, none otherwise. */
-    private static Settings securitySettings(String extraPlugins, boolean anonymous, boolean tls) {
-        if (extraPlugins.contains(".security.") == false) {
-            return Settings.EMPTY;
-        }
+    /** The settings of a node that loads a security plugin. */
+    private static Settings securitySettings(boolean anonymous, boolean tls) {
         Settings.Builder b = Settings.builder()
             .put("xpack.security.enabled", true)
             .put("xpack.security.http.ssl.enabled", tls)
