@@ -283,18 +283,9 @@ func TestHuntErrorPaths(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	write := func(name, detection string) string {
-		p := filepath.Join(dir, name)
-		body := "title: " + strings.TrimSuffix(name, ".yml") + "\nid: 00000000-0000-4000-8000-00000000000" + fmt.Sprint(len(name)%10) +
-			"\nstatus: test\nlevel: high\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n" + detection + "\n  condition: sel\n"
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	good := write("create_function.yml", "  sel:\n    eventName|startswith: CreateFunction")
-	refused := write("function_name_contains.yml", "  sel:\n    requestParameters.functionName|contains: vi")
-	fieldref := write("fieldref_rule.yml", "  sel:\n    eventName|fieldref: eventSource")
+	good := cloudTrailRule(t, dir, "create_function", "00000000-0000-4000-8000-000000000009", "eventName|startswith: CreateFunction")
+	refused := cloudTrailRule(t, dir, "function_name_contains", "00000000-0000-4000-8000-000000000006", "requestParameters.functionName|contains: vi")
+	fieldref := cloudTrailRule(t, dir, "fieldref_rule", "00000000-0000-4000-8000-000000000007", "eventName|fieldref: eventSource")
 
 	code, stdout, stderr := runHunt(t, Options{ES: esclienttest.URL(t), Index: index, Format: "jsonl", Paths: []string{good, refused, fieldref}})
 	if code != 1 {
@@ -421,22 +412,12 @@ func TestHuntOnASecuredNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	write := func(name, id, detection string) string {
-		p := filepath.Join(dir, name+".yml")
-		body := "title: " + name + "\nid: " + id + "\nstatus: test\nlevel: high\n" +
-			"logsource: {product: aws, service: cloudtrail}\ndetection:\n  sel:\n" + detection + "\n  condition: sel\n"
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	create := write("create_function", "6f1c2f4e-8f7a-4d5b-9a37-1d2e3f4a5b6c", "    eventName|startswith: CreateFunction")
-	lambda := write("lambda_source", "0b8f3e1d-2c4a-4e6f-8a1b-3c5d7e9f1a2b", "    eventSource: lambda.amazonaws.com")
-	base := Options{ES: node.URL, Index: index, Format: "jsonl", Paths: []string{create, lambda}}
+	create := cloudTrailRule(t, dir, "create_function", "6f1c2f4e-8f7a-4d5b-9a37-1d2e3f4a5b6c", "eventName|startswith: CreateFunction")
+	lambda := cloudTrailRule(t, dir, "lambda_source", "0b8f3e1d-2c4a-4e6f-8a1b-3c5d7e9f1a2b", "eventSource: lambda.amazonaws.com")
 	otherCA := esclienttest.WriteCA(t, t.TempDir())
 
-	ok := base
-	ok.User, ok.Password, ok.CACert = admin.Name, admin.Password, node.CAFile
+	ok := Options{ES: node.URL, Index: index, Format: "jsonl", Paths: []string{create, lambda},
+		User: admin.Name, Password: admin.Password, CACert: node.CAFile}
 	code, stdout, stderr := runHunt(t, ok)
 	if code != 0 || strings.Count(stdout, `"rule_id"`) != 2 {
 		t.Fatalf("right credentials and CA: exit %d, stdout %q, stderr %q", code, stdout, stderr)
@@ -492,4 +473,17 @@ func huntFails(t *testing.T, name string, o Options, want ...string) {
 			t.Errorf("%s: stderr lacks %q:\n%s", name, w, stderr)
 		}
 	}
+}
+
+// cloudTrailRule writes dir/NAME.yml: a high-level AWS CloudTrail rule titled NAME whose one
+// selection holds the detection item (for example "eventName|startswith: CreateFunction").
+func cloudTrailRule(t *testing.T, dir, name, id, item string) string {
+	t.Helper()
+	p := filepath.Join(dir, name+".yml")
+	body := "title: " + name + "\nid: " + id + "\nstatus: test\nlevel: high\n" +
+		"logsource: {product: aws, service: cloudtrail}\ndetection:\n  sel:\n    " + item + "\n  condition: sel\n"
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
