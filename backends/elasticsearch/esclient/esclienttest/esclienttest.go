@@ -35,12 +35,19 @@ func URL(t testing.TB) string {
 	t.Helper()
 	url := strings.TrimSpace(os.Getenv(EnvURL))
 	if url == "" {
-		if os.Getenv(EnvRequire) == "1" {
-			t.Fatalf("%s is unset but %s=1: start a node with .ci/elasticsearch/start.sh", EnvURL, EnvRequire)
-		}
-		t.Skipf("%s is unset: no Elasticsearch to test against (start one with `%s=$(bash .ci/elasticsearch/start.sh)`)", EnvURL, EnvURL)
+		unavailable(t, fmt.Sprintf("%s is unset: no Elasticsearch to test against (start one with `%s=$(bash .ci/elasticsearch/start.sh)`)", EnvURL, EnvURL))
 	}
 	return url
+}
+
+// unavailable skips the test for the reason, or fails it when SIGMABRIDGE_REQUIRE_ES=1 (the
+// test command started everything the tests need, so nothing may be missing).
+func unavailable(t testing.TB, reason string) {
+	t.Helper()
+	if os.Getenv(EnvRequire) == "1" {
+		t.Fatalf("%s (%s=1)", reason, EnvRequire)
+	}
+	t.Skip(reason)
 }
 
 var (
@@ -175,12 +182,7 @@ func User(t testing.TB) (name, password string) {
 			path = filepath.Join(run, "users")
 		}
 	}
-	missing := func(why string) {
-		if os.Getenv(EnvRequire) == "1" {
-			t.Fatalf("no user to test credentials with: %s (%s=1)", why, EnvRequire)
-		}
-		t.Skipf("no user to test credentials with: %s", why)
-	}
+	missing := func(why string) { unavailable(t, "no user to test credentials with: "+why) }
 	if path == "" {
 		missing(EnvUsers + " is unset and the node at " + url + " was not started by this checkout's start.sh")
 	}

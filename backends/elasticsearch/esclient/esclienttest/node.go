@@ -60,10 +60,7 @@ func StartSecuredNode(t testing.TB) *Node {
 	URL(t)
 	for _, tool := range []string{"java", "curl"} { // mvn only for a first build, which start.sh names
 		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv(EnvRequire) == "1" {
-				t.Fatalf("starting a node of the test's own needs %s: %v", tool, err)
-			}
-			t.Skipf("starting a node of the test's own needs %s (.ci/elasticsearch/start.sh): %v", tool, err)
+			unavailable(t, fmt.Sprintf("starting a node of the test's own needs %s (.ci/elasticsearch/start.sh): %v", tool, err))
 		}
 	}
 	dir := t.TempDir()
