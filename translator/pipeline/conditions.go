@@ -574,7 +574,7 @@ func (p *exprParser) and() (boolExpr, error) {
 func (p *exprParser) enter() error {
 	p.depth++
 	if p.depth > MaxExprDepth {
-		return fmt.Errorf("condition expression %q nests `(` and `not` deeper than the limit of %d (pipeline.MaxExprDepth)", p.src, MaxExprDepth)
+		return fmt.Errorf("a condition expression nests `(` and `not` deeper than the limit of %d (pipeline.MaxExprDepth)", MaxExprDepth)
 	}
 	return nil
 }
