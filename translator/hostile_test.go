@@ -233,3 +233,22 @@ func TestHostileHugeDetections(t *testing.T) {
 	rules, diags = LoadBytes("hostile.yml", []byte(src))
 	assertAlone(t, rules, diags, diag.DetectionTooLarge, line, fmt.Sprint(ir.MaxNodes))
 }
+
+// BenchmarkLoadHostileDeep loads the rules: 600k parentheses (1.2 MB, refused as
+// too long) and 1,500 alternating levels (refused at the depth limit).
+func BenchmarkLoadHostileDeep(b *testing.B) {
+	for name, cond := range map[string]string{
+		"600k-parentheses": strings.Repeat("(", 600_000) + "a" + strings.Repeat(")", 600_000),
+		"1500-alternating": alternating(1500),
+	} {
+		data := []byte(hostileDoc("deep", cond, ""))
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				if _, diags := LoadBytes("deep.yml", data); !diags.HasErrors() {
+					b.Fatal("loaded")
+				}
+			}
+		})
+	}
+}
