@@ -69,13 +69,16 @@ func lowerDetection(path string, det *yaml.Node, detLine int) ([]ir.Node, diag.L
 			return nil, diags
 		}
 		if b.over() {
-			break
+			continue // the rule has failed; read on only for the condition key
 		}
 		tree, ds := lowerSearch(path, key, val, b)
 		diags = append(diags, ds...)
 		s.tree = tree
 		searches[s.name] = s
 		order = append(order, s)
+	}
+	if b.over() {
+		return nil, diags // the searches alone are over ir.MaxNodes
 	}
 	if condParent == nil {
 		diags.Add(path, detLine, diag.RuleStructure, "detection has no condition")
@@ -86,9 +89,6 @@ func lowerDetection(path string, det *yaml.Node, detLine int) ([]ir.Node, diag.L
 		return nil, diags
 	}
 	sort.SliceStable(order, func(i, j int) bool { return order[i].line < order[j].line })
-	if b.over() {
-		return nil, diags // the searches alone are over ir.MaxNodes
-	}
 	var conds []ir.Node
 	for _, cn := range condNodes {
 		tree, ds := parseCondition(path, cn, searches, order)

@@ -252,3 +252,14 @@ func BenchmarkLoadHostileDeep(b *testing.B) {
 		})
 	}
 }
+
+// TestHostileBudgetStopsBeforeLaterSearches: once the searches are over ir.MaxNodes, later
+// searches are not lowered and the one diagnostic says why (no "no condition" after it).
+func TestHostileBudgetStopsBeforeLaterSearches(t *testing.T) {
+	var sb strings.Builder
+	sb.WriteString("title: t\ndetection:\n  big:\n    f|windash: '" + strings.Repeat("-x ", 12) + "'\n  later:\n    - bad|unknownmod: 1\n  condition: big or later\n")
+	_, diags := LoadBytes("b.yml", []byte(sb.String()))
+	if len(diags) != 1 || diags[0].Code != diag.DetectionTooLarge || diags[0].Line != 4 {
+		t.Errorf("diagnostics: %v", diags)
+	}
+}
