@@ -30,7 +30,7 @@ func Linear(t testing.TB, start, max int, run func(n int)) int {
 	}
 	var t1, t2 time.Duration
 	for attempt := 0; attempt < 3; attempt++ { // the machine is shared: retry a noisy pair
-		t1, t2 = best(n, run), best(2*n, run)
+		t1, t2 = bestPair(n, run)
 		if t2 <= 3*t1 {
 			t.Logf("size %d: %v, size %d: %v (ratio %.2f)", n, t1, 2*n, t2, float64(t2)/float64(t1))
 			return n
@@ -41,9 +41,28 @@ func Linear(t testing.TB, start, max int, run func(n int)) int {
 	return n
 }
 
+// bestPair times run(n) and run(2n) alternately, so that a change in the machine's load
+// weighs on both sizes alike, and returns the best time of each.
+func bestPair(n int, run func(int)) (time.Duration, time.Duration) {
+	b1, b2 := time.Duration(1<<63-1), time.Duration(1<<63-1)
+	for range runs {
+		b1 = min(b1, timed(n, run))
+		b2 = min(b2, timed(2*n, run))
+	}
+	return b1, b2
+}
+
+func timed(n int, run func(int)) time.Duration {
+	runtime.GC() // no run pays for the garbage of the one before
+	start := time.Now()
+	run(n)
+	return time.Since(start)
+}
+
 func best(n int, run func(int)) time.Duration {
 	b := time.Duration(1<<63 - 1)
 	for range runs {
+		runtime.GC() // no run pays for the garbage of the one before
 		start := time.Now()
 		run(n)
 		if d := time.Since(start); d < b {
@@ -51,6 +70,22 @@ func best(n int, run func(int)) time.Duration {
 		}
 	}
 	return b
+}
+
+// LinearAlloc checks that run's allocation grows at most linearly: run(2n) allocates at
+// most three times what run(n) does. Allocation counts the copying and building work
+// exactly, whatever else the machine does, so it suits work whose time is too noisy to
+// compare on a shared machine.
+func LinearAlloc(t testing.TB, n int, run func(n int)) {
+	t.Helper()
+	a1 := Allocated(func() { run(n) })
+	a2 := Allocated(func() { run(2 * n) })
+	if a2 > 3*a1 {
+		t.Errorf("doubling the input from %d to %d allocated %d bytes instead of %d: %.1fx, over the 3x of linear growth",
+			n, 2*n, a2, a1, float64(a2)/float64(a1))
+		return
+	}
+	t.Logf("size %d: %d bytes, size %d: %d bytes (ratio %.2f)", n, a1, 2*n, a2, float64(a2)/float64(a1))
 }
 
 // Allocated returns the bytes f allocates on the heap (runtime.MemStats.TotalAlloc). It
