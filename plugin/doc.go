@@ -6,4 +6,10 @@
 // and calls Serve; the host package (plugin/host) finds, verifies, launches and supervises
 // such binaries. Nothing may be written to stdout before Serve: go-plugin's handshake line
 // must be the first thing a plugin prints.
+//
+// A rule with a condition beyond ir.MaxDepth or ir.MaxNodes is never sent: the host's
+// Convert gives it a result holding only the detection-too-deep or detection-too-large
+// diagnostic, and Load reports it as a RuleError and sends the rest (match indexes still
+// name the rules as requested). So one rule cannot break a request for the others, and a
+// plugin never receives a tree near protobuf's recursion limit (plugin/internal/wire).
 package plugin

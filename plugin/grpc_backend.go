@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	goplugin "github.com/hashicorp/go-plugin"
@@ -56,27 +57,62 @@ func (c *backendClient) Describe(ctx context.Context, _ *DescribeRequest) (*Back
 }
 
 func (c *backendClient) Convert(ctx context.Context, req *ConvertRequest) (*ConvertResponse, error) {
-	rules, err := encodeRules(req.Rules)
+	enc, err := encodeRules(req.Rules)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.rpc.Convert(ctx, &pb.ConvertRequest{Target: req.Target, Format: req.Format, Rules: rules})
+	out := &ConvertResponse{Results: make([]ConvertResult, len(req.Rules))}
+	for i, d := range enc.refused {
+		out.Results[i] = ConvertResult{Diagnostics: Diagnostics{d}}
+	}
+	if len(enc.sent) == 0 {
+		return out, nil
+	}
+	resp, err := c.rpc.Convert(ctx, &pb.ConvertRequest{Target: req.Target, Format: req.Format, Rules: enc.sent})
 	if err != nil {
 		return nil, err
 	}
-	return convertResponseFromProto(resp, len(req.Rules))
+	got, err := convertResponseFromProto(resp, len(enc.sent))
+	if err != nil {
+		return nil, err
+	}
+	for j, res := range got.Results {
+		out.Results[enc.index[j]] = res
+	}
+	return out, nil
 }
 
-func encodeRules(rules []*ir.Rule) ([]*pb.Rule, error) {
-	out := make([]*pb.Rule, len(rules))
+// encoded is a batch of rules as sent: the rules within the IR's limits, encoded, and the
+// diagnostic of each rule refused for its size or depth (wire.LimitError).
+type encoded struct {
+	sent []*pb.Rule
+	// index maps a position in sent to the rule's position in the request.
+	index   []int
+	refused map[int]Diagnostic
+}
+
+// encodeRules encodes a batch. A rule beyond ir.MaxDepth or ir.MaxNodes is refused alone,
+// before anything is sent, so that one rule cannot break the protocol for the batch; any
+// other encoding failure fails the batch with ErrEncodeRequest.
+func encodeRules(rules []*ir.Rule) (*encoded, error) {
+	enc := &encoded{sent: make([]*pb.Rule, 0, len(rules)), index: make([]int, 0, len(rules))}
 	for i, r := range rules {
 		m, err := wire.RuleToProto(r)
+		var le *wire.LimitError
+		if errors.As(err, &le) {
+			if enc.refused == nil {
+				enc.refused = map[int]Diagnostic{}
+			}
+			enc.refused[i] = le.Diagnostic
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: rule %d: %v", ErrEncodeRequest, i, err)
 		}
-		out[i] = m
+		enc.sent = append(enc.sent, m)
+		enc.index = append(enc.index, i)
 	}
-	return out, nil
+	return enc, nil
 }
 
 func decodeRules(ms []*pb.Rule) ([]*ir.Rule, error) {

@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"fmt"
+	"sort"
 	"sync/atomic"
 
 	goplugin "github.com/hashicorp/go-plugin"
@@ -37,7 +38,10 @@ func (p *detectorPlugin) GRPCClient(_ context.Context, _ *goplugin.GRPCBroker, c
 // loaded rule set so that a match naming a rule that was never sent is caught.
 type detectorClient struct {
 	rpc    pb.DetectorServiceClient
-	loaded atomic.Int64 // rules in the last successful Load, -1 before any
+	loaded atomic.Int64 // rules sent in the last successful Load, -1 before any
+	// index maps the position of a rule in the last Load as sent to its position in the
+	// LoadRequest (rules beyond the IR's limits are not sent); nil when they are the same.
+	index atomic.Pointer[[]int]
 }
 
 var _ Detector = (*detectorClient)(nil)
@@ -58,11 +62,13 @@ func (c *detectorClient) Describe(ctx context.Context, _ *DescribeRequest) (*Det
 }
 
 func (c *detectorClient) Load(ctx context.Context, req *LoadRequest) (*LoadResponse, error) {
-	rules, err := encodeRules(req.Rules)
+	enc, err := encodeRules(req.Rules)
 	if err != nil {
 		return nil, err
 	}
+	rules := enc.sent
 	c.loaded.Store(-1)
+	c.index.Store(nil)
 	resp, err := c.rpc.Load(ctx, &pb.LoadRequest{Rules: rules})
 	if err != nil {
 		return nil, err
@@ -79,10 +85,30 @@ func (c *detectorClient) Load(ctx context.Context, req *LoadRequest) (*LoadRespo
 		if err != nil {
 			return nil, fmt.Errorf("%w from Load: rule %d: %v", ErrMalformedResponse, e.GetRuleIndex(), err)
 		}
-		out.Errors = append(out.Errors, RuleError{RuleIndex: int(e.GetRuleIndex()), Diagnostic: d})
+		out.Errors = append(out.Errors, RuleError{RuleIndex: enc.index[e.GetRuleIndex()], Diagnostic: d})
+	}
+	if len(enc.refused) > 0 {
+		for i := range req.Rules {
+			if d, ok := enc.refused[i]; ok {
+				out.Errors = append(out.Errors, RuleError{RuleIndex: i, Diagnostic: d})
+			}
+		}
+		sort.SliceStable(out.Errors, func(i, j int) bool { return out.Errors[i].RuleIndex < out.Errors[j].RuleIndex })
+		c.index.Store(&enc.index)
 	}
 	c.loaded.Store(int64(len(rules)))
 	return out, nil
+}
+
+// toRequestIndex maps the rule index of every match from the rules as sent to the rules
+// as requested.
+func (c *detectorClient) toRequestIndex(resp *MatchResponse) *MatchResponse {
+	if p := c.index.Load(); p != nil {
+		for i := range resp.Matches {
+			resp.Matches[i].Rule = (*p)[resp.Matches[i].Rule]
+		}
+	}
+	return resp
 }
 
 func (c *detectorClient) Match(ctx context.Context, req *MatchRequest) (*MatchResponse, error) {
@@ -90,7 +116,11 @@ func (c *detectorClient) Match(ctx context.Context, req *MatchRequest) (*MatchRe
 	if err != nil {
 		return nil, err
 	}
-	return matchResponseFromProto(resp, len(req.Events), int(c.loaded.Load()))
+	out, err := matchResponseFromProto(resp, len(req.Events), int(c.loaded.Load()))
+	if err != nil {
+		return nil, err
+	}
+	return c.toRequestIndex(out), nil
 }
 
 // packEvents puts a batch's events back to back in one buffer. Events that already lie

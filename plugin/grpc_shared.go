@@ -103,5 +103,9 @@ func (c *detectorClient) MatchShared(ctx context.Context, region uint32, offset 
 	if err != nil {
 		return nil, err
 	}
-	return matchResponseFromProto(resp, len(events), int(c.loaded.Load()))
+	out, err := matchResponseFromProto(resp, len(events), int(c.loaded.Load()))
+	if err != nil {
+		return nil, err
+	}
+	return c.toRequestIndex(out), nil
 }

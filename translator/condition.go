@@ -19,6 +19,10 @@ import (
 //	atom    = "(" expr ")" | quant ( "them" | pattern ) | identifier
 //	quant   = ( "1" | "any" | "all" ) "of"
 //
+// A condition longer than MaxConditionBytes is refused before it is read, and one that nests
+// `(` and `not` deeper than MaxConditionDepth as soon as the parser gets there, so the parser
+// recurses at most MaxConditionDepth levels whatever the input.
+//
 // Identifiers and patterns are made of letters, digits, `_`, `-` and (patterns only) `*`.
 // Operators are matched case-insensitively (sigma-go and pySigma accept only lower case;
 // the linter warns about upper case). `them` skips identifiers that start with `_`.
@@ -78,6 +82,9 @@ type condParser struct {
 	searches map[string]*search
 	order    []*search
 	diags    diag.List
+	depth    int // `(` and `not` open around the current position
+	// picked caches what each `x of pattern` names: a condition may repeat a pattern.
+	picked map[string][]*search
 }
 
 // parseError aborts parsing; the diagnostic is already recorded.
@@ -85,6 +92,10 @@ type parseError struct{}
 
 func parseCondition(path string, node *yaml.Node, searches map[string]*search, order []*search) (tree ir.Node, diags diag.List) {
 	p := &condParser{path: path, node: node, text: node.Value, searches: searches, order: order}
+	if len(node.Value) > MaxConditionBytes {
+		p.errAt(1, diag.ConditionTooLong, "the condition is %d bytes long, over the limit of %d (translator.MaxConditionBytes)", len(node.Value), MaxConditionBytes)
+		return nil, p.diags
+	}
 	if i := strings.IndexByte(node.Value, '|'); i >= 0 {
 		p.errAt(i+1, diag.LegacyAggregation, "the aggregation `%s` is the legacy Sigma 1 syntax; write a correlation rule instead", strings.TrimSpace(node.Value[i:]))
 		return nil, p.diags
@@ -158,10 +169,24 @@ func (p *condParser) and() ir.Node {
 	return ir.NewAnd(nodes...)
 }
 
+// enter opens one nesting level (a `(` or a `not` at column col), failing the condition
+// beyond MaxConditionDepth; leave closes it.
+func (p *condParser) enter(col int) {
+	p.depth++
+	if p.depth > MaxConditionDepth {
+		p.fail(col, diag.ConditionTooDeep, "the condition nests `(` and `not` deeper than the limit of %d levels (translator.MaxConditionDepth)", MaxConditionDepth)
+	}
+}
+
+func (p *condParser) leave() { p.depth-- }
+
 func (p *condParser) not() ir.Node {
-	if p.isWord(p.peek(), "not") {
+	if t := p.peek(); p.isWord(t, "not") {
 		p.next()
-		return ir.NewNot(p.not())
+		p.enter(t.col)
+		n := ir.NewNot(p.not())
+		p.leave()
+		return n
 	}
 	return p.atom()
 }
@@ -170,10 +195,12 @@ func (p *condParser) atom() ir.Node {
 	t := p.next()
 	switch t.kind {
 	case tLParen:
+		p.enter(t.col)
 		n := p.expr()
 		if c := p.next(); c.kind != tRParen {
 			p.fail(c.col, diag.ConditionSyntax, "expected `)` to close the `(` at column %d, got %s", t.col, describe(c))
 		}
+		p.leave()
 		return n
 	case tEOF:
 		p.fail(t.col, diag.ConditionSyntax, "the condition %q ends where a search identifier was expected", p.text)
@@ -217,8 +244,14 @@ func (p *condParser) atom() ir.Node {
 }
 
 func (p *condParser) quantified(all bool, target token) ir.Node {
-	var picked []*search
-	if strings.EqualFold(target.text, "them") {
+	key := target.text
+	if strings.EqualFold(key, "them") {
+		key = "them"
+	}
+	picked, seen := p.picked[key]
+	switch {
+	case seen:
+	case key == "them":
 		for _, s := range p.order {
 			if !strings.HasPrefix(s.name, "_") {
 				picked = append(picked, s)
@@ -227,7 +260,7 @@ func (p *condParser) quantified(all bool, target token) ir.Node {
 		if len(picked) == 0 {
 			p.fail(target.col, diag.NoMatchingSearch, "`them` names no search (identifiers starting with `_` are skipped)")
 		}
-	} else {
+	default:
 		for _, s := range p.order {
 			if ok, _ := path.Match(target.text, s.name); ok {
 				picked = append(picked, s)
@@ -237,6 +270,10 @@ func (p *condParser) quantified(all bool, target token) ir.Node {
 			p.fail(target.col, diag.NoMatchingSearch, "the pattern %q matches no search of this rule", target.text)
 		}
 	}
+	if p.picked == nil {
+		p.picked = map[string][]*search{}
+	}
+	p.picked[key] = picked
 	nodes := make([]ir.Node, 0, len(picked))
 	for _, s := range picked {
 		if s.tree == nil {

@@ -27,6 +27,7 @@ func lowerDetection(path string, det *yaml.Node, detLine int) ([]ir.Node, diag.L
 	}
 	searches := map[string]*search{}
 	var order []*search
+	b := newBudget()
 	var condNodes []*yaml.Node
 	var condParent *yaml.Node
 	for i := 0; i+1 < len(det.Content); i += 2 {
@@ -63,11 +64,21 @@ func lowerDetection(path string, det *yaml.Node, detLine int) ([]ir.Node, diag.L
 			diags.Add(path, key.Line, diag.RuleStructure, "search %q is defined twice", s.name)
 			continue
 		}
-		tree, ds := lowerSearch(path, key, val)
+		if len(order) == MaxSearches {
+			diags.Add(path, key.Line, diag.DetectionTooLarge, "the detection defines more than the limit of %d searches (translator.MaxSearches)", MaxSearches)
+			return nil, diags
+		}
+		if b.over() {
+			continue // the rule has failed; read on only for the condition key
+		}
+		tree, ds := lowerSearch(path, key, val, b)
 		diags = append(diags, ds...)
 		s.tree = tree
 		searches[s.name] = s
 		order = append(order, s)
+	}
+	if b.over() {
+		return nil, diags // the searches alone are over ir.MaxNodes
 	}
 	if condParent == nil {
 		diags.Add(path, detLine, diag.RuleStructure, "detection has no condition")
@@ -82,9 +93,16 @@ func lowerDetection(path string, det *yaml.Node, detLine int) ([]ir.Node, diag.L
 	for _, cn := range condNodes {
 		tree, ds := parseCondition(path, cn, searches, order)
 		diags = append(diags, ds...)
-		if tree != nil {
-			conds = append(conds, tree)
+		if tree == nil {
+			continue
 		}
+		// A condition may name a search many times and nest the searches' own trees:
+		// the limits hold for the tree as every consumer walks it.
+		if e := ir.CheckLimits(tree); e != nil {
+			diags = append(diags, treeLimitDiag(path, cn, e))
+			continue
+		}
+		conds = append(conds, tree)
 	}
 	return conds, diags
 }
@@ -92,7 +110,7 @@ func lowerDetection(path string, det *yaml.Node, detLine int) ([]ir.Node, diag.L
 // lowerSearch lowers one search: a map (AND of field items), a list of maps (OR of
 // maps) or a list of keywords (OR of keywords). The structure comes from sigma-go; the
 // values are read from the YAML nodes so their types and text survive exactly.
-func lowerSearch(path string, key, val *yaml.Node) (ir.Node, diag.List) {
+func lowerSearch(path string, key, val *yaml.Node, b *budget) (ir.Node, diag.List) {
 	var diags diag.List
 	var s sigma.Search
 	if err := s.UnmarshalYAML(val); err != nil {
@@ -103,6 +121,9 @@ func lowerSearch(path string, key, val *yaml.Node) (ir.Node, diag.List) {
 	case s.Keywords != nil:
 		var kws []ir.Node
 		for _, item := range val.Content {
+			if b.over() {
+				break
+			}
 			if item.Kind != yaml.ScalarNode {
 				diags.Add(path, item.Line, diag.RuleStructure, "search %q: a keyword list may hold only scalars", key.Value)
 				continue
@@ -112,7 +133,7 @@ func lowerSearch(path string, key, val *yaml.Node) (ir.Node, diag.List) {
 				diags = append(diags, *d)
 				continue
 			}
-			n, ds := lowerItem(path, item, "", nil, []value{v}, true)
+			n, ds := lowerItem(path, item, "", nil, []value{v}, true, b)
 			diags = append(diags, ds...)
 			if n != nil {
 				kws = append(kws, n)
@@ -123,16 +144,19 @@ func lowerSearch(path string, key, val *yaml.Node) (ir.Node, diag.List) {
 		}
 		return ir.NewOr(kws...), diags
 	case val.Kind == yaml.MappingNode:
-		n, ds := lowerMap(path, val, s.EventMatchers[0])
+		n, ds := lowerMap(path, val, s.EventMatchers[0], b)
 		return n, ds
 	default: // list of maps
 		var alts []ir.Node
 		for i, m := range val.Content {
+			if b.over() {
+				break
+			}
 			if m.Kind != yaml.MappingNode {
 				diags.Add(path, m.Line, diag.RuleStructure, "search %q: a list must hold only maps or only scalars", key.Value)
 				continue
 			}
-			n, ds := lowerMap(path, m, s.EventMatchers[i])
+			n, ds := lowerMap(path, m, s.EventMatchers[i], b)
 			diags = append(diags, ds...)
 			if n != nil {
 				alts = append(alts, n)
@@ -146,7 +170,7 @@ func lowerSearch(path string, key, val *yaml.Node) (ir.Node, diag.List) {
 }
 
 // lowerMap lowers one map of field items into the AND of the items.
-func lowerMap(path string, m *yaml.Node, em sigma.EventMatcher) (ir.Node, diag.List) {
+func lowerMap(path string, m *yaml.Node, em sigma.EventMatcher, b *budget) (ir.Node, diag.List) {
 	var diags diag.List
 	if len(m.Content) == 0 {
 		diags.Add(path, m.Line, diag.RuleStructure, "an empty map matches nothing; remove it")
@@ -154,6 +178,9 @@ func lowerMap(path string, m *yaml.Node, em sigma.EventMatcher) (ir.Node, diag.L
 	}
 	var items []ir.Node
 	for i, fm := range em {
+		if b.over() {
+			break
+		}
 		keyNode, valNode := m.Content[2*i], m.Content[2*i+1]
 		if valNode.Kind == yaml.AliasNode {
 			valNode = valNode.Alias
@@ -197,7 +224,7 @@ func lowerMap(path string, m *yaml.Node, em sigma.EventMatcher) (ir.Node, diag.L
 			diags.Add(path, valNode.Line, diag.InvalidValue, "field %q: a value must be a scalar or a list of scalars, got %s", fm.Field, kindName(valNode))
 			continue
 		}
-		n, ds := lowerItem(path, keyNode, fm.Field, fm.Modifiers, values, false)
+		n, ds := lowerItem(path, keyNode, fm.Field, fm.Modifiers, values, false, b)
 		diags = append(diags, ds...)
 		if n != nil {
 			items = append(items, n)

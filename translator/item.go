@@ -92,7 +92,8 @@ type itemSpec struct {
 
 // lowerItem lowers one detection item (a field with modifiers and its values, or a
 // keyword value) into an IR tree.
-func lowerItem(path string, at *yaml.Node, field string, mods []string, values []value, keyword bool) (ir.Node, diag.List) {
+// b is charged with every node made; over it, the item fails with diag.DetectionTooLarge.
+func lowerItem(path string, at *yaml.Node, field string, mods []string, values []value, keyword bool, b *budget) (ir.Node, diag.List) {
 	var diags diag.List
 	pos := ir.Pos{Line: at.Line, Col: at.Column}
 	errf := func(code, format string, args ...any) (ir.Node, diag.List) {
@@ -186,10 +187,17 @@ func lowerItem(path string, at *yaml.Node, field string, mods []string, values [
 
 	nodes := make([]ir.Node, 0, len(values))
 	for _, v := range values {
-		n, d := lowerValue(&spec, v, pos)
+		n, d := lowerValue(&spec, v, pos, b.left)
+		if d == overBudget {
+			b.exceeded(path, at, &diags)
+			break
+		}
 		if d != "" {
 			diags.Add(path, at.Line, diag.InvalidValue, "%s: %s", what, d)
 			continue
+		}
+		if !b.take(countNodes(n), path, at, &diags) {
+			break
 		}
 		nodes = append(nodes, n)
 	}
@@ -234,9 +242,21 @@ func quoteList(ss []string) string {
 	return strings.Join(q, ", ")
 }
 
+// overBudget is lowerValue's reason when the value's modifiers expand it into more
+// alternatives than the rule has nodes left.
+const overBudget = "\x00over budget"
+
+// countNodes counts the nodes of a tree lowerValue made (an Or of leaves, a Not).
+func countNodes(n ir.Node) int {
+	c := 0
+	ir.Inspect(n, func(ir.Node) bool { c++; return true })
+	return c
+}
+
 // lowerValue lowers one value under the item's modifiers. A non-empty string result is the
-// reason the value is invalid.
-func lowerValue(spec *itemSpec, v value, pos ir.Pos) (ir.Node, string) {
+// reason the value is invalid, or overBudget when its modifiers expand it into more than
+// maxAlts alternatives.
+func lowerValue(spec *itemSpec, v value, pos ir.Pos, maxAlts int) (ir.Node, string) {
 	f := spec.field
 	switch spec.kind {
 	case "exists":
@@ -312,7 +332,7 @@ func lowerValue(spec *itemSpec, v value, pos ir.Pos) (ir.Node, string) {
 		}
 		return &ir.Match{Field: f, Pattern: ir.LiteralPattern(v.text), Kind: kind, Cased: spec.cased, Pos: pos}, ""
 	}
-	patterns, reason := transformValue(spec.mods, v.text)
+	patterns, reason := transformValue(spec.mods, v.text, maxAlts)
 	if reason != "" {
 		return nil, reason
 	}

@@ -18,12 +18,11 @@ import (
 // LoadFile reads a Sigma file (possibly several YAML documents) and lowers every rule in it.
 // It never stops at the first problem: all diagnostics of all documents are returned, and
 // rules that lowered cleanly are returned even when others in the file failed.
+// A file longer than MaxRuleFileBytes is not read past the limit.
 func LoadFile(path string) ([]*ir.Rule, diag.List) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		var diags diag.List
-		diags.Add(path, 0, diag.ReadError, "%v", unwrapPathError(err))
-		return nil, diags
+	data, d := ReadRuleFile(path)
+	if d != nil {
+		return nil, diag.List{*d}
 	}
 	return LoadBytes(path, data)
 }
@@ -36,12 +35,16 @@ func unwrapPathError(err error) error {
 	return err
 }
 
-// LoadBytes lowers the Sigma rules in data; path is used in diagnostics and Rule.Path.
+// LoadBytes lowers the Sigma rules in data; path is used in diagnostics and Rule.Path. Data
+// longer than MaxRuleFileBytes is refused whole (diag.RuleTooLarge).
 func LoadBytes(path string, data []byte) ([]*ir.Rule, diag.List) {
 	var (
 		rules []*ir.Rule
 		diags diag.List
 	)
+	if d := checkRuleSize(path, data); d != nil {
+		return nil, diag.List{*d}
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for doc := 0; ; doc++ {
 		var root yaml.Node

@@ -18,24 +18,29 @@ var windashChars = []string{"-", "/", "\u2013", "\u2014", "\u2015"}
 var placeholderRe = regexp.MustCompile(`%(\w+)%`)
 
 // transformValue applies the string modifiers in the order written and returns the
-// resulting alternatives (an OR). A non-empty reason means the value is invalid.
-func transformValue(mods []string, text string) ([]ir.Pattern, string) {
+// resulting alternatives (an OR). A non-empty reason means the value is invalid; it is
+// overBudget when there would be more than maxAlts alternatives (windash makes five of each
+// flag, base64offset three of each value), which are then never built.
+func transformValue(mods []string, text string, maxAlts int) ([]ir.Pattern, string) {
 	pats := []ir.Pattern{ir.ParseSigmaString(text)}
 	for _, m := range mods {
 		var next []ir.Pattern
 		for _, p := range pats {
-			out, reason := applyModifier(m, p)
+			out, reason := applyModifier(m, p, maxAlts-len(next))
 			if reason != "" {
 				return nil, reason
 			}
 			next = append(next, out...)
+			if len(next) > maxAlts {
+				return nil, overBudget
+			}
 		}
 		pats = next
 	}
 	return pats, ""
 }
 
-func applyModifier(m string, p ir.Pattern) ([]ir.Pattern, string) {
+func applyModifier(m string, p ir.Pattern, maxAlts int) ([]ir.Pattern, string) {
 	switch m {
 	case "contains":
 		return []ir.Pattern{p.Wrap(true, true)}, ""
@@ -66,6 +71,9 @@ func applyModifier(m string, p ir.Pattern) ([]ir.Pattern, string) {
 		}
 		return base64Offsets(raw), ""
 	case "windash":
+		if windashCount(p, maxAlts) > maxAlts {
+			return nil, overBudget
+		}
 		return windash(p), ""
 	case "expand":
 		return []ir.Pattern{expandPlaceholders(p)}, ""
@@ -120,6 +128,27 @@ func base64Offsets(raw string) []ir.Pattern {
 		out = append(out, ir.LiteralPattern(enc[start:end]))
 	}
 	return out
+}
+
+// windashCount is the number of patterns windash(p) makes, or a number above limit when
+// there are more than limit.
+func windashCount(p ir.Pattern, limit int) int {
+	n := 1
+	for _, seg := range p {
+		if seg.Kind != ir.Lit {
+			continue
+		}
+		t := seg.Text
+		for i := 0; i < len(t); i++ {
+			if (t[i] == '-' || t[i] == '/') && !(i > 0 && isWordByte(t[i-1])) && i+1 < len(t) && isWordByte(t[i+1]) {
+				n *= len(windashChars)
+				if n > limit {
+					return limit + 1
+				}
+			}
+		}
+	}
+	return n
 }
 
 // windash expands each `-` or `/` that starts a word (preceded by a non-word character or

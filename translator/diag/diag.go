@@ -40,6 +40,14 @@ const (
 	FilterUnsupported     = "filter-unsupported"
 	UnresolvedPlaceholder = "unresolved-placeholder" // `%name%` with `expand` and no pipeline value
 
+	// Limits: a rule beyond one of the documented bounds (translator/doc.go, ir/doc.go) fails
+	// alone, before it costs more than its own size; the message names the limit.
+	RuleTooLarge      = "rule-too-large"      // the rule file is longer than translator.MaxRuleFileBytes
+	ConditionTooLong  = "condition-too-long"  // a condition is longer than translator.MaxConditionBytes
+	ConditionTooDeep  = "condition-too-deep"  // a condition nests `(` and `not` deeper than translator.MaxConditionDepth
+	DetectionTooDeep  = "detection-too-deep"  // a detection tree is deeper than ir.MaxDepth
+	DetectionTooLarge = "detection-too-large" // a detection tree has more nodes than ir.MaxNodes
+
 	// Pipelines.
 	PipelineError       = "pipeline-error"
 	PipelineUnsupported = "pipeline-unsupported" // a pipeline declares the rule or item unsupported (rule_failure, detection_item_failure)

@@ -1,10 +1,13 @@
 package lint
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 
+	"github.com/sigmabridge/sigmabridge/translator"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
+	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
 
 // Check is one named lint check.
@@ -146,6 +149,11 @@ var loaderChecks = []*Check{
 	{Name: diag.LegacyAggregation, Severity: diag.Error, Loader: true, Summary: "Sigma 1 `| count()` aggregation or `near`: write a correlation rule"},
 	{Name: diag.CorrelationUnsupp, Severity: diag.Warning, Loader: true, Summary: "a correlation rule: its metadata is checked, its correlation is not"},
 	{Name: diag.FilterUnsupported, Severity: diag.Warning, Loader: true, Summary: "a Sigma filter: its metadata is checked, its filter is not"},
+	{Name: diag.RuleTooLarge, Severity: diag.Error, Loader: true, Summary: fmt.Sprintf("the rule file is longer than %d bytes (translator.MaxRuleFileBytes); it is not read", translator.MaxRuleFileBytes)},
+	{Name: diag.ConditionTooLong, Severity: diag.Error, Loader: true, Summary: fmt.Sprintf("a condition is longer than %d bytes (translator.MaxConditionBytes)", translator.MaxConditionBytes)},
+	{Name: diag.ConditionTooDeep, Severity: diag.Error, Loader: true, Summary: fmt.Sprintf("a condition nests `(` and `not` deeper than %d levels (translator.MaxConditionDepth)", translator.MaxConditionDepth)},
+	{Name: diag.DetectionTooDeep, Severity: diag.Error, Loader: true, Summary: fmt.Sprintf("the lowered detection tree is deeper than %d levels (ir.MaxDepth)", ir.MaxDepth)},
+	{Name: diag.DetectionTooLarge, Severity: diag.Error, Loader: true, Summary: fmt.Sprintf("over %d searches (translator.MaxSearches), or a detection tree over %d nodes counting each search per use (ir.MaxNodes)", translator.MaxSearches, ir.MaxNodes)},
 }
 
 // checkByName indexes every check, lint and loader alike.

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/sigmabridge/sigmabridge/translator"
 )
 
 // condWord is one word of a condition with its 1-based column.
@@ -42,9 +44,14 @@ type condScan struct {
 	operators []condWord
 }
 
-// scanCondition reads the words of a condition.
+// scanCondition reads the words of a condition. A condition over
+// translator.MaxConditionBytes is not read (the loader reports it, condition-too-long).
 func scanCondition(n *yaml.Node) condScan {
 	cs := condScan{node: n, ok: true}
+	if len(n.Value) > translator.MaxConditionBytes {
+		cs.ok = false
+		return cs
+	}
 	text := n.Value
 	if i := strings.IndexByte(text, '|'); i >= 0 {
 		text = text[:i]
@@ -110,8 +117,28 @@ func isConditionWordByte(c byte) bool {
 // same way the loader does, so that findings and loader diagnostics meet.
 func (cs condScan) column(col int) int { return cs.node.Column + col - 1 }
 
-// matches returns the searches a reference names.
+// matches returns the searches a reference names. Answers are kept per document: every
+// condition check asks again, and a condition may repeat a reference.
 func (d *document) matches(ref condRef) []*searchDef {
+	key := refKey{ref.kind, ref.text}
+	if out, ok := d.refMatches[key]; ok {
+		return out
+	}
+	if d.refMatches == nil {
+		d.refMatches = map[refKey][]*searchDef{}
+	}
+	out := d.findMatches(ref)
+	d.refMatches[key] = out
+	return out
+}
+
+// refKey identifies a reference for matches' cache.
+type refKey struct {
+	kind refKind
+	text string
+}
+
+func (d *document) findMatches(ref condRef) []*searchDef {
 	var out []*searchDef
 	for _, s := range d.searches {
 		switch ref.kind {
@@ -132,7 +159,15 @@ func (d *document) matches(ref condRef) []*searchDef {
 	return out
 }
 
+// overSearchLimit reports whether the detection defines more searches than the loader
+// accepts (translator.MaxSearches; the loader reports it): the condition checks, which
+// compare every reference with every search, are then skipped.
+func (d *document) overSearchLimit() bool { return len(d.searches) > translator.MaxSearches }
+
 func (d *document) scans() []condScan {
+	if d.overSearchLimit() {
+		return nil
+	}
 	out := make([]condScan, len(d.conditions))
 	for i, c := range d.conditions {
 		out[i] = scanCondition(c)
@@ -180,8 +215,8 @@ func checkUnmatchedPatterns(d *document, r *reporter) {
 }
 
 func checkDanglingSearches(d *document, r *reporter) {
-	if len(d.conditions) == 0 {
-		return // the loader reports a missing condition
+	if len(d.conditions) == 0 || d.overSearchLimit() {
+		return // the loader reports a missing condition, or too many searches
 	}
 	used := map[*searchDef]bool{}
 	for _, cs := range d.scans() {

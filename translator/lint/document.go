@@ -40,6 +40,8 @@ type document struct {
 	searches   []*searchDef
 	conditions []*yaml.Node // scalar condition nodes
 	items      []*detectionItem
+
+	refMatches map[refKey][]*searchDef // matches' answers
 }
 
 type keyValue struct {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"runtime"
 	"sort"
 	"sync"
@@ -143,7 +142,14 @@ func lintFile(f ruleset.File, cfg Config) fileResult {
 	if f.FS != nil {
 		data, err = fs.ReadFile(f.FS, f.Name)
 	} else {
-		data, err = os.ReadFile(f.Path)
+		var d *diag.Diagnostic
+		if data, d = translator.ReadRuleFile(f.Path); d != nil {
+			// Unreadable, or longer than translator.MaxRuleFileBytes: the loader's finding.
+			if cfg.Disabled[d.Code] {
+				return fileResult{}
+			}
+			return fileResult{findings: []Finding{FromDiagnostic(*d)}}
+		}
 	}
 	if err != nil {
 		var pe *fs.PathError
@@ -163,7 +169,10 @@ func lintFile(f ruleset.File, cfg Config) fileResult {
 // lintData runs the loader and every per-document check on one file.
 func lintData(path string, data []byte, cfg Config) fileResult {
 	_, loadDiags := translator.LoadBytes(path, data)
-	docs := parseDocuments(path, data)
+	var docs []*document
+	if len(data) <= translator.MaxRuleFileBytes { // else the loader refused it: rule-too-large
+		docs = parseDocuments(path, data)
+	}
 
 	var own []Finding
 	for _, d := range docs {

@@ -449,20 +449,45 @@ type boolExpr interface {
 type (
 	exprRef struct{ idx int }
 	exprNot struct{ x boolExpr }
-	exprAnd struct{ l, r boolExpr }
-	exprOr  struct{ l, r boolExpr }
+	// exprAnd and exprOr are n-ary, so a long chain `a and b and c ...` is one level.
+	exprAnd struct{ xs []boolExpr }
+	exprOr  struct{ xs []boolExpr }
 )
 
 func (e exprRef) eval(f func(int) bool) bool { return f(e.idx) }
 func (e exprNot) eval(f func(int) bool) bool { return !e.x.eval(f) }
-func (e exprAnd) eval(f func(int) bool) bool { return e.l.eval(f) && e.r.eval(f) }
-func (e exprOr) eval(f func(int) bool) bool  { return e.l.eval(f) || e.r.eval(f) }
+func (e exprAnd) eval(f func(int) bool) bool {
+	for _, x := range e.xs {
+		if !x.eval(f) {
+			return false
+		}
+	}
+	return true
+}
+func (e exprOr) eval(f func(int) bool) bool {
+	for _, x := range e.xs {
+		if x.eval(f) {
+			return true
+		}
+	}
+	return false
+}
 
 var exprToken = regexp.MustCompile(`\s*(\(|\)|[A-Za-z0-9_-]+)`)
+
+// The bounds on a condition expression, as on a rule's condition (translator.MaxConditionBytes
+// and translator.MaxConditionDepth): the parser and eval recurse once per level.
+const (
+	MaxExprBytes = 16 << 10
+	MaxExprDepth = 32
+)
 
 // parseBoolExpr parses `a and not (b or c)`: not binds tighter than and, and than or. Every
 // name must be one of names and every name must be used (as pySigma requires).
 func parseBoolExpr(src string, names []string) (boolExpr, error) {
+	if len(src) > MaxExprBytes {
+		return nil, fmt.Errorf("condition expression of %d bytes: over the limit of %d (pipeline.MaxExprBytes)", len(src), MaxExprBytes)
+	}
 	var toks []string
 	rest := src
 	for strings.TrimSpace(rest) != "" {
@@ -492,6 +517,7 @@ func parseBoolExpr(src string, names []string) (boolExpr, error) {
 type exprParser struct {
 	toks  []string
 	pos   int
+	depth int // `(` and `not` open around pos
 	names []string
 	used  map[string]bool
 	src   string
@@ -509,15 +535,19 @@ func (p *exprParser) or() (boolExpr, error) {
 	if err != nil {
 		return nil, err
 	}
+	if p.peek() != "or" {
+		return l, nil
+	}
+	e := exprOr{xs: []boolExpr{l}}
 	for p.peek() == "or" {
 		p.pos++
 		r, err := p.and()
 		if err != nil {
 			return nil, err
 		}
-		l = exprOr{l, r}
+		e.xs = append(e.xs, r)
 	}
-	return l, nil
+	return e, nil
 }
 
 func (p *exprParser) and() (boolExpr, error) {
@@ -525,20 +555,37 @@ func (p *exprParser) and() (boolExpr, error) {
 	if err != nil {
 		return nil, err
 	}
+	if p.peek() != "and" {
+		return l, nil
+	}
+	e := exprAnd{xs: []boolExpr{l}}
 	for p.peek() == "and" {
 		p.pos++
 		r, err := p.not()
 		if err != nil {
 			return nil, err
 		}
-		l = exprAnd{l, r}
+		e.xs = append(e.xs, r)
 	}
-	return l, nil
+	return e, nil
+}
+
+// enter opens a nesting level, failing beyond MaxExprDepth; the caller decrements depth.
+func (p *exprParser) enter() error {
+	p.depth++
+	if p.depth > MaxExprDepth {
+		return fmt.Errorf("a condition expression nests `(` and `not` deeper than the limit of %d (pipeline.MaxExprDepth)", MaxExprDepth)
+	}
+	return nil
 }
 
 func (p *exprParser) not() (boolExpr, error) {
 	if p.peek() == "not" {
 		p.pos++
+		if err := p.enter(); err != nil {
+			return nil, err
+		}
+		defer func() { p.depth-- }()
 		x, err := p.not()
 		if err != nil {
 			return nil, err
@@ -555,6 +602,10 @@ func (p *exprParser) atom() (boolExpr, error) {
 		return nil, fmt.Errorf("condition expression %q ends early", p.src)
 	case "(":
 		p.pos++
+		if err := p.enter(); err != nil {
+			return nil, err
+		}
+		defer func() { p.depth-- }()
 		e, err := p.or()
 		if err != nil {
 			return nil, err

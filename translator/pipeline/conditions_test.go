@@ -172,11 +172,22 @@ func TestConditionExpressionErrors(t *testing.T) {
 		{"(a or c", "missing )"},
 		{"a or or c", `unexpected "or"`},
 		{"a $ c", `unexpected "$ c"`},
+		{strings.Repeat("(", MaxExprDepth+1) + "a and c" + strings.Repeat(")", MaxExprDepth+1), "pipeline.MaxExprDepth"},
+		{strings.Repeat("not ", MaxExprDepth+1) + "a and c", "pipeline.MaxExprDepth"},
+		{"a and c" + strings.Repeat(" and a", MaxExprBytes/6), "pipeline.MaxExprBytes"},
 	} {
 		_, err := parseBoolExpr(c.expr, []string{"a", "c"})
 		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%q: error %v, want it to contain %q", c.expr, err, c.want)
+			t.Errorf("%.80q: error %.200v, want it to contain %q", c.expr, err, c.want)
 		}
+	}
+	long := "a" + strings.Repeat(" or c", (MaxExprBytes-1)/5) // at the limit: n-ary, no depth
+	if _, err := parseBoolExpr(long, []string{"a", "c"}); err != nil {
+		t.Errorf("a chain of %d bytes: %v", len(long), err)
+	}
+	nested := strings.Repeat("(", MaxExprDepth) + "a and c" + strings.Repeat(")", MaxExprDepth)
+	if _, err := parseBoolExpr(nested, []string{"a", "c"}); err != nil {
+		t.Errorf("MaxExprDepth levels: %v", err)
 	}
 	e, err := parseBoolExpr("not a or a and not c", []string{"a", "c"})
 	if err != nil {

@@ -19,4 +19,10 @@
 // A loaded Pipeline is immutable and Apply is a pure function (it returns a new rule and never
 // edits shared nodes), so one Pipeline may serve many goroutines; the T1648 pipelines for
 // Splunk and Elastic are built in (Builtin, BuiltinNames, Load).
+//
+// Limits: a condition expression (rule_cond_expr and friends) is at most MaxExprBytes (16 KiB)
+// long and nests `(` and `not` at most MaxExprDepth (32) deep, the bounds of a rule's
+// condition; `and` and `or` chains are n-ary and cost no depth. Apply fails a rule whose tree
+// the pipeline took past ir.MaxDepth or ir.MaxNodes (fanned-out mappings multiply nodes) with
+// detection-too-deep or detection-too-large, as the plugin host would refuse to send it.
 package pipeline

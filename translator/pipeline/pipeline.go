@@ -100,6 +100,14 @@ func (p *Pipeline) Apply(r *ir.Rule) (*ir.Rule, diag.List) {
 	for i, c := range ctx.rule.Conditions {
 		if c == nil {
 			ctx.errorf(nil, nil, diag.PipelineError, "condition %d: every detection item was dropped by the pipeline", i+1)
+		} else if e := ir.CheckLimits(c); e != nil {
+			// Fanned-out mappings and added conditions can take a tree past the IR's
+			// bounds (ir/doc.go): the rule fails here, as the plugin host would refuse it.
+			code := diag.DetectionTooLarge
+			if e.Depth {
+				code = diag.DetectionTooDeep
+			}
+			ctx.errorf(nil, nil, code, "condition %d after the pipeline: %v", i+1, e)
 		}
 	}
 	return ctx.rule, ctx.diags

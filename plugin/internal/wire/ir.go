@@ -5,16 +5,49 @@ import (
 	"fmt"
 	"net/netip"
 
+	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 
 	pb "github.com/sigmabridge/sigmabridge/plugin/proto/sigmabridge/v1"
 )
 
-// RuleToProto encodes a rule. It fails only on a malformed rule: a nil or invalid node, or a
+// LimitError is a rule RuleToProto refuses to encode because a condition is beyond
+// ir.MaxDepth or ir.MaxNodes (a pipeline may add levels to a rule the loader accepted).
+// Diagnostic names the rule and the limit; the host reports it for that rule alone and sends
+// the others, so no peer ever receives a tree near protobuf's recursion limit.
+type LimitError struct {
+	Diagnostic diag.Diagnostic
+}
+
+func (e *LimitError) Error() string { return e.Diagnostic.String() }
+
+// CheckRuleLimits returns the LimitError for a rule with a condition beyond ir.MaxDepth or
+// ir.MaxNodes, or nil.
+func CheckRuleLimits(r *ir.Rule) *LimitError {
+	for i, c := range r.Conditions {
+		e := ir.CheckLimits(c)
+		if e == nil {
+			continue
+		}
+		d := diag.Diagnostic{Path: r.Path, Line: r.Line, RuleID: r.ID, Code: diag.DetectionTooLarge}
+		if e.Depth {
+			d.Code = diag.DetectionTooDeep
+		}
+		d.Message = fmt.Sprintf("condition %d: %s; the rule is not sent to the plugin", i+1, e)
+		return &LimitError{Diagnostic: d}
+	}
+	return nil
+}
+
+// RuleToProto encodes a rule. It fails on a rule beyond the IR's limits (a *LimitError,
+// checked before anything is encoded) and on a malformed rule: a nil or invalid node, or a
 // Custom or State value of a type YAML cannot produce.
 func RuleToProto(r *ir.Rule) (*pb.Rule, error) {
 	if r == nil {
 		return nil, errors.New("nil rule")
+	}
+	if e := CheckRuleLimits(r); e != nil {
+		return nil, e
 	}
 	out := &pb.Rule{
 		Path: r.Path, Line: int32(r.Line), Doc: int32(r.Doc),
@@ -56,6 +89,11 @@ func RuleFromProto(m *pb.Rule) (*ir.Rule, error) {
 	}
 	for i, c := range m.Conditions {
 		n, err := NodeFromProto(c)
+		if err == nil {
+			if e := ir.CheckLimits(n); e != nil {
+				err = e
+			}
+		}
 		if err != nil {
 			return nil, fmt.Errorf("rule %s condition %d: %w", ruleName(m.Id, m.Path), i, err)
 		}
@@ -156,23 +194,30 @@ func nodesToProto(ns []ir.Node) ([]*pb.Node, error) {
 }
 
 // NodeFromProto decodes a detection tree. A node with no member set, an empty And or Or,
-// an unknown enum value or an invalid prefix is an error.
+// an unknown enum value, an invalid prefix or a tree deeper than ir.MaxDepth is an error.
 func NodeFromProto(m *pb.Node) (ir.Node, error) {
+	return nodeFromProto(m, 1)
+}
+
+func nodeFromProto(m *pb.Node, depth int) (ir.Node, error) {
+	if depth > ir.MaxDepth {
+		return nil, fmt.Errorf("the tree is deeper than the limit of %d levels (ir.MaxDepth)", ir.MaxDepth)
+	}
 	switch n := m.GetNode().(type) {
 	case *pb.Node_And:
-		cs, err := nodesFromProto("and", n.And.GetChildren())
+		cs, err := nodesFromProto("and", n.And.GetChildren(), depth+1)
 		if err != nil {
 			return nil, err
 		}
 		return &ir.And{Children: cs}, nil
 	case *pb.Node_Or:
-		cs, err := nodesFromProto("or", n.Or.GetChildren())
+		cs, err := nodesFromProto("or", n.Or.GetChildren(), depth+1)
 		if err != nil {
 			return nil, err
 		}
 		return &ir.Or{Children: cs}, nil
 	case *pb.Node_Not:
-		c, err := NodeFromProto(n.Not.GetChild())
+		c, err := nodeFromProto(n.Not.GetChild(), depth+1)
 		if err != nil {
 			return nil, fmt.Errorf("not: %w", err)
 		}
@@ -201,13 +246,13 @@ func NodeFromProto(m *pb.Node) (ir.Node, error) {
 	return nil, fmt.Errorf("unknown node member %T", m.GetNode())
 }
 
-func nodesFromProto(op string, ms []*pb.Node) ([]ir.Node, error) {
+func nodesFromProto(op string, ms []*pb.Node, depth int) ([]ir.Node, error) {
 	if len(ms) == 0 {
 		return nil, fmt.Errorf("%s with no children", op)
 	}
 	out := make([]ir.Node, len(ms))
 	for i, m := range ms {
-		n, err := NodeFromProto(m)
+		n, err := nodeFromProto(m, depth)
 		if err != nil {
 			return nil, fmt.Errorf("%s child %d: %w", op, i, err)
 		}
