@@ -6,7 +6,7 @@ import (
 
 	"github.com/sigmabridge/sigmabridge/backends"
 	_ "github.com/sigmabridge/sigmabridge/backends/all"
-	"github.com/sigmabridge/sigmabridge/internal/growthtest"
+	"github.com/sigmabridge/sigmabridge/bench/growthtest"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
 

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/sigmabridge/sigmabridge/internal/growthtest"
+	"github.com/sigmabridge/sigmabridge/bench/growthtest"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
 

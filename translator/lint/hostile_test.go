@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sigmabridge/sigmabridge/internal/growthtest"
+	"github.com/sigmabridge/sigmabridge/bench/growthtest"
 	"github.com/sigmabridge/sigmabridge/translator"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 )

@@ -19,7 +19,7 @@ import (
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/ruletest"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/scan"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/testbin"
-	"github.com/sigmabridge/sigmabridge/internal/growthtest"
+	"github.com/sigmabridge/sigmabridge/bench/growthtest"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 )
 
