@@ -64,7 +64,7 @@ Exit status: 0 every rule converted; 1 some rules failed (all others still conve
 	f.StringVarP(&o.Target, "target", "t", "", "target query language: "+strings.Join(backends.Names(), ", "))
 	f.StringArrayVarP(&o.Pipelines, "pipeline", "p", nil, "processing pipeline: a built-in name or a pySigma pipeline YAML file (repeatable)")
 	f.StringVarP(&o.Format, "format", "f", "default", "output format: "+strings.Join(Formats, ", "))
-	f.StringVarP(&o.Output, "output", "o", "", "write the output to FILE instead of stdout (replaced atomically)")
+	f.StringVarP(&o.Output, "output", "o", "", "write the output to FILE instead of stdout: replaced atomically, a regular file that is not an input")
 	f.BoolVar(&o.SkipUnsupported, "skip-unsupported", false, "rules the target cannot express are reported as skipped and do not fail the run")
 	_ = cmd.MarkFlagRequired("target")
 	return cmd
@@ -101,6 +101,11 @@ func Run(o *Options) (int, error) {
 	rules, files, loadDiags, err := cli.LoadRules(o.Paths)
 	if err != nil {
 		return cli.ExitFailure, err
+	}
+	if o.Output != "" {
+		if err := checkOutput(o.Output, files, o.Pipelines); err != nil {
+			return cli.ExitUsage, err
+		}
 	}
 	cli.PrintDiagnostics(o.Stderr, loadDiags)
 	exit := cli.ExitOK
@@ -143,8 +148,8 @@ func Run(o *Options) (int, error) {
 		exit = cli.ExitFailure
 	}
 	if o.Output != "" {
-		if err := cli.WriteFileAtomic(o.Output, out.Bytes()); err != nil {
-			fmt.Fprintf(o.Stderr, "sigmabridge: writing %s: %v\n", o.Output, err)
+		if err := writeOutput(o, out.Bytes()); err != nil {
+			fmt.Fprintf(o.Stderr, "sigmabridge: %v\n", err)
 			return cli.ExitFailure, nil
 		}
 	} else if _, err := o.Stdout.Write(out.Bytes()); err != nil {

@@ -1,0 +1,4 @@
+// Package atomicfile writes a whole file by replacing it: the data goes to a temporary file
+// in the target's directory, which is then renamed over the target, so a reader sees the old
+// content or the new, never half of it. It refuses targets that are not regular files.
+package atomicfile
