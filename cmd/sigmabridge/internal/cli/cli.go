@@ -78,10 +78,10 @@ func Execute(root *cobra.Command) int {
 	}
 	var ue UsageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
-		fmt.Fprintf(root.ErrOrStderr(), "sigmabridge: %v\nRun 'sigmabridge --help' for usage.\n", err)
+		fmt.Fprintf(root.ErrOrStderr(), "sigmabridge: %s\nRun 'sigmabridge --help' for usage.\n", Printable(err.Error()))
 		return ExitUsage
 	}
-	fmt.Fprintf(root.ErrOrStderr(), "sigmabridge: %v\n", err)
+	fmt.Fprintf(root.ErrOrStderr(), "sigmabridge: %s\n", Printable(err.Error()))
 	return ExitFailure
 }
 
@@ -96,10 +96,11 @@ func isCobraUsage(err error) bool {
 	return false
 }
 
-// PrintDiagnostics writes every diagnostic to w as `path:line: code: message`.
+// PrintDiagnostics writes every diagnostic to w as `path:line: code: message`, made
+// Printable: paths and messages may quote a rule or a log.
 func PrintDiagnostics(w io.Writer, diags diag.List) {
 	for _, d := range diags {
-		fmt.Fprintln(w, d.String())
+		fmt.Fprintln(w, Printable(d.String()))
 	}
 }
 

@@ -47,7 +47,9 @@ PATH is a rule file or a directory searched recursively for *.yml and *.yaml; wi
 PATH the built-in T1648 rule pack is converted. Each rule condition gives one query.
 
 Formats:
-  default  the queries, one per line (dsl: one JSON document per line)
+  default  the queries, one per line (dsl: one JSON document per line); a rule whose
+           query would hold a raw line break or control character that the target
+           cannot escape fails with unsupported-control-character (jsonl carries it)
   jsonl    one JSON object per line and rule result:
            {"path", "id", "title", "target", "query"} or {..., "error": {"code", "message"}}
 
@@ -113,7 +115,7 @@ func Run(o *Options) (int, error) {
 		exit = cli.ExitFailure
 	}
 	if len(files) == 0 {
-		fmt.Fprintf(o.Stderr, "sigmabridge: no Sigma rules (*.yml, *.yaml) found in %s\n", strings.Join(o.Paths, " "))
+		fmt.Fprintf(o.Stderr, "sigmabridge: no Sigma rules (*.yml, *.yaml) found in %s\n", cli.Printable(strings.Join(o.Paths, " ")))
 		return cli.ExitFailure, nil
 	}
 
@@ -132,7 +134,7 @@ func Run(o *Options) (int, error) {
 			writeResult(&out, o, Result{Rule: &ir.Rule{Path: f.Path, ID: g[0].RuleID}, Diags: g, Failed: true})
 		}
 		for ; next < len(results) && results[next].Rule.Path == f.Path; next++ {
-			r := results[next]
+			r := frame(results[next], o)
 			cli.PrintDiagnostics(o.Stderr, r.Diags)
 			if r.Failed {
 				if r.Unsupported && o.SkipUnsupported {
@@ -233,7 +235,7 @@ func writeResult(w *bytes.Buffer, o *Options, r Result) {
 		return
 	}
 	base := jsonLine{Path: r.Rule.Path, ID: r.Rule.ID, Title: r.Rule.Title, Target: o.Target}
-	enc := json.NewEncoder(w)
+	enc := json.NewEncoder(cli.JSONWriter(w))
 	enc.SetEscapeHTML(false)
 	if r.Failed {
 		l := base
