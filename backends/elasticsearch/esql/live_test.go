@@ -226,3 +226,28 @@ func TestHostileIdentifiersLive(t *testing.T) {
 		t.Errorf("a* exists -> %s: %d hits (%v, %v), want 4", shown, len(got), got, err)
 	}
 }
+
+// TestHostileLineBreaksLive: ES|QL reads the \n, \r and \t escapes the target writes in a
+// string as the characters, and a literal backslash before n as itself, on a real
+// Elasticsearch: the query stays on one line and matches what the evaluator matches.
+func TestHostileLineBreaksLive(t *testing.T) {
+	values := []string{"p\nq", "p\rq", "p\tq", `p\nq`, "pq", "p q", "P\nQ", "p\r\nq"}
+	var docs []map[string]any
+	for _, v := range values {
+		docs = append(docs, map[string]any{"c": v})
+	}
+	var trees []ir.Node
+	for _, v := range []string{"p\nq", "p\rq", "p\tq", `p\nq`, "p\r\nq"} {
+		trees = append(trees,
+			&ir.Match{Field: "c", Pattern: ir.LiteralPattern(v)},
+			&ir.Match{Field: "c", Pattern: ir.LiteralPattern(v), Cased: true},
+			&ir.Match{Field: "c", Pattern: ir.LiteralPattern(v[1 : len(v)-1]).Wrap(true, true)},
+		)
+	}
+	for _, tree := range trees {
+		if q, _ := Render(&ir.Rule{}, tree); strings.ContainsAny(q, "\n\r") {
+			t.Errorf("%s -> %q: a raw line break", tree, q)
+		}
+	}
+	estest.CheckLive(t, estest.LiveNode(t), map[string]any{"c": map[string]any{"type": "keyword"}}, docs, nil, trees, runLive)
+}
