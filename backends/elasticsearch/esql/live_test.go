@@ -241,7 +241,7 @@ func TestHostileLineBreaksLive(t *testing.T) {
 		trees = append(trees,
 			&ir.Match{Field: "c", Pattern: ir.LiteralPattern(v)},
 			&ir.Match{Field: "c", Pattern: ir.LiteralPattern(v), Cased: true},
-			&ir.Match{Field: "c", Pattern: ir.LiteralPattern(v[1 : len(v)-1]).Wrap(true, true)},
+			&ir.Match{Field: "c", Pattern: ir.LiteralPattern(v[1:len(v)-1]).Wrap(true, true)},
 		)
 	}
 	for _, tree := range trees {
