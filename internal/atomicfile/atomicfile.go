@@ -23,7 +23,7 @@ type NotRegularError struct {
 
 func (e *NotRegularError) Error() string {
 	if e.Kind == "missing" {
-		return fmt.Sprintf("%s is a symbolic link to %s, which does not exist: refusing to write through it", e.Path, e.Resolved)
+		return fmt.Sprintf("%s is a symbolic link to %s, which does not exist: refusing to replace it", e.Path, e.Resolved)
 	}
 	if e.Resolved != "" {
 		return fmt.Sprintf("%s is a symbolic link to %s, which is %s, not a regular file: refusing to replace it", e.Path, e.Resolved, e.Kind)
@@ -31,55 +31,50 @@ func (e *NotRegularError) Error() string {
 	return fmt.Sprintf("%s is %s, not a regular file: refusing to replace it", e.Path, e.Kind)
 }
 
-// Target resolves where Write(path) writes and checks it: the path with its symbolic links
-// followed, and the mode of the file there (nil when it does not exist yet). It returns a
-// *NotRegularError when something other than a regular file is there.
-func Target(path string) (string, fs.FileInfo, error) {
+// Check reports whether Write may replace path: nothing there yet (a nil FileInfo), a
+// regular file, or a symbolic link to one (its target's FileInfo). Anything else is a
+// *NotRegularError.
+func Check(path string) (fs.FileInfo, error) {
 	info, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return path, nil, nil
+		return nil, nil
 	}
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	if info.Mode()&fs.ModeSymlink == 0 {
 		if !info.Mode().IsRegular() {
-			return "", nil, &NotRegularError{Path: path, Kind: kind(info.Mode())}
+			return nil, &NotRegularError{Path: path, Kind: kind(info.Mode())}
 		}
-		return path, info, nil
+		return info, nil
 	}
-	// A link is followed, so the file it names is replaced and the link kept; it must lead
-	// to a regular file (not /dev/stdout, a FIFO or nothing at all). A descriptor link is
-	// refused even when the descriptor is a regular file: renaming over it would replace
-	// the file a process (this one, for /dev/stdout) has open, not write to it.
+	// A descriptor link is refused even when the descriptor is a regular file: the link
+	// (/dev/stdout itself) would be replaced, not the file the process has open.
 	if fd := descriptorLink(path); fd != "" {
 		e := &NotRegularError{Path: path, Kind: fdKind}
 		if fd != path {
 			e.Resolved = fd
 		}
-		return "", nil, e
+		return nil, e
 	}
-	// os.Stat follows the kernel's own links too (/proc/self/fd/1 to a pipe), which
-	// EvalSymlinks cannot.
+	// os.Stat follows the links in the kernel, which also follows its own (/proc/self/fd/1
+	// to a pipe) and applies its protections (fs.protected_symlinks); EvalSymlinks is
+	// only used to name the destination in a message.
 	shown, _ := os.Readlink(path)
 	info, err = os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return "", nil, &NotRegularError{Path: path, Resolved: shown, Kind: "missing"}
+		return nil, &NotRegularError{Path: path, Resolved: shown, Kind: "missing"}
 	}
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	if !info.Mode().IsRegular() {
 		if r, err := filepath.EvalSymlinks(path); err == nil {
 			shown = r
 		}
-		return "", nil, &NotRegularError{Path: path, Resolved: shown, Kind: kind(info.Mode())}
+		return nil, &NotRegularError{Path: path, Resolved: shown, Kind: kind(info.Mode())}
 	}
-	resolved, err := filepath.EvalSymlinks(path)
-	if err != nil {
-		return "", nil, err
-	}
-	return resolved, info, nil
+	return info, nil
 }
 
 const fdKind = "a process's file-descriptor link"
@@ -129,13 +124,16 @@ func kind(m fs.FileMode) string {
 	return "not a regular file (mode " + m.String() + ")"
 }
 
-// Write replaces the file at path with data. A new file gets perm less the process umask,
-// as os.WriteFile gives it (the kernel applies the umask when the temporary file is
-// created, so it is never read or changed here); an existing regular file keeps its
-// permission bits. A symbolic link is followed and kept. Anything that is not a regular
-// file is refused with a *NotRegularError before anything is written.
+// Write replaces the file at path with data: it writes a temporary file in path's
+// directory and renames it over path. A new file gets perm less the process umask, as
+// os.WriteFile gives it (the kernel applies the umask when the temporary file is created,
+// so it is never read or changed here); an existing regular file keeps its permission bits.
+// A symbolic link to a regular file is replaced by the new file, which gets the old
+// file's mode, and the file it named is left as it was: following it here, outside the
+// kernel, would escape the kernel's protection against links planted in shared
+// directories such as /tmp. Anything Check refuses is refused before anything is written.
 func Write(path string, data []byte, perm fs.FileMode) error {
-	target, old, err := Target(path)
+	old, err := Check(path)
 	if err != nil {
 		return err
 	}
@@ -144,7 +142,7 @@ func Write(path string, data []byte, perm fs.FileMode) error {
 		// Private until it has the old file's mode, which the final file then has.
 		create = 0o600
 	}
-	dir, base := filepath.Split(target)
+	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
@@ -175,11 +173,11 @@ func Write(path string, data []byte, perm fs.FileMode) error {
 	}
 	// The target may have changed while the data was written: check it again, so that a
 	// FIFO or device put in its place is not replaced.
-	if _, _, err := Target(target); err != nil {
+	if _, err := Check(path); err != nil {
 		os.Remove(name)
 		return err
 	}
-	if err := os.Rename(name, target); err != nil {
+	if err := os.Rename(name, path); err != nil {
 		os.Remove(name)
 		return err
 	}

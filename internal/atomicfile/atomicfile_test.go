@@ -54,11 +54,16 @@ func TestWriteReplacesRegularFileKeepingItsMode(t *testing.T) {
 	noTemporaries(t, dir)
 }
 
-func TestWriteFollowsALinkToARegularFile(t *testing.T) {
+// TestWriteReplacesALinkToARegularFile: the link is replaced by the new file, with the
+// old file's mode, and the file it named is not touched.
+func TestWriteReplacesALinkToARegularFile(t *testing.T) {
 	dir := t.TempDir()
 	real := filepath.Join(dir, "real.txt")
 	link := filepath.Join(dir, "link.txt")
-	if err := os.WriteFile(real, []byte("old"), 0o644); err != nil {
+	if err := os.WriteFile(real, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(real, 0o640); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Symlink("real.txt", link); err != nil {
@@ -67,11 +72,15 @@ func TestWriteFollowsALinkToARegularFile(t *testing.T) {
 	if err := Write(link, []byte("new"), 0o666); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := os.ReadFile(real); string(got) != "new" {
+	if got, _ := os.ReadFile(real); string(got) != "old" {
 		t.Errorf("the link's target holds %q", got)
 	}
-	if info, err := os.Lstat(link); err != nil || info.Mode()&fs.ModeSymlink == 0 {
-		t.Errorf("the link was replaced: %v %v", info, err)
+	info, err := os.Lstat(link)
+	if err != nil || !info.Mode().IsRegular() || info.Mode().Perm() != 0o640 {
+		t.Errorf("the link is not a regular file of mode 0640: %v %v", info, err)
+	}
+	if got, _ := os.ReadFile(link); string(got) != "new" {
+		t.Errorf("the new file holds %q", got)
 	}
 	noTemporaries(t, dir)
 }

@@ -6,8 +6,9 @@
 //
 // -o FILE is written through a temporary file renamed over it (internal/atomicfile): a new
 // file gets 0666 less the umask, an existing one keeps its mode. FILE must be a regular file
-// or not exist yet, and must not be one of the run's rule or pipeline files (compared with
-// os.SameFile); otherwise nothing is converted and the exit code is 2.
+// (a symbolic link to one is replaced, not followed) or not exist yet, and must not be one
+// of the run's rule or pipeline files (compared with os.SameFile); otherwise nothing is
+// converted and the exit code is 2.
 //
 // The default format is one query per line. Each target escapes what its syntax can (SPL
 // writes control characters as PCRE escapes, ES|QL and EQL strings take \n and \r, dsl is

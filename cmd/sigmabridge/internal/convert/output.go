@@ -18,7 +18,7 @@ import (
 // file or a pipeline file, compared as files (os.SameFile), so another spelling of the
 // path, a hard link or a symbolic link to an input is caught too.
 func checkOutput(output string, files []ruleset.File, pipelines []string) error {
-	if _, _, err := atomicfile.Target(output); err != nil {
+	if _, err := atomicfile.Check(output); err != nil {
 		return cli.Usagef("-o %s", cli.Printable(err.Error()))
 	}
 	out, err := os.Stat(output)
