@@ -2,6 +2,8 @@ package convert
 
 import (
 	"encoding/json"
+	"fmt"
+	"math/rand"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -153,5 +155,90 @@ func TestHostileTerminalText(t *testing.T) {
 		if !strings.Contains(stderr, `\x1b`) {
 			t.Errorf("%+v: the escaped path is not shown: %q", o, stderr)
 		}
+	}
+}
+
+// yamlQuote writes s as a YAML double-quoted scalar that holds only printable ASCII.
+func yamlQuote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r >= 0x20 && r < 0x7f:
+			b.WriteRune(r)
+		case r > 0xffff:
+			fmt.Fprintf(&b, `\U%08x`, r)
+		default:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// TestHostileRandomTextKeepsFraming converts a batch of rules whose field names and values
+// are random strings over an alphabet of line breaks, control and format characters,
+// quotes, backslashes, wildcards and words of the targets' grammars, to every target: the
+// default output has exactly one line per query jsonl carries and no raw control
+// character, every failure is named on stderr, and jsonl has one valid object per rule.
+func TestHostileRandomTextKeepsFraming(t *testing.T) {
+	alphabet := []string{"a", "Z", "0", " ", "\t", "\n", "\r", "\r\n", "\x1b[2J", "\x07", "\x00", "\x7f", "\u0085", "\u009b",
+		"\u2028", "\u2029", "\u202e", "\u200b", "\ufeff", "é", "日", "\U0001F600", `"`, "'", "`", `\`, "*", "?", "|", "=", ".",
+		"where", "AND", "earliest", "NOT", "%x%", "$t$", "[", "]", "(", ")", ":", "/", "-", "@", "#", "{", "}"}
+	rng := rand.New(rand.NewSource(13))
+	random := func(n int) string {
+		var b strings.Builder
+		for range 1 + rng.Intn(n) {
+			b.WriteString(alphabet[rng.Intn(len(alphabet))])
+		}
+		return b.String()
+	}
+	dir := t.TempDir()
+	const rules = 200
+	for i := range rules {
+		field := random(3)
+		if rng.Intn(2) == 0 {
+			field = "f"
+		}
+		modifier := []string{"", "|contains", "|startswith", "|cased"}[rng.Intn(4)]
+		body := fmt.Sprintf("title: %s\nid: %08d-8d0c-4c1e-9a43-6f0a1c2b3d4e\nlogsource: {product: aws}\ndetection:\n  sel:\n    %s: %s\n  condition: sel\n",
+			yamlQuote(random(4)), i, yamlQuote(field+modifier), yamlQuote(random(6)))
+		write(t, dir, fmt.Sprintf("r%03d.yml", i), body)
+	}
+	for _, target := range []string{"splunk", "lucene", "dsl", "esql", "eql"} {
+		_, out, stderr := run(t, Options{Target: target, Paths: []string{dir}})
+		_, jsonl, _ := run(t, Options{Target: target, Format: "jsonl", Paths: []string{dir}})
+		for name, s := range map[string]string{"default": out, "stderr": stderr, "jsonl": jsonl} {
+			if c := rawControl(s); c >= 0 {
+				t.Fatalf("%s: raw %U in %s", target, c, name)
+			}
+		}
+		objects, queries := 0, 0
+		for _, l := range strings.Split(strings.TrimSuffix(jsonl, "\n"), "\n") {
+			var m struct {
+				Path  string
+				Query json.RawMessage
+			}
+			if err := json.Unmarshal([]byte(l), &m); err != nil {
+				t.Fatalf("%s: jsonl line %q: %v", target, l, err)
+			}
+			objects++
+			if m.Query != nil {
+				queries++
+			}
+		}
+		lines := 0
+		if out != "" {
+			lines = strings.Count(out, "\n")
+		}
+		framed := strings.Count(stderr, ": "+ControlCharacter+": ")
+		if objects != rules || lines+framed != queries || !strings.HasSuffix(out, "\n") && out != "" {
+			t.Errorf("%s: %d jsonl objects for %d rules, %d of its queries; default output %d lines, %d rules failed with %s",
+				target, objects, rules, queries, lines, framed, ControlCharacter)
+		}
+		t.Logf("%s: %d of %d rules converted, %d lines in the default output", target, queries, rules, lines)
 	}
 }
