@@ -181,7 +181,7 @@ func TestHostileIdentifiersLive(t *testing.T) {
 	var docs []map[string]any
 	// Each hostile field alone, in another case, and with the neighbours of a* only.
 	for _, f := range hostileIdentifiers {
-		for _, v := range []string{"v", "V", "other"} {
+		for _, v := range []string{"v", "V", "other", "4624"} {
 			d := map[string]any{}
 			setField(d, f, v)
 			docs = append(docs, d)
@@ -204,11 +204,21 @@ func TestHostileIdentifiersLive(t *testing.T) {
 			&ir.Match{Field: f, Pattern: ir.Pattern{{Kind: ir.AnyString}}},
 			&ir.Regex{Field: f, Pattern: "^o"},
 			&ir.FieldRef{Field: f, Ref: "ab", Shape: ir.ShapeExact},
+			// A number is a QSTR leaf: the field name goes through query_string's escapes.
+			&ir.Match{Field: f, Pattern: ir.LiteralPattern("4624"), Kind: ir.Number},
 		)
 	}
 	r := &ir.Rule{Path: "test.yml", ID: "t"}
 	for _, n := range trees {
 		for _, tree := range []ir.Node{n, &ir.Not{Child: n}} {
+			if _, ds := Render(r, tree); ds.HasErrors() {
+				// query_string reads `*` in a field name as a pattern: the lucene leaf
+				// inside QSTR refuses such a name, by name.
+				if m, ok := n.(*ir.Match); !ok || m.Kind != ir.Number || !strings.Contains(m.Field, "*") || ds[0].Code != "unsupported-field-name" {
+					t.Errorf("%s: %v", tree, ds)
+				}
+				continue
+			}
 			got, shown, err := runLive(live, index, r, tree)
 			if err != nil {
 				t.Errorf("%s -> %s: %v", tree, shown, err)
@@ -219,11 +229,11 @@ func TestHostileIdentifiersLive(t *testing.T) {
 			}
 		}
 	}
-	// The issue's case in so many words: a field literally named a* is in 4 documents here
-	// (its own three and the last one), whatever a, ab, ac and a_b hold.
+	// The issue's case in so many words: a field literally named a* is in 5 documents here
+	// (its own four and the last one), whatever a, ab, ac and a_b hold.
 	got, shown, err := runLive(live, index, r, &ir.Exists{Field: "a*"})
-	if err != nil || len(got) != 4 {
-		t.Errorf("a* exists -> %s: %d hits (%v, %v), want 4", shown, len(got), got, err)
+	if err != nil || len(got) != 5 {
+		t.Errorf("a* exists -> %s: %d hits (%v, %v), want 5", shown, len(got), got, err)
 	}
 }
 
