@@ -151,6 +151,19 @@ func numericCompare(v, op string, bound float64) bool {
 // searchTerm is a bare search term with wildcards at both ends, as keyword prefilters are.
 var searchTerm = regexp.MustCompile(`^\*([A-Za-z0-9]+)\*$`)
 
+// splDirectives are the words `search` does not read as a field name before `=` (Splunk's
+// search reference, "Time modifiers", current and deprecated, and the operators of the
+// search command), in lower case: the interpreter refuses a query that uses one so.
+var splDirectives = map[string]bool{
+	"earliest": true, "latest": true, "_index_earliest": true, "_index_latest": true, "now": true,
+	"starttime": true, "endtime": true, "starttimeu": true, "endtimeu": true, "timeformat": true,
+	"daysago": true, "hoursago": true, "minutesago": true, "monthsago": true,
+	"startdaysago": true, "starthoursago": true, "startminutesago": true, "startmonthsago": true,
+	"enddaysago": true, "endhoursago": true, "endminutesago": true, "endmonthsago": true,
+	"searchtimespandaysago": true, "searchtimespanhoursago": true, "searchtimespanminutesago": true, "searchtimespanmonthsago": true,
+	"and": true, "or": true, "not": true, "in": true,
+}
+
 func searchLeafTrue(t *testing.T, leaf string, ev splEvent) bool {
 	if m := searchTerm.FindStringSubmatch(leaf); m != nil {
 		for _, seg := range rawSegments(ev["_raw"][0]) {
@@ -159,6 +172,11 @@ func searchLeafTrue(t *testing.T, leaf string, ev splEvent) bool {
 			}
 		}
 		return false
+	}
+	for _, re := range []*regexp.Regexp{searchCompare, searchEquals} {
+		if m := re.FindStringSubmatch(leaf); m != nil && splDirectives[strings.ToLower(m[1])] {
+			t.Fatalf("search leaf %q: search reads %s on the left of an operator as a time modifier or an operator, not as a field", leaf, m[1])
+		}
 	}
 	if m := searchCompare.FindStringSubmatch(leaf); m != nil {
 		bound, _ := strconv.ParseFloat(m[3], 64)

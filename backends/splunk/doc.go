@@ -92,8 +92,12 @@
 //     substring test: like() would treat % and _ in the other field as wildcards).
 //   - Time parts fail with unsupported-timepart (strftime uses the user's time zone, and
 //     RFC 3339 parsing in eval is not exact).
-//   - Field names: search takes [A-Za-z_][A-Za-z0-9_.]* bare; any other name (dashes as in
-//     x-ms-mail-application, spaces, `@`) is written in where as 'name'. Names holding a
+//   - Field names: search takes [A-Za-z_][A-Za-z0-9_.]* bare, except, in any case, the
+//     names search reads as something else before `=`: the time modifiers (earliest,
+//     latest, _index_earliest, _index_latest, now, starttime, daysago and the other
+//     deprecated ones), the operators AND, OR, NOT, XOR, IN, TERM and CASE, savedsearch
+//     and savedsplunk; those and any other name (dashes as in x-ms-mail-application,
+//     spaces, `=`, `@`) are written in where as 'name'. Names holding a
 //     quote, a backslash, a backtick, `|` or a non-printable character fail with
 //     unsupported-field-name. A where-only field makes the base search `*` (a full scan)
 //     unless other conjuncts narrow it; Splunk's own extractions replace dashes with

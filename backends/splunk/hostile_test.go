@@ -1,11 +1,14 @@
 package splunk
 
 import (
+	"encoding/json"
+	"net/netip"
 	"regexp"
 	"strings"
 	"testing"
 	"unicode"
 
+	"github.com/sigmabridge/sigmabridge/translator/evaluator"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
 
@@ -248,5 +251,55 @@ func TestHostileFieldNames(t *testing.T) {
 	got = convertOne(t, &ir.Match{Field: "Field Name", Pattern: ir.LiteralPattern("v")})
 	if want := `* | where isnotnull(mvfind('Field Name', "(?i)\\Av\\z"))`; got != want {
 		t.Errorf("field with a space: got %q want %q", got, want)
+	}
+}
+
+// TestHostileSearchDirectives renders leaves of every kind on fields named like the
+// search command's time modifiers and operators, in several cases, and on names only
+// `where` can hold: no such name stands before `=` in the search (the interpreter refuses
+// it), and on events with the field set, set otherwise, multivalued and missing, the
+// interpreted SPL agrees with the evaluator.
+func TestHostileSearchDirectives(t *testing.T) {
+	names := []string{"earliest", "Earliest", "LATEST", "latest", "_index_earliest", "now", "starttime", "timeformat",
+		"daysago", "AND", "and", "Or", "NOT", "not", "IN", "a b", "a=b", "x-ms-mail-application", "1st", "earliest_ok"}
+	for _, f := range names {
+		leaves := []ir.Node{
+			&ir.Match{Field: f, Pattern: ir.LiteralPattern("-1d")},
+			&ir.Match{Field: f, Pattern: ir.LiteralPattern("v").Wrap(true, true)},
+			&ir.Match{Field: f, Pattern: ir.LiteralPattern("4624"), Kind: ir.Number},
+			&ir.Exists{Field: f},
+			&ir.Null{Field: f},
+			&ir.Compare{Field: f, Op: ir.GT, Value: ir.Num{Text: "10", Value: 10}},
+			&ir.CIDR{Field: f, Prefix: netip.MustParsePrefix("10.0.0.0/8")},
+			&ir.And{Children: []ir.Node{&ir.Match{Field: f, Pattern: ir.LiteralPattern("x?")}, &ir.Exists{Field: "other"}}},
+		}
+		events := []map[string]any{
+			{f: "-1d"}, {f: "-1D", "other": 1}, {f: "xvx"}, {f: "x1", "other": "o"}, {f: 4624}, {f: 11}, {f: "10.1.2.3"},
+			{f: []any{"a", "v"}}, {f: "", "other": "o"}, {"other": "o"}, {},
+		}
+		for _, leaf := range leaves {
+			for _, tree := range []ir.Node{leaf, &ir.Not{Child: leaf}} {
+				q := convertOne(t, tree)
+				stages, _ := splitPipes(q)
+				named := strings.Contains(stages[0], f+"=") || strings.Contains(stages[0], f+">")
+				if named != (f == "earliest_ok") {
+					t.Errorf("%s -> %s: the search names %s: %v", tree, q, f, named)
+				}
+				prog, errs := evaluator.Compile([]*ir.Rule{{ID: "r", Conditions: []ir.Node{tree}}})
+				if len(errs) > 0 {
+					t.Fatal(errs)
+				}
+				for _, ev := range events {
+					line, _ := json.Marshal(ev)
+					ms, err := prog.MatchJSON(line)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got, want := runSPL(t, q, splunkView(ev, string(line))), len(ms) > 0; got != want {
+						t.Errorf("%s -> %s\n event %s: SPL %v, evaluator %v", tree, q, line, got, want)
+					}
+				}
+			}
+		}
 	}
 }

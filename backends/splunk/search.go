@@ -50,7 +50,7 @@ func renderSearch(n ir.Node) infix.Expr {
 //   - compare: field>10.
 func searchLeaf(n ir.Node) (infix.Expr, bool) {
 	f := ir.Field(n)
-	if !searchFieldName.MatchString(f) {
+	if !searchField(f) {
 		return infix.Expr{}, false
 	}
 	switch n := n.(type) {
@@ -152,7 +152,7 @@ func superset(n ir.Node) (infix.Expr, bool) {
 // cannot hold become `*`. A pattern that matches the empty string gets none, because
 // whether field=* holds for an empty value is not something this backend relies on.
 func widenedMatch(n *ir.Match) (infix.Expr, bool) {
-	if n.Kind != ir.String || !searchFieldName.MatchString(n.Field) || canMatchEmpty(n.Pattern) || len(n.Pattern.Placeholders()) > 0 {
+	if n.Kind != ir.String || !searchField(n.Field) || canMatchEmpty(n.Pattern) || len(n.Pattern.Placeholders()) > 0 {
 		return infix.Expr{}, false
 	}
 	var wide ir.Pattern

@@ -183,9 +183,31 @@ func fieldNameProblem(f string) string {
 	return ""
 }
 
-// searchFieldName matches the field names `search` takes bare on the left of `=`; others
-// (dashes, spaces, `@`...) are only written in `where`, quoted.
+// searchFieldName matches the field names `search` can take bare on the left of `=`;
+// others (dashes, spaces, `@`...) are only written in `where`, quoted.
 var searchFieldName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.]*$`)
+
+// searchReserved are the names, in lower case, that `search` does not read as a field on
+// the left of `=` in some or all cases: the time modifiers, current and deprecated, which
+// set the search's time range (earliest=-1d filters nothing by a field of that name), and
+// the boolean operators and the IN, TERM and CASE operators, whose case rules differ
+// between versions. A leaf on one of them is written in `where`, as 'name'.
+var searchReserved = map[string]bool{
+	"earliest": true, "latest": true, "_index_earliest": true, "_index_latest": true, "now": true,
+	"time": true, "timeformat": true, "starttime": true, "endtime": true, "starttimeu": true,
+	"endtimeu": true, "daysago": true, "hoursago": true, "minutesago": true, "monthsago": true,
+	"startdaysago": true, "starthoursago": true, "startminutesago": true, "startmonthsago": true,
+	"enddaysago": true, "endhoursago": true, "endminutesago": true, "endmonthsago": true,
+	"searchtimespandaysago": true, "searchtimespanhoursago": true,
+	"searchtimespanminutesago": true, "searchtimespanmonthsago": true,
+	"and": true, "or": true, "not": true, "xor": true, "in": true, "term": true, "case": true,
+	"savedsearch": true, "savedsplunk": true,
+}
+
+// searchField reports whether `search` takes the field name bare on the left of `=`.
+func searchField(f string) bool {
+	return searchFieldName.MatchString(f) && !searchReserved[strings.ToLower(f)]
+}
 
 // statePrefix renders the pipeline state index, sourcetype and source as search terms.
 func statePrefix(r *ir.Rule) ([]infix.Expr, diag.List) {

@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/sigmabridge/sigmabridge/internal/atomicfile"
 )
 
 // LockFileName is the file in the plugin directory that pins each external plugin.
@@ -59,29 +61,14 @@ func ReadLock(dir string) (*Lock, error) {
 }
 
 // WriteLock writes l to dir/plugins.lock through a temporary file, so the lock is never
-// half-written.
+// half-written. A new lock is 0644 less the umask; an existing one keeps its mode; a lock
+// path that is not a regular file is refused (internal/atomicfile).
 func WriteLock(dir string, l *Lock) error {
 	data, err := json.MarshalIndent(l, "", "  ")
 	if err != nil {
 		return err
 	}
-	data = append(data, '\n')
-	tmp, err := os.CreateTemp(dir, "."+LockFileName+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), filepath.Join(dir, LockFileName))
+	return atomicfile.Write(filepath.Join(dir, LockFileName), append(data, '\n'), 0o644)
 }
 
 // FileSHA256 returns the lower-case hex sha256 of the file at path.

@@ -303,7 +303,7 @@ var keywords = map[string]bool{
 	"and": true, "or": true, "not": true, "where": true, "in": true, "like": true, "regex": true,
 	"true": true, "false": true, "null": true, "any": true, "sequence": true, "sample": true,
 	"by": true, "with": true, "maxspan": true, "until": true, "join": true, "of": true,
-	"runs": true, "seq": true,
+	"runs": true, "seq": true, "fork": true,
 }
 
 // field writes a field name, in backticks unless it is a plain dotted identifier.

@@ -455,3 +455,19 @@ func TestFlattenedFields(t *testing.T) {
 	all := append(append(append([]ir.Node{}, estest.FlattenedExact...), estest.FlattenedRefused...), estest.FlattenedCaseInsensitive...)
 	estest.CheckFailures(t, Backend{}.Convert, estest.FlattenedState, estest.Failures(diag.UnsupportedFlattened, all...))
 }
+
+// TestHostileIdentifiers: every word of EQL's grammar (EqlBase.g4's keywords), in any
+// case, is written in backticks, as is a name that is not a plain dotted identifier.
+func TestHostileIdentifiers(t *testing.T) {
+	for _, f := range []string{"and", "any", "by", "false", "fork", "in", "join", "maxspan", "not", "null", "of", "or",
+		"sequence", "true", "until", "where", "with", "Where", "FORK", "a.where", "1st", "a b", "a*"} {
+		q, ds := render(t, &ir.Exists{Field: f})
+		if ds.HasErrors() {
+			t.Errorf("%s: %v", f, ds)
+			continue
+		}
+		if want := "any where ?`" + f + "` != null"; q != want {
+			t.Errorf("%s: got %q want %q", f, q, want)
+		}
+	}
+}

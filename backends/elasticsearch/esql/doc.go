@@ -28,6 +28,13 @@
 // index.max_regex_length (1,000) is split into an OR of RLIKEs, or the rule fails
 // (unsupported-regex-length).
 //
+// A field name is written bare when it is a plain dotted identifier none of whose parts is
+// a word of the WHERE grammar in any case (and, or, not, like, where, true, ...), and in
+// backticks otherwise, with a backtick doubled; backticks hold any character, so every
+// name can be written. A presence test (exists, null, `*`) on a name holding `*` is
+// MV_COUNT(`name`) IS [NOT] NULL: Elasticsearch runs `name` IS NOT NULL as an exists query,
+// which reads `*` in the name as a pattern of field names even in backticks.
+//
 // Pipeline state ip_fields lists the fields mapped as ip: a cidr on them is CIDR_MATCH,
 // elsewhere an RLIKE of the addresses' spellings. Text comparisons on an ip field
 // (equality, wildcards, regex) fail the rule.

@@ -239,9 +239,9 @@ func (rd *renderer) leaf(n ir.Node) (infix.Expr, bool) {
 		}
 		return atom(field(n.Field) + " " + n.Op.String() + " " + n.Value.Text)
 	case *ir.Exists:
-		return infix.AtomExpr(field(n.Field) + " IS NOT NULL"), false
+		return infix.AtomExpr(presence(n.Field, false)), false
 	case *ir.Null:
-		return infix.AtomExpr(field(n.Field) + " IS NULL"), false
+		return infix.AtomExpr(presence(n.Field, true)), false
 	case *ir.FieldRef:
 		return rd.fieldRef(n)
 	case *ir.TimePart:
@@ -278,7 +278,7 @@ func (rd *renderer) match(n *ir.Match) (infix.Expr, bool) {
 		// case: the text of a boolean column and of a keyword alike, case-insensitively.
 		f = "TO_STRING(" + f + ")"
 	} else if p.Shape() == ir.ShapeAny {
-		return infix.AtomExpr(f + " IS NOT NULL"), false
+		return infix.AtomExpr(presence(n.Field, false)), false
 	}
 	if n.Cased && n.Kind == ir.String || !esmatch.PatternHasCase(p) {
 		return atom(compare(f, p))
@@ -357,11 +357,30 @@ func (rd *renderer) timePart(n *ir.TimePart) (infix.Expr, bool) {
 	return atom(fmt.Sprintf("DATE_EXTRACT(%s, %s) == %d", quote(part), field(n.Field), n.Value))
 }
 
-// keywords are ES|QL words that cannot stand as a bare identifier.
+// presence is `field IS NOT NULL`, or `field IS NULL` when absent. Elasticsearch runs a
+// presence test on a field as an exists query, which reads a name holding `*` as a pattern
+// of field names, backticks or not (a field named a* would be present wherever ab is);
+// MV_COUNT is computed on the column itself, and is null exactly when the field is.
+func presence(name string, absent bool) string {
+	f := field(name)
+	if strings.Contains(name, "*") {
+		f = "MV_COUNT(" + f + ")"
+	}
+	if absent {
+		return f + " IS NULL"
+	}
+	return f + " IS NOT NULL"
+}
+
+// keywords are the ES|QL words that cannot stand as a bare identifier in a WHERE
+// expression, in any case (the lexer is case-insensitive): the operators and literals of
+// the expression grammar, and `where`, which the 8.19 grammar reads as a nested WHERE
+// there. `true`, `false` and `null` parse bare, as the literals.
 var keywords = map[string]bool{
 	"and": true, "or": true, "not": true, "is": true, "null": true, "true": true, "false": true,
 	"like": true, "rlike": true, "in": true, "by": true, "asc": true, "desc": true, "nulls": true,
 	"first": true, "last": true, "on": true, "with": true, "metadata": true, "as": true,
+	"where": true,
 }
 
 // field writes a field name, in backticks unless it is a plain dotted identifier.

@@ -901,3 +901,36 @@ func TestMultiValuedFields(t *testing.T) {
 		{Node: &ir.Match{Field: "tags", Pattern: ir.LiteralPattern("true"), Kind: ir.Bool}, Code: diag.UnsupportedMultiValued},
 	})
 }
+
+// TestHostileIdentifiers pins how field names are written: bare when they are plain
+// dotted identifiers and not a word of the WHERE grammar in any case, in backticks (a
+// backtick doubled) otherwise, and a name holding `*` tested for presence through
+// MV_COUNT, never as an exists query (TestHostileIdentifiersLive runs them all).
+func TestHostileIdentifiers(t *testing.T) {
+	for _, c := range []struct {
+		n    ir.Node
+		want string
+	}{
+		{&ir.Exists{Field: "where"}, "`where` IS NOT NULL"},
+		{&ir.Exists{Field: "WHERE"}, "`WHERE` IS NOT NULL"},
+		{&ir.Exists{Field: "a.where"}, "`a.where` IS NOT NULL"},
+		{&ir.Exists{Field: "wherever"}, "wherever IS NOT NULL"},
+		{&ir.Exists{Field: "True"}, "`True` IS NOT NULL"},
+		{&ir.Exists{Field: "x.1y"}, "`x.1y` IS NOT NULL"},
+		{&ir.Exists{Field: "a b"}, "`a b` IS NOT NULL"},
+		{&ir.Exists{Field: "a`b"}, "`a``b` IS NOT NULL"},
+		{&ir.Exists{Field: "a*"}, "MV_COUNT(`a*`) IS NOT NULL"},
+		{&ir.Null{Field: "a*"}, "MV_COUNT(`a*`) IS NULL"},
+		{&ir.Match{Field: "a*", Pattern: ir.Pattern{{Kind: ir.AnyString}}}, "MV_COUNT(`a*`) IS NOT NULL"},
+		{&ir.Match{Field: "a*", Pattern: ir.LiteralPattern("v"), Cased: true}, "`a*` == \"v\""},
+	} {
+		got, ds := render(t, c.n)
+		if ds.HasErrors() {
+			t.Errorf("%s: %v", c.n, ds)
+			continue
+		}
+		if want := "FROM * METADATA _id, _index, _version | WHERE " + c.want; got != want {
+			t.Errorf("%s: got %q want %q", c.n, got, want)
+		}
+	}
+}

@@ -146,7 +146,7 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	}
 	if len(files) == 0 {
 		cli.PrintDiagnostics(o.Stderr, discoverDiags)
-		fmt.Fprintf(o.Stderr, "sigmabridge: no Sigma rules found in %s\n", strings.Join(o.Paths, " "))
+		fmt.Fprintf(o.Stderr, "sigmabridge: no Sigma rules found in %s\n", cli.Printable(strings.Join(o.Paths, " ")))
 		return cli.ExitFailure, nil
 	}
 	rules, loadDiags := ruleset.Load(files)
@@ -194,7 +194,7 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	sort.SliceStable(rep.Rules, func(i, j int) bool { return rep.Rules[i].Path < rep.Rules[j].Path })
 
 	if o.Format == "json" {
-		enc := json.NewEncoder(o.Stdout)
+		enc := json.NewEncoder(cli.JSONWriter(o.Stdout))
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
 		if err := enc.Encode(rep); err != nil {
@@ -448,17 +448,17 @@ func writeTable(w io.Writer, rep *Report) {
 		if title == "" {
 			title = r.Path
 		}
-		cols = append(cols, title)
+		cols = append(cols, cli.Cell(title))
 		fmt.Fprintln(tw, strings.Join(cols, "\t"))
 	}
 	tw.Flush()
 	for _, r := range rep.Rules {
 		for _, p := range r.Problems {
-			fmt.Fprintf(w, "FAIL %s: %s\n", r.Path, p)
+			fmt.Fprintf(w, "FAIL %s: %s\n", cli.Printable(r.Path), cli.Printable(p))
 		}
 		for _, f := range r.Lint {
 			if f.Severity == diag.Error.String() {
-				fmt.Fprintf(w, "FAIL %s:%d: lint %s: %s\n", r.Path, f.Line, f.Check, f.Message)
+				fmt.Fprintf(w, "FAIL %s:%d: lint %s: %s\n", cli.Printable(r.Path), f.Line, f.Check, cli.Printable(f.Message))
 			}
 		}
 		for _, t := range rep.Targets {
@@ -467,15 +467,15 @@ func writeTable(w io.Writer, rep *Report) {
 				if tr.Unsupported {
 					verdict = "n/a "
 				}
-				fmt.Fprintf(w, "%s %s: %s: %s: %s\n", verdict, r.Path, t, tr.Error.Code, tr.Error.Message)
+				fmt.Fprintf(w, "%s %s: %s: %s: %s\n", verdict, cli.Printable(r.Path), t, tr.Error.Code, cli.Printable(tr.Error.Message))
 			}
 		}
 		for _, f := range r.Samples.Failures {
-			fmt.Fprintf(w, "FAIL %s: samples: %s\n", r.Path, f)
+			fmt.Fprintf(w, "FAIL %s: samples: %s\n", cli.Printable(r.Path), cli.Printable(f))
 		}
 	}
 	for _, p := range rep.Plugins {
-		fmt.Fprintf(w, "FAIL plugin %s: %s\n", p.Name, p.Error)
+		fmt.Fprintf(w, "FAIL plugin %s: %s\n", cli.Printable(p.Name), cli.Printable(p.Error))
 	}
 	fmt.Fprintf(w, "%d passed, %d failed\n", passed, len(rep.Rules)-passed)
 }

@@ -177,3 +177,31 @@ func TestCheckBadPluginsAreNamedAndTheRestRuns(t *testing.T) {
 		t.Errorf("samples %+v", r.Samples)
 	}
 }
+
+// TestHostileTerminalText: titles, paths and messages holding escape sequences and tabs
+// are printed escaped in the table, each in its column.
+func TestHostileTerminalText(t *testing.T) {
+	evil := "evil\x1b]0;owned\x07\tcol\u009b31m"
+	rep := &Report{
+		Targets: []string{"splunk"},
+		Rules: []*RuleResult{{
+			Title: evil, Path: "/r/" + evil + ".yml",
+			Lint:     []Finding{{Line: 1, Check: "title", Severity: "error", Message: evil}},
+			Problems: []string{evil},
+			Targets:  map[string]*TargetResult{"splunk": {Error: &ErrorInfo{Code: "unsupported-value", Message: evil}}},
+			Samples:  SampleResult{Failures: []string{evil}},
+		}},
+		Plugins: []PluginProblem{{Name: evil, Error: evil}},
+	}
+	var out bytes.Buffer
+	writeTable(&out, rep)
+	if strings.ContainsAny(out.String(), "\x1b\x07\u009b") {
+		t.Errorf("raw control characters in the table:\n%q", out.String())
+	}
+	header := strings.Fields(strings.Split(out.String(), "\n")[0])
+	row := strings.Fields(strings.Split(out.String(), "\n")[1])
+	// The samples cell is two words ("FAIL 0+/0-").
+	if len(row) != len(header)+1 || !strings.Contains(out.String(), `evil\x1b]0;owned\a\tcol\u009b31m`) {
+		t.Errorf("the title does not stay in its column, escaped:\n%s", out.String())
+	}
+}

@@ -4,13 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sigmabridge/sigmabridge/internal/atomicfile"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 )
 
@@ -79,10 +78,10 @@ func Execute(root *cobra.Command) int {
 	}
 	var ue UsageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
-		fmt.Fprintf(root.ErrOrStderr(), "sigmabridge: %v\nRun 'sigmabridge --help' for usage.\n", err)
+		fmt.Fprintf(root.ErrOrStderr(), "sigmabridge: %s\nRun 'sigmabridge --help' for usage.\n", Printable(err.Error()))
 		return ExitUsage
 	}
-	fmt.Fprintf(root.ErrOrStderr(), "sigmabridge: %v\n", err)
+	fmt.Fprintf(root.ErrOrStderr(), "sigmabridge: %s\n", Printable(err.Error()))
 	return ExitFailure
 }
 
@@ -97,35 +96,20 @@ func isCobraUsage(err error) bool {
 	return false
 }
 
-// PrintDiagnostics writes every diagnostic to w as `path:line: code: message`.
+// PrintDiagnostics writes every diagnostic to w as `path:line: code: message`, made
+// Printable: paths and messages may quote a rule or a log.
 func PrintDiagnostics(w io.Writer, diags diag.List) {
 	for _, d := range diags {
-		fmt.Fprintln(w, d.String())
+		fmt.Fprintln(w, Printable(d.String()))
 	}
 }
 
 // WriteFileAtomic writes data to path through a temporary file in the same directory, so
-// an interrupted run never leaves the user's existing file half-written.
+// an interrupted run never leaves the user's existing file half-written. A new file gets
+// 0666 less the umask, an existing one keeps its mode; a target that is not a regular file
+// (a FIFO, a device, /dev/stdout) is refused with an *atomicfile.NotRegularError naming it.
 func WriteFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if info, err := os.Stat(path); err == nil {
-		_ = os.Chmod(tmp.Name(), info.Mode().Perm())
-	} else {
-		_ = os.Chmod(tmp.Name(), 0o644)
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, data, 0o666)
 }
 
 // Count is a number with its noun, singular for one: "1 rule", "2 rules", "0 hits".

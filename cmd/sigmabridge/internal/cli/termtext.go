@@ -1,9 +1,13 @@
 package cli
 
 import (
+	"bytes"
+	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf16"
 )
 
 // Printable returns s safe to print on a terminal: text from a rule, a log or a cluster
@@ -43,4 +47,41 @@ func needsEscape(r rune) bool {
 		return false
 	}
 	return r == unicode.ReplacementChar || unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
+}
+
+// Cell is Printable for a cell of a tab-separated table: a tab is escaped too, so it
+// cannot shift the columns after it.
+func Cell(s string) string {
+	return strings.ReplaceAll(Printable(s), "\t", `\t`)
+}
+
+// JSONWriter returns a writer of JSON text that writes every character Printable would
+// escape, and the Unicode line and paragraph separators, as a \u escape, which JSON reads
+// as the same character: no line of the output then holds a character a terminal acts on
+// (encoding/json leaves DEL, C1 controls and bidirectional overrides raw) or one that
+// splits a line in some readers. Line feeds, tabs and carriage returns are kept:
+// encoding/json escapes them inside strings, so the ones it writes are layout. Each Write
+// must hold whole JSON values, as json.Encoder's do.
+func JSONWriter(w io.Writer) io.Writer { return jsonWriter{w} }
+
+type jsonWriter struct{ w io.Writer }
+
+func (j jsonWriter) Write(p []byte) (int, error) {
+	if Printable(string(p)) == string(p) && !bytes.ContainsAny(p, "\u2028\u2029") {
+		return j.w.Write(p)
+	}
+	var b bytes.Buffer
+	for _, r := range string(p) {
+		if r == '\n' || r == '\t' || r == '\r' || !needsEscape(r) && r != '\u2028' && r != '\u2029' {
+			b.WriteRune(r)
+			continue
+		}
+		for _, u := range utf16.Encode([]rune{r}) {
+			fmt.Fprintf(&b, `\u%04x`, u)
+		}
+	}
+	if _, err := j.w.Write(b.Bytes()); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

@@ -1,6 +1,11 @@
 package cli
 
-import "testing"
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
 
 func TestPrintable(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
@@ -17,5 +22,31 @@ func TestPrintable(t *testing.T) {
 		if got := Printable(c.in); got != c.want {
 			t.Errorf("Printable(%q) = %q, want %q", c.in, got, c.want)
 		}
+	}
+}
+
+func TestCell(t *testing.T) {
+	if got, want := Cell("a\tb\x1b"), `a\tb\x1b`; got != want {
+		t.Errorf("Cell = %q, want %q", got, want)
+	}
+}
+
+// TestJSONWriter: what JSONWriter writes decodes to the same values, and holds no
+// character Printable escapes other than the layout's line feeds.
+func TestJSONWriter(t *testing.T) {
+	v := map[string]any{"s": "esc \x1b[2J del \x7f c1 \u0085\u009b bidi \u202e ls \u2028 tag \U000E0041 nl \n tab \t ok é"}
+	var b bytes.Buffer
+	enc := json.NewEncoder(JSONWriter(&b))
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if strings.ContainsAny(out, "\x1b\x7f\u0085\u009b\u202e\u2028\U000E0041") || !strings.Contains(out, "é") {
+		t.Errorf("%q", out)
+	}
+	var back map[string]any
+	if err := json.Unmarshal(b.Bytes(), &back); err != nil || back["s"] != v["s"] {
+		t.Errorf("round trip: %v %q", err, back["s"])
 	}
 }

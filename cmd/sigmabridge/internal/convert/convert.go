@@ -47,7 +47,9 @@ PATH is a rule file or a directory searched recursively for *.yml and *.yaml; wi
 PATH the built-in T1648 rule pack is converted. Each rule condition gives one query.
 
 Formats:
-  default  the queries, one per line (dsl: one JSON document per line)
+  default  the queries, one per line (dsl: one JSON document per line); a rule whose
+           query would hold a raw line break or control character that the target
+           cannot escape fails with unsupported-control-character (jsonl carries it)
   jsonl    one JSON object per line and rule result:
            {"path", "id", "title", "target", "query"} or {..., "error": {"code", "message"}}
 
@@ -64,7 +66,7 @@ Exit status: 0 every rule converted; 1 some rules failed (all others still conve
 	f.StringVarP(&o.Target, "target", "t", "", "target query language: "+strings.Join(backends.Names(), ", "))
 	f.StringArrayVarP(&o.Pipelines, "pipeline", "p", nil, "processing pipeline: a built-in name or a pySigma pipeline YAML file (repeatable)")
 	f.StringVarP(&o.Format, "format", "f", "default", "output format: "+strings.Join(Formats, ", "))
-	f.StringVarP(&o.Output, "output", "o", "", "write the output to FILE instead of stdout (replaced atomically)")
+	f.StringVarP(&o.Output, "output", "o", "", "write the output to FILE instead of stdout: replaced atomically, a regular file that is not an input")
 	f.BoolVar(&o.SkipUnsupported, "skip-unsupported", false, "rules the target cannot express are reported as skipped and do not fail the run")
 	_ = cmd.MarkFlagRequired("target")
 	return cmd
@@ -102,13 +104,18 @@ func Run(o *Options) (int, error) {
 	if err != nil {
 		return cli.ExitFailure, err
 	}
+	if o.Output != "" {
+		if err := checkOutput(o.Output, files, o.Pipelines); err != nil {
+			return cli.ExitUsage, err
+		}
+	}
 	cli.PrintDiagnostics(o.Stderr, loadDiags)
 	exit := cli.ExitOK
 	if loadDiags.HasErrors() {
 		exit = cli.ExitFailure
 	}
 	if len(files) == 0 {
-		fmt.Fprintf(o.Stderr, "sigmabridge: no Sigma rules (*.yml, *.yaml) found in %s\n", strings.Join(o.Paths, " "))
+		fmt.Fprintf(o.Stderr, "sigmabridge: no Sigma rules (*.yml, *.yaml) found in %s\n", cli.Printable(strings.Join(o.Paths, " ")))
 		return cli.ExitFailure, nil
 	}
 
@@ -127,7 +134,7 @@ func Run(o *Options) (int, error) {
 			writeResult(&out, o, Result{Rule: &ir.Rule{Path: f.Path, ID: g[0].RuleID}, Diags: g, Failed: true})
 		}
 		for ; next < len(results) && results[next].Rule.Path == f.Path; next++ {
-			r := results[next]
+			r := frame(results[next], o)
 			cli.PrintDiagnostics(o.Stderr, r.Diags)
 			if r.Failed {
 				if r.Unsupported && o.SkipUnsupported {
@@ -143,8 +150,8 @@ func Run(o *Options) (int, error) {
 		exit = cli.ExitFailure
 	}
 	if o.Output != "" {
-		if err := cli.WriteFileAtomic(o.Output, out.Bytes()); err != nil {
-			fmt.Fprintf(o.Stderr, "sigmabridge: writing %s: %v\n", o.Output, err)
+		if err := writeOutput(o, out.Bytes()); err != nil {
+			fmt.Fprintf(o.Stderr, "sigmabridge: %v\n", err)
 			return cli.ExitFailure, nil
 		}
 	} else if _, err := o.Stdout.Write(out.Bytes()); err != nil {
@@ -228,7 +235,7 @@ func writeResult(w *bytes.Buffer, o *Options, r Result) {
 		return
 	}
 	base := jsonLine{Path: r.Rule.Path, ID: r.Rule.ID, Title: r.Rule.Title, Target: o.Target}
-	enc := json.NewEncoder(w)
+	enc := json.NewEncoder(cli.JSONWriter(w))
 	enc.SetEscapeHTML(false)
 	if r.Failed {
 		l := base

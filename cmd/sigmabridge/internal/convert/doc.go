@@ -3,4 +3,18 @@
 //
 // The exit code is 0 when every rule converted, 1 when some failed (all others are still
 // converted and written), 2 for a usage error.
+//
+// -o FILE is written through a temporary file renamed over it (internal/atomicfile): a new
+// file gets 0666 less the umask, an existing one keeps its mode. FILE must be a regular file
+// (a symbolic link to one is replaced, not followed) or not exist yet, and must not be one
+// of the run's rule or pipeline files (compared with os.SameFile); otherwise nothing is
+// converted and the exit code is 2.
+//
+// The default format is one query per line. Each target escapes what its syntax can (SPL
+// writes control characters as PCRE escapes, ES|QL and EQL strings take \n and \r, dsl is
+// JSON); a text query that still holds a raw control character or a Unicode line
+// separator fails its rule with unsupported-control-character, naming the character, and
+// -f jsonl, whose JSON escapes carry anything, still converts it. JSON output (dsl
+// queries, jsonl, and the json formats of lint, test and check) writes DEL, C1 controls
+// and format characters as \u escapes too (cli.JSONWriter).
 package convert

@@ -104,14 +104,14 @@ func Run(o *Options) (int, error) {
 		}
 	default:
 		for _, f := range rep.Findings {
-			fmt.Fprintln(o.Stdout, f.String())
+			fmt.Fprintln(o.Stdout, cli.Printable(f.String()))
 		}
 		fmt.Fprintf(o.Stderr, "sigmabridge lint: %s in %s: %s, %s\n",
 			count(rep.Documents, "rule", "rules"), count(rep.Files, "file", "files"),
 			count(rep.Errors, "error", "errors"), count(rep.Warnings, "warning", "warnings"))
 	}
 	if len(files) == 0 {
-		fmt.Fprintf(o.Stderr, "sigmabridge: no Sigma rules (*.yml, *.yaml) found in %s\n", strings.Join(o.Paths, " "))
+		fmt.Fprintf(o.Stderr, "sigmabridge: no Sigma rules (*.yml, *.yaml) found in %s\n", cli.Printable(strings.Join(o.Paths, " ")))
 		return cli.ExitFailure, nil
 	}
 	if rep.Errors > 0 {
@@ -143,7 +143,7 @@ func writeJSON(w io.Writer, rep *sigmalint.Report) error {
 			Path: f.Path, Line: f.Line, Check: f.Check, Severity: f.Severity.String(), Message: f.Message, RuleID: f.RuleID,
 		})
 	}
-	enc := json.NewEncoder(w)
+	enc := json.NewEncoder(cli.JSONWriter(w))
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)

@@ -273,3 +273,28 @@ func TestCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileTerminalText: findings about a file whose name and title hold escape
+// sequences and C1 controls are printed escaped, in the table and in JSON alike.
+func TestHostileTerminalText(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "evil\x1b[2J.yml", strings.Replace(problemRule, "title: Lambda Layer Published By A Human", "title: \"\\e]0;owned\\a \\N csi\\u009b31m\"", 1))
+	for _, format := range []string{"table", "json"} {
+		_, out, stderr, err := run(t, Options{Format: format, Paths: []string{dir}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.ContainsAny(out+stderr, "\x1b\x07\u0085\u009b") {
+			t.Errorf("%s: raw control character in the output:\n%q\n%q", format, out, stderr)
+		}
+		if !strings.Contains(out, `evil\`) {
+			t.Errorf("%s: the file is not named: %q", format, out)
+		}
+		if format == "json" {
+			var rep jsonReport
+			if err := json.Unmarshal([]byte(out), &rep); err != nil || len(rep.Findings) == 0 || !strings.Contains(rep.Findings[0].Path, "evil\x1b[2J.yml") {
+				t.Errorf("json: %v %+v", err, rep)
+			}
+		}
+	}
+}

@@ -94,12 +94,12 @@ func Run(ctx context.Context, o *Options) (int, error) {
 		if errors.As(err, &ue) {
 			return cli.ExitUsage, err
 		}
-		fmt.Fprintf(o.Stderr, "sigmabridge: %v\n", err)
+		fmt.Fprintf(o.Stderr, "sigmabridge: %s\n", cli.Printable(err.Error()))
 		return cli.ExitFailure, nil
 	}
 	cli.PrintDiagnostics(o.Stderr, diags)
 	if o.Format == "json" {
-		enc := json.NewEncoder(o.Stdout)
+		enc := json.NewEncoder(cli.JSONWriter(o.Stdout))
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(rep); err != nil {
 			return cli.ExitFailure, nil
@@ -196,12 +196,12 @@ func writeTable(w io.Writer, rep *Report) {
 		if title == "" {
 			title = r.ID
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", res, r.Positives, r.Negatives, title, r.Path)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", res, r.Positives, r.Negatives, cli.Cell(title), cli.Cell(r.Path))
 	}
 	tw.Flush()
 	for _, r := range rep.Rules {
 		for _, f := range r.Failures {
-			fmt.Fprintf(w, "FAIL %s: %s\n", r.Path, f)
+			fmt.Fprintf(w, "FAIL %s: %s\n", cli.Printable(r.Path), cli.Printable(f))
 		}
 	}
 	fmt.Fprintf(w, "%d passed, %d failed\n", rep.Passed, rep.Failed)

@@ -106,3 +106,22 @@ func TestRuleWithoutSamplesFails(t *testing.T) {
 		t.Errorf("out %s stderr %s", out, stderr)
 	}
 }
+
+// TestHostileTerminalText: a title holding an escape sequence and a tab is printed escaped
+// in the table, in its own column.
+func TestHostileTerminalText(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "create.yml"), strings.Replace(rule, "title: Create", "title: \"Create\\e[2J\\tTAB\"", 1))
+	write(t, filepath.Join(dir, "create", "samples.yml"), "rule_id: 8a2a9a4e-8d0c-4c1e-9a43-6f0a1c2b3d4e\nsamples:\n  - {file: pos.jsonl, expect: match}\n  - {file: neg.jsonl, expect: no_match, near_miss: true}\n")
+	write(t, filepath.Join(dir, "create", "pos.jsonl"), `{"eventName":"CreateFunction"}`+"\n")
+	write(t, filepath.Join(dir, "create", "neg.jsonl"), `{"eventName":"CreateFunction"}`+"\n")
+	for _, format := range []string{"table", "json"} {
+		_, out, stderr := runTest(t, Options{Paths: []string{dir}, Format: format, InProcess: true})
+		if strings.ContainsAny(out+stderr, "\x1b") {
+			t.Errorf("%s: raw escape in the output:\n%q", format, out)
+		}
+		if format == "table" && !strings.Contains(out, `Create\x1b[2J\tTAB`) {
+			t.Errorf("table: the title is not shown escaped in one column:\n%s", out)
+		}
+	}
+}
