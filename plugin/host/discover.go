@@ -136,7 +136,7 @@ func discover(dir string) ([]Spec, error, error) {
 		s.SHA256 = pin.SHA256
 		switch {
 		case unsafe != nil:
-			s.Problem = pluginErr(name, Unsafe, "%v", unsafe)
+			s.Problem = pluginErr(name, Unsafe, "%w", unsafe)
 		case !pinned:
 			// Not read: only what plugins.lock names is ever hashed.
 			info, err := os.Stat(path)

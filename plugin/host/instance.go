@@ -58,6 +58,9 @@ func (m *Manager) launch(spec Spec) (*instance, error) {
 			return nil, pe
 		}
 		cmd = verified.command(spec.Path, spec.Args)
+		if beforeExec != nil {
+			beforeExec(spec)
+		}
 	}
 	setParentDeathSignal(cmd)
 	setProcessGroup(cmd)

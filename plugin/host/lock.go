@@ -202,7 +202,7 @@ func refusal(name string, err error) *PluginError {
 	var ue *UnsafeError
 	switch {
 	case errors.As(err, &ue):
-		return pluginErr(name, Unsafe, "%v", err)
+		return pluginErr(name, Unsafe, "%w", err)
 	case errors.Is(err, fs.ErrNotExist):
 		return pluginErr(name, NotFound, "%v", err)
 	}

@@ -40,8 +40,12 @@ type verifiedCopy struct {
 	dir   string   // the private directory to remove, or ""
 }
 
-// forcePrivateDir makes the tests take the private-directory route on Linux too.
-var forcePrivateDir = false
+// Test hooks: forcePrivateDir makes the private-directory route be taken on Linux too;
+// beforeExec runs between the verification of an external plugin and its start.
+var (
+	forcePrivateDir = false
+	beforeExec      func(Spec)
+)
 
 // verifyPinned copies the binary of spec and checks the copy against the pinned sha256.
 func verifyPinned(spec Spec) (*verifiedCopy, *PluginError) {
@@ -68,7 +72,7 @@ func verifyPinned(spec Spec) (*verifiedCopy, *PluginError) {
 		}
 		var ue *UnsafeError
 		if errors.As(err, &ue) {
-			return nil, pluginErr(spec.Name, Unsafe, "%v", err)
+			return nil, pluginErr(spec.Name, Unsafe, "%w", err)
 		}
 		return nil, pluginErr(spec.Name, StartFailed, "copying %s (%d bytes) to verify it: %v", spec.Path, info.Size(), err)
 	}
