@@ -37,8 +37,8 @@ func (e *UnsafeError) Error() string {
 // to the root, and to dir/plugins.lock, and returns the first violation as an
 // *UnsafeError. A missing directory or lock file is no violation (there is nothing to
 // trust yet). Symbolic links in dir are resolved first and the real directories checked,
-// as ssh's StrictModes does; the resolved path is returned, and is what the host opens
-// from then on.
+// as ssh's StrictModes does; the resolved path is returned (also with an *UnsafeError),
+// and is what the host opens from then on.
 //
 // The rules, on Unix: the plugin directory, plugins.lock and every plugin binary must be
 // owned by the current user or by root and must not be writable by group or others. A
@@ -62,10 +62,10 @@ func CheckDir(dir string) (string, error) {
 		return "", err
 	}
 	if !info.IsDir() {
-		return "", &UnsafeError{What: "plugin directory", Path: real, Reason: "it is not a directory"}
+		return real, &UnsafeError{What: "plugin directory", Path: real, Reason: "it is not a directory"}
 	}
 	if err := checkOwnerAndMode("plugin directory", real, info, false); err != nil {
-		return "", err
+		return real, err
 	}
 	for p := filepath.Dir(real); ; p = filepath.Dir(p) {
 		info, err := os.Lstat(p)
@@ -73,7 +73,7 @@ func CheckDir(dir string) (string, error) {
 			return "", err
 		}
 		if err := checkOwnerAndMode("parent directory", p, info, true); err != nil {
-			return "", err
+			return real, err
 		}
 		if filepath.Dir(p) == p {
 			break
@@ -87,7 +87,7 @@ func CheckDir(dir string) (string, error) {
 		return "", err
 	default:
 		if err := checkLockInfo(lock, info); err != nil {
-			return "", err
+			return real, err
 		}
 	}
 	return real, nil
