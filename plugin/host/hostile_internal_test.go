@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -128,5 +129,85 @@ func TestHostileSwapBetweenVerifyAndExec(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestHostileVerifiedCopyIsSealed: the memfd copy a plugin runs from has the pinned
+// sha256 under the same path in the host, and nobody, the host included, can change it:
+// writes, truncation and growth are refused by its seals.
+func TestHostileVerifiedCopyIsSealed(t *testing.T) {
+	dir := t.TempDir()
+	InstallTricky(t, dir, "racer", "")
+	pins, err := PinPlugins(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := Spec{Name: "racer", Path: pins[0].Path, SHA256: pins[0].SHA256}
+	v, pe := verifyPinned(spec)
+	if pe != nil {
+		t.Fatal(pe)
+	}
+	defer v.release()
+	if v.extra == nil {
+		t.Skip("no memfd on this kernel: the private-directory route is used")
+	}
+	if sum, err := FileSHA256(v.path); err != nil || sum != spec.SHA256 {
+		t.Fatalf("%s in the host: sha256 %s (%v), want the pin %s", v.path, sum, err, spec.SHA256)
+	}
+	if _, err := v.extra.WriteAt([]byte("EVIL"), 0); err == nil {
+		t.Error("writing into the sealed copy worked")
+	}
+	if err := v.extra.Truncate(10); err == nil {
+		t.Error("shrinking the sealed copy worked")
+	}
+	if _, err := v.extra.WriteAt([]byte("EVIL"), 1<<30); err == nil {
+		t.Error("growing the sealed copy worked")
+	}
+	if f, err := os.OpenFile(v.path, os.O_WRONLY, 0); err == nil {
+		_, werr := f.Write([]byte("EVIL"))
+		f.Close()
+		if werr == nil {
+			t.Error("writing into the sealed copy reopened by path worked")
+		}
+	}
+	if sum, _ := FileSHA256(v.path); sum != spec.SHA256 {
+		t.Errorf("the sealed copy changed: sha256 %s", sum)
+	}
+}
+
+// TestScriptPluginRunsFromCopy: a #! script plugin runs from its verified copy too (the
+// interpreter reopens it by the same path), through both routes.
+func TestScriptPluginRunsFromCopy(t *testing.T) {
+	for _, route := range []string{"memfd", "private dir"} {
+		t.Run(route, func(t *testing.T) {
+			forcePrivateDir = route == "private dir"
+			defer func() { forcePrivateDir = false }()
+			dir := t.TempDir()
+			marker := filepath.Join(t.TempDir(), "script-ran")
+			script := "#!/bin/sh\necho \"$0\" > " + marker + "\nexit 3\n"
+			if err := os.WriteFile(filepath.Join(dir, binaryPrefix+"script"), []byte(script), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := PinPlugins(dir, nil); err != nil {
+				t.Fatal(err)
+			}
+			m, err := New(Config{Dir: dir, Logger: hclog.New(&hclog.LoggerOptions{Output: io.Discard})})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			_, err = m.Backend(context.Background(), "script")
+			if pe, ok := AsPluginError(err); !ok || pe.Failure != Crashed {
+				t.Fatalf("got %v, want the script's exit before the handshake", err)
+			}
+			ran, err := os.ReadFile(marker)
+			if err != nil {
+				t.Fatalf("the script did not run: %v", err)
+			}
+			if strings.Contains(string(ran), dir) {
+				t.Errorf("the script ran from the original path %s, not from its copy", ran)
+			}
+			t.Logf("the script ran as %s", ran)
+		})
 	}
 }

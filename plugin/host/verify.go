@@ -26,9 +26,11 @@ import (
 //
 // On Linux the copy is a sealed memfd: an anonymous in-memory file whose write, grow and
 // shrink seals make it immutable for everyone, the host included, before it is hashed. It
-// is run as /proc/self/fd/3 of the child, where the child receives it as its fourth
-// descriptor (so a #! script can reopen itself too). It leaves nothing on disk, even when
-// the host is killed. Where memfds are unavailable (other systems, or a kernel that
+// is run as /proc/self/fd/N, where N is the memfd's descriptor in the host and the child
+// receives it under the same number: the path names the same verified copy in both
+// processes (go-plugin may open it in the host to describe a plugin that failed to
+// start), and a #! script can reopen itself. It leaves nothing on disk, even when the
+// host is killed. Where memfds are unavailable (other systems, or a kernel that
 // forbids executable memfds), the copy goes into a new private directory (mode 0700,
 // created by os.MkdirTemp) as a file created there exclusively, hashed as it is written,
 // and removed once the plugin has started (Unix) or has exited (elsewhere).
@@ -36,7 +38,7 @@ import (
 // verifiedCopy is a private copy of a pinned plugin binary whose sha256 was checked.
 type verifiedCopy struct {
 	path  string   // what to execute
-	extra *os.File // given to the child as descriptor 3 (the memfd), or nil
+	extra *os.File // the memfd, given to the child under its own descriptor number, or nil
 	dir   string   // the private directory to remove, or ""
 }
 
@@ -130,7 +132,10 @@ func (v *verifiedCopy) command(argv0 string, args []string) *exec.Cmd {
 	cmd := exec.Command(v.path, args...)
 	cmd.Args[0] = argv0
 	if v.extra != nil {
-		cmd.ExtraFiles = []*os.File{v.extra}
+		// Entry i is descriptor 3+i in the child; the nil entries before it are closed.
+		n := int(v.extra.Fd())
+		cmd.ExtraFiles = make([]*os.File, n-2)
+		cmd.ExtraFiles[n-3] = v.extra
 	}
 	return cmd
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -27,7 +28,7 @@ func memfdCopy(name, path string, src io.Reader) (*verifiedCopy, string, error) 
 		return nil, "", nil // e.g. vm.memfd_noexec=2 forbids executable memfds
 	}
 	f := os.NewFile(uintptr(fd), binaryPrefix+name)
-	v := &verifiedCopy{path: "/proc/self/fd/3", extra: f}
+	v := &verifiedCopy{path: "/proc/self/fd/" + strconv.Itoa(fd), extra: f}
 	n, err := copyLimited(path, f, src)
 	if err != nil {
 		return v, "", err
