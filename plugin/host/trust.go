@@ -120,9 +120,15 @@ func checkBinaryInfo(path string, info fs.FileInfo) error {
 
 // openBinary opens the plugin binary at path for reading and checks the open file (not
 // the path, which could change in between): a regular, executable file within
-// MaxBinarySize that passes the trust rules. O_NONBLOCK keeps a FIFO swapped in for the
-// binary from blocking the open; it changes nothing for a regular file.
+// MaxBinarySize that passes the trust rules. The path is checked first too, so that a
+// FIFO or a device is not even opened; O_NONBLOCK keeps one swapped in between the two
+// from blocking the open (it changes nothing for a regular file).
 func openBinary(path string) (*os.File, fs.FileInfo, error) {
+	if info, err := os.Stat(path); err != nil {
+		return nil, nil, err
+	} else if err := checkBinaryInfo(path, info); err != nil {
+		return nil, nil, err
+	}
 	f, err := os.OpenFile(path, os.O_RDONLY|nonBlock, 0)
 	if err != nil {
 		return nil, nil, err
