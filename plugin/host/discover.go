@@ -107,8 +107,12 @@ func Discover(dir string) ([]Spec, error) {
 }
 
 // discover is Discover that also returns why the whole directory is refused, if it is.
-func discover(dir string) ([]Spec, error, error) {
-	real, unsafe := CheckDir(dir)
+func discover(dir string) ([]Spec, *UnsafeError, error) {
+	real, err := CheckDir(dir)
+	var unsafe *UnsafeError
+	if err != nil && !errors.As(err, &unsafe) {
+		return nil, nil, err
+	}
 	if real == "" {
 		real = dir
 	}
@@ -119,14 +123,11 @@ func discover(dir string) ([]Spec, error, error) {
 	lock := &Lock{Plugins: map[string]Pin{}}
 	if unsafe == nil {
 		lock, err = ReadLock(real)
-		var ue *UnsafeError
-		if errors.As(err, &ue) {
-			unsafe, lock = err, &Lock{Plugins: map[string]Pin{}}
+		if errors.As(err, &unsafe) {
+			lock = &Lock{Plugins: map[string]Pin{}}
 		} else if err != nil {
 			return nil, nil, err
 		}
-	} else if _, ok := unsafe.(*UnsafeError); !ok {
-		return nil, nil, unsafe
 	}
 	lockPath := filepath.Join(real, LockFileName)
 	var specs []Spec

@@ -87,7 +87,9 @@ func New(cfg Config) (*Manager, error) {
 		if err != nil {
 			return nil, fmt.Errorf("plugin directory %s: %w", cfg.Dir, err)
 		}
-		m.unsafe = unsafe
+		if unsafe != nil {
+			m.unsafe = unsafe
+		}
 		for _, s := range external {
 			if _, clash := m.byName[s.Name]; clash {
 				s.Problem = pluginErr(s.Name, NameClash, "%s has the name of a built-in plugin; rename it", s.Path)
