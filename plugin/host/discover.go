@@ -94,56 +94,89 @@ func validName(name string) bool {
 }
 
 // Discover lists the external plugins of dir and checks each against dir/plugins.lock. A
-// binary with no lock entry, with a checksum that differs from its entry, or that is not
-// an executable file is returned with its Problem set; so is a lock entry whose binary is
-// missing. The error is reserved for a directory or lock file that cannot be read.
+// binary with no lock entry, with a checksum that differs from its entry, that is not an
+// executable file, that breaks the trust rules or is over MaxBinarySize is returned with
+// its Problem set; so is a lock entry whose binary is missing. When the directory, a
+// parent or plugins.lock breaks the trust rules (see CheckDir), every binary is refused
+// with that reason. Only binaries that plugins.lock names are read (to hash them); other
+// files in dir are never opened. The error is reserved for a directory or lock file that
+// cannot be read.
 func Discover(dir string) ([]Spec, error) {
-	found, err := listBinaries(dir)
-	if err != nil {
-		return nil, err
+	specs, _, err := discover(dir)
+	return specs, err
+}
+
+// discover is Discover that also returns why the whole directory is refused, if it is.
+func discover(dir string) ([]Spec, *UnsafeError, error) {
+	real, err := CheckDir(dir)
+	var unsafe *UnsafeError
+	if err != nil && !errors.As(err, &unsafe) {
+		return nil, nil, err
 	}
-	lock, err := ReadLock(dir)
-	if err != nil {
-		return nil, err
+	if real == "" {
+		real = dir
 	}
+	found, err := listBinaries(real)
+	if err != nil {
+		return nil, nil, err
+	}
+	lock := &Lock{Plugins: map[string]Pin{}}
+	if unsafe == nil {
+		lock, err = ReadLock(real)
+		if errors.As(err, &unsafe) {
+			lock = &Lock{Plugins: map[string]Pin{}}
+		} else if err != nil {
+			return nil, nil, err
+		}
+	}
+	lockPath := filepath.Join(real, LockFileName)
 	var specs []Spec
 	for name, path := range found {
 		s := Spec{Name: name, Path: path}
 		pin, pinned := lock.Plugins[name]
-		info, err := os.Stat(path)
+		s.SHA256 = pin.SHA256
 		switch {
-		case err != nil:
-			s.Problem = pluginErr(name, NotFound, "%v", err)
-		case !info.Mode().IsRegular():
-			s.Problem = pluginErr(name, StartFailed, "%s is not a regular file", path)
-		case runtime.GOOS != "windows" && info.Mode().Perm()&0o111 == 0:
-			s.Problem = pluginErr(name, StartFailed, "%s is not executable", path)
-		}
-		if s.Problem == nil {
-			actual, err := FileSHA256(path)
+		case unsafe != nil:
+			s.Problem = pluginErr(name, Unsafe, "%w", unsafe)
+		case !pinned:
+			// Not read: only what plugins.lock names is ever hashed.
+			info, err := os.Stat(path)
+			if err == nil {
+				err = checkBinaryInfo(path, info)
+			}
+			if err != nil {
+				s.Problem = refusal(name, err)
+			} else {
+				s.Problem = pluginErr(name, NotPinned, "%s has no entry in %s "+
+					"(check it, then run `sigmabridge plugins lock %s` to trust it)", path, lockPath, name)
+			}
+		default:
+			f, _, err := openBinary(path)
+			if err != nil {
+				s.Problem = refusal(name, err)
+				break
+			}
+			actual, err := readerSHA256(f)
+			f.Close()
 			switch {
 			case err != nil:
 				s.Problem = pluginErr(name, StartFailed, "reading %s: %v", path, err)
-			case !pinned:
-				s.Problem = pluginErr(name, NotPinned, "%s has no entry in %s; its sha256 is %s "+
-					"(run `sigmabridge plugins lock %s` to trust it)", path, filepath.Join(dir, LockFileName), actual, name)
 			case pin.SHA256 != actual:
 				s.Problem = checksumMismatch(name, path, pin.SHA256, actual)
 			}
 		}
-		s.SHA256 = pin.SHA256
 		specs = append(specs, s)
 	}
 	for name, pin := range lock.Plugins {
 		if _, ok := found[name]; ok {
 			continue
 		}
-		path := filepath.Join(dir, binaryPrefix+name)
+		path := filepath.Join(real, binaryPrefix+name)
 		specs = append(specs, Spec{Name: name, Path: path, SHA256: pin.SHA256,
-			Problem: pluginErr(name, NotFound, "pinned in %s but %s does not exist", filepath.Join(dir, LockFileName), path)})
+			Problem: pluginErr(name, NotFound, "pinned in %s but %s does not exist", lockPath, path)})
 	}
 	sort.Slice(specs, func(i, j int) bool { return specs[i].Name < specs[j].Name })
-	return specs, nil
+	return specs, unsafe, nil
 }
 
 func checksumMismatch(name, path, expected, actual string) *PluginError {

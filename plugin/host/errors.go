@@ -16,6 +16,10 @@ const (
 	NotPinned Failure = "is not pinned"
 	// ChecksumMismatch: the binary's sha256 differs from the one in plugins.lock.
 	ChecksumMismatch Failure = "checksum mismatch"
+	// Unsafe: the plugin directory, a parent of it, plugins.lock or the binary could have
+	// been written by someone else than the user or root, or the binary is over
+	// MaxBinarySize (see CheckDir).
+	Unsafe Failure = "is refused"
 	// NameClash: an external plugin has the name of a built-in one.
 	NameClash Failure = "name clash"
 	// IncompatibleProtocol: the plugin speaks no protocol version the host speaks.

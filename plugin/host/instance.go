@@ -2,8 +2,6 @@ package host
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -32,20 +30,40 @@ type instance struct {
 	released chan struct{}
 	killed   sync.Once
 	killWG   *sync.WaitGroup
+	// pgid is the plugin's process group (its pid), 0 if it never started.
+	pgid int
+	// verified is the private copy an external plugin runs from.
+	verified *verifiedCopy
 
 	mu     sync.Mutex
 	failed *PluginError // set once the plugin crashed, hung or answered garbage
 }
 
-// launch starts the plugin of spec. The fork happens on a goroutine locked to its OS
+// launch starts the plugin of spec. An external plugin runs from a private copy whose
+// sha256 was checked against its pin (see verifyPinned). The plugin leads a process group
+// of its own, which is killed with it. The fork happens on a goroutine locked to its OS
 // thread, and that goroutine (and thread) lives until the plugin is dead: Linux delivers
 // the parent-death signal when the forking *thread* exits, not the process.
 func (m *Manager) launch(spec Spec) (*instance, error) {
 	if spec.Problem != nil {
 		return nil, spec.Problem
 	}
-	cmd := exec.Command(spec.Path, spec.Args...)
+	var cmd *exec.Cmd
+	var verified *verifiedCopy
+	if spec.Builtin {
+		cmd = exec.Command(spec.Path, spec.Args...)
+	} else {
+		var pe *PluginError
+		if verified, pe = verifyPinned(spec); pe != nil {
+			return nil, pe
+		}
+		cmd = verified.command(spec.Path, spec.Args)
+		if beforeExec != nil {
+			beforeExec(spec)
+		}
+	}
 	setParentDeathSignal(cmd)
+	setProcessGroup(cmd)
 	cfg := &goplugin.ClientConfig{
 		HandshakeConfig:  plugin.Handshake(),
 		VersionedPlugins: plugin.HostPluginSets(),
@@ -55,16 +73,8 @@ func (m *Manager) launch(spec Spec) (*instance, error) {
 		Logger:           m.logger.Named(spec.Name),
 		GRPCDialOptions:  plugin.DialOptions(),
 	}
-	if !spec.Builtin {
-		sum, err := hex.DecodeString(spec.SHA256)
-		if err != nil || len(sum) != sha256.Size {
-			return nil, pluginErr(spec.Name, NotPinned, "no valid sha256 pinned for %s", spec.Path)
-		}
-		// A fresh hash per launch: go-plugin streams the binary into it without Reset.
-		cfg.SecureConfig = &goplugin.SecureConfig{Checksum: sum, Hash: sha256.New()}
-	}
 	inst := &instance{spec: spec, client: goplugin.NewClient(cfg), callTimeout: m.cfg.CallTimeout,
-		released: make(chan struct{}), killWG: &m.killWG}
+		released: make(chan struct{}), killWG: &m.killWG, verified: verified}
 	started := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
@@ -76,8 +86,19 @@ func (m *Manager) launch(spec Spec) (*instance, error) {
 		// The thread is left locked on purpose: when this goroutine returns, the
 		// runtime ends the thread, which is harmless now that the plugin is gone.
 	}()
-	if err := <-started; err != nil {
+	err := <-started
+	if cmd.Process != nil {
+		inst.pgid = cmd.Process.Pid
+	}
+	if verified != nil {
+		verified.started()
+	}
+	if err != nil {
 		inst.client.Kill()
+		killProcessGroup(inst.pgid)
+		if verified != nil {
+			verified.release()
+		}
 		close(inst.released)
 		return nil, classifyStartError(spec, err)
 	}
@@ -99,12 +120,6 @@ func (m *Manager) launch(spec Spec) (*instance, error) {
 func classifyStartError(spec Spec, err error) *PluginError {
 	msg := err.Error()
 	switch {
-	case errors.Is(err, goplugin.ErrChecksumsDoNotMatch):
-		actual, herr := FileSHA256(spec.Path)
-		if herr != nil {
-			actual = "unreadable (" + herr.Error() + ")"
-		}
-		return checksumMismatch(spec.Name, spec.Path, spec.SHA256, actual)
 	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, exec.ErrNotFound) || strings.Contains(msg, "no such file"):
 		return pluginErr(spec.Name, NotFound, "%s does not exist", spec.Path)
 	case strings.Contains(msg, "incompatible API version"), strings.Contains(msg, "incompatible core API version"):
@@ -149,10 +164,15 @@ func (i *instance) failure() *PluginError {
 	return i.failed
 }
 
-// kill stops the plugin process and releases its thread; it is safe to call twice.
+// kill stops the plugin process, then kills what is left of its process group (the
+// processes it started), and releases its thread; it is safe to call twice.
 func (i *instance) kill() {
 	i.killed.Do(func() {
 		i.client.Kill()
+		killProcessGroup(i.pgid)
+		if i.verified != nil {
+			i.verified.release()
+		}
 		close(i.released)
 	})
 }

@@ -33,28 +33,45 @@ type Pin struct {
 	SHA256 string `json:"sha256"`
 }
 
-// ReadLock reads dir/plugins.lock. A missing file is an empty lock.
+// ReadLock reads dir/plugins.lock. A missing file is an empty lock. The open file must
+// pass the trust rules of CheckDir (an *UnsafeError otherwise) and be at most 1 MiB.
 func ReadLock(dir string) (*Lock, error) {
-	data, err := os.ReadFile(filepath.Join(dir, LockFileName))
+	path := filepath.Join(dir, LockFileName)
+	f, err := os.OpenFile(path, os.O_RDONLY|nonBlock, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &Lock{Version: 1, Plugins: map[string]Pin{}}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkLockInfo(path, info); err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxLockSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(data) > maxLockSize {
+		return nil, &UnsafeError{What: "lock file", Path: path, Reason: fmt.Sprintf("it grew over the limit of %d bytes while being read", maxLockSize)}
+	}
 	var l Lock
 	if err := json.Unmarshal(data, &l); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, LockFileName), err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if l.Version != 1 {
-		return nil, fmt.Errorf("%s: unsupported lock-file version %d (this sigmabridge reads version 1)", filepath.Join(dir, LockFileName), l.Version)
+		return nil, fmt.Errorf("%s: unsupported lock-file version %d (this sigmabridge reads version 1)", path, l.Version)
 	}
 	if l.Plugins == nil {
 		l.Plugins = map[string]Pin{}
 	}
 	for name, p := range l.Plugins {
 		if b, err := hex.DecodeString(p.SHA256); err != nil || len(b) != sha256.Size {
-			return nil, fmt.Errorf("%s: plugin %s: %q is not a hex sha256", filepath.Join(dir, LockFileName), name, p.SHA256)
+			return nil, fmt.Errorf("%s: plugin %s: %q is not a hex sha256", path, name, p.SHA256)
 		}
 	}
 	return &l, nil
@@ -71,16 +88,27 @@ func WriteLock(dir string, l *Lock) error {
 	return atomicfile.Write(filepath.Join(dir, LockFileName), append(data, '\n'), 0o644)
 }
 
-// FileSHA256 returns the lower-case hex sha256 of the file at path.
+// FileSHA256 returns the lower-case hex sha256 of the file at path (at most
+// MaxBinarySize bytes; a larger file is an error).
 func FileSHA256(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
+	return readerSHA256(f)
+}
+
+// readerSHA256 returns the lower-case hex sha256 of what r holds, reading at most
+// MaxBinarySize bytes: more is an error.
+func readerSHA256(r io.Reader) (string, error) {
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	n, err := io.Copy(h, io.LimitReader(r, MaxBinarySize+1))
+	if err != nil {
 		return "", err
+	}
+	if n > MaxBinarySize {
+		return "", fmt.Errorf("more than %d bytes (MaxBinarySize)", MaxBinarySize)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
@@ -94,13 +122,19 @@ type PinResult struct {
 
 // PinPlugins computes the sha256 of the external plugins in dir whose names are given (all
 // of them when names is empty) and records them in dir/plugins.lock, keeping the other
-// entries. A named plugin that has no binary is an error.
+// entries. A named plugin that has no binary is an error; so is a directory, lock file or
+// binary that breaks the trust rules of CheckDir, or a binary over MaxBinarySize (which
+// is not read).
 func PinPlugins(dir string, names []string) ([]PinResult, error) {
-	lock, err := ReadLock(dir)
+	real, err := CheckDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	found, err := listBinaries(dir)
+	lock, err := ReadLock(real)
+	if err != nil {
+		return nil, err
+	}
+	found, err := listBinaries(real)
 	if err != nil {
 		return nil, err
 	}
@@ -116,9 +150,14 @@ func PinPlugins(dir string, names []string) ([]PinResult, error) {
 		if !ok {
 			return nil, pluginErr(name, NotFound, "no %s%s in %s", binaryPrefix, name, dir)
 		}
-		sum, err := FileSHA256(path)
+		f, _, err := openBinary(path)
 		if err != nil {
-			return nil, pluginErr(name, NotFound, "%v", err)
+			return nil, refusal(name, err)
+		}
+		sum, err := readerSHA256(f)
+		f.Close()
+		if err != nil {
+			return nil, pluginErr(name, StartFailed, "reading %s: %v", path, err)
 		}
 		out = append(out, PinResult{Name: name, Path: path, SHA256: sum, Previous: lock.Plugins[name].SHA256})
 		lock.Plugins[name] = Pin{SHA256: sum}
@@ -126,8 +165,20 @@ func PinPlugins(dir string, names []string) ([]PinResult, error) {
 	if len(out) == 0 {
 		return nil, nil
 	}
-	if err := WriteLock(dir, lock); err != nil {
+	if err := WriteLock(real, lock); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// refusal turns a failed check of a plugin binary into the plugin's error.
+func refusal(name string, err error) *PluginError {
+	var ue *UnsafeError
+	switch {
+	case errors.As(err, &ue):
+		return pluginErr(name, Unsafe, "%w", err)
+	case errors.Is(err, fs.ErrNotExist):
+		return pluginErr(name, NotFound, "%v", err)
+	}
+	return pluginErr(name, StartFailed, "%v", err)
 }

@@ -77,6 +77,7 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	os.RemoveAll(tmp)
+	removeTestBuilds()
 	os.Exit(code)
 }
 

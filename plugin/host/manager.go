@@ -46,6 +46,8 @@ type Manager struct {
 	logger hclog.Logger
 	specs  []Spec
 	byName map[string]int
+	// unsafe is why the whole plugin directory is refused, if it is.
+	unsafe error
 
 	mu      sync.Mutex
 	closed  bool
@@ -61,8 +63,9 @@ type startOnce struct {
 }
 
 // New discovers the external plugins of cfg.Dir and returns a Manager. Refused plugins
-// (not pinned, checksum mismatch, missing binary, a built-in's name) are kept with their
-// Problem so they can be listed; using one returns that problem.
+// (not pinned, checksum mismatch, missing binary, unsafe ownership or mode, a built-in's
+// name) are kept with their Problem so they can be listed; using one returns that problem.
+// An unsafe plugin directory refuses its plugins but not the built-in ones.
 func New(cfg Config) (*Manager, error) {
 	if cfg.CallTimeout <= 0 {
 		cfg.CallTimeout = DefaultCallTimeout
@@ -80,9 +83,12 @@ func New(cfg Config) (*Manager, error) {
 		m.add(s)
 	}
 	if cfg.Dir != "" {
-		external, err := Discover(cfg.Dir)
+		external, unsafe, err := discover(cfg.Dir)
 		if err != nil {
 			return nil, fmt.Errorf("plugin directory %s: %w", cfg.Dir, err)
+		}
+		if unsafe != nil {
+			m.unsafe = unsafe
 		}
 		for _, s := range external {
 			if _, clash := m.byName[s.Name]; clash {
@@ -112,9 +118,13 @@ func (m *Manager) Spec(name string) (Spec, bool) {
 	return m.specs[i], true
 }
 
-// Problems returns the refused plugins' problems.
+// Problems returns why the plugin directory is refused, if it is (an *UnsafeError), then
+// the refused plugins' problems.
 func (m *Manager) Problems() []error {
 	var out []error
+	if m.unsafe != nil {
+		out = append(out, m.unsafe)
+	}
 	for _, s := range m.specs {
 		if s.Problem != nil {
 			out = append(out, s.Problem)

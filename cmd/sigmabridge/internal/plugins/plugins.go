@@ -25,7 +25,14 @@ func NewCommand() *cobra.Command {
 binary; external ones are executables named sigmabridge-plugin-NAME in the plugin
 directory: --plugin-dir, else $SIGMABRIDGE_PLUGIN_DIR, else <user config dir>/sigmabridge/plugins.
 An external plugin runs only if its sha256 is pinned in plugins.lock in that directory
-(see 'sigmabridge plugins lock').`,
+(see 'sigmabridge plugins lock'); the host copies the binary, checks the copy's sha256 and
+runs the copy, so the file cannot be changed between the check and the start.
+
+The plugin directory, each directory above it, plugins.lock and every plugin binary must
+be owned by you or root and must not be writable by group or others (a directory above
+may be if its sticky bit is set, as /tmp's is); otherwise its plugins are refused, with a
+message naming the path. A binary over 512 MiB is refused without being read; files that
+plugins.lock does not name are never read.`,
 	}
 	cmd.PersistentFlags().StringVar(&dir, "plugin-dir", "", "plugin directory (default $SIGMABRIDGE_PLUGIN_DIR or <user config dir>/sigmabridge/plugins)")
 
@@ -107,6 +114,13 @@ func RunList(ctx context.Context, o *ListOptions) (int, error) {
 		defer stop()
 	}
 	rows, failed := Rows(ctx, m)
+	var dirProblems []string
+	for _, p := range m.Problems() {
+		if _, ok := p.(*host.UnsafeError); ok {
+			dirProblems = append(dirProblems, p.Error()+"; its plugins are refused")
+			failed = true
+		}
+	}
 	switch o.Format {
 	case "json":
 		enc := json.NewEncoder(o.Stdout)
@@ -117,9 +131,12 @@ func RunList(ctx context.Context, o *ListOptions) (int, error) {
 	default:
 		writeTable(o.Stdout, rows)
 	}
+	for _, p := range dirProblems {
+		fmt.Fprintf(o.Stderr, "sigmabridge: %s\n", cli.Printable(p))
+	}
 	for _, r := range rows {
 		if r.Error != "" {
-			fmt.Fprintf(o.Stderr, "sigmabridge: %s\n", r.Error)
+			fmt.Fprintf(o.Stderr, "sigmabridge: %s\n", cli.Printable(r.Error))
 		}
 	}
 	if failed {
@@ -189,10 +206,16 @@ func writeTable(w io.Writer, rows []Row) {
 		if r.Error != "" {
 			status = "error (see below)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, dash(r.Kind), dash(r.Version), proto, source,
-			dash(sum), dash(strings.Join(r.Targets, ",")), dash(strings.Join(r.Formats, ",")), status)
+		// A plugin's own answers (version, targets, formats) are printed escaped.
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cli.Printable(r.Name), dash(r.Kind), cell(r.Version), proto,
+			cli.Printable(source), dash(sum), cell(strings.Join(r.Targets, ",")), cell(strings.Join(r.Formats, ",")), status)
 	}
 	tw.Flush()
+}
+
+// cell is a table cell: dash, and escaped, with its tabs too (they would break the table).
+func cell(s string) string {
+	return strings.ReplaceAll(cli.Printable(dash(s)), "\t", `\t`)
 }
 
 func dash(s string) string {
@@ -209,7 +232,10 @@ type LockOptions struct {
 	Stdout io.Writer
 }
 
-// RunLock pins the plugins and reports what changed.
+// RunLock pins the plugins and reports what changed. It refuses (exit 1, nothing
+// written) a plugin directory, lock file or binary that breaks the trust rules of
+// host.CheckDir. plugins.lock is replaced through a new file renamed over it, created with
+// mode 0644 less the umask.
 func RunLock(o *LockOptions) (int, error) {
 	dir, err := host.ResolveDir(o.Dir)
 	if err != nil {
@@ -220,13 +246,13 @@ func RunLock(o *LockOptions) (int, error) {
 		return cli.ExitFailure, err
 	}
 	if len(pins) == 0 {
-		fmt.Fprintf(o.Stdout, "no plugins (%s*) in %s\n", plugin.BinaryPrefix, dir)
+		fmt.Fprintf(o.Stdout, "no plugins (%s*) in %s\n", plugin.BinaryPrefix, cli.Printable(dir))
 		return cli.ExitOK, nil
 	}
 	for _, p := range pins {
 		switch p.Previous {
 		case "":
-			fmt.Fprintf(o.Stdout, "pinned %s sha256 %s (%s)\n", p.Name, p.SHA256, p.Path)
+			fmt.Fprintf(o.Stdout, "pinned %s sha256 %s (%s)\n", p.Name, p.SHA256, cli.Printable(p.Path))
 		case p.SHA256:
 			fmt.Fprintf(o.Stdout, "unchanged %s sha256 %s\n", p.Name, p.SHA256)
 		default:

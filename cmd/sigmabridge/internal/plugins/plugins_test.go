@@ -133,3 +133,78 @@ func TestListReportsRefusedPlugins(t *testing.T) {
 		t.Errorf("an unknown format gave %d %v", code, err)
 	}
 }
+
+// TestHostileUnsafePluginDirRefused: a world-writable plugin directory is refused by
+// `plugins lock` (nothing written) and by `plugins list` (exit 1, the path and the fault
+// named), and the built-in plugins are still listed.
+func TestHostileUnsafePluginDirRefused(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "plugins")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	buildExample(t, dir, "kql")
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	want := "unsafe plugin directory " + dir + ": it is world-writable (mode 0777); run: chmod go-w " + dir
+	var out bytes.Buffer
+	code, err := RunLock(&LockOptions{Dir: dir, Stdout: &out})
+	if code != cli.ExitFailure || err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("lock: exit %d, %v; want %q", code, err, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, host.LockFileName)); err == nil {
+		t.Error("plugins.lock was written in the unsafe directory")
+	}
+
+	// Pinned while the directory was safe, then made world-writable: refused.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RunLock(&LockOptions{Dir: dir, Stdout: &out}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code, err = RunList(context.Background(), &ListOptions{Dir: dir, Format: "json", Stdout: &stdout, Stderr: &stderr})
+	if err != nil || code != cli.ExitFailure {
+		t.Fatalf("list: exit %d %v, want %d", code, err, cli.ExitFailure)
+	}
+	if !strings.Contains(stderr.String(), want) || !strings.Contains(stderr.String(), "plugin kql is refused: "+want) {
+		t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+	}
+	var rows []Row
+	if err := json.Unmarshal(stdout.Bytes(), &rows); err != nil {
+		t.Fatal(err)
+	}
+	builtins := 0
+	for _, r := range rows {
+		if r.Builtin && r.Error == "" {
+			builtins++
+		}
+		if r.Name == "kql" && r.Error == "" {
+			t.Errorf("kql listed without an error: %+v", r)
+		}
+	}
+	if builtins != len(backends.Names())+1 {
+		t.Errorf("%d built-in rows without error, want %d", builtins, len(backends.Names())+1)
+	}
+}
+
+// TestHostileTableEscapesPluginText: what a plugin says about itself is printed escaped
+// in the table, so it cannot drive the terminal or break the columns.
+func TestHostileTableEscapesPluginText(t *testing.T) {
+	var out bytes.Buffer
+	writeTable(&out, []Row{{Name: "x", Kind: "backend", Version: "1\x1b]0;pwned\x07", Path: "/p",
+		Targets: []string{"a\tb"}, Formats: []string{"\u202edefault"}}})
+	got := out.String()
+	if strings.ContainsAny(got, "\x1b\x07\u202e") {
+		t.Errorf("raw control characters in the table: %q", got)
+	}
+	for _, want := range []string{`1\x1b]0;pwned\a`, `a\tb`, `\u202edefault`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("table lacks %q:\n%s", want, got)
+		}
+	}
+}
