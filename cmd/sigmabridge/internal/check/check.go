@@ -29,12 +29,12 @@ type Options struct {
 	Paths     []string
 	Pipelines []string
 	Format    string
-	// Profile is the --profile flag ("": $SIGMABRIDGE_PROFILE, then the user config dir).
-	Profile string
 	Host      cli.HostOptions
 
 	Stdout io.Writer
 	Stderr io.Writer
+	// Profile is the --profile flag ("": $SIGMABRIDGE_PROFILE, then the user config dir).
+	Profile string
 }
 
 // NewCommand returns the cobra command.

@@ -42,8 +42,6 @@ type Options struct {
 	CACert    string
 	Insecure  bool
 	Pipelines []string
-	// Profile is the --profile flag ("": $SIGMABRIDGE_PROFILE, then the user config dir).
-	Profile string
 	Format    string
 	MaxHits   int
 	Paths     []string
@@ -55,6 +53,8 @@ type Options struct {
 	Getenv func(string) string
 	// Now is the clock --since counts back from (time.Now when nil).
 	Now func() time.Time
+	// Profile is the --profile flag ("": $SIGMABRIDGE_PROFILE, then the user config dir).
+	Profile string
 }
 
 // Formats lists the output formats.
