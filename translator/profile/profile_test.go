@@ -87,7 +87,6 @@ func TestAccountIDsKeepTheirText(t *testing.T) {
 func TestFind(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("XDG_CONFIG_HOME", dir)
-	t.Setenv("HOME", dir)
 	t.Setenv(EnvVar, "")
 	if _, found, err := Find(""); found || err != nil {
 		t.Fatalf("no profile anywhere: found=%v err=%v", found, err)

@@ -165,8 +165,12 @@ func Run(o *Options) (int, error) {
 	}
 	cli.PrintInactive(o.Stderr, left, prof)
 	if failed > 0 || skipped > 0 || loadDiags.HasErrors() {
-		fmt.Fprintf(o.Stderr, "sigmabridge: %s: %s converted, %d failed, %d skipped as unsupported, %d inactive, %s with load errors\n",
-			o.Target, cli.Count(len(results)-failed-skipped-len(left), "rule"), failed, skipped, len(left), cli.Count(loadDiags.FilesWithErrors(), "file"))
+		inactive := ""
+		if len(left) > 0 {
+			inactive = fmt.Sprintf(", %d inactive", len(left))
+		}
+		fmt.Fprintf(o.Stderr, "sigmabridge: %s: %s converted, %d failed, %d skipped as unsupported%s, %s with load errors\n",
+			o.Target, cli.Count(len(results)-failed-skipped-len(left), "rule"), failed, skipped, inactive, cli.Count(loadDiags.FilesWithErrors(), "file"))
 	}
 	return exit, nil
 }

@@ -104,6 +104,9 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	if err != nil {
 		return cli.ExitUsage, err
 	}
+	if (o.Input == input.EML || o.Input == input.GraphHeaders) && len(inputOpts.AcceptedDomains) == 0 {
+		fmt.Fprintln(o.Stderr, "sigmabridge: warning: no accepted mail domains (mail.accepted_domains in the profile, or --accepted-domain): direction and has_external_recipient are left out of every message, so no rule that reads them can match")
+	}
 	rules, exit, err := LoadRules(o.Rules, o.Pipelines, prof, o.Stderr)
 	if err != nil {
 		return cli.ExitUsage, err
