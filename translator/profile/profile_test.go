@@ -241,3 +241,29 @@ func TestSummaryIsOneLine(t *testing.T) {
 		t.Errorf("summary: %q", s)
 	}
 }
+
+// The example profile in README.md is a valid profile.
+func TestReadmeExampleIsValid(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(data)
+	i := strings.Index(s, "## Configure for your organisation")
+	if i < 0 {
+		t.Fatal("README.md has no section \"Configure for your organisation\"")
+	}
+	j := strings.Index(s[i:], "```yaml\n")
+	if j < 0 {
+		t.Fatal("no yaml example in the section")
+	}
+	body := s[i+j+len("```yaml\n"):]
+	body = body[:strings.Index(body, "```")]
+	p, err := Parse("README.md example", []byte(body))
+	if err != nil {
+		t.Fatalf("the README example does not validate: %v", err)
+	}
+	if len(p.AcceptedDomains()) == 0 || len(p.Logs) == 0 {
+		t.Errorf("the README example should show mail domains and a log location")
+	}
+}

@@ -305,6 +305,9 @@ func RunValidate(o *Options) (int, error) {
 		fmt.Fprintf(o.Stderr, "sigmabridge: %v\n", err)
 		return cli.ExitFailure, nil
 	}
+	if len(o.Paths) == 1 {
+		loc.From = "the command line"
+	}
 	if !found {
 		fmt.Fprintf(o.Stderr, "sigmabridge: no profile: none given, $%s is not set and %s does not exist\n", profile.EnvVar, defaultPathText())
 		return cli.ExitFailure, nil
