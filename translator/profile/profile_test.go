@@ -267,3 +267,29 @@ func TestReadmeExampleIsValid(t *testing.T) {
 		t.Errorf("the README example should show mail domains and a log location")
 	}
 }
+
+// Where agrees with what the logs pipeline sets in the rule state.
+func TestWhereAgreesWithLogsPipeline(t *testing.T) {
+	p, err := Parse("p.yml", []byte(`logs:
+  - logsource: {product: aws}
+    splunk: {index: aws, sourcetype: generic}
+    elastic: {index: logs-aws-*}
+  - logsource: {product: aws, service: cloudtrail}
+    splunk: {sourcetype: 'aws:cloudtrail'}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := loadRule(t, "title: t\nid: 11111111-2222-4333-8444-555555555555\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  sel: {a: b}\n  condition: sel\n")
+	s, e := p.Where(r.Logsource)
+	if s == nil || e == nil || !reflect.DeepEqual([]string(s.Index), []string{"aws"}) || s.Sourcetype != "aws:cloudtrail" || e.Index[0] != "logs-aws-*" {
+		t.Fatalf("Where: %+v %+v", s, e)
+	}
+	o := (&Setup{Profile: p, Target: Splunk}).Apply(r)
+	if o.Rule.State["index"] != "aws" || o.Rule.State["sourcetype"] != "aws:cloudtrail" {
+		t.Errorf("pipeline state %v, Where %+v", o.Rule.State, s)
+	}
+	if s, e := p.Where(ir.Logsource{Product: "gcp"}); s != nil || e != nil {
+		t.Errorf("gcp: %+v %+v", s, e)
+	}
+}

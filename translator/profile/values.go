@@ -8,6 +8,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/sigmabridge/sigmabridge/translator/ir"
 	"github.com/sigmabridge/sigmabridge/translator/pipeline"
 )
 
@@ -261,4 +262,42 @@ func buildPipeline(name string, doc map[string]any) (*pipeline.Pipeline, error) 
 	}
 	pl.Source = name
 	return pl, nil
+}
+
+// Matches reports whether the location is for a rule with logsource ls: every field the
+// location gives equals the rule's (as the pipeline's logsource rule condition decides).
+func (l Logsource) Matches(ls ir.Logsource) bool {
+	return (l.Category == "" || l.Category == ls.Category) &&
+		(l.Product == "" || l.Product == ls.Product) &&
+		(l.Service == "" || l.Service == ls.Service)
+}
+
+// Where returns where a rule with logsource ls lives in Splunk and in Elasticsearch (nil: the
+// profile does not say). When several entries match, the later one wins, as the set_state
+// items of LogsPipeline do; output formats that need the location itself (a macro per log
+// source, an index pattern per detection rule) read it here.
+func (p *Profile) Where(ls ir.Logsource) (splunk *SplunkLocation, elastic *ElasticLocation) {
+	if p == nil {
+		return nil, nil
+	}
+	for _, l := range p.Logs {
+		if !l.Logsource.Matches(ls) {
+			continue
+		}
+		if l.Splunk != nil {
+			s := *l.Splunk
+			if splunk != nil && len(s.Index) == 0 {
+				s.Index = splunk.Index
+			}
+			if splunk != nil && s.Sourcetype == "" {
+				s.Sourcetype = splunk.Sourcetype
+			}
+			splunk = &s
+		}
+		if l.Elastic != nil {
+			e := *l.Elastic
+			elastic = &e
+		}
+	}
+	return splunk, elastic
 }
