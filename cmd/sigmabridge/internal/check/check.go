@@ -429,10 +429,14 @@ func writeTable(w io.Writer, rep *Report) {
 	}
 	header = append(header, "SAMPLES", "RULE")
 	fmt.Fprintln(tw, strings.Join(header, "\t"))
-	passed := 0
+	passed, inactive := 0, 0
 	for _, r := range rep.Rules {
 		res := "FAIL"
-		if r.OK {
+		switch {
+		case r.OK && len(r.Inactive) > 0:
+			res = "off"
+			inactive++
+		case r.OK:
 			res = "ok"
 			passed++
 		}
@@ -502,5 +506,9 @@ func writeTable(w io.Writer, rep *Report) {
 	for _, p := range rep.Plugins {
 		fmt.Fprintf(w, "FAIL plugin %s: %s\n", p.Name, p.Error)
 	}
-	fmt.Fprintf(w, "%d passed, %d failed (%s)\n", passed, len(rep.Rules)-passed, rep.Profile)
+	off := ""
+	if inactive > 0 {
+		off = fmt.Sprintf(", %d inactive", inactive)
+	}
+	fmt.Fprintf(w, "%d passed, %d failed%s (%s)\n", passed, len(rep.Rules)-passed-inactive, off, rep.Profile)
 }
