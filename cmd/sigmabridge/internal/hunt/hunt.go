@@ -479,7 +479,7 @@ func (h *hunter) checkTimeField(ctx context.Context, index string, fromState boo
 func stateIndex(r *ir.Rule) (string, error) {
 	v, ok := r.State["index"]
 	if !ok {
-		return "", fmt.Errorf("no index to search: pass --index, or a pipeline that sets the state \"index\" for logsource %s (e.g. -p ecs_t1648)", r.Logsource)
+		return "", fmt.Errorf("no index to search: pass --index, give logsource %s an elastic index in the profile (logs[]), or a pipeline that sets the state \"index\" for it (e.g. -p ecs_t1648)", r.Logsource)
 	}
 	switch v := v.(type) {
 	case string:
