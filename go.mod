@@ -3,6 +3,7 @@ module github.com/sigmabridge/sigmabridge
 go 1.26.8
 
 require (
+	github.com/agnivade/levenshtein v1.2.2
 	github.com/bradleyjkemp/sigma-go v0.6.6
 	github.com/elastic/elastic-transport-go/v8 v8.9.0
 	github.com/elastic/go-elasticsearch/v8 v8.19.7

@@ -12,8 +12,8 @@ import (
 var samplesFS embed.FS
 
 // PackSamples holds the built-in pack's samples, one directory per rule file, mirroring
-// rules/ (for example "aws/lambda_policy_any_principal/samples.yml"), plus placeholders.yml,
-// the pipeline that gives the pack's placeholders the values the samples assume.
+// rules/ (for example "aws/lambda_policy_any_principal/samples.yml"), plus profile.yml, the
+// organisation profile the samples assume, and placeholders.yml, the same values as a pipeline.
 var PackSamples fs.FS = mustSub(samplesFS, "testdata/rules")
 
 func mustSub(f fs.FS, dir string) fs.FS {

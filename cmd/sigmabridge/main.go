@@ -12,6 +12,7 @@ import (
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/lint"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/plugins"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/pluginserve"
+	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/profile"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/ruletest"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/scan"
 )
@@ -26,5 +27,6 @@ func main() {
 	root.AddCommand(plugins.NewCommand())
 	root.AddCommand(pluginserve.NewCommand())
 	root.AddCommand(hunt.NewCommand())
+	root.AddCommand(profile.NewCommand())
 	os.Exit(cli.Execute(root))
 }

@@ -52,6 +52,9 @@ const (
 	PipelineError       = "pipeline-error"
 	PipelineUnsupported = "pipeline-unsupported" // a pipeline declares the rule or item unsupported (rule_failure, detection_item_failure)
 	PipelineApproximate = "pipeline-approximate" // warning: a pipeline mapping is usable but not exact (it may widen)
+	// ConstantCondition: once placeholders are expanded (an empty value list matches nothing)
+	// a condition is always true or always false, so the rule cannot run as a query.
+	ConstantCondition = "constant-condition"
 
 	// Backends: the target cannot express the construct exactly.
 	Unsupported          = "unsupported" // generic prefix; backends use specific codes below

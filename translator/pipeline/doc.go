@@ -16,6 +16,11 @@
 // them through QSTR, where any value may match, and refuses what query_string cannot say
 // with unsupported-multivalued; fields not listed are taken as single-valued there).
 //
+// value_placeholders resolves a placeholder from the pipeline variables; a variable that is an
+// empty list makes the item match nothing, and the tree is folded exactly so no constant reaches
+// a backend (fold.go): an empty allowlist excludes nothing. A condition that folds to a constant
+// fails the rule with constant-condition. An undefined variable is unresolved-placeholder.
+//
 // A loaded Pipeline is immutable and Apply is a pure function (it returns a new rule and never
 // edits shared nodes), so one Pipeline may serve many goroutines; the T1648 pipelines for
 // Splunk and Elastic are built in (Builtin, BuiltinNames, Load).

@@ -98,7 +98,7 @@ func (p *Pipeline) Apply(r *ir.Rule) (*ir.Rule, diag.List) {
 		}
 	}
 	for i, c := range ctx.rule.Conditions {
-		if c == nil {
+		if c == nil && !ctx.constant[i] {
 			ctx.errorf(nil, nil, diag.PipelineError, "condition %d: every detection item was dropped by the pipeline", i+1)
 		} else if e := ir.CheckLimits(c); e != nil {
 			// Fanned-out mappings and added conditions can take a tree past the IR's
@@ -119,6 +119,8 @@ type applyCtx struct {
 	rule    *ir.Rule
 	diags   diag.List
 	stopped bool
+	// constant holds the conditions folded to a constant (reported as constant-condition).
+	constant map[int]bool
 
 	// applied holds the ids of items that were applied to the rule.
 	applied map[string]bool

@@ -331,6 +331,12 @@ func (t placeholderTransform) handles(name string) bool {
 }
 
 func (t placeholderTransform) apply(ctx *applyCtx, it *Item) {
+	folds := false
+	defer func() {
+		if folds {
+			ctx.foldConstants(it)
+		}
+	}()
 	ctx.eachItem(it, func(leaf ir.Node) (ir.Node, bool) {
 		var pat ir.Pattern
 		switch n := leaf.(type) {
@@ -368,6 +374,12 @@ func (t placeholderTransform) apply(ctx *applyCtx, it *Item) {
 					ctx.errorf(it, leaf, diag.UnresolvedPlaceholder, "%s", err)
 					return nil, false
 				}
+				if len(vals) == 0 {
+					// An empty value list: the item matches nothing. fold removes the
+					// constant from the tree before any backend sees it.
+					folds = true
+					return matchNothing, true
+				}
 				var next []ir.Pattern
 				for _, p := range pats {
 					for _, v := range vals {
@@ -399,9 +411,6 @@ func placeholderValues(vars map[string]any, name string) ([]ir.Pattern, string) 
 	list, isList := v.([]any)
 	if !isList {
 		list = []any{v}
-	}
-	if len(list) == 0 {
-		return nil, "placeholder variable " + strconv.Quote(name) + " is an empty list"
 	}
 	out := make([]ir.Pattern, 0, len(list))
 	for _, item := range list {

@@ -33,6 +33,8 @@ type Options struct {
 
 	Stdout io.Writer
 	Stderr io.Writer
+	// Profile is the --profile flag ("": $SIGMABRIDGE_PROFILE, then the user config dir).
+	Profile string
 }
 
 // NewCommand returns the cobra command.
@@ -44,8 +46,10 @@ func NewCommand() *cobra.Command {
 		Long: `For every rule: lint it; convert it through every backend plugin (built-in and external)
 for each target the plugin serves; run its samples through the detector plugin.
 
-PATH is a rule file or directory (default: the built-in pack, with the placeholder values
-its samples assume). A target that cannot express a rule exactly names the reason; that
+PATH is a rule file or directory (default: the built-in pack). The built-in pack is checked
+under the profile its samples assume (testdata/rules/profile.yml), whatever your profile;
+other rules under your profile. The output says which. A rule left out for want of a
+profile value is reported as inactive, not failed. A target that cannot express a rule exactly names the reason; that
 is reported, not failed. Everything else that goes wrong fails the rule.
 
   json: {"rules": [{"id","title","path","ok","lint": [...],
@@ -64,6 +68,7 @@ Exit status: 0 every rule passed; 1 anything failed; 2 usage error.`,
 	f := cmd.Flags()
 	f.StringVarP(&o.Format, "format", "f", "table", "output format: table or json")
 	f.StringArrayVarP(&o.Pipelines, "pipeline", "p", nil, "processing pipeline applied before converting and matching (repeatable)")
+	cli.AddProfileFlag(f, &o.Profile)
 	f.StringVar(&o.Host.PluginDir, "plugin-dir", "", "plugin directory (default $SIGMABRIDGE_PLUGIN_DIR or <user config dir>/sigmabridge/plugins)")
 	f.DurationVar(&o.Host.CallTimeout, "plugin-timeout", host.DefaultCallTimeout, "deadline of one plugin call; a plugin that takes longer is reported as hung")
 	return cmd
@@ -110,6 +115,8 @@ type RuleResult struct {
 	Problems []string                 `json:"problems,omitempty"`
 	Targets  map[string]*TargetResult `json:"targets"`
 	Samples  SampleResult             `json:"samples"`
+	// Inactive names the profile values the rule lacks; it was not converted or run.
+	Inactive []string `json:"inactive,omitempty"`
 }
 
 // PluginProblem is a plugin that could not be used.
@@ -125,6 +132,8 @@ type Report struct {
 	OK      bool            `json:"ok"`
 	// Targets lists every target checked, in column order.
 	Targets []string `json:"targets"`
+	// Profile says which profile the rules were checked under.
+	Profile string `json:"profile"`
 }
 
 // Run executes check and returns the exit code; a returned error is a usage error.
@@ -136,7 +145,7 @@ func Run(ctx context.Context, o *Options) (int, error) {
 		ctx = context.Background()
 	}
 	builtinPack := len(o.Paths) == 0
-	chain, err := cli.RulePipeline(builtinPack, o.Pipelines)
+	setup, about, err := cli.SamplesSetup(builtinPack, o.Profile, o.Pipelines)
 	if err != nil {
 		return cli.ExitUsage, err
 	}
@@ -160,7 +169,7 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	ctx, stop := m.HandleSignals(ctx)
 	defer stop()
 
-	rep := &Report{Rules: []*RuleResult{}, Plugins: []PluginProblem{}}
+	rep := &Report{Rules: []*RuleResult{}, Plugins: []PluginProblem{}, Profile: about}
 	for _, p := range m.Problems() {
 		rep.Plugins = append(rep.Plugins, PluginProblem{Name: pluginName(p), Error: p.Error()})
 	}
@@ -170,11 +179,18 @@ func Run(ctx context.Context, o *Options) (int, error) {
 		rep.Rules = append(rep.Rules, &RuleResult{ID: d.RuleID, Path: d.Path, Problems: []string{d.String()}, Targets: map[string]*TargetResult{}})
 	}
 
-	proc := cli.ApplyPipeline(chain, rules)
+	proc := cli.ApplySetup(setup, rules)
 	processed, procIndex := proc.Rules, proc.Index
 	results := make([]*RuleResult, len(rules))
 	for i, r := range rules {
 		results[i] = &RuleResult{ID: r.ID, Title: r.Title, Path: r.Path, Lint: []Finding{}, Targets: map[string]*TargetResult{}, Problems: proc.Failures[i]}
+		for _, l := range proc.Inactive {
+			if l.Rule == r {
+				for _, n := range l.Needs {
+					results[i].Inactive = append(results[i].Inactive, n.Key)
+				}
+			}
+		}
 	}
 	attachLint(results, rules, lintRep)
 
@@ -354,6 +370,9 @@ func runSamples(ctx context.Context, m *host.Manager, processed []*ir.Rule, proc
 		res.Samples.Positives, res.Samples.Negatives = man.Positives(), man.Negatives()
 		p := procIndex[i]
 		switch {
+		case len(res.Inactive) > 0:
+			res.Samples.Passed = true // not run: the rule is inactive, which is reported apart
+			continue
 		case p < 0:
 			res.Samples.Failures = append(res.Samples.Failures, "not run: the pipeline failed the rule")
 		case err != nil:
@@ -410,10 +429,14 @@ func writeTable(w io.Writer, rep *Report) {
 	}
 	header = append(header, "SAMPLES", "RULE")
 	fmt.Fprintln(tw, strings.Join(header, "\t"))
-	passed := 0
+	passed, inactive := 0, 0
 	for _, r := range rep.Rules {
 		res := "FAIL"
-		if r.OK {
+		switch {
+		case r.OK && len(r.Inactive) > 0:
+			res = "off"
+			inactive++
+		case r.OK:
 			res = "ok"
 			passed++
 		}
@@ -440,7 +463,10 @@ func writeTable(w io.Writer, rep *Report) {
 			}
 		}
 		s := "FAIL"
-		if r.Samples.Passed {
+		switch {
+		case len(r.Inactive) > 0:
+			s = "off"
+		case r.Samples.Passed:
 			s = "ok"
 		}
 		cols = append(cols, fmt.Sprintf("%s %d+/%d-", s, r.Samples.Positives, r.Samples.Negatives))
@@ -473,9 +499,16 @@ func writeTable(w io.Writer, rep *Report) {
 		for _, f := range r.Samples.Failures {
 			fmt.Fprintf(w, "FAIL %s: samples: %s\n", cli.Printable(r.Path), cli.Printable(f))
 		}
+		if len(r.Inactive) > 0 {
+			fmt.Fprintf(w, "off  %s: inactive, needs %s\n", r.Path, strings.Join(r.Inactive, ", "))
+		}
 	}
 	for _, p := range rep.Plugins {
 		fmt.Fprintf(w, "FAIL plugin %s: %s\n", cli.Printable(p.Name), cli.Printable(p.Error))
 	}
-	fmt.Fprintf(w, "%d passed, %d failed\n", passed, len(rep.Rules)-passed)
+	off := ""
+	if inactive > 0 {
+		off = fmt.Sprintf(", %d inactive", inactive)
+	}
+	fmt.Fprintf(w, "%d passed, %d failed%s (%s)\n", passed, len(rep.Rules)-passed-inactive, off, rep.Profile)
 }

@@ -44,6 +44,9 @@ func TestCheckBuiltinPackThroughPlugins(t *testing.T) {
 	if len(rep.Rules) < 35 {
 		t.Fatalf("%d rules", len(rep.Rules))
 	}
+	if !strings.HasPrefix(rep.Profile, "samples ran under testdata/rules/profile.yml") {
+		t.Errorf("the report must say which profile the samples ran under, got %q", rep.Profile)
+	}
 	for _, target := range []string{"splunk", "lucene", "dsl", "esql", "eql"} {
 		for _, r := range rep.Rules {
 			tr := r.Targets[target]
@@ -203,5 +206,17 @@ func TestHostileTerminalText(t *testing.T) {
 	// The samples cell is two words ("FAIL 0+/0-").
 	if len(row) != len(header)+1 || !strings.Contains(out.String(), `evil\x1b]0;owned\a\tcol\u009b31m`) {
 		t.Errorf("the title does not stay in its column, escaped:\n%s", out.String())
+	}
+}
+
+func TestCheckInvalidProfileIsUsageError(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "p.yml")
+	if err := os.WriteFile(bad, []byte("azure:\n  tenant_id: [x]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	code, err := Run(context.Background(), &Options{Format: "table", Profile: bad, Stdout: &out, Stderr: &errb})
+	if code != cli.ExitUsage || err == nil || !strings.Contains(err.Error(), `did you mean "azure.tenant_ids"?`) {
+		t.Errorf("exit %d, err %v", code, err)
 	}
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
-	"github.com/sigmabridge/sigmabridge/translator/pipeline"
+	"github.com/sigmabridge/sigmabridge/translator/profile"
 )
 
 // Options are the flags and arguments of `sigmabridge convert`.
@@ -27,6 +27,8 @@ type Options struct {
 	Output          string
 	SkipUnsupported bool
 	Paths           []string
+	// Profile is the --profile flag ("": $SIGMABRIDGE_PROFILE, then the user config dir).
+	Profile string
 
 	Stdout io.Writer
 	Stderr io.Writer
@@ -53,8 +55,15 @@ Formats:
   jsonl    one JSON object per line and rule result:
            {"path", "id", "title", "target", "query"} or {..., "error": {"code", "message"}}
 
+The organisation profile (--profile, $SIGMABRIDGE_PROFILE, <user config dir>/sigmabridge/profile.yml)
+fills the rules' placeholders and sets the index and sourcetype of each log source. A rule that
+cannot run without a value the profile lacks is left out, and one line on stderr names every
+such rule and the value it needs ('sigmabridge profile show' explains each); that is not a
+failure.
+
 Diagnostics go to stderr as path:line: code: message.
-Exit status: 0 every rule converted; 1 some rules failed (all others still converted); 2 usage error.`,
+Exit status: 0 every rule converted or left out for want of a profile value; 1 some rules
+failed (all others still converted); 2 usage error (a profile that does not validate included).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Paths = args
 			o.Stdout = cmd.OutOrStdout()
@@ -67,6 +76,7 @@ Exit status: 0 every rule converted; 1 some rules failed (all others still conve
 	f.StringArrayVarP(&o.Pipelines, "pipeline", "p", nil, "processing pipeline: a built-in name or a pySigma pipeline YAML file (repeatable)")
 	f.StringVarP(&o.Format, "format", "f", "default", "output format: "+strings.Join(Formats, ", "))
 	f.StringVarP(&o.Output, "output", "o", "", "write the output to FILE instead of stdout: replaced atomically, a regular file that is not an input")
+	cli.AddProfileFlag(f, &o.Profile)
 	f.BoolVar(&o.SkipUnsupported, "skip-unsupported", false, "rules the target cannot express are reported as skipped and do not fail the run")
 	_ = cmd.MarkFlagRequired("target")
 	return cmd
@@ -81,6 +91,8 @@ type Result struct {
 	Failed bool
 	// Unsupported is true when it failed only because the target cannot express it.
 	Unsupported bool
+	// Inactive lists the profile values the rule lacks: it was left out, not failed.
+	Inactive []profile.Need
 }
 
 // Run executes convert and returns the exit code. A returned error is a usage error.
@@ -92,13 +104,13 @@ func Run(o *Options) (int, error) {
 	if !contains(Formats, o.Format) {
 		return cli.ExitUsage, cli.Usagef("unknown format %q (known: %s)", o.Format, strings.Join(Formats, ", "))
 	}
-	var pipes []*pipeline.Pipeline
-	for _, name := range o.Pipelines {
-		p, err := pipeline.Load(name)
-		if err != nil {
-			return cli.ExitUsage, cli.UsageError{Err: fmt.Errorf("pipeline %s: %w", name, err)}
-		}
-		pipes = append(pipes, p)
+	prof, err := cli.LoadProfile(o.Profile)
+	if err != nil {
+		return cli.ExitUsage, err
+	}
+	setup, err := cli.NewSetup(prof, profile.TargetOf(o.Target), o.Pipelines)
+	if err != nil {
+		return cli.ExitUsage, err
 	}
 	rules, files, loadDiags, err := cli.LoadRules(o.Paths)
 	if err != nil {
@@ -119,13 +131,10 @@ func Run(o *Options) (int, error) {
 		return cli.ExitFailure, nil
 	}
 
-	var chain *pipeline.Pipeline
-	if len(pipes) > 0 {
-		chain = pipeline.Chain(pipes...)
-	}
-	results := ConvertAll(backend, chain, rules)
+	results := ConvertAll(backend, setup, rules)
 	var out bytes.Buffer
 	failed, skipped := 0, 0
+	var left []profile.Left
 	loadErrs := loadErrorsByFile(loadDiags)
 	next := 0
 	for _, f := range files {
@@ -134,7 +143,12 @@ func Run(o *Options) (int, error) {
 			writeResult(&out, o, Result{Rule: &ir.Rule{Path: f.Path, ID: g[0].RuleID}, Diags: g, Failed: true})
 		}
 		for ; next < len(results) && results[next].Rule.Path == f.Path; next++ {
-			r := frame(results[next], o)
+			r := results[next]
+			if len(r.Inactive) > 0 {
+				left = append(left, profile.Left{Rule: r.Rule, Needs: r.Inactive})
+				continue
+			}
+			r = frame(r, o)
 			cli.PrintDiagnostics(o.Stderr, r.Diags)
 			if r.Failed {
 				if r.Unsupported && o.SkipUnsupported {
@@ -157,16 +171,21 @@ func Run(o *Options) (int, error) {
 	} else if _, err := o.Stdout.Write(out.Bytes()); err != nil {
 		return cli.ExitFailure, nil
 	}
+	cli.PrintInactive(o.Stderr, left, prof)
 	if failed > 0 || skipped > 0 || loadDiags.HasErrors() {
-		fmt.Fprintf(o.Stderr, "sigmabridge: %s: %s converted, %d failed, %d skipped as unsupported, %s with load errors\n",
-			o.Target, cli.Count(len(results)-failed-skipped, "rule"), failed, skipped, cli.Count(loadDiags.FilesWithErrors(), "file"))
+		inactive := ""
+		if len(left) > 0 {
+			inactive = fmt.Sprintf(", %d inactive", len(left))
+		}
+		fmt.Fprintf(o.Stderr, "sigmabridge: %s: %s converted, %d failed, %d skipped as unsupported%s, %s with load errors\n",
+			o.Target, cli.Count(len(results)-failed-skipped-len(left), "rule"), failed, skipped, inactive, cli.Count(loadDiags.FilesWithErrors(), "file"))
 	}
 	return exit, nil
 }
 
-// ConvertAll applies the pipeline and the backend to every rule, in parallel, keeping
-// the input order.
-func ConvertAll(b backends.Backend, p *pipeline.Pipeline, rules []*ir.Rule) []Result {
+// ConvertAll applies the setup (profile and pipelines) and the backend to every rule, in
+// parallel, keeping the input order.
+func ConvertAll(b backends.Backend, p *profile.Setup, rules []*ir.Rule) []Result {
 	results := make([]Result, len(rules))
 	var wg sync.WaitGroup
 	next := make(chan int)
@@ -188,14 +207,19 @@ func ConvertAll(b backends.Backend, p *pipeline.Pipeline, rules []*ir.Rule) []Re
 }
 
 // ConvertOne converts one rule.
-func ConvertOne(b backends.Backend, p *pipeline.Pipeline, r *ir.Rule) Result {
+func ConvertOne(b backends.Backend, p *profile.Setup, r *ir.Rule) Result {
 	res := Result{Rule: r}
-	rule, ds := p.Apply(r)
-	res.Diags = append(res.Diags, ds...)
-	if ds.HasErrors() {
+	o := p.Apply(r)
+	res.Diags = append(res.Diags, o.Diags...)
+	if len(o.Inactive) > 0 {
+		res.Inactive = o.Inactive
+		return res
+	}
+	if o.Failed() {
 		res.Failed = true
 		return res
 	}
+	rule := o.Rule
 	qs, ds := b.Convert(rule)
 	for i := range ds {
 		if ds[i].Target == "" {

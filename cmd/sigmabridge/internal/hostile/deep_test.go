@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sigmabridge/sigmabridge/bench/growthtest"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/check"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/convert"
@@ -19,7 +20,6 @@ import (
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/ruletest"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/scan"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/testbin"
-	"github.com/sigmabridge/sigmabridge/bench/growthtest"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 )
 

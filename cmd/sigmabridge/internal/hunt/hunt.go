@@ -26,7 +26,7 @@ import (
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
-	"github.com/sigmabridge/sigmabridge/translator/pipeline"
+	"github.com/sigmabridge/sigmabridge/translator/profile"
 )
 
 // Options are the flags and arguments of `sigmabridge hunt`.
@@ -53,6 +53,8 @@ type Options struct {
 	Getenv func(string) string
 	// Now is the clock --since counts back from (time.Now when nil).
 	Now func() time.Time
+	// Profile is the --profile flag ("": $SIGMABRIDGE_PROFILE, then the user config dir).
+	Profile string
 }
 
 // Formats lists the output formats.
@@ -117,6 +119,7 @@ Exit status: 0 every rule ran; 1 some rule failed or the cluster could not be us
 	f.StringVar(&o.CACert, "ca-cert", "", "PEM file of the certificate authority to trust")
 	f.BoolVar(&o.Insecure, "insecure", false, "do not verify the cluster's TLS certificate")
 	f.StringArrayVarP(&o.Pipelines, "pipeline", "p", nil, "processing pipeline: a built-in name or a pipeline YAML file (repeatable)")
+	cli.AddProfileFlag(f, &o.Profile)
 	f.StringVarP(&o.Format, "format", "f", "table", "output format: "+strings.Join(Formats, ", "))
 	f.IntVar(&o.MaxHits, "max-hits", 10000, "most hits read per rule query (Elasticsearch's default window is 10000)")
 	return cmd
@@ -136,7 +139,10 @@ type Hit struct {
 type settings struct {
 	cfg       esclient.Config
 	timeRange map[string]any // the range body on the time field, or nil
-	chain     *pipeline.Pipeline
+	// setup applies the organisation profile (its values and Elastic index patterns) and the
+	// pipelines.
+	setup   *profile.Setup
+	profile *profile.Profile
 }
 
 // Run executes hunt and returns the exit code. A returned error is a usage error.
@@ -163,6 +169,7 @@ func Run(ctx context.Context, o *Options) (int, error) {
 		return cli.ExitFailure, nil
 	}
 
+	rules = activeRules(st, rules, o.Stderr)
 	h := &hunter{o: o, st: st, client: client, timeFields: map[string]error{}}
 	if o.Progress {
 		h.bar = progressbar.NewOptions(len(rules),
@@ -214,6 +221,22 @@ func Run(ctx context.Context, o *Options) (int, error) {
 		return cli.ExitFailure, nil
 	}
 	return cli.ExitOK, nil
+}
+
+// activeRules leaves out the rules that cannot run without a value the profile lacks, and
+// names them in one line.
+func activeRules(st settings, rules []*ir.Rule, stderr io.Writer) []*ir.Rule {
+	out := rules[:0:0]
+	var left []profile.Left
+	for _, r := range rules {
+		if inactive, _, err := st.setup.Assess(r); err == nil && len(inactive) > 0 {
+			left = append(left, profile.Left{Rule: r, Needs: inactive})
+			continue
+		}
+		out = append(out, r)
+	}
+	cli.PrintInactive(stderr, left, st.profile)
+	return out
 }
 
 func loadErrorNote(ds diag.List) string {
@@ -301,16 +324,13 @@ func validate(o *Options) (settings, error) {
 		rng["format"] = "strict_date_optional_time"
 		st.timeRange = map[string]any{"range": map[string]any{o.TimeField: rng}}
 	}
-	var pipes []*pipeline.Pipeline
-	for _, name := range o.Pipelines {
-		p, err := pipeline.Load(name)
-		if err != nil {
-			return st, cli.UsageError{Err: fmt.Errorf("pipeline %s: %w", name, err)}
-		}
-		pipes = append(pipes, p)
+	prof, err := cli.LoadProfile(o.Profile)
+	if err != nil {
+		return st, err
 	}
-	if len(pipes) > 0 {
-		st.chain = pipeline.Chain(pipes...)
+	st.profile = prof
+	if st.setup, err = cli.NewSetup(prof, profile.Elastic, o.Pipelines); err != nil {
+		return st, err
 	}
 	return st, nil
 }
@@ -366,10 +386,11 @@ type found struct {
 
 // hunt runs one rule and returns its hits (each document once, whatever the condition).
 func (h *hunter) hunt(ctx context.Context, r *ir.Rule) ([]found, error) {
-	rule, ds := h.st.chain.Apply(r)
-	if ds.HasErrors() {
-		return nil, fmt.Errorf("pipeline: %s", firstError(ds))
+	prepared := h.st.setup.Apply(r)
+	if prepared.Failed() {
+		return nil, fmt.Errorf("pipeline: %s", firstError(prepared.Diags))
 	}
+	rule := prepared.Rule
 	index, fromState := h.o.Index, false
 	if index == "" {
 		var err error
@@ -458,7 +479,7 @@ func (h *hunter) checkTimeField(ctx context.Context, index string, fromState boo
 func stateIndex(r *ir.Rule) (string, error) {
 	v, ok := r.State["index"]
 	if !ok {
-		return "", fmt.Errorf("no index to search: pass --index, or a pipeline that sets the state \"index\" for logsource %s (e.g. -p ecs_t1648)", r.Logsource)
+		return "", fmt.Errorf("no index to search: pass --index, give logsource %s an elastic index in the profile (logs[]), or a pipeline that sets the state \"index\" for it (e.g. -p ecs_t1648)", r.Logsource)
 	}
 	switch v := v.(type) {
 	case string:

@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
+	"github.com/sigmabridge/sigmabridge/translator/ir"
+	"github.com/sigmabridge/sigmabridge/translator/profile"
 	"github.com/sigmabridge/sigmabridge/translator/samples"
 )
 
@@ -21,6 +24,8 @@ type Options struct {
 	Paths     []string
 	Pipelines []string
 	Format    string
+	// Profile is the --profile flag ("": $SIGMABRIDGE_PROFILE, then the user config dir).
+	Profile string
 	// InProcess matches with the library evaluator instead of the detector plugin.
 	InProcess bool
 	Host      cli.HostOptions
@@ -41,7 +46,8 @@ sample expected not to match must not.
 PATH is a rule file or directory (default: the built-in pack). A rule's samples are in a
 directory beside it named like the rule file, or in the mirrored tree testdata/rules/<rel>/
 next to the rules/ directory, listed by samples.yml (see testdata/rules/README.md).
-For the built-in pack the placeholder values its samples assume are applied.
+The built-in pack's samples run under the profile they assume (testdata/rules/profile.yml),
+whatever your profile; other rules run under your profile. The output says which.
 
 Formats:
   table  one line per rule, failures below it
@@ -57,6 +63,7 @@ Exit status: 0 every rule passed; 1 any rule failed or has no samples; 2 usage e
 	}
 	cmd.Flags().StringVarP(&o.Format, "format", "f", "table", "output format: table or json")
 	cmd.Flags().StringArrayVarP(&o.Pipelines, "pipeline", "p", nil, "processing pipeline applied to the rules first (repeatable)")
+	cli.AddProfileFlag(cmd.Flags(), &o.Profile)
 	cmd.Flags().BoolVar(&o.InProcess, "in-process", false, "match in this process instead of through the detector plugin")
 	cmd.Flags().StringVar(&o.Host.PluginDir, "plugin-dir", "", "plugin directory (default $SIGMABRIDGE_PLUGIN_DIR or <user config dir>/sigmabridge/plugins)")
 	return cmd
@@ -71,6 +78,8 @@ type RuleReport struct {
 	Negatives int      `json:"negatives"`
 	Passed    bool     `json:"passed"`
 	Failures  []string `json:"failures"`
+	// Inactive names the profile values the rule lacks; it did not run.
+	Inactive []string `json:"inactive,omitempty"`
 }
 
 // Report is the whole outcome.
@@ -78,6 +87,10 @@ type Report struct {
 	Rules  []RuleReport `json:"rules"`
 	Passed int          `json:"passed"`
 	Failed int          `json:"failed"`
+	// Inactive counts the rules left out for want of profile values.
+	Inactive int `json:"inactive"`
+	// Profile says which profile the samples ran under.
+	Profile string `json:"profile"`
 }
 
 // Run executes test and returns the exit code; a returned error is a usage error.
@@ -122,11 +135,11 @@ func Execute(ctx context.Context, o *Options) (*Report, diag.List, error) {
 		return nil, diags, err
 	}
 	builtin := len(paths) == 0
-	chain, err := cli.RulePipeline(builtin, pipelines)
+	setup, about, err := cli.SamplesSetup(builtin, o.Profile, pipelines)
 	if err != nil {
 		return nil, diags, err
 	}
-	rep := &Report{Rules: []RuleReport{}}
+	rep := &Report{Rules: []RuleReport{}, Profile: about}
 	// Rules that did not load fail here, one report per file and rule id.
 	seen := map[string]bool{}
 	for _, d := range diags.Errors() {
@@ -137,7 +150,11 @@ func Execute(ctx context.Context, o *Options) (*Report, diag.List, error) {
 		seen[key] = true
 		rep.Rules = append(rep.Rules, RuleReport{ID: d.RuleID, Path: d.Path, Failures: []string{d.String()}})
 	}
-	proc := cli.ApplyPipeline(chain, rules)
+	proc := cli.ApplySetup(setup, rules)
+	inactive := map[*ir.Rule][]profile.Need{}
+	for _, l := range proc.Inactive {
+		inactive[l.Rule] = l.Needs
+	}
 	det, err := cli.LoadDetector(ctx, o.Host, o.InProcess, proc.Rules)
 	if err != nil {
 		return nil, diags, err
@@ -152,6 +169,13 @@ func Execute(ctx context.Context, o *Options) (*Report, diag.List, error) {
 	match := det.Match
 	for i, r := range rules {
 		rr := RuleReport{ID: r.ID, Title: r.Title, Path: r.Path, Failures: []string{}}
+		if needs, ok := inactive[r]; ok {
+			for _, n := range needs {
+				rr.Inactive = append(rr.Inactive, n.Key)
+			}
+			rep.Rules = append(rep.Rules, rr)
+			continue
+		}
 		rr.Failures = append(rr.Failures, proc.Failures[i]...)
 		if p := proc.Index[i]; p >= 0 {
 			rr.Failures = append(rr.Failures, compileFail[p]...)
@@ -175,9 +199,12 @@ func Execute(ctx context.Context, o *Options) (*Report, diag.List, error) {
 		rep.Rules = append(rep.Rules, rr)
 	}
 	for _, r := range rep.Rules {
-		if r.Passed {
+		switch {
+		case len(r.Inactive) > 0:
+			rep.Inactive++
+		case r.Passed:
 			rep.Passed++
-		} else {
+		default:
 			rep.Failed++
 		}
 	}
@@ -189,7 +216,10 @@ func writeTable(w io.Writer, rep *Report) {
 	fmt.Fprintln(tw, "RESULT\tPOS\tNEG\tRULE\tPATH")
 	for _, r := range rep.Rules {
 		res := "PASS"
-		if !r.Passed {
+		switch {
+		case len(r.Inactive) > 0:
+			res = "OFF"
+		case !r.Passed:
 			res = "FAIL"
 		}
 		title := r.Title
@@ -204,5 +234,14 @@ func writeTable(w io.Writer, rep *Report) {
 			fmt.Fprintf(w, "FAIL %s: %s\n", cli.Printable(r.Path), cli.Printable(f))
 		}
 	}
-	fmt.Fprintf(w, "%d passed, %d failed\n", rep.Passed, rep.Failed)
+	for _, r := range rep.Rules {
+		if len(r.Inactive) > 0 {
+			fmt.Fprintf(w, "OFF  %s: inactive, needs %s\n", r.Path, strings.Join(r.Inactive, ", "))
+		}
+	}
+	fmt.Fprintf(w, "%d passed, %d failed", rep.Passed, rep.Failed)
+	if rep.Inactive > 0 {
+		fmt.Fprintf(w, ", %d inactive", rep.Inactive)
+	}
+	fmt.Fprintf(w, " (%s)\n", rep.Profile)
 }

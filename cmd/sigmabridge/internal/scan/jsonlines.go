@@ -27,6 +27,7 @@ import (
 // arrays, scalars or mention "Records" (CloudTrail log files), one line at a time.
 type lineReader struct {
 	name     string
+	opts     input.Options
 	problems problemList
 	scratch  []byte
 }
@@ -152,7 +153,7 @@ func (lr *lineReader) readFailed(err error) error {
 
 // delegate reads the whole input with input.Read.
 func (lr *lineReader) delegate(format string, r io.Reader, h lineHandler) error {
-	err := input.Read(format, lr.name, r, h.record)
+	err := input.ReadWith(format, lr.name, r, lr.opts, h.record)
 	var ie *input.Errors
 	if errors.As(err, &ie) {
 		lr.problems.set(ie)

@@ -33,7 +33,7 @@ type matcher interface {
 	// scan reads one input and calls emit for every match, in input order. It returns the
 	// number of events that could not be read or matched; their messages are kept for
 	// takeEventErrors. The error is an input or plugin failure.
-	scan(ctx context.Context, format, name string, r io.Reader, emit func(position, *ir.Rule)) (int, error)
+	scan(ctx context.Context, format string, opts input.Options, name string, r io.Reader, emit func(position, *ir.Rule)) (int, error)
 	takeEventErrors() []string
 }
 
@@ -65,7 +65,7 @@ func (l *localMatcher) takeEventErrors() []string {
 	return out
 }
 
-func (l *localMatcher) scan(_ context.Context, format, name string, r io.Reader, emit func(position, *ir.Rule)) (int, error) {
+func (l *localMatcher) scan(_ context.Context, format string, opts input.Options, name string, r io.Reader, emit func(position, *ir.Rule)) (int, error) {
 	m := l.prog.NewMatcher()
 	bad := 0
 	match := func(pos position, event []byte) {
@@ -79,7 +79,7 @@ func (l *localMatcher) scan(_ context.Context, format, name string, r io.Reader,
 			emit(pos, mt.Rule)
 		}
 	}
-	lr := &lineReader{name: name}
+	lr := &lineReader{name: name, opts: opts}
 	err := lr.read(format, r, lineHandler{
 		object: func(line int, event []byte) error {
 			ms, err := m.MatchJSON(event)
@@ -153,7 +153,7 @@ func (p *pluginMatcher) takeEventErrors() []string {
 	return out
 }
 
-func (p *pluginMatcher) scan(ctx context.Context, format, name string, r io.Reader, emit func(position, *ir.Rule)) (int, error) {
+func (p *pluginMatcher) scan(ctx context.Context, format string, opts input.Options, name string, r io.Reader, emit func(position, *ir.Rule)) (int, error) {
 	// An event's position travels as the line number given to add: an object line of
 	// JSON lines is its line (the file is name); a record input.Read produced (array
 	// elements, CloudTrail files, other formats) is -(k+1), where k numbers such records,
@@ -164,7 +164,7 @@ func (p *pluginMatcher) scan(ctx context.Context, format, name string, r io.Read
 		recBase int // the number of records[0]
 		readErr error
 	)
-	lr := &lineReader{name: name}
+	lr := &lineReader{name: name, opts: opts}
 	bad := 0
 	err := p.det.ScanEvents(ctx, host.ScanOptions{NoSharedMemory: os.Getenv(noSharedMemoryEnv) != ""}, func(add func(int, []byte) bool) error {
 		readErr = lr.read(format, r, lineHandler{

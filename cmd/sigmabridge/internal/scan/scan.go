@@ -17,7 +17,7 @@ import (
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/input"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
-	"github.com/sigmabridge/sigmabridge/translator/pipeline"
+	"github.com/sigmabridge/sigmabridge/translator/profile"
 )
 
 // Options are the flags and arguments of `sigmabridge scan`.
@@ -27,6 +27,10 @@ type Options struct {
 	Format    string
 	Input     string
 	Files     []string
+	// Profile is the --profile flag ("": $SIGMABRIDGE_PROFILE, then the user config dir).
+	Profile string
+	// AcceptedDomains are mail domains added to the profile's for this run (--accepted-domain).
+	AcceptedDomains []string
 	// InProcess matches with the library evaluator instead of the detector plugin.
 	InProcess bool
 	PluginDir string
@@ -55,6 +59,12 @@ Formats:
   jsonl  {"file", "line", "rule_id", "title", "level", "tags"} per match
          (line = 1-based line for JSON lines, the record's index for arrays)
 
+The organisation profile (--profile, $SIGMABRIDGE_PROFILE, <user config dir>/sigmabridge/profile.yml)
+fills the rules' placeholders and gives the eml and graph-headers inputs the organisation's
+mail domains, without which direction and has_external_recipient cannot be known;
+--accepted-domain adds domains for one run. A rule that cannot run without a value the
+profile lacks is left out and named once, in one line on stderr.
+
 Exit status: 0 whether or not anything matched; 1 when some input could not be read or
 parsed (the rest is still scanned, each bad line named on stderr); 2 usage error.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -68,6 +78,8 @@ parsed (the rest is still scanned, each bad line named on stderr); 2 usage error
 	f.StringArrayVarP(&o.Pipelines, "pipeline", "p", nil, "processing pipeline applied to the rules before matching (repeatable)")
 	f.StringVarP(&o.Format, "format", "f", "table", "output format: table or jsonl")
 	f.StringVar(&o.Input, "input", input.JSONL, "input format: "+strings.Join(input.Formats(), ", "))
+	cli.AddProfileFlag(f, &o.Profile)
+	f.StringArrayVar(&o.AcceptedDomains, "accepted-domain", nil, "an accepted mail domain of the organisation, added to the profile's for this run (repeatable)")
 	f.BoolVar(&o.InProcess, "in-process", false, "match in this process instead of through the detector plugin")
 	f.StringVar(&o.PluginDir, "plugin-dir", "", "plugin directory (default $SIGMABRIDGE_PLUGIN_DIR or <user config dir>/sigmabridge/plugins)")
 	return cmd
@@ -84,7 +96,18 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	rules, exit, err := LoadRules(o.Rules, o.Pipelines, o.Stderr)
+	prof, err := cli.LoadProfile(o.Profile)
+	if err != nil {
+		return cli.ExitUsage, err
+	}
+	inputOpts, err := inputOptions(prof, o.AcceptedDomains)
+	if err != nil {
+		return cli.ExitUsage, err
+	}
+	if (o.Input == input.EML || o.Input == input.GraphHeaders) && len(inputOpts.AcceptedDomains) == 0 {
+		fmt.Fprintln(o.Stderr, "sigmabridge: warning: no accepted mail domains (mail.accepted_domains in the profile, or --accepted-domain): direction and has_external_recipient are left out of every message, so no rule that reads them can match")
+	}
+	rules, exit, err := LoadRules(o.Rules, o.Pipelines, prof, o.Stderr)
 	if err != nil {
 		return cli.ExitUsage, err
 	}
@@ -140,7 +163,7 @@ func Run(ctx context.Context, o *Options) (int, error) {
 			r = f
 			defer f.Close()
 		}
-		bad, err := m.scan(ctx, o.Input, shown, r, func(pos position, rule *ir.Rule) {
+		bad, err := m.scan(ctx, o.Input, inputOpts, shown, r, func(pos position, rule *ir.Rule) {
 			w.write(pos, rule)
 		})
 		if bad > 0 {
@@ -163,17 +186,14 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	return exit, nil
 }
 
-// LoadRules loads rule paths (default: the built-in pack) and applies the pipelines. Load
-// problems are printed; the exit code says whether any occurred. The error is a usage
-// error (an unknown pipeline).
-func LoadRules(paths, pipelines []string, stderr io.Writer) ([]*ir.Rule, int, error) {
-	var chain *pipeline.Pipeline
-	if len(pipelines) > 0 {
-		p, err := pipeline.LoadChain(pipelines...)
-		if err != nil {
-			return nil, cli.ExitUsage, cli.UsageError{Err: err}
-		}
-		chain = p
+// LoadRules loads rule paths (default: the built-in pack) and applies the profile (nil: none)
+// and the pipelines. Load problems are printed, and the rules left out for want of profile
+// values are named in one line; the exit code says whether any problem occurred. The error is
+// a usage error (an unknown pipeline).
+func LoadRules(paths, pipelines []string, prof *profile.Profile, stderr io.Writer) ([]*ir.Rule, int, error) {
+	setup, err := cli.NewSetup(prof, profile.NoTarget, pipelines)
+	if err != nil {
+		return nil, cli.ExitUsage, err
 	}
 	rules, _, diags, err := cli.LoadRules(paths)
 	if err != nil {
@@ -184,20 +204,37 @@ func LoadRules(paths, pipelines []string, stderr io.Writer) ([]*ir.Rule, int, er
 	if diags.HasErrors() {
 		exit = cli.ExitFailure
 	}
-	if chain == nil {
-		return rules, exit, nil
-	}
 	out := rules[:0:0]
+	var left []profile.Left
 	for _, r := range rules {
-		pr, ds := chain.Apply(r)
-		cli.PrintDiagnostics(stderr, ds)
-		if ds.HasErrors() {
+		o := setup.Apply(r)
+		if len(o.Inactive) > 0 {
+			left = append(left, profile.Left{Rule: r, Needs: o.Inactive})
+			continue
+		}
+		cli.PrintDiagnostics(stderr, o.Diags)
+		if o.Failed() {
 			exit = cli.ExitFailure
 			continue
 		}
-		out = append(out, pr)
+		out = append(out, o.Rule)
 	}
+	cli.PrintInactive(stderr, left, prof)
 	return out, exit, nil
+}
+
+// inputOptions gives the input adapters the profile's mail domains and the ones added on
+// the command line.
+func inputOptions(prof *profile.Profile, extra []string) (input.Options, error) {
+	domains := prof.AcceptedDomains()
+	for _, d := range extra {
+		bare := strings.TrimPrefix(strings.TrimSpace(d), "@")
+		if bare == "" || strings.ContainsAny(bare, " \t@/:") || !strings.Contains(bare, ".") {
+			return input.Options{}, cli.Usagef("--accepted-domain %q is not a domain name", d)
+		}
+		domains = append(domains, bare)
+	}
+	return input.Options{AcceptedDomains: domains}, nil
 }
 
 type matchWriter struct {
