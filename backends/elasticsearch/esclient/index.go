@@ -57,7 +57,7 @@ func checkName(pattern, name string, exclusionOK bool) error {
 		case r == '<' || r == '>':
 			return invalidIndex(pattern, el+"date math (<...>) is not supported; name the indexes or use a wildcard")
 		case strings.ContainsRune(forbiddenNameChars, r):
-			return invalidIndex(pattern, fmt.Sprintf("%sElasticsearch names cannot contain %q (none of %q)", el, r, forbiddenNameChars))
+			return invalidIndex(pattern, fmt.Sprintf(`%sElasticsearch names cannot contain %q (nor any of \ / ? " < > | # or a space)`, el, r))
 		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
 			return invalidIndex(pattern, fmt.Sprintf("%sthe name contains the control or format character %+q", el, r))
 		}

@@ -66,16 +66,48 @@ func (b *cappedBody) Read(p []byte) (int, error) {
 func (b *cappedBody) Close() error { return b.rc.Close() }
 
 // readBody reads a whole answer, at most c.maxBytes of it: an announced length over the cap
-// fails at once, and reading stops one byte past the cap otherwise.
+// fails at once, and reading stops one byte past the cap otherwise. It reads into chunks
+// (4 KiB growing to 1 MiB) rather than one buffer grown by doubling, so refusing an answer
+// holds no more than the cap and a chunk, and a body of known length is read into one
+// allocation.
 func (c *Client) readBody(header http.Header, r io.Reader) ([]byte, error) {
-	if n, err := strconv.ParseInt(header.Get("Content-Length"), 10, 64); err == nil && n > c.maxBytes {
-		return nil, errBodyTooLarge
+	lr := io.LimitReader(r, c.maxBytes+1)
+	if n, err := strconv.ParseInt(header.Get("Content-Length"), 10, 64); err == nil && n >= 0 {
+		if n > c.maxBytes {
+			return nil, errBodyTooLarge
+		}
+		body := make([]byte, n)
+		if _, err := io.ReadFull(lr, body); err != nil {
+			return nil, err
+		}
+		return body, nil
 	}
-	body, err := io.ReadAll(io.LimitReader(r, c.maxBytes+1))
-	if err == nil && int64(len(body)) > c.maxBytes {
-		err = errBodyTooLarge
+	var chunks [][]byte
+	var total int64
+	for size := 4 << 10; ; size = min(2*size, 1<<20) {
+		buf := make([]byte, size)
+		n, err := io.ReadFull(lr, buf)
+		chunks = append(chunks, buf[:n])
+		total += int64(n)
+		if total > c.maxBytes {
+			return nil, errBodyTooLarge
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	return body, err
+	if len(chunks) == 1 {
+		return chunks[0], nil
+	}
+	body := make([]byte, 0, total)
+	for i := range chunks {
+		body = append(body, chunks[i]...)
+		chunks[i] = nil
+	}
+	return body, nil
 }
 
 // withRequestTimeout bounds one call by c.requestTimeout.
