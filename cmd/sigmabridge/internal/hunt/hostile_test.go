@@ -113,6 +113,18 @@ func trickleForever(w http.ResponseWriter, r *http.Request, tick time.Duration) 
 	}
 }
 
+// deadlineAfterRuleA is a --timeout that rule A's hunt fits in on this machine however loaded
+// it is: 2 s plus five times what a hunt of rule A alone takes here.
+func deadlineAfterRuleA(t *testing.T, es string) time.Duration {
+	t.Helper()
+	dir := writeRules(t, testRule{"a.yml", "Rule A", "aws", "ZebraA"})
+	start := time.Now()
+	if code, _, stderr := runHunt(t, Options{ES: es, Index: "idx", Paths: []string{dir}}); code != 0 {
+		t.Fatalf("rule A alone: exit %d, %s", code, stderr)
+	}
+	return (2*time.Second + 5*time.Since(start)).Round(time.Second)
+}
+
 // TestHostileTricklingCluster: a search whose answer trickles in a byte at a time is ended
 // by --request-timeout, named by rule and flag, and the other rules keep their hits; with a
 // longer request timeout, --timeout ends the hunt there, and the hits found before are
@@ -129,13 +141,14 @@ func TestHostileTricklingCluster(t *testing.T) {
 		}
 	})
 	rules := threeRules(t)
+	deadline := deadlineAfterRuleA(t, cluster.URL)
 
 	start := time.Now()
-	code, stdout, stderr := runHunt(t, Options{ES: cluster.URL, Index: "idx", Paths: []string{rules}, RequestTimeout: time.Second})
-	if d := time.Since(start); d > 30*time.Second {
-		t.Errorf("the hunt took %v with --request-timeout 1s", d)
+	code, stdout, stderr := runHunt(t, Options{ES: cluster.URL, Index: "idx", Paths: []string{rules}, RequestTimeout: deadline})
+	if d := time.Since(start); d > 3*deadline+30*time.Second {
+		t.Errorf("the hunt took %v with --request-timeout %v", d, deadline)
 	}
-	want := filepath.Join(rules, "b.yml") + " (Rule B): Elasticsearch at " + cluster.URL + " did not complete its answer within --request-timeout 1s"
+	want := fmt.Sprintf("%s (Rule B): Elasticsearch at %s did not complete its answer within --request-timeout %v", filepath.Join(rules, "b.yml"), cluster.URL, deadline)
 	if code != 1 || !strings.Contains(stderr, want) || !strings.Contains(stderr, "3 rules, 2 with hits, 2 hits, 1 failed") {
 		t.Errorf("exit %d, stderr %q; want 1 and %q", code, stderr, want)
 	}
@@ -144,11 +157,11 @@ func TestHostileTricklingCluster(t *testing.T) {
 	}
 
 	start = time.Now()
-	code, stdout, stderr = runHunt(t, Options{ES: cluster.URL, Index: "idx", Format: "jsonl", Paths: []string{rules}, Timeout: 2 * time.Second, RequestTimeout: time.Minute})
-	if d := time.Since(start); d > 30*time.Second {
-		t.Errorf("the hunt took %v with --timeout 2s", d)
+	code, stdout, stderr = runHunt(t, Options{ES: cluster.URL, Index: "idx", Format: "jsonl", Paths: []string{rules}, Timeout: deadline, RequestTimeout: time.Minute})
+	if d := time.Since(start); d > deadline+30*time.Second {
+		t.Errorf("the hunt took %v with --timeout %v", d, deadline)
 	}
-	want = filepath.Join(rules, "b.yml") + " (Rule B): stopped by --timeout 2s, the deadline of the whole hunt"
+	want = fmt.Sprintf("%s (Rule B): stopped by --timeout %v, the deadline of the whole hunt", filepath.Join(rules, "b.yml"), deadline)
 	if code != 1 || !strings.Contains(stderr, want) || !strings.Contains(stderr, "stopping: 1 more rules not run") {
 		t.Errorf("exit %d, stderr %q; want 1 and %q", code, stderr, want)
 	}
@@ -202,12 +215,13 @@ func TestHostileSilentCluster(t *testing.T) {
 		}
 		<-r.Context().Done()
 	})
+	deadline := deadlineAfterRuleA(t, cluster.URL)
 	start = time.Now()
-	code, stdout, stderr = runHunt(t, Options{ES: cluster.URL, Index: "idx", Paths: []string{threeRules(t)}, Timeout: 2 * time.Second})
-	if d := time.Since(start); d > 30*time.Second {
-		t.Errorf("took %v with --timeout 2s", d)
+	code, stdout, stderr = runHunt(t, Options{ES: cluster.URL, Index: "idx", Paths: []string{threeRules(t)}, Timeout: deadline})
+	if d := time.Since(start); d > deadline+30*time.Second {
+		t.Errorf("took %v with --timeout %v", d, deadline)
 	}
-	if code != 1 || !strings.Contains(stdout, "a1") || !strings.Contains(stderr, "(Rule B): stopped by --timeout 2s") || !strings.Contains(stderr, "1 more rules not run") {
+	if code != 1 || !strings.Contains(stdout, "a1") || !strings.Contains(stderr, fmt.Sprintf("(Rule B): stopped by --timeout %v", deadline)) || !strings.Contains(stderr, "1 more rules not run") {
 		t.Errorf("silent search: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
