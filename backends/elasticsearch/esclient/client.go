@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -43,8 +42,18 @@ type Config struct {
 	// 200 ms, at most 5 s per wait).
 	RetryBackoff time.Duration
 	// ResponseTimeout bounds the wait for the response headers of one attempt (default
-	// 60 s). Callers bound a whole call, retries included, with their context.
+	// 60 s, or RequestTimeout when that is shorter).
 	ResponseTimeout time.Duration
+	// RequestTimeout bounds each call of the client's methods as a whole: every attempt, the
+	// waits between them and the reading of the answer, so a server that trickles its answer
+	// cannot hold a call longer (default DefaultRequestTimeout). A call that runs out fails
+	// with an ErrTimeout whose Timeout field is set. Callers bound several calls with their
+	// context.
+	RequestTimeout time.Duration
+	// MaxResponseBytes caps the body of one answer as read, after decompression (default
+	// DefaultMaxResponseBytes). Reading stops one byte past the cap and the call fails with
+	// an ErrTooLarge, so memory stays bounded whatever the server sends.
+	MaxResponseBytes int64
 	// Transport replaces the HTTP transport; TLS settings are then the caller's business.
 	Transport http.RoundTripper
 }
@@ -58,6 +67,9 @@ type Client struct {
 	tp   *elastictransport.Client
 	url  string
 	auth string
+
+	requestTimeout time.Duration
+	maxBytes       int64
 
 	mu       sync.Mutex
 	verified bool // a 2xx answer carried X-Elastic-Product: Elasticsearch
@@ -77,6 +89,14 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("Elasticsearch URL %q: pass credentials as an API key or user and password, not in the URL", cfg.URL)
 	}
 	shown := strings.TrimSuffix(u.String(), "/")
+	requestTimeout := cfg.RequestTimeout
+	if requestTimeout <= 0 {
+		requestTimeout = DefaultRequestTimeout
+	}
+	maxBytes := cfg.MaxResponseBytes
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxResponseBytes
+	}
 	transport := cfg.Transport
 	if transport == nil {
 		tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.Insecure} //nolint:gosec // an explicit user choice (--insecure)
@@ -93,7 +113,7 @@ func New(cfg Config) (*Client, error) {
 		}
 		timeout := cfg.ResponseTimeout
 		if timeout <= 0 {
-			timeout = 60 * time.Second
+			timeout = min(60*time.Second, requestTimeout)
 		}
 		transport = &http.Transport{
 			Proxy:                 http.ProxyFromEnvironment,
@@ -119,7 +139,7 @@ func New(cfg Config) (*Client, error) {
 	opts := []elastictransport.Option{
 		elastictransport.WithURLs(u),
 		elastictransport.WithUserAgent("sigmabridge"),
-		elastictransport.WithTransport(transport),
+		elastictransport.WithTransport(cappedTransport{rt: transport, max: maxBytes}),
 		elastictransport.WithRetryOnStatus(retryStatuses...),
 		elastictransport.WithRetryOnError(func(req *http.Request, err error) bool {
 			// The caller gave up: another attempt would fail the same way. A transport
@@ -156,7 +176,7 @@ func New(cfg Config) (*Client, error) {
 	case cfg.Username != "":
 		auth = "user " + cfg.Username
 	}
-	return &Client{tp: tp, url: shown, auth: auth}, nil
+	return &Client{tp: tp, url: shown, auth: auth, requestTimeout: requestTimeout, maxBytes: maxBytes}, nil
 }
 
 // errNotElasticsearch is the product check's failure.
@@ -190,19 +210,20 @@ type request interface {
 	Do(ctx context.Context, transport esapi.Transport) (*esapi.Response, error)
 }
 
-// do runs req and returns the body of a 2xx answer, or a classified *Error.
+// do runs req and returns the body of a 2xx answer, or a classified *Error. The call, the
+// reading of the answer included, is bounded by the request timeout, and the answer by the
+// size cap.
 func (c *Client) do(ctx context.Context, req request) ([]byte, error) {
-	res, err := req.Do(ctx, c)
+	callCtx, cancel := c.withRequestTimeout(ctx)
+	defer cancel()
+	res, err := req.Do(callCtx, c)
 	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
-			err = fmt.Errorf("%w (%v)", ctxErr, err)
-		}
-		return nil, c.transportError(err)
+		return nil, c.limitError(ctx, callCtx, err)
 	}
 	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
+	body, err := c.readBody(res.Header, res.Body)
 	if err != nil {
-		return nil, c.transportError(err)
+		return nil, c.limitError(ctx, callCtx, err)
 	}
 	if res.IsError() {
 		return nil, c.statusError(res.StatusCode, body)
@@ -237,24 +258,36 @@ func (c *Client) decodeError(what string, err error) error {
 
 // PutIndexTemplate installs (or replaces) a composable index template.
 func (c *Client) PutIndexTemplate(ctx context.Context, name string, body []byte) error {
-	_, err := c.do(ctx, esapi.IndicesPutIndexTemplateRequest{Name: name, Body: bytes.NewReader(body)})
+	seg, err := pathNames(name)
+	if err != nil {
+		return err
+	}
+	_, err = c.do(ctx, esapi.IndicesPutIndexTemplateRequest{Name: seg[0], Body: bytes.NewReader(body)})
 	return err
 }
 
 // DeleteIndexTemplate removes a composable index template.
 func (c *Client) DeleteIndexTemplate(ctx context.Context, name string) error {
-	_, err := c.do(ctx, esapi.IndicesDeleteIndexTemplateRequest{Name: name})
+	seg, err := pathNames(name)
+	if err != nil {
+		return err
+	}
+	_, err = c.do(ctx, esapi.IndicesDeleteIndexTemplateRequest{Name: seg[0]})
 	return err
 }
 
 // CreateIndex creates an index. body (settings, mappings) may be nil: the index templates
 // whose patterns match name then give it its mappings.
 func (c *Client) CreateIndex(ctx context.Context, name string, body []byte) error {
-	req := esapi.IndicesCreateRequest{Index: name}
+	seg, err := pathNames(name)
+	if err != nil {
+		return err
+	}
+	req := esapi.IndicesCreateRequest{Index: seg[0]}
 	if body != nil {
 		req.Body = bytes.NewReader(body)
 	}
-	_, err := c.do(ctx, req)
+	_, err = c.do(ctx, req)
 	return err
 }
 
@@ -262,6 +295,10 @@ func (c *Client) CreateIndex(ctx context.Context, name string, body []byte) erro
 // action.destructive_requires_name is false); missing ones are ignored.
 func (c *Client) DeleteIndex(ctx context.Context, names ...string) error {
 	ignore := true
+	names, err := pathNames(names...)
+	if err != nil {
+		return err
+	}
 	for _, chunk := range urlChunks(names) {
 		if _, err := c.do(ctx, esapi.IndicesDeleteRequest{Index: chunk, IgnoreUnavailable: &ignore}); err != nil {
 			return err
@@ -292,12 +329,20 @@ func urlChunks(names []string) [][]string {
 
 // PutMapping adds fields to an index's mapping.
 func (c *Client) PutMapping(ctx context.Context, index string, body []byte) error {
-	_, err := c.do(ctx, esapi.IndicesPutMappingRequest{Index: []string{index}, Body: bytes.NewReader(body)})
+	seg, err := pathList(index)
+	if err != nil {
+		return err
+	}
+	_, err = c.do(ctx, esapi.IndicesPutMappingRequest{Index: seg, Body: bytes.NewReader(body)})
 	return err
 }
 
 // Refresh makes everything indexed so far in the named indexes searchable.
 func (c *Client) Refresh(ctx context.Context, indexes ...string) error {
+	indexes, err := pathNames(indexes...)
+	if err != nil {
+		return err
+	}
 	for _, chunk := range urlChunks(indexes) {
 		if _, err := c.do(ctx, esapi.IndicesRefreshRequest{Index: chunk}); err != nil {
 			return err
@@ -311,7 +356,11 @@ func (c *Client) Refresh(ctx context.Context, indexes ...string) error {
 // is absent from the map.
 func (c *Client) FieldTypes(ctx context.Context, index string, fields ...string) (map[string][]string, error) {
 	allow := false
-	body, err := c.do(ctx, esapi.FieldCapsRequest{Index: []string{index}, Fields: fields, AllowNoIndices: &allow})
+	seg, err := pathList(index)
+	if err != nil {
+		return nil, err
+	}
+	body, err := c.do(ctx, esapi.FieldCapsRequest{Index: seg, Fields: fields, AllowNoIndices: &allow})
 	if err != nil {
 		return nil, err
 	}

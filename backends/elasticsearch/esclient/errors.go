@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"time"
+	"unicode/utf8"
 )
 
 // Kinds of failure. Every error the client returns is an *Error that wraps one of them, so
@@ -31,6 +33,11 @@ var (
 	ErrNotElasticsearch = errors.New("the server is not Elasticsearch")
 	// ErrServer: any other error status (5xx after the retries, 429, 409, ...).
 	ErrServer = errors.New("Elasticsearch answered with an error")
+	// ErrTooLarge: an answer longer than Config.MaxResponseBytes; reading stopped at the cap.
+	ErrTooLarge = errors.New("Elasticsearch's answer is too large")
+	// ErrInvalidIndex: an index name or pattern that is not a valid Elasticsearch name, so
+	// it was not put into a request path (CheckIndexPattern). No request was sent.
+	ErrInvalidIndex = errors.New("invalid index name or pattern")
 )
 
 // Error is a failed call to Elasticsearch.
@@ -50,6 +57,11 @@ type Error struct {
 	Auth string
 	// Err is the transport error behind ErrUnreachable, ErrTimeout and ErrNotElasticsearch.
 	Err error
+	// Timeout is set on an ErrTimeout when the client's own Config.RequestTimeout ran out
+	// (rather than the caller's context).
+	Timeout time.Duration
+	// Limit is the cap an ErrTooLarge answer exceeded, in bytes.
+	Limit int64
 }
 
 // Error says what failed, at which cluster, and Elasticsearch's reason.
@@ -62,6 +74,9 @@ func (e *Error) Error() string {
 	case ErrUnreachable:
 		return fmt.Sprintf("cannot reach Elasticsearch at %s: %v", e.URL, e.Err)
 	case ErrTimeout:
+		if e.Timeout > 0 {
+			return fmt.Sprintf("Elasticsearch at %s did not complete its answer within the request timeout (%v)", e.URL, e.Timeout)
+		}
 		return fmt.Sprintf("Elasticsearch at %s did not answer in time: %v", e.URL, e.Err)
 	case ErrNotElasticsearch:
 		return fmt.Sprintf("the server at %s is not Elasticsearch: it sent no X-Elastic-Product: Elasticsearch header", e.URL)
@@ -73,6 +88,10 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("index %q does not exist on %s (HTTP 404 %s)", e.Index, e.URL, esReason)
 	case ErrRejected:
 		return fmt.Sprintf("Elasticsearch rejected the request (HTTP 400 %s)", esReason)
+	case ErrTooLarge:
+		return fmt.Sprintf("Elasticsearch at %s sent an answer larger than the limit of %s per answer; reading stopped there", e.URL, FormatBytes(e.Limit))
+	case ErrInvalidIndex:
+		return fmt.Sprintf("index %q is refused, no request was sent: %s", e.Index, e.Reason)
 	case ErrNoEndpoint:
 		return fmt.Sprintf("Elasticsearch at %s does not offer this API (HTTP %d): %s", e.URL, e.Status, esReason)
 	}
@@ -129,11 +148,9 @@ func (c *Client) statusError(status int, body []byte) *Error {
 		} else if json.Unmarshal(eb.Error, &cause) == nil {
 			e.Type, e.Reason, e.Index = describeCause(cause)
 		}
+		e.Type, e.Reason = clip(e.Type, 200), clip(e.Reason, maxReasonBytes)
 	} else {
-		e.Reason = strings.TrimSpace(string(body))
-		if len(e.Reason) > 300 {
-			e.Reason = e.Reason[:300] + "..."
-		}
+		e.Reason = clip(strings.TrimSpace(string(body)), 300)
 		if e.Reason == "" {
 			e.Reason = "(empty body)"
 		}
@@ -153,6 +170,20 @@ func (c *Client) statusError(status int, body []byte) *Error {
 		e.Kind = ErrServer
 	}
 	return e
+}
+
+// maxReasonBytes bounds the reason an error message repeats from an error answer.
+const maxReasonBytes = 2000
+
+// clip shortens s to at most n bytes (on a character boundary) plus "...".
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }
 
 // describeCause picks the most specific cause: a search that failed on every shard reports

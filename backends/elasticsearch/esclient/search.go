@@ -40,8 +40,12 @@ type searchBody struct {
 func (c *Client) Search(ctx context.Context, index string, body []byte, size int) (*SearchResult, error) {
 	track := true
 	allowNone, ignore := false, false
+	seg, err := pathList(index)
+	if err != nil {
+		return nil, err
+	}
 	req := esapi.SearchRequest{
-		Index:             splitIndexes(index),
+		Index:             seg,
 		Body:              bytes.NewReader(body),
 		Size:              &size,
 		TrackTotalHits:    track,
@@ -116,7 +120,11 @@ func (c *Client) EQL(ctx context.Context, index, query string, size int) (*Searc
 	if err != nil {
 		return nil, err
 	}
-	raw, err := c.do(ctx, esapi.EqlSearchRequest{Index: index, Body: bytes.NewReader(body)})
+	seg, err := pathList(index)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := c.do(ctx, esapi.EqlSearchRequest{Index: strings.Join(seg, ","), Body: bytes.NewReader(body)})
 	if err != nil {
 		return nil, err
 	}
@@ -132,13 +140,6 @@ func (c *Client) EQL(ctx context.Context, index, query string, size int) (*Searc
 		return nil, c.decodeError("_eql/search", err)
 	}
 	return &SearchResult{Total: eb.Hits.Total.Value, Hits: eb.Hits.Events}, nil
-}
-
-func splitIndexes(index string) []string {
-	if index == "" {
-		return nil
-	}
-	return strings.Split(index, ",")
 }
 
 func decode(body []byte, v any) error {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"regexp"
@@ -16,6 +17,9 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -45,6 +49,11 @@ type Options struct {
 	Format    string
 	MaxHits   int
 	Paths     []string
+	// Timeout bounds the whole hunt, RequestTimeout each request to the cluster (retries and
+	// the reading of the answer included), MaxResponse the bytes of one answer. Zero means
+	// the default (DefaultTimeout, DefaultRequestTimeout, DefaultMaxResponse).
+	Timeout, RequestTimeout time.Duration
+	MaxResponse             int64
 
 	Stdout, Stderr io.Writer
 	// Progress shows a progress bar on Stderr (the command sets it when stderr is a terminal).
@@ -55,7 +64,17 @@ type Options struct {
 	Now func() time.Time
 	// Profile is the --profile flag ("": $SIGMABRIDGE_PROFILE, then the user config dir).
 	Profile string
+	// ReadPassword asks for the password of --user without echo, when neither --password nor
+	// ELASTIC_PASSWORD gives one (the command sets it when stdin is a terminal).
+	ReadPassword func(prompt string) (string, error)
 }
+
+// The defaults of the limits (Options.Timeout, RequestTimeout, MaxResponse).
+const (
+	DefaultTimeout        = 10 * time.Minute
+	DefaultRequestTimeout = esclient.DefaultRequestTimeout
+	DefaultMaxResponse    = esclient.DefaultMaxResponseBytes
+)
 
 // Formats lists the output formats.
 var Formats = []string{"table", "jsonl"}
@@ -78,8 +97,14 @@ is an error, not an empty result.
 @timestamp), through a range filter added to each query. --since takes a duration (90m, 24h,
 7d); --until an RFC 3339 time, a date (2025-05-14) or a duration before now.
 
-Credentials: --api-key, or --user and --password; else ELASTIC_API_KEY, or ELASTIC_USERNAME and
-ELASTIC_PASSWORD from the environment.
+Credentials: ELASTIC_API_KEY, or ELASTIC_USERNAME and ELASTIC_PASSWORD from the environment;
+--api-key, or --user and --password, override them, with a warning: other local users can read
+a command line. --user without a password asks for it when stdin is a terminal.
+
+Limits: --timeout bounds the whole hunt (default 10m; rules not run by then are reported),
+--request-timeout each request to the cluster, reading the answer included (default 1m), and
+--max-response the size of one answer (default 64MiB). Hits already found are kept and
+printed when a limit stops a rule.
 
 Formats:
   table  LEVEL, RULE, INDEX, ID per hit (default)
@@ -94,6 +119,14 @@ Exit status: 0 every rule ran; 1 some rule failed or the cluster could not be us
 			o.Stderr = cmd.ErrOrStderr()
 			if f, ok := o.Stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 				o.Progress = true
+			}
+			if fd := int(os.Stdin.Fd()); term.IsTerminal(fd) {
+				o.ReadPassword = func(prompt string) (string, error) {
+					fmt.Fprint(o.Stderr, prompt)
+					pw, err := term.ReadPassword(fd)
+					fmt.Fprintln(o.Stderr)
+					return string(pw), err
+				}
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 			defer stop()
@@ -113,15 +146,19 @@ Exit status: 0 every rule ran; 1 some rule failed or the cluster could not be us
 	f.StringVar(&o.Since, "since", "", "only documents newer than this duration (e.g. 24h, 7d)")
 	f.StringVar(&o.Until, "until", "", "only documents up to this time (RFC 3339, a date, or a duration ago)")
 	f.StringVar(&o.TimeField, "time-field", "@timestamp", "the date field --since and --until apply to")
-	f.StringVar(&o.APIKey, "api-key", "", "API key (base64 \"encoded\" form; default $ELASTIC_API_KEY)")
+	f.StringVar(&o.APIKey, "api-key", "", "API key (base64 \"encoded\" form); prefer $ELASTIC_API_KEY: a command line is visible to other users")
 	f.StringVar(&o.User, "user", "", "user name for basic authentication (default $ELASTIC_USERNAME)")
-	f.StringVar(&o.Password, "password", "", "password for --user (default $ELASTIC_PASSWORD)")
+	f.StringVar(&o.Password, "password", "", "password for --user; prefer $ELASTIC_PASSWORD or the prompt: a command line is visible to other users")
 	f.StringVar(&o.CACert, "ca-cert", "", "PEM file of the certificate authority to trust")
 	f.BoolVar(&o.Insecure, "insecure", false, "do not verify the cluster's TLS certificate")
 	f.StringArrayVarP(&o.Pipelines, "pipeline", "p", nil, "processing pipeline: a built-in name or a pipeline YAML file (repeatable)")
 	cli.AddProfileFlag(f, &o.Profile)
 	f.StringVarP(&o.Format, "format", "f", "table", "output format: "+strings.Join(Formats, ", "))
 	f.IntVar(&o.MaxHits, "max-hits", 10000, "most hits read per rule query (Elasticsearch's default window is 10000)")
+	f.DurationVar(&o.Timeout, "timeout", DefaultTimeout, "deadline of the whole hunt")
+	f.DurationVar(&o.RequestTimeout, "request-timeout", DefaultRequestTimeout, "deadline of one request to the cluster, retries and reading the answer included")
+	o.MaxResponse = DefaultMaxResponse
+	f.Var(byteSize{&o.MaxResponse}, "max-response", "largest answer read from the cluster (e.g. 64MiB, 1GiB)")
 	return cmd
 }
 
@@ -143,7 +180,11 @@ type settings struct {
 	// pipelines.
 	setup   *profile.Setup
 	profile *profile.Profile
+	timeout time.Duration
 }
+
+// errDeadline is the cause of the hunt's context when --timeout runs out.
+var errDeadline = errors.New("the hunt's deadline (--timeout) passed")
 
 // Run executes hunt and returns the exit code. A returned error is a usage error.
 func Run(ctx context.Context, o *Options) (int, error) {
@@ -155,22 +196,27 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	if err != nil {
 		return cli.ExitUsage, cli.UsageError{Err: err}
 	}
+	for _, w := range secretWarnings(o) {
+		fmt.Fprintf(o.Stderr, "sigmabridge: hunt: warning: %s\n", w)
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, st.timeout, errDeadline)
+	defer cancel()
 	rules, files, loadDiags, err := cli.LoadRules(o.Paths)
 	if err != nil {
 		return cli.ExitFailure, err
 	}
 	cli.PrintDiagnostics(o.Stderr, loadDiags)
 	if len(files) == 0 {
-		fmt.Fprintf(o.Stderr, "sigmabridge: hunt: no Sigma rules (*.yml, *.yaml) found in %s\n", strings.Join(o.Paths, " "))
+		fmt.Fprintf(o.Stderr, "sigmabridge: hunt: no Sigma rules (*.yml, *.yaml) found in %s\n", cli.Printable(strings.Join(o.Paths, " ")))
 		return cli.ExitFailure, nil
 	}
+	h := &hunter{o: o, st: st, client: client, timeFields: map[string]error{}}
 	if _, err := client.Ping(ctx); err != nil {
-		fmt.Fprintf(o.Stderr, "sigmabridge: hunt: %v%s\n", err, tlsHint(err, o))
+		h.report("%s%s", h.explain(ctx, err), tlsHint(err, o))
 		return cli.ExitFailure, nil
 	}
 
 	rules = activeRules(st, rules, o.Stderr)
-	h := &hunter{o: o, st: st, client: client, timeFields: map[string]error{}}
 	if o.Progress {
 		h.bar = progressbar.NewOptions(len(rules),
 			progressbar.OptionSetWriter(o.Stderr),
@@ -186,6 +232,11 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	}
 	failed, withHits, hits := 0, 0, 0
 	for i, r := range rules {
+		if ctx.Err() != nil { // the deadline passed or the user interrupted between two rules
+			h.report("stopping (%s): %d more rules not run", h.explain(ctx, context.Cause(ctx)), len(rules)-i)
+			failed += len(rules) - i
+			break
+		}
 		found, err := h.hunt(ctx, r)
 		if err == nil {
 			if len(found) > 0 {
@@ -198,7 +249,7 @@ func Run(ctx context.Context, o *Options) (int, error) {
 			}
 		} else {
 			failed++
-			h.report("%s (%s): %v", r.Path, r.Title, err)
+			h.report("%s (%s): %s", r.Path, r.Title, h.explain(ctx, err))
 			if fatal(err) || ctx.Err() != nil {
 				h.report("stopping: %d more rules not run", len(rules)-i-1)
 				failed += len(rules) - i - 1
@@ -247,10 +298,48 @@ func loadErrorNote(ds diag.List) string {
 }
 
 // fatal reports whether an error ends the hunt: the cluster is gone or refuses us, so every
-// later rule would fail the same way.
+// later rule would fail the same way. A rule whose search ran out of --request-timeout or
+// --max-response is not: the next rule's search may be lighter.
 func fatal(err error) bool {
+	var ee *esclient.Error
+	if errors.As(err, &ee) && ee.Kind == esclient.ErrTimeout && ee.Timeout > 0 {
+		return false
+	}
 	return errors.Is(err, esclient.ErrUnreachable) || errors.Is(err, esclient.ErrUnauthorized) ||
 		errors.Is(err, esclient.ErrTimeout) || errors.Is(err, esclient.ErrNotElasticsearch)
+}
+
+// explain says which limit stopped a call, by its flag, or else what went wrong.
+func (h *hunter) explain(ctx context.Context, err error) string {
+	if errors.Is(err, errDeadline) {
+		return fmt.Sprintf("stopped by --timeout %v, the deadline of the whole hunt", h.st.timeout)
+	}
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return "interrupted"
+	}
+	var ee *esclient.Error
+	if errors.As(err, &ee) {
+		switch {
+		case ee.Kind == esclient.ErrTimeout && ee.Timeout > 0:
+			return fmt.Sprintf("Elasticsearch at %s did not complete its answer within --request-timeout %v", ee.URL, ee.Timeout)
+		case ee.Kind == esclient.ErrTooLarge:
+			return fmt.Sprintf("the answer from %s is larger than --max-response %s; reading stopped there (narrow the search with --since or --max-hits, or raise --max-response)", ee.URL, esclient.FormatBytes(ee.Limit))
+		}
+	}
+	return err.Error()
+}
+
+// secretWarnings are the warnings about secrets given on the command line, which any local
+// user can read (ps, /proc/PID/cmdline) and the shell may keep in its history.
+func secretWarnings(o *Options) []string {
+	var out []string
+	if o.Password != "" {
+		out = append(out, "--password on the command line is visible to other local users (ps) and may stay in the shell history: set ELASTIC_PASSWORD instead, or give --user alone on a terminal to be asked for it")
+	}
+	if o.APIKey != "" {
+		out = append(out, "--api-key on the command line is visible to other local users (ps) and may stay in the shell history: set ELASTIC_API_KEY instead")
+	}
+	return out
 }
 
 func validate(o *Options) (settings, error) {
@@ -271,7 +360,34 @@ func validate(o *Options) (settings, error) {
 	if o.APIKey != "" && o.User != "" {
 		return st, cli.Usagef("--api-key and --user are exclusive")
 	}
-	cfg := esclient.Config{URL: o.ES, CACertFile: o.CACert, Insecure: o.Insecure}
+	if o.Index != "" {
+		if err := esclient.CheckIndexPattern(o.Index); err != nil {
+			return st, cli.Usagef("--index %q: %s", o.Index, invalidIndexReason(err))
+		}
+	}
+	limits := []struct {
+		flag string
+		v    *time.Duration
+		def  time.Duration
+	}{{"--timeout", &st.timeout, DefaultTimeout}, {"--request-timeout", &st.cfg.RequestTimeout, DefaultRequestTimeout}}
+	for i, v := range []time.Duration{o.Timeout, o.RequestTimeout} {
+		switch {
+		case v < 0:
+			return st, cli.Usagef("%s %v: want a positive duration", limits[i].flag, v)
+		case v == 0:
+			v = limits[i].def
+		}
+		*limits[i].v = v
+	}
+	maxResponse := o.MaxResponse
+	switch {
+	case maxResponse < 0:
+		return st, cli.Usagef("--max-response %d: want a positive size", maxResponse)
+	case maxResponse == 0:
+		maxResponse = DefaultMaxResponse
+	}
+	cfg := esclient.Config{URL: o.ES, CACertFile: o.CACert, Insecure: o.Insecure,
+		RequestTimeout: st.cfg.RequestTimeout, MaxResponseBytes: maxResponse}
 	switch {
 	case o.APIKey != "":
 		cfg.APIKey = o.APIKey
@@ -280,8 +396,15 @@ func validate(o *Options) (settings, error) {
 		if cfg.Password == "" {
 			cfg.Password = getenv("ELASTIC_PASSWORD")
 		}
+		if cfg.Password == "" && o.ReadPassword != nil {
+			pw, err := o.ReadPassword(fmt.Sprintf("Password for %s at %s: ", cli.Printable(o.User), cli.Printable(o.ES)))
+			if err != nil {
+				return st, cli.Usagef("reading the password: %v", err)
+			}
+			cfg.Password = pw
+		}
 		if cfg.Password == "" {
-			return st, cli.Usagef("--user needs --password or ELASTIC_PASSWORD")
+			return st, cli.Usagef("--user needs a password: set ELASTIC_PASSWORD, run on a terminal to be asked for it, or pass --password (visible to other local users)")
 		}
 	case o.Password != "":
 		return st, cli.Usagef("--password needs --user")
@@ -300,6 +423,9 @@ func validate(o *Options) (settings, error) {
 	var since, until time.Time
 	if o.Since != "" {
 		d, err := parseDuration(o.Since)
+		if errors.Is(err, errTooLong) {
+			return st, cli.Usagef("--since %q: %v", o.Since, err)
+		}
 		if err != nil || d <= 0 {
 			return st, cli.Usagef("--since %q: want a positive duration such as 90m, 24h or 7d", o.Since)
 		}
@@ -335,18 +461,34 @@ func validate(o *Options) (settings, error) {
 	return st, nil
 }
 
-var dayDuration = regexp.MustCompile(`^(\d+)d$`)
+var (
+	dayDuration = regexp.MustCompile(`^(\d+)d$`)
+	// goDuration is the syntax of time.ParseDuration, which refuses a duration that overflows
+	// with the same error as a malformed one.
+	goDuration = regexp.MustCompile(`^[-+]?([0-9]*(\.[0-9]*)?(ns|us|µs|μs|ms|s|m|h))+$`)
+)
 
-// parseDuration is time.ParseDuration plus whole days ("7d").
+// maxDays is the longest duration in days: time.Duration counts nanoseconds in an int64.
+const maxDays = math.MaxInt64 / int64(24*time.Hour)
+
+// errTooLong is a duration past time.Duration's range (about 292 years).
+var errTooLong = fmt.Errorf("longer than the longest duration, %dd (about 292 years)", maxDays)
+
+// parseDuration is time.ParseDuration plus whole days ("7d"), refusing durations that do not
+// fit a time.Duration rather than letting them wrap around (213504d would be 25 minutes).
 func parseDuration(s string) (time.Duration, error) {
 	if m := dayDuration.FindStringSubmatch(s); m != nil {
-		n, err := strconv.Atoi(m[1])
-		if err != nil {
-			return 0, err
+		n, err := strconv.ParseInt(m[1], 10, 64)
+		if err != nil || n > maxDays {
+			return 0, errTooLong
 		}
 		return time.Duration(n) * 24 * time.Hour, nil
 	}
-	return time.ParseDuration(s)
+	d, err := time.ParseDuration(s)
+	if err != nil && goDuration.MatchString(s) && strings.ContainsAny(s, "0123456789") {
+		return 0, errTooLong
+	}
+	return d, err
 }
 
 func parseUntil(s string, now time.Time) (time.Time, error) {
@@ -356,7 +498,11 @@ func parseUntil(s string, now time.Time) (time.Time, error) {
 	if t, err := time.Parse(time.DateOnly, s); err == nil {
 		return t.Add(24*time.Hour - time.Nanosecond), nil // the whole day
 	}
-	if d, err := parseDuration(s); err == nil && d >= 0 {
+	d, err := parseDuration(s)
+	if errors.Is(err, errTooLong) {
+		return time.Time{}, err
+	}
+	if err == nil && d >= 0 {
 		return now.Add(-d), nil
 	}
 	return time.Time{}, errors.New("want an RFC 3339 time (2025-05-14T08:00:00Z), a date (2025-05-14) or a duration ago (2h)")
@@ -371,12 +517,14 @@ type hunter struct {
 	timeFields map[string]error
 }
 
-// report prints one line on stderr, clearing the progress bar first.
+// report prints one line on stderr, clearing the progress bar first. The line quotes rule
+// files and titles and the cluster's own words (index names, error reasons): control
+// characters in them are escaped (cli.Printable), so they cannot drive the terminal.
 func (h *hunter) report(format string, args ...any) {
 	if h.bar != nil {
 		_ = h.bar.Clear()
 	}
-	fmt.Fprintf(h.o.Stderr, "sigmabridge: hunt: "+format+"\n", args...)
+	fmt.Fprintf(h.o.Stderr, "sigmabridge: hunt: %s\n", cli.Printable(fmt.Sprintf(format, args...)))
 }
 
 type found struct {
@@ -471,12 +619,45 @@ func (h *hunter) checkTimeField(ctx context.Context, index string, fromState boo
 			}
 		}
 	}
-	h.timeFields[index] = err
+	if !transient(err) {
+		h.timeFields[index] = err
+	}
 	return err
 }
 
-// stateIndex reads the pipeline state "index": a string or a list of strings.
+// transient reports whether a failure may not happen again (a limit, a lost connection, an
+// overloaded cluster), so it must not be remembered for the next rule.
+func transient(err error) bool {
+	for _, kind := range []error{esclient.ErrTimeout, esclient.ErrTooLarge, esclient.ErrUnreachable, esclient.ErrServer} {
+		if errors.Is(err, kind) {
+			return true
+		}
+	}
+	return false
+}
+
+func invalidIndexReason(err error) string {
+	var ee *esclient.Error
+	if errors.As(err, &ee) {
+		return ee.Reason
+	}
+	return err.Error()
+}
+
+// stateIndex reads the pipeline state "index" (a string or a list of strings) and checks it
+// as --index is checked: a name that could address another API never reaches a request.
 func stateIndex(r *ir.Rule) (string, error) {
+	index, err := stateIndexValue(r)
+	if err != nil {
+		return "", err
+	}
+	if err := esclient.CheckIndexPattern(index); err != nil {
+		return "", fmt.Errorf("pipeline state index %q is refused, no request was sent: %s", index, invalidIndexReason(err))
+	}
+	return index, nil
+}
+
+func stateIndexValue(r *ir.Rule) (string, error) {
 	v, ok := r.State["index"]
 	if !ok {
 		return "", fmt.Errorf("no index to search: pass --index, give logsource %s an elastic index in the profile (logs[]), or a pipeline that sets the state \"index\" for it (e.g. -p ecs_t1648)", r.Logsource)
@@ -521,7 +702,7 @@ func firstError(ds diag.List) string {
 func (h *hunter) write(table *tabwriter.Writer, hits []found) error {
 	if table != nil {
 		for _, f := range hits {
-			fmt.Fprintf(table, "%s\t%s\t%s\t%s\n", orDash(f.rule.Level), f.rule.Title, f.hit.Index, f.hit.ID)
+			fmt.Fprintf(table, "%s\t%s\t%s\t%s\n", cell(orDash(f.rule.Level)), cell(f.rule.Title), cell(f.hit.Index), cell(f.hit.ID))
 		}
 		return nil
 	}
@@ -536,8 +717,56 @@ func (h *hunter) write(table *tabwriter.Writer, hits []found) error {
 	if h.bar != nil && buf.Len() > 0 {
 		_ = h.bar.Clear()
 	}
-	_, err := h.o.Stdout.Write(buf.Bytes())
+	_, err := h.o.Stdout.Write(terminalSafeJSON(buf.Bytes()))
 	return err
+}
+
+// cell is text from a rule or the cluster as one table cell: control characters escaped
+// (cli.Printable), and tabs too, which would shift the columns.
+func cell(s string) string {
+	return strings.ReplaceAll(cli.Printable(s), "\t", `\t`)
+}
+
+// terminalSafeJSON rewrites JSON text so that it holds no character a terminal acts on: the
+// encoder already escapes C0 controls, and this escapes DEL, C1 controls and Unicode format
+// characters (bidirectional overrides) as \uXXXX and replaces invalid UTF-8 with \ufffd. JSON's
+// structure is ASCII, so every such character is inside a string, where the escape means
+// the same character: the output stays valid JSON with the same values.
+func terminalSafeJSON(b []byte) []byte {
+	i := 0
+	for i < len(b) {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 || needsJSONEscape(r) {
+			break
+		}
+		i += n
+	}
+	if i == len(b) {
+		return b
+	}
+	out := append(make([]byte, 0, len(b)+16), b[:i]...)
+	for i < len(b) {
+		r, n := utf8.DecodeRune(b[i:])
+		switch {
+		case r == utf8.RuneError && n <= 1:
+			out = append(out, `\ufffd`...)
+		case needsJSONEscape(r):
+			if r > 0xffff {
+				r1, r2 := utf16.EncodeRune(r)
+				out = fmt.Appendf(out, `\u%04x\u%04x`, r1, r2)
+			} else {
+				out = fmt.Appendf(out, `\u%04x`, r)
+			}
+		default:
+			out = append(out, b[i:i+n]...)
+		}
+		i += n
+	}
+	return out
+}
+
+func needsJSONEscape(r rune) bool {
+	return r >= 0x7f && (unicode.IsControl(r) || unicode.Is(unicode.Cf, r))
 }
 
 func orDash(s string) string {

@@ -48,7 +48,7 @@ func TestUsageErrors(t *testing.T) {
 		{Options{}, "--es URL is required"},
 		{Options{ES: "http://127.0.0.1:9", Format: "csv"}, `unknown format "csv"`},
 		{Options{ES: "http://127.0.0.1:9", APIKey: "k", User: "u"}, "--api-key and --user are exclusive"},
-		{Options{ES: "http://127.0.0.1:9", User: "u"}, "--user needs --password or ELASTIC_PASSWORD"},
+		{Options{ES: "http://127.0.0.1:9", User: "u"}, "--user needs a password: set ELASTIC_PASSWORD, run on a terminal to be asked for it"},
 		{Options{ES: "http://127.0.0.1:9", Password: "p"}, "--password needs --user"},
 		{Options{ES: "http://127.0.0.1:9", Since: "yesterday"}, `--since "yesterday"`},
 		{Options{ES: "http://127.0.0.1:9", Since: "-5h"}, "positive duration"},
@@ -57,6 +57,11 @@ func TestUsageErrors(t *testing.T) {
 		{Options{ES: "http://127.0.0.1:9", MaxHits: 20000}, "--max-hits 20000"},
 		{Options{ES: "http://127.0.0.1:9", Pipelines: []string{"no_such_pipeline.yml"}}, "pipeline no_such_pipeline.yml"},
 		{Options{ES: "127.0.0.1:9200"}, "want http://host:port"},
+		{Options{ES: "http://127.0.0.1:9", Index: "x/_close#"}, `--index "x/_close#": Elasticsearch names cannot contain '/'`},
+		{Options{ES: "http://127.0.0.1:9", Since: "213504d"}, `--since "213504d": longer than the longest duration, 106751d`},
+		{Options{ES: "http://127.0.0.1:9", Timeout: -time.Second}, "--timeout -1s: want a positive duration"},
+		{Options{ES: "http://127.0.0.1:9", RequestTimeout: -time.Second}, "--request-timeout -1s: want a positive duration"},
+		{Options{ES: "http://127.0.0.1:9", MaxResponse: -1}, "--max-response -1: want a positive size"},
 	} {
 		code, _, stderr := runHunt(t, tc.o)
 		if code != 2 || !strings.Contains(stderr, tc.want) {
