@@ -1,43 +1,26 @@
 package hunt
 
 import (
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/sigmabridge/sigmabridge/translator/profile"
 )
 
-// fakeCluster answers like an Elasticsearch 8 node with no documents, and records the paths
-// searched.
-func fakeCluster(t *testing.T) (*httptest.Server, func() []string) {
-	var mu sync.Mutex
+// searchedPaths is the unescaped path of every search request c saw.
+func searchedPaths(c *fakeCluster) []string {
 	var paths []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("X-Elastic-Product", "Elasticsearch")
-		w.Header().Set("Content-Type", "application/json")
-		if r.URL.Path == "/" {
-			io.WriteString(w, `{"name":"n","cluster_name":"c","version":{"number":"8.19.0","build_flavor":"default"},"tagline":"You Know, for Search"}`)
-			return
+	for _, req := range c.seen() {
+		method, raw, _ := strings.Cut(req, " ")
+		if p, err := url.PathUnescape(raw); err == nil && method == "POST" {
+			paths = append(paths, p)
 		}
-		p, _ := url.PathUnescape(r.URL.EscapedPath())
-		mu.Lock()
-		paths = append(paths, p)
-		mu.Unlock()
-		io.WriteString(w, `{"took":1,"timed_out":false,"_shards":{"total":1,"successful":1,"skipped":0,"failed":0},"hits":{"total":{"value":0,"relation":"eq"},"max_score":null,"hits":[]}}`)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]string(nil), paths...)
 	}
+	return paths
 }
 
 // The profile's Elastic index patterns are where hunt searches, and the pack's rules that
@@ -45,7 +28,8 @@ func fakeCluster(t *testing.T) (*httptest.Server, func() []string) {
 func TestHuntUsesProfileIndices(t *testing.T) {
 	t.Setenv(profile.EnvVar, "")
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
-	srv, searched := fakeCluster(t)
+	srv := newFakeCluster(t, func(w http.ResponseWriter, _ *http.Request, _ string) { answer(w) })
+	searched := func() []string { return searchedPaths(srv) }
 	dir := t.TempDir()
 	rule := filepath.Join(dir, "r.yml")
 	os.WriteFile(rule, []byte("title: T\nid: 1f2a9a4e-8d0c-4c1e-9a43-6f0a1c2b3d4e\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  sel: {eventName: CreateFunction}\n  condition: sel\n"), 0o644)
