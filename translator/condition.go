@@ -2,7 +2,6 @@ package translator
 
 import (
 	"fmt"
-	"path"
 	"strings"
 
 	"github.com/sigmabridge/sigmabridge/translator/diag"
@@ -101,9 +100,7 @@ func (l *condLowerer) resolve(ref *sigma.Ref) ([]*search, *diag.Diagnostic) {
 	}
 	var picked []*search
 	for _, s := range l.order {
-		if ref.Kind == sigma.RefThem && !strings.HasPrefix(s.name, "_") {
-			picked = append(picked, s)
-		} else if ok, _ := path.Match(ref.Text, s.name); ok && ref.Kind == sigma.RefPattern {
+		if ref.Names(s.name) {
 			picked = append(picked, s)
 		}
 	}

@@ -226,13 +226,11 @@ func init() {
 			if n == nil {
 				return t
 			}
-			sm, err := parseSearchMap(n)
-			if err != nil {
-				p.errorAt(n, err)
-				return t
+			s, tree, ds := readAddCondition(p.path, n)
+			for _, d := range ds {
+				p.errs.Add(p.path, d.Line, d.Code, "%s: %s", p.what, d.Message)
 			}
-			t.search = sm
-			t.tree, _ = sm.lower(nil)
+			t.search, t.tree = s, tree
 			return t
 		},
 		"change_logsource": func(p *params) transformation {
@@ -578,17 +576,6 @@ func (p *params) errorf(n *yaml.Node, format string, args ...any) {
 		line = p.self.Line
 	}
 	p.errs.Add(p.path, line, diag.PipelineError, "%s: %s", p.what, fmt.Sprintf(format, args...))
-}
-
-// errorAt reports an error whose message may start with "line N: " (from parseSearchMap).
-func (p *params) errorAt(n *yaml.Node, err error) {
-	msg := err.Error()
-	line := n.Line
-	if m := regexp.MustCompile(`^line (\d+): `).FindStringSubmatch(msg); m != nil {
-		line, _ = strconv.Atoi(m[1])
-		msg = msg[len(m[0]):]
-	}
-	p.errs.Add(p.path, line, diag.PipelineError, "%s: %s", p.what, msg)
 }
 
 func (p *params) node(key string, required bool) *yaml.Node {

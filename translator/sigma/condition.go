@@ -2,6 +2,7 @@ package sigma
 
 import (
 	"fmt"
+	"path"
 	"strings"
 
 	"github.com/sigmabridge/sigmabridge/translator/diag"
@@ -366,4 +367,18 @@ func describe(t token) string {
 		return "the end of the condition"
 	}
 	return fmt.Sprintf("%q", t.text)
+}
+
+// Names reports whether the reference names the search called name: an identifier names
+// itself, a pattern the names it matches (path.Match), `them` every name that does not
+// start with `_`.
+func (r *Ref) Names(name string) bool {
+	switch r.Kind {
+	case RefIdent:
+		return r.Text == name
+	case RefThem:
+		return !strings.HasPrefix(name, "_")
+	}
+	ok, _ := path.Match(r.Text, name)
+	return ok
 }
