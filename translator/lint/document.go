@@ -1,12 +1,11 @@
 package lint
 
 import (
-	"bytes"
-	"errors"
-	"io"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/sigmabridge/sigmabridge/translator/sigma"
 )
 
 // docKind says what a YAML document of a Sigma file is.
@@ -36,9 +35,9 @@ type document struct {
 	// order lists the top-level entries as written.
 	order []keyValue
 
-	detection  *yaml.Node
+	detection  *sigma.Detection
 	searches   []*searchDef
-	conditions []*yaml.Node // scalar condition nodes
+	conditions []*sigma.Condition
 	items      []*detectionItem
 
 	refMatches map[refKey][]*searchDef // matches' answers
@@ -93,18 +92,11 @@ func (it *detectionItem) has(m string) bool {
 	return false
 }
 
-// typeModifiers turn a value into something other than a string pattern.
-var typeModifiers = map[string]bool{
-	"re": true, "cidr": true, "exists": true, "fieldref": true,
-	"gt": true, "gte": true, "lt": true, "lte": true,
-	"minute": true, "hour": true, "day": true, "week": true, "month": true, "year": true,
-}
-
 // stringValued reports whether the item's values are Sigma strings (with wildcards), not
 // regular expressions, networks, numbers to compare, field names or booleans.
 func (it *detectionItem) stringValued() bool {
 	for _, m := range it.mods {
-		if typeModifiers[m] {
+		if mod, ok := sigma.LookupModifier(m); ok && mod.Kind == sigma.ModType {
 			return false
 		}
 	}
@@ -138,25 +130,15 @@ func isString(n *yaml.Node) bool {
 	return true
 }
 
-// parseDocuments reads every YAML document of a file. It stops at a syntax error, which
-// the loader reports; the documents before it are still checked.
-func parseDocuments(path string, data []byte) []*document {
+// newDocuments wraps the documents of a parsed file for the checks. A document that is not
+// a mapping is left out: the loader reports it.
+func newDocuments(f *sigma.File) []*document {
 	var docs []*document
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	for index := 0; ; index++ {
-		var root yaml.Node
-		err := dec.Decode(&root)
-		if errors.Is(err, io.EOF) || err != nil {
-			break
-		}
-		if len(root.Content) == 0 {
+	for _, sd := range f.Docs {
+		if sd.Kind == sigma.KindInvalid {
 			continue
 		}
-		n := root.Content[0]
-		if n.Kind != yaml.MappingNode {
-			continue // the loader reports a document that is not a mapping
-		}
-		docs = append(docs, newDocument(path, index, n))
+		docs = append(docs, newDocument(f.Path, sd))
 	}
 	// A Sigma 1 multi-document rule (`action: global` and its parts) is not a set of
 	// rules: none of its documents is checked on its own.
@@ -171,122 +153,59 @@ func parseDocuments(path string, data []byte) []*document {
 	return docs
 }
 
-func newDocument(path string, index int, n *yaml.Node) *document {
-	d := &document{path: path, index: index, line: n.Line, node: n, top: map[string]keyValue{}}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		kv := keyValue{n.Content[i], resolve(n.Content[i+1])}
+func newDocument(path string, sd *sigma.Document) *document {
+	n := sd.Node
+	d := &document{path: path, index: sd.Index, line: n.Line, node: n, top: map[string]keyValue{}}
+	for _, e := range sd.Entries {
+		kv := keyValue{e.Key, e.Value}
 		d.order = append(d.order, kv)
 		if _, dup := d.top[kv.key.Value]; !dup {
 			d.top[kv.key.Value] = kv
 		}
 	}
 	d.id = strings.TrimSpace(d.scalar("id"))
-	switch {
-	case d.value("correlation") != nil:
+	switch sd.Kind {
+	case sigma.KindCorrelation:
 		d.kind = kindCorrelation
-	case d.value("filter") != nil:
+	case sigma.KindFilter:
 		d.kind = kindFilter
-	case d.value("action") != nil && d.value("detection") == nil:
+	case sigma.KindLegacy:
 		d.kind = kindLegacy
 	default:
 		d.kind = kindRule
-	}
-	if d.kind == kindRule {
-		d.readDetection()
+		d.readDetection(sd.Detection)
 	}
 	return d
 }
 
-// resolve follows an alias to the node it names.
-func resolve(n *yaml.Node) *yaml.Node {
-	for n != nil && n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
-	return n
-}
-
-// readDetection collects the searches, conditions and detection items. Malformed parts
-// are skipped: the loader reports them.
-func (d *document) readDetection() {
-	det := d.value("detection")
-	if det == nil || det.Kind != yaml.MappingNode {
+// readDetection collects the searches, conditions and detection items of the tree.
+// Malformed parts are skipped: the loader reports them.
+func (d *document) readDetection(det *sigma.Detection) {
+	if det == nil || det.Node.Kind != yaml.MappingNode {
 		return
 	}
 	d.detection = det
-	for i := 0; i+1 < len(det.Content); i += 2 {
-		key, val := det.Content[i], resolve(det.Content[i+1])
-		switch key.Value {
-		case "condition":
-			switch val.Kind {
-			case yaml.ScalarNode:
-				d.conditions = append(d.conditions, val)
-			case yaml.SequenceNode:
-				for _, c := range val.Content {
-					if c = resolve(c); c.Kind == yaml.ScalarNode {
-						d.conditions = append(d.conditions, c)
-					}
-				}
+	d.conditions = det.Conditions
+	for _, s := range det.Searches {
+		sd := &searchDef{name: s.Name, key: s.Key, value: s.Value}
+		d.searches = append(d.searches, sd)
+		if s.Keywords != nil {
+			d.addItem(sd, s.Key, s.Keywords)
+		}
+		for _, m := range s.Maps {
+			for _, it := range m.Items {
+				d.addItem(sd, it.Key, it)
 			}
-			continue
-		case "timeframe":
-			continue
-		}
-		s := &searchDef{name: key.Value, key: key, value: val}
-		d.searches = append(d.searches, s)
-		d.readSearch(s)
-	}
-}
-
-func (d *document) readSearch(s *searchDef) {
-	switch s.value.Kind {
-	case yaml.MappingNode:
-		d.readMap(s, s.value)
-	case yaml.SequenceNode:
-		kw := &detectionItem{search: s, key: s.key, keyword: true}
-		for _, c := range s.value.Content {
-			c = resolve(c)
-			switch c.Kind {
-			case yaml.MappingNode:
-				d.readMap(s, c)
-			case yaml.ScalarNode:
-				kw.values = append(kw.values, c)
-			}
-		}
-		if len(kw.values) > 0 {
-			d.items = append(d.items, kw)
-		}
-	case yaml.ScalarNode:
-		if s.value.Tag != "!!null" {
-			d.items = append(d.items, &detectionItem{search: s, key: s.key, keyword: true, values: []*yaml.Node{s.value}})
 		}
 	}
 }
 
-func (d *document) readMap(s *searchDef, m *yaml.Node) {
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		key, val := m.Content[i], resolve(m.Content[i+1])
-		parts := strings.Split(key.Value, "|")
-		it := &detectionItem{search: s, key: key, field: parts[0], mods: parts[1:], keyword: parts[0] == ""}
-		switch val.Kind {
-		case yaml.ScalarNode:
-			it.values = []*yaml.Node{val}
-		case yaml.SequenceNode:
-			for _, c := range val.Content {
-				if c = resolve(c); c.Kind == yaml.ScalarNode {
-					it.values = append(it.values, c)
-				}
-			}
-		}
-		d.items = append(d.items, it)
-	}
-}
-
-// searchNamed returns the search called name, or nil.
-func (d *document) searchNamed(name string) *searchDef {
-	for _, s := range d.searches {
-		if s.name == name {
-			return s
+func (d *document) addItem(s *searchDef, key *yaml.Node, it *sigma.Item) {
+	di := &detectionItem{search: s, key: key, field: it.Field, mods: it.Modifiers, keyword: it.Keyword}
+	for _, v := range it.Values {
+		if v.Err == nil {
+			di.values = append(di.values, v.Node)
 		}
 	}
-	return nil
+	d.items = append(d.items, di)
 }

@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/sigmabridge/sigmabridge/translator/sigma"
 )
 
 func checkRequiredFields(d *document, r *reporter) {
@@ -299,7 +301,7 @@ func checkRelated(d *document, r *reporter) {
 		return
 	}
 	for _, e := range n.Content {
-		e = resolve(e)
+		e = sigma.Resolve(e)
 		if e.Kind != yaml.MappingNode {
 			r.at(e, "each related entry must be a mapping with id and type")
 			continue

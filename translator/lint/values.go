@@ -8,6 +8,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/sigmabridge/sigmabridge/translator/ir"
+	"github.com/sigmabridge/sigmabridge/translator/sigma"
 )
 
 // Shapes a whole item's values can share, and the modifier that says the same thing.
@@ -180,7 +181,8 @@ func controlName(c rune) string {
 // loaderRejectsTwice are the modifiers whose repetition the loader already reports as
 // invalid-modifier: the shape modifiers and the type modifiers.
 func loaderRejectsTwice(m string) bool {
-	return m == "contains" || m == "startswith" || m == "endswith" || typeModifiers[m]
+	mod, ok := sigma.LookupModifier(m)
+	return ok && (mod.Kind == sigma.ModShape || mod.Kind == sigma.ModType)
 }
 
 func checkRepeatedModifiers(d *document, r *reporter) {
