@@ -228,7 +228,10 @@ func init() {
 			}
 			s, tree, ds := readAddCondition(p.path, n)
 			for _, d := range ds {
-				p.errs.Add(p.path, d.Line, d.Code, "%s: %s", p.what, d.Message)
+				// A template's values are checked once they are substituted (apply).
+				if !t.template || d.Code != diag.InvalidValue {
+					p.errs.Add(p.path, d.Line, d.Code, "%s: %s", p.what, d.Message)
+				}
 			}
 			t.search, t.tree = s, tree
 			return t
