@@ -3,19 +3,18 @@ package lint
 import (
 	"strings"
 
-	"github.com/sigmabridge/sigmabridge/translator"
 	"github.com/sigmabridge/sigmabridge/translator/sigma"
 )
 
 // matches returns the searches a reference names. Answers are kept per document: every
 // condition check asks again, and a condition may repeat a reference.
-func (d *document) matches(ref *sigma.Ref) []*searchDef {
+func (d *document) matches(ref *sigma.Ref) []*sigma.Search {
 	key := refKey{ref.Kind, ref.Text}
 	if out, ok := d.refMatches[key]; ok {
 		return out
 	}
 	if d.refMatches == nil {
-		d.refMatches = map[refKey][]*searchDef{}
+		d.refMatches = map[refKey][]*sigma.Search{}
 	}
 	out := d.findMatches(ref)
 	d.refMatches[key] = out
@@ -28,10 +27,10 @@ type refKey struct {
 	text string
 }
 
-func (d *document) findMatches(ref *sigma.Ref) []*searchDef {
-	var out []*searchDef
+func (d *document) findMatches(ref *sigma.Ref) []*sigma.Search {
+	var out []*sigma.Search
 	for _, s := range d.searches {
-		if ref.Names(s.name) {
+		if ref.Names(s.Name) {
 			out = append(out, s)
 		}
 	}
@@ -39,10 +38,10 @@ func (d *document) findMatches(ref *sigma.Ref) []*searchDef {
 }
 
 // overSearchLimit reports whether the detection defines more searches than the loader
-// accepts (translator.MaxSearches; the loader reports it): the condition checks, which
+// accepts (translator.MaxSearches; the loader reports it, and the tree stops there): the condition checks, which
 // compare every reference with every search, are then skipped.
 func (d *document) overSearchLimit() bool {
-	return len(d.searches) > translator.MaxSearches || d.detection != nil && d.detection.TooManySearches
+	return d.tooMany
 }
 
 // scans returns the parsed conditions the condition checks read: none when the detection
@@ -67,8 +66,8 @@ func checkUnknownIdentifiers(d *document, r *reporter) {
 			}
 			hint := ""
 			for _, s := range d.searches {
-				if strings.EqualFold(s.name, ref.Text) {
-					hint = " (did you mean " + quote(s.name) + "? identifiers are case-sensitive)"
+				if strings.EqualFold(s.Name, ref.Text) {
+					hint = " (did you mean " + quote(s.Name) + "? identifiers are case-sensitive)"
 					break
 				}
 			}
@@ -99,7 +98,7 @@ func checkDanglingSearches(d *document, r *reporter) {
 	if len(d.conditions) == 0 || d.overSearchLimit() {
 		return // the loader reports a missing condition, or too many searches
 	}
-	used := map[*searchDef]bool{}
+	used := map[*sigma.Search]bool{}
 	for _, cs := range d.scans() {
 		if !cs.Lexed {
 			return // what the condition uses is unknown
@@ -115,10 +114,10 @@ func checkDanglingSearches(d *document, r *reporter) {
 			continue
 		}
 		extra := ""
-		if strings.HasPrefix(s.name, "_") {
+		if strings.HasPrefix(s.Name, "_") {
 			extra = " (`them` skips identifiers starting with `_`)"
 		}
-		r.at(s.key, "the search %s is not used by any condition%s", quote(s.name), extra)
+		r.at(s.Key, "the search %s is not used by any condition%s", quote(s.Name), extra)
 	}
 }
 
@@ -139,7 +138,7 @@ func checkThemSingleSearch(d *document, r *reporter) {
 				continue
 			}
 			if m := d.matches(ref); len(m) == 1 {
-				r.atPos(cs.Line, cs.Column(ref.Col), "`%s of them` stands for the single search %s; name it", ref.Quant, quote(m[0].name))
+				r.atPos(cs.Line, cs.Column(ref.Col), "`%s of them` stands for the single search %s; name it", ref.Quant, quote(m[0].Name))
 			}
 		}
 	}

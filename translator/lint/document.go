@@ -20,93 +20,50 @@ const (
 	kindAny = kindRule | kindCorrelation | kindFilter
 )
 
-// document is one YAML document of a rule file, as written: the checks read the YAML
-// nodes for positions, exact scalar styles and everything the loader does not keep.
+// document is one document of a rule file, as parsed by package sigma: the checks read the
+// tree and its YAML nodes for positions, exact scalar styles and everything the loader
+// does not keep.
 type document struct {
-	path  string
-	index int // 0-based document index within the file, as in ir.Rule.Doc
-	line  int // line of the document's mapping
-	node  *yaml.Node
-	kind  docKind
-	id    string
+	*sigma.Document
+	path string
+	line int // line of the document's mapping
+	kind docKind
+	id   string
 
-	// top maps each top-level key to its key and value nodes (first occurrence).
-	top map[string]keyValue
-	// order lists the top-level entries as written.
-	order []keyValue
-
-	detection  *sigma.Detection
-	searches   []*searchDef
+	searches   []*sigma.Search
 	conditions []*sigma.Condition
 	items      []*detectionItem
+	tooMany    bool // more searches than the loader accepts
 
-	refMatches map[refKey][]*searchDef // matches' answers
-}
-
-type keyValue struct {
-	key, value *yaml.Node
+	refMatches map[refKey][]*sigma.Search // matches' answers
 }
 
 // value returns the value node of a top-level key, or nil.
-func (d *document) value(key string) *yaml.Node {
-	return d.top[key].value
-}
+func (d *document) value(key string) *yaml.Node { return d.Value(key) }
 
 // scalar returns the text of a top-level scalar, or "" when absent, null or not a scalar.
-func (d *document) scalar(key string) string {
-	n := d.value(key)
-	if n == nil || n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
-		return ""
-	}
-	return n.Value
-}
+func (d *document) scalar(key string) string { return d.Scalar(key) }
 
-// keyNode returns the key node of a top-level key, or nil.
-func (d *document) keyNode(key string) *yaml.Node {
-	return d.top[key].key
-}
-
-// searchDef is one named search of a detection.
-type searchDef struct {
-	name       string
-	key, value *yaml.Node
-}
-
-// detectionItem is one field with its modifiers and values, or one keyword list.
+// detectionItem is one item of a search as the checks see it. A keyword search is one item
+// at the search's key, with all its keywords.
 type detectionItem struct {
-	search  *searchDef
-	key     *yaml.Node // the `field|mods` key; for keywords, the search's key
-	field   string
-	mods    []string
-	keyword bool
-	values  []*yaml.Node // scalar nodes, aliases resolved
-}
-
-// has reports whether the item has modifier m.
-func (it *detectionItem) has(m string) bool {
-	for _, x := range it.mods {
-		if x == m {
-			return true
-		}
-	}
-	return false
+	*sigma.Item
+	search *sigma.Search
+	key    *yaml.Node   // the `field|mods` key; for keywords, the search's key
+	values []*yaml.Node // the readable scalar values
 }
 
 // stringValued reports whether the item's values are Sigma strings (with wildcards), not
 // regular expressions, networks, numbers to compare, field names or booleans.
-func (it *detectionItem) stringValued() bool {
-	for _, m := range it.mods {
-		if mod, ok := sigma.LookupModifier(m); ok && mod.Kind == sigma.ModType {
-			return false
-		}
-	}
-	return true
-}
+func (it *detectionItem) stringValued() bool { return it.modifierOf(sigma.ModType) == "" }
 
 // shapeModifier returns the item's contains, startswith or endswith modifier, or "".
-func (it *detectionItem) shapeModifier() string {
-	for _, m := range it.mods {
-		if m == "contains" || m == "startswith" || m == "endswith" {
+func (it *detectionItem) shapeModifier() string { return it.modifierOf(sigma.ModShape) }
+
+// modifierOf returns the item's first modifier of the kind, or "".
+func (it *detectionItem) modifierOf(kind sigma.ModKind) string {
+	for _, m := range it.Modifiers {
+		if mod, ok := sigma.LookupModifier(m); ok && mod.Kind == kind {
 			return m
 		}
 	}
@@ -115,8 +72,8 @@ func (it *detectionItem) shapeModifier() string {
 
 // label names the item in messages.
 func (it *detectionItem) label() string {
-	if it.keyword {
-		return "keyword list " + quote(it.search.name)
+	if it.Keyword {
+		return "keyword list " + quote(it.search.Name)
 	}
 	return quote(it.key.Value)
 }
@@ -154,15 +111,7 @@ func newDocuments(f *sigma.File) []*document {
 }
 
 func newDocument(path string, sd *sigma.Document) *document {
-	n := sd.Node
-	d := &document{path: path, index: sd.Index, line: n.Line, node: n, top: map[string]keyValue{}}
-	for _, e := range sd.Entries {
-		kv := keyValue{e.Key, e.Value}
-		d.order = append(d.order, kv)
-		if _, dup := d.top[kv.key.Value]; !dup {
-			d.top[kv.key.Value] = kv
-		}
-	}
+	d := &document{Document: sd, path: path, line: sd.Node.Line}
 	d.id = strings.TrimSpace(d.scalar("id"))
 	switch sd.Kind {
 	case sigma.KindCorrelation:
@@ -184,24 +133,21 @@ func (d *document) readDetection(det *sigma.Detection) {
 	if det == nil || det.Node.Kind != yaml.MappingNode {
 		return
 	}
-	d.detection = det
-	d.conditions = det.Conditions
+	d.conditions, d.searches, d.tooMany = det.Conditions, det.Searches, det.TooManySearches
 	for _, s := range det.Searches {
-		sd := &searchDef{name: s.Name, key: s.Key, value: s.Value}
-		d.searches = append(d.searches, sd)
 		if s.Keywords != nil {
-			d.addItem(sd, s.Key, s.Keywords)
+			d.addItem(s, s.Key, s.Keywords)
 		}
 		for _, m := range s.Maps {
 			for _, it := range m.Items {
-				d.addItem(sd, it.Key, it)
+				d.addItem(s, it.Key, it)
 			}
 		}
 	}
 }
 
-func (d *document) addItem(s *searchDef, key *yaml.Node, it *sigma.Item) {
-	di := &detectionItem{search: s, key: key, field: it.Field, mods: it.Modifiers, keyword: it.Keyword}
+func (d *document) addItem(s *sigma.Search, key *yaml.Node, it *sigma.Item) {
+	di := &detectionItem{Item: it, search: s, key: key}
 	for _, v := range it.Values {
 		if v.Err == nil {
 			di.values = append(di.values, v.Node)

@@ -66,6 +66,16 @@ type Document struct {
 // YAML decoder would), or nil.
 func (d *Document) Value(key string) *yaml.Node { return d.index[key] }
 
+// Key returns the key node of a top-level key (the last one when repeated, as Value), or nil.
+func (d *Document) Key(key string) *yaml.Node {
+	for i := len(d.Entries) - 1; i >= 0; i-- {
+		if d.Entries[i].Key.Value == key {
+			return d.Entries[i].Key
+		}
+	}
+	return nil
+}
+
 // KeyLine returns the line of the first top-level key called key, or the document's line.
 func (d *Document) KeyLine(key string) int { return KeyLine(d.Node, key) }
 
