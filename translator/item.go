@@ -22,14 +22,13 @@ type itemSpec struct {
 	all      bool
 	cased    bool
 	neq      bool
-	wrapL    bool // contains or endswith: `*` before
-	wrapR    bool // contains or startswith: `*` after
-	shapeMod string
-	// terminal type modifier: "", "re", "cidr", "exists", "fieldref", "cmp", "time"
-	kind     string
-	reFlags  ir.RegexFlags
-	cmpOp    ir.CompareOp
-	timeUnit ir.TimeUnit
+	shapeMod string // contains, startswith or endswith
+	// kind is the class of the type modifier (sigma.Modifier.Class): "", "re", "cidr",
+	// "exists", "fieldref", "cmp" or "time"; kindMod is that modifier as written.
+	kind, kindMod string
+	reFlags       ir.RegexFlags
+	cmpOp         ir.CompareOp
+	timeUnit      ir.TimeUnit
 }
 
 // lowerItem lowers one detection item (a field with modifiers and its values, or a
@@ -61,8 +60,6 @@ func lowerItem(path string, at *yaml.Node, field string, mods []string, values [
 				return errf(diag.InvalidModifier, "%s: %s cannot be combined with %s", what, m, spec.shapeMod)
 			}
 			spec.shapeMod = m
-			spec.wrapL = m != "startswith"
-			spec.wrapR = m != "endswith"
 			spec.mods = append(spec.mods, m)
 		case sigma.ModFlag:
 			switch m {
@@ -95,26 +92,26 @@ func lowerItem(path string, at *yaml.Node, field string, mods []string, values [
 				spec.timeUnit, _ = ir.ParseTimeUnit(m)
 			}
 			if spec.kind != "" {
-				return errf(diag.InvalidModifier, "%s: modifier %s cannot be combined with %s", what, m, mods[indexOfKind(mods, spec.kind)])
+				return errf(diag.InvalidModifier, "%s: modifier %s cannot be combined with %s", what, m, spec.kindMod)
 			}
-			spec.kind = mod.Class
+			spec.kind, spec.kindMod = mod.Class, m
 		}
 	}
 	if len(unknown) > 0 {
 		return errf(diag.UnknownModifier, "%s: unknown modifier %s", what, quoteList(unknown))
 	}
 	if spec.keyword && spec.kind != "" {
-		return errf(diag.InvalidModifier, "%s: modifier %s needs a field", what, mods[indexOfKind(mods, spec.kind)])
+		return errf(diag.InvalidModifier, "%s: modifier %s needs a field", what, spec.kindMod)
 	}
 	if spec.keyword && (spec.shapeMod == "startswith" || spec.shapeMod == "endswith") {
 		return errf(diag.InvalidModifier, "keyword: %s has no meaning for a keyword, which matches anywhere", spec.shapeMod)
 	}
 	if spec.kind != "" && spec.kind != "fieldref" {
 		for _, m := range spec.mods {
-			return errf(diag.InvalidModifier, "%s: modifier %s cannot be combined with %s", what, m, mods[indexOfKind(mods, spec.kind)])
+			return errf(diag.InvalidModifier, "%s: modifier %s cannot be combined with %s", what, m, spec.kindMod)
 		}
 		if spec.cased && spec.kind != "re" {
-			return errf(diag.InvalidModifier, "%s: cased cannot be combined with %s", what, mods[indexOfKind(mods, spec.kind)])
+			return errf(diag.InvalidModifier, "%s: cased cannot be combined with %s", what, spec.kindMod)
 		}
 	}
 	if spec.kind == "fieldref" {
@@ -159,15 +156,6 @@ func lowerItem(path string, at *yaml.Node, field string, mods []string, values [
 		combined = ir.NewNot(combined)
 	}
 	return combined, diags
-}
-
-func indexOfKind(mods []string, kind string) int {
-	for i, m := range mods {
-		if mod, ok := sigma.LookupModifier(m); ok && mod.Kind == sigma.ModType && mod.Class == kind {
-			return i
-		}
-	}
-	return 0
 }
 
 func quoteList(ss []string) string {

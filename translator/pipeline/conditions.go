@@ -373,25 +373,22 @@ func stringValue(leaf ir.Node) (string, bool) {
 // appliedItemCondition matches a detection item produced by the item with the id.
 type appliedItemCondition struct{ id string }
 
-// scalar is a plain value from a condition: a string (Sigma notation), number or boolean.
-type scalar struct {
-	kind ir.ValueKind
-	text string
-	num  float64
-}
+// scalar is a plain value from a condition: a string (Sigma notation), number or boolean,
+// read as a rule's value is (sigma.ReadValue).
+type scalar struct{ sigma.Value }
 
 func (s scalar) equalsMatch(m *ir.Match) bool {
-	switch s.kind {
-	case ir.Number:
+	switch s.Kind {
+	case sigma.Number:
 		if m.Kind != ir.Number {
 			return false
 		}
 		v, err := strconv.ParseFloat(m.Pattern.Literal(), 64)
-		return err == nil && v == s.num
-	case ir.Bool:
-		return m.Kind == ir.Bool && m.Pattern.Literal() == s.text
+		return err == nil && v == s.Num
+	case sigma.Bool:
+		return m.Kind == ir.Bool && m.Pattern.Literal() == s.Text
 	}
-	return m.Kind == ir.String && m.Pattern.String() == s.text
+	return m.Kind == ir.String && m.Pattern.String() == s.Text
 }
 
 // ---- field name conditions ----

@@ -17,6 +17,7 @@ import (
 
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
+	"github.com/sigmabridge/sigmabridge/translator/sigma"
 )
 
 // ParseFile reads a pipeline file.
@@ -671,22 +672,11 @@ func (p *params) scalar(key string) (scalar, bool) {
 		p.errorf(n, "%s must be a string, number or boolean", key)
 		return scalar{}, false
 	}
-	switch n.ShortTag() {
-	case "!!int", "!!float":
-		v, err := strconv.ParseFloat(n.Value, 64)
-		if err != nil {
-			var i int64
-			if n.Decode(&i) == nil {
-				v = float64(i)
-			}
-		}
-		return scalar{kind: ir.Number, text: n.Value, num: v}, true
-	case "!!bool":
-		var b bool
-		_ = n.Decode(&b)
-		return scalar{kind: ir.Bool, text: strconv.FormatBool(b)}, true
+	v := sigma.ReadValue(p.path, n)
+	if v.Kind == sigma.Null || v.Err != nil {
+		v = sigma.Value{Kind: sigma.String, Text: n.Value}
 	}
-	return scalar{kind: ir.String, text: n.Value}, true
+	return scalar{v}, true
 }
 
 // mappingPair is one entry of a field or value mapping; keyword marks the YAML `null` key
