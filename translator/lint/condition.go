@@ -38,8 +38,8 @@ func (d *document) findMatches(ref *sigma.Ref) []*sigma.Search {
 }
 
 // overSearchLimit reports whether the detection defines more searches than the loader
-// accepts (translator.MaxSearches; the loader reports it, and the tree stops there): the condition checks, which
-// compare every reference with every search, are then skipped.
+// accepts (translator.MaxSearches; the loader reports it, and the tree stops there): the
+// condition checks, which compare every reference with every search, are then skipped.
 func (d *document) overSearchLimit() bool {
 	return d.tooMany
 }

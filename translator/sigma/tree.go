@@ -82,9 +82,6 @@ func (d *Document) KeyLine(key string) int { return KeyLine(d.Node, key) }
 // Scalar returns the text of a top-level scalar, or "" when absent, null or not a scalar.
 func (d *Document) Scalar(key string) string { return ScalarString(d.Value(key)) }
 
-// Strings returns a top-level string or list of strings.
-func (d *Document) Strings(key string) []string { return StringList(d.Value(key)) }
-
 // Detection is a rule's (or a filter's) detection: named searches and conditions.
 type Detection struct {
 	Node *yaml.Node
