@@ -128,6 +128,13 @@ func TestDeparturePlaceholderOnlyWithExpand(t *testing.T) {
 	if names := ph.Placeholders(); len(names) != 1 || names[0] != "COMSPEC" {
 		t.Errorf("value with expand became %#v", ph)
 	}
+	// A placeholder name is a word (letters, digits, `_`), as in pySigma: `%foo-bar%` stays
+	// literal under expand. A pipeline's add_condition lowers items with this loader, so it
+	// agrees (pipeline/unified_test.go); it once read `%foo-bar%` as a placeholder.
+	body = "detection:\n  a: {x|expand: '%foo-bar%'}\n  condition: a\n"
+	if got, want := lowerOne(t, body), `match(x, "\\%foo-bar\\%")`; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
 }
 
 func TestDepartureTimeframeIgnored(t *testing.T) {

@@ -1,10 +1,11 @@
-// Package translator loads Sigma rules and lowers them into the IR (package ir): YAML
-// documents through sigma-go's search structure, the project's own condition parser, and
-// every Sigma 2.x modifier applied in spec order.
+// Package translator loads Sigma rules and lowers them into the IR (package ir): the syntax
+// tree of package sigma (Lower), searches and items with every Sigma 2.x modifier applied in
+// spec order (LowerSearch, which a pipeline's add_condition uses too), and conditions with
+// their searches inlined.
 //
-// Wherever sigma-go is wrong or silent (the condition grammar, multi-document files,
-// correlation and filter documents, value types) this package does the work itself; each
-// such departure is pinned by a test in departures_test.go.
+// Where sigma-go is wrong or silent (the condition grammar, multi-document files, correlation
+// and filter documents, value types) package sigma and this package do the work; each such
+// departure is pinned by a test in departures_test.go.
 //
 // # Limits
 //
@@ -17,7 +18,8 @@
 //   - MaxRuleFileBytes, 4 MiB (295 KB, driver_load_win_vuln_drivers.yml): a longer file is
 //     refused (rule-too-large) and not read past the limit.
 //   - MaxConditionBytes, 16 KiB (551 bytes): a longer condition is refused before it is
-//     tokenised (condition-too-long).
+//     tokenised (condition-too-long). The one condition parser (package sigma) applies this
+//     and the next bound to rule conditions and to pipeline condition expressions alike.
 //   - MaxConditionDepth, 32 levels of `(` and `not` (2): the parser stops at the 33rd
 //     (condition-too-deep), so it recurses a bounded number of times whatever the input;
 //     `a or b or c` chains are loops, not recursion, and do not count.

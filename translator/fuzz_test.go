@@ -8,6 +8,7 @@ import (
 
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
+	"github.com/sigmabridge/sigmabridge/translator/sigma"
 )
 
 // fuzzSearchNames are the searches FuzzCondition's conditions can name.
@@ -26,8 +27,8 @@ var loaderCodes = map[string]bool{
 func fuzzSearches() (map[string]*search, []*search) {
 	m := map[string]*search{}
 	var order []*search
-	for i, name := range fuzzSearchNames {
-		s := &search{name: name, line: i + 1, tree: &ir.Exists{Field: name}}
+	for _, name := range fuzzSearchNames {
+		s := &search{name: name, tree: &ir.Exists{Field: name}}
 		m[name] = s
 		order = append(order, s)
 	}
@@ -96,7 +97,7 @@ func FuzzCondition(f *testing.F) {
 	searches, order := fuzzSearches()
 	f.Fuzz(func(t *testing.T, cond string) {
 		node := &yaml.Node{Kind: yaml.ScalarNode, Value: cond, Line: 7, Column: 14}
-		tree, diags := parseCondition("f.yml", node, searches, order)
+		tree, diags := lowerCondition("f.yml", sigma.ParseConditionNode(node), searches, order)
 		for _, d := range diags {
 			if !loaderCodes[d.Code] || d.Path != "f.yml" || d.Line != 7 || d.Message == "" {
 				t.Fatalf("diagnostic %+v", d)
@@ -113,7 +114,7 @@ func FuzzCondition(f *testing.F) {
 		}
 		var sb strings.Builder
 		printCondition(tree, &sb)
-		again, ds := parseCondition("f.yml", &yaml.Node{Kind: yaml.ScalarNode, Value: sb.String(), Line: 1}, searches, order)
+		again, ds := lowerCondition("f.yml", sigma.ParseConditionNode(&yaml.Node{Kind: yaml.ScalarNode, Value: sb.String(), Line: 1}), searches, order)
 		if ds.HasErrors() {
 			if len(sb.String()) > MaxConditionBytes || ds[0].Code == diag.ConditionTooDeep {
 				return // printing may be longer or nest differently than the original

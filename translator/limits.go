@@ -9,6 +9,7 @@ import (
 
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
+	"github.com/sigmabridge/sigmabridge/translator/sigma"
 )
 
 // The bounds on one rule (doc.go says why these numbers). A rule beyond one fails alone with
@@ -18,12 +19,12 @@ const (
 	// not read past this size.
 	MaxRuleFileBytes = 4 << 20
 	// MaxConditionBytes is the longest condition string (diag.ConditionTooLong).
-	MaxConditionBytes = 16 << 10
+	MaxConditionBytes = sigma.MaxConditionBytes
 	// MaxConditionDepth is the deepest a condition may nest parentheses and `not`
 	// (diag.ConditionTooDeep): `not (a and (b or c))` nests 3 deep.
-	MaxConditionDepth = 32
+	MaxConditionDepth = sigma.MaxConditionDepth
 	// MaxSearches is the most searches one detection may define (diag.DetectionTooLarge).
-	MaxSearches = 1000
+	MaxSearches = sigma.MaxSearches
 )
 
 // ReadRuleFile reads a rule file, refusing one longer than MaxRuleFileBytes without reading
@@ -88,8 +89,8 @@ func (b *budget) exceeded(path string, at *yaml.Node, diags *diag.List) {
 
 // treeLimitDiag turns a tree beyond ir.MaxDepth or ir.MaxNodes into its diagnostic, at the
 // condition's position.
-func treeLimitDiag(path string, at *yaml.Node, e *ir.LimitError) diag.Diagnostic {
-	d := diag.Diagnostic{Path: path, Line: at.Line, Col: at.Column, Code: diag.DetectionTooLarge}
+func treeLimitDiag(path string, c *sigma.Condition, e *ir.LimitError) diag.Diagnostic {
+	d := diag.Diagnostic{Path: path, Line: c.Line, Col: c.Col, Code: diag.DetectionTooLarge}
 	if e.Depth {
 		d.Code = diag.DetectionTooDeep
 		d.Message = fmt.Sprintf("the condition with its searches lowers to a tree deeper than the limit of %d levels (ir.MaxDepth)", e.Limit)

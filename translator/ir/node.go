@@ -302,62 +302,40 @@ func Inspect(n Node, f func(Node) bool) {
 	}
 }
 
-// Field returns the field a leaf node reads, or "" for inner nodes and keywords.
+// Field returns the field a leaf node reads, or "" for inner nodes, keywords and nil. It panics
+// on a node outside the sealed set, as Children does.
 func Field(n Node) string {
 	switch n := n.(type) {
-	case *Match:
-		return n.Field
-	case *Regex:
-		return n.Field
-	case *CIDR:
-		return n.Field
-	case *Compare:
-		return n.Field
-	case *Exists:
-		return n.Field
-	case *Null:
-		return n.Field
-	case *FieldRef:
-		return n.Field
-	case *TimePart:
-		return n.Field
+	case Leaf:
+		return n.LeafField()
+	case *And, *Or, *Not, nil:
+		return ""
 	}
-	return ""
+	panic(fmt.Sprintf("ir: unknown node type %T", n))
 }
 
-// Position returns the source position of a leaf node, or the zero Pos.
+// Position returns the source position of a node: a leaf's own, an inner node's first
+// leaf's (the zero Pos for nil). It panics on a node outside the sealed set, as Children does.
 func Position(n Node) Pos {
 	switch n := n.(type) {
-	case *Match:
-		return n.Pos
-	case *Keyword:
-		return n.Pos
-	case *Regex:
-		return n.Pos
-	case *CIDR:
-		return n.Pos
-	case *Compare:
-		return n.Pos
-	case *Exists:
-		return n.Pos
-	case *Null:
-		return n.Pos
-	case *FieldRef:
-		return n.Pos
-	case *TimePart:
-		return n.Pos
+	case Leaf:
+		return n.LeafPos()
 	case *Not:
 		return Position(n.Child)
 	case *And:
 		if len(n.Children) > 0 {
 			return Position(n.Children[0])
 		}
+		return Pos{}
 	case *Or:
 		if len(n.Children) > 0 {
 			return Position(n.Children[0])
 		}
+		return Pos{}
+	case nil:
+		return Pos{}
 	}
-	return Pos{}
+	panic(fmt.Sprintf("ir: unknown node type %T", n))
 }
 
 // NewAnd returns the conjunction of nodes, flattening nested Ands; a single node is

@@ -1,12 +1,11 @@
 package lint
 
 import (
-	"bytes"
-	"errors"
-	"io"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/sigmabridge/sigmabridge/translator/sigma"
 )
 
 // docKind says what a YAML document of a Sigma file is.
@@ -21,100 +20,50 @@ const (
 	kindAny = kindRule | kindCorrelation | kindFilter
 )
 
-// document is one YAML document of a rule file, as written: the checks read the YAML
-// nodes for positions, exact scalar styles and everything the loader does not keep.
+// document is one document of a rule file, as parsed by package sigma: the checks read the
+// tree and its YAML nodes for positions, exact scalar styles and everything the loader
+// does not keep.
 type document struct {
-	path  string
-	index int // 0-based document index within the file, as in ir.Rule.Doc
-	line  int // line of the document's mapping
-	node  *yaml.Node
-	kind  docKind
-	id    string
+	*sigma.Document
+	path string
+	line int // line of the document's mapping
+	kind docKind
+	id   string
 
-	// top maps each top-level key to its key and value nodes (first occurrence).
-	top map[string]keyValue
-	// order lists the top-level entries as written.
-	order []keyValue
-
-	detection  *yaml.Node
-	searches   []*searchDef
-	conditions []*yaml.Node // scalar condition nodes
+	searches   []*sigma.Search
+	conditions []*sigma.Condition
 	items      []*detectionItem
+	tooMany    bool // more searches than the loader accepts
 
-	refMatches map[refKey][]*searchDef // matches' answers
-}
-
-type keyValue struct {
-	key, value *yaml.Node
+	refMatches map[refKey][]*sigma.Search // matches' answers
 }
 
 // value returns the value node of a top-level key, or nil.
-func (d *document) value(key string) *yaml.Node {
-	return d.top[key].value
-}
+func (d *document) value(key string) *yaml.Node { return d.Value(key) }
 
 // scalar returns the text of a top-level scalar, or "" when absent, null or not a scalar.
-func (d *document) scalar(key string) string {
-	n := d.value(key)
-	if n == nil || n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
-		return ""
-	}
-	return n.Value
-}
+func (d *document) scalar(key string) string { return d.Scalar(key) }
 
-// keyNode returns the key node of a top-level key, or nil.
-func (d *document) keyNode(key string) *yaml.Node {
-	return d.top[key].key
-}
-
-// searchDef is one named search of a detection.
-type searchDef struct {
-	name       string
-	key, value *yaml.Node
-}
-
-// detectionItem is one field with its modifiers and values, or one keyword list.
+// detectionItem is one item of a search as the checks see it. A keyword search is one item
+// at the search's key, with all its keywords.
 type detectionItem struct {
-	search  *searchDef
-	key     *yaml.Node // the `field|mods` key; for keywords, the search's key
-	field   string
-	mods    []string
-	keyword bool
-	values  []*yaml.Node // scalar nodes, aliases resolved
-}
-
-// has reports whether the item has modifier m.
-func (it *detectionItem) has(m string) bool {
-	for _, x := range it.mods {
-		if x == m {
-			return true
-		}
-	}
-	return false
-}
-
-// typeModifiers turn a value into something other than a string pattern.
-var typeModifiers = map[string]bool{
-	"re": true, "cidr": true, "exists": true, "fieldref": true,
-	"gt": true, "gte": true, "lt": true, "lte": true,
-	"minute": true, "hour": true, "day": true, "week": true, "month": true, "year": true,
+	*sigma.Item
+	search *sigma.Search
+	key    *yaml.Node   // the `field|mods` key; for keywords, the search's key
+	values []*yaml.Node // the readable scalar values
 }
 
 // stringValued reports whether the item's values are Sigma strings (with wildcards), not
 // regular expressions, networks, numbers to compare, field names or booleans.
-func (it *detectionItem) stringValued() bool {
-	for _, m := range it.mods {
-		if typeModifiers[m] {
-			return false
-		}
-	}
-	return true
-}
+func (it *detectionItem) stringValued() bool { return it.modifierOf(sigma.ModType) == "" }
 
 // shapeModifier returns the item's contains, startswith or endswith modifier, or "".
-func (it *detectionItem) shapeModifier() string {
-	for _, m := range it.mods {
-		if m == "contains" || m == "startswith" || m == "endswith" {
+func (it *detectionItem) shapeModifier() string { return it.modifierOf(sigma.ModShape) }
+
+// modifierOf returns the item's first modifier of the kind, or "".
+func (it *detectionItem) modifierOf(kind sigma.ModKind) string {
+	for _, m := range it.Modifiers {
+		if mod, ok := sigma.LookupModifier(m); ok && mod.Kind == kind {
 			return m
 		}
 	}
@@ -123,8 +72,8 @@ func (it *detectionItem) shapeModifier() string {
 
 // label names the item in messages.
 func (it *detectionItem) label() string {
-	if it.keyword {
-		return "keyword list " + quote(it.search.name)
+	if it.Keyword {
+		return "keyword list " + quote(it.search.Name)
 	}
 	return quote(it.key.Value)
 }
@@ -138,25 +87,15 @@ func isString(n *yaml.Node) bool {
 	return true
 }
 
-// parseDocuments reads every YAML document of a file. It stops at a syntax error, which
-// the loader reports; the documents before it are still checked.
-func parseDocuments(path string, data []byte) []*document {
+// newDocuments wraps the documents of a parsed file for the checks. A document that is not
+// a mapping is left out: the loader reports it.
+func newDocuments(f *sigma.File) []*document {
 	var docs []*document
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	for index := 0; ; index++ {
-		var root yaml.Node
-		err := dec.Decode(&root)
-		if errors.Is(err, io.EOF) || err != nil {
-			break
-		}
-		if len(root.Content) == 0 {
+	for _, sd := range f.Docs {
+		if sd.Kind == sigma.KindInvalid {
 			continue
 		}
-		n := root.Content[0]
-		if n.Kind != yaml.MappingNode {
-			continue // the loader reports a document that is not a mapping
-		}
-		docs = append(docs, newDocument(path, index, n))
+		docs = append(docs, newDocument(f.Path, sd))
 	}
 	// A Sigma 1 multi-document rule (`action: global` and its parts) is not a set of
 	// rules: none of its documents is checked on its own.
@@ -171,122 +110,48 @@ func parseDocuments(path string, data []byte) []*document {
 	return docs
 }
 
-func newDocument(path string, index int, n *yaml.Node) *document {
-	d := &document{path: path, index: index, line: n.Line, node: n, top: map[string]keyValue{}}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		kv := keyValue{n.Content[i], resolve(n.Content[i+1])}
-		d.order = append(d.order, kv)
-		if _, dup := d.top[kv.key.Value]; !dup {
-			d.top[kv.key.Value] = kv
-		}
-	}
+func newDocument(path string, sd *sigma.Document) *document {
+	d := &document{Document: sd, path: path, line: sd.Node.Line}
 	d.id = strings.TrimSpace(d.scalar("id"))
-	switch {
-	case d.value("correlation") != nil:
+	switch sd.Kind {
+	case sigma.KindCorrelation:
 		d.kind = kindCorrelation
-	case d.value("filter") != nil:
+	case sigma.KindFilter:
 		d.kind = kindFilter
-	case d.value("action") != nil && d.value("detection") == nil:
+	case sigma.KindLegacy:
 		d.kind = kindLegacy
 	default:
 		d.kind = kindRule
-	}
-	if d.kind == kindRule {
-		d.readDetection()
+		d.readDetection(sd.Detection)
 	}
 	return d
 }
 
-// resolve follows an alias to the node it names.
-func resolve(n *yaml.Node) *yaml.Node {
-	for n != nil && n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
-	return n
-}
-
-// readDetection collects the searches, conditions and detection items. Malformed parts
-// are skipped: the loader reports them.
-func (d *document) readDetection() {
-	det := d.value("detection")
-	if det == nil || det.Kind != yaml.MappingNode {
+// readDetection collects the searches, conditions and detection items of the tree.
+// Malformed parts are skipped: the loader reports them.
+func (d *document) readDetection(det *sigma.Detection) {
+	if det == nil || det.Node.Kind != yaml.MappingNode {
 		return
 	}
-	d.detection = det
-	for i := 0; i+1 < len(det.Content); i += 2 {
-		key, val := det.Content[i], resolve(det.Content[i+1])
-		switch key.Value {
-		case "condition":
-			switch val.Kind {
-			case yaml.ScalarNode:
-				d.conditions = append(d.conditions, val)
-			case yaml.SequenceNode:
-				for _, c := range val.Content {
-					if c = resolve(c); c.Kind == yaml.ScalarNode {
-						d.conditions = append(d.conditions, c)
-					}
-				}
+	d.conditions, d.searches, d.tooMany = det.Conditions, det.Searches, det.TooManySearches
+	for _, s := range det.Searches {
+		if s.Keywords != nil {
+			d.addItem(s, s.Key, s.Keywords)
+		}
+		for _, m := range s.Maps {
+			for _, it := range m.Items {
+				d.addItem(s, it.Key, it)
 			}
-			continue
-		case "timeframe":
-			continue
-		}
-		s := &searchDef{name: key.Value, key: key, value: val}
-		d.searches = append(d.searches, s)
-		d.readSearch(s)
-	}
-}
-
-func (d *document) readSearch(s *searchDef) {
-	switch s.value.Kind {
-	case yaml.MappingNode:
-		d.readMap(s, s.value)
-	case yaml.SequenceNode:
-		kw := &detectionItem{search: s, key: s.key, keyword: true}
-		for _, c := range s.value.Content {
-			c = resolve(c)
-			switch c.Kind {
-			case yaml.MappingNode:
-				d.readMap(s, c)
-			case yaml.ScalarNode:
-				kw.values = append(kw.values, c)
-			}
-		}
-		if len(kw.values) > 0 {
-			d.items = append(d.items, kw)
-		}
-	case yaml.ScalarNode:
-		if s.value.Tag != "!!null" {
-			d.items = append(d.items, &detectionItem{search: s, key: s.key, keyword: true, values: []*yaml.Node{s.value}})
 		}
 	}
 }
 
-func (d *document) readMap(s *searchDef, m *yaml.Node) {
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		key, val := m.Content[i], resolve(m.Content[i+1])
-		parts := strings.Split(key.Value, "|")
-		it := &detectionItem{search: s, key: key, field: parts[0], mods: parts[1:], keyword: parts[0] == ""}
-		switch val.Kind {
-		case yaml.ScalarNode:
-			it.values = []*yaml.Node{val}
-		case yaml.SequenceNode:
-			for _, c := range val.Content {
-				if c = resolve(c); c.Kind == yaml.ScalarNode {
-					it.values = append(it.values, c)
-				}
-			}
-		}
-		d.items = append(d.items, it)
-	}
-}
-
-// searchNamed returns the search called name, or nil.
-func (d *document) searchNamed(name string) *searchDef {
-	for _, s := range d.searches {
-		if s.name == name {
-			return s
+func (d *document) addItem(s *sigma.Search, key *yaml.Node, it *sigma.Item) {
+	di := &detectionItem{Item: it, search: s, key: key}
+	for _, v := range it.Values {
+		if v.Err == nil {
+			di.values = append(di.values, v.Node)
 		}
 	}
-	return nil
+	d.items = append(d.items, di)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/sigmabridge/sigmabridge/translator"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ruleset"
+	"github.com/sigmabridge/sigmabridge/translator/sigma"
 )
 
 // Finding is one problem a check found in one rule.
@@ -168,10 +169,15 @@ func lintFile(f ruleset.File, cfg Config) fileResult {
 
 // lintData runs the loader and every per-document check on one file.
 func lintData(path string, data []byte, cfg Config) fileResult {
-	_, loadDiags := translator.LoadBytes(path, data)
+	// One parse serves the loader (its diagnostics are findings) and the checks.
+	var loadDiags diag.List
 	var docs []*document
-	if len(data) <= translator.MaxRuleFileBytes { // else the loader refused it: rule-too-large
-		docs = parseDocuments(path, data)
+	if len(data) > translator.MaxRuleFileBytes {
+		_, loadDiags = translator.LoadBytes(path, data) // refused: rule-too-large
+	} else {
+		f := sigma.Parse(path, data)
+		_, loadDiags = translator.Lower(f)
+		docs = newDocuments(f)
 	}
 
 	var own []Finding

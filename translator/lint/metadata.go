@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/sigmabridge/sigmabridge/translator/sigma"
 )
 
 func checkRequiredFields(d *document, r *reporter) {
@@ -25,7 +27,7 @@ func checkRequiredFields(d *document, r *reporter) {
 		n := d.value(key)
 		switch {
 		case n == nil || n.Tag == "!!null":
-			r.at(d.keyNode(key), "the rule has no %s", key)
+			r.at(d.Key(key), "the rule has no %s", key)
 		case key == "title" && (n.Kind != yaml.ScalarNode || strings.TrimSpace(n.Value) == ""):
 			r.at(n, "the title is empty or not a string")
 		}
@@ -33,8 +35,8 @@ func checkRequiredFields(d *document, r *reporter) {
 }
 
 func checkLegacyDocument(d *document, r *reporter) {
-	if a := d.top["action"]; a.key != nil {
-		r.at(a.key, "`action: %s` is the Sigma 1 multi-document form, which is not Sigma 2; merge the documents of this file into one rule", a.value.Value)
+	if a := d.Key("action"); a != nil {
+		r.at(a, "`action: %s` is the Sigma 1 multi-document form, which is not Sigma 2; merge the documents of this file into one rule", d.Value("action").Value)
 	}
 }
 
@@ -62,7 +64,7 @@ func checkDuplicateKeys(d *document, r *reporter) {
 			}
 		}
 	}
-	walk(d.node)
+	walk(d.Node)
 }
 
 func checkMissingID(d *document, r *reporter) {
@@ -299,7 +301,7 @@ func checkRelated(d *document, r *reporter) {
 		return
 	}
 	for _, e := range n.Content {
-		e = resolve(e)
+		e = sigma.Resolve(e)
 		if e.Kind != yaml.MappingNode {
 			r.at(e, "each related entry must be a mapping with id and type")
 			continue
@@ -341,14 +343,14 @@ func checkMisspelledAttributes(d *document, r *reporter) {
 	for _, a := range standardAttributes {
 		std[a] = true
 	}
-	for _, kv := range d.order {
-		k := kv.key.Value
+	for _, kv := range d.Entries {
+		k := kv.Key.Value
 		if std[k] {
 			continue
 		}
 		for _, a := range standardAttributes {
 			if dist := editDistance(strings.ToLower(k), a); dist <= 2 && dist < len(a)/2 {
-				r.at(kv.key, "the key %s is not a Sigma attribute and is ignored; did you mean %s?", quote(k), quote(a))
+				r.at(kv.Key, "the key %s is not a Sigma attribute and is ignored; did you mean %s?", quote(k), quote(a))
 				break
 			}
 		}
@@ -431,7 +433,7 @@ func checkGenericLogsource(d *document, r *reporter) {
 		return
 	}
 	for _, it := range d.items {
-		if it.field != "EventID" || len(it.mods) > 0 {
+		if it.Field != "EventID" || len(it.Modifiers) > 0 {
 			continue
 		}
 		for _, v := range it.values {

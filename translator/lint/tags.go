@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/sigmabridge/sigmabridge/translator/sigma"
 )
 
 // tag is one entry of a rule's tags list.
@@ -30,7 +32,7 @@ func tags(d *document) []tag {
 	}
 	var out []tag
 	for _, c := range list {
-		c = resolve(c)
+		c = sigma.Resolve(c)
 		if c.Kind != yaml.ScalarNode {
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/sigmabridge/sigmabridge/translator/ir"
+	"github.com/sigmabridge/sigmabridge/translator/sigma"
 )
 
 // Shapes a whole item's values can share, and the modifier that says the same thing.
@@ -19,7 +20,7 @@ var shapeModifiers = map[ir.Shape]string{
 
 func checkWildcardsInsteadOfModifiers(d *document, r *reporter) {
 	for _, it := range d.items {
-		if it.keyword || !it.stringValued() || it.shapeModifier() != "" || it.has("base64") || it.has("base64offset") || len(it.values) == 0 {
+		if it.Keyword || !it.stringValued() || it.shapeModifier() != "" || it.Has("base64") || it.Has("base64offset") || len(it.values) == 0 {
 			continue
 		}
 		shape := ir.Shape(255)
@@ -43,7 +44,7 @@ func checkWildcardsInsteadOfModifiers(d *document, r *reporter) {
 		if len(it.values) == 1 {
 			which = "the value " + quote(it.values[0].Value)
 		}
-		r.at(it.key, "%s: %s %s; write %s and drop the wildcards", it.label(), which, shapeWording[shape], quote(it.field+"|"+strings.Join(append([]string{mod}, it.mods...), "|")))
+		r.at(it.key, "%s: %s %s; write %s and drop the wildcards", it.label(), which, shapeWording[shape], quote(it.Field+"|"+strings.Join(append([]string{mod}, it.Modifiers...), "|")))
 	}
 }
 
@@ -115,7 +116,7 @@ var wholeNumberRe = regexp.MustCompile(`^-?(0|[1-9][0-9]*)$`)
 
 func checkNumbersAsStrings(d *document, r *reporter) {
 	for _, it := range d.items {
-		if it.keyword || !plainValues(it) {
+		if it.Keyword || !plainValues(it) {
 			continue
 		}
 		for _, v := range it.values {
@@ -129,7 +130,7 @@ func checkNumbersAsStrings(d *document, r *reporter) {
 // plainValues reports whether an item's values are compared as they are: no modifier
 // other than all, cased or neq.
 func plainValues(it *detectionItem) bool {
-	for _, m := range it.mods {
+	for _, m := range it.Modifiers {
 		switch m {
 		case "all", "cased", "neq":
 		default:
@@ -180,17 +181,18 @@ func controlName(c rune) string {
 // loaderRejectsTwice are the modifiers whose repetition the loader already reports as
 // invalid-modifier: the shape modifiers and the type modifiers.
 func loaderRejectsTwice(m string) bool {
-	return m == "contains" || m == "startswith" || m == "endswith" || typeModifiers[m]
+	mod, ok := sigma.LookupModifier(m)
+	return ok && (mod.Kind == sigma.ModShape || mod.Kind == sigma.ModType)
 }
 
 func checkRepeatedModifiers(d *document, r *reporter) {
 	for _, it := range d.items {
 		count := map[string]int{}
-		for _, m := range it.mods {
+		for _, m := range it.Modifiers {
 			count[m]++
 		}
 		var rep []string
-		for _, m := range it.mods {
+		for _, m := range it.Modifiers {
 			if count[m] > 1 && m != "base64" && !loaderRejectsTwice(m) {
 				rep = append(rep, m)
 				count[m] = 0
@@ -204,7 +206,7 @@ func checkRepeatedModifiers(d *document, r *reporter) {
 
 func checkModifierCombinations(d *document, r *reporter) {
 	for _, it := range d.items {
-		if it.has("base64offset") && !it.has("contains") {
+		if it.Has("base64offset") && !it.Has("contains") {
 			r.at(it.key, "%s: base64offset yields fragments of an encoding that only occur inside a longer value; add contains (|base64offset|contains)", it.label())
 		}
 	}
@@ -212,7 +214,7 @@ func checkModifierCombinations(d *document, r *reporter) {
 
 func checkAllSingleValue(d *document, r *reporter) {
 	for _, it := range d.items {
-		if it.has("all") && len(it.values) == 1 {
+		if it.Has("all") && len(it.values) == 1 {
 			r.at(it.key, "%s: all has no effect on a single value; remove it", it.label())
 		}
 	}
@@ -220,7 +222,7 @@ func checkAllSingleValue(d *document, r *reporter) {
 
 func checkAllExactValues(d *document, r *reporter) {
 	for _, it := range d.items {
-		if it.keyword || !it.has("all") || !it.stringValued() || it.shapeModifier() != "" || it.has("windash") || it.has("expand") {
+		if it.Keyword || !it.Has("all") || !it.stringValued() || it.shapeModifier() != "" || it.Has("windash") || it.Has("expand") {
 			continue
 		}
 		var first string
@@ -236,7 +238,7 @@ func checkAllExactValues(d *document, r *reporter) {
 				continue
 			}
 			if !strings.EqualFold(first, v.Value) {
-				r.at(it.key, "%s: a value cannot equal both %s and %s, so this matches only a field holding a list; did you mean %s?", it.label(), quote(first), quote(v.Value), quote(it.field+"|contains|"+strings.Join(it.mods, "|")))
+				r.at(it.key, "%s: a value cannot equal both %s and %s, so this matches only a field holding a list; did you mean %s?", it.label(), quote(first), quote(v.Value), quote(it.Field+"|contains|"+strings.Join(it.Modifiers, "|")))
 				break
 			}
 		}
@@ -245,7 +247,7 @@ func checkAllExactValues(d *document, r *reporter) {
 
 func checkWindashAll(d *document, r *reporter) {
 	for _, it := range d.items {
-		if it.has("windash") && it.has("all") {
+		if it.Has("windash") && it.Has("all") {
 			r.at(it.key, "%s: windash with all means every value in one of its dash forms; sigmabridge does that, but pySigma puts the dash forms under the same all and its validators report the combination as invalid", it.label())
 		}
 	}

@@ -7,7 +7,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
+	"github.com/sigmabridge/sigmabridge/translator/sigma"
 )
 
 // conditionSet is one of an item's three condition groups (rule, detection item, field name):
@@ -17,7 +19,7 @@ type conditionSet[C any] struct {
 	conds []C
 	// names are the identifiers of the conditions when they were given as a mapping.
 	names []string
-	expr  boolExpr
+	expr  *boolExpr
 	or    bool
 	not   bool
 }
@@ -371,25 +373,22 @@ func stringValue(leaf ir.Node) (string, bool) {
 // appliedItemCondition matches a detection item produced by the item with the id.
 type appliedItemCondition struct{ id string }
 
-// scalar is a plain value from a condition: a string (Sigma notation), number or boolean.
-type scalar struct {
-	kind ir.ValueKind
-	text string
-	num  float64
-}
+// scalar is a plain value from a condition: a string (Sigma notation), number or boolean,
+// read as a rule's value is (sigma.ReadValue).
+type scalar struct{ sigma.Value }
 
 func (s scalar) equalsMatch(m *ir.Match) bool {
-	switch s.kind {
-	case ir.Number:
+	switch s.Kind {
+	case sigma.Number:
 		if m.Kind != ir.Number {
 			return false
 		}
 		v, err := strconv.ParseFloat(m.Pattern.Literal(), 64)
-		return err == nil && v == s.num
-	case ir.Bool:
-		return m.Kind == ir.Bool && m.Pattern.Literal() == s.text
+		return err == nil && v == s.Num
+	case sigma.Bool:
+		return m.Kind == ir.Bool && m.Pattern.Literal() == s.Text
 	}
-	return m.Kind == ir.String && m.Pattern.String() == s.text
+	return m.Kind == ir.String && m.Pattern.String() == s.Text
 }
 
 // ---- field name conditions ----
@@ -441,188 +440,76 @@ func (c appliedFieldCondition) matchItem(ctx *applyCtx, leaf ir.Node) bool {
 
 // ---- condition expressions (rule_cond_expr and friends) ----
 
-// boolExpr is a parsed condition expression over condition indexes.
-type boolExpr interface {
-	eval(f func(int) bool) bool
+// boolExpr is a parsed condition expression over condition names: a rule condition without
+// `x of`, read by the rule condition parser (package sigma).
+type boolExpr struct {
+	expr sigma.Expr
+	idx  map[string]int // condition name → index
 }
 
-type (
-	exprRef struct{ idx int }
-	exprNot struct{ x boolExpr }
-	// exprAnd and exprOr are n-ary, so a long chain `a and b and c ...` is one level.
-	exprAnd struct{ xs []boolExpr }
-	exprOr  struct{ xs []boolExpr }
-)
+func (b *boolExpr) eval(f func(int) bool) bool { return b.evalNode(b.expr, f) }
 
-func (e exprRef) eval(f func(int) bool) bool { return f(e.idx) }
-func (e exprNot) eval(f func(int) bool) bool { return !e.x.eval(f) }
-func (e exprAnd) eval(f func(int) bool) bool {
-	for _, x := range e.xs {
-		if !x.eval(f) {
-			return false
+// evalNode recurses once per `(` and `not`, at most MaxExprDepth times: a chain `a and b
+// and c ...` is one n-ary node.
+func (b *boolExpr) evalNode(e sigma.Expr, f func(int) bool) bool {
+	switch e := e.(type) {
+	case *sigma.Ref:
+		return f(b.idx[e.Text])
+	case *sigma.Not:
+		return !b.evalNode(e.X, f)
+	case *sigma.And:
+		for _, x := range e.Xs {
+			if !b.evalNode(x, f) {
+				return false
+			}
 		}
-	}
-	return true
-}
-func (e exprOr) eval(f func(int) bool) bool {
-	for _, x := range e.xs {
-		if x.eval(f) {
-			return true
+		return true
+	case *sigma.Or:
+		for _, x := range e.Xs {
+			if b.evalNode(x, f) {
+				return true
+			}
 		}
+		return false
 	}
-	return false
+	panic(fmt.Sprintf("pipeline: unknown condition node %T", e))
 }
 
-var exprToken = regexp.MustCompile(`\s*(\(|\)|[A-Za-z0-9_-]+)`)
-
-// The bounds on a condition expression, as on a rule's condition (translator.MaxConditionBytes
-// and translator.MaxConditionDepth): the parser and eval recurse once per level.
+// The bounds on a condition expression are those of a rule's condition
+// (translator.MaxConditionBytes and translator.MaxConditionDepth).
 const (
-	MaxExprBytes = 16 << 10
-	MaxExprDepth = 32
+	MaxExprBytes = sigma.MaxConditionBytes
+	MaxExprDepth = sigma.MaxConditionDepth
 )
 
 // parseBoolExpr parses `a and not (b or c)`: not binds tighter than and, and than or. Every
 // name must be one of names and every name must be used (as pySigma requires).
-func parseBoolExpr(src string, names []string) (boolExpr, error) {
-	if len(src) > MaxExprBytes {
-		return nil, fmt.Errorf("condition expression of %d bytes: over the limit of %d (pipeline.MaxExprBytes)", len(src), MaxExprBytes)
-	}
-	var toks []string
-	rest := src
-	for strings.TrimSpace(rest) != "" {
-		m := exprToken.FindStringSubmatchIndex(rest)
-		if m == nil || m[0] != 0 {
-			return nil, fmt.Errorf("condition expression %q: unexpected %q", src, strings.TrimSpace(rest))
+func parseBoolExpr(src string, names []string) (*boolExpr, error) {
+	c := sigma.ParseCondition(src, sigma.Grammar{})
+	if c.Err != nil {
+		switch c.Err.Code {
+		case diag.ConditionTooLong:
+			return nil, fmt.Errorf("condition expression of %d bytes: over the limit of %d (pipeline.MaxExprBytes)", len(src), MaxExprBytes)
+		case diag.ConditionTooDeep:
+			return nil, fmt.Errorf("a condition expression nests `(` and `not` deeper than the limit of %d (pipeline.MaxExprDepth)", MaxExprDepth)
 		}
-		toks = append(toks, rest[m[2]:m[3]])
-		rest = rest[m[1]:]
+		return nil, fmt.Errorf("condition expression %q, column %d: %s", src, c.Err.Col, c.Err.Message)
 	}
-	p := &exprParser{toks: toks, names: names, used: map[string]bool{}, src: src}
-	e, err := p.or()
-	if err != nil {
-		return nil, err
+	b := &boolExpr{expr: c.Expr, idx: make(map[string]int, len(names))}
+	for i, n := range names {
+		b.idx[n] = i
 	}
-	if p.pos < len(p.toks) {
-		return nil, fmt.Errorf("condition expression %q: unexpected %q", src, p.toks[p.pos])
+	used := map[string]bool{}
+	for _, r := range c.Refs {
+		if _, ok := b.idx[r.Text]; !ok {
+			return nil, fmt.Errorf("condition expression %q: condition %q is not defined", src, r.Text)
+		}
+		used[r.Text] = true
 	}
 	for _, n := range names {
-		if !p.used[n] {
+		if !used[n] {
 			return nil, fmt.Errorf("condition expression %q does not use condition %q", src, n)
 		}
 	}
-	return e, nil
-}
-
-type exprParser struct {
-	toks  []string
-	pos   int
-	depth int // `(` and `not` open around pos
-	names []string
-	used  map[string]bool
-	src   string
-}
-
-func (p *exprParser) peek() string {
-	if p.pos < len(p.toks) {
-		return p.toks[p.pos]
-	}
-	return ""
-}
-
-func (p *exprParser) or() (boolExpr, error) {
-	l, err := p.and()
-	if err != nil {
-		return nil, err
-	}
-	if p.peek() != "or" {
-		return l, nil
-	}
-	e := exprOr{xs: []boolExpr{l}}
-	for p.peek() == "or" {
-		p.pos++
-		r, err := p.and()
-		if err != nil {
-			return nil, err
-		}
-		e.xs = append(e.xs, r)
-	}
-	return e, nil
-}
-
-func (p *exprParser) and() (boolExpr, error) {
-	l, err := p.not()
-	if err != nil {
-		return nil, err
-	}
-	if p.peek() != "and" {
-		return l, nil
-	}
-	e := exprAnd{xs: []boolExpr{l}}
-	for p.peek() == "and" {
-		p.pos++
-		r, err := p.not()
-		if err != nil {
-			return nil, err
-		}
-		e.xs = append(e.xs, r)
-	}
-	return e, nil
-}
-
-// enter opens a nesting level, failing beyond MaxExprDepth; the caller decrements depth.
-func (p *exprParser) enter() error {
-	p.depth++
-	if p.depth > MaxExprDepth {
-		return fmt.Errorf("a condition expression nests `(` and `not` deeper than the limit of %d (pipeline.MaxExprDepth)", MaxExprDepth)
-	}
-	return nil
-}
-
-func (p *exprParser) not() (boolExpr, error) {
-	if p.peek() == "not" {
-		p.pos++
-		if err := p.enter(); err != nil {
-			return nil, err
-		}
-		defer func() { p.depth-- }()
-		x, err := p.not()
-		if err != nil {
-			return nil, err
-		}
-		return exprNot{x}, nil
-	}
-	return p.atom()
-}
-
-func (p *exprParser) atom() (boolExpr, error) {
-	t := p.peek()
-	switch t {
-	case "":
-		return nil, fmt.Errorf("condition expression %q ends early", p.src)
-	case "(":
-		p.pos++
-		if err := p.enter(); err != nil {
-			return nil, err
-		}
-		defer func() { p.depth-- }()
-		e, err := p.or()
-		if err != nil {
-			return nil, err
-		}
-		if p.peek() != ")" {
-			return nil, fmt.Errorf("condition expression %q: missing )", p.src)
-		}
-		p.pos++
-		return e, nil
-	case ")", "and", "or", "not":
-		return nil, fmt.Errorf("condition expression %q: unexpected %q", p.src, t)
-	}
-	p.pos++
-	idx := slices.Index(p.names, t)
-	if idx < 0 {
-		return nil, fmt.Errorf("condition expression %q: condition %q is not defined", p.src, t)
-	}
-	p.used[t] = true
-	return exprRef{idx}, nil
+	return b, nil
 }

@@ -166,12 +166,12 @@ transformations:
 
 func TestConditionExpressionErrors(t *testing.T) {
 	for _, c := range []struct{ expr, want string }{
-		{"a and", "ends early"},
+		{"a and", "ends where a search identifier was expected"},
 		{"a and b", `condition "b" is not defined`},
 		{"a", `does not use condition "c"`},
-		{"(a or c", "missing )"},
-		{"a or or c", `unexpected "or"`},
-		{"a $ c", `unexpected "$ c"`},
+		{"(a or c", "expected `)` to close the `(` at column 1"},
+		{"a or or c", `unexpected operator "or"`},
+		{"a $ c", `column 3: unexpected character "$"`},
 		{strings.Repeat("(", MaxExprDepth+1) + "a and c" + strings.Repeat(")", MaxExprDepth+1), "pipeline.MaxExprDepth"},
 		{strings.Repeat("not ", MaxExprDepth+1) + "a and c", "pipeline.MaxExprDepth"},
 		{"a and c" + strings.Repeat(" and a", MaxExprBytes/6), "pipeline.MaxExprBytes"},

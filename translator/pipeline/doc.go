@@ -21,6 +21,11 @@
 // a backend (fold.go): an empty allowlist excludes nothing. A condition that folds to a constant
 // fails the rule with constant-condition. An undefined variable is unresolved-placeholder.
 //
+// add_condition's `conditions` is read and lowered exactly as a rule's search is (package
+// sigma and translator.LowerSearch): every modifier, the same placeholders under expand
+// (`%name%`, name a word), the same diagnostics with the loader's codes. Condition
+// expressions are read by the rule condition parser without `x of`.
+//
 // A loaded Pipeline is immutable and Apply is a pure function (it returns a new rule and never
 // edits shared nodes), so one Pipeline may serve many goroutines; the T1648 pipelines for
 // Splunk and Elastic are built in (Builtin, BuiltinNames, Load).

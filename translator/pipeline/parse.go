@@ -17,6 +17,7 @@ import (
 
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
+	"github.com/sigmabridge/sigmabridge/translator/sigma"
 )
 
 // ParseFile reads a pipeline file.
@@ -226,13 +227,14 @@ func init() {
 			if n == nil {
 				return t
 			}
-			sm, err := parseSearchMap(n)
-			if err != nil {
-				p.errorAt(n, err)
-				return t
+			s, tree, ds := readAddCondition(p.path, n)
+			for _, d := range ds {
+				// A template's values are checked once they are substituted (apply).
+				if !t.template || d.Code != diag.InvalidValue {
+					p.errs.Add(p.path, d.Line, d.Code, "%s: %s", p.what, d.Message)
+				}
 			}
-			t.search = sm
-			t.tree, _ = sm.lower(nil)
+			t.search, t.tree = s, tree
 			return t
 		},
 		"change_logsource": func(p *params) transformation {
@@ -580,17 +582,6 @@ func (p *params) errorf(n *yaml.Node, format string, args ...any) {
 	p.errs.Add(p.path, line, diag.PipelineError, "%s: %s", p.what, fmt.Sprintf(format, args...))
 }
 
-// errorAt reports an error whose message may start with "line N: " (from parseSearchMap).
-func (p *params) errorAt(n *yaml.Node, err error) {
-	msg := err.Error()
-	line := n.Line
-	if m := regexp.MustCompile(`^line (\d+): `).FindStringSubmatch(msg); m != nil {
-		line, _ = strconv.Atoi(m[1])
-		msg = msg[len(m[0]):]
-	}
-	p.errs.Add(p.path, line, diag.PipelineError, "%s: %s", p.what, msg)
-}
-
 func (p *params) node(key string, required bool) *yaml.Node {
 	p.used[key] = true
 	n, ok := p.vals[key]
@@ -681,22 +672,11 @@ func (p *params) scalar(key string) (scalar, bool) {
 		p.errorf(n, "%s must be a string, number or boolean", key)
 		return scalar{}, false
 	}
-	switch n.ShortTag() {
-	case "!!int", "!!float":
-		v, err := strconv.ParseFloat(n.Value, 64)
-		if err != nil {
-			var i int64
-			if n.Decode(&i) == nil {
-				v = float64(i)
-			}
-		}
-		return scalar{kind: ir.Number, text: n.Value, num: v}, true
-	case "!!bool":
-		var b bool
-		_ = n.Decode(&b)
-		return scalar{kind: ir.Bool, text: strconv.FormatBool(b)}, true
+	v := sigma.ReadValue(p.path, n)
+	if v.Kind == sigma.Null || v.Err != nil {
+		v = sigma.Value{Kind: sigma.String, Text: n.Value}
 	}
-	return scalar{kind: ir.String, text: n.Value}, true
+	return scalar{v}, true
 }
 
 // mappingPair is one entry of a field or value mapping; keyword marks the YAML `null` key

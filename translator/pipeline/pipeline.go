@@ -225,11 +225,8 @@ func (it *Item) matchField(ctx *applyCtx, field string) bool {
 
 // isLeaf reports whether n is a detection item (any node but And, Or and Not).
 func isLeaf(n ir.Node) bool {
-	switch n.(type) {
-	case *ir.And, *ir.Or, *ir.Not:
-		return false
-	}
-	return true
+	_, ok := n.(ir.Leaf)
+	return ok
 }
 
 // rewrite returns n with every node for which f reports handled replaced by f's result; a nil

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
+	"github.com/sigmabridge/sigmabridge/translator/sigma"
 )
 
 // transformation is what an item does to a rule once its rule conditions match.
@@ -170,7 +171,7 @@ func (t fieldNameTransform) mapLeaf(ctx *applyCtx, it *Item, leaf ir.Node) (ir.N
 	}
 	alts := make([]ir.Node, len(fields))
 	for i, f := range fields {
-		alts[i] = withField(leaf, f)
+		alts[i] = leaf.(ir.Leaf).WithField(f)
 	}
 	return orOf(alts), true
 }
@@ -184,45 +185,6 @@ func orOf(nodes []ir.Node) ir.Node {
 		return nodes[0]
 	}
 	return &ir.Or{Children: nodes}
-}
-
-// withField returns a copy of a leaf reading field f instead.
-func withField(n ir.Node, f string) ir.Node {
-	switch t := n.(type) {
-	case *ir.Match:
-		c := *t
-		c.Field = f
-		return &c
-	case *ir.Regex:
-		c := *t
-		c.Field = f
-		return &c
-	case *ir.CIDR:
-		c := *t
-		c.Field = f
-		return &c
-	case *ir.Compare:
-		c := *t
-		c.Field = f
-		return &c
-	case *ir.Exists:
-		c := *t
-		c.Field = f
-		return &c
-	case *ir.Null:
-		c := *t
-		c.Field = f
-		return &c
-	case *ir.FieldRef:
-		c := *t
-		c.Field = f
-		return &c
-	case *ir.TimePart:
-		c := *t
-		c.Field = f
-		return &c
-	}
-	return n
 }
 
 // ---- detection items ----
@@ -450,7 +412,7 @@ func formatScalar(v any) string {
 // (add_condition); negated ANDs its negation. With template, $category, $product and $service
 // in the values are replaced by the rule's log source first.
 type addCondition struct {
-	search   *searchMap
+	search   *sigma.Search
 	tree     ir.Node // lowered once when there is no template
 	template bool
 	negated  bool
@@ -460,10 +422,12 @@ func (t addCondition) apply(ctx *applyCtx, it *Item) {
 	tree := t.tree
 	if t.template {
 		ls := ctx.rule.Logsource
-		var err error
-		tree, err = t.search.lower(func(s string) string { return substituteLogsource(s, ls) })
-		if err != nil {
-			ctx.errorf(it, nil, diag.PipelineError, "%v", err)
+		var ds diag.List
+		tree, ds = lowerConditions(ctx.rule.Path, substituted(t.search, func(s string) string { return substituteLogsource(s, ls) }))
+		if ds.HasErrors() {
+			for _, d := range ds {
+				ctx.errorf(it, nil, d.Code, "add_condition template: %s", d.Message)
+			}
 			return
 		}
 	}
