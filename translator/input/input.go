@@ -2,8 +2,8 @@ package input
 
 import (
 	"bufio"
-	"context"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
