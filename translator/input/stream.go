@@ -821,3 +821,24 @@ func unquote(q []byte) string {
 	}
 	return string(inner)
 }
+
+// Valid reports whether b is one JSON value, with white space around it, as the readers of
+// this package accept JSON: RFC 8259, invalid UTF-8 inside strings allowed, nesting at most
+// 10000 levels (what encoding/json's Valid accepts).
+func Valid(b []byte) bool {
+	s := &scanner{buf: b, end: len(b), rerr: io.EOF, line: 1, mark: -1, limit: len(b) + 1}
+	if s.space(false) != nil {
+		return false
+	}
+	if _, ok := s.peek(); !ok {
+		return false
+	}
+	if s.value() != nil {
+		return false
+	}
+	if s.space(false) != nil {
+		return false
+	}
+	_, more := s.peek()
+	return !more
+}

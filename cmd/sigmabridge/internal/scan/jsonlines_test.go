@@ -269,12 +269,3 @@ func TestScanShortcutSameInBothModes(t *testing.T) {
 		t.Errorf("problems not reported in input order:\n%s", errs[1])
 	}
 }
-
-func TestMentionsRecords(t *testing.T) {
-	for _, s := range []string{"", "R", `"Records"`, `{"Records":[]}`, `{"a":"Records"}`, `{"Records}`, `{Records"}`,
-		`{"RRecords"}`, `{"R":"ecords"}`, `RRR"Records"`, `"Record"`, `{"x":"AWSReservedSSO","Records":1}`, ctLine} {
-		if got, want := mentionsRecords([]byte(s)), strings.Contains(s, `"Records"`); got != want {
-			t.Errorf("mentionsRecords(%q) = %v, want %v", s, got, want)
-		}
-	}
-}

@@ -1,0 +1,34 @@
+package input
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestMayUnwrap(t *testing.T) {
+	for _, s := range []string{"", "R", `"Records"`, `{"Records":[]}`, `{"a":"Records"}`, `{"Records}`, `{Records"}`,
+		`{"RRecords"}`, `{"R":"ecords"}`, `RRR"Records"`, `"Record"`, `{"x":"AWSReservedSSO","Records":1}`,
+		`{"records":[]}`, `{"xrecords":1}`, `{"a":"records"}`, `{"logEvents":[]}`, `{"logEvent":1}`, `{"c":"ords"}`} {
+		want := strings.Contains(s, `"Records"`) || strings.Contains(s, `"records"`) || strings.Contains(s, `"logEvents"`)
+		if got := MayUnwrap([]byte(s)); got != want {
+			t.Errorf("MayUnwrap(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+// TestValidAgreesWithEncodingJSON checks Valid against json.Valid on hand-picked edge cases,
+// the scan's shortcut relies on the two agreeing.
+func TestValidAgreesWithEncodingJSON(t *testing.T) {
+	cases := []string{``, ` `, `{}`, `[]`, `{"a":1}`, `{"a":1,}`, `[1,]`, `01`, `-0`, `-`, `1.`, `1.5e`, `1e+5`, `1E-5`,
+		`"\u12"`, `"\u1234"`, `"\q"`, "\"\x01\"", "\"\xff\xfe\"", `tru`, `true`, `nul`, `null `, ` null`, `{"a" 1}`,
+		`{"a":1} {"b":2}`, `{"a":1}x`, "{\"a\":\n1}", "\f{}", "{}\f", `[1,2,3]`, `{"a":{"b":[true,false,null]}}`,
+		`{"a":1}}`, `}`, `]`, `"`, `"\"`, `"\\"`, `1 2`, `[1 2]`, `{"a":-01}`, `{"a":.5}`, `{"a":+5}`,
+		strings.Repeat("[", 10000) + strings.Repeat("]", 10000), strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
+		strings.Repeat(`{"a":`, 9999) + "1" + strings.Repeat("}", 9999), strings.Repeat(`{"a":`, 10001) + "1" + strings.Repeat("}", 10001)}
+	for _, c := range cases {
+		if got, want := Valid([]byte(c)), json.Valid([]byte(c)); got != want {
+			t.Errorf("Valid(%.40q) = %v, json.Valid %v", c, got, want)
+		}
+	}
+}
