@@ -141,3 +141,35 @@ func TestScanDetectorPluginMissing(t *testing.T) {
 		t.Errorf("exit %d, stderr %q: want 1 and the plugin named", code, stderr)
 	}
 }
+
+// TestHostileTextInOutput: a rule title and a file name holding escape sequences and
+// newlines reach the table escaped, and the jsonl output stays one valid JSON object a line.
+func TestHostileTextInOutput(t *testing.T) {
+	dir := t.TempDir()
+	r := filepath.Join(dir, "r.yml")
+	hostile := strings.Replace(rule, "title: Lambda Create", `title: "Lambda \e]0;owned\a\e[2J Create\nsecond line \u202e"`, 1)
+	if err := os.WriteFile(r, []byte(hostile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logs := filepath.Join(dir, "logs\x1b[31m.jsonl")
+	if err := os.WriteFile(logs, []byte(`{"eventName":"CreateFunction"}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := runScan(t, Options{Rules: []string{r}, Files: []string{logs}, Format: "table", InProcess: true})
+	if code != 0 || strings.Count(out, "\n") != 1 {
+		t.Fatalf("exit %d, output %q, stderr %q: want one table line", code, out, stderr)
+	}
+	for _, bad := range []string{"\x1b", "\a", "\u202e"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("table output holds %q raw: %q", bad, out)
+		}
+	}
+	if !strings.Contains(out, `\x1b]0;owned\a`) || !strings.Contains(out, `\n`) {
+		t.Errorf("table output does not show the escapes: %q", out)
+	}
+	code, out, _ = runScan(t, Options{Rules: []string{r}, Files: []string{logs}, Format: "jsonl", InProcess: true})
+	var m jsonMatch
+	if code != 0 || strings.Count(out, "\n") != 1 || json.Unmarshal([]byte(out), &m) != nil || !strings.Contains(m.Title, "\x1b]0;owned") || m.File != logs {
+		t.Errorf("jsonl output %q is not one JSON line carrying the title and file as they are", out)
+	}
+}
