@@ -516,7 +516,7 @@ func (s *scanner) capture() { s.mark, s.tooBig = s.pos, false }
 // captured returns the bytes kept since capture, nil when the value was too big. The
 // slice is valid until the scanner reads on.
 func (s *scanner) captured() []byte {
-	if s.mark < 0 {
+	if s.mark < 0 || s.pos-s.mark > s.limit {
 		return nil
 	}
 	return s.buf[s.mark:s.pos]
