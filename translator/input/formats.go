@@ -96,11 +96,51 @@ func jsonlFormat(emit func(Record) error) *jsonFormat {
 }
 
 // MayUnwrap reports whether the default format might read a JSON-lines object line as
-// something other than the one event it is: true when the line mentions a key the format
-// unwraps or reports ("Records", "records", "logEvents"). When it is false and the line is
-// valid JSON, the line is exactly one record as it stands.
+// something other than the one event it is: true when a member named "Records", "records"
+// or "logEvents" holds an array (the wrappers the format unwraps or reports), and whenever
+// the line holds a \u escape, which could spell such a name. When it is false and the line
+// is valid JSON, the line is exactly one record as it stands.
 func MayUnwrap(line []byte) bool {
-	return mentionsKey(line, `Records"`, 0) || mentionsKey(line, `records"`, 2) || mentionsKey(line, `logEvents"`, 3)
+	if bytes.IndexByte(line, '\\') >= 0 && bytes.Contains(line, []byte(`\u`)) {
+		return true
+	}
+	// Arrays are rare in events, and '[' is found fast: look back from each for a key.
+	for i := 0; ; i++ {
+		j := bytes.IndexByte(line[i:], '[')
+		if j < 0 {
+			return false
+		}
+		i += j
+		if wrapperKeyBefore(line[:i]) {
+			return true
+		}
+	}
+}
+
+// wrapperKeyBefore reports whether b ends with a wrapper key and its colon.
+func wrapperKeyBefore(b []byte) bool {
+	k := len(b)
+	space := func() {
+		for k > 0 && (b[k-1] == ' ' || b[k-1] == '\t' || b[k-1] == '\r' || b[k-1] == '\n') {
+			k--
+		}
+	}
+	space()
+	if k == 0 || b[k-1] != ':' {
+		return false
+	}
+	k--
+	space()
+	if k == 0 || b[k-1] != '"' {
+		return false
+	}
+	k--
+	for _, w := range []string{`"Records`, `"records`, `"logEvents`} {
+		if bytes.HasSuffix(b[:k], []byte(w)) {
+			return true
+		}
+	}
+	return false
 }
 
 // mentionsKey reports whether line contains '"'+word, found through the byte word[k]
@@ -131,7 +171,7 @@ func looksLikeCloudWatchPayload(raw []byte) bool {
 		MessageType string          `json:"messageType"`
 		LogEvents   json.RawMessage `json:"logEvents"`
 	}
-	return json.Unmarshal(raw, &p) == nil && p.MessageType != "" && len(p.LogEvents) > 0
+	return json.Unmarshal(raw, &p) == nil && p.MessageType != "" && len(p.LogEvents) > 0 && p.LogEvents[0] == '['
 }
 
 // carriesBase64Data reports whether raw is a Kinesis or Firehose record whose data is a

@@ -7,10 +7,12 @@ import (
 )
 
 func TestMayUnwrap(t *testing.T) {
-	for _, s := range []string{"", "R", `"Records"`, `{"Records":[]}`, `{"a":"Records"}`, `{"Records}`, `{Records"}`,
-		`{"RRecords"}`, `{"R":"ecords"}`, `RRR"Records"`, `"Record"`, `{"x":"AWSReservedSSO","Records":1}`,
-		`{"records":[]}`, `{"xrecords":1}`, `{"a":"records"}`, `{"logEvents":[]}`, `{"logEvent":1}`, `{"c":"ords"}`} {
-		want := strings.Contains(s, `"Records"`) || strings.Contains(s, `"records"`) || strings.Contains(s, `"logEvents"`)
+	for s, want := range map[string]bool{
+		"": false, "[": false, `"Records"`: false, `{"Records":[]}`: true, `{"Records" : [1]}`: true, "{\"Records\"\t:\n[": true,
+		`{"a":"Records"}`: false, `{"Records":{}}`: false, `{"x":"AWSReservedSSO","Records":1}`: false, `{"RRecords":[]}`: false,
+		`{"records":[]}`: true, `{"xrecords":[1]}`: false, `{"a":["records"]}`: false, `{"logEvents":[]}`: true, `{"logEvent":[]}`: false,
+		`{"a":[1],"b":"[$LATEST]","records":[{}]}`: true, `{"a":"x\u0052ecords"}`: true, `{"a":"\"quoted\""}`: false,
+	} {
 		if got := MayUnwrap([]byte(s)); got != want {
 			t.Errorf("MayUnwrap(%q) = %v, want %v", s, got, want)
 		}

@@ -77,10 +77,18 @@ func (in *interrupts) exitCode() int {
 	return 0
 }
 
-// reader returns r made interruptible: its reads happen in a goroutine, so an interrupt
-// ends a read that is waiting for input (a pipe, a terminal) at once, with errInterrupted.
+// reader returns r made interruptible: after an interrupt its next read returns
+// errInterrupted. Reads of anything but a regular file (a pipe, a terminal, a FIFO) happen
+// in a goroutine, so that an interrupt also ends a read that waits for input; a regular
+// file never waits long, and is read directly.
 func (in *interrupts) reader(r io.Reader) *interruptibleReader {
-	return &interruptibleReader{r: r, stop: in.stop}
+	ir := &interruptibleReader{r: r, stop: in.stop}
+	if f, ok := r.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			ir.direct = true
+		}
+	}
+	return ir
 }
 
 type readResult struct {
@@ -90,6 +98,7 @@ type readResult struct {
 
 type interruptibleReader struct {
 	r       io.Reader
+	direct  bool
 	stop    <-chan struct{}
 	buf     []byte
 	pending []byte
@@ -111,6 +120,9 @@ func (ir *interruptibleReader) Read(p []byte) (int, error) {
 	case <-ir.stop:
 		return 0, errInterrupted
 	default:
+	}
+	if ir.direct {
+		return ir.r.Read(p)
 	}
 	if ir.reqs == nil {
 		ir.buf = make([]byte, 64<<10)
