@@ -127,12 +127,12 @@ func TestLineReaderAgreesWithInput(t *testing.T) {
 			`"x"` + "\n42\nnull\ntrue\n[]\n" + ctLine + "\n",
 		"CloudTrail files": ctLine + "\n" + `{"Records":[{"eventName":"CreateFunction"},{"b":2},3]}` + "\n" +
 			`{"x":"Records"}` + "\n" + `{"Records":{"a":1}}` + "\n" + `{"Records":[1,}` + "\n" + ctLine + "\n",
-		"first line a CloudTrail file":  `{"Records":[{"a":1},{"b":2}]}` + "\n" + ctLine + "\n",
+		"first line a CloudTrail file": `{"Records":[{"a":1},{"b":2}]}` + "\n" + ctLine + "\n",
 		"records batches and CloudWatch payloads": ctLine + "\n" + `{"records":[{"category":"FunctionAppLogs"},7]}` + "\n" +
 			`{"messageType":"DATA_MESSAGE","logEvents":[{"id":"1","message":"m"}]}` + "\n" + `{"Records":[{"kinesis":{"data":"H4sI"}}]}` + "\n" +
 			`{"a":"\u0072ecords","\u0072ecords":[{"b":1}]}` + "\n" + `{"records" : [{"c":1}]} x` + "\n" + ctLine + "\n",
-		"long lines later": ctLine + "\n" + strings.Repeat(`{"pad":"`+strings.Repeat("y", 300<<10)+`"}`+"\n{broken\n", 3) + ctLine + "\n",
-		"long first line":  `{"pad":"` + strings.Repeat("z", 300<<10) + `"}` + "\n{broken\n" + ctLine + "\n",
+		"long lines later":              ctLine + "\n" + strings.Repeat(`{"pad":"`+strings.Repeat("y", 300<<10)+`"}`+"\n{broken\n", 3) + ctLine + "\n",
+		"long first line":               `{"pad":"` + strings.Repeat("z", 300<<10) + `"}` + "\n{broken\n" + ctLine + "\n",
 		"first line an array":           `[{"a":1},{"b":2}]` + "\n" + ctLine + "\n",
 		"first line invalid, documents": "{\n  \"a\": 1\n}\n{\"b\":\n 2}\n" + ctLine + "\n",
 		"first line invalid, array doc": "[\n" + ctLine + ",\n" + ctLine + "\n]\n",
