@@ -231,3 +231,29 @@ func TestHostileBadFirstLineThenLargeInput(t *testing.T) {
 		}
 	})
 }
+
+// TestHostileMailLongLines: a body line of 80 MB without a newline is skipped without being
+// held, and a header line longer than 64 KiB is cut and named.
+func TestHostileMailLongLines(t *testing.T) {
+	long := pieces("From: a@contoso.example\nTo: b@contoso.example\nX-Long: ", 1, func(int) string { return strings.Repeat("h", 100<<10) },
+		"\nSubject: s\n\n")
+	body := func() io.Reader {
+		return io.MultiReader(long(), pieces("", 80<<10, func(int) string { return strings.Repeat("b", 1<<10) }, "")())
+	}
+	var recs []Record
+	var err error
+	peak := peakHeap(func() {
+		err = Read(EML, "long.eml", body(), func(r Record) error {
+			recs = append(recs, Record{Line: r.Line, JSON: bytes.Clone(r.JSON)})
+			return nil
+		})
+	})
+	t.Logf("peak heap %d KiB", peak>>10)
+	p := problems(t, err)
+	if len(recs) != 1 || !bytes.Contains(recs[0].JSON, []byte(`"subject":"s"`)) || len(p) != 1 || !strings.Contains(p[3], "longer than 65536 bytes") {
+		t.Errorf("%d records, problems %v", len(recs), p)
+	}
+	if peak > heapCap {
+		t.Errorf("%d MiB of heap for an 80 MB body line: the line is held", peak>>20)
+	}
+}
