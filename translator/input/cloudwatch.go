@@ -45,10 +45,10 @@ func cloudWatchObject(raw []byte, line, index int, c *collector, opts Options, e
 		return nil
 	}
 	if _, ok := m["logEvents"]; ok {
-		return cloudWatchPayload(m, line, c, emit)
+		return cloudWatchPayload(m, raw, line, c, emit)
 	}
 	if _, ok := m["messageType"]; ok {
-		return cloudWatchPayload(m, line, c, emit)
+		return cloudWatchPayload(m, raw, line, c, emit)
 	}
 	what := "record"
 	if index > 0 {
@@ -173,12 +173,13 @@ func readBase64Lines(s *scanner, c *collector, opts Options, emit func(Record) e
 	return nil
 }
 
-// cloudWatchPayload emits one record per log event of a DATA_MESSAGE payload; a
-// CONTROL_MESSAGE (CloudWatch Logs checking that the destination is reachable) has none.
-func cloudWatchPayload(m map[string]json.RawMessage, line int, c *collector, emit func(Record) error) error {
+// cloudWatchPayload emits one record per log event of a DATA_MESSAGE payload (m, read
+// from raw, which starts on line); a CONTROL_MESSAGE (CloudWatch Logs checking that the
+// destination is reachable) has none. Each record names the line its log event starts on.
+func cloudWatchPayload(m map[string]json.RawMessage, raw []byte, line int, c *collector, emit func(Record) error) error {
 	var mt string
-	if raw, ok := m["messageType"]; ok {
-		if json.Unmarshal(raw, &mt) != nil {
+	if v, ok := m["messageType"]; ok {
+		if json.Unmarshal(v, &mt) != nil {
 			c.add(line, "CloudWatch Logs payload: messageType is not a string")
 			return nil
 		}
@@ -195,47 +196,62 @@ func cloudWatchPayload(m map[string]json.RawMessage, line int, c *collector, emi
 		c.add(line, `CloudWatch Logs payload: no "logEvents" array`)
 		return nil
 	}
-	var events []json.RawMessage
-	if err := json.Unmarshal(evRaw, &events); err != nil {
-		c.add(line, `CloudWatch Logs payload: "logEvents" is %s, not an array`, jsonKind(bytes.TrimSpace(evRaw)))
+	if t := bytes.TrimSpace(evRaw); len(t) == 0 || t[0] != '[' {
+		c.add(line, `CloudWatch Logs payload: "logEvents" is %s, not an array`, jsonKind(t))
 		return nil
 	}
-	for i, ev := range events {
-		var fields map[string]json.RawMessage
-		if !isObject(ev) || unmarshal(ev, &fields) != nil {
-			c.add(line, "CloudWatch Logs payload: log event %d: expected an object, found %s", i+1, jsonKind(bytes.TrimSpace(ev)))
-			continue
-		}
-		out := make(map[string]json.RawMessage, len(m)+len(fields)+4)
-		for k, v := range m {
-			if k != "logEvents" {
-				out[k] = v
+	// The payload is valid JSON: read it again, its log events one by one, for their lines.
+	f := &jsonFormat{
+		wrappers: map[string]string{"logEvents": "CloudWatch Logs payload: log event"},
+		what:     "CloudWatch Logs payload",
+		record: func(ev []byte, evLine, index int, from origin, _ *collector) error {
+			if from != fromWrapper {
+				return nil
 			}
-		}
-		for k, v := range fields {
+			return cloudWatchEvent(m, ev, line+evLine-1, index, c, emit)
+		},
+	}
+	sub := &collector{file: c.file}
+	err := readJSON(newScanner(bytes.NewReader(raw), len(raw)+1), sub, f)
+	for _, le := range sub.errs.List {
+		c.add(line+le.Line-1, "%s", le.Msg)
+	}
+	return err
+}
+
+// cloudWatchEvent emits the record of one log event ev of the payload m.
+func cloudWatchEvent(m map[string]json.RawMessage, ev []byte, line, index int, c *collector, emit func(Record) error) error {
+	var fields map[string]json.RawMessage
+	if err := unmarshal(ev, &fields); err != nil {
+		c.add(line, "CloudWatch Logs payload: log event %d: %v", index, err)
+		return nil
+	}
+	out := make(map[string]json.RawMessage, len(m)+len(fields)+4)
+	for k, v := range m {
+		if k != "logEvents" {
 			out[k] = v
 		}
-		if parsed := messageObject(fields["message"]); parsed != nil {
-			var inner map[string]json.RawMessage
-			if unmarshal(parsed, &inner) == nil {
-				out["parsed"] = parsed
-				for k, v := range inner {
-					if _, taken := out[k]; !taken {
-						out[k] = v
-					}
+	}
+	for k, v := range fields {
+		out[k] = v
+	}
+	if parsed := messageObject(fields["message"]); parsed != nil {
+		var inner map[string]json.RawMessage
+		if unmarshal(parsed, &inner) == nil {
+			out["parsed"] = parsed
+			for k, v := range inner {
+				if _, taken := out[k]; !taken {
+					out[k] = v
 				}
 			}
 		}
-		b, err := json.Marshal(out)
-		if err != nil {
-			c.add(line, "CloudWatch Logs payload: log event %d: %v", i+1, err)
-			continue
-		}
-		if err := emit(Record{File: c.file, Line: line, JSON: b, Index: i + 1}); err != nil {
-			return err
-		}
 	}
-	return nil
+	b, err := json.Marshal(out)
+	if err != nil {
+		c.add(line, "CloudWatch Logs payload: log event %d: %v", index, err)
+		return nil
+	}
+	return emit(Record{File: c.file, Line: line, JSON: b, Index: index})
 }
 
 // messageObject returns the JSON object a log event's message holds (Lambda's JSON log

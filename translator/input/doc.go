@@ -33,9 +33,9 @@
 //     the top level, and an application log gives level and requestId there, its own
 //     message and timestamp being parsed.message and parsed.timestamp.
 //
-// Record.Line is the line of the payload, or of the Lambda, Kinesis or Firehose record (or
-// base64 line) whose data carried it; Record.Index is the event's 1-based position in
-// logEvents. The payload may come as plain JSON (one or several documents, pretty-printed or
+// Record.Line is the line its log event starts on, or, for a payload carried as base64 data,
+// the line of the Lambda, Kinesis or Firehose record (or base64 line) that carried it;
+// Record.Index is the event's 1-based position in logEvents. The payload may come as plain JSON (one or several documents, pretty-printed or
 // JSON lines), gzipped (one gzip member or several, as Firehose writes objects to S3), or
 // base64-encoded (gzipped or not) in the data of: a Lambda subscription event
 // {"awslogs": {"data": ...}}; a Kinesis event {"Records": [{"kinesis": {"data": ...}}]}; the

@@ -50,6 +50,7 @@ func TestCloudWatchPayloadRecordShape(t *testing.T) {
 	if len(recs) != 4 {
 		t.Fatalf("want 4 records (one per log event), got %d", len(recs))
 	}
+	eventLines := payloadEventLines(t)
 	for i, r := range recs {
 		for path, want := range map[string]any{
 			"owner": "381492046617", "logGroup": "/aws/lambda/q7v2kx9m3t8a1zp", "messageType": "DATA_MESSAGE",
@@ -68,8 +69,8 @@ func TestCloudWatchPayloadRecordShape(t *testing.T) {
 		if _, ok := r.obj["timestamp"].(json.Number); !ok {
 			t.Errorf("record %d: timestamp %#v is not the log event's number", i+1, r.obj["timestamp"])
 		}
-		if r.line != 1 {
-			t.Errorf("record %d: line %d, want 1 (the payload's)", i+1, r.line)
+		if want := eventLines[i]; r.line != want {
+			t.Errorf("record %d: line %d, want %d (where its log event starts)", i+1, r.line, want)
 		}
 	}
 	start := recs[0].obj
@@ -98,6 +99,22 @@ func TestCloudWatchPayloadRecordShape(t *testing.T) {
 
 func gzipAll(t *testing.T, data []byte) []byte { return gzipped(t, data) }
 
+// payloadEventLines returns the lines on which the log events of the plain payload start:
+// the line of each opening brace, the one before its "id".
+func payloadEventLines(t *testing.T) []int {
+	data := fixture(t, "cloudwatch/lambda_payload.json")
+	var out []int
+	for i, l := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), `"id": "3825197640`) {
+			out = append(out, i) // 1-based line of the brace above
+		}
+	}
+	if len(out) != 4 {
+		t.Fatalf("fixture has %d log events", len(out))
+	}
+	return out
+}
+
 // TestCloudWatchGzipAndBase64 reads the same payload as CloudWatch Logs delivers it to
 // each destination; every way gives the records of the plain payload.
 func TestCloudWatchGzipAndBase64(t *testing.T) {
@@ -117,7 +134,7 @@ func TestCloudWatchGzipAndBase64(t *testing.T) {
 		data  []byte
 		lines []int
 	}{
-		{"gzip of the payload", gzipAll(t, plain), []int{1, 1, 1, 1}},
+		{"gzip of the payload", gzipAll(t, plain), payloadEventLines(t)},
 		{"Lambda subscription event (awslogs.data)", fixture(t, "cloudwatch/awslogs_event.json"), []int{1, 1, 1, 1}},
 		{"Kinesis event, control message first", kinesis, repeat(lineOf(t, kinesis, `"kinesisSchemaVersion": "1.0",
         "partitionKey": "a1b2`)-2, 4)},
