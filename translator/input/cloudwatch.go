@@ -63,6 +63,10 @@ func cloudWatchObject(raw []byte, line, index int, c *collector, opts Options, e
 			return cloudWatchData(data, line, what+" ("+strings.Join(path, ".")+")", c, opts, emit)
 		}
 	}
+	if _, ok := m["events"]; ok && (m["searchedLogStreams"] != nil || m["nextForwardToken"] != nil || m["nextBackwardToken"] != nil) {
+		c.add(line, "%s: output of aws logs filter-log-events or get-log-events, which does not carry the log group the records need: export the log group through a subscription filter (to Kinesis, Firehose or Lambda) instead", what)
+		return nil
+	}
 	c.add(line, "%s: not a CloudWatch Logs subscription payload (no logEvents), nor a Lambda, Kinesis or Firehose record whose data carries one", what)
 	return nil
 }

@@ -42,7 +42,8 @@
 // GetRecords output {"Records": [{"Data": ...}]}; a Firehose transformation event
 // {"records": [{"recordId": ..., "data": ...}]}; or a file of such data, one per line.
 // Firehose's own decompression with message extraction writes bare messages: read those
-// with jsonl (their envelope is gone).
+// with jsonl (their envelope is gone). The output of aws logs filter-log-events and
+// get-log-events is named and not read: it lacks the log group.
 //
 // # Azure resource logs (format azure-resource, logsource azure/functionapplogs and others)
 //

@@ -194,10 +194,11 @@ func TestCloudWatchMalformedNamesLines(t *testing.T) {
 {"messageType":"DATA_MESSAGE","logEvents":"none"}
 {"messageType":"DATA_MESSAGE","logEvents":[{"id":"2"
 {"just":"an event"}
+{"events":[{"logStreamName":"s","timestamp":1,"message":"m","ingestionTime":2,"eventId":"1"}],"searchedLogStreams":[]}
 `
 	recs, err = readBytes(t, CloudWatchLogs, "lines.json", []byte(src), Options{})
 	p = problems(t, err)
-	if len(recs) != 1 || len(p) != 3 || !strings.Contains(p[2], `"logEvents" is a string`) || !strings.Contains(p[3], "not valid JSON") || !strings.Contains(p[4], "not a CloudWatch Logs subscription payload") {
+	if len(recs) != 1 || len(p) != 4 || !strings.Contains(p[5], "filter-log-events") || !strings.Contains(p[2], `"logEvents" is a string`) || !strings.Contains(p[3], "not valid JSON") || !strings.Contains(p[4], "not a CloudWatch Logs subscription payload") {
 		t.Errorf("records %d, problems %v", len(recs), p)
 	}
 }
