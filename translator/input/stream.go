@@ -65,6 +65,9 @@ type syntaxError struct {
 	cut bool
 	// tooBig: the value was read to its end but not kept.
 	tooBig bool
+	// lineEnd: the error is the end of the line (or input); it has no useful column, since
+	// blanks before the end may or may not have been trimmed.
+	lineEnd bool
 }
 
 func (e *syntaxError) Error() string { return e.msg }
@@ -88,6 +91,9 @@ type scanner struct {
 
 	// lines: a newline inside a value is an error (the JSON-lines layout).
 	lines bool
+	// valStart is the input offset of the top-level value being read. In the JSON-lines
+	// layout columns count from there, as if the line had been trimmed.
+	valStart int64
 	// newline: a newline was skipped since the last token of the value being read.
 	newline bool
 	stack   []byte
@@ -149,7 +155,33 @@ func (s *scanner) peek() (c byte, ok bool) {
 }
 
 // col is the 1-based byte of the current line at which the next byte stands.
-func (s *scanner) col() int { return int(s.off+int64(s.pos)-s.lineOff) + 1 }
+func (s *scanner) col() int {
+	abs := s.off + int64(s.pos)
+	if s.lines && s.valStart >= s.lineOff {
+		return int(abs-s.valStart) + 1
+	}
+	return int(abs-s.lineOff) + 1
+}
+
+func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' }
+
+// blankToLineEnd reports whether only blanks stand between the next byte and the end of
+// its line (or of the input): in the JSON-lines layout such a place is the end of the
+// line, trimmed.
+func (s *scanner) blankToLineEnd() bool {
+	for k := 0; k <= 64<<10; k++ {
+		if !s.peekN(k + 1) {
+			return true
+		}
+		switch c := s.buf[s.pos+k]; {
+		case c == '\n':
+			return true
+		case !isBlank(c):
+			return false
+		}
+	}
+	return false
+}
 
 func (s *scanner) newLine() {
 	s.line++
@@ -168,7 +200,12 @@ func (s *scanner) space(inValue bool) *syntaxError {
 	for {
 		for s.pos < s.end {
 			switch s.buf[s.pos] {
-			case ' ', '\t', '\r':
+			case ' ', '\t':
+				s.pos++
+			case '\r':
+				if inValue && s.lines && s.crlf() {
+					return nil // as for '\n' below
+				}
 				s.pos++
 			case '\n':
 				if inValue && s.lines {
@@ -230,11 +267,11 @@ func describe(c byte) string {
 // value before it as cut off.
 func (s *scanner) unexpected(expected string) *syntaxError {
 	c, ok := s.peek()
-	if s.lines && (!ok || c == '\n' || c == '\r' && s.crlf()) {
-		return s.errf("the line ends inside a JSON value (expected %s)", expected)
+	if s.lines && (!ok || c == '\n' || isBlank(c) && s.blankToLineEnd()) {
+		return s.endErr("the line ends inside a JSON value (expected %s)", expected)
 	}
 	if !ok {
-		return s.errf("the input ends inside a JSON value (expected %s)", expected)
+		return s.endErr("the input ends inside a JSON value (expected %s)", expected)
 	}
 	e := s.errf("unexpected %s, expected %s", describe(c), expected)
 	if s.newline && !s.lines && (c == '{' || c == '[') && s.atLineStart() {
@@ -388,8 +425,8 @@ func (s *scanner) str() *syntaxError {
 					return err
 				}
 			case c < 0x20:
-				if c == '\n' || s.lines && c == '\r' && s.crlf() {
-					return s.errf("the line ends inside a string")
+				if c == '\n' || s.lines && isBlank(c) && s.blankToLineEnd() {
+					return s.endErr("the line ends inside a string")
 				}
 				return s.errf("control character %s inside a string", describe(c))
 			default:
@@ -406,7 +443,7 @@ func (s *scanner) str() *syntaxError {
 func (s *scanner) escape() *syntaxError {
 	s.pos++
 	c, ok := s.peek()
-	if !ok {
+	if !ok || s.lines && (c == '\n' || isBlank(c) && s.blankToLineEnd()) {
 		return s.endInString()
 	}
 	switch c {
@@ -417,7 +454,10 @@ func (s *scanner) escape() *syntaxError {
 		s.pos++
 		for range 4 {
 			h, ok := s.peek()
-			if !ok || !isHex(h) {
+			if !ok || s.lines && (h == '\n' || isBlank(h) && s.blankToLineEnd()) {
+				return s.endInString()
+			}
+			if !isHex(h) {
 				return s.errf(`bad \u escape in a string`)
 			}
 			s.pos++
@@ -430,9 +470,16 @@ func (s *scanner) escape() *syntaxError {
 // endInString is the error for the end of the input inside a string.
 func (s *scanner) endInString() *syntaxError {
 	if s.lines {
-		return s.errf("the line ends inside a string")
+		return s.endErr("the line ends inside a string")
 	}
-	return s.errf("the input ends inside a string")
+	return s.endErr("the input ends inside a string")
+}
+
+// endErr is errf for the end of a line or of the input.
+func (s *scanner) endErr(format string, args ...any) *syntaxError {
+	e := s.errf(format, args...)
+	e.lineEnd = true
+	return e
 }
 
 // crlf reports whether the next bytes are "\r\n".
@@ -566,6 +613,7 @@ func readJSON(s *scanner, c *collector, f *jsonFormat) error {
 			break
 		}
 		startLine := s.line
+		s.valStart = s.off + int64(s.pos)
 		err := s.top(ch, c, f)
 		if err == nil {
 			if lay == undecided {
@@ -586,6 +634,10 @@ func readJSON(s *scanner, c *collector, f *jsonFormat) error {
 		case se.cut:
 			c.add(startLine, "not valid JSON: the value is cut off at the end of line %d", se.line-1)
 			continue // at the token that opens the next value
+		case se.lineEnd && (lay == linesLayout || se.line == startLine):
+			c.add(se.line, "not valid JSON: %s", se.msg)
+		case se.lineEnd:
+			c.add(se.line, "not valid JSON: %s (the value starts on line %d)", se.msg, startLine)
 		case lay == linesLayout || se.line == startLine:
 			c.add(se.line, "not valid JSON: %s (at byte %d of the line)", se.msg, se.col)
 		default:
