@@ -118,10 +118,10 @@ func TestLineReaderAgreesWithInput(t *testing.T) {
 		"blank lines and CRLF": "\n  \r\n" + ctLine + "\r\n\r\n\t" + ctLine + "  \r\n\n",
 		"lines cut off before CRLF and blanks": ctLine + "\r\n" + `{"a":1, ` + "\r\n" + `{"a":"x  ` + "\r\n" + `{"a":[1 ` + "\n" +
 			`{"a":"x` + "\r\r\n" + `{"a": tr ` + "\r\n" + `{"a":"\u12 ` + "\n" + `{"a":"\ ` + "\n" + "{\"a\":\"x\t \r\n" + ctLine + "\r\n",
-		"leading blanks": ctLine + "\n   {\"a\" 1}\n\t{\"a\":tru}\n \t [1,{\"a\":1},x]\n" + ctLine + "\n",
-		"BOM":                  "\xef\xbb\xbf" + ctLine + "\n" + ctLine + "\n",
-		"BOM on a blank line":  "\xef\xbb\xbf\n" + ctLine + "\n",
-		"BOM later is kept":    ctLine + "\n\xef\xbb\xbf" + ctLine + "\n",
+		"leading blanks":      ctLine + "\n   {\"a\" 1}\n\t{\"a\":tru}\n \t [1,{\"a\":1},x]\n" + ctLine + "\n",
+		"BOM":                 "\xef\xbb\xbf" + ctLine + "\n" + ctLine + "\n",
+		"BOM on a blank line": "\xef\xbb\xbf\n" + ctLine + "\n",
+		"BOM later is kept":   ctLine + "\n\xef\xbb\xbf" + ctLine + "\n",
 		"bad lines": ctLine + "\n{broken\n" + `{"a":1,}` + "\n" + `{"a":01}` + "\n" + "{\"a\":\"\x01\"}\n" +
 			`{"a":1} {"b":2}` + "\n" + `{"a":1}x` + "\n" + `{"a":tru}` + "\n" + `{"a":"\u12"}` + "\n" + `{"a":1e}` + "\n" +
 			`{"a":-}` + "\n" + `{"a":"\q"}` + "\n" + `{"a" 1}` + "\n" + `{"a":[1,]}` + "\n" + `{` + "\n" + `{}}` + "\n" + ctLine + "\n",
