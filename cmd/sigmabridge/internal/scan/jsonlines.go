@@ -57,23 +57,28 @@ func (lr *lineReader) read(format string, r io.Reader, h lineHandler) error {
 	// input.Read reads JSON lines when the first non-blank line (a BOM at the very start
 	// removed) is a complete JSON value, and the whole input as multi-line documents
 	// otherwise.
-	var prefix []byte
+	// When input.Read must read the input from its start, the blank lines before the first
+	// line are given to it as newlines made up on the fly (blank lines count only as lines),
+	// so that any number of them takes no memory.
 	lineNo := 0
+	fromStart := func(line []byte) io.Reader {
+		return io.MultiReader(&newlines{n: lineNo - 1}, bytes.NewReader(line), br)
+	}
 	for started := false; !started; {
 		line, err := br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
 			// A first line this long: input.Read reads the input from its start.
-			return lr.delegate(format, io.MultiReader(bytes.NewReader(prefix), bytes.NewReader(line), br), h)
+			lineNo++
+			return lr.delegate(format, fromStart(line), h)
 		}
 		if len(line) > 0 {
 			lineNo++
-			prefix = append(prefix, line...)
 			if lineNo == 1 {
 				line = bytes.TrimPrefix(line, utf8BOM)
 			}
 			if t := trimJSONSpace(line); len(t) > 0 {
 				if !input.Valid(t) {
-					return lr.delegate(format, io.MultiReader(bytes.NewReader(prefix), br), h)
+					return lr.delegate(format, fromStart(line), h)
 				}
 				started = true
 				if herr := lr.line(lineNo, t, h); herr != nil {
@@ -108,6 +113,21 @@ func (lr *lineReader) read(format string, r io.Reader, h lineHandler) error {
 			return lr.readFailed(err)
 		}
 	}
+}
+
+// newlines reads as n newlines.
+type newlines struct{ n int }
+
+func (nl *newlines) Read(p []byte) (int, error) {
+	if nl.n <= 0 {
+		return 0, io.EOF
+	}
+	k := min(len(p), nl.n)
+	for i := range k {
+		p[i] = '\n'
+	}
+	nl.n -= k
+	return k, nil
 }
 
 // trimJSONSpace trims JSON white space (space, tab, CR, LF) from both ends of b; other
