@@ -628,6 +628,9 @@ func readJSON(s *scanner, c *collector, f *jsonFormat) error {
 		if !isSyntax {
 			return err
 		}
+		if s.rerr != nil && s.rerr != io.EOF && s.pos >= s.end {
+			return s.rerr // the input broke off: the value is not at fault
+		}
 		switch {
 		case se.tooBig:
 			c.add(startLine, "%s", se.msg)

@@ -1,7 +1,10 @@
 package input
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -32,5 +35,36 @@ func TestValidAgreesWithEncodingJSON(t *testing.T) {
 		if got, want := Valid([]byte(c)), json.Valid([]byte(c)); got != want {
 			t.Errorf("Valid(%.40q) = %v, json.Valid %v", c, got, want)
 		}
+	}
+}
+
+// brokenReader gives data, then err.
+type brokenReader struct {
+	data []byte
+	err  error
+}
+
+func (b *brokenReader) Read(p []byte) (int, error) {
+	if len(b.data) == 0 {
+		return 0, b.err
+	}
+	n := copy(p, b.data)
+	b.data = b.data[n:]
+	return n, nil
+}
+
+// TestReadErrorMidValue: when the input breaks off inside a value, the read error is the
+// problem, not the value; an interrupted read (context.Canceled) stops reading and is
+// returned as such, with the problems found before it.
+func TestReadErrorMidValue(t *testing.T) {
+	n := 0
+	err := Read(JSONL, "x", &brokenReader{[]byte("{\"a\":1}\nnope\n{\"b\":"), errors.New("disk on fire")}, func(Record) error { n++; return nil })
+	var es *Errors
+	if !errors.As(err, &es) || n != 1 || len(es.List) != 2 || es.List[0].Line != 2 || es.List[1].Msg != "read: disk on fire" {
+		t.Fatalf("records %d, error %v", n, err)
+	}
+	err = Read(CloudWatchLogs, "x", &brokenReader{[]byte("nope\n{\"b\":"), fmt.Errorf("stop: %w", context.Canceled)}, func(Record) error { return nil })
+	if !errors.Is(err, context.Canceled) || !errors.As(err, &es) || len(es.List) != 1 || es.List[0].Line != 1 {
+		t.Fatalf("interrupted read: %v", err)
 	}
 }
