@@ -316,3 +316,22 @@ func TestRecordTooLargeIsSkipped(t *testing.T) {
 		t.Errorf("lines %v, problems %v", lines(recs), p)
 	}
 }
+
+// TestWrapperNameOnAField: an array of scalars under a wrapper's name is a field of one
+// event, not a batch; an empty array or one of objects is a batch.
+func TestWrapperNameOnAField(t *testing.T) {
+	src := `{"Records" :
+  [ 1, {"a":1}],
+ "b":2}
+{"user":"x","records":["a","b"]}
+{"Records":[]}
+{"zone":"example.net","records":[{"type":"A"}]}
+`
+	recs, err := readBytes(t, JSONL, "f.json", []byte(src), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(lines(recs), []int{1, 4, 6}) || recs[0].obj["b"] != json.Number("2") || recs[1].obj["user"] != "x" || recs[2].obj["type"] != "A" {
+		t.Errorf("lines %v: %v", lines(recs), raws(recs))
+	}
+}

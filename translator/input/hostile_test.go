@@ -23,13 +23,14 @@ const heapCap = 32 << 20
 
 // genReader produces its input piece by piece.
 type genReader struct {
-	next func() []byte // nil at the end
-	cur  []byte
+	next func() (string, bool) // false at the end
+	cur  string
 }
 
 func (g *genReader) Read(p []byte) (int, error) {
 	for len(g.cur) == 0 {
-		if g.cur = g.next(); g.cur == nil {
+		var ok bool
+		if g.cur, ok = g.next(); !ok {
 			return 0, io.EOF
 		}
 	}
@@ -42,17 +43,17 @@ func (g *genReader) Read(p []byte) (int, error) {
 func pieces(head string, n int, piece func(i int) string, tail string) func() io.Reader {
 	return func() io.Reader {
 		i := -1
-		return &genReader{next: func() []byte {
+		return &genReader{next: func() (string, bool) {
 			i++
 			switch {
 			case i == 0:
-				return []byte(head + " ")
+				return head + " ", true
 			case i <= n:
-				return []byte(piece(i - 1))
+				return piece(i - 1), true
 			case i == n+1:
-				return []byte(tail + " ")
+				return tail + " ", true
 			}
-			return nil
+			return "", false
 		}}
 	}
 }
@@ -236,10 +237,11 @@ func TestHostileBadFirstLineThenLargeInput(t *testing.T) {
 // TestHostileMailLongLines: a body line of 80 MB without a newline is skipped without being
 // held, and a header line longer than 64 KiB is cut and named.
 func TestHostileMailLongLines(t *testing.T) {
-	long := pieces("From: a@contoso.example\nTo: b@contoso.example\nX-Long: ", 1, func(int) string { return strings.Repeat("h", 100<<10) },
+	longHeader, bodyPiece := strings.Repeat("h", 100<<10), strings.Repeat("b", 1<<10)
+	long := pieces("From: a@contoso.example\nTo: b@contoso.example\nX-Long: ", 1, func(int) string { return longHeader },
 		"\nSubject: s\n\n")
 	body := func() io.Reader {
-		return io.MultiReader(long(), pieces("", 80<<10, func(int) string { return strings.Repeat("b", 1<<10) }, "")())
+		return io.MultiReader(long(), pieces("", 80<<10, func(int) string { return bodyPiece }, "")())
 	}
 	var recs []Record
 	var err error

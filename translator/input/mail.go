@@ -188,7 +188,8 @@ func readEML(r *bufio.Reader, c *collector, opts Options, emit func(Record) erro
 			return nil
 		}
 		if len(msg.headers) == 0 {
-			c.add(start, "message has no header fields")
+			// An mbox "From " line that ends the input starts a message on no line.
+			c.add(min(start, lineNo), "message has no header fields")
 			return nil
 		}
 		for i := range msg.headers {

@@ -811,7 +811,7 @@ func (s *scanner) object(c *collector, f *jsonFormat) error {
 			if err := s.space(true); err != nil {
 				return err
 			}
-			if ch, ok := s.peek(); ok && ch == '[' && isWrapper {
+			if ch, ok := s.peek(); ok && ch == '[' && isWrapper && (wrapper || s.holdsRecords()) {
 				wrapper = true
 				s.mark = -1
 				s.pos++
@@ -862,6 +862,26 @@ func (s *scanner) object(c *collector, f *jsonFormat) error {
 	err := f.record(raw, line, 0, fromTop, c)
 	s.mark = -1
 	return err
+}
+
+// holdsRecords looks into the array at the next byte: it holds records when it is empty or
+// its first element is an object. An array of strings or numbers under a wrapper's name
+// ({"user": "x", "records": ["a", "b"]}) is a field of one event, not a batch. The scanner
+// is left where it was.
+func (s *scanner) holdsRecords() bool {
+	pos, line, lineOff, newline := s.off+int64(s.pos), s.line, s.lineOff, s.newline
+	defer func() {
+		s.pos, s.line, s.lineOff, s.newline = int(pos-s.off), line, lineOff, newline
+	}()
+	if s.mark < 0 || pos-s.off < int64(s.mark) {
+		return true // nothing to return to: read it as a batch
+	}
+	s.pos++
+	if s.space(true) != nil {
+		return true
+	}
+	c, ok := s.peek()
+	return ok && (c == '{' || c == ']') && s.mark >= 0
 }
 
 // unquote returns the text of the JSON string q (with its quotes); escapes are decoded.
