@@ -30,9 +30,9 @@ type Record struct {
 const (
 	// JSONL is JSON lines, one event per line; it also accepts JSON arrays of events, JSON
 	// documents spread over several lines or concatenated, and wrapped batches: a top-level
-	// object whose "Records" or "records" member is an array (CloudTrail log files, S3 event
-	// notifications, Azure resource logs from Event Hubs or storage) is read as the records of
-	// that array. Wrappers it cannot read as events are reported, not read as one event: a
+	// object whose "Records" or "records" member is an array of objects (CloudTrail log
+	// files, S3 event notifications, Azure resource logs from Event Hubs or storage) is read
+	// as the records of that array. Wrappers it cannot read as events are reported, not read as one event: a
 	// CloudWatch Logs subscription payload ("logEvents") and Kinesis or Firehose records whose
 	// data is base64 ("kinesis.data", "recordId" with "data") name the cloudwatch-logs format.
 	// It is the default.

@@ -14,8 +14,10 @@ import (
 // record, never by the file:
 //
 //   - a top-level object is held whole, unless one of the format's wrapper members
-//     ("Records", "records", "items", "value", ...) holds an array: then that array's
-//     elements are read and handed on one at a time, and the object itself is never held;
+//     ("Records", "records", "items", "value", ...) holds an array that is empty or whose
+//     first element is an object: then that array's elements are read and handed on one at
+//     a time, and the object itself is not held (an array of scalars under such a name is
+//     a field of one event);
 //   - a top-level array's elements are read and handed on one at a time;
 //   - a value larger than the format's limit (Options.MaxRecordBytes, default
 //     DefaultMaxRecordBytes) is read to its end without being kept, and reported.
