@@ -7,12 +7,13 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
 
 // The hostile-input suite: each test asserts a bound that does not depend on the
-// machine's speed. Growth: doubling the input at most triples the time (best of several
+// machine's speed. Growth: doubling the input at most triples the CPU time (best of five
 // runs). Memory: the peak of the live heap while reading, sampled every millisecond,
 // stays under heapCap, whatever the size of the input, which is generated as it is read so
 // that it takes no memory itself.
@@ -76,28 +77,35 @@ func countRecords(t testing.TB, format string, r io.Reader) (int, error) {
 	return n, err
 }
 
-// bestOf returns the shortest of runs timings of f, each started after a collection.
-func bestOf(runs int, f func()) time.Duration {
-	best := time.Duration(1<<63 - 1)
-	for range runs {
-		runtime.GC()
-		start := time.Now()
-		f()
-		if d := time.Since(start); d < best {
-			best = d
-		}
+// cpuTime is the CPU time (user and system) this process has used: unlike the time on the
+// clock, other processes competing for the CPU do not inflate it.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		panic(err)
 	}
-	return best
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// timed returns the CPU time f takes, after a collection.
+func timed(f func()) time.Duration {
+	runtime.GC()
+	start := cpuTime()
+	f()
+	return cpuTime() - start
 }
 
 // assertLinear fails unless reading the input made for 2n takes at most three times as
-// long as for n (best of five runs each).
+// long as for n: the best of five runs each, taken in turns so that a busy spell weighs on
+// both sizes alike, in CPU time.
 func assertLinear(t *testing.T, what string, read func(n int)) {
 	t.Helper()
-	const n = 1
-	small := bestOf(5, func() { read(n) })
-	large := bestOf(5, func() { read(2 * n) })
-	t.Logf("%s: %v for n, %v for 2n", what, small, large)
+	small, large := time.Duration(1<<63-1), time.Duration(1<<63-1)
+	for range 5 {
+		small = min(small, timed(func() { read(1) }))
+		large = min(large, timed(func() { read(2) }))
+	}
+	t.Logf("%s: %v for n, %v for 2n (CPU time)", what, small, large)
 	if large > 3*small {
 		t.Errorf("%s: doubling the input took %.1f times as long (%v, then %v): not linear", what, float64(large)/float64(small), small, large)
 	}
