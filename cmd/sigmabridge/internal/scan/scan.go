@@ -145,7 +145,7 @@ func Run(ctx context.Context, o *Options) (int, error) {
 		} else {
 			f, err := os.Open(name)
 			if err != nil {
-				fmt.Fprintf(o.Stderr, "%s: %v\n", name, unwrapPath(err))
+				fmt.Fprintln(o.Stderr, cli.Printable(fmt.Sprintf("%s: %v", name, unwrapPath(err))))
 				exit = cli.ExitFailure
 				continue
 			}
