@@ -175,7 +175,13 @@ func ReadWith(format, name string, r io.Reader, opts Options, emit func(Record) 
 		return fmt.Errorf("%s: unknown input format %q (known: %s)", name, format, strings.Join(Formats(), ", "))
 	}
 	c := &collector{file: name}
-	br := bufio.NewReaderSize(r, 64<<10)
+	// A small input in memory (one line handed over by the scan's shortcut) needs no
+	// 64 KiB buffers.
+	size := 64 << 10
+	if l, ok := r.(interface{ Len() int }); ok && l.Len()+16 < size {
+		size = l.Len() + 16
+	}
+	br := bufio.NewReaderSize(r, size)
 	var src io.Reader = br
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
@@ -199,9 +205,9 @@ func ReadWith(format, name string, r io.Reader, opts Options, emit func(Record) 
 	case EML:
 		err = readEML(bufio.NewReaderSize(src, 64<<10), c, opts, wrapped)
 	case CloudWatchLogs:
-		err = readCloudWatch(newScanner(src, opts.MaxRecordBytes), c, opts, wrapped, false)
+		err = readCloudWatch(newScannerSize(src, opts.MaxRecordBytes, size), c, opts, wrapped, false)
 	default:
-		err = readJSON(newScanner(src, opts.MaxRecordBytes), c, jsonFormats(format, opts, wrapped))
+		err = readJSON(newScannerSize(src, opts.MaxRecordBytes, size), c, jsonFormats(format, opts, wrapped))
 	}
 	var ee emitError
 	if errors.As(err, &ee) {

@@ -101,11 +101,14 @@ type scanner struct {
 	stack   []byte
 }
 
-func newScanner(r io.Reader, limit int) *scanner {
+func newScanner(r io.Reader, limit int) *scanner { return newScannerSize(r, limit, 64<<10) }
+
+// newScannerSize is newScanner with a first buffer of size bytes (it grows as needed).
+func newScannerSize(r io.Reader, limit, size int) *scanner {
 	if limit <= 0 {
 		limit = DefaultMaxRecordBytes
 	}
-	return &scanner{r: r, buf: make([]byte, 64<<10), line: 1, mark: -1, limit: limit}
+	return &scanner{r: r, buf: make([]byte, max(size, 16)), line: 1, mark: -1, limit: limit}
 }
 
 // fill reads more input; it returns false at the end of the input.
