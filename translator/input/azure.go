@@ -5,28 +5,6 @@ import (
 	"strings"
 )
 
-// expandAzure emits Azure activity log records in the diagnostic-settings export shape, the
-// shape the rules are written for. Records already in that shape pass through unchanged;
-// records in the REST API shape (operationName an object with "value") are normalised by
-// normaliseAzureREST. Arrays, {"records": [...]} (event hub and storage exports) and
-// {"value": [...]} (REST list responses) are unwrapped.
-func expandAzure(v value, c *collector, emit func(Record) error) error {
-	one := func(raw []byte, line int) error {
-		out, err := azureRecord(raw)
-		if err != nil {
-			c.add(line, "activity log record: %v", err)
-			return nil
-		}
-		return emit(Record{File: c.file, Line: line, JSON: out})
-	}
-	for _, key := range []string{"records", "value"} {
-		if els, ok := wrappedArray(v, key); ok {
-			return eachSpan(v, els, c, "activity log record", one)
-		}
-	}
-	return eachObject(v, c, "activity log record", one)
-}
-
 // azureRecord returns raw unchanged when it is in the export shape, or its normalised form
 // when it is in the REST shape.
 func azureRecord(raw []byte) ([]byte, error) {

@@ -3,6 +3,7 @@ package input
 import (
 	"bufio"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -27,18 +28,25 @@ type Record struct {
 
 // Input formats.
 const (
-	// JSONL is JSON lines, one event per line; it also accepts a JSON array of events, a JSON
-	// document spread over several lines, and CloudTrail log files ({"Records": [...]}), which
-	// it detects by themselves: any object whose top-level "Records" member is an array is
-	// read as such a file (S3 event notifications, whose records are events too, included).
+	// JSONL is JSON lines, one event per line; it also accepts JSON arrays of events, JSON
+	// documents spread over several lines or concatenated, and wrapped batches: a top-level
+	// object whose "Records" or "records" member is an array of objects (CloudTrail log
+	// files, S3 event notifications, Azure resource logs from Event Hubs or storage) is read
+	// as the records of that array. Wrappers it cannot read as events are reported, not read as one event: a
+	// CloudWatch Logs subscription payload ("logEvents") and Kinesis or Firehose records whose
+	// data is base64 ("kinesis.data", "recordId" with "data") name the cloudwatch-logs format.
 	// It is the default.
 	JSONL = "jsonl"
 	// CloudTrail is CloudTrail log files: {"Records": [...]} documents, one per file or one
 	// per line.
 	CloudTrail = "cloudtrail"
+	// CloudWatchLogs is CloudWatch Logs subscription payloads, one record per log event; see
+	// the package documentation for the record shape and the envelopes it unwraps.
+	CloudWatchLogs = "cloudwatch-logs"
 	// Workspace is Google Workspace Admin SDK Reports API activities (bare activities, JSON
-	// lines of them, or list responses with "items"). Each event of an activity becomes one
-	// record with its parameters flattened by name into events.parameters.<name>.
+	// lines of them, or list responses with "items"). Each event of an activity ("events" an
+	// array, or one object) becomes one record with its parameters flattened by name into
+	// events.parameters.<name>.
 	Workspace = "workspace"
 	// EML is RFC 5322 messages (one message, or an mbox of several); the header block becomes
 	// one m365/message_headers record.
@@ -51,11 +59,17 @@ const (
 	// (passed through) or the REST API shape (normalised to the export shape), bare, as JSON
 	// lines, or wrapped in {"records": [...]} or {"value": [...]}.
 	AzureActivity = "azure-activity"
+	// AzureResource is Azure resource logs of any category (FunctionAppLogs,
+	// AppServiceHTTPLogs, WorkflowRuntime, the activity log's export, ...) as diagnostic
+	// settings write them: {"records": [...]} batches (Event Hubs, older storage exports),
+	// JSON lines (storage exports' PT1H.json), arrays or bare records. Records pass through
+	// unchanged.
+	AzureResource = "azure-resource"
 )
 
 // Formats returns the names of the input formats, the default first.
 func Formats() []string {
-	return []string{JSONL, CloudTrail, Workspace, EML, GraphHeaders, AzureActivity}
+	return []string{JSONL, CloudTrail, CloudWatchLogs, Workspace, EML, GraphHeaders, AzureActivity, AzureResource}
 }
 
 // Options tune how records are built.
@@ -64,6 +78,10 @@ type Options struct {
 	// to case). The mail formats use them to set direction and has_external_recipient; when it
 	// is empty those two fields are left out of the record, since they cannot be known.
 	AcceptedDomains []string
+	// MaxRecordBytes bounds the bytes one record (or one top-level value that is not a
+	// wrapper) may take; a larger one is skipped and reported. 0 means
+	// DefaultMaxRecordBytes.
+	MaxRecordBytes int
 }
 
 // LineError is a problem at one place of an input file.
@@ -111,8 +129,6 @@ func (e *Errors) Error() string {
 type collector struct {
 	file string
 	errs Errors
-	// index is the 1-based position of the array element being expanded, 0 outside arrays.
-	index int
 }
 
 func (c *collector) add(line int, format string, args ...any) {
@@ -137,10 +153,15 @@ type emitError struct{ err error }
 func (e emitError) Error() string { return e.err.Error() }
 
 // Read reads the input r, named name in records and errors, in the given format ("" means
-// jsonl), and calls emit for every record in input order. Gzip-compressed input is detected
-// and decompressed. An error returned by emit stops reading and is returned as is. Problems of
-// the input itself are collected and returned together as an *Errors after the whole input has
-// been read; the records that could be read were emitted regardless.
+// jsonl), and calls emit for every record in input order. Gzip-compressed input (one gzip
+// member or several concatenated) is detected and decompressed. Reading streams: memory is
+// bounded by the largest record, and time is linear in the input.
+//
+// An error returned by emit stops reading and is returned as is. Problems of the input
+// itself are collected and returned together as an *Errors after the whole input has been
+// read; the records that could be read were emitted regardless. A read error of r is
+// reported as a problem, except one that wraps context.Canceled (an interrupted read),
+// which stops reading and is returned joined with the problems found before it.
 func Read(format, name string, r io.Reader, emit func(Record) error) error {
 	return ReadWith(format, name, r, Options{}, emit)
 }
@@ -153,18 +174,27 @@ func ReadWith(format, name string, r io.Reader, opts Options, emit func(Record) 
 	if !slices.Contains(Formats(), format) {
 		return fmt.Errorf("%s: unknown input format %q (known: %s)", name, format, strings.Join(Formats(), ", "))
 	}
-	br := bufio.NewReaderSize(r, 64<<10)
+	c := &collector{file: name}
+	// A small input in memory (one line handed over by the scan's shortcut) needs no
+	// 64 KiB buffers.
+	size := 64 << 10
+	if l, ok := r.(interface{ Len() int }); ok && l.Len()+16 < size {
+		size = l.Len() + 16
+	}
+	br := bufio.NewReaderSize(r, size)
+	var src io.Reader = br
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
+			if errors.Is(err, context.Canceled) {
+				return err
+			}
 			return &Errors{List: []*LineError{{File: name, Msg: "gzip: " + err.Error()}}}
 		}
 		defer zr.Close()
-		br = bufio.NewReaderSize(zr, 64<<10)
+		src = zr
 	}
-	c := &collector{file: name}
 	wrapped := func(rec Record) error {
-		rec.Index = c.index
 		if err := emit(rec); err != nil {
 			return emitError{err}
 		}
@@ -173,26 +203,21 @@ func ReadWith(format, name string, r io.Reader, opts Options, emit func(Record) 
 	var err error
 	switch format {
 	case EML:
-		err = readEML(br, c, opts, wrapped)
+		err = readEML(bufio.NewReaderSize(src, 64<<10), c, opts, wrapped)
+	case CloudWatchLogs:
+		err = readCloudWatch(newScannerSize(src, opts.MaxRecordBytes, size), c, opts, wrapped, false)
 	default:
-		expand := map[string]expandFunc{
-			JSONL:         expandJSONL,
-			CloudTrail:    expandCloudTrail,
-			Workspace:     expandWorkspace,
-			GraphHeaders:  expandGraph(opts),
-			AzureActivity: expandAzure,
-		}[format]
-		err = readValues(br, c, func(v value) error { return expand(v, c, wrapped) })
+		err = readJSON(newScannerSize(src, opts.MaxRecordBytes, size), c, jsonFormats(format, opts, wrapped))
 	}
 	var ee emitError
 	if errors.As(err, &ee) {
 		return ee.err
+	}
+	if errors.Is(err, context.Canceled) {
+		return errors.Join(err, c.result())
 	}
 	if err != nil {
 		c.add(0, "read: %v", err)
 	}
 	return c.result()
 }
-
-// expandFunc turns one top-level JSON value into records.
-type expandFunc func(v value, c *collector, emit func(Record) error) error

@@ -15,6 +15,9 @@ import (
 // header is one header field of a message, name as written and value unfolded.
 type header struct {
 	name, value string
+	// folded holds the continuation lines of value while the message is read; they are
+	// joined once, so unfolding is linear in the header's length.
+	folded []string
 }
 
 // mailRecord builds the m365/message_headers record (T1648.md section 3.9) from a message's
@@ -27,6 +30,8 @@ type mailRecord struct {
 	recipients []string
 	subject    string
 	messageID  string
+	// skip: the header block was too large; the message is reported, not emitted.
+	skip bool
 }
 
 // workflowID finds the Power Automate / Logic Apps workflow id in x-ms-mail-application.
@@ -179,12 +184,21 @@ func readEML(r *bufio.Reader, c *collector, opts Options, emit func(Record) erro
 		}
 		msg := cur
 		cur = nil
+		if msg.skip {
+			return nil
+		}
 		if len(msg.headers) == 0 {
-			c.add(start, "message has no header fields")
+			// An mbox "From " line that ends the input starts a message on no line.
+			c.add(min(start, lineNo), "message has no header fields")
 			return nil
 		}
 		for i := range msg.headers {
-			msg.headers[i].value = unfold(msg.headers[i].value)
+			h := &msg.headers[i]
+			if len(h.folded) > 0 {
+				h.value = h.value + "\n" + strings.Join(h.folded, "\n")
+				h.folded = nil
+			}
+			h.value = unfold(h.value)
 		}
 		msg.fromHeaders(func(format string, args ...any) { c.add(start, format, args...) })
 		b, err := msg.json(opts)
@@ -199,9 +213,12 @@ func readEML(r *bufio.Reader, c *collector, opts Options, emit func(Record) erro
 			inHeader = false
 			return
 		}
+		if cur.skip {
+			return
+		}
 		if line[0] == ' ' || line[0] == '\t' {
 			if n := len(cur.headers); n > 0 {
-				cur.headers[n-1].value += "\n" + line
+				cur.headers[n-1].folded = append(cur.headers[n-1].folded, line)
 			} else {
 				c.add(lineNo, "continuation line before any header field")
 			}
@@ -214,8 +231,26 @@ func readEML(r *bufio.Reader, c *collector, opts Options, emit func(Record) erro
 		}
 		cur.headers = append(cur.headers, header{name: line[:colon], value: line[colon+1:]})
 	}
+	limit := opts.MaxRecordBytes
+	if limit <= 0 {
+		limit = DefaultMaxRecordBytes
+	}
+	size := 0 // bytes of the current header block
 	for {
-		raw, err := r.ReadString('\n')
+		raw, long, err := readMailLine(r, cur != nil && inHeader || cur == nil, 64<<10)
+		if long {
+			c.add(lineNo+1, "line longer than %d bytes: cut there", 64<<10)
+		}
+		if cur != nil && inHeader {
+			if size += len(raw); size > limit {
+				if !cur.skip {
+					c.add(start, "header block larger than %d bytes: message skipped", limit)
+				}
+				cur.skip, cur.headers = true, nil
+			}
+		} else {
+			size = 0
+		}
 		if len(raw) > 0 {
 			lineNo++
 			if lineNo == 1 {
@@ -249,6 +284,35 @@ func readEML(r *bufio.Reader, c *collector, opts Options, emit func(Record) erro
 	return flush()
 }
 
+// readMailLine reads one line of r. A line longer than max is returned cut at max (long
+// is true) and the rest of it skipped; when keep is false the line is not needed and only
+// its first bytes are returned.
+func readMailLine(r *bufio.Reader, keep bool, max int) (line string, long bool, err error) {
+	b, err := r.ReadSlice('\n')
+	if err != bufio.ErrBufferFull {
+		return string(b), false, err
+	}
+	var acc []byte
+	if keep {
+		acc = append(acc, b...)
+	} else {
+		acc = append(acc, b[:min(len(b), 8)]...)
+	}
+	for err == bufio.ErrBufferFull {
+		b, err = r.ReadSlice('\n')
+		if keep && len(acc) < max {
+			acc = append(acc, b[:min(len(b), max-len(acc))]...)
+		}
+	}
+	if len(acc) >= max && keep {
+		return string(acc) + "\n", true, err
+	}
+	if !keep {
+		return string(acc) + "\n", false, err
+	}
+	return string(acc), false, err
+}
+
 // truncate shortens s to n bytes for messages.
 func truncate(s string, n int) string {
 	if len(s) <= n {
@@ -279,62 +343,53 @@ type graphAddress struct {
 	} `json:"emailAddress"`
 }
 
-// expandGraph returns the expander for Graph message exports: a message, an array of them,
-// or a list response {"value": [...]}.
-func expandGraph(opts Options) expandFunc {
-	return func(v value, c *collector, emit func(Record) error) error {
-		one := func(raw []byte, line int) error {
-			var gm graphMessage
-			if err := json.Unmarshal(raw, &gm); err != nil {
-				c.add(line, "Graph message: %v", err)
-				return nil
-			}
-			if gm.Headers == nil {
-				c.add(line, "Graph message has no internetMessageHeaders (request it with $select=internetMessageHeaders)")
-				return nil
-			}
-			m := mailRecord{}
-			for _, h := range gm.Headers {
-				m.headers = append(m.headers, header{name: h.Name, value: unfold(h.Value)})
-			}
-			m.fromHeaders(func(format string, args ...any) { c.add(line, format, args...) })
-			// The resource's own fields are authoritative where present.
-			if gm.From != nil && gm.From.EmailAddress.Address != "" {
-				m.sender = gm.From.EmailAddress.Address
-			}
-			var rcpts []string
-			for _, list := range [][]graphAddress{gm.ToRecipients, gm.CcRecipients, gm.BccRecipients} {
-				for _, a := range list {
-					if a.EmailAddress.Address != "" {
-						rcpts = append(rcpts, a.EmailAddress.Address)
-					}
-				}
-			}
-			if len(rcpts) > 0 {
-				m.recipients = rcpts
-			}
-			if gm.Subject != nil {
-				m.subject = *gm.Subject
-			}
-			if gm.InternetMessageID != "" {
-				m.messageID = gm.InternetMessageID
-			}
-			for _, ts := range []string{gm.SentDateTime, gm.ReceivedDateTime} {
-				if t, err := time.Parse(time.RFC3339, ts); err == nil {
-					m.timestamp = t.UTC().Format(time.RFC3339)
-					break
-				}
-			}
-			b, err := m.json(opts)
-			if err != nil {
-				c.add(line, "%v", err)
-				return nil
-			}
-			return emit(Record{File: c.file, Line: line, JSON: b})
-		}
-		if els, ok := wrappedArray(v, "value"); ok {
-			return eachSpan(v, els, c, "Graph message", one)
-		}
-		return eachObject(v, c, "Graph message", one)
+// graphRecord builds the record of one Graph message resource.
+func graphRecord(raw []byte, line, index int, c *collector, opts Options, emit func(Record) error) error {
+	var gm graphMessage
+	if err := json.Unmarshal(raw, &gm); err != nil {
+		c.add(line, "Graph message: %v", err)
+		return nil
 	}
+	if gm.Headers == nil {
+		c.add(line, "Graph message has no internetMessageHeaders (request it with $select=internetMessageHeaders)")
+		return nil
+	}
+	m := mailRecord{}
+	for _, h := range gm.Headers {
+		m.headers = append(m.headers, header{name: h.Name, value: unfold(h.Value)})
+	}
+	m.fromHeaders(func(format string, args ...any) { c.add(line, format, args...) })
+	// The resource's own fields are authoritative where present.
+	if gm.From != nil && gm.From.EmailAddress.Address != "" {
+		m.sender = gm.From.EmailAddress.Address
+	}
+	var rcpts []string
+	for _, list := range [][]graphAddress{gm.ToRecipients, gm.CcRecipients, gm.BccRecipients} {
+		for _, a := range list {
+			if a.EmailAddress.Address != "" {
+				rcpts = append(rcpts, a.EmailAddress.Address)
+			}
+		}
+	}
+	if len(rcpts) > 0 {
+		m.recipients = rcpts
+	}
+	if gm.Subject != nil {
+		m.subject = *gm.Subject
+	}
+	if gm.InternetMessageID != "" {
+		m.messageID = gm.InternetMessageID
+	}
+	for _, ts := range []string{gm.SentDateTime, gm.ReceivedDateTime} {
+		if t, err := time.Parse(time.RFC3339, ts); err == nil {
+			m.timestamp = t.UTC().Format(time.RFC3339)
+			break
+		}
+	}
+	b, err := m.json(opts)
+	if err != nil {
+		c.add(line, "%v", err)
+		return nil
+	}
+	return emit(Record{File: c.file, Line: line, JSON: b, Index: index})
 }

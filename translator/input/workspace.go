@@ -6,23 +6,12 @@ import (
 	"fmt"
 )
 
-// expandWorkspace emits one record per event of each Reports API activity. An activity is an
-// object with an "events" array; a list response holds activities in "items".
-func expandWorkspace(v value, c *collector, emit func(Record) error) error {
-	if els, ok := wrappedArray(v, "items"); ok {
-		return eachSpan(v, els, c, "activity", func(raw []byte, line int) error {
-			return flattenActivity(raw, line, c, emit)
-		})
-	}
-	return eachObject(v, c, "activity", func(raw []byte, line int) error {
-		return flattenActivity(raw, line, c, emit)
-	})
-}
-
-// flattenActivity emits one record per event of the activity raw: the activity's keys, with
-// "events" replaced by that one event, whose "parameters" list becomes an object keyed by
-// parameter name.
-func flattenActivity(raw []byte, line int, c *collector, emit func(Record) error) error {
+// flattenActivity emits one record per event of the Reports API activity raw: the
+// activity's keys, with "events" replaced by that one event, whose "parameters" list
+// becomes an object keyed by parameter name. "events" may be an array (the API's shape) or
+// one event object (exporters that split activities into one record per event); a
+// "parameters" member that is already an object is kept as it is.
+func flattenActivity(raw []byte, line, index int, c *collector, emit func(Record) error) error {
 	var act map[string]json.RawMessage
 	if err := unmarshal(raw, &act); err != nil {
 		c.add(line, "activity: %v", err)
@@ -34,11 +23,22 @@ func flattenActivity(raw []byte, line int, c *collector, emit func(Record) error
 		return nil
 	}
 	var events []map[string]json.RawMessage
-	if err := unmarshal(evRaw, &events); err != nil {
-		c.add(line, "activity: events: %v", err)
+	if isObject(evRaw) {
+		var one map[string]json.RawMessage
+		if err := unmarshal(evRaw, &one); err != nil {
+			c.add(line, "activity: events: %v", err)
+			return nil
+		}
+		events = append(events, one)
+	} else if err := unmarshal(evRaw, &events); err != nil {
+		c.add(line, "activity: events: expected an array of event objects or one event object, found %s", jsonKind(bytes.TrimSpace(evRaw)))
 		return nil
 	}
 	for i, ev := range events {
+		if ev == nil {
+			c.add(line, "activity: event %d: expected an object, found null", i+1)
+			continue
+		}
 		out := make(map[string]any, len(act))
 		for k, v := range act {
 			if k != "events" {
@@ -49,7 +49,7 @@ func flattenActivity(raw []byte, line int, c *collector, emit func(Record) error
 		for k, v := range ev {
 			flat[k] = v
 		}
-		if p, ok := ev["parameters"]; ok {
+		if p, ok := ev["parameters"]; ok && !isObject(p) {
 			params, err := flattenParameters(p)
 			if err != nil {
 				c.add(line, "activity: event %d: parameters: %v", i+1, err)
@@ -63,11 +63,17 @@ func flattenActivity(raw []byte, line int, c *collector, emit func(Record) error
 			c.add(line, "activity: event %d: %v", i+1, err)
 			continue
 		}
-		if err := emit(Record{File: c.file, Line: line, JSON: b}); err != nil {
+		if err := emit(Record{File: c.file, Line: line, JSON: b, Index: index}); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// isObject reports whether raw (valid JSON) is an object.
+func isObject(raw []byte) bool {
+	raw = bytes.TrimLeft(raw, " \t\r\n")
+	return len(raw) > 0 && raw[0] == '{'
 }
 
 // parameter is one Reports API parameter: a name and exactly one of the value kinds.

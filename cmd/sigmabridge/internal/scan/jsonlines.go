@@ -3,7 +3,7 @@ package scan
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
+	"context"
 	"errors"
 	"io"
 	"math"
@@ -14,22 +14,24 @@ import (
 )
 
 // lineReader reads an input exactly as input.Read does, with one shortcut for the common
-// case of JSON lines: a line that is a lone JSON object (it starts with '{' and does not
-// mention "Records", so input.Read would emit it as one record, or report it when it is not
-// valid JSON) is handed to the caller without validating it first. The caller's parser, the
-// evaluator's (in this process or in the built-in detector plugin), validates JSON as
-// strictly as encoding/json while it decodes the event; only when it rejects a line does the
-// caller ask invalid whether input.Read would have rejected it too. That saves input.Read's
-// json.Valid pass, which on CloudTrail records costs more than decoding and matching them.
+// case of JSON lines: a line that is a lone JSON object (it starts with '{' and
+// input.MayUnwrap says the default format reads it as the one event it is, or reports it
+// when it is not valid JSON) is handed to the caller without validating it first. The
+// caller's parser, the evaluator's (in this process or in the built-in detector plugin),
+// validates JSON as strictly as encoding/json while it decodes the event; only when it
+// rejects a line does the caller ask invalid whether input.Read would have rejected it too.
+// That saves input.Read's validating pass, which on CloudTrail records costs more than
+// decoding and matching them.
 //
 // Everything else goes through input.Read itself: gzip, every format but jsonl, input whose
-// first line is not a complete JSON value (multi-line documents), and lines that are
-// arrays, scalars or mention "Records" (CloudTrail log files), one line at a time.
+// first line is not a complete JSON value (multi-line documents), lines that are arrays,
+// scalars or wrappers (CloudTrail log files, {"records": [...]}), one line at a time, and,
+// from a line longer than the read buffer (256 KiB) on, the rest of the input, so that
+// memory stays bounded by one record however long a line is.
 type lineReader struct {
 	name     string
 	opts     input.Options
 	problems problemList
-	scratch  []byte
 }
 
 // lineHandler receives what a lineReader reads, in input order.
@@ -56,19 +58,28 @@ func (lr *lineReader) read(format string, r io.Reader, h lineHandler) error {
 	// input.Read reads JSON lines when the first non-blank line (a BOM at the very start
 	// removed) is a complete JSON value, and the whole input as multi-line documents
 	// otherwise.
-	var prefix []byte
+	// When input.Read must read the input from its start, the blank lines before the first
+	// line are given to it as newlines made up on the fly (blank lines count only as lines),
+	// so that any number of them takes no memory.
 	lineNo := 0
+	fromStart := func(line []byte) io.Reader {
+		return io.MultiReader(&newlines{n: lineNo - 1}, bytes.NewReader(line), br)
+	}
 	for started := false; !started; {
-		line, err := readLine(br, &lr.scratch)
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// A first line this long: input.Read reads the input from its start.
+			lineNo++
+			return lr.delegate(format, fromStart(line), h)
+		}
 		if len(line) > 0 {
 			lineNo++
-			prefix = append(prefix, line...)
 			if lineNo == 1 {
 				line = bytes.TrimPrefix(line, utf8BOM)
 			}
-			if t := bytes.TrimSpace(line); len(t) > 0 {
-				if !json.Valid(line) {
-					return lr.delegate(format, io.MultiReader(bytes.NewReader(prefix), br), h)
+			if t := trimJSONSpace(line); len(t) > 0 {
+				if !input.Valid(t) {
+					return lr.delegate(format, fromStart(line), h)
 				}
 				started = true
 				if herr := lr.line(lineNo, t, h); herr != nil {
@@ -84,10 +95,13 @@ func (lr *lineReader) read(format string, r io.Reader, h lineHandler) error {
 		}
 	}
 	for {
-		line, err := readLine(br, &lr.scratch)
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			return lr.delegateRest(lineNo, io.MultiReader(bytes.NewReader(line), br), h)
+		}
 		if len(line) > 0 {
 			lineNo++
-			if t := bytes.TrimSpace(line); len(t) > 0 {
+			if t := trimJSONSpace(line); len(t) > 0 {
 				if herr := lr.line(lineNo, t, h); herr != nil {
 					return herr
 				}
@@ -102,50 +116,46 @@ func (lr *lineReader) read(format string, r io.Reader, h lineHandler) error {
 	}
 }
 
+// newlines reads as n newlines.
+type newlines struct{ n int }
+
+func (nl *newlines) Read(p []byte) (int, error) {
+	if nl.n <= 0 {
+		return 0, io.EOF
+	}
+	k := min(len(p), nl.n)
+	for i := range k {
+		p[i] = '\n'
+	}
+	nl.n -= k
+	return k, nil
+}
+
+// trimJSONSpace trims JSON white space (space, tab, CR, LF) from both ends of b; other
+// white space is not JSON's, and input.Read reports it.
+func trimJSONSpace(b []byte) []byte {
+	isSpace := func(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+	for len(b) > 0 && isSpace(b[0]) {
+		b = b[1:]
+	}
+	for len(b) > 0 && isSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
 // line handles one non-blank line of JSON lines input.
 func (lr *lineReader) line(lineNo int, t []byte, h lineHandler) error {
-	if t[0] == '{' && !mentionsRecords(t) {
+	if t[0] == '{' && !input.MayUnwrap(t) {
 		return h.object(lineNo, t)
 	}
 	return lr.inputLine(lineNo, t, h.record)
 }
 
-// mentionsRecords is bytes.Contains(t, `"Records"`), found through the rare 'R' instead of
-// the '"' that starts every JSON string (which makes bytes.Contains several times slower
-// on JSON).
-func mentionsRecords(t []byte) bool {
-	const word = `Records"`
-	for i := 1; i < len(t); {
-		j := bytes.IndexByte(t[i:], 'R')
-		if j < 0 {
-			return false
-		}
-		i += j
-		if t[i-1] == '"' && bytes.HasPrefix(t[i:], []byte(word)) {
-			return true
-		}
-		i++
-	}
-	return false
-}
-
-// readLine returns the next line of br with its '\n'. The slice is valid until the next
-// call; a line longer than br's buffer is assembled in scratch.
-func readLine(br *bufio.Reader, scratch *[]byte) ([]byte, error) {
-	line, err := br.ReadSlice('\n')
-	if !errors.Is(err, bufio.ErrBufferFull) {
-		return line, err
-	}
-	buf := append((*scratch)[:0], line...)
-	for errors.Is(err, bufio.ErrBufferFull) {
-		line, err = br.ReadSlice('\n')
-		buf = append(buf, line...)
-	}
-	*scratch = buf
-	return buf, err
-}
-
 func (lr *lineReader) readFailed(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return err // interrupted: not a problem of the input
+	}
 	// input.Read reports a read error last, for the whole file.
 	lr.problems.add(math.MaxInt, []*input.LineError{{File: lr.name, Msg: "read: " + err.Error()}})
 	return nil
@@ -157,6 +167,9 @@ func (lr *lineReader) delegate(format string, r io.Reader, h lineHandler) error 
 	var ie *input.Errors
 	if errors.As(err, &ie) {
 		lr.problems.set(ie)
+		if errors.Is(err, context.Canceled) {
+			return err
+		}
 		return nil
 	}
 	return err
@@ -166,24 +179,45 @@ func (lr *lineReader) delegate(format string, r io.Reader, h lineHandler) error 
 // input.Read reads it as the line of a JSON-lines input, not as a document.
 var lineOpener = []byte("{}\n")
 
+// delegateRest reads the rest of a JSON-lines input, from line lineNo+1 on, with
+// input.Read, as the lines of that input.
+func (lr *lineReader) delegateRest(lineNo int, rest io.Reader, h lineHandler) error {
+	return lr.readAsLines(lineNo, io.MultiReader(bytes.NewReader(lineOpener), rest), h.record)
+}
+
 // inputLine gives line lineNo (trimmed) to input.Read as it would read it in a JSON-lines
 // input: records go to record, problems are kept.
 func (lr *lineReader) inputLine(lineNo int, t []byte, record func(input.Record) error) error {
 	data := make([]byte, 0, len(lineOpener)+len(t))
 	data = append(append(data, lineOpener...), t...)
-	err := input.Read(input.JSONL, lr.name, bytes.NewReader(data), func(rec input.Record) error {
+	return lr.readAsLines(lineNo-1, bytes.NewReader(data), record)
+}
+
+// readAsLines reads data, whose first line is lineOpener standing for line lineNo of the
+// input, with input.Read: records go to record, problems are kept.
+func (lr *lineReader) readAsLines(lineNo int, data io.Reader, record func(input.Record) error) error {
+	shift := lineNo - 1
+	err := input.Read(input.JSONL, lr.name, data, func(rec input.Record) error {
 		if rec.Line < 2 {
 			return nil // the opener
 		}
-		rec.Line += lineNo - 2
+		rec.Line += shift
 		return record(rec)
 	})
 	var ie *input.Errors
 	if errors.As(err, &ie) {
 		for _, e := range ie.List {
-			e.Line += lineNo - 2
+			at := math.MaxInt // a read error, after the lines
+			if e.Line > 0 {
+				e.Line += shift
+				at = e.Line
+			}
+			lr.problems.add(at, []*input.LineError{e})
 		}
-		lr.problems.add(lineNo, ie.List)
+		lr.problems.addDropped(ie.Dropped)
+		if errors.Is(err, context.Canceled) {
+			return err
+		}
 		return nil
 	}
 	return err
@@ -195,13 +229,10 @@ func (lr *lineReader) inputLine(lineNo int, t []byte, record func(input.Record) 
 // and the caller's own error stands, as it would have without the shortcut. Safe for use
 // while read runs.
 func (lr *lineReader) invalid(lineNo int, t []byte) bool {
-	if json.Valid(t) {
+	if input.Valid(t) {
 		return false
 	}
-	if err := lr.inputLine(lineNo, t, func(input.Record) error { return nil }); err != nil {
-		return false
-	}
-	return true
+	return lr.inputLine(lineNo, t, func(input.Record) error { return nil }) == nil
 }
 
 // result returns the problems of the input as input.Read would: nil or an *input.Errors.
@@ -248,6 +279,13 @@ func (p *problemList) add(line int, errs []*input.LineError) {
 		copy(p.list[i+1:], p.list[i:])
 		p.list[i] = pr
 	}
+}
+
+// addDropped counts problems input.Read found but did not list.
+func (p *problemList) addDropped(n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.dropped += n
 }
 
 // set takes the problems input.Read returned for a whole input.

@@ -56,7 +56,7 @@ func viaInput(data []byte, r io.Reader) readOutcome {
 // viaLineReader reads as localMatcher does: object lines are parsed by the evaluator, and
 // only when it rejects one is lineReader.invalid asked. A line invalid declines stays, as
 // the record input.Read would have emitted.
-func viaLineReader(t *testing.T, m *evaluator.Matcher, data []byte, r io.Reader) readOutcome {
+func viaLineReader(t testing.TB, m *evaluator.Matcher, data []byte, r io.Reader) readOutcome {
 	if r == nil {
 		r = bytes.NewReader(data)
 	}
@@ -82,7 +82,7 @@ func viaLineReader(t *testing.T, m *evaluator.Matcher, data []byte, r io.Reader)
 	return out
 }
 
-func testMatcher(t *testing.T) *evaluator.Matcher {
+func testMatcher(t testing.TB) *evaluator.Matcher {
 	t.Helper()
 	rules, diags := translator.LoadBytes("r.yml", []byte(rule))
 	if diags.HasErrors() {
@@ -95,7 +95,7 @@ func testMatcher(t *testing.T) *evaluator.Matcher {
 	return prog.NewMatcher()
 }
 
-func checkSame(t *testing.T, name string, m *evaluator.Matcher, data []byte) {
+func checkSame(t testing.TB, name string, m *evaluator.Matcher, data []byte) {
 	t.Helper()
 	want, got := viaInput(data, nil), viaLineReader(t, m, data, nil)
 	if strings.Join(want.records, "\n") != strings.Join(got.records, "\n") || want.errs != got.errs {
@@ -116,9 +116,12 @@ func TestLineReaderAgreesWithInput(t *testing.T) {
 		"plain":                ctLine + "\n" + ctLine + "\n",
 		"no final newline":     ctLine + "\n" + ctLine,
 		"blank lines and CRLF": "\n  \r\n" + ctLine + "\r\n\r\n\t" + ctLine + "  \r\n\n",
-		"BOM":                  "\xef\xbb\xbf" + ctLine + "\n" + ctLine + "\n",
-		"BOM on a blank line":  "\xef\xbb\xbf\n" + ctLine + "\n",
-		"BOM later is kept":    ctLine + "\n\xef\xbb\xbf" + ctLine + "\n",
+		"lines cut off before CRLF and blanks": ctLine + "\r\n" + `{"a":1, ` + "\r\n" + `{"a":"x  ` + "\r\n" + `{"a":[1 ` + "\n" +
+			`{"a":"x` + "\r\r\n" + `{"a": tr ` + "\r\n" + `{"a":"\u12 ` + "\n" + `{"a":"\ ` + "\n" + "{\"a\":\"x\t \r\n" + ctLine + "\r\n",
+		"leading blanks":      ctLine + "\n   {\"a\" 1}\n\t{\"a\":tru}\n \t [1,{\"a\":1},x]\n" + ctLine + "\n",
+		"BOM":                 "\xef\xbb\xbf" + ctLine + "\n" + ctLine + "\n",
+		"BOM on a blank line": "\xef\xbb\xbf\n" + ctLine + "\n",
+		"BOM later is kept":   ctLine + "\n\xef\xbb\xbf" + ctLine + "\n",
 		"bad lines": ctLine + "\n{broken\n" + `{"a":1,}` + "\n" + `{"a":01}` + "\n" + "{\"a\":\"\x01\"}\n" +
 			`{"a":1} {"b":2}` + "\n" + `{"a":1}x` + "\n" + `{"a":tru}` + "\n" + `{"a":"\u12"}` + "\n" + `{"a":1e}` + "\n" +
 			`{"a":-}` + "\n" + `{"a":"\q"}` + "\n" + `{"a" 1}` + "\n" + `{"a":[1,]}` + "\n" + `{` + "\n" + `{}}` + "\n" + ctLine + "\n",
@@ -127,7 +130,12 @@ func TestLineReaderAgreesWithInput(t *testing.T) {
 			`"x"` + "\n42\nnull\ntrue\n[]\n" + ctLine + "\n",
 		"CloudTrail files": ctLine + "\n" + `{"Records":[{"eventName":"CreateFunction"},{"b":2},3]}` + "\n" +
 			`{"x":"Records"}` + "\n" + `{"Records":{"a":1}}` + "\n" + `{"Records":[1,}` + "\n" + ctLine + "\n",
-		"first line a CloudTrail file":  `{"Records":[{"a":1},{"b":2}]}` + "\n" + ctLine + "\n",
+		"first line a CloudTrail file": `{"Records":[{"a":1},{"b":2}]}` + "\n" + ctLine + "\n",
+		"records batches and CloudWatch payloads": ctLine + "\n" + `{"records":[{"category":"FunctionAppLogs"},7]}` + "\n" +
+			`{"messageType":"DATA_MESSAGE","logEvents":[{"id":"1","message":"m"}]}` + "\n" + `{"Records":[{"kinesis":{"data":"H4sI"}}]}` + "\n" +
+			`{"a":"\u0072ecords","\u0072ecords":[{"b":1}]}` + "\n" + `{"records" : [{"c":1}]} x` + "\n" + ctLine + "\n",
+		"long lines later":              ctLine + "\n" + strings.Repeat(`{"pad":"`+strings.Repeat("y", 300<<10)+`"}`+"\n{broken\n", 3) + ctLine + "\n",
+		"long first line":               `{"pad":"` + strings.Repeat("z", 300<<10) + `"}` + "\n{broken\n" + ctLine + "\n",
 		"first line an array":           `[{"a":1},{"b":2}]` + "\n" + ctLine + "\n",
 		"first line invalid, documents": "{\n  \"a\": 1\n}\n{\"b\":\n 2}\n" + ctLine + "\n",
 		"first line invalid, array doc": "[\n" + ctLine + ",\n" + ctLine + "\n]\n",
@@ -156,7 +164,7 @@ func TestLineReaderAgreesWithInput(t *testing.T) {
 
 	// Random damage to CloudTrail lines: every byte edit JSON cares about.
 	rng := rand.New(rand.NewPCG(9, 27))
-	edits := []byte("{}[]\",:\\ 0e-+.tfnu\x01\xff\n")
+	edits := []byte("{}[]\",:\\ 0e-+.tfnu\x01\xff\n\r\t")
 	var fuzz bytes.Buffer
 	fuzz.WriteString(ctLine + "\n")
 	for range 4000 {
@@ -270,11 +278,15 @@ func TestScanShortcutSameInBothModes(t *testing.T) {
 	}
 }
 
-func TestMentionsRecords(t *testing.T) {
-	for _, s := range []string{"", "R", `"Records"`, `{"Records":[]}`, `{"a":"Records"}`, `{"Records}`, `{Records"}`,
-		`{"RRecords"}`, `{"R":"ecords"}`, `RRR"Records"`, `"Record"`, `{"x":"AWSReservedSSO","Records":1}`, ctLine} {
-		if got, want := mentionsRecords([]byte(s)), strings.Contains(s, `"Records"`); got != want {
-			t.Errorf("mentionsRecords(%q) = %v, want %v", s, got, want)
-		}
+// FuzzLineReaderAgreesWithInput: on any input, the scan's JSON-lines shortcut yields the
+// records and problems input.Read yields.
+func FuzzLineReaderAgreesWithInput(f *testing.F) {
+	for _, s := range []string{ctLine + "\n{broken\n" + ctLine + "\n", "{\"records\":[{\"a\":1},2]}\n" + ctLine,
+		"{\n \"a\": 1\n}\n" + ctLine, "  {\"a\":1, \r\n\t{\"b\":\"x \r\n", "[1,{\"a\":1}]\n{\"logEvents\":[{}],\"messageType\":\"DATA_MESSAGE\"}\n"} {
+		f.Add([]byte(s))
 	}
+	m := testMatcher(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkSame(t, "fuzz", m, data)
+	})
 }

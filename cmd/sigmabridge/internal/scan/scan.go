@@ -51,8 +51,11 @@ func NewCommand() *cobra.Command {
 		Long: `Match events against Sigma rules and print every match.
 
 RULES are rule files or directories (default: the built-in T1648 pack). FILE is read in the
---input format (default jsonl: JSON lines, a JSON array, or a CloudTrail {"Records": [...]}
-document, gzipped or not); - or no FILE reads standard input.
+--input format (default jsonl: JSON lines, JSON arrays or documents, and {"Records": [...]}
+or {"records": [...]} batches such as CloudTrail log files and Azure resource logs, gzipped
+or not); - or no FILE reads standard input. Other formats: cloudtrail, cloudwatch-logs
+(subscription payloads, plain, gzipped, or base64 in Lambda, Kinesis and Firehose records),
+workspace, eml, graph-headers, azure-activity, azure-resource.
 
 Formats:
   table  one aligned line per match
@@ -65,8 +68,12 @@ mail domains, without which direction and has_external_recipient cannot be known
 --accepted-domain adds domains for one run. A rule that cannot run without a value the
 profile lacks is left out and named once, in one line on stderr.
 
+Matches are written as they are found. On SIGINT or SIGTERM scan stops reading, writes the
+matches of the events already read, and exits 130 or 143.
+
 Exit status: 0 whether or not anything matched; 1 when some input could not be read or
-parsed (the rest is still scanned, each bad line named on stderr); 2 usage error.`,
+parsed (the rest is still scanned, each bad line named on stderr); 2 usage error; 130 or
+143 interrupted.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Files = args
 			o.Stdin, o.Stdout, o.Stderr = cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr()
@@ -148,7 +155,12 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
+	intr := catchInterrupts()
+	defer intr.release()
 	for _, name := range files {
+		if intr.caught() {
+			break
+		}
 		var r io.Reader
 		shown := name
 		if name == "-" {
@@ -156,21 +168,26 @@ func Run(ctx context.Context, o *Options) (int, error) {
 		} else {
 			f, err := os.Open(name)
 			if err != nil {
-				fmt.Fprintf(o.Stderr, "%s: %v\n", name, unwrapPath(err))
+				fmt.Fprintln(o.Stderr, cli.Printable(fmt.Sprintf("%s: %v", name, unwrapPath(err))))
 				exit = cli.ExitFailure
 				continue
 			}
 			r = f
 			defer f.Close()
 		}
-		bad, err := m.scan(ctx, o.Input, inputOpts, shown, r, func(pos position, rule *ir.Rule) {
+		src := intr.reader(r)
+		bad, err := m.scan(ctx, o.Input, inputOpts, shown, src, func(pos position, rule *ir.Rule) {
 			w.write(pos, rule)
 		})
+		src.close()
+		if intr.caught() && errors.Is(err, context.Canceled) {
+			break
+		}
 		if bad > 0 {
 			exit = cli.ExitFailure
 		}
 		if err != nil {
-			fmt.Fprintln(o.Stderr, err)
+			printErr(o.Stderr, err)
 			exit = cli.ExitFailure
 			var pe *host.PluginError
 			if errors.As(err, &pe) && pe.Fatal() {
@@ -179,11 +196,32 @@ func Run(ctx context.Context, o *Options) (int, error) {
 		}
 		if bad > 0 {
 			for _, msg := range m.takeEventErrors() {
-				fmt.Fprintln(o.Stderr, msg)
+				fmt.Fprintln(o.Stderr, cli.Printable(msg))
 			}
 		}
 	}
+	if code := intr.exitCode(); code != 0 {
+		out.Flush()
+		fmt.Fprintln(o.Stderr, "sigmabridge: interrupted; the matches of the events read so far were written")
+		return code, nil
+	}
 	return exit, nil
+}
+
+// printErr prints an input error, one problem a line, each through cli.Printable: the
+// messages quote file names and input text.
+func printErr(stderr io.Writer, err error) {
+	var ie *input.Errors
+	if errors.As(err, &ie) {
+		for _, le := range ie.List {
+			fmt.Fprintln(stderr, cli.Printable(le.Error()))
+		}
+		if ie.Dropped > 0 {
+			fmt.Fprintf(stderr, "... and %d more problems\n", ie.Dropped)
+		}
+		return
+	}
+	fmt.Fprintln(stderr, cli.Printable(err.Error()))
 }
 
 // LoadRules loads rule paths (default: the built-in pack) and applies the profile (nil: none)
@@ -258,7 +296,12 @@ type jsonMatch struct {
 	Tags   []string `json:"tags"`
 }
 
+// write writes one match and flushes it, so that a later failure loses no match already
+// found. jsonl stays one valid JSON object a line whatever the rule or file name holds
+// (encoding/json escapes control characters and replaces invalid UTF-8); the table passes
+// every text through cli.Printable.
 func (w *matchWriter) write(pos position, rule *ir.Rule) {
+	defer w.out.Flush()
 	if w.format == "jsonl" {
 		tags := rule.Tags
 		if tags == nil {
@@ -272,11 +315,11 @@ func (w *matchWriter) write(pos position, rule *ir.Rule) {
 		_ = w.enc.Encode(jsonMatch{File: pos.file, Line: line, RuleID: rule.ID, Title: rule.Title, Level: rule.Level, Tags: tags})
 		return
 	}
-	where := fmt.Sprintf("%s:%d", pos.file, pos.line)
+	where := fmt.Sprintf("%s:%d", cli.Printable(pos.file), pos.line)
 	if pos.index > 0 {
 		where += fmt.Sprintf("#%d", pos.index)
 	}
-	fmt.Fprintf(w.out, "%s\t%-13s %s\t%s\n", where, strings.ToUpper(orDash(rule.Level)), rule.Title, rule.ID)
+	fmt.Fprintf(w.out, "%s\t%-13s %s\t%s\n", where, cli.Printable(strings.ToUpper(orDash(rule.Level))), cli.Printable(rule.Title), cli.Printable(rule.ID))
 }
 
 func orDash(s string) string {
