@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"text/tabwriter"
 	"time"
 	"unicode"
@@ -128,11 +130,28 @@ Exit status: 0 every rule ran; 1 some rule failed or the cluster could not be us
 					return string(pw), err
 				}
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
-			defer stop()
+			// SIGINT or SIGTERM stops the hunt between two requests: the hits found so far
+			// are written and the exit status is 130 or 143.
+			ctx, cancel := context.WithCancelCause(cmd.Context())
+			defer cancel(nil)
+			sigs := make(chan os.Signal, 1)
+			signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+			defer signal.Stop(sigs)
+			var caught atomic.Value
+			go func() {
+				select {
+				case s := <-sigs:
+					caught.Store(s)
+					cancel(fmt.Errorf("interrupted by %v", s))
+				case <-ctx.Done():
+				}
+			}()
 			code, err := Run(ctx, o)
 			if err != nil {
 				return err
+			}
+			if s, ok := caught.Load().(syscall.Signal); ok {
+				code = 128 + int(s)
 			}
 			if code != cli.ExitOK {
 				return cli.ExitError{Code: code}
