@@ -58,7 +58,7 @@ var genericPipelines = []genericPipeline{
 	},
 	{
 		name: "ecs_windows", targets: esTargets, reference: "ecs_windows",
-		why:     "The reference converts every rule it can render, whatever the log source; ecs_windows fails Sysmon User and classic PowerShell Data (no ECS field holds their text), file_access, file_rename and Windows log sources with no known channel (pipeline-unsupported).",
+		why:     "The reference converts every rule it can render, whatever the log source; ecs_windows fails what the Windows integration does not keep as the rule compares it (Sysmon User, Hashes and the other fields its ingest pipeline removes; empty, \"-\" and null-GUID values, which it drops; classic PowerShell Data), file_access, file_rename and Windows log sources with no known channel (pipeline-unsupported).",
 		forRule: func(ls ir.Logsource) bool { return ls.Product == "windows" },
 		fieldOK: func(f string) bool { return strings.Contains(f, ".") },
 	},
