@@ -66,6 +66,10 @@ func TestGenericPipelinesConfineRules(t *testing.T) {
 	out = apply(t, builtin(t, "ecs_windows"), sec)
 	wantConds(t, out, `and(match(winlog.channel, "Security"), match(event.code, "4624"), match(winlog.event_data.LogonType, "10"))`)
 
+	net := mustRule(t, ruleWith("{product: windows, category: network_connection}", "sel: {Initiated: 'false', DestinationPort: 445}", "condition: sel"))
+	out = apply(t, builtin(t, "ecs_windows"), net)
+	wantConds(t, out, `and(match(winlog.channel, "Microsoft-Windows-Sysmon/Operational"), match(event.code, "3"), match(network.direction, "ingress"), num(destination.port, "445"))`)
+
 	out = apply(t, builtin(t, "ecs_linux"), lnx)
 	wantConds(t, out, `and(match(host.os.type, "linux"), match(event.category, "process"), match(event.type, "start"), match(process.executable, "*/bash"), match(user.name, "root"))`)
 	if out.State["event_category"] != "process" {
@@ -84,6 +88,8 @@ func TestGenericPipelinesFailWhatTheyCannotCarry(t *testing.T) {
 		{"splunk_windows", "{product: windows, service: no-such-channel}", "sel: {a: x}", diag.PipelineUnsupported, "knows no event log channel"},
 		{"ecs_windows", "{product: windows, category: process_creation}", "sel: {User: 'NT AUTHORITY\\SYSTEM'}", diag.PipelineUnsupported, "user.domain and user.name"},
 		{"ecs_windows", "{product: windows, category: ps_classic_start}", "sel: {Data|contains: 'HostName=ConsoleHost'}", diag.PipelineUnsupported, "param1, param2"},
+		{"ecs_windows", "{product: windows, category: process_creation}", "sel: {OriginalFileName: ''}", diag.PipelineUnsupported, "empty"},
+		{"ecs_windows", "{product: windows, category: network_connection}", "sel: {Initiated|contains: tru}", diag.PipelineUnsupported, "network.direction"},
 		{"ecs_windows", "{product: windows, category: file_rename}", "sel: {TargetFilename: x}", diag.PipelineUnsupported, "knows no event log channel"},
 		{"ecs_linux", "{product: linux, service: auditd}", "sel: {a0: chattr}", diag.PipelineUnsupported, "carries only Linux"},
 		{"ecs_linux", "{product: linux, category: process_creation}", "sel: {LogonId: 0}", diag.UnsupportedFieldName, "LogonId"},
