@@ -1,7 +1,6 @@
 package all_test
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,12 +10,11 @@ import (
 
 	"github.com/sigmabridge/sigmabridge/backends"
 	_ "github.com/sigmabridge/sigmabridge/backends/all"
+	"github.com/sigmabridge/sigmabridge/backends/goldentest"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 	"github.com/sigmabridge/sigmabridge/translator/ruleset"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/corpus/REPORT.md")
 
 // corpusTrees are the SigmaHQ folders the coverage targets count (3,769 rules).
 var corpusTrees = []string{"rules", "rules-emerging-threats", "rules-threat-hunting", "rules-compliance", "rules-placeholder"}
@@ -126,8 +124,9 @@ func TestCorpusCoverage(t *testing.T) {
 			report.WriteString(s + "\n")
 		}
 	}
+	report.WriteString(genericPipelineReport(t, root, rules))
 	path := "../../testdata/corpus/REPORT.md"
-	if *update {
+	if *goldentest.Update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}

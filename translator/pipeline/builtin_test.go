@@ -43,7 +43,7 @@ func builtin(t *testing.T, names ...string) *Pipeline {
 }
 
 func TestBuiltinsLoad(t *testing.T) {
-	want := []string{"ecs_t1648", "splunk_t1648", "splunk_t1648_azure_audit", "splunk_t1648_eventhub_records"}
+	want := []string{"ecs_linux", "ecs_t1648", "ecs_windows", "splunk_cim", "splunk_t1648", "splunk_t1648_azure_audit", "splunk_t1648_eventhub_records", "splunk_windows"}
 	if got := BuiltinNames(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("BuiltinNames() = %v, want %v", got, want)
 	}
