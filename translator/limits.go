@@ -1,6 +1,7 @@
 package translator
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -35,7 +36,31 @@ func ReadRuleFile(path string) ([]byte, *diag.Diagnostic) {
 		return nil, &diag.Diagnostic{Path: path, Code: diag.ReadError, Message: unwrapPathError(err).Error()}
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxRuleFileBytes+1))
+	var data []byte
+	if fi, serr := f.Stat(); serr == nil && fi.Mode().IsRegular() {
+		// A regular file says its size: one that is too long is refused unread, and one
+		// that fits is read into a buffer of exactly its size (plus one byte, to see a file
+		// that grew meanwhile), so reading costs the file and no growth on top.
+		if fi.Size() > MaxRuleFileBytes {
+			return nil, tooLarge(path)
+		}
+		data = make([]byte, fi.Size()+1)
+		var n int
+		n, err = io.ReadFull(f, data)
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			err = nil
+		}
+		grew := n == len(data)
+		data = data[:n]
+		if err == nil && grew {
+			// It grew while it was read: read the rest under the limit.
+			var rest []byte
+			rest, err = io.ReadAll(io.LimitReader(f, MaxRuleFileBytes+1-int64(n)))
+			data = append(data, rest...)
+		}
+	} else {
+		data, err = io.ReadAll(io.LimitReader(f, MaxRuleFileBytes+1))
+	}
 	if err != nil {
 		return nil, &diag.Diagnostic{Path: path, Code: diag.ReadError, Message: unwrapPathError(err).Error()}
 	}
@@ -50,6 +75,10 @@ func checkRuleSize(path string, data []byte) *diag.Diagnostic {
 	if len(data) <= MaxRuleFileBytes {
 		return nil
 	}
+	return tooLarge(path)
+}
+
+func tooLarge(path string) *diag.Diagnostic {
 	return &diag.Diagnostic{Path: path, Code: diag.RuleTooLarge,
 		Message: fmt.Sprintf("the file is longer than the limit of %d bytes for a rule file (translator.MaxRuleFileBytes)", MaxRuleFileBytes)}
 }
