@@ -185,7 +185,7 @@ func TestSupersetAdmitsEveryMatch(t *testing.T) {
 func TestStatePrefix(t *testing.T) {
 	r := &ir.Rule{
 		Conditions: []ir.Node{&ir.Or{Children: []ir.Node{match("a", "1"), &ir.Regex{Field: "b", Pattern: "x"}}}},
-		State:      map[string]any{"index": []any{"aws", "cloud*"}, "sourcetype": `aws:"cloudtrail"`, "source": []string{`s\1`}},
+		Deployment: ir.Deployment{Index: []string{"aws", "cloud*"}, Sourcetype: []string{`aws:"cloudtrail"`}, Source: []string{`s\1`}},
 	}
 	qs, diags := Backend{}.Convert(r)
 	if len(diags) > 0 || len(qs) != 1 {
@@ -196,7 +196,9 @@ func TestStatePrefix(t *testing.T) {
 		t.Errorf("\n got %s\nwant %s", qs[0].Text, want)
 	}
 
-	r.State = map[string]any{"index": "a`b`", "sourcetype": 3}
+	// A value that is not a string never reaches a backend (ir.Deployment.Set refuses it);
+	// one SPL cannot quote does.
+	r.Deployment = ir.Deployment{Index: []string{"a`b`"}, Sourcetype: []string{"x\ny"}}
 	_, diags = Backend{}.Convert(r)
 	if len(diags) != 2 || diags[0].Code != diag.UnsupportedValue || diags[1].Code != diag.UnsupportedValue {
 		t.Errorf("bad state values: %v", diags)

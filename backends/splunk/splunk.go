@@ -213,30 +213,12 @@ func searchField(f string) bool {
 func statePrefix(r *ir.Rule) ([]infix.Expr, diag.List) {
 	var out []infix.Expr
 	var diags diag.List
-	for _, key := range []string{"index", "sourcetype", "source"} {
-		v, ok := r.State[key]
-		if !ok {
-			continue
-		}
-		var values []string
-		switch v := v.(type) {
-		case string:
-			values = []string{v}
-		case []string:
-			values = v
-		case []any:
-			for _, e := range v {
-				s, ok := e.(string)
-				if !ok {
-					diags = append(diags, backends.Diag(r, nil, Target, diag.UnsupportedValue, "state %s: value %v is not a string", key, e))
-					continue
-				}
-				values = append(values, s)
-			}
-		default:
-			diags = append(diags, backends.Diag(r, nil, Target, diag.UnsupportedValue, "state %s: value %v is not a string or a list of strings", key, v))
-			continue
-		}
+	d := &r.Deployment
+	for _, st := range []struct {
+		key    string
+		values []string
+	}{{ir.StateIndex, d.Index}, {ir.StateSourcetype, d.Sourcetype}, {ir.StateSource, d.Source}} {
+		key, values := st.key, st.values
 		var terms []infix.Expr
 		for _, s := range values {
 			if !searchSafeText(s, true) {

@@ -132,7 +132,7 @@ type stateCondition struct {
 }
 
 func (c stateCondition) match(ctx *applyCtx) bool {
-	have, ok := ctx.rule.State[c.key]
+	have, ok := ctx.rule.Deployment.Get(c.key)
 	if !ok {
 		return false
 	}

@@ -130,7 +130,7 @@ func (t flattenedObject) apply(ctx *applyCtx, it *Item) {
 	if field == "" {
 		field = strings.TrimSuffix(t.prefix, ".")
 	}
-	addStateName(ctx.rule.State, FlattenedFieldsKey, field)
+	ctx.rule.Deployment.Add(ir.StateFlattened, field)
 	if t.renderedField == "" {
 		return
 	}
@@ -165,32 +165,6 @@ func (t flattenedObject) apply(ctx *applyCtx, it *Item) {
 			n, c.Pattern.String(), t.renderedField)
 		return &c, true
 	})
-}
-
-// FlattenedFieldsKey is the pipeline state key listing the flattened objects (doc.go).
-const FlattenedFieldsKey = "flattened_fields"
-
-// addStateName adds name to the list of names a state key holds (a string or a list),
-// once.
-func addStateName(state map[string]any, key, name string) {
-	var names []any
-	switch v := state[key].(type) {
-	case string:
-		names = []any{v}
-	case []any:
-		names = append(names, v...)
-	case []string:
-		for _, s := range v {
-			names = append(names, s)
-		}
-	}
-	for _, n := range names {
-		if n == name {
-			state[key] = names
-			return
-		}
-	}
-	state[key] = append(names, name)
 }
 
 // warningTransform (sigmabridge_warning) reports a warning at each selected detection item:

@@ -244,7 +244,12 @@ func init() {
 		},
 		"set_state": func(p *params) transformation {
 			key, _ := p.str("key", true)
-			return setState{key: key, val: p.anyValue("val", true)}
+			val := p.anyValue("val", true)
+			var probe ir.Deployment
+			if err := probe.Set(key, val); err != nil {
+				p.errorf(p.node("val", false), "%v", err)
+			}
+			return setState{key: key, val: val}
 		},
 		"set_custom_attribute": func(p *params) transformation {
 			key, _ := p.str("attribute", true)

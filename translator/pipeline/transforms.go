@@ -544,13 +544,18 @@ type changeLogsource struct {
 
 func (t changeLogsource) apply(ctx *applyCtx, _ *Item) { ctx.rule.Logsource = t.ls }
 
-// setState sets a pipeline state value in rule.State (set_state).
+// setState sets a pipeline state value in the rule's Deployment (set_state); the value was
+// checked when the pipeline was parsed.
 type setState struct {
 	key string
 	val any
 }
 
-func (t setState) apply(ctx *applyCtx, _ *Item) { ctx.rule.State[t.key] = deepCopy(t.val) }
+func (t setState) apply(ctx *applyCtx, _ *Item) {
+	if err := ctx.rule.Deployment.Set(t.key, t.val); err != nil {
+		panic("pipeline: set_state checked at parse time: " + err.Error())
+	}
+}
 
 // deepCopy copies YAML-decoded values so no two rules share a list or map.
 func deepCopy(v any) any {

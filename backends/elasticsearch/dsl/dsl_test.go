@@ -310,7 +310,6 @@ func TestIPFields(t *testing.T) {
 		{Node: &ir.Exists{Field: "source.ip"}, Want: `{"exists":{"field":"source.ip"}}`},
 	})
 	estest.CheckFailures(t, Backend{}.Convert, estest.IPFieldsState, estest.IPFieldFailures)
-	estest.CheckMalformedState(t, Backend{}.Convert)
 }
 
 // TestFlattenedFields checks the pipeline state flattened_fields: term, prefix and exists

@@ -44,13 +44,9 @@ func (Backend) Convert(r *ir.Rule) ([]backends.Query, diag.List) {
 var plainCategory = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 func category(r *ir.Rule) (string, diag.List) {
-	v, ok := r.State["event_category"]
-	if !ok {
+	s := r.Deployment.EventCategory
+	if s == "" {
 		return "any", nil
-	}
-	s, ok := v.(string)
-	if !ok || s == "" {
-		return "", diag.List{backends.Diag(r, nil, Target, diag.UnsupportedValue, "state event_category: %v is not a non-empty string", v)}
 	}
 	if plainCategory.MatchString(s) && !keywords[strings.ToLower(s)] {
 		return s, nil
@@ -187,7 +183,7 @@ func (rd *renderer) leaf(n ir.Node) comparison {
 	}
 	for _, f := range esmatch.LeafFields(n) {
 		if obj := rd.Mapping.FlattenedObject(f); obj != "" {
-			return rd.fail(n, diag.UnsupportedFlattened, "%s: field %s is in the flattened object %s (pipeline state %s); what EQL can ask of a flattened field is not verified", n, f, obj, esmatch.FlattenedFieldsKey)
+			return rd.fail(n, diag.UnsupportedFlattened, "%s: field %s is in the flattened object %s (pipeline state %s); what EQL can ask of a flattened field is not verified", n, f, obj, ir.StateFlattened)
 		}
 	}
 	switch n := n.(type) {

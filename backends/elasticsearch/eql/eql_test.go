@@ -399,13 +399,13 @@ func TestListsAndCategory(t *testing.T) {
 		&ir.Match{Field: "a", Pattern: ir.LiteralPattern("Q"), Cased: true},
 		&ir.Match{Field: "a", Pattern: ir.LiteralPattern("R"), Cased: true},
 	}}
-	r := &ir.Rule{Conditions: []ir.Node{tree}, State: map[string]any{"event_category": "process"}}
+	r := &ir.Rule{Conditions: []ir.Node{tree}, Deployment: ir.Deployment{EventCategory: "process"}}
 	qs, ds := Backend{}.Convert(r)
 	want := `process where a : ("x", "z*") or b : "y" or a in ("Q", "R")`
 	if len(ds) > 0 || qs[0].Text != want {
 		t.Errorf("got %v %v\nwant %s", qs, ds, want)
 	}
-	r.State["event_category"] = "my-category"
+	r.Deployment.EventCategory = "my-category"
 	if qs, _ := (Backend{}).Convert(r); !strings.HasPrefix(qs[0].Text, `"my-category" where `) {
 		t.Errorf("a category with a dash is not quoted: %s", qs[0].Text)
 	}
@@ -446,7 +446,6 @@ func TestIPFields(t *testing.T) {
 		{Node: &ir.Exists{Field: "source.ip"}, Want: `?source.ip != null`},
 	})
 	estest.CheckFailures(t, Backend{}.Convert, estest.IPFieldsState, estest.IPFieldFailures)
-	estest.CheckMalformedState(t, Backend{}.Convert)
 }
 
 // TestFlattenedFields checks that every leaf on a flattened object fails with

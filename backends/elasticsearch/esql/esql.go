@@ -50,11 +50,8 @@ func (Backend) Convert(r *ir.Rule) ([]backends.Query, diag.List) {
 var indexPattern = regexp.MustCompile(`^[A-Za-z0-9_.*:+-]+$`)
 
 func source(r *ir.Rule) (string, diag.List) {
-	names, ok, err := esmatch.StringList(r.State, "index")
-	if err != nil {
-		return "", diag.List{backends.Diag(r, nil, Target, diag.UnsupportedValue, "%v", err)}
-	}
-	if !ok {
+	names := r.Deployment.Index
+	if len(names) == 0 {
 		return "*", nil
 	}
 	var diags diag.List
@@ -62,9 +59,6 @@ func source(r *ir.Rule) (string, diag.List) {
 		if !indexPattern.MatchString(n) {
 			diags = append(diags, backends.Diag(r, nil, Target, diag.UnsupportedValue, "state index: %q is not an index name or pattern ES|QL takes after FROM", n))
 		}
-	}
-	if len(names) == 0 && len(diags) == 0 {
-		diags = append(diags, backends.Diag(r, nil, Target, diag.UnsupportedValue, "state index: the list is empty"))
 	}
 	return strings.Join(names, ", "), diags
 }
@@ -180,16 +174,16 @@ func (rd *renderer) qstr(n ir.Node) (infix.Expr, bool) {
 	if m, ok := n.(*ir.Match); ok && m.Kind == ir.Bool && rd.Mapping.FlattenedObject(m.Field) == "" {
 		// query_string's term is exact on a boolean field but case-sensitive on a keyword
 		// one, and TO_STRING is null on several values.
-		return rd.fail(n, diag.UnsupportedMultiValued, "%s: the field may hold several values (pipeline state %s), which ES|QL compares exactly only through QSTR, and query_string has no boolean match exact on both boolean and keyword fields", n, esmatch.MultiValuedFieldsKey)
+		return rd.fail(n, diag.UnsupportedMultiValued, "%s: the field may hold several values (pipeline state %s), which ES|QL compares exactly only through QSTR, and query_string has no boolean match exact on both boolean and keyword fields", n, ir.StateMultiValued)
 	}
 	switch n.(type) {
 	case *ir.FieldRef, *ir.TimePart:
 		for _, f := range esmatch.LeafFields(n) {
 			if obj := rd.Mapping.FlattenedObject(f); obj != "" {
-				return rd.fail(n, diag.UnsupportedFlattened, "%s: field %s is in the flattened object %s (pipeline state %s), which ES|QL reads only through QSTR, and query_string cannot compare fields or extract a part of a timestamp", n, f, obj, esmatch.FlattenedFieldsKey)
+				return rd.fail(n, diag.UnsupportedFlattened, "%s: field %s is in the flattened object %s (pipeline state %s), which ES|QL reads only through QSTR, and query_string cannot compare fields or extract a part of a timestamp", n, f, obj, ir.StateFlattened)
 			}
 		}
-		return rd.fail(n, diag.UnsupportedMultiValued, "%s: a field of it may hold several values (pipeline state %s), which ES|QL compares exactly only through QSTR, and query_string cannot compare fields or extract a part of a timestamp", n, esmatch.MultiValuedFieldsKey)
+		return rd.fail(n, diag.UnsupportedMultiValued, "%s: a field of it may hold several values (pipeline state %s), which ES|QL compares exactly only through QSTR, and query_string cannot compare fields or extract a part of a timestamp", n, ir.StateMultiValued)
 	case *ir.Null:
 		// NOT of the presence query: QSTR is never null.
 		e, nullable := rd.qstr(&ir.Exists{Field: ir.Field(n), Pos: ir.Position(n)})

@@ -735,12 +735,12 @@ func TestRandomTrees(t *testing.T) {
 }
 
 func TestSource(t *testing.T) {
-	r := &ir.Rule{Conditions: []ir.Node{&ir.Exists{Field: "a"}}, State: map[string]any{"index": []any{"logs-*", "winlogbeat-*"}}}
+	r := &ir.Rule{Conditions: []ir.Node{&ir.Exists{Field: "a"}}, Deployment: ir.Deployment{Index: []string{"logs-*", "winlogbeat-*"}}}
 	qs, ds := Backend{}.Convert(r)
 	if len(ds) > 0 || qs[0].Text != "FROM logs-*, winlogbeat-* METADATA _id, _index, _version | WHERE a IS NOT NULL" {
 		t.Errorf("got %v %v", qs, ds)
 	}
-	r.State["index"] = "logs | DROP x"
+	r.Deployment.Index = []string{"logs | DROP x"}
 	if _, ds := (Backend{}).Convert(r); len(ds) != 1 || ds[0].Code != diag.UnsupportedValue {
 		t.Errorf("an index with a pipe gave %v", ds)
 	}
@@ -858,7 +858,6 @@ func TestIPFields(t *testing.T) {
 		{Node: &ir.Exists{Field: "source.ip"}, Want: `source.ip IS NOT NULL`},
 	})
 	estest.CheckFailures(t, Backend{}.Convert, estest.IPFieldsState, estest.IPFieldFailures)
-	estest.CheckMalformedState(t, Backend{}.Convert)
 }
 
 // TestFlattenedFields checks the pipeline state flattened_fields: a keyed sub-field is an

@@ -151,7 +151,6 @@ func TestIPFields(t *testing.T) {
 		{Node: &ir.Exists{Field: "source.ip"}, Want: `_exists_:source.ip`},
 	})
 	estest.CheckFailures(t, Backend{}.Convert, estest.IPFieldsState, estest.IPFieldFailures)
-	estest.CheckMalformedState(t, Backend{}.Convert)
 }
 
 // TestFlattenedFields checks the pipeline state flattened_fields: terms, prefixes and

@@ -38,13 +38,7 @@ type Renderer struct {
 // New starts rendering r for target, reading the mapping of r's pipeline state (a malformed
 // key is an error diagnostic).
 func New(r *ir.Rule, target string) Renderer {
-	rd := Renderer{Rule: r, Target: target}
-	m, err := esmatch.ReadMapping(r.State)
-	if err != nil {
-		rd.Fail(nil, diag.UnsupportedValue, "%v", err)
-	}
-	rd.Mapping = m
-	return rd
+	return Renderer{Rule: r, Target: target, Mapping: esmatch.ReadMapping(&r.Deployment)}
 }
 
 // Fail records an error diagnostic at n (the rule when n is nil).

@@ -37,7 +37,7 @@ func convertRule(target, _ string, r *ir.Rule) ([]plugin.Query, plugin.Diagnosti
 		diags   plugin.Diagnostics
 	)
 	prefix := ""
-	if t, ok := r.State["table"].(string); ok && t != "" {
+	if t, ok := r.Deployment.Extra["table"].(string); ok && t != "" {
 		prefix = t + "\n| "
 	}
 	for i, c := range r.Conditions {

@@ -105,7 +105,7 @@ func TestThroughHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	rules := []*ir.Rule{
-		{ID: "ok", State: map[string]any{"table": "AWSCloudTrail"}, Conditions: []ir.Node{&ir.And{Children: []ir.Node{
+		{ID: "ok", Deployment: ir.Deployment{Extra: map[string]any{"table": "AWSCloudTrail"}}, Conditions: []ir.Node{&ir.And{Children: []ir.Node{
 			&ir.Match{Field: "eventSource", Pattern: lit("lambda.amazonaws.com")},
 			&ir.Match{Field: "eventName", Pattern: lit("CreateFunction").Wrap(false, true)},
 		}}}},
