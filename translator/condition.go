@@ -128,12 +128,12 @@ func parseCondition(path string, node *yaml.Node, searches map[string]*search, o
 	return tree, p.diags
 }
 
-func (p *condParser) errAt(col int, code, format string, args ...any) {
+func (p *condParser) errAt(col int, code diag.Code, format string, args ...any) {
 	d := diag.Diagnostic{Path: p.path, Line: p.node.Line, Col: p.node.Column + col - 1, Code: code, Message: fmt.Sprintf(format, args...)}
 	p.diags = append(p.diags, d)
 }
 
-func (p *condParser) fail(col int, code, format string, args ...any) {
+func (p *condParser) fail(col int, code diag.Code, format string, args ...any) {
 	p.errAt(col, code, format, args...)
 	panic(parseError{})
 }

@@ -96,7 +96,7 @@ func TestCorpusCoverage(t *testing.T) {
 			code := "no-query"
 			msg := "the backend returned no query"
 			if len(errs) > 0 {
-				code, msg = errs[0].Code, errs[0].Message
+				code, msg = string(errs[0].Code), errs[0].Message
 			}
 			rel, _ := filepath.Rel(root, r.Path)
 			byCode[code] = append(byCode[code], fmt.Sprintf("- `%s`: %s", rel, oneLine(msg)))

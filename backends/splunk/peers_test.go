@@ -227,7 +227,7 @@ func TestAllDiagnosticsOfARule(t *testing.T) {
 	}
 	var codes []string
 	for _, d := range diags {
-		codes = append(codes, d.Code)
+		codes = append(codes, string(d.Code))
 		if d.Target != Target || d.Path != "r.yml" || d.RuleID != "id-1" {
 			t.Errorf("diagnostic without rule context: %+v", d)
 		}

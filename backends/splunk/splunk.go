@@ -114,7 +114,7 @@ func renderCondition(r *ir.Rule, cond ir.Node, prefix []infix.Expr) (string, dia
 // checkLeaf reports why a leaf cannot be rendered at all, in either form.
 func checkLeaf(r *ir.Rule, n ir.Node) diag.List {
 	var ds diag.List
-	add := func(code, format string, args ...any) {
+	add := func(code diag.Code, format string, args ...any) {
 		ds = append(ds, backends.Diag(r, n, Target, code, format, args...))
 	}
 	if _, keyword := n.(*ir.Keyword); !keyword {

@@ -235,14 +235,14 @@ func TestSigmaGoDivergences(t *testing.T) {
 			rules, diags := translator.LoadBytes("divergence.yml", []byte(text))
 			var codes []string
 			for _, d := range diags.Errors() {
-				codes = append(codes, d.Code)
+				codes = append(codes, string(d.Code))
 			}
 			var prog *Program
 			if len(codes) == 0 {
 				var errs []error
 				prog, errs = Compile(rules)
 				for _, e := range errs {
-					codes = append(codes, e.(diag.Diagnostic).Code)
+					codes = append(codes, string(e.(diag.Diagnostic).Code))
 				}
 			}
 			ours := ""

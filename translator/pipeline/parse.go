@@ -305,9 +305,9 @@ func init() {
 
 // failureCode is the diagnostic code of a failure item: pipeline-unsupported, or the `code`
 // parameter (a sigmabridge extension) when given.
-func failureCode(p *params) string {
+func failureCode(p *params) diag.Code {
 	if c, ok := p.str("code", false); ok && c != "" {
-		return c
+		return diag.Code(c)
 	}
 	return diag.PipelineUnsupported
 }

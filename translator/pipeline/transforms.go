@@ -610,7 +610,8 @@ func (t fieldList) apply(ctx *applyCtx, _ *Item) {
 // ruleFailure fails the rule with the pipeline's message (rule_failure): the way a pipeline
 // declares that it does not support something. Processing stops there.
 type ruleFailure struct {
-	message, code string
+	message string
+	code    diag.Code
 }
 
 func (t ruleFailure) apply(ctx *applyCtx, it *Item) {
@@ -621,7 +622,8 @@ func (t ruleFailure) apply(ctx *applyCtx, it *Item) {
 // detectionItemFailure fails the rule at each selected detection item (detection_item_failure);
 // when it selected any, processing stops after this item, as in pySigma.
 type detectionItemFailure struct {
-	message, code string
+	message string
+	code    diag.Code
 }
 
 func (t detectionItemFailure) apply(ctx *applyCtx, it *Item) {

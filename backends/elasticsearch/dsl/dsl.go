@@ -68,7 +68,7 @@ type builder struct {
 }
 
 // fail records an error and returns no query.
-func (b *builder) fail(n ir.Node, code, format string, args ...any) Query {
+func (b *builder) fail(n ir.Node, code diag.Code, format string, args ...any) Query {
 	b.Fail(n, code, format, args...)
 	return nil
 }

@@ -69,7 +69,7 @@ type renderer struct {
 }
 
 // fail records an error and returns a placeholder comparison.
-func (rd *renderer) fail(n ir.Node, code, format string, args ...any) comparison {
+func (rd *renderer) fail(n ir.Node, code diag.Code, format string, args ...any) comparison {
 	rd.Fail(n, code, format, args...)
 	return comparison{}
 }

@@ -39,7 +39,7 @@ func IPFieldCIDR(p netip.Prefix) (string, error) {
 // IPFieldUnsupported returns the diagnostic for a leaf that tests a field of ips (the set
 // IPFields returns) and has no exact form there, or code "" when the leaf is written as on
 // any field (exists, null, `*`, no ip field) or is a CIDR test, which IPFieldCIDR writes.
-func IPFieldUnsupported(n ir.Node, ips map[string]bool) (code, message string) {
+func IPFieldUnsupported(n ir.Node, ips map[string]bool) (code diag.Code, message string) {
 	var on []string
 	for _, f := range LeafFields(n) {
 		if ips[f] && !slices.Contains(on, f) {

@@ -59,7 +59,7 @@ func TestIPFieldUnsupported(t *testing.T) {
 	}
 	for _, tt := range tests {
 		code, msg := IPFieldUnsupported(tt.n, ips)
-		if code != tt.code {
+		if string(code) != tt.code {
 			t.Errorf("%s: code %q (%s), want %q", tt.n, code, msg, tt.code)
 		}
 		if code != "" && msg == "" {

@@ -86,7 +86,7 @@ func LeafFields(n ir.Node) []string {
 // case_insensitive) and Elasticsearch's folding is exact for every letter of the value.
 // The root of the object answers exists queries only: any other query on it matches the
 // values under every key.
-func FlattenedUnsupported(n ir.Node, m Mapping, nativeFold bool) (code, message string) {
+func FlattenedUnsupported(n ir.Node, m Mapping, nativeFold bool) (code diag.Code, message string) {
 	for _, f := range LeafFields(n) {
 		obj := m.FlattenedObject(f)
 		if obj == "" {
@@ -128,7 +128,7 @@ func FlattenedUnsupported(n ir.Node, m Mapping, nativeFold bool) (code, message 
 // Unsupported returns the diagnostic for a leaf the mapping rules out on a target: a text
 // comparison on an ip field (IPFieldUnsupported), or a query a flattened field cannot answer
 // (FlattenedUnsupported, with the target's nativeFold); code "" when there is none.
-func (m Mapping) Unsupported(n ir.Node, nativeFold bool) (code, message string) {
+func (m Mapping) Unsupported(n ir.Node, nativeFold bool) (code diag.Code, message string) {
 	if code, message = IPFieldUnsupported(n, m.IP); code != "" {
 		return code, message
 	}

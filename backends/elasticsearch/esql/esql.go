@@ -78,7 +78,7 @@ type renderer struct {
 }
 
 // fail records an error and returns a placeholder expression.
-func (rd *renderer) fail(n ir.Node, code, format string, args ...any) (infix.Expr, bool) {
+func (rd *renderer) fail(n ir.Node, code diag.Code, format string, args ...any) (infix.Expr, bool) {
 	rd.Fail(n, code, format, args...)
 	return infix.AtomExpr(""), false
 }

@@ -192,7 +192,7 @@ func check(t *testing.T, n *node, s subject, ty *tally) {
 		if diags.HasErrors() {
 			codes := map[string]bool{}
 			for _, d := range diags.Errors() {
-				codes[d.Code] = true
+				codes[string(d.Code)] = true
 			}
 			why := strings.Join(slices.Sorted(maps.Keys(codes)), "+")
 			ty.skip(tg.name, why)

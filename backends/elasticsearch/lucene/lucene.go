@@ -62,7 +62,7 @@ type renderer struct {
 }
 
 // fail records an error and returns a placeholder expression.
-func (rd *renderer) fail(n ir.Node, code, format string, args ...any) infix.Expr {
+func (rd *renderer) fail(n ir.Node, code diag.Code, format string, args ...any) infix.Expr {
 	rd.Fail(n, code, format, args...)
 	return infix.AtomExpr("")
 }

@@ -42,12 +42,12 @@ func New(r *ir.Rule, target string) Renderer {
 }
 
 // Fail records an error diagnostic at n (the rule when n is nil).
-func (rd *Renderer) Fail(n ir.Node, code, format string, args ...any) {
+func (rd *Renderer) Fail(n ir.Node, code diag.Code, format string, args ...any) {
 	rd.Diags = append(rd.Diags, backends.Diag(rd.Rule, n, rd.Target, code, format, args...))
 }
 
 // Warn records a warning diagnostic at n.
-func (rd *Renderer) Warn(n ir.Node, code, format string, args ...any) {
+func (rd *Renderer) Warn(n ir.Node, code diag.Code, format string, args ...any) {
 	d := backends.Diag(rd.Rule, n, rd.Target, code, format, args...)
 	d.Severity = diag.Warning
 	rd.Diags = append(rd.Diags, d)

@@ -73,7 +73,7 @@ type Convert func(*ir.Rule) ([]backends.Query, diag.List)
 // Failure is a leaf a target must refuse, with the diagnostic code.
 type Failure struct {
 	Node ir.Node
-	Code string
+	Code diag.Code
 }
 
 // CheckFailures converts each failing leaf OR-ed with a presence test, under state, and
@@ -159,7 +159,7 @@ var FlattenedCaseInsensitive = []ir.Node{
 }
 
 // Failures returns a Failure with code for each node.
-func Failures(code string, nodes ...ir.Node) []Failure {
+func Failures(code diag.Code, nodes ...ir.Node) []Failure {
 	out := make([]Failure, len(nodes))
 	for i, n := range nodes {
 		out[i] = Failure{Node: n, Code: code}

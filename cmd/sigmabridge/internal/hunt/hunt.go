@@ -673,7 +673,7 @@ func firstError(ds diag.List) string {
 	if len(errs) == 0 {
 		return ""
 	}
-	msg := errs[0].Code + ": " + errs[0].Message
+	msg := string(errs[0].Code) + ": " + errs[0].Message
 	if len(errs) > 1 {
 		msg += fmt.Sprintf(" (and %d more)", len(errs)-1)
 	}

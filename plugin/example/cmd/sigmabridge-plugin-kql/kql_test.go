@@ -56,7 +56,7 @@ func TestRender(t *testing.T) {
 	for code, n := range fails {
 		var problems []unsupported
 		render(&ir.Or{Children: []ir.Node{&ir.Match{Field: "ok", Pattern: lit("1")}, n}}, &problems)
-		if len(problems) != 1 || problems[0].code != code {
+		if len(problems) != 1 || string(problems[0].code) != code {
 			t.Errorf("%s: problems %v, want one %s", n, problems, code)
 		}
 	}
