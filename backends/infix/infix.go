@@ -101,20 +101,10 @@ func (d Dialect) Negate(e Expr) Expr {
 	return Expr{Text: d.Not + d.operand(NotOp, e).Text, Op: NotOp}
 }
 
-// Render simplifies tree (see Simplify) and renders it in dialect d, calling leaf for every
-// leaf. It visits the whole tree and returns every diagnostic the leaves report; when there
-// is any, the returned text is empty.
-func (d Dialect) Render(tree ir.Node, leaf LeafFunc) (string, diag.List) {
-	var diags diag.List
-	e := d.render(Simplify(tree), leaf, &diags)
-	if len(diags) > 0 {
-		return "", diags
-	}
-	return e.Text, nil
-}
-
-// RenderExpr is Render for callers that embed the result in a larger expression: it also
-// returns the top-level operator. The tree is rendered as given, without Simplify.
+// RenderExpr renders tree in dialect d, calling leaf for every leaf, and returns the
+// expression with its top-level operator, for callers that embed it in a larger one. It
+// visits the whole tree and returns every diagnostic the leaves report; when there is any,
+// the expression is empty. The tree is rendered as given: callers Simplify it first.
 func (d Dialect) RenderExpr(tree ir.Node, leaf LeafFunc) (Expr, diag.List) {
 	var diags diag.List
 	e := d.render(tree, leaf, &diags)

@@ -8,7 +8,10 @@ import (
 )
 
 // Node is one node of a detection tree. The set of node types is sealed: only the types in
-// this package implement it, and Children panics on anything else.
+// this package implement it, and Children panics on anything else. Every type switch over
+// it lists every node type or has a default; .ci/lint.sh checks this (go-check-sumtype).
+//
+//sumtype:decl
 type Node interface {
 	// String prints the node in its canonical form.
 	String() string

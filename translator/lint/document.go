@@ -281,12 +281,3 @@ func (d *document) readMap(s *searchDef, m *yaml.Node) {
 	}
 }
 
-// searchNamed returns the search called name, or nil.
-func (d *document) searchNamed(name string) *searchDef {
-	for _, s := range d.searches {
-		if s.name == name {
-			return s
-		}
-	}
-	return nil
-}

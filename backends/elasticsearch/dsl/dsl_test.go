@@ -19,8 +19,6 @@ import (
 	"github.com/sigmabridge/sigmabridge/translator/pipeline"
 )
 
-var rule = &ir.Rule{Path: "test.yml", ID: "t"}
-
 // decode parses a query document back into a boolean tree whose leaves hold their clause
 // as JSON text. It accepts only the clauses the backend writes, in the shapes it writes.
 func decode(doc string) (*estest.Tree, error) {

@@ -22,8 +22,6 @@ import (
 // as a negation and COALESCE(leaf, FALSE) as a two-valued leaf, and comparisons, LIKE, RLIKE,
 // IS [NOT] NULL, function calls and QSTR (read with the query_string parser) as leaves.
 
-type token = estest.Lexeme
-
 // leaf is a parsed comparison.
 type leaf struct {
 	field    string
