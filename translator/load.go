@@ -248,4 +248,3 @@ func kindName(n *yaml.Node) string {
 	}
 	return "nothing"
 }
-

@@ -22,7 +22,7 @@ var update = flag.Bool("update", false, "rewrite testdata/corpus/REPORT.md")
 var corpusTrees = []string{"rules", "rules-emerging-threats", "rules-threat-hunting", "rules-compliance", "rules-placeholder"}
 
 // referenceOK is what pySigma 1.5.0 with the 2.1.0 backends converts with no pipeline
-// (PEERS.md 6.1).
+// (docs/peers.md, reference figures).
 var referenceOK = map[string]int{"splunk": 3751, "lucene": 3749, "eql": 3749, "esql": 3645, "dsl": 3749}
 
 // referenceValid is how many of those reference conversions Elasticsearch accepts, where

@@ -252,4 +252,3 @@ func formatFloat(f float64) string {
 	}
 	return string(b)
 }
-

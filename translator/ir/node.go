@@ -324,6 +324,8 @@ func Field(n Node) string {
 		return n.Field
 	case *TimePart:
 		return n.Field
+	case *And, *Keyword, *Not, *Or:
+		// no case of its own (listed for the exhaustiveness lint, .ci/lint.sh)
 	}
 	return ""
 }

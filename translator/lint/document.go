@@ -280,4 +280,3 @@ func (d *document) readMap(s *searchDef, m *yaml.Node) {
 		d.items = append(d.items, it)
 	}
 }
-
