@@ -64,7 +64,7 @@ func (d *Deployment) list(key string) *[]string {
 
 // Typed reports whether key is a state key a Deployment types, rather than keeps in Extra.
 func Typed(key string) bool {
-	return key == StateEventCategory || (*Deployment).list(&Deployment{}, key) != nil
+	return key == StateEventCategory || new(Deployment).list(key) != nil
 }
 
 // fieldList reports whether key lists field names, which must not be empty.
@@ -74,7 +74,8 @@ func fieldList(key string) bool {
 
 // Set sets the state key to v, a value as YAML decodes it (set_state). A known key takes a
 // string or a list of strings (event_category a non-empty string), and null unsets it; any
-// other key goes to Extra, copied. On error d is unchanged.
+// other key goes to Extra as it is (the caller passes a value it does not share). On error
+// d is unchanged.
 func (d *Deployment) Set(key string, v any) error {
 	if key == StateEventCategory {
 		if v == nil {
@@ -93,7 +94,7 @@ func (d *Deployment) Set(key string, v any) error {
 		if d.Extra == nil {
 			d.Extra = map[string]any{}
 		}
-		d.Extra[key] = deepCopy(v)
+		d.Extra[key] = v
 		return nil
 	}
 	var names []string
@@ -173,36 +174,13 @@ func (d *Deployment) Map() map[string]any {
 	return out
 }
 
-// Clone returns a copy of d that shares no list or map with it.
+// Clone returns a copy of d whose lists and Extra map can be changed without touching d (the
+// values in Extra are shared).
 func (d Deployment) Clone() Deployment {
 	c := d
 	for _, p := range []*[]string{&c.Index, &c.Sourcetype, &c.Source, &c.IPFields, &c.FlattenedFields, &c.MultiValuedFields} {
 		*p = slices.Clone(*p)
 	}
-	if d.Extra != nil {
-		c.Extra = maps.Clone(d.Extra)
-		for k, v := range c.Extra {
-			c.Extra[k] = deepCopy(v)
-		}
-	}
+	c.Extra = maps.Clone(d.Extra)
 	return c
-}
-
-// deepCopy copies YAML-decoded values so no two rules share a list or map.
-func deepCopy(v any) any {
-	switch x := v.(type) {
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = deepCopy(e)
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = deepCopy(e)
-		}
-		return out
-	}
-	return v
 }

@@ -558,7 +558,7 @@ type setState struct {
 }
 
 func (t setState) apply(ctx *applyCtx, _ *Item) {
-	if err := ctx.rule.Deployment.Set(t.key, t.val); err != nil {
+	if err := ctx.rule.Deployment.Set(t.key, deepCopy(t.val)); err != nil {
 		panic("pipeline: set_state checked at parse time: " + err.Error())
 	}
 }
