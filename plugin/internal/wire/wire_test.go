@@ -314,6 +314,12 @@ func TestDeploymentFromOlderHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A plugin built before the deployment field reads every key from the state map.
+	for _, k := range []string{"index", "event_category", "ip_fields", "table"} {
+		if m.State[k] == nil {
+			t.Errorf("the state map lacks %s: %v", k, m.State)
+		}
+	}
 	m.Deployment = nil
 	got, err := RuleFromProto(m)
 	if err != nil {
