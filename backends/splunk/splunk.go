@@ -55,7 +55,7 @@ func (Backend) Convert(r *ir.Rule) ([]backends.Query, diag.List) {
 // to the search to narrow the events read. A pipe is an AND, and every hoisted conjunct
 // is a child of the top-level AND, so the query means exactly the tree (docs/peers.md B2).
 func renderCondition(r *ir.Rule, cond ir.Node, prefix []infix.Expr) (string, diag.List) {
-	t := infix.Simplify(cond)
+	t := ir.Simplify(cond)
 	var diags diag.List
 	ir.Inspect(t, func(n ir.Node) bool {
 		if len(ir.Children(n)) == 0 {

@@ -9,7 +9,6 @@ import (
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esmatch"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/esrender"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/lucene"
-	"github.com/sigmabridge/sigmabridge/backends/infix"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
@@ -44,7 +43,7 @@ type Query = map[string]any
 // Build returns the query clause for one detection tree of r.
 func Build(r *ir.Rule, tree ir.Node) (Query, diag.List) {
 	b := builder{esrender.New(r, Target)}
-	q := b.node(infix.Simplify(tree))
+	q := b.node(ir.Simplify(tree))
 	if b.Failed() {
 		return nil, b.Diags
 	}

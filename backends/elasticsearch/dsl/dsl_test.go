@@ -12,7 +12,6 @@ import (
 	"github.com/sigmabridge/sigmabridge/backends"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/estest"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/lucenetest"
-	"github.com/sigmabridge/sigmabridge/backends/infix"
 	"github.com/sigmabridge/sigmabridge/translator"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
@@ -235,7 +234,7 @@ func TestRandomTrees(t *testing.T) {
 		return &ir.Match{Field: f, Pattern: ps[rng.Intn(len(ps))], Cased: rng.Intn(3) == 0}
 	}
 	for i := 0; i < 300; i++ {
-		tree := infix.Simplify(estest.RandomTree(rng, 4, leaf))
+		tree := ir.Simplify(estest.RandomTree(rng, 4, leaf))
 		var leaves []ir.Node
 		ir.Inspect(tree, func(n ir.Node) bool {
 			if len(ir.Children(n)) == 0 {

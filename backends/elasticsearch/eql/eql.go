@@ -57,7 +57,7 @@ func category(r *ir.Rule) (string, diag.List) {
 // Render renders one detection tree of r as an EQL condition.
 func Render(r *ir.Rule, tree ir.Node) (string, diag.List) {
 	rd := renderer{esrender.New(r, Target)}
-	e := rd.node(infix.Simplify(tree))
+	e := rd.node(ir.Simplify(tree))
 	if rd.Failed() {
 		return "", rd.Diags
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/estest"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/lucenetest"
-	"github.com/sigmabridge/sigmabridge/backends/infix"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
@@ -322,7 +321,7 @@ func TestRandomTreesShape(t *testing.T) {
 		return &ir.Match{Field: f, Pattern: ps[rng.Intn(len(ps))], Cased: rng.Intn(3) == 0}
 	}
 	for i := 0; i < 300; i++ {
-		tree := infix.Simplify(estest.RandomTree(rng, 4, leafOf))
+		tree := ir.Simplify(estest.RandomTree(rng, 4, leafOf))
 		q, ds := render(t, tree)
 		if ds.HasErrors() {
 			t.Fatalf("%s: %v", tree, ds)

@@ -66,7 +66,7 @@ func source(r *ir.Rule) (string, diag.List) {
 // Render renders one detection tree of r as an ES|QL boolean expression.
 func Render(r *ir.Rule, tree ir.Node) (string, diag.List) {
 	rd := renderer{esrender.New(r, Target)}
-	e, _ := rd.node(infix.Simplify(tree), false)
+	e, _ := rd.node(ir.Simplify(tree), false)
 	if rd.Failed() {
 		return "", rd.Diags
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/estest"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/lucenetest"
-	"github.com/sigmabridge/sigmabridge/backends/infix"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
@@ -706,7 +705,7 @@ func TestRandomTrees(t *testing.T) {
 			t.Fatal(err)
 		}
 		var a, b int
-		if want, got := estest.Shape(notExistsAsNull(infix.Simplify(tree)), &a), parsed.tree().Shape(&b); got != want {
+		if want, got := estest.Shape(notExistsAsNull(ir.Simplify(tree)), &a), parsed.tree().Shape(&b); got != want {
 			t.Fatalf("%q:\n parsed %s\n   want %s", q, got, want)
 		}
 		p, errs := evaluator.Compile([]*ir.Rule{{ID: "r", Conditions: []ir.Node{tree}}})

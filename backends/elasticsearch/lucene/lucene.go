@@ -39,7 +39,7 @@ func (Backend) Convert(r *ir.Rule) ([]backends.Query, diag.List) {
 // Render renders one detection tree of r as a query_string query.
 func Render(r *ir.Rule, tree ir.Node) (string, diag.List) {
 	rd := renderer{esrender.New(r, Target)}
-	e := rd.node(infix.Simplify(tree))
+	e := rd.node(ir.Simplify(tree))
 	if rd.Failed() {
 		return "", rd.Diags
 	}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/estest"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/lucenetest"
-	"github.com/sigmabridge/sigmabridge/backends/infix"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
@@ -71,7 +70,7 @@ func TestRandomTrees(t *testing.T) {
 		return n
 	}
 	for i := 0; i < 300; i++ {
-		tree := infix.Simplify(estest.RandomTree(rng, 4, leaf))
+		tree := ir.Simplify(estest.RandomTree(rng, 4, leaf))
 		leaves = leaves[:0]
 		ir.Inspect(tree, func(n ir.Node) bool {
 			if len(ir.Children(n)) == 0 {
