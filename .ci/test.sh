@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The full test command (README): vet, then every test with the race detector, with the
+# The full test command (README): vet and the linters (.ci/lint.sh), then every test with the race detector, with the
 # services the tests need started here and stopped on exit.
 #
 #   SIGMABRIDGE_CORPUS   the SigmaHQ corpus (default: ../shared/corpus/sigmahq beside the repo)
@@ -51,6 +51,7 @@ echo "reference converter: $SIGMABRIDGE_PYSIGMA_BIN"
 
 echo "== go vet ./..."
 go vet ./...
+bash .ci/lint.sh
 echo "== go test -race ./..."
 go test -race -count=1 -timeout 30m ./...
 echo "== fuzz (each target ${SIGMABRIDGE_FUZZTIME:-10s})"

@@ -74,7 +74,7 @@ func namesLocked() []string {
 }
 
 // Diag builds an Error diagnostic for rule r at node n on the given target.
-func Diag(r *ir.Rule, n ir.Node, target, code, format string, args ...any) diag.Diagnostic {
+func Diag(r *ir.Rule, n ir.Node, target string, code diag.Code, format string, args ...any) diag.Diagnostic {
 	line := r.Line
 	col := 0
 	if n != nil {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Creates (once) a virtualenv with the reference converter from PyPI, pinned to the
-# versions PEERS.md measured, and prints its bin directory. pyparsing is pinned too: with
+# versions docs/peers.md cites, and prints its bin directory. pyparsing is pinned too: with
 # 3.3.x, which pip picks by default, pySigma 1.5.0 crashes on every `a and not b` condition
 # ("TypeError: 'str' object is not callable").
 #   SIGMABRIDGE_PYSIGMA_VENV  where to put it (default: .cache/pysigma in the repository)

@@ -49,7 +49,7 @@ func lowerCondition(path string, c *sigma.Condition, searches map[string]*search
 	return l.lower(c.Expr), nil
 }
 
-func (l *condLowerer) diag(col int, code, format string, args ...any) diag.Diagnostic {
+func (l *condLowerer) diag(col int, code diag.Code, format string, args ...any) diag.Diagnostic {
 	return diag.Diagnostic{Path: l.path, Line: l.cond.Line, Col: l.cond.Column(col), Code: code, Message: fmt.Sprintf(format, args...)}
 }
 

@@ -11,7 +11,7 @@ import (
 )
 
 // Each test here pins one place where sigmabridge deliberately departs from sigma-go
-// v0.6.6 (PEERS.md section 3.2). The sigma-go half of each test asserts sigma-go's own
+// v0.6.6 (docs/peers.md, sigma-go parser). The sigma-go half of each test asserts sigma-go's own
 // behaviour, so an upgrade that changes it is noticed and this list is revisited.
 
 const ruleHead = "title: t\nid: 0b0f8f43-6b43-4c2a-9f57-6f6a7c1d3b10\nlogsource: {product: test}\n"
@@ -138,7 +138,7 @@ func TestDeparturePlaceholderOnlyWithExpand(t *testing.T) {
 }
 
 func TestDepartureTimeframeIgnored(t *testing.T) {
-	// sigma-go fails to decode `timeframe` inside detection (PEERS.md 3.2).
+	// sigma-go fails to decode `timeframe` inside detection (docs/peers.md, sigma-go parser).
 	body := "detection:\n  a: {x: 1}\n  timeframe: 5m\n  condition: a\n"
 	if err := sigmaGoParses(body); err == nil {
 		t.Fatal("sigma-go now decodes timeframe; revisit")

@@ -45,7 +45,7 @@ func TestLoadErrors(t *testing.T) {
 			}
 			found := false
 			for _, d := range diags {
-				if d.Code == c.code && (c.line == 0 || d.Line == c.line) && strings.Contains(d.Message, c.msg) {
+				if string(d.Code) == c.code && (c.line == 0 || d.Line == c.line) && strings.Contains(d.Message, c.msg) {
 					found = true
 				}
 				if d.Path != "bad.yml" {
@@ -64,7 +64,7 @@ func TestAllDiagnosticsReported(t *testing.T) {
 	_, diags := LoadBytes("many.yml", []byte(src))
 	codes := map[string]int{}
 	for _, d := range diags {
-		codes[d.Code]++
+		codes[string(d.Code)]++
 	}
 	if codes[diag.UnknownModifier] != 2 || codes[diag.InvalidValue] != 1 {
 		t.Errorf("want every problem reported, got:\n%v", diags.Err())

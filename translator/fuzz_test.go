@@ -99,7 +99,7 @@ func FuzzCondition(f *testing.F) {
 		node := &yaml.Node{Kind: yaml.ScalarNode, Value: cond, Line: 7, Column: 14}
 		tree, diags := lowerCondition("f.yml", sigma.ParseConditionNode(node), searches, order)
 		for _, d := range diags {
-			if !loaderCodes[d.Code] || d.Path != "f.yml" || d.Line != 7 || d.Message == "" {
+			if !loaderCodes[string(d.Code)] || d.Path != "f.yml" || d.Line != 7 || d.Message == "" {
 				t.Fatalf("diagnostic %+v", d)
 			}
 		}
@@ -151,7 +151,7 @@ func FuzzLoadBytes(f *testing.F) {
 		}
 		rules, diags := LoadBytes("f.yml", data)
 		for _, d := range diags {
-			if !loaderCodes[d.Code] || d.Path != "f.yml" || d.Message == "" {
+			if !loaderCodes[string(d.Code)] || d.Path != "f.yml" || d.Message == "" {
 				t.Fatalf("diagnostic %+v", d)
 			}
 		}

@@ -63,7 +63,7 @@ func assertAlone(t *testing.T, rules []*ir.Rule, diags diag.List, code string, l
 		t.Fatalf("want one error, got %v", diags)
 	}
 	d := errs[0]
-	if d.Code != code || d.Line != line || d.Path != "hostile.yml" || !strings.Contains(d.Message, limit) {
+	if string(d.Code) != code || d.Line != line || d.Path != "hostile.yml" || !strings.Contains(d.Message, limit) {
 		t.Errorf("got %s (line %d), want %s at hostile.yml:%d naming %s", d, d.Line, code, line, limit)
 	}
 }

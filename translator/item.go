@@ -37,7 +37,7 @@ type itemSpec struct {
 func lowerItem(path string, at *yaml.Node, field string, mods []string, values []sigma.Value, keyword bool, b *budget) (ir.Node, diag.List) {
 	var diags diag.List
 	pos := ir.Pos{Line: at.Line, Col: at.Column}
-	errf := func(code, format string, args ...any) (ir.Node, diag.List) {
+	errf := func(code diag.Code, format string, args ...any) (ir.Node, diag.List) {
 		diags.Add(path, at.Line, code, format, args...)
 		return nil, diags
 	}

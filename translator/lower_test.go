@@ -23,7 +23,7 @@ func TestGoldenIR(t *testing.T) {
 			rules, diags := LoadFile(f)
 			var b strings.Builder
 			for _, d := range diags {
-				b.WriteString("diag " + d.Code + ": " + d.Message + "\n")
+				b.WriteString("diag " + string(d.Code) + ": " + d.Message + "\n")
 			}
 			for _, r := range rules {
 				for _, c := range r.Conditions {

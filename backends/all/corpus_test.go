@@ -20,7 +20,7 @@ import (
 var corpusTrees = []string{"rules", "rules-emerging-threats", "rules-threat-hunting", "rules-compliance", "rules-placeholder"}
 
 // referenceOK is what pySigma 1.5.0 with the 2.1.0 backends converts with no pipeline
-// (PEERS.md 6.1).
+// (docs/peers.md, reference figures).
 var referenceOK = map[string]int{"splunk": 3751, "lucene": 3749, "eql": 3749, "esql": 3645, "dsl": 3749}
 
 // referenceValid is how many of those reference conversions Elasticsearch accepts, where
@@ -94,7 +94,7 @@ func TestCorpusCoverage(t *testing.T) {
 			code := "no-query"
 			msg := "the backend returned no query"
 			if len(errs) > 0 {
-				code, msg = errs[0].Code, errs[0].Message
+				code, msg = string(errs[0].Code), errs[0].Message
 			}
 			rel, _ := filepath.Rel(root, r.Path)
 			byCode[code] = append(byCode[code], fmt.Sprintf("- `%s`: %s", rel, oneLine(msg)))

@@ -166,7 +166,7 @@ func convertUnder(t *testing.T, p *pipeline.Pipeline, b backends.Backend, gp gen
 	src := logsourceKey(r.Logsource)
 	out, ds := p.Apply(r)
 	if ds.HasErrors() {
-		return ds.Errors()[0].Code, src
+		return string(ds.Errors()[0].Code), src
 	}
 	if gp.forRule(r.Logsource) {
 		for _, c := range out.Conditions {
@@ -184,7 +184,7 @@ func convertUnder(t *testing.T, p *pipeline.Pipeline, b backends.Backend, gp gen
 	}
 	qs, ds2 := b.Convert(out)
 	if ds2.HasErrors() {
-		return ds2.Errors()[0].Code, src
+		return string(ds2.Errors()[0].Code), src
 	}
 	if len(qs) != len(out.Conditions) {
 		return "no-query", src

@@ -73,9 +73,9 @@ func Output(b backends.Backend, rules []*ir.Rule, loadDiags diag.List) string {
 
 func formatDiag(d diag.Diagnostic) string {
 	if d.Severity == diag.Warning {
-		return "warning " + d.Code + ": " + d.Message
+		return "warning " + string(d.Code) + ": " + d.Message
 	}
-	return d.Code + ": " + d.Message
+	return string(d.Code) + ": " + d.Message
 }
 
 // Compare checks got against the golden file at path, or writes got there when -update

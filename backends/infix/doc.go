@@ -3,7 +3,7 @@
 //
 // A Dialect is an immutable value describing only the boolean syntax; leaves are rendered by
 // a callback the backend supplies. Every child whose operator differs from its parent's is
-// parenthesised, so the output never depends on the target's operator precedence (PEERS.md
+// parenthesised, so the output never depends on the target's operator precedence (docs/peers.md
 // B1), negations are simplified in the tree rather than by patching text (B7, B11), and all
 // diagnostics of a tree are collected, not only the first.
 package infix

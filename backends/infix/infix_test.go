@@ -48,7 +48,8 @@ func TestRenderGrouping(t *testing.T) {
 		{&ir.Not{Child: &ir.And{Children: []ir.Node{&ir.Null{Field: "f"}, m("a")}}}, "NOT (NOT exists:f AND a)"},
 	}
 	for _, tt := range tests {
-		got, diags := testDialect.Render(tt.tree, leafByField)
+		e, diags := testDialect.RenderExpr(ir.Simplify(tt.tree), leafByField)
+		got := e.Text
 		if len(diags) > 0 {
 			t.Errorf("%s: unexpected diagnostics %v", tt.tree, diags)
 			continue
@@ -65,9 +66,9 @@ func TestRenderCollectsAllDiagnostics(t *testing.T) {
 		&ir.And{Children: []ir.Node{m("b"), &ir.CIDR{Field: "c"}}},
 		&ir.Not{Child: &ir.TimePart{Field: "d"}},
 	}}
-	got, diags := testDialect.Render(tree, leafByField)
-	if got != "" {
-		t.Errorf("text %q returned with diagnostics", got)
+	got, diags := testDialect.RenderExpr(tree, leafByField)
+	if got.Text != "" {
+		t.Errorf("text %q returned with diagnostics", got.Text)
 	}
 	if len(diags) != 3 {
 		t.Fatalf("got %d diagnostics, want 3: %v", len(diags), diags)
@@ -79,20 +80,7 @@ func TestRenderCollectsAllDiagnostics(t *testing.T) {
 	}
 }
 
-func TestSimplifyDoesNotModifyInput(t *testing.T) {
-	inner := &ir.And{Children: []ir.Node{m("a"), m("b")}}
-	tree := &ir.And{Children: []ir.Node{inner, &ir.Not{Child: &ir.Not{Child: m("c")}}}}
-	before := tree.String()
-	got := Simplify(tree)
-	if tree.String() != before {
-		t.Errorf("Simplify changed its input: %s -> %s", before, tree)
-	}
-	if want := `and(match(a, "v"), match(b, "v"), match(c, "v"))`; got.String() != want {
-		t.Errorf("Simplify = %s, want %s", got, want)
-	}
-}
-
-func ExampleDialect_Render() {
+func ExampleDialect_RenderExpr() {
 	spl := Dialect{And: " AND ", Or: " OR ", Not: "NOT ", Open: "(", Close: ")"}
 	tree := &ir.And{Children: []ir.Node{
 		&ir.Match{Field: "CommandLine", Pattern: ir.ParseSigmaString("* localgroup*")},
@@ -101,10 +89,10 @@ func ExampleDialect_Render() {
 			&ir.Match{Field: "OriginalFileName", Pattern: ir.LiteralPattern("net.exe")},
 		}},
 	}}
-	text, _ := spl.Render(tree, func(n ir.Node) (Expr, diag.List) {
+	e, _ := spl.RenderExpr(ir.Simplify(tree), func(n ir.Node) (Expr, diag.List) {
 		mt := n.(*ir.Match)
 		return AtomExpr(fmt.Sprintf("%s=\"%s\"", mt.Field, mt.Pattern)), nil
 	})
-	fmt.Println(text)
+	fmt.Println(e.Text)
 	// Output: CommandLine="* localgroup*" AND (Image="*\\net.exe" OR OriginalFileName="net.exe")
 }

@@ -45,12 +45,12 @@ func TestCorpus(t *testing.T) {
 			failed++
 			seen := map[string]bool{}
 			for _, d := range ds {
-				if !allowed[d.Code] {
+				if !allowed[string(d.Code)] {
 					t.Errorf("%s: undocumented code %s: %s", r.Path, d.Code, d.Message)
 				}
-				if !seen[d.Code] {
-					codes[d.Code]++
-					seen[d.Code] = true
+				if !seen[string(d.Code)] {
+					codes[string(d.Code)]++
+					seen[string(d.Code)] = true
 				}
 			}
 			continue

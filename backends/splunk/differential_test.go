@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sigmabridge/sigmabridge/backends/infix"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
@@ -385,7 +384,7 @@ func TestDifferentialAgainstEvaluator(t *testing.T) {
 			// The verdict must not depend on how the JSON encoder wrote _raw.
 			for _, raw := range rawEncodings(string(line)) {
 				if got := runSPL(t, q, splunkView(ev, raw)); got != want {
-					t.Fatalf("%s\n query %s\n event %s\n _raw %s\n SPL %v, evaluator %v", infix.Simplify(tree), q, line, raw, got, want)
+					t.Fatalf("%s\n query %s\n event %s\n _raw %s\n SPL %v, evaluator %v", ir.Simplify(tree), q, line, raw, got, want)
 				}
 			}
 		}

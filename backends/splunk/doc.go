@@ -10,7 +10,7 @@
 // top-level AND. A conjunct that `search` expresses exactly (see searchLeaf) stays in the
 // search. Every other conjunct is rendered whole, never split, as one eval expression in a
 // single trailing `| where`. A pipe is an AND and every hoisted conjunct is a child of the
-// top-level AND, so this is exact (PEERS.md B2); an OR that holds a regex goes to `where`
+// top-level AND, so this is exact (docs/peers.md B2); an OR that holds a regex goes to `where`
 // entirely, with all its leaves in eval form. When a hoisted conjunct has a superset that
 // `search` can express (its exact search conjuncts; a string match widened by turning `?`,
 // a literal `*` or an unsafe character into `*`), that superset is added to the search to

@@ -14,7 +14,7 @@ func match(f, sigma string) *ir.Match {
 	return &ir.Match{Field: f, Pattern: ir.ParseSigmaString(sigma)}
 }
 
-// TestB1MixedAndOrParenthesised pins PEERS.md B1: `selection_cli and (Image|endswith or
+// TestB1MixedAndOrParenthesised pins docs/peers.md B1: `selection_cli and (Image|endswith or
 // OriginalFileName)` keeps its parentheses, in search and in where.
 func TestB1MixedAndOrParenthesised(t *testing.T) {
 	var tree ir.Node = &ir.And{Children: []ir.Node{
@@ -37,7 +37,7 @@ func TestB1MixedAndOrParenthesised(t *testing.T) {
 	}
 }
 
-// TestB2RegexUnderOrNotSplit pins PEERS.md B2: a regex under OR is never hoisted into its
+// TestB2RegexUnderOrNotSplit pins docs/peers.md B2: a regex under OR is never hoisted into its
 // own pipe; the whole OR goes to one where stage. Under AND it is hoisted alone.
 func TestB2RegexUnderOrNotSplit(t *testing.T) {
 	re := &ir.Regex{Field: "CommandLine", Pattern: `a.*b`}
@@ -68,7 +68,7 @@ func TestB2RegexUnderOrNotSplit(t *testing.T) {
 	}
 }
 
-// TestB3QuestionMarkNotWidened pins PEERS.md B3: `?` matches exactly one character. The
+// TestB3QuestionMarkNotWidened pins docs/peers.md B3: `?` matches exactly one character. The
 // search keeps only a widened prefilter; the where stage matches exactly one character.
 func TestB3QuestionMarkNotWidened(t *testing.T) {
 	got := convertOne(t, match("Image", `*\cm?.exe`))
@@ -83,7 +83,7 @@ func TestB3QuestionMarkNotWidened(t *testing.T) {
 	}
 }
 
-// TestB7NoDoubleNegation pins PEERS.md B7: not null is exists, never NOT NOT.
+// TestB7NoDoubleNegation pins docs/peers.md B7: not null is exists, never NOT NOT.
 func TestB7NoDoubleNegation(t *testing.T) {
 	cases := map[ir.Node]string{
 		&ir.Not{Child: &ir.Null{Field: "f"}}:                            `f=*`,
@@ -102,7 +102,7 @@ func TestB7NoDoubleNegation(t *testing.T) {
 	}
 }
 
-// TestB8TrailingBackslash pins PEERS.md B8: literal text is escaped after the modifiers
+// TestB8TrailingBackslash pins docs/peers.md B8: literal text is escaped after the modifiers
 // added their wildcards, so a trailing backslash never eats the wildcard.
 func TestB8TrailingBackslash(t *testing.T) {
 	cases := []struct {
@@ -185,7 +185,7 @@ func TestSupersetAdmitsEveryMatch(t *testing.T) {
 func TestStatePrefix(t *testing.T) {
 	r := &ir.Rule{
 		Conditions: []ir.Node{&ir.Or{Children: []ir.Node{match("a", "1"), &ir.Regex{Field: "b", Pattern: "x"}}}},
-		State:      map[string]any{"index": []any{"aws", "cloud*"}, "sourcetype": `aws:"cloudtrail"`, "source": []string{`s\1`}},
+		Deployment: ir.Deployment{Index: []string{"aws", "cloud*"}, Sourcetype: []string{`aws:"cloudtrail"`}, Source: []string{`s\1`}},
 	}
 	qs, diags := Backend{}.Convert(r)
 	if len(diags) > 0 || len(qs) != 1 {
@@ -196,7 +196,9 @@ func TestStatePrefix(t *testing.T) {
 		t.Errorf("\n got %s\nwant %s", qs[0].Text, want)
 	}
 
-	r.State = map[string]any{"index": "a`b`", "sourcetype": 3}
+	// A value that is not a string never reaches a backend (ir.Deployment.Set refuses it);
+	// one SPL cannot quote does.
+	r.Deployment = ir.Deployment{Index: []string{"a`b`"}, Sourcetype: []string{"x\ny"}}
 	_, diags = Backend{}.Convert(r)
 	if len(diags) != 2 || diags[0].Code != diag.UnsupportedValue || diags[1].Code != diag.UnsupportedValue {
 		t.Errorf("bad state values: %v", diags)
@@ -225,7 +227,7 @@ func TestAllDiagnosticsOfARule(t *testing.T) {
 	}
 	var codes []string
 	for _, d := range diags {
-		codes = append(codes, d.Code)
+		codes = append(codes, string(d.Code))
 		if d.Target != Target || d.Path != "r.yml" || d.RuleID != "id-1" {
 			t.Errorf("diagnostic without rule context: %+v", d)
 		}

@@ -176,7 +176,7 @@ func TestPropertySearchStructure(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s -> %q: %v", tree, q, err)
 		}
-		want := expected(t, infix.Simplify(tree), searchText)
+		want := expected(t, ir.Simplify(tree), searchText)
 		if got.String() != want.String() {
 			t.Fatalf("%s -> %q\n parsed %s\n want   %s", tree, q, got, want)
 		}
@@ -204,7 +204,7 @@ func TestPropertyWhereStructure(t *testing.T) {
 			}
 			stages = []string{stages[0], stages[3]}
 		}
-		simple := infix.Simplify(tree)
+		simple := ir.Simplify(tree)
 		conjuncts := []ir.Node{simple}
 		if a, ok := simple.(*ir.And); ok {
 			conjuncts = a.Children

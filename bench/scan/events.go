@@ -82,7 +82,6 @@ type identity struct {
 
 type generator struct {
 	rng        *rand.Rand
-	n          int
 	start      time.Time
 	identities []identity
 	weights    []int // of identities, for ordinary traffic

@@ -3,7 +3,6 @@ package builtin
 import (
 	"fmt"
 	"runtime/debug"
-	"slices"
 
 	"github.com/sigmabridge/sigmabridge/backends"
 	"github.com/sigmabridge/sigmabridge/plugin"
@@ -56,33 +55,16 @@ func Serve(name string) error {
 func Backend(b backends.Backend) *plugin.RuleBackend {
 	return &plugin.RuleBackend{
 		Description: plugin.BackendDescription{
-			Name:         b.Name(),
-			Version:      Version(),
-			Targets:      []string{b.Name()},
-			Formats:      formats(b),
-			Capabilities: capabilities(b),
-			Description:  "built-in " + b.Name() + " backend",
+			Name:        b.Name(),
+			Version:     Version(),
+			Targets:     []string{b.Name()},
+			Formats:     []string{"default"},
+			Description: "built-in " + b.Name() + " backend",
 		},
 		ConvertRule: func(_, _ string, r *ir.Rule) ([]plugin.Query, plugin.Diagnostics) {
 			return b.Convert(r)
 		},
 	}
-}
-
-// formats asks a backend for its formats when it offers a Formats method.
-func formats(b backends.Backend) []string {
-	if f, ok := b.(interface{ Formats() []string }); ok {
-		return slices.Clone(f.Formats())
-	}
-	return []string{"default"}
-}
-
-// capabilities asks a backend for its capabilities when it offers a Capabilities method.
-func capabilities(b backends.Backend) []string {
-	if c, ok := b.(interface{ Capabilities() []string }); ok {
-		return slices.Clone(c.Capabilities())
-	}
-	return nil
 }
 
 // Version is the sigmabridge version the binary was built as, or "dev".

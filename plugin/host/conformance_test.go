@@ -38,10 +38,10 @@ func TestConformanceCasesThroughDetectorPlugin(t *testing.T) {
 		if c.Error != "" {
 			found := false
 			for _, dg := range diags.Errors() {
-				found = found || dg.Code == c.Error
+				found = found || string(dg.Code) == c.Error
 			}
 			for _, e := range lr.Errors {
-				found = found || e.Diagnostic.Code == c.Error
+				found = found || string(e.Diagnostic.Code) == c.Error
 			}
 			if !found {
 				t.Errorf("%s: want a %s diagnostic from the loader or the plugin", c.Name, c.Error)

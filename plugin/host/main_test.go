@@ -37,7 +37,7 @@ func (echoBackend) Convert(r *ir.Rule) ([]backends.Query, diag.List) {
 	}
 	var qs []backends.Query
 	for i, c := range r.Conditions {
-		qs = append(qs, backends.Query{Condition: i, Text: fmt.Sprintf("%s %s %v %v", r.Logsource, c, r.Custom, r.State)})
+		qs = append(qs, backends.Query{Condition: i, Text: fmt.Sprintf("%s %s %v %v", r.Logsource, c, r.Custom, r.Deployment.Map())})
 	}
 	return qs, diag.List{{Path: r.Path, Line: r.Line, RuleID: r.ID, Code: "echo", Message: r.Title, Severity: diag.Warning}}
 }

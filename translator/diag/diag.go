@@ -3,7 +3,6 @@ package diag
 import (
 	"fmt"
 	"sort"
-	"strings"
 )
 
 // Severity says whether a diagnostic fails the rule.
@@ -23,7 +22,63 @@ func (s Severity) String() string {
 	return "error"
 }
 
-// Stable diagnostic codes. A code names a cause; the message gives the detail.
+// MarshalText writes the severity as "error" or "warning" (JSON output).
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads "error" or "warning".
+func (s *Severity) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "error":
+		*s = Error
+	case "warning":
+		*s = Warning
+	default:
+		return fmt.Errorf("severity %q is neither error nor warning", b)
+	}
+	return nil
+}
+
+// Code names the cause of a diagnostic. The codes below are stable; a plugin may report a
+// code of its own, whose class is Unknown.
+type Code string
+
+// Class is what a code says about the rule: whether it is wrong, beyond a limit, or valid
+// but not expressible on a target.
+type Class uint8
+
+const (
+	// Unknown is the class of a code not in the table (a plugin's own code).
+	Unknown Class = iota
+	// Input: the file could not be read or is not YAML.
+	Input
+	// InvalidRule: the rule is wrong (structure, condition, modifier or value).
+	InvalidRule
+	// NotSupported: a valid Sigma construct sigmabridge does not handle (correlation and
+	// filter documents, Sigma 1 aggregations).
+	NotSupported
+	// Limit: the rule is beyond a documented bound; the message names it.
+	Limit
+	// Pipeline: a processing pipeline is wrong, or says the rule is not supported.
+	Pipeline
+	// Target: the rule is valid but the target cannot express it exactly.
+	Target
+	// Deployment: the deployment has not given a value the rule needs (a placeholder).
+	Deployment
+	// Advice: a warning about how a query matches; never an error.
+	Advice
+)
+
+var classNames = [...]string{"unknown", "input", "invalid-rule", "not-supported", "limit", "pipeline", "target", "deployment", "advice"}
+
+func (c Class) String() string {
+	if int(c) < len(classNames) {
+		return classNames[c]
+	}
+	return fmt.Sprintf("class(%d)", c)
+}
+
+// Stable diagnostic codes. A code names a cause; the message gives the detail. They are
+// untyped constants, so lint can use them as check names; a Diagnostic holds them as Code.
 const (
 	// Loading and parsing.
 	ReadError             = "read-error"         // the file could not be read
@@ -57,7 +112,7 @@ const (
 	ConstantCondition = "constant-condition"
 
 	// Backends: the target cannot express the construct exactly.
-	Unsupported          = "unsupported" // generic prefix; backends use specific codes below
+	Unsupported          = "unsupported" // a construct no more specific code names
 	UnsupportedCased     = "unsupported-cased"
 	UnsupportedRegex     = "unsupported-regex"
 	UnsupportedFieldRef  = "unsupported-fieldref"
@@ -76,15 +131,51 @@ const (
 	// UnsupportedRegexLength: a regular expression the value needs is longer than
 	// Elasticsearch's index.max_regex_length (1,000) and cannot be split into shorter ones.
 	UnsupportedRegexLength = "unsupported-regex-length"
+	// UnsupportedControl: the query would hold a raw control character that neither the
+	// target's syntax nor a one-query-per-line output can carry (convert's default format).
+	UnsupportedControl = "unsupported-control-character"
 	// KeywordScope is a warning: a keyword search runs over the fields the target searches
 	// by default, which must be the event's string fields mapped as keyword to be exact.
 	KeywordScope = "keyword-scope"
 )
 
+// classes is the class of every stable code.
+var classes = map[Code]Class{
+	ReadError: Input, YAMLError: Input,
+	RuleStructure: InvalidRule, ConditionSyntax: InvalidRule, UnknownIdentifier: InvalidRule,
+	NoMatchingSearch: InvalidRule, UnknownModifier: InvalidRule, InvalidModifier: InvalidRule,
+	InvalidValue: InvalidRule, ConstantCondition: InvalidRule,
+	LegacyAggregation: NotSupported, CorrelationUnsupp: NotSupported, FilterUnsupported: NotSupported,
+	RuleTooLarge: Limit, ConditionTooLong: Limit, ConditionTooDeep: Limit, DetectionTooDeep: Limit,
+	DetectionTooLarge: Limit,
+	PipelineError:     Pipeline, PipelineUnsupported: Pipeline, PipelineApproximate: Advice,
+	Unsupported: Target, UnsupportedCased: Target, UnsupportedRegex: Target,
+	UnsupportedFieldRef: Target, UnsupportedKeyword: Target, UnsupportedTimePart: Target,
+	UnsupportedCIDR: Target, UnsupportedFieldName: Target, UnsupportedValue: Target,
+	CaseSensitiveTarget: Target, UnsupportedFlattened: Target, UnsupportedMultiValued: Target,
+	UnsupportedRegexLength: Target, UnsupportedControl: Target,
+	UnresolvedPlaceholder: Deployment,
+	KeywordScope:          Advice,
+}
+
+// Class returns the code's class from the table, Unknown for a code not in it.
+func (c Code) Class() Class { return classes[c] }
+
+// Codes returns every stable code, sorted.
+func Codes() []Code {
+	out := make([]Code, 0, len(classes))
+	for c := range classes {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
 // IsUnsupported reports whether a code means "the target cannot express this" (or the
 // deployment has not given a placeholder its value) rather than "the rule is wrong".
-func IsUnsupported(code string) bool {
-	return strings.HasPrefix(code, Unsupported) || code == CaseSensitiveTarget || code == UnresolvedPlaceholder
+func IsUnsupported(code Code) bool {
+	c := code.Class()
+	return c == Target || c == Deployment
 }
 
 // OnlyUnsupported reports whether every Error diagnostic of l is an unsupported one.
@@ -104,9 +195,9 @@ type Diagnostic struct {
 	Col      int      `json:"col,omitempty"`
 	RuleID   string   `json:"rule_id,omitempty"`
 	Target   string   `json:"target,omitempty"`
-	Code     string   `json:"code"`
+	Code     Code     `json:"code"`
 	Message  string   `json:"message"`
-	Severity Severity `json:"-"`
+	Severity Severity `json:"severity"`
 }
 
 // String prints `path:line: code: message` (line omitted when unknown).
@@ -132,7 +223,7 @@ func (d Diagnostic) Error() string { return d.String() }
 type List []Diagnostic
 
 // Add appends a diagnostic built from its parts.
-func (l *List) Add(path string, line int, code, format string, args ...any) {
+func (l *List) Add(path string, line int, code Code, format string, args ...any) {
 	*l = append(*l, Diagnostic{Path: path, Line: line, Code: code, Message: fmt.Sprintf(format, args...)})
 }
 

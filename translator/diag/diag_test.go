@@ -1,6 +1,10 @@
 package diag
 
-import "testing"
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
 
 func TestFilesWithErrors(t *testing.T) {
 	l := List{
@@ -14,5 +18,58 @@ func TestFilesWithErrors(t *testing.T) {
 	}
 	if got := (List{}).FilesWithErrors(); got != 0 {
 		t.Errorf("empty list: %d", got)
+	}
+}
+
+func TestClassTable(t *testing.T) {
+	for _, c := range Codes() {
+		if c.Class() == Unknown {
+			t.Errorf("%s has no class", c)
+		}
+		// The table keeps the old reading of the codes: the unsupported-* family, the
+		// case-sensitive target and an unresolved placeholder are "cannot express".
+		old := strings.HasPrefix(string(c), Unsupported) || c == CaseSensitiveTarget || c == UnresolvedPlaceholder
+		if IsUnsupported(c) != old {
+			t.Errorf("IsUnsupported(%s) = %v, want %v", c, IsUnsupported(c), old)
+		}
+	}
+	if len(Codes()) < 30 {
+		t.Errorf("only %d codes in the table", len(Codes()))
+	}
+	// A plugin's own code is not in the table: it is not taken as "cannot express" by its
+	// spelling.
+	if c := Code("unsupported-exists"); c.Class() != Unknown || IsUnsupported(c) {
+		t.Errorf("a code outside the table is classified %s", c.Class())
+	}
+	if Code(RuleTooLarge).Class() != Limit || Code(ConditionSyntax).Class() != InvalidRule || Code(PipelineError).Class() != Pipeline {
+		t.Error("class table")
+	}
+	l := List{{Code: UnsupportedRegex}, {Code: UnresolvedPlaceholder}, {Code: ConditionSyntax, Severity: Warning}}
+	if !l.OnlyUnsupported() {
+		t.Error("OnlyUnsupported: a warning must not count")
+	}
+	if (List{{Code: UnsupportedRegex}, {Code: InvalidValue}}).OnlyUnsupported() {
+		t.Error("OnlyUnsupported with an invalid-value error")
+	}
+}
+
+func TestSeverityJSON(t *testing.T) {
+	for _, sev := range []Severity{Error, Warning} {
+		b, err := json.Marshal(Diagnostic{Path: "r.yml", Line: 3, Code: UnsupportedCIDR, Message: "m", Severity: sev})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := `{"path":"r.yml","line":3,"code":"unsupported-cidr","message":"m","severity":"` + sev.String() + `"}`
+		if string(b) != want {
+			t.Errorf("got %s\nwant %s", b, want)
+		}
+		var back Diagnostic
+		if err := json.Unmarshal(b, &back); err != nil || back.Severity != sev {
+			t.Errorf("read back %+v, %v", back, err)
+		}
+	}
+	var d Diagnostic
+	if err := json.Unmarshal([]byte(`{"code":"x","severity":"fatal"}`), &d); err == nil {
+		t.Error("an unknown severity was read")
 	}
 }

@@ -37,7 +37,7 @@ func runConformanceCase(t *testing.T, c conformance.Case) {
 	rules, diags := translator.LoadBytes(c.Path, c.Rule)
 	var codes []string
 	for _, d := range diags.Errors() {
-		codes = append(codes, d.Code)
+		codes = append(codes, string(d.Code))
 	}
 	var prog *Program
 	if len(rules) > 0 {
@@ -45,7 +45,7 @@ func runConformanceCase(t *testing.T, c conformance.Case) {
 		prog, errs = Compile(rules)
 		for _, e := range errs {
 			if d, ok := e.(diag.Diagnostic); ok {
-				codes = append(codes, d.Code)
+				codes = append(codes, string(d.Code))
 			} else {
 				codes = append(codes, e.Error())
 			}

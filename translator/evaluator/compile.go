@@ -21,7 +21,7 @@ type compiler struct {
 	errs     []error
 }
 
-func (c *compiler) fail(n ir.Node, code, format string, args ...any) {
+func (c *compiler) fail(n ir.Node, code diag.Code, format string, args ...any) {
 	line := ir.Position(n).Line
 	if line == 0 {
 		line = c.rule.Line

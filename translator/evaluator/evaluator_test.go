@@ -391,7 +391,7 @@ func TestCompileErrorsNameTheRule(t *testing.T) {
 		if !ok {
 			t.Fatalf("error %d is %T, want diag.Diagnostic", i, errs[i])
 		}
-		if d.Code != c.code || !strings.Contains(d.Message, c.contains) || d.Line != c.line {
+		if string(d.Code) != c.code || !strings.Contains(d.Message, c.contains) || d.Line != c.line {
 			t.Errorf("error %d = %+v, want code %s, line %d, message containing %q", i, d, c.code, c.line, c.contains)
 		}
 	}

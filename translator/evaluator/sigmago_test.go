@@ -107,7 +107,7 @@ func TestDifferentialSigmaGo(t *testing.T) {
 }
 
 // sigmaGoDivergences lists every known place where sigma-go v0.6.6's evaluator and
-// sigmabridge's differ (PEERS.md 3.3). Each row runs both engines on the same rule and
+// sigmabridge's differ (docs/peers.md, sigma-go evaluator). Each row runs both engines on the same rule and
 // event and pins both answers, so an upgrade of sigma-go or a change here cannot go
 // unnoticed. sigma-go gets the event decoded by encoding/json, not flattened, unless the
 // row says otherwise.
@@ -191,7 +191,7 @@ func TestSigmaGoDivergences(t *testing.T) {
 			sr, err := sigma.ParseRule([]byte(text))
 			if d.sigmaGo == "parse:" {
 				if err == nil {
-					t.Errorf("sigma-go now parses the rule, pinned a parse error: update PEERS.md and this table")
+					t.Errorf("sigma-go now parses the rule, pinned a parse error: update docs/peers.md and this table")
 				}
 			} else if err != nil {
 				t.Fatalf("sigma-go parse: %v", err)
@@ -229,20 +229,20 @@ func TestSigmaGoDivergences(t *testing.T) {
 				got = "no match"
 			}
 			if !strings.HasPrefix(got, d.sigmaGo) {
-				t.Errorf("sigma-go now says %q, pinned %q: update PEERS.md and this table", got, d.sigmaGo)
+				t.Errorf("sigma-go now says %q, pinned %q: update docs/peers.md and this table", got, d.sigmaGo)
 			}
 
 			rules, diags := translator.LoadBytes("divergence.yml", []byte(text))
 			var codes []string
 			for _, d := range diags.Errors() {
-				codes = append(codes, d.Code)
+				codes = append(codes, string(d.Code))
 			}
 			var prog *Program
 			if len(codes) == 0 {
 				var errs []error
 				prog, errs = Compile(rules)
 				for _, e := range errs {
-					codes = append(codes, e.(diag.Diagnostic).Code)
+					codes = append(codes, string(e.(diag.Diagnostic).Code))
 				}
 			}
 			ours := ""

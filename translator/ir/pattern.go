@@ -26,7 +26,7 @@ type Segment struct {
 
 // Pattern is a Sigma string value as a sequence of literal and wildcard segments.
 // Wildcards stay tokens until a backend renders them, so escaping is always done per target
-// at the last moment (PEERS.md B8). A normalised Pattern never has two adjacent Lit segments,
+// at the last moment (docs/peers.md B8). A normalised Pattern never has two adjacent Lit segments,
 // never an empty Lit segment, and never two adjacent AnyString segments.
 type Pattern []Segment
 

@@ -1,7 +1,5 @@
 package ir
 
-import "time"
-
 // Logsource is a rule's logsource block.
 type Logsource struct {
 	Category   string `json:"category,omitempty"`
@@ -53,9 +51,9 @@ type Rule struct {
 	// Custom holds the rule's non-standard top-level attributes.
 	Custom map[string]any
 
-	// State is pipeline state (set_state): for example "index" or "sourcetype", read by
+	// Deployment is what the pipelines' set_state said about where the rule runs, read by
 	// backends when they build the query prefix or deployable content.
-	State map[string]any
+	Deployment Deployment
 }
 
 // Clone returns a copy of r whose slices and maps can be changed without touching r. The
@@ -63,45 +61,6 @@ type Rule struct {
 func (r *Rule) Clone() *Rule {
 	c := *r
 	c.Conditions = append([]Node(nil), r.Conditions...)
-	c.State = make(map[string]any, len(r.State))
-	for k, v := range r.State {
-		c.State[k] = v
-	}
+	c.Deployment = r.Deployment.Clone()
 	return &c
-}
-
-// CorrelationType is the type of a correlation rule.
-type CorrelationType string
-
-const (
-	EventCount      CorrelationType = "event_count"
-	ValueCount      CorrelationType = "value_count"
-	Temporal        CorrelationType = "temporal"
-	TemporalOrdered CorrelationType = "temporal_ordered"
-	ValueSum        CorrelationType = "value_sum"
-	ValueAvg        CorrelationType = "value_avg"
-	ValuePercentile CorrelationType = "value_percentile"
-)
-
-// Correlation is a Sigma correlation rule. Its referenced rules are named by `name` or id.
-type Correlation struct {
-	Path, ID, Name, Title, Level string
-	Line                         int
-	Type                         CorrelationType
-	Rules                        []string
-	GroupBy                      []string
-	// Aliases maps an alias to the field it stands for in each referenced rule.
-	Aliases  map[string]map[string]string
-	Timespan time.Duration
-	// Condition is the threshold range; for temporal types it may be nil.
-	Condition []Threshold
-	// ValueField is the field a value_* correlation aggregates.
-	ValueField string
-	Generate   bool
-}
-
-// Threshold is one bound of a correlation condition, e.g. {GTE, 10}.
-type Threshold struct {
-	Op    CompareOp
-	Value float64
 }

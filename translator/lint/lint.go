@@ -34,7 +34,7 @@ type Finding struct {
 // String prints the finding as `path:line: check: message`, with `warning: ` before the
 // check name of a warning, like every other sigmabridge diagnostic.
 func (f Finding) String() string {
-	return diag.Diagnostic{Path: f.Path, Line: f.Line, Code: f.Check, Message: f.Message, Severity: f.Severity}.String()
+	return diag.Diagnostic{Path: f.Path, Line: f.Line, Code: diag.Code(f.Check), Message: f.Message, Severity: f.Severity}.String()
 }
 
 // Config selects the checks of a run.
@@ -105,7 +105,7 @@ func (rep *Report) Add(fs ...Finding) {
 // FromDiagnostic turns a loader or discovery diagnostic into a finding of the check
 // named by its code.
 func FromDiagnostic(d diag.Diagnostic) Finding {
-	return Finding{Path: d.Path, Line: d.Line, Col: d.Col, Check: d.Code, Severity: loaderSeverity(d), Message: d.Message, RuleID: d.RuleID}
+	return Finding{Path: d.Path, Line: d.Line, Col: d.Col, Check: string(d.Code), Severity: loaderSeverity(d), Message: d.Message, RuleID: d.RuleID}
 }
 
 func (rep *Report) finish() {
@@ -146,7 +146,7 @@ func lintFile(f ruleset.File, cfg Config) fileResult {
 		var d *diag.Diagnostic
 		if data, d = translator.ReadRuleFile(f.Path); d != nil {
 			// Unreadable, or longer than translator.MaxRuleFileBytes: the loader's finding.
-			if cfg.Disabled[d.Code] {
+			if cfg.Disabled[string(d.Code)] {
 				return fileResult{}
 			}
 			return fileResult{findings: []Finding{FromDiagnostic(*d)}}
@@ -204,7 +204,7 @@ func lintData(path string, data []byte, cfg Config) fileResult {
 	}
 	var out []Finding
 	for _, d := range loadDiags {
-		if reported[place{d.Line, d.Col, d.Code}] || cfg.Disabled[d.Code] {
+		if reported[place{d.Line, d.Col, string(d.Code)}] || cfg.Disabled[string(d.Code)] {
 			continue
 		}
 		fd := FromDiagnostic(d)

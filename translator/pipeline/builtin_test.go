@@ -62,8 +62,8 @@ func TestBuiltinsMapEveryT1648Logsource(t *testing.T) {
 			// A field no table renames keeps the test about the base search only.
 			r := mustRule(t, ruleWith("{product: "+ls.product+", service: "+ls.service+"}", "sel: {id: x}", "condition: sel"))
 			s, _ := splunk.Apply(r)
-			if s.State["sourcetype"] != ls.sourcetype {
-				t.Errorf("splunk sourcetype = %v, want %s", s.State["sourcetype"], ls.sourcetype)
+			if s.Deployment.Map()["sourcetype"] != ls.sourcetype {
+				t.Errorf("splunk sourcetype = %v, want %s", s.Deployment.Map()["sourcetype"], ls.sourcetype)
 			}
 			if ls.splunkExtra != "" && !strings.HasPrefix(conds(s), "and("+ls.splunkExtra+", ") {
 				t.Errorf("splunk base search: %s, want %s first", conds(s), ls.splunkExtra)
@@ -72,8 +72,8 @@ func TestBuiltinsMapEveryT1648Logsource(t *testing.T) {
 				t.Errorf("splunk added a condition: %s", conds(s))
 			}
 			e, _ := ecs.Apply(r)
-			if e.State["index"] != ls.index {
-				t.Errorf("elastic index = %v, want %s", e.State["index"], ls.index)
+			if e.Deployment.Map()["index"] != ls.index {
+				t.Errorf("elastic index = %v, want %s", e.Deployment.Map()["index"], ls.index)
 			}
 		})
 	}
@@ -81,8 +81,8 @@ func TestBuiltinsMapEveryT1648Logsource(t *testing.T) {
 	win := mustRule(t, ruleWith(winLogsource, "sel: {Image: x}", "condition: sel"))
 	for _, p := range []*Pipeline{splunk, ecs} {
 		out, ds := p.Apply(win)
-		if len(out.State) != 0 || len(ds) != 0 || conds(out) != conds(win) {
-			t.Errorf("%s touched a Windows rule: %v %v %s", p.Name, out.State, ds, conds(out))
+		if len(out.Deployment.Map()) != 0 || len(ds) != 0 || conds(out) != conds(win) {
+			t.Errorf("%s touched a Windows rule: %v %v %s", p.Name, out.Deployment.Map(), ds, conds(out))
 		}
 	}
 }
@@ -212,8 +212,8 @@ func TestECSValueMappingsAndFailures(t *testing.T) {
 		t.Errorf("a field §4.1 does not name: %v", ds)
 	}
 	ga := apply(t, ecs, mustRule(t, ruleWith("{product: gcp, service: gcp.audit}", "sel: {protoPayload.methodName: x}", "condition: sel")))
-	if !reflect.DeepEqual(ga.State["nested_fields"], []any{"gcp.audit.authorization_info"}) {
-		t.Errorf("nested fields state = %v", ga.State)
+	if !reflect.DeepEqual(ga.Deployment.Map()["nested_fields"], []any{"gcp.audit.authorization_info"}) {
+		t.Errorf("nested fields state = %v", ga.Deployment.Map())
 	}
 }
 
@@ -262,14 +262,14 @@ func TestSplunkOverlays(t *testing.T) {
 		"condition: sel"))
 	out := apply(t, builtin(t, "splunk_t1648_azure_audit", "splunk_t1648"), al)
 	wantConds(t, out, `and(match(operationName.value, "MICROSOFT.WEB/SITES/FUNCTIONS/WRITE"), or(match(status.value, "Succeeded"), match(status.value, "Started")), match(claims.ipaddr, "1.2.3.4"), match(claims.appid, "x"))`)
-	if out.State["sourcetype"] != "mscs:azure:audit" {
-		t.Errorf("sourcetype = %v", out.State["sourcetype"])
+	if out.Deployment.Map()["sourcetype"] != "mscs:azure:audit" {
+		t.Errorf("sourcetype = %v", out.Deployment.Map()["sourcetype"])
 	}
 	fa := mustRule(t, ruleWith("{product: azure, service: functionapplogs}", "sel: {properties.level: Error}", "condition: sel"))
 	out = apply(t, builtin(t, "splunk_t1648", "splunk_t1648_eventhub_records"), fa)
 	wantConds(t, out, `and(match(records{}.category, "FunctionAppLogs"), match(records{}.properties.level, "Error"))`)
-	if out.State["sourcetype"] != "mscs:azure:eventhub" {
-		t.Errorf("sourcetype = %v", out.State["sourcetype"])
+	if out.Deployment.Map()["sourcetype"] != "mscs:azure:eventhub" {
+		t.Errorf("sourcetype = %v", out.Deployment.Map()["sourcetype"])
 	}
 }
 
@@ -288,10 +288,10 @@ transformations:
     rule_conditions: [{type: logsource, product: m365, service: message_headers}]
 `)
 	r := mustRule(t, ruleWith("{product: m365, service: message_headers}", "sel: {direction: outbound}", "condition: sel"))
-	if got := apply(t, Chain(site, builtin(t, "splunk_t1648")), r).State["sourcetype"]; got != "acme:mail" {
+	if got := apply(t, Chain(site, builtin(t, "splunk_t1648")), r).Deployment.Map()["sourcetype"]; got != "acme:mail" {
 		t.Errorf("splunk sourcetype = %v", got)
 	}
-	if got := apply(t, Chain(builtin(t, "ecs_t1648"), site), r).State["index"]; got != "mail-*" {
+	if got := apply(t, Chain(builtin(t, "ecs_t1648"), site), r).Deployment.Map()["index"]; got != "mail-*" {
 		t.Errorf("elastic index = %v", got)
 	}
 }
@@ -326,7 +326,7 @@ func TestBuiltinsOnRulePack(t *testing.T) {
 	splunk, ecs := builtin(t, "splunk_t1648"), builtin(t, "ecs_t1648")
 	for _, r := range pack {
 		s, sds := splunk.Apply(r)
-		if s.State["sourcetype"] == nil {
+		if s.Deployment.Map()["sourcetype"] == nil {
 			t.Errorf("%s (%s): splunk sets no sourcetype", r.Path, r.Logsource)
 		}
 		for _, d := range sds.Errors() {
@@ -341,7 +341,7 @@ func TestBuiltinsOnRulePack(t *testing.T) {
 			}
 		}
 		e, eds := ecs.Apply(r)
-		if e.State["index"] == nil {
+		if e.Deployment.Map()["index"] == nil {
 			t.Errorf("%s (%s): elastic sets no index", r.Path, r.Logsource)
 		}
 		for _, d := range eds.Errors() {
@@ -349,51 +349,6 @@ func TestBuiltinsOnRulePack(t *testing.T) {
 				t.Errorf("%s: elastic: %v (every field of the pack must be in the §4 tables)", r.Path, d)
 			}
 		}
-	}
-}
-
-func TestCorrelationFieldsAreMapped(t *testing.T) {
-	ecs := builtin(t, "ecs_t1648")
-	create := mustRule(t, ruleWith("{product: aws, service: cloudtrail}", "sel: {eventName: CreateFunction}", "condition: sel")+"name: t1648_aws_lambda_create\n")
-	del := mustRule(t, ruleWith("{product: aws, service: cloudtrail}", "sel: {eventName: DeleteFunction}", "condition: sel")+"name: t1648_aws_lambda_delete\n")
-	c := &ir.Correlation{
-		Path: "mr.yml", Line: 1, Type: ir.TemporalOrdered,
-		Rules:   []string{"t1648_aws_lambda_create", "t1648_aws_lambda_delete"},
-		GroupBy: []string{"function_name", "recipientAccountId"},
-		Aliases: map[string]map[string]string{"function_name": {
-			"t1648_aws_lambda_create": "responseElements.functionName",
-			"t1648_aws_lambda_delete": "requestParameters.functionName",
-		}},
-	}
-	out, ds := ecs.ApplyCorrelation(c, []*ir.Rule{create, del})
-	if len(ds) != 0 {
-		t.Fatalf("diagnostics: %v", ds)
-	}
-	if want := []string{"function_name", "aws.cloudtrail.recipient_account_id"}; !reflect.DeepEqual(out.GroupBy, want) {
-		t.Errorf("group-by = %v, want %v", out.GroupBy, want)
-	}
-	wantAliases := map[string]map[string]string{"function_name": {
-		"t1648_aws_lambda_create": "aws.cloudtrail.flattened.response_elements.functionName",
-		"t1648_aws_lambda_delete": "aws.cloudtrail.flattened.request_parameters.functionName",
-	}}
-	if !reflect.DeepEqual(out.Aliases, wantAliases) {
-		t.Errorf("aliases = %v", out.Aliases)
-	}
-	if c.GroupBy[1] != "recipientAccountId" || c.Aliases["function_name"]["t1648_aws_lambda_create"] != "responseElements.functionName" {
-		t.Error("the input correlation changed")
-	}
-
-	// A group-by field that maps differently in the referenced rules needs an alias.
-	az := mustRule(t, ruleWith("{product: azure, service: activitylogs}", "sel: {operationName: X}", "condition: sel")+"name: az\n")
-	fa := mustRule(t, ruleWith("{product: azure, service: functionapplogs}", "sel: {operationName: Y}", "condition: sel")+"name: fa\n")
-	mixed := &ir.Correlation{Path: "mr2.yml", Line: 3, Rules: []string{"az", "fa", "missing"}, GroupBy: []string{"resourceId", "operationName"}}
-	out, ds = ecs.ApplyCorrelation(mixed, []*ir.Rule{az, fa})
-	if out.GroupBy[0] != "azure.resource.id" {
-		t.Errorf("resourceId maps alike in both: %v", out.GroupBy)
-	}
-	if len(ds) != 2 || !strings.Contains(ds[0].String(), `mr2.yml:3: pipeline-error: pipeline ecs_t1648: correlation refers to rule "missing"`) ||
-		!strings.Contains(ds[1].Message, "operationName maps to azure.activitylogs.operation_name in some referenced rules and azure.operation_name in others") {
-		t.Errorf("diagnostics = %v", ds)
 	}
 }
 
@@ -405,6 +360,9 @@ func TestECSFlattenedAndMultiValuedFields(t *testing.T) {
 	ecs := builtin(t, "ecs_t1648")
 	under := func(state any, field string) bool {
 		list, _ := state.([]any)
+		if s, ok := state.(string); ok {
+			list = []any{s}
+		}
 		for _, v := range list {
 			if s, _ := v.(string); field == s || strings.HasPrefix(field, s+".") {
 				return true
@@ -416,16 +374,16 @@ func TestECSFlattenedAndMultiValuedFields(t *testing.T) {
 		logsource, field string
 		key              string
 	}{
-		{"{product: aws, service: cloudtrail}", "requestParameters.functionName", FlattenedFieldsKey},
-		{"{product: aws, service: cloudtrail}", "responseElements.functionArn", FlattenedFieldsKey},
-		{"{product: aws, service: cloudtrail}", "additionalEventData.functionVersion", FlattenedFieldsKey},
+		{"{product: aws, service: cloudtrail}", "requestParameters.functionName", ir.StateFlattened},
+		{"{product: aws, service: cloudtrail}", "responseElements.functionArn", ir.StateFlattened},
+		{"{product: aws, service: cloudtrail}", "additionalEventData.functionVersion", ir.StateFlattened},
 		{"{product: aws, service: cloudtrail}", "resources.ARN", "multivalued_fields"},
-		{"{product: azure, service: activitylogs}", "properties.statusCode", FlattenedFieldsKey},
-		{"{product: gcp, service: gcp.audit}", "protoPayload.request.function.name", FlattenedFieldsKey},
-		{"{product: gcp, service: gcp.audit}", "protoPayload.response.name", FlattenedFieldsKey},
-		{"{product: gcp, service: gcp.audit}", "resource.type", FlattenedFieldsKey},
+		{"{product: azure, service: activitylogs}", "properties.statusCode", ir.StateFlattened},
+		{"{product: gcp, service: gcp.audit}", "protoPayload.request.function.name", ir.StateFlattened},
+		{"{product: gcp, service: gcp.audit}", "protoPayload.response.name", ir.StateFlattened},
+		{"{product: gcp, service: gcp.audit}", "resource.type", ir.StateFlattened},
 		{"{product: gcp, service: gcp.audit}", "protoPayload.authorizationInfo.permission", "multivalued_fields"},
-		{"{product: gcp, service: google_workspace.token}", "events.parameters.scope_data.product_bucket", FlattenedFieldsKey},
+		{"{product: gcp, service: google_workspace.token}", "events.parameters.scope_data.product_bucket", ir.StateFlattened},
 		{"{product: gcp, service: google_workspace.token}", "events.parameters.scope", "multivalued_fields"},
 		{"{product: m365, service: message_headers}", "recipients", "multivalued_fields"},
 	} {
@@ -436,13 +394,13 @@ func TestECSFlattenedAndMultiValuedFields(t *testing.T) {
 			continue
 		}
 		mapped := ir.Field(out.Conditions[0])
-		if !under(out.State[tt.key], mapped) {
-			t.Errorf("%s %s maps to %s, which no object of %s (%v) holds", tt.logsource, tt.field, mapped, tt.key, out.State[tt.key])
+		if !under(out.Deployment.Map()[tt.key], mapped) {
+			t.Errorf("%s %s maps to %s, which no object of %s (%v) holds", tt.logsource, tt.field, mapped, tt.key, out.Deployment.Map()[tt.key])
 		}
 	}
 	// A field outside every flattened object is not declared.
 	r := mustRule(t, ruleWith("{product: aws, service: cloudtrail}", "sel: {eventName: x}", "condition: sel"))
-	if out, _ := ecs.Apply(r); under(out.State[FlattenedFieldsKey], ir.Field(out.Conditions[0])) {
-		t.Errorf("event.action is declared flattened: %v", out.State[FlattenedFieldsKey])
+	if out, _ := ecs.Apply(r); under(out.Deployment.Map()[ir.StateFlattened], ir.Field(out.Conditions[0])) {
+		t.Errorf("event.action is declared flattened: %v", out.Deployment.Map()[ir.StateFlattened])
 	}
 }

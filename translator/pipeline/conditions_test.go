@@ -61,7 +61,7 @@ func TestRuleConditions(t *testing.T) {
 				label string
 				want  bool
 				out   bool
-			}{{"cloudtrail", c.ct, apply(t, p, ct).State["hit"] != nil}, {"windows", c.win, apply(t, p, win).State["hit"] != nil}} {
+			}{{"cloudtrail", c.ct, apply(t, p, ct).Deployment.Map()["hit"] != nil}, {"windows", c.win, apply(t, p, win).Deployment.Map()["hit"] != nil}} {
 				if rc.out != rc.want {
 					t.Errorf("%s rule: applied = %v, want %v", rc.label, rc.out, rc.want)
 				}
@@ -96,12 +96,12 @@ transformations:
 `)
 	r := mustRule(t, ruleWith("{product: aws, service: cloudtrail}", "sel: {a: b}", "condition: sel"))
 	out := apply(t, p, r)
-	if fmt.Sprint(out.State) != "map[by_state:2 by_state_ne:3 chained:1 sourcetype:aws:cloudtrail]" {
-		t.Errorf("state = %v", out.State)
+	if fmt.Sprint(out.Deployment.Map()) != "map[by_state:2 by_state_ne:3 chained:1 sourcetype:aws:cloudtrail]" {
+		t.Errorf("state = %v", out.Deployment.Map())
 	}
 	other := apply(t, p, mustRule(t, ruleWith("{product: gcp}", "sel: {a: b}", "condition: sel")))
-	if len(other.State) != 0 {
-		t.Errorf("state of a non-matching rule = %v", other.State)
+	if len(other.Deployment.Map()) != 0 {
+		t.Errorf("state of a non-matching rule = %v", other.Deployment.Map())
 	}
 }
 

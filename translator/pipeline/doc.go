@@ -2,7 +2,8 @@
 // format and applies them to lowered rules: field mappings, log-source conditions, pipeline
 // state, placeholder values and declared "not supported" failures.
 //
-// State keys the backends read (set_state): `index` (a data-stream or index pattern, or a
+// State keys the backends read (set_state, typed as ir.Deployment; set_state checks their
+// values when the pipeline is parsed, and any other key goes to Deployment.Extra): `index` (a data-stream or index pattern, or a
 // list of them: the ES|QL target's FROM and the hunt command's search target),
 // `event_category` (the EQL target's event category), and three lists of names as the query
 // writes them after field mapping that tell the Elasticsearch targets about the mapping:

@@ -63,17 +63,7 @@ func TestECSIPFields(t *testing.T) {
 	for _, ls := range t1648Logsources {
 		r := mustRule(t, ruleWith("{product: "+ls.product+", service: "+ls.service+"}", "sel: {id: x}", "condition: sel"))
 		out, _ := ecs.Apply(r)
-		var got []string
-		if v, ok := out.State["ip_fields"]; ok {
-			list, ok := v.([]any)
-			if !ok {
-				t.Errorf("%s: ip_fields is %T, want a list", ls.code, v)
-				continue
-			}
-			for _, e := range list {
-				got = append(got, e.(string))
-			}
-		}
+		got := slices.Clone(out.Deployment.IPFields)
 		want := mapped[ls.product+"/"+ls.service]
 		slices.Sort(got)
 		slices.Sort(want)
@@ -82,7 +72,7 @@ func TestECSIPFields(t *testing.T) {
 		}
 	}
 	win := mustRule(t, ruleWith(winLogsource, "sel: {Image: x}", "condition: sel"))
-	if out, _ := ecs.Apply(win); out.State["ip_fields"] != nil {
-		t.Errorf("a Windows rule got ip_fields %v", out.State["ip_fields"])
+	if out, _ := ecs.Apply(win); out.Deployment.Map()["ip_fields"] != nil {
+		t.Errorf("a Windows rule got ip_fields %v", out.Deployment.Map()["ip_fields"])
 	}
 }

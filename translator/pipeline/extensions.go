@@ -64,6 +64,8 @@ func (t missingFieldSentinel) presence(n ir.Node) (ir.Node, bool) {
 		if nl, ok := x.Child.(*ir.Null); ok && nl.Field == t.field {
 			return nl, true
 		}
+	case *ir.And, *ir.CIDR, *ir.Compare, *ir.FieldRef, *ir.Keyword, *ir.Null, *ir.Or, *ir.Regex, *ir.TimePart:
+		// no case of its own (listed for the exhaustiveness lint, .ci/lint.sh)
 	}
 	return nil, false
 }
@@ -78,6 +80,8 @@ func (t missingFieldSentinel) absence(n ir.Node) (ir.Node, bool) {
 			return nil, false
 		}
 		return t.presence(x.Child)
+	case *ir.And, *ir.CIDR, *ir.Compare, *ir.Exists, *ir.FieldRef, *ir.Keyword, *ir.Match, *ir.Or, *ir.Regex, *ir.TimePart:
+		// no case of its own (listed for the exhaustiveness lint, .ci/lint.sh)
 	}
 	return nil, false
 }
@@ -102,6 +106,8 @@ func (t missingFieldSentinel) isRewritten(n ir.Node) bool {
 			return ok && t.isSentinel(nt.Child)
 		}
 		return pair(x.Children, notSentinel, func(c ir.Node) bool { _, ok := t.presence(c); return ok })
+	case *ir.CIDR, *ir.Compare, *ir.Exists, *ir.FieldRef, *ir.Keyword, *ir.Match, *ir.Not, *ir.Null, *ir.Regex, *ir.TimePart:
+		// no case of its own (listed for the exhaustiveness lint, .ci/lint.sh)
 	}
 	return false
 }
@@ -130,7 +136,7 @@ func (t flattenedObject) apply(ctx *applyCtx, it *Item) {
 	if field == "" {
 		field = strings.TrimSuffix(t.prefix, ".")
 	}
-	addStateName(ctx.rule.State, FlattenedFieldsKey, field)
+	ctx.rule.Deployment.Add(ir.StateFlattened, field)
 	if t.renderedField == "" {
 		return
 	}
@@ -165,32 +171,6 @@ func (t flattenedObject) apply(ctx *applyCtx, it *Item) {
 			n, c.Pattern.String(), t.renderedField)
 		return &c, true
 	})
-}
-
-// FlattenedFieldsKey is the pipeline state key listing the flattened objects (doc.go).
-const FlattenedFieldsKey = "flattened_fields"
-
-// addStateName adds name to the list of names a state key holds (a string or a list),
-// once.
-func addStateName(state map[string]any, key, name string) {
-	var names []any
-	switch v := state[key].(type) {
-	case string:
-		names = []any{v}
-	case []any:
-		names = append(names, v...)
-	case []string:
-		for _, s := range v {
-			names = append(names, s)
-		}
-	}
-	for _, n := range names {
-		if n == name {
-			state[key] = names
-			return
-		}
-	}
-	state[key] = append(names, name)
 }
 
 // warningTransform (sigmabridge_warning) reports a warning at each selected detection item:

@@ -142,13 +142,13 @@ transformations:
 		t.Errorf("diagnostics = %v", ds)
 	}
 	// The objects are declared to the backends, once each, after what the state held.
-	if want := []any{"flat.rp", "flat.req", "labels"}; !reflect.DeepEqual(out.State[FlattenedFieldsKey], want) {
-		t.Errorf("state %s = %#v, want %#v", FlattenedFieldsKey, out.State[FlattenedFieldsKey], want)
+	if want := []any{"flat.rp", "flat.req", "labels"}; !reflect.DeepEqual(out.Deployment.Map()[ir.StateFlattened], want) {
+		t.Errorf("state %s = %#v, want %#v", ir.StateFlattened, out.Deployment.Map()[ir.StateFlattened], want)
 	}
-	r.State = map[string]any{FlattenedFieldsKey: "other"}
+	r.Deployment = ir.Deployment{FlattenedFields: []string{"other"}}
 	again, _ := p.Apply(r)
-	if twice, _ := p.Apply(again); !reflect.DeepEqual(twice.State[FlattenedFieldsKey], []any{"other", "flat.rp", "flat.req", "labels"}) {
-		t.Errorf("applied twice over a string: state %s = %#v", FlattenedFieldsKey, twice.State[FlattenedFieldsKey])
+	if twice, _ := p.Apply(again); !reflect.DeepEqual(twice.Deployment.Map()[ir.StateFlattened], []any{"other", "flat.rp", "flat.req", "labels"}) {
+		t.Errorf("applied twice over a string: state %s = %#v", ir.StateFlattened, twice.Deployment.Map()[ir.StateFlattened])
 	}
 
 	// What a keyed flattened field cannot answer is the backends' to refuse, per target: the
@@ -206,7 +206,7 @@ transformations:
 	r := mustRule(t, ruleWith("{product: aws}", "sel: {src|expand: '%v%', multi: x, gone: 1, keep|expand: '%w%', s: Success}", "condition: sel"))
 	once := apply(t, p, r)
 	twice := apply(t, p, once)
-	if conds(once) != conds(twice) || !reflect.DeepEqual(once.State, twice.State) || once.Logsource != twice.Logsource {
+	if conds(once) != conds(twice) || !reflect.DeepEqual(once.Deployment.Map(), twice.Deployment.Map()) || once.Logsource != twice.Logsource {
 		t.Errorf("not idempotent:\n%s\n%s", conds(once), conds(twice))
 	}
 	wantConds(t, once, `and(or(match(dst, "a"), match(dst, "b")), or(match(m1, "x"), match(m2, "x")), match(keep, "*"), match(s, "Succeeded"))`)

@@ -39,8 +39,8 @@ func TestGenericPipelinesLeaveOtherProductsAlone(t *testing.T) {
 	} {
 		r := mustRule(t, c.rule)
 		out := apply(t, builtin(t, c.pipeline), r)
-		if conds(out) != conds(r) || len(out.State) != 0 {
-			t.Errorf("%s changed a rule it is not for: %s -> %s (state %v)", c.pipeline, conds(r), conds(out), out.State)
+		if conds(out) != conds(r) || len(out.Deployment.Map()) != 0 {
+			t.Errorf("%s changed a rule it is not for: %s -> %s (state %v)", c.pipeline, conds(r), conds(out), out.Deployment.Map())
 		}
 	}
 }
@@ -52,13 +52,13 @@ func TestGenericPipelinesConfineRules(t *testing.T) {
 
 	out := apply(t, builtin(t, "splunk_windows"), proc)
 	wantConds(t, out, `and(num(EventCode, "1"), match(Image, "*\\\\cmd.exe"), match(CommandLine, "* /c *"))`)
-	if out.State["source"] != "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational" {
-		t.Errorf("splunk_windows source = %v", out.State["source"])
+	if !slices.Equal(out.Deployment.Source, []string{"XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"}) {
+		t.Errorf("splunk_windows source = %v", out.Deployment.Map()["source"])
 	}
 	out = apply(t, builtin(t, "splunk_windows"), sec)
 	wantConds(t, out, `and(num(EventCode, "4624"), num(LogonType, "10"))`)
-	if out.State["source"] != "XmlWinEventLog:Security" {
-		t.Errorf("splunk_windows source = %v", out.State["source"])
+	if !slices.Equal(out.Deployment.Source, []string{"XmlWinEventLog:Security"}) {
+		t.Errorf("splunk_windows source = %v", out.Deployment.Map()["source"])
 	}
 
 	out = apply(t, builtin(t, "ecs_windows"), proc)
@@ -72,8 +72,8 @@ func TestGenericPipelinesConfineRules(t *testing.T) {
 
 	out = apply(t, builtin(t, "ecs_linux"), lnx)
 	wantConds(t, out, `and(match(host.os.type, "linux"), match(event.category, "process"), match(event.type, "start"), match(process.executable, "*/bash"), match(user.name, "root"))`)
-	if out.State["event_category"] != "process" {
-		t.Errorf("ecs_linux event_category = %v", out.State["event_category"])
+	if out.Deployment.EventCategory != "process" {
+		t.Errorf("ecs_linux event_category = %v", out.Deployment.Map()["event_category"])
 	}
 
 	out = apply(t, builtin(t, "splunk_cim"), proc)

@@ -68,7 +68,7 @@ func codes(ds diag.List, sev diag.Severity) []string {
 	var out []string
 	for _, d := range ds {
 		if d.Severity == sev {
-			out = append(out, d.Code)
+			out = append(out, string(d.Code))
 		}
 	}
 	return out

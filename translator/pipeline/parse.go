@@ -246,7 +246,12 @@ func init() {
 		},
 		"set_state": func(p *params) transformation {
 			key, _ := p.str("key", true)
-			return setState{key: key, val: p.anyValue("val", true)}
+			val := p.anyValue("val", true)
+			var probe ir.Deployment
+			if err := probe.Set(key, val); err != nil {
+				p.errorf(p.node("val", false), "%v", err)
+			}
+			return setState{key: key, val: val}
 		},
 		"set_custom_attribute": func(p *params) transformation {
 			key, _ := p.str("attribute", true)
@@ -302,9 +307,9 @@ func init() {
 
 // failureCode is the diagnostic code of a failure item: pipeline-unsupported, or the `code`
 // parameter (a sigmabridge extension) when given.
-func failureCode(p *params) string {
+func failureCode(p *params) diag.Code {
 	if c, ok := p.str("code", false); ok && c != "" {
-		return c
+		return diag.Code(c)
 	}
 	return diag.PipelineUnsupported
 }

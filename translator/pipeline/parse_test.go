@@ -112,8 +112,8 @@ func TestGoodFixtureLoads(t *testing.T) {
 	r := mustRule(t, ruleWith(winLogsource, "sel: {Image|endswith: '.exe', user.name|expand: '%admins%', x|expand: '%other%'}", "condition: sel"))
 	out := apply(t, p, r)
 	wantConds(t, out, `and(match(event.kind, "event"), or(match(process.executable, "*.exe"), match(process.name, "*.exe")), or(match(actor.name, "root"), match(actor.name, "adm*")), match(x, "*"))`)
-	if out.State["index"] != "logs-endpoint-*" {
-		t.Errorf("state = %v", out.State)
+	if out.Deployment.Map()["index"] != "logs-endpoint-*" {
+		t.Errorf("state = %v", out.Deployment.Map())
 	}
 }
 
@@ -144,13 +144,13 @@ func TestChainOrdersByPriorityAndMergesVars(t *testing.T) {
 	r := mustRule(t, ruleWith(winLogsource, "sel: {User|expand: '%admins%'}", "condition: sel"))
 	out := apply(t, c, r)
 	wantConds(t, out, `and(match(event.kind, "event"), or(match(User, "root"), match(User, "toor")))`)
-	if out.State["order"] != "high" {
-		t.Errorf("state order = %v: the last pipeline must run last", out.State["order"])
+	if out.Deployment.Map()["order"] != "high" {
+		t.Errorf("state order = %v: the last pipeline must run last", out.Deployment.Map()["order"])
 	}
 	// Equal priorities keep the given order.
 	a := mustParse(t, "name: a\ntransformations: [{type: set_state, key: k, val: a}]")
 	b := mustParse(t, "name: b\ntransformations: [{type: set_state, key: k, val: b}]")
-	if got := apply(t, Chain(b, a), r).State["k"]; got != "a" {
+	if got := apply(t, Chain(b, a), r).Deployment.Map()["k"]; got != "a" {
 		t.Errorf("equal priority: got %v, want the later pipeline (a) to win", got)
 	}
 }
@@ -169,5 +169,21 @@ func TestLoadBuiltinOrFile(t *testing.T) {
 	c, err := LoadChain("splunk_t1648_azure_audit", "splunk_t1648")
 	if err != nil || c.Items[0].Pipeline != "splunk_t1648" {
 		t.Errorf("LoadChain must order by priority: %v %v", err, c.Items[0].Pipeline)
+	}
+}
+
+// TestSetStateTypedKeyChecked checks that set_state of a key the backends read is checked when
+// the pipeline is parsed, with its file and line, rather than when a backend reads it.
+func TestSetStateTypedKeyChecked(t *testing.T) {
+	for _, tt := range []struct{ key, val string }{
+		{"ip_fields", "[a, 5]"}, {"index", "[]"}, {"event_category", "''"}, {"flattened_fields", "['']"},
+	} {
+		_, err := Parse("p.yml", []byte("transformations:\n  - type: set_state\n    key: "+tt.key+"\n    val: "+tt.val+"\n"))
+		if err == nil || !strings.Contains(err.Error(), "p.yml:4:") || !strings.Contains(err.Error(), "state "+tt.key) {
+			t.Errorf("set_state %s: %s: error %v, want one at p.yml:4 naming the key", tt.key, tt.val, err)
+		}
+	}
+	if _, err := Parse("p.yml", []byte("transformations:\n  - type: set_state\n    key: table\n    val: [1, {a: b}]\n")); err != nil {
+		t.Errorf("a third-party key takes any value: %v", err)
 	}
 }

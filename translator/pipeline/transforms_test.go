@@ -153,8 +153,8 @@ transformations:
 	if want := (ir.Logsource{Product: "windows", Service: "sysmon"}); out.Logsource != want {
 		t.Errorf("logsource = %+v, want %+v", out.Logsource, want)
 	}
-	if out.State["seen"] != "sysmon" {
-		t.Errorf("a later item did not see the new logsource: state %v", out.State)
+	if out.Deployment.Map()["seen"] != "sysmon" {
+		t.Errorf("a later item did not see the new logsource: state %v", out.Deployment.Map())
 	}
 	if r.Logsource.Category != "process_creation" {
 		t.Errorf("input rule changed: %+v", r.Logsource)
@@ -245,19 +245,19 @@ transformations:
 `)
 	r := mustRule(t, ruleWith(winLogsource, "sel: {A: x}", "condition: sel"))
 	out := apply(t, p, r)
-	if want := []any{"logs-a-*", "logs-b-*"}; !reflect.DeepEqual(out.State["index"], want) {
-		t.Errorf("state index = %#v", out.State["index"])
+	if want := []any{"logs-a-*", "logs-b-*"}; !reflect.DeepEqual(out.Deployment.Map()["index"], want) {
+		t.Errorf("state index = %#v", out.Deployment.Map()["index"])
 	}
 	if want := map[string]any{"cron": "*/5 * * * *"}; !reflect.DeepEqual(out.Custom["splunk.schedule"], want) {
 		t.Errorf("custom = %#v", out.Custom)
 	}
-	if len(r.State) != 0 || r.Custom["splunk.schedule"] != nil {
-		t.Errorf("input rule changed: state %v custom %v", r.State, r.Custom)
+	if len(r.Deployment.Map()) != 0 || r.Custom["splunk.schedule"] != nil {
+		t.Errorf("input rule changed: state %v custom %v", r.Deployment.Map(), r.Custom)
 	}
 	// Each rule gets its own copy of a list value.
 	out2 := apply(t, p, r)
-	out.State["index"].([]any)[0] = "changed"
-	if out2.State["index"].([]any)[0] != "logs-a-*" {
+	out.Deployment.Index[0] = "changed"
+	if out2.Deployment.Index[0] != "logs-a-*" {
 		t.Error("two rules share one state list")
 	}
 }
@@ -297,12 +297,12 @@ transformations:
 		!strings.Contains(ds[0].Message, "Windows rules are not supported") || ds[0].Line != 1 || ds[0].Path != "rule.yml" {
 		t.Fatalf("diagnostics = %v", ds)
 	}
-	if _, ok := out.State["reached"]; ok {
+	if _, ok := out.Deployment.Map()["reached"]; ok {
 		t.Error("items after a rule_failure ran")
 	}
 	aws := mustRule(t, ruleWith("{product: aws}", "sel: {A: x}", "condition: sel"))
-	if out := apply(t, p, aws); out.State["reached"] != true {
-		t.Errorf("the failure must only hit matching rules: %v", out.State)
+	if out := apply(t, p, aws); out.Deployment.Map()["reached"] != true {
+		t.Errorf("the failure must only hit matching rules: %v", out.Deployment.Map())
 	}
 }
 

@@ -33,7 +33,7 @@ func TestItemMeansTheSameInRuleAndAddCondition(t *testing.T) {
 				if len(ruleDiags) != 1 {
 					t.Fatalf("rule: %v", ruleDiags)
 				}
-				fromRule = ruleDiags[0].Code
+				fromRule = string(ruleDiags[0].Code)
 			} else {
 				fromRule = rules[0].Conditions[0].String()
 			}
@@ -49,7 +49,7 @@ func TestItemMeansTheSameInRuleAndAddCondition(t *testing.T) {
 					t.Fatalf("add_condition accepted what the rule refused (%v)", d)
 				}
 				// The pipeline's diagnostic is pipe.yml:4: CODE: transformation add_condition: MESSAGE.
-				want := "pipe.yml:4: " + d.Code + ": transformation add_condition: " + d.Message
+				want := "pipe.yml:4: " + string(d.Code) + ": transformation add_condition: " + d.Message
 				if err.Error() != want {
 					t.Errorf("add_condition: got %q, want %q", err, want)
 				}

@@ -63,7 +63,7 @@ func Placeholders(r *ir.Rule) []string {
 				pat = t.Pattern
 			case *ir.Keyword:
 				pat = t.Pattern
-			default:
+			case *ir.And, *ir.CIDR, *ir.Compare, *ir.Exists, *ir.FieldRef, *ir.Not, *ir.Null, *ir.Or, *ir.Regex, *ir.TimePart:
 				return true
 			}
 			for _, name := range pat.Placeholders() {

@@ -183,15 +183,15 @@ func TestSetupPolicy(t *testing.T) {
 	if len(o.Weakened) != 1 || o.Weakened[0].Key != "aws.trusted_deployers" {
 		t.Errorf("weakened: %+v", o.Weakened)
 	}
-	if o.Rule.State["index"] != "aws" || o.Rule.State["sourcetype"] != "aws:cloudtrail" {
-		t.Errorf("splunk state: %v", o.Rule.State)
+	if o.Rule.Deployment.Map()["index"] != "aws" || o.Rule.Deployment.Map()["sourcetype"] != "aws:cloudtrail" {
+		t.Errorf("splunk state: %v", o.Rule.Deployment.Map())
 	}
 	o = (&Setup{Profile: p, Target: Elastic}).Apply(r)
-	if got, ok := o.Rule.State["index"].([]any); !ok || len(got) != 2 || got[0] != "logs-aws.cloudtrail-*" {
-		t.Errorf("elastic state: %#v", o.Rule.State)
+	if got, ok := o.Rule.Deployment.Map()["index"].([]any); !ok || len(got) != 2 || got[0] != "logs-aws.cloudtrail-*" {
+		t.Errorf("elastic state: %#v", o.Rule.Deployment.Map())
 	}
-	if _, ok := o.Rule.State["sourcetype"]; ok {
-		t.Errorf("elastic must not get a sourcetype: %v", o.Rule.State)
+	if _, ok := o.Rule.Deployment.Map()["sourcetype"]; ok {
+		t.Errorf("elastic must not get a sourcetype: %v", o.Rule.Deployment.Map())
 	}
 	// A user's pipeline giving the value counts as a value.
 	up, err := pipeline.Parse("u.yml", []byte("vars: {own_account_ids: ['999988887777']}\ntransformations:\n  - type: value_placeholders\n    include: [own_account_ids]\n"))
@@ -286,8 +286,8 @@ func TestWhereAgreesWithLogsPipeline(t *testing.T) {
 		t.Fatalf("Where: %+v %+v", s, e)
 	}
 	o := (&Setup{Profile: p, Target: Splunk}).Apply(r)
-	if o.Rule.State["index"] != "aws" || o.Rule.State["sourcetype"] != "aws:cloudtrail" {
-		t.Errorf("pipeline state %v, Where %+v", o.Rule.State, s)
+	if o.Rule.Deployment.Map()["index"] != "aws" || o.Rule.Deployment.Map()["sourcetype"] != "aws:cloudtrail" {
+		t.Errorf("pipeline state %v, Where %+v", o.Rule.Deployment.Map(), s)
 	}
 	if s, e := p.Where(ir.Logsource{Product: "gcp"}); s != nil || e != nil {
 		t.Errorf("gcp: %+v %+v", s, e)

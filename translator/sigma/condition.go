@@ -96,7 +96,7 @@ type Word struct {
 
 // SyntaxError is why a condition does not parse. Col is 1-based within the condition.
 type SyntaxError struct {
-	Code    string // diag.ConditionSyntax, ConditionTooLong, ConditionTooDeep or LegacyAggregation
+	Code    diag.Code // diag.ConditionSyntax, ConditionTooLong, ConditionTooDeep or LegacyAggregation
 	Col     int
 	Message string
 	// Lexical is true for problems found before parsing (length, a legacy `|`, a character
@@ -238,7 +238,7 @@ func (p *parser) parse() (e Expr) {
 	return e
 }
 
-func (p *parser) fail(col int, code, format string, args ...any) {
+func (p *parser) fail(col int, code diag.Code, format string, args ...any) {
 	p.err = &SyntaxError{Code: code, Col: col, Message: fmt.Sprintf(format, args...)}
 	panic(bail{})
 }

@@ -175,7 +175,7 @@ func itoa(i int) string {
 func TestConditionErrors(t *testing.T) {
 	for _, c := range []struct {
 		text    string
-		code    string
+		code    diag.Code
 		col     int
 		lexical bool
 		refs    int

@@ -10,7 +10,6 @@ import (
 
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/estest"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/lucenetest"
-	"github.com/sigmabridge/sigmabridge/backends/infix"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
@@ -322,7 +321,7 @@ func TestRandomTreesShape(t *testing.T) {
 		return &ir.Match{Field: f, Pattern: ps[rng.Intn(len(ps))], Cased: rng.Intn(3) == 0}
 	}
 	for i := 0; i < 300; i++ {
-		tree := infix.Simplify(estest.RandomTree(rng, 4, leafOf))
+		tree := ir.Simplify(estest.RandomTree(rng, 4, leafOf))
 		q, ds := render(t, tree)
 		if ds.HasErrors() {
 			t.Fatalf("%s: %v", tree, ds)
@@ -399,13 +398,13 @@ func TestListsAndCategory(t *testing.T) {
 		&ir.Match{Field: "a", Pattern: ir.LiteralPattern("Q"), Cased: true},
 		&ir.Match{Field: "a", Pattern: ir.LiteralPattern("R"), Cased: true},
 	}}
-	r := &ir.Rule{Conditions: []ir.Node{tree}, State: map[string]any{"event_category": "process"}}
+	r := &ir.Rule{Conditions: []ir.Node{tree}, Deployment: ir.Deployment{EventCategory: "process"}}
 	qs, ds := Backend{}.Convert(r)
 	want := `process where a : ("x", "z*") or b : "y" or a in ("Q", "R")`
 	if len(ds) > 0 || qs[0].Text != want {
 		t.Errorf("got %v %v\nwant %s", qs, ds, want)
 	}
-	r.State["event_category"] = "my-category"
+	r.Deployment.EventCategory = "my-category"
 	if qs, _ := (Backend{}).Convert(r); !strings.HasPrefix(qs[0].Text, `"my-category" where `) {
 		t.Errorf("a category with a dash is not quoted: %s", qs[0].Text)
 	}
@@ -446,7 +445,6 @@ func TestIPFields(t *testing.T) {
 		{Node: &ir.Exists{Field: "source.ip"}, Want: `?source.ip != null`},
 	})
 	estest.CheckFailures(t, Backend{}.Convert, estest.IPFieldsState, estest.IPFieldFailures)
-	estest.CheckMalformedState(t, Backend{}.Convert)
 }
 
 // TestFlattenedFields checks that every leaf on a flattened object fails with

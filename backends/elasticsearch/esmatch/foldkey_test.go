@@ -102,7 +102,7 @@ func TestFoldKeyCoversTheKnownCases(t *testing.T) {
 	for _, r := range plan.Post {
 		sources = append(sources, r.From...)
 	}
-	for _, r := range []rune("ςϐϑϕϖϰϱϵẛ\u0345\u1FBEµ") {
+	for _, r := range "ςϐϑϕϖϰϱϵẛ\u0345\u1FBEµ" {
 		if !slices.Contains(sources, r) {
 			t.Errorf("%U (%q) is not normalised after lower-casing", r, string(r))
 		}

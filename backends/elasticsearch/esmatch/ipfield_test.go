@@ -8,38 +8,6 @@ import (
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
 
-func TestIPFieldsState(t *testing.T) {
-	tests := []struct {
-		state map[string]any
-		want  []string
-		err   bool
-	}{
-		{nil, nil, false},
-		{map[string]any{"index": "x"}, nil, false},
-		{map[string]any{"ip_fields": "source.ip"}, []string{"source.ip"}, false},
-		{map[string]any{"ip_fields": []any{"source.ip", "client.ip"}}, []string{"source.ip", "client.ip"}, false},
-		{map[string]any{"ip_fields": []string{"a"}}, []string{"a"}, false},
-		{map[string]any{"ip_fields": 5}, nil, true},
-		{map[string]any{"ip_fields": []any{"a", 5}}, nil, true},
-		{map[string]any{"ip_fields": []any{""}}, nil, true},
-	}
-	for _, tt := range tests {
-		got, err := IPFields(tt.state)
-		if (err != nil) != tt.err {
-			t.Errorf("IPFields(%v) error %v, want error %v", tt.state, err, tt.err)
-			continue
-		}
-		if len(got) != len(tt.want) {
-			t.Errorf("IPFields(%v) = %v, want %v", tt.state, got, tt.want)
-		}
-		for _, f := range tt.want {
-			if !got[f] {
-				t.Errorf("IPFields(%v) = %v, misses %s", tt.state, got, f)
-			}
-		}
-	}
-}
-
 func TestIPFieldCIDR(t *testing.T) {
 	tests := []struct{ prefix, want string }{
 		{"10.0.0.0/8", "10.0.0.0/8"},
@@ -91,7 +59,7 @@ func TestIPFieldUnsupported(t *testing.T) {
 	}
 	for _, tt := range tests {
 		code, msg := IPFieldUnsupported(tt.n, ips)
-		if code != tt.code {
+		if string(code) != tt.code {
 			t.Errorf("%s: code %q (%s), want %q", tt.n, code, msg, tt.code)
 		}
 		if code != "" && msg == "" {

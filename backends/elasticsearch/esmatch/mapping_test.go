@@ -11,14 +11,11 @@ import (
 )
 
 func TestReadMapping(t *testing.T) {
-	m, err := ReadMapping(map[string]any{
-		"ip_fields":          "source.ip",
-		"flattened_fields":   []any{"requestParameters", "gcp.audit.request"},
-		"multivalued_fields": []string{"tags", "resources"},
+	m := ReadMapping(&ir.Deployment{
+		IPFields:          []string{"source.ip"},
+		FlattenedFields:   []string{"requestParameters", "gcp.audit.request"},
+		MultiValuedFields: []string{"tags", "resources"},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, tt := range []struct {
 		field         string
 		flattened     string
@@ -47,15 +44,8 @@ func TestReadMapping(t *testing.T) {
 			t.Errorf("IP[%s] = %v", tt.field, m.IP[tt.field])
 		}
 	}
-	for _, bad := range []map[string]any{
-		{"flattened_fields": 1}, {"multivalued_fields": []any{"a", 2}}, {"ip_fields": []any{""}},
-	} {
-		if _, err := ReadMapping(bad); err == nil {
-			t.Errorf("ReadMapping(%v): no error", bad)
-		}
-	}
-	if m, err := ReadMapping(nil); err != nil || m.FlattenedObject("a") != "" || m.IsMultiValued("a") {
-		t.Errorf("ReadMapping(nil) = %v, %v", m, err)
+	if m := ReadMapping(&ir.Deployment{}); m.FlattenedObject("a") != "" || m.IsMultiValued("a") {
+		t.Errorf("ReadMapping(empty) = %v", m)
 	}
 }
 

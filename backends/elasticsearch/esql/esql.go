@@ -50,11 +50,8 @@ func (Backend) Convert(r *ir.Rule) ([]backends.Query, diag.List) {
 var indexPattern = regexp.MustCompile(`^[A-Za-z0-9_.*:+-]+$`)
 
 func source(r *ir.Rule) (string, diag.List) {
-	names, ok, err := esmatch.StringList(r.State, "index")
-	if err != nil {
-		return "", diag.List{backends.Diag(r, nil, Target, diag.UnsupportedValue, "%v", err)}
-	}
-	if !ok {
+	names := r.Deployment.Index
+	if len(names) == 0 {
 		return "*", nil
 	}
 	var diags diag.List
@@ -63,16 +60,13 @@ func source(r *ir.Rule) (string, diag.List) {
 			diags = append(diags, backends.Diag(r, nil, Target, diag.UnsupportedValue, "state index: %q is not an index name or pattern ES|QL takes after FROM", n))
 		}
 	}
-	if len(names) == 0 && len(diags) == 0 {
-		diags = append(diags, backends.Diag(r, nil, Target, diag.UnsupportedValue, "state index: the list is empty"))
-	}
 	return strings.Join(names, ", "), diags
 }
 
 // Render renders one detection tree of r as an ES|QL boolean expression.
 func Render(r *ir.Rule, tree ir.Node) (string, diag.List) {
 	rd := renderer{esrender.New(r, Target)}
-	e, _ := rd.node(infix.Simplify(tree), false)
+	e, _ := rd.node(ir.Simplify(tree), false)
 	if rd.Failed() {
 		return "", rd.Diags
 	}
@@ -84,7 +78,7 @@ type renderer struct {
 }
 
 // fail records an error and returns a placeholder expression.
-func (rd *renderer) fail(n ir.Node, code, format string, args ...any) (infix.Expr, bool) {
+func (rd *renderer) fail(n ir.Node, code diag.Code, format string, args ...any) (infix.Expr, bool) {
 	rd.Fail(n, code, format, args...)
 	return infix.AtomExpr(""), false
 }
@@ -127,6 +121,8 @@ func (rd *renderer) node(n ir.Node, twoValued bool) (infix.Expr, bool) {
 			return infix.Expr{Text: "NOT COALESCE(" + child.Text + ", FALSE)", Op: infix.NotOp}, false
 		}
 		return dialect.Negate(child), false
+	case *ir.CIDR, *ir.Compare, *ir.Exists, *ir.FieldRef, *ir.Keyword, *ir.Match, *ir.Null, *ir.Regex, *ir.TimePart:
+		// no case of its own (listed for the exhaustiveness lint, .ci/lint.sh)
 	}
 	e, nullable := rd.leaf(n)
 	if twoValued && nullable {
@@ -166,6 +162,8 @@ func (rd *renderer) viaQSTR(n ir.Node) bool {
 		}
 	case *ir.Exists, *ir.Null:
 		return rd.Mapping.FlattenedObject(ir.Field(n)) != ""
+	case *ir.And, *ir.CIDR, *ir.Compare, *ir.FieldRef, *ir.Not, *ir.Or, *ir.Regex, *ir.TimePart:
+		// no case of its own (listed for the exhaustiveness lint, .ci/lint.sh)
 	}
 	for _, f := range esmatch.LeafFields(n) {
 		if rd.Mapping.FlattenedObject(f) != "" || rd.Mapping.IsMultiValued(f) {
@@ -180,20 +178,22 @@ func (rd *renderer) qstr(n ir.Node) (infix.Expr, bool) {
 	if m, ok := n.(*ir.Match); ok && m.Kind == ir.Bool && rd.Mapping.FlattenedObject(m.Field) == "" {
 		// query_string's term is exact on a boolean field but case-sensitive on a keyword
 		// one, and TO_STRING is null on several values.
-		return rd.fail(n, diag.UnsupportedMultiValued, "%s: the field may hold several values (pipeline state %s), which ES|QL compares exactly only through QSTR, and query_string has no boolean match exact on both boolean and keyword fields", n, esmatch.MultiValuedFieldsKey)
+		return rd.fail(n, diag.UnsupportedMultiValued, "%s: the field may hold several values (pipeline state %s), which ES|QL compares exactly only through QSTR, and query_string has no boolean match exact on both boolean and keyword fields", n, ir.StateMultiValued)
 	}
 	switch n.(type) {
 	case *ir.FieldRef, *ir.TimePart:
 		for _, f := range esmatch.LeafFields(n) {
 			if obj := rd.Mapping.FlattenedObject(f); obj != "" {
-				return rd.fail(n, diag.UnsupportedFlattened, "%s: field %s is in the flattened object %s (pipeline state %s), which ES|QL reads only through QSTR, and query_string cannot compare fields or extract a part of a timestamp", n, f, obj, esmatch.FlattenedFieldsKey)
+				return rd.fail(n, diag.UnsupportedFlattened, "%s: field %s is in the flattened object %s (pipeline state %s), which ES|QL reads only through QSTR, and query_string cannot compare fields or extract a part of a timestamp", n, f, obj, ir.StateFlattened)
 			}
 		}
-		return rd.fail(n, diag.UnsupportedMultiValued, "%s: a field of it may hold several values (pipeline state %s), which ES|QL compares exactly only through QSTR, and query_string cannot compare fields or extract a part of a timestamp", n, esmatch.MultiValuedFieldsKey)
+		return rd.fail(n, diag.UnsupportedMultiValued, "%s: a field of it may hold several values (pipeline state %s), which ES|QL compares exactly only through QSTR, and query_string cannot compare fields or extract a part of a timestamp", n, ir.StateMultiValued)
 	case *ir.Null:
 		// NOT of the presence query: QSTR is never null.
 		e, nullable := rd.qstr(&ir.Exists{Field: ir.Field(n), Pos: ir.Position(n)})
 		return dialect.Negate(e), nullable
+	case *ir.And, *ir.CIDR, *ir.Compare, *ir.Exists, *ir.Keyword, *ir.Match, *ir.Not, *ir.Or, *ir.Regex:
+		// no case of its own (listed for the exhaustiveness lint, .ci/lint.sh)
 	}
 	text, ds := lucene.RenderLeaf(rd.Rule, n, Target)
 	rd.Diags = append(rd.Diags, ds...) // what the lucene leaf says holds for the QSTR too (keyword-scope)
@@ -246,6 +246,8 @@ func (rd *renderer) leaf(n ir.Node) (infix.Expr, bool) {
 		return rd.fieldRef(n)
 	case *ir.TimePart:
 		return rd.timePart(n)
+	case *ir.And, *ir.Keyword, *ir.Not, *ir.Or:
+		// no case of its own (listed for the exhaustiveness lint, .ci/lint.sh)
 	}
 	return rd.fail(n, diag.Unsupported, "%s: no ES|QL form", n)
 }

@@ -24,9 +24,7 @@ func TestLiveFieldRefs(t *testing.T) {
 			docs = append(docs, map[string]any{"a": a, "b": b})
 		}
 	}
-	for _, d := range docs {
-		events = append(events, d)
-	}
+	events = append(events, docs...)
 	keyword := map[string]any{"type": "keyword"}
 	index := live.Index(map[string]any{"a": keyword, "b": keyword}, docs)
 	for _, shape := range []ir.Shape{ir.ShapeExact, ir.ShapePrefix, ir.ShapeSuffix, ir.ShapeContains} {

@@ -165,7 +165,7 @@ func ourLucene(ctx context.Context, n *node, s subject) answer {
 	}
 	qs, diags := lucene.Backend{}.Convert(s.rule)
 	if diags.HasErrors() {
-		return answer{failed: "not converted: " + diags.Errors()[0].Code + ": " + diags.Errors()[0].Message}
+		return answer{failed: "not converted: " + string(diags.Errors()[0].Code) + ": " + diags.Errors()[0].Message}
 	}
 	var texts []string
 	for _, q := range qs {

@@ -21,7 +21,6 @@ import (
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient/esbulk"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient/esclienttest"
-	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esmatch"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esql"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/lucene"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
@@ -183,17 +182,17 @@ func check(t *testing.T, n *node, s subject, ty *tally) {
 	defer cancel()
 	for _, tg := range targets {
 		rule := s.rule.Clone()
-		rule.State["index"] = s.set.indexes()
+		rule.Deployment.Index = s.set.indexes()
 		// The fields that hold several values in some document, as the pipeline of a real
 		// deployment would list them (ecs_t1648 does for the integrations' arrays).
 		if mv := s.set.arrayFields(); len(mv) > 0 {
-			rule.State[esmatch.MultiValuedFieldsKey] = mv
+			rule.Deployment.MultiValuedFields = mv
 		}
 		queries, diags := tg.backend.Convert(rule)
 		if diags.HasErrors() {
 			codes := map[string]bool{}
 			for _, d := range diags.Errors() {
-				codes[d.Code] = true
+				codes[string(d.Code)] = true
 			}
 			why := strings.Join(slices.Sorted(maps.Keys(codes)), "+")
 			ty.skip(tg.name, why)
@@ -311,7 +310,7 @@ func runESQL(ctx context.Context, n *node, s subject, rule *ir.Rule, q backends.
 			}
 		}
 		r := rule.Clone()
-		r.State["index"] = index
+		r.Deployment.Index = []string{index}
 		qs, diags := esql.Backend{}.Convert(r)
 		if diags.HasErrors() || len(qs) <= q.Condition {
 			refused[index] = fmt.Errorf("rendering: %v", diags)

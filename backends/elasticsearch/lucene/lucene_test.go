@@ -8,7 +8,6 @@ import (
 
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/estest"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/lucenetest"
-	"github.com/sigmabridge/sigmabridge/backends/infix"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
@@ -71,7 +70,7 @@ func TestRandomTrees(t *testing.T) {
 		return n
 	}
 	for i := 0; i < 300; i++ {
-		tree := infix.Simplify(estest.RandomTree(rng, 4, leaf))
+		tree := ir.Simplify(estest.RandomTree(rng, 4, leaf))
 		leaves = leaves[:0]
 		ir.Inspect(tree, func(n ir.Node) bool {
 			if len(ir.Children(n)) == 0 {
@@ -151,7 +150,6 @@ func TestIPFields(t *testing.T) {
 		{Node: &ir.Exists{Field: "source.ip"}, Want: `_exists_:source.ip`},
 	})
 	estest.CheckFailures(t, Backend{}.Convert, estest.IPFieldsState, estest.IPFieldFailures)
-	estest.CheckMalformedState(t, Backend{}.Convert)
 }
 
 // TestFlattenedFields checks the pipeline state flattened_fields: terms, prefixes and

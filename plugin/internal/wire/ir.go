@@ -68,8 +68,13 @@ func RuleToProto(r *ir.Rule) (*pb.Rule, error) {
 	if out.Custom, err = valueMapToProto(r.Custom); err != nil {
 		return nil, fmt.Errorf("rule %s custom attributes: %w", ruleName(r.ID, r.Path), err)
 	}
-	if out.State, err = valueMapToProto(r.State); err != nil {
+	if out.State, err = valueMapToProto(r.Deployment.Map()); err != nil {
 		return nil, fmt.Errorf("rule %s pipeline state: %w", ruleName(r.ID, r.Path), err)
+	}
+	d := &r.Deployment
+	out.Deployment = &pb.Deployment{
+		Index: d.Index, Sourcetype: d.Sourcetype, Source: d.Source, EventCategory: d.EventCategory,
+		IpFields: d.IPFields, FlattenedFields: d.FlattenedFields, MultivaluedFields: d.MultiValuedFields,
 	}
 	return out, nil
 }
@@ -103,10 +108,47 @@ func RuleFromProto(m *pb.Rule) (*ir.Rule, error) {
 	if r.Custom, err = valueMapFromProto(m.Custom); err != nil {
 		return nil, fmt.Errorf("rule %s custom attributes: %w", ruleName(m.Id, m.Path), err)
 	}
-	if r.State, err = valueMapFromProto(m.State); err != nil {
+	if r.Deployment, err = deploymentFromProto(m); err != nil {
 		return nil, fmt.Errorf("rule %s pipeline state: %w", ruleName(m.Id, m.Path), err)
 	}
 	return r, nil
+}
+
+// deploymentFromProto decodes a rule's pipeline state: the typed keys from the deployment
+// message when the peer sent one (else from the state map, as a host before it sends
+// them), the other keys of the state map into Extra. Both go through ir.Deployment.Set, so
+// a peer's state is checked as a pipeline's set_state is.
+func deploymentFromProto(m *pb.Rule) (ir.Deployment, error) {
+	var d ir.Deployment
+	state, err := valueMapFromProto(m.State)
+	if err != nil {
+		return d, err
+	}
+	typed := m.Deployment
+	for k, v := range state {
+		if typed != nil && ir.Typed(k) {
+			continue
+		}
+		if err := d.Set(k, v); err != nil {
+			return d, err
+		}
+	}
+	if typed == nil {
+		return d, nil
+	}
+	for k, list := range map[string][]string{
+		ir.StateIndex: typed.Index, ir.StateSourcetype: typed.Sourcetype, ir.StateSource: typed.Source,
+		ir.StateIPFields: typed.IpFields, ir.StateFlattened: typed.FlattenedFields, ir.StateMultiValued: typed.MultivaluedFields,
+	} {
+		if len(list) == 0 {
+			continue
+		}
+		if err := d.Set(k, list); err != nil {
+			return d, err
+		}
+	}
+	d.EventCategory = typed.EventCategory
+	return d, nil
 }
 
 func ruleName(id, path string) string {

@@ -16,7 +16,7 @@ func DiagnosticToProto(d diag.Diagnostic) *pb.Diagnostic {
 		sev = pb.Severity_SEVERITY_WARNING
 	}
 	return &pb.Diagnostic{Path: d.Path, Line: int32(d.Line), Col: int32(d.Col), RuleId: d.RuleID,
-		Target: d.Target, Code: d.Code, Message: d.Message, Severity: sev}
+		Target: d.Target, Code: string(d.Code), Message: d.Message, Severity: sev}
 }
 
 // DiagnosticFromProto decodes a diagnostic. A diagnostic needs a code and a known severity.
@@ -37,7 +37,7 @@ func DiagnosticFromProto(m *pb.Diagnostic) (diag.Diagnostic, error) {
 		return diag.Diagnostic{}, fmt.Errorf("diagnostic without a code: %q", m.GetMessage())
 	}
 	return diag.Diagnostic{Path: m.GetPath(), Line: int(m.GetLine()), Col: int(m.GetCol()), RuleID: m.GetRuleId(),
-		Target: m.GetTarget(), Code: m.GetCode(), Message: m.GetMessage(), Severity: sev}, nil
+		Target: m.GetTarget(), Code: diag.Code(m.GetCode()), Message: m.GetMessage(), Severity: sev}, nil
 }
 
 // DiagnosticsToProto encodes a diagnostic list.

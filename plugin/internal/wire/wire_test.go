@@ -89,8 +89,8 @@ func assertSameRule(t *testing.T, want, got *ir.Rule) {
 	if !reflect.DeepEqual(want.Custom, got.Custom) {
 		t.Errorf("custom: got %#v, want %#v", got.Custom, want.Custom)
 	}
-	if !reflect.DeepEqual(want.State, got.State) {
-		t.Errorf("state: got %#v, want %#v", got.State, want.State)
+	if !reflect.DeepEqual(want.Deployment, got.Deployment) {
+		t.Errorf("deployment: got %#v, want %#v", got.Deployment, want.Deployment)
 	}
 }
 
@@ -157,7 +157,11 @@ func TestRoundTripEveryNodeType(t *testing.T) {
 			"when": time.Date(2024, 5, 6, 7, 8, 9, 10, time.UTC),
 			"raw":  []byte{0, 1, 2},
 		},
-		State: map[string]any{"index": []any{"logs-*", "cloud"}, "sourcetype": "aws:cloudtrail"},
+		Deployment: ir.Deployment{
+			Index: []string{"logs-*", "cloud"}, Sourcetype: []string{"aws:cloudtrail"}, Source: []string{"s"},
+			EventCategory: "process", IPFields: []string{"ip"}, FlattenedFields: []string{"o"},
+			MultiValuedFields: []string{"tags"}, Extra: map[string]any{"table": "T"},
+		},
 	}
 	seen := map[string]bool{}
 	for _, c := range r.Conditions {
@@ -177,11 +181,11 @@ func TestRoundTripEveryNodeType(t *testing.T) {
 func TestRoundTripSpecialValues(t *testing.T) {
 	// []string and map[any]any come back in their generic form; the content is kept.
 	r := &ir.Rule{ID: "x", Conditions: []ir.Node{&ir.Exists{Field: "a"}},
-		State: map[string]any{"s": []string{"a", "b"}, "m": map[any]any{1: "one", "two": 2}}}
+		Deployment: ir.Deployment{Extra: map[string]any{"s": []string{"a", "b"}, "m": map[any]any{1: "one", "two": 2}}}}
 	got := roundTrip(t, r)
 	want := map[string]any{"s": []any{"a", "b"}, "m": map[string]any{"1": "one", "two": 2}}
-	if !reflect.DeepEqual(got.State, want) {
-		t.Fatalf("state: got %#v, want %#v", got.State, want)
+	if !reflect.DeepEqual(got.Deployment.Extra, want) {
+		t.Fatalf("state: got %#v, want %#v", got.Deployment.Extra, want)
 	}
 	if _, err := RuleToProto(&ir.Rule{Custom: map[string]any{"c": make(chan int)}}); err == nil {
 		t.Fatal("a channel in Custom encoded without error")
@@ -295,5 +299,37 @@ func TestDiagnosticsAndQueries(t *testing.T) {
 	}
 	if _, err := QueryFromProto(&pb.Query{Condition: -1}); err == nil {
 		t.Error("a query with a negative condition decoded without error")
+	}
+}
+
+// TestDeploymentFromOlderHost checks that a rule from a host that sends the pipeline state
+// only as the state map (before the deployment field) decodes to the same Deployment, and
+// that a malformed state value from a peer is refused as set_state refuses it.
+func TestDeploymentFromOlderHost(t *testing.T) {
+	r := &ir.Rule{ID: "x", Conditions: []ir.Node{&ir.Exists{Field: "a"}}, Deployment: ir.Deployment{
+		Index: []string{"logs-*", "cloud"}, EventCategory: "process", IPFields: []string{"ip"},
+		Extra: map[string]any{"table": "T"},
+	}}
+	m, err := RuleToProto(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A plugin built before the deployment field reads every key from the state map.
+	for _, k := range []string{"index", "event_category", "ip_fields", "table"} {
+		if m.State[k] == nil {
+			t.Errorf("the state map lacks %s: %v", k, m.State)
+		}
+	}
+	m.Deployment = nil
+	got, err := RuleFromProto(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Deployment, r.Deployment) {
+		t.Errorf("from the state map: got %#v, want %#v", got.Deployment, r.Deployment)
+	}
+	m.State["ip_fields"] = &pb.Value{Kind: &pb.Value_IntValue{IntValue: 5}}
+	if _, err := RuleFromProto(m); err == nil || !strings.Contains(err.Error(), "ip_fields") {
+		t.Errorf("a malformed ip_fields from a peer: %v", err)
 	}
 }

@@ -246,7 +246,7 @@ type Runner func(live *Live, index string, r *ir.Rule, tree ir.Node) (ids []int,
 func CheckLive(t *testing.T, live *Live, properties map[string]any, docs []map[string]any, state map[string]any, trees []ir.Node, run Runner) {
 	t.Helper()
 	index := live.Index(properties, docs)
-	r := &ir.Rule{Path: "test.yml", ID: "t", State: state}
+	r := &ir.Rule{Path: "test.yml", ID: "t", Deployment: Deploy(t, state)}
 	for _, n := range trees {
 		for _, tree := range []ir.Node{n, &ir.Not{Child: n}} {
 			got, shown, err := run(live, index, r, tree)

@@ -73,7 +73,7 @@ type Convert func(*ir.Rule) ([]backends.Query, diag.List)
 // Failure is a leaf a target must refuse, with the diagnostic code.
 type Failure struct {
 	Node ir.Node
-	Code string
+	Code diag.Code
 }
 
 // CheckFailures converts each failing leaf OR-ed with a presence test, under state, and
@@ -81,7 +81,7 @@ type Failure struct {
 func CheckFailures(t *testing.T, convert Convert, state map[string]any, cases []Failure) {
 	t.Helper()
 	for _, tt := range cases {
-		r := &ir.Rule{Path: "test.yml", ID: "t", State: state, Conditions: []ir.Node{&ir.Or{Children: []ir.Node{tt.Node, &ir.Exists{Field: "x"}}}}}
+		r := &ir.Rule{Path: "test.yml", ID: "t", Deployment: Deploy(t, state), Conditions: []ir.Node{&ir.Or{Children: []ir.Node{tt.Node, &ir.Exists{Field: "x"}}}}}
 		if _, ds := convert(r); len(ds.Errors()) != 1 || ds.Errors()[0].Code != tt.Code {
 			t.Errorf("%s: diagnostics %v, want one %s", tt.Node, ds, tt.Code)
 		}
@@ -99,7 +99,7 @@ type Conversion struct {
 func CheckConversions(t *testing.T, convert Convert, state map[string]any, cases []Conversion) {
 	t.Helper()
 	for _, tt := range cases {
-		r := &ir.Rule{Path: "test.yml", ID: "t", State: state, Conditions: []ir.Node{tt.Node}}
+		r := &ir.Rule{Path: "test.yml", ID: "t", Deployment: Deploy(t, state), Conditions: []ir.Node{tt.Node}}
 		qs, ds := convert(r)
 		if ds.HasErrors() || len(qs) != 1 || !strings.Contains(qs[0].Text, tt.Want) {
 			t.Errorf("%s: got %v %v, want a query containing %s", tt.Node, qs, ds, tt.Want)
@@ -107,18 +107,16 @@ func CheckConversions(t *testing.T, convert Convert, state map[string]any, cases
 	}
 }
 
-// CheckMalformedState checks that a mapping state key that is not a field name or a list of
-// them fails the rule with unsupported-value.
-func CheckMalformedState(t *testing.T, convert Convert) {
-	t.Helper()
-	for _, key := range []string{"ip_fields", "flattened_fields", "multivalued_fields"} {
-		for _, bad := range []any{5, []any{"a", 1}, []any{""}} {
-			r := &ir.Rule{Path: "test.yml", ID: "t", State: map[string]any{key: bad}, Conditions: []ir.Node{&ir.Exists{Field: "a"}}}
-			if _, ds := convert(r); !ds.HasErrors() || ds.Errors()[0].Code != diag.UnsupportedValue {
-				t.Errorf("%s %v: diagnostics %v, want unsupported-value", key, bad, ds)
-			}
+// Deploy decodes a pipeline state map into a Deployment, as set_state does.
+func Deploy(tb testing.TB, state map[string]any) ir.Deployment {
+	tb.Helper()
+	var d ir.Deployment
+	for k, v := range state {
+		if err := d.Set(k, v); err != nil {
+			tb.Fatal(err)
 		}
 	}
+	return d
 }
 
 // FlattenedState declares requestParameters a flattened object.
@@ -161,7 +159,7 @@ var FlattenedCaseInsensitive = []ir.Node{
 }
 
 // Failures returns a Failure with code for each node.
-func Failures(code string, nodes ...ir.Node) []Failure {
+func Failures(code diag.Code, nodes ...ir.Node) []Failure {
 	out := make([]Failure, len(nodes))
 	for i, n := range nodes {
 		out[i] = Failure{Node: n, Code: code}
@@ -227,7 +225,7 @@ func CheckParsedLeaves(t *testing.T, shown string, parsed *Tree, leaves []ir.Nod
 // its query, or the diagnostics when it fails.
 func ConvertOne(t testing.TB, convert Convert, n ir.Node, state map[string]any) (string, diag.List) {
 	t.Helper()
-	qs, ds := convert(&ir.Rule{Path: "test.yml", ID: "t", State: state, Conditions: []ir.Node{n}})
+	qs, ds := convert(&ir.Rule{Path: "test.yml", ID: "t", Deployment: Deploy(t, state), Conditions: []ir.Node{n}})
 	if ds.HasErrors() {
 		return "", ds
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sigmabridge/sigmabridge/backends"
 	_ "github.com/sigmabridge/sigmabridge/backends/all" // the built-in backend plugins
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/plugin"
@@ -84,8 +86,8 @@ type Finding struct {
 
 // ErrorInfo is why a target failed.
 type ErrorInfo struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
+	Code    diag.Code `json:"code"`
+	Message string    `json:"message"`
 }
 
 // TargetResult is one rule on one target.
@@ -323,14 +325,13 @@ func convertAll(ctx context.Context, m *host.Manager, processed []*ir.Rule, proc
 	return targets
 }
 
-// targetOrder puts the built-in targets first, in a fixed order, then the others by name.
+// targetOrder puts the built-in targets first (the backends registry), then the others,
+// each group by name.
 func targetOrder(t string) string {
-	for i, b := range []string{"splunk", "lucene", "dsl", "esql", "eql"} {
-		if t == b {
-			return fmt.Sprintf("%d", i)
-		}
+	if slices.Contains(backends.Names(), t) {
+		return "0" + t
 	}
-	return "9" + t
+	return "1" + t
 }
 
 func isNotBackend(err error) bool {

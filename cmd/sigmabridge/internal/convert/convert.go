@@ -43,7 +43,8 @@ func NewCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "convert -t TARGET [-p PIPELINE]... [-f FORMAT] [-o FILE] [--skip-unsupported] [PATH]...",
 		Short: "Convert Sigma rules into queries for a SIEM",
-		Long: `Convert Sigma rules into queries for one target: splunk, lucene, dsl, esql or eql.
+		Long: `Convert Sigma rules into queries for one target: ` + strings.Join(backends.Names(), ", ") + `, or a
+target served by an external backend plugin.
 
 PATH is a rule file or a directory searched recursively for *.yml and *.yaml; without a
 PATH the built-in T1648 rule pack is converted. Each rule condition gives one query.
@@ -237,8 +238,8 @@ func ConvertOne(b backends.Backend, p *profile.Setup, r *ir.Rule) Result {
 }
 
 type jsonError struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
+	Code    diag.Code `json:"code"`
+	Message string    `json:"message"`
 }
 
 type jsonLine struct {

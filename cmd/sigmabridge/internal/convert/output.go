@@ -10,6 +10,7 @@ import (
 	"github.com/sigmabridge/sigmabridge/backends"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/internal/atomicfile"
+	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ruleset"
 )
 
@@ -63,7 +64,7 @@ func writeOutput(o *Options, data []byte) error {
 // raw control character: the target's syntax has no escape for it where it stands, and one
 // query per line cannot frame it (a line feed or carriage return would split the query,
 // another control character would reach the terminal).
-const ControlCharacter = "unsupported-control-character"
+const ControlCharacter = diag.UnsupportedControl
 
 // unframed returns the first character of s that the default format cannot carry raw: a
 // C0 control other than tab, DEL, a C1 control, or the Unicode line and paragraph

@@ -677,33 +677,14 @@ func stateIndex(r *ir.Rule) (string, error) {
 }
 
 func stateIndexValue(r *ir.Rule) (string, error) {
-	v, ok := r.State["index"]
-	if !ok {
+	names := r.Deployment.Index
+	if len(names) == 0 {
 		return "", fmt.Errorf("no index to search: pass --index, give logsource %s an elastic index in the profile (logs[]), or a pipeline that sets the state \"index\" for it (e.g. -p ecs_t1648)", r.Logsource)
 	}
-	switch v := v.(type) {
-	case string:
-		if v != "" {
-			return v, nil
-		}
-	case []string:
-		if len(v) > 0 {
-			return strings.Join(v, ","), nil
-		}
-	case []any:
-		var names []string
-		for _, e := range v {
-			s, ok := e.(string)
-			if !ok {
-				return "", fmt.Errorf("pipeline state index: %v is not a string", e)
-			}
-			names = append(names, s)
-		}
-		if len(names) > 0 {
-			return strings.Join(names, ","), nil
-		}
+	if slices.Contains(names, "") {
+		return "", fmt.Errorf("pipeline state index %q holds an empty name", names)
 	}
-	return "", fmt.Errorf("pipeline state index %v is not an index name or a list of them", v)
+	return strings.Join(names, ","), nil
 }
 
 func firstError(ds diag.List) string {
@@ -711,7 +692,7 @@ func firstError(ds diag.List) string {
 	if len(errs) == 0 {
 		return ""
 	}
-	msg := errs[0].Code + ": " + errs[0].Message
+	msg := string(errs[0].Code) + ": " + errs[0].Message
 	if len(errs) > 1 {
 		msg += fmt.Sprintf(" (and %d more)", len(errs)-1)
 	}

@@ -91,7 +91,7 @@ func Run(o *Options) (int, error) {
 	rep := sigmalint.Run(files, cfg)
 	var extra []sigmalint.Finding
 	for _, d := range discoverDiags {
-		if !cfg.Disabled[d.Code] {
+		if !cfg.Disabled[string(d.Code)] {
 			extra = append(extra, sigmalint.FromDiagnostic(d))
 		}
 	}

@@ -7,25 +7,27 @@ import (
 	"strings"
 
 	"github.com/sigmabridge/sigmabridge/plugin"
+	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
 
-// Diagnostic codes of this backend. A plugin may use its own codes; these reuse the names
-// sigmabridge's built-in backends use where the meaning is the same.
+// Diagnostic codes of this backend: the stable codes of package diag, whose class table says
+// they mean "the target cannot express this" (diag.IsUnsupported). A plugin may report a code
+// of its own, but the host then counts the rule as failed, not as unsupported.
 const (
-	codeUnsupportedValue   = "unsupported-value"
-	codeUnsupportedKeyword = "unsupported-keyword"
-	codeUnsupportedFields  = "unsupported-fieldref"
-	codeUnsupportedTime    = "unsupported-timepart"
-	codeUnsupportedExists  = "unsupported-exists"
-	codeUnsupportedRegex   = "unsupported-regex"
-	codePlaceholder        = "unresolved-placeholder"
+	codeUnsupportedValue   = diag.UnsupportedValue
+	codeUnsupportedKeyword = diag.UnsupportedKeyword
+	codeUnsupportedFields  = diag.UnsupportedFieldRef
+	codeUnsupportedTime    = diag.UnsupportedTimePart
+	codeUnsupportedExists  = diag.Unsupported
+	codeUnsupportedRegex   = diag.UnsupportedRegex
+	codePlaceholder        = diag.UnresolvedPlaceholder
 )
 
 // unsupported is a construct KQL cannot express exactly; it fails the rule.
 type unsupported struct {
 	node    ir.Node
-	code    string
+	code    diag.Code
 	message string
 }
 
@@ -37,7 +39,7 @@ func convertRule(target, _ string, r *ir.Rule) ([]plugin.Query, plugin.Diagnosti
 		diags   plugin.Diagnostics
 	)
 	prefix := ""
-	if t, ok := r.State["table"].(string); ok && t != "" {
+	if t, ok := r.Deployment.Extra["table"].(string); ok && t != "" {
 		prefix = t + "\n| "
 	}
 	for i, c := range r.Conditions {
@@ -63,7 +65,7 @@ func convertRule(target, _ string, r *ir.Rule) ([]plugin.Query, plugin.Diagnosti
 }
 
 func render(n ir.Node, problems *[]unsupported) string {
-	fail := func(code, format string, args ...any) string {
+	fail := func(code diag.Code, format string, args ...any) string {
 		*problems = append(*problems, unsupported{node: n, code: code, message: fmt.Sprintf(format, args...)})
 		return "false"
 	}
@@ -123,7 +125,7 @@ func join(children []ir.Node, op string, problems *[]unsupported) string {
 
 // renderMatch uses KQL's string operators for the simple shapes (case-insensitive unless
 // cased) and an anchored RE2 regex for any other glob.
-func renderMatch(n *ir.Match, fail func(code, format string, args ...any) string) string {
+func renderMatch(n *ir.Match, fail func(code diag.Code, format string, args ...any) string) string {
 	cs := ""
 	if n.Cased {
 		cs = "_cs"

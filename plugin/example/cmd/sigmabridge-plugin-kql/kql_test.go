@@ -56,7 +56,7 @@ func TestRender(t *testing.T) {
 	for code, n := range fails {
 		var problems []unsupported
 		render(&ir.Or{Children: []ir.Node{&ir.Match{Field: "ok", Pattern: lit("1")}, n}}, &problems)
-		if len(problems) != 1 || problems[0].code != code {
+		if len(problems) != 1 || string(problems[0].code) != code {
 			t.Errorf("%s: problems %v, want one %s", n, problems, code)
 		}
 	}
@@ -105,7 +105,7 @@ func TestThroughHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	rules := []*ir.Rule{
-		{ID: "ok", State: map[string]any{"table": "AWSCloudTrail"}, Conditions: []ir.Node{&ir.And{Children: []ir.Node{
+		{ID: "ok", Deployment: ir.Deployment{Extra: map[string]any{"table": "AWSCloudTrail"}}, Conditions: []ir.Node{&ir.And{Children: []ir.Node{
 			&ir.Match{Field: "eventSource", Pattern: lit("lambda.amazonaws.com")},
 			&ir.Match{Field: "eventName", Pattern: lit("CreateFunction").Wrap(false, true)},
 		}}}},

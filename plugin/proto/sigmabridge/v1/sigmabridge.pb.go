@@ -1514,8 +1514,13 @@ type Rule struct {
 	Conditions []*Node `protobuf:"bytes,18,rep,name=conditions,proto3" json:"conditions,omitempty"`
 	// custom holds the rule's non-standard top-level attributes.
 	Custom map[string]*Value `protobuf:"bytes,19,rep,name=custom,proto3" json:"custom,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	// state is pipeline state such as "index" or "sourcetype".
-	State         map[string]*Value `protobuf:"bytes,20,rep,name=state,proto3" json:"state,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// state is the pipeline state (set_state) as a map: every key, typed ones included, so a
+	// plugin built before field 21 still reads "index" or "sourcetype" here.
+	State map[string]*Value `protobuf:"bytes,20,rep,name=state,proto3" json:"state,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// deployment is the typed pipeline state (translator/ir.Deployment). A reader takes its
+	// typed keys from here when it is set, and from state otherwise (a host before field 21);
+	// the keys of state it does not type are third-party keys.
+	Deployment    *Deployment `protobuf:"bytes,21,opt,name=deployment,proto3" json:"deployment,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1690,6 +1695,107 @@ func (x *Rule) GetState() map[string]*Value {
 	return nil
 }
 
+func (x *Rule) GetDeployment() *Deployment {
+	if x != nil {
+		return x.Deployment
+	}
+	return nil
+}
+
+// Deployment is where and how a rule runs: the pipeline state keys the backends read.
+// An empty list means the key is not set.
+type Deployment struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Index             []string               `protobuf:"bytes,1,rep,name=index,proto3" json:"index,omitempty"`
+	Sourcetype        []string               `protobuf:"bytes,2,rep,name=sourcetype,proto3" json:"sourcetype,omitempty"`
+	Source            []string               `protobuf:"bytes,3,rep,name=source,proto3" json:"source,omitempty"`
+	EventCategory     string                 `protobuf:"bytes,4,opt,name=event_category,json=eventCategory,proto3" json:"event_category,omitempty"`
+	IpFields          []string               `protobuf:"bytes,5,rep,name=ip_fields,json=ipFields,proto3" json:"ip_fields,omitempty"`
+	FlattenedFields   []string               `protobuf:"bytes,6,rep,name=flattened_fields,json=flattenedFields,proto3" json:"flattened_fields,omitempty"`
+	MultivaluedFields []string               `protobuf:"bytes,7,rep,name=multivalued_fields,json=multivaluedFields,proto3" json:"multivalued_fields,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *Deployment) Reset() {
+	*x = Deployment{}
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Deployment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Deployment) ProtoMessage() {}
+
+func (x *Deployment) ProtoReflect() protoreflect.Message {
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Deployment.ProtoReflect.Descriptor instead.
+func (*Deployment) Descriptor() ([]byte, []int) {
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *Deployment) GetIndex() []string {
+	if x != nil {
+		return x.Index
+	}
+	return nil
+}
+
+func (x *Deployment) GetSourcetype() []string {
+	if x != nil {
+		return x.Sourcetype
+	}
+	return nil
+}
+
+func (x *Deployment) GetSource() []string {
+	if x != nil {
+		return x.Source
+	}
+	return nil
+}
+
+func (x *Deployment) GetEventCategory() string {
+	if x != nil {
+		return x.EventCategory
+	}
+	return ""
+}
+
+func (x *Deployment) GetIpFields() []string {
+	if x != nil {
+		return x.IpFields
+	}
+	return nil
+}
+
+func (x *Deployment) GetFlattenedFields() []string {
+	if x != nil {
+		return x.FlattenedFields
+	}
+	return nil
+}
+
+func (x *Deployment) GetMultivaluedFields() []string {
+	if x != nil {
+		return x.MultivaluedFields
+	}
+	return nil
+}
+
 type Logsource struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Category      string                 `protobuf:"bytes,1,opt,name=category,proto3" json:"category,omitempty"`
@@ -1702,7 +1808,7 @@ type Logsource struct {
 
 func (x *Logsource) Reset() {
 	*x = Logsource{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[20]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1714,7 +1820,7 @@ func (x *Logsource) String() string {
 func (*Logsource) ProtoMessage() {}
 
 func (x *Logsource) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[20]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1727,7 +1833,7 @@ func (x *Logsource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Logsource.ProtoReflect.Descriptor instead.
 func (*Logsource) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{20}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Logsource) GetCategory() string {
@@ -1781,7 +1887,7 @@ type Value struct {
 
 func (x *Value) Reset() {
 	*x = Value{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[21]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1793,7 +1899,7 @@ func (x *Value) String() string {
 func (*Value) ProtoMessage() {}
 
 func (x *Value) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[21]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1806,7 +1912,7 @@ func (x *Value) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Value.ProtoReflect.Descriptor instead.
 func (*Value) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{21}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Value) GetKind() isValue_Kind {
@@ -1980,7 +2086,7 @@ type ValueList struct {
 
 func (x *ValueList) Reset() {
 	*x = ValueList{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[22]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1992,7 +2098,7 @@ func (x *ValueList) String() string {
 func (*ValueList) ProtoMessage() {}
 
 func (x *ValueList) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[22]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2005,7 +2111,7 @@ func (x *ValueList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValueList.ProtoReflect.Descriptor instead.
 func (*ValueList) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{22}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ValueList) GetValues() []*Value {
@@ -2024,7 +2130,7 @@ type ValueMap struct {
 
 func (x *ValueMap) Reset() {
 	*x = ValueMap{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[23]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2036,7 +2142,7 @@ func (x *ValueMap) String() string {
 func (*ValueMap) ProtoMessage() {}
 
 func (x *ValueMap) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[23]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2049,7 +2155,7 @@ func (x *ValueMap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValueMap.ProtoReflect.Descriptor instead.
 func (*ValueMap) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{23}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ValueMap) GetValues() map[string]*Value {
@@ -2070,7 +2176,7 @@ type Position struct {
 
 func (x *Position) Reset() {
 	*x = Position{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[24]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2082,7 +2188,7 @@ func (x *Position) String() string {
 func (*Position) ProtoMessage() {}
 
 func (x *Position) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[24]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2095,7 +2201,7 @@ func (x *Position) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Position.ProtoReflect.Descriptor instead.
 func (*Position) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{24}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Position) GetLine() int32 {
@@ -2136,7 +2242,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[25]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2148,7 +2254,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[25]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2161,7 +2267,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{25}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Node) GetNode() isNode_Node {
@@ -2365,7 +2471,7 @@ type And struct {
 
 func (x *And) Reset() {
 	*x = And{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[26]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2377,7 +2483,7 @@ func (x *And) String() string {
 func (*And) ProtoMessage() {}
 
 func (x *And) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[26]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2390,7 +2496,7 @@ func (x *And) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use And.ProtoReflect.Descriptor instead.
 func (*And) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{26}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *And) GetChildren() []*Node {
@@ -2410,7 +2516,7 @@ type Or struct {
 
 func (x *Or) Reset() {
 	*x = Or{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[27]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2422,7 +2528,7 @@ func (x *Or) String() string {
 func (*Or) ProtoMessage() {}
 
 func (x *Or) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[27]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2435,7 +2541,7 @@ func (x *Or) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Or.ProtoReflect.Descriptor instead.
 func (*Or) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{27}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Or) GetChildren() []*Node {
@@ -2455,7 +2561,7 @@ type Not struct {
 
 func (x *Not) Reset() {
 	*x = Not{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[28]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2467,7 +2573,7 @@ func (x *Not) String() string {
 func (*Not) ProtoMessage() {}
 
 func (x *Not) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[28]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2480,7 +2586,7 @@ func (x *Not) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Not.ProtoReflect.Descriptor instead.
 func (*Not) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{28}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Not) GetChild() *Node {
@@ -2500,7 +2606,7 @@ type Segment struct {
 
 func (x *Segment) Reset() {
 	*x = Segment{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[29]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2512,7 +2618,7 @@ func (x *Segment) String() string {
 func (*Segment) ProtoMessage() {}
 
 func (x *Segment) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[29]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2525,7 +2631,7 @@ func (x *Segment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Segment.ProtoReflect.Descriptor instead.
 func (*Segment) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{29}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Segment) GetKind() SegmentKind {
@@ -2552,7 +2658,7 @@ type Pattern struct {
 
 func (x *Pattern) Reset() {
 	*x = Pattern{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[30]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2564,7 +2670,7 @@ func (x *Pattern) String() string {
 func (*Pattern) ProtoMessage() {}
 
 func (x *Pattern) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[30]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2577,7 +2683,7 @@ func (x *Pattern) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pattern.ProtoReflect.Descriptor instead.
 func (*Pattern) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{30}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Pattern) GetSegments() []*Segment {
@@ -2601,7 +2707,7 @@ type Match struct {
 
 func (x *Match) Reset() {
 	*x = Match{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[31]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2613,7 +2719,7 @@ func (x *Match) String() string {
 func (*Match) ProtoMessage() {}
 
 func (x *Match) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[31]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2626,7 +2732,7 @@ func (x *Match) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Match.ProtoReflect.Descriptor instead.
 func (*Match) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{31}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Match) GetField() string {
@@ -2676,7 +2782,7 @@ type Keyword struct {
 
 func (x *Keyword) Reset() {
 	*x = Keyword{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[32]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2688,7 +2794,7 @@ func (x *Keyword) String() string {
 func (*Keyword) ProtoMessage() {}
 
 func (x *Keyword) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[32]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2701,7 +2807,7 @@ func (x *Keyword) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Keyword.ProtoReflect.Descriptor instead.
 func (*Keyword) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{32}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Keyword) GetPattern() *Pattern {
@@ -2739,7 +2845,7 @@ type RegexFlags struct {
 
 func (x *RegexFlags) Reset() {
 	*x = RegexFlags{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[33]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2751,7 +2857,7 @@ func (x *RegexFlags) String() string {
 func (*RegexFlags) ProtoMessage() {}
 
 func (x *RegexFlags) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[33]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2764,7 +2870,7 @@ func (x *RegexFlags) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegexFlags.ProtoReflect.Descriptor instead.
 func (*RegexFlags) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{33}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *RegexFlags) GetIgnoreCase() bool {
@@ -2801,7 +2907,7 @@ type Regex struct {
 
 func (x *Regex) Reset() {
 	*x = Regex{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[34]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2813,7 +2919,7 @@ func (x *Regex) String() string {
 func (*Regex) ProtoMessage() {}
 
 func (x *Regex) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[34]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2826,7 +2932,7 @@ func (x *Regex) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Regex.ProtoReflect.Descriptor instead.
 func (*Regex) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{34}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Regex) GetField() string {
@@ -2870,7 +2976,7 @@ type Cidr struct {
 
 func (x *Cidr) Reset() {
 	*x = Cidr{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[35]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2882,7 +2988,7 @@ func (x *Cidr) String() string {
 func (*Cidr) ProtoMessage() {}
 
 func (x *Cidr) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[35]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2895,7 +3001,7 @@ func (x *Cidr) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Cidr.ProtoReflect.Descriptor instead.
 func (*Cidr) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{35}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Cidr) GetField() string {
@@ -2930,7 +3036,7 @@ type Number struct {
 
 func (x *Number) Reset() {
 	*x = Number{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[36]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2942,7 +3048,7 @@ func (x *Number) String() string {
 func (*Number) ProtoMessage() {}
 
 func (x *Number) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[36]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2955,7 +3061,7 @@ func (x *Number) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Number.ProtoReflect.Descriptor instead.
 func (*Number) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{36}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Number) GetText() string {
@@ -2985,7 +3091,7 @@ type Compare struct {
 
 func (x *Compare) Reset() {
 	*x = Compare{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[37]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2997,7 +3103,7 @@ func (x *Compare) String() string {
 func (*Compare) ProtoMessage() {}
 
 func (x *Compare) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[37]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3010,7 +3116,7 @@ func (x *Compare) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Compare.ProtoReflect.Descriptor instead.
 func (*Compare) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{37}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *Compare) GetField() string {
@@ -3052,7 +3158,7 @@ type Exists struct {
 
 func (x *Exists) Reset() {
 	*x = Exists{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[38]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3064,7 +3170,7 @@ func (x *Exists) String() string {
 func (*Exists) ProtoMessage() {}
 
 func (x *Exists) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[38]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3077,7 +3183,7 @@ func (x *Exists) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Exists.ProtoReflect.Descriptor instead.
 func (*Exists) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{38}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *Exists) GetField() string {
@@ -3105,7 +3211,7 @@ type Null struct {
 
 func (x *Null) Reset() {
 	*x = Null{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[39]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3117,7 +3223,7 @@ func (x *Null) String() string {
 func (*Null) ProtoMessage() {}
 
 func (x *Null) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[39]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3130,7 +3236,7 @@ func (x *Null) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Null.ProtoReflect.Descriptor instead.
 func (*Null) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{39}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *Null) GetField() string {
@@ -3161,7 +3267,7 @@ type FieldRef struct {
 
 func (x *FieldRef) Reset() {
 	*x = FieldRef{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[40]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3173,7 +3279,7 @@ func (x *FieldRef) String() string {
 func (*FieldRef) ProtoMessage() {}
 
 func (x *FieldRef) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[40]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3186,7 +3292,7 @@ func (x *FieldRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldRef.ProtoReflect.Descriptor instead.
 func (*FieldRef) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{40}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *FieldRef) GetField() string {
@@ -3237,7 +3343,7 @@ type TimePart struct {
 
 func (x *TimePart) Reset() {
 	*x = TimePart{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[41]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3249,7 +3355,7 @@ func (x *TimePart) String() string {
 func (*TimePart) ProtoMessage() {}
 
 func (x *TimePart) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[41]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3262,7 +3368,7 @@ func (x *TimePart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TimePart.ProtoReflect.Descriptor instead.
 func (*TimePart) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{41}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *TimePart) GetField() string {
@@ -3375,7 +3481,7 @@ const file_sigmabridge_v1_sigmabridge_proto_rawDesc = "" +
 	"EventError\x12\x1f\n" +
 	"\vevent_index\x18\x01 \x01(\x05R\n" +
 	"eventIndex\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage\"\x8a\x06\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"\xc6\x06\n" +
 	"\x04Rule\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x12\n" +
 	"\x04line\x18\x02 \x01(\x05R\x04line\x12\x10\n" +
@@ -3401,14 +3507,28 @@ const file_sigmabridge_v1_sigmabridge_proto_rawDesc = "" +
 	"conditions\x18\x12 \x03(\v2\x14.sigmabridge.v1.NodeR\n" +
 	"conditions\x128\n" +
 	"\x06custom\x18\x13 \x03(\v2 .sigmabridge.v1.Rule.CustomEntryR\x06custom\x125\n" +
-	"\x05state\x18\x14 \x03(\v2\x1f.sigmabridge.v1.Rule.StateEntryR\x05state\x1aP\n" +
+	"\x05state\x18\x14 \x03(\v2\x1f.sigmabridge.v1.Rule.StateEntryR\x05state\x12:\n" +
+	"\n" +
+	"deployment\x18\x15 \x01(\v2\x1a.sigmabridge.v1.DeploymentR\n" +
+	"deployment\x1aP\n" +
 	"\vCustomEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12+\n" +
 	"\x05value\x18\x02 \x01(\v2\x15.sigmabridge.v1.ValueR\x05value:\x028\x01\x1aO\n" +
 	"\n" +
 	"StateEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12+\n" +
-	"\x05value\x18\x02 \x01(\v2\x15.sigmabridge.v1.ValueR\x05value:\x028\x01\"{\n" +
+	"\x05value\x18\x02 \x01(\v2\x15.sigmabridge.v1.ValueR\x05value:\x028\x01\"\xf8\x01\n" +
+	"\n" +
+	"Deployment\x12\x14\n" +
+	"\x05index\x18\x01 \x03(\tR\x05index\x12\x1e\n" +
+	"\n" +
+	"sourcetype\x18\x02 \x03(\tR\n" +
+	"sourcetype\x12\x16\n" +
+	"\x06source\x18\x03 \x03(\tR\x06source\x12%\n" +
+	"\x0eevent_category\x18\x04 \x01(\tR\reventCategory\x12\x1b\n" +
+	"\tip_fields\x18\x05 \x03(\tR\bipFields\x12)\n" +
+	"\x10flattened_fields\x18\x06 \x03(\tR\x0fflattenedFields\x12-\n" +
+	"\x12multivalued_fields\x18\a \x03(\tR\x11multivaluedFields\"{\n" +
 	"\tLogsource\x12\x1a\n" +
 	"\bcategory\x18\x01 \x01(\tR\bcategory\x12\x18\n" +
 	"\aproduct\x18\x02 \x01(\tR\aproduct\x12\x18\n" +
@@ -3581,7 +3701,7 @@ func file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP() []byte {
 }
 
 var file_sigmabridge_v1_sigmabridge_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_sigmabridge_v1_sigmabridge_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
+var file_sigmabridge_v1_sigmabridge_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
 var file_sigmabridge_v1_sigmabridge_proto_goTypes = []any{
 	(Severity)(0),                           // 0: sigmabridge.v1.Severity
 	(SegmentKind)(0),                        // 1: sigmabridge.v1.SegmentKind
@@ -3609,31 +3729,32 @@ var file_sigmabridge_v1_sigmabridge_proto_goTypes = []any{
 	(*EventMatch)(nil),                      // 23: sigmabridge.v1.EventMatch
 	(*EventError)(nil),                      // 24: sigmabridge.v1.EventError
 	(*Rule)(nil),                            // 25: sigmabridge.v1.Rule
-	(*Logsource)(nil),                       // 26: sigmabridge.v1.Logsource
-	(*Value)(nil),                           // 27: sigmabridge.v1.Value
-	(*ValueList)(nil),                       // 28: sigmabridge.v1.ValueList
-	(*ValueMap)(nil),                        // 29: sigmabridge.v1.ValueMap
-	(*Position)(nil),                        // 30: sigmabridge.v1.Position
-	(*Node)(nil),                            // 31: sigmabridge.v1.Node
-	(*And)(nil),                             // 32: sigmabridge.v1.And
-	(*Or)(nil),                              // 33: sigmabridge.v1.Or
-	(*Not)(nil),                             // 34: sigmabridge.v1.Not
-	(*Segment)(nil),                         // 35: sigmabridge.v1.Segment
-	(*Pattern)(nil),                         // 36: sigmabridge.v1.Pattern
-	(*Match)(nil),                           // 37: sigmabridge.v1.Match
-	(*Keyword)(nil),                         // 38: sigmabridge.v1.Keyword
-	(*RegexFlags)(nil),                      // 39: sigmabridge.v1.RegexFlags
-	(*Regex)(nil),                           // 40: sigmabridge.v1.Regex
-	(*Cidr)(nil),                            // 41: sigmabridge.v1.Cidr
-	(*Number)(nil),                          // 42: sigmabridge.v1.Number
-	(*Compare)(nil),                         // 43: sigmabridge.v1.Compare
-	(*Exists)(nil),                          // 44: sigmabridge.v1.Exists
-	(*Null)(nil),                            // 45: sigmabridge.v1.Null
-	(*FieldRef)(nil),                        // 46: sigmabridge.v1.FieldRef
-	(*TimePart)(nil),                        // 47: sigmabridge.v1.TimePart
-	nil,                                     // 48: sigmabridge.v1.Rule.CustomEntry
-	nil,                                     // 49: sigmabridge.v1.Rule.StateEntry
-	nil,                                     // 50: sigmabridge.v1.ValueMap.ValuesEntry
+	(*Deployment)(nil),                      // 26: sigmabridge.v1.Deployment
+	(*Logsource)(nil),                       // 27: sigmabridge.v1.Logsource
+	(*Value)(nil),                           // 28: sigmabridge.v1.Value
+	(*ValueList)(nil),                       // 29: sigmabridge.v1.ValueList
+	(*ValueMap)(nil),                        // 30: sigmabridge.v1.ValueMap
+	(*Position)(nil),                        // 31: sigmabridge.v1.Position
+	(*Node)(nil),                            // 32: sigmabridge.v1.Node
+	(*And)(nil),                             // 33: sigmabridge.v1.And
+	(*Or)(nil),                              // 34: sigmabridge.v1.Or
+	(*Not)(nil),                             // 35: sigmabridge.v1.Not
+	(*Segment)(nil),                         // 36: sigmabridge.v1.Segment
+	(*Pattern)(nil),                         // 37: sigmabridge.v1.Pattern
+	(*Match)(nil),                           // 38: sigmabridge.v1.Match
+	(*Keyword)(nil),                         // 39: sigmabridge.v1.Keyword
+	(*RegexFlags)(nil),                      // 40: sigmabridge.v1.RegexFlags
+	(*Regex)(nil),                           // 41: sigmabridge.v1.Regex
+	(*Cidr)(nil),                            // 42: sigmabridge.v1.Cidr
+	(*Number)(nil),                          // 43: sigmabridge.v1.Number
+	(*Compare)(nil),                         // 44: sigmabridge.v1.Compare
+	(*Exists)(nil),                          // 45: sigmabridge.v1.Exists
+	(*Null)(nil),                            // 46: sigmabridge.v1.Null
+	(*FieldRef)(nil),                        // 47: sigmabridge.v1.FieldRef
+	(*TimePart)(nil),                        // 48: sigmabridge.v1.TimePart
+	nil,                                     // 49: sigmabridge.v1.Rule.CustomEntry
+	nil,                                     // 50: sigmabridge.v1.Rule.StateEntry
+	nil,                                     // 51: sigmabridge.v1.ValueMap.ValuesEntry
 }
 var file_sigmabridge_v1_sigmabridge_proto_depIdxs = []int32{
 	25, // 0: sigmabridge.v1.ConvertRequest.rules:type_name -> sigmabridge.v1.Rule
@@ -3647,68 +3768,69 @@ var file_sigmabridge_v1_sigmabridge_proto_depIdxs = []int32{
 	19, // 8: sigmabridge.v1.MatchRequest.shared:type_name -> sigmabridge.v1.SharedEvents
 	23, // 9: sigmabridge.v1.MatchResponse.matches:type_name -> sigmabridge.v1.EventMatch
 	24, // 10: sigmabridge.v1.MatchResponse.errors:type_name -> sigmabridge.v1.EventError
-	26, // 11: sigmabridge.v1.Rule.logsource:type_name -> sigmabridge.v1.Logsource
-	31, // 12: sigmabridge.v1.Rule.conditions:type_name -> sigmabridge.v1.Node
-	48, // 13: sigmabridge.v1.Rule.custom:type_name -> sigmabridge.v1.Rule.CustomEntry
-	49, // 14: sigmabridge.v1.Rule.state:type_name -> sigmabridge.v1.Rule.StateEntry
-	28, // 15: sigmabridge.v1.Value.list_value:type_name -> sigmabridge.v1.ValueList
-	29, // 16: sigmabridge.v1.Value.map_value:type_name -> sigmabridge.v1.ValueMap
-	27, // 17: sigmabridge.v1.ValueList.values:type_name -> sigmabridge.v1.Value
-	50, // 18: sigmabridge.v1.ValueMap.values:type_name -> sigmabridge.v1.ValueMap.ValuesEntry
-	32, // 19: sigmabridge.v1.Node.and:type_name -> sigmabridge.v1.And
-	33, // 20: sigmabridge.v1.Node.or:type_name -> sigmabridge.v1.Or
-	34, // 21: sigmabridge.v1.Node.not:type_name -> sigmabridge.v1.Not
-	37, // 22: sigmabridge.v1.Node.match:type_name -> sigmabridge.v1.Match
-	38, // 23: sigmabridge.v1.Node.keyword:type_name -> sigmabridge.v1.Keyword
-	40, // 24: sigmabridge.v1.Node.regex:type_name -> sigmabridge.v1.Regex
-	41, // 25: sigmabridge.v1.Node.cidr:type_name -> sigmabridge.v1.Cidr
-	43, // 26: sigmabridge.v1.Node.compare:type_name -> sigmabridge.v1.Compare
-	44, // 27: sigmabridge.v1.Node.exists:type_name -> sigmabridge.v1.Exists
-	45, // 28: sigmabridge.v1.Node.null:type_name -> sigmabridge.v1.Null
-	46, // 29: sigmabridge.v1.Node.field_ref:type_name -> sigmabridge.v1.FieldRef
-	47, // 30: sigmabridge.v1.Node.time_part:type_name -> sigmabridge.v1.TimePart
-	31, // 31: sigmabridge.v1.And.children:type_name -> sigmabridge.v1.Node
-	31, // 32: sigmabridge.v1.Or.children:type_name -> sigmabridge.v1.Node
-	31, // 33: sigmabridge.v1.Not.child:type_name -> sigmabridge.v1.Node
-	1,  // 34: sigmabridge.v1.Segment.kind:type_name -> sigmabridge.v1.SegmentKind
-	35, // 35: sigmabridge.v1.Pattern.segments:type_name -> sigmabridge.v1.Segment
-	36, // 36: sigmabridge.v1.Match.pattern:type_name -> sigmabridge.v1.Pattern
-	2,  // 37: sigmabridge.v1.Match.kind:type_name -> sigmabridge.v1.ValueKind
-	30, // 38: sigmabridge.v1.Match.pos:type_name -> sigmabridge.v1.Position
-	36, // 39: sigmabridge.v1.Keyword.pattern:type_name -> sigmabridge.v1.Pattern
-	30, // 40: sigmabridge.v1.Keyword.pos:type_name -> sigmabridge.v1.Position
-	39, // 41: sigmabridge.v1.Regex.flags:type_name -> sigmabridge.v1.RegexFlags
-	30, // 42: sigmabridge.v1.Regex.pos:type_name -> sigmabridge.v1.Position
-	30, // 43: sigmabridge.v1.Cidr.pos:type_name -> sigmabridge.v1.Position
-	3,  // 44: sigmabridge.v1.Compare.op:type_name -> sigmabridge.v1.CompareOp
-	42, // 45: sigmabridge.v1.Compare.value:type_name -> sigmabridge.v1.Number
-	30, // 46: sigmabridge.v1.Compare.pos:type_name -> sigmabridge.v1.Position
-	30, // 47: sigmabridge.v1.Exists.pos:type_name -> sigmabridge.v1.Position
-	30, // 48: sigmabridge.v1.Null.pos:type_name -> sigmabridge.v1.Position
-	4,  // 49: sigmabridge.v1.FieldRef.shape:type_name -> sigmabridge.v1.Shape
-	30, // 50: sigmabridge.v1.FieldRef.pos:type_name -> sigmabridge.v1.Position
-	5,  // 51: sigmabridge.v1.TimePart.part:type_name -> sigmabridge.v1.TimeUnit
-	30, // 52: sigmabridge.v1.TimePart.pos:type_name -> sigmabridge.v1.Position
-	27, // 53: sigmabridge.v1.Rule.CustomEntry.value:type_name -> sigmabridge.v1.Value
-	27, // 54: sigmabridge.v1.Rule.StateEntry.value:type_name -> sigmabridge.v1.Value
-	27, // 55: sigmabridge.v1.ValueMap.ValuesEntry.value:type_name -> sigmabridge.v1.Value
-	6,  // 56: sigmabridge.v1.BackendService.Describe:input_type -> sigmabridge.v1.BackendServiceDescribeRequest
-	8,  // 57: sigmabridge.v1.BackendService.Convert:input_type -> sigmabridge.v1.ConvertRequest
-	13, // 58: sigmabridge.v1.DetectorService.Describe:input_type -> sigmabridge.v1.DetectorServiceDescribeRequest
-	15, // 59: sigmabridge.v1.DetectorService.Load:input_type -> sigmabridge.v1.LoadRequest
-	18, // 60: sigmabridge.v1.DetectorService.Match:input_type -> sigmabridge.v1.MatchRequest
-	20, // 61: sigmabridge.v1.DetectorService.ShareMemory:input_type -> sigmabridge.v1.ShareMemoryRequest
-	7,  // 62: sigmabridge.v1.BackendService.Describe:output_type -> sigmabridge.v1.BackendServiceDescribeResponse
-	9,  // 63: sigmabridge.v1.BackendService.Convert:output_type -> sigmabridge.v1.ConvertResponse
-	14, // 64: sigmabridge.v1.DetectorService.Describe:output_type -> sigmabridge.v1.DetectorServiceDescribeResponse
-	16, // 65: sigmabridge.v1.DetectorService.Load:output_type -> sigmabridge.v1.LoadResponse
-	22, // 66: sigmabridge.v1.DetectorService.Match:output_type -> sigmabridge.v1.MatchResponse
-	21, // 67: sigmabridge.v1.DetectorService.ShareMemory:output_type -> sigmabridge.v1.ShareMemoryResponse
-	62, // [62:68] is the sub-list for method output_type
-	56, // [56:62] is the sub-list for method input_type
-	56, // [56:56] is the sub-list for extension type_name
-	56, // [56:56] is the sub-list for extension extendee
-	0,  // [0:56] is the sub-list for field type_name
+	27, // 11: sigmabridge.v1.Rule.logsource:type_name -> sigmabridge.v1.Logsource
+	32, // 12: sigmabridge.v1.Rule.conditions:type_name -> sigmabridge.v1.Node
+	49, // 13: sigmabridge.v1.Rule.custom:type_name -> sigmabridge.v1.Rule.CustomEntry
+	50, // 14: sigmabridge.v1.Rule.state:type_name -> sigmabridge.v1.Rule.StateEntry
+	26, // 15: sigmabridge.v1.Rule.deployment:type_name -> sigmabridge.v1.Deployment
+	29, // 16: sigmabridge.v1.Value.list_value:type_name -> sigmabridge.v1.ValueList
+	30, // 17: sigmabridge.v1.Value.map_value:type_name -> sigmabridge.v1.ValueMap
+	28, // 18: sigmabridge.v1.ValueList.values:type_name -> sigmabridge.v1.Value
+	51, // 19: sigmabridge.v1.ValueMap.values:type_name -> sigmabridge.v1.ValueMap.ValuesEntry
+	33, // 20: sigmabridge.v1.Node.and:type_name -> sigmabridge.v1.And
+	34, // 21: sigmabridge.v1.Node.or:type_name -> sigmabridge.v1.Or
+	35, // 22: sigmabridge.v1.Node.not:type_name -> sigmabridge.v1.Not
+	38, // 23: sigmabridge.v1.Node.match:type_name -> sigmabridge.v1.Match
+	39, // 24: sigmabridge.v1.Node.keyword:type_name -> sigmabridge.v1.Keyword
+	41, // 25: sigmabridge.v1.Node.regex:type_name -> sigmabridge.v1.Regex
+	42, // 26: sigmabridge.v1.Node.cidr:type_name -> sigmabridge.v1.Cidr
+	44, // 27: sigmabridge.v1.Node.compare:type_name -> sigmabridge.v1.Compare
+	45, // 28: sigmabridge.v1.Node.exists:type_name -> sigmabridge.v1.Exists
+	46, // 29: sigmabridge.v1.Node.null:type_name -> sigmabridge.v1.Null
+	47, // 30: sigmabridge.v1.Node.field_ref:type_name -> sigmabridge.v1.FieldRef
+	48, // 31: sigmabridge.v1.Node.time_part:type_name -> sigmabridge.v1.TimePart
+	32, // 32: sigmabridge.v1.And.children:type_name -> sigmabridge.v1.Node
+	32, // 33: sigmabridge.v1.Or.children:type_name -> sigmabridge.v1.Node
+	32, // 34: sigmabridge.v1.Not.child:type_name -> sigmabridge.v1.Node
+	1,  // 35: sigmabridge.v1.Segment.kind:type_name -> sigmabridge.v1.SegmentKind
+	36, // 36: sigmabridge.v1.Pattern.segments:type_name -> sigmabridge.v1.Segment
+	37, // 37: sigmabridge.v1.Match.pattern:type_name -> sigmabridge.v1.Pattern
+	2,  // 38: sigmabridge.v1.Match.kind:type_name -> sigmabridge.v1.ValueKind
+	31, // 39: sigmabridge.v1.Match.pos:type_name -> sigmabridge.v1.Position
+	37, // 40: sigmabridge.v1.Keyword.pattern:type_name -> sigmabridge.v1.Pattern
+	31, // 41: sigmabridge.v1.Keyword.pos:type_name -> sigmabridge.v1.Position
+	40, // 42: sigmabridge.v1.Regex.flags:type_name -> sigmabridge.v1.RegexFlags
+	31, // 43: sigmabridge.v1.Regex.pos:type_name -> sigmabridge.v1.Position
+	31, // 44: sigmabridge.v1.Cidr.pos:type_name -> sigmabridge.v1.Position
+	3,  // 45: sigmabridge.v1.Compare.op:type_name -> sigmabridge.v1.CompareOp
+	43, // 46: sigmabridge.v1.Compare.value:type_name -> sigmabridge.v1.Number
+	31, // 47: sigmabridge.v1.Compare.pos:type_name -> sigmabridge.v1.Position
+	31, // 48: sigmabridge.v1.Exists.pos:type_name -> sigmabridge.v1.Position
+	31, // 49: sigmabridge.v1.Null.pos:type_name -> sigmabridge.v1.Position
+	4,  // 50: sigmabridge.v1.FieldRef.shape:type_name -> sigmabridge.v1.Shape
+	31, // 51: sigmabridge.v1.FieldRef.pos:type_name -> sigmabridge.v1.Position
+	5,  // 52: sigmabridge.v1.TimePart.part:type_name -> sigmabridge.v1.TimeUnit
+	31, // 53: sigmabridge.v1.TimePart.pos:type_name -> sigmabridge.v1.Position
+	28, // 54: sigmabridge.v1.Rule.CustomEntry.value:type_name -> sigmabridge.v1.Value
+	28, // 55: sigmabridge.v1.Rule.StateEntry.value:type_name -> sigmabridge.v1.Value
+	28, // 56: sigmabridge.v1.ValueMap.ValuesEntry.value:type_name -> sigmabridge.v1.Value
+	6,  // 57: sigmabridge.v1.BackendService.Describe:input_type -> sigmabridge.v1.BackendServiceDescribeRequest
+	8,  // 58: sigmabridge.v1.BackendService.Convert:input_type -> sigmabridge.v1.ConvertRequest
+	13, // 59: sigmabridge.v1.DetectorService.Describe:input_type -> sigmabridge.v1.DetectorServiceDescribeRequest
+	15, // 60: sigmabridge.v1.DetectorService.Load:input_type -> sigmabridge.v1.LoadRequest
+	18, // 61: sigmabridge.v1.DetectorService.Match:input_type -> sigmabridge.v1.MatchRequest
+	20, // 62: sigmabridge.v1.DetectorService.ShareMemory:input_type -> sigmabridge.v1.ShareMemoryRequest
+	7,  // 63: sigmabridge.v1.BackendService.Describe:output_type -> sigmabridge.v1.BackendServiceDescribeResponse
+	9,  // 64: sigmabridge.v1.BackendService.Convert:output_type -> sigmabridge.v1.ConvertResponse
+	14, // 65: sigmabridge.v1.DetectorService.Describe:output_type -> sigmabridge.v1.DetectorServiceDescribeResponse
+	16, // 66: sigmabridge.v1.DetectorService.Load:output_type -> sigmabridge.v1.LoadResponse
+	22, // 67: sigmabridge.v1.DetectorService.Match:output_type -> sigmabridge.v1.MatchResponse
+	21, // 68: sigmabridge.v1.DetectorService.ShareMemory:output_type -> sigmabridge.v1.ShareMemoryResponse
+	63, // [63:69] is the sub-list for method output_type
+	57, // [57:63] is the sub-list for method input_type
+	57, // [57:57] is the sub-list for extension type_name
+	57, // [57:57] is the sub-list for extension extendee
+	0,  // [0:57] is the sub-list for field type_name
 }
 
 func init() { file_sigmabridge_v1_sigmabridge_proto_init() }
@@ -3716,7 +3838,7 @@ func file_sigmabridge_v1_sigmabridge_proto_init() {
 	if File_sigmabridge_v1_sigmabridge_proto != nil {
 		return
 	}
-	file_sigmabridge_v1_sigmabridge_proto_msgTypes[21].OneofWrappers = []any{
+	file_sigmabridge_v1_sigmabridge_proto_msgTypes[22].OneofWrappers = []any{
 		(*Value_NullValue)(nil),
 		(*Value_StringValue)(nil),
 		(*Value_IntValue)(nil),
@@ -3728,7 +3850,7 @@ func file_sigmabridge_v1_sigmabridge_proto_init() {
 		(*Value_TimestampValue)(nil),
 		(*Value_BytesValue)(nil),
 	}
-	file_sigmabridge_v1_sigmabridge_proto_msgTypes[25].OneofWrappers = []any{
+	file_sigmabridge_v1_sigmabridge_proto_msgTypes[26].OneofWrappers = []any{
 		(*Node_And)(nil),
 		(*Node_Or)(nil),
 		(*Node_Not)(nil),
@@ -3748,7 +3870,7 @@ func file_sigmabridge_v1_sigmabridge_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sigmabridge_v1_sigmabridge_proto_rawDesc), len(file_sigmabridge_v1_sigmabridge_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   45,
+			NumMessages:   46,
 			NumExtensions: 0,
 			NumServices:   2,
 		},
