@@ -220,10 +220,12 @@ func (i *instance) classify(ctx, callCtx context.Context, method string, timeout
 			return i.fail(pluginErr(name, Crashed, "during %s: %v", method, status.Convert(err).Message()))
 		}
 		return i.fail(pluginErr(name, Crashed, "lost the connection during %s: %v", method, status.Convert(err).Message()))
-	case code == codes.Internal && strings.Contains(err.Error(), "unmarshal"):
+	case code == codes.Internal:
+		// gRPC's own code for an answer it cannot decode, and the plugin package's for
+		// a broken invariant of the protocol: a plugin's own errors travel as Unknown.
 		return i.fail(pluginErr(name, Garbage, "to %s: %v", method, status.Convert(err).Message()))
 	case code == codes.Unimplemented:
-		return pluginErr(name, CallFailed, "does not implement %s", method)
+		return pluginErr(name, Unimplemented, "%s", method)
 	}
 	if s, ok := status.FromError(err); ok {
 		return pluginErr(name, CallFailed, "%s: %s", method, s.Message())
