@@ -1,6 +1,3 @@
-// Package sigmabridge is the module root. It embeds the rule pack's sample logs so the
-// binary can test the built-in pack with no files around it; the rules themselves are
-// embedded by package rules.
 package sigmabridge
 
 import (

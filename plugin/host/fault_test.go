@@ -267,7 +267,7 @@ func TestPluginAnswersGarbage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := d.Load(ctx, nil); err != nil {
+		if _, err := d.Load(ctx, testRules); err != nil {
 			t.Fatal(err)
 		}
 		resp, err := d.Match(ctx, [][]byte{[]byte(`{"a":"hit"}`), []byte(`{}`)})

@@ -3,18 +3,18 @@ package check
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
-	"sync"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	sigmabridge "github.com/sigmabridge/sigmabridge"
 	_ "github.com/sigmabridge/sigmabridge/backends/all" // the built-in backend plugins
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
-	"github.com/sigmabridge/sigmabridge/plugin"
 	"github.com/sigmabridge/sigmabridge/plugin/builtin"
 	"github.com/sigmabridge/sigmabridge/plugin/host"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
@@ -29,7 +29,7 @@ type Options struct {
 	Paths     []string
 	Pipelines []string
 	Format    string
-	Host      cli.HostOptions
+	Host      sigmabridge.HostOptions
 
 	Stdout io.Writer
 	Stderr io.Writer
@@ -149,7 +149,7 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	if err != nil {
 		return cli.ExitUsage, err
 	}
-	files, discoverDiags, err := cli.RuleFiles(o.Paths)
+	files, discoverDiags, err := sigmabridge.RuleFiles(o.Paths)
 	if err != nil {
 		return cli.ExitFailure, err
 	}
@@ -161,7 +161,7 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	rules, loadDiags := ruleset.Load(files)
 	lintRep := lint.Run(files, lint.Config{})
 
-	m, err := cli.OpenHost(o.Host)
+	m, err := sigmabridge.OpenHost(o.Host)
 	if err != nil {
 		return cli.ExitUsage, cli.UsageError{Err: err}
 	}
@@ -179,17 +179,13 @@ func Run(ctx context.Context, o *Options) (int, error) {
 		rep.Rules = append(rep.Rules, &RuleResult{ID: d.RuleID, Path: d.Path, Problems: []string{d.String()}, Targets: map[string]*TargetResult{}})
 	}
 
-	proc := cli.ApplySetup(setup, rules)
+	proc := sigmabridge.Prepare(setup, rules)
 	processed, procIndex := proc.Rules, proc.Index
 	results := make([]*RuleResult, len(rules))
 	for i, r := range rules {
-		results[i] = &RuleResult{ID: r.ID, Title: r.Title, Path: r.Path, Lint: []Finding{}, Targets: map[string]*TargetResult{}, Problems: proc.Failures[i]}
-		for _, l := range proc.Inactive {
-			if l.Rule == r {
-				for _, n := range l.Needs {
-					results[i].Inactive = append(results[i].Inactive, n.Key)
-				}
-			}
+		results[i] = &RuleResult{ID: r.ID, Title: r.Title, Path: r.Path, Lint: []Finding{}, Targets: map[string]*TargetResult{}, Problems: proc.Failures(i)}
+		for _, n := range proc.Needs(r) {
+			results[i].Inactive = append(results[i].Inactive, n.Key)
 		}
 	}
 	attachLint(results, rules, lintRep)
@@ -225,11 +221,15 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	return cli.ExitOK, nil
 }
 
+// pluginName names the plugin, or the refused plugin directory, an error is about.
 func pluginName(err error) string {
+	var ue *host.UnsafeError
 	if pe, ok := host.AsPluginError(err); ok {
 		return pe.Plugin
+	} else if errors.As(err, &ue) {
+		return ue.What + " " + ue.Path
 	}
-	return ""
+	return "?"
 }
 
 // attachLint gives each rule the findings of its file that are about it (or about no
@@ -245,70 +245,37 @@ func attachLint(results []*RuleResult, rules []*ir.Rule, rep *lint.Report) {
 	}
 }
 
-// convertAll converts the processed rules through every backend plugin and target, each
-// plugin in its own goroutine. It returns the targets in column order.
+// convertAll converts the processed rules through every backend plugin and target. It
+// returns the targets in column order.
 func convertAll(ctx context.Context, m *host.Manager, processed []*ir.Rule, procIndex []int, results []*RuleResult, rep *Report) []string {
-	type job struct {
-		plugin, target string
-		res            []plugin.ConvertResult
-		err            error
+	runs, problems := sigmabridge.ConvertThroughPlugins(ctx, m, processed)
+	for _, err := range problems {
+		rep.Plugins = append(rep.Plugins, PluginProblem{Name: pluginName(err), Error: err.Error()})
 	}
-	var (
-		mu   sync.Mutex
-		jobs []*job
-		wg   sync.WaitGroup
-	)
-	for _, spec := range m.Specs() {
-		if spec.Problem != nil || (spec.Builtin && !contains(spec.Kinds, plugin.KindBackend)) {
-			continue
-		}
-		wg.Add(1)
-		go func(spec host.Spec) {
-			defer wg.Done()
-			b, err := m.Backend(ctx, spec.Name)
-			if err != nil {
-				if !spec.Builtin && isNotBackend(err) {
-					return // an external detector
-				}
-				mu.Lock()
-				rep.Plugins = append(rep.Plugins, PluginProblem{Name: spec.Name, Error: err.Error()})
-				mu.Unlock()
-				return
-			}
-			for _, target := range b.Description().Targets {
-				j := &job{plugin: spec.Name, target: target}
-				j.res, j.err = b.Convert(ctx, target, "", processed)
-				mu.Lock()
-				jobs = append(jobs, j)
-				mu.Unlock()
-			}
-		}(spec)
-	}
-	wg.Wait()
-	sort.Slice(jobs, func(a, b int) bool { return targetOrder(jobs[a].target) < targetOrder(jobs[b].target) })
 	// Two plugins may serve the same target: the column is then "plugin:target".
 	count := map[string]int{}
-	for _, j := range jobs {
-		count[j.target]++
+	for _, run := range runs {
+		count[run.Target]++
 	}
 	var targets []string
-	for _, j := range jobs {
-		if count[j.target] > 1 {
-			j.target = j.plugin + ":" + j.target
+	for _, run := range runs {
+		column := run.Target
+		if count[run.Target] > 1 {
+			column = run.Plugin + ":" + run.Target
 		}
-		targets = append(targets, j.target)
+		targets = append(targets, column)
 		for i, r := range results {
 			p := procIndex[i]
 			if p < 0 {
 				continue
 			}
-			tr := &TargetResult{Plugin: j.plugin}
-			r.Targets[j.target] = tr
-			if j.err != nil {
-				tr.Error = &ErrorInfo{Code: "plugin-error", Message: j.err.Error()}
+			tr := &TargetResult{Plugin: run.Plugin}
+			r.Targets[column] = tr
+			if run.Err != nil {
+				tr.Error = &ErrorInfo{Code: "plugin-error", Message: run.Err.Error()}
 				continue
 			}
-			res := j.res[p]
+			res := run.Results[p]
 			if errs := res.Diagnostics.Errors(); len(errs) > 0 {
 				tr.Error = &ErrorInfo{Code: errs[0].Code, Message: joinMessages(errs)}
 				tr.Unsupported = errs.OnlyUnsupported()
@@ -323,42 +290,19 @@ func convertAll(ctx context.Context, m *host.Manager, processed []*ir.Rule, proc
 	return targets
 }
 
-// targetOrder puts the built-in targets first, in a fixed order, then the others by name.
-func targetOrder(t string) string {
-	for i, b := range []string{"splunk", "lucene", "dsl", "esql", "eql"} {
-		if t == b {
-			return fmt.Sprintf("%d", i)
-		}
-	}
-	return "9" + t
-}
-
-func isNotBackend(err error) bool {
-	return strings.Contains(err.Error(), "not a backend")
-}
-
 // runSamples loads the processed rules into the detector plugin and runs each rule's
 // samples through it.
 func runSamples(ctx context.Context, m *host.Manager, processed []*ir.Rule, procIndex []int, rules []*ir.Rule, results []*RuleResult, builtinPack bool, rep *Report) {
-	det, err := m.Detector(ctx, builtin.DetectorName)
-	var loadErrs map[int][]string
-	if err == nil {
-		var resp *plugin.LoadResponse
-		resp, err = det.Load(ctx, processed)
-		if err == nil {
-			loadErrs = map[int][]string{}
-			for _, e := range resp.Errors {
-				loadErrs[e.RuleIndex] = append(loadErrs[e.RuleIndex], e.Diagnostic.String())
-			}
-		}
-	}
+	det, err := sigmabridge.PluginDetector(ctx, m, processed)
+	var loadErrs map[int]diag.List
 	if err != nil {
 		rep.Plugins = append(rep.Plugins, PluginProblem{Name: builtin.DetectorName, Error: err.Error()})
+	} else {
+		loadErrs = det.ErrorsByRule()
 	}
-	match := cli.DetectorMatch(ctx, det)
 	for i, r := range rules {
 		res := results[i]
-		man, merr := cli.RuleManifest(r, builtinPack)
+		man, merr := sigmabridge.RuleManifest(r, builtinPack)
 		switch {
 		case merr != nil:
 			res.Samples.Failures = append(res.Samples.Failures, merr.Error())
@@ -378,9 +322,11 @@ func runSamples(ctx context.Context, m *host.Manager, processed []*ir.Rule, proc
 		case err != nil:
 			res.Samples.Failures = append(res.Samples.Failures, "not run: the detector plugin is unavailable: "+err.Error())
 		case len(loadErrs[p]) > 0:
-			res.Samples.Failures = append(res.Samples.Failures, loadErrs[p]...)
+			for _, d := range loadErrs[p] {
+				res.Samples.Failures = append(res.Samples.Failures, d.String())
+			}
 		default:
-			v := samples.Run(man, p, match)
+			v := samples.Run(man, p, det.Match)
 			res.Samples.Failures = append(res.Samples.Failures, v.Failures...)
 		}
 		res.Samples.Passed = len(res.Samples.Failures) == 0
@@ -410,15 +356,6 @@ func joinMessages(errs diag.List) string {
 		msgs[i] = d.Message
 	}
 	return strings.Join(msgs, "; ")
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func writeTable(w io.Writer, rep *Report) {

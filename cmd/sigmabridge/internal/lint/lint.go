@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	sigmabridge "github.com/sigmabridge/sigmabridge"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	sigmalint "github.com/sigmabridge/sigmabridge/translator/lint"
 )
@@ -84,7 +85,7 @@ func Run(o *Options) (int, error) {
 		return cli.ExitOK, writeChecks(o)
 	}
 
-	files, discoverDiags, err := cli.RuleFiles(o.Paths)
+	files, discoverDiags, err := sigmabridge.RuleFiles(o.Paths)
 	if err != nil {
 		return cli.ExitFailure, err
 	}

@@ -1,0 +1,71 @@
+package sigmabridge
+
+import (
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/sigmabridge/sigmabridge/rules"
+	"github.com/sigmabridge/sigmabridge/translator/diag"
+	"github.com/sigmabridge/sigmabridge/translator/ir"
+	"github.com/sigmabridge/sigmabridge/translator/profile"
+	"github.com/sigmabridge/sigmabridge/translator/ruleset"
+	"github.com/sigmabridge/sigmabridge/translator/samples"
+)
+
+// BuiltinPrefix is how paths inside the embedded rule pack are shown.
+const BuiltinPrefix = "rules"
+
+// PackProfilePath is how the profile the built-in pack's samples assume is named.
+const PackProfilePath = "testdata/rules/profile.yml"
+
+// RuleFiles resolves rule paths; no paths means the built-in pack.
+func RuleFiles(paths []string) ([]ruleset.File, diag.List, error) {
+	if len(paths) == 0 {
+		files, err := ruleset.DiscoverFS(rules.FS, BuiltinPrefix)
+		return files, nil, err
+	}
+	files, diags := ruleset.Discover(paths)
+	return files, diags, nil
+}
+
+// LoadRules discovers and loads the rules named by paths (default: the built-in pack).
+// Diagnostics cover unreadable paths and invalid rules; the error is reserved for a
+// broken binary (the embedded pack cannot be read).
+func LoadRules(paths []string) ([]*ir.Rule, []ruleset.File, diag.List, error) {
+	files, diags, err := RuleFiles(paths)
+	if err != nil {
+		return nil, nil, diags, err
+	}
+	rules, ds := ruleset.Load(files)
+	return rules, files, append(diags, ds...), nil
+}
+
+// PackProfile returns the profile the built-in pack's samples assume
+// (testdata/rules/profile.yml, embedded).
+func PackProfile() (*profile.Profile, error) {
+	data, err := fs.ReadFile(PackSamples, "profile.yml")
+	if err != nil {
+		return nil, err
+	}
+	return profile.Parse(PackProfilePath, data)
+}
+
+// RuleManifest finds a rule's samples: in the embedded tree for the built-in pack, on
+// disk otherwise. It returns nil, nil when the rule has none.
+func RuleManifest(r *ir.Rule, builtin bool) (*samples.Manifest, error) {
+	if builtin {
+		rel := strings.TrimPrefix(r.Path, BuiltinPrefix+"/")
+		dir := strings.TrimSuffix(rel, path.Ext(rel))
+		if _, err := fs.Stat(PackSamples, path.Join(dir, samples.ManifestName)); err != nil {
+			return nil, nil
+		}
+		return samples.ReadManifest(PackSamples, dir, path.Join("testdata/rules", dir))
+	}
+	dir := samples.Locate(r.Path)
+	if dir == "" {
+		return nil, nil
+	}
+	return samples.ReadManifest(os.DirFS(dir), ".", dir)
+}
