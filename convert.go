@@ -2,6 +2,7 @@ package sigmabridge
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sort"
 	"sync"
@@ -116,16 +117,12 @@ func ConvertThroughPlugins(ctx context.Context, m *host.Manager, rules []*ir.Rul
 	}
 	wg.Wait()
 	builtins := backends.Names()
-	order := func(t string) (int, string) {
-		if i := slices.Index(builtins, t); i >= 0 {
-			return i, ""
+	key := func(r PluginRun) string {
+		if i := slices.Index(builtins, r.Target); i >= 0 {
+			return fmt.Sprintf("0%04d", i)
 		}
-		return len(builtins), t
+		return "1" + r.Target + "\x00" + r.Plugin
 	}
-	sort.SliceStable(runs, func(a, b int) bool {
-		ia, na := order(runs[a].Target)
-		ib, nb := order(runs[b].Target)
-		return ia < ib || (ia == ib && (na < nb || (na == nb && runs[a].Plugin < runs[b].Plugin)))
-	})
+	sort.SliceStable(runs, func(a, b int) bool { return key(runs[a]) < key(runs[b]) })
 	return runs, problems
 }

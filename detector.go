@@ -54,9 +54,9 @@ type DetectorOptions struct {
 type Detector struct {
 	// Loaded is the number of rules that loaded.
 	Loaded int
-	// Errors are the rules that did not load: their index in the rules given to
-	// LoadDetector and their diagnostics.
-	Errors []evaluator.RuleError
+	// Errors are the diagnostics of the rules that did not load, by their index in the
+	// rules given to LoadDetector.
+	Errors map[int]diag.List
 
 	ctx  context.Context
 	prog *evaluator.Program
@@ -66,17 +66,19 @@ type Detector struct {
 
 // LoadDetector loads rules into the detector o chooses. The caller must Close it.
 func LoadDetector(ctx context.Context, o DetectorOptions, rules []*ir.Rule) (*Detector, error) {
-	d := &Detector{ctx: ctx}
 	if o.InProcess {
-		d.prog, d.Errors = evaluator.Compile(rules)
-		d.Loaded = d.prog.Len()
+		prog, errs := evaluator.Compile(rules)
+		d := &Detector{ctx: ctx, prog: prog, Loaded: prog.Len(), Errors: map[int]diag.List{}}
+		for _, e := range errs {
+			d.Errors[e.Index] = e.Diags
+		}
 		return d, nil
 	}
 	m, err := OpenHost(o.Host)
 	if err != nil {
 		return nil, err
 	}
-	d, err = PluginDetector(ctx, m, rules)
+	d, err := PluginDetector(ctx, m, rules)
 	if err != nil {
 		m.Close()
 		return nil, err
@@ -96,13 +98,9 @@ func PluginDetector(ctx context.Context, m *host.Manager, rules []*ir.Rule) (*De
 	if err != nil {
 		return nil, err
 	}
-	d := &Detector{ctx: ctx, det: det, Loaded: resp.Loaded}
+	d := &Detector{ctx: ctx, det: det, Loaded: resp.Loaded, Errors: map[int]diag.List{}}
 	for _, e := range resp.Errors {
-		if n := len(d.Errors); n > 0 && d.Errors[n-1].Index == e.RuleIndex {
-			d.Errors[n-1].Diags = append(d.Errors[n-1].Diags, e.Diagnostic)
-			continue
-		}
-		d.Errors = append(d.Errors, evaluator.RuleError{Index: e.RuleIndex, Diags: diag.List{e.Diagnostic}})
+		d.Errors[e.RuleIndex] = append(d.Errors[e.RuleIndex], e.Diagnostic)
 	}
 	return d, nil
 }
@@ -112,15 +110,6 @@ func (d *Detector) Program() *evaluator.Program { return d.prog }
 
 // Plugin is the detector plugin, or nil when the detector runs in process.
 func (d *Detector) Plugin() *host.Detector { return d.det }
-
-// ErrorsByRule returns the load errors keyed by rule index.
-func (d *Detector) ErrorsByRule() map[int]diag.List {
-	out := map[int]diag.List{}
-	for _, e := range d.Errors {
-		out[e.Index] = append(out[e.Index], e.Diags...)
-	}
-	return out
-}
 
 // Match matches a batch of events and returns, for each, the indexes of the rules it
 // matched; it has the shape of samples.MatchFunc.

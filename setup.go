@@ -11,25 +11,15 @@ import (
 	"github.com/sigmabridge/sigmabridge/translator/profile"
 )
 
-// PipelineError is a pipeline named by the user that could not be loaded.
-type PipelineError struct {
-	// Name is the built-in name or file given.
-	Name string
-	Err  error
-}
-
-func (e *PipelineError) Error() string { return fmt.Sprintf("pipeline %s: %v", e.Name, e.Err) }
-func (e *PipelineError) Unwrap() error { return e.Err }
-
 // Setup prepares rules for target under prof (nil: none) and the pipelines named (a
-// built-in name or a pipeline YAML file each). The error is a *PipelineError, or the
-// profile's own pipelines failing to build.
+// built-in name or a pipeline YAML file each). The error names a pipeline that could not be
+// loaded, or says why the profile's own pipelines could not be built.
 func Setup(prof *profile.Profile, target profile.Target, pipelines []string) (*profile.Setup, error) {
 	s := &profile.Setup{Profile: prof, Target: target}
 	for _, n := range pipelines {
 		p, err := pipeline.Load(n)
 		if err != nil {
-			return nil, &PipelineError{Name: n, Err: err}
+			return nil, fmt.Errorf("pipeline %s: %w", n, err)
 		}
 		s.Pipelines = append(s.Pipelines, p)
 	}

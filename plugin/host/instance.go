@@ -116,7 +116,10 @@ func (m *Manager) launch(spec Spec) (*instance, error) {
 	return inst, nil
 }
 
-// classifyStartError names the cause of a failed start.
+// classifyStartError names the cause of a failed start. go-plugin (v1.8) reports handshake
+// failures as errors.New and fmt.Errorf values with no exported type or sentinel, so past
+// the file-system errors their text is the only signal there is; this is the one place
+// the host reads an error's text, and only a third-party one.
 func classifyStartError(spec Spec, err error) *PluginError {
 	msg := err.Error()
 	switch {

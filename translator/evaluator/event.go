@@ -4,7 +4,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 	"unsafe"
 )
 
@@ -252,19 +251,4 @@ func formatFloat(f float64) string {
 		}
 	}
 	return string(b)
-}
-
-// appendValidUTF8 appends s to dst with invalid bytes replaced by U+FFFD.
-func appendValidUTF8(dst []byte, s []byte) []byte {
-	for i := 0; i < len(s); {
-		if s[i] < utf8.RuneSelf {
-			dst = append(dst, s[i])
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRune(s[i:])
-		dst = utf8.AppendRune(dst, r)
-		i += size
-	}
-	return dst
 }

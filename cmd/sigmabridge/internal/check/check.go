@@ -15,7 +15,6 @@ import (
 	sigmabridge "github.com/sigmabridge/sigmabridge"
 	_ "github.com/sigmabridge/sigmabridge/backends/all" // the built-in backend plugins
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
-	"github.com/sigmabridge/sigmabridge/plugin/builtin"
 	"github.com/sigmabridge/sigmabridge/plugin/host"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
@@ -229,7 +228,7 @@ func pluginName(err error) string {
 	} else if errors.As(err, &ue) {
 		return ue.What + " " + ue.Path
 	}
-	return "?"
+	return "unknown"
 }
 
 // attachLint gives each rule the findings of its file that are about it (or about no
@@ -294,11 +293,8 @@ func convertAll(ctx context.Context, m *host.Manager, processed []*ir.Rule, proc
 // samples through it.
 func runSamples(ctx context.Context, m *host.Manager, processed []*ir.Rule, procIndex []int, rules []*ir.Rule, results []*RuleResult, builtinPack bool, rep *Report) {
 	det, err := sigmabridge.PluginDetector(ctx, m, processed)
-	var loadErrs map[int]diag.List
 	if err != nil {
-		rep.Plugins = append(rep.Plugins, PluginProblem{Name: builtin.DetectorName, Error: err.Error()})
-	} else {
-		loadErrs = det.ErrorsByRule()
+		rep.Plugins = append(rep.Plugins, PluginProblem{Name: pluginName(err), Error: err.Error()})
 	}
 	for i, r := range rules {
 		res := results[i]
@@ -321,8 +317,8 @@ func runSamples(ctx context.Context, m *host.Manager, processed []*ir.Rule, proc
 			res.Samples.Failures = append(res.Samples.Failures, "not run: the pipeline failed the rule")
 		case err != nil:
 			res.Samples.Failures = append(res.Samples.Failures, "not run: the detector plugin is unavailable: "+err.Error())
-		case len(loadErrs[p]) > 0:
-			for _, d := range loadErrs[p] {
+		case len(det.Errors[p]) > 0:
+			for _, d := range det.Errors[p] {
 				res.Samples.Failures = append(res.Samples.Failures, d.String())
 			}
 		default:

@@ -155,7 +155,6 @@ func Execute(ctx context.Context, o *Options) (*Report, diag.List, error) {
 		return nil, diags, err
 	}
 	defer det.Close()
-	loadErrs := det.ErrorsByRule()
 	for i, r := range rules {
 		rr := RuleReport{ID: r.ID, Title: r.Title, Path: r.Path, Failures: []string{}}
 		if needs := proc.Needs(r); needs != nil {
@@ -167,7 +166,7 @@ func Execute(ctx context.Context, o *Options) (*Report, diag.List, error) {
 		}
 		rr.Failures = append(rr.Failures, proc.Failures(i)...)
 		if p := proc.Index[i]; p >= 0 {
-			for _, d := range loadErrs[p] {
+			for _, d := range det.Errors[p] {
 				rr.Failures = append(rr.Failures, d.String())
 			}
 		}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"sync"
 
 	sigmabridge "github.com/sigmabridge/sigmabridge"
@@ -47,8 +49,8 @@ type localMatcher struct {
 // event by event, or to the plugin in pipelined batches.
 func newMatcher(d *sigmabridge.Detector, rules []*ir.Rule) matcher {
 	var errs []diag.Diagnostic
-	for _, e := range d.Errors {
-		errs = append(errs, e.Diags...)
+	for _, i := range slices.Sorted(maps.Keys(d.Errors)) {
+		errs = append(errs, d.Errors[i]...)
 	}
 	if prog := d.Program(); prog != nil {
 		return &localMatcher{prog: prog, errs: errs}
