@@ -112,7 +112,8 @@ func (d *Detector) Program() *evaluator.Program { return d.prog }
 func (d *Detector) Plugin() *host.Detector { return d.det }
 
 // Match matches a batch of events and returns, for each, the indexes of the rules it
-// matched; it has the shape of samples.MatchFunc.
+// matched; it has the shape of samples.MatchFunc. A plugin call runs under the context
+// the detector was loaded with.
 func (d *Detector) Match(events [][]byte) ([][]int, error) {
 	if d.prog != nil {
 		return samples.ProgramMatch(d.prog)(events)

@@ -2,6 +2,7 @@ package sigmabridge
 
 import (
 	"embed"
+	"fmt"
 	"io/fs"
 	"os"
 	"path"
@@ -85,4 +86,36 @@ func RuleManifest(r *ir.Rule, builtin bool) (*samples.Manifest, error) {
 		return nil, nil
 	}
 	return samples.ReadManifest(os.DirFS(dir), ".", dir)
+}
+
+// RunSamples runs the samples of rules[i] through det, which holds the prepared rules of p.
+// det is nil when the detector could not be loaded, and detErr says why. The verdict's
+// Failures also say why the samples could not run: no manifest or one for another rule, the
+// pipelines or the detector failing the rule. An inactive rule (p.Needs) is not run.
+func RunSamples(p Prepared, rules []*ir.Rule, i int, builtin bool, det *Detector, detErr error) samples.Verdict {
+	r := rules[i]
+	m, err := RuleManifest(r, builtin)
+	switch {
+	case err != nil:
+		return samples.Verdict{Failures: []string{err.Error()}}
+	case m == nil:
+		return samples.Verdict{Failures: []string{fmt.Sprintf("%s: no samples (expected %s in a directory named like the rule, or in testdata/rules/)", r.Path, samples.ManifestName)}}
+	case m.RuleID != "" && m.RuleID != r.ID:
+		return samples.Verdict{Failures: []string{fmt.Sprintf("%s: the manifest is for rule %s, not %s", path.Join(m.Display, samples.ManifestName), m.RuleID, r.ID)}}
+	}
+	v := samples.Verdict{Positives: m.Positives(), Negatives: m.Negatives()}
+	switch j := p.Index[i]; {
+	case p.Needs(r) != nil:
+	case j < 0:
+		v.Failures = []string{"not run: the pipeline failed the rule"}
+	case det == nil:
+		v.Failures = []string{"not run: the detector is unavailable: " + detErr.Error()}
+	case len(det.Errors[j]) > 0:
+		for _, d := range det.Errors[j] {
+			v.Failures = append(v.Failures, d.String())
+		}
+	default:
+		v = samples.Run(m, j, det.Match)
+	}
+	return v
 }

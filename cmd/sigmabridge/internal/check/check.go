@@ -20,7 +20,6 @@ import (
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 	"github.com/sigmabridge/sigmabridge/translator/lint"
 	"github.com/sigmabridge/sigmabridge/translator/ruleset"
-	"github.com/sigmabridge/sigmabridge/translator/samples"
 )
 
 // Options are the flags and arguments of `sigmabridge check`.
@@ -190,7 +189,7 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	attachLint(results, rules, lintRep)
 
 	rep.Targets = convertAll(ctx, m, processed, procIndex, results, rep)
-	runSamples(ctx, m, processed, procIndex, rules, results, builtinPack, rep)
+	runSamples(ctx, m, proc, rules, results, builtinPack, rep)
 
 	rep.OK = len(rep.Plugins) == 0
 	for _, r := range results {
@@ -291,41 +290,16 @@ func convertAll(ctx context.Context, m *host.Manager, processed []*ir.Rule, proc
 
 // runSamples loads the processed rules into the detector plugin and runs each rule's
 // samples through it.
-func runSamples(ctx context.Context, m *host.Manager, processed []*ir.Rule, procIndex []int, rules []*ir.Rule, results []*RuleResult, builtinPack bool, rep *Report) {
-	det, err := sigmabridge.PluginDetector(ctx, m, processed)
+func runSamples(ctx context.Context, m *host.Manager, proc sigmabridge.Prepared, rules []*ir.Rule, results []*RuleResult, builtinPack bool, rep *Report) {
+	det, err := sigmabridge.PluginDetector(ctx, m, proc.Rules)
 	if err != nil {
 		rep.Plugins = append(rep.Plugins, PluginProblem{Name: pluginName(err), Error: err.Error()})
 	}
-	for i, r := range rules {
+	for i := range rules {
 		res := results[i]
-		man, merr := sigmabridge.RuleManifest(r, builtinPack)
-		switch {
-		case merr != nil:
-			res.Samples.Failures = append(res.Samples.Failures, merr.Error())
-			continue
-		case man == nil:
-			res.Samples.Failures = append(res.Samples.Failures, fmt.Sprintf("%s: no samples (expected %s beside the rule or in testdata/rules/)", r.Path, samples.ManifestName))
-			continue
-		}
-		res.Samples.Positives, res.Samples.Negatives = man.Positives(), man.Negatives()
-		p := procIndex[i]
-		switch {
-		case len(res.Inactive) > 0:
-			res.Samples.Passed = true // not run: the rule is inactive, which is reported apart
-			continue
-		case p < 0:
-			res.Samples.Failures = append(res.Samples.Failures, "not run: the pipeline failed the rule")
-		case err != nil:
-			res.Samples.Failures = append(res.Samples.Failures, "not run: the detector plugin is unavailable: "+err.Error())
-		case len(det.Errors[p]) > 0:
-			for _, d := range det.Errors[p] {
-				res.Samples.Failures = append(res.Samples.Failures, d.String())
-			}
-		default:
-			v := samples.Run(man, p, det.Match)
-			res.Samples.Failures = append(res.Samples.Failures, v.Failures...)
-		}
-		res.Samples.Passed = len(res.Samples.Failures) == 0
+		v := sigmabridge.RunSamples(proc, rules, i, builtinPack, det, err)
+		res.Samples.Positives, res.Samples.Negatives, res.Samples.Failures = v.Positives, v.Negatives, v.Failures
+		res.Samples.Passed = len(v.Failures) == 0
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path"
 	"strings"
 	"text/tabwriter"
 
@@ -15,7 +14,6 @@ import (
 	sigmabridge "github.com/sigmabridge/sigmabridge"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
-	"github.com/sigmabridge/sigmabridge/translator/samples"
 )
 
 // Options are the flags and arguments of `sigmabridge test`.
@@ -164,27 +162,9 @@ func Execute(ctx context.Context, o *Options) (*Report, diag.List, error) {
 			rep.Rules = append(rep.Rules, rr)
 			continue
 		}
-		rr.Failures = append(rr.Failures, proc.Failures(i)...)
-		if p := proc.Index[i]; p >= 0 {
-			for _, d := range det.Errors[p] {
-				rr.Failures = append(rr.Failures, d.String())
-			}
-		}
-		m, err := sigmabridge.RuleManifest(r, builtin)
-		switch {
-		case err != nil:
-			rr.Failures = append(rr.Failures, err.Error())
-		case m == nil:
-			rr.Failures = append(rr.Failures, fmt.Sprintf("%s: no samples (expected %s in a directory named like the rule, or in testdata/rules/)", r.Path, samples.ManifestName))
-		case m.RuleID != "" && m.RuleID != r.ID:
-			rr.Failures = append(rr.Failures, fmt.Sprintf("%s: the manifest is for rule %s, not %s", path.Join(m.Display, samples.ManifestName), m.RuleID, r.ID))
-		case len(rr.Failures) == 0:
-			v := samples.Run(m, proc.Index[i], det.Match)
-			rr.Positives, rr.Negatives = v.Positives, v.Negatives
-			rr.Failures = append(rr.Failures, v.Failures...)
-		default:
-			rr.Positives, rr.Negatives = m.Positives(), m.Negatives()
-		}
+		v := sigmabridge.RunSamples(proc, rules, i, builtin, det, nil)
+		rr.Positives, rr.Negatives = v.Positives, v.Negatives
+		rr.Failures = append(append(rr.Failures, proc.Failures(i)...), v.Failures...)
 		rr.Passed = len(rr.Failures) == 0
 		rep.Rules = append(rep.Rules, rr)
 	}
