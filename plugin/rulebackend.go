@@ -3,10 +3,9 @@ package plugin
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"slices"
-	"sync"
 
+	"github.com/sigmabridge/sigmabridge/internal/parallel"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
 
@@ -47,31 +46,10 @@ func (b *RuleBackend) Convert(ctx context.Context, req *ConvertRequest) (*Conver
 		return nil, fmt.Errorf("unknown format %q (this plugin supports %v)", req.Format, formats)
 	}
 	resp := &ConvertResponse{Results: make([]ConvertResult, len(req.Rules))}
-	workers := min(runtime.GOMAXPROCS(0), len(req.Rules))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				qs, ds := b.ConvertRule(req.Target, req.Format, req.Rules[i])
-				resp.Results[i] = ConvertResult{Queries: qs, Diagnostics: ds}
-			}
-		}()
-	}
-	var err error
-feed:
-	for i := range req.Rules {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			err = ctx.Err()
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
+	err := parallel.For(ctx, len(req.Rules), func(i int) {
+		qs, ds := b.ConvertRule(req.Target, req.Format, req.Rules[i])
+		resp.Results[i] = ConvertResult{Queries: qs, Diagnostics: ds}
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package builtin
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"sync/atomic"
 
@@ -10,9 +9,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/sigmabridge/sigmabridge/plugin"
-	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
-	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
 
 // Detector is the evaluator served as a plugin.Detector.
@@ -39,39 +36,19 @@ func (d *Detector) Describe(context.Context, *plugin.DescribeRequest) (*plugin.D
 	}, nil
 }
 
-// Load compiles the rules. When some fail, each rule is compiled on its own to name the
-// failing ones by index.
+// Load compiles the rules; the ones that fail are named by index.
 func (d *Detector) Load(_ context.Context, req *plugin.LoadRequest) (*plugin.LoadResponse, error) {
 	prog, errs := evaluator.Compile(req.Rules)
 	resp := &plugin.LoadResponse{Loaded: prog.Len()}
-	if len(errs) > 0 {
-		for i, r := range req.Rules {
-			_, es := evaluator.Compile([]*ir.Rule{r})
-			for _, e := range es {
-				resp.Errors = append(resp.Errors, plugin.RuleError{RuleIndex: i, Diagnostic: asDiagnostic(e, r)})
-			}
+	for _, e := range errs {
+		for _, dg := range e.Diags {
+			resp.Errors = append(resp.Errors, plugin.RuleError{RuleIndex: e.Index, Diagnostic: dg})
 		}
 	}
 	p := &program{prog: prog}
 	p.matchers.New = func() any { return prog.NewMatcher() }
 	d.current.Store(p)
 	return resp, nil
-}
-
-func asDiagnostic(err error, r *ir.Rule) diag.Diagnostic {
-	var d diag.Diagnostic
-	if !errors.As(err, &d) {
-		d = diag.Diagnostic{Code: diag.RuleStructure, Message: err.Error()}
-	}
-	if r != nil {
-		if d.Path == "" {
-			d.Path, d.Line = r.Path, r.Line
-		}
-		if d.RuleID == "" {
-			d.RuleID = r.ID
-		}
-	}
-	return d
 }
 
 // Match matches every event of the batch, checking for cancellation every 256 events.

@@ -34,6 +34,8 @@ const (
 	Garbage Failure = "answered garbage"
 	// WrongKind: the plugin does not serve the kind asked for (backend or detector).
 	WrongKind Failure = "wrong kind"
+	// Unimplemented: the plugin does not implement the method called (gRPC Unimplemented).
+	Unimplemented Failure = "does not implement the call"
 	// CallFailed: the plugin answered a call with an error of its own.
 	CallFailed Failure = "failed"
 )
@@ -54,7 +56,13 @@ func (e *PluginError) Unwrap() error { return e.Err }
 // Fatal reports whether the plugin was killed or never ran: every later call to it fails
 // with the same error.
 func (e *PluginError) Fatal() bool {
-	return e.Failure != CallFailed && e.Failure != WrongKind
+	return e.Failure != CallFailed && e.Failure != WrongKind && e.Failure != Unimplemented
+}
+
+// HasFailure reports whether err's chain holds a PluginError with failure f.
+func HasFailure(err error, f Failure) bool {
+	pe, ok := AsPluginError(err)
+	return ok && pe.Failure == f
 }
 
 func pluginErr(name string, f Failure, format string, args ...any) *PluginError {

@@ -253,6 +253,28 @@ func TestPluginAnswersGarbage(t *testing.T) {
 		_, err := m.Backend(ctx, "badnode")
 		wantPluginError(t, err, "badnode", host.WrongKind, "does not serve the backend kind")
 	})
+	// A plugin serving only a detector answers the backend's Describe with gRPC
+	// Unimplemented, which the host classifies as the wrong kind, not a failure of the
+	// plugin: its detector still works.
+	t.Run("detector only", func(t *testing.T) {
+		m, _ := newManager(t, pluginDir(t, "detonly"), managerOpts{})
+		_, err := m.Backend(ctx, "detonly")
+		pe := wantPluginError(t, err, "detonly", host.WrongKind, "does not serve the backend kind")
+		if pe.Fatal() {
+			t.Errorf("a wrong kind is not fatal: %v", err)
+		}
+		d, err := m.Detector(ctx, "detonly")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Load(ctx, testRules); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := d.Match(ctx, [][]byte{[]byte(`{"a":"hit"}`), []byte(`{}`)})
+		if err != nil || len(resp.Matches) != 1 || resp.Matches[0].Event != 0 {
+			t.Fatalf("match: %+v, %v", resp, err)
+		}
+	})
 }
 
 func TestChecksumPinning(t *testing.T) {

@@ -4,14 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
+	"os"
 	"os/exec"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	goplugin "github.com/hashicorp/go-plugin"
+	pluginrunner "github.com/hashicorp/go-plugin/runner"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -64,10 +65,15 @@ func (m *Manager) launch(spec Spec) (*instance, error) {
 	}
 	setParentDeathSignal(cmd)
 	setProcessGroup(cmd)
+	var runner *cmdRunner
 	cfg := &goplugin.ClientConfig{
 		HandshakeConfig:  plugin.Handshake(),
 		VersionedPlugins: plugin.HostPluginSets(),
-		Cmd:              cmd,
+		RunnerFunc: func(_ hclog.Logger, spec *exec.Cmd, dir string) (pluginrunner.Runner, error) {
+			var err error
+			runner, err = newCmdRunner(cmd, spec, dir)
+			return runner, err
+		},
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
 		StartTimeout:     m.cfg.StartTimeout,
 		Logger:           m.logger.Named(spec.Name),
@@ -76,6 +82,7 @@ func (m *Manager) launch(spec Spec) (*instance, error) {
 	inst := &instance{spec: spec, client: goplugin.NewClient(cfg), callTimeout: m.cfg.CallTimeout,
 		released: make(chan struct{}), killWG: &m.killWG, verified: verified}
 	started := make(chan error, 1)
+	startedAt := time.Now()
 	go func() {
 		runtime.LockOSThread()
 		_, err := inst.client.Start()
@@ -96,11 +103,14 @@ func (m *Manager) launch(spec Spec) (*instance, error) {
 	if err != nil {
 		inst.client.Kill()
 		killProcessGroup(inst.pgid)
+		if runner != nil {
+			_ = os.RemoveAll(runner.dir) // go-plugin leaves it when the process never started
+		}
 		if verified != nil {
 			verified.release()
 		}
 		close(inst.released)
-		return nil, classifyStartError(spec, err)
+		return nil, classifyStart(spec, err, runner, time.Since(startedAt) >= m.cfg.StartTimeout)
 	}
 	rpc, err := inst.client.Client()
 	if err != nil {
@@ -114,32 +124,6 @@ func (m *Manager) launch(spec Spec) (*instance, error) {
 		return nil, pluginErr(spec.Name, IncompatibleProtocol, "negotiated protocol version %d, which this host does not speak", inst.version)
 	}
 	return inst, nil
-}
-
-// classifyStartError names the cause of a failed start.
-func classifyStartError(spec Spec, err error) *PluginError {
-	msg := err.Error()
-	switch {
-	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, exec.ErrNotFound) || strings.Contains(msg, "no such file"):
-		return pluginErr(spec.Name, NotFound, "%s does not exist", spec.Path)
-	case strings.Contains(msg, "incompatible API version"), strings.Contains(msg, "incompatible core API version"):
-		return pluginErr(spec.Name, IncompatibleProtocol, "%v", err)
-	case strings.Contains(msg, "timeout while waiting for plugin to start"):
-		return pluginErr(spec.Name, Hung, "no handshake within the start timeout: %v", err)
-	case strings.Contains(msg, "Failed to read any lines"), strings.Contains(msg, "plugin exited before we could connect"):
-		return pluginErr(spec.Name, Crashed, "exited before completing the handshake (its stderr is in the log)")
-	case strings.Contains(msg, "Unrecognized remote plugin message"), strings.Contains(msg, "unsupported plugin protocol"),
-		strings.Contains(msg, "error parsing"), strings.Contains(msg, "unknown address type"):
-		return pluginErr(spec.Name, Garbage, "instead of a handshake: %s", firstLine(msg))
-	}
-	return pluginErr(spec.Name, StartFailed, "%v", err)
-}
-
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
 }
 
 // fail records a fatal failure, kills the plugin and returns the failure.
@@ -220,10 +204,12 @@ func (i *instance) classify(ctx, callCtx context.Context, method string, timeout
 			return i.fail(pluginErr(name, Crashed, "during %s: %v", method, status.Convert(err).Message()))
 		}
 		return i.fail(pluginErr(name, Crashed, "lost the connection during %s: %v", method, status.Convert(err).Message()))
-	case code == codes.Internal && strings.Contains(err.Error(), "unmarshal"):
+	case code == codes.Internal:
+		// gRPC's own code for an answer it cannot decode, and the plugin package's for
+		// a broken invariant of the protocol: a plugin's own errors travel as Unknown.
 		return i.fail(pluginErr(name, Garbage, "to %s: %v", method, status.Convert(err).Message()))
 	case code == codes.Unimplemented:
-		return pluginErr(name, CallFailed, "does not implement %s", method)
+		return pluginErr(name, Unimplemented, "%s", method)
 	}
 	if s, ok := status.FromError(err); ok {
 		return pluginErr(name, CallFailed, "%s: %s", method, s.Message())
@@ -247,9 +233,4 @@ func (i *instance) waitExited(d time.Duration) bool {
 }
 
 // pid returns the plugin's process id, or 0.
-func (i *instance) pid() int {
-	if rc := i.client.ReattachConfig(); rc != nil {
-		return rc.Pid
-	}
-	return 0
-}
+func (i *instance) pid() int { return i.pgid }

@@ -254,10 +254,10 @@ func (m *Manager) Detector(ctx context.Context, name string) (*Detector, error) 
 	return d, nil
 }
 
-// kindError turns "does not implement Describe" into "is not a backend/detector".
+// kindError turns a Describe the plugin does not implement into a WrongKind failure: a
+// plugin implements Describe for every kind it serves.
 func kindError(err error, name, kind string) error {
-	if pe, ok := AsPluginError(err); ok && pe.Failure == CallFailed && pe.Err != nil &&
-		pe.Err.Error() == "does not implement Describe" {
+	if HasFailure(err, Unimplemented) {
 		return pluginErr(name, WrongKind, "it does not serve the %s kind", kind)
 	}
 	return err

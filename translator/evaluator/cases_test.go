@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/sigmabridge/sigmabridge/translator"
-	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator/conformance"
 )
 
@@ -41,13 +40,11 @@ func runConformanceCase(t *testing.T, c conformance.Case) {
 	}
 	var prog *Program
 	if len(rules) > 0 {
-		var errs []error
+		var errs []RuleError
 		prog, errs = Compile(rules)
 		for _, e := range errs {
-			if d, ok := e.(diag.Diagnostic); ok {
+			for _, d := range e.Diags {
 				codes = append(codes, string(d.Code))
-			} else {
-				codes = append(codes, e.Error())
 			}
 		}
 	}

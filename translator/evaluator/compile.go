@@ -18,7 +18,7 @@ type compiler struct {
 	trie     *pathTrie
 	rule     *ir.Rule
 	keywords bool // a Keyword node was compiled
-	errs     []error
+	errs     diag.List
 }
 
 func (c *compiler) fail(n ir.Node, code diag.Code, format string, args ...any) {

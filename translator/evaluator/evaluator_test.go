@@ -378,8 +378,9 @@ func TestCompileErrorsNameTheRule(t *testing.T) {
 		t.Fatalf("got %d errors, want 4: %v", len(errs), errs)
 	}
 	checks := []struct {
-		code, contains string
-		line           int
+		code     diag.Code
+		contains string
+		line     int
 	}{
 		{diag.InvalidValue, `rule "Bad regex"`, 9},
 		{diag.UnresolvedPlaceholder, `rule "Placeholder"`, 0},
@@ -387,15 +388,15 @@ func TestCompileErrorsNameTheRule(t *testing.T) {
 		{diag.RuleStructure, "nil rule at index 4", 0},
 	}
 	for i, c := range checks {
-		d, ok := errs[i].(diag.Diagnostic)
-		if !ok {
-			t.Fatalf("error %d is %T, want diag.Diagnostic", i, errs[i])
+		if errs[i].Index != i+1 || len(errs[i].Diags) != 1 {
+			t.Fatalf("error %d is about rule %d with %d diagnostics, want rule %d with one", i, errs[i].Index, len(errs[i].Diags), i+1)
 		}
-		if string(d.Code) != c.code || !strings.Contains(d.Message, c.contains) || d.Line != c.line {
+		d := errs[i].Diags[0]
+		if d.Code != c.code || !strings.Contains(d.Message, c.contains) || d.Line != c.line {
 			t.Errorf("error %d = %+v, want code %s, line %d, message containing %q", i, d, c.code, c.line, c.contains)
 		}
 	}
-	if d := errs[0].(diag.Diagnostic); d.Path != "rules/x.yml" || d.RuleID != "bad-re" {
+	if d := errs[0].Diags[0]; d.Path != "rules/x.yml" || d.RuleID != "bad-re" {
 		t.Errorf("regex error does not name the rule's file and id: %+v", d)
 	}
 	ms, err := p.MatchJSON([]byte(`{"a":"x"}`))

@@ -39,17 +39,27 @@ type Program struct {
 	matchers sync.Pool
 }
 
+// RuleError is why one rule given to Compile was left out.
+type RuleError struct {
+	// Index is the rule's position in the slice given to Compile.
+	Index int
+	// Diags are its problems, one per problem, each naming the rule's path, line, id and
+	// title.
+	Diags diag.List
+}
+
+func (e RuleError) Error() string { return e.Diags.Err().Error() }
+
 // Compile compiles rules into a Program. A rule that cannot be compiled (a bad regular
-// expression, an unresolved placeholder, a malformed tree) is left out, and one error per
-// problem is returned; each error is a diag.Diagnostic naming the rule's path, line, id and
-// title. The other rules are compiled regardless.
-func Compile(rules []*ir.Rule) (*Program, []error) {
+// expression, an unresolved placeholder, a malformed tree) is left out, and its problems
+// are returned as one RuleError naming its index. The other rules are compiled regardless.
+func Compile(rules []*ir.Rule) (*Program, []RuleError) {
 	p := &Program{trie: newPathTrie()}
-	var errs []error
+	var errs []RuleError
 	for i, r := range rules {
 		if r == nil {
-			errs = append(errs, diag.Diagnostic{Code: diag.RuleStructure,
-				Message: "nil rule at index " + strconv.Itoa(i)})
+			errs = append(errs, RuleError{Index: i, Diags: diag.List{{Code: diag.RuleStructure,
+				Message: "nil rule at index " + strconv.Itoa(i)}}})
 			continue
 		}
 		c := compiler{trie: p.trie, rule: r}
@@ -61,7 +71,7 @@ func Compile(rules []*ir.Rule) (*Program, []error) {
 			conds = append(conds, c.compileNode(cond))
 		}
 		if len(c.errs) > 0 {
-			errs = append(errs, c.errs...)
+			errs = append(errs, RuleError{Index: i, Diags: c.errs})
 			continue
 		}
 		p.keywords = p.keywords || c.keywords

@@ -12,7 +12,6 @@ import (
 	sigmaeval "github.com/bradleyjkemp/sigma-go/evaluator"
 
 	"github.com/sigmabridge/sigmabridge/translator"
-	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
 
@@ -239,10 +238,12 @@ func TestSigmaGoDivergences(t *testing.T) {
 			}
 			var prog *Program
 			if len(codes) == 0 {
-				var errs []error
+				var errs []RuleError
 				prog, errs = Compile(rules)
 				for _, e := range errs {
-					codes = append(codes, string(e.(diag.Diagnostic).Code))
+					for _, d := range e.Diags {
+						codes = append(codes, string(d.Code))
+					}
 				}
 			}
 			ours := ""

@@ -3,27 +3,23 @@ package check
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
-	"github.com/sigmabridge/sigmabridge/backends"
+	sigmabridge "github.com/sigmabridge/sigmabridge"
 	_ "github.com/sigmabridge/sigmabridge/backends/all" // the built-in backend plugins
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
-	"github.com/sigmabridge/sigmabridge/plugin"
-	"github.com/sigmabridge/sigmabridge/plugin/builtin"
 	"github.com/sigmabridge/sigmabridge/plugin/host"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 	"github.com/sigmabridge/sigmabridge/translator/lint"
 	"github.com/sigmabridge/sigmabridge/translator/ruleset"
-	"github.com/sigmabridge/sigmabridge/translator/samples"
 )
 
 // Options are the flags and arguments of `sigmabridge check`.
@@ -31,7 +27,7 @@ type Options struct {
 	Paths     []string
 	Pipelines []string
 	Format    string
-	Host      cli.HostOptions
+	Host      sigmabridge.HostOptions
 
 	Stdout io.Writer
 	Stderr io.Writer
@@ -151,7 +147,7 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	if err != nil {
 		return cli.ExitUsage, err
 	}
-	files, discoverDiags, err := cli.RuleFiles(o.Paths)
+	files, discoverDiags, err := sigmabridge.RuleFiles(o.Paths)
 	if err != nil {
 		return cli.ExitFailure, err
 	}
@@ -163,7 +159,7 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	rules, loadDiags := ruleset.Load(files)
 	lintRep := lint.Run(files, lint.Config{})
 
-	m, err := cli.OpenHost(o.Host)
+	m, err := sigmabridge.OpenHost(o.Host)
 	if err != nil {
 		return cli.ExitUsage, cli.UsageError{Err: err}
 	}
@@ -181,23 +177,19 @@ func Run(ctx context.Context, o *Options) (int, error) {
 		rep.Rules = append(rep.Rules, &RuleResult{ID: d.RuleID, Path: d.Path, Problems: []string{d.String()}, Targets: map[string]*TargetResult{}})
 	}
 
-	proc := cli.ApplySetup(setup, rules)
+	proc := sigmabridge.Prepare(setup, rules)
 	processed, procIndex := proc.Rules, proc.Index
 	results := make([]*RuleResult, len(rules))
 	for i, r := range rules {
-		results[i] = &RuleResult{ID: r.ID, Title: r.Title, Path: r.Path, Lint: []Finding{}, Targets: map[string]*TargetResult{}, Problems: proc.Failures[i]}
-		for _, l := range proc.Inactive {
-			if l.Rule == r {
-				for _, n := range l.Needs {
-					results[i].Inactive = append(results[i].Inactive, n.Key)
-				}
-			}
+		results[i] = &RuleResult{ID: r.ID, Title: r.Title, Path: r.Path, Lint: []Finding{}, Targets: map[string]*TargetResult{}, Problems: proc.Failures(i)}
+		for _, n := range proc.Needs(r) {
+			results[i].Inactive = append(results[i].Inactive, n.Key)
 		}
 	}
 	attachLint(results, rules, lintRep)
 
 	rep.Targets = convertAll(ctx, m, processed, procIndex, results, rep)
-	runSamples(ctx, m, processed, procIndex, rules, results, builtinPack, rep)
+	runSamples(ctx, m, proc, rules, results, builtinPack, rep)
 
 	rep.OK = len(rep.Plugins) == 0
 	for _, r := range results {
@@ -227,11 +219,15 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	return cli.ExitOK, nil
 }
 
+// pluginName names the plugin, or the refused plugin directory, an error is about.
 func pluginName(err error) string {
+	var ue *host.UnsafeError
 	if pe, ok := host.AsPluginError(err); ok {
 		return pe.Plugin
+	} else if errors.As(err, &ue) {
+		return ue.What + " " + ue.Path
 	}
-	return ""
+	return "unknown"
 }
 
 // attachLint gives each rule the findings of its file that are about it (or about no
@@ -247,70 +243,37 @@ func attachLint(results []*RuleResult, rules []*ir.Rule, rep *lint.Report) {
 	}
 }
 
-// convertAll converts the processed rules through every backend plugin and target, each
-// plugin in its own goroutine. It returns the targets in column order.
+// convertAll converts the processed rules through every backend plugin and target. It
+// returns the targets in column order.
 func convertAll(ctx context.Context, m *host.Manager, processed []*ir.Rule, procIndex []int, results []*RuleResult, rep *Report) []string {
-	type job struct {
-		plugin, target string
-		res            []plugin.ConvertResult
-		err            error
+	runs, problems := sigmabridge.ConvertThroughPlugins(ctx, m, processed)
+	for _, err := range problems {
+		rep.Plugins = append(rep.Plugins, PluginProblem{Name: pluginName(err), Error: err.Error()})
 	}
-	var (
-		mu   sync.Mutex
-		jobs []*job
-		wg   sync.WaitGroup
-	)
-	for _, spec := range m.Specs() {
-		if spec.Problem != nil || (spec.Builtin && !contains(spec.Kinds, plugin.KindBackend)) {
-			continue
-		}
-		wg.Add(1)
-		go func(spec host.Spec) {
-			defer wg.Done()
-			b, err := m.Backend(ctx, spec.Name)
-			if err != nil {
-				if !spec.Builtin && isNotBackend(err) {
-					return // an external detector
-				}
-				mu.Lock()
-				rep.Plugins = append(rep.Plugins, PluginProblem{Name: spec.Name, Error: err.Error()})
-				mu.Unlock()
-				return
-			}
-			for _, target := range b.Description().Targets {
-				j := &job{plugin: spec.Name, target: target}
-				j.res, j.err = b.Convert(ctx, target, "", processed)
-				mu.Lock()
-				jobs = append(jobs, j)
-				mu.Unlock()
-			}
-		}(spec)
-	}
-	wg.Wait()
-	sort.Slice(jobs, func(a, b int) bool { return targetOrder(jobs[a].target) < targetOrder(jobs[b].target) })
 	// Two plugins may serve the same target: the column is then "plugin:target".
 	count := map[string]int{}
-	for _, j := range jobs {
-		count[j.target]++
+	for _, run := range runs {
+		count[run.Target]++
 	}
 	var targets []string
-	for _, j := range jobs {
-		if count[j.target] > 1 {
-			j.target = j.plugin + ":" + j.target
+	for _, run := range runs {
+		column := run.Target
+		if count[run.Target] > 1 {
+			column = run.Plugin + ":" + run.Target
 		}
-		targets = append(targets, j.target)
+		targets = append(targets, column)
 		for i, r := range results {
 			p := procIndex[i]
 			if p < 0 {
 				continue
 			}
-			tr := &TargetResult{Plugin: j.plugin}
-			r.Targets[j.target] = tr
-			if j.err != nil {
-				tr.Error = &ErrorInfo{Code: "plugin-error", Message: j.err.Error()}
+			tr := &TargetResult{Plugin: run.Plugin}
+			r.Targets[column] = tr
+			if run.Err != nil {
+				tr.Error = &ErrorInfo{Code: "plugin-error", Message: run.Err.Error()}
 				continue
 			}
-			res := j.res[p]
+			res := run.Results[p]
 			if errs := res.Diagnostics.Errors(); len(errs) > 0 {
 				tr.Error = &ErrorInfo{Code: errs[0].Code, Message: joinMessages(errs)}
 				tr.Unsupported = errs.OnlyUnsupported()
@@ -325,66 +288,18 @@ func convertAll(ctx context.Context, m *host.Manager, processed []*ir.Rule, proc
 	return targets
 }
 
-// targetOrder puts the built-in targets first (the backends registry), then the others,
-// each group by name.
-func targetOrder(t string) string {
-	if slices.Contains(backends.Names(), t) {
-		return "0" + t
-	}
-	return "1" + t
-}
-
-func isNotBackend(err error) bool {
-	return strings.Contains(err.Error(), "not a backend")
-}
-
 // runSamples loads the processed rules into the detector plugin and runs each rule's
 // samples through it.
-func runSamples(ctx context.Context, m *host.Manager, processed []*ir.Rule, procIndex []int, rules []*ir.Rule, results []*RuleResult, builtinPack bool, rep *Report) {
-	det, err := m.Detector(ctx, builtin.DetectorName)
-	var loadErrs map[int][]string
-	if err == nil {
-		var resp *plugin.LoadResponse
-		resp, err = det.Load(ctx, processed)
-		if err == nil {
-			loadErrs = map[int][]string{}
-			for _, e := range resp.Errors {
-				loadErrs[e.RuleIndex] = append(loadErrs[e.RuleIndex], e.Diagnostic.String())
-			}
-		}
-	}
+func runSamples(ctx context.Context, m *host.Manager, proc sigmabridge.Prepared, rules []*ir.Rule, results []*RuleResult, builtinPack bool, rep *Report) {
+	det, err := sigmabridge.PluginDetector(ctx, m, proc.Rules)
 	if err != nil {
-		rep.Plugins = append(rep.Plugins, PluginProblem{Name: builtin.DetectorName, Error: err.Error()})
+		rep.Plugins = append(rep.Plugins, PluginProblem{Name: pluginName(err), Error: err.Error()})
 	}
-	match := cli.DetectorMatch(ctx, det)
-	for i, r := range rules {
+	for i := range rules {
 		res := results[i]
-		man, merr := cli.RuleManifest(r, builtinPack)
-		switch {
-		case merr != nil:
-			res.Samples.Failures = append(res.Samples.Failures, merr.Error())
-			continue
-		case man == nil:
-			res.Samples.Failures = append(res.Samples.Failures, fmt.Sprintf("%s: no samples (expected %s beside the rule or in testdata/rules/)", r.Path, samples.ManifestName))
-			continue
-		}
-		res.Samples.Positives, res.Samples.Negatives = man.Positives(), man.Negatives()
-		p := procIndex[i]
-		switch {
-		case len(res.Inactive) > 0:
-			res.Samples.Passed = true // not run: the rule is inactive, which is reported apart
-			continue
-		case p < 0:
-			res.Samples.Failures = append(res.Samples.Failures, "not run: the pipeline failed the rule")
-		case err != nil:
-			res.Samples.Failures = append(res.Samples.Failures, "not run: the detector plugin is unavailable: "+err.Error())
-		case len(loadErrs[p]) > 0:
-			res.Samples.Failures = append(res.Samples.Failures, loadErrs[p]...)
-		default:
-			v := samples.Run(man, p, match)
-			res.Samples.Failures = append(res.Samples.Failures, v.Failures...)
-		}
-		res.Samples.Passed = len(res.Samples.Failures) == 0
+		v := sigmabridge.RunSamples(proc, rules, i, builtinPack, det, err)
+		res.Samples.Positives, res.Samples.Negatives, res.Samples.Failures = v.Positives, v.Negatives, v.Failures
+		res.Samples.Passed = len(v.Failures) == 0
 	}
 }
 
@@ -411,15 +326,6 @@ func joinMessages(errs diag.List) string {
 		msgs[i] = d.Message
 	}
 	return strings.Join(msgs, "; ")
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func writeTable(w io.Writer, rep *Report) {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	sigmabridge "github.com/sigmabridge/sigmabridge"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/testbin"
 	"github.com/sigmabridge/sigmabridge/plugin/host"
@@ -104,13 +105,52 @@ func TestCheckThirdPartyBackendAppears(t *testing.T) {
 	if _, err := host.PinPlugins(plugins, nil); err != nil {
 		t.Fatal(err)
 	}
-	code, rep, stderr := runCheck(t, Options{Paths: []string{writeRuleWithSamples(t, `{"eventName":"Invoke"}`)}, Host: cli.HostOptions{PluginDir: plugins}})
+	code, rep, stderr := runCheck(t, Options{Paths: []string{writeRuleWithSamples(t, `{"eventName":"Invoke"}`)}, Host: sigmabridge.HostOptions{PluginDir: plugins}})
 	if code != cli.ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	kql := rep.Rules[0].Targets["kql"]
 	if kql == nil || !kql.OK || kql.Plugin != "kql" || len(kql.Queries) != 1 || !strings.Contains(kql.Queries[0], "CreateFunction") {
 		t.Errorf("kql target %+v (targets %v)", kql, rep.Targets)
+	}
+}
+
+// TestCheckExternalDetectorIsNoFailure: an external plugin that serves only a detector is
+// not a backend that failed; check passes with it installed.
+func TestCheckExternalDetectorIsNoFailure(t *testing.T) {
+	plugins := t.TempDir()
+	buildPlugin(t, "github.com/sigmabridge/sigmabridge/plugin/internal/testplugins/faulty", plugins, "detonly")
+	if _, err := host.PinPlugins(plugins, nil); err != nil {
+		t.Fatal(err)
+	}
+	code, rep, stderr := runCheck(t, Options{Paths: []string{writeRuleWithSamples(t, `{"eventName":"Invoke"}`)}, Host: sigmabridge.HostOptions{PluginDir: plugins}})
+	if code != cli.ExitOK || !rep.OK || len(rep.Plugins) != 0 {
+		t.Fatalf("exit %d ok %v plugins %+v: %s", code, rep.OK, rep.Plugins, stderr)
+	}
+	for _, target := range rep.Targets {
+		if strings.Contains(target, "detonly") {
+			t.Errorf("a detector-only plugin got a target column: %v", rep.Targets)
+		}
+	}
+}
+
+// TestCheckNamesARefusedPluginDirectory: a plugin directory others can write is refused,
+// and the failure line names it.
+func TestCheckNamesARefusedPluginDirectory(t *testing.T) {
+	plugins := t.TempDir()
+	if err := os.Chmod(plugins, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(plugins, 0o700)
+	var out, errb bytes.Buffer
+	code, err := Run(context.Background(), &Options{Paths: []string{writeRuleWithSamples(t, `{"eventName":"Invoke"}`)}, Format: "table",
+		Host: sigmabridge.HostOptions{PluginDir: plugins, Executable: testbin.Path(t)}, Stdout: &out, Stderr: &errb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "FAIL plugin plugin directory " + plugins + ": unsafe plugin directory " + plugins
+	if code != cli.ExitFailure || !strings.Contains(out.String(), want) {
+		t.Errorf("exit %d, want a line starting %q:\n%s%s", code, want, out.String(), errb.String())
 	}
 }
 
@@ -145,7 +185,7 @@ func TestCheckBadPluginsAreNamedAndTheRestRuns(t *testing.T) {
 	}
 	start := time.Now()
 	code, rep, _ := runCheck(t, Options{Paths: []string{writeRuleWithSamples(t, `{"eventName":"Invoke"}`)},
-		Host: cli.HostOptions{PluginDir: plugins, CallTimeout: 2 * time.Second}})
+		Host: sigmabridge.HostOptions{PluginDir: plugins, CallTimeout: 2 * time.Second}})
 	if code != cli.ExitFailure || rep.OK {
 		t.Fatalf("exit %d ok %v, want a failure", code, rep.OK)
 	}

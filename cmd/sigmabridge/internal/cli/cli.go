@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -66,8 +65,12 @@ MITRE ATT&CK T1648 (Serverless Execution).`,
 	return root
 }
 
-// Execute runs the root command and returns the process exit code.
+// Execute runs the root command and returns the process exit code. An error that comes
+// back before any command's RunE ran is cobra's own (an unknown command or flag, a wrong
+// argument count, a missing required flag): a usage error.
 func Execute(root *cobra.Command) int {
+	ran := false
+	markRun(root, &ran)
 	err := root.Execute()
 	if err == nil {
 		return ExitOK
@@ -77,7 +80,7 @@ func Execute(root *cobra.Command) int {
 		return ee.Code
 	}
 	var ue UsageError
-	if errors.As(err, &ue) || isCobraUsage(err) {
+	if errors.As(err, &ue) || !ran {
 		fmt.Fprintf(root.ErrOrStderr(), "sigmabridge: %s\nRun 'sigmabridge --help' for usage.\n", Printable(err.Error()))
 		return ExitUsage
 	}
@@ -85,15 +88,17 @@ func Execute(root *cobra.Command) int {
 	return ExitFailure
 }
 
-// isCobraUsage recognises cobra's own argument errors (unknown command, wrong arg count).
-func isCobraUsage(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "required flag", "invalid argument"} {
-		if strings.Contains(msg, p) {
-			return true
+// markRun makes every RunE of c and its subcommands set *ran before it runs.
+func markRun(c *cobra.Command, ran *bool) {
+	if run := c.RunE; run != nil {
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			*ran = true
+			return run(cmd, args)
 		}
 	}
-	return false
+	for _, sub := range c.Commands() {
+		markRun(sub, ran)
+	}
 }
 
 // PrintDiagnostics writes every diagnostic to w as `path:line: code: message`, made

@@ -4,17 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 
 	"github.com/spf13/pflag"
 
 	sigmabridge "github.com/sigmabridge/sigmabridge"
-	"github.com/sigmabridge/sigmabridge/translator/pipeline"
 	"github.com/sigmabridge/sigmabridge/translator/profile"
 )
-
-// SampleProfilePath is how the profile the built-in pack's samples assume is named.
-const SampleProfilePath = "testdata/rules/profile.yml"
 
 // AddProfileFlag registers --profile.
 func AddProfileFlag(f *pflag.FlagSet, p *string) {
@@ -43,58 +38,38 @@ func LoadProfile(flag string) (*profile.Profile, error) {
 	return p, nil
 }
 
-// SampleProfile returns the profile the built-in pack's samples assume (testdata/rules/profile.yml,
-// embedded).
-func SampleProfile() (*profile.Profile, error) {
-	data, err := fs.ReadFile(sigmabridge.PackSamples, "profile.yml")
-	if err != nil {
-		return nil, err
-	}
-	return profile.Parse(SampleProfilePath, data)
-}
-
 // NewSetup prepares rules for target under prof (nil: none) and the pipelines named on the
 // command line; the error is a usage error.
 func NewSetup(prof *profile.Profile, target profile.Target, names []string) (*profile.Setup, error) {
-	s := &profile.Setup{Profile: prof, Target: target}
-	for _, n := range names {
-		p, err := pipeline.Load(n)
-		if err != nil {
-			return nil, UsageError{Err: fmt.Errorf("pipeline %s: %w", n, err)}
-		}
-		s.Pipelines = append(s.Pipelines, p)
-	}
-	if err := s.Build(); err != nil {
+	s, err := sigmabridge.Setup(prof, target, names)
+	if err != nil {
 		return nil, UsageError{Err: err}
 	}
 	return s, nil
 }
 
-// SamplesSetup prepares rules whose samples are about to run. The built-in pack's samples assume
-// the values of SampleProfile, so they run under it whatever the user's profile; other rules run
-// under the user's profile. about says which profile the samples ran under, for the output.
+// SamplesSetup prepares rules whose samples are about to run (see sigmabridge.SamplesSetup)
+// and says, for the output, which profile the samples ran under.
 func SamplesSetup(builtin bool, profileFlag string, names []string) (s *profile.Setup, about string, err error) {
 	user, err := LoadProfile(profileFlag)
 	if err != nil {
 		return nil, "", err
 	}
-	if !builtin {
-		s, err := NewSetup(user, profile.NoTarget, names)
-		if user == nil {
-			return s, "samples ran under no profile", err
+	if s, err = sigmabridge.SamplesSetup(builtin, user, names); err != nil {
+		return nil, "", UsageError{Err: err}
+	}
+	switch {
+	case !builtin && user == nil:
+		about = "samples ran under no profile"
+	case !builtin:
+		about = "samples ran under profile " + Printable(user.Name())
+	default:
+		about = "samples ran under " + sigmabridge.PackProfilePath + ", the profile the pack's samples assume"
+		if user != nil {
+			about += " (your profile " + Printable(user.Name()) + " is for your rules and logs, not the pack's samples)"
 		}
-		return s, "samples ran under profile " + Printable(user.Name()), err
 	}
-	sp, err := SampleProfile()
-	if err != nil {
-		return nil, "", err
-	}
-	s, err = NewSetup(sp, profile.NoTarget, names)
-	about = "samples ran under " + SampleProfilePath + ", the profile the pack's samples assume"
-	if user != nil {
-		about += " (your profile " + Printable(user.Name()) + " is for your rules and logs, not the pack's samples)"
-	}
-	return s, about, err
+	return s, about, nil
 }
 
 // PrintInactive writes the one summary line of the rules left out for want of profile values.

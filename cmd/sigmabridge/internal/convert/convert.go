@@ -2,15 +2,16 @@ package convert
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"runtime"
+	"slices"
 	"strings"
-	"sync"
 
 	"github.com/spf13/cobra"
 
+	sigmabridge "github.com/sigmabridge/sigmabridge"
 	"github.com/sigmabridge/sigmabridge/backends"
 	_ "github.com/sigmabridge/sigmabridge/backends/all" // register the built-in targets
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
@@ -43,8 +44,7 @@ func NewCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "convert -t TARGET [-p PIPELINE]... [-f FORMAT] [-o FILE] [--skip-unsupported] [PATH]...",
 		Short: "Convert Sigma rules into queries for a SIEM",
-		Long: `Convert Sigma rules into queries for one target: ` + strings.Join(backends.Names(), ", ") + `, or a
-target served by an external backend plugin.
+		Long: `Convert Sigma rules into queries for one target: ` + strings.Join(backends.Names(), ", ") + `.
 
 PATH is a rule file or a directory searched recursively for *.yml and *.yaml; without a
 PATH the built-in T1648 rule pack is converted. Each rule condition gives one query.
@@ -84,17 +84,7 @@ failed (all others still converted); 2 usage error (a profile that does not vali
 }
 
 // Result is the outcome of one rule on one target.
-type Result struct {
-	Rule    *ir.Rule
-	Queries []backends.Query
-	Diags   diag.List
-	// Failed is true when the rule produced no queries.
-	Failed bool
-	// Unsupported is true when it failed only because the target cannot express it.
-	Unsupported bool
-	// Inactive lists the profile values the rule lacks: it was left out, not failed.
-	Inactive []profile.Need
-}
+type Result = sigmabridge.Result
 
 // Run executes convert and returns the exit code. A returned error is a usage error.
 func Run(o *Options) (int, error) {
@@ -102,7 +92,7 @@ func Run(o *Options) (int, error) {
 	if err != nil {
 		return cli.ExitUsage, cli.UsageError{Err: err}
 	}
-	if !contains(Formats, o.Format) {
+	if !slices.Contains(Formats, o.Format) {
 		return cli.ExitUsage, cli.Usagef("unknown format %q (known: %s)", o.Format, strings.Join(Formats, ", "))
 	}
 	prof, err := cli.LoadProfile(o.Profile)
@@ -113,7 +103,7 @@ func Run(o *Options) (int, error) {
 	if err != nil {
 		return cli.ExitUsage, err
 	}
-	rules, files, loadDiags, err := cli.LoadRules(o.Paths)
+	rules, files, loadDiags, err := sigmabridge.LoadRules(o.Paths)
 	if err != nil {
 		return cli.ExitFailure, err
 	}
@@ -132,7 +122,10 @@ func Run(o *Options) (int, error) {
 		return cli.ExitFailure, nil
 	}
 
-	results := ConvertAll(backend, setup, rules)
+	results, err := sigmabridge.Convert(context.Background(), backend, setup, rules)
+	if err != nil {
+		return cli.ExitFailure, err
+	}
 	var out bytes.Buffer
 	failed, skipped := 0, 0
 	var left []profile.Left
@@ -182,59 +175,6 @@ func Run(o *Options) (int, error) {
 			o.Target, cli.Count(len(results)-failed-skipped-len(left), "rule"), failed, skipped, inactive, cli.Count(loadDiags.FilesWithErrors(), "file"))
 	}
 	return exit, nil
-}
-
-// ConvertAll applies the setup (profile and pipelines) and the backend to every rule, in
-// parallel, keeping the input order.
-func ConvertAll(b backends.Backend, p *profile.Setup, rules []*ir.Rule) []Result {
-	results := make([]Result, len(rules))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				results[i] = ConvertOne(b, p, rules[i])
-			}
-		}()
-	}
-	for i := range rules {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	return results
-}
-
-// ConvertOne converts one rule.
-func ConvertOne(b backends.Backend, p *profile.Setup, r *ir.Rule) Result {
-	res := Result{Rule: r}
-	o := p.Apply(r)
-	res.Diags = append(res.Diags, o.Diags...)
-	if len(o.Inactive) > 0 {
-		res.Inactive = o.Inactive
-		return res
-	}
-	if o.Failed() {
-		res.Failed = true
-		return res
-	}
-	rule := o.Rule
-	qs, ds := b.Convert(rule)
-	for i := range ds {
-		if ds[i].Target == "" {
-			ds[i].Target = b.Name()
-		}
-	}
-	res.Diags = append(res.Diags, ds...)
-	if ds.HasErrors() || len(qs) == 0 {
-		res.Failed = true
-		res.Unsupported = ds.OnlyUnsupported()
-		return res
-	}
-	res.Queries = qs
-	return res
 }
 
 type jsonError struct {
@@ -301,13 +241,4 @@ func loadErrorsByFile(diags diag.List) map[string][]diag.List {
 		out[d.Path] = groups
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

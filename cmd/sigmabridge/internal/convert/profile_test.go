@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	sigmabridge "github.com/sigmabridge/sigmabridge"
 	"github.com/sigmabridge/sigmabridge/backends"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/rules"
@@ -25,7 +26,7 @@ var targets = []string{"splunk", "lucene", "dsl", "esql", "eql"}
 // rule either gives a query or is named once, in one line, with the value it needs.
 func TestConvertPackWithoutProfile(t *testing.T) {
 	noUserProfile(t)
-	files, err := ruleset.DiscoverFS(rules.FS, cli.BuiltinPrefix)
+	files, err := ruleset.DiscoverFS(rules.FS, sigmabridge.BuiltinPrefix)
 	if err != nil {
 		t.Fatal(err)
 	}

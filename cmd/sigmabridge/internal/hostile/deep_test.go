@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	sigmabridge "github.com/sigmabridge/sigmabridge"
 	"github.com/sigmabridge/sigmabridge/bench/growthtest"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/check"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
@@ -192,7 +193,7 @@ func TestHostileDeepRuleCheck(t *testing.T) {
 	dir, line := batch(t, hostileCases[0].cond)
 	var stdout, stderr bytes.Buffer
 	code, err := check.Run(context.Background(), &check.Options{Paths: []string{dir}, Format: "json",
-		Host: cli.HostOptions{Executable: testbin.Path(t), PluginDir: t.TempDir()}, Stdout: &stdout, Stderr: &stderr})
+		Host: sigmabridge.HostOptions{Executable: testbin.Path(t), PluginDir: t.TempDir()}, Stdout: &stdout, Stderr: &stderr})
 	if err != nil || code != cli.ExitFailure {
 		t.Fatalf("exit %d, %v: %s", code, err, stderr.String())
 	}
@@ -227,7 +228,7 @@ func TestHostileDeepRuleTest(t *testing.T) {
 	dir, line := batch(t, hostileCases[2].cond)
 	var stdout, stderr bytes.Buffer
 	code, err := ruletest.Run(context.Background(), &ruletest.Options{Paths: []string{dir}, Format: "json",
-		Host: cli.HostOptions{Executable: testbin.Path(t), PluginDir: t.TempDir()}, Stdout: &stdout, Stderr: &stderr})
+		Host: sigmabridge.HostOptions{Executable: testbin.Path(t), PluginDir: t.TempDir()}, Stdout: &stdout, Stderr: &stderr})
 	if err != nil || code != cli.ExitFailure {
 		t.Fatalf("exit %d, %v: %s", code, err, stderr.String())
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	sigmabridge "github.com/sigmabridge/sigmabridge"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/dsl"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
@@ -220,7 +221,7 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, st.timeout, errDeadline)
 	defer cancel()
-	rules, files, loadDiags, err := cli.LoadRules(o.Paths)
+	rules, files, loadDiags, err := sigmabridge.LoadRules(o.Paths)
 	if err != nil {
 		return cli.ExitFailure, err
 	}
@@ -235,9 +236,20 @@ func Run(ctx context.Context, o *Options) (int, error) {
 		return cli.ExitFailure, nil
 	}
 
-	rules = activeRules(st, rules, o.Stderr)
+	proc := sigmabridge.Prepare(st.setup, rules)
+	cli.PrintInactive(o.Stderr, proc.Inactive, st.profile)
+	var jobs []job
+	for i, r := range rules {
+		if proc.Needs(r) == nil {
+			j := job{rule: r, diags: proc.Diags[i]}
+			if p := proc.Index[i]; p >= 0 {
+				j.ready = proc.Rules[p]
+			}
+			jobs = append(jobs, j)
+		}
+	}
 	if o.Progress {
-		h.bar = progressbar.NewOptions(len(rules),
+		h.bar = progressbar.NewOptions(len(jobs),
 			progressbar.OptionSetWriter(o.Stderr),
 			progressbar.OptionSetDescription("hunting"),
 			progressbar.OptionShowCount(),
@@ -250,13 +262,14 @@ func Run(ctx context.Context, o *Options) (int, error) {
 		fmt.Fprintln(table, "LEVEL\tRULE\tINDEX\tID")
 	}
 	failed, withHits, hits := 0, 0, 0
-	for i, r := range rules {
+	for i, j := range jobs {
+		r := j.rule
 		if ctx.Err() != nil { // the deadline passed or the user interrupted between two rules
-			h.report("stopping (%s): %d more rules not run", h.explain(ctx, context.Cause(ctx)), len(rules)-i)
-			failed += len(rules) - i
+			h.report("stopping (%s): %d more rules not run", h.explain(ctx, context.Cause(ctx)), len(jobs)-i)
+			failed += len(jobs) - i
 			break
 		}
-		found, err := h.hunt(ctx, r)
+		found, err := h.hunt(ctx, j)
 		if err == nil {
 			if len(found) > 0 {
 				withHits++
@@ -270,8 +283,8 @@ func Run(ctx context.Context, o *Options) (int, error) {
 			failed++
 			h.report("%s (%s): %s", r.Path, r.Title, h.explain(ctx, err))
 			if fatal(err) || ctx.Err() != nil {
-				h.report("stopping: %d more rules not run", len(rules)-i-1)
-				failed += len(rules) - i - 1
+				h.report("stopping: %d more rules not run", len(jobs)-i-1)
+				failed += len(jobs) - i - 1
 				break
 			}
 		}
@@ -286,27 +299,18 @@ func Run(ctx context.Context, o *Options) (int, error) {
 		_ = table.Flush()
 	}
 	fmt.Fprintf(o.Stderr, "sigmabridge: hunt: %s, %d with hits, %s, %d failed%s\n",
-		cli.Count(len(rules), "rule"), withHits, cli.Count(hits, "hit"), failed, loadErrorNote(loadDiags))
+		cli.Count(len(jobs), "rule"), withHits, cli.Count(hits, "hit"), failed, loadErrorNote(loadDiags))
 	if failed > 0 || loadDiags.HasErrors() {
 		return cli.ExitFailure, nil
 	}
 	return cli.ExitOK, nil
 }
 
-// activeRules leaves out the rules that cannot run without a value the profile lacks, and
-// names them in one line.
-func activeRules(st settings, rules []*ir.Rule, stderr io.Writer) []*ir.Rule {
-	out := rules[:0:0]
-	var left []profile.Left
-	for _, r := range rules {
-		if inactive, _, err := st.setup.Assess(r); err == nil && len(inactive) > 0 {
-			left = append(left, profile.Left{Rule: r, Needs: inactive})
-			continue
-		}
-		out = append(out, r)
-	}
-	cli.PrintInactive(stderr, left, st.profile)
-	return out
+// job is one rule to hunt with: as loaded, and as the setup prepared it (nil when the
+// pipelines failed it, with their diagnostics).
+type job struct {
+	rule, ready *ir.Rule
+	diags       diag.List
 }
 
 func loadErrorNote(ds diag.List) string {
@@ -552,12 +556,11 @@ type found struct {
 }
 
 // hunt runs one rule and returns its hits (each document once, whatever the condition).
-func (h *hunter) hunt(ctx context.Context, r *ir.Rule) ([]found, error) {
-	prepared := h.st.setup.Apply(r)
-	if prepared.Failed() {
-		return nil, fmt.Errorf("pipeline: %s", firstError(prepared.Diags))
+func (h *hunter) hunt(ctx context.Context, j job) ([]found, error) {
+	if j.ready == nil {
+		return nil, fmt.Errorf("pipeline: %s", firstError(j.diags))
 	}
-	rule := prepared.Rule
+	r, rule := j.rule, j.ready
 	index, fromState := h.o.Index, false
 	if index == "" {
 		var err error

@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	sigmabridge "github.com/sigmabridge/sigmabridge"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	sigmalint "github.com/sigmabridge/sigmabridge/translator/lint"
 )
@@ -67,7 +69,7 @@ Exit status: 0 no finding of error severity; 1 some (or no rules found); 2 usage
 
 // Run executes lint and returns the exit code. A returned error is a usage error.
 func Run(o *Options) (int, error) {
-	if !contains(Formats, o.Format) {
+	if !slices.Contains(Formats, o.Format) {
 		return cli.ExitUsage, cli.Usagef("unknown format %q (known: %s)", o.Format, strings.Join(Formats, ", "))
 	}
 	cfg := sigmalint.Config{Disabled: map[string]bool{}}
@@ -84,7 +86,7 @@ func Run(o *Options) (int, error) {
 		return cli.ExitOK, writeChecks(o)
 	}
 
-	files, discoverDiags, err := cli.RuleFiles(o.Paths)
+	files, discoverDiags, err := sigmabridge.RuleFiles(o.Paths)
 	if err != nil {
 		return cli.ExitFailure, err
 	}
@@ -107,8 +109,8 @@ func Run(o *Options) (int, error) {
 			fmt.Fprintln(o.Stdout, cli.Printable(f.String()))
 		}
 		fmt.Fprintf(o.Stderr, "sigmabridge lint: %s in %s: %s, %s\n",
-			count(rep.Documents, "rule", "rules"), count(rep.Files, "file", "files"),
-			count(rep.Errors, "error", "errors"), count(rep.Warnings, "warning", "warnings"))
+			cli.Count(rep.Documents, "rule"), cli.Count(rep.Files, "file"),
+			cli.Count(rep.Errors, "error"), cli.Count(rep.Warnings, "warning"))
 	}
 	if len(files) == 0 {
 		fmt.Fprintf(o.Stderr, "sigmabridge: no Sigma rules (*.yml, *.yaml) found in %s\n", cli.Printable(strings.Join(o.Paths, " ")))
@@ -180,20 +182,4 @@ func writeChecks(o *Options) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Name, c.Severity, c.Source, c.Summary)
 	}
 	return tw.Flush()
-}
-
-func count(n int, one, many string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, one)
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	sigmabridge "github.com/sigmabridge/sigmabridge"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	sigmalint "github.com/sigmabridge/sigmabridge/translator/lint"
 )
@@ -88,7 +89,7 @@ func TestBuiltinPackHasNoErrors(t *testing.T) {
 		t.Errorf("summary %q does not report 0 errors", stderr)
 	}
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-		if line != "" && !strings.HasPrefix(line, cli.BuiltinPrefix+"/") {
+		if line != "" && !strings.HasPrefix(line, sigmabridge.BuiltinPrefix+"/") {
 			t.Errorf("finding outside the built-in pack: %s", line)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	sigmabridge "github.com/sigmabridge/sigmabridge"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/plugin"
 	"github.com/sigmabridge/sigmabridge/plugin/host"
@@ -105,7 +106,7 @@ func RunList(ctx context.Context, o *ListOptions) (int, error) {
 	m := o.Host
 	if m == nil {
 		var err error
-		if m, err = cli.OpenHost(cli.HostOptions{PluginDir: o.Dir}); err != nil {
+		if m, err = sigmabridge.OpenHost(sigmabridge.HostOptions{PluginDir: o.Dir}); err != nil {
 			return cli.ExitFailure, err
 		}
 		defer m.Close()

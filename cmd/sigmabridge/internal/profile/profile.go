@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	sigmabridge "github.com/sigmabridge/sigmabridge"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 	"github.com/sigmabridge/sigmabridge/translator/profile"
@@ -191,7 +192,7 @@ func Show(o *Options) (*ShowReport, int, error) {
 	if err != nil {
 		return nil, cli.ExitUsage, err
 	}
-	rules, _, diags, err := cli.LoadRules(o.Paths)
+	rules, _, diags, err := sigmabridge.LoadRules(o.Paths)
 	if err != nil {
 		return nil, cli.ExitFailure, err
 	}

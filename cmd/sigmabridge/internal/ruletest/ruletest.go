@@ -6,17 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	sigmabridge "github.com/sigmabridge/sigmabridge"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
-	"github.com/sigmabridge/sigmabridge/translator/ir"
-	"github.com/sigmabridge/sigmabridge/translator/profile"
-	"github.com/sigmabridge/sigmabridge/translator/samples"
 )
 
 // Options are the flags and arguments of `sigmabridge test`.
@@ -28,7 +25,7 @@ type Options struct {
 	Profile string
 	// InProcess matches with the library evaluator instead of the detector plugin.
 	InProcess bool
-	Host      cli.HostOptions
+	Host      sigmabridge.HostOptions
 
 	Stdout io.Writer
 	Stderr io.Writer
@@ -130,7 +127,7 @@ func Run(ctx context.Context, o *Options) (int, error) {
 // (or the in-process evaluator). Rules that fail to load are reported as failed rules too.
 func Execute(ctx context.Context, o *Options) (*Report, diag.List, error) {
 	paths, pipelines := o.Paths, o.Pipelines
-	rules, _, diags, err := cli.LoadRules(paths)
+	rules, _, diags, err := sigmabridge.LoadRules(paths)
 	if err != nil {
 		return nil, diags, err
 	}
@@ -150,51 +147,24 @@ func Execute(ctx context.Context, o *Options) (*Report, diag.List, error) {
 		seen[key] = true
 		rep.Rules = append(rep.Rules, RuleReport{ID: d.RuleID, Path: d.Path, Failures: []string{d.String()}})
 	}
-	proc := cli.ApplySetup(setup, rules)
-	inactive := map[*ir.Rule][]profile.Need{}
-	for _, l := range proc.Inactive {
-		inactive[l.Rule] = l.Needs
-	}
-	det, err := cli.LoadDetector(ctx, o.Host, o.InProcess, proc.Rules)
+	proc := sigmabridge.Prepare(setup, rules)
+	det, err := sigmabridge.LoadDetector(ctx, sigmabridge.DetectorOptions{InProcess: o.InProcess, Host: o.Host}, proc.Rules)
 	if err != nil {
 		return nil, diags, err
 	}
 	defer det.Close()
-	compileFail := map[int][]string{}
-	for i, ds := range det.LoadErrors {
-		for _, d := range ds {
-			compileFail[i] = append(compileFail[i], d.String())
-		}
-	}
-	match := det.Match
 	for i, r := range rules {
 		rr := RuleReport{ID: r.ID, Title: r.Title, Path: r.Path, Failures: []string{}}
-		if needs, ok := inactive[r]; ok {
+		if needs := proc.Needs(r); needs != nil {
 			for _, n := range needs {
 				rr.Inactive = append(rr.Inactive, n.Key)
 			}
 			rep.Rules = append(rep.Rules, rr)
 			continue
 		}
-		rr.Failures = append(rr.Failures, proc.Failures[i]...)
-		if p := proc.Index[i]; p >= 0 {
-			rr.Failures = append(rr.Failures, compileFail[p]...)
-		}
-		m, err := cli.RuleManifest(r, builtin)
-		switch {
-		case err != nil:
-			rr.Failures = append(rr.Failures, err.Error())
-		case m == nil:
-			rr.Failures = append(rr.Failures, fmt.Sprintf("%s: no samples (expected %s in a directory named like the rule, or in testdata/rules/)", r.Path, samples.ManifestName))
-		case m.RuleID != "" && m.RuleID != r.ID:
-			rr.Failures = append(rr.Failures, fmt.Sprintf("%s: the manifest is for rule %s, not %s", path.Join(m.Display, samples.ManifestName), m.RuleID, r.ID))
-		case len(rr.Failures) == 0:
-			v := samples.Run(m, proc.Index[i], match)
-			rr.Positives, rr.Negatives = v.Positives, v.Negatives
-			rr.Failures = append(rr.Failures, v.Failures...)
-		default:
-			rr.Positives, rr.Negatives = m.Positives(), m.Negatives()
-		}
+		v := sigmabridge.RunSamples(proc, rules, i, builtin, det, nil)
+		rr.Positives, rr.Negatives = v.Positives, v.Negatives
+		rr.Failures = append(append(rr.Failures, proc.Failures(i)...), v.Failures...)
 		rr.Passed = len(rr.Failures) == 0
 		rep.Rules = append(rep.Rules, rr)
 	}

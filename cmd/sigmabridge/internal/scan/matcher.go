@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"sync"
 
-	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
-	"github.com/sigmabridge/sigmabridge/plugin/builtin"
+	sigmabridge "github.com/sigmabridge/sigmabridge"
 	"github.com/sigmabridge/sigmabridge/plugin/host"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
@@ -44,17 +45,17 @@ type localMatcher struct {
 	events []string
 }
 
-func newLocalMatcher(rules []*ir.Rule) (*localMatcher, error) {
-	prog, errs := evaluator.Compile(rules)
-	lm := &localMatcher{prog: prog}
-	for _, e := range errs {
-		var d diag.Diagnostic
-		if !errors.As(e, &d) {
-			d = diag.Diagnostic{Code: diag.RuleStructure, Message: e.Error()}
-		}
-		lm.errs = append(lm.errs, d)
+// newMatcher reads inputs for the detector the application layer loaded: in this process
+// event by event, or to the plugin in pipelined batches.
+func newMatcher(d *sigmabridge.Detector, rules []*ir.Rule) matcher {
+	var errs []diag.Diagnostic
+	for _, i := range slices.Sorted(maps.Keys(d.Errors)) {
+		errs = append(errs, d.Errors[i]...)
 	}
-	return lm, nil
+	if prog := d.Program(); prog != nil {
+		return &localMatcher{prog: prog, errs: errs}
+	}
+	return &pluginMatcher{det: d.Plugin(), rules: rules, errs: errs, n: d.Loaded}
 }
 
 func (l *localMatcher) loadErrors() []diag.Diagnostic { return l.errs }
@@ -115,7 +116,6 @@ const noSharedMemoryEnv = "SIGMABRIDGE_NO_SHARED_MEMORY"
 
 // pluginMatcher matches through the detector plugin, in pipelined batches.
 type pluginMatcher struct {
-	m      *host.Manager
 	det    *host.Detector
 	rules  []*ir.Rule
 	errs   []diag.Diagnostic
@@ -123,28 +123,6 @@ type pluginMatcher struct {
 	events []string
 }
 
-func newPluginMatcher(ctx context.Context, o *Options, rules []*ir.Rule) (*pluginMatcher, error) {
-	m, err := cli.OpenHost(cli.HostOptions{PluginDir: o.PluginDir, Executable: o.Executable})
-	if err != nil {
-		return nil, err
-	}
-	pm := &pluginMatcher{m: m, rules: rules}
-	det, err := m.Detector(ctx, builtin.DetectorName)
-	if err != nil {
-		return pm, err
-	}
-	resp, err := det.Load(ctx, rules)
-	if err != nil {
-		return pm, err
-	}
-	pm.det, pm.n = det, resp.Loaded
-	for _, e := range resp.Errors {
-		pm.errs = append(pm.errs, e.Diagnostic)
-	}
-	return pm, nil
-}
-
-func (p *pluginMatcher) close()                        { p.m.Close() }
 func (p *pluginMatcher) loadErrors() []diag.Diagnostic { return p.errs }
 func (p *pluginMatcher) loaded() int                   { return p.n }
 func (p *pluginMatcher) takeEventErrors() []string {

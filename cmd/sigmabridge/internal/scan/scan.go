@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	sigmabridge "github.com/sigmabridge/sigmabridge"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/plugin/host"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
@@ -118,21 +119,14 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	if err != nil {
 		return cli.ExitUsage, err
 	}
-	var m matcher
-	if o.InProcess {
-		m, err = newLocalMatcher(rules)
-	} else {
-		var pm *pluginMatcher
-		pm, err = newPluginMatcher(ctx, o, rules)
-		if pm != nil {
-			defer pm.close()
-			m = pm
-		}
-	}
+	det, err := sigmabridge.LoadDetector(ctx, sigmabridge.DetectorOptions{InProcess: o.InProcess,
+		Host: sigmabridge.HostOptions{PluginDir: o.PluginDir, Executable: o.Executable}}, rules)
 	if err != nil {
 		fmt.Fprintf(o.Stderr, "sigmabridge: %v\n", err)
 		return cli.ExitFailure, nil
 	}
+	defer det.Close()
+	m := newMatcher(det, rules)
 	for _, e := range m.loadErrors() {
 		// A rule whose placeholders have no value cannot run until a pipeline gives them
 		// one: it is skipped with a warning, since the deployment, not the rule, is
@@ -233,7 +227,7 @@ func LoadRules(paths, pipelines []string, prof *profile.Profile, stderr io.Write
 	if err != nil {
 		return nil, cli.ExitUsage, err
 	}
-	rules, _, diags, err := cli.LoadRules(paths)
+	rules, _, diags, err := sigmabridge.LoadRules(paths)
 	if err != nil {
 		return nil, cli.ExitFailure, err
 	}
@@ -242,23 +236,15 @@ func LoadRules(paths, pipelines []string, prof *profile.Profile, stderr io.Write
 	if diags.HasErrors() {
 		exit = cli.ExitFailure
 	}
-	out := rules[:0:0]
-	var left []profile.Left
-	for _, r := range rules {
-		o := setup.Apply(r)
-		if len(o.Inactive) > 0 {
-			left = append(left, profile.Left{Rule: r, Needs: o.Inactive})
-			continue
-		}
-		cli.PrintDiagnostics(stderr, o.Diags)
-		if o.Failed() {
-			exit = cli.ExitFailure
-			continue
-		}
-		out = append(out, o.Rule)
+	proc := sigmabridge.Prepare(setup, rules)
+	for _, ds := range proc.Diags {
+		cli.PrintDiagnostics(stderr, ds)
 	}
-	cli.PrintInactive(stderr, left, prof)
-	return out, exit, nil
+	if len(proc.Rules)+len(proc.Inactive) < len(rules) {
+		exit = cli.ExitFailure // the pipelines failed some rule
+	}
+	cli.PrintInactive(stderr, proc.Inactive, prof)
+	return proc.Rules, exit, nil
 }
 
 // inputOptions gives the input adapters the profile's mail domains and the ones added on

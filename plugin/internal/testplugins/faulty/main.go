@@ -12,6 +12,7 @@
 //	v99       speaks only protocol version 99
 //	good      a well-behaved backend (target "good") and detector: a rule converts to
 //	          its title; an event matches rule 0 when it contains "hit"
+//	detonly   the detector of good alone, serving no backend
 //
 // The tests build it once and copy it under several names.
 package main
@@ -51,6 +52,11 @@ func main() {
 		serve(&behaviour{onCall: func() { select {} }})
 	case "good":
 		serve(&behaviour{})
+	case "detonly":
+		if err := plugin.Serve(&plugin.ServeOpts{Detector: detectorSide{&behaviour{}}}); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	case "badresp":
 		serveRaw(1, rawBackend{}, rawDetector{})
 	case "badnode":

@@ -1,0 +1,97 @@
+package sigmabridge
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sigmabridge/sigmabridge/internal/parallel"
+	"github.com/sigmabridge/sigmabridge/translator/diag"
+	"github.com/sigmabridge/sigmabridge/translator/ir"
+	"github.com/sigmabridge/sigmabridge/translator/pipeline"
+	"github.com/sigmabridge/sigmabridge/translator/profile"
+)
+
+// Setup prepares rules for target under prof (nil: none) and the pipelines named (a
+// built-in name or a pipeline YAML file each). The error names a pipeline that could not be
+// loaded, or says why the profile's own pipelines could not be built.
+func Setup(prof *profile.Profile, target profile.Target, pipelines []string) (*profile.Setup, error) {
+	s := &profile.Setup{Profile: prof, Target: target}
+	for _, n := range pipelines {
+		p, err := pipeline.Load(n)
+		if err != nil {
+			return nil, fmt.Errorf("pipeline %s: %w", n, err)
+		}
+		s.Pipelines = append(s.Pipelines, p)
+	}
+	if err := s.Build(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// SamplesSetup prepares rules whose samples are about to run. The built-in pack's samples
+// assume PackProfile, so they run under it whatever the user's profile; other rules run
+// under user (nil: none).
+func SamplesSetup(builtin bool, user *profile.Profile, pipelines []string) (*profile.Setup, error) {
+	if !builtin {
+		return Setup(user, profile.NoTarget, pipelines)
+	}
+	pp, err := PackProfile()
+	if err != nil {
+		return nil, err
+	}
+	return Setup(pp, profile.NoTarget, pipelines)
+}
+
+// Prepared is a rule set after its setup: the rules that went through it, and for each
+// input rule its place among them, the pipelines' diagnostics, or the values it lacks.
+type Prepared struct {
+	// Rules are the rules the setup accepted, in input order.
+	Rules []*ir.Rule
+	// Index maps an input rule to its position in Rules, or -1 when the pipelines failed it
+	// or it is inactive.
+	Index []int
+	// Diags are the pipelines' diagnostics per input rule (errors when Index is -1 and the
+	// rule is not inactive).
+	Diags []diag.List
+	// Inactive are the rules left out for want of profile values (not failures).
+	Inactive []profile.Left
+}
+
+// Prepare applies s to every rule, in parallel, keeping the input order.
+func Prepare(s *profile.Setup, rules []*ir.Rule) Prepared {
+	outs := make([]profile.Outcome, len(rules))
+	_ = parallel.For(context.Background(), len(rules), func(i int) { outs[i] = s.Apply(rules[i]) })
+	p := Prepared{Index: make([]int, len(rules)), Diags: make([]diag.List, len(rules))}
+	for i, o := range outs {
+		p.Index[i] = -1
+		p.Diags[i] = o.Diags
+		switch {
+		case len(o.Inactive) > 0:
+			p.Inactive = append(p.Inactive, profile.Left{Rule: rules[i], Needs: o.Inactive})
+		case !o.Failed():
+			p.Index[i] = len(p.Rules)
+			p.Rules = append(p.Rules, o.Rule)
+		}
+	}
+	return p
+}
+
+// Needs returns the profile values input rule r lacks, or nil when it is active.
+func (p Prepared) Needs(r *ir.Rule) []profile.Need {
+	for _, l := range p.Inactive {
+		if l.Rule == r {
+			return l.Needs
+		}
+	}
+	return nil
+}
+
+// Failures returns the pipelines' errors about input rule i, one line each.
+func (p Prepared) Failures(i int) []string {
+	var out []string
+	for _, d := range p.Diags[i].Errors() {
+		out = append(out, d.String())
+	}
+	return out
+}
