@@ -269,6 +269,10 @@ func ReadWith(format, name string, r io.Reader, opts Options, emit func(Record) 
 	case CloudWatchLogs:
 		err = readCloudWatch(newScannerSize(src, opts.MaxRecordBytes, size), c, opts, wrapped, false)
 	default:
+		if opts.TrustObjects {
+			// A buffer larger than br's lets most reads bypass br's copy.
+			size = maxTrustedLine
+		}
 		err = readJSON(newScannerSize(src, opts.MaxRecordBytes, size), c, jsonFormats(format, opts, wrapped))
 	}
 	var ee emitError
