@@ -65,3 +65,23 @@ func BenchmarkReadJSONLines(b *testing.B) {
 		b.Run(fmt.Sprintf("records=%d", n), func(b *testing.B) { benchRead(b, JSONL, data, n) })
 	}
 }
+
+// BenchmarkReadJSONLinesTrusted reads JSON lines of CloudTrail records with TrustObjects,
+// the scan's fast path: object lines are found, not validated.
+func BenchmarkReadJSONLinesTrusted(b *testing.B) {
+	data := jsonLines(40000)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		n := 0
+		err := ReadWith(JSONL, "bench", bytes.NewReader(data), Options{TrustObjects: true}, func(rec Record) error {
+			if rec.Unchecked {
+				n++
+			}
+			return nil
+		})
+		if err != nil || n != 40000-1 {
+			b.Fatalf("%d unchecked records, error %v", n, err)
+		}
+	}
+}

@@ -64,16 +64,21 @@ func jsonFormats(format string, opts Options, emit func(Record) error) *jsonForm
 			record:   pass("resource log record"),
 		}
 	}
-	return jsonlFormat(emit)
+	return jsonlFormat(emit, opts)
 }
 
 // jsonlFormat is the default format: every object is an event, and "Records" or
 // "records" arrays are unwrapped, except what only cloudwatch-logs can read.
-func jsonlFormat(emit func(Record) error) *jsonFormat {
+func jsonlFormat(emit func(Record) error, opts Options) *jsonFormat {
 	var base64Records int
 	f := &jsonFormat{
 		wrappers: map[string]string{"Records": "CloudTrail record", "records": "record"},
 		what:     "event",
+	}
+	if opts.TrustObjects {
+		f.trusted = func(raw []byte, line int, c *collector) error {
+			return emit(Record{File: c.file, Line: line, JSON: raw, Unchecked: true})
+		}
 	}
 	f.record = func(raw []byte, line, index int, from origin, c *collector) error {
 		switch {

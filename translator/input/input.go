@@ -2,6 +2,7 @@ package input
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"errors"
@@ -24,6 +25,10 @@ type Record struct {
 	// "Records" array, Graph "value" list, ...) it came from, or 0 when the record stood on
 	// its own, as a JSON line does.
 	Index int
+	// Unchecked: a JSON-lines object line handed on without validating it
+	// (Options.TrustObjects). A caller whose parser rejects it asks Check whether Read
+	// would have rejected it too.
+	Unchecked bool
 }
 
 // Input formats.
@@ -82,6 +87,15 @@ type Options struct {
 	// wrapper) may take; a larger one is skipped and reported. 0 means
 	// DefaultMaxRecordBytes.
 	MaxRecordBytes int
+	// TrustObjects, in the default format once the input has shown itself to be JSON
+	// lines, hands a line that is a lone JSON object of at most 256 KiB (and that MayUnwrap
+	// says is one record as it stands) to emit without validating it, with
+	// Record.Unchecked set. It saves the validating pass for a caller whose parser
+	// validates as strictly as encoding/json while it decodes: when that parser rejects
+	// such a record, Check says whether Read would have rejected it too, and AddProblems
+	// puts the problems so found among the ones Read returned. Anything else, a longer
+	// line included, is read and validated as without it.
+	TrustObjects bool
 }
 
 // LineError is a problem at one place of an input file.
@@ -131,6 +145,59 @@ type collector struct {
 	errs Errors
 }
 
+// insert puts le among the problems in input order (a problem of the whole file, line 0,
+// comes last), keeping the first maxErrors.
+func (e *Errors) insert(le *LineError) {
+	i := len(e.List)
+	for i > 0 && (e.List[i-1].Line == 0 || e.List[i-1].Line > le.Line) {
+		i--
+	}
+	if len(e.List) >= maxErrors {
+		e.Dropped++
+		if i == len(e.List) {
+			return
+		}
+		e.List = e.List[:len(e.List)-1]
+	}
+	e.List = slices.Insert(e.List, i, le)
+}
+
+// AddProblems returns err, what Read returned (nil or an *Errors), with the problems
+// Check found put in input order among the ones Read found, as Read would have listed
+// them. Any other error is returned as it is.
+func AddProblems(err error, found []*LineError) error {
+	if len(found) == 0 {
+		return err
+	}
+	ie, ok := err.(*Errors)
+	if !ok {
+		if err != nil {
+			return err
+		}
+		ie = &Errors{}
+	}
+	for _, le := range found {
+		ie.insert(le)
+	}
+	return ie
+}
+
+// Check returns the problem Read reports for an object line of JSON lines (line is its
+// 1-based line, raw the line trimmed, as in a Record that is Unchecked), or nil when it
+// is valid JSON, and so the one record Read gives for it.
+func Check(name string, line int, raw []byte) *LineError {
+	if Valid(raw) {
+		return nil
+	}
+	c := &collector{file: name}
+	s := newScannerSize(bytes.NewReader(raw), len(raw)+1, len(raw)+16)
+	s.line = line
+	if readJSONIn(s, c, jsonlFormat(func(Record) error { return nil }, Options{}), linesLayout) != nil || len(c.errs.List) == 0 {
+		return &LineError{File: name, Line: line, Msg: "not valid JSON"}
+	}
+	return c.errs.List[0]
+}
+
 func (c *collector) add(line int, format string, args ...any) {
 	if len(c.errs.List) >= maxErrors {
 		c.errs.Dropped++
@@ -175,12 +242,7 @@ func ReadWith(format, name string, r io.Reader, opts Options, emit func(Record) 
 		return fmt.Errorf("%s: unknown input format %q (known: %s)", name, format, strings.Join(Formats(), ", "))
 	}
 	c := &collector{file: name}
-	// A small input in memory (one line handed over by the scan's shortcut) needs no
-	// 64 KiB buffers.
 	size := 64 << 10
-	if l, ok := r.(interface{ Len() int }); ok && l.Len()+16 < size {
-		size = l.Len() + 16
-	}
 	br := bufio.NewReaderSize(r, size)
 	var src io.Reader = br
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
@@ -207,6 +269,10 @@ func ReadWith(format, name string, r io.Reader, opts Options, emit func(Record) 
 	case CloudWatchLogs:
 		err = readCloudWatch(newScannerSize(src, opts.MaxRecordBytes, size), c, opts, wrapped, false)
 	default:
+		if opts.TrustObjects {
+			// A buffer larger than br's lets most reads bypass br's copy.
+			size = maxTrustedLine
+		}
 		err = readJSON(newScannerSize(src, opts.MaxRecordBytes, size), c, jsonFormats(format, opts, wrapped))
 	}
 	var ee emitError

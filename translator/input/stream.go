@@ -590,12 +590,18 @@ type jsonFormat struct {
 	// wrapped, when set, is called once for each wrapper array read (key), with the number
 	// of elements it held.
 	wrapped func(key string, line int, c *collector)
+	// trusted, when set, gets the object lines of JSON lines unvalidated (see trustedLine).
+	trusted func(raw []byte, line int, c *collector) error
 }
 
 // readJSON reads the whole input with f. Problems go to c; the error returned is an emit
 // error or a read error.
 func readJSON(s *scanner, c *collector, f *jsonFormat) error {
-	lay := undecided
+	return readJSONIn(s, c, f, undecided)
+}
+
+// readJSONIn is readJSON with the layout known from the start.
+func readJSONIn(s *scanner, c *collector, f *jsonFormat, lay layout) error {
 	// A UTF-8 byte order mark at the very start is skipped.
 	if s.peekN(3) && bytes.Equal(s.buf[s.pos:s.pos+3], utf8BOM) {
 		s.pos += 3
@@ -616,6 +622,13 @@ func readJSON(s *scanner, c *collector, f *jsonFormat) error {
 		ch, ok := s.peek()
 		if !ok {
 			break
+		}
+		if ch == '{' && lay == linesLayout && f.trusted != nil {
+			if done, err := s.trustedLine(c, f); err != nil {
+				return err
+			} else if done {
+				continue
+			}
 		}
 		startLine := s.line
 		s.valStart = s.off + int64(s.pos)
@@ -659,6 +672,56 @@ func readJSON(s *scanner, c *collector, f *jsonFormat) error {
 		return s.rerr
 	}
 	return nil
+}
+
+// maxTrustedLine is the longest line trustedLine hands on; a longer one is read (and held
+// only up to the record limit) by the validating path.
+const maxTrustedLine = 256 << 10
+
+// trustedLine hands the line at the next byte, which is '{', to f.trusted without
+// validating it, when it is at most maxTrustedLine (and the record limit) long and
+// MayUnwrap says it is one record as it stands. Otherwise, or when the input breaks off
+// in the line, it reads nothing and returns false.
+func (s *scanner) trustedLine(c *collector, f *jsonFormat) (bool, error) {
+	s.mark = -1
+	n := 0 // bytes of the line from s.pos
+	most := min(maxTrustedLine, s.limit)
+	for {
+		if i := bytes.IndexByte(s.buf[s.pos+n:s.end], '\n'); i >= 0 {
+			n += i
+			break
+		}
+		n = s.end - s.pos
+		if n > most {
+			return false, nil
+		}
+		if !s.fill() {
+			if s.rerr != io.EOF {
+				return false, nil
+			}
+			break
+		}
+	}
+	if n > most {
+		return false, nil
+	}
+	end := s.pos + n
+	raw := s.buf[s.pos:end]
+	for len(raw) > 0 && isBlank(raw[len(raw)-1]) {
+		raw = raw[:len(raw)-1]
+	}
+	if MayUnwrap(raw) {
+		return false, nil
+	}
+	if err := f.trusted(raw, s.line, c); err != nil {
+		return true, err
+	}
+	s.pos = end
+	if s.pos < s.end {
+		s.pos++ // '\n'
+		s.newLine()
+	}
+	return true, nil
 }
 
 // peekN makes n bytes available at s.pos; false when the input is shorter.

@@ -11,8 +11,8 @@ import (
 )
 
 // errInterrupted ends reading an input when scan got SIGINT or SIGTERM. It wraps
-// context.Canceled, which input.Read and the line reader pass through instead of reporting
-// it as a problem of the input.
+// context.Canceled, which input.Read passes through instead of reporting it as a problem
+// of the input.
 var errInterrupted = fmt.Errorf("interrupted: %w", context.Canceled)
 
 // interrupts catches SIGINT and SIGTERM for one scan: the first stops reading at the next

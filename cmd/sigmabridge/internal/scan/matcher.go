@@ -23,7 +23,7 @@ type position struct {
 	file        string
 	line, index int
 	// unchecked: a JSON-lines object line sent to the detector without validating it
-	// first (see lineReader).
+	// first (see input.Options.TrustObjects).
 	unchecked bool
 }
 
@@ -69,43 +69,44 @@ func (l *localMatcher) takeEventErrors() []string {
 func (l *localMatcher) scan(_ context.Context, format string, opts input.Options, name string, r io.Reader, emit func(position, *ir.Rule)) (int, error) {
 	m := l.prog.NewMatcher()
 	bad := 0
-	match := func(pos position, event []byte) {
-		ms, err := m.MatchJSON(event)
+	var found []*input.LineError
+	opts.TrustObjects = true
+	err := input.ReadWith(format, name, r, opts, func(rec input.Record) error {
+		ms, err := m.MatchJSON(rec.JSON)
 		if err != nil {
-			bad++
-			l.events = append(l.events, fmt.Sprintf("%s:%d: %v", pos.file, pos.line, err))
-			return
-		}
-		for _, mt := range ms {
-			emit(pos, mt.Rule)
-		}
-	}
-	lr := &lineReader{name: name, opts: opts}
-	err := lr.read(format, r, lineHandler{
-		object: func(line int, event []byte) error {
-			ms, err := m.MatchJSON(event)
-			if err != nil {
-				if lr.invalid(line, event) {
-					return nil // an input problem, as input.Read would have found it
-				}
-				bad++
-				l.events = append(l.events, fmt.Sprintf("%s:%d: %v", name, line, err))
+			if p := check(rec); p != nil {
+				found = append(found, p) // an input problem, as input.Read would have found it
 				return nil
 			}
-			for _, mt := range ms {
-				emit(position{file: name, line: line}, mt.Rule)
-			}
+			bad++
+			l.events = append(l.events, fmt.Sprintf("%s:%d: %v", rec.File, rec.Line, err))
 			return nil
-		},
-		record: func(rec input.Record) error {
-			match(position{file: rec.File, line: rec.Line, index: rec.Index}, rec.JSON)
-			return nil
-		},
+		}
+		for _, mt := range ms {
+			emit(position{file: rec.File, line: rec.Line, index: rec.Index}, mt.Rule)
+		}
+		return nil
 	})
-	if err != nil {
+	return finish(bad, err, found)
+}
+
+// check returns the problem input.Read reports for a record the detector rejected: nil
+// unless it is an unchecked object line that is not valid JSON.
+func check(rec input.Record) *input.LineError {
+	if !rec.Unchecked {
+		return nil
+	}
+	return input.Check(rec.File, rec.Line, rec.JSON)
+}
+
+// finish returns the number of events that could not be read or matched and the problems
+// of an input: err, what input.ReadWith returned, with the problems of the rejected
+// unchecked lines added.
+func finish(bad int, err error, found []*input.LineError) (int, error) {
+	if errors.Is(err, context.Canceled) {
 		return bad, err
 	}
-	err = lr.result()
+	err = input.AddProblems(err, found)
 	return bad + inputProblems(err), err
 }
 
@@ -142,26 +143,23 @@ func (p *pluginMatcher) scan(ctx context.Context, format string, opts input.Opti
 		recBase int // the number of records[0]
 		readErr error
 	)
-	lr := &lineReader{name: name, opts: opts}
 	bad := 0
+	var found []*input.LineError
+	opts.TrustObjects = true
 	err := p.det.ScanEvents(ctx, host.ScanOptions{NoSharedMemory: os.Getenv(noSharedMemoryEnv) != ""}, func(add func(int, []byte) bool) error {
-		readErr = lr.read(format, r, lineHandler{
-			object: func(line int, event []byte) error {
-				if !add(line, event) {
-					return errStop
-				}
-				return nil
-			},
-			record: func(rec input.Record) error {
+		readErr = input.ReadWith(format, name, r, opts, func(rec input.Record) error {
+			line := rec.Line
+			if !rec.Unchecked {
 				mu.Lock()
 				k := recBase + len(records)
 				records = append(records, position{file: rec.File, line: rec.Line, index: rec.Index})
 				mu.Unlock()
-				if !add(-(k + 1), rec.JSON) {
-					return errStop
-				}
-				return nil
-			},
+				line = -(k + 1)
+			}
+			if !add(line, rec.JSON) {
+				return errStop
+			}
+			return nil
 		})
 		if errors.Is(readErr, errStop) {
 			readErr = nil
@@ -185,8 +183,11 @@ func (p *pluginMatcher) scan(ctx context.Context, format string, opts input.Opti
 		}
 		for _, e := range b.Errors {
 			at := pos(e.Event)
-			if at.unchecked && lr.invalid(at.line, b.Events[e.Event]) {
-				continue // an input problem, as input.Read would have found it
+			if at.unchecked {
+				if p := input.Check(name, at.line, b.Events[e.Event]); p != nil {
+					found = append(found, p) // an input problem, as input.Read would have found it
+					continue
+				}
 			}
 			bad++
 			p.events = append(p.events, fmt.Sprintf("%s:%d: %s", at.file, at.line, e.Message))
@@ -205,11 +206,7 @@ func (p *pluginMatcher) scan(ctx context.Context, format string, opts input.Opti
 	if err != nil {
 		return bad, err
 	}
-	if readErr != nil {
-		return bad, readErr
-	}
-	readErr = lr.result()
-	return bad + inputProblems(readErr), readErr
+	return finish(bad, readErr, found)
 }
 
 var errStop = errors.New("scan stopped")
