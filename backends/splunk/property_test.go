@@ -211,7 +211,7 @@ func TestPropertyWhereStructure(t *testing.T) {
 		}
 		var wantSearch, wantWhere []*splNode
 		for _, c := range conjuncts {
-			if searchable(c) {
+			if _, ok := renderSearch(c); ok {
 				wantSearch = append(wantSearch, expected(t, c, searchText))
 				continue
 			}
@@ -223,7 +223,7 @@ func TestPropertyWhereStructure(t *testing.T) {
 				}
 				wantSearch = append(wantSearch, n)
 			}
-			wantWhere = append(wantWhere, expected(t, c, whereLeaf))
+			wantWhere = append(wantWhere, expected(t, c, func(n ir.Node) infix.Expr { e, _ := whereLeaf(&ir.Rule{}, n); return e }))
 		}
 		if len(wantSearch) == 0 {
 			if stages[0] != "*" {

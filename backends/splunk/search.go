@@ -1,6 +1,7 @@
 package splunk
 
 import (
+	"math"
 	"strings"
 
 	"github.com/sigmabridge/sigmabridge/backends/infix"
@@ -8,33 +9,16 @@ import (
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
 
-// searchable reports whether `search` expresses the (simplified) subtree n exactly.
-func searchable(n ir.Node) bool {
-	switch n := n.(type) {
-	case *ir.And, *ir.Or, *ir.Not:
-		for _, c := range ir.Children(n) {
-			if !searchable(c) {
-				return false
-			}
-		}
-		return true
-	case *ir.CIDR, *ir.Compare, *ir.Exists, *ir.FieldRef, *ir.Keyword, *ir.Match, *ir.Null, *ir.Regex, *ir.TimePart:
-		// no case of its own (listed for the exhaustiveness lint, .ci/lint.sh)
-	}
-	_, ok := searchLeaf(n)
-	return ok
-}
-
-// renderSearch renders a subtree for which searchable is true.
-func renderSearch(n ir.Node) infix.Expr {
+// renderSearch renders the (simplified) subtree n in `search` syntax, or reports false when
+// `search` cannot express one of its leaves exactly.
+func renderSearch(n ir.Node) (infix.Expr, bool) {
+	ok := true
 	e, _ := dialect.RenderExpr(n, func(leaf ir.Node) (infix.Expr, diag.List) {
-		e, ok := searchLeaf(leaf)
-		if !ok {
-			panic("splunk: renderSearch on a leaf search cannot express: " + leaf.String())
-		}
+		e, leafOK := searchLeaf(leaf)
+		ok = ok && leafOK
 		return e, nil
 	})
-	return e
+	return e, ok
 }
 
 // searchLeaf renders a leaf in `search` syntax, or reports false when `search` cannot
@@ -54,6 +38,9 @@ func searchLeaf(n ir.Node) (infix.Expr, bool) {
 	}
 	switch n := n.(type) {
 	case *ir.Match:
+		if len(n.Pattern.Placeholders()) > 0 {
+			return infix.Expr{}, false
+		}
 		switch n.Kind {
 		case ir.Number:
 			if plainNumber.MatchString(n.Pattern.Literal()) && !n.Pattern.HasWildcard() {
@@ -77,7 +64,9 @@ func searchLeaf(n ir.Node) (infix.Expr, bool) {
 	case *ir.CIDR:
 		return infix.AtomExpr(f + "=" + quote(n.Prefix.Masked().String())), true
 	case *ir.Compare:
-		return infix.AtomExpr(f + n.Op.String() + formatNum(n.Value)), true
+		if !math.IsInf(n.Value.Value, 0) && !math.IsNaN(n.Value.Value) {
+			return infix.AtomExpr(f + n.Op.String() + formatNum(n.Value)), true
+		}
 	case *ir.And, *ir.FieldRef, *ir.Keyword, *ir.Not, *ir.Or, *ir.Regex, *ir.TimePart:
 		// no case of its own (listed for the exhaustiveness lint, .ci/lint.sh)
 	}
@@ -115,8 +104,8 @@ func searchValue(p ir.Pattern) (string, bool) {
 // superset by construction: And keeps the conjuncts that have one, Or needs one for
 // every child, Not never has one.
 func superset(n ir.Node) (infix.Expr, bool) {
-	if searchable(n) {
-		return renderSearch(n), true
+	if e, ok := renderSearch(n); ok {
+		return e, true
 	}
 	switch n := n.(type) {
 	case *ir.And:

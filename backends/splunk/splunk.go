@@ -2,7 +2,6 @@ package splunk
 
 import (
 	"fmt"
-	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -56,13 +55,25 @@ func (Backend) Convert(r *ir.Rule) ([]backends.Query, diag.List) {
 // is a child of the top-level AND, so the query means exactly the tree (docs/peers.md B2).
 func renderCondition(r *ir.Rule, cond ir.Node, prefix []infix.Expr) (string, diag.List) {
 	t := ir.Simplify(cond)
+	conjuncts := []ir.Node{t}
+	if a, ok := t.(*ir.And); ok {
+		conjuncts = a.Children
+	}
+	search := append([]infix.Expr(nil), prefix...)
+	var where []infix.Expr
 	var diags diag.List
-	ir.Inspect(t, func(n ir.Node) bool {
-		if len(ir.Children(n)) == 0 {
-			diags = append(diags, checkLeaf(r, n)...)
+	for _, c := range conjuncts {
+		if e, ok := renderSearch(c); ok {
+			search = append(search, e)
+			continue
 		}
-		return true
-	})
+		if s, ok := superset(c); ok {
+			search = append(search, s)
+		}
+		e, ds := dialect.RenderExpr(c, func(n ir.Node) (infix.Expr, diag.List) { return whereLeaf(r, n) })
+		diags = append(diags, ds...)
+		where = append(where, e)
+	}
 	if len(diags) > 0 {
 		return "", diags
 	}
@@ -73,34 +84,15 @@ func renderCondition(r *ir.Rule, cond ir.Node, prefix []infix.Expr) (string, dia
 		}
 		return true
 	})
-	keywords := firstKeyword != nil
-	if keywords {
-		// One warning per condition: the assumption is about the data, not one keyword.
-		d := backends.Diag(r, firstKeyword, Target, diag.KeywordScope, "%s", keywordScopeMessage)
-		d.Severity = diag.Warning
-		diags = append(diags, d)
-	}
-	conjuncts := []ir.Node{t}
-	if a, ok := t.(*ir.And); ok {
-		conjuncts = a.Children
-	}
-	search := append([]infix.Expr(nil), prefix...)
-	var where []infix.Expr
-	for _, c := range conjuncts {
-		if searchable(c) {
-			search = append(search, renderSearch(c))
-			continue
-		}
-		if s, ok := superset(c); ok {
-			search = append(search, s)
-		}
-		where = append(where, renderWhere(c))
-	}
 	text := "*"
 	if len(search) > 0 {
 		text = dialect.Combine(infix.AndOp, search...).Text
 	}
-	if keywords {
+	if firstKeyword != nil {
+		// One warning per condition: the assumption is about the data, not one keyword.
+		d := backends.Diag(r, firstKeyword, Target, diag.KeywordScope, "%s", keywordScopeMessage)
+		d.Severity = diag.Warning
+		diags = append(diags, d)
 		// A keyword is never searchable, so where is not empty: gather the values the
 		// keywords search before it.
 		text += " | " + keywordStage()
@@ -109,52 +101,6 @@ func renderCondition(r *ir.Rule, cond ir.Node, prefix []infix.Expr) (string, dia
 		text += " | where " + dialect.Combine(infix.AndOp, where...).Text
 	}
 	return text, diags
-}
-
-// checkLeaf reports why a leaf cannot be rendered at all, in either form.
-func checkLeaf(r *ir.Rule, n ir.Node) diag.List {
-	var ds diag.List
-	add := func(code diag.Code, format string, args ...any) {
-		ds = append(ds, backends.Diag(r, n, Target, code, format, args...))
-	}
-	if _, keyword := n.(*ir.Keyword); !keyword {
-		if f := ir.Field(n); fieldNameProblem(f) != "" {
-			add(diag.UnsupportedFieldName, "field name %q %s", f, fieldNameProblem(f))
-		}
-	}
-	switch n := n.(type) {
-	case *ir.Keyword:
-		if names := n.Pattern.Placeholders(); len(names) > 0 {
-			add(diag.UnresolvedPlaceholder, "keyword: placeholder %%%s%% has no value", names[0])
-		} else if text, ok := scalarTextWitness(n.Pattern, n.Cased); ok {
-			add(diag.UnsupportedKeyword, "keyword %q can match %s, the text of a JSON number, boolean or null, which Splunk extracts like a string: no SPL test tells it from a string value, and only strings are searched",
-				n.Pattern.String(), describeWitness(text))
-		}
-	case *ir.TimePart:
-		add(diag.UnsupportedTimePart, "%s: SPL has no UTC time-part extraction for RFC 3339 and epoch fields", n)
-	case *ir.Match:
-		if names := n.Pattern.Placeholders(); len(names) > 0 {
-			add(diag.UnresolvedPlaceholder, "field %s: placeholder %%%s%% has no value", n.Field, names[0])
-		}
-	case *ir.Regex:
-		if _, err := pcreFromRegex(n.Pattern, n.Flags); err != nil {
-			add(diag.UnsupportedRegex, "field %s: %v", n.Field, err)
-		}
-	case *ir.Compare:
-		if math.IsInf(n.Value.Value, 0) || math.IsNaN(n.Value.Value) {
-			add(diag.UnsupportedValue, "%s: the bound is not a finite number", n)
-		}
-	case *ir.FieldRef:
-		if reason := fieldNameProblem(n.Ref); reason != "" {
-			add(diag.UnsupportedFieldName, "field name %q %s", n.Ref, reason)
-		}
-		if n.Shape != ir.ShapeExact && n.Shape != ir.ShapePrefix && n.Shape != ir.ShapeSuffix {
-			add(diag.UnsupportedFieldRef, "%s: SPL eval has no literal substring test of one field in another", n)
-		}
-	case *ir.And, *ir.CIDR, *ir.Exists, *ir.Not, *ir.Null, *ir.Or:
-		// no case of its own (listed for the exhaustiveness lint, .ci/lint.sh)
-	}
-	return ds
 }
 
 // describeWitness quotes the non-string text a keyword matches, if one was found.

@@ -2,22 +2,16 @@ package splunk
 
 import (
 	"fmt"
+	"math"
 
+	"github.com/sigmabridge/sigmabridge/backends"
 	"github.com/sigmabridge/sigmabridge/backends/infix"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
 
-// renderWhere renders a subtree as one `where` (eval) expression. checkLeaf has accepted
-// every leaf, so whereLeaf reports no diagnostic.
-func renderWhere(n ir.Node) infix.Expr {
-	e, _ := dialect.RenderExpr(n, func(leaf ir.Node) (infix.Expr, diag.List) {
-		return whereLeaf(leaf), nil
-	})
-	return e
-}
-
-// whereLeaf renders a leaf as an eval expression. String tests go through
+// whereLeaf renders a leaf as an eval expression, or returns the diagnostics of what in it
+// SPL cannot express. String tests go through
 // mvfind(field, regex), which is true when ANY value of a multivalue field matches and null
 // (so false under isnotnull) when the field is missing; patterns become anchored PCRE.
 //
@@ -34,34 +28,67 @@ func renderWhere(n ir.Node) infix.Expr {
 //
 // mvfilter keeps the values of the one field its predicate reads for which it is true and
 // is null when none is, so cidr and compare, like mvfind, test every value.
-func whereLeaf(n ir.Node) infix.Expr {
-	f := fieldRef(ir.Field(n))
+func whereLeaf(r *ir.Rule, n ir.Node) (infix.Expr, diag.List) {
+	var ds diag.List
+	fail := func(code diag.Code, format string, args ...any) (infix.Expr, diag.List) {
+		ds = append(ds, backends.Diag(r, n, Target, code, format, args...))
+		return infix.Expr{}, ds
+	}
+	f := ir.Field(n)
+	if _, keyword := n.(*ir.Keyword); !keyword && fieldNameProblem(f) != "" {
+		fail(diag.UnsupportedFieldName, "field name %q %s", f, fieldNameProblem(f))
+	}
+	f = fieldRef(f)
+	var e infix.Expr
 	switch n := n.(type) {
 	case *ir.Match:
+		if names := n.Pattern.Placeholders(); len(names) > 0 {
+			return fail(diag.UnresolvedPlaceholder, "field %s: placeholder %%%s%% has no value", n.Field, names[0])
+		}
 		cased := n.Cased || n.Kind == ir.Number
-		return infix.AtomExpr(mvMatch(f, pcreFromPattern(n.Pattern, cased)))
+		e = infix.AtomExpr(mvMatch(f, pcreFromPattern(n.Pattern, cased)))
 	case *ir.Regex:
 		re, err := pcreFromRegex(n.Pattern, n.Flags)
 		if err != nil {
-			panic("splunk: regex accepted by checkLeaf does not parse: " + err.Error())
+			return fail(diag.UnsupportedRegex, "field %s: %v", n.Field, err)
 		}
-		return infix.AtomExpr(mvMatch(f, re))
+		e = infix.AtomExpr(mvMatch(f, re))
 	case *ir.Exists:
-		return infix.AtomExpr("isnotnull(" + f + ")")
+		e = infix.AtomExpr("isnotnull(" + f + ")")
 	case *ir.Null:
-		return infix.AtomExpr("isnull(" + f + ")")
+		e = infix.AtomExpr("isnull(" + f + ")")
 	case *ir.CIDR:
-		return infix.AtomExpr(mvAny(fmt.Sprintf("cidrmatch(%s, %s)", quote(n.Prefix.Masked().String()), f)))
+		e = infix.AtomExpr(mvAny(fmt.Sprintf("cidrmatch(%s, %s)", quote(n.Prefix.Masked().String()), f)))
 	case *ir.Compare:
-		return infix.AtomExpr(mvAny(fmt.Sprintf("tonumber(%s)%s%s", f, n.Op, formatNum(n.Value))))
+		if math.IsInf(n.Value.Value, 0) || math.IsNaN(n.Value.Value) {
+			return fail(diag.UnsupportedValue, "%s: the bound is not a finite number", n)
+		}
+		e = infix.AtomExpr(mvAny(fmt.Sprintf("tonumber(%s)%s%s", f, n.Op, formatNum(n.Value))))
 	case *ir.FieldRef:
-		return fieldRefExpr(n)
+		if reason := fieldNameProblem(n.Ref); reason != "" {
+			fail(diag.UnsupportedFieldName, "field name %q %s", n.Ref, reason)
+		}
+		if n.Shape != ir.ShapeExact && n.Shape != ir.ShapePrefix && n.Shape != ir.ShapeSuffix {
+			return fail(diag.UnsupportedFieldRef, "%s: SPL eval has no literal substring test of one field in another", n)
+		}
+		e = fieldRefExpr(n)
 	case *ir.Keyword:
-		return keywordLeaf(n)
-	case *ir.And, *ir.Not, *ir.Or, *ir.TimePart:
-		// no case of its own (listed for the exhaustiveness lint, .ci/lint.sh)
+		if names := n.Pattern.Placeholders(); len(names) > 0 {
+			return fail(diag.UnresolvedPlaceholder, "keyword: placeholder %%%s%% has no value", names[0])
+		} else if text, ok := scalarTextWitness(n.Pattern, n.Cased); ok {
+			return fail(diag.UnsupportedKeyword, "keyword %q can match %s, the text of a JSON number, boolean or null, which Splunk extracts like a string: no SPL test tells it from a string value, and only strings are searched",
+				n.Pattern.String(), describeWitness(text))
+		}
+		e = keywordLeaf(n)
+	case *ir.TimePart:
+		return fail(diag.UnsupportedTimePart, "%s: SPL has no UTC time-part extraction for RFC 3339 and epoch fields", n)
+	case *ir.And, *ir.Not, *ir.Or:
+		// not leaves (listed for the exhaustiveness lint, .ci/lint.sh)
 	}
-	panic("splunk: no where form for " + n.String())
+	if len(ds) > 0 {
+		return infix.Expr{}, ds
+	}
+	return e, nil
 }
 
 // fieldRef writes a field name as an eval field reference (single-quoted, which eval
