@@ -6,11 +6,12 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sigmabridge/sigmabridge/bench/growthtest"
 )
 
 // recorder is a fake Elasticsearch that records the raw request target of every request.
@@ -207,17 +208,6 @@ func endless(status int, n int64) http.HandlerFunc {
 	}
 }
 
-// allocated runs f and returns the bytes it allocated on the heap (an upper bound of its
-// peak heap).
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
-
 // TestHostileOversizedAnswer: an answer over the cap fails with ErrTooLarge naming the cap,
 // after reading no more than the cap, whether it is a success, an error that is retried (its
 // body drained by the transport) or one with an announced length.
@@ -242,7 +232,7 @@ func TestHostileOversizedAnswer(t *testing.T) {
 		srv := fakeES(t, tc.handler)
 		c := newTestClient(t, Config{URL: srv.URL, MaxResponseBytes: limit})
 		var err error
-		alloc := allocated(func() { _, err = c.Search(ctx(t), "i", []byte(`{}`), 10) })
+		alloc := growthtest.Allocated(func() { _, err = c.Search(ctx(t), "i", []byte(`{}`), 10) })
 		var e *Error
 		if !errors.Is(err, ErrTooLarge) || !errors.As(err, &e) || e.Limit != limit || !strings.Contains(err.Error(), "limit of 1 MiB per answer") {
 			t.Errorf("%s: got %v", tc.name, err)
