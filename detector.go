@@ -8,10 +8,10 @@ import (
 
 	"github.com/sigmabridge/sigmabridge/plugin/builtin"
 	"github.com/sigmabridge/sigmabridge/plugin/host"
+	"github.com/sigmabridge/sigmabridge/samples"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
-	"github.com/sigmabridge/sigmabridge/translator/samples"
 )
 
 // HostOptions say where plugins come from.

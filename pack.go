@@ -9,11 +9,11 @@ import (
 	"strings"
 
 	"github.com/sigmabridge/sigmabridge/rules"
+	"github.com/sigmabridge/sigmabridge/ruleset"
+	"github.com/sigmabridge/sigmabridge/samples"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 	"github.com/sigmabridge/sigmabridge/translator/profile"
-	"github.com/sigmabridge/sigmabridge/translator/ruleset"
-	"github.com/sigmabridge/sigmabridge/translator/samples"
 )
 
 //go:embed testdata/rules

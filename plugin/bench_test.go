@@ -17,9 +17,9 @@ import (
 	"github.com/sigmabridge/sigmabridge/plugin/builtin"
 	"github.com/sigmabridge/sigmabridge/plugin/host"
 	"github.com/sigmabridge/sigmabridge/rules"
+	"github.com/sigmabridge/sigmabridge/ruleset"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
-	"github.com/sigmabridge/sigmabridge/translator/ruleset"
 )
 
 // TestMain lets the test binary serve the built-in plugins (`TEST plugin serve NAME`), as

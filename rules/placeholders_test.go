@@ -5,8 +5,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/sigmabridge/sigmabridge/ruleset"
 	"github.com/sigmabridge/sigmabridge/translator/profile"
-	"github.com/sigmabridge/sigmabridge/translator/ruleset"
 )
 
 // Every placeholder of the pack declares what "no value" means, and the profile the samples

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/sigmabridge/sigmabridge/translator/samples"
+	"github.com/sigmabridge/sigmabridge/samples"
 	"io"
 	"io/fs"
 	"os"

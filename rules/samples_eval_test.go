@@ -1,7 +1,7 @@
 package rules
 
 import (
-	"github.com/sigmabridge/sigmabridge/translator/samples"
+	"github.com/sigmabridge/sigmabridge/samples"
 	"io/fs"
 	"os"
 	"testing"

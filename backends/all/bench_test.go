@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/sigmabridge/sigmabridge/backends"
-	"github.com/sigmabridge/sigmabridge/translator/ruleset"
+	"github.com/sigmabridge/sigmabridge/ruleset"
 )
 
 // BenchmarkCorpus parses and converts the whole corpus in-process, once per iteration, per

@@ -11,9 +11,9 @@ import (
 	"github.com/sigmabridge/sigmabridge/backends"
 	_ "github.com/sigmabridge/sigmabridge/backends/all"
 	"github.com/sigmabridge/sigmabridge/backends/goldentest"
+	"github.com/sigmabridge/sigmabridge/ruleset"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
-	"github.com/sigmabridge/sigmabridge/translator/ruleset"
 )
 
 // corpusTrees are the SigmaHQ folders the coverage targets count (3,769 rules).

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sigmabridge/sigmabridge/ruleset"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
-	"github.com/sigmabridge/sigmabridge/translator/ruleset"
 )
 
 // TestCorpus converts the SigmaHQ corpus named by SIGMABRIDGE_CORPUS. Every rule must

@@ -12,8 +12,8 @@ import (
 
 	sigmaeval "github.com/bradleyjkemp/sigma-go/evaluator"
 
+	"github.com/sigmabridge/sigmabridge/ruleset"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
-	"github.com/sigmabridge/sigmabridge/translator/ruleset"
 )
 
 // The benchmarks measure decode + match of one event on one goroutine and report

@@ -2,7 +2,7 @@
 // correlations, filters), a rule's detection into named searches, each search into items
 // (field, modifiers, typed values, YAML positions), and each condition into an expression
 // tree (Ref, Not, And, Or) with columns. The loader lowers the tree to the IR
-// (translator.Lower), the linter checks it (translator/lint), and a pipeline's add_condition
+// (translator.Lower), the linter checks it (lint), and a pipeline's add_condition
 // and condition expressions go through the same reader and parser (translator/pipeline).
 //
 // Parsing never stops at a problem of a part: it records it where it was found (Search.Err,

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient/esclienttest"
+	"github.com/sigmabridge/sigmabridge/internal/esclient/esclienttest"
 	"github.com/sigmabridge/sigmabridge/translator"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator/conformance"

@@ -14,8 +14,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient/esclienttest"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/lucene"
+	"github.com/sigmabridge/sigmabridge/internal/esclient/esclienttest"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )

@@ -15,14 +15,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient/esclienttest"
+	"github.com/sigmabridge/sigmabridge/input"
+	"github.com/sigmabridge/sigmabridge/internal/esclient/esclienttest"
 	"github.com/sigmabridge/sigmabridge/rules"
+	"github.com/sigmabridge/sigmabridge/samples"
 	"github.com/sigmabridge/sigmabridge/translator"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
-	"github.com/sigmabridge/sigmabridge/translator/input"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 	"github.com/sigmabridge/sigmabridge/translator/pipeline"
-	"github.com/sigmabridge/sigmabridge/translator/samples"
 )
 
 // packRule is one rule of the pack with its events.

@@ -11,9 +11,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/lucenetest"
+	"github.com/sigmabridge/sigmabridge/ruleset"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
-	"github.com/sigmabridge/sigmabridge/translator/ruleset"
 )
 
 // Oracle returns Sigma's verdict on node for events holding one value in field, computed

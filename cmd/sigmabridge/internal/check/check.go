@@ -15,11 +15,11 @@ import (
 	sigmabridge "github.com/sigmabridge/sigmabridge"
 	_ "github.com/sigmabridge/sigmabridge/backends/all" // the built-in backend plugins
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
+	"github.com/sigmabridge/sigmabridge/lint"
 	"github.com/sigmabridge/sigmabridge/plugin/host"
+	"github.com/sigmabridge/sigmabridge/ruleset"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
-	"github.com/sigmabridge/sigmabridge/translator/lint"
-	"github.com/sigmabridge/sigmabridge/translator/ruleset"
 )
 
 // Options are the flags and arguments of `sigmabridge check`.

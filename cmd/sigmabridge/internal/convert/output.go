@@ -10,8 +10,8 @@ import (
 	"github.com/sigmabridge/sigmabridge/backends"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/internal/atomicfile"
+	"github.com/sigmabridge/sigmabridge/ruleset"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
-	"github.com/sigmabridge/sigmabridge/translator/ruleset"
 )
 
 // checkOutput refuses, before anything is converted, an -o that cli.WriteFileAtomic would

@@ -10,8 +10,8 @@ import (
 	"github.com/sigmabridge/sigmabridge/backends"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/rules"
+	"github.com/sigmabridge/sigmabridge/ruleset"
 	"github.com/sigmabridge/sigmabridge/translator/profile"
-	"github.com/sigmabridge/sigmabridge/translator/ruleset"
 )
 
 func noUserProfile(t *testing.T) {

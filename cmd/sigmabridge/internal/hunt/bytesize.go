@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient"
+	"github.com/sigmabridge/sigmabridge/internal/esclient"
 )
 
 // byteSize is a flag holding a number of bytes, written as 64MiB, 512KB, 1GiB or 1048576.

@@ -12,16 +12,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient"
-	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient/esbulk"
-	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient/esclienttest"
+	"github.com/sigmabridge/sigmabridge/input"
+	"github.com/sigmabridge/sigmabridge/internal/esclient"
+	"github.com/sigmabridge/sigmabridge/internal/esclient/esbulk"
+	"github.com/sigmabridge/sigmabridge/internal/esclient/esclienttest"
 	"github.com/sigmabridge/sigmabridge/rules"
+	"github.com/sigmabridge/sigmabridge/samples"
 	"github.com/sigmabridge/sigmabridge/translator"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
-	"github.com/sigmabridge/sigmabridge/translator/input"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 	"github.com/sigmabridge/sigmabridge/translator/pipeline"
-	"github.com/sigmabridge/sigmabridge/translator/samples"
 )
 
 // sample is one event of the pack's samples, indexed under ID.

@@ -13,7 +13,7 @@ import (
 
 	sigmabridge "github.com/sigmabridge/sigmabridge"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
-	sigmalint "github.com/sigmabridge/sigmabridge/translator/lint"
+	sigmalint "github.com/sigmabridge/sigmabridge/lint"
 )
 
 // Options are the flags and arguments of `sigmabridge lint`.

@@ -11,7 +11,7 @@ import (
 
 	sigmabridge "github.com/sigmabridge/sigmabridge"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
-	sigmalint "github.com/sigmabridge/sigmabridge/translator/lint"
+	sigmalint "github.com/sigmabridge/sigmabridge/lint"
 )
 
 // cleanRule has no finding at all.

@@ -3,7 +3,7 @@
 //
 // Input problems are named by file and line on stderr and the rest of the input is still
 // scanned; the exit code is 1 when any input could not be read or parsed. Inputs are read
-// as streams (translator/input): memory is bounded by one record, whatever the file. Each
+// as streams (input): memory is bounded by one record, whatever the file. Each
 // match is flushed as it is written, so a later failure loses none already found; SIGINT
 // and SIGTERM stop reading, let the events already read be matched and written, and exit
 // with 130 or 143 (interrupt.go). Text from rules and file names reaches the terminal

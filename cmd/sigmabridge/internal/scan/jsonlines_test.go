@@ -12,9 +12,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sigmabridge/sigmabridge/input"
 	"github.com/sigmabridge/sigmabridge/translator"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
-	"github.com/sigmabridge/sigmabridge/translator/input"
 )
 
 // readOutcome is what a reader made of an input: the records a scan matches, in order, and

@@ -11,10 +11,10 @@ import (
 	"sync"
 
 	sigmabridge "github.com/sigmabridge/sigmabridge"
+	"github.com/sigmabridge/sigmabridge/input"
 	"github.com/sigmabridge/sigmabridge/plugin/host"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
-	"github.com/sigmabridge/sigmabridge/translator/input"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
 

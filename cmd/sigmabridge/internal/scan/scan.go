@@ -14,9 +14,9 @@ import (
 
 	sigmabridge "github.com/sigmabridge/sigmabridge"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
+	"github.com/sigmabridge/sigmabridge/input"
 	"github.com/sigmabridge/sigmabridge/plugin/host"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
-	"github.com/sigmabridge/sigmabridge/translator/input"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 	"github.com/sigmabridge/sigmabridge/translator/profile"
 )

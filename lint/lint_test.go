@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/sigmabridge/sigmabridge/rules"
+	"github.com/sigmabridge/sigmabridge/ruleset"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
-	"github.com/sigmabridge/sigmabridge/translator/ruleset"
 )
 
 // The loader stops at the first unknown identifier of a condition; lint reports every

@@ -12,7 +12,7 @@ import (
 	"testing"
 )
 
-const fixtures = "../../testdata/input"
+const fixtures = "../testdata/input"
 
 // got is one emitted record, decoded.
 type got struct {

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient"
+	"github.com/sigmabridge/sigmabridge/internal/esclient"
 )
 
 // fakeES answers like Elasticsearch: the product header on every answer, then the handler.

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient"
-	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient/esbulk"
-	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient/esclienttest"
+	"github.com/sigmabridge/sigmabridge/internal/esclient"
+	"github.com/sigmabridge/sigmabridge/internal/esclient/esbulk"
+	"github.com/sigmabridge/sigmabridge/internal/esclient/esclienttest"
 )
 
 // TestLiveNode runs every call of the client against the real node, and the error paths the

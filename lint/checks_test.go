@@ -6,8 +6,8 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/sigmabridge/sigmabridge/ruleset"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
-	"github.com/sigmabridge/sigmabridge/translator/ruleset"
 )
 
 // validRule passes every check. Its lines are numbered in the comments of the cases.

@@ -11,8 +11,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/sigmabridge/sigmabridge/input"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
-	"github.com/sigmabridge/sigmabridge/translator/input"
 )
 
 // ManifestName is the file that lists a rule's samples.
@@ -26,7 +26,7 @@ type Sample struct {
 	Provenance string `yaml:"provenance"`
 	Basis      string `yaml:"basis"`
 	Why        string `yaml:"why"`
-	// Format is the translator/input format of the file ("" means jsonl).
+	// Format is the input format of the file ("" means jsonl).
 	Format string `yaml:"format"`
 }
 

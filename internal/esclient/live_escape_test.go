@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient"
-	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient/esclienttest"
+	"github.com/sigmabridge/sigmabridge/internal/esclient"
+	"github.com/sigmabridge/sigmabridge/internal/esclient/esclienttest"
 )
 
 // TestLiveIndexNameEscaping: the node decodes each escaped name once, back to the name asked

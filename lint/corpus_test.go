@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sigmabridge/sigmabridge/ruleset"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
-	"github.com/sigmabridge/sigmabridge/translator/ruleset"
 )
 
 func corpusFiles(tb testing.TB) []ruleset.File {

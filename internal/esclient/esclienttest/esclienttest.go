@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient"
+	"github.com/sigmabridge/sigmabridge/internal/esclient"
 )
 
 // Environment variables read by this package.

@@ -18,7 +18,7 @@ import (
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 	"github.com/elastic/go-elasticsearch/v8/esutil"
 
-	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esclient"
+	"github.com/sigmabridge/sigmabridge/internal/esclient"
 )
 
 // Doc is one document to index.
