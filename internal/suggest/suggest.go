@@ -10,8 +10,8 @@ import (
 
 // Closest returns the candidate nearest to name, or "" when none is near enough: at most
 // two edits away, and fewer edits than half the candidate's length (so "x" does not
-// suggest "re"). A candidate that differs only in case, or that name is a prefix of by at
-// least three characters, is always near enough. Ties go to the earlier candidate.
+// suggest "re"). A candidate that differs only in case, or that starts with name or name
+// starts with (three characters or more), is always near enough. Ties go to the earlier candidate.
 func Closest(name string, candidates []string) string {
 	best, bestDist := "", 0
 	lower := strings.ToLower(name)
@@ -24,7 +24,7 @@ func Closest(name string, candidates []string) string {
 			return c
 		}
 		d := levenshtein.ComputeDistance(lower, lc)
-		if len(lower) >= 3 && strings.HasPrefix(lc, lower) {
+		if len(lower) >= 3 && strings.HasPrefix(lc, lower) || len(lc) >= 3 && strings.HasPrefix(lower, lc) {
 			d = min(d, 1)
 		}
 		if d > 2 || 2*d >= len(lc) {
