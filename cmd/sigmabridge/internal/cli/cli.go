@@ -159,3 +159,13 @@ func Count(n int, noun string) string {
 	}
 	return strconv.Itoa(n) + " " + noun + "s"
 }
+
+// CodeOf is the exit code of a command's error: ExitUsage for a UsageError, else
+// ExitFailure.
+func CodeOf(err error) int {
+	var ue UsageError
+	if errors.As(err, &ue) {
+		return ExitUsage
+	}
+	return ExitFailure
+}

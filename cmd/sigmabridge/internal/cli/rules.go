@@ -53,7 +53,7 @@ func RuleFiles(paths []string, stdin io.Reader) ([]ruleset.File, diag.List, erro
 		found, ds := ruleset.Discover([]string{p})
 		diags = append(diags, ds...)
 		if info, err := os.Stat(p); err == nil && info.IsDir() && len(found) == 0 && len(ds) == 0 {
-			return nil, nil, Usagef("%s: a directory with no Sigma rule (*.yml, *.yaml) in it", p)
+			return nil, nil, Usagef("%s: no Sigma rules (*.yml, *.yaml) in this directory", p)
 		}
 		files = append(files, found...)
 	}

@@ -221,9 +221,9 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, st.timeout, errDeadline)
 	defer cancel()
-	rules, files, loadDiags, err := sigmabridge.LoadRules(o.Paths)
+	rules, files, loadDiags, err := cli.LoadRules(o.Paths, nil)
 	if err != nil {
-		return cli.ExitFailure, err
+		return cli.CodeOf(err), err
 	}
 	cli.PrintDiagnostics(o.Stderr, loadDiags)
 	if len(files) == 0 {
