@@ -117,14 +117,12 @@ type Target struct {
 
 // PluginTargets lists the targets the external backend plugins of m serve, by target name
 // then plugin. Each plugin is started to ask it. A plugin that is refused or fails to
-// describe itself is one of the problems; one that serves only a detector is left out.
+// describe itself is one of the problems, and so is an unsafe plugin directory; one that
+// serves only a detector is left out.
 func PluginTargets(ctx context.Context, m *host.Manager) (targets []Target, problems []error) {
+	problems = m.Problems() // an unsafe plugin directory, refused plugins
 	for _, spec := range m.Specs() {
-		if spec.Builtin {
-			continue
-		}
-		if spec.Problem != nil {
-			problems = append(problems, spec.Problem)
+		if spec.Builtin || spec.Problem != nil {
 			continue
 		}
 		info := m.Describe(ctx, spec.Name)
