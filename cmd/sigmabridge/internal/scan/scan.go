@@ -83,8 +83,8 @@ Matches are written as they are found. On SIGINT or SIGTERM scan stops reading, 
 matches of the events already read, and exits 130 or 143.
 
 Exit status: 0 whether or not anything matched; 1 when some input could not be read or
-parsed (the rest is still scanned, each bad line named on stderr); 2 usage error; 130 or
-143 interrupted.`,
+parsed (the rest is still scanned, each bad line named on stderr) or some rule could not be
+loaded (when none could, nothing is scanned); 2 usage error; 130 or 143 interrupted.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := arguments(o, oldRules, args); err != nil {
 				return err
