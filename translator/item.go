@@ -177,14 +177,6 @@ func unknownModifiers(unknown []string) string {
 	return strings.Join(q, ", ")
 }
 
-func quoteList(ss []string) string {
-	q := make([]string, len(ss))
-	for i, s := range ss {
-		q[i] = strconv.Quote(s)
-	}
-	return strings.Join(q, ", ")
-}
-
 // overBudget is lowerValue's reason when the value's modifiers expand it into more
 // alternatives than the rule has nodes left.
 const overBudget = "\x00over budget"
