@@ -167,7 +167,8 @@ func FindTarget(ctx context.Context, name string, o HostOptions) (t Target, m *h
 		}
 		m.Close()
 	}
-	msg := fmt.Sprintf("unknown target %q (known: %s)%s", name, strings.Join(known, ", "), suggest.Hint(name, known))
+	msg := fmt.Sprintf("unknown target %q (known: %s)%s; an external backend's targets are known once its plugin is pinned in the plugin directory (--plugin-dir, 'sigmabridge plugins list')",
+		name, strings.Join(known, ", "), suggest.Hint(name, known))
 	for _, p := range problems {
 		msg += "\n  a plugin was not asked: " + p.Error()
 	}

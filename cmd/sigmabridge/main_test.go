@@ -185,7 +185,8 @@ func TestCLIPinnedExternalBackendEverywhere(t *testing.T) {
 	}
 	// Without the plugin directory the target is unknown, and the message says which are known.
 	code, _, stderr = sb(t, "", nil, "convert", "-t", "kql", rule)
-	want(t, "convert -t kql without the plugin", code, 2, stderr, `unknown target "kql" (known: dsl, eql, esql, lucene, splunk)`)
+	want(t, "convert -t kql without the plugin", code, 2, stderr, `unknown target "kql" (known: dsl, eql, esql, lucene, splunk)`,
+		"an external backend's targets are known once its plugin is pinned in the plugin directory (--plugin-dir")
 	code, _, stderr = sb(t, "", nil, "convert", "-t", "kq", "--plugin-dir", plugins, rule)
 	want(t, "convert -t kq", code, 2, stderr, `unknown target "kq" (known: dsl, eql, esql, lucene, splunk, kql); did you mean "kql"?`)
 
