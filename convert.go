@@ -2,13 +2,16 @@ package sigmabridge
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/sigmabridge/sigmabridge/backends"
 	_ "github.com/sigmabridge/sigmabridge/backends/all" // the built-in targets
+	"github.com/sigmabridge/sigmabridge/internal/suggest"
 	"github.com/sigmabridge/sigmabridge/plugin"
 	"github.com/sigmabridge/sigmabridge/plugin/builtin"
 	"github.com/sigmabridge/sigmabridge/plugin/host"
@@ -34,8 +37,36 @@ type Result struct {
 // Convert prepares every rule with s and converts it with b in this process, in parallel;
 // the results keep the input order. The error is ctx's.
 func Convert(ctx context.Context, b backends.Backend, s *profile.Setup, rules []*ir.Rule) ([]Result, error) {
+	return convertWith(b.Name(), s, rules, func(prepared []*ir.Rule) ([]plugin.ConvertResult, error) {
+		resp, err := builtin.Backend(b).Convert(ctx, &plugin.ConvertRequest{Target: b.Name(), Rules: prepared})
+		if err != nil {
+			return nil, err
+		}
+		return resp.Results, nil
+	})
+}
+
+// ConvertPlugin is Convert through target of the external backend plugin t.Plugin of m
+// (see FindTarget). The error is the plugin's (it crashed, hung, or answered garbage).
+func ConvertPlugin(ctx context.Context, m *host.Manager, t Target, s *profile.Setup, rules []*ir.Rule) ([]Result, error) {
+	b, err := m.Backend(ctx, t.Plugin)
+	if err != nil {
+		return nil, err
+	}
+	return convertWith(t.Name, s, rules, func(prepared []*ir.Rule) ([]plugin.ConvertResult, error) {
+		res, err := b.Convert(ctx, t.Name, "", prepared)
+		if err == nil && len(res) != len(prepared) {
+			err = fmt.Errorf("plugin %s answered %d results for %d rules", t.Plugin, len(res), len(prepared))
+		}
+		return res, err
+	})
+}
+
+// convertWith prepares rules with s, converts the prepared ones with conv and puts the
+// results back in input order.
+func convertWith(target string, s *profile.Setup, rules []*ir.Rule, conv func([]*ir.Rule) ([]plugin.ConvertResult, error)) ([]Result, error) {
 	prep := Prepare(s, rules)
-	resp, err := builtin.Backend(b).Convert(ctx, &plugin.ConvertRequest{Target: b.Name(), Rules: prep.Rules})
+	results, err := conv(prep.Rules)
 	if err != nil {
 		return nil, err
 	}
@@ -52,11 +83,11 @@ func Convert(ctx context.Context, b backends.Backend, s *profile.Setup, rules []
 		case p < 0:
 			res.Failed = true
 		default:
-			cr := resp.Results[p]
+			cr := results[p]
 			ds := slices.Clone(cr.Diagnostics)
 			for j := range ds {
 				if ds[j].Target == "" {
-					ds[j].Target = b.Name()
+					ds[j].Target = target
 				}
 			}
 			res.Diags = append(res.Diags, ds...)
@@ -69,6 +100,79 @@ func Convert(ctx context.Context, b backends.Backend, s *profile.Setup, rules []
 		out[i] = res
 	}
 	return out, nil
+}
+
+// Target is a target convert can write: a built-in backend, or a target an external
+// backend plugin serves.
+type Target struct {
+	Name string
+	// Backend is the built-in backend, nil for a plugin's target.
+	Backend backends.Backend
+	// Plugin is the external plugin that serves the target ("" for a built-in one).
+	Plugin string
+	// Description and Formats are the plugin's (untrusted text: print it escaped).
+	Description string
+	Formats     []string
+}
+
+// PluginTargets lists the targets the external backend plugins of m serve, by target name
+// then plugin. Each plugin is started to ask it. A plugin that is refused or fails to
+// describe itself is one of the problems, and so is an unsafe plugin directory; one that
+// serves only a detector is left out.
+func PluginTargets(ctx context.Context, m *host.Manager) (targets []Target, problems []error) {
+	problems = m.Problems() // an unsafe plugin directory, refused plugins
+	for _, spec := range m.Specs() {
+		if spec.Builtin || spec.Problem != nil {
+			continue
+		}
+		info := m.Describe(ctx, spec.Name)
+		if info.Backend == nil {
+			if info.Err != nil {
+				problems = append(problems, info.Err)
+			}
+			continue
+		}
+		for _, t := range info.Backend.Targets {
+			targets = append(targets, Target{Name: t, Plugin: spec.Name, Description: info.Backend.Description, Formats: info.Backend.Formats})
+		}
+	}
+	sort.SliceStable(targets, func(a, b int) bool { return targets[a].Name < targets[b].Name })
+	return targets, problems
+}
+
+// FindTarget returns the built-in target name or, when there is none, the external backend
+// plugin of the host o opens that serves it (the built-ins win a clash). m is that host, to
+// convert through and then Close; it is nil for a built-in target. The error names the
+// known targets (and the nearest one), and says why plugins that could serve it were not
+// asked.
+func FindTarget(ctx context.Context, name string, o HostOptions) (t Target, m *host.Manager, err error) {
+	if b, err := backends.Get(name); err == nil {
+		return Target{Name: name, Backend: b}, nil, nil
+	}
+	known := backends.Names()
+	m, err = OpenHost(o)
+	var problems []error
+	if err != nil {
+		problems = append(problems, err)
+	} else {
+		var ts []Target
+		ts, problems = PluginTargets(ctx, m)
+		for _, x := range ts {
+			if x.Name == name {
+				return x, m, nil
+			}
+			if !slices.Contains(known, x.Name) {
+				known = append(known, x.Name)
+			}
+		}
+		m.Close()
+	}
+	msg := fmt.Sprintf("unknown target %q (known: %s)%s; an external backend's targets are known once its plugin is pinned in the plugin directory (--plugin-dir, 'sigmabridge plugins list')",
+		name, strings.Join(known, ", "), suggest.Hint(name, known))
+	for _, p := range problems {
+		msg += "\n  a plugin was not asked: " + p.Error()
+	}
+	return Target{}, nil, errors.New(msg)
 }
 
 // PluginRun is one target of one backend plugin over a rule set.

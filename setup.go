@@ -2,9 +2,14 @@ package sigmabridge
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"strings"
 
 	"github.com/sigmabridge/sigmabridge/internal/parallel"
+	"github.com/sigmabridge/sigmabridge/internal/suggest"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 	"github.com/sigmabridge/sigmabridge/translator/pipeline"
@@ -19,6 +24,9 @@ func Setup(prof *profile.Profile, target profile.Target, pipelines []string) (*p
 	for _, n := range pipelines {
 		p, err := pipeline.Load(n)
 		if err != nil {
+			if _, statErr := os.Stat(n); errors.Is(statErr, fs.ErrNotExist) {
+				return nil, unknownPipeline(n)
+			}
 			return nil, fmt.Errorf("pipeline %s: %w", n, err)
 		}
 		s.Pipelines = append(s.Pipelines, p)
@@ -27,6 +35,14 @@ func Setup(prof *profile.Profile, target profile.Target, pipelines []string) (*p
 		return nil, err
 	}
 	return s, nil
+}
+
+// unknownPipeline is the error for -p NAME that is neither a built-in pipeline nor a file:
+// it lists the built-in names and the nearest one.
+func unknownPipeline(name string) error {
+	names := pipeline.BuiltinNames()
+	return fmt.Errorf("pipeline %s: unknown: no built-in pipeline and no file has that name%s (built-in: %s; 'sigmabridge list pipelines' says what each is for)",
+		name, suggest.Hint(name, names), strings.Join(names, ", "))
 }
 
 // SamplesSetup prepares rules whose samples are about to run. The built-in pack's samples

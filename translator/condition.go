@@ -22,26 +22,37 @@ type condLowerer struct {
 }
 
 // lowerCondition reports problems in the order the condition is read, as a parser that
-// resolves names while it reads would: a name that resolves to nothing before a syntax
-// error is what is reported.
+// resolves names while it reads would: every name that resolves to nothing before a syntax
+// error is reported (each once), and the syntax error only when there is none.
 func lowerCondition(path string, c *sigma.Condition, searches map[string]*search, order []*search) (ir.Node, diag.List) {
 	l := &condLowerer{path: path, cond: c, searches: searches, order: order, picked: map[string][]*search{}}
 	if c.Err != nil && c.Err.Lexical {
 		return nil, diag.List{l.diag(c.Err.Col, c.Err.Code, "%s", c.Err.Message)}
 	}
+	var unresolved diag.List
+	reported := map[string]bool{}
+	broken := false
 	for _, ref := range c.Refs {
 		if ref.Kind == sigma.RefPattern && ref.Quant == "" {
 			break // a pattern without a quantifier: the syntax error below
 		}
 		picked, d := l.resolve(ref)
 		if d != nil {
-			return nil, diag.List{*d}
+			if !reported[ref.Text] {
+				reported[ref.Text] = true
+				unresolved = append(unresolved, *d)
+			}
+			continue
 		}
 		for _, s := range picked {
-			if s.tree == nil {
-				return nil, nil // the search's own diagnostics explain it
-			}
+			broken = broken || s.tree == nil
 		}
+	}
+	if len(unresolved) > 0 {
+		return nil, unresolved
+	}
+	if broken {
+		return nil, nil // the search's own diagnostics explain it
 	}
 	if c.Err != nil {
 		return nil, diag.List{l.diag(c.Err.Col, c.Err.Code, "%s", c.Err.Message)}

@@ -15,7 +15,8 @@ func TestLoadErrors(t *testing.T) {
 		line int
 		msg  string
 	}{
-		{"unknown modifier", "detection:\n  a:\n    x|contians: 1\n  condition: a\n", diag.UnknownModifier, 6, `unknown modifier "contians"`},
+		{"unknown modifier", "detection:\n  a:\n    x|contians: 1\n  condition: a\n", diag.UnknownModifier, 6, `unknown modifier "contians"; did you mean "contains"?`},
+		{"two unknown modifiers", "detection:\n  a:\n    x|startwith|zz: 1\n  condition: a\n", diag.UnknownModifier, 6, `unknown modifier "startwith" (did you mean "startswith"?), "zz"`},
 		{"bad yaml", "detection:\n  a: {x: 1\n  condition: a\n", diag.YAMLError, 0, ""},
 		{"unknown identifier", "detection:\n  sel: {x: 1}\n  condition: Sel\n", diag.UnknownIdentifier, 6, `did you mean "sel"`},
 		{"dangling paren", "detection:\n  a: {x: 1}\n  condition: (a\n", diag.ConditionSyntax, 6, "expected `)`"},
@@ -68,6 +69,25 @@ func TestAllDiagnosticsReported(t *testing.T) {
 	}
 	if codes[diag.UnknownModifier] != 2 || codes[diag.InvalidValue] != 1 {
 		t.Errorf("want every problem reported, got:\n%v", diags.Err())
+	}
+}
+
+// TestEveryUndefinedNameReported: every search name a condition gives that the rule does
+// not define is named, each once, in the order the condition reads.
+func TestEveryUndefinedNameReported(t *testing.T) {
+	src := ruleHead + "detection:\n  sel: {x: 1}\n  condition: sel and foo and not (bar or foo) and 1 of baz*\n"
+	_, diags := LoadBytes("undef.yml", []byte(src))
+	var got []string
+	for _, d := range diags {
+		got = append(got, string(d.Code)+" "+d.Message)
+	}
+	want := []string{
+		`unknown-identifier the condition names "foo", which is not a search of this rule`,
+		`unknown-identifier the condition names "bar", which is not a search of this rule`,
+		`no-matching-search the pattern "baz*" matches no search of this rule`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 

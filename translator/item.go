@@ -9,6 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/sigmabridge/sigmabridge/internal/suggest"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 	"github.com/sigmabridge/sigmabridge/translator/sigma"
@@ -98,7 +99,7 @@ func lowerItem(path string, at *yaml.Node, field string, mods []string, values [
 		}
 	}
 	if len(unknown) > 0 {
-		return errf(diag.UnknownModifier, "%s: unknown modifier %s", what, quoteList(unknown))
+		return errf(diag.UnknownModifier, "%s: unknown modifier %s", what, unknownModifiers(unknown))
 	}
 	if spec.keyword && spec.kind != "" {
 		return errf(diag.InvalidModifier, "%s: modifier %s needs a field", what, spec.kindMod)
@@ -158,10 +159,20 @@ func lowerItem(path string, at *yaml.Node, field string, mods []string, values [
 	return combined, diags
 }
 
-func quoteList(ss []string) string {
-	q := make([]string, len(ss))
-	for i, s := range ss {
-		q[i] = strconv.Quote(s)
+// unknownModifiers quotes the unknown modifiers, each with the one it was probably meant to
+// be: `"contians"; did you mean "contains"?` for one, `"startwith" (did you mean
+// "startswith"?), "zz"` for several.
+func unknownModifiers(unknown []string) string {
+	names := sigma.ModifierNames()
+	if len(unknown) == 1 {
+		return strconv.Quote(unknown[0]) + suggest.Hint(unknown[0], names)
+	}
+	q := make([]string, len(unknown))
+	for i, m := range unknown {
+		q[i] = strconv.Quote(m)
+		if s := suggest.Closest(m, names); s != "" {
+			q[i] += " (did you mean " + strconv.Quote(s) + "?)"
+		}
 	}
 	return strings.Join(q, ", ")
 }

@@ -227,7 +227,7 @@ func runMain(args []string) error {
 	scanArgs := func(extra ...string) []string {
 		a := []string{"scan", "-f", "jsonl", "-p", placeholders}
 		a = append(a, extra...)
-		return append(a, eventsFile)
+		return append(a, "--logs", eventsFile)
 	}
 	out := func(name string) string { return filepath.Join(o.work, name+".out") }
 	ms := []*measurement{
@@ -236,11 +236,11 @@ func runMain(args []string) error {
 		{name: "plugin-inline-pinned", pinned: true, exe: o.bin, args: scanArgs(), events: o.events, env: []string{"SIGMABRIDGE_NO_SHARED_MEMORY=1"}},
 		{name: "inproc-unpinned", exe: o.bin, args: scanArgs("--in-process"), events: o.events},
 		{name: "plugin-unpinned", exe: o.bin, args: scanArgs(), events: o.events},
-		{name: "subset-inproc-pinned", pinned: true, exe: o.bin, args: scanArgs("--in-process", "-r", subsetDir), events: o.events},
-		{name: "subset-plugin-pinned", pinned: true, exe: o.bin, args: scanArgs("-r", subsetDir), events: o.events},
+		{name: "subset-inproc-pinned", pinned: true, exe: o.bin, args: scanArgs("--in-process", subsetDir), events: o.events},
+		{name: "subset-plugin-pinned", pinned: true, exe: o.bin, args: scanArgs(subsetDir), events: o.events},
 		{name: "sigmago-pinned", pinned: true, exe: self, args: []string{"sigmago", "-rules", subsetDir, eventsFile}, events: o.events},
-		{name: "empty-inproc-pinned", pinned: true, exe: o.bin, args: []string{"scan", "-f", "jsonl", "-p", placeholders, "--in-process", os.DevNull}},
-		{name: "empty-plugin-pinned", pinned: true, exe: o.bin, args: []string{"scan", "-f", "jsonl", "-p", placeholders, os.DevNull}},
+		{name: "empty-inproc-pinned", pinned: true, exe: o.bin, args: []string{"scan", "-f", "jsonl", "-p", placeholders, "--in-process", "--logs", os.DevNull}},
+		{name: "empty-plugin-pinned", pinned: true, exe: o.bin, args: []string{"scan", "-f", "jsonl", "-p", placeholders, "--logs", os.DevNull}},
 		{name: "check-unpinned", exe: o.bin, args: []string{"check"}},
 		{name: "check-pinned", pinned: true, exe: o.bin, args: []string{"check"}},
 	}

@@ -10,15 +10,18 @@ import (
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/convert"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/hunt"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/lint"
+	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/list"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/plugins"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/pluginserve"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/profile"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/ruletest"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/scan"
+	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/version"
 )
 
 func main() {
 	root := cli.NewRoot()
+	version.SetRootVersion(root)
 	root.AddCommand(convert.NewCommand())
 	root.AddCommand(check.NewCommand())
 	root.AddCommand(scan.NewCommand())
@@ -28,5 +31,7 @@ func main() {
 	root.AddCommand(pluginserve.NewCommand())
 	root.AddCommand(hunt.NewCommand())
 	root.AddCommand(profile.NewCommand())
+	root.AddCommand(list.NewCommand())
+	root.AddCommand(version.NewCommand())
 	os.Exit(cli.Execute(root))
 }

@@ -1,5 +1,7 @@
 package sigma
 
+import "sort"
+
 // ModKind is what a modifier does to an item.
 type ModKind uint8
 
@@ -63,4 +65,14 @@ var modifiers = func() map[string]Modifier {
 func LookupModifier(name string) (Modifier, bool) {
 	m, ok := modifiers[name]
 	return m, ok
+}
+
+// ModifierNames lists every modifier Sigma defines, sorted (for "did you mean" hints).
+func ModifierNames() []string {
+	names := make([]string, 0, len(modifiers))
+	for n := range modifiers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }

@@ -147,9 +147,9 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	if err != nil {
 		return cli.ExitUsage, err
 	}
-	files, discoverDiags, err := sigmabridge.RuleFiles(o.Paths)
+	files, discoverDiags, err := cli.RuleFiles(o.Paths, nil)
 	if err != nil {
-		return cli.ExitFailure, err
+		return cli.CodeOf(err), err
 	}
 	if len(files) == 0 {
 		cli.PrintDiagnostics(o.Stderr, discoverDiags)

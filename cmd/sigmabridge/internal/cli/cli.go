@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/sigmabridge/sigmabridge/internal/atomicfile"
+	"github.com/sigmabridge/sigmabridge/internal/suggest"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 )
 
@@ -60,9 +63,27 @@ MITRE ATT&CK T1648 (Serverless Execution).`,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return UsageError{err}
+		return UsageError{flagHint(c, err)}
 	})
 	return root
+}
+
+// flagHint adds to pflag's "unknown flag: --NAME" the nearest flag c knows.
+func flagHint(c *cobra.Command, err error) error {
+	name, ok := strings.CutPrefix(err.Error(), "unknown flag: --")
+	if !ok {
+		return err
+	}
+	var known []string
+	c.Flags().VisitAll(func(f *pflag.Flag) {
+		if !f.Hidden {
+			known = append(known, f.Name)
+		}
+	})
+	if s := suggest.Closest(name, known); s != "" {
+		return fmt.Errorf("%w; did you mean --%s?", err, s)
+	}
+	return err
 }
 
 // Execute runs the root command and returns the process exit code. An error that comes
@@ -71,7 +92,7 @@ MITRE ATT&CK T1648 (Serverless Execution).`,
 func Execute(root *cobra.Command) int {
 	ran := false
 	markRun(root, &ran)
-	err := root.Execute()
+	cmd, err := root.ExecuteC()
 	if err == nil {
 		return ExitOK
 	}
@@ -81,11 +102,25 @@ func Execute(root *cobra.Command) int {
 	}
 	var ue UsageError
 	if errors.As(err, &ue) || !ran {
-		fmt.Fprintf(root.ErrOrStderr(), "sigmabridge: %s\nRun 'sigmabridge --help' for usage.\n", Printable(err.Error()))
+		help := root.Name() + " --help"
+		if cmd != nil && cmd != root {
+			help = cmd.CommandPath() + " --help"
+		}
+		fmt.Fprintf(root.ErrOrStderr(), "%s: %s\nRun '%s' for usage.\n", root.Name(), printableLines(err.Error()), help)
 		return ExitUsage
 	}
-	fmt.Fprintf(root.ErrOrStderr(), "sigmabridge: %s\n", Printable(err.Error()))
+	fmt.Fprintf(root.ErrOrStderr(), "%s: %s\n", root.Name(), printableLines(err.Error()))
 	return ExitFailure
+}
+
+// printableLines is Printable line by line: an error's own line breaks (cobra's "Did you
+// mean this?", a profile's list of problems) stay line breaks.
+func printableLines(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = Printable(l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // markRun makes every RunE of c and its subcommands set *ran before it runs.
@@ -123,4 +158,14 @@ func Count(n int, noun string) string {
 		return "1 " + noun
 	}
 	return strconv.Itoa(n) + " " + noun + "s"
+}
+
+// CodeOf is the exit code of a command's error: ExitUsage for a UsageError, else
+// ExitFailure.
+func CodeOf(err error) int {
+	var ue UsageError
+	if errors.As(err, &ue) {
+		return ExitUsage
+	}
+	return ExitFailure
 }

@@ -16,6 +16,11 @@ func AddProfileFlag(f *pflag.FlagSet, p *string) {
 	f.StringVar(p, "profile", "", "organisation profile (default $"+profile.EnvVar+", then <user config dir>/sigmabridge/profile.yml; see 'sigmabridge profile')")
 }
 
+// AddPluginDirFlag registers --plugin-dir.
+func AddPluginDirFlag(f *pflag.FlagSet, dir *string) {
+	f.StringVar(dir, "plugin-dir", "", "plugin directory (default $SIGMABRIDGE_PLUGIN_DIR or <user config dir>/sigmabridge/plugins)")
+}
+
 // LoadProfile finds and loads the organisation profile (--profile, $SIGMABRIDGE_PROFILE, the
 // user config dir). It returns nil when there is none. A profile that is named but missing,
 // or that does not validate, is a usage error: nothing runs on a half-read configuration.

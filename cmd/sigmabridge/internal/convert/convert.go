@@ -15,6 +15,7 @@ import (
 	"github.com/sigmabridge/sigmabridge/backends"
 	_ "github.com/sigmabridge/sigmabridge/backends/all" // register the built-in targets
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
+	"github.com/sigmabridge/sigmabridge/internal/suggest"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 	"github.com/sigmabridge/sigmabridge/translator/profile"
@@ -30,9 +31,19 @@ type Options struct {
 	Paths           []string
 	// Profile is the --profile flag ("": $SIGMABRIDGE_PROFILE, then the user config dir).
 	Profile string
+	// Host says where external backend plugins come from (--plugin-dir): a target that is
+	// not built in is looked up among them.
+	Host sigmabridge.HostOptions
 
+	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
+}
+
+// FormatHelp is the one-line description of each output format (sigmabridge list formats).
+var FormatHelp = map[string]string{
+	"default": "the queries, one per line (dsl: one JSON document per line)",
+	"jsonl":   "one JSON object per line and rule result: path, id, title, target, query or error",
 }
 
 // Formats lists the output formats of convert.
@@ -42,12 +53,16 @@ var Formats = []string{"default", "jsonl"}
 func NewCommand() *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
-		Use:   "convert -t TARGET [-p PIPELINE]... [-f FORMAT] [-o FILE] [--skip-unsupported] [PATH]...",
+		Use:   "convert -t TARGET [-p PIPELINE]... [-f FORMAT] [-o FILE] [--skip-unsupported] [--plugin-dir DIR] [PATH|-]...",
 		Short: "Convert Sigma rules into queries for a SIEM",
-		Long: `Convert Sigma rules into queries for one target: ` + strings.Join(backends.Names(), ", ") + `.
+		Long: `Convert Sigma rules into queries for one target: ` + strings.Join(backends.Names(), ", ") + `, or a
+target an external backend plugin serves (pinned in --plugin-dir; 'sigmabridge list targets'
+lists them all).
 
-PATH is a rule file or a directory searched recursively for *.yml and *.yaml; without a
-PATH the built-in T1648 rule pack is converted. Each rule condition gives one query.
+PATH is a rule file or a directory searched recursively for *.yml and *.yaml; - reads one
+rule file from standard input (named <stdin>); without a PATH the built-in T1648 rule pack
+is converted. A PATH that is not a rule file (a log) or a directory without rules is a usage
+error. Each rule condition gives one query.
 
 Formats:
   default  the queries, one per line (dsl: one JSON document per line); a rule whose
@@ -67,18 +82,20 @@ Exit status: 0 every rule converted or left out for want of a profile value; 1 s
 failed (all others still converted); 2 usage error (a profile that does not validate included).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Paths = args
+			o.Stdin = cmd.InOrStdin()
 			o.Stdout = cmd.OutOrStdout()
 			o.Stderr = cmd.ErrOrStderr()
 			return cli.Exit(Run(o))
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&o.Target, "target", "t", "", "target query language: "+strings.Join(backends.Names(), ", "))
+	f.StringVarP(&o.Target, "target", "t", "", "target query language: "+strings.Join(backends.Names(), ", ")+", or an external plugin's (sigmabridge list targets)")
 	f.StringArrayVarP(&o.Pipelines, "pipeline", "p", nil, "processing pipeline: a built-in name or a pySigma pipeline YAML file (repeatable)")
 	f.StringVarP(&o.Format, "format", "f", "default", "output format: "+strings.Join(Formats, ", "))
 	f.StringVarP(&o.Output, "output", "o", "", "write the output to FILE instead of stdout: replaced atomically, a regular file that is not an input")
 	cli.AddProfileFlag(f, &o.Profile)
 	f.BoolVar(&o.SkipUnsupported, "skip-unsupported", false, "rules the target cannot express are reported as skipped and do not fail the run")
+	cli.AddPluginDirFlag(f, &o.Host.PluginDir)
 	_ = cmd.MarkFlagRequired("target")
 	return cmd
 }
@@ -88,12 +105,19 @@ type Result = sigmabridge.Result
 
 // Run executes convert and returns the exit code. A returned error is a usage error.
 func Run(o *Options) (int, error) {
-	backend, err := backends.Get(o.Target)
+	if !slices.Contains(Formats, o.Format) {
+		return cli.ExitUsage, cli.Usagef("unknown format %q (known: %s)%s", o.Format, strings.Join(Formats, ", "), suggest.Hint(o.Format, Formats))
+	}
+	ctx := context.Background()
+	target, m, err := sigmabridge.FindTarget(ctx, o.Target, o.Host)
 	if err != nil {
 		return cli.ExitUsage, cli.UsageError{Err: err}
 	}
-	if !slices.Contains(Formats, o.Format) {
-		return cli.ExitUsage, cli.Usagef("unknown format %q (known: %s)", o.Format, strings.Join(Formats, ", "))
+	if m != nil {
+		defer m.Close()
+		var stop func()
+		ctx, stop = m.HandleSignals(ctx)
+		defer stop()
 	}
 	prof, err := cli.LoadProfile(o.Profile)
 	if err != nil {
@@ -103,9 +127,9 @@ func Run(o *Options) (int, error) {
 	if err != nil {
 		return cli.ExitUsage, err
 	}
-	rules, files, loadDiags, err := sigmabridge.LoadRules(o.Paths)
+	rules, files, loadDiags, err := cli.LoadRules(o.Paths, o.Stdin)
 	if err != nil {
-		return cli.ExitFailure, err
+		return cli.ExitUsage, err
 	}
 	if o.Output != "" {
 		if err := checkOutput(o.Output, files, o.Pipelines); err != nil {
@@ -122,9 +146,15 @@ func Run(o *Options) (int, error) {
 		return cli.ExitFailure, nil
 	}
 
-	results, err := sigmabridge.Convert(context.Background(), backend, setup, rules)
+	var results []Result
+	if target.Backend != nil {
+		results, err = sigmabridge.Convert(ctx, target.Backend, setup, rules)
+	} else {
+		results, err = sigmabridge.ConvertPlugin(ctx, m, target, setup, rules)
+	}
 	if err != nil {
-		return cli.ExitFailure, err
+		fmt.Fprintf(o.Stderr, "sigmabridge: %s\n", cli.Printable(err.Error()))
+		return cli.ExitFailure, nil
 	}
 	var out bytes.Buffer
 	failed, skipped := 0, 0

@@ -118,10 +118,13 @@ func TestConvertMissingPathStillConvertsTheRest(t *testing.T) {
 	}
 }
 
+// TestConvertEmptyInputIsAnError: a directory with no rule is a usage error naming it,
+// never the built-in pack instead.
 func TestConvertEmptyInputIsAnError(t *testing.T) {
-	code, _, stderr := run(t, Options{Target: "splunk", Paths: []string{t.TempDir()}})
-	if code != cli.ExitFailure || !strings.Contains(stderr, "no Sigma rules") {
-		t.Errorf("exit %d %q", code, stderr)
+	dir := t.TempDir()
+	code, out, stderr := run(t, Options{Target: "splunk", Paths: []string{dir}})
+	if code != cli.ExitUsage || !strings.Contains(stderr, dir+": no Sigma rules (*.yml, *.yaml) in this directory") || out != "" {
+		t.Errorf("exit %d %q %q", code, stderr, out)
 	}
 }
 

@@ -1,6 +1,10 @@
 // Package convert implements `sigmabridge convert`: rules in, one query per rule condition
 // out, for one target, with every diagnostic on stderr.
 //
+// The target is a built-in backend or, when no built-in has its name, a target a pinned
+// external backend plugin serves (sigmabridge.FindTarget): the rules are then converted
+// through that plugin. "-" reads one rule from stdin (cli.RuleFiles).
+//
 // The exit code is 0 when every rule converted, 1 when some failed (all others are still
 // converted and written), 2 for a usage error.
 //

@@ -221,9 +221,9 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, st.timeout, errDeadline)
 	defer cancel()
-	rules, files, loadDiags, err := sigmabridge.LoadRules(o.Paths)
+	rules, files, loadDiags, err := cli.LoadRules(o.Paths, nil)
 	if err != nil {
-		return cli.ExitFailure, err
+		return cli.CodeOf(err), err
 	}
 	cli.PrintDiagnostics(o.Stderr, loadDiags)
 	if len(files) == 0 {
@@ -564,7 +564,7 @@ func (h *hunter) hunt(ctx context.Context, j job) ([]found, error) {
 	index, fromState := h.o.Index, false
 	if index == "" {
 		var err error
-		if index, err = stateIndex(rule); err != nil {
+		if index, err = stateIndex(rule, h.o.Pipelines); err != nil {
 			return nil, err
 		}
 		fromState = true
@@ -668,8 +668,8 @@ func invalidIndexReason(err error) string {
 
 // stateIndex reads the pipeline state "index" (a string or a list of strings) and checks it
 // as --index is checked: a name that could address another API never reaches a request.
-func stateIndex(r *ir.Rule) (string, error) {
-	index, err := stateIndexValue(r)
+func stateIndex(r *ir.Rule, pipelines []string) (string, error) {
+	index, err := stateIndexValue(r, pipelines)
 	if err != nil {
 		return "", err
 	}
@@ -679,9 +679,14 @@ func stateIndex(r *ir.Rule) (string, error) {
 	return index, nil
 }
 
-func stateIndexValue(r *ir.Rule) (string, error) {
+// stateIndexValue's hint names a pipeline to pass only when none was: after -p ecs_t1648,
+// suggesting -p ecs_t1648 again would send the user round in circles.
+func stateIndexValue(r *ir.Rule, pipelines []string) (string, error) {
 	names := r.Deployment.Index
 	if len(names) == 0 {
+		if len(pipelines) > 0 {
+			return "", fmt.Errorf("no index to search: the pipelines given (-p %s) set no index for logsource %s; pass --index, or give it an elastic index in the profile (logs[])", cli.Printable(strings.Join(pipelines, ", -p ")), r.Logsource)
+		}
 		return "", fmt.Errorf("no index to search: pass --index, give logsource %s an elastic index in the profile (logs[]), or a pipeline that sets the state \"index\" for it (e.g. -p ecs_t1648)", r.Logsource)
 	}
 	if slices.Contains(names, "") {

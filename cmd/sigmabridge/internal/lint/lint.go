@@ -11,8 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	sigmabridge "github.com/sigmabridge/sigmabridge"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
+	"github.com/sigmabridge/sigmabridge/internal/suggest"
 	sigmalint "github.com/sigmabridge/sigmabridge/lint"
 )
 
@@ -23,6 +23,7 @@ type Options struct {
 	Disable    []string
 	Paths      []string
 
+	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
 }
@@ -34,7 +35,7 @@ var Formats = []string{"table", "json"}
 func NewCommand() *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
-		Use:   "lint [PATH]... [-f table|json] [--disable CHECK]... [--list-checks]",
+		Use:   "lint [PATH|-]... [-f table|json] [--disable CHECK]... [--list-checks]",
 		Short: "Check Sigma rules for mistakes and style problems",
 		Long: `Check Sigma rules with named checks: ids, titles, dates, levels and statuses, tags
 (ATT&CK and others), searches the condition does not use or names that do not exist,
@@ -43,7 +44,9 @@ combinations, numbers written as strings, control characters, duplicates across 
 rules checked, and every problem the loader reports.
 
 PATH is a rule file or a directory searched recursively for *.yml and *.yaml; without a
-PATH the built-in T1648 rule pack is checked. All findings of all files are reported.
+PATH the built-in T1648 rule pack is checked; - reads one rule file from standard input
+(named <stdin>). A PATH that is not a rule file (a log) or a directory without rules is a
+usage error. All findings of all files are reported.
 
 Formats:
   table  one finding per line: path:line: check: message (warnings as
@@ -55,6 +58,7 @@ Formats:
 Exit status: 0 no finding of error severity; 1 some (or no rules found); 2 usage error.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Paths = args
+			o.Stdin = cmd.InOrStdin()
 			o.Stdout = cmd.OutOrStdout()
 			o.Stderr = cmd.ErrOrStderr()
 			return cli.Exit(Run(o))
@@ -75,7 +79,7 @@ func Run(o *Options) (int, error) {
 	cfg := sigmalint.Config{Disabled: map[string]bool{}}
 	for _, name := range o.Disable {
 		if _, ok := sigmalint.Lookup(name); !ok {
-			return cli.ExitUsage, cli.Usagef("unknown check %q (sigmabridge lint --list-checks lists them)", name)
+			return cli.ExitUsage, cli.Usagef("unknown check %q (sigmabridge lint --list-checks lists them)%s", name, suggest.Hint(name, checkNames()))
 		}
 		cfg.Disabled[name] = true
 	}
@@ -86,9 +90,9 @@ func Run(o *Options) (int, error) {
 		return cli.ExitOK, writeChecks(o)
 	}
 
-	files, discoverDiags, err := sigmabridge.RuleFiles(o.Paths)
+	files, discoverDiags, err := cli.RuleFiles(o.Paths, o.Stdin)
 	if err != nil {
-		return cli.ExitFailure, err
+		return cli.CodeOf(err), err
 	}
 	rep := sigmalint.Run(files, cfg)
 	var extra []sigmalint.Finding
@@ -182,4 +186,12 @@ func writeChecks(o *Options) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Name, c.Severity, c.Source, c.Summary)
 	}
 	return tw.Flush()
+}
+
+func checkNames() []string {
+	var names []string
+	for _, c := range sigmalint.Checks() {
+		names = append(names, c.Name)
+	}
+	return names
 }

@@ -239,9 +239,9 @@ func TestMissingPathAndEmptyInput(t *testing.T) {
 		t.Errorf("missing path: exit %d, output %q; want 1 and a read-error finding", code, out)
 	}
 	empty := t.TempDir()
-	code, _, stderr, _ := run(t, Options{Paths: []string{empty}})
-	if code != cli.ExitFailure || !strings.Contains(stderr, "no Sigma rules") {
-		t.Errorf("empty directory: exit %d, stderr %q; want 1 and a message", code, stderr)
+	code, _, _, err := run(t, Options{Paths: []string{empty}})
+	if code != cli.ExitUsage || err == nil || err.Error() != empty+": no Sigma rules (*.yml, *.yaml) in this directory" {
+		t.Errorf("empty directory: exit %d, %v; want 2 and a message naming it", code, err)
 	}
 }
 

@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	sigmabridge "github.com/sigmabridge/sigmabridge"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 	"github.com/sigmabridge/sigmabridge/translator/profile"
@@ -192,9 +191,9 @@ func Show(o *Options) (*ShowReport, int, error) {
 	if err != nil {
 		return nil, cli.ExitUsage, err
 	}
-	rules, _, diags, err := sigmabridge.LoadRules(o.Paths)
+	rules, _, diags, err := cli.LoadRules(o.Paths, nil)
 	if err != nil {
-		return nil, cli.ExitFailure, err
+		return nil, cli.CodeOf(err), err
 	}
 	cli.PrintDiagnostics(o.Stderr, diags)
 	exit := cli.ExitOK

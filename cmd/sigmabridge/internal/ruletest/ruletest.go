@@ -27,6 +27,7 @@ type Options struct {
 	InProcess bool
 	Host      sigmabridge.HostOptions
 
+	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
 }
@@ -35,12 +36,13 @@ type Options struct {
 func NewCommand() *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
-		Use:   "test [PATH]... [-p PIPELINE]... [-f table|json]",
+		Use:   "test [PATH|-]... [-p PIPELINE]... [-f table|json] [--plugin-dir DIR]",
 		Short: "Run every rule's sample logs",
 		Long: `Run every rule's samples: each sample expected to match must fire the rule, each
 sample expected not to match must not.
 
-PATH is a rule file or directory (default: the built-in pack). A rule's samples are in a
+PATH is a rule file or directory (default: the built-in pack); - reads one rule from
+standard input (it has no samples, so it fails). A rule's samples are in a
 directory beside it named like the rule file, or in the mirrored tree testdata/rules/<rel>/
 next to the rules/ directory, listed by samples.yml (see testdata/rules/README.md).
 The built-in pack's samples run under the profile they assume (testdata/rules/profile.yml),
@@ -54,7 +56,7 @@ Formats:
 Exit status: 0 every rule passed; 1 any rule failed or has no samples; 2 usage error.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Paths = args
-			o.Stdout, o.Stderr = cmd.OutOrStdout(), cmd.ErrOrStderr()
+			o.Stdin, o.Stdout, o.Stderr = cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr()
 			return cli.Exit(Run(cmd.Context(), o))
 		},
 	}
@@ -62,7 +64,7 @@ Exit status: 0 every rule passed; 1 any rule failed or has no samples; 2 usage e
 	cmd.Flags().StringArrayVarP(&o.Pipelines, "pipeline", "p", nil, "processing pipeline applied to the rules first (repeatable)")
 	cli.AddProfileFlag(cmd.Flags(), &o.Profile)
 	cmd.Flags().BoolVar(&o.InProcess, "in-process", false, "match in this process instead of through the detector plugin")
-	cmd.Flags().StringVar(&o.Host.PluginDir, "plugin-dir", "", "plugin directory (default $SIGMABRIDGE_PLUGIN_DIR or <user config dir>/sigmabridge/plugins)")
+	cli.AddPluginDirFlag(cmd.Flags(), &o.Host.PluginDir)
 	return cmd
 }
 
@@ -127,7 +129,7 @@ func Run(ctx context.Context, o *Options) (int, error) {
 // (or the in-process evaluator). Rules that fail to load are reported as failed rules too.
 func Execute(ctx context.Context, o *Options) (*Report, diag.List, error) {
 	paths, pipelines := o.Paths, o.Pipelines
-	rules, _, diags, err := sigmabridge.LoadRules(paths)
+	rules, _, diags, err := cli.LoadRules(paths, o.Stdin)
 	if err != nil {
 		return nil, diags, err
 	}

@@ -1,6 +1,9 @@
 // Package scan implements `sigmabridge scan`: match log files against rules and print one
 // line per match.
 //
+// Rules are positional, as in every command (cli.RuleFiles); the logs come with --logs or
+// on stdin. The deprecated -r keeps its old grammar: with it, the arguments are the logs.
+//
 // Input problems are named by file and line on stderr and the rest of the input is still
 // scanned; the exit code is 1 when any input could not be read or parsed. Inputs are read
 // as streams (input): memory is bounded by one record, whatever the file. Each

@@ -38,11 +38,11 @@ func TestHostileInterruptKeepsMatches(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			args := []string{"scan", "-r", r, "-f", "jsonl"}
+			args := []string{"scan", r, "-f", "jsonl"}
 			if c.inProcess {
 				args = append(args, "--in-process")
 			}
-			cmd := exec.Command(bin, append(args, "-")...)
+			cmd := exec.Command(bin, append(args, "--logs", "-")...)
 			cmd.Env = append(cmd.Environ(), "SIGMABRIDGE_PLUGIN_DIR="+t.TempDir())
 			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 			stdin, err := cmd.StdinPipe()

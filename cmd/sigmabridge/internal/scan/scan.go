@@ -8,13 +8,16 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	sigmabridge "github.com/sigmabridge/sigmabridge"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/input"
+	"github.com/sigmabridge/sigmabridge/internal/suggest"
 	"github.com/sigmabridge/sigmabridge/plugin/host"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
@@ -23,11 +26,14 @@ import (
 
 // Options are the flags and arguments of `sigmabridge scan`.
 type Options struct {
+	// Rules are rule files or directories (default: the built-in pack).
 	Rules     []string
 	Pipelines []string
 	Format    string
 	Input     string
-	Files     []string
+	// Files are the logs (--logs; "-" is standard input). With none, standard input is
+	// read unless it is a terminal.
+	Files []string
 	// Profile is the --profile flag ("": $SIGMABRIDGE_PROFILE, then the user config dir).
 	Profile string
 	// AcceptedDomains are mail domains added to the profile's for this run (--accepted-domain).
@@ -46,15 +52,19 @@ type Options struct {
 // NewCommand returns the cobra command.
 func NewCommand() *cobra.Command {
 	o := &Options{}
+	var oldRules []string
 	cmd := &cobra.Command{
-		Use:   "scan [-r RULES]... [-p PIPELINE]... [-f table|jsonl] [--input FORMAT] [FILE|-]...",
+		Use:   "scan [RULES]... [--logs FILE|-]... [-p PIPELINE]... [-f table|jsonl] [--input FORMAT]",
 		Short: "Match log files against Sigma rules",
 		Long: `Match events against Sigma rules and print every match.
 
-RULES are rule files or directories (default: the built-in T1648 pack). FILE is read in the
---input format (default jsonl: JSON lines, JSON arrays or documents, and {"Records": [...]}
-or {"records": [...]} batches such as CloudTrail log files and Azure resource logs, gzipped
-or not); - or no FILE reads standard input. Other formats: cloudtrail, cloudwatch-logs
+RULES are rule files or directories, as in every command (default: the built-in T1648
+pack); an argument that is not a rule file (a log) or a directory without rules is a usage
+error. The logs come with --logs FILE (repeatable; - is standard input); without --logs,
+standard input is read unless it is a terminal. A FILE is read in the --input format
+(default jsonl: JSON lines, JSON arrays or documents, and {"Records": [...]} or
+{"records": [...]} batches such as CloudTrail log files and Azure resource logs, gzipped
+or not). Other formats: cloudtrail, cloudwatch-logs
 (subscription payloads, plain, gzipped, or base64 in Lambda, Kinesis and Firehose records),
 workspace, eml, graph-headers, azure-activity, azure-resource.
 
@@ -73,16 +83,20 @@ Matches are written as they are found. On SIGINT or SIGTERM scan stops reading, 
 matches of the events already read, and exits 130 or 143.
 
 Exit status: 0 whether or not anything matched; 1 when some input could not be read or
-parsed (the rest is still scanned, each bad line named on stderr); 2 usage error; 130 or
-143 interrupted.`,
+parsed (the rest is still scanned, each bad line named on stderr) or some rule could not be
+loaded (when none could, nothing is scanned); 2 usage error; 130 or 143 interrupted.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Files = args
+			if err := arguments(o, oldRules, args); err != nil {
+				return err
+			}
 			o.Stdin, o.Stdout, o.Stderr = cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr()
 			return cli.Exit(Run(cmd.Context(), o))
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVarP(&o.Rules, "rules", "r", nil, "rule file or directory (repeatable; default: the built-in pack)")
+	f.StringArrayVar(&o.Files, "logs", nil, "log file to scan (repeatable; - is standard input; default: standard input unless it is a terminal)")
+	f.StringArrayVarP(&oldRules, "rules", "r", nil, "rule file or directory (repeatable)")
+	_ = f.MarkDeprecated("rules", "give rules as arguments and logs with --logs: scan RULES... --logs FILE")
 	f.StringArrayVarP(&o.Pipelines, "pipeline", "p", nil, "processing pipeline applied to the rules before matching (repeatable)")
 	f.StringVarP(&o.Format, "format", "f", "table", "output format: table or jsonl")
 	f.StringVar(&o.Input, "input", input.JSONL, "input format: "+strings.Join(input.Formats(), ", "))
@@ -93,16 +107,42 @@ parsed (the rest is still scanned, each bad line named on stderr); 2 usage error
 	return cmd
 }
 
+// arguments sets o.Rules from the arguments. With the deprecated -r, the arguments are the
+// logs, as they were before -r was deprecated; a lone - among the arguments is standard
+// input's logs, as it was too.
+func arguments(o *Options, oldRules, args []string) error {
+	if len(oldRules) > 0 {
+		if len(o.Files) > 0 && len(args) > 0 {
+			return cli.Usagef("with the deprecated -r the arguments are logs; give logs either as arguments or with --logs, not both")
+		}
+		o.Rules, o.Files = oldRules, append(o.Files, args...)
+		return nil
+	}
+	for _, a := range args {
+		if a == "-" {
+			o.Files = append(o.Files, "-")
+		} else {
+			o.Rules = append(o.Rules, a)
+		}
+	}
+	return nil
+}
+
 // Run executes scan and returns the exit code; a returned error is a usage error.
 func Run(ctx context.Context, o *Options) (int, error) {
 	if o.Format != "table" && o.Format != "jsonl" {
 		return cli.ExitUsage, cli.Usagef("unknown format %q (known: table, jsonl)", o.Format)
 	}
 	if !contains(input.Formats(), o.Input) {
-		return cli.ExitUsage, cli.Usagef("unknown input format %q (known: %s)", o.Input, strings.Join(input.Formats(), ", "))
+		return cli.ExitUsage, cli.Usagef("unknown input format %q (known: %s)%s", o.Input, strings.Join(input.Formats(), ", "), suggest.Hint(o.Input, input.Formats()))
 	}
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	if len(o.Files) == 0 {
+		if f, ok := o.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			return cli.ExitUsage, cli.Usagef("no logs to scan: pass --logs FILE (repeatable, - for standard input) or pipe them in")
+		}
 	}
 	prof, err := cli.LoadProfile(o.Profile)
 	if err != nil {
@@ -227,9 +267,12 @@ func LoadRules(paths, pipelines []string, prof *profile.Profile, stderr io.Write
 	if err != nil {
 		return nil, cli.ExitUsage, err
 	}
-	rules, _, diags, err := sigmabridge.LoadRules(paths)
+	if slices.Contains(paths, "-") {
+		return nil, cli.ExitUsage, cli.Usagef("scan reads logs, not rules, from standard input (--logs -)")
+	}
+	rules, _, diags, err := cli.LoadRules(paths, nil)
 	if err != nil {
-		return nil, cli.ExitFailure, err
+		return nil, cli.ExitUsage, err
 	}
 	cli.PrintDiagnostics(stderr, diags)
 	exit := cli.ExitOK
