@@ -15,6 +15,7 @@ import (
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/profile"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/ruletest"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/scan"
+	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/serve"
 )
 
 func main() {
@@ -28,5 +29,6 @@ func main() {
 	root.AddCommand(pluginserve.NewCommand())
 	root.AddCommand(hunt.NewCommand())
 	root.AddCommand(profile.NewCommand())
+	root.AddCommand(serve.NewCommand())
 	os.Exit(cli.Execute(root))
 }
