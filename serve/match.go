@@ -131,6 +131,7 @@ func (s *Server) readEvents(ctx context.Context, req *Request) (recs []input.Rec
 		if len(recs)%256 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
+		rec.JSON = append([]byte(nil), rec.JSON...) // the reader reuses its buffer
 		recs = append(recs, rec)
 		return nil
 	})
