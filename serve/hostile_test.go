@@ -249,11 +249,11 @@ func TestHostileEventsAndDeadline(t *testing.T) {
 func TestHostileUnknownInput(t *testing.T) {
 	srv := newServer(t, serve.Config{})
 	for body, want := range map[string]string{
-		`{"rule":"x","path":"/etc/passwd"}`: `unknown field "path"`,
-		`{"rule":"x"}{"rule":"y"}`:          "one JSON object",
+		`{"rule":"x","path":"/etc/passwd"}`:                   `unknown field "path"`,
+		`{"rule":"x"}{"rule":"y"}`:                            "one JSON object",
 		`{"rule":"title: x","events":"{}","format":"../etc"}`: "unknown input format",
-		`{"rule":"  "}`: "rule is empty",
-		`[1,2]`:         "cannot unmarshal",
+		`{"rule":"  "}`:                                       "rule is empty",
+		`[1,2]`:                                               "cannot unmarshal",
 	} {
 		resp, err := srv.Client().Post(srv.URL+"/api/match", "application/json", strings.NewReader(body))
 		if err != nil {
