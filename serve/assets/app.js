@@ -240,11 +240,12 @@ async function runES() {
     const t = el("table", { class: "es-table" });
     t.append(el("tr", {}, el("th", { text: "form" }), el("th", { text: "hits (event #)" }), el("th", { text: "evaluator" }), el("th", { text: "" })));
     for (const f of res.forms) {
-      const differs = f.error ? false : JSON.stringify(f.hits) !== JSON.stringify(res.evaluator);
-      t.append(el("tr", { class: differs ? "differs" : "", "data-form": f.target, "data-differs": differs ? "yes" : "no" },
-        el("td", { text: f.target }), el("td", { text: f.error ? f.error : f.hits.join(", ") || "none" }),
-        el("td", { text: res.evaluator.join(", ") || "none" }), el("td", { text: f.error ? "error" : differs ? "DIFFERS" : "same" })));
+      const ev = res.evaluator[f.rule] || [];
+      t.append(el("tr", { class: f.differs ? "differs" : "", "data-form": f.target, "data-differs": f.differs ? "yes" : "no", title: f.query || "" },
+        el("td", { text: TARGET_NAMES[f.target] || f.target }), el("td", { text: f.error ? f.error : f.hits.join(", ") || "none" }),
+        el("td", { text: ev.join(", ") || "none" }), el("td", { text: f.error ? "error" : f.differs ? "DIFFERS" : "same" })));
     }
+    if (res.problems.length) t.append(el("tr", {}, el("td", { colSpan: 4, class: "error", text: res.problems.join("\n") })));
     out.replaceChildren(t);
   } catch (e) {
     out.textContent = "Elasticsearch: " + e.message;
