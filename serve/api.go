@@ -36,6 +36,20 @@ type Request struct {
 	// Events are log records in Format (an --input format; default jsonl).
 	Events string `json:"events,omitempty"`
 	Format string `json:"format,omitempty"`
+	// Profile is "" for the organisation profile serve was started with, or "pack" for the
+	// profile the built-in pack's samples assume (testdata/rules/profile.yml).
+	Profile string `json:"profile,omitempty"`
+}
+
+// profileFor returns the profile a request asks for.
+func (s *Server) profileFor(req *Request) (*profile.Profile, error) {
+	switch req.Profile {
+	case "":
+		return s.cfg.Profile, nil
+	case "pack":
+		return sigmabridge.PackProfile()
+	}
+	return nil, badRequest("profile %q: \"\" (serve's) or \"pack\" expected", req.Profile)
 }
 
 // pipelineSet is a request's pipelines, parsed once.
@@ -91,8 +105,12 @@ func allows(p *pipeline.Pipeline, target string) bool {
 
 // setup builds a profile.Setup from pipelines already loaded, as sigmabridge.Setup does
 // from names.
-func (s *Server) setup(target profile.Target, ps []*pipeline.Pipeline) (*profile.Setup, error) {
-	st := &profile.Setup{Profile: s.cfg.Profile, Target: target, Pipelines: ps}
+func (s *Server) setup(req *Request, target profile.Target, ps []*pipeline.Pipeline) (*profile.Setup, error) {
+	prof, err := s.profileFor(req)
+	if err != nil {
+		return nil, err
+	}
+	st := &profile.Setup{Profile: prof, Target: target, Pipelines: ps}
 	if err := st.Build(); err != nil {
 		return nil, &apiError{Status: http.StatusUnprocessableEntity, Message: err.Error()}
 	}
@@ -199,10 +217,10 @@ func (s *Server) convert(ctx context.Context, r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.convertRules(ctx, rules, load, ps)
+	return s.convertRules(ctx, &req, rules, load, ps)
 }
 
-func (s *Server) convertRules(ctx context.Context, rules []*ir.Rule, load diag.List, ps pipelineSet) (*ConvertOut, error) {
+func (s *Server) convertRules(ctx context.Context, req *Request, rules []*ir.Rule, load diag.List, ps pipelineSet) (*ConvertOut, error) {
 	out := &ConvertOut{Rules: len(rules), Load: load, Targets: []TargetOut{}}
 	for _, name := range targets() {
 		b, err := backends.Get(name)
@@ -210,7 +228,7 @@ func (s *Server) convertRules(ctx context.Context, rules []*ir.Rule, load diag.L
 			return nil, err
 		}
 		chosen := ps.forTarget(name)
-		st, err := s.setup(profile.TargetOf(name), chosen)
+		st, err := s.setup(req, profile.TargetOf(name), chosen)
 		if err != nil {
 			return nil, err
 		}

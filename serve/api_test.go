@@ -239,3 +239,39 @@ func TestPageIsSelfContained(t *testing.T) {
 		}
 	}
 }
+
+// TestPackProfile: a pack rule that needs a profile value is inactive under serve's (no)
+// profile, and matches its samples under the profile the samples assume.
+func TestPackProfile(t *testing.T) {
+	srv := newServer(t, serve.Config{})
+	var one struct {
+		YAML    string `json:"yaml"`
+		Samples []serve.SampleOut
+	}
+	get(t, srv.URL+"/api/pack/rule?path=rules/aws/lambda_foreign_layer_attached.yml", &one)
+	var pos, neg []string
+	for _, s := range one.Samples {
+		if s.Expect == "match" {
+			pos = append(pos, strings.TrimSpace(s.Events))
+		} else {
+			neg = append(neg, strings.TrimSpace(s.Events))
+		}
+	}
+	if len(pos) == 0 || len(neg) == 0 {
+		t.Fatalf("samples %+v", one.Samples)
+	}
+	events := strings.Join(append(pos, neg...), "\n")
+	var none, pack serve.MatchOut
+	post(t, srv.Client(), srv.URL+"/api/match", serve.Request{Rule: one.YAML, Events: events}, &none)
+	if none.Rules[0].State != "inactive" || none.Matched != 0 {
+		t.Errorf("without a profile: %s, %d matched", none.Rules[0].State, none.Matched)
+	}
+	post(t, srv.Client(), srv.URL+"/api/match", serve.Request{Rule: one.YAML, Events: events, Profile: "pack"}, &pack)
+	if pack.Rules[0].State != "ok" || pack.Matched != len(pos) {
+		t.Errorf("under the pack's profile: %s, %d matched, want the %d positives", pack.Rules[0].State, pack.Matched, len(pos))
+	}
+	var e map[string]string
+	if code := post(t, srv.Client(), srv.URL+"/api/match", serve.Request{Rule: one.YAML, Profile: "/etc/profile.yml"}, &e); code != 400 {
+		t.Errorf("profile path: %d %v", code, e)
+	}
+}

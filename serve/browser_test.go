@@ -81,7 +81,7 @@ func browser(t *testing.T, ctx context.Context, exe string) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1440, 1000),
+		chromedp.WindowSize(1440, 1150),
 	}
 	actx, cancelA := chromedp.NewExecAllocator(ctx, opts...)
 	bctx, cancelB := chromedp.NewContext(actx)

@@ -90,7 +90,7 @@ func (s *Server) es(ctx context.Context, r *http.Request) (any, error) {
 	out := &ESOut{Index: throwawayIndex(), Forms: []FormOut{}, Problems: problems}
 
 	// The evaluator's hits, per rule.
-	st, err := s.setup(profile.NoTarget, ps.forTarget(""))
+	st, err := s.setup(&req, profile.NoTarget, ps.forTarget(""))
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +109,7 @@ func (s *Server) es(ctx context.Context, r *http.Request) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		st, err := s.setup(profile.Elastic, ps.forTarget(name))
+		st, err := s.setup(&req, profile.Elastic, ps.forTarget(name))
 		if err != nil {
 			return nil, err
 		}

@@ -89,7 +89,7 @@ func (s *Server) match(ctx context.Context, r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := s.explainer(req.Rule, rules, ps)
+	m, err := s.explainer(&req, rules, ps)
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +122,11 @@ func (s *Server) readEvents(ctx context.Context, req *Request) (recs []input.Rec
 	}
 	problems = []string{}
 	errStop := errors.New("stop")
-	opts := input.Options{AcceptedDomains: s.cfg.Profile.AcceptedDomains()}
+	prof, err := s.profileFor(req)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	opts := input.Options{AcceptedDomains: prof.AcceptedDomains()}
 	rerr := input.ReadWith(format, "events", strings.NewReader(req.Events), opts, func(rec input.Record) error {
 		if len(recs) >= s.cfg.MaxEvents {
 			truncated = true
@@ -178,8 +182,8 @@ type explainer struct {
 
 // explainer prepares rules and one copy of each rule per search, through the evaluator's
 // setup (the profile, and the pasted pipeline when it is for every target).
-func (s *Server) explainer(text string, rules []*ir.Rule, ps pipelineSet) (*explainer, error) {
-	st, err := s.setup(profile.NoTarget, ps.forTarget(""))
+func (s *Server) explainer(req *Request, rules []*ir.Rule, ps pipelineSet) (*explainer, error) {
+	st, err := s.setup(req, profile.NoTarget, ps.forTarget(""))
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +191,7 @@ func (s *Server) explainer(text string, rules []*ir.Rule, ps pipelineSet) (*expl
 	var docs []*sigma.Document
 	if len(rules) > 0 {
 		// The rule loaded, so its size is within translator.MaxRuleFileBytes.
-		docs = sigma.Parse(RulePath, []byte(text)).Docs
+		docs = sigma.Parse(RulePath, []byte(req.Rule)).Docs
 	}
 	all := slices.Clone(rules)
 	var sels []selection

@@ -66,6 +66,7 @@ function request() {
     pipeline_yaml: $("#pipeline-yaml").value,
     events: $("#events").value,
     format: $("#format").value || "jsonl",
+    profile: $("#profile").value,
   };
 }
 
@@ -300,7 +301,7 @@ async function pipeThrough(bytes, stream) {
 
 async function shareLink() {
   const r = request();
-  const payload = JSON.stringify({ v: 1, r: r.rule, p: r.pipelines, y: r.pipeline_yaml, e: r.events, f: r.format });
+  const payload = JSON.stringify({ v: 1, r: r.rule, p: r.pipelines, y: r.pipeline_yaml, e: r.events, f: r.format, pr: r.profile });
   const z = await pipeThrough(new TextEncoder().encode(payload), new CompressionStream("deflate-raw"));
   const url = location.origin + location.pathname + "#s=" + b64url(z);
   history.replaceState(null, "", url);
@@ -355,6 +356,7 @@ async function openPack() {
 async function loadPackRule(path) {
   const res = await api("pack/rule?path=" + encodeURIComponent(path));
   $("#rule").value = res.yaml;
+  $("#profile").value = "pack"; // the samples assume it
   const readable = res.samples.filter((s) => s.events);
   const first = readable[0];
   if (first) {
@@ -371,7 +373,9 @@ async function loadPackRule(path) {
 async function start() {
   const [info, pl] = await Promise.all([api("info"), api("pipelines")]);
   state.info = info;
-  $("#profile").textContent = info.profile ? "profile: " + info.profile : "no profile";
+  $("#profile").append(el("option", { value: "", text: info.profile ? "yours: " + info.profile : "none (serve has no profile)" }),
+    el("option", { value: "pack", text: "the pack samples' (testdata/rules/profile.yml)" }));
+  $("#profile").addEventListener("change", update);
   for (const f of info.formats) $("#format").append(el("option", { value: f, text: f }));
   $("#es-run").hidden = !info.es;
   const box = $("#pipelines");
@@ -386,6 +390,7 @@ async function start() {
     $("#pipeline-yaml").value = shared.y || "";
     $("#events").value = shared.e || "";
     if (shared.f) $("#format").value = shared.f;
+    if (shared.pr) $("#profile").value = shared.pr;
     for (const n of shared.p || []) { const cb = document.getElementById("pl-" + n); if (cb) cb.checked = true; }
     if (shared.y) $("#pasted").open = true;
   } else {
