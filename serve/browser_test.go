@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/sigmabridge/sigmabridge/internal/esclient/esclienttest"
 	"github.com/sigmabridge/sigmabridge/serve"
 )
 
@@ -207,7 +208,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	if os.Getenv("SIGMABRIDGE_UPDATE_SCREENSHOTS") != "1" {
 		return
 	}
-	png := value(t, ctx, "screenshot "+name, chromedp.CaptureScreenshot())
+	png := value(t, ctx, "screenshot "+name, chromedp.FullScreenshot(100))
 	dir := filepath.Join("..", "docs", "serve")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -343,4 +344,30 @@ func contains(xs []string, x string) bool {
 		}
 	}
 	return false
+}
+
+// TestBrowserLiveNode presses the live-node button with the test node: the Lucene, DSL and
+// ES|QL forms find the events the evaluator matches, and the page says they agree.
+func TestBrowserLiveNode(t *testing.T) {
+	exe := chromium(t)
+	c := esclienttest.Connect(t)
+	srv := httptest.NewServer(serve.New(serve.Config{ES: c}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	tab := browser(t, ctx, exe)
+	step(t, tab, "loading the page", chromedp.Navigate(srv.URL+"/"),
+		until(`document.body.dataset.state === "ready"`, 20*time.Second))
+	gen := generation(t, tab)
+	step(t, tab, "pasting the rule and events", setText("#rule", browserRule), setText("#events", browserEvents))
+	waitUpdated(t, tab, gen)
+	step(t, tab, "running on Elasticsearch", chromedp.Click(chromedp.CSS(`#es-run`)),
+		until(`document.querySelectorAll("#es-out tr[data-form]").length === 3`, 60*time.Second))
+	rows := value(t, tab, "reading the live-node table", chromedp.Evaluate[[]string](
+		`[...document.querySelectorAll("#es-out tr[data-form]")].map(r => r.dataset.form + ":" + r.dataset.differs + ":" + r.children[1].textContent + ":" + r.children[2].textContent)`))
+	want := []string{"lucene:no:1:1", "dsl:no:1:1", "esql:no:1:1"}
+	if strings.Join(rows, " ") != strings.Join(want, " ") {
+		t.Errorf("live-node rows %v, want %v", rows, want)
+	}
+	screenshot(t, tab, "live-node")
 }
