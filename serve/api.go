@@ -11,6 +11,7 @@ import (
 	sigmabridge "github.com/sigmabridge/sigmabridge"
 	"github.com/sigmabridge/sigmabridge/backends"
 	"github.com/sigmabridge/sigmabridge/lint"
+	"github.com/sigmabridge/sigmabridge/plugin/host"
 	"github.com/sigmabridge/sigmabridge/ruleset"
 	"github.com/sigmabridge/sigmabridge/translator"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
@@ -186,7 +187,11 @@ type QueryOut struct {
 
 // TargetOut is one target's conversion of the request's rules.
 type TargetOut struct {
-	Target      string     `json:"target"`
+	Target string `json:"target"`
+	// Plugin names the external plugin that serves the target; "" for a built-in target.
+	Plugin string `json:"plugin,omitempty"`
+	// Error says why the plugin could not convert at all.
+	Error       string     `json:"error,omitempty"`
 	Pipelines   []string   `json:"pipelines"`
 	Queries     []QueryOut `json:"queries"`
 	Diagnostics diag.List  `json:"diagnostics"`
@@ -259,7 +264,77 @@ func (s *Server) convertRules(ctx context.Context, req *Request, rules []*ir.Rul
 		}
 		out.Targets = append(out.Targets, t)
 	}
+	if s.cfg.Plugins != nil && len(rules) > 0 {
+		out.Targets = append(out.Targets, s.convertPlugins(ctx, req, rules, ps)...)
+	}
 	return out, nil
+}
+
+// convertPlugins converts through every usable external backend plugin, each target it
+// serves, with the same profile and pipelines as a built-in target of that name would get.
+func (s *Server) convertPlugins(ctx context.Context, req *Request, rules []*ir.Rule, ps pipelineSet) []TargetOut {
+	var out []TargetOut
+	for _, spec := range s.cfg.Plugins.Specs() {
+		if spec.Builtin || spec.Problem != nil {
+			continue
+		}
+		b, err := s.cfg.Plugins.Backend(ctx, spec.Name)
+		if host.HasFailure(err, host.WrongKind) {
+			continue // a detector
+		}
+		if err != nil {
+			out = append(out, TargetOut{Target: spec.Name, Plugin: spec.Name, Error: err.Error(), Pipelines: []string{}, Queries: []QueryOut{}, Diagnostics: diag.List{}})
+			continue
+		}
+		for _, target := range b.Description().Targets {
+			t := TargetOut{Target: target, Plugin: spec.Name, Pipelines: []string{}, Queries: []QueryOut{}, Diagnostics: diag.List{}}
+			chosen := ps.forTarget(target)
+			for _, p := range chosen {
+				t.Pipelines = append(t.Pipelines, p.Name)
+			}
+			st, err := s.setup(req, profile.TargetOf(target), chosen)
+			if err != nil {
+				t.Error = err.Error()
+				out = append(out, t)
+				continue
+			}
+			prep := sigmabridge.Prepare(st, rules)
+			res, err := b.Convert(ctx, target, "", prep.Rules)
+			if err != nil {
+				t.Error = err.Error()
+				out = append(out, t)
+				continue
+			}
+			for i, r := range rules {
+				t.Diagnostics = append(t.Diagnostics, prep.Diags[i]...)
+				j := prep.Index[i]
+				switch {
+				case prep.Needs(r) != nil:
+					for _, n := range prep.Needs(r) {
+						t.Inactive = append(t.Inactive, ruleLabel(r)+": "+n.String())
+					}
+					continue
+				case j < 0 || j >= len(res):
+					t.Failed++
+					continue
+				}
+				cr := res[j]
+				t.Diagnostics = append(t.Diagnostics, cr.Diagnostics...)
+				if cr.Diagnostics.HasErrors() || len(cr.Queries) == 0 {
+					t.Failed++
+					if cr.Diagnostics.OnlyUnsupported() {
+						t.Unsupported++
+					}
+					continue
+				}
+				for _, q := range cr.Queries {
+					t.Queries = append(t.Queries, QueryOut{Rule: ruleLabel(r), Condition: q.Condition, Text: q.Text, JSON: q.JSON})
+				}
+			}
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 func ruleLabel(r *ir.Rule) string {

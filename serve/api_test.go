@@ -6,9 +6,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/sigmabridge/sigmabridge/plugin/host"
 	"github.com/sigmabridge/sigmabridge/serve"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 )
@@ -273,5 +276,36 @@ func TestPackProfile(t *testing.T) {
 	var e map[string]string
 	if code := post(t, srv.Client(), srv.URL+"/api/match", serve.Request{Rule: one.YAML, Profile: "/etc/profile.yml"}, &e); code != 400 {
 		t.Errorf("profile path: %d %v", code, e)
+	}
+}
+
+// TestConvertPinnedPlugin: a pinned external backend plugin's target is converted beside
+// the built-in ones, named with its plugin.
+func TestConvertPinnedPlugin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a plugin")
+	}
+	dir := t.TempDir()
+	build := exec.Command("go", "build", "-o", filepath.Join(dir, "sigmabridge-plugin-kql"), "github.com/sigmabridge/sigmabridge/plugin/example/cmd/sigmabridge-plugin-kql")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	if _, err := host.PinPlugins(dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	m, err := host.New(host.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	srv := newServer(t, serve.Config{Plugins: m})
+	var out serve.ConvertOut
+	post(t, srv.Client(), srv.URL+"/api/convert", serve.Request{Rule: typicalRule}, &out)
+	if len(out.Targets) != 6 {
+		t.Fatalf("targets %+v", out.Targets)
+	}
+	kql := out.Targets[5]
+	if kql.Target != "kql" || kql.Plugin != "kql" || kql.Error != "" || len(kql.Queries) != 1 || !strings.Contains(kql.Queries[0].Text, "CreateFunction") {
+		t.Errorf("kql: %+v", kql)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sigmabridge/sigmabridge/internal/esclient"
+	"github.com/sigmabridge/sigmabridge/plugin/host"
 	"github.com/sigmabridge/sigmabridge/translator/profile"
 )
 
@@ -27,6 +28,9 @@ type Config struct {
 	Profile *profile.Profile
 	// ES is a live Elasticsearch node for /api/es; nil turns the endpoint off.
 	ES *esclient.Client
+	// Plugins is a plugin host whose external backend plugins (pinned in its plugin
+	// directory) convert beside the built-in targets; nil means none. The caller closes it.
+	Plugins *host.Manager
 	// MaxBodyBytes caps a request body (default DefaultMaxBodyBytes).
 	MaxBodyBytes int64
 	// MaxEvents caps the events of one request (default DefaultMaxEvents).

@@ -169,7 +169,7 @@ function renderTargets(res) {
   const nload = res.load.filter((d) => d.severity !== "warning").length;
   $("#load-summary").textContent = `${res.rules} rule(s)` + (nload ? `, ${nload} load error(s)` : "");
   for (const t of res.targets) {
-    const failed = t.failed > 0 || (res.rules === 0);
+    const failed = t.failed > 0 || res.rules === 0 || Boolean(t.error);
     const inactive = !failed && t.inactive && t.inactive.length > 0;
     const stateText = inactive ? "inactive" : failed ? (t.unsupported > 0 ? "cannot express" : "failed") : "ok";
     const card = el("div", { class: "target" + (failed ? " failed" : "") + (inactive ? " inactive" : ""), "data-target": t.target, "data-state": stateText });
@@ -181,7 +181,7 @@ function renderTargets(res) {
       setTimeout(() => { copy.classList.remove("done"); copy.textContent = "Copy"; }, 1200);
     });
     card.append(el("h3", {},
-      el("span", { class: "name", text: TARGET_NAMES[t.target] || t.target }),
+      el("span", { class: "name", text: (TARGET_NAMES[t.target] || t.target) + (t.plugin ? " (plugin " + t.plugin + ")" : "") }),
       el("span", { class: "state", text: stateText }),
       el("span", { class: "via", text: t.pipelines.length ? "via " + t.pipelines.join(" + ") : "no pipeline" }),
       t.queries.length ? copy : null));
@@ -191,6 +191,7 @@ function renderTargets(res) {
       card.append(el("pre", { class: "query", text: shown }));
     }
     const ul = el("ul", { class: "diags" });
+    if (t.error) ul.append(el("li", { class: "error", "data-code": "plugin-error" }, el("code", { text: "plugin" }), ": " + t.error));
     for (const d of t.diagnostics) {
       ul.append(el("li", { class: d.severity === "warning" ? "warning" : "error", "data-code": d.code },
         el("code", { text: d.code }), d.line ? ` (line ${d.line})` : "", ": " + d.message));

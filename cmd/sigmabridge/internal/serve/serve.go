@@ -16,6 +16,7 @@ import (
 
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/internal/esclient"
+	"github.com/sigmabridge/sigmabridge/plugin/host"
 	"github.com/sigmabridge/sigmabridge/serve"
 )
 
@@ -28,6 +29,7 @@ type Options struct {
 	AllowRemote bool
 	ES          string
 	Profile     string
+	PluginDir   string
 
 	Stdout io.Writer
 	Stderr io.Writer
@@ -42,7 +44,7 @@ type Options struct {
 func NewCommand() *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
-		Use:   "serve [--addr 127.0.0.1:8080] [--allow-remote] [--es URL] [--profile FILE]",
+		Use:   "serve [--addr 127.0.0.1:8080] [--allow-remote] [--es URL] [--plugin-dir DIR] [--profile FILE]",
 		Short: "Serve a local rule playground: every target, lint and matching events",
 		Long: `Serve a single-page rule playground from the binary: a Sigma editor with lint findings
 at their line and column, the queries of every target side by side with their diagnostics,
@@ -54,7 +56,8 @@ The page and its JSON API (/api/, see the README) listen on loopback by default.
 playground has no authentication: an address that is not loopback is refused unless
 --allow-remote is given. With --es URL, a button runs the Lucene, DSL and ES|QL forms on
 the pasted events in a throwaway index of that node (credentials from ELASTIC_API_KEY or
-ELASTIC_USERNAME and ELASTIC_PASSWORD).
+ELASTIC_USERNAME and ELASTIC_PASSWORD). External backend plugins pinned in the plugin
+directory (see 'sigmabridge plugins') convert beside the built-in targets.
 
 Exit status: 0 stopped by a signal, 1 the server failed, 2 usage.`,
 		Args: cobra.NoArgs,
@@ -68,6 +71,7 @@ Exit status: 0 stopped by a signal, 1 the server failed, 2 usage.`,
 	f.StringVar(&o.Addr, "addr", DefaultAddr, "address to listen on (host:port)")
 	f.BoolVar(&o.AllowRemote, "allow-remote", false, "allow an address that is not loopback (the playground has no authentication)")
 	f.StringVar(&o.ES, "es", "", "Elasticsearch URL for the live-node button (optional)")
+	f.StringVar(&o.PluginDir, "plugin-dir", "", "directory of external plugins whose pinned backends convert beside the built-in targets (default $"+host.DirEnv+", then <user config dir>/sigmabridge/plugins)")
 	cli.AddProfileFlag(f, &o.Profile)
 	return cmd
 }
@@ -92,6 +96,21 @@ func Run(o *Options) (int, error) {
 			return cli.ExitUsage, cli.Usagef("--es: %v", err)
 		}
 		cfg.ES = c
+	}
+	dir, err := host.ResolveDir(o.PluginDir)
+	if err != nil {
+		return cli.ExitUsage, cli.Usagef("%v", err)
+	}
+	plugins, err := host.New(host.Config{Dir: dir})
+	if err != nil {
+		return cli.ExitUsage, cli.Usagef("%v", err)
+	}
+	defer plugins.Close()
+	for _, p := range plugins.Problems() {
+		fmt.Fprintf(o.Stderr, "sigmabridge serve: %s\n", cli.Printable(p.Error()))
+	}
+	if len(plugins.Specs()) > 0 {
+		cfg.Plugins = plugins
 	}
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
