@@ -185,8 +185,12 @@ func TestHostileConcurrentRequests(t *testing.T) {
 					return
 				}
 				defer resp.Body.Close()
+				raw, err := io.ReadAll(resp.Body) // read to the end, so the connection is reused
 				var out json.RawMessage
-				if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 200 {
+				if err == nil {
+					err = json.Unmarshal(raw, &out)
+				}
+				if err != nil || resp.StatusCode != 200 {
 					got[i] = fmt.Sprintf("status %d: %v %s", resp.StatusCode, err, out)
 					return
 				}
@@ -203,8 +207,8 @@ func TestHostileConcurrentRequests(t *testing.T) {
 			t.Fatalf("request %d (%s) in the burst answered\n%s\nalone\n%s", i, calls[i%len(calls)].ep, g, want)
 		}
 	}
-	// Time: the burst takes at most three times what the same requests take one after the
-	// other (best of several runs each, so the bound does not depend on the machine's speed):
+	// Time: the burst takes at most three times (six under the race detector) what the same
+	// requests take one after the other (best of several runs each, so the bound does not depend on the machine's speed):
 	// queueing for work slots costs nothing like contention would.
 	seq := func(n int) {
 		for i := range n {
@@ -215,13 +219,13 @@ func TestHostileConcurrentRequests(t *testing.T) {
 	var tPar, tSeq time.Duration
 	for attempt := 0; attempt < 3; attempt++ {
 		tPar, tSeq = bestOf(func() { burst(50) }), bestOf(func() { seq(50) })
-		if tPar <= 3*tSeq {
+		if tPar <= 3*raceFactor*tSeq {
 			break
 		}
 	}
 	t.Logf("50 requests: %v in parallel, %v one after the other", tPar, tSeq)
-	if tPar > 3*tSeq {
-		t.Errorf("50 parallel requests took %v, over three times the %v they take one after the other", tPar, tSeq)
+	if tPar > 3*raceFactor*tSeq {
+		t.Errorf("50 parallel requests took %v, over %d times the %v they take one after the other", tPar, 3*raceFactor, tSeq)
 	}
 	// Memory: doubling the burst at most triples what it allocates.
 	growthtest.LinearAlloc(t, 32, func(n int) { burst(n) })
