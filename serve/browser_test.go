@@ -274,6 +274,10 @@ func TestBrowserPlayground(t *testing.T) {
 	}
 	screenshot(t, tab, "playground")
 
+	// A copy button copies (or falls back to a selection copy) and says so.
+	step(t, tab, "copying the Splunk query", chromedp.Click(chromedp.CSS(`.target[data-target=splunk] button.copy`)),
+		until(`document.querySelector(".target[data-target=splunk] button.copy").textContent === "Copied"`, 5*time.Second))
+
 	// Change the pipeline: the Elastic targets go through ecs_t1648, Splunk does not.
 	before := st
 	gen = generation(t, tab)
@@ -334,6 +338,21 @@ func TestBrowserPlayground(t *testing.T) {
 	got = readPage(t, fresh)
 	if !strings.Contains(got.Rule, "detection:") || len(got.Matched) == 0 || len(got.Missed) == 0 {
 		t.Errorf("pack rule %s: %d events matched, %d not; want both (its samples)", path, len(got.Matched), len(got.Missed))
+	}
+
+	// A keyword: EQL cannot express it, and its card names the diagnostic.
+	kw := strings.Replace(browserRule, "  condition: selection and console", "  words: [evil]\n  condition: selection and console or words", 1)
+	gen = generation(t, fresh)
+	step(t, fresh, "pasting a keyword rule", setText("#rule", kw))
+	waitUpdated(t, fresh, gen)
+	got = readPage(t, fresh)
+	if got.States["eql"] != "cannot express" || got.Queries["eql"] != "" || got.States["splunk"] != "ok" {
+		t.Errorf("keyword rule: eql %q %q, splunk %q", got.States["eql"], got.Queries["eql"], got.States["splunk"])
+	}
+	code := value(t, fresh, "reading the EQL diagnostic", chromedp.Evaluate[string](
+		`(document.querySelector(".target[data-target=eql] li[data-code]") || {}).textContent || ""`))
+	if !strings.HasPrefix(code, "unsupported-keyword") {
+		t.Errorf("EQL card shows %q, want the unsupported-keyword diagnostic", code)
 	}
 }
 

@@ -13,9 +13,11 @@
 // travel in the body, built-in pipelines and pack rules are named, never paths.
 //
 //	GET  /api/pipelines   the built-in pipelines and the targets each is for
-//	POST /api/convert     {rule, pipelines, pipeline_yaml} -> every target's queries and diagnostics
+//	GET  /api/info        targets, input formats, the profile, whether a node is set, limits
+//	POST /api/convert     {rule, pipelines, pipeline_yaml, profile} -> every target's queries
+//	                      and diagnostics, the pinned external backend plugins' targets included
 //	POST /api/lint        {rule} -> findings with line and column
-//	POST /api/match       {rule, pipelines, pipeline_yaml, events, format} -> per event: matched
+//	POST /api/match       {rule, pipelines, pipeline_yaml, profile, events, format} -> per event: matched
 //	                      rules, the selections that matched, the fields they read and their values
 //	GET  /api/pack        the built-in pack: every rule with its sample counts and coverage
 //	GET  /api/pack/rule?path=rules/aws/x.yml  one pack rule: its YAML and its samples
@@ -26,7 +28,8 @@
 //
 // A built-in pipeline applies to the targets its allowed_backends names. A pasted pipeline
 // applies to the targets its allowed_backends names, or, without that list, to every target
-// and to the evaluator. The organisation profile given at start-up applies to everything.
+// and to the evaluator. The organisation profile given at start-up applies to everything,
+// or, when a request asks for "pack", the profile the built-in pack's samples assume.
 //
 // # Which selections matched
 //
