@@ -282,3 +282,22 @@ func bestOf(f func()) time.Duration {
 	}
 	return b
 }
+
+// TestHostileManyEvents: a body of the largest size, all events, costs memory in proportion
+// to the events read: doubling them at most triples the allocation, and the largest
+// request (capped at DefaultMaxEvents events) stays under a stated cap, the test's own
+// decoding of the answer included.
+func TestHostileManyEvents(t *testing.T) {
+	srv := newServer(t, serve.Config{})
+	line := `{"eventSource":"lambda.amazonaws.com","eventName":"CreateFunction20150331","userAgent":"console.amazonaws.com","requestParameters":{"functionName":"f","runtime":"python3.12","padding":"` + strings.Repeat("x", 200) + `"}}` + "\n"
+	run := func(n int) {
+		var out serve.MatchOut
+		if code := post(t, srv.Client(), srv.URL+"/api/match", serve.Request{Rule: typicalRule, Events: strings.Repeat(line, n)}, &out); code != 200 || out.Matched != min(n, serve.DefaultMaxEvents) {
+			t.Fatalf("%d events: status %d, %d matched", n, code, out.Matched)
+		}
+	}
+	growthtest.LinearAlloc(t, 2000, run)
+	enc, _ := json.Marshal(line)
+	n := (serve.DefaultMaxBodyBytes - 64<<10) / (len(enc) - 2) // as many as the body limit lets through
+	growthtest.MaxAllocated(t, 256<<20, fmt.Sprintf("%d events (%d MiB)", n, n*len(line)>>20), func() { run(n) })
+}

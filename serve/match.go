@@ -21,7 +21,7 @@ import (
 )
 
 // maxShownEventBytes caps the event text echoed back per event.
-const maxShownEventBytes = 4 << 10
+const maxShownEventBytes = 1 << 10
 
 // maxShownValues caps the values shown per field.
 const maxShownValues = 8
