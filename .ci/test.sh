@@ -7,6 +7,8 @@
 #   SIGMABRIDGE_ES_USERS that node's users (name:password:role lines), for the credential tests
 #   SIGMABRIDGE_PYSIGMA_BIN  the reference converter's bin directory; when unset this script
 #                        installs it from PyPI (bench/pysigma-env.sh, cached in .cache/pysigma)
+#   SIGMABRIDGE_CHROMIUM the browser for the playground's tests; this script installs Debian's
+#                        chromium with apt when it is missing (.ci/chromium.sh)
 #
 # Tests that need the corpus skip with a reason when it is absent; Elasticsearch tests fail
 # loudly when run from here without a node (SIGMABRIDGE_REQUIRE_ES=1).
@@ -48,6 +50,14 @@ if [ -z "${SIGMABRIDGE_PYSIGMA_BIN:-}" ]; then
   export SIGMABRIDGE_PYSIGMA_BIN
 fi
 echo "reference converter: $SIGMABRIDGE_PYSIGMA_BIN"
+
+# Debian's Chromium for the playground's browser tests (serve/browser_test.go); when it is
+# installed they must run, not skip.
+chromium=$(bash .ci/chromium.sh)
+if [ -n "$chromium" ]; then
+  export SIGMABRIDGE_CHROMIUM="$chromium" SIGMABRIDGE_REQUIRE_BROWSER=1
+  echo "chromium: $chromium ($("$chromium" --version 2>/dev/null || echo 'version unknown'))"
+fi
 
 echo "== go vet ./..."
 go vet ./...

@@ -16,6 +16,7 @@ import (
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/profile"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/ruletest"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/scan"
+	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/serve"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/version"
 )
 
@@ -33,5 +34,6 @@ func main() {
 	root.AddCommand(profile.NewCommand())
 	root.AddCommand(list.NewCommand())
 	root.AddCommand(version.NewCommand())
+	root.AddCommand(serve.NewCommand())
 	os.Exit(cli.Execute(root))
 }
