@@ -30,6 +30,8 @@ type Options struct {
 	Paths           []string
 	// Profile is the --profile flag ("": $SIGMABRIDGE_PROFILE, then the user config dir).
 	Profile string
+	// Deploy are the flags of the deployable formats and --per-rule (deploy.go).
+	Deploy DeployOptions
 
 	Stdout io.Writer
 	Stderr io.Writer
@@ -62,6 +64,8 @@ cannot run without a value the profile lacks is left out, and one line on stderr
 such rule and the value it needs ('sigmabridge profile show' explains each); that is not a
 failure.
 
+Deployable formats (deploy.go):
+` + deployFormatsHelp() + `
 Diagnostics go to stderr as path:line: code: message.
 Exit status: 0 every rule converted or left out for want of a profile value; 1 some rules
 failed (all others still converted); 2 usage error (a profile that does not validate included).`,
@@ -75,10 +79,11 @@ failed (all others still converted); 2 usage error (a profile that does not vali
 	f := cmd.Flags()
 	f.StringVarP(&o.Target, "target", "t", "", "target query language: "+strings.Join(backends.Names(), ", "))
 	f.StringArrayVarP(&o.Pipelines, "pipeline", "p", nil, "processing pipeline: a built-in name or a pySigma pipeline YAML file (repeatable)")
-	f.StringVarP(&o.Format, "format", "f", "default", "output format: "+strings.Join(Formats, ", "))
+	f.StringVarP(&o.Format, "format", "f", "default", "output format: "+strings.Join(allFormats(), ", "))
 	f.StringVarP(&o.Output, "output", "o", "", "write the output to FILE instead of stdout: replaced atomically, a regular file that is not an input")
 	cli.AddProfileFlag(f, &o.Profile)
 	f.BoolVar(&o.SkipUnsupported, "skip-unsupported", false, "rules the target cannot express are reported as skipped and do not fail the run")
+	addDeployFlags(f, &o.Deploy)
 	_ = cmd.MarkFlagRequired("target")
 	return cmd
 }
@@ -88,6 +93,9 @@ type Result = sigmabridge.Result
 
 // Run executes convert and returns the exit code. A returned error is a usage error.
 func Run(o *Options) (int, error) {
+	if deploying(o) {
+		return runDeploy(o)
+	}
 	backend, err := backends.Get(o.Target)
 	if err != nil {
 		return cli.ExitUsage, cli.UsageError{Err: err}
