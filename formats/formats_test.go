@@ -115,7 +115,7 @@ func TestSavedSearchesReadBack(t *testing.T) {
 			want := map[string]string{
 				"cron_schedule": "*/5 * * * *", "dispatch.earliest_time": "-15m@m", "dispatch.latest_time": "-5m@m",
 				"enableSched": "1", "disabled": "1", "alert.track": "1",
-				"alert.severity": fmt.Sprint(formats.Levels[it.Rule.Level].Splunk),
+				"alert.severity":                 fmt.Sprint(formats.Levels[it.Rule.Level].Splunk),
 				"action.correlationsearch.label": it.Rule.Title,
 			}
 			for k, v := range want {
