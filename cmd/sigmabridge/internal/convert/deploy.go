@@ -48,7 +48,7 @@ overrides the schedule flags for that rule.
 func addDeployFlags(f *pflag.FlagSet, d *DeployOptions) {
 	d.Options = formats.Defaults
 	f.BoolVar(&d.PerRule, "per-rule", false, "write one file per rule and a manifest.json under -o DIR")
-	f.StringVar(&d.Cron, "schedule", d.Cron, "Splunk cron_schedule of every saved search")
+	f.StringVar(&d.Cron, "cron", d.Cron, "Splunk cron_schedule of every saved search")
 	f.StringVar(&d.Earliest, "earliest", d.Earliest, "Splunk dispatch.earliest_time")
 	f.StringVar(&d.Latest, "latest", d.Latest, "Splunk dispatch.latest_time")
 	f.StringVar(&d.Prefix, "name-prefix", d.Prefix, "Splunk saved search names: PREFIX - TITLE; macros: PREFIX_<logsource>")
