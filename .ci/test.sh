@@ -7,6 +7,9 @@
 #   SIGMABRIDGE_ES_USERS that node's users (name:password:role lines), for the credential tests
 #   SIGMABRIDGE_PYSIGMA_BIN  the reference converter's bin directory; when unset this script
 #                        installs it from PyPI (bench/pysigma-env.sh, cached in .cache/pysigma)
+#   SIGMABRIDGE_SPLUNK_TOOLS_BIN  splunk-appinspect, the .conf parser and jsonschema for the
+#                        formats tests; when unset this script installs them from PyPI
+#                        (.ci/splunk-tools-env.sh, cached in .cache/splunk-tools)
 #
 # Tests that need the corpus skip with a reason when it is absent; Elasticsearch tests fail
 # loudly when run from here without a node (SIGMABRIDGE_REQUIRE_ES=1).
@@ -48,6 +51,15 @@ if [ -z "${SIGMABRIDGE_PYSIGMA_BIN:-}" ]; then
   export SIGMABRIDGE_PYSIGMA_BIN
 fi
 echo "reference converter: $SIGMABRIDGE_PYSIGMA_BIN"
+
+# Splunk's app checker (splunk-appinspect), a .conf parser and jsonschema from PyPI, for the
+# formats tests (the Splunk app, savedsearches.conf, the Elastic rules and Navigator layer).
+if [ -z "${SIGMABRIDGE_SPLUNK_TOOLS_BIN:-}" ]; then
+  SIGMABRIDGE_SPLUNK_TOOLS_BIN=$(bash .ci/splunk-tools-env.sh)
+  export SIGMABRIDGE_SPLUNK_TOOLS_BIN
+fi
+export SIGMABRIDGE_REQUIRE_SPLUNK_TOOLS=1
+echo "splunk tools: $SIGMABRIDGE_SPLUNK_TOOLS_BIN"
 
 echo "== go vet ./..."
 go vet ./...
