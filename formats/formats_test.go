@@ -219,3 +219,18 @@ func TestNavigatorLayerSchema(t *testing.T) {
 		t.Errorf("the schema accepted a broken layer: %s", out)
 	}
 }
+
+// TestREADMECoverageTable keeps the README's coverage table the pack's.
+func TestREADMECoverageTable(t *testing.T) {
+	rules, _, _, err := sigmabridge.LoadRules(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), string(formats.CoverageMarkdown(formats.Coverage(rules)))) {
+		t.Error("README.md's coverage table is not the pack's: paste `sigmabridge coverage --markdown` into it")
+	}
+}
