@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -190,5 +191,49 @@ func TestSplunkAppArchiveAndUsage(t *testing.T) {
 	o.Stdout, o.Stderr = &out, &errb
 	if code, err := Run(&o); code != cli.ExitUsage || err == nil || !strings.Contains(err.Error(), "--cron") {
 		t.Errorf("bad --cron: exit %d %v", code, err)
+	}
+}
+
+var updateManifest = flag.Bool("update", false, "rewrite the per-rule manifest golden file")
+
+// TestPerRulePackManifestGolden converts the built-in pack with --per-rule for every
+// deployable format that has per-rule files and compares manifest.json (each file's sha256
+// included) with its golden file in formats/testdata/golden/per-rule/.
+func TestPerRulePackManifestGolden(t *testing.T) {
+	profile := filepath.Join("..", "..", "..", "..", "testdata", "rules", "profile.yml")
+	for _, c := range []struct{ target, format, pipeline string }{
+		{"splunk", "savedsearches", "splunk_t1648"}, {"lucene", "elastic-rules", "ecs_t1648"}, {"esql", "elastic-rules", "ecs_t1648"},
+	} {
+		t.Run(c.target+"-"+c.format, func(t *testing.T) {
+			out := t.TempDir()
+			code, _, stderr := deployRun(t, Options{Target: c.target, Format: c.format, Output: out, Pipelines: []string{c.pipeline},
+				Profile: profile, Deploy: DeployOptions{PerRule: true}})
+			if code == cli.ExitUsage {
+				t.Fatalf("usage: %s", stderr)
+			}
+			got, err := os.ReadFile(filepath.Join(out, "manifest.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := readManifest(t, out)
+			if len(m.Files) < 25 {
+				t.Errorf("only %d files", len(m.Files))
+			}
+			p := filepath.Join("..", "..", "..", "..", "formats", "testdata", "golden", "per-rule", c.target+"-"+c.format+"-manifest.json")
+			if *updateManifest {
+				_ = os.MkdirAll(filepath.Dir(p), 0o755)
+				if err := os.WriteFile(p, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatalf("%v (go test ./cmd/sigmabridge/internal/convert -run PackManifest -update writes it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("manifest.json differs from %s (-update rewrites it)", p)
+			}
+		})
 	}
 }
