@@ -56,7 +56,9 @@ type Rendered struct {
 	// the extension Ext; Shared are the files a per-rule output needs besides them.
 	PerRule [][]byte
 	Ext     string
-	Shared  []File
+	// PerRuleExt[i], when set, is items[i]'s own extension instead of Ext.
+	PerRuleExt []string
+	Shared     []File
 	// Diags[i] are items[i]'s diagnostics; an error means the rule failed in this format.
 	Diags []diag.List
 }
@@ -90,7 +92,7 @@ func Render(name string, items []Item, o Options) (Rendered, error) {
 		return out, nil
 	default: // elastic-rules
 		e := RenderElastic(items, o)
-		out := Rendered{Diags: e.Diags, Ext: ".json", PerRule: make([][]byte, len(items))}
+		out := Rendered{Diags: e.Diags, Ext: ".json", PerRule: make([][]byte, len(items)), PerRuleExt: make([]string, len(items))}
 		var all []ElasticRule
 		for i, rs := range e.ByRule {
 			all = append(all, rs...)
@@ -101,7 +103,7 @@ func Render(name string, items []Item, o Options) (Rendered, error) {
 			default:
 				// A rule with several conditions is several Elastic rules: its file is
 				// NDJSON, as the import API takes it.
-				out.PerRule[i] = NDJSON(rs)
+				out.PerRule[i], out.PerRuleExt[i] = NDJSON(rs), ".ndjson"
 			}
 		}
 		out.Files = []File{{Name: "rules.ndjson", Data: NDJSON(all)}}

@@ -204,6 +204,9 @@ func runDeploy(o *Options) (int, error) {
 		ext := ".jsonl"
 		if deployable {
 			data, ext = rendered.PerRule[okPos[i]], rendered.Ext
+			if k := okPos[i]; k < len(rendered.PerRuleExt) && rendered.PerRuleExt[k] != "" {
+				ext = rendered.PerRuleExt[k]
+			}
 		} else {
 			var b bytes.Buffer
 			writeResult(&b, o, r)
