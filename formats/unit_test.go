@@ -1,6 +1,8 @@
 package formats_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -126,5 +128,41 @@ func TestHostileSearchText(t *testing.T) {
 	}
 	if len(s.Stanzas) != 1 || !strings.Contains(s.Stanzas[0], "search = `sigmabridge_any` a=\"x\"\n") {
 		t.Errorf("stanzas %q", s.Stanzas)
+	}
+}
+
+// TestSchedulePerLogsourceFromAPipeline: a pipeline's set_custom_attribute sets the
+// schedule of every rule of a log source, as the README says.
+func TestSchedulePerLogsourceFromAPipeline(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "schedule.yml")
+	if err := os.WriteFile(p, []byte(`name: hourly-cloudtrail
+priority: 50
+transformations:
+  - id: hourly
+    type: set_custom_attribute
+    attribute: schedule
+    value: {cron: '0 * * * *', earliest: '-70m@m', latest: '-10m@m'}
+    rule_conditions: [{type: logsource, product: aws, service: cloudtrail}]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	items := convertPack(t, packProfile(t), "splunk", []string{"splunk_t1648", p}, true)
+	s := formats.RenderSplunk(items, options("splunk"))
+	hourly, other := 0, 0
+	for i, it := range items {
+		for _, st := range s.ByRule[i] {
+			isHourly := strings.Contains(st, "\ncron_schedule = 0 * * * *\n") && strings.Contains(st, "\ndispatch.earliest_time = -70m@m\n")
+			switch {
+			case it.Rule.Logsource.Service == "cloudtrail" && isHourly:
+				hourly++
+			case it.Rule.Logsource.Service != "cloudtrail" && strings.Contains(st, "\ncron_schedule = "+formats.Defaults.Cron+"\n"):
+				other++
+			default:
+				t.Errorf("%s: wrong schedule:\n%s", it.Rule.Path, st)
+			}
+		}
+	}
+	if hourly < 10 || other < 10 {
+		t.Errorf("%d hourly cloudtrail stanzas, %d others", hourly, other)
 	}
 }
