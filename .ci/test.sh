@@ -7,9 +7,9 @@
 #   SIGMABRIDGE_ES_USERS that node's users (name:password:role lines), for the credential tests
 #   SIGMABRIDGE_PYSIGMA_BIN  the reference converter's bin directory; when unset this script
 #                        installs it from PyPI (bench/pysigma-env.sh, cached in .cache/pysigma)
-#   SIGMABRIDGE_SPLUNK_TOOLS_BIN  splunk-appinspect, the .conf parser and jsonschema for the
-#                        formats tests; when unset this script installs them from PyPI
-#                        (.ci/splunk-tools-env.sh, cached in .cache/splunk-tools)
+#   SIGMABRIDGE_FORMATS_TOOLS_BIN  splunk-appinspect, a .conf parser, jsonschema and eql for
+#                        the formats tests; when unset this script installs them from PyPI
+#                        (.ci/formats-tools-env.sh, cached in .cache/formats-tools)
 #
 # Tests that need the corpus skip with a reason when it is absent; Elasticsearch tests fail
 # loudly when run from here without a node (SIGMABRIDGE_REQUIRE_ES=1).
@@ -52,14 +52,15 @@ if [ -z "${SIGMABRIDGE_PYSIGMA_BIN:-}" ]; then
 fi
 echo "reference converter: $SIGMABRIDGE_PYSIGMA_BIN"
 
-# Splunk's app checker (splunk-appinspect), a .conf parser and jsonschema from PyPI, for the
-# formats tests (the Splunk app, savedsearches.conf, the Elastic rules and Navigator layer).
-if [ -z "${SIGMABRIDGE_SPLUNK_TOOLS_BIN:-}" ]; then
-  SIGMABRIDGE_SPLUNK_TOOLS_BIN=$(bash .ci/splunk-tools-env.sh)
-  export SIGMABRIDGE_SPLUNK_TOOLS_BIN
+# Splunk's app checker (splunk-appinspect), a .conf parser, jsonschema and Elastic's EQL
+# parser from PyPI, for the formats tests (the Splunk app, savedsearches.conf, the Elastic
+# rules and the Navigator layer).
+if [ -z "${SIGMABRIDGE_FORMATS_TOOLS_BIN:-}" ]; then
+  SIGMABRIDGE_FORMATS_TOOLS_BIN=$(bash .ci/formats-tools-env.sh)
+  export SIGMABRIDGE_FORMATS_TOOLS_BIN
 fi
-export SIGMABRIDGE_REQUIRE_SPLUNK_TOOLS=1
-echo "splunk tools: $SIGMABRIDGE_SPLUNK_TOOLS_BIN"
+export SIGMABRIDGE_REQUIRE_FORMATS_TOOLS=1
+echo "formats tools: $SIGMABRIDGE_FORMATS_TOOLS_BIN"
 
 echo "== go vet ./..."
 go vet ./...

@@ -234,3 +234,32 @@ func TestREADMECoverageTable(t *testing.T) {
 		t.Error("README.md's coverage table is not the pack's: paste `sigmabridge coverage --markdown` into it")
 	}
 }
+
+// TestEQLRulesParse parses every EQL rule of the pack with Elastic's EQL parser (PyPI eql,
+// Elasticsearch syntax): the test node cannot run EQL (.ci/elasticsearch/README.md). A
+// broken query must fail, so the parser is known to refuse.
+func TestEQLRulesParse(t *testing.T) {
+	tools(t)
+	items := convertPack(t, packProfile(t), "eql", elasticPipelines, false)
+	r, err := formats.Render("elastic-rules", items, options("eql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	p := filepath.Join(dir, "eql.ndjson")
+	if err := os.WriteFile(p, r.Files[0].Data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := python(t, "eql", p)
+	if err != nil || !strings.Contains(string(out), fmt.Sprintf("parsed %d EQL queries, 0 errors", strings.Count(string(r.Files[0].Data), "\n"))) {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	t.Logf("%s", strings.TrimSpace(string(out)))
+	bad := filepath.Join(dir, "bad.ndjson")
+	if err := os.WriteFile(bad, []byte(`{"name":"x","query":"any where a =="}`+"\n"+`{"name":"y","query":"any where a rlike \"x\""}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := python(t, "eql", bad); err == nil || !strings.Contains(string(out), "2 errors") {
+		t.Errorf("the EQL parser accepted broken queries: %s", out)
+	}
+}

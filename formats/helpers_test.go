@@ -114,17 +114,17 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 }
 
-// tools returns the bin directory of the Python tools (.ci/splunk-tools-env.sh). Without
-// it the test skips, saying why, unless SIGMABRIDGE_REQUIRE_SPLUNK_TOOLS is set (as
+// tools returns the bin directory of the Python tools (.ci/formats-tools-env.sh). Without
+// it the test skips, saying why, unless SIGMABRIDGE_REQUIRE_FORMATS_TOOLS is set (as
 // .ci/test.sh sets it), when it fails.
 func tools(t *testing.T) string {
 	t.Helper()
-	bin := os.Getenv("SIGMABRIDGE_SPLUNK_TOOLS_BIN")
+	bin := os.Getenv("SIGMABRIDGE_FORMATS_TOOLS_BIN")
 	if bin == "" {
-		if os.Getenv("SIGMABRIDGE_REQUIRE_SPLUNK_TOOLS") != "" {
-			t.Fatal("SIGMABRIDGE_SPLUNK_TOOLS_BIN is not set (bash .ci/splunk-tools-env.sh prints it)")
+		if os.Getenv("SIGMABRIDGE_REQUIRE_FORMATS_TOOLS") != "" {
+			t.Fatal("SIGMABRIDGE_FORMATS_TOOLS_BIN is not set (bash .ci/formats-tools-env.sh prints it)")
 		}
-		t.Skip("SIGMABRIDGE_SPLUNK_TOOLS_BIN is not set: run bash .ci/splunk-tools-env.sh and export its output")
+		t.Skip("SIGMABRIDGE_FORMATS_TOOLS_BIN is not set: run bash .ci/formats-tools-env.sh and export its output")
 	}
 	return bin
 }

@@ -158,7 +158,7 @@ func TestElasticRulesOnElasticsearch(t *testing.T) {
 	for _, target := range []string{"lucene", "dsl", "esql", "eql"} {
 		t.Run(target, func(t *testing.T) {
 			if _, err := c.EQL(ctx, indexes[0], "any where true", 1); target == "eql" && errors.Is(err, esclient.ErrNoEndpoint) {
-				t.Skipf("this node has no EQL endpoint (x-pack-eql): %v", err)
+				t.Skipf("this node has no EQL endpoint (x-pack-eql is not on Maven Central; TestEQLRulesParse parses the EQL rules instead): %v", err)
 			}
 			items := convertRules(t, prof, target, []string{mv}, false, rules, sources)
 			out := formats.RenderElastic(items, options(target))

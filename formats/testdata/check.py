@@ -1,10 +1,13 @@
 """Test helper of the formats package (formats/testdata/README.md), run with the virtualenv
-that .ci/splunk-tools-env.sh makes.
+that .ci/formats-tools-env.sh makes.
 
   check.py schema SCHEMA FILE...   validate each JSON file, or each line of an .ndjson file;
                                    prints one line per error, exits 1 if any
   check.py conf FILE               read a .conf file with addonfactory-splunk-conf-parser-lib
                                    and print {stanza: {key: value}} as JSON
+  check.py eql FILE...             parse the query of each Elastic rule (NDJSON lines) with
+                                   Elastic's EQL parser in Elasticsearch syntax; prints one line
+                                   per error, exits 1 if any
 """
 import json
 import sys
@@ -44,9 +47,34 @@ def conf(path):
     return 0
 
 
+def eql_parse(files):
+    import eql
+
+    bad = 0
+    count = 0
+    for path in files:
+        with open(path, encoding="utf-8") as f:
+            for i, line in enumerate(f):
+                if not line.strip():
+                    continue
+                rule = json.loads(line)
+                count += 1
+                try:
+                    with eql.parser.elasticsearch_syntax, eql.parser.ignore_missing_functions:
+                        eql.parse_query(rule["query"])
+                except eql.EqlError as e:
+                    bad += 1
+                    first = str(e).splitlines()[0] if str(e) else type(e).__name__
+                    print(f"{path}:{i + 1}: {rule.get('name')}: {first}")
+    print(f"parsed {count} EQL queries, {bad} errors")
+    return 1 if bad else 0
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "eql":
+        sys.exit(eql_parse(sys.argv[2:]))
     if sys.argv[1] == "schema":
         sys.exit(schema(sys.argv[2], sys.argv[3:]))
     if sys.argv[1] == "conf":
         sys.exit(conf(sys.argv[2]))
-    sys.exit("usage: check.py schema SCHEMA FILE... | conf FILE")
+    sys.exit("usage: check.py schema SCHEMA FILE... | conf FILE | eql FILE...")
