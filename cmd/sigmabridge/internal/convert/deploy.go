@@ -15,6 +15,7 @@ import (
 	"github.com/sigmabridge/sigmabridge/backends"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/formats"
+	"github.com/sigmabridge/sigmabridge/internal/esclient"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 	"github.com/sigmabridge/sigmabridge/translator/profile"
 )
@@ -97,6 +98,11 @@ func runDeploy(o *Options) (int, error) {
 	}
 	if err := d.App.Check(); err != nil {
 		return cli.ExitUsage, cli.UsageError{Err: err}
+	}
+	for _, p := range d.DefaultIndex {
+		if err := esclient.CheckIndexPattern(p); err != nil {
+			return cli.ExitUsage, cli.Usagef("--default-index: %s", cli.Printable(err.Error()))
+		}
 	}
 	if (d.PerRule || desc.Bundle) && o.Output == "" {
 		what := "--per-rule"

@@ -21,7 +21,11 @@ import (
 
 func deployRun(t *testing.T, o Options) (int, string, string) {
 	t.Helper()
-	o.Deploy.Options = formats.Defaults
+	d := formats.Defaults
+	if o.Deploy.DefaultIndex != nil {
+		d.DefaultIndex = o.Deploy.DefaultIndex
+	}
+	o.Deploy.Options = d
 	return run(t, o)
 }
 
@@ -181,6 +185,7 @@ func TestSplunkAppArchiveAndUsage(t *testing.T) {
 		{Options{Target: "splunk", Format: "splunk-app"}, "needs -o DIR"},
 		{Options{Target: "splunk", Format: "splunk-app", Output: t.TempDir(), Deploy: DeployOptions{PerRule: true}}, "not a file per rule"},
 		{Options{Target: "splunk", Format: "default", Deploy: DeployOptions{PerRule: true}}, "--per-rule needs -o DIR"},
+		{Options{Target: "lucene", Format: "elastic-rules", Deploy: DeployOptions{Options: formats.Options{DefaultIndex: []string{"logs/_close#"}}}}, "--default-index"},
 	} {
 		c.o.Paths = []string{dir}
 		code, _, stderr := deployRun(t, c.o)
