@@ -14,8 +14,8 @@
 //   - Level: Splunk alert.severity (informational 2, low 3, medium 4, high 5, critical 6);
 //     Elastic severity and risk_score (low 21, medium 47, high 73, critical 99,
 //     informational low/1). A rule without a level counts as medium.
-//   - attack.* tags: Splunk action.correlationsearch.annotations (mitre_attack, and the tagged
-//     tactics as kill_chain_phases); the Elastic threat mapping, with names and references
+//   - attack.* tags: Splunk action.correlationsearch.annotations (mitre_attack, the technique
+//     ids); the Elastic threat mapping, with names and references
 //     from the ATT&CK table in attack/ (attack/README.md: source and licence). Tags naming
 //     nothing in the table are warned about and left out.
 //   - The schedule: Options, overridden per rule by the ScheduleAttribute custom attribute.

@@ -222,21 +222,19 @@ func stanza(name, search string, r *ir.Rule, s Settings, o Options) string {
 }
 
 // annotations is the Enterprise Security annotations JSON of a rule: the ATT&CK techniques
-// of its tags, and the Sigma id, author and level for the analyst.
+// of its tags (mitre_attack; Enterprise Security derives the tactics from them), and the
+// Sigma id, author and level for the analyst. kill_chain_phases is left out: it names
+// Lockheed Martin kill chain phases, which Sigma tags do not give.
 func annotations(r *ir.Rule) string {
 	m := ParseTags(r.Tags)
 	a := struct {
 		MITRE   []string `json:"mitre_attack"`
-		Tactics []string `json:"kill_chain_phases,omitempty"`
 		SigmaID string   `json:"sigma_id,omitempty"`
 		Author  string   `json:"sigma_author,omitempty"`
 		Level   string   `json:"sigma_level,omitempty"`
 	}{MITRE: m.TechniqueIDs(), SigmaID: confProse(r.ID), Author: confProse(r.Author), Level: confProse(r.Level)}
 	if a.MITRE == nil {
 		a.MITRE = []string{}
-	}
-	for _, t := range m.Tactics {
-		a.Tactics = append(a.Tactics, t.Name)
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
