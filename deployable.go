@@ -18,8 +18,10 @@ import (
 // ConvertItems converts like Convert and also returns, for each result that converted, the
 // formats.Item a deployable format renders (nil for the others): the rule as its pipelines
 // and profile left it, its place in the rule tree (sources, by rule path) and its queries.
-// With macros set the queries are rendered without the Deployment's index, sourcetype and
-// source, which a Splunk format puts in a macro of the rule's log source instead.
+// With macros set the queries are rendered with formats.MacroIndex as their only index and
+// no sourcetype or source: a Splunk format puts the Deployment's in a macro of the rule's
+// log source, which takes the placeholder's place, so the query combines it exactly as the
+// backend combines an index.
 func ConvertItems(ctx context.Context, b backends.Backend, s *profile.Setup, rules []*ir.Rule, sources map[string]string, macros bool) ([]Result, []*formats.Item, error) {
 	rec := &recorder{Backend: b, macros: macros, prepared: map[string]*ir.Rule{}}
 	results, err := Convert(ctx, rec, s, rules)
@@ -41,7 +43,7 @@ func ConvertItems(ctx context.Context, b backends.Backend, s *profile.Setup, rul
 }
 
 // recorder is a backend that keeps the prepared rules it converts, and with macros set
-// converts them without index, sourcetype and source.
+// converts them with the macro placeholder for index, sourcetype and source.
 type recorder struct {
 	backends.Backend
 	macros   bool
@@ -57,7 +59,7 @@ func (c *recorder) Convert(r *ir.Rule) ([]backends.Query, diag.List) {
 	c.mu.Unlock()
 	if c.macros {
 		r = r.Clone()
-		r.Deployment.Index, r.Deployment.Sourcetype, r.Deployment.Source = nil, nil, nil
+		r.Deployment.Index, r.Deployment.Sourcetype, r.Deployment.Source = []string{formats.MacroIndex}, nil, nil
 	}
 	return c.Backend.Convert(r)
 }

@@ -132,7 +132,7 @@ func TestHostileSavedSearchStanzas(t *testing.T) {
 				t.Errorf("%s: no %s", it.Rule.Path, k)
 			}
 		}
-		if st["search"] != "`sigmabridge_"+it.Rule.Logsource.Product+"_"+it.Rule.Logsource.Service+"` "+it.Queries[0].Text {
+		if st["search"] != "`sigmabridge_"+it.Rule.Logsource.Product+"_"+it.Rule.Logsource.Service+"`"+strings.TrimPrefix(it.Queries[0].Text, `index="`+formats.MacroIndex+`"`) {
 			t.Errorf("%s: search %q", it.Rule.Path, st["search"])
 		}
 		if st["cron_schedule"] != formats.Defaults.Cron || st["disabled"] != "1" {

@@ -46,6 +46,25 @@ func confSearch(q string) string {
 	return ""
 }
 
+// MacroIndex is the index a query for a Splunk format is rendered with
+// (sigmabridge.ConvertItems): its term, index="sigmabridge-macro-placeholder", is replaced by
+// the log source's macro, so the macro sits where the backend puts an index and combines
+// with the rest exactly as one. A query without it (from elsewhere) gets the macro as a
+// first term; Splunk's search binds OR tighter than the implicit AND, so the macro still
+// constrains the whole query.
+const MacroIndex = "sigmabridge-macro-placeholder"
+
+const macroTerm = `index="` + MacroIndex + `"`
+
+// withMacro puts the macro call in query's place for it.
+func withMacro(query, macro string) string {
+	call := "`" + macro + "`"
+	if rest, ok := strings.CutPrefix(query, macroTerm); ok {
+		return call + rest
+	}
+	return call + " " + query
+}
+
 // Macro is a search macro that says where one log source's events are.
 type Macro struct {
 	Name, Definition, Description string
@@ -133,6 +152,10 @@ func RenderSplunk(items []Item, o Options) Splunk {
 		def, ds := macroDefinition(r)
 		diags = append(diags, ds...)
 		for _, q := range it.Queries {
+			if strings.Count(q.Text, macroTerm) > 1 || strings.Contains(q.Text, macroTerm) && !strings.HasPrefix(q.Text, macroTerm) {
+				diags = append(diags, diag.Diagnostic{Path: r.Path, Line: r.Line, RuleID: r.ID, Target: "splunk",
+					Code: diag.UnsupportedValue, Severity: diag.Error, Message: "the search holds " + macroTerm + " other than as its first term, where the log source's macro goes"})
+			}
 			if why := confSearch(q.Text); why != "" {
 				diags = append(diags, diag.Diagnostic{Path: r.Path, Line: r.Line, RuleID: r.ID, Target: "splunk",
 					Code: diag.UnsupportedControl, Severity: diag.Error, Message: "the search " + why})
@@ -166,7 +189,7 @@ func RenderSplunk(items []Item, o Options) Splunk {
 				title = stanzaName(fmt.Sprintf("%s - %s%s (%d)", o.Prefix, r.Title, condSuffix(ci, len(it.Queries)), n))
 			}
 			names[title] = true
-			st := stanza(title, "`"+name+"` "+q.Text, r, set, o)
+			st := stanza(title, withMacro(q.Text, name), r, set, o)
 			out.Stanzas = append(out.Stanzas, st)
 			out.ByRule[i] = append(out.ByRule[i], st)
 		}
