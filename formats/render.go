@@ -24,11 +24,11 @@ type Desc struct {
 // Builtin are the built-in deployable formats.
 var Builtin = []Desc{
 	{Name: "savedsearches", Targets: []string{"splunk"}, Macros: true,
-		Help: "Splunk savedsearches.conf, one scheduled alert stanza per rule condition; with -o DIR also macros.conf"},
+		Help: "Splunk savedsearches.conf, one scheduled alert per rule condition;\n                 -o DIR writes macros.conf beside it"},
 	{Name: "splunk-app", Targets: []string{"splunk"}, Macros: true, Bundle: true,
 		Help: "an installable Splunk app: -o DIR (the app's directory) or -o FILE.tgz"},
 	{Name: "elastic-rules", Targets: []string{"lucene", "dsl", "eql", "esql"},
-		Help: "Elastic Security detection rules: NDJSON for the import API; one JSON file per rule with --per-rule"},
+		Help: "Elastic Security detection rules: NDJSON for the import API,\n                 one JSON file per rule with --per-rule"},
 }
 
 // Lookup returns the built-in format named name.

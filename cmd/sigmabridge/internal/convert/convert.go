@@ -64,7 +64,7 @@ cannot run without a value the profile lacks is left out, and one line on stderr
 such rule and the value it needs ('sigmabridge profile show' explains each); that is not a
 failure.
 
-Deployable formats (deploy.go):
+Deployable formats:
 ` + deployFormatsHelp() + `
 Diagnostics go to stderr as path:line: code: message.
 Exit status: 0 every rule converted or left out for want of a profile value; 1 some rules

@@ -32,7 +32,7 @@ type DeployOptions struct {
 func deployFormatsHelp() string {
 	var b strings.Builder
 	for _, d := range formats.Builtin {
-		fmt.Fprintf(&b, "  %-14s %s (-t %s)\n", d.Name, d.Help, strings.Join(d.Targets, "|"))
+		fmt.Fprintf(&b, "  %-14s -t %s: %s\n", d.Name, strings.Join(d.Targets, "|"), d.Help)
 	}
 	b.WriteString(`
 --per-rule -o DIR writes one file per rule, at the rule's path in its rule tree (the directory
