@@ -26,6 +26,28 @@ type DeployOptions struct {
 	formats.Options
 	// RulesLicense is a file with the rules' licence, for the Splunk app's LICENSE.txt.
 	RulesLicense string
+	// flags tells which schedule flags were given: the others come from the profile.
+	flags *pflag.FlagSet
+}
+
+// fromProfile fills the schedule options that no flag gave from the profile's deploy section.
+func (d *DeployOptions) fromProfile(p *profile.Profile) {
+	if p == nil {
+		return
+	}
+	for _, v := range []struct {
+		flag string
+		dst  *string
+		val  string
+	}{
+		{"cron", &d.Cron, p.Deploy.Splunk.Cron}, {"earliest", &d.Earliest, p.Deploy.Splunk.Earliest},
+		{"latest", &d.Latest, p.Deploy.Splunk.Latest}, {"interval", &d.Interval, p.Deploy.Elastic.Interval},
+		{"lookback", &d.Lookback, p.Deploy.Elastic.Lookback},
+	} {
+		if v.val != "" && (d.flags == nil || !d.flags.Changed(v.flag)) {
+			*v.dst = v.val
+		}
+	}
 }
 
 // deployFormatsHelp is the Formats section of convert's help for the deployable formats.
@@ -48,6 +70,7 @@ overrides the schedule flags for that rule.
 // addDeployFlags adds the flags of the deployable formats.
 func addDeployFlags(f *pflag.FlagSet, d *DeployOptions) {
 	d.Options = formats.Defaults
+	d.flags = f
 	f.BoolVar(&d.PerRule, "per-rule", false, "write one file per rule and a manifest.json under -o DIR")
 	f.StringVar(&d.Cron, "cron", d.Cron, "Splunk cron_schedule of every saved search")
 	f.StringVar(&d.Earliest, "earliest", d.Earliest, "Splunk dispatch.earliest_time")
@@ -93,9 +116,6 @@ func runDeploy(o *Options) (int, error) {
 	case !slices.Contains(Formats, o.Format):
 		return cli.ExitUsage, cli.Usagef("unknown format %q (known: %s)", o.Format, strings.Join(allFormats(), ", "))
 	}
-	if err := d.Options.Check(); err != nil {
-		return cli.ExitUsage, cli.UsageError{Err: err}
-	}
 	if err := d.App.Check(); err != nil {
 		return cli.ExitUsage, cli.UsageError{Err: err}
 	}
@@ -114,6 +134,10 @@ func runDeploy(o *Options) (int, error) {
 	prof, err := cli.LoadProfile(o.Profile)
 	if err != nil {
 		return cli.ExitUsage, err
+	}
+	d.fromProfile(prof)
+	if err := d.Options.Check(); err != nil {
+		return cli.ExitUsage, cli.Usagef("%s (a flag, or the profile's deploy section)", err)
 	}
 	setup, err := cli.NewSetup(prof, profile.TargetOf(o.Target), o.Pipelines)
 	if err != nil {

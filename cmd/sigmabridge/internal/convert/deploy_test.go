@@ -246,3 +246,42 @@ func TestPerRulePackManifestGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestDeployDefaultsFromTheProfile: the profile's deploy section sets the schedule; a flag
+// given on the command line wins over it.
+func TestDeployDefaultsFromTheProfile(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "rules/good.yml", goodRule)
+	prof := write(t, dir, "profile.yml", "version: 1\ndeploy:\n  splunk: {cron: '0 * * * *', earliest: -70m@m}\n  elastic: {interval: 1h}\n")
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"-t", "splunk", "-f", "savedsearches"}, []string{"cron_schedule = 0 * * * *\n", "dispatch.earliest_time = -70m@m\n", "dispatch.latest_time = -10m@m\n"}},
+		{[]string{"-t", "splunk", "-f", "savedsearches", "--cron", "*/5 * * * *"}, []string{"cron_schedule = */5 * * * *\n", "dispatch.earliest_time = -70m@m\n"}},
+		{[]string{"-t", "lucene", "-f", "elastic-rules"}, []string{`"interval":"1h"`, `"from":"now-3660s"`}},
+		{[]string{"-t", "lucene", "-f", "elastic-rules", "--interval", "2m"}, []string{`"interval":"2m"`, `"from":"now-180s"`}},
+	} {
+		cmd := NewCommand()
+		var out, errb bytes.Buffer
+		cmd.SetOut(&out)
+		cmd.SetErr(&errb)
+		cmd.SetArgs(append(c.args, "--profile", prof, filepath.Join(dir, "rules")))
+		if err := cmd.Execute(); err != nil {
+			t.Fatalf("%v: %v %s", c.args, err, errb.String())
+		}
+		for _, w := range c.want {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("%v: no %q in\n%s", c.args, w, out.String())
+			}
+		}
+	}
+	bad := write(t, dir, "bad.yml", "version: 1\ndeploy:\n  splunk: {cron: hourly}\n")
+	o := Options{Target: "splunk", Format: "savedsearches", Profile: bad, Paths: []string{filepath.Join(dir, "rules")}}
+	o.Deploy.Options = formats.Defaults
+	var out, errb bytes.Buffer
+	o.Stdout, o.Stderr = &out, &errb
+	if code, err := Run(&o); code != cli.ExitUsage || err == nil || !strings.Contains(err.Error(), "deploy section") {
+		t.Errorf("a bad profile cron: exit %d %v", code, err)
+	}
+}
