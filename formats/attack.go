@@ -17,7 +17,8 @@ var (
 	techniquesTSV string
 )
 
-// ATTACKVersion is the Enterprise ATT&CK release the table holds.
+// ATTACKVersion is the Enterprise ATT&CK release the table holds (with the two tactics of
+// 19.0 that SigmaHQ's rules already use: attack/README.md).
 const ATTACKVersion = "18.1"
 
 // Tactic is an ATT&CK tactic.
@@ -72,6 +73,10 @@ func loadTable() (*attackTable, error) {
 				return
 			}
 			tc := Tactic{ID: f[0], ShortName: f[1], Name: f[2]}
+			if _, dup := t.tacticByName[tc.ShortName]; dup {
+				tableErr = fmt.Errorf("attack/tactics.tsv:%d: %s twice", i+1, tc.ShortName)
+				return
+			}
 			t.tactics = append(t.tactics, tc)
 			t.tacticByName[tc.ShortName] = tc
 		}
@@ -112,7 +117,8 @@ func LookupTechnique(id string) (Technique, bool) {
 }
 
 // LookupTactic returns the tactic with the short name (execution, defense-evasion) or id
-// (TA0002).
+// (TA0002; for TA0005, which ATT&CK 19 renamed, the 18.1 name Defense Evasion). A tactic is
+// named as the tag names it: attack.stealth is TA0005 Stealth.
 func LookupTactic(name string) (Tactic, bool) {
 	t, err := loadTable()
 	if err != nil {
@@ -142,12 +148,12 @@ type Mapping struct {
 	// Techniques are the techniques and sub-techniques tagged, in tag order.
 	Techniques []Technique
 	// Unknown are attack.* tags that name a technique or tactic not in the table
-	// (revoked, deprecated or misspelt); groups (attack.g0016) and software (attack.s0001)
-	// are not techniques and are left out without a word.
+	// (revoked, deprecated or misspelt); groups (attack.g0016), software (attack.s0001)
+	// and data sources (attack.ds0005) are not techniques and are left out without a word.
 	Unknown []string
 }
 
-var notTactic = regexp.MustCompile(`(?i)^attack\.[gsm]\d{4}$`)
+var notTactic = regexp.MustCompile(`(?i)^attack\.([gsm]|ds)\d{4}$`)
 
 // ParseTags reads the attack.* tags of a rule.
 func ParseTags(tags []string) Mapping {

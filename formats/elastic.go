@@ -173,34 +173,35 @@ func authors(a string) []string {
 // technique, with the tagged techniques of that tactic and their tagged sub-techniques under
 // them. A technique whose tactics none is tagged goes under its first tactic in the table.
 func threat(m Mapping) []Threat {
-	var order []string
+	var order []string // tactic ids
 	byTactic := map[string]*Threat{}
 	add := func(tc Tactic) *Threat {
-		if t, ok := byTactic[tc.ShortName]; ok {
+		if t, ok := byTactic[tc.ID]; ok {
 			return t
 		}
-		order = append(order, tc.ShortName)
-		byTactic[tc.ShortName] = &Threat{Framework: "MITRE ATT&CK",
+		order = append(order, tc.ID)
+		byTactic[tc.ID] = &Threat{Framework: "MITRE ATT&CK",
 			Tactic: ThreatRef{ID: tc.ID, Name: tc.Name, Reference: tc.URL()}, Technique: []ThreatTech{}}
-		return byTactic[tc.ShortName]
+		return byTactic[tc.ID]
 	}
-	tagged := map[string]bool{}
+	tagged := map[string]Tactic{} // by id, as the tag names it
 	for _, tc := range m.Tactics {
-		tagged[tc.ShortName] = true
+		tagged[tc.ID] = tc
 		add(tc)
 	}
 	for _, tq := range m.Techniques {
-		var homes []string
+		var homes []Tactic
 		for _, s := range tq.Tactics {
-			if tagged[s] {
-				homes = append(homes, s)
+			tc, _ := LookupTactic(s)
+			if t, ok := tagged[tc.ID]; ok {
+				homes = append(homes, t)
 			}
 		}
 		if len(homes) == 0 && len(tq.Tactics) > 0 {
-			homes = tq.Tactics[:1]
+			tc, _ := LookupTactic(tq.Tactics[0])
+			homes = []Tactic{tc}
 		}
-		for _, s := range homes {
-			tc, _ := LookupTactic(s)
+		for _, tc := range homes {
 			t := add(tc)
 			parent, _ := LookupTechnique(tq.Parent())
 			j := -1
@@ -219,8 +220,8 @@ func threat(m Mapping) []Threat {
 		}
 	}
 	out := make([]Threat, 0, len(order))
-	for _, s := range order {
-		out = append(out, *byTactic[s])
+	for _, id := range order {
+		out = append(out, *byTactic[id])
 	}
 	return out
 }

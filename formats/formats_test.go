@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -262,5 +263,41 @@ func TestEQLRulesParse(t *testing.T) {
 	}
 	if out, err := python(t, "eql", bad); err == nil || !strings.Contains(string(out), "2 errors") {
 		t.Errorf("the EQL parser accepted broken queries: %s", out)
+	}
+}
+
+// TestATTACKTableOnTheSigmaHQCorpus: every tactic tag of the SigmaHQ corpus resolves, and
+// almost every technique tag; the ones that do not (ATT&CK 19's new techniques, revoked
+// ids) are listed.
+func TestATTACKTableOnTheSigmaHQCorpus(t *testing.T) {
+	root := os.Getenv("SIGMABRIDGE_CORPUS")
+	if root == "" {
+		t.Skip("SIGMABRIDGE_CORPUS is not set")
+	}
+	rules, _, _, err := sigmabridge.LoadRules([]string{filepath.Join(root, "rules"), filepath.Join(root, "rules-threat-hunting"), filepath.Join(root, "rules-emerging-threats")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags, unknown := 0, map[string]int{}
+	for _, r := range rules {
+		for _, tag := range r.Tags {
+			if strings.HasPrefix(strings.ToLower(tag), "attack.") {
+				tags++
+			}
+		}
+		for _, u := range formats.ParseTags(r.Tags).Unknown {
+			unknown[strings.ToLower(u)]++
+		}
+	}
+	missed := 0
+	for tag, n := range unknown {
+		missed += n
+		if !regexp.MustCompile(`^attack\.t\d{4}(\.\d{3})?$`).MatchString(tag) {
+			t.Errorf("tag %s (%d rules) is not a technique and does not resolve", tag, n)
+		}
+	}
+	t.Logf("%d rules, %d attack.* tags, %d unresolved: %v", len(rules), tags, missed, unknown)
+	if tags < 5000 || missed*100 > tags*3 {
+		t.Errorf("%d of %d attack.* tags unresolved, want at most 3%%", missed, tags)
 	}
 }

@@ -177,3 +177,17 @@ transformations:
 		t.Errorf("%d hourly cloudtrail stanzas, %d others", hourly, other)
 	}
 }
+
+// TestThreatMappingUnderATTACK19Tactics: a technique of 18.1's Defense Evasion tagged with
+// 19's Stealth goes under the one TA0005 entry, named as the tag names it.
+func TestThreatMappingUnderATTACK19Tactics(t *testing.T) {
+	items := []formats.Item{{Rule: &ir.Rule{ID: "x", Title: "t", Tags: []string{"attack.stealth", "attack.t1578.005", "attack.defense-impairment"}},
+		Source: "x.yml", Queries: []backends.Query{{Text: "a:b"}}}}
+	th := formats.RenderElastic(items, options("lucene")).ByRule[0][0].Threat
+	if len(th) != 2 || th[0].Tactic.ID != "TA0005" || th[0].Tactic.Name != "Stealth" || th[1].Tactic.ID != "TA0112" || th[1].Tactic.Name != "Defense Impairment" {
+		t.Fatalf("threat %+v", th)
+	}
+	if tq := th[0].Technique; len(tq) != 1 || tq[0].ID != "T1578" || len(tq[0].Subtechnique) != 1 || tq[0].Subtechnique[0].ID != "T1578.005" {
+		t.Errorf("TA0005 techniques %+v", tq)
+	}
+}
