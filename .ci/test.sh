@@ -9,6 +9,9 @@
 #                        installs it from PyPI (bench/pysigma-env.sh, cached in .cache/pysigma)
 #   SIGMABRIDGE_CHROMIUM the browser for the playground's tests; this script installs Debian's
 #                        chromium with apt when it is missing (.ci/chromium.sh)
+#   SIGMABRIDGE_FORMATS_TOOLS_BIN  splunk-appinspect, a .conf parser, jsonschema and eql for
+#                        the formats tests; when unset this script installs them from PyPI
+#                        (.ci/formats-tools-env.sh, cached in .cache/formats-tools)
 #
 # Tests that need the corpus skip with a reason when it is absent; Elasticsearch tests fail
 # loudly when run from here without a node (SIGMABRIDGE_REQUIRE_ES=1).
@@ -58,6 +61,15 @@ if [ -n "$chromium" ]; then
   export SIGMABRIDGE_CHROMIUM="$chromium" SIGMABRIDGE_REQUIRE_BROWSER=1
   echo "chromium: $chromium ($("$chromium" --version 2>/dev/null || echo 'version unknown'))"
 fi
+# Splunk's app checker (splunk-appinspect), a .conf parser, jsonschema and Elastic's EQL
+# parser from PyPI, for the formats tests (the Splunk app, savedsearches.conf, the Elastic
+# rules and the Navigator layer).
+if [ -z "${SIGMABRIDGE_FORMATS_TOOLS_BIN:-}" ]; then
+  SIGMABRIDGE_FORMATS_TOOLS_BIN=$(bash .ci/formats-tools-env.sh)
+  export SIGMABRIDGE_FORMATS_TOOLS_BIN
+fi
+export SIGMABRIDGE_REQUIRE_FORMATS_TOOLS=1
+echo "formats tools: $SIGMABRIDGE_FORMATS_TOOLS_BIN"
 
 echo "== go vet ./..."
 go vet ./...

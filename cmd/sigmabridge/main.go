@@ -8,6 +8,7 @@ import (
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/check"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/convert"
+	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/coverage"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/hunt"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/lint"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/list"
@@ -35,5 +36,6 @@ func main() {
 	root.AddCommand(list.NewCommand())
 	root.AddCommand(version.NewCommand())
 	root.AddCommand(serve.NewCommand())
+	root.AddCommand(coverage.NewCommand())
 	os.Exit(cli.Execute(root))
 }

@@ -46,9 +46,26 @@ type Profile struct {
 	// Placeholders gives values to placeholders of other rules, by the name the rules use
 	// (the keys above fill the pack's placeholders).
 	Placeholders map[string]Strings `yaml:"placeholders"`
+	// Deploy are the organisation's defaults for deployable content (convert's savedsearches,
+	// splunk-app and elastic-rules formats); convert's flags win over them. The formats
+	// package checks the values when it uses them.
+	Deploy Deploy `yaml:"deploy"`
 
 	// Source is the file the profile was read from.
 	Source string `yaml:"-"`
+}
+
+// Deploy holds the schedule defaults of deployable content; "" means sigmabridge's own.
+type Deploy struct {
+	Splunk struct {
+		Cron     string `yaml:"cron"`
+		Earliest string `yaml:"earliest"`
+		Latest   string `yaml:"latest"`
+	} `yaml:"splunk"`
+	Elastic struct {
+		Interval string `yaml:"interval"`
+		Lookback string `yaml:"lookback"`
+	} `yaml:"elastic"`
 }
 
 // Mail holds the mail settings.

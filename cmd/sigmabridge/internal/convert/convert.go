@@ -34,6 +34,8 @@ type Options struct {
 	// Host says where external backend plugins come from (--plugin-dir): a target that is
 	// not built in is looked up among them.
 	Host sigmabridge.HostOptions
+	// Deploy are the flags of the deployable formats and --per-rule (deploy.go).
+	Deploy DeployOptions
 
 	Stdin  io.Reader
 	Stdout io.Writer
@@ -77,6 +79,8 @@ cannot run without a value the profile lacks is left out, and one line on stderr
 such rule and the value it needs ('sigmabridge profile show' explains each); that is not a
 failure.
 
+Deployable formats:
+` + deployFormatsHelp() + `
 Diagnostics go to stderr as path:line: code: message.
 Exit status: 0 every rule converted or left out for want of a profile value; 1 some rules
 failed (all others still converted); 2 usage error (a profile that does not validate included).`,
@@ -91,11 +95,12 @@ failed (all others still converted); 2 usage error (a profile that does not vali
 	f := cmd.Flags()
 	f.StringVarP(&o.Target, "target", "t", "", "target query language: "+strings.Join(backends.Names(), ", ")+", or an external plugin's (sigmabridge list targets)")
 	f.StringArrayVarP(&o.Pipelines, "pipeline", "p", nil, "processing pipeline: a built-in name or a pySigma pipeline YAML file (repeatable)")
-	f.StringVarP(&o.Format, "format", "f", "default", "output format: "+strings.Join(Formats, ", "))
+	f.StringVarP(&o.Format, "format", "f", "default", "output format: "+strings.Join(allFormats(), ", "))
 	f.StringVarP(&o.Output, "output", "o", "", "write the output to FILE instead of stdout: replaced atomically, a regular file that is not an input")
 	cli.AddProfileFlag(f, &o.Profile)
 	f.BoolVar(&o.SkipUnsupported, "skip-unsupported", false, "rules the target cannot express are reported as skipped and do not fail the run")
 	cli.AddPluginDirFlag(f, &o.Host.PluginDir)
+	addDeployFlags(f, &o.Deploy)
 	_ = cmd.MarkFlagRequired("target")
 	return cmd
 }
@@ -105,8 +110,11 @@ type Result = sigmabridge.Result
 
 // Run executes convert and returns the exit code. A returned error is a usage error.
 func Run(o *Options) (int, error) {
+	if deploying(o) {
+		return runDeploy(o)
+	}
 	if !slices.Contains(Formats, o.Format) {
-		return cli.ExitUsage, cli.Usagef("unknown format %q (known: %s)%s", o.Format, strings.Join(Formats, ", "), suggest.Hint(o.Format, Formats))
+		return cli.ExitUsage, cli.Usagef("unknown format %q (known: %s)%s", o.Format, strings.Join(allFormats(), ", "), suggest.Hint(o.Format, allFormats()))
 	}
 	ctx := context.Background()
 	target, m, err := sigmabridge.FindTarget(ctx, o.Target, o.Host)

@@ -1,0 +1,32 @@
+// Package formats turns converted rules into content a SIEM deploys: Splunk
+// savedsearches.conf with one macro per log source (macros.conf), an installable Splunk app,
+// Elastic Security detection rules (NDJSON for the import API, or one JSON file per rule),
+// per-rule files with a manifest, and ATT&CK coverage (a Navigator layer and a Markdown
+// table).
+//
+// It sits after conversion: an Item is a rule after its pipelines and profile, with the
+// target's queries. The root package's ConvertItems produces Items; for the Splunk formats
+// (Desc.Macros) it renders the queries without the Deployment's index, sourcetype and source,
+// which go to one macro per log source instead, so an admin changes one place.
+//
+// # What a rule carries into the content
+//
+//   - Level: Splunk alert.severity (informational 2, low 3, medium 4, high 5, critical 6);
+//     Elastic severity and risk_score (low 21, medium 47, high 73, critical 99,
+//     informational low/1). A rule without a level counts as medium.
+//   - attack.* tags: Splunk action.correlationsearch.annotations (mitre_attack, the technique
+//     ids); the Elastic threat mapping, with names and references
+//     from the ATT&CK table in attack/ (attack/README.md: source and licence). Tags naming
+//     nothing in the table are warned about and left out.
+//   - The schedule: Options, overridden per rule by the ScheduleAttribute custom attribute.
+//   - Elastic rule_id: RuleUUID, a name-based UUID of the Sigma id and the condition.
+//
+// # Formats from plugins
+//
+// A backend plugin lists the formats it renders itself in its description (Formats, proto
+// field BackendServiceDescribeResponse.formats) and gets the one asked for in
+// ConvertRequest.format; it returns each rule's content in the result's queries (one per
+// condition, Query.json set for JSON). The host writes such content as it comes, one file per
+// rule with --per-rule. The formats of this package are rendered by sigmabridge from the
+// default format's queries, so they work with any backend's target that they take.
+package formats
