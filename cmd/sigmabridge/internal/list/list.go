@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	deployable "github.com/sigmabridge/sigmabridge/formats"
 	"io"
 	"slices"
 	"strings"
@@ -220,6 +221,9 @@ func formats(ctx context.Context, o sigmabridge.HostOptions) ([]Item, []error, e
 	var items []Item
 	for _, f := range convert.Formats {
 		items = append(items, Item{Name: f, Source: "built-in", Description: convert.FormatHelp[f]})
+	}
+	for _, d := range deployable.Builtin {
+		items = append(items, Item{Name: d.Name, Source: "built-in", Targets: slices.Clone(d.Targets), Description: strings.Join(strings.Fields(d.Help), " ")})
 	}
 	ext, problems, err := pluginTargets(ctx, o)
 	if err != nil {
