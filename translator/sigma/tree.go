@@ -55,7 +55,6 @@ type Document struct {
 	Kind  DocKind
 	// Entries are the top-level keys as written, duplicates included.
 	Entries []Entry
-	index   map[string]*yaml.Node
 
 	Detection   *Detection   // a rule's detection; nil when absent
 	Correlation *Correlation // KindCorrelation only
@@ -64,7 +63,17 @@ type Document struct {
 
 // Value returns the value of a top-level key (the last one when the key is repeated, as a
 // YAML decoder would), or nil.
-func (d *Document) Value(key string) *yaml.Node { return d.index[key] }
+//
+// It scans the entries, as Key does: a rule has a score of them, and the loader asks for a
+// fixed few keys, so a scan costs less than building an index for every document.
+func (d *Document) Value(key string) *yaml.Node {
+	for i := len(d.Entries) - 1; i >= 0; i-- {
+		if d.Entries[i].Key.Value == key {
+			return d.Entries[i].Value
+		}
+	}
+	return nil
+}
 
 // Key returns the key node of a top-level key (the last one when repeated, as Value), or nil.
 func (d *Document) Key(key string) *yaml.Node {
@@ -225,12 +234,9 @@ func parseDocument(path string, index int, n *yaml.Node) *Document {
 	if n.Kind != yaml.MappingNode {
 		return d
 	}
-	d.index = make(map[string]*yaml.Node, len(n.Content)/2)
 	d.Entries = make([]Entry, 0, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		e := Entry{n.Content[i], Resolve(n.Content[i+1])}
-		d.Entries = append(d.Entries, e)
-		d.index[e.Key.Value] = e.Value
+		d.Entries = append(d.Entries, Entry{n.Content[i], Resolve(n.Content[i+1])})
 	}
 	switch {
 	case d.Value("correlation") != nil:
@@ -536,6 +542,17 @@ func MappingIndex(n *yaml.Node) map[string]*yaml.Node {
 		m[n.Content[i].Value] = Resolve(n.Content[i+1])
 	}
 	return m
+}
+
+// MappingValue returns the value of key in a mapping node (alias resolved; the last of a
+// repeated key, as MappingIndex), or nil: MappingIndex for a lookup or two.
+func MappingValue(n *yaml.Node, key string) *yaml.Node {
+	for i := len(n.Content) - 2; i >= 0; i -= 2 {
+		if n.Content[i].Value == key {
+			return Resolve(n.Content[i+1])
+		}
+	}
+	return nil
 }
 
 // KeyLine returns the line of key in a mapping node.

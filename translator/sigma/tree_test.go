@@ -289,3 +289,25 @@ func TestReadValueAgreesWithYAMLDecoder(t *testing.T) {
 		}
 	}
 }
+
+// TestMappingValueAgreesWithMappingIndex: the lookup without a map finds what the map
+// holds, the last of a repeated key and an alias resolved included.
+func TestMappingValueAgreesWithMappingIndex(t *testing.T) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte("a: &x 1\nb: 2\na: 3\nc: *x\nd: [4]\n"), &doc); err != nil {
+		t.Fatal(err)
+	}
+	m := doc.Content[0]
+	index := MappingIndex(m)
+	for _, k := range []string{"a", "b", "c", "d", "missing"} {
+		if got, want := MappingValue(m, k), index[k]; got != want {
+			t.Errorf("%s: MappingValue = %v, MappingIndex = %v", k, got, want)
+		}
+	}
+	if v := MappingValue(m, "a"); v == nil || v.Value != "3" {
+		t.Errorf("a: %v, want the last value 3", v)
+	}
+	if v := MappingValue(m, "c"); v == nil || v.Value != "1" {
+		t.Errorf("c: %v, want the alias resolved to 1", v)
+	}
+}
