@@ -43,10 +43,7 @@ func lowerItem(path string, at *yaml.Node, field string, mods []string, values [
 		return nil, diags
 	}
 	spec := itemSpec{field: field, keyword: keyword || field == ""}
-	what := "field " + strconv.Quote(field)
-	if spec.keyword {
-		what = "keyword"
-	}
+	what := itemName{field: field, keyword: spec.keyword} // formatted only for a diagnostic
 	// Parse the modifier chain (sigma.LookupModifier says what each one is).
 	var unknown []string
 	for _, m := range mods {
@@ -157,6 +154,19 @@ func lowerItem(path string, at *yaml.Node, field string, mods []string, values [
 		combined = ir.NewNot(combined)
 	}
 	return combined, diags
+}
+
+// itemName names an item in a diagnostic: `field "CommandLine"` or `keyword`.
+type itemName struct {
+	field   string
+	keyword bool
+}
+
+func (n itemName) String() string {
+	if n.keyword {
+		return "keyword"
+	}
+	return "field " + strconv.Quote(n.field)
 }
 
 // unknownModifiers quotes the unknown modifiers, each with the one it was probably meant to
@@ -271,7 +281,7 @@ func lowerValue(spec *itemSpec, v sigma.Value, pos ir.Pos, maxAlts int) (ir.Node
 	if reason != "" {
 		return nil, reason
 	}
-	var alts []ir.Node
+	alts := make([]ir.Node, 0, len(patterns))
 	for _, p := range patterns {
 		if spec.keyword {
 			alts = append(alts, &ir.Keyword{Pattern: p, Cased: spec.cased, Pos: pos})

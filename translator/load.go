@@ -125,10 +125,10 @@ func lowerDocument(path string, doc *sigma.Document) (*ir.Rule, diag.List) {
 		if ls.Kind != yaml.MappingNode {
 			diags.Add(path, ls.Line, diag.RuleStructure, "logsource must be a mapping, got %s", sigma.KindName(ls))
 		} else {
-			m := sigma.MappingIndex(ls)
+			get := func(key string) string { return sigma.ScalarString(sigma.MappingValue(ls, key)) }
 			r.Logsource = ir.Logsource{
-				Category: sigma.ScalarString(m["category"]), Product: sigma.ScalarString(m["product"]),
-				Service: sigma.ScalarString(m["service"]), Definition: sigma.ScalarString(m["definition"]),
+				Category: get("category"), Product: get("product"),
+				Service: get("service"), Definition: get("definition"),
 			}
 		}
 	}

@@ -24,6 +24,15 @@ var placeholderRe = regexp.MustCompile(`%(\w+)%`)
 func transformValue(mods []string, text string, maxAlts int) ([]ir.Pattern, string) {
 	pats := []ir.Pattern{ir.ParseSigmaString(text)}
 	for _, m := range mods {
+		if f := wrapModifier(m); f != nil {
+			for i, p := range pats { // one pattern in, one out: no new list
+				pats[i] = f(p)
+			}
+			if len(pats) > maxAlts {
+				return nil, overBudget
+			}
+			continue
+		}
 		var next []ir.Pattern
 		for _, p := range pats {
 			out, reason := applyModifier(m, p, maxAlts-len(next))
@@ -40,14 +49,25 @@ func transformValue(mods []string, text string, maxAlts int) ([]ir.Pattern, stri
 	return pats, ""
 }
 
-func applyModifier(m string, p ir.Pattern, maxAlts int) ([]ir.Pattern, string) {
+// wrapModifier returns how a shape modifier (contains, startswith, endswith) changes a
+// pattern, or nil for any other modifier.
+func wrapModifier(m string) func(ir.Pattern) ir.Pattern {
 	switch m {
 	case "contains":
-		return []ir.Pattern{p.Wrap(true, true)}, ""
+		return func(p ir.Pattern) ir.Pattern { return p.Wrap(true, true) }
 	case "startswith":
-		return []ir.Pattern{p.Wrap(false, true)}, ""
+		return func(p ir.Pattern) ir.Pattern { return p.Wrap(false, true) }
 	case "endswith":
-		return []ir.Pattern{p.Wrap(true, false)}, ""
+		return func(p ir.Pattern) ir.Pattern { return p.Wrap(true, false) }
+	}
+	return nil
+}
+
+func applyModifier(m string, p ir.Pattern, maxAlts int) ([]ir.Pattern, string) {
+	if f := wrapModifier(m); f != nil {
+		return []ir.Pattern{f(p)}, ""
+	}
+	switch m {
 	case "wide", "utf16le":
 		return []ir.Pattern{mapLiterals(p, func(s string) string { return encodeUTF16(s, binary.LittleEndian, false) })}, ""
 	case "utf16be":

@@ -345,7 +345,12 @@ func Position(n Node) Pos {
 // NewAnd returns the conjunction of nodes, flattening nested Ands; a single node is
 // returned as is.
 func NewAnd(nodes ...Node) Node {
-	var cs []Node
+	if len(nodes) == 1 {
+		if _, ok := nodes[0].(*And); !ok {
+			return nodes[0]
+		}
+	}
+	cs := make([]Node, 0, len(nodes))
 	for _, n := range nodes {
 		if a, ok := n.(*And); ok {
 			cs = append(cs, a.Children...)
@@ -353,7 +358,10 @@ func NewAnd(nodes ...Node) Node {
 			cs = append(cs, n)
 		}
 	}
-	if len(cs) == 1 {
+	switch len(cs) {
+	case 0:
+		return &And{} // Children nil, as it always was
+	case 1:
 		return cs[0]
 	}
 	return &And{Children: cs}
@@ -362,7 +370,12 @@ func NewAnd(nodes ...Node) Node {
 // NewOr returns the disjunction of nodes, flattening nested Ors; a single node is returned
 // as is.
 func NewOr(nodes ...Node) Node {
-	var cs []Node
+	if len(nodes) == 1 {
+		if _, ok := nodes[0].(*Or); !ok {
+			return nodes[0]
+		}
+	}
+	cs := make([]Node, 0, len(nodes))
 	for _, n := range nodes {
 		if o, ok := n.(*Or); ok {
 			cs = append(cs, o.Children...)
@@ -370,7 +383,10 @@ func NewOr(nodes ...Node) Node {
 			cs = append(cs, n)
 		}
 	}
-	if len(cs) == 1 {
+	switch len(cs) {
+	case 0:
+		return &Or{} // Children nil, as it always was
+	case 1:
 		return cs[0]
 	}
 	return &Or{Children: cs}

@@ -64,8 +64,12 @@ func LiteralPattern(s string) Pattern {
 // `\\` are the literal characters, and any other backslash is itself (the spec: a
 // backslash escapes only a wildcard or another backslash).
 func ParseSigmaString(s string) Pattern {
+	if !strings.ContainsAny(s, `\*?`) {
+		return LiteralPattern(s) // most values: no wildcard, nothing to unescape
+	}
 	var p Pattern
 	var lit strings.Builder
+	lit.Grow(len(s))
 	flush := func() {
 		if lit.Len() > 0 {
 			p = append(p, Segment{Kind: Lit, Text: lit.String()})
@@ -98,7 +102,12 @@ func ParseSigmaString(s string) Pattern {
 
 // Normalize merges adjacent literals, drops empty literals and collapses runs of `*`.
 func (p Pattern) Normalize() Pattern {
-	out := make(Pattern, 0, len(p))
+	return p.normalizeTo(make(Pattern, 0, len(p)))
+}
+
+// normalizeTo appends the normalized p to out, which may be p[:0]: it never writes past
+// the segment it reads.
+func (p Pattern) normalizeTo(out Pattern) Pattern {
 	for _, s := range p {
 		if s.Kind == Lit && s.Text == "" {
 			continue
@@ -186,7 +195,7 @@ func (p Pattern) Wrap(left, right bool) Pattern {
 	if right {
 		out = append(out, Segment{Kind: AnyString})
 	}
-	return out.Normalize()
+	return out.normalizeTo(out[:0])
 }
 
 // String prints the pattern in Sigma notation: wildcards bare, literal `*`, `?` and `\`

@@ -55,7 +55,6 @@ type Document struct {
 	Kind  DocKind
 	// Entries are the top-level keys as written, duplicates included.
 	Entries []Entry
-	index   map[string]*yaml.Node
 
 	Detection   *Detection   // a rule's detection; nil when absent
 	Correlation *Correlation // KindCorrelation only
@@ -64,7 +63,17 @@ type Document struct {
 
 // Value returns the value of a top-level key (the last one when the key is repeated, as a
 // YAML decoder would), or nil.
-func (d *Document) Value(key string) *yaml.Node { return d.index[key] }
+//
+// It scans the entries, as Key does: a rule has a score of them, and the loader asks for a
+// fixed few keys, so a scan costs less than building an index for every document.
+func (d *Document) Value(key string) *yaml.Node {
+	for i := len(d.Entries) - 1; i >= 0; i-- {
+		if d.Entries[i].Key.Value == key {
+			return d.Entries[i].Value
+		}
+	}
+	return nil
+}
 
 // Key returns the key node of a top-level key (the last one when repeated, as Value), or nil.
 func (d *Document) Key(key string) *yaml.Node {
@@ -225,11 +234,9 @@ func parseDocument(path string, index int, n *yaml.Node) *Document {
 	if n.Kind != yaml.MappingNode {
 		return d
 	}
-	d.index = make(map[string]*yaml.Node, len(n.Content)/2)
+	d.Entries = make([]Entry, 0, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		e := Entry{n.Content[i], Resolve(n.Content[i+1])}
-		d.Entries = append(d.Entries, e)
-		d.index[e.Key.Value] = e.Value
+		d.Entries = append(d.Entries, Entry{n.Content[i], Resolve(n.Content[i+1])})
 	}
 	switch {
 	case d.Value("correlation") != nil:
@@ -394,7 +401,8 @@ func parseMap(path string, m *yaml.Node, em sigmago.EventMatcher) *Map {
 	}
 	for i, fm := range em {
 		keyNode, valNode := m.Content[2*i], Resolve(m.Content[2*i+1])
-		if k := strings.Join(append([]string{fm.Field}, fm.Modifiers...), "|"); k != keyNode.Value {
+		if !isSplitOf(keyNode.Value, fm.Field, fm.Modifiers) {
+			k := strings.Join(append([]string{fm.Field}, fm.Modifiers...), "|")
 			mp.Err = &diag.Diagnostic{Path: path, Line: keyNode.Line, Code: diag.RuleStructure, Message: fmt.Sprintf("sigma-go read the key %q as %q", keyNode.Value, k)}
 			return mp
 		}
@@ -403,6 +411,23 @@ func parseMap(path string, m *yaml.Node, em sigmago.EventMatcher) *Map {
 		mp.Items = append(mp.Items, it)
 	}
 	return mp
+}
+
+// isSplitOf reports whether key is field and mods joined with `|`, without joining them.
+func isSplitOf(key, field string, mods []string) bool {
+	rest, ok := strings.CutPrefix(key, field)
+	if !ok {
+		return false
+	}
+	for _, m := range mods {
+		if rest, ok = strings.CutPrefix(rest, "|"); !ok {
+			return false
+		}
+		if rest, ok = strings.CutPrefix(rest, m); !ok {
+			return false
+		}
+	}
+	return rest == ""
 }
 
 // readValues reads an item's value: a scalar or a list of scalars.
@@ -441,12 +466,28 @@ func ReadValue(path string, n *yaml.Node) Value {
 	case "!!null":
 		v.Kind, v.Text = Null, ""
 	case "!!bool":
+		switch n.Value { // yaml.v3's own spellings; others go through its decoder
+		case "true", "True", "TRUE":
+			v.Kind, v.Text = Bool, "true"
+			return v
+		case "false", "False", "FALSE":
+			v.Kind, v.Text = Bool, "false"
+			return v
+		}
 		var b bool
 		if err := n.Decode(&b); err != nil {
 			return bad(err)
 		}
 		v.Kind, v.Text = Bool, strconv.FormatBool(b)
 	case "!!int":
+		if isPlainDecimal(n.Value) {
+			// What yaml.v3 would decode, without a decoder per value (an EventID on
+			// most Windows rules).
+			if i, err := strconv.ParseInt(n.Value, 10, 64); err == nil {
+				v.Kind, v.Num = Number, float64(i) // the text is already decimal
+				return v
+			}
+		}
 		var i int64
 		if err := n.Decode(&i); err == nil {
 			v.Kind, v.Text, v.Num = Number, strconv.FormatInt(i, 10), float64(i)
@@ -466,6 +507,25 @@ func ReadValue(path string, n *yaml.Node) Value {
 	return v
 }
 
+// isPlainDecimal reports whether s is an integer in the form every YAML reader reads the
+// same way: `0`, or an optional `-` then a non-zero digit and at most 17 more digits (no
+// sign, underscore, base prefix or leading zero, which yaml.v3 reads as octal).
+func isPlainDecimal(s string) bool {
+	d := strings.TrimPrefix(s, "-")
+	if s == "0" {
+		return true
+	}
+	if len(d) == 0 || len(d) > 18 || d[0] == '0' {
+		return false
+	}
+	for i := 0; i < len(d); i++ {
+		if d[i] < '0' || d[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // Resolve follows an alias to the node it names.
 func Resolve(n *yaml.Node) *yaml.Node {
 	for n != nil && n.Kind == yaml.AliasNode {
@@ -482,6 +542,17 @@ func MappingIndex(n *yaml.Node) map[string]*yaml.Node {
 		m[n.Content[i].Value] = Resolve(n.Content[i+1])
 	}
 	return m
+}
+
+// MappingValue returns the value of key in a mapping node (alias resolved; the last of a
+// repeated key, as MappingIndex), or nil: MappingIndex for a lookup or two.
+func MappingValue(n *yaml.Node, key string) *yaml.Node {
+	for i := len(n.Content) - 2; i >= 0; i -= 2 {
+		if n.Content[i].Value == key {
+			return Resolve(n.Content[i+1])
+		}
+	}
+	return nil
 }
 
 // KeyLine returns the line of key in a mapping node.

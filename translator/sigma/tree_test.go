@@ -1,8 +1,11 @@
 package sigma
 
 import (
+	"strconv"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 )
@@ -236,5 +239,75 @@ func TestModifierTable(t *testing.T) {
 	}
 	if _, ok := LookupModifier("contians"); ok {
 		t.Error("a misspelt modifier is known")
+	}
+}
+
+// TestReadValueAgreesWithYAMLDecoder: the shortcuts ReadValue takes for plain integers and
+// booleans give what decoding the node with yaml.v3 gives, for the spellings they take and
+// for the ones next to them that they must leave to the decoder.
+func TestReadValueAgreesWithYAMLDecoder(t *testing.T) {
+	for _, text := range []string{
+		"0", "7", "-7", "4688", "-0", "007", "08", "0x1F", "0o17", "0b101", "+5", "1_000",
+		"123456789012345678", "-123456789012345678", "1234567890123456789",
+		"9223372036854775807", "-9223372036854775808", "9223372036854775808", "18446744073709551616",
+		"true", "True", "TRUE", "false", "False", "FALSE", "tRue", "yes",
+		"!!bool yes", "!!bool off", "!!bool true", "!!int 12", "!!int '-12'", "!!int 012", "!!int x",
+	} {
+		var doc yaml.Node
+		if err := yaml.Unmarshal([]byte("v: "+text), &doc); err != nil {
+			t.Fatalf("%s: %v", text, err)
+		}
+		n := doc.Content[0].Content[1]
+		got := ReadValue("", n)
+		want := Value{Kind: String, Text: n.Value}
+		switch n.Tag {
+		case "!!bool":
+			var b bool
+			if err := n.Decode(&b); err != nil {
+				if got.Err == nil || got.Err.Message != err.Error() {
+					t.Errorf("%s: got %+v, want the error %v", text, got, err)
+				}
+				continue
+			}
+			want = Value{Kind: Bool, Text: strconv.FormatBool(b)}
+		case "!!int":
+			var i int64
+			var u uint64
+			if err := n.Decode(&i); err == nil {
+				want = Value{Kind: Number, Text: strconv.FormatInt(i, 10), Num: float64(i)}
+			} else if err := n.Decode(&u); err == nil {
+				want = Value{Kind: Number, Text: strconv.FormatUint(u, 10), Num: float64(u)}
+			}
+		case "!!float":
+			var f float64
+			if err := n.Decode(&f); err == nil {
+				want = Value{Kind: Number, Text: n.Value, Num: f}
+			}
+		}
+		if got.Kind != want.Kind || got.Text != want.Text || got.Num != want.Num || got.Err != nil {
+			t.Errorf("%s (%s): got %v %q %v %v, want %v %q %v", text, n.Tag, got.Kind, got.Text, got.Num, got.Err, want.Kind, want.Text, want.Num)
+		}
+	}
+}
+
+// TestMappingValueAgreesWithMappingIndex: the lookup without a map finds what the map
+// holds, the last of a repeated key and an alias resolved included.
+func TestMappingValueAgreesWithMappingIndex(t *testing.T) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte("a: &x 1\nb: 2\na: 3\nc: *x\nd: [4]\n"), &doc); err != nil {
+		t.Fatal(err)
+	}
+	m := doc.Content[0]
+	index := MappingIndex(m)
+	for _, k := range []string{"a", "b", "c", "d", "missing"} {
+		if got, want := MappingValue(m, k), index[k]; got != want {
+			t.Errorf("%s: MappingValue = %v, MappingIndex = %v", k, got, want)
+		}
+	}
+	if v := MappingValue(m, "a"); v == nil || v.Value != "3" {
+		t.Errorf("a: %v, want the last value 3", v)
+	}
+	if v := MappingValue(m, "c"); v == nil || v.Value != "1" {
+		t.Errorf("c: %v, want the alias resolved to 1", v)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // Printable returns s safe to print on a terminal: text from a rule, a log or a cluster
@@ -67,10 +68,19 @@ func JSONWriter(w io.Writer) io.Writer { return jsonWriter{w} }
 type jsonWriter struct{ w io.Writer }
 
 func (j jsonWriter) Write(p []byte) (int, error) {
-	if Printable(string(p)) == string(p) && !bytes.ContainsAny(p, "\u2028\u2029") {
+	if jsonClean(p) {
 		return j.w.Write(p)
 	}
+	if _, err := j.w.Write(jsonEscape(p)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// jsonEscape returns p with every character jsonWriter escapes written as a \u escape.
+func jsonEscape(p []byte) []byte {
 	var b bytes.Buffer
+	b.Grow(len(p))
 	for _, r := range string(p) {
 		if r == '\n' || r == '\t' || r == '\r' || !needsEscape(r) && r != '\u2028' && r != '\u2029' {
 			b.WriteRune(r)
@@ -80,8 +90,27 @@ func (j jsonWriter) Write(p []byte) (int, error) {
 			fmt.Fprintf(&b, `\u%04x`, u)
 		}
 	}
-	if _, err := j.w.Write(b.Bytes()); err != nil {
-		return 0, err
+	return b.Bytes()
+}
+
+// jsonClean reports whether jsonWriter would write p unchanged. It is the writer's fast
+// path, run on every line of a jsonl output: a byte scan that decodes only non-ASCII runes
+// and allocates nothing.
+func jsonClean(p []byte) bool {
+	for i := 0; i < len(p); {
+		c := p[i]
+		if c < utf8.RuneSelf {
+			if (c < 0x20 && c != '\n' && c != '\t' && c != '\r') || c == 0x7f {
+				return false
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(p[i:])
+		if needsEscape(r) || r == '\u2028' || r == '\u2029' {
+			return false // invalid UTF-8 decodes as the replacement character, which is escaped
+		}
+		i += n
 	}
-	return len(p), nil
+	return true
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 func TestPrintable(t *testing.T) {
@@ -48,5 +49,27 @@ func TestJSONWriter(t *testing.T) {
 	var back map[string]any
 	if err := json.Unmarshal(b.Bytes(), &back); err != nil || back["s"] != v["s"] {
 		t.Errorf("round trip: %v %q", err, back["s"])
+	}
+}
+
+// TestJSONCleanAgreesWithEscape: the writer's fast path passes a text through unchanged
+// exactly when escaping it would leave it unchanged, for every rune (alone and between
+// ASCII) and for invalid UTF-8.
+func TestJSONCleanAgreesWithEscape(t *testing.T) {
+	check := func(p []byte) {
+		t.Helper()
+		if clean, same := jsonClean(p), bytes.Equal(jsonEscape(p), p); clean != same {
+			t.Fatalf("%q: jsonClean = %v, but escaping leaves it unchanged = %v", p, clean, same)
+		}
+	}
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if r >= 0xd800 && r <= 0xdfff {
+			continue // not encodable in UTF-8
+		}
+		check([]byte(string(r)))
+		check([]byte(`{"q":"a` + string(r) + `b"}` + "\n"))
+	}
+	for _, p := range []string{"\xff", "a\xc3", "\xed\xa0\x80", "\xef\xbf\xbd", "ok\r\n\t"} {
+		check([]byte(p))
 	}
 }
