@@ -50,7 +50,9 @@ func Convert(ctx context.Context, b backends.Backend, s *profile.Setup, rules []
 		switch {
 		case res.Inactive != nil:
 		case p < 0:
-			res.Failed = true
+			// A pipeline failed it: unsupported when every error only says that a pipeline
+			// cannot carry it (pipeline-unsupported, diag.IsUnsupported).
+			res.Failed, res.Unsupported = true, res.Diags.OnlyUnsupported()
 		default:
 			cr := resp.Results[p]
 			ds := slices.Clone(cr.Diagnostics)

@@ -2,7 +2,10 @@ package sigmabridge
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/sigmabridge/sigmabridge/internal/parallel"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
@@ -94,4 +97,26 @@ func (p Prepared) Failures(i int) []string {
 		out = append(out, d.String())
 	}
 	return out
+}
+
+// ErrPipelineMismatch is wrapped by the error of CheckPipelineTargets.
+var ErrPipelineMismatch = errors.New("pipeline made for other targets")
+
+// CheckPipelineTargets returns an error when a pipeline named (a built-in name or a file)
+// declares the targets it is for (allowed_backends) and target is not one of them: a
+// pipeline written for another SIEM's field names would give queries on fields the target's
+// data does not have. A pipeline that declares no targets fits every target. The error wraps
+// ErrPipelineMismatch and names the pipeline's targets.
+func CheckPipelineTargets(target string, pipelines []string) error {
+	for _, n := range pipelines {
+		p, err := pipeline.Load(n)
+		if err != nil {
+			return fmt.Errorf("pipeline %s: %w", n, err)
+		}
+		if len(p.AllowedBackends) == 0 || slices.Contains(p.AllowedBackends, target) {
+			continue
+		}
+		return fmt.Errorf("%w: pipeline %s is for %s, not %s", ErrPipelineMismatch, n, strings.Join(p.AllowedBackends, ", "), target)
+	}
+	return nil
 }

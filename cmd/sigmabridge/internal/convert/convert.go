@@ -27,6 +27,9 @@ type Options struct {
 	Format          string
 	Output          string
 	SkipUnsupported bool
+	// AllowPipelineMismatch lets a pipeline made for other targets be used (see
+	// sigmabridge.CheckPipelineTargets).
+	AllowPipelineMismatch bool
 	Paths           []string
 	// Profile is the --profile flag ("": $SIGMABRIDGE_PROFILE, then the user config dir).
 	Profile string
@@ -78,7 +81,8 @@ failed (all others still converted); 2 usage error (a profile that does not vali
 	f.StringVarP(&o.Format, "format", "f", "default", "output format: "+strings.Join(Formats, ", "))
 	f.StringVarP(&o.Output, "output", "o", "", "write the output to FILE instead of stdout: replaced atomically, a regular file that is not an input")
 	cli.AddProfileFlag(f, &o.Profile)
-	f.BoolVar(&o.SkipUnsupported, "skip-unsupported", false, "rules the target cannot express are reported as skipped and do not fail the run")
+	f.BoolVar(&o.SkipUnsupported, "skip-unsupported", false, "rules the target or a pipeline cannot express (codes unsupported-*, case-sensitive-target, pipeline-unsupported, unresolved-placeholder) are reported as skipped and do not fail the run")
+	f.BoolVar(&o.AllowPipelineMismatch, "allow-pipeline-mismatch", false, "use a pipeline whose allowed_backends do not name the target")
 	_ = cmd.MarkFlagRequired("target")
 	return cmd
 }
@@ -94,6 +98,11 @@ func Run(o *Options) (int, error) {
 	}
 	if !slices.Contains(Formats, o.Format) {
 		return cli.ExitUsage, cli.Usagef("unknown format %q (known: %s)", o.Format, strings.Join(Formats, ", "))
+	}
+	if !o.AllowPipelineMismatch {
+		if err := sigmabridge.CheckPipelineTargets(o.Target, o.Pipelines); err != nil {
+			return cli.ExitUsage, cli.Usagef("%v (--allow-pipeline-mismatch uses it anyway)", err)
+		}
 	}
 	prof, err := cli.LoadProfile(o.Profile)
 	if err != nil {
