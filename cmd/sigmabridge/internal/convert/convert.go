@@ -30,7 +30,7 @@ type Options struct {
 	// AllowPipelineMismatch lets a pipeline made for other targets be used (see
 	// sigmabridge.CheckPipelineTargets).
 	AllowPipelineMismatch bool
-	Paths           []string
+	Paths                 []string
 	// Profile is the --profile flag ("": $SIGMABRIDGE_PROFILE, then the user config dir).
 	Profile string
 
