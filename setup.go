@@ -59,6 +59,20 @@ type Prepared struct {
 	Diags []diag.List
 	// Inactive are the rules left out for want of profile values (not failures).
 	Inactive []profile.Left
+
+	// deployment chains the setup's pipelines: the event transform of a rule's samples
+	// (Shape) is read from it.
+	deployment *pipeline.Pipeline
+}
+
+// Shape returns the event transform that brings a sample of input rule r into the shape of
+// the deployment the setup's pipelines are written for (pipeline.Shape): the pipeline-applied
+// rule is run on events so transformed. Without pipelines it is the identity.
+func (p Prepared) Shape(r *ir.Rule) *pipeline.Shape {
+	if p.deployment == nil {
+		return &pipeline.Shape{}
+	}
+	return p.deployment.Shape(r)
 }
 
 // Prepare applies s to every rule, in parallel, keeping the input order.
@@ -66,6 +80,9 @@ func Prepare(s *profile.Setup, rules []*ir.Rule) Prepared {
 	outs := make([]profile.Outcome, len(rules))
 	_ = parallel.For(context.Background(), len(rules), func(i int) { outs[i] = s.Apply(rules[i]) })
 	p := Prepared{Index: make([]int, len(rules)), Diags: make([]diag.List, len(rules))}
+	if len(s.Pipelines) > 0 {
+		p.deployment = pipeline.Chain(s.Pipelines...)
+	}
 	for i, o := range outs {
 		p.Index[i] = -1
 		p.Diags[i] = o.Diags

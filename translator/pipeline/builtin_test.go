@@ -242,7 +242,7 @@ func TestSplunkFieldNames(t *testing.T) {
 		{"gcp/google_workspace.token", "actor.email", "email"},
 		{"gcp/google_workspace.token", "ipAddress", "ip_address"},
 		{"gcp/google_workspace.token", "events.parameters.scope", "parameters.scope{}"},
-		{"gcp/google_workspace.token", "events.parameters.scope_data.product_bucket", "parameters.scope_data{}.product_bucket"},
+		{"gcp/google_workspace.token", "events.parameters.scope_data.product_bucket", "parameters.scope_data{}.product_bucket{}"},
 		{"gcp/google_workspace.token", "events.parameters.client_id", "parameters.client_id"},
 		{"gcp/google_workspace.drive", "events.parameters.doc_type", "parameters.doc_type"},
 	}
