@@ -37,6 +37,9 @@ import (
 //     holds an array gets the mark (Layout "splunk-arrays").
 //
 // Every other item changes the rule only (state, conditions, placeholders, failures).
+// A value moved from under an array is moved as the list of its values (the objects of the
+// array keep their other keys): a rule matches any element of a list, so this keeps what a
+// single-field leaf matches, not which values stood in the same element.
 // A Shape is immutable; Apply may be called from many goroutines.
 type Shape struct {
 	ops []boundOp
@@ -324,7 +327,7 @@ func take(node any, segs []string) (any, bool) {
 				return child, true
 			}
 			if v, ok := take(child, segs[k:]); ok {
-				if m, isMap := child.(map[string]any); isMap && len(m) == 0 {
+				if emptied(child) {
 					delete(n, key)
 				}
 				return v, true
@@ -346,6 +349,22 @@ func take(node any, segs []string) (any, bool) {
 		return vals, found
 	}
 	return nil, false
+}
+
+// emptied reports whether a value is an object with no key left, or a list of such.
+func emptied(v any) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		return len(x) == 0
+	case []any:
+		for _, e := range x {
+			if !emptied(e) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // lookup returns the value at path in doc without removing it (the object itself, not a
