@@ -77,30 +77,15 @@ func TestConvertPackDeploysUnderShippedPipelines(t *testing.T) {
 			if wantCode := map[bool]int{true: cli.ExitOK, false: cli.ExitFailure}[len(want) == 0]; code != wantCode {
 				t.Fatalf("without --skip-unsupported: exit %d, want %d; stderr:\n%s", code, wantCode, stderr)
 			}
+			if got, _ := packResults(t, out); !reflect.DeepEqual(got, want) {
+				t.Errorf("without --skip-unsupported, rules failed: %v\nwant (the pipeline's documented list): %v", got, want)
+			}
 			o.SkipUnsupported = true
 			code, out, stderr = run(t, o)
 			if code != cli.ExitOK {
 				t.Fatalf("exit %d, want 0; stderr:\n%s", code, stderr)
 			}
-			got := map[string]string{}
-			queries := 0
-			for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-				var l struct {
-					Path  string `json:"path"`
-					Query any    `json:"query"`
-					Error *struct {
-						Code string `json:"code"`
-					} `json:"error"`
-				}
-				if err := json.Unmarshal([]byte(line), &l); err != nil {
-					t.Fatalf("%q: %v", line, err)
-				}
-				if l.Error != nil {
-					got[l.Path] = l.Error.Code
-				} else if l.Query != nil {
-					queries++
-				}
-			}
+			got, queries := packResults(t, out)
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("rules not converted: %v\nwant (the pipeline's documented list): %v", got, want)
 			}
@@ -113,6 +98,32 @@ func TestConvertPackDeploysUnderShippedPipelines(t *testing.T) {
 			}
 		})
 	}
+}
+
+// packResults reads convert's jsonl: the error code of each rule that failed, and the number
+// of queries.
+func packResults(t *testing.T, out string) (map[string]string, int) {
+	t.Helper()
+	got := map[string]string{}
+	queries := 0
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var l struct {
+			Path  string `json:"path"`
+			Query any    `json:"query"`
+			Error *struct {
+				Code string `json:"code"`
+			} `json:"error"`
+		}
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		if l.Error != nil {
+			got[l.Path] = l.Error.Code
+		} else if l.Query != nil {
+			queries++
+		}
+	}
+	return got, queries
 }
 
 // A pipeline declares the targets it is for (allowed_backends); using it for another is a
