@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
 	"strconv"
 	"strings"
@@ -153,7 +154,7 @@ func (p *Pipeline) Shape(r *ir.Rule) *Shape {
 // Identity reports whether the shape leaves every event as it is.
 func (s *Shape) Identity() bool { return s == nil || (len(s.ops) == 0 && s.Layout == "") }
 
-// Apply returns event (one JSON object) in the deployment's shape. An event that is not a
+// Apply returns event (one JSON object) in the deployment's shape. An event that is not one
 // JSON object is returned unchanged, for the detector to refuse as it would the original.
 func (s *Shape) Apply(event []byte) ([]byte, error) {
 	if s.Identity() {
@@ -164,6 +165,9 @@ func (s *Shape) Apply(event []byte) ([]byte, error) {
 	var v any
 	if err := dec.Decode(&v); err != nil {
 		return event, nil
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return event, nil // more than one JSON value
 	}
 	doc, ok := v.(map[string]any)
 	if !ok {

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -150,5 +151,28 @@ func TestShapeBuiltinCloudTrail(t *testing.T) {
 	got = shapeOf(t, builtin(t, "splunk_t1648"), "{product: aws, service: cloudtrail}", `{"eventName": "X"}`)
 	if got["errorCode"] != "success" {
 		t.Errorf("errorCode sentinel: %v", got)
+	}
+}
+
+// A deeply nested event (as deep as encoding/json reads, 10,000 levels) under a shape that
+// walks every level (string leaves, array names) is shaped, not crashed on.
+func TestHostileShapeDeepEvent(t *testing.T) {
+	p := mustParse(t, `
+name: deep
+transformations:
+  - {type: sigmabridge_flattened_object, prefix: req., field: req, rendered_field: req_text}
+  - type: field_name_mapping
+    mapping: {a: 'b{}'}
+`)
+	const depth = 9990
+	ev := `{"a": [1], "req": ` + strings.Repeat(`{"k": [`, depth/2) + `1` + strings.Repeat(`]}`, depth/2) + `}`
+	r := mustRule(t, ruleWith("{product: x}", "sel: {x: y}", "condition: sel"))
+	out, err := p.Shape(r).Apply([]byte(ev))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(out, &m); err != nil || m["req_text"] == nil || m["b{}"] == nil {
+		t.Fatalf("deep event: %v, keys %v", err, len(m))
 	}
 }
