@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -100,7 +101,8 @@ func Run(o *Options) (int, error) {
 		return cli.ExitUsage, cli.Usagef("unknown format %q (known: %s)", o.Format, strings.Join(Formats, ", "))
 	}
 	if !o.AllowPipelineMismatch {
-		if err := sigmabridge.CheckPipelineTargets(o.Target, o.Pipelines); err != nil {
+		// A pipeline that does not load is reported by the setup below.
+		if err := sigmabridge.CheckPipelineTargets(o.Target, o.Pipelines); errors.Is(err, sigmabridge.ErrPipelineMismatch) {
 			return cli.ExitUsage, cli.Usagef("%v (--allow-pipeline-mismatch uses it anyway)", err)
 		}
 	}

@@ -166,3 +166,13 @@ func TestConvertSkipUnsupportedCoversPipelines(t *testing.T) {
 		t.Errorf("with --skip-unsupported: exit %d, stderr %s", code, stderr)
 	}
 }
+
+// An unknown pipeline is reported as such, not as a mismatch.
+func TestConvertUnknownPipelineIsNotAMismatch(t *testing.T) {
+	noUserProfile(t)
+	rule := write(t, t.TempDir(), "r.yml", goodRule)
+	code, _, stderr := run(t, Options{Target: "lucene", Pipelines: []string{"no_such_pipeline"}, Paths: []string{rule}})
+	if code != cli.ExitUsage || !strings.Contains(stderr, "no_such_pipeline") || strings.Contains(stderr, "allow-pipeline-mismatch") {
+		t.Errorf("exit %d, stderr %s", code, stderr)
+	}
+}
