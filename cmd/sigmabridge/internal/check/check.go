@@ -62,7 +62,8 @@ Without -p, the samples and rules are checked as written.
           "targets": {"splunk": {"ok": true, "queries": [...]} | {"ok": false, "unsupported": bool,
                       "error": {"code","message"}}, ...},
           "samples": {"positives": N, "negatives": N, "passed": bool, "failures": [...]}}],
-         "plugins": [{"name","error"}], "ok": bool}
+         "plugins": [{"name","error"}], "ok": bool, "targets": [...], "profile": "...",
+         "pipelines": [...] (with -p)}
 
 Exit status: 0 every rule passed; 1 anything failed; 2 usage error.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -140,6 +141,9 @@ type Report struct {
 	Targets []string `json:"targets"`
 	// Profile says which profile the rules were checked under.
 	Profile string `json:"profile"`
+	// Pipelines are the -p pipelines the rules were checked as deployed by; the samples ran
+	// in their deployment's shape.
+	Pipelines []string `json:"pipelines,omitempty"`
 }
 
 // Run executes check and returns the exit code; a returned error is a usage error.
@@ -175,7 +179,7 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	ctx, stop := m.HandleSignals(ctx)
 	defer stop()
 
-	rep := &Report{Rules: []*RuleResult{}, Plugins: []PluginProblem{}, Profile: about}
+	rep := &Report{Rules: []*RuleResult{}, Plugins: []PluginProblem{}, Profile: about, Pipelines: o.Pipelines}
 	for _, p := range m.Problems() {
 		rep.Plugins = append(rep.Plugins, PluginProblem{Name: pluginName(p), Error: p.Error()})
 	}
@@ -434,5 +438,9 @@ func writeTable(w io.Writer, rep *Report) {
 	if inactive > 0 {
 		off = fmt.Sprintf(", %d inactive", inactive)
 	}
-	fmt.Fprintf(w, "%d passed, %d failed%s (%s)\n", passed, len(rep.Rules)-passed-inactive, off, rep.Profile)
+	deployed := ""
+	if len(rep.Pipelines) > 0 {
+		deployed = "; checked as deployed by " + cli.Printable(strings.Join(rep.Pipelines, " + ")) + ", samples in its shape"
+	}
+	fmt.Fprintf(w, "%d passed, %d failed%s (%s%s)\n", passed, len(rep.Rules)-passed-inactive, off, rep.Profile, deployed)
 }

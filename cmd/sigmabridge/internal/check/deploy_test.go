@@ -24,6 +24,9 @@ func TestCheckPackUnderECSPipeline(t *testing.T) {
 		}
 		t.Fatalf("exit %d ok %v; stderr %s", code, rep.OK, stderr)
 	}
+	if !slices.Equal(rep.Pipelines, []string{"ecs_t1648"}) {
+		t.Errorf("the report must name the pipeline, got %v", rep.Pipelines)
+	}
 	if want := []string{"dsl", "eql", "esql", "lucene"}; !slices.Equal(sortedCopy(rep.Targets), want) {
 		t.Errorf("targets %v, want the pipeline's %v", rep.Targets, want)
 	}
