@@ -31,8 +31,10 @@ func FuzzShapeApply(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, event string) {
 		var v any
-		isObject := json.Unmarshal([]byte(event), &v) == nil
-		_, isObject = v.(map[string]any)
+		_, isObject := v.(map[string]any)
+		if json.Unmarshal([]byte(event), &v) == nil {
+			_, isObject = v.(map[string]any)
+		}
 		for _, s := range shapes {
 			out, err := s.Apply([]byte(event))
 			if err != nil {
