@@ -235,8 +235,10 @@ func (op boundOp) do(doc map[string]any) map[string]any {
 		}
 	case opWrap:
 		out := map[string]any{}
-		for k, v := range doc {
-			set(out, op.text+k, v)
+		// In key order: keys that collide once prefixed (a key "" and a key ".x") resolve
+		// the same way every time.
+		for _, k := range sortedKeys(doc) {
+			set(out, op.text+k, doc[k])
 		}
 		return out
 	case opFlatten:
