@@ -81,7 +81,9 @@ func convertWith(target string, s *profile.Setup, rules []*ir.Rule, conv func([]
 		switch {
 		case res.Inactive != nil:
 		case p < 0:
-			res.Failed = true
+			// A pipeline failed it: unsupported when every error only says that a pipeline
+			// cannot carry it (pipeline-unsupported, diag.IsUnsupported).
+			res.Failed, res.Unsupported = true, res.Diags.OnlyUnsupported()
 		default:
 			cr := results[p]
 			ds := slices.Clone(cr.Diagnostics)

@@ -115,7 +115,19 @@ func RunSamples(p Prepared, rules []*ir.Rule, i int, builtin bool, det *Detector
 			v.Failures = append(v.Failures, d.String())
 		}
 	default:
-		v = samples.Run(m, j, det.Match)
+		match := det.Match
+		// Under a deployment pipeline the rule reads the deployment's field names: its
+		// samples are brought into that shape first (Prepared.Shape).
+		if sh := p.Shape(r); !sh.Identity() {
+			match = func(events [][]byte) ([][]int, error) {
+				shaped, err := sh.ApplyAll(events)
+				if err != nil {
+					return nil, err
+				}
+				return det.Match(shaped)
+			}
+		}
+		v = samples.Run(m, j, match)
 	}
 	return v
 }

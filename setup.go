@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/sigmabridge/sigmabridge/internal/parallel"
@@ -72,6 +73,20 @@ type Prepared struct {
 	Diags []diag.List
 	// Inactive are the rules left out for want of profile values (not failures).
 	Inactive []profile.Left
+
+	// deployment chains the setup's pipelines: the event transform of a rule's samples
+	// (Shape) is read from it.
+	deployment *pipeline.Pipeline
+}
+
+// Shape returns the event transform that brings a sample of input rule r into the shape of
+// the deployment the setup's pipelines are written for (pipeline.Shape): the pipeline-applied
+// rule is run on events so transformed. Without pipelines it is the identity.
+func (p Prepared) Shape(r *ir.Rule) *pipeline.Shape {
+	if p.deployment == nil {
+		return &pipeline.Shape{}
+	}
+	return p.deployment.Shape(r)
 }
 
 // Prepare applies s to every rule, in parallel, keeping the input order.
@@ -79,6 +94,9 @@ func Prepare(s *profile.Setup, rules []*ir.Rule) Prepared {
 	outs := make([]profile.Outcome, len(rules))
 	_ = parallel.For(context.Background(), len(rules), func(i int) { outs[i] = s.Apply(rules[i]) })
 	p := Prepared{Index: make([]int, len(rules)), Diags: make([]diag.List, len(rules))}
+	if len(s.Pipelines) > 0 {
+		p.deployment = pipeline.Chain(s.Pipelines...)
+	}
 	for i, o := range outs {
 		p.Index[i] = -1
 		p.Diags[i] = o.Diags
@@ -110,4 +128,26 @@ func (p Prepared) Failures(i int) []string {
 		out = append(out, d.String())
 	}
 	return out
+}
+
+// ErrPipelineMismatch is wrapped by the error of CheckPipelineTargets.
+var ErrPipelineMismatch = errors.New("pipeline made for other targets")
+
+// CheckPipelineTargets returns an error when a pipeline named (a built-in name or a file)
+// declares the targets it is for (allowed_backends) and target is not one of them: a
+// pipeline written for another SIEM's field names would give queries on fields the target's
+// data does not have. A pipeline that declares no targets fits every target. The error wraps
+// ErrPipelineMismatch and names the pipeline's targets.
+func CheckPipelineTargets(target string, pipelines []string) error {
+	for _, n := range pipelines {
+		p, err := pipeline.Load(n)
+		if err != nil {
+			return fmt.Errorf("pipeline %s: %w", n, err)
+		}
+		if len(p.AllowedBackends) == 0 || slices.Contains(p.AllowedBackends, target) {
+			continue
+		}
+		return fmt.Errorf("%w: pipeline %s is for %s, not %s", ErrPipelineMismatch, n, strings.Join(p.AllowedBackends, ", "), target)
+	}
+	return nil
 }

@@ -171,11 +171,15 @@ func Codes() []Code {
 	return out
 }
 
-// IsUnsupported reports whether a code means "the target cannot express this" (or the
-// deployment has not given a placeholder its value) rather than "the rule is wrong".
+// IsUnsupported reports whether a code means "the target or a pipeline cannot express this"
+// (or the deployment has not given a placeholder its value) rather than "the rule is wrong":
+// every code of the classes Target and Deployment, and pipeline-unsupported, by which a
+// pipeline declares a rule or item it cannot carry. Not pipeline-error (the pipeline itself
+// is wrong), nor the NotSupported class (constructs sigmabridge handles on no target, which
+// fail when the rule loads).
 func IsUnsupported(code Code) bool {
 	c := code.Class()
-	return c == Target || c == Deployment
+	return c == Target || c == Deployment || code == PipelineUnsupported
 }
 
 // OnlyUnsupported reports whether every Error diagnostic of l is an unsupported one.

@@ -26,9 +26,9 @@ func TestClassTable(t *testing.T) {
 		if c.Class() == Unknown {
 			t.Errorf("%s has no class", c)
 		}
-		// The table keeps the old reading of the codes: the unsupported-* family, the
-		// case-sensitive target and an unresolved placeholder are "cannot express".
-		old := strings.HasPrefix(string(c), Unsupported) || c == CaseSensitiveTarget || c == UnresolvedPlaceholder
+		// "Cannot express": the unsupported-* family, the case-sensitive target, an
+		// unresolved placeholder and a pipeline's declared failure; never pipeline-error.
+		old := strings.HasPrefix(string(c), Unsupported) || c == CaseSensitiveTarget || c == UnresolvedPlaceholder || c == PipelineUnsupported
 		if IsUnsupported(c) != old {
 			t.Errorf("IsUnsupported(%s) = %v, want %v", c, IsUnsupported(c), old)
 		}
@@ -38,6 +38,9 @@ func TestClassTable(t *testing.T) {
 	}
 	// A plugin's own code is not in the table: it is not taken as "cannot express" by its
 	// spelling.
+	if IsUnsupported(PipelineError) || !IsUnsupported(PipelineUnsupported) {
+		t.Error("pipeline-unsupported is skippable, pipeline-error is not")
+	}
 	if c := Code("unsupported-exists"); c.Class() != Unknown || IsUnsupported(c) {
 		t.Errorf("a code outside the table is classified %s", c.Class())
 	}

@@ -27,6 +27,11 @@
 // (`%name%`, name a word), the same diagnostics with the loader's codes. Condition
 // expressions are read by the rule condition parser without `x of`.
 //
+// Shape reads the event transform that goes with a pipeline from the same items: what the
+// deployment the pipeline is written for does to a raw event of a rule's log source (field
+// renames, flattened objects, Splunk's `{}` array names), so a pipeline-applied rule can be run
+// on raw samples (`check -p`; shape.go, builtin/README.md).
+//
 // A loaded Pipeline is immutable and Apply is a pure function (it returns a new rule and never
 // edits shared nodes), so one Pipeline may serve many goroutines; the T1648 pipelines for
 // Splunk and Elastic are built in (Builtin, BuiltinNames, Load).

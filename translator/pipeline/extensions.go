@@ -126,7 +126,9 @@ func (t missingFieldSentinel) isRewritten(n ir.Node) bool {
 // RenderedField set, a string match under Prefix that is not exact or prefix shaped
 // (contains, endswith, inner wildcards), which no flattened field answers, becomes a match of
 // `*k1=*k2=<pattern>*` on that string, with a warning: the substring may run into a later key
-// (a widening), and values longer than the field's ignore_above are not indexed.
+// (a widening), and values longer than the field's ignore_above are not indexed. A leaf under
+// an odd number of `not`s is left alone: there the widening would narrow the rule (a filter
+// matching a later key's text drops an event the rule matches).
 type flattenedObject struct {
 	prefix, field, renderedField string
 }
@@ -140,10 +142,13 @@ func (t flattenedObject) apply(ctx *applyCtx, it *Item) {
 	if t.renderedField == "" {
 		return
 	}
+	negated := negatedLeaves(ctx.rule.Conditions)
 	ctx.eachItem(it, func(leaf ir.Node) (ir.Node, bool) {
 		name := ir.Field(leaf)
 		key, ok := strings.CutPrefix(name, t.prefix)
-		if !ok || key == "" {
+		if !ok || key == "" || negated[leaf] {
+			// Under a `not` the widening would drop events the rule matches: the leaf is
+			// left on the flattened field, where the backend says what it cannot answer.
 			return nil, false
 		}
 		n, ok := leaf.(*ir.Match)
@@ -184,4 +189,34 @@ func (t warningTransform) apply(ctx *applyCtx, it *Item) {
 		ctx.warnf(it, leaf, diag.PipelineApproximate, "%s (%s)", t.message, leaf)
 		return nil, false
 	})
+}
+
+// negatedLeaves returns the leaves that stand under an odd number of Nots.
+func negatedLeaves(conds []ir.Node) map[ir.Node]bool {
+	out := map[ir.Node]bool{}
+	var walk func(n ir.Node, neg bool)
+	walk = func(n ir.Node, neg bool) {
+		switch x := n.(type) {
+		case *ir.Not:
+			walk(x.Child, !neg)
+		case *ir.And:
+			for _, c := range x.Children {
+				walk(c, neg)
+			}
+		case *ir.Or:
+			for _, c := range x.Children {
+				walk(c, neg)
+			}
+		case *ir.CIDR, *ir.Compare, *ir.Exists, *ir.FieldRef, *ir.Keyword, *ir.Match, *ir.Null, *ir.Regex, *ir.TimePart:
+			if neg {
+				out[n] = true
+			}
+		}
+	}
+	for _, c := range conds {
+		if c != nil {
+			walk(c, false)
+		}
+	}
+	return out
 }

@@ -195,18 +195,20 @@ var transformationBuilders map[string]transformationBuilder
 func init() {
 	transformationBuilders = map[string]transformationBuilder{
 		"field_name_mapping": func(p *params) transformation {
-			return fieldNameTransform{fn: mappingFunc(p.mapping("mapping", true, true))}
+			pairs := p.mapping("mapping", true, true)
+			return fieldNameTransform{fn: mappingFunc(pairs), shape: shapeOp{kind: opRename, pairs: pairs}}
 		},
 		"field_name_prefix_mapping": func(p *params) transformation {
-			return fieldNameTransform{fn: prefixMappingFunc(p.mapping("mapping", true, false))}
+			pairs := p.mapping("mapping", true, false)
+			return fieldNameTransform{fn: prefixMappingFunc(pairs), shape: shapeOp{kind: opRenamePrefix, pairs: pairs}}
 		},
 		"field_name_prefix": func(p *params) transformation {
 			s, _ := p.str("prefix", true)
-			return fieldNameTransform{fn: affixFunc(s, "")}
+			return fieldNameTransform{fn: affixFunc(s, ""), shape: shapeOp{kind: opWrap, text: s}}
 		},
 		"field_name_suffix": func(p *params) transformation {
 			s, _ := p.str("suffix", true)
-			return fieldNameTransform{fn: affixFunc("", s)}
+			return fieldNameTransform{fn: affixFunc("", s), shape: shapeOp{kind: opUnsupported, text: "field_name_suffix"}}
 		},
 		"drop_detection_item": func(*params) transformation { return dropDetectionItem{} },
 		"wildcard_placeholders": func(p *params) transformation {

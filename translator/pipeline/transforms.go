@@ -26,6 +26,8 @@ type fieldNameFunc func(field string) (out []string, ok bool)
 // of the rule's `fields` list. A one-to-many result becomes an Or of the item per field.
 type fieldNameTransform struct {
 	fn fieldNameFunc
+	// shape says what the transformation does to an event (shape.go).
+	shape shapeOp
 }
 
 func mappingFunc(pairs []mappingPair) fieldNameFunc {

@@ -50,11 +50,20 @@ other rules under your profile. The output says which. A rule left out for want 
 profile value is reported as inactive, not failed. A target that cannot express a rule exactly names the reason; that
 is reported, not failed. Everything else that goes wrong fails the rule.
 
+With -p, the rules are checked the way that pipeline deploys them: they are converted for
+the targets the pipeline is for (its allowed_backends) only, and each rule's samples, written
+in the vendor's raw field names, are first brought into the deployment's shape by the event
+transform that goes with the pipeline (the same items read the other way: field renames,
+Elasticsearch flattened objects, Splunk's {} array names; see 'pipeline.Shape' and
+translator/pipeline/builtin/README.md) before the detector runs the pipeline-applied rules.
+Without -p, the samples and rules are checked as written.
+
   json: {"rules": [{"id","title","path","ok","lint": [...],
           "targets": {"splunk": {"ok": true, "queries": [...]} | {"ok": false, "unsupported": bool,
                       "error": {"code","message"}}, ...},
           "samples": {"positives": N, "negatives": N, "passed": bool, "failures": [...]}}],
-         "plugins": [{"name","error"}], "ok": bool}
+         "plugins": [{"name","error"}], "ok": bool, "targets": [...], "profile": "...",
+         "pipelines": [...] (with -p)}
 
 Exit status: 0 every rule passed; 1 anything failed; 2 usage error.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -132,6 +141,9 @@ type Report struct {
 	Targets []string `json:"targets"`
 	// Profile says which profile the rules were checked under.
 	Profile string `json:"profile"`
+	// Pipelines are the -p pipelines the rules were checked as deployed by; the samples ran
+	// in their deployment's shape.
+	Pipelines []string `json:"pipelines,omitempty"`
 }
 
 // Run executes check and returns the exit code; a returned error is a usage error.
@@ -167,7 +179,7 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	ctx, stop := m.HandleSignals(ctx)
 	defer stop()
 
-	rep := &Report{Rules: []*RuleResult{}, Plugins: []PluginProblem{}, Profile: about}
+	rep := &Report{Rules: []*RuleResult{}, Plugins: []PluginProblem{}, Profile: about, Pipelines: o.Pipelines}
 	for _, p := range m.Problems() {
 		rep.Plugins = append(rep.Plugins, PluginProblem{Name: pluginName(p), Error: p.Error()})
 	}
@@ -188,7 +200,10 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	}
 	attachLint(results, rules, lintRep)
 
-	rep.Targets = convertAll(ctx, m, processed, procIndex, results, rep)
+	// A pipeline made for some targets is checked on those only (see
+	// sigmabridge.CheckPipelineTargets): its field names mean nothing to the others.
+	forTarget := func(target string) bool { return sigmabridge.CheckPipelineTargets(target, o.Pipelines) == nil }
+	rep.Targets = convertAll(ctx, m, processed, procIndex, results, rep, forTarget)
 	runSamples(ctx, m, proc, rules, results, builtinPack, rep)
 
 	rep.OK = len(rep.Plugins) == 0
@@ -243,10 +258,16 @@ func attachLint(results []*RuleResult, rules []*ir.Rule, rep *lint.Report) {
 	}
 }
 
-// convertAll converts the processed rules through every backend plugin and target. It
-// returns the targets in column order.
-func convertAll(ctx context.Context, m *host.Manager, processed []*ir.Rule, procIndex []int, results []*RuleResult, rep *Report) []string {
-	runs, problems := sigmabridge.ConvertThroughPlugins(ctx, m, processed)
+// convertAll converts the processed rules through every backend plugin and target that
+// forTarget accepts. It returns the targets in column order.
+func convertAll(ctx context.Context, m *host.Manager, processed []*ir.Rule, procIndex []int, results []*RuleResult, rep *Report, forTarget func(string) bool) []string {
+	all, problems := sigmabridge.ConvertThroughPlugins(ctx, m, processed)
+	var runs []sigmabridge.PluginRun
+	for _, run := range all {
+		if forTarget(run.Target) {
+			runs = append(runs, run)
+		}
+	}
 	for _, err := range problems {
 		rep.Plugins = append(rep.Plugins, PluginProblem{Name: pluginName(err), Error: err.Error()})
 	}
@@ -417,5 +438,9 @@ func writeTable(w io.Writer, rep *Report) {
 	if inactive > 0 {
 		off = fmt.Sprintf(", %d inactive", inactive)
 	}
-	fmt.Fprintf(w, "%d passed, %d failed%s (%s)\n", passed, len(rep.Rules)-passed-inactive, off, rep.Profile)
+	deployed := ""
+	if len(rep.Pipelines) > 0 {
+		deployed = "; checked as deployed by " + cli.Printable(strings.Join(rep.Pipelines, " + ")) + ", samples in its shape"
+	}
+	fmt.Fprintf(w, "%d passed, %d failed%s (%s%s)\n", passed, len(rep.Rules)-passed-inactive, off, rep.Profile, deployed)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -28,7 +29,10 @@ type Options struct {
 	Format          string
 	Output          string
 	SkipUnsupported bool
-	Paths           []string
+	// AllowPipelineMismatch lets a pipeline made for other targets be used (see
+	// sigmabridge.CheckPipelineTargets).
+	AllowPipelineMismatch bool
+	Paths                 []string
 	// Profile is the --profile flag ("": $SIGMABRIDGE_PROFILE, then the user config dir).
 	Profile string
 	// Host says where external backend plugins come from (--plugin-dir): a target that is
@@ -98,7 +102,8 @@ failed (all others still converted); 2 usage error (a profile that does not vali
 	f.StringVarP(&o.Format, "format", "f", "default", "output format: "+strings.Join(allFormats(), ", "))
 	f.StringVarP(&o.Output, "output", "o", "", "write the output to FILE instead of stdout: replaced atomically, a regular file that is not an input")
 	cli.AddProfileFlag(f, &o.Profile)
-	f.BoolVar(&o.SkipUnsupported, "skip-unsupported", false, "rules the target cannot express are reported as skipped and do not fail the run")
+	f.BoolVar(&o.SkipUnsupported, "skip-unsupported", false, "rules the target or a pipeline cannot express (codes unsupported-*, case-sensitive-target, pipeline-unsupported, unresolved-placeholder) are reported as skipped and do not fail the run")
+	f.BoolVar(&o.AllowPipelineMismatch, "allow-pipeline-mismatch", false, "use a pipeline whose allowed_backends do not name the target")
 	cli.AddPluginDirFlag(f, &o.Host.PluginDir)
 	addDeployFlags(f, &o.Deploy)
 	_ = cmd.MarkFlagRequired("target")
@@ -110,6 +115,12 @@ type Result = sigmabridge.Result
 
 // Run executes convert and returns the exit code. A returned error is a usage error.
 func Run(o *Options) (int, error) {
+	if !o.AllowPipelineMismatch {
+		// A pipeline that does not load is reported by the setup below.
+		if err := sigmabridge.CheckPipelineTargets(o.Target, o.Pipelines); errors.Is(err, sigmabridge.ErrPipelineMismatch) {
+			return cli.ExitUsage, cli.Usagef("%v (--allow-pipeline-mismatch uses it anyway)", err)
+		}
+	}
 	if deploying(o) {
 		return runDeploy(o)
 	}
