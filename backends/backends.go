@@ -73,6 +73,23 @@ func namesLocked() []string {
 	return names
 }
 
+// ConvertEach renders every condition of r with render, which returns the query's text
+// (and whether it is JSON), and returns every diagnostic, pre (the rule's own, such as a
+// source the target cannot name) first, and no query when one is an error.
+func ConvertEach(r *ir.Rule, pre diag.List, render func(cond ir.Node) (text string, json bool, ds diag.List)) ([]Query, diag.List) {
+	var qs []Query
+	diags := pre
+	for i, cond := range r.Conditions {
+		text, isJSON, ds := render(cond)
+		diags = append(diags, ds...)
+		qs = append(qs, Query{Condition: i, Text: text, JSON: isJSON})
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return qs, diags
+}
+
 // Diag builds an Error diagnostic for rule r at node n on the given target.
 func Diag(r *ir.Rule, n ir.Node, target string, code diag.Code, format string, args ...any) diag.Diagnostic {
 	line := r.Line

@@ -28,7 +28,7 @@ func (Backend) Name() string { return Target }
 // Convert renders one `{"query": ...}` document per condition of r, or reports every
 // construct the Query DSL cannot express exactly.
 func (Backend) Convert(r *ir.Rule) ([]backends.Query, diag.List) {
-	return esrender.ConvertEach(r, nil, func(cond ir.Node) (string, bool, diag.List) {
+	return backends.ConvertEach(r, nil, func(cond ir.Node) (string, bool, diag.List) {
 		q, ds := Build(r, cond)
 		if ds.HasErrors() {
 			return "", true, ds

@@ -31,7 +31,7 @@ var dialect = infix.Dialect{And: " and ", Or: " or ", Not: "not ", Open: "(", Cl
 // "event_category" when it is set, otherwise `any`.
 func (Backend) Convert(r *ir.Rule) ([]backends.Query, diag.List) {
 	category := category(r)
-	return esrender.ConvertEach(r, nil, func(cond ir.Node) (string, bool, diag.List) {
+	return backends.ConvertEach(r, nil, func(cond ir.Node) (string, bool, diag.List) {
 		text, ds := Render(r, cond)
 		return category + " where " + text, false, ds
 	})
@@ -286,18 +286,7 @@ func (rd *renderer) match(n *ir.Match) (comparison, diag.List) {
 // wildcardValue writes p as an EQL wildcard pattern: `*` and `?` as themselves, literals
 // as they are (a backslash is an ordinary character there).
 func wildcardValue(p ir.Pattern) string {
-	var s strings.Builder
-	for _, seg := range p {
-		switch seg.Kind {
-		case ir.Lit:
-			s.WriteString(seg.Text)
-		case ir.AnyString:
-			s.WriteByte('*')
-		case ir.AnyChar:
-			s.WriteByte('?')
-		}
-	}
-	return s.String()
+	return esmatch.WritePattern(p, func(b *strings.Builder, text string) { b.WriteString(text) }, "*", "?")
 }
 
 // keywords are EQL words that cannot stand as a bare identifier.

@@ -104,24 +104,34 @@ func writeFoldedRune(b *strings.Builder, r rune, fold Fold) {
 // matches as a whole: `*` becomes `.*`, `?` becomes `.` (one code point), literals are
 // escaped and folded as fold says. The pattern must hold no placeholder.
 func GlobRegexp(p ir.Pattern, fold Fold) string {
+	re := WritePattern(p, func(b *strings.Builder, text string) {
+		for _, r := range text {
+			writeFoldedRune(b, r, fold)
+		}
+	}, ".*", ".")
+	if re == "" {
+		// The empty pattern matches the empty value; `()` is Lucene's empty string.
+		return "()"
+	}
+	return re
+}
+
+// WritePattern writes p in a target's wildcard or regular-expression syntax: each literal
+// segment through lit, `*` as anyString and `?` as anyChar. The pattern must hold no
+// placeholder.
+func WritePattern(p ir.Pattern, lit func(b *strings.Builder, text string), anyString, anyChar string) string {
 	var b strings.Builder
 	for _, s := range p {
 		switch s.Kind {
 		case ir.Lit:
-			for _, r := range s.Text {
-				writeFoldedRune(&b, r, fold)
-			}
+			lit(&b, s.Text)
 		case ir.AnyString:
-			b.WriteString(".*")
+			b.WriteString(anyString)
 		case ir.AnyChar:
-			b.WriteByte('.')
+			b.WriteString(anyChar)
 		case ir.Placeholder:
-			panic("esmatch: GlobRegexp of a pattern with a placeholder")
+			panic("esmatch: WritePattern of a pattern with a placeholder")
 		}
-	}
-	if b.Len() == 0 {
-		// The empty pattern matches the empty value; `()` is Lucene's empty string.
-		return "()"
 	}
 	return b.String()
 }

@@ -35,7 +35,7 @@ var dialect = infix.Dialect{And: " AND ", Or: " OR ", Not: "NOT ", Open: "(", Cl
 // to deduplicate the alerts of a non-aggregating ES|QL rule.
 func (Backend) Convert(r *ir.Rule) ([]backends.Query, diag.List) {
 	from, fromDiags := source(r)
-	return esrender.ConvertEach(r, fromDiags, func(cond ir.Node) (string, bool, diag.List) {
+	return backends.ConvertEach(r, fromDiags, func(cond ir.Node) (string, bool, diag.List) {
 		text, ds := Render(r, cond)
 		return "FROM " + from + " METADATA _id, _index, _version | WHERE " + text, false, ds
 	})

@@ -34,7 +34,7 @@ var dialect = infix.Dialect{And: " AND ", Or: " OR ", Not: "NOT ", Open: "(", Cl
 // Convert renders one query per condition of r, or reports every construct query_string
 // cannot express exactly.
 func (Backend) Convert(r *ir.Rule) ([]backends.Query, diag.List) {
-	return esrender.ConvertEach(r, nil, func(cond ir.Node) (string, bool, diag.List) {
+	return backends.ConvertEach(r, nil, func(cond ir.Node) (string, bool, diag.List) {
 		text, ds := Render(r, cond)
 		return text, false, ds
 	})
@@ -202,18 +202,7 @@ func globTerm(p ir.Pattern) string {
 	if len(p) == 0 {
 		return `""`
 	}
-	var b strings.Builder
-	for _, s := range p {
-		switch s.Kind {
-		case ir.Lit:
-			b.WriteString(escapeTerm(s.Text))
-		case ir.AnyString:
-			b.WriteByte('*')
-		case ir.AnyChar:
-			b.WriteByte('?')
-		}
-	}
-	return b.String()
+	return esmatch.WritePattern(p, func(b *strings.Builder, text string) { b.WriteString(escapeTerm(text)) }, "*", "?")
 }
 
 // special holds the characters query_string reserves; each is written after a backslash.

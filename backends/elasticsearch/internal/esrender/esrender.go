@@ -10,23 +10,6 @@ import (
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
 
-// ConvertEach renders every condition of r with render, which returns the query's text
-// (and whether it is JSON), and returns every diagnostic, pre (the rule's own, such as a
-// source the target cannot name) first, and no query when one is an error.
-func ConvertEach(r *ir.Rule, pre diag.List, render func(cond ir.Node) (text string, json bool, ds diag.List)) ([]backends.Query, diag.List) {
-	var qs []backends.Query
-	diags := pre
-	for i, cond := range r.Conditions {
-		text, isJSON, ds := render(cond)
-		diags = append(diags, ds...)
-		qs = append(qs, backends.Query{Condition: i, Text: text, JSON: isJSON})
-	}
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	return qs, diags
-}
-
 // Target is what rendering one rule for one target needs: the rule, the target's name and
 // the mapping the rule's deployment declares. It holds no state: its checks return the
 // diagnostics a leaf reports, and a target's leaf function returns either its expression
@@ -148,23 +131,14 @@ func CIDRRegexps(n *ir.CIDR) func() ([]string, error) {
 // bare, and a backslash before each literal `*`, `?` and `\` (the Query DSL's wildcard
 // query, ES|QL's LIKE, which rejects a backslash before anything else).
 func EscapedWildcard(p ir.Pattern) string {
-	var s strings.Builder
-	for _, seg := range p {
-		switch seg.Kind {
-		case ir.Lit:
-			for _, r := range seg.Text {
-				if r == '*' || r == '?' || r == '\\' {
-					s.WriteByte('\\')
-				}
-				s.WriteRune(r)
+	return esmatch.WritePattern(p, func(b *strings.Builder, text string) {
+		for _, r := range text {
+			if r == '*' || r == '?' || r == '\\' {
+				b.WriteByte('\\')
 			}
-		case ir.AnyString:
-			s.WriteByte('*')
-		case ir.AnyChar:
-			s.WriteByte('?')
+			b.WriteRune(r)
 		}
-	}
-	return s.String()
+	}, "*", "?")
 }
 
 // simpleName matches a field name ES|QL and EQL take without backticks: dot-separated
