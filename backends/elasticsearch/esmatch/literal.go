@@ -139,28 +139,26 @@ func WritePattern(p ir.Pattern, lit func(b *strings.Builder, text string), anySt
 // PatternHasCase reports whether some literal rune of p has case, so a case-insensitive match
 // of p differs from a case-sensitive one.
 func PatternHasCase(p ir.Pattern) bool {
+	return !everyLiteralRune(p, func(r rune) bool { return !HasCase(r) })
+}
+
+// everyLiteralRune reports whether ok holds for every rune of p's literal text.
+func everyLiteralRune(p ir.Pattern, ok func(rune) bool) bool {
 	for _, s := range p {
 		if s.Kind != ir.Lit {
 			continue
 		}
 		for _, r := range s.Text {
-			if HasCase(r) {
-				return true
+			if !ok(r) {
+				return false
 			}
-		}
-	}
-	return false
-}
-
-// PatternNativeFoldExact reports whether NativeFoldExact holds for every literal rune of p.
-func PatternNativeFoldExact(p ir.Pattern) bool {
-	for _, s := range p {
-		if s.Kind == ir.Lit && !nativeFoldExactString(s.Text) {
-			return false
 		}
 	}
 	return true
 }
+
+// PatternNativeFoldExact reports whether NativeFoldExact holds for every literal rune of p.
+func PatternNativeFoldExact(p ir.Pattern) bool { return everyLiteralRune(p, NativeFoldExact) }
 
 // LowerForm says how a case-insensitive pattern can be matched against the lower-cased
 // value (ES|QL TO_LOWER), if at all.
