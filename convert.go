@@ -32,12 +32,13 @@ type Result struct {
 }
 
 // Convert prepares every rule with s and converts it with b in this process, in parallel;
-// the results keep the input order. The error is ctx's.
-func Convert(ctx context.Context, b backends.Backend, s *profile.Setup, rules []*ir.Rule) ([]Result, error) {
+// the results keep the input order. inactive lists, in the same order, the rules left out
+// for want of profile values (their results say so too). The error is ctx's.
+func Convert(ctx context.Context, b backends.Backend, s *profile.Setup, rules []*ir.Rule) (results []Result, inactive []profile.Left, err error) {
 	prep := Prepare(s, rules)
 	resp, err := builtin.Backend(b).Convert(ctx, &plugin.ConvertRequest{Target: b.Name(), Rules: prep.Rules})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	needs := map[*ir.Rule][]profile.Need{}
 	for _, l := range prep.Inactive {
@@ -68,7 +69,7 @@ func Convert(ctx context.Context, b backends.Backend, s *profile.Setup, rules []
 		}
 		out[i] = res
 	}
-	return out, nil
+	return out, prep.Inactive, nil
 }
 
 // PluginRun is one target of one backend plugin over a rule set.

@@ -122,13 +122,12 @@ func Run(o *Options) (int, error) {
 		return cli.ExitFailure, nil
 	}
 
-	results, err := sigmabridge.Convert(context.Background(), backend, setup, rules)
+	results, left, err := sigmabridge.Convert(context.Background(), backend, setup, rules)
 	if err != nil {
 		return cli.ExitFailure, err
 	}
 	var out bytes.Buffer
 	failed, skipped := 0, 0
-	var left []profile.Left
 	loadErrs := loadErrorsByFile(loadDiags)
 	next := 0
 	for _, f := range files {
@@ -139,7 +138,6 @@ func Run(o *Options) (int, error) {
 		for ; next < len(results) && results[next].Rule.Path == f.Path; next++ {
 			r := results[next]
 			if len(r.Inactive) > 0 {
-				left = append(left, profile.Left{Rule: r.Rule, Needs: r.Inactive})
 				continue
 			}
 			r = frame(r, o)
