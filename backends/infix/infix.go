@@ -3,6 +3,7 @@ package infix
 import (
 	"strings"
 
+	"github.com/sigmabridge/sigmabridge/backends"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
@@ -112,34 +113,10 @@ func (d Dialect) Negate(e Expr) Expr {
 // error, the expression is empty. The tree is rendered as given: callers pass it through
 // ir.Simplify first.
 func (d Dialect) RenderExpr(tree ir.Node, leaf LeafFunc) (Expr, diag.List) {
-	var diags diag.List
-	e := d.render(tree, leaf, &diags)
-	if diags.HasErrors() {
-		return Expr{}, diags
-	}
-	return e, diags
+	return backends.Fold(tree, leaf, d.all(AndOp), d.all(OrOp), d.Negate)
 }
 
-func (d Dialect) render(n ir.Node, leaf LeafFunc, diags *diag.List) Expr {
-	switch n := n.(type) {
-	case *ir.And:
-		return d.Combine(AndOp, d.renderAll(n.Children, leaf, diags)...)
-	case *ir.Or:
-		return d.Combine(OrOp, d.renderAll(n.Children, leaf, diags)...)
-	case *ir.Not:
-		return d.Negate(d.render(n.Child, leaf, diags))
-	case *ir.CIDR, *ir.Compare, *ir.Exists, *ir.FieldRef, *ir.Keyword, *ir.Match, *ir.Null, *ir.Regex, *ir.TimePart:
-		// no case of its own (listed for the exhaustiveness lint, .ci/lint.sh)
-	}
-	e, ds := leaf(n)
-	*diags = append(*diags, ds...)
-	return e
-}
-
-func (d Dialect) renderAll(ns []ir.Node, leaf LeafFunc, diags *diag.List) []Expr {
-	out := make([]Expr, len(ns))
-	for i, c := range ns {
-		out[i] = d.render(c, leaf, diags)
-	}
-	return out
+// all joins its parts with op.
+func (d Dialect) all(op Op) func([]Expr) Expr {
+	return func(parts []Expr) Expr { return d.Combine(op, parts...) }
 }

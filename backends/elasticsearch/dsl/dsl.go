@@ -42,12 +42,7 @@ type Query = map[string]any
 
 // Build returns the query clause for one detection tree of r.
 func Build(r *ir.Rule, tree ir.Node) (Query, diag.List) {
-	b := builder{Target: esrender.New(r, Target)}
-	q := b.node(ir.Simplify(tree))
-	if b.diags.HasErrors() {
-		return nil, b.diags
-	}
-	return q, b.diags
+	return backends.Fold(ir.Simplify(tree), builder{esrender.New(r, Target)}.leaf, allOf, anyOf, mustNot)
 }
 
 // Encode writes v as compact JSON with sorted keys and without HTML escaping, so `<`, `>`
@@ -62,41 +57,30 @@ func Encode(v any) string {
 	return strings.TrimSuffix(buf.String(), "\n")
 }
 
-// builder builds the query of one rule: each leaf returns its query or its diagnostics,
-// as infix.LeafFunc does, and the walk over the tree gathers them in diags.
+// builder builds the leaves of one rule's query: each returns its query or its diagnostics,
+// as infix.LeafFunc does.
 type builder struct {
 	esrender.Target
-	diags diag.List
-}
-
-func (b *builder) node(n ir.Node) Query {
-	switch n := n.(type) {
-	case *ir.And:
-		return Query{"bool": Query{"filter": b.all(n.Children)}}
-	case *ir.Or:
-		return anyOf(b.all(n.Children))
-	case *ir.Not:
-		return mustNot(b.node(n.Child))
-	case *ir.CIDR, *ir.Compare, *ir.Exists, *ir.FieldRef, *ir.Keyword, *ir.Match, *ir.Null, *ir.Regex, *ir.TimePart:
-		// no case of its own (listed for the exhaustiveness lint, .ci/lint.sh)
-	}
-	q, ds := b.leaf(n)
-	b.diags = append(b.diags, ds...)
-	return q
-}
-
-func (b *builder) all(ns []ir.Node) []any {
-	out := make([]any, len(ns))
-	for i, c := range ns {
-		out[i] = b.node(c)
-	}
-	return out
 }
 
 func mustNot(q Query) Query { return Query{"bool": Query{"must_not": []any{q}}} }
 
+// allOf is the conjunction of queries.
+func allOf(qs []Query) Query { return Query{"bool": Query{"filter": clauses(qs)}} }
+
 // anyOf is the disjunction of queries.
-func anyOf(qs []any) Query { return Query{"bool": Query{"should": qs, "minimum_should_match": 1}} }
+func anyOf(qs []Query) Query {
+	return Query{"bool": Query{"should": clauses(qs), "minimum_should_match": 1}}
+}
+
+// clauses lists queries as a bool query's clause.
+func clauses(qs []Query) []any {
+	out := make([]any, len(qs))
+	for i, q := range qs {
+		out[i] = q
+	}
+	return out
+}
 
 // fieldQuery is {kind: {field: body}}.
 func fieldQuery(kind, field string, body Query) Query {
@@ -109,7 +93,7 @@ func flattened(n ir.Node, m esmatch.Mapping) (diag.Code, string) {
 	return esmatch.FlattenedUnsupported(n, m, true)
 }
 
-func (b *builder) leaf(n ir.Node) (Query, diag.List) {
+func (b builder) leaf(n ir.Node) (Query, diag.List) {
 	if ds := b.CheckLeaf(n, fieldNameProblem, flattened); ds != nil {
 		return nil, ds
 	}
@@ -167,7 +151,7 @@ func regexpQuery(field, re string, caseInsensitive bool) Query {
 // regexps is the regexp query for the expressions chunks gives for a leaf on field f, or the
 // disjunction of several when the expression had to be split to fit Elasticsearch's length
 // limit.
-func (b *builder) regexps(n ir.Node, f string, chunks func() ([]string, error), caseInsensitive bool) (Query, diag.List) {
+func (b builder) regexps(n ir.Node, f string, chunks func() ([]string, error), caseInsensitive bool) (Query, diag.List) {
 	res, ds := b.Regexps(n, chunks)
 	switch {
 	case ds != nil:
@@ -175,14 +159,14 @@ func (b *builder) regexps(n ir.Node, f string, chunks func() ([]string, error), 
 	case len(res) == 1:
 		return regexpQuery(f, res[0], caseInsensitive), nil
 	}
-	qs := make([]any, len(res))
+	qs := make([]Query, len(res))
 	for i, re := range res {
 		qs[i] = regexpQuery(f, re, caseInsensitive)
 	}
 	return anyOf(qs), nil
 }
 
-func (b *builder) match(n *ir.Match) (Query, diag.List) {
+func (b builder) match(n *ir.Match) (Query, diag.List) {
 	if ds := b.CheckPlaceholders(n, n.Pattern); ds != nil {
 		return nil, ds
 	}
@@ -230,7 +214,7 @@ func nativeQuery(field string, p ir.Pattern, caseInsensitive bool) Query {
 }
 
 // keyword falls back on query_string, the one query that searches many fields at once.
-func (b *builder) keyword(n *ir.Keyword) (Query, diag.List) {
+func (b builder) keyword(n *ir.Keyword) (Query, diag.List) {
 	if ds := b.CheckPlaceholders(n, n.Pattern); ds != nil {
 		return nil, ds
 	}
