@@ -286,7 +286,9 @@ func (rd *renderer) match(n *ir.Match) (comparison, diag.List) {
 // wildcardValue writes p as an EQL wildcard pattern: `*` and `?` as themselves, literals
 // as they are (a backslash is an ordinary character there).
 func wildcardValue(p ir.Pattern) string {
-	return esmatch.WritePattern(p, func(b *strings.Builder, text string) { b.WriteString(text) }, "*", "?")
+	var b strings.Builder
+	esmatch.WritePattern(&b, p, func(text string) { b.WriteString(text) }, "*", "?")
+	return b.String()
 }
 
 // keywords are EQL words that cannot stand as a bare identifier.

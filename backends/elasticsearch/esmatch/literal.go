@@ -104,27 +104,27 @@ func writeFoldedRune(b *strings.Builder, r rune, fold Fold) {
 // matches as a whole: `*` becomes `.*`, `?` becomes `.` (one code point), literals are
 // escaped and folded as fold says. The pattern must hold no placeholder.
 func GlobRegexp(p ir.Pattern, fold Fold) string {
-	re := WritePattern(p, func(b *strings.Builder, text string) {
+	var b strings.Builder
+	WritePattern(&b, p, func(text string) {
 		for _, r := range text {
-			writeFoldedRune(b, r, fold)
+			writeFoldedRune(&b, r, fold)
 		}
 	}, ".*", ".")
-	if re == "" {
+	if b.Len() == 0 {
 		// The empty pattern matches the empty value; `()` is Lucene's empty string.
 		return "()"
 	}
-	return re
+	return b.String()
 }
 
-// WritePattern writes p in a target's wildcard or regular-expression syntax: each literal
-// segment through lit, `*` as anyString and `?` as anyChar. The pattern must hold no
-// placeholder.
-func WritePattern(p ir.Pattern, lit func(b *strings.Builder, text string), anyString, anyChar string) string {
-	var b strings.Builder
+// WritePattern writes p to b in a target's wildcard or regular-expression syntax: each
+// literal segment through lit (which writes to b too), `*` as anyString and `?` as anyChar.
+// The pattern must hold no placeholder.
+func WritePattern(b *strings.Builder, p ir.Pattern, lit func(text string), anyString, anyChar string) {
 	for _, s := range p {
 		switch s.Kind {
 		case ir.Lit:
-			lit(&b, s.Text)
+			lit(s.Text)
 		case ir.AnyString:
 			b.WriteString(anyString)
 		case ir.AnyChar:
@@ -133,7 +133,6 @@ func WritePattern(p ir.Pattern, lit func(b *strings.Builder, text string), anySt
 			panic("esmatch: WritePattern of a pattern with a placeholder")
 		}
 	}
-	return b.String()
 }
 
 // PatternHasCase reports whether some literal rune of p has case, so a case-insensitive match

@@ -202,7 +202,9 @@ func globTerm(p ir.Pattern) string {
 	if len(p) == 0 {
 		return `""`
 	}
-	return esmatch.WritePattern(p, func(b *strings.Builder, text string) { b.WriteString(escapeTerm(text)) }, "*", "?")
+	var b strings.Builder
+	esmatch.WritePattern(&b, p, func(text string) { b.WriteString(escapeTerm(text)) }, "*", "?")
+	return b.String()
 }
 
 // special holds the characters query_string reserves; each is written after a backslash.

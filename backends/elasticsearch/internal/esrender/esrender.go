@@ -131,7 +131,8 @@ func CIDRRegexps(n *ir.CIDR) func() ([]string, error) {
 // bare, and a backslash before each literal `*`, `?` and `\` (the Query DSL's wildcard
 // query, ES|QL's LIKE, which rejects a backslash before anything else).
 func EscapedWildcard(p ir.Pattern) string {
-	return esmatch.WritePattern(p, func(b *strings.Builder, text string) {
+	var b strings.Builder
+	esmatch.WritePattern(&b, p, func(text string) {
 		for _, r := range text {
 			if r == '*' || r == '?' || r == '\\' {
 				b.WriteByte('\\')
@@ -139,6 +140,7 @@ func EscapedWildcard(p ir.Pattern) string {
 			b.WriteRune(r)
 		}
 	}, "*", "?")
+	return b.String()
 }
 
 // simpleName matches a field name ES|QL and EQL take without backticks: dot-separated
