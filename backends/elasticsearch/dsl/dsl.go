@@ -101,7 +101,13 @@ func (b builder) leaf(n ir.Node) (Query, diag.List) {
 	case *ir.Match:
 		return b.match(n)
 	case *ir.Keyword:
-		return b.keyword(n)
+		// The one query that searches many fields at once; lenient: the default fields may
+		// include numeric ones, on which a regexp or wildcard would fail the whole query.
+		term, ds := lucene.Keyword(b.Target, n, "no query can")
+		if ds.HasErrors() {
+			return nil, ds
+		}
+		return Query{"query_string": Query{"query": term, "lenient": true}}, ds
 	case *ir.Regex:
 		re, ds := b.Regexp(n, true)
 		if ds != nil {
@@ -211,23 +217,6 @@ func nativeQuery(field string, p ir.Pattern, caseInsensitive bool) Query {
 		body["case_insensitive"] = true
 	}
 	return fieldQuery(kind, field, body)
-}
-
-// keyword falls back on query_string, the one query that searches many fields at once.
-func (b builder) keyword(n *ir.Keyword) (Query, diag.List) {
-	if ds := b.CheckPlaceholders(n, n.Pattern); ds != nil {
-		return nil, ds
-	}
-	if n.Pattern.Wrap(true, true).Shape() == ir.ShapeAny {
-		return nil, b.Fail(n, diag.UnsupportedKeyword, "keyword %q matches any string value, which no query can test over all fields", n.Pattern.String())
-	}
-	term, err := lucene.KeywordTerm(n)
-	if err != nil {
-		return nil, b.Fail(n, diag.UnsupportedRegexLength, "keyword %q: %v", n.Pattern.String(), err)
-	}
-	// lenient: the default fields may include numeric ones, on which a regexp or wildcard
-	// would fail the whole query.
-	return Query{"query_string": Query{"query": term, "lenient": true}}, b.Warn(n, diag.KeywordScope, "%s", lucene.KeywordScopeMessage(n))
 }
 
 // fieldNameProblem says why a (non-empty) field name cannot be used, or returns "".

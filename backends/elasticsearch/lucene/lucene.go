@@ -1,7 +1,6 @@
 package lucene
 
 import (
-	"fmt"
 	"strings"
 	"unicode"
 
@@ -72,7 +71,8 @@ func (rd renderer) leaf(n ir.Node) (infix.Expr, diag.List) {
 	case *ir.Match:
 		return rd.match(n)
 	case *ir.Keyword:
-		return rd.keyword(n)
+		term, ds := Keyword(rd.Target, n, "query_string cannot")
+		return infix.AtomExpr(term), ds
 	case *ir.Regex:
 		re, ds := rd.Regexp(n, false)
 		if ds != nil {
@@ -146,21 +146,6 @@ func quoteTerm(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
 
-func (rd renderer) keyword(n *ir.Keyword) (infix.Expr, diag.List) {
-	if ds := rd.CheckPlaceholders(n, n.Pattern); ds != nil {
-		return infix.Expr{}, ds
-	}
-	p := n.Pattern.Wrap(true, true)
-	if p.Shape() == ir.ShapeAny {
-		return infix.Expr{}, rd.Fail(n, diag.UnsupportedKeyword, "keyword %q matches any string value, which query_string cannot test over all fields", n.Pattern.String())
-	}
-	term, err := KeywordTerm(n)
-	if err != nil {
-		return infix.Expr{}, rd.Fail(n, diag.UnsupportedRegexLength, "keyword %q: %v", n.Pattern.String(), err)
-	}
-	return infix.AtomExpr(term), rd.Warn(n, diag.KeywordScope, "%s", KeywordScopeMessage(n))
-}
-
 // regexps renders the regular expressions chunks gives for a leaf on field f: one term, or
 // an OR of terms when the expression had to be split to fit Elasticsearch's length limit.
 func (rd renderer) regexps(n ir.Node, f string, chunks func() ([]string, error)) (infix.Expr, diag.List) {
@@ -175,25 +160,31 @@ func (rd renderer) regexps(n ir.Node, f string, chunks func() ([]string, error))
 	return dialect.Combine(infix.OrOp, parts...), nil
 }
 
-// KeywordScopeMessage explains the keyword-scope warning a keyword search carries.
-func KeywordScopeMessage(n *ir.Keyword) string {
-	return fmt.Sprintf("keyword %q searches the index's default fields (index.query.default_field); it is exact when those are the event's string fields, mapped as keyword", n.Pattern.String())
-}
-
-// KeywordTerm renders a keyword (a value with no field, found anywhere in the event) as an
-// unbound query_string term, which searches the index's default fields. The pattern must
-// hold no placeholder and must not be empty. It fails when the regular expression a
-// case-insensitive keyword needs is too long for Elasticsearch.
-func KeywordTerm(n *ir.Keyword) (string, error) {
+// Keyword renders a keyword (a value with no field, found anywhere in the event) as an
+// unbound query_string term, which searches the index's default fields, with the
+// keyword-scope warning every keyword search carries. It fails a keyword with a placeholder,
+// one that matches any string value (which none, the target's words for what lacks a test
+// over all fields, can test), and one whose case-insensitive regular expression is too long
+// for Elasticsearch.
+func Keyword(t esrender.Target, n *ir.Keyword, none string) (string, diag.List) {
+	if ds := t.CheckPlaceholders(n, n.Pattern); ds != nil {
+		return "", ds
+	}
 	p := n.Pattern.Wrap(true, true)
+	if p.Shape() == ir.ShapeAny {
+		return "", t.Fail(n, diag.UnsupportedKeyword, "keyword %q matches any string value, which %s test over all fields", n.Pattern.String(), none)
+	}
+	var term string
 	if !n.Cased && esmatch.PatternHasCase(p) {
 		re, err := esmatch.FitRegexp(esmatch.GlobRegexp(p, esmatch.FoldAll))
 		if err != nil {
-			return "", err
+			return "", t.Fail(n, diag.UnsupportedRegexLength, "keyword %q: %v", n.Pattern.String(), err)
 		}
-		return "/" + re[0] + "/", nil
+		term = "/" + re[0] + "/"
+	} else {
+		term = globTerm(p)
 	}
-	return globTerm(p), nil
+	return term, t.Warn(n, diag.KeywordScope, "keyword %q searches the index's default fields (index.query.default_field); it is exact when those are the event's string fields, mapped as keyword", n.Pattern.String())
 }
 
 // globTerm writes a pattern as a query_string term: literal characters escaped, `*` and `?`
