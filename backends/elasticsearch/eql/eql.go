@@ -78,34 +78,28 @@ func (rd *renderer) node(n ir.Node) infix.Expr {
 		}
 		return dialect.Combine(infix.AndOp, parts...)
 	case *ir.Or:
-		var parts []infix.Expr
+		var parts []comparison
 		lists := map[[2]string]int{} // field and operator -> index in parts
-		var members [][]string
 		for _, c := range n.Children {
-			if len(ir.Children(c)) == 0 {
-				cmp := rd.walkLeaf(c)
-				if cmp.op != "" {
-					key := [2]string{cmp.field, cmp.op}
-					if i, ok := lists[key]; ok {
-						members[i] = append(members[i], cmp.values...)
-						continue
-					}
-					lists[key] = len(parts)
-					members = append(members, cmp.values)
-					parts = append(parts, infix.Expr{})
-					continue
-				}
-				parts = append(parts, cmp.expr())
-				members = append(members, nil)
+			if len(ir.Children(c)) > 0 {
+				parts = append(parts, comparison{rendered: rd.node(c)})
 				continue
 			}
-			parts = append(parts, rd.node(c))
-			members = append(members, nil)
+			cmp := rd.walkLeaf(c)
+			if key := [2]string{cmp.field, cmp.op}; cmp.op != "" {
+				if i, ok := lists[key]; ok {
+					parts[i].values = append(parts[i].values, cmp.values...)
+					continue
+				}
+				lists[key] = len(parts)
+			}
+			parts = append(parts, cmp)
 		}
-		for key, i := range lists {
-			parts[i] = listExpr(key[0], key[1], members[i])
+		exprs := make([]infix.Expr, len(parts))
+		for i, p := range parts {
+			exprs[i] = p.expr()
 		}
-		return dialect.Combine(infix.OrOp, parts...)
+		return dialect.Combine(infix.OrOp, exprs...)
 	case *ir.Not:
 		if ex, ok := n.Child.(*ir.Exists); ok {
 			return rd.walkLeaf(&ir.Null{Field: ex.Field, Pos: ex.Pos}).expr()
@@ -126,18 +120,18 @@ func (rd *renderer) walkLeaf(n ir.Node) comparison {
 
 // comparison is a rendered leaf. A comparison of a field with string operands, true when
 // one of them compares true (field, op, values set), can join a list lookup; any other leaf
-// has only text.
+// (or subtree) is only rendered.
 type comparison struct {
 	field, op string
 	values    []string
-	text      string
+	rendered  infix.Expr
 }
 
 func (c comparison) expr() infix.Expr {
 	if c.op != "" {
 		return listExpr(c.field, c.op, c.values)
 	}
-	return infix.AtomExpr(c.text)
+	return c.rendered
 }
 
 // listExpr writes the comparisons of one field with one operator and several values.
@@ -174,7 +168,7 @@ func (rd *renderer) globRegexps(n *ir.Match, op string, fold esmatch.Fold) (comp
 	return rd.regexps(n, n.Field, op, esrender.GlobRegexps(n.Pattern, fold))
 }
 
-func text(s string) (comparison, diag.List) { return comparison{text: s}, nil }
+func text(s string) (comparison, diag.List) { return comparison{rendered: infix.AtomExpr(s)}, nil }
 
 // flattened is what EQL cannot ask of a flattened field: anything, as none of it is verified.
 func flattened(n ir.Node, m esmatch.Mapping) (diag.Code, string) {
