@@ -36,7 +36,7 @@ func BenchmarkSetupConvertCorpus(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				res, err := sigmabridge.Convert(context.Background(), be, setup, rules)
+				res, _, err := sigmabridge.Convert(context.Background(), be, setup, rules)
 				if err != nil || len(res) != len(rules) {
 					b.Fatalf("%d results for %d rules: %v", len(res), len(rules), err)
 				}

@@ -35,8 +35,9 @@ type Result struct {
 }
 
 // Convert prepares every rule with s and converts it with b in this process, in parallel;
-// the results keep the input order. The error is ctx's.
-func Convert(ctx context.Context, b backends.Backend, s *profile.Setup, rules []*ir.Rule) ([]Result, error) {
+// the results keep the input order. inactive lists, in the same order, the rules left out
+// for want of profile values (their results say so too). The error is ctx's.
+func Convert(ctx context.Context, b backends.Backend, s *profile.Setup, rules []*ir.Rule) (results []Result, inactive []profile.Left, err error) {
 	return convertWith(b.Name(), s, rules, func(prepared []*ir.Rule) ([]plugin.ConvertResult, error) {
 		resp, err := builtin.Backend(b).Convert(ctx, &plugin.ConvertRequest{Target: b.Name(), Rules: prepared})
 		if err != nil {
@@ -48,10 +49,10 @@ func Convert(ctx context.Context, b backends.Backend, s *profile.Setup, rules []
 
 // ConvertPlugin is Convert through target of the external backend plugin t.Plugin of m
 // (see FindTarget). The error is the plugin's (it crashed, hung, or answered garbage).
-func ConvertPlugin(ctx context.Context, m *host.Manager, t Target, s *profile.Setup, rules []*ir.Rule) ([]Result, error) {
+func ConvertPlugin(ctx context.Context, m *host.Manager, t Target, s *profile.Setup, rules []*ir.Rule) (results []Result, inactive []profile.Left, err error) {
 	b, err := m.Backend(ctx, t.Plugin)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	return convertWith(t.Name, s, rules, func(prepared []*ir.Rule) ([]plugin.ConvertResult, error) {
 		res, err := b.Convert(ctx, t.Name, "", prepared)
@@ -64,11 +65,11 @@ func ConvertPlugin(ctx context.Context, m *host.Manager, t Target, s *profile.Se
 
 // convertWith prepares rules with s, converts the prepared ones with conv and puts the
 // results back in input order.
-func convertWith(target string, s *profile.Setup, rules []*ir.Rule, conv func([]*ir.Rule) ([]plugin.ConvertResult, error)) ([]Result, error) {
+func convertWith(target string, s *profile.Setup, rules []*ir.Rule, conv func([]*ir.Rule) ([]plugin.ConvertResult, error)) ([]Result, []profile.Left, error) {
 	prep := Prepare(s, rules)
 	results, err := conv(prep.Rules)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	needs := map[*ir.Rule][]profile.Need{}
 	for _, l := range prep.Inactive {
@@ -101,7 +102,7 @@ func convertWith(target string, s *profile.Setup, rules []*ir.Rule, conv func([]
 		}
 		out[i] = res
 	}
-	return out, nil
+	return out, prep.Inactive, nil
 }
 
 // Target is a target convert can write: a built-in backend, or a target an external

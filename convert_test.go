@@ -3,6 +3,7 @@ package sigmabridge_test
 import (
 	"context"
 	"path"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -24,7 +25,7 @@ func TestConvertPack(t *testing.T) {
 		t.Fatal(err)
 	}
 	splunk, _ := backends.Get("splunk")
-	res, err := sigmabridge.Convert(context.Background(), splunk, setup, rules)
+	res, left, err := sigmabridge.Convert(context.Background(), splunk, setup, rules)
 	if err != nil || len(res) != len(rules) {
 		t.Fatalf("%d results for %d rules, %v", len(res), len(rules), err)
 	}
@@ -35,12 +36,20 @@ func TestConvertPack(t *testing.T) {
 			t.Fatalf("result %d is for %s, not %s", i, r.Rule.Path, rules[i].Path)
 		case r.Inactive != nil:
 			inactive = append(inactive, strings.TrimSuffix(path.Base(r.Rule.Path), ".yml"))
+			if len(left) == 0 || left[0].Rule != r.Rule || !reflect.DeepEqual(left[0].Needs, r.Inactive) {
+				t.Errorf("%s: inactive, but not next in the inactive list %v", r.Rule.Path, left)
+			} else {
+				left = left[1:]
+			}
 		case r.Failed || len(r.Queries) == 0:
 			t.Errorf("%s: %v", r.Rule.Path, r.Diags)
 		}
 	}
 	if got := strings.Join(inactive, " "); got != "lambda_foreign_layer_attached lambda_policy_cross_account_invoke" {
 		t.Errorf("inactive: %s", got)
+	}
+	if len(left) > 0 {
+		t.Errorf("inactive list holds more rules than the results: %v", left)
 	}
 }
 
@@ -65,7 +74,7 @@ detection:
 		t.Fatal(err)
 	}
 	splunk, _ := backends.Get("splunk")
-	res, err := sigmabridge.Convert(context.Background(), splunk, setup, rules)
+	res, _, err := sigmabridge.Convert(context.Background(), splunk, setup, rules)
 	if err != nil || len(res) != 1 || !res[0].Failed || len(res[0].Diags.Errors()) == 0 {
 		t.Fatalf("%+v, %v", res, err)
 	}

@@ -24,7 +24,7 @@ import (
 // backend combines an index.
 func ConvertItems(ctx context.Context, b backends.Backend, s *profile.Setup, rules []*ir.Rule, sources map[string]string, macros bool) ([]Result, []*formats.Item, error) {
 	rec := &recorder{Backend: b, macros: macros, prepared: map[string]*ir.Rule{}}
-	results, err := Convert(ctx, rec, s, rules)
+	results, _, err := Convert(ctx, rec, s, rules)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -23,7 +23,7 @@ func Example() {
 	rules, _ := translator.LoadBytes("create.yml", []byte(rule))
 	setup, _ := sigmabridge.Setup(nil, profile.Splunk, nil) // no profile, no -p pipelines
 	splunk, _ := backends.Get("splunk")
-	results, _ := sigmabridge.Convert(ctx, splunk, setup, rules)
+	results, _, _ := sigmabridge.Convert(ctx, splunk, setup, rules)
 	fmt.Println(results[0].Queries[0].Text)
 
 	det, _ := sigmabridge.LoadDetector(ctx, sigmabridge.DetectorOptions{InProcess: true}, rules)

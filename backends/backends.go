@@ -73,6 +73,59 @@ func namesLocked() []string {
 	return names
 }
 
+// ConvertEach renders every condition of r with render, which returns the query's text
+// (and whether it is JSON), and returns every diagnostic, pre (the rule's own, such as a
+// source the target cannot name) first, and no query when one is an error.
+func ConvertEach(r *ir.Rule, pre diag.List, render func(cond ir.Node) (text string, json bool, ds diag.List)) ([]Query, diag.List) {
+	var qs []Query
+	diags := pre
+	for i, cond := range r.Conditions {
+		text, isJSON, ds := render(cond)
+		diags = append(diags, ds...)
+		qs = append(qs, Query{Condition: i, Text: text, JSON: isJSON})
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return qs, diags
+}
+
+// Fold renders a (simplified) detection tree bottom up: leaf renders each leaf, returning
+// its value or the diagnostics saying why it has none (and may return warnings with a
+// value); and, or and not combine the values of a node's children. It visits the whole tree
+// and returns every diagnostic the leaves report, and the zero value when one is an error.
+func Fold[T any](tree ir.Node, leaf func(ir.Node) (T, diag.List), and, or func([]T) T, not func(T) T) (T, diag.List) {
+	var diags diag.List
+	var walk func(n ir.Node) T
+	walk = func(n ir.Node) T {
+		switch n := n.(type) {
+		case *ir.And, *ir.Or:
+			cs := ir.Children(n)
+			vs := make([]T, len(cs))
+			for i, c := range cs {
+				vs[i] = walk(c)
+			}
+			if _, ok := n.(*ir.And); ok {
+				return and(vs)
+			}
+			return or(vs)
+		case *ir.Not:
+			return not(walk(n.Child))
+		case *ir.CIDR, *ir.Compare, *ir.Exists, *ir.FieldRef, *ir.Keyword, *ir.Match, *ir.Null, *ir.Regex, *ir.TimePart:
+			// no case of its own (listed for the exhaustiveness lint, .ci/lint.sh)
+		}
+		v, ds := leaf(n)
+		diags = append(diags, ds...)
+		return v
+	}
+	v := walk(tree)
+	if diags.HasErrors() {
+		var zero T
+		return zero, diags
+	}
+	return v, diags
+}
+
 // Diag builds an Error diagnostic for rule r at node n on the given target.
 func Diag(r *ir.Rule, n ir.Node, target string, code diag.Code, format string, args ...any) diag.Diagnostic {
 	line := r.Line

@@ -242,7 +242,7 @@ func (s *Server) convertRules(ctx context.Context, req *Request, rules []*ir.Rul
 			t.Pipelines = append(t.Pipelines, p.Name)
 		}
 		if len(rules) > 0 {
-			res, err := sigmabridge.Convert(ctx, b, st, rules)
+			res, _, err := sigmabridge.Convert(ctx, b, st, rules)
 			if err != nil {
 				return nil, err
 			}

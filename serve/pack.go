@@ -92,7 +92,7 @@ func buildPack(ctx context.Context) ([]PackRule, error) {
 		if err != nil {
 			return nil, err
 		}
-		res, err := sigmabridge.Convert(ctx, b, st, rs)
+		res, _, err := sigmabridge.Convert(ctx, b, st, rs)
 		if err != nil {
 			return nil, err
 		}

@@ -3,6 +3,7 @@ package infix
 import (
 	"strings"
 
+	"github.com/sigmabridge/sigmabridge/backends"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
@@ -43,10 +44,14 @@ type Dialect struct {
 	Not string
 	// Open and Close wrap a grouped expression, e.g. "(" and ")".
 	Open, Close string
+	// GroupNotInOr groups a negation that is an operand of a disjunction, for a language
+	// whose parser reads `a OR NOT b` otherwise than `a OR (NOT b)`.
+	GroupNotInOr bool
 }
 
 // LeafFunc renders one leaf node (any node other than And, Or and Not). It returns the
-// leaf's expression, or the diagnostics explaining why the leaf cannot be expressed. A leaf
+// leaf's expression, or the error diagnostics explaining why the leaf cannot be expressed
+// (and may return warnings with an expression). A leaf
 // may render to a compound expression (say an OR over several fields) by returning the
 // matching Op; the renderer then groups it as needed.
 type LeafFunc func(n ir.Node) (Expr, diag.List)
@@ -61,12 +66,13 @@ func (d Dialect) Group(e Expr) Expr {
 
 // operand prepares child to be an operand of parent: it is grouped when its operator
 // differs from parent's. A negation of an atom is left bare under AND and OR because a
-// prefix NOT binds tighter than any binary operator in every supported dialect.
+// prefix NOT binds tighter than any binary operator in every supported dialect (unless
+// GroupNotInOr says otherwise under OR).
 func (d Dialect) operand(parent Op, child Expr) Expr {
 	if child.Op == Atom || child.Op == parent {
 		return child
 	}
-	if child.Op == NotOp && (parent == AndOp || parent == OrOp) {
+	if child.Op == NotOp && (parent == AndOp || parent == OrOp && !d.GroupNotInOr) {
 		return child
 	}
 	return d.Group(child)
@@ -103,38 +109,14 @@ func (d Dialect) Negate(e Expr) Expr {
 
 // RenderExpr renders tree in dialect d, calling leaf for every leaf, and returns the
 // expression with its top-level operator, for callers that embed it in a larger one. It
-// visits the whole tree and returns every diagnostic the leaves report; when there is any,
-// the expression is empty. The tree is rendered as given: callers pass it through
+// visits the whole tree and returns every diagnostic the leaves report; when one is an
+// error, the expression is empty. The tree is rendered as given: callers pass it through
 // ir.Simplify first.
 func (d Dialect) RenderExpr(tree ir.Node, leaf LeafFunc) (Expr, diag.List) {
-	var diags diag.List
-	e := d.render(tree, leaf, &diags)
-	if len(diags) > 0 {
-		return Expr{}, diags
-	}
-	return e, nil
+	return backends.Fold(tree, leaf, d.all(AndOp), d.all(OrOp), d.Negate)
 }
 
-func (d Dialect) render(n ir.Node, leaf LeafFunc, diags *diag.List) Expr {
-	switch n := n.(type) {
-	case *ir.And:
-		return d.Combine(AndOp, d.renderAll(n.Children, leaf, diags)...)
-	case *ir.Or:
-		return d.Combine(OrOp, d.renderAll(n.Children, leaf, diags)...)
-	case *ir.Not:
-		return d.Negate(d.render(n.Child, leaf, diags))
-	case *ir.CIDR, *ir.Compare, *ir.Exists, *ir.FieldRef, *ir.Keyword, *ir.Match, *ir.Null, *ir.Regex, *ir.TimePart:
-		// no case of its own (listed for the exhaustiveness lint, .ci/lint.sh)
-	}
-	e, ds := leaf(n)
-	*diags = append(*diags, ds...)
-	return e
-}
-
-func (d Dialect) renderAll(ns []ir.Node, leaf LeafFunc, diags *diag.List) []Expr {
-	out := make([]Expr, len(ns))
-	for i, c := range ns {
-		out[i] = d.render(c, leaf, diags)
-	}
-	return out
+// all joins its parts with op.
+func (d Dialect) all(op Op) func([]Expr) Expr {
+	return func(parts []Expr) Expr { return d.Combine(op, parts...) }
 }

@@ -34,16 +34,10 @@ var dialect = infix.Dialect{And: " AND ", Or: " OR ", Not: "NOT ", Open: "(", Cl
 // express exactly and then returns no query.
 func (Backend) Convert(r *ir.Rule) ([]backends.Query, diag.List) {
 	prefix, diags := statePrefix(r)
-	var qs []backends.Query
-	for i, cond := range r.Conditions {
+	return backends.ConvertEach(r, diags, func(cond ir.Node) (string, bool, diag.List) {
 		text, ds := renderCondition(r, cond, prefix)
-		diags = append(diags, ds...)
-		qs = append(qs, backends.Query{Condition: i, Text: text})
-	}
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	return qs, diags
+		return text, false, ds
+	})
 }
 
 // renderCondition renders one detection tree as `<search> [| where <expr>]`.

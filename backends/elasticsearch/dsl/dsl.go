@@ -28,7 +28,7 @@ func (Backend) Name() string { return Target }
 // Convert renders one `{"query": ...}` document per condition of r, or reports every
 // construct the Query DSL cannot express exactly.
 func (Backend) Convert(r *ir.Rule) ([]backends.Query, diag.List) {
-	return esrender.ConvertEach(r, func(cond ir.Node) (string, bool, diag.List) {
+	return backends.ConvertEach(r, nil, func(cond ir.Node) (string, bool, diag.List) {
 		q, ds := Build(r, cond)
 		if ds.HasErrors() {
 			return "", true, ds
@@ -42,12 +42,7 @@ type Query = map[string]any
 
 // Build returns the query clause for one detection tree of r.
 func Build(r *ir.Rule, tree ir.Node) (Query, diag.List) {
-	b := builder{esrender.New(r, Target)}
-	q := b.node(ir.Simplify(tree))
-	if b.Failed() {
-		return nil, b.Diags
-	}
-	return q, b.Diags
+	return backends.Fold(ir.Simplify(tree), builder{esrender.New(r, Target)}.leaf, allOf, anyOf, mustNot)
 }
 
 // Encode writes v as compact JSON with sorted keys and without HTML escaping, so `<`, `>`
@@ -62,62 +57,61 @@ func Encode(v any) string {
 	return strings.TrimSuffix(buf.String(), "\n")
 }
 
+// builder builds the leaves of one rule's query: each returns its query or its diagnostics,
+// as infix.LeafFunc does.
 type builder struct {
-	esrender.Renderer
-}
-
-// fail records an error and returns no query.
-func (b *builder) fail(n ir.Node, code diag.Code, format string, args ...any) Query {
-	b.Fail(n, code, format, args...)
-	return nil
-}
-
-func (b *builder) node(n ir.Node) Query {
-	switch n := n.(type) {
-	case *ir.And:
-		return Query{"bool": Query{"filter": b.all(n.Children)}}
-	case *ir.Or:
-		return anyOf(b.all(n.Children))
-	case *ir.Not:
-		return mustNot(b.node(n.Child))
-	case *ir.CIDR, *ir.Compare, *ir.Exists, *ir.FieldRef, *ir.Keyword, *ir.Match, *ir.Null, *ir.Regex, *ir.TimePart:
-		// no case of its own (listed for the exhaustiveness lint, .ci/lint.sh)
-	}
-	return b.leaf(n)
-}
-
-func (b *builder) all(ns []ir.Node) []any {
-	out := make([]any, len(ns))
-	for i, c := range ns {
-		out[i] = b.node(c)
-	}
-	return out
+	esrender.Target
 }
 
 func mustNot(q Query) Query { return Query{"bool": Query{"must_not": []any{q}}} }
 
+// allOf is the conjunction of queries.
+func allOf(qs []Query) Query { return Query{"bool": Query{"filter": clauses(qs)}} }
+
 // anyOf is the disjunction of queries.
-func anyOf(qs []any) Query { return Query{"bool": Query{"should": qs, "minimum_should_match": 1}} }
+func anyOf(qs []Query) Query {
+	return Query{"bool": Query{"should": clauses(qs), "minimum_should_match": 1}}
+}
+
+// clauses lists queries as a bool query's clause.
+func clauses(qs []Query) []any {
+	out := make([]any, len(qs))
+	for i, q := range qs {
+		out[i] = q
+	}
+	return out
+}
 
 // fieldQuery is {kind: {field: body}}.
 func fieldQuery(kind, field string, body Query) Query {
 	return Query{kind: Query{field: body}}
 }
 
-func (b *builder) leaf(n ir.Node) Query {
-	// A term or prefix query with case_insensitive folds a flattened field's keyed values.
-	if !b.CheckField(n, fieldNameProblem) || !b.CheckMapping(n, true) {
-		return nil
+// flattened is what the Query DSL cannot ask of a flattened field: a term or prefix query
+// with case_insensitive folds its keyed values.
+func flattened(n ir.Node, m esmatch.Mapping) (diag.Code, string) {
+	return esmatch.FlattenedUnsupported(n, m, true)
+}
+
+func (b builder) leaf(n ir.Node) (Query, diag.List) {
+	if ds := b.CheckLeaf(n, fieldNameProblem, flattened); ds != nil {
+		return nil, ds
 	}
 	switch n := n.(type) {
 	case *ir.Match:
 		return b.match(n)
 	case *ir.Keyword:
-		return b.keyword(n)
+		// The one query that searches many fields at once; lenient: the default fields may
+		// include numeric ones, on which a regexp or wildcard would fail the whole query.
+		term, ds := lucene.Keyword(b.Target, n, "no query can")
+		if ds.HasErrors() {
+			return nil, ds
+		}
+		return Query{"query_string": Query{"query": term, "lenient": true}}, ds
 	case *ir.Regex:
-		re, ok := b.Regexp(n, true)
-		if !ok {
-			return nil
+		re, ds := b.Regexp(n, true)
+		if ds != nil {
+			return nil, ds
 		}
 		return b.regexps(n, n.Field, re.Chunks, re.CaseInsensitive)
 	case *ir.CIDR:
@@ -125,31 +119,31 @@ func (b *builder) leaf(n ir.Node) Query {
 			// A term query on an ip field takes a CIDR block.
 			block, err := esmatch.IPFieldCIDR(n.Prefix)
 			if err != nil {
-				return b.fail(n, diag.UnsupportedCIDR, "%s: %v", n, err)
+				return nil, b.Fail(n, diag.UnsupportedCIDR, "%s: %v", n, err)
 			}
-			return fieldQuery("term", n.Field, Query{"value": block})
+			return fieldQuery("term", n.Field, Query{"value": block}), nil
 		}
 		// Most string fields are mapped as keyword, where a CIDR term is plain text: match
 		// the spellings of the addresses in the prefix instead.
 		return b.regexps(n, n.Field, esrender.CIDRRegexps(n), false)
 	case *ir.Compare:
-		if !b.CheckNumber(n) {
-			return nil
+		if ds := b.CheckNumber(n); ds != nil {
+			return nil, ds
 		}
 		op := map[ir.CompareOp]string{ir.LT: "lt", ir.LTE: "lte", ir.GT: "gt", ir.GTE: "gte"}[n.Op]
-		return fieldQuery("range", n.Field, Query{op: json.Number(n.Value.Text)})
+		return fieldQuery("range", n.Field, Query{op: json.Number(n.Value.Text)}), nil
 	case *ir.Exists:
-		return Query{"exists": Query{"field": n.Field}}
+		return Query{"exists": Query{"field": n.Field}}, nil
 	case *ir.Null:
-		return mustNot(Query{"exists": Query{"field": n.Field}})
+		return mustNot(Query{"exists": Query{"field": n.Field}}), nil
 	case *ir.FieldRef:
-		return b.fail(n, diag.UnsupportedFieldRef, "%s: the Query DSL compares fields only with constants (short of a script)", n)
+		return nil, b.Fail(n, diag.UnsupportedFieldRef, "%s: the Query DSL compares fields only with constants (short of a script)", n)
 	case *ir.TimePart:
-		return b.fail(n, diag.UnsupportedTimePart, "%s: the Query DSL cannot extract a part of a timestamp (short of a script)", n)
+		return nil, b.Fail(n, diag.UnsupportedTimePart, "%s: the Query DSL cannot extract a part of a timestamp (short of a script)", n)
 	case *ir.And, *ir.Not, *ir.Or:
 		// no case of its own (listed for the exhaustiveness lint, .ci/lint.sh)
 	}
-	return b.fail(n, diag.Unsupported, "%s: no Query DSL form", n)
+	return nil, b.Fail(n, diag.Unsupported, "%s: no Query DSL form", n)
 }
 
 func regexpQuery(field, re string, caseInsensitive bool) Query {
@@ -163,43 +157,43 @@ func regexpQuery(field, re string, caseInsensitive bool) Query {
 // regexps is the regexp query for the expressions chunks gives for a leaf on field f, or the
 // disjunction of several when the expression had to be split to fit Elasticsearch's length
 // limit.
-func (b *builder) regexps(n ir.Node, f string, chunks func() ([]string, error), caseInsensitive bool) Query {
-	res := b.Regexps(n, chunks)
-	switch len(res) {
-	case 0:
-		return nil
-	case 1:
-		return regexpQuery(f, res[0], caseInsensitive)
+func (b builder) regexps(n ir.Node, f string, chunks func() ([]string, error), caseInsensitive bool) (Query, diag.List) {
+	res, ds := b.Regexps(n, chunks)
+	switch {
+	case ds != nil:
+		return nil, ds
+	case len(res) == 1:
+		return regexpQuery(f, res[0], caseInsensitive), nil
 	}
-	qs := make([]any, len(res))
+	qs := make([]Query, len(res))
 	for i, re := range res {
 		qs[i] = regexpQuery(f, re, caseInsensitive)
 	}
-	return anyOf(qs)
+	return anyOf(qs), nil
 }
 
-func (b *builder) match(n *ir.Match) Query {
-	if !b.CheckPlaceholders(n, n.Pattern) {
-		return nil
+func (b builder) match(n *ir.Match) (Query, diag.List) {
+	if ds := b.CheckPlaceholders(n, n.Pattern); ds != nil {
+		return nil, ds
 	}
 	switch n.Kind {
 	case ir.Number:
-		if !b.CheckNumber(n) {
-			return nil
+		if ds := b.CheckNumber(n); ds != nil {
+			return nil, ds
 		}
-		return fieldQuery("term", n.Field, Query{"value": json.Number(n.Pattern.Literal())})
+		return fieldQuery("term", n.Field, Query{"value": json.Number(n.Pattern.Literal())}), nil
 	case ir.Bool:
-		return fieldQuery("term", n.Field, Query{"value": n.Pattern.Literal() == "true"})
+		return fieldQuery("term", n.Field, Query{"value": n.Pattern.Literal() == "true"}), nil
 	}
 	p := n.Pattern
 	if p.Shape() == ir.ShapeAny {
-		return Query{"exists": Query{"field": n.Field}}
+		return Query{"exists": Query{"field": n.Field}}, nil
 	}
 	ci := !n.Cased && esmatch.PatternHasCase(p)
 	switch {
 	case !ci || esmatch.PatternNativeFoldExact(p):
 		// case_insensitive folds exactly the letters of this pattern.
-		return nativeQuery(n.Field, p, ci)
+		return nativeQuery(n.Field, p, ci), nil
 	case esmatch.PatternNativeFoldSafe(p):
 		// The flag folds the ASCII letters; the others are spelled out as orbit classes.
 		return b.regexps(n, n.Field, esrender.GlobRegexps(p, esmatch.FoldNonNative), true)
@@ -223,24 +217,6 @@ func nativeQuery(field string, p ir.Pattern, caseInsensitive bool) Query {
 		body["case_insensitive"] = true
 	}
 	return fieldQuery(kind, field, body)
-}
-
-// keyword falls back on query_string, the one query that searches many fields at once.
-func (b *builder) keyword(n *ir.Keyword) Query {
-	if !b.CheckPlaceholders(n, n.Pattern) {
-		return nil
-	}
-	if n.Pattern.Wrap(true, true).Shape() == ir.ShapeAny {
-		return b.fail(n, diag.UnsupportedKeyword, "keyword %q matches any string value, which no query can test over all fields", n.Pattern.String())
-	}
-	term, err := lucene.KeywordTerm(n)
-	if err != nil {
-		return b.fail(n, diag.UnsupportedRegexLength, "keyword %q: %v", n.Pattern.String(), err)
-	}
-	b.Warn(n, diag.KeywordScope, "%s", lucene.KeywordScopeMessage(n))
-	// lenient: the default fields may include numeric ones, on which a regexp or wildcard
-	// would fail the whole query.
-	return Query{"query_string": Query{"query": term, "lenient": true}}
 }
 
 // fieldNameProblem says why a (non-empty) field name cannot be used, or returns "".

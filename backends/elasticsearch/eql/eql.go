@@ -1,6 +1,7 @@
 package eql
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -29,49 +30,41 @@ var dialect = infix.Dialect{And: " and ", Or: " or ", Not: "not ", Open: "(", Cl
 // every construct EQL cannot express exactly. The category is the pipeline state
 // "event_category" when it is set, otherwise `any`.
 func (Backend) Convert(r *ir.Rule) ([]backends.Query, diag.List) {
-	category, categoryDiags := category(r)
-	qs, diags := esrender.ConvertEach(r, func(cond ir.Node) (string, bool, diag.List) {
+	category := category(r)
+	return backends.ConvertEach(r, nil, func(cond ir.Node) (string, bool, diag.List) {
 		text, ds := Render(r, cond)
 		return category + " where " + text, false, ds
 	})
-	diags = append(categoryDiags, diags...)
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	return qs, diags
 }
 
 var plainCategory = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-func category(r *ir.Rule) (string, diag.List) {
+func category(r *ir.Rule) string {
 	s := r.Deployment.EventCategory
 	if s == "" {
-		return "any", nil
+		return "any"
 	}
 	if plainCategory.MatchString(s) && !keywords[strings.ToLower(s)] {
-		return s, nil
+		return s
 	}
-	return quote(s), nil
+	return quote(s)
 }
 
 // Render renders one detection tree of r as an EQL condition.
 func Render(r *ir.Rule, tree ir.Node) (string, diag.List) {
-	rd := renderer{esrender.New(r, Target)}
+	rd := renderer{Target: esrender.New(r, Target)}
 	e := rd.node(ir.Simplify(tree))
-	if rd.Failed() {
-		return "", rd.Diags
+	if rd.diags.HasErrors() {
+		return "", rd.diags
 	}
-	return e.Text, rd.Diags
+	return e.Text, rd.diags
 }
 
+// renderer renders one rule: each leaf returns its comparison or its diagnostics, and the
+// walk over the tree gathers them in diags.
 type renderer struct {
-	esrender.Renderer
-}
-
-// fail records an error and returns a placeholder comparison.
-func (rd *renderer) fail(n ir.Node, code diag.Code, format string, args ...any) comparison {
-	rd.Fail(n, code, format, args...)
-	return comparison{}
+	esrender.Target
+	diags diag.List
 }
 
 // node renders a simplified tree. The comparisons under one OR that test the same field
@@ -85,59 +78,60 @@ func (rd *renderer) node(n ir.Node) infix.Expr {
 		}
 		return dialect.Combine(infix.AndOp, parts...)
 	case *ir.Or:
-		var parts []infix.Expr
+		var parts []comparison
 		lists := map[[2]string]int{} // field and operator -> index in parts
-		var members [][]string
 		for _, c := range n.Children {
-			if len(ir.Children(c)) == 0 {
-				cmp := rd.leaf(c)
-				if cmp.op != "" {
-					key := [2]string{cmp.field, cmp.op}
-					if i, ok := lists[key]; ok {
-						members[i] = append(members[i], cmp.values...)
-						continue
-					}
-					lists[key] = len(parts)
-					members = append(members, cmp.values)
-					parts = append(parts, infix.Expr{})
-					continue
-				}
-				parts = append(parts, cmp.expr())
-				members = append(members, nil)
+			if len(ir.Children(c)) > 0 {
+				parts = append(parts, comparison{rendered: rd.node(c)})
 				continue
 			}
-			parts = append(parts, rd.node(c))
-			members = append(members, nil)
+			cmp := rd.walkLeaf(c)
+			if key := [2]string{cmp.field, cmp.op}; cmp.op != "" {
+				if i, ok := lists[key]; ok {
+					parts[i].values = append(parts[i].values, cmp.values...)
+					continue
+				}
+				lists[key] = len(parts)
+			}
+			parts = append(parts, cmp)
 		}
-		for key, i := range lists {
-			parts[i] = listExpr(key[0], key[1], members[i])
+		exprs := make([]infix.Expr, len(parts))
+		for i, p := range parts {
+			exprs[i] = p.expr()
 		}
-		return dialect.Combine(infix.OrOp, parts...)
+		return dialect.Combine(infix.OrOp, exprs...)
 	case *ir.Not:
 		if ex, ok := n.Child.(*ir.Exists); ok {
-			return rd.leaf(&ir.Null{Field: ex.Field, Pos: ex.Pos}).expr()
+			return rd.walkLeaf(&ir.Null{Field: ex.Field, Pos: ex.Pos}).expr()
 		}
 		return dialect.Negate(rd.node(n.Child))
 	case *ir.CIDR, *ir.Compare, *ir.Exists, *ir.FieldRef, *ir.Keyword, *ir.Match, *ir.Null, *ir.Regex, *ir.TimePart:
 		// no case of its own (listed for the exhaustiveness lint, .ci/lint.sh)
 	}
-	return rd.leaf(n).expr()
+	return rd.walkLeaf(n).expr()
+}
+
+// walkLeaf renders a leaf and gathers its diagnostics.
+func (rd *renderer) walkLeaf(n ir.Node) comparison {
+	c, ds := rd.leaf(n)
+	rd.diags = append(rd.diags, ds...)
+	return c
 }
 
 // comparison is a rendered leaf. A comparison of a field with string operands, true when
 // one of them compares true (field, op, values set), can join a list lookup; any other leaf
-// has only text.
+// (or subtree) is only rendered.
 type comparison struct {
 	field, op string
 	values    []string
-	text      string
+	rendered  infix.Expr
 }
 
 func (c comparison) expr() infix.Expr {
 	if c.op != "" {
 		return listExpr(c.field, c.op, c.values)
 	}
-	return infix.AtomExpr(c.text)
+	return c.rendered
 }
 
 // listExpr writes the comparisons of one field with one operator and several values.
@@ -151,59 +145,61 @@ func listExpr(field, op string, values []string) infix.Expr {
 	return infix.AtomExpr(field + " " + op + " (" + strings.Join(values, ", ") + ")")
 }
 
-func cmp(f, op, value string) comparison {
-	return comparison{field: f, op: op, values: []string{value}}
+func cmp(f, op, value string) (comparison, diag.List) {
+	return comparison{field: f, op: op, values: []string{value}}, nil
 }
 
 // regexps is the regex comparison of field f with the expressions chunks gives: one, or a
 // list of them when the expression had to be split to fit Elasticsearch's length limit.
-func (rd *renderer) regexps(n ir.Node, f, op string, chunks func() ([]string, error)) comparison {
-	res := rd.Regexps(n, chunks)
-	if res == nil {
-		return comparison{}
+func (rd *renderer) regexps(n ir.Node, f, op string, chunks func() ([]string, error)) (comparison, diag.List) {
+	res, ds := rd.Regexps(n, chunks)
+	if ds != nil {
+		return comparison{}, ds
 	}
 	c := comparison{field: field(f), op: op}
 	for _, re := range res {
 		c.values = append(c.values, quote(re))
 	}
-	return c
+	return c, nil
 }
 
 // globRegexps is regexps for the regular expression of a glob pattern.
-func (rd *renderer) globRegexps(n *ir.Match, op string, fold esmatch.Fold) comparison {
+func (rd *renderer) globRegexps(n *ir.Match, op string, fold esmatch.Fold) (comparison, diag.List) {
 	return rd.regexps(n, n.Field, op, esrender.GlobRegexps(n.Pattern, fold))
 }
 
-func text(s string) comparison { return comparison{text: s} }
+func text(s string) (comparison, diag.List) { return comparison{rendered: infix.AtomExpr(s)}, nil }
 
-func (rd *renderer) leaf(n ir.Node) comparison {
-	if !rd.CheckField(n, nil) {
-		return comparison{}
-	}
-	if code, msg := esmatch.IPFieldUnsupported(n, rd.Mapping.IP); code != "" {
-		return rd.fail(n, code, "%s", msg)
-	}
+// flattened is what EQL cannot ask of a flattened field: anything, as none of it is verified.
+func flattened(n ir.Node, m esmatch.Mapping) (diag.Code, string) {
 	for _, f := range esmatch.LeafFields(n) {
-		if obj := rd.Mapping.FlattenedObject(f); obj != "" {
-			return rd.fail(n, diag.UnsupportedFlattened, "%s: field %s is in the flattened object %s (pipeline state %s); what EQL can ask of a flattened field is not verified", n, f, obj, ir.StateFlattened)
+		if obj := m.FlattenedObject(f); obj != "" {
+			return diag.UnsupportedFlattened, fmt.Sprintf("%s: field %s is in the flattened object %s (pipeline state %s); what EQL can ask of a flattened field is not verified", n, f, obj, ir.StateFlattened)
 		}
+	}
+	return "", ""
+}
+
+func (rd *renderer) leaf(n ir.Node) (comparison, diag.List) {
+	if ds := rd.CheckLeaf(n, nil, flattened); ds != nil {
+		return comparison{}, ds
 	}
 	switch n := n.(type) {
 	case *ir.Match:
 		return rd.match(n)
 	case *ir.Keyword:
-		return rd.fail(n, diag.UnsupportedKeyword, "keyword %q: EQL has no condition over all fields of an event", n.Pattern.String())
+		return comparison{}, rd.Fail(n, diag.UnsupportedKeyword, "keyword %q: EQL has no condition over all fields of an event", n.Pattern.String())
 	case *ir.Regex:
-		re, ok := rd.Regexp(n, true)
-		if !ok {
-			return comparison{}
+		re, ds := rd.Regexp(n, true)
+		if ds != nil {
+			return comparison{}, ds
 		}
 		if re.Intersection {
 			// query_string, the regexp query and ES|QL's RLIKE take Lucene's & (verified on
 			// Elasticsearch 8.19); EQL documents only the standard operators for regex, and
 			// the QL layer evaluates a regex it does not push down with java.util.regex,
 			// where & is a literal character.
-			return rd.fail(n, diag.UnsupportedRegex, "field %s: the word boundaries of %q need Lucene's intersection operator &, which EQL's regex does not document (and evaluates with java.util.regex, where & is literal, when it cannot push the test down)", n.Field, n.Pattern)
+			return comparison{}, rd.Fail(n, diag.UnsupportedRegex, "field %s: the word boundaries of %q need Lucene's intersection operator &, which EQL's regex does not document (and evaluates with java.util.regex, where & is literal, when it cannot push the test down)", n.Field, n.Pattern)
 		}
 		if re.CaseInsensitive {
 			return rd.regexps(n, n.Field, "regex~", re.Chunks)
@@ -214,7 +210,7 @@ func (rd *renderer) leaf(n ir.Node) comparison {
 			// EQL pushes cidrMatch on a field down as a terms query with the block.
 			block, err := esmatch.IPFieldCIDR(n.Prefix)
 			if err != nil {
-				return rd.fail(n, diag.UnsupportedCIDR, "%s: %v", n, err)
+				return comparison{}, rd.Fail(n, diag.UnsupportedCIDR, "%s: %v", n, err)
 			}
 			return text("cidrMatch(" + field(n.Field) + ", " + quote(block) + ")")
 		}
@@ -222,8 +218,8 @@ func (rd *renderer) leaf(n ir.Node) comparison {
 		// spellings of the addresses in the prefix instead.
 		return rd.regexps(n, n.Field, "regex", esrender.CIDRRegexps(n))
 	case *ir.Compare:
-		if !rd.CheckNumber(n) {
-			return comparison{}
+		if ds := rd.CheckNumber(n); ds != nil {
+			return comparison{}, ds
 		}
 		return text(field(n.Field) + " " + n.Op.String() + " " + n.Value.Text)
 	case *ir.Exists:
@@ -231,24 +227,24 @@ func (rd *renderer) leaf(n ir.Node) comparison {
 	case *ir.Null:
 		return text("?" + field(n.Field) + " == null")
 	case *ir.FieldRef:
-		return rd.fail(n, diag.UnsupportedFieldRef, "%s: EQL cannot compare a field with another field", n)
+		return comparison{}, rd.Fail(n, diag.UnsupportedFieldRef, "%s: EQL cannot compare a field with another field", n)
 	case *ir.TimePart:
-		return rd.fail(n, diag.UnsupportedTimePart, "%s: EQL has no function extracting a part of a timestamp", n)
+		return comparison{}, rd.Fail(n, diag.UnsupportedTimePart, "%s: EQL has no function extracting a part of a timestamp", n)
 	case *ir.And, *ir.Not, *ir.Or:
 		// no case of its own (listed for the exhaustiveness lint, .ci/lint.sh)
 	}
-	return rd.fail(n, diag.Unsupported, "%s: no EQL form", n)
+	return comparison{}, rd.Fail(n, diag.Unsupported, "%s: no EQL form", n)
 }
 
-func (rd *renderer) match(n *ir.Match) comparison {
-	if !rd.CheckPlaceholders(n, n.Pattern) {
-		return comparison{}
+func (rd *renderer) match(n *ir.Match) (comparison, diag.List) {
+	if ds := rd.CheckPlaceholders(n, n.Pattern); ds != nil {
+		return comparison{}, ds
 	}
 	f := field(n.Field)
 	switch n.Kind {
 	case ir.Number:
-		if !rd.CheckNumber(n) {
-			return comparison{}
+		if ds := rd.CheckNumber(n); ds != nil {
+			return comparison{}, ds
 		}
 		return cmp(f, "==", n.Pattern.Literal())
 	case ir.Bool:
@@ -284,18 +280,9 @@ func (rd *renderer) match(n *ir.Match) comparison {
 // wildcardValue writes p as an EQL wildcard pattern: `*` and `?` as themselves, literals
 // as they are (a backslash is an ordinary character there).
 func wildcardValue(p ir.Pattern) string {
-	var s strings.Builder
-	for _, seg := range p {
-		switch seg.Kind {
-		case ir.Lit:
-			s.WriteString(seg.Text)
-		case ir.AnyString:
-			s.WriteByte('*')
-		case ir.AnyChar:
-			s.WriteByte('?')
-		}
-	}
-	return s.String()
+	var b strings.Builder
+	esmatch.WritePattern(&b, p, func(text string) { b.WriteString(text) }, "*", "?")
+	return b.String()
 }
 
 // keywords are EQL words that cannot stand as a bare identifier.

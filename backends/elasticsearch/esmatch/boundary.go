@@ -366,117 +366,70 @@ func interLang(a, b *lang) *lang {
 	return l
 }
 
-// endingIn is every string whose last character has kind k, and the empty string when
-// withEmpty is set.
-func endingIn(k kinds, withEmpty bool) *lang {
-	l := concatLang(starLang(allRanges), classLang(kindRanges(k), ""))
-	if withEmpty {
-		return altLang(epsLang, l)
-	}
-	return l
-}
-
-// startingWith is every string whose first character has kind k, and the empty string
-// when withEmpty is set.
-func startingWith(k kinds, withEmpty bool) *lang {
-	l := concatLang(classLang(kindRanges(k), ""), starLang(allRanges))
-	if withEmpty {
-		return altLang(epsLang, l)
-	}
-	return l
-}
-
-// restrictLast returns the strings of a whose last character has kind k, with the empty
-// string when a holds it and withEmpty is set.
-func restrictLast(a *lang, k kinds, withEmpty bool) *lang {
+// restrict returns the strings of a whose last character (atEnd) or first character has
+// kind k, with the empty string when a holds it and withEmpty is set.
+func restrict(a *lang, k kinds, withEmpty, atEnd bool) *lang {
 	if a == nil {
 		return nil
 	}
+	edge := a.first
+	if atEnd {
+		edge = a.last
+	}
 	keepEmpty := withEmpty && a.nullable
-	if a.last&k == 0 {
+	if edge&k == 0 {
 		if keepEmpty {
 			return epsLang
 		}
 		return nil
 	}
-	if a.last == k && a.nullable == keepEmpty {
+	if edge == k && a.nullable == keepEmpty {
 		return a
+	}
+	// join concatenates near, the part at the restricted end, with far, the rest.
+	join := func(near, far *lang) *lang {
+		if atEnd {
+			return concatLang(far, near)
+		}
+		return concatLang(near, far)
+	}
+	orEmpty := func(l *lang) *lang {
+		if keepEmpty {
+			return altLang(epsLang, l)
+		}
+		return l
 	}
 	switch a.op {
 	case lClass:
 		return classLang(intersectRanges(a.ranges, kindRanges(k)), "")
 	case lStar:
-		l := concatLang(a, classLang(intersectRanges(a.ranges, kindRanges(k)), ""))
-		if keepEmpty {
-			return altLang(epsLang, l)
-		}
-		return l
+		return orEmpty(join(classLang(intersectRanges(a.ranges, kindRanges(k)), ""), a))
 	case lAlt:
 		parts := make([]*lang, len(a.subs))
 		for i, s := range a.subs {
-			parts[i] = restrictLast(s, k, withEmpty)
+			parts[i] = restrict(s, k, withEmpty, atEnd)
 		}
 		return altLang(parts...)
 	case lConcat:
-		n := len(a.subs)
-		head, last := concatLang(a.subs[:n-1]...), a.subs[n-1]
-		if !last.nullable {
-			return concatLang(head, restrictLast(last, k, false))
+		var near, far *lang
+		if n := len(a.subs); atEnd {
+			near, far = a.subs[n-1], concatLang(a.subs[:n-1]...)
+		} else {
+			near, far = a.subs[0], concatLang(a.subs[1:]...)
 		}
-		if head.textSize() <= maxDuplicated {
-			// The last character comes from the last part, or from the head when the
-			// last part matches the empty string.
-			return altLang(concatLang(head, restrictLast(last, k, false)), restrictLast(head, k, withEmpty))
+		if !near.nullable {
+			return join(restrict(near, k, false, atEnd), far)
 		}
-	case lInter:
-		return interLang(restrictLast(a.subs[0], k, withEmpty), a.subs[1])
-	}
-	return interLang(a, endingIn(k, keepEmpty))
-}
-
-// restrictFirst returns the strings of a whose first character has kind k, with the empty
-// string when a holds it and withEmpty is set.
-func restrictFirst(a *lang, k kinds, withEmpty bool) *lang {
-	if a == nil {
-		return nil
-	}
-	keepEmpty := withEmpty && a.nullable
-	if a.first&k == 0 {
-		if keepEmpty {
-			return epsLang
-		}
-		return nil
-	}
-	if a.first == k && a.nullable == keepEmpty {
-		return a
-	}
-	switch a.op {
-	case lClass:
-		return classLang(intersectRanges(a.ranges, kindRanges(k)), "")
-	case lStar:
-		l := concatLang(classLang(intersectRanges(a.ranges, kindRanges(k)), ""), a)
-		if keepEmpty {
-			return altLang(epsLang, l)
-		}
-		return l
-	case lAlt:
-		parts := make([]*lang, len(a.subs))
-		for i, s := range a.subs {
-			parts[i] = restrictFirst(s, k, withEmpty)
-		}
-		return altLang(parts...)
-	case lConcat:
-		first, tail := a.subs[0], concatLang(a.subs[1:]...)
-		if !first.nullable {
-			return concatLang(restrictFirst(first, k, false), tail)
-		}
-		if tail.textSize() <= maxDuplicated {
-			return altLang(concatLang(restrictFirst(first, k, false), tail), restrictFirst(tail, k, withEmpty))
+		if far.textSize() <= maxDuplicated {
+			// The character at that end comes from the near part, or from the far part when
+			// the near part matches the empty string.
+			return altLang(join(restrict(near, k, false, atEnd), far), restrict(far, k, withEmpty, atEnd))
 		}
 	case lInter:
-		return interLang(restrictFirst(a.subs[0], k, withEmpty), a.subs[1])
+		return interLang(restrict(a.subs[0], k, withEmpty, atEnd), a.subs[1])
 	}
-	return interLang(a, startingWith(k, keepEmpty))
+	// Every string whose character at the end has kind k.
+	return interLang(a, orEmpty(join(classLang(kindRanges(k), ""), starLang(allRanges))))
 }
 
 // render writes l as a Lucene regular expression; the result is cached.
@@ -616,18 +569,18 @@ func fragConcat(a, b frag) frag {
 				parts = append(parts, concatLang(a.get(p, ctxW), b.get(ctxW, q)))
 			case aSame:
 				for y := range 2 {
-					parts = append(parts, concatLang(restrictLast(a.get(p, ctxW), contextKinds[y], y == p), b.get(y, q)))
+					parts = append(parts, concatLang(restrict(a.get(p, ctxW), contextKinds[y], y == p, true), b.get(y, q)))
 				}
 			case bSame:
 				for x := range 2 {
-					parts = append(parts, concatLang(a.get(p, x), restrictFirst(b.get(ctxW, q), contextKinds[x], x == q)))
+					parts = append(parts, concatLang(a.get(p, x), restrict(b.get(ctxW, q), contextKinds[x], x == q, false)))
 				}
 			default:
 				for x := range 2 {
 					for y := range 2 {
 						parts = append(parts, concatLang(
-							restrictLast(a.get(p, x), contextKinds[y], y == p),
-							restrictFirst(b.get(y, q), contextKinds[x], x == q)))
+							restrict(a.get(p, x), contextKinds[y], y == p, true),
+							restrict(b.get(y, q), contextKinds[x], x == q, false)))
 					}
 				}
 			}

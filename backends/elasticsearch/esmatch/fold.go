@@ -51,16 +51,6 @@ func NativeFoldExact(r rune) bool {
 	return caseless(r)
 }
 
-// nativeFoldExactString reports whether NativeFoldExact holds for every rune of s.
-func nativeFoldExactString(s string) bool {
-	for _, r := range s {
-		if !NativeFoldExact(r) {
-			return false
-		}
-	}
-	return true
-}
-
 // NativeFoldSafe reports whether r may appear in a pattern run with Elasticsearch's
 // case-insensitive flag, written as itself or as its orbit class: every folding the flag may
 // apply keeps it within its orbit. Not safe are i and I, which Lucene 10 folds with İ and ı,
@@ -74,19 +64,7 @@ func NativeFoldSafe(r rune) bool {
 }
 
 // PatternNativeFoldSafe reports whether NativeFoldSafe holds for every literal rune of p.
-func PatternNativeFoldSafe(p ir.Pattern) bool {
-	for _, s := range p {
-		if s.Kind != ir.Lit {
-			continue
-		}
-		for _, r := range s.Text {
-			if !NativeFoldSafe(r) {
-				return false
-			}
-		}
-	}
-	return true
-}
+func PatternNativeFoldSafe(p ir.Pattern) bool { return everyLiteralRune(p, NativeFoldSafe) }
 
 // caseless reports whether r has no case at all: no fold partner and no case mapping. A
 // rune such as U+0130 (İ), whose orbit is itself but whose lower case is i, is not caseless:
@@ -107,21 +85,14 @@ func LowerClass(r rune) ([]rune, bool) {
 	if r == 0x307 {
 		return nil, false
 	}
-	var class []rune
-	for _, d := range Orbit(r) {
-		ls, ok := javaLower(d)
-		if !ok {
+	orbit := Orbit(r)
+	for _, d := range orbit {
+		if _, ok := javaLower(d); !ok {
 			return nil, false
 		}
-		for _, l := range ls {
-			if !slices.Contains(class, l) {
-				class = append(class, l)
-			}
-		}
 	}
-	slices.Sort(class)
+	class := orbitLowers(orbit)
 	// Every rune that lowers into the class must be in the orbit.
-	orbit := Orbit(r)
 	for _, l := range class {
 		for _, d := range lowerPreimage(l) {
 			if !slices.Contains(orbit, d) {

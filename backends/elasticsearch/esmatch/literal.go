@@ -105,20 +105,11 @@ func writeFoldedRune(b *strings.Builder, r rune, fold Fold) {
 // escaped and folded as fold says. The pattern must hold no placeholder.
 func GlobRegexp(p ir.Pattern, fold Fold) string {
 	var b strings.Builder
-	for _, s := range p {
-		switch s.Kind {
-		case ir.Lit:
-			for _, r := range s.Text {
-				writeFoldedRune(&b, r, fold)
-			}
-		case ir.AnyString:
-			b.WriteString(".*")
-		case ir.AnyChar:
-			b.WriteByte('.')
-		case ir.Placeholder:
-			panic("esmatch: GlobRegexp of a pattern with a placeholder")
+	WritePattern(&b, p, func(text string) {
+		for _, r := range text {
+			writeFoldedRune(&b, r, fold)
 		}
-	}
+	}, ".*", ".")
 	if b.Len() == 0 {
 		// The empty pattern matches the empty value; `()` is Lucene's empty string.
 		return "()"
@@ -126,31 +117,47 @@ func GlobRegexp(p ir.Pattern, fold Fold) string {
 	return b.String()
 }
 
+// WritePattern writes p to b in a target's wildcard or regular-expression syntax: each
+// literal segment through lit (which writes to b too), `*` as anyString and `?` as anyChar.
+// The pattern must hold no placeholder.
+func WritePattern(b *strings.Builder, p ir.Pattern, lit func(text string), anyString, anyChar string) {
+	for _, s := range p {
+		switch s.Kind {
+		case ir.Lit:
+			lit(s.Text)
+		case ir.AnyString:
+			b.WriteString(anyString)
+		case ir.AnyChar:
+			b.WriteString(anyChar)
+		case ir.Placeholder:
+			panic("esmatch: WritePattern of a pattern with a placeholder")
+		}
+	}
+}
+
 // PatternHasCase reports whether some literal rune of p has case, so a case-insensitive match
 // of p differs from a case-sensitive one.
 func PatternHasCase(p ir.Pattern) bool {
+	return !everyLiteralRune(p, func(r rune) bool { return !HasCase(r) })
+}
+
+// everyLiteralRune reports whether ok holds for every rune of p's literal text.
+func everyLiteralRune(p ir.Pattern, ok func(rune) bool) bool {
 	for _, s := range p {
 		if s.Kind != ir.Lit {
 			continue
 		}
 		for _, r := range s.Text {
-			if HasCase(r) {
-				return true
+			if !ok(r) {
+				return false
 			}
-		}
-	}
-	return false
-}
-
-// PatternNativeFoldExact reports whether NativeFoldExact holds for every literal rune of p.
-func PatternNativeFoldExact(p ir.Pattern) bool {
-	for _, s := range p {
-		if s.Kind == ir.Lit && !nativeFoldExactString(s.Text) {
-			return false
 		}
 	}
 	return true
 }
+
+// PatternNativeFoldExact reports whether NativeFoldExact holds for every literal rune of p.
+func PatternNativeFoldExact(p ir.Pattern) bool { return everyLiteralRune(p, NativeFoldExact) }
 
 // LowerForm says how a case-insensitive pattern can be matched against the lower-cased
 // value (ES|QL TO_LOWER), if at all.

@@ -126,13 +126,3 @@ func FlattenedUnsupported(n ir.Node, m Mapping, nativeFold bool) (code diag.Code
 	}
 	return "", ""
 }
-
-// Unsupported returns the diagnostic for a leaf the mapping rules out on a target: a text
-// comparison on an ip field (IPFieldUnsupported), or a query a flattened field cannot answer
-// (FlattenedUnsupported, with the target's nativeFold); code "" when there is none.
-func (m Mapping) Unsupported(n ir.Node, nativeFold bool) (code diag.Code, message string) {
-	if code, message = IPFieldUnsupported(n, m.IP); code != "" {
-		return code, message
-	}
-	return FlattenedUnsupported(n, m, nativeFold)
-}

@@ -311,8 +311,7 @@ func isAnchor(re *syntax.Regexp) bool {
 
 // hasAnchor reports whether re holds a begin or end anchor.
 func hasAnchor(re *syntax.Regexp) bool {
-	switch re.Op {
-	case syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText:
+	if isAnchor(re) {
 		return true
 	}
 	for _, s := range re.Sub {

@@ -35,15 +35,10 @@ var dialect = infix.Dialect{And: " AND ", Or: " OR ", Not: "NOT ", Open: "(", Cl
 // to deduplicate the alerts of a non-aggregating ES|QL rule.
 func (Backend) Convert(r *ir.Rule) ([]backends.Query, diag.List) {
 	from, fromDiags := source(r)
-	qs, diags := esrender.ConvertEach(r, func(cond ir.Node) (string, bool, diag.List) {
+	return backends.ConvertEach(r, fromDiags, func(cond ir.Node) (string, bool, diag.List) {
 		text, ds := Render(r, cond)
 		return "FROM " + from + " METADATA _id, _index, _version | WHERE " + text, false, ds
 	})
-	diags = append(fromDiags, diags...)
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	return qs, diags
 }
 
 // indexPattern matches the index names and patterns written bare after FROM.
@@ -65,22 +60,19 @@ func source(r *ir.Rule) (string, diag.List) {
 
 // Render renders one detection tree of r as an ES|QL boolean expression.
 func Render(r *ir.Rule, tree ir.Node) (string, diag.List) {
-	rd := renderer{esrender.New(r, Target)}
+	rd := renderer{Target: esrender.New(r, Target)}
 	e, _ := rd.node(ir.Simplify(tree), false)
-	if rd.Failed() {
-		return "", rd.Diags
+	if rd.diags.HasErrors() {
+		return "", rd.diags
 	}
-	return e.Text, rd.Diags
+	return e.Text, rd.diags
 }
 
+// renderer renders one rule: each leaf returns its expression or its diagnostics, and the
+// walk over the tree gathers them in diags.
 type renderer struct {
-	esrender.Renderer
-}
-
-// fail records an error and returns a placeholder expression.
-func (rd *renderer) fail(n ir.Node, code diag.Code, format string, args ...any) (infix.Expr, bool) {
-	rd.Fail(n, code, format, args...)
-	return infix.AtomExpr(""), false
+	esrender.Target
+	diags diag.List
 }
 
 // node renders a simplified tree and reports whether the expression can be null.
@@ -124,7 +116,8 @@ func (rd *renderer) node(n ir.Node, twoValued bool) (infix.Expr, bool) {
 	case *ir.CIDR, *ir.Compare, *ir.Exists, *ir.FieldRef, *ir.Keyword, *ir.Match, *ir.Null, *ir.Regex, *ir.TimePart:
 		// no case of its own (listed for the exhaustiveness lint, .ci/lint.sh)
 	}
-	e, nullable := rd.leaf(n)
+	e, nullable, ds := rd.leaf(n)
+	rd.diags = append(rd.diags, ds...)
 	if twoValued && nullable {
 		return infix.AtomExpr("COALESCE(" + e.Text + ", FALSE)"), false
 	}
@@ -174,41 +167,38 @@ func (rd *renderer) viaQSTR(n ir.Node) bool {
 }
 
 // qstr renders a leaf as QSTR with the lucene target's query_string for it.
-func (rd *renderer) qstr(n ir.Node) (infix.Expr, bool) {
+func (rd *renderer) qstr(n ir.Node) (infix.Expr, bool, diag.List) {
 	if m, ok := n.(*ir.Match); ok && m.Kind == ir.Bool && rd.Mapping.FlattenedObject(m.Field) == "" {
 		// query_string's term is exact on a boolean field but case-sensitive on a keyword
 		// one, and TO_STRING is null on several values.
-		return rd.fail(n, diag.UnsupportedMultiValued, "%s: the field may hold several values (pipeline state %s), which ES|QL compares exactly only through QSTR, and query_string has no boolean match exact on both boolean and keyword fields", n, ir.StateMultiValued)
+		return infix.Expr{}, false, rd.Fail(n, diag.UnsupportedMultiValued, "%s: the field may hold several values (pipeline state %s), which ES|QL compares exactly only through QSTR, and query_string has no boolean match exact on both boolean and keyword fields", n, ir.StateMultiValued)
 	}
 	switch n.(type) {
 	case *ir.FieldRef, *ir.TimePart:
 		for _, f := range esmatch.LeafFields(n) {
 			if obj := rd.Mapping.FlattenedObject(f); obj != "" {
-				return rd.fail(n, diag.UnsupportedFlattened, "%s: field %s is in the flattened object %s (pipeline state %s), which ES|QL reads only through QSTR, and query_string cannot compare fields or extract a part of a timestamp", n, f, obj, ir.StateFlattened)
+				return infix.Expr{}, false, rd.Fail(n, diag.UnsupportedFlattened, "%s: field %s is in the flattened object %s (pipeline state %s), which ES|QL reads only through QSTR, and query_string cannot compare fields or extract a part of a timestamp", n, f, obj, ir.StateFlattened)
 			}
 		}
-		return rd.fail(n, diag.UnsupportedMultiValued, "%s: a field of it may hold several values (pipeline state %s), which ES|QL compares exactly only through QSTR, and query_string cannot compare fields or extract a part of a timestamp", n, ir.StateMultiValued)
+		return infix.Expr{}, false, rd.Fail(n, diag.UnsupportedMultiValued, "%s: a field of it may hold several values (pipeline state %s), which ES|QL compares exactly only through QSTR, and query_string cannot compare fields or extract a part of a timestamp", n, ir.StateMultiValued)
 	case *ir.Null:
 		// NOT of the presence query: QSTR is never null.
-		e, nullable := rd.qstr(&ir.Exists{Field: ir.Field(n), Pos: ir.Position(n)})
-		return dialect.Negate(e), nullable
+		e, nullable, ds := rd.qstr(&ir.Exists{Field: ir.Field(n), Pos: ir.Position(n)})
+		return dialect.Negate(e), nullable, ds
 	case *ir.And, *ir.CIDR, *ir.Compare, *ir.Exists, *ir.Keyword, *ir.Match, *ir.Not, *ir.Or, *ir.Regex:
 		// no case of its own (listed for the exhaustiveness lint, .ci/lint.sh)
 	}
-	text, ds := lucene.RenderLeaf(rd.Rule, n, Target)
-	rd.Diags = append(rd.Diags, ds...) // what the lucene leaf says holds for the QSTR too (keyword-scope)
+	// What the lucene leaf says holds for the QSTR too (keyword-scope).
+	text, ds := lucene.RenderLeaf(rd.Target, n)
 	if ds.HasErrors() {
-		return infix.AtomExpr(""), false
+		return infix.Expr{}, false, ds
 	}
-	return infix.AtomExpr("QSTR(" + quote(text) + ")"), false
+	return infix.AtomExpr("QSTR(" + quote(text) + ")"), false, ds
 }
 
-func (rd *renderer) leaf(n ir.Node) (infix.Expr, bool) {
-	if !rd.CheckField(n, nil) {
-		return infix.AtomExpr(""), false
-	}
-	if code, msg := esmatch.IPFieldUnsupported(n, rd.Mapping.IP); code != "" {
-		return rd.fail(n, code, "%s", msg)
+func (rd *renderer) leaf(n ir.Node) (infix.Expr, bool, diag.List) {
+	if ds := rd.CheckLeaf(n, nil, nil); ds != nil {
+		return infix.Expr{}, false, ds
 	}
 	if rd.viaQSTR(n) {
 		return rd.qstr(n)
@@ -217,16 +207,16 @@ func (rd *renderer) leaf(n ir.Node) (infix.Expr, bool) {
 	case *ir.Match:
 		return rd.match(n)
 	case *ir.Regex:
-		re, ok := rd.Regexp(n, false)
-		if !ok {
-			return infix.AtomExpr(""), false
+		re, ds := rd.Regexp(n, false)
+		if ds != nil {
+			return infix.Expr{}, false, ds
 		}
 		return rd.rlike(n, field(n.Field), re.Chunks)
 	case *ir.CIDR:
 		if rd.Mapping.IP[n.Field] {
 			block, err := esmatch.IPFieldCIDR(n.Prefix)
 			if err != nil {
-				return rd.fail(n, diag.UnsupportedCIDR, "%s: %v", n, err)
+				return infix.Expr{}, false, rd.Fail(n, diag.UnsupportedCIDR, "%s: %v", n, err)
 			}
 			return atom("CIDR_MATCH(" + field(n.Field) + ", " + quote(block) + ")")
 		}
@@ -234,14 +224,14 @@ func (rd *renderer) leaf(n ir.Node) (infix.Expr, bool) {
 		// spellings of the addresses in the prefix instead.
 		return rd.rlike(n, field(n.Field), esrender.CIDRRegexps(n))
 	case *ir.Compare:
-		if !rd.CheckNumber(n) {
-			return infix.AtomExpr(""), false
+		if ds := rd.CheckNumber(n); ds != nil {
+			return infix.Expr{}, false, ds
 		}
 		return atom(field(n.Field) + " " + n.Op.String() + " " + n.Value.Text)
 	case *ir.Exists:
-		return infix.AtomExpr(presence(n.Field, false)), false
+		return infix.AtomExpr(presence(n.Field, false)), false, nil
 	case *ir.Null:
-		return infix.AtomExpr(presence(n.Field, true)), false
+		return infix.AtomExpr(presence(n.Field, true)), false, nil
 	case *ir.FieldRef:
 		return rd.fieldRef(n)
 	case *ir.TimePart:
@@ -249,29 +239,29 @@ func (rd *renderer) leaf(n ir.Node) (infix.Expr, bool) {
 	case *ir.And, *ir.Keyword, *ir.Not, *ir.Or:
 		// no case of its own (listed for the exhaustiveness lint, .ci/lint.sh)
 	}
-	return rd.fail(n, diag.Unsupported, "%s: no ES|QL form", n)
+	return infix.Expr{}, false, rd.Fail(n, diag.Unsupported, "%s: no ES|QL form", n)
 }
 
 // atom is a leaf that is null when its field is missing.
-func atom(text string) (infix.Expr, bool) { return infix.AtomExpr(text), true }
+func atom(text string) (infix.Expr, bool, diag.List) { return infix.AtomExpr(text), true, nil }
 
 // rlike is `lhs RLIKE "re"` for the expressions chunks gives, or an OR of them when the
 // expression had to be split to fit Elasticsearch's length limit.
-func (rd *renderer) rlike(n ir.Node, lhs string, chunks func() ([]string, error)) (infix.Expr, bool) {
-	res := rd.Regexps(n, chunks)
-	if res == nil {
-		return infix.AtomExpr(""), false
+func (rd *renderer) rlike(n ir.Node, lhs string, chunks func() ([]string, error)) (infix.Expr, bool, diag.List) {
+	res, ds := rd.Regexps(n, chunks)
+	if ds != nil {
+		return infix.Expr{}, false, ds
 	}
 	parts := make([]infix.Expr, len(res))
 	for i, re := range res {
 		parts[i] = infix.AtomExpr(lhs + " RLIKE " + quote(re))
 	}
-	return dialect.Combine(infix.OrOp, parts...), true
+	return dialect.Combine(infix.OrOp, parts...), true, nil
 }
 
-func (rd *renderer) match(n *ir.Match) (infix.Expr, bool) {
-	if !rd.CheckPlaceholders(n, n.Pattern) {
-		return infix.AtomExpr(""), false
+func (rd *renderer) match(n *ir.Match) (infix.Expr, bool, diag.List) {
+	if ds := rd.CheckPlaceholders(n, n.Pattern); ds != nil {
+		return infix.Expr{}, false, ds
 	}
 	f := field(n.Field)
 	p := n.Pattern
@@ -280,7 +270,7 @@ func (rd *renderer) match(n *ir.Match) (infix.Expr, bool) {
 		// case: the text of a boolean column and of a keyword alike, case-insensitively.
 		f = "TO_STRING(" + f + ")"
 	} else if p.Shape() == ir.ShapeAny {
-		return infix.AtomExpr(presence(n.Field, false)), false
+		return infix.AtomExpr(presence(n.Field, false)), false, nil
 	}
 	if n.Cased && n.Kind == ir.String || !esmatch.PatternHasCase(p) {
 		return atom(compare(f, p))
@@ -304,9 +294,9 @@ func compare(lhs string, p ir.Pattern) string {
 	return lhs + " LIKE " + quote(esrender.EscapedWildcard(p))
 }
 
-func (rd *renderer) fieldRef(n *ir.FieldRef) (infix.Expr, bool) {
+func (rd *renderer) fieldRef(n *ir.FieldRef) (infix.Expr, bool, diag.List) {
 	if n.Ref == "" {
-		return rd.fail(n, diag.UnsupportedFieldName, "the referenced field name is empty")
+		return infix.Expr{}, false, rd.Fail(n, diag.UnsupportedFieldName, "the referenced field name is empty")
 	}
 	a, b := field(n.Field), field(n.Ref)
 	if !n.Cased {
@@ -326,7 +316,7 @@ func (rd *renderer) fieldRef(n *ir.FieldRef) (infix.Expr, bool) {
 		// at 1, as Sigma's contains finds it in every value.
 		return atom("LOCATE(" + a + ", " + b + ") > 0")
 	}
-	return rd.fail(n, diag.UnsupportedFieldRef, "%s: no ES|QL form for this comparison of two fields", n)
+	return infix.Expr{}, false, rd.Fail(n, diag.UnsupportedFieldRef, "%s: no ES|QL form for this comparison of two fields", n)
 }
 
 // foldKey wraps an expression in the replacements and TO_LOWER of esmatch.FoldKey, which
@@ -351,10 +341,10 @@ var dateParts = map[ir.TimeUnit]string{
 	ir.Year:   "year",
 }
 
-func (rd *renderer) timePart(n *ir.TimePart) (infix.Expr, bool) {
+func (rd *renderer) timePart(n *ir.TimePart) (infix.Expr, bool, diag.List) {
 	part, ok := dateParts[n.Part]
 	if !ok {
-		return rd.fail(n, diag.UnsupportedTimePart, "%s: DATE_EXTRACT has no ISO week-of-year part", n)
+		return infix.Expr{}, false, rd.Fail(n, diag.UnsupportedTimePart, "%s: DATE_EXTRACT has no ISO week-of-year part", n)
 	}
 	return atom(fmt.Sprintf("DATE_EXTRACT(%s, %s) == %d", quote(part), field(n.Field), n.Value))
 }

@@ -1,7 +1,6 @@
 package lucene
 
 import (
-	"fmt"
 	"strings"
 	"unicode"
 
@@ -25,12 +24,16 @@ func init() { backends.Register(Backend{}) }
 // Name returns "lucene".
 func (Backend) Name() string { return Target }
 
-var dialect = infix.Dialect{And: " AND ", Or: " OR ", Not: "NOT ", Open: "(", Close: ")"}
+// dialect groups a negation under OR: the classic query parser turns `a OR NOT b` into one
+// boolean query with a SHOULD and a MUST_NOT clause, which means a AND NOT b; `a OR (NOT b)`
+// keeps the negation in its own boolean query, to which Elasticsearch adds the match-all
+// clause a purely negative query needs.
+var dialect = infix.Dialect{And: " AND ", Or: " OR ", Not: "NOT ", Open: "(", Close: ")", GroupNotInOr: true}
 
 // Convert renders one query per condition of r, or reports every construct query_string
 // cannot express exactly.
 func (Backend) Convert(r *ir.Rule) ([]backends.Query, diag.List) {
-	return esrender.ConvertEach(r, func(cond ir.Node) (string, bool, diag.List) {
+	return backends.ConvertEach(r, nil, func(cond ir.Node) (string, bool, diag.List) {
 		text, ds := Render(r, cond)
 		return text, false, ds
 	})
@@ -38,78 +41,42 @@ func (Backend) Convert(r *ir.Rule) ([]backends.Query, diag.List) {
 
 // Render renders one detection tree of r as a query_string query.
 func Render(r *ir.Rule, tree ir.Node) (string, diag.List) {
-	rd := renderer{esrender.New(r, Target)}
-	e := rd.node(ir.Simplify(tree))
-	if rd.Failed() {
-		return "", rd.Diags
-	}
-	return e.Text, rd.Diags
+	e, ds := dialect.RenderExpr(ir.Simplify(tree), renderer{esrender.New(r, Target)}.leaf)
+	return e.Text, ds
 }
 
-// RenderLeaf renders one leaf of r as a query_string query for a target that embeds
-// query_string (ES|QL's QSTR): the diagnostics name that target.
-func RenderLeaf(r *ir.Rule, n ir.Node, target string) (string, diag.List) {
-	rd := renderer{esrender.New(r, target)}
-	e := rd.leaf(n)
-	if rd.Failed() {
-		return "", rd.Diags
-	}
-	return e.Text, rd.Diags
+// RenderLeaf renders one leaf as a query_string query for a target that embeds query_string
+// (ES|QL's QSTR): the diagnostics name that target.
+func RenderLeaf(t esrender.Target, n ir.Node) (string, diag.List) {
+	e, ds := renderer{t}.leaf(n)
+	return e.Text, ds
 }
 
+// renderer renders the leaves of one rule: each returns its expression or its diagnostics.
 type renderer struct {
-	esrender.Renderer
+	esrender.Target
 }
 
-// fail records an error and returns a placeholder expression.
-func (rd *renderer) fail(n ir.Node, code diag.Code, format string, args ...any) infix.Expr {
-	rd.Fail(n, code, format, args...)
-	return infix.AtomExpr("")
+// flattened is what query_string cannot ask of a flattened field: it has no
+// case-insensitive term there.
+func flattened(n ir.Node, m esmatch.Mapping) (diag.Code, string) {
+	return esmatch.FlattenedUnsupported(n, m, false)
 }
 
-// node renders a simplified tree. A negation under OR is grouped: the classic query parser
-// turns `a OR NOT b` into one boolean query with a SHOULD and a MUST_NOT clause, which
-// means a AND NOT b; `a OR (NOT b)` keeps the negation in its own boolean query, to which
-// Elasticsearch adds the match-all clause a purely negative query needs.
-func (rd *renderer) node(n ir.Node) infix.Expr {
-	switch n := n.(type) {
-	case *ir.And:
-		parts := make([]infix.Expr, len(n.Children))
-		for i, c := range n.Children {
-			parts[i] = rd.node(c)
-		}
-		return dialect.Combine(infix.AndOp, parts...)
-	case *ir.Or:
-		parts := make([]infix.Expr, len(n.Children))
-		for i, c := range n.Children {
-			parts[i] = rd.node(c)
-			if parts[i].Op == infix.NotOp {
-				parts[i] = dialect.Group(parts[i])
-			}
-		}
-		return dialect.Combine(infix.OrOp, parts...)
-	case *ir.Not:
-		return dialect.Negate(rd.node(n.Child))
-	case *ir.CIDR, *ir.Compare, *ir.Exists, *ir.FieldRef, *ir.Keyword, *ir.Match, *ir.Null, *ir.Regex, *ir.TimePart:
-		// no case of its own (listed for the exhaustiveness lint, .ci/lint.sh)
-	}
-	return rd.leaf(n)
-}
-
-func (rd *renderer) leaf(n ir.Node) infix.Expr {
-	// query_string has no case-insensitive term for a flattened field.
-	if !rd.CheckField(n, fieldNameProblem) || !rd.CheckMapping(n, false) {
-		return infix.AtomExpr("")
+func (rd renderer) leaf(n ir.Node) (infix.Expr, diag.List) {
+	if ds := rd.CheckLeaf(n, fieldNameProblem, flattened); ds != nil {
+		return infix.Expr{}, ds
 	}
 	switch n := n.(type) {
 	case *ir.Match:
 		return rd.match(n)
 	case *ir.Keyword:
-		return rd.keyword(n)
+		term, ds := Keyword(rd.Target, n, "query_string cannot")
+		return infix.AtomExpr(term), ds
 	case *ir.Regex:
-		re, ok := rd.Regexp(n, false)
-		if !ok {
-			return infix.AtomExpr("")
+		re, ds := rd.Regexp(n, false)
+		if ds != nil {
+			return infix.Expr{}, ds
 		}
 		return rd.regexps(n, n.Field, re.Chunks)
 	case *ir.CIDR:
@@ -117,49 +84,49 @@ func (rd *renderer) leaf(n ir.Node) infix.Expr {
 			// An ip field takes the block as a quoted term.
 			block, err := esmatch.IPFieldCIDR(n.Prefix)
 			if err != nil {
-				return rd.fail(n, diag.UnsupportedCIDR, "%s: %v", n, err)
+				return infix.Expr{}, rd.Fail(n, diag.UnsupportedCIDR, "%s: %v", n, err)
 			}
-			return infix.AtomExpr(field(n.Field) + ":" + quoteTerm(block))
+			return infix.AtomExpr(field(n.Field) + ":" + quoteTerm(block)), nil
 		}
 		// Most string fields are mapped as keyword, where a CIDR term is plain text: match
 		// the spellings of the addresses in the prefix instead.
 		return rd.regexps(n, n.Field, esrender.CIDRRegexps(n))
 	case *ir.Compare:
-		if !rd.CheckNumber(n) {
-			return infix.AtomExpr("")
+		if ds := rd.CheckNumber(n); ds != nil {
+			return infix.Expr{}, ds
 		}
-		return infix.AtomExpr(field(n.Field) + ":" + n.Op.String() + escapeTerm(n.Value.Text))
+		return infix.AtomExpr(field(n.Field) + ":" + n.Op.String() + escapeTerm(n.Value.Text)), nil
 	case *ir.Exists:
-		return infix.AtomExpr("_exists_:" + field(n.Field))
+		return infix.AtomExpr("_exists_:" + field(n.Field)), nil
 	case *ir.Null:
-		return infix.Expr{Text: "NOT _exists_:" + field(n.Field), Op: infix.NotOp}
+		return infix.Expr{Text: "NOT _exists_:" + field(n.Field), Op: infix.NotOp}, nil
 	case *ir.FieldRef:
-		return rd.fail(n, diag.UnsupportedFieldRef, "%s: query_string compares fields only with constants", n)
+		return infix.Expr{}, rd.Fail(n, diag.UnsupportedFieldRef, "%s: query_string compares fields only with constants", n)
 	case *ir.TimePart:
-		return rd.fail(n, diag.UnsupportedTimePart, "%s: query_string cannot extract a part of a timestamp", n)
+		return infix.Expr{}, rd.Fail(n, diag.UnsupportedTimePart, "%s: query_string cannot extract a part of a timestamp", n)
 	case *ir.And, *ir.Not, *ir.Or:
 		// no case of its own (listed for the exhaustiveness lint, .ci/lint.sh)
 	}
-	return rd.fail(n, diag.Unsupported, "%s: no query_string form", n)
+	return infix.Expr{}, rd.Fail(n, diag.Unsupported, "%s: no query_string form", n)
 }
 
-func (rd *renderer) match(n *ir.Match) infix.Expr {
-	if !rd.CheckPlaceholders(n, n.Pattern) {
-		return infix.AtomExpr("")
+func (rd renderer) match(n *ir.Match) (infix.Expr, diag.List) {
+	if ds := rd.CheckPlaceholders(n, n.Pattern); ds != nil {
+		return infix.Expr{}, ds
 	}
 	f := field(n.Field)
 	switch n.Kind {
 	case ir.Number:
-		if !rd.CheckNumber(n) {
-			return infix.AtomExpr("")
+		if ds := rd.CheckNumber(n); ds != nil {
+			return infix.Expr{}, ds
 		}
-		return infix.AtomExpr(f + ":" + escapeTerm(n.Pattern.Literal()))
+		return infix.AtomExpr(f + ":" + escapeTerm(n.Pattern.Literal())), nil
 	case ir.Bool:
-		return infix.AtomExpr(f + ":" + n.Pattern.Literal())
+		return infix.AtomExpr(f + ":" + n.Pattern.Literal()), nil
 	}
 	if n.Pattern.Shape() == ir.ShapeAny {
 		// `*` matches any value the field has; query_string's f:* means the same.
-		return infix.AtomExpr("_exists_:" + f)
+		return infix.AtomExpr("_exists_:" + f), nil
 	}
 	if !n.Cased && esmatch.PatternHasCase(n.Pattern) {
 		// keyword fields compare case-sensitively, and query_string has no option to
@@ -169,9 +136,9 @@ func (rd *renderer) match(n *ir.Match) infix.Expr {
 	if lit := n.Pattern.Literal(); !n.Pattern.HasWildcard() && (strings.HasPrefix(lit, "<") || strings.HasPrefix(lit, ">")) {
 		// Elasticsearch reads an unquoted term starting with < or > as a range, escaped or
 		// not; a quoted one is a term.
-		return infix.AtomExpr(f + ":" + quoteTerm(n.Pattern.Literal()))
+		return infix.AtomExpr(f + ":" + quoteTerm(n.Pattern.Literal())), nil
 	}
-	return infix.AtomExpr(f + ":" + globTerm(n.Pattern))
+	return infix.AtomExpr(f + ":" + globTerm(n.Pattern)), nil
 }
 
 // quoteTerm writes s as a quoted query_string term, escaping `"` and `\`.
@@ -179,55 +146,45 @@ func quoteTerm(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
 
-func (rd *renderer) keyword(n *ir.Keyword) infix.Expr {
-	if !rd.CheckPlaceholders(n, n.Pattern) {
-		return infix.AtomExpr("")
-	}
-	p := n.Pattern.Wrap(true, true)
-	if p.Shape() == ir.ShapeAny {
-		return rd.fail(n, diag.UnsupportedKeyword, "keyword %q matches any string value, which query_string cannot test over all fields", n.Pattern.String())
-	}
-	term, err := KeywordTerm(n)
-	if err != nil {
-		return rd.fail(n, diag.UnsupportedRegexLength, "keyword %q: %v", n.Pattern.String(), err)
-	}
-	rd.Warn(n, diag.KeywordScope, "%s", KeywordScopeMessage(n))
-	return infix.AtomExpr(term)
-}
-
 // regexps renders the regular expressions chunks gives for a leaf on field f: one term, or
 // an OR of terms when the expression had to be split to fit Elasticsearch's length limit.
-func (rd *renderer) regexps(n ir.Node, f string, chunks func() ([]string, error)) infix.Expr {
-	res := rd.Regexps(n, chunks)
-	if res == nil {
-		return infix.AtomExpr("")
+func (rd renderer) regexps(n ir.Node, f string, chunks func() ([]string, error)) (infix.Expr, diag.List) {
+	res, ds := rd.Regexps(n, chunks)
+	if ds != nil {
+		return infix.Expr{}, ds
 	}
 	parts := make([]infix.Expr, len(res))
 	for i, re := range res {
 		parts[i] = infix.AtomExpr(field(f) + ":/" + re + "/")
 	}
-	return dialect.Combine(infix.OrOp, parts...)
+	return dialect.Combine(infix.OrOp, parts...), nil
 }
 
-// KeywordScopeMessage explains the keyword-scope warning a keyword search carries.
-func KeywordScopeMessage(n *ir.Keyword) string {
-	return fmt.Sprintf("keyword %q searches the index's default fields (index.query.default_field); it is exact when those are the event's string fields, mapped as keyword", n.Pattern.String())
-}
-
-// KeywordTerm renders a keyword (a value with no field, found anywhere in the event) as an
-// unbound query_string term, which searches the index's default fields. The pattern must
-// hold no placeholder and must not be empty. It fails when the regular expression a
-// case-insensitive keyword needs is too long for Elasticsearch.
-func KeywordTerm(n *ir.Keyword) (string, error) {
+// Keyword renders a keyword (a value with no field, found anywhere in the event) as an
+// unbound query_string term, which searches the index's default fields, with the
+// keyword-scope warning every keyword search carries. It fails a keyword with a placeholder,
+// one that matches any string value (which none, the target's words for what lacks a test
+// over all fields, can test), and one whose case-insensitive regular expression is too long
+// for Elasticsearch.
+func Keyword(t esrender.Target, n *ir.Keyword, none string) (string, diag.List) {
+	if ds := t.CheckPlaceholders(n, n.Pattern); ds != nil {
+		return "", ds
+	}
 	p := n.Pattern.Wrap(true, true)
+	if p.Shape() == ir.ShapeAny {
+		return "", t.Fail(n, diag.UnsupportedKeyword, "keyword %q matches any string value, which %s test over all fields", n.Pattern.String(), none)
+	}
+	var term string
 	if !n.Cased && esmatch.PatternHasCase(p) {
 		re, err := esmatch.FitRegexp(esmatch.GlobRegexp(p, esmatch.FoldAll))
 		if err != nil {
-			return "", err
+			return "", t.Fail(n, diag.UnsupportedRegexLength, "keyword %q: %v", n.Pattern.String(), err)
 		}
-		return "/" + re[0] + "/", nil
+		term = "/" + re[0] + "/"
+	} else {
+		term = globTerm(p)
 	}
-	return globTerm(p), nil
+	return term, t.Warn(n, diag.KeywordScope, "keyword %q searches the index's default fields (index.query.default_field); it is exact when those are the event's string fields, mapped as keyword", n.Pattern.String())
 }
 
 // globTerm writes a pattern as a query_string term: literal characters escaped, `*` and `?`
@@ -237,16 +194,7 @@ func globTerm(p ir.Pattern) string {
 		return `""`
 	}
 	var b strings.Builder
-	for _, s := range p {
-		switch s.Kind {
-		case ir.Lit:
-			b.WriteString(escapeTerm(s.Text))
-		case ir.AnyString:
-			b.WriteByte('*')
-		case ir.AnyChar:
-			b.WriteByte('?')
-		}
-	}
+	esmatch.WritePattern(&b, p, func(text string) { b.WriteString(escapeTerm(text)) }, "*", "?")
 	return b.String()
 }
 

@@ -10,139 +10,111 @@ import (
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
 
-// ConvertEach renders every condition of r with render, which returns the query's text
-// (and whether it is JSON). It returns every diagnostic, and no query when one is an error.
-func ConvertEach(r *ir.Rule, render func(cond ir.Node) (text string, json bool, ds diag.List)) ([]backends.Query, diag.List) {
-	var qs []backends.Query
-	var diags diag.List
-	for i, cond := range r.Conditions {
-		text, isJSON, ds := render(cond)
-		diags = append(diags, ds...)
-		qs = append(qs, backends.Query{Condition: i, Text: text, JSON: isJSON})
-	}
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	return qs, diags
-}
-
-// Renderer is the state of rendering one rule for one target: the rule, the mapping its
-// pipeline state declares, and the diagnostics so far.
-type Renderer struct {
+// Target is what rendering one rule for one target needs: the rule, the target's name and
+// the mapping the rule's deployment declares. It holds no state: its checks return the
+// diagnostics a leaf reports, and a target's leaf function returns either its expression
+// or those diagnostics, as infix.LeafFunc does.
+type Target struct {
 	Rule    *ir.Rule
-	Target  string
+	Name    string
 	Mapping esmatch.Mapping
-	Diags   diag.List
 }
 
-// New starts rendering r for target, reading the mapping of r's pipeline state (a malformed
-// key is an error diagnostic).
-func New(r *ir.Rule, target string) Renderer {
-	return Renderer{Rule: r, Target: target, Mapping: esmatch.ReadMapping(&r.Deployment)}
+// New starts rendering r for target, reading the mapping of r's deployment.
+func New(r *ir.Rule, target string) Target {
+	return Target{Rule: r, Name: target, Mapping: esmatch.ReadMapping(&r.Deployment)}
 }
 
-// Fail records an error diagnostic at n (the rule when n is nil).
-func (rd *Renderer) Fail(n ir.Node, code diag.Code, format string, args ...any) {
-	rd.Diags = append(rd.Diags, backends.Diag(rd.Rule, n, rd.Target, code, format, args...))
+// Fail returns the error diagnostic at n (the rule when n is nil).
+func (t Target) Fail(n ir.Node, code diag.Code, format string, args ...any) diag.List {
+	return diag.List{backends.Diag(t.Rule, n, t.Name, code, format, args...)}
 }
 
-// Warn records a warning diagnostic at n.
-func (rd *Renderer) Warn(n ir.Node, code diag.Code, format string, args ...any) {
-	d := backends.Diag(rd.Rule, n, rd.Target, code, format, args...)
+// Warn returns the warning diagnostic at n.
+func (t Target) Warn(n ir.Node, code diag.Code, format string, args ...any) diag.List {
+	d := backends.Diag(t.Rule, n, t.Name, code, format, args...)
 	d.Severity = diag.Warning
-	rd.Diags = append(rd.Diags, d)
+	return diag.List{d}
 }
 
-// Failed reports whether an error has been recorded.
-func (rd *Renderer) Failed() bool { return rd.Diags.HasErrors() }
-
-// CheckField reports (and returns false for) a leaf whose field name the target cannot
-// write: problem says why a name cannot be written, or returns "" (nil: only the empty
-// name). Keywords have no field and pass.
-func (rd *Renderer) CheckField(n ir.Node, problem func(name string) string) bool {
-	if _, ok := n.(*ir.Keyword); ok {
-		return true
+// CheckLeaf returns the error for a leaf whose field name the target cannot write, or nil.
+// problem says why a (non-empty) name cannot be written, or returns "" (nil: only the
+// empty name). Keywords have no field and pass. Then it returns the error for a leaf the
+// declared mapping rules out: a text comparison on an ip field, and what flattened says a
+// flattened field cannot answer on the target (nil: every leaf is left to the target).
+func (t Target) CheckLeaf(n ir.Node, problem func(name string) string, flattened func(ir.Node, esmatch.Mapping) (diag.Code, string)) diag.List {
+	if _, ok := n.(*ir.Keyword); !ok {
+		f := ir.Field(n)
+		why := ""
+		switch {
+		case f == "":
+			why = "is empty"
+		case problem != nil:
+			why = problem(f)
+		}
+		if why != "" {
+			return t.Fail(n, diag.UnsupportedFieldName, "field name %q %s", f, why)
+		}
 	}
-	f := ir.Field(n)
-	why := ""
-	switch {
-	case f == "":
-		why = "is empty"
-	case problem != nil:
-		why = problem(f)
+	code, msg := esmatch.IPFieldUnsupported(n, t.Mapping.IP)
+	if code == "" && flattened != nil {
+		code, msg = flattened(n, t.Mapping)
 	}
-	if why != "" {
-		rd.Fail(n, diag.UnsupportedFieldName, "field name %q %s", f, why)
-		return false
+	if code != "" {
+		return t.Fail(n, code, "%s", msg)
 	}
-	return true
+	return nil
 }
 
-// CheckMapping reports (and returns false for) a leaf the declared mapping rules out on the
-// target: a text comparison on an ip field, or what a flattened field cannot answer, given
-// whether the target has a case-insensitive term and prefix there (esmatch.Mapping.Unsupported).
-func (rd *Renderer) CheckMapping(n ir.Node, nativeFold bool) bool {
-	if code, msg := rd.Mapping.Unsupported(n, nativeFold); code != "" {
-		rd.Fail(n, code, "%s", msg)
-		return false
-	}
-	return true
-}
-
-// CheckPlaceholders reports (and returns false for) a pattern holding a placeholder no
-// pipeline resolved.
-func (rd *Renderer) CheckPlaceholders(n ir.Node, p ir.Pattern) bool {
+// CheckPlaceholders returns the error for a pattern holding a placeholder no pipeline
+// resolved, or nil.
+func (t Target) CheckPlaceholders(n ir.Node, p ir.Pattern) diag.List {
 	names := p.Placeholders()
 	if len(names) == 0 {
-		return true
+		return nil
 	}
 	if f := ir.Field(n); f != "" {
-		rd.Fail(n, diag.UnresolvedPlaceholder, "field %s: placeholder %%%s%% has no value", f, names[0])
-	} else {
-		rd.Fail(n, diag.UnresolvedPlaceholder, "keyword: placeholder %%%s%% has no value", names[0])
+		return t.Fail(n, diag.UnresolvedPlaceholder, "field %s: placeholder %%%s%% has no value", f, names[0])
 	}
-	return false
+	return t.Fail(n, diag.UnresolvedPlaceholder, "keyword: placeholder %%%s%% has no value", names[0])
 }
 
-// CheckNumber reports (and returns false for) a number that is not a plain decimal: the
-// value of a Match of kind Number or the bound of a Compare.
-func (rd *Renderer) CheckNumber(n ir.Node) bool {
+// CheckNumber returns the error for a number that is not a plain decimal (the value of a
+// Match of kind Number or the bound of a Compare), or nil.
+func (t Target) CheckNumber(n ir.Node) diag.List {
 	switch x := n.(type) {
 	case *ir.Match:
 		if !esmatch.PlainNumber(x.Pattern.Literal()) {
-			rd.Fail(n, diag.UnsupportedValue, "field %s: the number %q is not a plain decimal number", x.Field, x.Pattern.Literal())
-			return false
+			return t.Fail(n, diag.UnsupportedValue, "field %s: the number %q is not a plain decimal number", x.Field, x.Pattern.Literal())
 		}
 	case *ir.Compare:
 		if !esmatch.PlainNumber(x.Value.Text) {
-			rd.Fail(n, diag.UnsupportedValue, "%s: the bound %q is not a plain decimal number", n, x.Value.Text)
-			return false
+			return t.Fail(n, diag.UnsupportedValue, "%s: the bound %q is not a plain decimal number", n, x.Value.Text)
 		}
 	case *ir.And, *ir.CIDR, *ir.Exists, *ir.FieldRef, *ir.Keyword, *ir.Not, *ir.Null, *ir.Or, *ir.Regex, *ir.TimePart:
 		// no case of its own (listed for the exhaustiveness lint, .ci/lint.sh)
 	}
-	return true
+	return nil
 }
 
-// Regexps returns the regular expressions chunks gives for a leaf, or reports that they do
-// not fit Elasticsearch's length limit and returns nil.
-func (rd *Renderer) Regexps(n ir.Node, chunks func() ([]string, error)) []string {
+// Regexps returns the regular expressions chunks gives for a leaf, or the error saying
+// they do not fit Elasticsearch's length limit.
+func (t Target) Regexps(n ir.Node, chunks func() ([]string, error)) ([]string, diag.List) {
 	res, err := chunks()
 	if err != nil {
-		rd.Fail(n, diag.UnsupportedRegexLength, "%s: %v", n, err)
-		return nil
+		return nil, t.Fail(n, diag.UnsupportedRegexLength, "%s: %v", n, err)
 	}
-	return res
+	return res, nil
 }
 
-// Regexp translates a Sigma regular expression, or reports why it has no Lucene form.
-func (rd *Renderer) Regexp(n *ir.Regex, nativeFold bool) (esmatch.Regexp, bool) {
+// Regexp translates a Sigma regular expression, or returns the error saying why it has no
+// Lucene form.
+func (t Target) Regexp(n *ir.Regex, nativeFold bool) (esmatch.Regexp, diag.List) {
 	re, err := esmatch.TranslateRegexp(n.Pattern, n.Flags, nativeFold)
 	if err != nil {
-		rd.Fail(n, diag.UnsupportedRegex, "field %s: %v", n.Field, err)
-		return esmatch.Regexp{}, false
+		return esmatch.Regexp{}, t.Fail(n, diag.UnsupportedRegex, "field %s: %v", n.Field, err)
 	}
-	return re, true
+	return re, nil
 }
 
 // GlobRegexps is the regular expression of a glob pattern, which cannot be split.
@@ -159,23 +131,16 @@ func CIDRRegexps(n *ir.CIDR) func() ([]string, error) {
 // bare, and a backslash before each literal `*`, `?` and `\` (the Query DSL's wildcard
 // query, ES|QL's LIKE, which rejects a backslash before anything else).
 func EscapedWildcard(p ir.Pattern) string {
-	var s strings.Builder
-	for _, seg := range p {
-		switch seg.Kind {
-		case ir.Lit:
-			for _, r := range seg.Text {
-				if r == '*' || r == '?' || r == '\\' {
-					s.WriteByte('\\')
-				}
-				s.WriteRune(r)
+	var b strings.Builder
+	esmatch.WritePattern(&b, p, func(text string) {
+		for _, r := range text {
+			if r == '*' || r == '?' || r == '\\' {
+				b.WriteByte('\\')
 			}
-		case ir.AnyString:
-			s.WriteByte('*')
-		case ir.AnyChar:
-			s.WriteByte('?')
+			b.WriteRune(r)
 		}
-	}
-	return s.String()
+	}, "*", "?")
+	return b.String()
 }
 
 // simpleName matches a field name ES|QL and EQL take without backticks: dot-separated

@@ -250,21 +250,16 @@ func RandomTree(rng *rand.Rand, depth int, leaf Leaf) ir.Node {
 			n++
 			return leaf(rng, n-1)
 		}
-		switch rng.Intn(3) {
-		case 0:
+		op := rng.Intn(3)
+		if op == 0 {
 			return &ir.Not{Child: build(d - 1)}
-		case 1:
-			k := 2 + rng.Intn(3)
-			cs := make([]ir.Node, k)
-			for i := range cs {
-				cs[i] = build(d - 1)
-			}
-			return &ir.And{Children: cs}
 		}
-		k := 2 + rng.Intn(3)
-		cs := make([]ir.Node, k)
+		cs := make([]ir.Node, 2+rng.Intn(3))
 		for i := range cs {
 			cs[i] = build(d - 1)
+		}
+		if op == 1 {
+			return &ir.And{Children: cs}
 		}
 		return &ir.Or{Children: cs}
 	}

@@ -203,30 +203,27 @@ func unescape(s string) string {
 	return b.String()
 }
 
-// hasWildcard reports whether a term has an unescaped * or ?.
-func hasWildcard(term string) bool {
-	rs := []rune(term)
-	for i := 0; i < len(rs); i++ {
-		switch rs[i] {
-		case '\\':
+// unescaped returns the byte index in term of the first of chars (ASCII) that no backslash
+// escapes, or -1.
+func unescaped(term, chars string) int {
+	for i := 0; i < len(term); i++ {
+		switch {
+		case term[i] == '\\':
 			i++
-		case '*', '?':
-			return true
+		case strings.IndexByte(chars, term[i]) >= 0:
+			return i
 		}
 	}
-	return false
+	return -1
 }
+
+// hasWildcard reports whether a term has an unescaped * or ?.
+func hasWildcard(term string) bool { return unescaped(term, "*?") >= 0 }
 
 // SplitField splits a term at its first unescaped colon.
 func SplitField(term string) (field, value string, ok bool) {
-	rs := []rune(term)
-	for i := 0; i < len(rs); i++ {
-		switch rs[i] {
-		case '\\':
-			i++
-		case ':':
-			return unescape(string(rs[:i])), string(rs[i+1:]), true
-		}
+	if i := unescaped(term, ":"); i >= 0 {
+		return unescape(term[:i]), term[i+1:], true
 	}
 	return "", term, false
 }

@@ -81,8 +81,7 @@ type Failure struct {
 func CheckFailures(t *testing.T, convert Convert, state map[string]any, cases []Failure) {
 	t.Helper()
 	for _, tt := range cases {
-		r := &ir.Rule{Path: "test.yml", ID: "t", Deployment: Deploy(t, state), Conditions: []ir.Node{&ir.Or{Children: []ir.Node{tt.Node, &ir.Exists{Field: "x"}}}}}
-		if _, ds := convert(r); len(ds.Errors()) != 1 || ds.Errors()[0].Code != tt.Code {
+		if _, ds := ConvertOne(t, convert, &ir.Or{Children: []ir.Node{tt.Node, &ir.Exists{Field: "x"}}}, state); len(ds.Errors()) != 1 || ds.Errors()[0].Code != tt.Code {
 			t.Errorf("%s: diagnostics %v, want one %s", tt.Node, ds, tt.Code)
 		}
 	}
@@ -99,10 +98,8 @@ type Conversion struct {
 func CheckConversions(t *testing.T, convert Convert, state map[string]any, cases []Conversion) {
 	t.Helper()
 	for _, tt := range cases {
-		r := &ir.Rule{Path: "test.yml", ID: "t", Deployment: Deploy(t, state), Conditions: []ir.Node{tt.Node}}
-		qs, ds := convert(r)
-		if ds.HasErrors() || len(qs) != 1 || !strings.Contains(qs[0].Text, tt.Want) {
-			t.Errorf("%s: got %v %v, want a query containing %s", tt.Node, qs, ds, tt.Want)
+		if q, ds := ConvertOne(t, convert, tt.Node, state); ds.HasErrors() || !strings.Contains(q, tt.Want) {
+			t.Errorf("%s: got %q %v, want a query containing %s", tt.Node, q, ds, tt.Want)
 		}
 	}
 }

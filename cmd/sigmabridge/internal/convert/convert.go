@@ -166,10 +166,11 @@ func Run(o *Options) (int, error) {
 	}
 
 	var results []Result
+	var left []profile.Left
 	if target.Backend != nil {
-		results, err = sigmabridge.Convert(ctx, target.Backend, setup, rules)
+		results, left, err = sigmabridge.Convert(ctx, target.Backend, setup, rules)
 	} else {
-		results, err = sigmabridge.ConvertPlugin(ctx, m, target, setup, rules)
+		results, left, err = sigmabridge.ConvertPlugin(ctx, m, target, setup, rules)
 	}
 	if err != nil {
 		fmt.Fprintf(o.Stderr, "sigmabridge: %s\n", cli.Printable(err.Error()))
@@ -177,7 +178,6 @@ func Run(o *Options) (int, error) {
 	}
 	var out bytes.Buffer
 	failed, skipped := 0, 0
-	var left []profile.Left
 	loadErrs := loadErrorsByFile(loadDiags)
 	next := 0
 	for _, f := range files {
@@ -188,7 +188,6 @@ func Run(o *Options) (int, error) {
 		for ; next < len(results) && results[next].Rule.Path == f.Path; next++ {
 			r := results[next]
 			if len(r.Inactive) > 0 {
-				left = append(left, profile.Left{Rule: r.Rule, Needs: r.Inactive})
 				continue
 			}
 			r = frame(r, o)
