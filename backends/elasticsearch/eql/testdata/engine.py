@@ -1,0 +1,154 @@
+"""Runs EQL queries on Elastic's Python EQL engine (PyPI eql) for engine_test.go.
+
+Reads {"jobs": [{"query": Q, "events": [EVENT, ...]}, ...]} as JSON on stdin and prints
+{"results": [{"matches": [i, ...]} or {"error": KIND, "message": M}, ...]}: per job the
+0-based indexes of the events the query matches, or why the engine refused the query.
+
+The engine's own dialect departs from Elasticsearch's in ways this driver bridges, so that a
+query means here what it means on Elasticsearch (DIALECT.md beside engine_test.go names each):
+  - case: the engine folds every string comparison by default; Elasticsearch compares ==, in,
+    like and regex case-sensitively and folds only :, like~ and regex~. The driver turns the
+    engine's global folding off and sends the three folding operators to folding functions.
+  - the parser reads like/like~ and regex/regex~ alike (the ~ is dropped); the driver keeps it.
+  - wildcards: the engine knows only *; Elasticsearch's : and like also take ? for one character.
+  - regex: the engine anchors only the start (re.match); Elasticsearch's regex must match the
+    whole value (Lucene regular expressions), so the driver uses re.fullmatch.
+  - a backticked name with dots (`a.b-c`) names the field a.b-c in Elasticsearch, the path a
+    then b-c in its mapping; the engine looks for one key "a.b-c". The driver splits it at
+    the dots.
+Everything else (parsing, fields, optional ?fields, null, not, in, numbers, arrays) is the
+engine's own behaviour.
+"""
+import json
+import re
+import sys
+
+import eql
+import eql.utils
+from eql import ast
+from eql.functions import FunctionSignature, register
+from eql.types import TypeHint
+
+eql.utils.CASE_INSENSITIVE = False
+FLAGS = re.UNICODE | re.DOTALL
+
+
+def wildcard_regex(pattern):
+    out = []
+    for ch in pattern:
+        if ch == "*":
+            out.append(".*")
+        elif ch == "?":
+            out.append(".")
+        else:
+            out.append(re.escape(ch))
+    return "".join(out)
+
+
+def make(name, to_regex, flags):
+    class Signature(FunctionSignature):
+        argument_types = [TypeHint.String, TypeHint.String.require_literal()]
+        return_value = TypeHint.Boolean
+        additional_types = TypeHint.String.require_literal()
+
+        @classmethod
+        def get_callback(cls, source_ast, *literals):
+            compiled = [re.compile(to_regex(lit.value), flags) for lit in literals]
+
+            def callback(source, *_):
+                if eql.utils.is_string(source):
+                    return any(c.fullmatch(source) is not None for c in compiled)
+                return None
+
+            return callback
+
+        @classmethod
+        def run(cls, source, *patterns):
+            if eql.utils.is_string(source):
+                return any(re.fullmatch(to_regex(p), source, flags) is not None for p in patterns)
+            return None
+
+    Signature.name = name
+    Signature.__name__ = name
+    register(Signature)
+
+
+make("es_like", wildcard_regex, FLAGS)
+make("es_like_fold", wildcard_regex, FLAGS | re.IGNORECASE)
+make("es_regex", lambda p: p, FLAGS)
+make("es_regex_fold", lambda p: p, FLAGS | re.IGNORECASE)
+
+PREDICATES = {":": "es_like_fold", "like": "es_like", "like~": "es_like_fold",
+              "regex": "es_regex", "regex~": "es_regex_fold"}
+
+
+def string_predicate(self, node):
+    predicate = str(node["STRING_PREDICATE"])
+    name = PREDICATES.get(predicate)
+    if name is None:
+        raise self._error(node, message="Invalid syntax", cls=eql.EqlSyntaxError)
+    children = self.visit(node.child_trees)
+    for child in children:
+        if not child.validate_type(TypeHint.String):
+            raise self._type_error(child, TypeHint.String)
+    return eql.parser.NodeInfo(ast.FunctionCall(name, [child.node for child in children]), TypeHint.Boolean)
+
+
+_field_path = eql.parser.LarkToEQL._field_path
+
+
+def field_path(self, node, allow_optional=False):
+    optional, path = _field_path(self, node, allow_optional)
+    split = []
+    for part in path:
+        split.extend(part.split(".") if isinstance(part, str) else [part])
+    return optional, split
+
+
+_base_field = eql.parser.LarkToEQL.base_field
+
+
+def base_field(self, node):
+    info = _base_field(self, node)
+    if isinstance(info.node, ast.Field) and not info.node.path and "." in info.node.base:
+        parts = info.node.base.split(".")
+        info.node = ast.Field(parts[0], parts[1:])
+    return info
+
+
+def main():
+    # Function names are looked up when the parser is made, so register before patching.
+    eql.parser.LarkToEQL.string_predicate = string_predicate
+    eql.parser.LarkToEQL._field_path = field_path
+    eql.parser.LarkToEQL.base_field = base_field
+    jobs = json.load(sys.stdin)["jobs"]
+    results = []
+    for job in jobs:
+        try:
+            with eql.parser.elasticsearch_syntax, eql.parser.ignore_missing_functions:
+                query = eql.parse_query(job["query"])
+        except eql.EqlError as e:
+            first = str(e).splitlines()[0] if str(e) else ""
+            results.append({"error": type(e).__name__, "message": first})
+            continue
+        matches, failed = [], {}
+        for i, data in enumerate(job["events"]):
+            category = data.get("event", {}).get("category") if isinstance(data.get("event"), dict) else None
+            event = eql.Event(category if isinstance(category, str) else "unknown", 0, data)
+            hits = []
+            engine = eql.PythonEngine()
+            engine.add_query(query)
+            engine.add_output_hook(hits.append)
+            try:
+                engine.stream_events([event])
+            except Exception as e:  # the engine failing on one event is a result too
+                failed[str(i)] = type(e).__name__ + ": " + (str(e).splitlines()[0] if str(e) else "")
+                continue
+            if hits:
+                matches.append(i)
+        results.append({"matches": matches, "failed": failed})
+    json.dump({"results": results}, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
