@@ -1,0 +1,117 @@
+package eql_test
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"testing"
+
+	"github.com/sigmabridge/sigmabridge/translator"
+)
+
+// TestEngineDriverBridges pins what testdata/engine.py makes the Python engine do for each
+// bridged dialect difference, on queries whose Elasticsearch answer is known from the EQL
+// reference: if the engine or the driver changed, TestEngineAgreesWithEvaluator would compare
+// against something else than Elasticsearch's meaning.
+func TestEngineDriverBridges(t *testing.T) {
+	python := engineTools(t)
+	events := [][]byte{
+		[]byte(`{"a": "Foo", "n": {"b-c": "x"}}`),
+		[]byte(`{"a": "foo"}`),
+		[]byte(`{"a": "Fo?"}`),
+		[]byte(`{"a": "Fooo"}`),
+	}
+	s := &engineSubject{name: "bridges", events: events}
+	cases := []struct {
+		query string
+		want  []int
+	}{
+		{`any where a == "Foo"`, []int{0}},                      // == is case-sensitive
+		{`any where a in ("foo", "x")`, []int{1}},               // so is in
+		{`any where a like "F*"`, []int{0, 2, 3}},               // and like
+		{`any where a like~ "f*"`, []int{0, 1, 2, 3}},           // like~ folds
+		{`any where a : "FOO"`, []int{0, 1}},                    // : folds
+		{`any where a : "fo?"`, []int{0, 1, 2}},                 // ? is one character
+		{`any where a regex "F.."`, []int{0, 2}},                // regex is case-sensitive, whole value
+		{`any where a regex~ "f.."`, []int{0, 1, 2}},            // regex~ folds
+		{`any where a regex "F"`, nil},                          // not a prefix match
+		{"any where `n.b-c` : \"x\"", []int{0}},                 // a backticked dotted name is a path
+		{`any where not a : "foo"`, []int{2, 3}},                // not on a present field
+		{`any where ?missing == null and a : "fooo"`, []int{3}}, // optional field
+	}
+	var jobs []engineJob
+	for _, c := range cases {
+		jobs = append(jobs, engineJob{subject: s, query: c.query})
+	}
+	results := runEngine(t, python, jobs)
+	for i, c := range cases {
+		r := results[i]
+		if r.Error != "" || len(r.Failed) > 0 {
+			t.Errorf("%s: %s %s %v", c.query, r.Error, r.Message, r.Failed)
+			continue
+		}
+		if !slices.Equal(r.Matches, c.want) && !(len(r.Matches) == 0 && len(c.want) == 0) {
+			t.Errorf("%s: the engine matches %v, Elasticsearch %v", c.query, r.Matches, c.want)
+		}
+	}
+}
+
+// TestEngineExplainers checks that every named difference explains the event it is about and
+// that none explains a plain disagreement, so the comparison cannot pass a wrong query.
+func TestEngineExplainers(t *testing.T) {
+	rule := func(detection string) engineJob {
+		text := fmt.Sprintf("title: t\nlogsource: {product: p}\ndetection:\n%s", detection)
+		rs, ds := translator.LoadBytes("t.yml", []byte(text))
+		if ds.HasErrors() || len(rs) != 1 {
+			t.Fatalf("%v", ds)
+		}
+		return engineJob{subject: &engineSubject{rule: rs[0]}}
+	}
+	cases := []struct {
+		detection, event  string
+		evaluator, engine bool
+		want              string
+	}{
+		{"  sel: {a: x}\n  condition: sel", `{"a": "y"}`, true, false, ""},
+		{"  sel: {a: x}\n  condition: sel", `{"a": "x"}`, false, true, ""},
+		{"  sel: {a: x}\n  condition: not sel", `{"a": "x"}`, true, false, ""},
+		{"  sel: {a: x}\n  condition: not sel", `{"b": "x"}`, false, true, ""},
+		{"  sel: {a: x}\n  condition: not sel", `{"b": "x"}`, true, false, "null-under-not"},
+		{"  sel: {a: x}\n  condition: sel", `{"a": ["y", "x"]}`, true, false, "multi-valued-fields"},
+		{"  sel: {a.b: x}\n  condition: sel", `{"a": [{"b": "x"}]}`, true, false, "multi-valued-fields"},
+		{"  sel: {a.b: x}\n  condition: sel", `{"a.b": "x"}`, true, false, "dotted-keys"},
+		{"  sel: {a|gt: 1}\n  condition: sel", `{"a": "2"}`, true, false, "mapped-types"},
+		{"  sel: {a: 7}\n  condition: sel", `{"a": "7"}`, true, false, "mapped-types"},
+		{"  sel: {a: '7'}\n  condition: sel", `{"a": 7}`, true, false, "mapped-types"},
+		{"  sel: {a: '7'}\n  condition: sel", `{"a": "8"}`, true, false, ""},
+	}
+	for _, c := range cases {
+		j := rule(c.detection)
+		j.subject.events = [][]byte{[]byte(c.event)}
+		if got := explainEvent(j, 0, c.evaluator, c.engine); got != c.want {
+			t.Errorf("%q on %s (evaluator %v, engine %v): explained by %q, want %q", c.detection, c.event, c.evaluator, c.engine, got, c.want)
+		}
+	}
+}
+
+// TestEngineDialectTable keeps DIALECT.md and dialectDifferences naming the same differences.
+func TestEngineDialectTable(t *testing.T) {
+	data, err := os.ReadFile("DIALECT.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inDoc []string
+	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z-]+)` \\|").FindAllStringSubmatch(string(data), -1) {
+		inDoc = append(inDoc, m[1])
+	}
+	slices.Sort(inDoc)
+	if inTest := mapsKeys(dialectDifferences); !slices.Equal(inDoc, inTest) {
+		t.Errorf("DIALECT.md names %v, dialectDifferences %v", inDoc, inTest)
+	}
+	for name, d := range dialectDifferences {
+		if d.construct == "" || d.elasticsearch == "" || d.python == "" || d.why == "" || d.bridged == (d.explains != nil) {
+			t.Errorf("%s: incomplete entry", name)
+		}
+	}
+}
