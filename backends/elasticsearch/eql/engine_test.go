@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/eql"
 	"github.com/sigmabridge/sigmabridge/input"
@@ -77,6 +78,7 @@ func TestEngineAgreesWithEvaluator(t *testing.T) {
 			t.Errorf("%s: evaluator: %v", s.name, errs)
 			continue
 		}
+		addCaseVariants(t, s, prog)
 		want := map[int][]int{}
 		for i, ev := range s.events {
 			ms, err := prog.MatchJSON(ev)
@@ -306,6 +308,64 @@ func packSubjects(t *testing.T, root string) []*engineSubject {
 		}
 	}
 	return out
+}
+
+// addCaseVariants adds to s, for every event the rule matches, a copy with the case of every
+// letter of every string value swapped: the evaluator decides whether the copy still matches
+// (it does unless the rule is |cased), which tests the case-sensitive and the folding
+// operators of the query alike.
+func addCaseVariants(t *testing.T, s *engineSubject, prog *evaluator.Program) {
+	t.Helper()
+	n := len(s.events)
+	for i := 0; i < n; i++ {
+		ms, err := prog.MatchJSON(s.events[i])
+		if err != nil {
+			t.Fatalf("%s: evaluator: %v", s.origin[i], err)
+		}
+		if len(ms) == 0 {
+			continue
+		}
+		dec := json.NewDecoder(bytes.NewReader(s.events[i]))
+		dec.UseNumber()
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			t.Fatalf("%s: %v", s.origin[i], err)
+		}
+		swapped, err := json.Marshal(swapCase(v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Equal(swapped, s.events[i]) {
+			continue
+		}
+		s.events = append(s.events, swapped)
+		s.origin = append(s.origin, s.origin[i]+", case swapped")
+	}
+}
+
+func swapCase(v any) any {
+	switch x := v.(type) {
+	case string:
+		return strings.Map(func(r rune) rune {
+			if unicode.IsUpper(r) {
+				return unicode.ToLower(r)
+			}
+			return unicode.ToUpper(r)
+		}, x)
+	case []any:
+		out := make([]any, len(x))
+		for i, c := range x {
+			out[i] = swapCase(c)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, c := range x {
+			out[k] = swapCase(c)
+		}
+		return out
+	}
+	return v
 }
 
 func toStrings(bs [][]byte) []string {
