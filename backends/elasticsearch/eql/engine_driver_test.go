@@ -40,25 +40,50 @@ func TestEngineDriverBridges(t *testing.T) {
 		{`any where not a : "foo"`, []int{2, 3}},                // not on a present field
 		{`any where ?missing == null and a : "fooo"`, []int{3}}, // optional field
 	}
+	// The second run takes Elasticsearch's side of null-under-not and dotted-keys too.
+	checked := &engineSubject{name: "checked", events: [][]byte{
+		[]byte(`{"a": 1, "c.d": 3}`),
+		[]byte(`{"a": 1, "b": 2, "c": {"d": 3}}`),
+		[]byte(`{"a": 1, "c": {"d": 3}}`),
+	}}
+	checkedCases := []struct {
+		query    string
+		want, es []int
+	}{
+		{`any where a == 1 and not b == 2 and c.d == 3`, nil, []int{0, 2}},
+		{`any where not (b == 2 or a == 2)`, nil, []int{0, 2}},
+		{`any where c.d == 3`, []int{1, 2}, []int{0, 1, 2}},
+	}
 	var jobs []engineJob
 	for _, c := range cases {
 		jobs = append(jobs, engineJob{subject: s, query: c.query})
 	}
+	for _, c := range checkedCases {
+		jobs = append(jobs, engineJob{subject: checked, query: c.query})
+	}
 	results := runEngine(t, python, jobs)
+	same := func(a, b []int) bool { return slices.Equal(a, b) || len(a) == 0 && len(b) == 0 }
 	for i, c := range cases {
 		r := results[i]
 		if r.Error != "" || len(r.Failed) > 0 {
 			t.Errorf("%s: %s %s %v", c.query, r.Error, r.Message, r.Failed)
 			continue
 		}
-		if !slices.Equal(r.Matches, c.want) && !(len(r.Matches) == 0 && len(c.want) == 0) {
-			t.Errorf("%s: the engine matches %v, Elasticsearch %v", c.query, r.Matches, c.want)
+		if !same(r.Matches, c.want) || !same(r.MatchesES, c.want) {
+			t.Errorf("%s: the engine matches %v (second run %v), Elasticsearch %v", c.query, r.Matches, r.MatchesES, c.want)
+		}
+	}
+	for i, c := range checkedCases {
+		r := results[len(cases)+i]
+		if r.Error != "" || !same(r.Matches, c.want) || !same(r.MatchesES, c.es) {
+			t.Errorf("%s: the engine matches %v, want %v; second run %v, want %v %s", c.query, r.Matches, c.want, r.MatchesES, c.es, r.Error)
 		}
 	}
 }
 
 // TestEngineExplainers checks that every named difference explains the event it is about and
-// that none explains a plain disagreement, so the comparison cannot pass a wrong query.
+// that none explains a plain disagreement, or a checked difference whose second run still
+// disagrees, so the comparison cannot pass a wrong query.
 func TestEngineExplainers(t *testing.T) {
 	rule := func(detection string) engineJob {
 		text := fmt.Sprintf("title: t\nlogsource: {product: p}\ndetection:\n%s", detection)
@@ -71,25 +96,28 @@ func TestEngineExplainers(t *testing.T) {
 	cases := []struct {
 		detection, event  string
 		evaluator, engine bool
+		engineES          bool // the second run's verdict
 		want              string
 	}{
-		{"  sel: {a: x}\n  condition: sel", `{"a": "y"}`, true, false, ""},
-		{"  sel: {a: x}\n  condition: sel", `{"a": "x"}`, false, true, ""},
-		{"  sel: {a: x}\n  condition: not sel", `{"a": "x"}`, true, false, ""},
-		{"  sel: {a: x}\n  condition: not sel", `{"b": "x"}`, false, true, ""},
-		{"  sel: {a: x}\n  condition: not sel", `{"b": "x"}`, true, false, "null-under-not"},
-		{"  sel: {a: x}\n  condition: sel", `{"a": ["y", "x"]}`, true, false, "multi-valued-fields"},
-		{"  sel: {a.b: x}\n  condition: sel", `{"a": [{"b": "x"}]}`, true, false, "multi-valued-fields"},
-		{"  sel: {a.b: x}\n  condition: sel", `{"a.b": "x"}`, true, false, "dotted-keys"},
-		{"  sel: {a|gt: 1}\n  condition: sel", `{"a": "2"}`, true, false, "mapped-types"},
-		{"  sel: {a: 7}\n  condition: sel", `{"a": "7"}`, true, false, "mapped-types"},
-		{"  sel: {a: '7'}\n  condition: sel", `{"a": 7}`, true, false, "mapped-types"},
-		{"  sel: {a: '7'}\n  condition: sel", `{"a": "8"}`, true, false, ""},
+		{"  sel: {a: x}\n  condition: sel", `{"a": "y"}`, true, false, true, ""},
+		{"  sel: {a: x}\n  condition: sel", `{"a": "x"}`, false, true, false, ""},
+		{"  sel: {a: x}\n  condition: not sel", `{"a": "x"}`, true, false, true, ""},
+		{"  sel: {a: x}\n  condition: not sel", `{"b": "x"}`, false, true, false, ""},
+		{"  sel: {a: x}\n  condition: not sel", `{"b": "x"}`, true, false, true, "null-under-not"},
+		{"  sel: {a: x}\n  condition: sel", `{"a": ["y", "x"]}`, true, false, true, "multi-valued-fields"},
+		{"  sel: {a.b: x}\n  condition: sel", `{"a": [{"b": "x"}]}`, true, false, true, "multi-valued-fields"},
+		{"  sel: {a.b: x}\n  condition: sel", `{"a.b": "x"}`, true, false, true, "dotted-keys"},
+		{"  sel: {a.b: x}\n  condition: sel", `{"a.b": "x"}`, true, false, false, ""},
+		{"  sel: {a: x}\n  condition: not sel", `{"b": "x"}`, true, false, false, ""},
+		{"  sel: {a|gt: 1}\n  condition: sel", `{"a": "2"}`, true, false, true, "mapped-types"},
+		{"  sel: {a: 7}\n  condition: sel", `{"a": "7"}`, true, false, true, "mapped-types"},
+		{"  sel: {a: '7'}\n  condition: sel", `{"a": 7}`, true, false, true, "mapped-types"},
+		{"  sel: {a: '7'}\n  condition: sel", `{"a": "8"}`, true, false, true, ""},
 	}
 	for _, c := range cases {
 		j := rule(c.detection)
 		j.subject.events = [][]byte{[]byte(c.event)}
-		if got := explainEvent(j, 0, c.evaluator, c.engine); got != c.want {
+		if got := explainEvent(j, 0, c.evaluator, c.engine, c.engineES); got != c.want {
 			t.Errorf("%q on %s (evaluator %v, engine %v): explained by %q, want %q", c.detection, c.event, c.evaluator, c.engine, got, c.want)
 		}
 	}

@@ -1,8 +1,13 @@
 """Runs EQL queries on Elastic's Python EQL engine (PyPI eql) for engine_test.go.
 
 Reads {"jobs": [{"query": Q, "events": [EVENT, ...]}, ...]} as JSON on stdin and prints
-{"results": [{"matches": [i, ...]} or {"error": KIND, "message": M}, ...]}: per job the
-0-based indexes of the events the query matches, or why the engine refused the query.
+{"results": [{"matches": [i, ...], "matches_es": [i, ...], "failed": {i: ERROR}} or
+{"error": KIND, "message": M}, ...]}: per job the 0-based indexes of the events the query
+matches, or why the engine refused the query. matches_es is a second run that also takes
+Elasticsearch's side of two named differences (DIALECT.md), to check that a disagreement
+the test puts down to one of them goes away without it: `not` over a comparison of a missing
+field is true (null-under-not: Elasticsearch runs `not` as a bool must_not filter), and dots
+in keys are expanded into objects as Elasticsearch does at indexing (dotted-keys).
 
 The engine's own dialect departs from Elasticsearch's in ways this driver bridges, so that a
 query means here what it means on Elasticsearch (DIALECT.md beside engine_test.go names each):
@@ -116,6 +121,56 @@ def base_field(self, node):
     return info
 
 
+class ElasticsearchNot(eql.PythonEngine):
+    """The engine with `not null` true, as a bool must_not filter has it."""
+
+    def _convert_not(self, node):
+        get_value = self.convert(node.term)
+        return lambda scope: not get_value(scope)
+
+
+def expand_dots(value):
+    """Expands dotted keys into objects, as Elasticsearch does at indexing; a key that would
+    collide with an existing one is left as it is."""
+    if isinstance(value, list):
+        return [expand_dots(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for k, v in value.items():
+        if "." not in k:
+            out[k] = expand_dots(v) if k not in out else out[k]
+    for k, v in value.items():
+        if "." not in k:
+            continue
+        parts = k.split(".")
+        node = out
+        ok = True
+        for p in parts[:-1]:
+            nxt = node.setdefault(p, {})
+            if not isinstance(nxt, dict):
+                ok = False
+                break
+            node = nxt
+        if ok and parts[-1] not in node:
+            node[parts[-1]] = expand_dots(v)
+        elif not ok or parts[-1] in node:
+            out.setdefault(k, expand_dots(v))
+    return out
+
+
+def run(engine_class, query, data):
+    """Whether query matches the event data on a fresh engine of engine_class."""
+    category = data.get("event", {}).get("category") if isinstance(data.get("event"), dict) else None
+    event = eql.Event(category if isinstance(category, str) else "unknown", 0, data)
+    hits = []
+    engine = engine_class()
+    engine.add_query(query)
+    engine.add_output_hook(hits.append)
+    engine.stream_events([event])
+    return bool(hits)
+
+
 def main():
     # Function names are looked up when the parser is made, so register before patching.
     eql.parser.LarkToEQL.string_predicate = string_predicate
@@ -125,28 +180,27 @@ def main():
     results = []
     for job in jobs:
         try:
-            with eql.parser.elasticsearch_syntax, eql.parser.ignore_missing_functions:
+            # Unoptimized: the optimizer folds `not f == v` into `f != v` and `not f > v` into
+            # `f <= v`, which would hide the `not` from the second run.
+            with eql.parser.elasticsearch_syntax, eql.parser.ignore_missing_functions, eql.parser.skip_optimizations:
                 query = eql.parse_query(job["query"])
         except eql.EqlError as e:
             first = str(e).splitlines()[0] if str(e) else ""
             results.append({"error": type(e).__name__, "message": first})
             continue
-        matches, failed = [], {}
+        matches, matches_es, failed = [], [], {}
         for i, data in enumerate(job["events"]):
-            category = data.get("event", {}).get("category") if isinstance(data.get("event"), dict) else None
-            event = eql.Event(category if isinstance(category, str) else "unknown", 0, data)
-            hits = []
-            engine = eql.PythonEngine()
-            engine.add_query(query)
-            engine.add_output_hook(hits.append)
             try:
-                engine.stream_events([event])
+                if run(eql.PythonEngine, query, data):
+                    matches.append(i)
             except Exception as e:  # the engine failing on one event is a result too
                 failed[str(i)] = type(e).__name__ + ": " + (str(e).splitlines()[0] if str(e) else "")
-                continue
-            if hits:
-                matches.append(i)
-        results.append({"matches": matches, "failed": failed})
+            try:
+                if run(ElasticsearchNot, query, expand_dots(data)):
+                    matches_es.append(i)
+            except Exception:
+                pass
+        results.append({"matches": matches, "matches_es": matches_es, "failed": failed})
     json.dump({"results": results}, sys.stdout)
 
 
