@@ -88,6 +88,7 @@ var dialectDifferences = map[string]dialectDifference{
 		elasticsearch: "indexes each element (and each object of an array of objects on the path) as a value of the field; a comparison is true when one value satisfies it, and an empty array (or one of nulls) is an absent field",
 		python:        "compares the array itself with the literal (false, or a TypeError for `in`), and `?f != null` is true for `[]`",
 		why:           "Sigma (and the evaluator) match a list field when one element matches, as Elasticsearch does",
+		checked:       true,
 		explains: func(cond ir.Node, ev any, _, _ bool) bool {
 			for _, f := range leafFields(cond) {
 				if pathHasArray(ev, f) {

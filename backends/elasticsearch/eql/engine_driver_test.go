@@ -40,19 +40,22 @@ func TestEngineDriverBridges(t *testing.T) {
 		{`any where not a : "foo"`, []int{2, 3}},                // not on a present field
 		{`any where ?missing == null and a : "fooo"`, []int{3}}, // optional field
 	}
-	// The second run takes Elasticsearch's side of null-under-not and dotted-keys too.
+	// The second run takes Elasticsearch's side of null-under-not, multi-valued-fields and
+	// dotted-keys too.
 	checked := &engineSubject{name: "checked", events: [][]byte{
 		[]byte(`{"a": 1, "c.d": 3}`),
 		[]byte(`{"a": 1, "b": 2, "c": {"d": 3}}`),
 		[]byte(`{"a": 1, "c": {"d": 3}}`),
+		[]byte(`{"a": [2, 1], "b": [], "c": [{"d": 1}, {"d": 3}]}`),
 	}}
 	checkedCases := []struct {
 		query    string
 		want, es []int
 	}{
-		{`any where a == 1 and not b == 2 and c.d == 3`, nil, []int{0, 2}},
+		{`any where a == 1 and not b == 2 and c.d == 3`, nil, []int{0, 2, 3}},
 		{`any where not (b == 2 or a == 2)`, nil, []int{0, 2}},
-		{`any where c.d == 3`, []int{1, 2}, []int{0, 1, 2}},
+		{`any where c.d == 3`, []int{1, 2}, []int{0, 1, 2, 3}},
+		{`any where ?b == null and c.d in (3, 7)`, []int{2}, []int{0, 2, 3}},
 	}
 	var jobs []engineJob
 	for _, c := range cases {

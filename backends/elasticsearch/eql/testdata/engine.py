@@ -4,10 +4,11 @@ Reads {"jobs": [{"query": Q, "events": [EVENT, ...]}, ...]} as JSON on stdin and
 {"results": [{"matches": [i, ...], "matches_es": [i, ...], "failed": {i: ERROR}} or
 {"error": KIND, "message": M}, ...]}: per job the 0-based indexes of the events the query
 matches, or why the engine refused the query. matches_es is a second run that also takes
-Elasticsearch's side of two named differences (DIALECT.md), to check that a disagreement
+Elasticsearch's side of three named differences (DIALECT.md), to check that a disagreement
 the test puts down to one of them goes away without it: `not` over a comparison of a missing
-field is true (null-under-not: Elasticsearch runs `not` as a bool must_not filter), and dots
-in keys are expanded into objects as Elasticsearch does at indexing (dotted-keys).
+field is true (null-under-not: Elasticsearch runs `not` as a bool must_not filter), a leaf is
+true when one value of an array field satisfies it and `[]` is absent (multi-valued-fields),
+and dots in keys are expanded into objects as Elasticsearch does at indexing (dotted-keys).
 
 The engine's own dialect departs from Elasticsearch's in ways this driver bridges, so that a
 query means here what it means on Elasticsearch (DIALECT.md beside engine_test.go names each):
@@ -121,12 +122,75 @@ def base_field(self, node):
     return info
 
 
-class ElasticsearchNot(eql.PythonEngine):
-    """The engine with `not null` true, as a bool must_not filter has it."""
+def field_values(value, path):
+    """The values of a field as Elasticsearch indexes them: every element of an array at the
+    field or of an array of objects on its path, nulls left out."""
+    if isinstance(value, list):
+        return [v for e in value for v in field_values(e, path)]
+    if not path:
+        return [] if value is None else [value]
+    if isinstance(value, dict) and path[0] in value:
+        return field_values(value[path[0]], path[1:])
+    return []
+
+
+class ElasticsearchSide(eql.PythonEngine):
+    """The engine with Elasticsearch's side of the checked differences: `not` of null is true,
+    as a bool must_not filter has it, and a leaf on a field is true when one of the field's
+    values satisfies it, null (absent) when the field has none."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._current = {}  # id of a Field node -> [the value the leaf is testing]
 
     def _convert_not(self, node):
         get_value = self.convert(node.term)
         return lambda scope: not get_value(scope)
+
+    def _convert_field(self, node):
+        cell = self._current.get(id(node))
+        if cell is not None:
+            return lambda scope: cell[0]
+        return super()._convert_field(node)
+
+    def _leaf(self, node, field, convert, absent):
+        if not isinstance(field, ast.Field):
+            return convert(node)
+        cell = [None]
+        self._current[id(field)] = cell
+        try:
+            test = convert(node)
+        finally:
+            del self._current[id(field)]
+        path = [field.base] + list(field.path)
+
+        def callback(scope):
+            values = field_values(scope.event.data, path)
+            if not values:
+                return absent
+            for v in values:
+                cell[0] = v
+                if test(scope):
+                    return True
+            return False
+
+        return callback
+
+    def _convert_comparison(self, node):
+        return self._leaf(node, node.left, super()._convert_comparison, None)
+
+    def _convert_function_call(self, node):
+        field = node.arguments[0] if node.arguments else None
+        return self._leaf(node, field, super()._convert_function_call, None)
+
+    def _convert_in_set(self, node):
+        return self._leaf(node, node.expression, super()._convert_in_set, None)
+
+    def _convert_is_null(self, node):
+        return self._leaf(node, node.expr, super()._convert_is_null, True)
+
+    def _convert_is_not_null(self, node):
+        return self._leaf(node, node.expr, super()._convert_is_not_null, False)
 
 
 def expand_dots(value):
@@ -196,7 +260,7 @@ def main():
             except Exception as e:  # the engine failing on one event is a result too
                 failed[str(i)] = type(e).__name__ + ": " + (str(e).splitlines()[0] if str(e) else "")
             try:
-                if run(ElasticsearchNot, query, expand_dots(data)):
+                if run(ElasticsearchSide, query, expand_dots(data)):
                     matches_es.append(i)
             except Exception:
                 pass
