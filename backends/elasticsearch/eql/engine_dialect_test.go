@@ -109,40 +109,60 @@ var dialectDifferences = map[string]dialectDifference{
 		},
 	},
 	"mapped-types": {
-		construct:     "a string compared with a number or boolean, or a number with a string, e.g. `count > 10` on `{\"count\": \"12\"}`, `EventID : \"4688\"` on `{\"EventID\": 4688}`",
+		construct:     "a string compared with a number, or a number with a string, e.g. `count > 10` on `{\"count\": \"12\"}`, `EventID : \"4688\"` on `{\"EventID\": 4688}`",
 		elasticsearch: "compares the value as the field's mapping stores it: a numeric field coerces \"12\" to 12, a keyword field stores 4688 as the text \"4688\"",
 		python:        "compares JSON values by their JSON type: a string is never greater than a number, `:` only matches strings",
 		why:           "Sigma compares numbers and text across JSON types (README.md, \"What a query means\"), which is what an index mapped for the rule does",
 		explains: func(cond ir.Node, ev any, _, _ bool) bool {
-			mismatch := false
-			ir.Inspect(cond, func(n ir.Node) bool {
-				var f string
-				wantString := false
-				switch x := n.(type) {
-				case *ir.Match:
-					f, wantString = x.Field, x.Kind == ir.String
-				case *ir.Regex, *ir.CIDR:
-					f, wantString = ir.Field(n), true
-				case *ir.Compare:
-					f = x.Field
-				case *ir.And, *ir.Or, *ir.Not, *ir.Exists, *ir.Null, *ir.FieldRef, *ir.Keyword, *ir.TimePart:
-					return true
-				}
-				v, ok := lookupNested(ev, f)
-				if !ok || v == nil {
-					return true
-				}
-				_, isString := v.(string)
-				_, isArray := v.([]any)
-				_, isObject := v.(map[string]any)
-				if !isArray && !isObject && isString != wantString {
-					mismatch = true
-				}
-				return true
-			})
-			return mismatch
+			return typeMismatch(cond, ev, false)
+		},
+		checked: true,
+	},
+	"boolean-strings": {
+		construct:     "a boolean literal against a string value, e.g. `readOnly == false` on `{\"readOnly\": \"False\"}`",
+		elasticsearch: "depends on the mapping: a boolean field takes only \"true\" and \"false\" (and refuses the document otherwise); a field that was mapped from the string is keyword, where the comparison with a boolean is not documented",
+		python:        "a string never equals a boolean",
+		why:           "Sigma's boolean values match the strings \"true\"/\"false\" in any case (the evaluator, translator/evaluator/doc.go); no EQL expression is both valid and exact for every mapping, so the output keeps the boolean literal a boolean field needs",
+		explains: func(cond ir.Node, ev any, _, _ bool) bool {
+			return typeMismatch(cond, ev, true)
 		},
 	},
+}
+
+// typeMismatch reports whether a leaf of cond meets a scalar of another JSON kind than its
+// value's at its field in ev: with bools, a boolean value against a string; otherwise a
+// string against a number, or a number (or boolean) against a string pattern.
+func typeMismatch(cond ir.Node, ev any, bools bool) bool {
+	mismatch := false
+	ir.Inspect(cond, func(n ir.Node) bool {
+		var f string
+		wantString, isBool := false, false
+		switch x := n.(type) {
+		case *ir.Match:
+			f, wantString, isBool = x.Field, x.Kind == ir.String, x.Kind == ir.Bool
+		case *ir.Regex, *ir.CIDR:
+			f, wantString = ir.Field(n), true
+		case *ir.Compare:
+			f = x.Field
+		case *ir.And, *ir.Or, *ir.Not, *ir.Exists, *ir.Null, *ir.FieldRef, *ir.Keyword, *ir.TimePart:
+			return true
+		}
+		if isBool != bools {
+			return true
+		}
+		v, ok := lookupNested(ev, f)
+		if !ok || v == nil {
+			return true
+		}
+		_, isString := v.(string)
+		_, isArray := v.([]any)
+		_, isObject := v.(map[string]any)
+		if !isArray && !isObject && isString != wantString {
+			mismatch = true
+		}
+		return true
+	})
+	return mismatch
 }
 
 // leafFields lists the fields the leaves of n read.

@@ -116,6 +116,10 @@ func TestEngineExplainers(t *testing.T) {
 		{"  sel: {a: 7}\n  condition: sel", `{"a": "7"}`, true, false, true, "mapped-types"},
 		{"  sel: {a: '7'}\n  condition: sel", `{"a": 7}`, true, false, true, "mapped-types"},
 		{"  sel: {a: '7'}\n  condition: sel", `{"a": "8"}`, true, false, true, ""},
+		{"  sel: {a|gt: 1}\n  condition: sel", `{"a": "2"}`, true, false, false, ""},
+		{"  sel: {a: true}\n  condition: sel", `{"a": "True"}`, true, false, false, "boolean-strings"},
+		{"  sel: {a: true}\n  condition: sel", `{"a": "x"}`, true, false, false, "boolean-strings"},
+		{"  sel: {a: true}\n  condition: sel", `{"a": false}`, true, false, false, ""},
 	}
 	for _, c := range cases {
 		j := rule(c.detection)

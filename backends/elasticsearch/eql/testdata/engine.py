@@ -4,11 +4,13 @@ Reads {"jobs": [{"query": Q, "events": [EVENT, ...]}, ...]} as JSON on stdin and
 {"results": [{"matches": [i, ...], "matches_es": [i, ...], "failed": {i: ERROR}} or
 {"error": KIND, "message": M}, ...]}: per job the 0-based indexes of the events the query
 matches, or why the engine refused the query. matches_es is a second run that also takes
-Elasticsearch's side of three named differences (DIALECT.md), to check that a disagreement
+Elasticsearch's side of four named differences (DIALECT.md), to check that a disagreement
 the test puts down to one of them goes away without it: `not` over a comparison of a missing
 field is true (null-under-not: Elasticsearch runs `not` as a bool must_not filter), a leaf is
 true when one value of an array field satisfies it and `[]` is absent (multi-valued-fields),
-and dots in keys are expanded into objects as Elasticsearch does at indexing (dotted-keys).
+dots in keys are expanded into objects as Elasticsearch does at indexing (dotted-keys), and a
+value is read as the index mapped for the rule stores it: a string compared with a number as
+a number, a number compared with a string as its JSON text (mapped-types).
 
 The engine's own dialect departs from Elasticsearch's in ways this driver bridges, so that a
 query means here what it means on Elasticsearch (DIALECT.md beside engine_test.go names each):
@@ -153,7 +155,7 @@ class ElasticsearchSide(eql.PythonEngine):
             return lambda scope: cell[0]
         return super()._convert_field(node)
 
-    def _leaf(self, node, field, convert, absent):
+    def _leaf(self, node, field, convert, absent, coerce=lambda v: v):
         if not isinstance(field, ast.Field):
             return convert(node)
         cell = [None]
@@ -169,7 +171,7 @@ class ElasticsearchSide(eql.PythonEngine):
             if not values:
                 return absent
             for v in values:
-                cell[0] = v
+                cell[0] = coerce(v)
                 if test(scope):
                     return True
             return False
@@ -177,20 +179,48 @@ class ElasticsearchSide(eql.PythonEngine):
         return callback
 
     def _convert_comparison(self, node):
-        return self._leaf(node, node.left, super()._convert_comparison, None)
+        return self._leaf(node, node.left, super()._convert_comparison, None, coercion([node.right]))
 
     def _convert_function_call(self, node):
         field = node.arguments[0] if node.arguments else None
-        return self._leaf(node, field, super()._convert_function_call, None)
+        return self._leaf(node, field, super()._convert_function_call, None, to_text)
 
     def _convert_in_set(self, node):
-        return self._leaf(node, node.expression, super()._convert_in_set, None)
+        return self._leaf(node, node.expression, super()._convert_in_set, None, coercion(node.container))
 
     def _convert_is_null(self, node):
         return self._leaf(node, node.expr, super()._convert_is_null, True)
 
     def _convert_is_not_null(self, node):
         return self._leaf(node, node.expr, super()._convert_is_not_null, False)
+
+
+NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def to_number(v):
+    """A string on a numeric field, as Elasticsearch coerces it."""
+    if isinstance(v, str) and NUMBER.fullmatch(v.strip()):
+        f = float(v)
+        return int(f) if f.is_integer() and "." not in v and "e" not in v.lower() else f
+    return v
+
+
+def to_text(v):
+    """A number on a keyword field, as Elasticsearch stores it (its JSON text)."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return json.dumps(v)
+    return v
+
+
+def coercion(literals):
+    """How a leaf comparing with literals sees a value: a numeric field's for numbers, a
+    keyword field's for strings (the mapping a rule's fields get, mapped-types)."""
+    if literals and all(isinstance(x, ast.Number) for x in literals):
+        return to_number
+    if literals and all(isinstance(x, ast.String) for x in literals):
+        return to_text
+    return lambda v: v
 
 
 def expand_dots(value):
