@@ -204,7 +204,11 @@ func (rd *renderer) regexps(n ir.Node, f string, chunks func() ([]string, error)
 	}
 	parts := make([]infix.Expr, len(res))
 	for i, re := range res {
-		parts[i] = infix.AtomExpr(field(f) + ":/" + re + "/")
+		slashed, err := esmatch.SlashedRegexp(re)
+		if err != nil {
+			return rd.fail(n, diag.UnsupportedRegexLength, "%s: %v", n, err)
+		}
+		parts[i] = infix.AtomExpr(field(f) + ":" + slashed)
 	}
 	return dialect.Combine(infix.OrOp, parts...)
 }
@@ -225,7 +229,7 @@ func KeywordTerm(n *ir.Keyword) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		return "/" + re[0] + "/", nil
+		return esmatch.SlashedRegexp(re[0])
 	}
 	return globTerm(p), nil
 }

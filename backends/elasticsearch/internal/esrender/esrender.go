@@ -125,12 +125,19 @@ func (rd *Renderer) CheckNumber(n ir.Node) bool {
 }
 
 // Regexps returns the regular expressions chunks gives for a leaf, or reports that they do
-// not fit Elasticsearch's length limit and returns nil.
+// not fit Elasticsearch's length limit, or that Elasticsearch could not determinize one of
+// them (esmatch.CheckDeterminizable), and returns nil.
 func (rd *Renderer) Regexps(n ir.Node, chunks func() ([]string, error)) []string {
 	res, err := chunks()
 	if err != nil {
 		rd.Fail(n, diag.UnsupportedRegexLength, "%s: %v", n, err)
 		return nil
+	}
+	for _, re := range res {
+		if err := esmatch.CheckDeterminizable(re); err != nil {
+			rd.Fail(n, diag.UnsupportedRegexComplexity, "%s: %v", n, err)
+			return nil
+		}
 	}
 	return res
 }
