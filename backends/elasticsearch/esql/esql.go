@@ -289,9 +289,9 @@ func (rd *renderer) match(n *ir.Match) (infix.Expr, bool) {
 	// every letter's case orbit lowers to letters nothing else lowers to.
 	switch esmatch.LowerFormOf(p) {
 	case esmatch.LowerText:
-		return atom(compare("TO_LOWER("+f+")", esmatch.LowerPattern(p)))
+		return atom(compare(lowered(f), esmatch.LowerPattern(p)))
 	case esmatch.LowerRegexp:
-		return rd.rlike(n, "TO_LOWER("+f+")", esrender.GlobRegexps(p, esmatch.FoldLower))
+		return rd.rlike(n, lowered(f), esrender.GlobRegexps(p, esmatch.FoldLower))
 	}
 	return rd.rlike(n, f, esrender.GlobRegexps(p, esmatch.FoldAll))
 }
