@@ -107,7 +107,7 @@ func (rd *renderer) node(n ir.Node, twoValued bool) (infix.Expr, bool) {
 			parts[i], cn = rd.node(c, twoValued)
 			nullable = nullable || cn
 		}
-		return dialect.Combine(op, parts...), nullable
+		return combine(op, parts), nullable
 	case *ir.Not:
 		if ex, ok := n.Child.(*ir.Exists); ok {
 			return rd.node(&ir.Null{Field: ex.Field, Pos: ex.Pos}, twoValued)

@@ -1,6 +1,7 @@
 package esql
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -297,4 +298,24 @@ func TestLiveLowerCasing(t *testing.T) {
 	trees = append(trees, &ir.Or{Children: []ir.Node{&ir.Match{Field: "v", Pattern: ir.LiteralPattern("é")}, &ir.Match{Field: "v", Pattern: ir.LiteralPattern("k")}}})
 	mapping := map[string]any{"v": map[string]any{"type": "keyword"}, "w": map[string]any{"type": "keyword"}}
 	estest.CheckLive(t, estest.LiveNode(t), mapping, docs, nil, trees, runLive)
+}
+
+// TestLiveLongLists runs rules with long value lists (one OR operand per value, contains
+// and equality, plain and negated) on a real Elasticsearch: the node refuses an expression
+// nested deeper than 300 levels, which a flat chain of about 300 operands was.
+func TestLiveLongLists(t *testing.T) {
+	var docs []map[string]any
+	for i := 0; i < 40; i++ {
+		docs = append(docs, map[string]any{"v": fmt.Sprintf("pre-%d-post", i*37)})
+	}
+	var trees []ir.Node
+	for _, n := range []int{17, 300, 1000} {
+		var contains, equal []ir.Node
+		for i := 0; i < n; i++ {
+			contains = append(contains, &ir.Match{Field: "v", Pattern: ir.LiteralPattern(fmt.Sprintf("-%d-", i*3)).Wrap(true, true)})
+			equal = append(equal, &ir.Match{Field: "v", Pattern: ir.LiteralPattern(fmt.Sprintf("pre-%d-post", i*5)), Cased: true})
+		}
+		trees = append(trees, &ir.Or{Children: contains}, &ir.Or{Children: equal})
+	}
+	estest.CheckLive(t, estest.LiveNode(t), map[string]any{"v": map[string]any{"type": "keyword"}}, docs, nil, trees, runLive)
 }
