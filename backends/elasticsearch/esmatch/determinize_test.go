@@ -45,3 +45,14 @@ func TestHostileDeterminizeBounded(t *testing.T) {
 		}
 	}
 }
+
+func TestCanonicalNumber(t *testing.T) {
+	for text, want := range map[string]bool{
+		"0": true, "7": true, "-7": true, "10": true, "1.5": true, "-0.25": true, "4688": true,
+		"07": false, "1.50": false, "-0": false, "1e3": false, "+7": false, "7.": false, ".5": false, "": false, "1.0": false,
+	} {
+		if got := CanonicalNumber(text); got != want {
+			t.Errorf("CanonicalNumber(%q) = %v", text, got)
+		}
+	}
+}

@@ -109,8 +109,8 @@ func (rd *Renderer) CheckPlaceholders(n ir.Node, p ir.Pattern) bool {
 func (rd *Renderer) CheckNumber(n ir.Node) bool {
 	switch x := n.(type) {
 	case *ir.Match:
-		if !esmatch.PlainNumber(x.Pattern.Literal()) {
-			rd.Fail(n, diag.UnsupportedValue, "field %s: the number %q is not a plain decimal number", x.Field, x.Pattern.Literal())
+		if !esmatch.CanonicalNumber(x.Pattern.Literal()) {
+			rd.Fail(n, diag.UnsupportedValue, "field %s: the number %q is not a plain decimal number in its canonical spelling (no exponent, sign, leading zero or trailing fractional zero)", x.Field, x.Pattern.Literal())
 			return false
 		}
 	case *ir.Compare:
