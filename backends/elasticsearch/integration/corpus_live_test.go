@@ -223,6 +223,7 @@ func TestLiveCorpus(t *testing.T) {
 	convs := map[string]backends.Backend{lucene.Target: lucene.Backend{}, dsl.Target: dsl.Backend{}, esql.Target: esql.Backend{}, eql.Target: eql.Backend{}}
 	order := []string{lucene.Target, dsl.Target, esql.Target, eql.Target}
 	accepted := map[string]int{}
+	rejectedRules := map[string]int{}
 	rejected := map[string]map[diag.Code]int{}
 	var jobs []job
 	for _, tg := range order {
@@ -236,6 +237,7 @@ func TestLiveCorpus(t *testing.T) {
 			rc.Deployment.Index = []string{groupOf[i].name}
 			qs, ds := convs[tg].Convert(rc)
 			if ds.HasErrors() {
+				rejectedRules[tg]++
 				for _, d := range ds {
 					if d.Severity != diag.Error {
 						continue
@@ -318,8 +320,8 @@ func TestLiveCorpus(t *testing.T) {
 			total += codes[c]
 			parts = append(parts, fmt.Sprintf("%s %d", c, codes[c]))
 		}
-		t.Logf("%-6s accepted %d queries; rules rejected with a named diagnostic: %d diagnostics (%s); refused by the node %d; silent match-nothing %d",
-			tg, accepted[tg], total, orNone(strings.Join(parts, ", ")), countTarget(refused, tg), countTarget(nothing, tg))
+		t.Logf("%-6s accepted %d queries; %d rules rejected with %d named diagnostics (%s); refused by the node %d; silent match-nothing %d",
+			tg, accepted[tg], rejectedRules[tg], total, orNone(strings.Join(parts, ", ")), countTarget(refused, tg), countTarget(nothing, tg))
 	}
 	t.Logf("%d queries run in %s with %d requests in flight", len(jobs), time.Since(start).Round(time.Second), corpusWorkers)
 	sort.Slice(all, func(i, j int) bool { return all[i].took > all[j].took })
