@@ -90,10 +90,22 @@ func (rd *Renderer) CheckMapping(n ir.Node, nativeFold bool) bool {
 }
 
 // CheckPlaceholders reports (and returns false for) a pattern holding a placeholder no
-// pipeline resolved.
+// pipeline resolved, or one whose wildcards Elasticsearch could not determinize: every
+// target runs a wildcard pattern as an automaton (wildcard query, LIKE, like), under the
+// same limit as a regular expression (esmatch.CheckDeterminizable), which a long run of ?
+// after a * exceeds.
 func (rd *Renderer) CheckPlaceholders(n ir.Node, p ir.Pattern) bool {
 	names := p.Placeholders()
 	if len(names) == 0 {
+		if _, ok := n.(*ir.Keyword); ok {
+			p = p.Wrap(true, true)
+		}
+		if p.HasWildcard() {
+			if err := esmatch.CheckDeterminizable(esmatch.GlobRegexp(p, esmatch.FoldNone)); err != nil {
+				rd.Fail(n, diag.UnsupportedRegexComplexity, "%s: the pattern %q: %v", n, p.String(), err)
+				return false
+			}
+		}
 		return true
 	}
 	if f := ir.Field(n); f != "" {
