@@ -134,6 +134,8 @@ var registry = []*Check{
 		Summary: "field|all with two different exact values: one value cannot equal both (unless the field is a list); contains|all was probably meant"},
 	{Name: "windash-all", Severity: diag.Warning, kinds: kindRule, document: checkWindashAll,
 		Summary: "windash combined with all: correct in sigmabridge, but the reference converter (pySigma) reports it as invalid"},
+	{Name: "windash-literal-dash", Severity: diag.Warning, kinds: kindRule, document: checkWindashLiteralDash,
+		Summary: "a windash value has a dash windash leaves as written (inside a word, or an en dash, em dash or horizontal bar): only a - or / starting a word is expanded"},
 }
 
 // loaderChecks are the loader's diagnostic codes, which lint reports as checks. The

@@ -271,6 +271,9 @@ var checkCases = []checkCase{
 	{check: "windash-all", line: 19,
 		bad:  one(edit(validRule, "eventName|startswith: CreateFunction", "requestParameters.command|windash|contains|all:\n      - -enc\n      - -nop")),
 		good: one(edit(validRule, "eventName|startswith: CreateFunction", "requestParameters.command|windash|contains:\n      - -enc\n      - -nop"))},
+	{check: "windash-literal-dash", line: 19, message: `"–"`,
+		bad:  one(edit(validRule, "eventName|startswith: CreateFunction", "requestParameters.command|windash|contains: ' –enc'")),
+		good: one(edit(validRule, "eventName|startswith: CreateFunction", "requestParameters.command|windash|contains: ' -enc /c'"))},
 }
 
 func TestValidRuleHasNoFindings(t *testing.T) {

@@ -252,3 +252,31 @@ func checkWindashAll(d *document, r *reporter) {
 		}
 	}
 }
+
+// windashDashes are the characters windash stands for one another.
+const windashDashes = "-/\u2013\u2014\u2015"
+
+// checkWindashLiteralDash reports a windash value holding a dash windash leaves as written:
+// sigmabridge, like the reference converter, expands only a `-` or `/` that starts a word
+// (translator/transform.go), while spec 2.1 speaks of all permutations of the five dashes.
+func checkWindashLiteralDash(d *document, r *reporter) {
+	stringValues(d, func(it *detectionItem, text string, line int) {
+		if !it.Has("windash") {
+			return
+		}
+		word := func(i int) bool {
+			c := text[i]
+			return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+		}
+		for i, c := range text {
+			if !strings.ContainsRune(windashDashes, c) {
+				continue
+			}
+			starts := (c == '-' || c == '/') && !(i > 0 && word(i-1)) && i+1 < len(text) && word(i+1)
+			if !starts {
+				r.atPos(line, 0, "%s: windash leaves %s in %s as written: it expands only a - or / that starts a word (as the reference converter does), not every dash as spec 2.1 says; add the other forms as values if they matter", it.label(), quote(string(c)), quote(text))
+				return
+			}
+		}
+	})
+}

@@ -43,9 +43,11 @@ func searchLeaf(n ir.Node) (infix.Expr, bool) {
 		}
 		switch n.Kind {
 		case ir.Number:
-			if plainNumber.MatchString(n.Pattern.Literal()) && !n.Pattern.HasWildcard() {
+			if numberExact(n.Pattern) {
 				return infix.AtomExpr(f + "=" + n.Pattern.Literal()), true
 			}
+			// where reports the spelling no text test matches exactly.
+			return infix.Expr{}, false
 		case ir.Bool:
 			if lit := n.Pattern.Literal(); (lit == "true" || lit == "false") && !n.Pattern.HasWildcard() {
 				return infix.AtomExpr(f + "=" + lit), true

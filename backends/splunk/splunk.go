@@ -218,6 +218,21 @@ func searchSafeRune(r rune) bool {
 // plainNumber is the number syntax printed bare in search and eval.
 var plainNumber = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
 
+// numberExact reports whether a number value is a plain decimal written without a wildcard,
+// the one spelling SPL's text comparison and the evaluator's numeric one treat alike.
+// Any other spelling (1e3, +7, 0x10, 7.) is equal, for the evaluator, to numbers Splunk
+// extracts with another text (1000), and SPL cannot tell a JSON number from a string of the
+// same text to compare numerically only the numbers.
+// Leading zeros (07) and trailing fractional zeros (1.50) are other spellings too: the
+// evaluator equates them with 7 and 1.5, which the text comparison does not.
+func numberExact(p ir.Pattern) bool {
+	lit := p.Literal()
+	return !p.HasWildcard() && canonicalNumber.MatchString(lit) && lit != "-0"
+}
+
+// canonicalNumber is a plain decimal in its one canonical spelling.
+var canonicalNumber = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]*[1-9])?$`)
+
 // formatNum prints a comparison bound as a plain decimal.
 func formatNum(n ir.Num) string {
 	if plainNumber.MatchString(n.Text) {

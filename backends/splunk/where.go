@@ -45,6 +45,9 @@ func whereLeaf(r *ir.Rule, n ir.Node) (infix.Expr, diag.List) {
 		if names := n.Pattern.Placeholders(); len(names) > 0 {
 			return fail(diag.UnresolvedPlaceholder, "field %s: placeholder %%%s%% has no value", n.Field, names[0])
 		}
+		if n.Kind == ir.Number && !numberExact(n.Pattern) {
+			return fail(diag.UnsupportedValue, "field %s: the number %q is not a plain decimal number: SPL compares the text of a value, and no text test finds exactly the values equal to it (the Elasticsearch targets refuse it too)", n.Field, n.Pattern.String())
+		}
 		cased := n.Cased || n.Kind == ir.Number
 		e = infix.AtomExpr(mvMatch(f, pcreFromPattern(n.Pattern, cased)))
 	case *ir.Regex:

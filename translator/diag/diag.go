@@ -131,6 +131,11 @@ const (
 	// UnsupportedRegexLength: a regular expression the value needs is longer than
 	// Elasticsearch's index.max_regex_length (1,000) and cannot be split into shorter ones.
 	UnsupportedRegexLength = "unsupported-regex-length"
+	// UnsupportedRegexComplexity: a regular expression the value needs is one Elasticsearch
+	// cannot determinize within max_determinized_states (a bounded repetition after an
+	// unbounded one, such as .*x{1000}): the regexp query, ES|QL and EQL would refuse it,
+	// and query_string would silently match nothing.
+	UnsupportedRegexComplexity = "unsupported-regex-complexity"
 	// UnsupportedControl: the query would hold a raw control character that neither the
 	// target's syntax nor a one-query-per-line output can carry (convert's default format).
 	UnsupportedControl = "unsupported-control-character"
@@ -153,7 +158,7 @@ var classes = map[Code]Class{
 	UnsupportedFieldRef: Target, UnsupportedKeyword: Target, UnsupportedTimePart: Target,
 	UnsupportedCIDR: Target, UnsupportedFieldName: Target, UnsupportedValue: Target,
 	CaseSensitiveTarget: Target, UnsupportedFlattened: Target, UnsupportedMultiValued: Target,
-	UnsupportedRegexLength: Target, UnsupportedControl: Target,
+	UnsupportedRegexLength: Target, UnsupportedControl: Target, UnsupportedRegexComplexity: Target,
 	UnresolvedPlaceholder: Deployment,
 	KeywordScope:          Advice,
 }

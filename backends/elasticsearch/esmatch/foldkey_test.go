@@ -174,3 +174,28 @@ func TestFoldKeyComparesLikeEqualFold(t *testing.T) {
 		}
 	}
 }
+
+// TestNewerThanJava17 checks the table of the case pairs Unicode 14 added against Go's
+// tables: 40 capitals and 40 small letters, each a case pair of the other, and LowerClass
+// refusing every one (a Java 17 node does not lower them).
+func TestNewerThanJava17(t *testing.T) {
+	upper, lower := 0, 0
+	for i := 0; i+1 < len(unicode14Cased); i += 2 {
+		for r := unicode14Cased[i]; r <= unicode14Cased[i+1]; r++ {
+			switch {
+			case unicode.IsUpper(r) && NewerThanJava17(unicode.ToLower(r)):
+				upper++
+			case unicode.IsLower(r) && NewerThanJava17(unicode.ToUpper(r)):
+				lower++
+			default:
+				t.Errorf("%U is not half of a listed case pair", r)
+			}
+			if _, ok := LowerClass(r); ok {
+				t.Errorf("LowerClass(%U) is exact, but a Java 17 node does not lower it", r)
+			}
+		}
+	}
+	if upper != 40 || lower != 40 {
+		t.Errorf("%d capitals and %d small letters, want 40 and 40", upper, lower)
+	}
+}

@@ -230,6 +230,24 @@ func PlainNumber(text string) bool {
 	return allDigits10(intPart) && (!hasFrac || allDigits10(frac))
 }
 
+// CanonicalNumber reports whether text is a plain decimal number in its one canonical
+// spelling: no leading zero (07), no trailing zero in the fraction (1.50), not -0. A number
+// value is equal, for the evaluator, to every JSON number of the same value however it is
+// written, and to a string of exactly its text; on a keyword field Elasticsearch compares
+// the text, which is the JSON number's text only when both are canonical. Other spellings
+// are refused for a number value (unsupported-value) by every target.
+func CanonicalNumber(text string) bool {
+	if !PlainNumber(text) || text == "-0" {
+		return false
+	}
+	s := strings.TrimPrefix(text, "-")
+	intPart, frac, hasFrac := strings.Cut(s, ".")
+	if len(intPart) > 1 && intPart[0] == '0' {
+		return false
+	}
+	return !hasFrac || !strings.HasSuffix(frac, "0")
+}
+
 func allDigits10(s string) bool {
 	if s == "" {
 		return false

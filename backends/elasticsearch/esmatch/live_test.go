@@ -163,3 +163,39 @@ func TestLiveToLower(t *testing.T) {
 		t.Logf("%d letters the node's JVM does not lower (its Unicode is older than Go's %s): %s", len(unknown), unicode.Version, strings.Join(unknown, " "))
 	}
 }
+
+// TestLiveDeterminize runs regular expressions on a real Elasticsearch (skipped without
+// SIGMABRIDGE_ES_URL) as the regexp query, query_string's /.../ and ES|QL's RLIKE: every
+// expression CheckDeterminizable accepts must run (query_string's explanation must not be a
+// MatchNoDocsQuery, its silent form of refusal), and the ones measured as refused must be
+// refused by the estimate and by the node, so the calibration stays true.
+func TestLiveDeterminize(t *testing.T) {
+	live := estest.LiveNode(t)
+	index := live.Index(map[string]any{"f": map[string]any{"type": "keyword"}}, []map[string]any{{"f": "x"}, {"f": strings.Repeat("y", 1200)}})
+	exprs := append(append([]string(nil), refusedByLucene...), acceptedShapes...)
+	for _, p := range []string{`\bword\b`, `(?:ab|c.)+\bd`, `((ab|c.)+\b(a|.)){2}`, `(\b[a ]\B[ .]?){2}`, `x.{0,300}y`, `.{1000,}`, `(?i)\bk.{200}`} {
+		tr, err := TranslateRegexp(p, ir.RegexFlags{}, false)
+		if err != nil {
+			t.Fatalf("%q: %v", p, err)
+		}
+		exprs = append(exprs, tr.Alternatives...)
+	}
+	accepted := 0
+	for _, re := range exprs {
+		want := CheckDeterminizable(re) == nil
+		_, errDSL := live.Search(index, map[string]any{"regexp": map[string]any{"f": map[string]any{"value": re}}})
+		_, errESQL := live.ESQLIDs(index, "f RLIKE "+estest.ESQLString(re))
+		explained, errQS := live.Explain(index, map[string]any{"query_string": map[string]any{"query": "f:/" + re + "/"}})
+		qsRefused := errQS != nil || strings.Contains(explained, "MatchNoDocsQuery")
+		if want {
+			accepted++
+			if errDSL != nil || errESQL != nil || qsRefused {
+				t.Errorf("%.60q: the estimate accepts it, the node refuses it: regexp %v; RLIKE %v; query_string %v %.200s", re, errDSL, errESQL, errQS, explained)
+			}
+		}
+		if slices.Contains(refusedByLucene, re) && (errDSL == nil || errESQL == nil || !qsRefused) {
+			t.Errorf("%.60q: measured as refused, but the node runs it (regexp %v, RLIKE %v, query_string %.200s)", re, errDSL, errESQL, explained)
+		}
+	}
+	t.Logf("%d of %d expressions accepted by the estimate, all run on the node", accepted, len(exprs))
+}

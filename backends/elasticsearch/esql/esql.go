@@ -99,7 +99,7 @@ func (rd *renderer) node(n ir.Node, twoValued bool) (infix.Expr, bool) {
 			parts[i], cn = rd.node(c, twoValued)
 			nullable = nullable || cn
 		}
-		return dialect.Combine(op, parts...), nullable
+		return combine(op, parts), nullable
 	case *ir.Not:
 		if ex, ok := n.Child.(*ir.Exists); ok {
 			return rd.node(&ir.Null{Field: ex.Field, Pos: ex.Pos}, twoValued)
@@ -279,9 +279,9 @@ func (rd *renderer) match(n *ir.Match) (infix.Expr, bool, diag.List) {
 	// every letter's case orbit lowers to letters nothing else lowers to.
 	switch esmatch.LowerFormOf(p) {
 	case esmatch.LowerText:
-		return atom(compare("TO_LOWER("+f+")", esmatch.LowerPattern(p)))
+		return atom(compare(lowered(f), esmatch.LowerPattern(p)))
 	case esmatch.LowerRegexp:
-		return rd.rlike(n, "TO_LOWER("+f+")", esrender.GlobRegexps(p, esmatch.FoldLower))
+		return rd.rlike(n, lowered(f), esrender.GlobRegexps(p, esmatch.FoldLower))
 	}
 	return rd.rlike(n, f, esrender.GlobRegexps(p, esmatch.FoldAll))
 }

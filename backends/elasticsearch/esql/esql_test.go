@@ -388,9 +388,15 @@ func (p *parser) primary() (*node, error) {
 	t := p.Peek()
 	switch {
 	case t.Kind == "ident" && t.Text == "TO_LOWER":
+		// Elasticsearch 8.19 rewrites TO_LOWER(f) compared with a constant into a
+		// case-insensitive comparison that folds differently (lowered.go).
+		return nil, fmt.Errorf("TO_LOWER compared with a constant outside CONCAT(..., \"\")")
+	case t.Kind == "ident" && t.Text == "CONCAT":
 		p.Pos++
-		if err := p.Expect("op", "("); err != nil {
-			return nil, err
+		for _, want := range []estest.Lexeme{{Kind: "op", Text: "("}, {Kind: "ident", Text: "TO_LOWER"}, {Kind: "op", Text: "("}} {
+			if err := p.Expect(want.Kind, want.Text); err != nil {
+				return nil, err
+			}
 		}
 		if p.Peek().Text == "TO_STRING" {
 			p.Pos++
@@ -410,6 +416,16 @@ func (p *parser) primary() (*node, error) {
 			if err := p.Expect("op", ")"); err != nil {
 				return nil, err
 			}
+		}
+		if err := p.Expect("op", ","); err != nil {
+			return nil, err
+		}
+		if e := p.Peek(); e.Kind != "string" || e.Text != "" {
+			return nil, fmt.Errorf("CONCAT(TO_LOWER(...), %v)", e)
+		}
+		p.Pos++
+		if err := p.Expect("op", ")"); err != nil {
+			return nil, err
 		}
 		l.field, l.lower = f.Text, true
 	case t.Kind == "ident":

@@ -1,6 +1,7 @@
 package esql
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -273,4 +274,48 @@ func TestHostileLineBreaksLive(t *testing.T) {
 		}
 	}
 	estest.CheckLive(t, estest.LiveNode(t), map[string]any{"c": map[string]any{"type": "keyword"}}, docs, nil, trees, runLive)
+}
+
+// TestLiveLowerCasing runs case-insensitive equality, prefix, contains and suffix on letters
+// whose case Elasticsearch's insensitive comparisons fold differently from TO_LOWER (É, the
+// Kelvin sign, ẞ) and on a letter newer than Java 17's Unicode (U+A7C0), plain and negated,
+// on a real Elasticsearch, and compares the hits with the evaluator. `TO_LOWER(v) == "é"`
+// alone is rewritten by the 8.19 optimizer into a comparison that misses É (lowered.go).
+func TestLiveLowerCasing(t *testing.T) {
+	values := []string{"É", "é", "\u212a", "k", "K", "ẞ", "ß", "\ua7c0", "\ua7c1", "xÉy", "ÉX", "STRASSE", "Straẞe", "ſ", "s", ""}
+	docs := make([]map[string]any, 0, len(values)+1)
+	for _, v := range values {
+		docs = append(docs, map[string]any{"v": v})
+	}
+	docs = append(docs, map[string]any{"w": "x"})
+	var trees []ir.Node
+	for _, lit := range []string{"é", "k", "ß", "\ua7c1", "straße", "s"} {
+		p := ir.LiteralPattern(lit)
+		for _, q := range []ir.Pattern{p, p.Wrap(false, true), p.Wrap(true, true), p.Wrap(true, false)} {
+			trees = append(trees, &ir.Match{Field: "v", Pattern: q})
+		}
+	}
+	trees = append(trees, &ir.Or{Children: []ir.Node{&ir.Match{Field: "v", Pattern: ir.LiteralPattern("é")}, &ir.Match{Field: "v", Pattern: ir.LiteralPattern("k")}}})
+	mapping := map[string]any{"v": map[string]any{"type": "keyword"}, "w": map[string]any{"type": "keyword"}}
+	estest.CheckLive(t, estest.LiveNode(t), mapping, docs, nil, trees, runLive)
+}
+
+// TestLiveLongLists runs rules with long value lists (one OR operand per value, contains
+// and equality, plain and negated) on a real Elasticsearch: the node refuses an expression
+// nested deeper than 300 levels, which a flat chain of about 300 operands was.
+func TestLiveLongLists(t *testing.T) {
+	var docs []map[string]any
+	for i := 0; i < 40; i++ {
+		docs = append(docs, map[string]any{"v": fmt.Sprintf("pre-%d-post", i*37)})
+	}
+	var trees []ir.Node
+	for _, n := range []int{17, 300, 1000} {
+		var contains, equal []ir.Node
+		for i := 0; i < n; i++ {
+			contains = append(contains, &ir.Match{Field: "v", Pattern: ir.LiteralPattern(fmt.Sprintf("-%d-", i*3)).Wrap(true, true)})
+			equal = append(equal, &ir.Match{Field: "v", Pattern: ir.LiteralPattern(fmt.Sprintf("pre-%d-post", i*5)), Cased: true})
+		}
+		trees = append(trees, &ir.Or{Children: contains}, &ir.Or{Children: equal})
+	}
+	estest.CheckLive(t, estest.LiveNode(t), map[string]any{"v": map[string]any{"type": "keyword"}}, docs, nil, trees, runLive)
 }

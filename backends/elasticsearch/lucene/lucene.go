@@ -155,7 +155,11 @@ func (rd renderer) regexps(n ir.Node, f string, chunks func() ([]string, error))
 	}
 	parts := make([]infix.Expr, len(res))
 	for i, re := range res {
-		parts[i] = infix.AtomExpr(field(f) + ":/" + re + "/")
+		slashed, err := esmatch.SlashedRegexp(re)
+		if err != nil {
+			return infix.Expr{}, rd.Fail(n, diag.UnsupportedRegexLength, "%s: %v", n, err)
+		}
+		parts[i] = infix.AtomExpr(field(f) + ":" + slashed)
 	}
 	return dialect.Combine(infix.OrOp, parts...), nil
 }
@@ -180,7 +184,9 @@ func Keyword(t esrender.Target, n *ir.Keyword, none string) (string, diag.List) 
 		if err != nil {
 			return "", t.Fail(n, diag.UnsupportedRegexLength, "keyword %q: %v", n.Pattern.String(), err)
 		}
-		term = "/" + re[0] + "/"
+		if term, err = esmatch.SlashedRegexp(re[0]); err != nil {
+			return "", t.Fail(n, diag.UnsupportedRegexLength, "keyword %q: %v", n.Pattern.String(), err)
+		}
 	} else {
 		term = globTerm(p)
 	}

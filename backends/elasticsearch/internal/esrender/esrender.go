@@ -67,10 +67,20 @@ func (t Target) CheckLeaf(n ir.Node, problem func(name string) string, flattened
 }
 
 // CheckPlaceholders returns the error for a pattern holding a placeholder no pipeline
-// resolved, or nil.
+// resolved, or one whose wildcards Elasticsearch could not determinize: every target runs a
+// wildcard pattern as an automaton (wildcard query, LIKE, like), under the same limit as a
+// regular expression (esmatch.CheckDeterminizable), which a long run of ? after a * exceeds.
 func (t Target) CheckPlaceholders(n ir.Node, p ir.Pattern) diag.List {
 	names := p.Placeholders()
 	if len(names) == 0 {
+		if _, ok := n.(*ir.Keyword); ok {
+			p = p.Wrap(true, true)
+		}
+		if p.HasWildcard() {
+			if err := esmatch.CheckDeterminizable(esmatch.GlobRegexp(p, esmatch.FoldNone)); err != nil {
+				return t.Fail(n, diag.UnsupportedRegexComplexity, "%s: the pattern %q: %v", n, p.String(), err)
+			}
+		}
 		return nil
 	}
 	if f := ir.Field(n); f != "" {
@@ -84,8 +94,8 @@ func (t Target) CheckPlaceholders(n ir.Node, p ir.Pattern) diag.List {
 func (t Target) CheckNumber(n ir.Node) diag.List {
 	switch x := n.(type) {
 	case *ir.Match:
-		if !esmatch.PlainNumber(x.Pattern.Literal()) {
-			return t.Fail(n, diag.UnsupportedValue, "field %s: the number %q is not a plain decimal number", x.Field, x.Pattern.Literal())
+		if !esmatch.CanonicalNumber(x.Pattern.Literal()) {
+			return t.Fail(n, diag.UnsupportedValue, "field %s: the number %q is not a plain decimal number in its canonical spelling (no exponent, sign, leading zero or trailing fractional zero)", x.Field, x.Pattern.Literal())
 		}
 	case *ir.Compare:
 		if !esmatch.PlainNumber(x.Value.Text) {
@@ -97,12 +107,18 @@ func (t Target) CheckNumber(n ir.Node) diag.List {
 	return nil
 }
 
-// Regexps returns the regular expressions chunks gives for a leaf, or the error saying
-// they do not fit Elasticsearch's length limit.
+// Regexps returns the regular expressions chunks gives for a leaf, or the error saying they
+// do not fit Elasticsearch's length limit, or that Elasticsearch could not determinize one
+// of them (esmatch.CheckDeterminizable).
 func (t Target) Regexps(n ir.Node, chunks func() ([]string, error)) ([]string, diag.List) {
 	res, err := chunks()
 	if err != nil {
 		return nil, t.Fail(n, diag.UnsupportedRegexLength, "%s: %v", n, err)
+	}
+	for _, re := range res {
+		if err := esmatch.CheckDeterminizable(re); err != nil {
+			return nil, t.Fail(n, diag.UnsupportedRegexComplexity, "%s: %v", n, err)
+		}
 	}
 	return res, nil
 }

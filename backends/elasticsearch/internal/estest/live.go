@@ -161,6 +161,34 @@ func (l *Live) Search(index string, query any) ([]int, error) {
 	return ids, nil
 }
 
+// Explain validates a Query DSL query (the value of "query") on index with
+// _validate/query?explain and returns the explanations joined: query_string reports an
+// expression it could not build as a MatchNoDocsQuery there instead of failing. A query
+// the node finds invalid is an error.
+func (l *Live) Explain(index string, query any) (string, error) {
+	var res struct {
+		Valid        bool `json:"valid"`
+		Explanations []struct {
+			Explanation string `json:"explanation"`
+			Error       string `json:"error"`
+		} `json:"explanations"`
+	}
+	if err := l.call("POST", "/"+index+"/_validate/query?explain=true", map[string]any{"query": query}, &res); err != nil {
+		return "", err
+	}
+	var parts []string
+	for _, e := range res.Explanations {
+		if e.Error != "" {
+			return "", fmt.Errorf("invalid query: %s", e.Error)
+		}
+		parts = append(parts, e.Explanation)
+	}
+	if !res.Valid {
+		return "", fmt.Errorf("invalid query")
+	}
+	return strings.Join(parts, "\n"), nil
+}
+
 // ESQL runs an ES|QL query and returns its rows.
 func (l *Live) ESQL(query string) ([][]any, error) {
 	var res struct {
