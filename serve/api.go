@@ -118,13 +118,20 @@ func (s *Server) setup(req *Request, target profile.Target, ps []*pipeline.Pipel
 	return st, nil
 }
 
-// loadRule lowers the request's rule.
-func loadRule(req *Request) ([]*ir.Rule, diag.List, error) {
-	if strings.TrimSpace(req.Rule) == "" {
-		return nil, nil, badRequest("rule is empty")
+// readRuleRequest decodes a request, parses its pipelines and lowers its rule.
+func readRuleRequest(r *http.Request) (req *Request, ps pipelineSet, rules []*ir.Rule, load diag.List, err error) {
+	req = &Request{}
+	if err = decode(r, req); err != nil {
+		return nil, ps, nil, nil, err
 	}
-	rules, ds := translator.LoadBytes(RulePath, []byte(req.Rule))
-	return rules, nonNil(ds), nil
+	if ps, err = readPipelines(req); err != nil {
+		return nil, ps, nil, nil, err
+	}
+	if strings.TrimSpace(req.Rule) == "" {
+		return nil, ps, nil, nil, badRequest("rule is empty")
+	}
+	rules, load = translator.LoadBytes(RulePath, []byte(req.Rule))
+	return req, ps, rules, nonNil(load), nil
 }
 
 func nonNil(l diag.List) diag.List {
@@ -210,19 +217,11 @@ type ConvertOut struct {
 }
 
 func (s *Server) convert(ctx context.Context, r *http.Request) (any, error) {
-	var req Request
-	if err := decode(r, &req); err != nil {
-		return nil, err
-	}
-	ps, err := readPipelines(&req)
+	req, ps, rules, load, err := readRuleRequest(r)
 	if err != nil {
 		return nil, err
 	}
-	rules, load, err := loadRule(&req)
-	if err != nil {
-		return nil, err
-	}
-	return s.convertRules(ctx, &req, rules, load, ps)
+	return s.convertRules(ctx, req, rules, load, ps)
 }
 
 func (s *Server) convertRules(ctx context.Context, req *Request, rules []*ir.Rule, load diag.List, ps pipelineSet) (*ConvertOut, error) {
