@@ -133,7 +133,7 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	if o.Format != "table" && o.Format != "jsonl" {
 		return cli.ExitUsage, cli.Usagef("unknown format %q (known: table, jsonl)", o.Format)
 	}
-	if !contains(input.Formats(), o.Input) {
+	if !slices.Contains(input.Formats(), o.Input) {
 		return cli.ExitUsage, cli.Usagef("unknown input format %q (known: %s)%s", o.Input, strings.Join(input.Formats(), ", "), suggest.Hint(o.Input, input.Formats()))
 	}
 	if ctx == nil {
@@ -356,15 +356,6 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func unwrapPath(err error) error {
