@@ -245,21 +245,7 @@ func (s *Server) convertRules(ctx context.Context, req *Request, rules []*ir.Rul
 			if err != nil {
 				return nil, err
 			}
-			for _, rr := range res {
-				for _, q := range rr.Queries {
-					t.Queries = append(t.Queries, QueryOut{Rule: ruleLabel(rr.Rule), Condition: q.Condition, Text: q.Text, JSON: q.JSON})
-				}
-				t.Diagnostics = append(t.Diagnostics, rr.Diags...)
-				if rr.Failed {
-					t.Failed++
-					if rr.Unsupported {
-						t.Unsupported++
-					}
-				}
-				for _, n := range rr.Inactive {
-					t.Inactive = append(t.Inactive, ruleLabel(rr.Rule)+": "+n.String())
-				}
-			}
+			t.add(res)
 		}
 		out.Targets = append(out.Targets, t)
 	}
@@ -297,43 +283,36 @@ func (s *Server) convertPlugins(ctx context.Context, req *Request, rules []*ir.R
 				out = append(out, t)
 				continue
 			}
-			prep := sigmabridge.Prepare(st, rules)
-			res, err := b.Convert(ctx, target, "", prep.Rules)
+			res, _, err := sigmabridge.ConvertBackendPlugin(ctx, b, target, st, rules)
 			if err != nil {
 				t.Error = err.Error()
 				out = append(out, t)
 				continue
 			}
-			for i, r := range rules {
-				t.Diagnostics = append(t.Diagnostics, prep.Diags[i]...)
-				j := prep.Index[i]
-				switch {
-				case prep.Needs(r) != nil:
-					for _, n := range prep.Needs(r) {
-						t.Inactive = append(t.Inactive, ruleLabel(r)+": "+n.String())
-					}
-					continue
-				case j < 0 || j >= len(res):
-					t.Failed++
-					continue
-				}
-				cr := res[j]
-				t.Diagnostics = append(t.Diagnostics, cr.Diagnostics...)
-				if cr.Diagnostics.HasErrors() || len(cr.Queries) == 0 {
-					t.Failed++
-					if cr.Diagnostics.OnlyUnsupported() {
-						t.Unsupported++
-					}
-					continue
-				}
-				for _, q := range cr.Queries {
-					t.Queries = append(t.Queries, QueryOut{Rule: ruleLabel(r), Condition: q.Condition, Text: q.Text, JSON: q.JSON})
-				}
-			}
+			t.add(res)
 			out = append(out, t)
 		}
 	}
 	return out
+}
+
+// add records the conversion results of the request's rules.
+func (t *TargetOut) add(res []sigmabridge.Result) {
+	for _, rr := range res {
+		for _, q := range rr.Queries {
+			t.Queries = append(t.Queries, QueryOut{Rule: ruleLabel(rr.Rule), Condition: q.Condition, Text: q.Text, JSON: q.JSON})
+		}
+		t.Diagnostics = append(t.Diagnostics, rr.Diags...)
+		if rr.Failed {
+			t.Failed++
+			if rr.Unsupported {
+				t.Unsupported++
+			}
+		}
+		for _, n := range rr.Inactive {
+			t.Inactive = append(t.Inactive, ruleLabel(rr.Rule)+": "+n.String())
+		}
+	}
 }
 
 func ruleLabel(r *ir.Rule) string {
