@@ -707,7 +707,7 @@ func firstError(ds diag.List) string {
 func (h *hunter) write(table *tabwriter.Writer, hits []found) error {
 	if table != nil {
 		for _, f := range hits {
-			fmt.Fprintf(table, "%s\t%s\t%s\t%s\n", cli.Cell(orDash(f.rule.Level)), cli.Cell(f.rule.Title), cli.Cell(f.hit.Index), cli.Cell(f.hit.ID))
+			fmt.Fprintf(table, "%s\t%s\t%s\t%s\n", cli.Cell(cli.OrDash(f.rule.Level)), cli.Cell(f.rule.Title), cli.Cell(f.hit.Index), cli.Cell(f.hit.ID))
 		}
 		return nil
 	}
@@ -724,13 +724,6 @@ func (h *hunter) write(table *tabwriter.Writer, hits []found) error {
 	}
 	_, err := cli.JSONWriter(h.o.Stdout).Write(buf.Bytes())
 	return err
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 // tlsHint tells how to make a certificate the client could not verify acceptable: the flag

@@ -348,14 +348,7 @@ func (w *matchWriter) write(pos position, rule *ir.Rule) {
 	if pos.index > 0 {
 		where += fmt.Sprintf("#%d", pos.index)
 	}
-	fmt.Fprintf(w.out, "%s\t%-13s %s\t%s\n", where, cli.Printable(strings.ToUpper(orDash(rule.Level))), cli.Printable(rule.Title), cli.Printable(rule.ID))
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
+	fmt.Fprintf(w.out, "%s\t%-13s %s\t%s\n", where, cli.Printable(strings.ToUpper(cli.OrDash(rule.Level))), cli.Printable(rule.Title), cli.Printable(rule.ID))
 }
 
 func unwrapPath(err error) error {
