@@ -54,10 +54,16 @@ func ConvertPlugin(ctx context.Context, m *host.Manager, t Target, s *profile.Se
 	if err != nil {
 		return nil, nil, err
 	}
-	return convertWith(t.Name, s, rules, func(prepared []*ir.Rule) ([]plugin.ConvertResult, error) {
-		res, err := b.Convert(ctx, t.Name, "", prepared)
+	return ConvertBackendPlugin(ctx, b, t.Name, s, rules)
+}
+
+// ConvertBackendPlugin is ConvertPlugin through target of b, a backend plugin already
+// running.
+func ConvertBackendPlugin(ctx context.Context, b *host.Backend, target string, s *profile.Setup, rules []*ir.Rule) (results []Result, inactive []profile.Left, err error) {
+	return convertWith(target, s, rules, func(prepared []*ir.Rule) ([]plugin.ConvertResult, error) {
+		res, err := b.Convert(ctx, target, "", prepared)
 		if err == nil && len(res) != len(prepared) {
-			err = fmt.Errorf("plugin %s answered %d results for %d rules", t.Plugin, len(res), len(prepared))
+			err = fmt.Errorf("plugin %s answered %d results for %d rules", b.Name(), len(res), len(prepared))
 		}
 		return res, err
 	})

@@ -1,8 +1,6 @@
 package formats
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -116,12 +114,7 @@ func NavigatorLayer(cov []Covered, name, description string) []byte {
 		"selectVisibleTechniques":       false,
 		"metadata":                      []meta{{Name: "generator", Value: "sigmabridge coverage"}, {Name: "ATT&CK", Value: "Enterprise " + ATTACKVersion}},
 	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(layer)
-	return b.Bytes()
+	return indentedJSON(layer)
 }
 
 // CoverageMarkdown is a Markdown table of the coverage, one technique a row.

@@ -227,12 +227,15 @@ func threat(m Mapping) []Threat {
 }
 
 // JSON is one rule as a file of its own (indented).
-func (e ElasticRule) JSON() []byte {
+func (e ElasticRule) JSON() []byte { return indentedJSON(e) }
+
+// indentedJSON is v as indented JSON, with <, > and & as they are, and a final newline.
+func indentedJSON(v any) []byte {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	_ = enc.Encode(e)
+	_ = enc.Encode(v)
 	return b.Bytes()
 }
 

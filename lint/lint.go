@@ -1,15 +1,15 @@
 package lint
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
-	"runtime"
 	"sort"
-	"sync"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/sigmabridge/sigmabridge/internal/parallel"
 	"github.com/sigmabridge/sigmabridge/ruleset"
 	"github.com/sigmabridge/sigmabridge/translator"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
@@ -58,23 +58,9 @@ type Report struct {
 // then runs the checks that compare rules across the whole batch.
 func Run(files []ruleset.File, cfg Config) *Report {
 	perFile := make([]fileResult, len(files))
-	workers := min(runtime.GOMAXPROCS(0), len(files))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				perFile[i] = lintFile(files[i], cfg)
-			}
-		}()
-	}
-	for i := range files {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	_ = parallel.For(context.Background(), len(files), func(i int) {
+		perFile[i] = lintFile(files[i], cfg)
+	})
 
 	rep := &Report{Files: len(files)}
 	var docs []*document

@@ -1,15 +1,15 @@
 package ruleset
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
-	"sync"
 
+	"github.com/sigmabridge/sigmabridge/internal/parallel"
 	"github.com/sigmabridge/sigmabridge/translator"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
@@ -103,26 +103,9 @@ func Load(files []File) ([]*ir.Rule, diag.List) {
 		diags diag.List
 	}
 	results := make([]result, len(files))
-	workers := runtime.GOMAXPROCS(0)
-	if workers > len(files) {
-		workers = len(files)
-	}
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				results[i].rules, results[i].diags = loadOne(files[i])
-			}
-		}()
-	}
-	for i := range files {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	_ = parallel.For(context.Background(), len(files), func(i int) {
+		results[i].rules, results[i].diags = loadOne(files[i])
+	})
 	var rules []*ir.Rule
 	var diags diag.List
 	for _, r := range results {

@@ -118,13 +118,20 @@ func (s *Server) setup(req *Request, target profile.Target, ps []*pipeline.Pipel
 	return st, nil
 }
 
-// loadRule lowers the request's rule.
-func loadRule(req *Request) ([]*ir.Rule, diag.List, error) {
-	if strings.TrimSpace(req.Rule) == "" {
-		return nil, nil, badRequest("rule is empty")
+// readRuleRequest decodes a request, parses its pipelines and lowers its rule.
+func readRuleRequest(r *http.Request) (req *Request, ps pipelineSet, rules []*ir.Rule, load diag.List, err error) {
+	req = &Request{}
+	if err = decode(r, req); err != nil {
+		return nil, ps, nil, nil, err
 	}
-	rules, ds := translator.LoadBytes(RulePath, []byte(req.Rule))
-	return rules, nonNil(ds), nil
+	if ps, err = readPipelines(req); err != nil {
+		return nil, ps, nil, nil, err
+	}
+	if strings.TrimSpace(req.Rule) == "" {
+		return nil, ps, nil, nil, badRequest("rule is empty")
+	}
+	rules, load = translator.LoadBytes(RulePath, []byte(req.Rule))
+	return req, ps, rules, nonNil(load), nil
 }
 
 func nonNil(l diag.List) diag.List {
@@ -210,19 +217,11 @@ type ConvertOut struct {
 }
 
 func (s *Server) convert(ctx context.Context, r *http.Request) (any, error) {
-	var req Request
-	if err := decode(r, &req); err != nil {
-		return nil, err
-	}
-	ps, err := readPipelines(&req)
+	req, ps, rules, load, err := readRuleRequest(r)
 	if err != nil {
 		return nil, err
 	}
-	rules, load, err := loadRule(&req)
-	if err != nil {
-		return nil, err
-	}
-	return s.convertRules(ctx, &req, rules, load, ps)
+	return s.convertRules(ctx, req, rules, load, ps)
 }
 
 func (s *Server) convertRules(ctx context.Context, req *Request, rules []*ir.Rule, load diag.List, ps pipelineSet) (*ConvertOut, error) {
@@ -246,21 +245,7 @@ func (s *Server) convertRules(ctx context.Context, req *Request, rules []*ir.Rul
 			if err != nil {
 				return nil, err
 			}
-			for _, rr := range res {
-				for _, q := range rr.Queries {
-					t.Queries = append(t.Queries, QueryOut{Rule: ruleLabel(rr.Rule), Condition: q.Condition, Text: q.Text, JSON: q.JSON})
-				}
-				t.Diagnostics = append(t.Diagnostics, rr.Diags...)
-				if rr.Failed {
-					t.Failed++
-					if rr.Unsupported {
-						t.Unsupported++
-					}
-				}
-				for _, n := range rr.Inactive {
-					t.Inactive = append(t.Inactive, ruleLabel(rr.Rule)+": "+n.String())
-				}
-			}
+			t.add(res)
 		}
 		out.Targets = append(out.Targets, t)
 	}
@@ -298,43 +283,36 @@ func (s *Server) convertPlugins(ctx context.Context, req *Request, rules []*ir.R
 				out = append(out, t)
 				continue
 			}
-			prep := sigmabridge.Prepare(st, rules)
-			res, err := b.Convert(ctx, target, "", prep.Rules)
+			res, _, err := sigmabridge.ConvertBackendPlugin(ctx, b, target, st, rules)
 			if err != nil {
 				t.Error = err.Error()
 				out = append(out, t)
 				continue
 			}
-			for i, r := range rules {
-				t.Diagnostics = append(t.Diagnostics, prep.Diags[i]...)
-				j := prep.Index[i]
-				switch {
-				case prep.Needs(r) != nil:
-					for _, n := range prep.Needs(r) {
-						t.Inactive = append(t.Inactive, ruleLabel(r)+": "+n.String())
-					}
-					continue
-				case j < 0 || j >= len(res):
-					t.Failed++
-					continue
-				}
-				cr := res[j]
-				t.Diagnostics = append(t.Diagnostics, cr.Diagnostics...)
-				if cr.Diagnostics.HasErrors() || len(cr.Queries) == 0 {
-					t.Failed++
-					if cr.Diagnostics.OnlyUnsupported() {
-						t.Unsupported++
-					}
-					continue
-				}
-				for _, q := range cr.Queries {
-					t.Queries = append(t.Queries, QueryOut{Rule: ruleLabel(r), Condition: q.Condition, Text: q.Text, JSON: q.JSON})
-				}
-			}
+			t.add(res)
 			out = append(out, t)
 		}
 	}
 	return out
+}
+
+// add records the conversion results of the request's rules.
+func (t *TargetOut) add(res []sigmabridge.Result) {
+	for _, rr := range res {
+		for _, q := range rr.Queries {
+			t.Queries = append(t.Queries, QueryOut{Rule: ruleLabel(rr.Rule), Condition: q.Condition, Text: q.Text, JSON: q.JSON})
+		}
+		t.Diagnostics = append(t.Diagnostics, rr.Diags...)
+		if rr.Failed {
+			t.Failed++
+			if rr.Unsupported {
+				t.Unsupported++
+			}
+		}
+		for _, n := range rr.Inactive {
+			t.Inactive = append(t.Inactive, ruleLabel(rr.Rule)+": "+n.String())
+		}
+	}
 }
 
 func ruleLabel(r *ir.Rule) string {

@@ -61,22 +61,14 @@ func (s *Server) es(ctx context.Context, r *http.Request) (any, error) {
 	if c == nil {
 		return nil, &apiError{Status: http.StatusNotFound, Message: "no Elasticsearch node: start serve with --es URL"}
 	}
-	var req Request
-	if err := decode(r, &req); err != nil {
-		return nil, err
-	}
-	ps, err := readPipelines(&req)
-	if err != nil {
-		return nil, err
-	}
-	rules, _, err := loadRule(&req)
+	req, ps, rules, _, err := readRuleRequest(r)
 	if err != nil {
 		return nil, err
 	}
 	if len(rules) == 0 {
 		return nil, &apiError{Status: http.StatusUnprocessableEntity, Message: "the rule does not load: see the lint findings"}
 	}
-	recs, problems, _, err := s.readEvents(ctx, &req)
+	recs, problems, _, err := s.readEvents(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +82,7 @@ func (s *Server) es(ctx context.Context, r *http.Request) (any, error) {
 	out := &ESOut{Index: throwawayIndex(), Forms: []FormOut{}, Problems: problems}
 
 	// The evaluator's hits, per rule.
-	st, err := s.setup(&req, profile.NoTarget, ps.forTarget(""))
+	st, err := s.setup(req, profile.NoTarget, ps.forTarget(""))
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +101,7 @@ func (s *Server) es(ctx context.Context, r *http.Request) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		st, err := s.setup(&req, profile.Elastic, ps.forTarget(name))
+		st, err := s.setup(req, profile.Elastic, ps.forTarget(name))
 		if err != nil {
 			return nil, err
 		}

@@ -73,23 +73,15 @@ type MatchOut struct {
 }
 
 func (s *Server) match(ctx context.Context, r *http.Request) (any, error) {
-	var req Request
-	if err := decode(r, &req); err != nil {
-		return nil, err
-	}
-	ps, err := readPipelines(&req)
+	req, ps, rules, load, err := readRuleRequest(r)
 	if err != nil {
 		return nil, err
 	}
-	rules, load, err := loadRule(&req)
+	recs, problems, truncated, err := s.readEvents(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	recs, problems, truncated, err := s.readEvents(ctx, &req)
-	if err != nil {
-		return nil, err
-	}
-	m, err := s.explainer(&req, rules, ps)
+	m, err := s.explainer(req, rules, ps)
 	if err != nil {
 		return nil, err
 	}

@@ -257,40 +257,12 @@ func toAnySlice(ss []string) []any {
 func compareValues(a, b any, op string) bool {
 	if x, ok := toFloat(a); ok {
 		if y, ok := toFloat(b); ok {
-			switch op {
-			case "eq":
-				return x == y
-			case "ne":
-				return x != y
-			case "gt":
-				return x > y
-			case "gte":
-				return x >= y
-			case "lt":
-				return x < y
-			case "lte":
-				return x <= y
-			}
-			return false
+			return compareOrdered(x, y, op)
 		}
 	}
 	if x, ok := a.(string); ok {
 		if y, ok := b.(string); ok {
-			switch op {
-			case "eq":
-				return x == y
-			case "ne":
-				return x != y
-			case "gt":
-				return x > y
-			case "gte":
-				return x >= y
-			case "lt":
-				return x < y
-			case "lte":
-				return x <= y
-			}
-			return false
+			return compareOrdered(x, y, op)
 		}
 	}
 	eq := fmt.Sprintf("%T:%v", a, a) == fmt.Sprintf("%T:%v", b, b)
@@ -299,6 +271,26 @@ func compareValues(a, b any, op string) bool {
 		return eq
 	case "ne":
 		return !eq
+	}
+	return false
+}
+
+// compareOrdered applies op to two numbers or two strings with Go's own operators (so a
+// NaN is equal to nothing).
+func compareOrdered[T float64 | string](x, y T, op string) bool {
+	switch op {
+	case "eq":
+		return x == y
+	case "ne":
+		return x != y
+	case "gt":
+		return x > y
+	case "gte":
+		return x >= y
+	case "lt":
+		return x < y
+	case "lte":
+		return x <= y
 	}
 	return false
 }

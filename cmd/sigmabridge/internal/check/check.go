@@ -2,7 +2,6 @@ package check
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -219,10 +218,7 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	sort.SliceStable(rep.Rules, func(i, j int) bool { return rep.Rules[i].Path < rep.Rules[j].Path })
 
 	if o.Format == "json" {
-		enc := json.NewEncoder(cli.JSONWriter(o.Stdout))
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(rep); err != nil {
+		if err := cli.WriteJSON(o.Stdout, rep); err != nil {
 			return cli.ExitFailure, nil
 		}
 	} else {

@@ -160,6 +160,14 @@ func Count(n int, noun string) string {
 	return strconv.Itoa(n) + " " + noun + "s"
 }
 
+// OrDash is s, or "-" for an empty s: an empty table cell.
+func OrDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
 // CodeOf is the exit code of a command's error: ExitUsage for a UsageError, else
 // ExitFailure.
 func CodeOf(err error) int {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -64,6 +65,14 @@ func Cell(s string) string {
 // encoding/json escapes them inside strings, so the ones it writes are layout. Each Write
 // must hold whole JSON values, as json.Encoder's do.
 func JSONWriter(w io.Writer) io.Writer { return jsonWriter{w} }
+
+// WriteJSON writes v to w as indented JSON through JSONWriter, with <, > and & as they are.
+func WriteJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(JSONWriter(w))
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
 
 type jsonWriter struct{ w io.Writer }
 

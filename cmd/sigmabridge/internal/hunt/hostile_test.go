@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 	"unicode"
+
+	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 )
 
 // fakeCluster is a fake Elasticsearch on 127.0.0.1: it answers GET / like a node (with the
@@ -382,6 +384,8 @@ func TestHostileClusterText(t *testing.T) {
 	}
 }
 
+// TestTerminalSafeJSON: the writer of hunt's jsonl (cli.JSONWriter) escapes what a terminal
+// acts on and keeps the values.
 func TestTerminalSafeJSON(t *testing.T) {
 	for in, want := range map[string]string{
 		`{"a":"plain é"}`:        `{"a":"plain é"}`,
@@ -390,7 +394,11 @@ func TestTerminalSafeJSON(t *testing.T) {
 		"{\"a\":\"\U000e0001\"}": `{"a":"\udb40\udc01"}`,
 		"{\"a\":\"\xff\"}":       `{"a":"\ufffd"}`,
 	} {
-		got := terminalSafeJSON([]byte(in))
+		var out bytes.Buffer
+		if _, err := cli.JSONWriter(&out).Write([]byte(in)); err != nil {
+			t.Fatal(err)
+		}
+		got := out.Bytes()
 		if string(got) != want {
 			t.Errorf("%q: got %s, want %s", in, got, want)
 		}

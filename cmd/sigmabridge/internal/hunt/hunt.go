@@ -19,9 +19,6 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
-	"unicode"
-	"unicode/utf16"
-	"unicode/utf8"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -710,7 +707,7 @@ func firstError(ds diag.List) string {
 func (h *hunter) write(table *tabwriter.Writer, hits []found) error {
 	if table != nil {
 		for _, f := range hits {
-			fmt.Fprintf(table, "%s\t%s\t%s\t%s\n", cell(orDash(f.rule.Level)), cell(f.rule.Title), cell(f.hit.Index), cell(f.hit.ID))
+			fmt.Fprintf(table, "%s\t%s\t%s\t%s\n", cli.Cell(cli.OrDash(f.rule.Level)), cli.Cell(f.rule.Title), cli.Cell(f.hit.Index), cli.Cell(f.hit.ID))
 		}
 		return nil
 	}
@@ -725,63 +722,8 @@ func (h *hunter) write(table *tabwriter.Writer, hits []found) error {
 	if h.bar != nil && buf.Len() > 0 {
 		_ = h.bar.Clear()
 	}
-	_, err := h.o.Stdout.Write(terminalSafeJSON(buf.Bytes()))
+	_, err := cli.JSONWriter(h.o.Stdout).Write(buf.Bytes())
 	return err
-}
-
-// cell is text from a rule or the cluster as one table cell: control characters escaped
-// (cli.Printable), and tabs too, which would shift the columns.
-func cell(s string) string {
-	return strings.ReplaceAll(cli.Printable(s), "\t", `\t`)
-}
-
-// terminalSafeJSON rewrites JSON text so that it holds no character a terminal acts on: the
-// encoder already escapes C0 controls, and this escapes DEL, C1 controls and Unicode format
-// characters (bidirectional overrides) as \uXXXX and replaces invalid UTF-8 with \ufffd. JSON's
-// structure is ASCII, so every such character is inside a string, where the escape means
-// the same character: the output stays valid JSON with the same values.
-func terminalSafeJSON(b []byte) []byte {
-	i := 0
-	for i < len(b) {
-		r, n := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && n <= 1 || needsJSONEscape(r) {
-			break
-		}
-		i += n
-	}
-	if i == len(b) {
-		return b
-	}
-	out := append(make([]byte, 0, len(b)+16), b[:i]...)
-	for i < len(b) {
-		r, n := utf8.DecodeRune(b[i:])
-		switch {
-		case r == utf8.RuneError && n <= 1:
-			out = append(out, `\ufffd`...)
-		case needsJSONEscape(r):
-			if r > 0xffff {
-				r1, r2 := utf16.EncodeRune(r)
-				out = fmt.Appendf(out, `\u%04x\u%04x`, r1, r2)
-			} else {
-				out = fmt.Appendf(out, `\u%04x`, r)
-			}
-		default:
-			out = append(out, b[i:i+n]...)
-		}
-		i += n
-	}
-	return out
-}
-
-func needsJSONEscape(r rune) bool {
-	return r >= 0x7f && (unicode.IsControl(r) || unicode.Is(unicode.Cf, r))
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 // tlsHint tells how to make a certificate the client could not verify acceptable: the flag

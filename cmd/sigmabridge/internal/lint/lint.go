@@ -1,7 +1,6 @@
 package lint
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -149,10 +148,7 @@ func writeJSON(w io.Writer, rep *sigmalint.Report) error {
 			Path: f.Path, Line: f.Line, Check: f.Check, Severity: f.Severity.String(), Message: f.Message, RuleID: f.RuleID,
 		})
 	}
-	enc := json.NewEncoder(cli.JSONWriter(w))
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return cli.WriteJSON(w, out)
 }
 
 type jsonCheck struct {
@@ -175,10 +171,7 @@ func writeChecks(o *Options) error {
 		list[i] = jsonCheck{Name: c.Name, Severity: c.Severity.String(), Source: src, Summary: c.Summary}
 	}
 	if o.Format == "json" {
-		enc := json.NewEncoder(o.Stdout)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
-		return enc.Encode(list)
+		return cli.WriteJSON(o.Stdout, list)
 	}
 	tw := tabwriter.NewWriter(o.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CHECK\tSEVERITY\tSOURCE\tREPORTS")

@@ -2,7 +2,6 @@ package list
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	deployable "github.com/sigmabridge/sigmabridge/formats"
 	"io"
@@ -119,10 +118,7 @@ func Run(ctx context.Context, o *Options) (int, error) {
 		if items == nil {
 			items = []Item{}
 		}
-		enc := json.NewEncoder(cli.JSONWriter(o.Stdout))
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(items); err != nil {
+		if err := cli.WriteJSON(o.Stdout, items); err != nil {
 			return cli.ExitFailure, nil
 		}
 	} else {

@@ -208,22 +208,15 @@ func writeTable(w io.Writer, rows []Row) {
 			status = "error (see below)"
 		}
 		// A plugin's own answers (version, targets, formats) are printed escaped.
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cli.Printable(r.Name), dash(r.Kind), cell(r.Version), proto,
-			cli.Printable(source), dash(sum), cell(strings.Join(r.Targets, ",")), cell(strings.Join(r.Formats, ",")), status)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cli.Printable(r.Name), cli.OrDash(r.Kind), cell(r.Version), proto,
+			cli.Printable(source), cli.OrDash(sum), cell(strings.Join(r.Targets, ",")), cell(strings.Join(r.Formats, ",")), status)
 	}
 	tw.Flush()
 }
 
-// cell is a table cell: dash, and escaped, with its tabs too (they would break the table).
+// cell is a table cell: a dash when empty, else cli.Cell.
 func cell(s string) string {
-	return strings.ReplaceAll(cli.Printable(dash(s)), "\t", `\t`)
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
+	return cli.Cell(cli.OrDash(s))
 }
 
 // LockOptions are the arguments of `plugins lock`.

@@ -1,7 +1,6 @@
 package profile
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -253,10 +252,7 @@ func RunShow(o *Options) (int, error) {
 		return exit, err
 	}
 	if o.Format == "json" {
-		enc := json.NewEncoder(o.Stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(rep); err != nil {
+		if err := cli.WriteJSON(o.Stdout, rep); err != nil {
 			return cli.ExitFailure, nil
 		}
 		return exit, nil

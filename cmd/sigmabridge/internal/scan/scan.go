@@ -133,7 +133,7 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	if o.Format != "table" && o.Format != "jsonl" {
 		return cli.ExitUsage, cli.Usagef("unknown format %q (known: table, jsonl)", o.Format)
 	}
-	if !contains(input.Formats(), o.Input) {
+	if !slices.Contains(input.Formats(), o.Input) {
 		return cli.ExitUsage, cli.Usagef("unknown input format %q (known: %s)%s", o.Input, strings.Join(input.Formats(), ", "), suggest.Hint(o.Input, input.Formats()))
 	}
 	if ctx == nil {
@@ -348,23 +348,7 @@ func (w *matchWriter) write(pos position, rule *ir.Rule) {
 	if pos.index > 0 {
 		where += fmt.Sprintf("#%d", pos.index)
 	}
-	fmt.Fprintf(w.out, "%s\t%-13s %s\t%s\n", where, cli.Printable(strings.ToUpper(orDash(rule.Level))), cli.Printable(rule.Title), cli.Printable(rule.ID))
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
+	fmt.Fprintf(w.out, "%s\t%-13s %s\t%s\n", where, cli.Printable(strings.ToUpper(cli.OrDash(rule.Level))), cli.Printable(rule.Title), cli.Printable(rule.ID))
 }
 
 func unwrapPath(err error) error {
