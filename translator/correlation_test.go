@@ -69,7 +69,9 @@ func TestCorrelationAllTypes(t *testing.T) {
 		{"type: value_avg\n  rules: [r_create]\n  timespan: 5m\n  condition: {field: ms, lt: 7}",
 			func(c *ir.Correlation) bool { return c.Condition.Holds(6.9) && !c.Condition.Holds(7) }},
 		{"type: value_percentile\n  rules: [r_create]\n  timespan: 5m\n  percentile: 95\n  condition: {field: ms, eq: 7}",
-			func(c *ir.Correlation) bool { return c.Percentile == 95 && c.Condition.Holds(7) && !c.Condition.Holds(8) }},
+			func(c *ir.Correlation) bool {
+				return c.Percentile == 95 && c.Condition.Holds(7) && !c.Condition.Holds(8)
+			}},
 	}
 	for _, tc := range cases {
 		corr := "title: c\nname: c1\ncorrelation:\n  " + tc.body + "\n"
