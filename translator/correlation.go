@@ -294,6 +294,8 @@ func lowerCorrelationCondition(c *ir.Correlation, m map[string]*yaml.Node, line 
 		}
 	}
 	switch {
+	case c.Type == ir.TemporalOrdered && bounds > 0:
+		add(line("condition"), diag.CorrelationCondition, "a temporal_ordered correlation takes no condition: every rule must match, in order")
 	case c.Type.IsTemporal():
 		if bounds == 0 {
 			// Every named rule must have matched.

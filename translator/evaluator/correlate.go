@@ -24,8 +24,9 @@ import (
 //   - event_count counts the window's events; value_count its distinct values of field;
 //     value_sum, value_avg and value_percentile aggregate field (nearest rank: the
 //     ceil(p/100*n)-th smallest value, the smallest for p = 0); temporal counts the distinct
-//     rules matched; temporal_ordered the longest prefix of the rules matched in order
-//     (time, then arrival), and the default condition of both is every rule.
+//     rules matched, by default every rule; temporal_ordered fires for each window that
+//     ends with an event of the last rule and holds the other rules before it, in order
+//     (time, then arrival).
 //   - An event without a group-by field (or without the field a value type reads, or with a
 //     non-numeric value for a metric) is not counted, as `stats ... by` drops it.
 //   - Events may arrive out of order by up to MaxLateness: a window is evaluated once the
@@ -447,25 +448,33 @@ func evalWindow(c *ir.Correlation, g *group, end int) (Alert, bool) {
 		}
 		value = float64(len(seen))
 	case ir.TemporalOrdered:
-		// Greedy: the longest prefix of Refs found in order, ending no later than e.
-		used = nil
-		next := 0
-		for _, x := range win {
-			if next < len(c.Refs) && x.ref == next {
-				used = append(used, x)
-				next++
-			}
+		// The window must end with an event of the last rule, preceded in order (time,
+		// then arrival) by the other rules within the window. Walking back from it, the
+		// latest event of each earlier rule gives the latest possible start.
+		last := len(c.Refs) - 1
+		if e.ref != last {
+			return Alert{}, false
 		}
-		value = float64(next)
-		// The window must end with the sequence's last event, so one sequence fires once.
-		if len(used) == 0 || used[len(used)-1].seq != e.seq {
+		used = []entry{e}
+		j := len(win) - 1
+		for want := last - 1; want >= 0; want-- {
+			for j >= 0 && (win[j].ref != want || !before(win[j], used[0])) {
+				j--
+			}
+			if j < 0 {
+				break
+			}
+			used = append([]entry{win[j]}, used...)
+		}
+		value = float64(len(used))
+		if len(used) != len(c.Refs) {
 			return Alert{}, false
 		}
 	}
 	if !c.Condition.Holds(value) {
 		return Alert{}, false
 	}
-	a := Alert{Corr: c, Start: win[0].t, End: e.t, Value: value, Group: map[string]string{}}
+	a := Alert{Corr: c, Start: used[0].t, End: e.t, Value: value, Group: map[string]string{}}
 	for i, name := range c.GroupBy {
 		a.Group[name] = g.key[i]
 	}
@@ -474,6 +483,9 @@ func evalWindow(c *ir.Correlation, g *group, end int) (Alert, bool) {
 	}
 	return a, true
 }
+
+// before orders entries by time, then arrival.
+func before(a, b entry) bool { return a.t.Before(b.t) || a.t.Equal(b.t) && a.seq < b.seq }
 
 // Percentile is the nearest-rank percentile of xs (which it sorts): the ceil(p/100*n)-th
 // smallest value, the smallest for p = 0.
