@@ -60,3 +60,14 @@ func OneCondition(b Backend, c *ir.Correlation, r *ir.Rule) (Query, diag.List) {
 	}
 	return qs[0], ds
 }
+
+// RefRules returns the rules a correlation names, in Refs order (nil for a correlation).
+func RefRules(set *ir.RuleSet, c *ir.Correlation) []*ir.Rule {
+	out := make([]*ir.Rule, len(c.Refs))
+	for i, r := range c.Refs {
+		if r.Rule >= 0 {
+			out[i] = set.Rules[r.Rule]
+		}
+	}
+	return out
+}
