@@ -281,7 +281,6 @@ func splitMultisearch(t *testing.T, q string) (subs []string, rest string) {
 	return subs, strings.TrimPrefix(q[i-1:], " | ")
 }
 
-
 // runCorrelationSPL runs a rendered correlation over events and returns its result rows.
 func runCorrelationSPL(t *testing.T, q string, events []map[string]any, timeField string) []corrRow {
 	t.Helper()
