@@ -1,7 +1,12 @@
 package sigmabridge
 
 import (
+	"fmt"
+	"path"
+
 	"github.com/sigmabridge/sigmabridge/backends"
+	"github.com/sigmabridge/sigmabridge/samples"
+	"github.com/sigmabridge/sigmabridge/translator/evaluator"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 	"github.com/sigmabridge/sigmabridge/translator/profile"
@@ -52,4 +57,101 @@ func ConvertCorrelations(b backends.Backend, s *profile.Setup, set *ir.RuleSet) 
 		out[i] = res
 	}
 	return out
+}
+
+// PreparedSet returns set with its rules replaced by their prepared form (nil where the
+// pipelines failed or left a rule inactive), so rule indexes still name set.Rules.
+func PreparedSet(p Prepared, set *ir.RuleSet) *ir.RuleSet {
+	out := &ir.RuleSet{Rules: make([]*ir.Rule, len(set.Rules)), Correlations: set.Correlations, Filters: set.Filters}
+	for i := range set.Rules {
+		if j := p.Index[i]; j >= 0 && p.Needs(set.Rules[i]) == nil {
+			out.Rules[i] = p.Rules[j]
+		}
+	}
+	return out
+}
+
+// Correlate matches one event (a JSON object) with prog, compiled from the rules of the
+// set k was made for, and feeds its matches to k. id names the event in alerts. An event
+// that feeds a correlation must carry its log source's time field.
+func Correlate(prog *evaluator.Program, k *evaluator.Correlator, id string, event []byte) ([]evaluator.Match, []evaluator.Alert, error) {
+	ms, err := prog.MatchJSON(event)
+	if err != nil {
+		return nil, nil, err
+	}
+	var rules []int
+	field := ""
+	for _, m := range ms {
+		rules = append(rules, m.RuleIndex)
+		if field == "" && k.Relevant(m.RuleIndex) {
+			field = k.TimeField(m.RuleIndex)
+		}
+	}
+	if field == "" {
+		return ms, nil, nil
+	}
+	fields, err := evaluator.JSONFields(event)
+	if err != nil {
+		return ms, nil, err
+	}
+	ts, _ := fields(field)
+	t, ok := evaluator.ParseTime(ts)
+	if !ok {
+		return ms, nil, fmt.Errorf("%s: the time field %s is missing or not a time (%q)", id, field, ts)
+	}
+	return ms, k.Observe(evaluator.Event{Time: t, ID: id, Fields: fields}, rules), nil
+}
+
+// RunCorrelationSamples runs the samples of set.Correlations[ci]: each sample file is one
+// sequence of events, in order, through the prepared rules (in process) and a fresh
+// correlator; a match sample must raise an alert of the correlation, a no_match one none.
+func RunCorrelationSamples(p Prepared, set *ir.RuleSet, ci int, builtin bool, opts evaluator.CorrelatorOptions) samples.Verdict {
+	c := set.Correlations[ci]
+	m, err := RuleManifest(&ir.Rule{Path: c.Path, ID: c.ID}, builtin)
+	switch {
+	case err != nil:
+		return samples.Verdict{Failures: []string{err.Error()}}
+	case m == nil:
+		return samples.Verdict{Failures: []string{fmt.Sprintf("%s: no samples (expected %s in a directory named like the rule, or in testdata/rules/)", c.Path, samples.ManifestName)}}
+	case m.RuleID != "" && m.RuleID != c.ID:
+		return samples.Verdict{Failures: []string{fmt.Sprintf("%s: the manifest is for rule %s, not %s", path.Join(m.Display, samples.ManifestName), m.RuleID, c.ID)}}
+	}
+	ps := PreparedSet(p, set)
+	for _, ref := range c.Refs {
+		if ref.Rule >= 0 && ps.Rules[ref.Rule] == nil {
+			return samples.Verdict{Failures: []string{fmt.Sprintf("not run: the pipeline failed rule %q, which the correlation names", ref.Name)}}
+		}
+	}
+	prog, errs := evaluator.Compile(ps.Rules)
+	for _, e := range errs {
+		for _, ref := range c.Refs {
+			if ref.Rule == e.Index {
+				return samples.Verdict{Failures: []string{e.Error()}}
+			}
+		}
+	}
+	match := func(events [][]byte) ([][]int, error) {
+		k := evaluator.NewCorrelator(ps, opts)
+		out := make([][]int, len(events))
+		ids := map[string]int{}
+		var alerts []evaluator.Alert
+		for i, ev := range events {
+			id := fmt.Sprint(i)
+			ids[id] = i
+			_, as, err := Correlate(prog, k, id, ev)
+			if err != nil {
+				return nil, fmt.Errorf("event %d: %v", i+1, err)
+			}
+			alerts = append(alerts, as...)
+		}
+		alerts = append(alerts, k.Flush()...)
+		for _, a := range alerts {
+			if a.Correlation == ci && len(a.Events) > 0 {
+				j := ids[a.Events[len(a.Events)-1].ID]
+				out[j] = []int{0}
+			}
+		}
+		return out, nil
+	}
+	return samples.Run(m, 0, match)
 }

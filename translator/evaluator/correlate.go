@@ -37,6 +37,7 @@ import (
 // product, or product/service when the service differs. Other log sources use @timestamp.
 var DefaultTimeFields = map[string]string{
 	"aws":                        "eventTime",    // CloudTrail
+	"aws/lambda_logs":            "timestamp",    // CloudWatch Logs events (epoch ms)
 	"azure":                      "time",         // activity and resource logs
 	"gcp":                        "timestamp",    // Cloud Audit Logs LogEntry
 	"gcp/google_workspace.token": "id.time",      // Workspace Reports activities
