@@ -80,26 +80,37 @@ func Correlate(prog *evaluator.Program, k *evaluator.Correlator, id string, even
 		return nil, nil, err
 	}
 	var rules []int
-	field := ""
 	for _, m := range ms {
 		rules = append(rules, m.RuleIndex)
-		if field == "" && k.Relevant(m.RuleIndex) {
-			field = k.TimeField(m.RuleIndex)
+	}
+	as, err := Observe(k, id, event, rules)
+	return ms, as, err
+}
+
+// Observe feeds one event (a JSON object) that matched rules (indexes into the set k was
+// made for) to k. Its time is read from the time field of the first matched rule that a
+// correlation names; an event no correlation needs is not decoded.
+func Observe(k *evaluator.Correlator, id string, event []byte, rules []int) ([]evaluator.Alert, error) {
+	field := ""
+	for _, r := range rules {
+		if k.Relevant(r) {
+			field = k.TimeField(r)
+			break
 		}
 	}
 	if field == "" {
-		return ms, nil, nil
+		return nil, nil
 	}
 	fields, err := evaluator.JSONFields(event)
 	if err != nil {
-		return ms, nil, err
+		return nil, err
 	}
 	ts, _ := fields(field)
 	t, ok := evaluator.ParseTime(ts)
 	if !ok {
-		return ms, nil, fmt.Errorf("%s: the time field %s is missing or not a time (%q)", id, field, ts)
+		return nil, fmt.Errorf("%s: the time field %s is missing or not a time (%q)", id, field, ts)
 	}
-	return ms, k.Observe(evaluator.Event{Time: t, ID: id, Fields: fields}, rules), nil
+	return k.Observe(evaluator.Event{Time: t, ID: id, Fields: fields}, rules), nil
 }
 
 // RunCorrelationSamples runs the samples of set.Correlations[ci]: each sample file is one
