@@ -89,7 +89,8 @@ func Correlate(prog *evaluator.Program, k *evaluator.Correlator, id string, even
 
 // Observe feeds one event (a JSON object) that matched rules (indexes into the set k was
 // made for) to k. Its time is read from the time field of the first matched rule that a
-// correlation names; an event no correlation needs is not decoded.
+// correlation names; an event no correlation needs is not decoded, and one that is has
+// only the fields the correlations read extracted.
 func Observe(k *evaluator.Correlator, id string, event []byte, rules []int) ([]evaluator.Alert, error) {
 	field := ""
 	for _, r := range rules {
@@ -101,9 +102,25 @@ func Observe(k *evaluator.Correlator, id string, event []byte, rules []int) ([]e
 	if field == "" {
 		return nil, nil
 	}
-	fields, err := evaluator.JSONFields(event)
+	fields, err := k.Extract(event)
 	if err != nil {
 		return nil, err
+	}
+	return ObserveFields(k, id, fields, rules)
+}
+
+// ObserveFields is Observe on an event already decoded: fields reads it (a Matcher's
+// Fields, when its Program has the correlations' fields: Program.CorrelationFields).
+func ObserveFields(k *evaluator.Correlator, id string, fields evaluator.Fields, rules []int) ([]evaluator.Alert, error) {
+	field := ""
+	for _, r := range rules {
+		if k.Relevant(r) {
+			field = k.TimeField(r)
+			break
+		}
+	}
+	if field == "" {
+		return nil, nil
 	}
 	ts, _ := fields(field)
 	t, ok := evaluator.ParseTime(ts)

@@ -168,9 +168,15 @@ type Alert struct {
 	Start time.Time
 	End   time.Time
 	// Value is what the condition was checked against (count, distinct count, aggregate).
-	Value  float64
-	Events []AlertEvent
+	Value float64
+	// Events made the alert: the window's events (the chain for temporal_ordered), the
+	// latest MaxAlertEvents of them; Omitted counts the earlier ones left out.
+	Events  []AlertEvent
+	Omitted int
 }
+
+// MaxAlertEvents bounds the events listed in one alert.
+const MaxAlertEvents = 50
 
 type entry struct {
 	t     time.Time
@@ -210,6 +216,9 @@ type Correlator struct {
 	byCorr    map[int][][2]int
 	watermark time.Time
 	seq       uint64
+	x         *Extractor
+	keys      []string // scratch
+	scratch   windowScratch
 	// Late counts events dropped for arriving later than MaxLateness.
 	Late int
 	// Limits are the limit diagnostics raised (MaxGroups), one per correlation.
@@ -223,6 +232,7 @@ func NewCorrelator(set *ir.RuleSet, opts CorrelatorOptions) *Correlator {
 		opts.MaxGroups = DefaultMaxGroups
 	}
 	k := &Correlator{set: set, opts: opts, byRule: map[int][][2]int{}, byCorr: map[int][][2]int{}}
+	k.scratch.seen = map[string]struct{}{}
 	for i, c := range set.Correlations {
 		k.corrs = append(k.corrs, &corrState{c: c, index: i, groups: map[string]*group{}, pending: map[string]bool{}})
 		for j, r := range c.Refs {
@@ -234,6 +244,14 @@ func NewCorrelator(set *ir.RuleSet, opts CorrelatorOptions) *Correlator {
 		}
 	}
 	return k
+}
+
+// Extract reads the fields the correlations need from one JSON event (see Extractor).
+func (k *Correlator) Extract(event []byte) (Fields, error) {
+	if k.x == nil {
+		k.x = NewExtractor(k.set, k.opts)
+	}
+	return k.x.Extract(event)
 }
 
 // Relevant reports whether matches of rule i feed a correlation.
@@ -289,7 +307,7 @@ func (k *Correlator) insert(ci, ref int, t time.Time, id string, fields Fields) 
 		if !ok {
 			return // a group-by field is missing: not counted
 		}
-		key[g] = v
+		key[g] = strings.Clone(v) // fields may be views into the event
 	}
 	var e entry
 	e.t, e.ref, e.id = t, ref, id
@@ -298,7 +316,7 @@ func (k *Correlator) insert(ci, ref int, t time.Time, id string, fields Fields) 
 		if !ok {
 			return
 		}
-		e.value = v
+		e.value = strings.Clone(v)
 		if c.Type != ir.ValueCount {
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
@@ -309,7 +327,7 @@ func (k *Correlator) insert(ci, ref int, t time.Time, id string, fields Fields) 
 	}
 	k.seq++
 	e.seq = k.seq
-	gk := strings.Join(key, "\x00")
+	gk := strings.Clone(strings.Join(key, "\x00"))
 	g := cs.groups[gk]
 	if g == nil {
 		if len(cs.groups) >= k.opts.MaxGroups {
@@ -335,12 +353,24 @@ func (k *Correlator) insert(ci, ref int, t time.Time, id string, fields Fields) 
 func (k *Correlator) flush(upto time.Time) []Alert {
 	var out []Alert
 	for ci, cs := range k.corrs {
-		keys := make([]string, 0, len(cs.pending))
+		cut := upto.Add(-cs.c.Timespan)
+		if len(cs.pending) == 0 {
+			if len(cs.groups) > 0 && upto.Sub(cs.lastSweep) >= cs.c.Timespan {
+				cs.lastSweep = upto
+				for gk, g := range cs.groups {
+					cs.evict(gk, g, cut)
+				}
+			}
+			continue
+		}
+		keys := k.keys[:0]
 		for gk := range cs.pending {
 			keys = append(keys, gk)
 		}
-		sort.Strings(keys)
-		cut := upto.Add(-cs.c.Timespan)
+		if len(keys) > 1 {
+			sort.Strings(keys)
+		}
+		k.keys = keys
 		for _, gk := range keys {
 			g := cs.groups[gk]
 			open := false
@@ -354,7 +384,7 @@ func (k *Correlator) flush(upto time.Time) []Alert {
 					continue
 				}
 				e.done = true
-				if a, ok := evalWindow(cs.c, g, i); ok {
+				if a, ok := evalWindow(cs.c, g, i, &k.scratch); ok {
 					a.Correlation = ci
 					out = append(out, a)
 				}
@@ -389,6 +419,12 @@ func (k *Correlator) flush(upto time.Time) []Alert {
 	return append(out, chained...)
 }
 
+// windowScratch is memory evalWindow reuses from window to window.
+type windowScratch struct {
+	seen map[string]struct{}
+	nums []float64
+}
+
 // evict drops the evaluated entries older than cut, which no open window can hold.
 func (cs *corrState) evict(gk string, g *group, cut time.Time) {
 	n := 0
@@ -405,7 +441,7 @@ func (cs *corrState) evict(gk string, g *group, cut time.Time) {
 }
 
 // evalWindow evaluates the trailing window that ends with g.entries[end].
-func evalWindow(c *ir.Correlation, g *group, end int) (Alert, bool) {
+func evalWindow(c *ir.Correlation, g *group, end int, scratch *windowScratch) (Alert, bool) {
 	e := g.entries[end]
 	start := e.t.Add(-c.Timespan)
 	lo := sort.Search(end+1, func(i int) bool { return !g.entries[i].t.Before(start) })
@@ -424,9 +460,10 @@ func evalWindow(c *ir.Correlation, g *group, end int) (Alert, bool) {
 	case ir.EventCount:
 		value = float64(len(win))
 	case ir.ValueCount:
-		seen := map[string]bool{}
+		seen := scratch.seen
+		clear(seen)
 		for _, x := range win {
-			seen[x.value] = true
+			seen[x.value] = struct{}{}
 		}
 		value = float64(len(seen))
 	case ir.ValueSum, ir.ValueAvg:
@@ -437,17 +474,22 @@ func evalWindow(c *ir.Correlation, g *group, end int) (Alert, bool) {
 			value /= float64(len(win))
 		}
 	case ir.ValuePercentile:
-		xs := make([]float64, len(win))
-		for i, x := range win {
-			xs[i] = x.num
+		xs := scratch.nums[:0]
+		for _, x := range win {
+			xs = append(xs, x.num)
 		}
 		value = Percentile(xs, c.Percentile)
+		scratch.nums = xs
 	case ir.Temporal:
-		seen := map[int]bool{}
+		var seen [64]bool // MaxCorrelationRules
+		n := 0
 		for _, x := range win {
-			seen[x.ref] = true
+			if x.ref < len(seen) && !seen[x.ref] {
+				seen[x.ref] = true
+				n++
+			}
 		}
-		value = float64(len(seen))
+		value = float64(n)
 	case ir.TemporalOrdered:
 		// The window must end with an event of the last rule, preceded in order (time,
 		// then arrival) by the other rules within the window. Walking back from it, the
@@ -456,20 +498,24 @@ func evalWindow(c *ir.Correlation, g *group, end int) (Alert, bool) {
 		if e.ref != last {
 			return Alert{}, false
 		}
-		used = []entry{e}
+		chain := []entry{e} // built backwards
 		j := len(win) - 1
 		for want := last - 1; want >= 0; want-- {
-			for j >= 0 && (win[j].ref != want || !before(win[j], used[0])) {
+			for j >= 0 && (win[j].ref != want || !before(win[j], chain[len(chain)-1])) {
 				j--
 			}
 			if j < 0 {
 				break
 			}
-			used = append([]entry{win[j]}, used...)
+			chain = append(chain, win[j])
 		}
-		value = float64(len(used))
-		if len(used) != len(c.Refs) {
+		value = float64(len(chain))
+		if len(chain) != len(c.Refs) {
 			return Alert{}, false
+		}
+		used = make([]entry, len(chain))
+		for i := range chain {
+			used[i] = chain[len(chain)-1-i]
 		}
 	}
 	if !c.Condition.Holds(value) {
@@ -479,8 +525,13 @@ func evalWindow(c *ir.Correlation, g *group, end int) (Alert, bool) {
 	for i, name := range c.GroupBy {
 		a.Group[name] = g.key[i]
 	}
-	for _, x := range used {
-		a.Events = append(a.Events, AlertEvent{ID: x.id, Time: x.t, Ref: x.ref})
+	if len(used) > MaxAlertEvents {
+		a.Omitted = len(used) - MaxAlertEvents
+		used = used[len(used)-MaxAlertEvents:]
+	}
+	a.Events = make([]AlertEvent, len(used))
+	for i, x := range used {
+		a.Events[i] = AlertEvent{ID: x.id, Time: x.t, Ref: x.ref}
 	}
 	return a, true
 }
