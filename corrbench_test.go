@@ -35,7 +35,7 @@ func packStream(tb testing.TB) (*ir.RuleSet, *evaluator.Program, func(i int) []b
 	if err != nil {
 		tb.Fatal(err)
 	}
-	set = PreparedSet(Prepare(setup, set.Rules), set)
+	set, _ = PreparedSet(setup, Prepare(setup, set.Rules), set)
 	prog, errs := evaluator.Compile(set.Rules)
 	if len(errs) > 0 {
 		tb.Fatal(errs)

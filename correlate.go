@@ -26,9 +26,13 @@ type CorrelationResult struct {
 // its named rules prepared with s (the pipelines apply to them as to any rule).
 func ConvertCorrelations(b backends.Backend, s *profile.Setup, set *ir.RuleSet) []CorrelationResult {
 	prep := Prepare(s, set.Rules)
+	mapped, mdiags := PrepareCorrelations(s, set)
 	out := make([]CorrelationResult, len(set.Correlations))
 	for i, c := range set.Correlations {
-		res := CorrelationResult{Corr: c}
+		res := CorrelationResult{Corr: c, Diags: mdiags[i]}
+		if mapped[i] != nil {
+			c = mapped[i]
+		}
 		rules := make([]*ir.Rule, len(c.Refs))
 		for j, ref := range c.Refs {
 			if ref.Rule < 0 {
@@ -59,16 +63,25 @@ func ConvertCorrelations(b backends.Backend, s *profile.Setup, set *ir.RuleSet) 
 	return out
 }
 
-// PreparedSet returns set with its rules replaced by their prepared form (nil where the
-// pipelines failed or left a rule inactive), so rule indexes still name set.Rules.
-func PreparedSet(p Prepared, set *ir.RuleSet) *ir.RuleSet {
-	out := &ir.RuleSet{Rules: make([]*ir.Rule, len(set.Rules)), Correlations: set.Correlations, Filters: set.Filters}
+// PreparedSet returns set with its rules replaced by their prepared form p (nil where the
+// pipelines failed or left a rule inactive), so rule indexes still name set.Rules, and its
+// correlations' fields mapped through s (PrepareCorrelations: one that cannot be mapped
+// keeps its fields as written, and its diagnostics are returned).
+func PreparedSet(s *profile.Setup, p Prepared, set *ir.RuleSet) (*ir.RuleSet, []diag.List) {
+	out := &ir.RuleSet{Rules: make([]*ir.Rule, len(set.Rules)), Filters: set.Filters}
 	for i := range set.Rules {
 		if j := p.Index[i]; j >= 0 && p.Needs(set.Rules[i]) == nil {
 			out.Rules[i] = p.Rules[j]
 		}
 	}
-	return out
+	mapped, diags := PrepareCorrelations(s, set)
+	for i, c := range set.Correlations {
+		if mapped[i] != nil {
+			c = mapped[i]
+		}
+		out.Correlations = append(out.Correlations, c)
+	}
+	return out, diags
 }
 
 // Correlate matches one event (a JSON object) with prog, compiled from the rules of the
@@ -133,7 +146,7 @@ func ObserveFields(k *evaluator.Correlator, id string, fields evaluator.Fields, 
 // RunCorrelationSamples runs the samples of set.Correlations[ci]: each sample file is one
 // sequence of events, in order, through the prepared rules (in process) and a fresh
 // correlator; a match sample must raise an alert of the correlation, a no_match one none.
-func RunCorrelationSamples(p Prepared, set *ir.RuleSet, ci int, builtin bool, opts evaluator.CorrelatorOptions) samples.Verdict {
+func RunCorrelationSamples(s *profile.Setup, p Prepared, set *ir.RuleSet, ci int, builtin bool, opts evaluator.CorrelatorOptions) samples.Verdict {
 	c := set.Correlations[ci]
 	m, err := RuleManifest(&ir.Rule{Path: c.Path, ID: c.ID}, builtin)
 	switch {
@@ -144,7 +157,10 @@ func RunCorrelationSamples(p Prepared, set *ir.RuleSet, ci int, builtin bool, op
 	case m.RuleID != "" && m.RuleID != c.ID:
 		return samples.Verdict{Failures: []string{fmt.Sprintf("%s: the manifest is for rule %s, not %s", path.Join(m.Display, samples.ManifestName), m.RuleID, c.ID)}}
 	}
-	ps := PreparedSet(p, set)
+	ps, mdiags := PreparedSet(s, p, set)
+	if mdiags[ci].HasErrors() {
+		return samples.Verdict{Failures: []string{mdiags[ci].Err().Error()}}
+	}
 	for _, ref := range c.Refs {
 		if ref.Rule >= 0 && ps.Rules[ref.Rule] == nil {
 			return samples.Verdict{Failures: []string{fmt.Sprintf("not run: the pipeline failed rule %q, which the correlation names", ref.Name)}}
@@ -182,4 +198,77 @@ func RunCorrelationSamples(p Prepared, set *ir.RuleSet, ci int, builtin bool, op
 		return out, nil
 	}
 	return samples.Run(m, 0, match)
+}
+
+// PrepareCorrelations maps the fields each correlation of set reads (group-by, aliases,
+// field) through s in the context of each rule it names, as the pipelines map the rule's
+// own fields: each field is sent through the pipelines as an exists-test of a copy of the
+// rule, and must come back as exactly one field. A mapped group-by field becomes an alias
+// (one field per rule); a mapped `field` must be the same for every rule. The result is
+// indexed like set.Correlations: nil, with diagnostics, for a correlation that cannot be
+// mapped (or names a correlation, which keeps its fields as written).
+func PrepareCorrelations(s *profile.Setup, set *ir.RuleSet) ([]*ir.Correlation, []diag.List) {
+	out := make([]*ir.Correlation, len(set.Correlations))
+	diags := make([]diag.List, len(set.Correlations))
+	for ci, c := range set.Correlations {
+		mc := *c
+		mc.Aliases = map[string]map[string]string{}
+		ok := true
+		mapped := func(ref int, field string) string {
+			r := set.Rules[c.Refs[ref].Rule].Clone()
+			r.Conditions = []ir.Node{&ir.Exists{Field: field}}
+			o := s.Apply(r)
+			var found []string
+			if !o.Failed() && len(o.Inactive) == 0 {
+				collectExists(o.Rule.Conditions[0], &found)
+			}
+			if len(found) != 1 {
+				ok = false
+				diags[ci] = append(diags[ci], diag.Diagnostic{Path: c.Path, Line: c.Line, RuleID: c.ID, Code: diag.PipelineError,
+					Message: fmt.Sprintf("%s: the pipelines map field %s of rule %q to %d fields (%v); a correlation needs exactly one", c.Label(), field, c.Refs[ref].Name, len(found), found)})
+				return field
+			}
+			return found[0]
+		}
+		chained := false
+		for _, r := range c.Refs {
+			chained = chained || r.Rule < 0
+		}
+		if chained {
+			out[ci] = c
+			continue
+		}
+		for _, g := range c.GroupBy {
+			per := map[string]string{}
+			for i, ref := range c.Refs {
+				per[ref.Name] = mapped(i, c.FieldFor(i, g))
+			}
+			mc.Aliases[g] = per
+		}
+		if c.Field != "" {
+			for i := range c.Refs {
+				f := mapped(i, c.Field)
+				if i == 0 {
+					mc.Field = f
+				} else if f != mc.Field {
+					ok = false
+					diags[ci] = append(diags[ci], diag.Diagnostic{Path: c.Path, Line: c.Line, RuleID: c.ID, Code: diag.PipelineError,
+						Message: fmt.Sprintf("%s: the pipelines map field %s to %s and %s in different rules; the aggregated field must be one", c.Label(), c.Field, mc.Field, f)})
+				}
+			}
+		}
+		if ok {
+			out[ci] = &mc
+		}
+	}
+	return out, diags
+}
+
+func collectExists(n ir.Node, out *[]string) {
+	if e, ok := n.(*ir.Exists); ok {
+		*out = append(*out, e.Field)
+	}
+	for _, ch := range ir.Children(n) {
+		collectExists(ch, out)
+	}
 }

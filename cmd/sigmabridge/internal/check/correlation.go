@@ -54,7 +54,7 @@ func checkCorrelations(set *ir.RuleSet, setup *profile.Setup, proc sigmabridge.P
 				tr.Queries = append(tr.Queries, q.Text)
 			}
 		}
-		v := sigmabridge.RunCorrelationSamples(proc, set, ci, builtinPack, evaluator.CorrelatorOptions{})
+		v := sigmabridge.RunCorrelationSamples(setup, proc, set, ci, builtinPack, evaluator.CorrelatorOptions{})
 		res.Samples = SampleResult{Positives: v.Positives, Negatives: v.Negatives, Failures: v.Failures, Passed: len(v.Failures) == 0}
 		out = append(out, res)
 	}

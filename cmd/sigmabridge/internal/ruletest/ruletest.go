@@ -180,7 +180,7 @@ func Execute(ctx context.Context, o *Options) (*Report, diag.List, error) {
 	// carry correlations yet).
 	for ci, c := range set.Correlations {
 		rr := RuleReport{ID: c.ID, Title: c.Title, Path: c.Path, Failures: []string{}}
-		v := sigmabridge.RunCorrelationSamples(proc, set, ci, builtin, evaluator.CorrelatorOptions{})
+		v := sigmabridge.RunCorrelationSamples(setup, proc, set, ci, builtin, evaluator.CorrelatorOptions{})
 		rr.Positives, rr.Negatives = v.Positives, v.Negatives
 		rr.Failures = append(rr.Failures, v.Failures...)
 		rr.Passed = len(rr.Failures) == 0

@@ -299,7 +299,14 @@ func loadSet(paths, pipelines []string, prof *profile.Profile, stderr io.Writer)
 		exit = cli.ExitFailure // the pipelines failed some rule
 	}
 	cli.PrintInactive(stderr, proc.Inactive, prof)
-	return proc.Rules, sigmabridge.PreparedSet(proc, set), exit, nil
+	ps, mdiags := sigmabridge.PreparedSet(setup, proc, set)
+	for _, ds := range mdiags {
+		cli.PrintDiagnostics(stderr, ds)
+		if ds.HasErrors() {
+			exit = cli.ExitFailure
+		}
+	}
+	return proc.Rules, ps, exit, nil
 }
 
 // inputOptions gives the input adapters the profile's mail domains and the ones added on
