@@ -34,8 +34,8 @@ func TestPrepareCorrelationsMapsFields(t *testing.T) {
 		t.Errorf("userIdentity.arn mapped to %q", got)
 	}
 	e := mapped[byTitle["AWS Lambda Function Created and Deleted Within 10 Minutes"]]
-	// Fields the pipeline does not rename stay; the alias keeps one field per rule.
-	if create, del := e.FieldFor(0, "function_name"), e.FieldFor(1, "function_name"); create != "responseElements.functionName" || del != "requestParameters.functionName" {
+	// The alias keeps one field per rule, each mapped as that rule maps it.
+	if create, del := e.FieldFor(0, "function_name"), e.FieldFor(1, "function_name"); create != "aws.cloudtrail.flattened.response_elements.functionName" || del != "aws.cloudtrail.flattened.request_parameters.functionName" {
 		t.Errorf("function_name mapped to %q and %q", create, del)
 	}
 	if got := e.FieldFor(1, "recipientAccountId"); got != "aws.cloudtrail.recipient_account_id" {
