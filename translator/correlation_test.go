@@ -237,3 +237,35 @@ func TestHostileCorrelationDocuments(t *testing.T) {
 		t.Fatal("timed out")
 	}
 }
+
+// FuzzCorrelationDocuments lowers and resolves arbitrary correlation and filter documents
+// next to two base rules: never a panic, only loader codes, and every correlation kept is
+// well formed (a valid type, a timespan within bounds, resolved references).
+func FuzzCorrelationDocuments(f *testing.F) {
+	f.Add("title: c\nname: c1\ncorrelation:\n  type: temporal_ordered\n  rules: [r_create, r_delete]\n  group-by: [fn]\n  aliases:\n    fn: {r_create: a, r_delete: b}\n  timespan: 10m\n")
+	f.Add("title: c\ncorrelation: {type: value_sum, rules: [r_create], timespan: 1h, condition: {field: x, gt: 1, lte: 5}}\n")
+	f.Add("title: c\ncorrelation: {type: value_percentile, rules: [r_create], timespan: 1h, percentile: 95, condition: {field: x, gte: 1}}\n")
+	f.Add("title: f\nlogsource: {product: aws}\nfilter:\n  rules: [r_create]\n  sel: {a: b}\n  condition: sel\n")
+	f.Add("title: a\nname: ca\ncorrelation: {type: event_count, rules: [cb], timespan: 5m, condition: {gte: 1}}\n---\ntitle: b\nname: cb\ncorrelation: {type: event_count, rules: [ca], timespan: 5m, condition: {gte: 1}}\n")
+	f.Fuzz(func(t *testing.T, doc string) {
+		if len(doc) > 1<<14 {
+			return
+		}
+		set, diags := loadSet(t, baseRules, doc)
+		for _, d := range diags {
+			if !loaderCodes[string(d.Code)] {
+				t.Fatalf("code %s is not a loader code: %v", d.Code, d)
+			}
+		}
+		for _, c := range set.Correlations {
+			if !c.Type.Valid() || c.Timespan <= 0 || c.Timespan > MaxTimespan || len(c.Refs) == 0 {
+				t.Fatalf("malformed correlation kept: %+v", c)
+			}
+			for _, r := range c.Refs {
+				if (r.Rule < 0) == (r.Correlation < 0) || r.Rule >= len(set.Rules) || r.Correlation >= len(set.Correlations) {
+					t.Fatalf("unresolved reference kept: %+v", r)
+				}
+			}
+		}
+	})
+}
