@@ -169,8 +169,8 @@ type Alert struct {
 	End   time.Time
 	// Value is what the condition was checked against (count, distinct count, aggregate).
 	Value float64
-	// Events made the alert: the window's events (the chain for temporal_ordered), the
-	// latest MaxAlertEvents of them; Omitted counts the earlier ones left out.
+	// Events made the alert (see evalWindow for which); Omitted counts the window's events
+	// not listed.
 	Events  []AlertEvent
 	Omitted int
 }
@@ -525,10 +525,34 @@ func evalWindow(c *ir.Correlation, g *group, end int, scratch *windowScratch) (A
 	for i, name := range c.GroupBy {
 		a.Group[name] = g.key[i]
 	}
-	if len(used) > MaxAlertEvents {
-		a.Omitted = len(used) - MaxAlertEvents
-		used = used[len(used)-MaxAlertEvents:]
+	// The events that made it: for a count with a lower bound, the latest that reach it;
+	// for temporal, the latest event of each rule; otherwise the window (the chain for
+	// temporal_ordered); at most MaxAlertEvents, the latest.
+	keep := len(used)
+	switch {
+	case c.Type == ir.EventCount && c.Condition.HasMin && !c.Condition.HasMax:
+		keep = int(math.Floor(c.Condition.Min)) + 1
+		if c.Condition.MinIncl && c.Condition.Min == math.Floor(c.Condition.Min) {
+			keep = int(c.Condition.Min)
+		}
+	case c.Type == ir.Temporal:
+		var seen [64]bool
+		var latest []entry
+		for i := len(used) - 1; i >= 0; i-- {
+			if r := used[i].ref; r < len(seen) && !seen[r] {
+				seen[r] = true
+				latest = append(latest, used[i])
+			}
+		}
+		for i, j := 0, len(latest)-1; i < j; i, j = i+1, j-1 {
+			latest[i], latest[j] = latest[j], latest[i]
+		}
+		used = latest
+		keep = len(used)
 	}
+	keep = max(1, min(keep, MaxAlertEvents, len(used)))
+	a.Omitted = len(used) - keep
+	used = used[len(used)-keep:]
 	a.Events = make([]AlertEvent, len(used))
 	for i, x := range used {
 		a.Events[i] = AlertEvent{ID: x.id, Time: x.t, Ref: x.ref}
