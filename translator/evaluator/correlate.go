@@ -189,6 +189,7 @@ type entry struct {
 }
 
 type group struct {
+	gk      string // its key in corrState.groups
 	key     []string
 	entries []entry // sorted by (t, seq)
 }
@@ -218,6 +219,7 @@ type Correlator struct {
 	seq       uint64
 	x         *Extractor
 	keys      []string // scratch
+	kbuf      []byte   // scratch
 	scratch   windowScratch
 	// Late counts events dropped for arriving later than MaxLateness.
 	Late int
@@ -301,14 +303,19 @@ func (k *Correlator) Flush() []Alert {
 func (k *Correlator) insert(ci, ref int, t time.Time, id string, fields Fields) {
 	cs := k.corrs[ci]
 	c := cs.c
-	key := make([]string, len(c.GroupBy))
-	for g, name := range c.GroupBy {
+	// The group key: each value length-prefixed, so no two keys collide; the values are
+	// views into the event, copied only for a new group.
+	kb := k.kbuf[:0]
+	for _, name := range c.GroupBy {
 		v, ok := fields(c.FieldFor(ref, name))
 		if !ok {
 			return // a group-by field is missing: not counted
 		}
-		key[g] = strings.Clone(v) // fields may be views into the event
+		kb = strconv.AppendInt(kb, int64(len(v)), 10)
+		kb = append(kb, ':')
+		kb = append(kb, v...)
 	}
+	k.kbuf = kb
 	var e entry
 	e.t, e.ref, e.id = t, ref, id
 	if c.Type.NeedsField() {
@@ -316,8 +323,9 @@ func (k *Correlator) insert(ci, ref int, t time.Time, id string, fields Fields) 
 		if !ok {
 			return
 		}
-		e.value = strings.Clone(v)
-		if c.Type != ir.ValueCount {
+		if c.Type == ir.ValueCount {
+			e.value = strings.Clone(v)
+		} else {
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 				return
@@ -327,8 +335,7 @@ func (k *Correlator) insert(ci, ref int, t time.Time, id string, fields Fields) 
 	}
 	k.seq++
 	e.seq = k.seq
-	gk := strings.Clone(strings.Join(key, "\x00"))
-	g := cs.groups[gk]
+	g := cs.groups[string(kb)]
 	if g == nil {
 		if len(cs.groups) >= k.opts.MaxGroups {
 			if !cs.full {
@@ -338,9 +345,15 @@ func (k *Correlator) insert(ci, ref int, t time.Time, id string, fields Fields) 
 			}
 			return
 		}
-		g = &group{key: key}
-		cs.groups[gk] = g
+		key := make([]string, len(c.GroupBy))
+		for gi, name := range c.GroupBy {
+			v, _ := fields(c.FieldFor(ref, name))
+			key[gi] = strings.Clone(v)
+		}
+		g = &group{key: key, gk: string(kb)}
+		cs.groups[g.gk] = g
 	}
+	gk := g.gk
 	i := sort.Search(len(g.entries), func(i int) bool { return g.entries[i].t.After(t) })
 	g.entries = append(g.entries, entry{})
 	copy(g.entries[i+1:], g.entries[i:])
