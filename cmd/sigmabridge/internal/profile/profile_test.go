@@ -126,7 +126,7 @@ func TestShowListsInactiveAndWeakenedRules(t *testing.T) {
 
 	// The table names the same, and the sample profile leaves nothing out.
 	code, out, _ = runWith(t, RunShow, Options{Format: "table"})
-	if code != cli.ExitOK || !strings.Contains(out, "2 rules inactive, 7 rules weakened") || !strings.Contains(out, "profile: no profile") {
+	if code != cli.ExitOK || !strings.Contains(out, "2 rules inactive, 8 rules weakened") || !strings.Contains(out, "profile: no profile") {
 		t.Errorf("table: exit %d\n%s", code, out)
 	}
 	full := filepath.Join("..", "..", "..", "..", "testdata", "rules", "profile.yml")
@@ -138,7 +138,7 @@ func TestShowListsInactiveAndWeakenedRules(t *testing.T) {
 	partial := filepath.Join(t.TempDir(), "p.yml")
 	os.WriteFile(partial, []byte("aws:\n  account_ids: ['111122223333']\n"), 0o644)
 	_, out, _ = runWith(t, RunShow, Options{Format: "table", Profile: partial})
-	if !strings.Contains(out, "0 rules inactive, 7 rules weakened") {
+	if !strings.Contains(out, "0 rules inactive, 8 rules weakened") {
 		t.Errorf("partial profile:\n%s", out)
 	}
 }
