@@ -221,7 +221,7 @@ func loaderSeverity(d diag.Diagnostic) diag.Severity {
 	case diag.CorrelationUnsupp, diag.FilterUnsupported:
 		return diag.Warning
 	}
-	return d.Severity
+	return d.Severity // correlation and filter documents are lowered and checked like rules
 }
 
 // reporter collects the findings of one check.

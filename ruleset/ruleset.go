@@ -96,35 +96,52 @@ func pathErr(err error) error {
 }
 
 // Load reads and lowers every file with up to GOMAXPROCS workers. Rules come back in file
-// order (and document order within a file); diagnostics are sorted by path and line.
+// order (and document order within a file), with the set's filters applied; diagnostics
+// are sorted by path and line. LoadSet also returns the correlations.
 func Load(files []File) ([]*ir.Rule, diag.List) {
+	set, diags := LoadSet(files)
+	return set.Rules, diags
+}
+
+// LoadSet is Load returning the whole set: rules, correlations (resolved across files) and
+// filters (applied to the rules they name).
+func LoadSet(files []File) (*ir.RuleSet, diag.List) {
 	type result struct {
-		rules []*ir.Rule
+		set   *ir.RuleSet
 		diags diag.List
 	}
 	results := make([]result, len(files))
 	_ = parallel.For(context.Background(), len(files), func(i int) {
-		results[i].rules, results[i].diags = loadOne(files[i])
+		results[i].set, results[i].diags = loadOne(files[i])
 	})
-	var rules []*ir.Rule
+	set := &ir.RuleSet{}
 	var diags diag.List
 	for _, r := range results {
-		rules = append(rules, r.rules...)
+		set.Rules = append(set.Rules, r.set.Rules...)
+		set.Correlations = append(set.Correlations, r.set.Correlations...)
+		set.Filters = append(set.Filters, r.set.Filters...)
 		diags = append(diags, r.diags...)
 	}
+	diags = append(diags, translator.Resolve(set)...)
 	diags.Sort()
-	return rules, diags
+	return set, diags
 }
 
-func loadOne(f File) ([]*ir.Rule, diag.List) {
+func loadOne(f File) (*ir.RuleSet, diag.List) {
+	var data []byte
+	var err error
 	if f.FS == nil {
-		return translator.LoadFile(f.Path)
+		data, d := translator.ReadRuleFile(f.Path)
+		if d != nil {
+			return &ir.RuleSet{}, diag.List{*d}
+		}
+		return translator.LoadSetBytes(f.Path, data)
 	}
-	data, err := fs.ReadFile(f.FS, f.Name)
+	data, err = fs.ReadFile(f.FS, f.Name)
 	if err != nil {
 		var diags diag.List
 		diags.Add(f.Path, 0, diag.ReadError, "%v", pathErr(err))
-		return nil, diags
+		return &ir.RuleSet{}, diags
 	}
-	return translator.LoadBytes(f.Path, data)
+	return translator.LoadSetBytes(f.Path, data)
 }

@@ -6,7 +6,6 @@ import (
 
 	sigma "github.com/bradleyjkemp/sigma-go"
 
-	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
 
@@ -92,14 +91,14 @@ func TestDepartureCorrelationAndFilterRecognised(t *testing.T) {
 	if r, err := sigma.ParseRule([]byte(corr)); err != nil || len(r.Detection.Searches) != 0 {
 		t.Fatalf("sigma-go behaviour changed: %v %v", r.Detection.Searches, err)
 	}
-	_, diags := LoadBytes("c.yml", []byte(corr))
-	if len(diags) != 1 || diags[0].Code != diag.CorrelationUnsupp || diags[0].Line != 2 {
-		t.Errorf("got %v, want one correlation-unsupported at line 2", diags)
+	set, diags := LoadSetBytes("c.yml", []byte(corr))
+	if len(diags) != 0 || len(set.Correlations) != 1 || set.Correlations[0].Type != "event_count" {
+		t.Errorf("got %v %v, want one event_count correlation", set.Correlations, diags)
 	}
 	filter := "title: f\nlogsource: {product: test}\nfilter:\n  rules: [a]\n  selection: {x: 1}\n  condition: not selection\n"
-	_, diags = LoadBytes("f.yml", []byte(filter))
-	if len(diags) != 1 || diags[0].Code != diag.FilterUnsupported {
-		t.Errorf("got %v, want one filter-unsupported", diags)
+	set, diags = LoadSetBytes("f.yml", []byte(filter))
+	if len(diags) != 0 || len(set.Filters) != 1 || set.Filters[0].Condition.String() == "" {
+		t.Errorf("got %v %v, want one filter", set.Filters, diags)
 	}
 }
 

@@ -21,7 +21,9 @@ var loaderCodes = map[string]bool{
 	diag.InvalidModifier: true, diag.InvalidValue: true, diag.LegacyAggregation: true,
 	diag.CorrelationUnsupp: true, diag.FilterUnsupported: true, diag.RuleTooLarge: true,
 	diag.ConditionTooLong: true, diag.ConditionTooDeep: true, diag.DetectionTooDeep: true,
-	diag.DetectionTooLarge: true,
+	diag.DetectionTooLarge: true, diag.CorrelationStructure: true, diag.CorrelationType: true,
+	diag.CorrelationReference: true, diag.CorrelationTimespan: true, diag.CorrelationCondition: true,
+	diag.CorrelationField: true, diag.FilterReference: true,
 }
 
 func fuzzSearches() (map[string]*search, []*search) {

@@ -41,25 +41,24 @@ func LoadBytes(path string, data []byte) ([]*ir.Rule, diag.List) {
 	return Lower(sigma.Parse(path, data))
 }
 
+// LoadSetBytes is LoadBytes for every document kind: rules, correlations and filters, not
+// yet resolved (Resolve).
+func LoadSetBytes(path string, data []byte) (*ir.RuleSet, diag.List) {
+	if d := checkRuleSize(path, data); d != nil {
+		return &ir.RuleSet{}, diag.List{*d}
+	}
+	return LowerSet(sigma.Parse(path, data))
+}
+
 // Lower lowers every rule document of a parsed file into the IR. It never stops at the first
 // problem: all diagnostics of all documents are returned, and rules that lowered cleanly are
 // returned even when others in the file failed.
+//
+// Correlation and filter documents are lowered and checked too (their diagnostics are
+// returned) but only the detection rules come back: LowerSet returns all three.
 func Lower(f *sigma.File) ([]*ir.Rule, diag.List) {
-	var (
-		rules []*ir.Rule
-		diags diag.List
-	)
-	for _, doc := range f.Docs {
-		rule, ds := lowerDocument(f.Path, doc)
-		diags = append(diags, ds...)
-		if rule != nil {
-			rules = append(rules, rule)
-		}
-	}
-	if f.Err != nil {
-		diags = append(diags, *f.Err)
-	}
-	return rules, diags
+	set, diags := LowerSet(f)
+	return set.Rules, diags
 }
 
 // standardKeys are the top-level rule attributes with a place in ir.Rule.
@@ -95,16 +94,6 @@ func lowerDocument(path string, doc *sigma.Document) (*ir.Rule, diag.List) {
 		return "rule"
 	}
 
-	if doc.Kind == sigma.KindCorrelation {
-		diags.Add(path, doc.KeyLine("correlation"), diag.CorrelationUnsupp,
-			"%s is a correlation rule; correlation rules are recognised but not converted yet", label())
-		return nil, diags
-	}
-	if doc.Kind == sigma.KindFilter {
-		diags.Add(path, doc.KeyLine("filter"), diag.FilterUnsupported,
-			"%s is a Sigma filter; filters are recognised but not applied yet", label())
-		return nil, diags
-	}
 	if a := top("action"); doc.Kind == sigma.KindLegacy {
 		diags.Add(path, doc.KeyLine("action"), diag.RuleStructure,
 			"legacy multi-document `action: %s` is not Sigma 2.x; merge the documents into one rule", sigma.ScalarString(a))

@@ -95,6 +95,23 @@ const (
 	FilterUnsupported     = "filter-unsupported"
 	UnresolvedPlaceholder = "unresolved-placeholder" // `%name%` with `expand` and no pipeline value
 
+	// Correlation and filter documents (translator/correlation.go).
+	CorrelationStructure = "correlation-structure" // a correlation block key is missing, unknown or of the wrong type
+	CorrelationType      = "correlation-type"      // `type` is not one of the seven correlation types
+	CorrelationReference = "correlation-reference" // a named rule is unknown, ambiguous or part of a cycle
+	CorrelationTimespan  = "correlation-timespan"  // `timespan` is not a positive duration like 30s, 5m, 1h, 1d
+	CorrelationCondition = "correlation-condition" // the condition's bounds are missing, unknown or contradictory
+	CorrelationField     = "correlation-field"     // `field`, `group-by` or `aliases` is missing or malformed
+	FilterReference      = "filter-reference"      // a filter names no rule, or a rule that does not exist
+	// UnsupportedCorrelation: the target (or a plugin) cannot express this correlation
+	// exactly: its type, a chained correlation, or a sliding window.
+	UnsupportedCorrelation = "unsupported-correlation"
+	// CorrelationLimit: the evaluator's state for a correlation passed its bound (MaxGroups).
+	CorrelationLimit = "correlation-limit"
+	// ApproximateWindow is a warning: the query counts in fixed time buckets, which miss
+	// a burst that straddles a bucket boundary; it is emitted only when asked for.
+	ApproximateWindow = "approximate-window"
+
 	// Limits: a rule beyond one of the documented bounds (translator/doc.go, ir/doc.go) fails
 	// alone, before it costs more than its own size; the message names the limit.
 	RuleTooLarge      = "rule-too-large"      // the rule file is longer than translator.MaxRuleFileBytes
@@ -160,7 +177,11 @@ var classes = map[Code]Class{
 	CaseSensitiveTarget: Target, UnsupportedFlattened: Target, UnsupportedMultiValued: Target,
 	UnsupportedRegexLength: Target, UnsupportedControl: Target, UnsupportedRegexComplexity: Target,
 	UnresolvedPlaceholder: Deployment,
-	KeywordScope:          Advice,
+	CorrelationStructure:  InvalidRule, CorrelationType: InvalidRule, CorrelationReference: InvalidRule,
+	CorrelationTimespan: InvalidRule, CorrelationCondition: InvalidRule, CorrelationField: InvalidRule,
+	FilterReference: InvalidRule, UnsupportedCorrelation: Target, CorrelationLimit: Limit,
+	ApproximateWindow: Advice,
+	KeywordScope:      Advice,
 }
 
 // Class returns the code's class from the table, Unknown for a code not in it.

@@ -123,6 +123,9 @@ type RuleResult struct {
 	Samples  SampleResult             `json:"samples"`
 	// Inactive names the profile values the rule lacks; it was not converted or run.
 	Inactive []string `json:"inactive,omitempty"`
+	// BaseOf names the correlations that test this rule (generate: false): it has no
+	// samples of its own.
+	BaseOf []string `json:"base_of,omitempty"`
 }
 
 // PluginProblem is a plugin that could not be used.
@@ -167,7 +170,8 @@ func Run(ctx context.Context, o *Options) (int, error) {
 		fmt.Fprintf(o.Stderr, "sigmabridge: no Sigma rules found in %s\n", cli.Printable(strings.Join(o.Paths, " ")))
 		return cli.ExitFailure, nil
 	}
-	rules, loadDiags := ruleset.Load(files)
+	set, loadDiags := ruleset.LoadSet(files)
+	rules := set.Rules
 	lintRep := lint.Run(files, lint.Config{})
 
 	m, err := sigmabridge.OpenHost(o.Host)
@@ -204,6 +208,7 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	forTarget := func(target string) bool { return sigmabridge.CheckPipelineTargets(target, o.Pipelines) == nil }
 	rep.Targets = convertAll(ctx, m, processed, procIndex, results, rep, forTarget)
 	runSamples(ctx, m, proc, rules, results, builtinPack, rep)
+	results = append(results, checkCorrelations(set, setup, proc, results, builtinPack, rep.Targets)...)
 
 	rep.OK = len(rep.Plugins) == 0
 	for _, r := range results {

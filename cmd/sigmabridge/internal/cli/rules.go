@@ -62,12 +62,21 @@ func RuleFiles(paths []string, stdin io.Reader) ([]ruleset.File, diag.List, erro
 
 // LoadRules is RuleFiles, then every rule loaded (see sigmabridge.LoadRules).
 func LoadRules(paths []string, stdin io.Reader) ([]*ir.Rule, []ruleset.File, diag.List, error) {
+	set, files, diags, err := LoadSet(paths, stdin)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return set.Rules, files, diags, nil
+}
+
+// LoadSet is LoadRules returning the whole set: rules, correlations and filters.
+func LoadSet(paths []string, stdin io.Reader) (*ir.RuleSet, []ruleset.File, diag.List, error) {
 	files, diags, err := RuleFiles(paths, stdin)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	rules, ds := ruleset.Load(files)
-	return rules, files, append(diags, ds...), nil
+	set, ds := ruleset.LoadSet(files)
+	return set, files, append(diags, ds...), nil
 }
 
 // checkRuleArg refuses a regular file that is not named as a rule file: a log passed where

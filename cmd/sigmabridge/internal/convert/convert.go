@@ -146,10 +146,12 @@ func Run(o *Options) (int, error) {
 	if err != nil {
 		return cli.ExitUsage, err
 	}
-	rules, files, loadDiags, err := cli.LoadRules(o.Paths, o.Stdin)
+	set, files, loadDiags, err := cli.LoadSet(o.Paths, o.Stdin)
 	if err != nil {
 		return cli.ExitUsage, err
 	}
+	rules := set.Rules
+	base := set.Base() // rules that alert only through a correlation (generate: false)
 	if o.Output != "" {
 		if err := checkOutput(o.Output, files, o.Pipelines); err != nil {
 			return cli.ExitUsage, err
@@ -187,6 +189,9 @@ func Run(o *Options) (int, error) {
 		}
 		for ; next < len(results) && results[next].Rule.Path == f.Path; next++ {
 			r := results[next]
+			if base[next] {
+				continue
+			}
 			if len(r.Inactive) > 0 {
 				continue
 			}
@@ -201,6 +206,11 @@ func Run(o *Options) (int, error) {
 			}
 			writeResult(&out, o, r)
 		}
+	}
+	converted := len(results) - len(base)
+	if len(set.Correlations) > 0 {
+		cf, cs := writeCorrelations(&out, o, target, setup, set)
+		failed, skipped, converted = failed+cf, skipped+cs, converted+len(set.Correlations)
 	}
 	if failed > 0 {
 		exit = cli.ExitFailure
@@ -220,9 +230,36 @@ func Run(o *Options) (int, error) {
 			inactive = fmt.Sprintf(", %d inactive", len(left))
 		}
 		fmt.Fprintf(o.Stderr, "sigmabridge: %s: %s converted, %d failed, %d skipped as unsupported%s, %s with load errors\n",
-			o.Target, cli.Count(len(results)-failed-skipped-len(left), "rule"), failed, skipped, inactive, cli.Count(loadDiags.FilesWithErrors(), "file"))
+			o.Target, cli.Count(converted-failed-skipped-len(left), "rule"), failed, skipped, inactive, cli.Count(loadDiags.FilesWithErrors(), "file"))
 	}
 	return exit, nil
+}
+
+// writeCorrelations renders the set's correlations (built-in targets only: the plugin
+// protocol does not carry them yet) after the rules, with their diagnostics on stderr.
+func writeCorrelations(out *bytes.Buffer, o *Options, target sigmabridge.Target, setup *profile.Setup, set *ir.RuleSet) (failed, skipped int) {
+	var results []sigmabridge.CorrelationResult
+	if target.Backend != nil {
+		results = sigmabridge.ConvertCorrelations(target.Backend, setup, set)
+	} else {
+		for _, c := range set.Correlations {
+			d := backends.CorrDiag(c, o.Target, diag.UnsupportedCorrelation, "target %s is served by plugin %s, and the plugin protocol does not carry correlations", o.Target, target.Plugin)
+			results = append(results, sigmabridge.CorrelationResult{Corr: c, Diags: diag.List{d}, Failed: true, Unsupported: true})
+		}
+	}
+	for _, r := range results {
+		cli.PrintDiagnostics(o.Stderr, r.Diags)
+		if r.Failed {
+			if r.Unsupported && o.SkipUnsupported {
+				skipped++
+			} else {
+				failed++
+			}
+		}
+		c := r.Corr
+		writeResult(out, o, Result{Rule: &ir.Rule{Path: c.Path, ID: c.ID, Title: c.Title}, Queries: r.Queries, Diags: r.Diags, Failed: r.Failed})
+	}
+	return failed, skipped
 }
 
 type jsonError struct {

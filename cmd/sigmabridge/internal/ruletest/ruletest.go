@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sigmabridge/sigmabridge/translator/evaluator"
 	"io"
 	"strings"
 	"text/tabwriter"
@@ -129,10 +130,12 @@ func Run(ctx context.Context, o *Options) (int, error) {
 // (or the in-process evaluator). Rules that fail to load are reported as failed rules too.
 func Execute(ctx context.Context, o *Options) (*Report, diag.List, error) {
 	paths, pipelines := o.Paths, o.Pipelines
-	rules, _, diags, err := cli.LoadRules(paths, o.Stdin)
+	set, _, diags, err := cli.LoadSet(paths, o.Stdin)
 	if err != nil {
 		return nil, diags, err
 	}
+	rules := set.Rules
+	base := set.Base() // tested through the correlations that name them
 	builtin := len(paths) == 0
 	setup, about, err := cli.SamplesSetup(builtin, o.Profile, pipelines)
 	if err != nil {
@@ -156,6 +159,9 @@ func Execute(ctx context.Context, o *Options) (*Report, diag.List, error) {
 	}
 	defer det.Close()
 	for i, r := range rules {
+		if base[i] {
+			continue
+		}
 		rr := RuleReport{ID: r.ID, Title: r.Title, Path: r.Path, Failures: []string{}}
 		if needs := proc.Needs(r); needs != nil {
 			for _, n := range needs {
@@ -167,6 +173,16 @@ func Execute(ctx context.Context, o *Options) (*Report, diag.List, error) {
 		v := sigmabridge.RunSamples(proc, rules, i, builtin, det, nil)
 		rr.Positives, rr.Negatives = v.Positives, v.Negatives
 		rr.Failures = append(append(rr.Failures, proc.Failures(i)...), v.Failures...)
+		rr.Passed = len(rr.Failures) == 0
+		rep.Rules = append(rep.Rules, rr)
+	}
+	// Correlations run their sample sequences in process (the detector plugin does not
+	// carry correlations yet).
+	for ci, c := range set.Correlations {
+		rr := RuleReport{ID: c.ID, Title: c.Title, Path: c.Path, Failures: []string{}}
+		v := sigmabridge.RunCorrelationSamples(setup, proc, set, ci, builtin, evaluator.CorrelatorOptions{})
+		rr.Positives, rr.Negatives = v.Positives, v.Negatives
+		rr.Failures = append(rr.Failures, v.Failures...)
 		rr.Passed = len(rr.Failures) == 0
 		rep.Rules = append(rep.Rules, rr)
 	}

@@ -34,7 +34,7 @@ type matcher interface {
 	// scan reads one input and calls emit for every match, in input order. It returns the
 	// number of events that could not be read or matched; their messages are kept for
 	// takeEventErrors. The error is an input or plugin failure.
-	scan(ctx context.Context, format string, opts input.Options, name string, r io.Reader, emit func(position, *ir.Rule)) (int, error)
+	scan(ctx context.Context, format string, opts input.Options, name string, r io.Reader, emit func(position, *ir.Rule, []byte)) (int, error)
 	takeEventErrors() []string
 }
 
@@ -66,7 +66,7 @@ func (l *localMatcher) takeEventErrors() []string {
 	return out
 }
 
-func (l *localMatcher) scan(_ context.Context, format string, opts input.Options, name string, r io.Reader, emit func(position, *ir.Rule)) (int, error) {
+func (l *localMatcher) scan(_ context.Context, format string, opts input.Options, name string, r io.Reader, emit func(position, *ir.Rule, []byte)) (int, error) {
 	m := l.prog.NewMatcher()
 	bad := 0
 	var found []*input.LineError
@@ -83,7 +83,7 @@ func (l *localMatcher) scan(_ context.Context, format string, opts input.Options
 			return nil
 		}
 		for _, mt := range ms {
-			emit(position{file: rec.File, line: rec.Line, index: rec.Index}, mt.Rule)
+			emit(position{file: rec.File, line: rec.Line, index: rec.Index}, mt.Rule, rec.JSON)
 		}
 		return nil
 	})
@@ -132,7 +132,7 @@ func (p *pluginMatcher) takeEventErrors() []string {
 	return out
 }
 
-func (p *pluginMatcher) scan(ctx context.Context, format string, opts input.Options, name string, r io.Reader, emit func(position, *ir.Rule)) (int, error) {
+func (p *pluginMatcher) scan(ctx context.Context, format string, opts input.Options, name string, r io.Reader, emit func(position, *ir.Rule, []byte)) (int, error) {
 	// An event's position travels as the line number given to add: an object line of
 	// JSON lines is its line (the file is name); a record input.Read produced (array
 	// elements, CloudTrail files, other formats) is -(k+1), where k numbers such records,
@@ -193,7 +193,7 @@ func (p *pluginMatcher) scan(ctx context.Context, format string, opts input.Opti
 			p.events = append(p.events, fmt.Sprintf("%s:%d: %s", at.file, at.line, e.Message))
 		}
 		for _, mt := range b.Matches {
-			emit(pos(mt.Event), p.rules[mt.Rule])
+			emit(pos(mt.Event), p.rules[mt.Rule], b.Events[mt.Event])
 		}
 		if nrec > 0 {
 			mu.Lock()

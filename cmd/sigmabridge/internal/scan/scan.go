@@ -155,7 +155,7 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	if (o.Input == input.EML || o.Input == input.GraphHeaders) && len(inputOpts.AcceptedDomains) == 0 {
 		fmt.Fprintln(o.Stderr, "sigmabridge: warning: no accepted mail domains (mail.accepted_domains in the profile, or --accepted-domain): direction and has_external_recipient are left out of every message, so no rule that reads them can match")
 	}
-	rules, exit, err := LoadRules(o.Rules, o.Pipelines, prof, o.Stderr)
+	rules, set, exit, err := loadSet(o.Rules, o.Pipelines, prof, o.Stderr)
 	if err != nil {
 		return cli.ExitUsage, err
 	}
@@ -210,9 +210,13 @@ func Run(ctx context.Context, o *Options) (int, error) {
 			defer f.Close()
 		}
 		src := intr.reader(r)
-		bad, err := m.scan(ctx, o.Input, inputOpts, shown, src, func(pos position, rule *ir.Rule) {
-			w.write(pos, rule)
+		corr := newCorrelations(set, w, o.Stderr)
+		bad, err := m.scan(ctx, o.Input, inputOpts, shown, src, func(pos position, rule *ir.Rule, event []byte) {
+			if corr.observe(pos, rule, event) {
+				w.write(pos, rule)
+			}
 		})
+		corr.finish()
 		src.close()
 		if intr.caught() && errors.Is(err, context.Canceled) {
 			break
@@ -263,17 +267,25 @@ func printErr(stderr io.Writer, err error) {
 // values are named in one line; the exit code says whether any problem occurred. The error is
 // a usage error (an unknown pipeline).
 func LoadRules(paths, pipelines []string, prof *profile.Profile, stderr io.Writer) ([]*ir.Rule, int, error) {
+	rules, _, exit, err := loadSet(paths, pipelines, prof, stderr)
+	return rules, exit, err
+}
+
+// loadSet is LoadRules also returning the set with its rules prepared (nil where the
+// pipelines failed one), for the correlations.
+func loadSet(paths, pipelines []string, prof *profile.Profile, stderr io.Writer) ([]*ir.Rule, *ir.RuleSet, int, error) {
 	setup, err := cli.NewSetup(prof, profile.NoTarget, pipelines)
 	if err != nil {
-		return nil, cli.ExitUsage, err
+		return nil, nil, cli.ExitUsage, err
 	}
 	if slices.Contains(paths, "-") {
-		return nil, cli.ExitUsage, cli.Usagef("scan reads logs, not rules, from standard input (--logs -)")
+		return nil, nil, cli.ExitUsage, cli.Usagef("scan reads logs, not rules, from standard input (--logs -)")
 	}
-	rules, _, diags, err := cli.LoadRules(paths, nil)
+	set, _, diags, err := cli.LoadSet(paths, nil)
 	if err != nil {
-		return nil, cli.ExitUsage, err
+		return nil, nil, cli.ExitUsage, err
 	}
+	rules := set.Rules
 	cli.PrintDiagnostics(stderr, diags)
 	exit := cli.ExitOK
 	if diags.HasErrors() {
@@ -287,7 +299,14 @@ func LoadRules(paths, pipelines []string, prof *profile.Profile, stderr io.Write
 		exit = cli.ExitFailure // the pipelines failed some rule
 	}
 	cli.PrintInactive(stderr, proc.Inactive, prof)
-	return proc.Rules, exit, nil
+	ps, mdiags := sigmabridge.PreparedSet(setup, proc, set)
+	for _, ds := range mdiags {
+		cli.PrintDiagnostics(stderr, ds)
+		if ds.HasErrors() {
+			exit = cli.ExitFailure
+		}
+	}
+	return proc.Rules, ps, exit, nil
 }
 
 // inputOptions gives the input adapters the profile's mail domains and the ones added on

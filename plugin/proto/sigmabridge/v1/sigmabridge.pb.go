@@ -417,9 +417,11 @@ type BackendServiceDescribeResponse struct {
 	// capabilities are free-form feature names, e.g. "regex", "cidr".
 	Capabilities []string `protobuf:"bytes,6,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
 	// description is one line for humans.
-	Description   string `protobuf:"bytes,7,opt,name=description,proto3" json:"description,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Description string `protobuf:"bytes,7,opt,name=description,proto3" json:"description,omitempty"`
+	// correlation_types are the correlation types the backend renders exactly (empty: none).
+	CorrelationTypes []string `protobuf:"bytes,8,rep,name=correlation_types,json=correlationTypes,proto3" json:"correlation_types,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *BackendServiceDescribeResponse) Reset() {
@@ -499,6 +501,13 @@ func (x *BackendServiceDescribeResponse) GetDescription() string {
 		return x.Description
 	}
 	return ""
+}
+
+func (x *BackendServiceDescribeResponse) GetCorrelationTypes() []string {
+	if x != nil {
+		return x.CorrelationTypes
+	}
+	return nil
 }
 
 type ConvertRequest struct {
@@ -869,8 +878,10 @@ type DetectorServiceDescribeResponse struct {
 	ProtocolVersion int32                  `protobuf:"varint,3,opt,name=protocol_version,json=protocolVersion,proto3" json:"protocol_version,omitempty"`
 	Capabilities    []string               `protobuf:"bytes,4,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
 	Description     string                 `protobuf:"bytes,5,opt,name=description,proto3" json:"description,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// correlation_types are the correlation types the detector evaluates (empty: none).
+	CorrelationTypes []string `protobuf:"bytes,6,rep,name=correlation_types,json=correlationTypes,proto3" json:"correlation_types,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *DetectorServiceDescribeResponse) Reset() {
@@ -938,9 +949,18 @@ func (x *DetectorServiceDescribeResponse) GetDescription() string {
 	return ""
 }
 
+func (x *DetectorServiceDescribeResponse) GetCorrelationTypes() []string {
+	if x != nil {
+		return x.CorrelationTypes
+	}
+	return nil
+}
+
 type LoadRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Rules         []*Rule                `protobuf:"bytes,1,rep,name=rules,proto3" json:"rules,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Rules []*Rule                `protobuf:"bytes,1,rep,name=rules,proto3" json:"rules,omitempty"`
+	// correlations over rules (translator/ir.Correlation), references resolved to indexes.
+	Correlations  []*Correlation `protobuf:"bytes,2,rep,name=correlations,proto3" json:"correlations,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -978,6 +998,13 @@ func (*LoadRequest) Descriptor() ([]byte, []int) {
 func (x *LoadRequest) GetRules() []*Rule {
 	if x != nil {
 		return x.Rules
+	}
+	return nil
+}
+
+func (x *LoadRequest) GetCorrelations() []*Correlation {
+	if x != nil {
+		return x.Correlations
 	}
 	return nil
 }
@@ -1318,7 +1345,10 @@ type MatchResponse struct {
 	// matches are ordered by event, then rule, then condition.
 	Matches []*EventMatch `protobuf:"bytes,1,rep,name=matches,proto3" json:"matches,omitempty"`
 	// errors are the events that could not be read (malformed JSON, not an object).
-	Errors        []*EventError `protobuf:"bytes,2,rep,name=errors,proto3" json:"errors,omitempty"`
+	Errors []*EventError `protobuf:"bytes,2,rep,name=errors,proto3" json:"errors,omitempty"`
+	// alerts are the correlation matches the batch completed (a detector that evaluates
+	// correlations; none otherwise).
+	Alerts        []*Alert `protobuf:"bytes,3,rep,name=alerts,proto3" json:"alerts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1367,6 +1397,102 @@ func (x *MatchResponse) GetErrors() []*EventError {
 	return nil
 }
 
+func (x *MatchResponse) GetAlerts() []*Alert {
+	if x != nil {
+		return x.Alerts
+	}
+	return nil
+}
+
+// Alert is one correlation match (translator/evaluator.Alert).
+type Alert struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// correlation_index is the correlation's position in the last LoadRequest.correlations.
+	CorrelationIndex int32             `protobuf:"varint,1,opt,name=correlation_index,json=correlationIndex,proto3" json:"correlation_index,omitempty"`
+	Group            map[string]string `protobuf:"bytes,2,rep,name=group,proto3" json:"group,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// start and end are the window's first and last event times, Unix nanoseconds.
+	Start int64   `protobuf:"varint,3,opt,name=start,proto3" json:"start,omitempty"`
+	End   int64   `protobuf:"varint,4,opt,name=end,proto3" json:"end,omitempty"`
+	Value float64 `protobuf:"fixed64,5,opt,name=value,proto3" json:"value,omitempty"`
+	// event_ids name the events that made it (in this or an earlier batch) as the detector
+	// named them: "<batch>:<event_index>" unless the host says otherwise.
+	EventIds      []string `protobuf:"bytes,6,rep,name=event_ids,json=eventIds,proto3" json:"event_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Alert) Reset() {
+	*x = Alert{}
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Alert) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Alert) ProtoMessage() {}
+
+func (x *Alert) ProtoReflect() protoreflect.Message {
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Alert.ProtoReflect.Descriptor instead.
+func (*Alert) Descriptor() ([]byte, []int) {
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *Alert) GetCorrelationIndex() int32 {
+	if x != nil {
+		return x.CorrelationIndex
+	}
+	return 0
+}
+
+func (x *Alert) GetGroup() map[string]string {
+	if x != nil {
+		return x.Group
+	}
+	return nil
+}
+
+func (x *Alert) GetStart() int64 {
+	if x != nil {
+		return x.Start
+	}
+	return 0
+}
+
+func (x *Alert) GetEnd() int64 {
+	if x != nil {
+		return x.End
+	}
+	return 0
+}
+
+func (x *Alert) GetValue() float64 {
+	if x != nil {
+		return x.Value
+	}
+	return 0
+}
+
+func (x *Alert) GetEventIds() []string {
+	if x != nil {
+		return x.EventIds
+	}
+	return nil
+}
+
 type EventMatch struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// event_index is the event's position in the batch.
@@ -1382,7 +1508,7 @@ type EventMatch struct {
 
 func (x *EventMatch) Reset() {
 	*x = EventMatch{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[17]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1394,7 +1520,7 @@ func (x *EventMatch) String() string {
 func (*EventMatch) ProtoMessage() {}
 
 func (x *EventMatch) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[17]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1407,7 +1533,7 @@ func (x *EventMatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventMatch.ProtoReflect.Descriptor instead.
 func (*EventMatch) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{17}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *EventMatch) GetEventIndex() int32 {
@@ -1448,7 +1574,7 @@ type EventError struct {
 
 func (x *EventError) Reset() {
 	*x = EventError{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[18]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1460,7 +1586,7 @@ func (x *EventError) String() string {
 func (*EventError) ProtoMessage() {}
 
 func (x *EventError) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[18]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1473,7 +1599,7 @@ func (x *EventError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventError.ProtoReflect.Descriptor instead.
 func (*EventError) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{18}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *EventError) GetEventIndex() int32 {
@@ -1527,7 +1653,7 @@ type Rule struct {
 
 func (x *Rule) Reset() {
 	*x = Rule{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[19]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1539,7 +1665,7 @@ func (x *Rule) String() string {
 func (*Rule) ProtoMessage() {}
 
 func (x *Rule) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[19]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1552,7 +1678,7 @@ func (x *Rule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rule.ProtoReflect.Descriptor instead.
 func (*Rule) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{19}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Rule) GetPath() string {
@@ -1702,6 +1828,395 @@ func (x *Rule) GetDeployment() *Deployment {
 	return nil
 }
 
+// Correlation is one lowered Sigma correlation rule (translator/ir.Correlation).
+type Correlation struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Path        string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Line        int32                  `protobuf:"varint,2,opt,name=line,proto3" json:"line,omitempty"`
+	Doc         int32                  `protobuf:"varint,3,opt,name=doc,proto3" json:"doc,omitempty"`
+	Id          string                 `protobuf:"bytes,4,opt,name=id,proto3" json:"id,omitempty"`
+	Name        string                 `protobuf:"bytes,5,opt,name=name,proto3" json:"name,omitempty"`
+	Title       string                 `protobuf:"bytes,6,opt,name=title,proto3" json:"title,omitempty"`
+	Level       string                 `protobuf:"bytes,7,opt,name=level,proto3" json:"level,omitempty"`
+	Status      string                 `protobuf:"bytes,8,opt,name=status,proto3" json:"status,omitempty"`
+	Description string                 `protobuf:"bytes,9,opt,name=description,proto3" json:"description,omitempty"`
+	Tags        []string               `protobuf:"bytes,10,rep,name=tags,proto3" json:"tags,omitempty"`
+	// type is event_count, value_count, temporal, temporal_ordered, value_sum, value_avg or
+	// value_percentile.
+	Type    string            `protobuf:"bytes,11,opt,name=type,proto3" json:"type,omitempty"`
+	Refs    []*CorrelationRef `protobuf:"bytes,12,rep,name=refs,proto3" json:"refs,omitempty"`
+	GroupBy []string          `protobuf:"bytes,13,rep,name=group_by,json=groupBy,proto3" json:"group_by,omitempty"`
+	// aliases maps an alias to the field of each named rule, by the rule's name as written.
+	Aliases        map[string]*AliasFields `protobuf:"bytes,14,rep,name=aliases,proto3" json:"aliases,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	TimespanNanos  int64                   `protobuf:"varint,15,opt,name=timespan_nanos,json=timespanNanos,proto3" json:"timespan_nanos,omitempty"`
+	Condition      *CorrelationRange       `protobuf:"bytes,16,opt,name=condition,proto3" json:"condition,omitempty"`
+	Field          string                  `protobuf:"bytes,17,opt,name=field,proto3" json:"field,omitempty"`
+	Percentile     float64                 `protobuf:"fixed64,18,opt,name=percentile,proto3" json:"percentile,omitempty"`
+	Generate       bool                    `protobuf:"varint,19,opt,name=generate,proto3" json:"generate,omitempty"`
+	FalsePositives []string                `protobuf:"bytes,20,rep,name=false_positives,json=falsePositives,proto3" json:"false_positives,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Correlation) Reset() {
+	*x = Correlation{}
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Correlation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Correlation) ProtoMessage() {}
+
+func (x *Correlation) ProtoReflect() protoreflect.Message {
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Correlation.ProtoReflect.Descriptor instead.
+func (*Correlation) Descriptor() ([]byte, []int) {
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *Correlation) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *Correlation) GetLine() int32 {
+	if x != nil {
+		return x.Line
+	}
+	return 0
+}
+
+func (x *Correlation) GetDoc() int32 {
+	if x != nil {
+		return x.Doc
+	}
+	return 0
+}
+
+func (x *Correlation) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Correlation) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Correlation) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *Correlation) GetLevel() string {
+	if x != nil {
+		return x.Level
+	}
+	return ""
+}
+
+func (x *Correlation) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *Correlation) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *Correlation) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *Correlation) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *Correlation) GetRefs() []*CorrelationRef {
+	if x != nil {
+		return x.Refs
+	}
+	return nil
+}
+
+func (x *Correlation) GetGroupBy() []string {
+	if x != nil {
+		return x.GroupBy
+	}
+	return nil
+}
+
+func (x *Correlation) GetAliases() map[string]*AliasFields {
+	if x != nil {
+		return x.Aliases
+	}
+	return nil
+}
+
+func (x *Correlation) GetTimespanNanos() int64 {
+	if x != nil {
+		return x.TimespanNanos
+	}
+	return 0
+}
+
+func (x *Correlation) GetCondition() *CorrelationRange {
+	if x != nil {
+		return x.Condition
+	}
+	return nil
+}
+
+func (x *Correlation) GetField() string {
+	if x != nil {
+		return x.Field
+	}
+	return ""
+}
+
+func (x *Correlation) GetPercentile() float64 {
+	if x != nil {
+		return x.Percentile
+	}
+	return 0
+}
+
+func (x *Correlation) GetGenerate() bool {
+	if x != nil {
+		return x.Generate
+	}
+	return false
+}
+
+func (x *Correlation) GetFalsePositives() []string {
+	if x != nil {
+		return x.FalsePositives
+	}
+	return nil
+}
+
+// CorrelationRef is a named rule, resolved: rule or correlation is the index (the other -1).
+type CorrelationRef struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Rule          int32                  `protobuf:"varint,2,opt,name=rule,proto3" json:"rule,omitempty"`
+	Correlation   int32                  `protobuf:"varint,3,opt,name=correlation,proto3" json:"correlation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CorrelationRef) Reset() {
+	*x = CorrelationRef{}
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CorrelationRef) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CorrelationRef) ProtoMessage() {}
+
+func (x *CorrelationRef) ProtoReflect() protoreflect.Message {
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CorrelationRef.ProtoReflect.Descriptor instead.
+func (*CorrelationRef) Descriptor() ([]byte, []int) {
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *CorrelationRef) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CorrelationRef) GetRule() int32 {
+	if x != nil {
+		return x.Rule
+	}
+	return 0
+}
+
+func (x *CorrelationRef) GetCorrelation() int32 {
+	if x != nil {
+		return x.Correlation
+	}
+	return 0
+}
+
+type AliasFields struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Fields        map[string]string      `protobuf:"bytes,1,rep,name=fields,proto3" json:"fields,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AliasFields) Reset() {
+	*x = AliasFields{}
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AliasFields) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AliasFields) ProtoMessage() {}
+
+func (x *AliasFields) ProtoReflect() protoreflect.Message {
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AliasFields.ProtoReflect.Descriptor instead.
+func (*AliasFields) Descriptor() ([]byte, []int) {
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *AliasFields) GetFields() map[string]string {
+	if x != nil {
+		return x.Fields
+	}
+	return nil
+}
+
+type CorrelationRange struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	HasMin        bool                   `protobuf:"varint,1,opt,name=has_min,json=hasMin,proto3" json:"has_min,omitempty"`
+	MinInclusive  bool                   `protobuf:"varint,2,opt,name=min_inclusive,json=minInclusive,proto3" json:"min_inclusive,omitempty"`
+	Min           float64                `protobuf:"fixed64,3,opt,name=min,proto3" json:"min,omitempty"`
+	HasMax        bool                   `protobuf:"varint,4,opt,name=has_max,json=hasMax,proto3" json:"has_max,omitempty"`
+	MaxInclusive  bool                   `protobuf:"varint,5,opt,name=max_inclusive,json=maxInclusive,proto3" json:"max_inclusive,omitempty"`
+	Max           float64                `protobuf:"fixed64,6,opt,name=max,proto3" json:"max,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CorrelationRange) Reset() {
+	*x = CorrelationRange{}
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CorrelationRange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CorrelationRange) ProtoMessage() {}
+
+func (x *CorrelationRange) ProtoReflect() protoreflect.Message {
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CorrelationRange.ProtoReflect.Descriptor instead.
+func (*CorrelationRange) Descriptor() ([]byte, []int) {
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *CorrelationRange) GetHasMin() bool {
+	if x != nil {
+		return x.HasMin
+	}
+	return false
+}
+
+func (x *CorrelationRange) GetMinInclusive() bool {
+	if x != nil {
+		return x.MinInclusive
+	}
+	return false
+}
+
+func (x *CorrelationRange) GetMin() float64 {
+	if x != nil {
+		return x.Min
+	}
+	return 0
+}
+
+func (x *CorrelationRange) GetHasMax() bool {
+	if x != nil {
+		return x.HasMax
+	}
+	return false
+}
+
+func (x *CorrelationRange) GetMaxInclusive() bool {
+	if x != nil {
+		return x.MaxInclusive
+	}
+	return false
+}
+
+func (x *CorrelationRange) GetMax() float64 {
+	if x != nil {
+		return x.Max
+	}
+	return 0
+}
+
 // Deployment is where and how a rule runs: the pipeline state keys the backends read.
 // An empty list means the key is not set.
 type Deployment struct {
@@ -1719,7 +2234,7 @@ type Deployment struct {
 
 func (x *Deployment) Reset() {
 	*x = Deployment{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[20]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1731,7 +2246,7 @@ func (x *Deployment) String() string {
 func (*Deployment) ProtoMessage() {}
 
 func (x *Deployment) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[20]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1744,7 +2259,7 @@ func (x *Deployment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Deployment.ProtoReflect.Descriptor instead.
 func (*Deployment) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{20}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Deployment) GetIndex() []string {
@@ -1808,7 +2323,7 @@ type Logsource struct {
 
 func (x *Logsource) Reset() {
 	*x = Logsource{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[21]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1820,7 +2335,7 @@ func (x *Logsource) String() string {
 func (*Logsource) ProtoMessage() {}
 
 func (x *Logsource) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[21]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1833,7 +2348,7 @@ func (x *Logsource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Logsource.ProtoReflect.Descriptor instead.
 func (*Logsource) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{21}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Logsource) GetCategory() string {
@@ -1887,7 +2402,7 @@ type Value struct {
 
 func (x *Value) Reset() {
 	*x = Value{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[22]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1899,7 +2414,7 @@ func (x *Value) String() string {
 func (*Value) ProtoMessage() {}
 
 func (x *Value) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[22]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1912,7 +2427,7 @@ func (x *Value) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Value.ProtoReflect.Descriptor instead.
 func (*Value) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{22}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Value) GetKind() isValue_Kind {
@@ -2086,7 +2601,7 @@ type ValueList struct {
 
 func (x *ValueList) Reset() {
 	*x = ValueList{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[23]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2098,7 +2613,7 @@ func (x *ValueList) String() string {
 func (*ValueList) ProtoMessage() {}
 
 func (x *ValueList) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[23]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2111,7 +2626,7 @@ func (x *ValueList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValueList.ProtoReflect.Descriptor instead.
 func (*ValueList) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{23}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ValueList) GetValues() []*Value {
@@ -2130,7 +2645,7 @@ type ValueMap struct {
 
 func (x *ValueMap) Reset() {
 	*x = ValueMap{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[24]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2142,7 +2657,7 @@ func (x *ValueMap) String() string {
 func (*ValueMap) ProtoMessage() {}
 
 func (x *ValueMap) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[24]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2155,7 +2670,7 @@ func (x *ValueMap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValueMap.ProtoReflect.Descriptor instead.
 func (*ValueMap) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{24}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ValueMap) GetValues() map[string]*Value {
@@ -2176,7 +2691,7 @@ type Position struct {
 
 func (x *Position) Reset() {
 	*x = Position{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[25]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2188,7 +2703,7 @@ func (x *Position) String() string {
 func (*Position) ProtoMessage() {}
 
 func (x *Position) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[25]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2201,7 +2716,7 @@ func (x *Position) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Position.ProtoReflect.Descriptor instead.
 func (*Position) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{25}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Position) GetLine() int32 {
@@ -2242,7 +2757,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[26]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2254,7 +2769,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[26]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2267,7 +2782,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{26}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Node) GetNode() isNode_Node {
@@ -2471,7 +2986,7 @@ type And struct {
 
 func (x *And) Reset() {
 	*x = And{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[27]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2483,7 +2998,7 @@ func (x *And) String() string {
 func (*And) ProtoMessage() {}
 
 func (x *And) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[27]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2496,7 +3011,7 @@ func (x *And) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use And.ProtoReflect.Descriptor instead.
 func (*And) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{27}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *And) GetChildren() []*Node {
@@ -2516,7 +3031,7 @@ type Or struct {
 
 func (x *Or) Reset() {
 	*x = Or{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[28]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2528,7 +3043,7 @@ func (x *Or) String() string {
 func (*Or) ProtoMessage() {}
 
 func (x *Or) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[28]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2541,7 +3056,7 @@ func (x *Or) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Or.ProtoReflect.Descriptor instead.
 func (*Or) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{28}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Or) GetChildren() []*Node {
@@ -2561,7 +3076,7 @@ type Not struct {
 
 func (x *Not) Reset() {
 	*x = Not{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[29]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2573,7 +3088,7 @@ func (x *Not) String() string {
 func (*Not) ProtoMessage() {}
 
 func (x *Not) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[29]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2586,7 +3101,7 @@ func (x *Not) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Not.ProtoReflect.Descriptor instead.
 func (*Not) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{29}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *Not) GetChild() *Node {
@@ -2606,7 +3121,7 @@ type Segment struct {
 
 func (x *Segment) Reset() {
 	*x = Segment{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[30]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2618,7 +3133,7 @@ func (x *Segment) String() string {
 func (*Segment) ProtoMessage() {}
 
 func (x *Segment) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[30]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2631,7 +3146,7 @@ func (x *Segment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Segment.ProtoReflect.Descriptor instead.
 func (*Segment) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{30}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Segment) GetKind() SegmentKind {
@@ -2658,7 +3173,7 @@ type Pattern struct {
 
 func (x *Pattern) Reset() {
 	*x = Pattern{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[31]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2670,7 +3185,7 @@ func (x *Pattern) String() string {
 func (*Pattern) ProtoMessage() {}
 
 func (x *Pattern) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[31]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2683,7 +3198,7 @@ func (x *Pattern) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pattern.ProtoReflect.Descriptor instead.
 func (*Pattern) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{31}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Pattern) GetSegments() []*Segment {
@@ -2707,7 +3222,7 @@ type Match struct {
 
 func (x *Match) Reset() {
 	*x = Match{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[32]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2719,7 +3234,7 @@ func (x *Match) String() string {
 func (*Match) ProtoMessage() {}
 
 func (x *Match) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[32]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2732,7 +3247,7 @@ func (x *Match) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Match.ProtoReflect.Descriptor instead.
 func (*Match) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{32}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Match) GetField() string {
@@ -2782,7 +3297,7 @@ type Keyword struct {
 
 func (x *Keyword) Reset() {
 	*x = Keyword{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[33]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2794,7 +3309,7 @@ func (x *Keyword) String() string {
 func (*Keyword) ProtoMessage() {}
 
 func (x *Keyword) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[33]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2807,7 +3322,7 @@ func (x *Keyword) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Keyword.ProtoReflect.Descriptor instead.
 func (*Keyword) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{33}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *Keyword) GetPattern() *Pattern {
@@ -2845,7 +3360,7 @@ type RegexFlags struct {
 
 func (x *RegexFlags) Reset() {
 	*x = RegexFlags{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[34]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2857,7 +3372,7 @@ func (x *RegexFlags) String() string {
 func (*RegexFlags) ProtoMessage() {}
 
 func (x *RegexFlags) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[34]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2870,7 +3385,7 @@ func (x *RegexFlags) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegexFlags.ProtoReflect.Descriptor instead.
 func (*RegexFlags) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{34}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *RegexFlags) GetIgnoreCase() bool {
@@ -2907,7 +3422,7 @@ type Regex struct {
 
 func (x *Regex) Reset() {
 	*x = Regex{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[35]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2919,7 +3434,7 @@ func (x *Regex) String() string {
 func (*Regex) ProtoMessage() {}
 
 func (x *Regex) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[35]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2932,7 +3447,7 @@ func (x *Regex) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Regex.ProtoReflect.Descriptor instead.
 func (*Regex) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{35}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *Regex) GetField() string {
@@ -2976,7 +3491,7 @@ type Cidr struct {
 
 func (x *Cidr) Reset() {
 	*x = Cidr{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[36]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2988,7 +3503,7 @@ func (x *Cidr) String() string {
 func (*Cidr) ProtoMessage() {}
 
 func (x *Cidr) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[36]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3001,7 +3516,7 @@ func (x *Cidr) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Cidr.ProtoReflect.Descriptor instead.
 func (*Cidr) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{36}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *Cidr) GetField() string {
@@ -3036,7 +3551,7 @@ type Number struct {
 
 func (x *Number) Reset() {
 	*x = Number{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[37]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3048,7 +3563,7 @@ func (x *Number) String() string {
 func (*Number) ProtoMessage() {}
 
 func (x *Number) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[37]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3061,7 +3576,7 @@ func (x *Number) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Number.ProtoReflect.Descriptor instead.
 func (*Number) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{37}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *Number) GetText() string {
@@ -3091,7 +3606,7 @@ type Compare struct {
 
 func (x *Compare) Reset() {
 	*x = Compare{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[38]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3103,7 +3618,7 @@ func (x *Compare) String() string {
 func (*Compare) ProtoMessage() {}
 
 func (x *Compare) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[38]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3116,7 +3631,7 @@ func (x *Compare) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Compare.ProtoReflect.Descriptor instead.
 func (*Compare) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{38}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *Compare) GetField() string {
@@ -3158,7 +3673,7 @@ type Exists struct {
 
 func (x *Exists) Reset() {
 	*x = Exists{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[39]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3170,7 +3685,7 @@ func (x *Exists) String() string {
 func (*Exists) ProtoMessage() {}
 
 func (x *Exists) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[39]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3183,7 +3698,7 @@ func (x *Exists) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Exists.ProtoReflect.Descriptor instead.
 func (*Exists) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{39}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *Exists) GetField() string {
@@ -3211,7 +3726,7 @@ type Null struct {
 
 func (x *Null) Reset() {
 	*x = Null{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[40]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3223,7 +3738,7 @@ func (x *Null) String() string {
 func (*Null) ProtoMessage() {}
 
 func (x *Null) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[40]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3236,7 +3751,7 @@ func (x *Null) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Null.ProtoReflect.Descriptor instead.
 func (*Null) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{40}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *Null) GetField() string {
@@ -3267,7 +3782,7 @@ type FieldRef struct {
 
 func (x *FieldRef) Reset() {
 	*x = FieldRef{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[41]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3279,7 +3794,7 @@ func (x *FieldRef) String() string {
 func (*FieldRef) ProtoMessage() {}
 
 func (x *FieldRef) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[41]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3292,7 +3807,7 @@ func (x *FieldRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldRef.ProtoReflect.Descriptor instead.
 func (*FieldRef) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{41}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *FieldRef) GetField() string {
@@ -3343,7 +3858,7 @@ type TimePart struct {
 
 func (x *TimePart) Reset() {
 	*x = TimePart{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[42]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3355,7 +3870,7 @@ func (x *TimePart) String() string {
 func (*TimePart) ProtoMessage() {}
 
 func (x *TimePart) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[42]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3368,7 +3883,7 @@ func (x *TimePart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TimePart.ProtoReflect.Descriptor instead.
 func (*TimePart) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{42}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *TimePart) GetField() string {
@@ -3404,7 +3919,7 @@ var File_sigmabridge_v1_sigmabridge_proto protoreflect.FileDescriptor
 const file_sigmabridge_v1_sigmabridge_proto_rawDesc = "" +
 	"\n" +
 	" sigmabridge/v1/sigmabridge.proto\x12\x0esigmabridge.v1\"\x1f\n" +
-	"\x1dBackendServiceDescribeRequest\"\xf3\x01\n" +
+	"\x1dBackendServiceDescribeRequest\"\xa0\x02\n" +
 	"\x1eBackendServiceDescribeResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12)\n" +
@@ -3412,7 +3927,8 @@ const file_sigmabridge_v1_sigmabridge_proto_rawDesc = "" +
 	"\atargets\x18\x04 \x03(\tR\atargets\x12\x18\n" +
 	"\aformats\x18\x05 \x03(\tR\aformats\x12\"\n" +
 	"\fcapabilities\x18\x06 \x03(\tR\fcapabilities\x12 \n" +
-	"\vdescription\x18\a \x01(\tR\vdescription\"l\n" +
+	"\vdescription\x18\a \x01(\tR\vdescription\x12+\n" +
+	"\x11correlation_types\x18\b \x03(\tR\x10correlationTypes\"l\n" +
 	"\x0eConvertRequest\x12\x16\n" +
 	"\x06target\x18\x01 \x01(\tR\x06target\x12\x16\n" +
 	"\x06format\x18\x02 \x01(\tR\x06format\x12*\n" +
@@ -3436,15 +3952,17 @@ const file_sigmabridge_v1_sigmabridge_proto_rawDesc = "" +
 	"\x04code\x18\x06 \x01(\tR\x04code\x12\x18\n" +
 	"\amessage\x18\a \x01(\tR\amessage\x124\n" +
 	"\bseverity\x18\b \x01(\x0e2\x18.sigmabridge.v1.SeverityR\bseverity\" \n" +
-	"\x1eDetectorServiceDescribeRequest\"\xc0\x01\n" +
+	"\x1eDetectorServiceDescribeRequest\"\xed\x01\n" +
 	"\x1fDetectorServiceDescribeResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12)\n" +
 	"\x10protocol_version\x18\x03 \x01(\x05R\x0fprotocolVersion\x12\"\n" +
 	"\fcapabilities\x18\x04 \x03(\tR\fcapabilities\x12 \n" +
-	"\vdescription\x18\x05 \x01(\tR\vdescription\"9\n" +
+	"\vdescription\x18\x05 \x01(\tR\vdescription\x12+\n" +
+	"\x11correlation_types\x18\x06 \x03(\tR\x10correlationTypes\"z\n" +
 	"\vLoadRequest\x12*\n" +
-	"\x05rules\x18\x01 \x03(\v2\x14.sigmabridge.v1.RuleR\x05rules\"Y\n" +
+	"\x05rules\x18\x01 \x03(\v2\x14.sigmabridge.v1.RuleR\x05rules\x12?\n" +
+	"\fcorrelations\x18\x02 \x03(\v2\x1b.sigmabridge.v1.CorrelationR\fcorrelations\"Y\n" +
 	"\fLoadResponse\x12\x16\n" +
 	"\x06loaded\x18\x01 \x01(\x05R\x06loaded\x121\n" +
 	"\x06errors\x18\x02 \x03(\v2\x19.sigmabridge.v1.RuleErrorR\x06errors\"f\n" +
@@ -3465,10 +3983,22 @@ const file_sigmabridge_v1_sigmabridge_proto_rawDesc = "" +
 	"\x06region\x18\x01 \x01(\rR\x06region\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x12\n" +
 	"\x04size\x18\x03 \x01(\x04R\x04size\"\x15\n" +
-	"\x13ShareMemoryResponse\"y\n" +
+	"\x13ShareMemoryResponse\"\xa8\x01\n" +
 	"\rMatchResponse\x124\n" +
 	"\amatches\x18\x01 \x03(\v2\x1a.sigmabridge.v1.EventMatchR\amatches\x122\n" +
-	"\x06errors\x18\x02 \x03(\v2\x1a.sigmabridge.v1.EventErrorR\x06errors\"\x83\x01\n" +
+	"\x06errors\x18\x02 \x03(\v2\x1a.sigmabridge.v1.EventErrorR\x06errors\x12-\n" +
+	"\x06alerts\x18\x03 \x03(\v2\x15.sigmabridge.v1.AlertR\x06alerts\"\x81\x02\n" +
+	"\x05Alert\x12+\n" +
+	"\x11correlation_index\x18\x01 \x01(\x05R\x10correlationIndex\x126\n" +
+	"\x05group\x18\x02 \x03(\v2 .sigmabridge.v1.Alert.GroupEntryR\x05group\x12\x14\n" +
+	"\x05start\x18\x03 \x01(\x03R\x05start\x12\x10\n" +
+	"\x03end\x18\x04 \x01(\x03R\x03end\x12\x14\n" +
+	"\x05value\x18\x05 \x01(\x01R\x05value\x12\x1b\n" +
+	"\tevent_ids\x18\x06 \x03(\tR\beventIds\x1a8\n" +
+	"\n" +
+	"GroupEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x83\x01\n" +
 	"\n" +
 	"EventMatch\x12\x1f\n" +
 	"\vevent_index\x18\x01 \x01(\x05R\n" +
@@ -3517,7 +4047,50 @@ const file_sigmabridge_v1_sigmabridge_proto_rawDesc = "" +
 	"\n" +
 	"StateEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12+\n" +
-	"\x05value\x18\x02 \x01(\v2\x15.sigmabridge.v1.ValueR\x05value:\x028\x01\"\xf8\x01\n" +
+	"\x05value\x18\x02 \x01(\v2\x15.sigmabridge.v1.ValueR\x05value:\x028\x01\"\xc7\x05\n" +
+	"\vCorrelation\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x12\n" +
+	"\x04line\x18\x02 \x01(\x05R\x04line\x12\x10\n" +
+	"\x03doc\x18\x03 \x01(\x05R\x03doc\x12\x0e\n" +
+	"\x02id\x18\x04 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x05 \x01(\tR\x04name\x12\x14\n" +
+	"\x05title\x18\x06 \x01(\tR\x05title\x12\x14\n" +
+	"\x05level\x18\a \x01(\tR\x05level\x12\x16\n" +
+	"\x06status\x18\b \x01(\tR\x06status\x12 \n" +
+	"\vdescription\x18\t \x01(\tR\vdescription\x12\x12\n" +
+	"\x04tags\x18\n" +
+	" \x03(\tR\x04tags\x12\x12\n" +
+	"\x04type\x18\v \x01(\tR\x04type\x122\n" +
+	"\x04refs\x18\f \x03(\v2\x1e.sigmabridge.v1.CorrelationRefR\x04refs\x12\x19\n" +
+	"\bgroup_by\x18\r \x03(\tR\agroupBy\x12B\n" +
+	"\aaliases\x18\x0e \x03(\v2(.sigmabridge.v1.Correlation.AliasesEntryR\aaliases\x12%\n" +
+	"\x0etimespan_nanos\x18\x0f \x01(\x03R\rtimespanNanos\x12>\n" +
+	"\tcondition\x18\x10 \x01(\v2 .sigmabridge.v1.CorrelationRangeR\tcondition\x12\x14\n" +
+	"\x05field\x18\x11 \x01(\tR\x05field\x12\x1e\n" +
+	"\n" +
+	"percentile\x18\x12 \x01(\x01R\n" +
+	"percentile\x12\x1a\n" +
+	"\bgenerate\x18\x13 \x01(\bR\bgenerate\x12'\n" +
+	"\x0ffalse_positives\x18\x14 \x03(\tR\x0efalsePositives\x1aW\n" +
+	"\fAliasesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x121\n" +
+	"\x05value\x18\x02 \x01(\v2\x1b.sigmabridge.v1.AliasFieldsR\x05value:\x028\x01\"Z\n" +
+	"\x0eCorrelationRef\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04rule\x18\x02 \x01(\x05R\x04rule\x12 \n" +
+	"\vcorrelation\x18\x03 \x01(\x05R\vcorrelation\"\x89\x01\n" +
+	"\vAliasFields\x12?\n" +
+	"\x06fields\x18\x01 \x03(\v2'.sigmabridge.v1.AliasFields.FieldsEntryR\x06fields\x1a9\n" +
+	"\vFieldsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb2\x01\n" +
+	"\x10CorrelationRange\x12\x17\n" +
+	"\ahas_min\x18\x01 \x01(\bR\x06hasMin\x12#\n" +
+	"\rmin_inclusive\x18\x02 \x01(\bR\fminInclusive\x12\x10\n" +
+	"\x03min\x18\x03 \x01(\x01R\x03min\x12\x17\n" +
+	"\ahas_max\x18\x04 \x01(\bR\x06hasMax\x12#\n" +
+	"\rmax_inclusive\x18\x05 \x01(\bR\fmaxInclusive\x12\x10\n" +
+	"\x03max\x18\x06 \x01(\x01R\x03max\"\xf8\x01\n" +
 	"\n" +
 	"Deployment\x12\x14\n" +
 	"\x05index\x18\x01 \x03(\tR\x05index\x12\x1e\n" +
@@ -3701,7 +4274,7 @@ func file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP() []byte {
 }
 
 var file_sigmabridge_v1_sigmabridge_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_sigmabridge_v1_sigmabridge_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
+var file_sigmabridge_v1_sigmabridge_proto_msgTypes = make([]protoimpl.MessageInfo, 54)
 var file_sigmabridge_v1_sigmabridge_proto_goTypes = []any{
 	(Severity)(0),                           // 0: sigmabridge.v1.Severity
 	(SegmentKind)(0),                        // 1: sigmabridge.v1.SegmentKind
@@ -3726,111 +4299,127 @@ var file_sigmabridge_v1_sigmabridge_proto_goTypes = []any{
 	(*ShareMemoryRequest)(nil),              // 20: sigmabridge.v1.ShareMemoryRequest
 	(*ShareMemoryResponse)(nil),             // 21: sigmabridge.v1.ShareMemoryResponse
 	(*MatchResponse)(nil),                   // 22: sigmabridge.v1.MatchResponse
-	(*EventMatch)(nil),                      // 23: sigmabridge.v1.EventMatch
-	(*EventError)(nil),                      // 24: sigmabridge.v1.EventError
-	(*Rule)(nil),                            // 25: sigmabridge.v1.Rule
-	(*Deployment)(nil),                      // 26: sigmabridge.v1.Deployment
-	(*Logsource)(nil),                       // 27: sigmabridge.v1.Logsource
-	(*Value)(nil),                           // 28: sigmabridge.v1.Value
-	(*ValueList)(nil),                       // 29: sigmabridge.v1.ValueList
-	(*ValueMap)(nil),                        // 30: sigmabridge.v1.ValueMap
-	(*Position)(nil),                        // 31: sigmabridge.v1.Position
-	(*Node)(nil),                            // 32: sigmabridge.v1.Node
-	(*And)(nil),                             // 33: sigmabridge.v1.And
-	(*Or)(nil),                              // 34: sigmabridge.v1.Or
-	(*Not)(nil),                             // 35: sigmabridge.v1.Not
-	(*Segment)(nil),                         // 36: sigmabridge.v1.Segment
-	(*Pattern)(nil),                         // 37: sigmabridge.v1.Pattern
-	(*Match)(nil),                           // 38: sigmabridge.v1.Match
-	(*Keyword)(nil),                         // 39: sigmabridge.v1.Keyword
-	(*RegexFlags)(nil),                      // 40: sigmabridge.v1.RegexFlags
-	(*Regex)(nil),                           // 41: sigmabridge.v1.Regex
-	(*Cidr)(nil),                            // 42: sigmabridge.v1.Cidr
-	(*Number)(nil),                          // 43: sigmabridge.v1.Number
-	(*Compare)(nil),                         // 44: sigmabridge.v1.Compare
-	(*Exists)(nil),                          // 45: sigmabridge.v1.Exists
-	(*Null)(nil),                            // 46: sigmabridge.v1.Null
-	(*FieldRef)(nil),                        // 47: sigmabridge.v1.FieldRef
-	(*TimePart)(nil),                        // 48: sigmabridge.v1.TimePart
-	nil,                                     // 49: sigmabridge.v1.Rule.CustomEntry
-	nil,                                     // 50: sigmabridge.v1.Rule.StateEntry
-	nil,                                     // 51: sigmabridge.v1.ValueMap.ValuesEntry
+	(*Alert)(nil),                           // 23: sigmabridge.v1.Alert
+	(*EventMatch)(nil),                      // 24: sigmabridge.v1.EventMatch
+	(*EventError)(nil),                      // 25: sigmabridge.v1.EventError
+	(*Rule)(nil),                            // 26: sigmabridge.v1.Rule
+	(*Correlation)(nil),                     // 27: sigmabridge.v1.Correlation
+	(*CorrelationRef)(nil),                  // 28: sigmabridge.v1.CorrelationRef
+	(*AliasFields)(nil),                     // 29: sigmabridge.v1.AliasFields
+	(*CorrelationRange)(nil),                // 30: sigmabridge.v1.CorrelationRange
+	(*Deployment)(nil),                      // 31: sigmabridge.v1.Deployment
+	(*Logsource)(nil),                       // 32: sigmabridge.v1.Logsource
+	(*Value)(nil),                           // 33: sigmabridge.v1.Value
+	(*ValueList)(nil),                       // 34: sigmabridge.v1.ValueList
+	(*ValueMap)(nil),                        // 35: sigmabridge.v1.ValueMap
+	(*Position)(nil),                        // 36: sigmabridge.v1.Position
+	(*Node)(nil),                            // 37: sigmabridge.v1.Node
+	(*And)(nil),                             // 38: sigmabridge.v1.And
+	(*Or)(nil),                              // 39: sigmabridge.v1.Or
+	(*Not)(nil),                             // 40: sigmabridge.v1.Not
+	(*Segment)(nil),                         // 41: sigmabridge.v1.Segment
+	(*Pattern)(nil),                         // 42: sigmabridge.v1.Pattern
+	(*Match)(nil),                           // 43: sigmabridge.v1.Match
+	(*Keyword)(nil),                         // 44: sigmabridge.v1.Keyword
+	(*RegexFlags)(nil),                      // 45: sigmabridge.v1.RegexFlags
+	(*Regex)(nil),                           // 46: sigmabridge.v1.Regex
+	(*Cidr)(nil),                            // 47: sigmabridge.v1.Cidr
+	(*Number)(nil),                          // 48: sigmabridge.v1.Number
+	(*Compare)(nil),                         // 49: sigmabridge.v1.Compare
+	(*Exists)(nil),                          // 50: sigmabridge.v1.Exists
+	(*Null)(nil),                            // 51: sigmabridge.v1.Null
+	(*FieldRef)(nil),                        // 52: sigmabridge.v1.FieldRef
+	(*TimePart)(nil),                        // 53: sigmabridge.v1.TimePart
+	nil,                                     // 54: sigmabridge.v1.Alert.GroupEntry
+	nil,                                     // 55: sigmabridge.v1.Rule.CustomEntry
+	nil,                                     // 56: sigmabridge.v1.Rule.StateEntry
+	nil,                                     // 57: sigmabridge.v1.Correlation.AliasesEntry
+	nil,                                     // 58: sigmabridge.v1.AliasFields.FieldsEntry
+	nil,                                     // 59: sigmabridge.v1.ValueMap.ValuesEntry
 }
 var file_sigmabridge_v1_sigmabridge_proto_depIdxs = []int32{
-	25, // 0: sigmabridge.v1.ConvertRequest.rules:type_name -> sigmabridge.v1.Rule
+	26, // 0: sigmabridge.v1.ConvertRequest.rules:type_name -> sigmabridge.v1.Rule
 	10, // 1: sigmabridge.v1.ConvertResponse.results:type_name -> sigmabridge.v1.ConvertResult
 	11, // 2: sigmabridge.v1.ConvertResult.queries:type_name -> sigmabridge.v1.Query
 	12, // 3: sigmabridge.v1.ConvertResult.diagnostics:type_name -> sigmabridge.v1.Diagnostic
 	0,  // 4: sigmabridge.v1.Diagnostic.severity:type_name -> sigmabridge.v1.Severity
-	25, // 5: sigmabridge.v1.LoadRequest.rules:type_name -> sigmabridge.v1.Rule
-	17, // 6: sigmabridge.v1.LoadResponse.errors:type_name -> sigmabridge.v1.RuleError
-	12, // 7: sigmabridge.v1.RuleError.diagnostic:type_name -> sigmabridge.v1.Diagnostic
-	19, // 8: sigmabridge.v1.MatchRequest.shared:type_name -> sigmabridge.v1.SharedEvents
-	23, // 9: sigmabridge.v1.MatchResponse.matches:type_name -> sigmabridge.v1.EventMatch
-	24, // 10: sigmabridge.v1.MatchResponse.errors:type_name -> sigmabridge.v1.EventError
-	27, // 11: sigmabridge.v1.Rule.logsource:type_name -> sigmabridge.v1.Logsource
-	32, // 12: sigmabridge.v1.Rule.conditions:type_name -> sigmabridge.v1.Node
-	49, // 13: sigmabridge.v1.Rule.custom:type_name -> sigmabridge.v1.Rule.CustomEntry
-	50, // 14: sigmabridge.v1.Rule.state:type_name -> sigmabridge.v1.Rule.StateEntry
-	26, // 15: sigmabridge.v1.Rule.deployment:type_name -> sigmabridge.v1.Deployment
-	29, // 16: sigmabridge.v1.Value.list_value:type_name -> sigmabridge.v1.ValueList
-	30, // 17: sigmabridge.v1.Value.map_value:type_name -> sigmabridge.v1.ValueMap
-	28, // 18: sigmabridge.v1.ValueList.values:type_name -> sigmabridge.v1.Value
-	51, // 19: sigmabridge.v1.ValueMap.values:type_name -> sigmabridge.v1.ValueMap.ValuesEntry
-	33, // 20: sigmabridge.v1.Node.and:type_name -> sigmabridge.v1.And
-	34, // 21: sigmabridge.v1.Node.or:type_name -> sigmabridge.v1.Or
-	35, // 22: sigmabridge.v1.Node.not:type_name -> sigmabridge.v1.Not
-	38, // 23: sigmabridge.v1.Node.match:type_name -> sigmabridge.v1.Match
-	39, // 24: sigmabridge.v1.Node.keyword:type_name -> sigmabridge.v1.Keyword
-	41, // 25: sigmabridge.v1.Node.regex:type_name -> sigmabridge.v1.Regex
-	42, // 26: sigmabridge.v1.Node.cidr:type_name -> sigmabridge.v1.Cidr
-	44, // 27: sigmabridge.v1.Node.compare:type_name -> sigmabridge.v1.Compare
-	45, // 28: sigmabridge.v1.Node.exists:type_name -> sigmabridge.v1.Exists
-	46, // 29: sigmabridge.v1.Node.null:type_name -> sigmabridge.v1.Null
-	47, // 30: sigmabridge.v1.Node.field_ref:type_name -> sigmabridge.v1.FieldRef
-	48, // 31: sigmabridge.v1.Node.time_part:type_name -> sigmabridge.v1.TimePart
-	32, // 32: sigmabridge.v1.And.children:type_name -> sigmabridge.v1.Node
-	32, // 33: sigmabridge.v1.Or.children:type_name -> sigmabridge.v1.Node
-	32, // 34: sigmabridge.v1.Not.child:type_name -> sigmabridge.v1.Node
-	1,  // 35: sigmabridge.v1.Segment.kind:type_name -> sigmabridge.v1.SegmentKind
-	36, // 36: sigmabridge.v1.Pattern.segments:type_name -> sigmabridge.v1.Segment
-	37, // 37: sigmabridge.v1.Match.pattern:type_name -> sigmabridge.v1.Pattern
-	2,  // 38: sigmabridge.v1.Match.kind:type_name -> sigmabridge.v1.ValueKind
-	31, // 39: sigmabridge.v1.Match.pos:type_name -> sigmabridge.v1.Position
-	37, // 40: sigmabridge.v1.Keyword.pattern:type_name -> sigmabridge.v1.Pattern
-	31, // 41: sigmabridge.v1.Keyword.pos:type_name -> sigmabridge.v1.Position
-	40, // 42: sigmabridge.v1.Regex.flags:type_name -> sigmabridge.v1.RegexFlags
-	31, // 43: sigmabridge.v1.Regex.pos:type_name -> sigmabridge.v1.Position
-	31, // 44: sigmabridge.v1.Cidr.pos:type_name -> sigmabridge.v1.Position
-	3,  // 45: sigmabridge.v1.Compare.op:type_name -> sigmabridge.v1.CompareOp
-	43, // 46: sigmabridge.v1.Compare.value:type_name -> sigmabridge.v1.Number
-	31, // 47: sigmabridge.v1.Compare.pos:type_name -> sigmabridge.v1.Position
-	31, // 48: sigmabridge.v1.Exists.pos:type_name -> sigmabridge.v1.Position
-	31, // 49: sigmabridge.v1.Null.pos:type_name -> sigmabridge.v1.Position
-	4,  // 50: sigmabridge.v1.FieldRef.shape:type_name -> sigmabridge.v1.Shape
-	31, // 51: sigmabridge.v1.FieldRef.pos:type_name -> sigmabridge.v1.Position
-	5,  // 52: sigmabridge.v1.TimePart.part:type_name -> sigmabridge.v1.TimeUnit
-	31, // 53: sigmabridge.v1.TimePart.pos:type_name -> sigmabridge.v1.Position
-	28, // 54: sigmabridge.v1.Rule.CustomEntry.value:type_name -> sigmabridge.v1.Value
-	28, // 55: sigmabridge.v1.Rule.StateEntry.value:type_name -> sigmabridge.v1.Value
-	28, // 56: sigmabridge.v1.ValueMap.ValuesEntry.value:type_name -> sigmabridge.v1.Value
-	6,  // 57: sigmabridge.v1.BackendService.Describe:input_type -> sigmabridge.v1.BackendServiceDescribeRequest
-	8,  // 58: sigmabridge.v1.BackendService.Convert:input_type -> sigmabridge.v1.ConvertRequest
-	13, // 59: sigmabridge.v1.DetectorService.Describe:input_type -> sigmabridge.v1.DetectorServiceDescribeRequest
-	15, // 60: sigmabridge.v1.DetectorService.Load:input_type -> sigmabridge.v1.LoadRequest
-	18, // 61: sigmabridge.v1.DetectorService.Match:input_type -> sigmabridge.v1.MatchRequest
-	20, // 62: sigmabridge.v1.DetectorService.ShareMemory:input_type -> sigmabridge.v1.ShareMemoryRequest
-	7,  // 63: sigmabridge.v1.BackendService.Describe:output_type -> sigmabridge.v1.BackendServiceDescribeResponse
-	9,  // 64: sigmabridge.v1.BackendService.Convert:output_type -> sigmabridge.v1.ConvertResponse
-	14, // 65: sigmabridge.v1.DetectorService.Describe:output_type -> sigmabridge.v1.DetectorServiceDescribeResponse
-	16, // 66: sigmabridge.v1.DetectorService.Load:output_type -> sigmabridge.v1.LoadResponse
-	22, // 67: sigmabridge.v1.DetectorService.Match:output_type -> sigmabridge.v1.MatchResponse
-	21, // 68: sigmabridge.v1.DetectorService.ShareMemory:output_type -> sigmabridge.v1.ShareMemoryResponse
-	63, // [63:69] is the sub-list for method output_type
-	57, // [57:63] is the sub-list for method input_type
-	57, // [57:57] is the sub-list for extension type_name
-	57, // [57:57] is the sub-list for extension extendee
-	0,  // [0:57] is the sub-list for field type_name
+	26, // 5: sigmabridge.v1.LoadRequest.rules:type_name -> sigmabridge.v1.Rule
+	27, // 6: sigmabridge.v1.LoadRequest.correlations:type_name -> sigmabridge.v1.Correlation
+	17, // 7: sigmabridge.v1.LoadResponse.errors:type_name -> sigmabridge.v1.RuleError
+	12, // 8: sigmabridge.v1.RuleError.diagnostic:type_name -> sigmabridge.v1.Diagnostic
+	19, // 9: sigmabridge.v1.MatchRequest.shared:type_name -> sigmabridge.v1.SharedEvents
+	24, // 10: sigmabridge.v1.MatchResponse.matches:type_name -> sigmabridge.v1.EventMatch
+	25, // 11: sigmabridge.v1.MatchResponse.errors:type_name -> sigmabridge.v1.EventError
+	23, // 12: sigmabridge.v1.MatchResponse.alerts:type_name -> sigmabridge.v1.Alert
+	54, // 13: sigmabridge.v1.Alert.group:type_name -> sigmabridge.v1.Alert.GroupEntry
+	32, // 14: sigmabridge.v1.Rule.logsource:type_name -> sigmabridge.v1.Logsource
+	37, // 15: sigmabridge.v1.Rule.conditions:type_name -> sigmabridge.v1.Node
+	55, // 16: sigmabridge.v1.Rule.custom:type_name -> sigmabridge.v1.Rule.CustomEntry
+	56, // 17: sigmabridge.v1.Rule.state:type_name -> sigmabridge.v1.Rule.StateEntry
+	31, // 18: sigmabridge.v1.Rule.deployment:type_name -> sigmabridge.v1.Deployment
+	28, // 19: sigmabridge.v1.Correlation.refs:type_name -> sigmabridge.v1.CorrelationRef
+	57, // 20: sigmabridge.v1.Correlation.aliases:type_name -> sigmabridge.v1.Correlation.AliasesEntry
+	30, // 21: sigmabridge.v1.Correlation.condition:type_name -> sigmabridge.v1.CorrelationRange
+	58, // 22: sigmabridge.v1.AliasFields.fields:type_name -> sigmabridge.v1.AliasFields.FieldsEntry
+	34, // 23: sigmabridge.v1.Value.list_value:type_name -> sigmabridge.v1.ValueList
+	35, // 24: sigmabridge.v1.Value.map_value:type_name -> sigmabridge.v1.ValueMap
+	33, // 25: sigmabridge.v1.ValueList.values:type_name -> sigmabridge.v1.Value
+	59, // 26: sigmabridge.v1.ValueMap.values:type_name -> sigmabridge.v1.ValueMap.ValuesEntry
+	38, // 27: sigmabridge.v1.Node.and:type_name -> sigmabridge.v1.And
+	39, // 28: sigmabridge.v1.Node.or:type_name -> sigmabridge.v1.Or
+	40, // 29: sigmabridge.v1.Node.not:type_name -> sigmabridge.v1.Not
+	43, // 30: sigmabridge.v1.Node.match:type_name -> sigmabridge.v1.Match
+	44, // 31: sigmabridge.v1.Node.keyword:type_name -> sigmabridge.v1.Keyword
+	46, // 32: sigmabridge.v1.Node.regex:type_name -> sigmabridge.v1.Regex
+	47, // 33: sigmabridge.v1.Node.cidr:type_name -> sigmabridge.v1.Cidr
+	49, // 34: sigmabridge.v1.Node.compare:type_name -> sigmabridge.v1.Compare
+	50, // 35: sigmabridge.v1.Node.exists:type_name -> sigmabridge.v1.Exists
+	51, // 36: sigmabridge.v1.Node.null:type_name -> sigmabridge.v1.Null
+	52, // 37: sigmabridge.v1.Node.field_ref:type_name -> sigmabridge.v1.FieldRef
+	53, // 38: sigmabridge.v1.Node.time_part:type_name -> sigmabridge.v1.TimePart
+	37, // 39: sigmabridge.v1.And.children:type_name -> sigmabridge.v1.Node
+	37, // 40: sigmabridge.v1.Or.children:type_name -> sigmabridge.v1.Node
+	37, // 41: sigmabridge.v1.Not.child:type_name -> sigmabridge.v1.Node
+	1,  // 42: sigmabridge.v1.Segment.kind:type_name -> sigmabridge.v1.SegmentKind
+	41, // 43: sigmabridge.v1.Pattern.segments:type_name -> sigmabridge.v1.Segment
+	42, // 44: sigmabridge.v1.Match.pattern:type_name -> sigmabridge.v1.Pattern
+	2,  // 45: sigmabridge.v1.Match.kind:type_name -> sigmabridge.v1.ValueKind
+	36, // 46: sigmabridge.v1.Match.pos:type_name -> sigmabridge.v1.Position
+	42, // 47: sigmabridge.v1.Keyword.pattern:type_name -> sigmabridge.v1.Pattern
+	36, // 48: sigmabridge.v1.Keyword.pos:type_name -> sigmabridge.v1.Position
+	45, // 49: sigmabridge.v1.Regex.flags:type_name -> sigmabridge.v1.RegexFlags
+	36, // 50: sigmabridge.v1.Regex.pos:type_name -> sigmabridge.v1.Position
+	36, // 51: sigmabridge.v1.Cidr.pos:type_name -> sigmabridge.v1.Position
+	3,  // 52: sigmabridge.v1.Compare.op:type_name -> sigmabridge.v1.CompareOp
+	48, // 53: sigmabridge.v1.Compare.value:type_name -> sigmabridge.v1.Number
+	36, // 54: sigmabridge.v1.Compare.pos:type_name -> sigmabridge.v1.Position
+	36, // 55: sigmabridge.v1.Exists.pos:type_name -> sigmabridge.v1.Position
+	36, // 56: sigmabridge.v1.Null.pos:type_name -> sigmabridge.v1.Position
+	4,  // 57: sigmabridge.v1.FieldRef.shape:type_name -> sigmabridge.v1.Shape
+	36, // 58: sigmabridge.v1.FieldRef.pos:type_name -> sigmabridge.v1.Position
+	5,  // 59: sigmabridge.v1.TimePart.part:type_name -> sigmabridge.v1.TimeUnit
+	36, // 60: sigmabridge.v1.TimePart.pos:type_name -> sigmabridge.v1.Position
+	33, // 61: sigmabridge.v1.Rule.CustomEntry.value:type_name -> sigmabridge.v1.Value
+	33, // 62: sigmabridge.v1.Rule.StateEntry.value:type_name -> sigmabridge.v1.Value
+	29, // 63: sigmabridge.v1.Correlation.AliasesEntry.value:type_name -> sigmabridge.v1.AliasFields
+	33, // 64: sigmabridge.v1.ValueMap.ValuesEntry.value:type_name -> sigmabridge.v1.Value
+	6,  // 65: sigmabridge.v1.BackendService.Describe:input_type -> sigmabridge.v1.BackendServiceDescribeRequest
+	8,  // 66: sigmabridge.v1.BackendService.Convert:input_type -> sigmabridge.v1.ConvertRequest
+	13, // 67: sigmabridge.v1.DetectorService.Describe:input_type -> sigmabridge.v1.DetectorServiceDescribeRequest
+	15, // 68: sigmabridge.v1.DetectorService.Load:input_type -> sigmabridge.v1.LoadRequest
+	18, // 69: sigmabridge.v1.DetectorService.Match:input_type -> sigmabridge.v1.MatchRequest
+	20, // 70: sigmabridge.v1.DetectorService.ShareMemory:input_type -> sigmabridge.v1.ShareMemoryRequest
+	7,  // 71: sigmabridge.v1.BackendService.Describe:output_type -> sigmabridge.v1.BackendServiceDescribeResponse
+	9,  // 72: sigmabridge.v1.BackendService.Convert:output_type -> sigmabridge.v1.ConvertResponse
+	14, // 73: sigmabridge.v1.DetectorService.Describe:output_type -> sigmabridge.v1.DetectorServiceDescribeResponse
+	16, // 74: sigmabridge.v1.DetectorService.Load:output_type -> sigmabridge.v1.LoadResponse
+	22, // 75: sigmabridge.v1.DetectorService.Match:output_type -> sigmabridge.v1.MatchResponse
+	21, // 76: sigmabridge.v1.DetectorService.ShareMemory:output_type -> sigmabridge.v1.ShareMemoryResponse
+	71, // [71:77] is the sub-list for method output_type
+	65, // [65:71] is the sub-list for method input_type
+	65, // [65:65] is the sub-list for extension type_name
+	65, // [65:65] is the sub-list for extension extendee
+	0,  // [0:65] is the sub-list for field type_name
 }
 
 func init() { file_sigmabridge_v1_sigmabridge_proto_init() }
@@ -3838,7 +4427,7 @@ func file_sigmabridge_v1_sigmabridge_proto_init() {
 	if File_sigmabridge_v1_sigmabridge_proto != nil {
 		return
 	}
-	file_sigmabridge_v1_sigmabridge_proto_msgTypes[22].OneofWrappers = []any{
+	file_sigmabridge_v1_sigmabridge_proto_msgTypes[27].OneofWrappers = []any{
 		(*Value_NullValue)(nil),
 		(*Value_StringValue)(nil),
 		(*Value_IntValue)(nil),
@@ -3850,7 +4439,7 @@ func file_sigmabridge_v1_sigmabridge_proto_init() {
 		(*Value_TimestampValue)(nil),
 		(*Value_BytesValue)(nil),
 	}
-	file_sigmabridge_v1_sigmabridge_proto_msgTypes[26].OneofWrappers = []any{
+	file_sigmabridge_v1_sigmabridge_proto_msgTypes[31].OneofWrappers = []any{
 		(*Node_And)(nil),
 		(*Node_Or)(nil),
 		(*Node_Not)(nil),
@@ -3870,7 +4459,7 @@ func file_sigmabridge_v1_sigmabridge_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sigmabridge_v1_sigmabridge_proto_rawDesc), len(file_sigmabridge_v1_sigmabridge_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   46,
+			NumMessages:   54,
 			NumExtensions: 0,
 			NumServices:   2,
 		},
