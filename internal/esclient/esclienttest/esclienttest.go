@@ -106,7 +106,7 @@ func Cleanup(t testing.TB, c *esclient.Client, names ...string) {
 // RepoRoot is the repository's top directory.
 func RepoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "..", "..")
+	return filepath.Join(filepath.Dir(file), "..", "..", "..")
 }
 
 // InstallTemplates puts every index template of testdata/elasticsearch/templates, so the
