@@ -85,42 +85,8 @@ func TestCoverage(t *testing.T) {
 	if len(bs) < 69 {
 		t.Errorf("%s lists %d behaviours, want the 69 of the review at least", behavioursFile, len(bs))
 	}
-	seen := map[string]bool{}
-	used := map[string]bool{}
-	for _, b := range bs {
-		where := fmt.Sprintf("%s: %s", behavioursFile, b.ID)
-		if seen[b.ID] {
-			t.Errorf("%s: listed twice", where)
-		}
-		seen[b.ID] = true
-		if !slices.Contains(behaviourKinds, b.Kind) {
-			t.Errorf("%s: kind %q is not one of %v", where, b.Kind, behaviourKinds)
-		}
-		if !slices.Contains(platforms, b.Platform) {
-			t.Errorf("%s: platform %q is not one of %v", where, b.Platform, platforms)
-		}
-		if strings.TrimSpace(b.Behaviour) == "" {
-			t.Errorf("%s: no behaviour text", where)
-		}
-		for _, r := range b.Rules {
-			if _, ok := rules[r]; !ok {
-				t.Errorf("%s: rule %s is not a standalone rule of the pack (rules/%s.yml)", where, r, r)
-			}
-			if !strings.HasPrefix(r, b.Platform+"/") {
-				t.Errorf("%s: rule %s is not on platform %s", where, r, b.Platform)
-			}
-			used[r] = true
-		}
-		// The must-show: every single-event behaviour that an anchor detects is
-		// covered by some pack rule.
-		if b.Kind == "single" && len(b.Anchors) > 0 && len(b.Rules) == 0 {
-			t.Errorf("%s: single-event behaviour detected by %v has no covering pack rule", where, b.Anchors)
-		}
-	}
-	for name := range rules {
-		if !used[name] {
-			t.Errorf("rules/%s.yml covers no behaviour of %s", name, behavioursFile)
-		}
+	for _, problem := range coverageProblems(bs, rules) {
+		t.Error(problem)
 	}
 
 	got := renderCoverage(bs, rules)
@@ -137,6 +103,52 @@ func TestCoverage(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s is stale: regenerate it with go test ./rules/ -run TestCoverage -update", coverageDoc)
 	}
+}
+
+// coverageProblems checks the behaviour list against the pack's rules and returns what is
+// wrong, one message each.
+func coverageProblems(bs []behaviour, rules map[string]packRule) []string {
+	var out []string
+	errorf := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	seen := map[string]bool{}
+	used := map[string]bool{}
+	for _, b := range bs {
+		where := fmt.Sprintf("%s: %s", behavioursFile, b.ID)
+		if seen[b.ID] {
+			errorf("%s: listed twice", where)
+		}
+		seen[b.ID] = true
+		if !slices.Contains(behaviourKinds, b.Kind) {
+			errorf("%s: kind %q is not one of %v", where, b.Kind, behaviourKinds)
+		}
+		if !slices.Contains(platforms, b.Platform) {
+			errorf("%s: platform %q is not one of %v", where, b.Platform, platforms)
+		}
+		if strings.TrimSpace(b.Behaviour) == "" {
+			errorf("%s: no behaviour text", where)
+		}
+		for _, r := range b.Rules {
+			if _, ok := rules[r]; !ok {
+				errorf("%s: rule %s is not a standalone rule of the pack (rules/%s.yml)", where, r, r)
+			}
+			if !strings.HasPrefix(r, b.Platform+"/") {
+				errorf("%s: rule %s is not on platform %s", where, r, b.Platform)
+			}
+			used[r] = true
+		}
+		// The must-show: every single-event behaviour that an anchor detects is
+		// covered by some pack rule.
+		if b.Kind == "single" && len(b.Anchors) > 0 && len(b.Rules) == 0 {
+			errorf("%s: single-event behaviour detected by %v has no covering pack rule", where, b.Anchors)
+		}
+	}
+	for name := range rules {
+		if !used[name] {
+			errorf("rules/%s.yml covers no behaviour of %s", name, behavioursFile)
+		}
+	}
+
+	return out
 }
 
 // coverageCounts are the summary figures of the report.
@@ -247,4 +259,29 @@ func renderCoverage(bs []behaviour, rules map[string]packRule) []byte {
 
 func mdCell(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "|", "\\|"), "\n", " ")
+}
+
+// TestCoverageProblems: the checks behind TestCoverage catch an uncovered single-event
+// behaviour that an anchor detects, a rule that does not exist, and a rule no behaviour names.
+func TestCoverageProblems(t *testing.T) {
+	rules := map[string]packRule{"aws/a": {level: "low"}, "aws/b": {level: "low"}}
+	bs := []behaviour{
+		{ID: "B1", Platform: "aws", Behaviour: "x", Kind: "single", Anchors: []string{"E1"}, Rules: []string{"aws/a"}},
+		{ID: "B2", Platform: "aws", Behaviour: "y", Kind: "single", Anchors: []string{"E2"}},
+		{ID: "B3", Platform: "aws", Behaviour: "z", Kind: "threshold", Anchors: []string{"E3"}},
+		{ID: "B4", Platform: "aws", Behaviour: "w", Kind: "single", Rules: []string{"aws/missing"}},
+	}
+	got := strings.Join(coverageProblems(bs, rules), "\n")
+	for _, want := range []string{
+		"B2: single-event behaviour detected by [E2] has no covering pack rule",
+		"B4: rule aws/missing is not a standalone rule of the pack",
+		"rules/aws/b.yml covers no behaviour",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("problems lack %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "B3") || strings.Contains(got, "B1") {
+		t.Errorf("a threshold behaviour or a covered one was reported:\n%s", got)
+	}
 }
