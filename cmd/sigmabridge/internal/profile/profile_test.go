@@ -125,13 +125,13 @@ func TestShowListsInactiveAndWeakenedRules(t *testing.T) {
 			t.Errorf("show lacks %q", want)
 		}
 	}
-	if len(got) != 23 {
-		t.Errorf("want 23 entries, got %d: %v", len(got), got)
+	if len(got) != 25 {
+		t.Errorf("want 25 entries, got %d: %v", len(got), got)
 	}
 
 	// The table names the same, and the sample profile leaves nothing out.
 	code, out, _ = runWith(t, RunShow, Options{Format: "table"})
-	if code != cli.ExitOK || !strings.Contains(out, "6 rules inactive, 13 rules weakened") || !strings.Contains(out, "profile: no profile") {
+	if code != cli.ExitOK || !strings.Contains(out, "6 rules inactive, 14 rules weakened") || !strings.Contains(out, "profile: no profile") {
 		t.Errorf("table: exit %d\n%s", code, out)
 	}
 	full := filepath.Join("..", "..", "..", "..", "testdata", "rules", "profile.yml")
@@ -144,7 +144,7 @@ func TestShowListsInactiveAndWeakenedRules(t *testing.T) {
 	partial := filepath.Join(t.TempDir(), "p.yml")
 	os.WriteFile(partial, []byte("aws:\n  account_ids: ['111122223333']\n"), 0o644)
 	_, out, _ = runWith(t, RunShow, Options{Format: "table", Profile: partial})
-	if !strings.Contains(out, "2 rules inactive, 13 rules weakened") {
+	if !strings.Contains(out, "2 rules inactive, 14 rules weakened") {
 		t.Errorf("partial profile:\n%s", out)
 	}
 }
