@@ -45,7 +45,7 @@ func TestConvertPack(t *testing.T) {
 			t.Errorf("%s: %v", r.Rule.Path, r.Diags)
 		}
 	}
-	if got := strings.Join(inactive, " "); got != "lambda_foreign_layer_attached lambda_policy_cross_account_invoke" {
+	if got := strings.Join(inactive, " "); got != "lambda_foreign_layer_attached lambda_invoked_cross_account lambda_layer_shared_with_account lambda_policy_cross_account_invoke power_automate_flow_by_departing_user power_platform_connection_in_sensitive_environment" {
 		t.Errorf("inactive: %s", got)
 	}
 	if len(left) > 0 {

@@ -103,7 +103,7 @@ func RunSamples(p Prepared, rules []*ir.Rule, i int, builtin bool, det *Detector
 	case m.RuleID != "" && m.RuleID != r.ID:
 		return samples.Verdict{Failures: []string{fmt.Sprintf("%s: the manifest is for rule %s, not %s", path.Join(m.Display, samples.ManifestName), m.RuleID, r.ID)}}
 	}
-	v := samples.Verdict{Positives: m.Positives(), Negatives: m.Negatives()}
+	v := samples.Count(m)
 	switch j := p.Index[i]; {
 	case p.Needs(r) != nil:
 	case j < 0:

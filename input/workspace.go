@@ -79,7 +79,7 @@ func isObject(raw []byte) bool {
 // parameter is one Reports API parameter: a name and exactly one of the value kinds.
 type parameter struct {
 	Name              string             `json:"name"`
-	Value             *string            `json:"value"`
+	Value             json.RawMessage    `json:"value"`
 	MultiValue        []string           `json:"multiValue"`
 	IntValue          *json.Number       `json:"intValue"`
 	MultiIntValue     []json.Number      `json:"multiIntValue"`
@@ -111,8 +111,18 @@ func flattenParameters(raw json.RawMessage) (map[string]any, error) {
 		}
 		var val any
 		switch {
-		case p.Value != nil:
-			val = *p.Value
+		case p.Value != nil && string(p.Value) != "null":
+			// A string as the Reports API sends it; some exports write a number.
+			var v any
+			if err := unmarshal(p.Value, &v); err != nil {
+				return nil, fmt.Errorf("%s: %w", p.Name, err)
+			}
+			switch v.(type) {
+			case string, json.Number:
+				val = v
+			default:
+				return nil, fmt.Errorf("%s: value is neither a string nor a number", p.Name)
+			}
 		case p.MultiValue != nil:
 			val = p.MultiValue
 		case p.IntValue != nil:

@@ -397,8 +397,8 @@ func sampleDir(rulePath string) string {
 }
 
 func TestEverySingleRuleHasSamples(t *testing.T) {
-	provenances := []string{"real", "vendor-doc", "vendor-fixture", "constructed"}
-	formats := []string{"", "jsonl", "cloudtrail", "workspace", "eml", "graph-headers", "azure-activity"}
+	provenances := samples.Provenances
+	formats := []string{"", "jsonl", "cloudtrail", "cloudwatch-logs", "workspace", "eml", "graph-headers", "azure-activity", "azure-resource"}
 	seenDirs := map[string]bool{}
 	for _, pf := range loadPack(t) {
 		dir := sampleDir(pf.path)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -28,7 +29,24 @@ type Sample struct {
 	Why        string `yaml:"why"`
 	// Format is the input format of the file ("" means jsonl).
 	Format string `yaml:"format"`
+	// Source and Licence name where a published record comes from (a repository and
+	// path, or a URL) and the licence it is published under; both are required when
+	// Provenance is "real".
+	Source  string `yaml:"source"`
+	Licence string `yaml:"licence"`
+	// Anonymised says what was changed in a published record ("" means byte for byte).
+	Anonymised string `yaml:"anonymised"`
+	// KnownLimitation marks a no_match sample that is an attack the rule cannot see
+	// (not a benign near miss); CoveredBy names the rule or correlation that covers it.
+	KnownLimitation bool   `yaml:"known_limitation"`
+	CoveredBy       string `yaml:"covered_by"`
 }
+
+// Provenances are the values a sample's provenance may take.
+var Provenances = []string{"real", "vendor-doc", "vendor-fixture", "constructed"}
+
+// IsReal reports whether the sample is a published record (not constructed for the pack).
+func (s Sample) IsReal() bool { return s.Provenance != "" && s.Provenance != "constructed" }
 
 // Manifest is a parsed samples.yml.
 type Manifest struct {
@@ -79,6 +97,18 @@ func ReadManifest(fsys fs.FS, dir, display string) (*Manifest, error) {
 		}
 		if s.Expect != "match" && s.Expect != "no_match" {
 			return nil, fmt.Errorf("%s: sample %s: expect must be match or no_match, got %q", shown, s.File, s.Expect)
+		}
+		if s.Provenance != "" && !slices.Contains(Provenances, s.Provenance) {
+			return nil, fmt.Errorf("%s: sample %s: provenance must be one of %s, got %q", shown, s.File, strings.Join(Provenances, ", "), s.Provenance)
+		}
+		if s.IsReal() && (s.Source == "" || s.Licence == "") {
+			return nil, fmt.Errorf("%s: sample %s: a %s sample names its source and licence", shown, s.File, s.Provenance)
+		}
+		if s.KnownLimitation && (s.Expect != "no_match" || s.CoveredBy == "") {
+			return nil, fmt.Errorf("%s: sample %s: a known limitation is a no_match sample that names the rule covering it (covered_by)", shown, s.File)
+		}
+		if s.KnownLimitation && s.NearMiss {
+			return nil, fmt.Errorf("%s: sample %s: a known limitation is an attack the rule misses, not a near miss", shown, s.File)
 		}
 	}
 	m.FS, m.Dir, m.Display = fsys, dir, display
@@ -134,7 +164,32 @@ type MatchFunc func(events [][]byte) ([][]int, error)
 // Verdict is the outcome of one rule's samples.
 type Verdict struct {
 	Positives, Negatives int
-	Failures             []string
+	// RealPositives and RealNegatives count the published records among them
+	// (provenance other than constructed); Limitations the known-limitation negatives.
+	RealPositives, RealNegatives, Limitations int
+	Failures                                  []string
+}
+
+// Count returns the sample counts of m as a verdict without failures.
+func Count(m *Manifest) Verdict {
+	var v Verdict
+	for _, s := range m.Samples {
+		if s.Expect == "match" {
+			v.Positives++
+			if s.IsReal() {
+				v.RealPositives++
+			}
+			continue
+		}
+		v.Negatives++
+		if s.IsReal() {
+			v.RealNegatives++
+		}
+		if s.KnownLimitation {
+			v.Limitations++
+		}
+	}
+	return v
 }
 
 // Passed reports whether the rule has samples of both kinds and none failed.
@@ -145,13 +200,8 @@ func (v Verdict) Passed() bool {
 // Run reads every sample of m and checks it against rule index ruleIdx with match. A sample
 // with several records matches when any record matches.
 func Run(m *Manifest, ruleIdx int, match MatchFunc) Verdict {
-	var v Verdict
+	v := Count(m)
 	for _, s := range m.Samples {
-		if s.Expect == "match" {
-			v.Positives++
-		} else {
-			v.Negatives++
-		}
 		records, err := readRecords(m, s)
 		if err != nil {
 			v.Failures = append(v.Failures, err.Error())

@@ -96,3 +96,27 @@ func TestLocate(t *testing.T) {
 		t.Errorf("no samples: %q", got)
 	}
 }
+
+func TestReadManifestProvenanceFields(t *testing.T) {
+	for _, tc := range []struct{ body, want string }{
+		{"samples:\n  - {file: p.jsonl, expect: match, provenance: real}\n", "names its source and licence"},
+		{"samples:\n  - {file: p.jsonl, expect: match, provenance: guessed}\n", "provenance must be one of"},
+		{"samples:\n  - {file: n.jsonl, expect: no_match, known_limitation: true}\n", "covered_by"},
+		{"samples:\n  - {file: n.jsonl, expect: match, known_limitation: true, covered_by: x.yml}\n", "covered_by"},
+		{"samples:\n  - {file: n.jsonl, expect: no_match, near_miss: true, known_limitation: true, covered_by: x.yml}\n", "not a near miss"},
+	} {
+		_, err := ReadManifest(fstest.MapFS{"d/samples.yml": {Data: []byte(tc.body)}}, "d", "d")
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "samples.yml") {
+			t.Errorf("%q: error %v, want one naming the file and %q", tc.body, err, tc.want)
+		}
+	}
+	m, err := ReadManifest(fstest.MapFS{"d/samples.yml": {Data: []byte("samples:\n" +
+		"  - {file: p.jsonl, expect: match, provenance: real, source: 'a/b:c.json', licence: Apache-2.0}\n" +
+		"  - {file: n.jsonl, expect: no_match, provenance: constructed, known_limitation: true, covered_by: x.yml}\n")}}, "d", "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := Count(m); v.RealPositives != 1 || v.RealNegatives != 0 || v.Limitations != 1 || v.Positives != 1 || v.Negatives != 1 {
+		t.Errorf("Count = %+v", v)
+	}
+}

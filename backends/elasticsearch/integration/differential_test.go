@@ -258,9 +258,10 @@ func casedTree(n ir.Node) ir.Node {
 // departureNotes explain the departures other than letter case, by "rule mapping converter".
 // Each was checked by hand against the node; the test fails when one no longer applies.
 var departureNotes = map[string]string{
-	"aws/lambda_foreign_layer_attached.yml templates pySigma":      "the exclusion `NOT requestParameters.layers:(*381492046617* OR ...)` is a leading-`*` term on a flattened field, which matches the own account id under any key of `requestParameters` (here `functionName` and `role`), so it also removes the events whose layer is foreign.",
-	"aws/lambda_policy_cross_account_invoke.yml templates pySigma": "`/^(\\d{12}|...)$/`: `^` and `$` are literal characters in a Lucene regular expression (and on the flattened field a regular expression matches nothing anyway).",
-	"aws/lambda_policy_cross_account_invoke.yml objects pySigma":   "`/^(\\d{12}|...)$/`: `^` and `$` are literal characters in a Lucene regular expression, so it matches no value.",
+	"aws/lambda_maximum_resources.yml templates pySigma":                "`responseElements.memorySize:>=8192` is a range on a keyed flattened sub-field, which matches nothing.",
+	"aws/lambda_maximum_resources_custom_runtime.yml templates pySigma": "`responseElements.memorySize:>=8192` is a range on a keyed flattened sub-field, which matches nothing.",
+	"aws/lambda_policy_cross_account_invoke.yml templates pySigma":      "`/^(\\d{12}|...)$/`: `^` and `$` are literal characters in a Lucene regular expression (and on the flattened field a regular expression matches nothing anyway).",
+	"aws/lambda_policy_cross_account_invoke.yml objects pySigma":        "`/^(\\d{12}|...)$/`: `^` and `$` are literal characters in a Lucene regular expression, so it matches no value.",
 }
 
 // diffRow is one rule on one mapping.

@@ -8,6 +8,7 @@ package esbulk
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -91,11 +92,20 @@ func Load(ctx context.Context, c *esclient.Client, docs []Doc) (Result, error) {
 		return result, err
 	}
 	for _, d := range docs {
+		// _bulk is one JSON document per line: a pretty-printed source (a published log file
+		// as it was written) is compacted, which only drops whitespace between tokens.
+		src := d.Source
+		if bytes.ContainsAny(src, "\r\n") {
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, src); err == nil {
+				src = buf.Bytes()
+			}
+		}
 		item := esutil.BulkIndexerItem{
 			Index:      d.Index,
 			Action:     "index",
 			DocumentID: d.ID,
-			Body:       bytes.NewReader(d.Source),
+			Body:       bytes.NewReader(src),
 			OnSuccess: func(context.Context, esutil.BulkIndexerItem, esutil.BulkIndexerResponseItem) {
 				mu.Lock()
 				result.Indexed++

@@ -115,18 +115,24 @@ func TestShowListsInactiveAndWeakenedRules(t *testing.T) {
 		"weakened mail.accepted_domains rules/m365/logic_app_mail_to_external_recipient.yml",
 		"weakened mail.accepted_domains rules/m365/power_automate_forwarding_to_external.yml",
 		"weakened mail.accepted_domains rules/m365/mr_power_automate_mail_burst.yml", // its base rule
+		"inactive aws.organization_account_ids rules/aws/lambda_invoked_cross_account.yml",
+		"inactive aws.organization_account_ids rules/aws/lambda_layer_shared_with_account.yml",
+		"inactive placeholders.departing_users rules/m365/power_automate_flow_by_departing_user.yml",
+		"inactive placeholders.sensitive_power_platform_environments rules/m365/power_platform_connection_in_sensitive_environment.yml",
+		"weakened aws.human_role_patterns rules/aws/lambda_function_code_updated_by_human.yml",
+		"weakened aws.automation_principals rules/aws/lambda_layer_added_to_function.yml",
 	} {
 		if _, ok := got[want]; !ok {
 			t.Errorf("show lacks %q", want)
 		}
 	}
-	if len(got) != 10 {
-		t.Errorf("want 10 entries, got %d: %v", len(got), got)
+	if len(got) != 26 {
+		t.Errorf("want 26 entries, got %d: %v", len(got), got)
 	}
 
 	// The table names the same, and the sample profile leaves nothing out.
 	code, out, _ = runWith(t, RunShow, Options{Format: "table"})
-	if code != cli.ExitOK || !strings.Contains(out, "2 rules inactive, 8 rules weakened") || !strings.Contains(out, "profile: no profile") {
+	if code != cli.ExitOK || !strings.Contains(out, "6 rules inactive, 15 rules weakened") || !strings.Contains(out, "profile: no profile") {
 		t.Errorf("table: exit %d\n%s", code, out)
 	}
 	full := filepath.Join("..", "..", "..", "..", "testdata", "rules", "profile.yml")
@@ -134,11 +140,12 @@ func TestShowListsInactiveAndWeakenedRules(t *testing.T) {
 	if code != cli.ExitOK || !strings.Contains(out, "every rule runs with every value it reads") {
 		t.Errorf("full profile: exit %d\n%s", code, out)
 	}
-	// Partial: the accounts make the cross-account rule decidable; the layer rule too.
+	// Partial: the accounts make the cross-account rules decidable, the layer rules too; the
+	// Power Platform rules still need their lists.
 	partial := filepath.Join(t.TempDir(), "p.yml")
 	os.WriteFile(partial, []byte("aws:\n  account_ids: ['111122223333']\n"), 0o644)
 	_, out, _ = runWith(t, RunShow, Options{Format: "table", Profile: partial})
-	if !strings.Contains(out, "0 rules inactive, 8 rules weakened") {
+	if !strings.Contains(out, "2 rules inactive, 15 rules weakened") {
 		t.Errorf("partial profile:\n%s", out)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
 	"io"
+	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -51,8 +53,13 @@ whatever your profile; other rules run under your profile. The output says which
 
 Formats:
   table  one line per rule, failures below it
-  json   {"rules": [{"id","title","path","positives","negatives","passed","failures"}],
-          "passed": N, "failed": N}
+  json   {"rules": [{"id","title","path","positives","negatives","real_positives",
+          "real_negatives","known_limitations","passed","failures"}], "passed": N,
+          "failed": N, "platforms": [{"platform","rules","real_positives",...}]}
+
+The table's REAL column is real positives+real negatives: published records (provenance
+real, vendor-doc or vendor-fixture); a summary below it counts real and constructed
+samples per platform.
 
 Exit status: 0 every rule passed; 1 any rule failed or has no samples; 2 usage error.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -71,13 +78,19 @@ Exit status: 0 every rule passed; 1 any rule failed or has no samples; 2 usage e
 
 // RuleReport is one rule's outcome.
 type RuleReport struct {
-	ID        string   `json:"id"`
-	Title     string   `json:"title"`
-	Path      string   `json:"path"`
-	Positives int      `json:"positives"`
-	Negatives int      `json:"negatives"`
-	Passed    bool     `json:"passed"`
-	Failures  []string `json:"failures"`
+	ID        string `json:"id"`
+	Title     string `json:"title"`
+	Path      string `json:"path"`
+	Positives int    `json:"positives"`
+	Negatives int    `json:"negatives"`
+	// RealPositives and RealNegatives count the published records among the samples
+	// (provenance real, vendor-doc or vendor-fixture); the rest are constructed.
+	RealPositives int `json:"real_positives"`
+	RealNegatives int `json:"real_negatives"`
+	// Limitations counts the negatives that are attacks the rule cannot see.
+	Limitations int      `json:"known_limitations"`
+	Passed      bool     `json:"passed"`
+	Failures    []string `json:"failures"`
 	// Inactive names the profile values the rule lacks; it did not run.
 	Inactive []string `json:"inactive,omitempty"`
 }
@@ -91,6 +104,58 @@ type Report struct {
 	Inactive int `json:"inactive"`
 	// Profile says which profile the samples ran under.
 	Profile string `json:"profile"`
+	// Platforms sums the samples per platform (the directory under rules/), in name order.
+	Platforms []PlatformCount `json:"platforms"`
+}
+
+// PlatformCount is the sample count of one platform: real (published) and constructed
+// samples, positive and negative.
+type PlatformCount struct {
+	Platform             string `json:"platform"`
+	Rules                int    `json:"rules"`
+	RealPositives        int    `json:"real_positives"`
+	RealNegatives        int    `json:"real_negatives"`
+	ConstructedPositives int    `json:"constructed_positives"`
+	ConstructedNegatives int    `json:"constructed_negatives"`
+}
+
+// platformOf returns the directory a rule file sits in below a "rules" directory (aws,
+// azure, ...), or the rule file's own directory name.
+func platformOf(p string) string {
+	parts := strings.Split(filepath.ToSlash(p), "/")
+	for i := len(parts) - 2; i >= 1; i-- {
+		if parts[i-1] == "rules" {
+			return parts[i]
+		}
+	}
+	if len(parts) >= 2 {
+		return parts[len(parts)-2]
+	}
+	return "."
+}
+
+// countPlatforms sums the rules' samples per platform.
+func countPlatforms(rules []RuleReport) []PlatformCount {
+	by := map[string]*PlatformCount{}
+	for _, r := range rules {
+		name := platformOf(r.Path)
+		c := by[name]
+		if c == nil {
+			c = &PlatformCount{Platform: name}
+			by[name] = c
+		}
+		c.Rules++
+		c.RealPositives += r.RealPositives
+		c.RealNegatives += r.RealNegatives
+		c.ConstructedPositives += r.Positives - r.RealPositives
+		c.ConstructedNegatives += r.Negatives - r.RealNegatives
+	}
+	out := make([]PlatformCount, 0, len(by))
+	for _, c := range by {
+		out = append(out, *c)
+	}
+	slices.SortFunc(out, func(a, b PlatformCount) int { return strings.Compare(a.Platform, b.Platform) })
+	return out
 }
 
 // Run executes test and returns the exit code; a returned error is a usage error.
@@ -172,6 +237,7 @@ func Execute(ctx context.Context, o *Options) (*Report, diag.List, error) {
 		}
 		v := sigmabridge.RunSamples(proc, rules, i, builtin, det, nil)
 		rr.Positives, rr.Negatives = v.Positives, v.Negatives
+		rr.RealPositives, rr.RealNegatives, rr.Limitations = v.RealPositives, v.RealNegatives, v.Limitations
 		rr.Failures = append(append(rr.Failures, proc.Failures(i)...), v.Failures...)
 		rr.Passed = len(rr.Failures) == 0
 		rep.Rules = append(rep.Rules, rr)
@@ -196,12 +262,13 @@ func Execute(ctx context.Context, o *Options) (*Report, diag.List, error) {
 			rep.Failed++
 		}
 	}
+	rep.Platforms = countPlatforms(rep.Rules)
 	return rep, diags, nil
 }
 
 func writeTable(w io.Writer, rep *Report) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RESULT\tPOS\tNEG\tRULE\tPATH")
+	fmt.Fprintln(tw, "RESULT\tPOS\tNEG\tREAL\tRULE\tPATH")
 	for _, r := range rep.Rules {
 		res := "PASS"
 		switch {
@@ -214,9 +281,18 @@ func writeTable(w io.Writer, rep *Report) {
 		if title == "" {
 			title = r.ID
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", res, r.Positives, r.Negatives, cli.Cell(title), cli.Cell(r.Path))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d+%d\t%s\t%s\n", res, r.Positives, r.Negatives, r.RealPositives, r.RealNegatives, cli.Cell(title), cli.Cell(r.Path))
 	}
 	tw.Flush()
+	// Samples per platform: published (real) and constructed, positive and negative.
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PLATFORM\tRULES\tREAL POS\tREAL NEG\tCONSTRUCTED POS\tCONSTRUCTED NEG")
+	for _, c := range rep.Platforms {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\n", cli.Cell(c.Platform), c.Rules, c.RealPositives, c.RealNegatives, c.ConstructedPositives, c.ConstructedNegatives)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
 	for _, r := range rep.Rules {
 		for _, f := range r.Failures {
 			fmt.Fprintf(w, "FAIL %s: %s\n", cli.Printable(r.Path), cli.Printable(f))

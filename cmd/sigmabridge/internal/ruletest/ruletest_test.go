@@ -7,6 +7,7 @@ import (
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/testbin"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -123,5 +124,33 @@ func TestHostileTerminalText(t *testing.T) {
 		if format == "table" && !strings.Contains(out, `Create\x1b[2J\tTAB`) {
 			t.Errorf("table: the title is not shown escaped in one column:\n%s", out)
 		}
+	}
+}
+
+func TestTableCountsRealAndConstructedPerPlatform(t *testing.T) {
+	dir := t.TempDir()
+	rulesDir := filepath.Join(dir, "rules", "aws")
+	write(t, filepath.Join(rulesDir, "create.yml"), rule)
+	write(t, filepath.Join(rulesDir, "create", "samples.yml"), "rule_id: 8a2a9a4e-8d0c-4c1e-9a43-6f0a1c2b3d4e\nsamples:\n"+
+		"  - {file: pos_real.jsonl, expect: match, provenance: real, source: 'example/repo:path.json', licence: Apache-2.0}\n"+
+		"  - {file: pos.jsonl, expect: match, provenance: constructed}\n"+
+		"  - {file: neg.jsonl, expect: no_match, near_miss: true, provenance: constructed}\n"+
+		"  - {file: neg_limit.jsonl, expect: no_match, provenance: constructed, known_limitation: true, covered_by: rules/aws/other.yml}\n")
+	write(t, filepath.Join(rulesDir, "create", "pos_real.jsonl"), `{"eventName":"CreateFunction"}`+"\n")
+	write(t, filepath.Join(rulesDir, "create", "pos.jsonl"), `{"eventName":"CREATEFUNCTION"}`+"\n")
+	write(t, filepath.Join(rulesDir, "create", "neg.jsonl"), `{"eventName":"CreateFunctionUrlConfig"}`+"\n")
+	write(t, filepath.Join(rulesDir, "create", "neg_limit.jsonl"), `{"eventName":"DeleteFunction"}`+"\n")
+	code, out, _ := runTest(t, Options{Paths: []string{filepath.Join(dir, "rules")}})
+	var rep Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != cli.ExitOK {
+		t.Fatalf("exit %d, %v\n%s", code, err, out)
+	}
+	want := PlatformCount{Platform: "aws", Rules: 1, RealPositives: 1, ConstructedPositives: 1, ConstructedNegatives: 2}
+	if len(rep.Platforms) != 1 || rep.Platforms[0] != want || rep.Rules[0].Limitations != 1 {
+		t.Errorf("platforms %+v, limitations %d; want [%+v], 1", rep.Platforms, rep.Rules[0].Limitations, want)
+	}
+	code, out, _ = runTest(t, Options{Paths: []string{filepath.Join(dir, "rules")}, Format: "table"})
+	if code != cli.ExitOK || !strings.Contains(out, "1+0") || !regexp.MustCompile(`(?m)^aws\s+1\s+1\s+0\s+1\s+2\s*$`).MatchString(out) {
+		t.Errorf("exit %d, table lacks the per-platform counts:\n%s", code, out)
 	}
 }

@@ -178,7 +178,7 @@ func TestScanPackWithoutProfileWarnsOnce(t *testing.T) {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
 		lines := strings.Split(strings.TrimSpace(stderr), "\n")
-		if len(lines) != 1 || !strings.HasPrefix(lines[0], "sigmabridge: 2 rules inactive under no profile") {
+		if len(lines) != 1 || !strings.HasPrefix(lines[0], "sigmabridge: 6 rules inactive under no profile") {
 			t.Fatalf("want exactly one summary line, got %q", stderr)
 		}
 		for _, want := range []string{"lambda_foreign_layer_attached.yml (needs aws.account_ids)", "lambda_policy_cross_account_invoke.yml (needs aws.organization_account_ids)"} {
