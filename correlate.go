@@ -9,6 +9,7 @@ import (
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
+	"github.com/sigmabridge/sigmabridge/translator/pipeline"
 	"github.com/sigmabridge/sigmabridge/translator/profile"
 )
 
@@ -174,6 +175,28 @@ func RunCorrelationSamples(s *profile.Setup, p Prepared, set *ir.RuleSet, ci int
 			}
 		}
 	}
+	// Under a deployment pipeline each named rule reads the deployment's field names, so an
+	// event is brought into the shape of each log source the correlation names (as
+	// RunSamples does for one rule) and observed with the rules of that log source only.
+	type shaped struct {
+		shape *pipeline.Shape
+		rules map[int]bool
+	}
+	var shapes []shaped
+	byLogsource := map[ir.Logsource]int{}
+	for _, ref := range c.Refs {
+		if ref.Rule < 0 {
+			continue
+		}
+		r := set.Rules[ref.Rule]
+		j, ok := byLogsource[r.Logsource]
+		if !ok {
+			j = len(shapes)
+			byLogsource[r.Logsource] = j
+			shapes = append(shapes, shaped{shape: p.Shape(r), rules: map[int]bool{}})
+		}
+		shapes[j].rules[ref.Rule] = true
+	}
 	match := func(events [][]byte) ([][]int, error) {
 		k := evaluator.NewCorrelator(ps, opts)
 		out := make([][]int, len(events))
@@ -182,11 +205,38 @@ func RunCorrelationSamples(s *profile.Setup, p Prepared, set *ir.RuleSet, ci int
 		for i, ev := range events {
 			id := fmt.Sprint(i)
 			ids[id] = i
-			_, as, err := Correlate(prog, k, id, ev)
-			if err != nil {
-				return nil, fmt.Errorf("event %d: %v", i+1, err)
+			if len(shapes) == 0 || (len(shapes) == 1 && shapes[0].shape.Identity()) {
+				_, as, err := Correlate(prog, k, id, ev)
+				if err != nil {
+					return nil, fmt.Errorf("event %d: %v", i+1, err)
+				}
+				alerts = append(alerts, as...)
+				continue
 			}
-			alerts = append(alerts, as...)
+			for _, sh := range shapes {
+				e, err := sh.shape.Apply(ev)
+				if err != nil {
+					return nil, fmt.Errorf("event %d: %v", i+1, err)
+				}
+				ms, err := prog.MatchJSON(e)
+				if err != nil {
+					return nil, fmt.Errorf("event %d: %v", i+1, err)
+				}
+				var rules []int
+				for _, m := range ms {
+					if sh.rules[m.RuleIndex] {
+						rules = append(rules, m.RuleIndex)
+					}
+				}
+				if len(rules) == 0 {
+					continue
+				}
+				as, err := Observe(k, id, e, rules)
+				if err != nil {
+					return nil, fmt.Errorf("event %d: %v", i+1, err)
+				}
+				alerts = append(alerts, as...)
+			}
 		}
 		alerts = append(alerts, k.Flush()...)
 		for _, a := range alerts {
