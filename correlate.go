@@ -231,7 +231,7 @@ func RunCorrelationSamples(s *profile.Setup, p Prepared, set *ir.RuleSet, ci int
 				if len(rules) == 0 {
 					continue
 				}
-				as, err := Observe(k, id, e, rules)
+				as, err := observeShaped(k, id, ev, e, rules)
 				if err != nil {
 					return nil, fmt.Errorf("event %d: %v", i+1, err)
 				}
@@ -248,6 +248,40 @@ func RunCorrelationSamples(s *profile.Setup, p Prepared, set *ir.RuleSet, ci int
 		return out, nil
 	}
 	return samples.Run(m, 0, match)
+}
+
+// observeShaped is Observe on an event brought into a deployment's shape (shaped, from raw):
+// the correlations' fields are read from the shaped event, as the pipeline maps them, but the
+// time from the event as it came, since the time field is named as the log source writes it
+// (evaluator.DefaultTimeFields), not as the deployment does (a Splunk add-on may move it
+// under data.).
+func observeShaped(k *evaluator.Correlator, id string, raw, shaped []byte, rules []int) ([]evaluator.Alert, error) {
+	tf := ""
+	for _, r := range rules {
+		if k.Relevant(r) {
+			tf = k.TimeField(r)
+			break
+		}
+	}
+	if tf == "" {
+		return nil, nil
+	}
+	// The extractor reuses its buffers: read the time before extracting the shaped event.
+	rf, err := k.Extract(raw)
+	if err != nil {
+		return nil, err
+	}
+	ts, tok := rf(tf)
+	sf, err := k.Extract(shaped)
+	if err != nil {
+		return nil, err
+	}
+	return ObserveFields(k, id, func(path string) (string, bool) {
+		if path == tf {
+			return ts, tok
+		}
+		return sf(path)
+	}, rules)
 }
 
 // PrepareCorrelations maps the fields each correlation of set reads (group-by, aliases,

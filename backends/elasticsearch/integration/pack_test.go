@@ -221,6 +221,11 @@ func loadPack(t *testing.T, root string, placeholders *pipeline.Pipeline) []pack
 		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yml") {
 			return err
 		}
+		if strings.HasPrefix(path.Base(p), "mr_") {
+			// A correlation file: its base rules carry no samples of their own (its samples
+			// are sequences for the correlation), and the correlation tests prove it.
+			return nil
+		}
 		data, err := fs.ReadFile(rules.FS, p)
 		if err != nil {
 			return err

@@ -76,19 +76,14 @@ func TestCheckPackUnderSplunkPipeline(t *testing.T) {
 	}
 	for _, o := range []Options{{Pipelines: []string{"splunk_t1648"}}, {Pipelines: []string{"splunk_t1648"}, Profile: prof}} {
 		code, rep, stderr := runCheck(t, o)
-		// KNOWN DEFECT, not a pass: the samples of these correlation rules find no match
-		// once shaped for the Splunk add-ons: the GCP data. wrapper moves the time field the
-		// correlator reads (timestamp), and the EventBridge and Workspace group-by fields are
-		// not read in the add-ons' {} array layout. The
+		// KNOWN DEFECT, not a pass: the sequences of these two correlation rules find no
+		// match once shaped for the Splunk add-ons. The Workspace sequence is written in a
+		// pre-flattened layout, not the Reports API's, so the {} array names the add-on's
+		// mapping reads never appear; the EventBridge one is not diagnosed yet. The
 		// list is pinned both ways: a fix must remove names from it, and any other failure
 		// fails the test.
 		knownShapeFailures := []string{
 			"rules/aws/mr_eventbridge_schedule_targets_lambda.yml",
-			"rules/gcp/mr_cloud_function_crash_burst.yml",
-			"rules/gcp/mr_cloud_function_create_then_delete.yml",
-			"rules/gcp/mr_cloud_function_create_then_invoke.yml",
-			"rules/gcp/mr_cloud_function_deploy_denials.yml",
-			"rules/gcp/mr_cloud_run_created_then_public.yml",
 			"rules/workspace/mr_apps_script_client_many_users.yml",
 		}
 		var failed []string
