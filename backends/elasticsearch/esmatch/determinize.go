@@ -1,11 +1,15 @@
 package esmatch
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 )
@@ -55,12 +59,42 @@ func (e *ComplexityError) Error() string {
 // the Lucene regular expression re (as the writers of this package emit it), or nil. An
 // expression it cannot read is not judged (nil).
 func CheckDeterminizable(re string) error {
+	if v, ok := determinized.Load(re); ok {
+		if v == nil {
+			return nil
+		}
+		return v.(error)
+	}
+	err := checkDeterminizable(re)
+	if determinizedSize.Add(1) > determinizedMax {
+		// Bounded: a long-running process (serve) starts the memo afresh.
+		determinized.Clear()
+		determinizedSize.Store(0)
+	}
+	determinized.Store(re, err)
+	return err
+}
+
+// determinized memoises CheckDeterminizable by expression: the subset construction runs up
+// to the effort budget, and a rule set repeats its expressions (each target checks the same
+// leaf, and corpora repeat values).
+var (
+	determinized     sync.Map // string -> error (nil when determinizable)
+	determinizedSize atomic.Int64
+)
+
+const determinizedMax = 1 << 14
+
+func checkDeterminizable(re string) error {
 	p := &reParser{src: re}
 	tree, err := p.parse()
 	if err != nil {
 		return nil
 	}
 	limit := DeterminizeBudget / determinizeFactor
+	if m, ok := literalRun(tree); ok && LiteralRunFits(m) {
+		return nil
+	}
 	g := glushkov{maxPositions: limit}
 	info, ok := g.build(tree)
 	if !ok {
@@ -70,6 +104,79 @@ func CheckDeterminizable(re string) error {
 		return &ComplexityError{Effort: effort * determinizeFactor, Positions: len(g.classes)}
 	}
 	return nil
+}
+
+// literalRun reports whether t is a run w of m character classes, each pair of which is
+// equal or disjoint, with an optional `.*` before and after it: the shape of most
+// expressions the writers emit (a value, case-folded or not, under contains, startswith,
+// endswith or equality). Such an expression needs no subset construction: each input
+// character matches the positions of one class of w at most, so the positions active after
+// any input are those the longest suffix matching a prefix of w gives (its borders, as in
+// Knuth-Morris-Pratt). Without and with the trailing `.*` active that is at most m+1 sets
+// each, of at most m+2 positions, so the effort is at most 2(m+1)(m+4), and the caller
+// skips the construction when that is within the budget.
+func literalRun(t *reNode) (int, bool) {
+	items := []*reNode{t}
+	if t.op == '.' {
+		items = t.subs
+	}
+	anyStar := func(n *reNode) bool {
+		return n.op == '*' && n.min == 0 && n.max == -1 && len(n.subs) == 1 && n.subs[0].op == 'c' && slices.Equal(n.subs[0].ranges, anyRanges)
+	}
+	i, j := 0, len(items)
+	if i < j && anyStar(items[i]) {
+		i++
+	}
+	if i < j && anyStar(items[j-1]) {
+		j--
+	}
+	w := items[i:j]
+	if len(w) == 0 {
+		return 0, false
+	}
+	var distinct [][]rune
+	for _, n := range w {
+		if n.op != 'c' {
+			return 0, false
+		}
+		known := false
+		for _, d := range distinct {
+			if slices.Equal(d, n.ranges) {
+				known = true
+				break
+			}
+			if !disjointRanges(d, n.ranges) {
+				return 0, false
+			}
+		}
+		if !known {
+			distinct = append(distinct, n.ranges)
+		}
+	}
+	return len(w), true
+}
+
+// LiteralRunFits reports whether a run of m character classes, pairwise equal or disjoint,
+// with an optional `.*` before and after it (literalRun) is within the budget by the bound
+// literalRun gives, so it needs no subset construction. A glob value with no ? and one
+// literal part (exact, prefix, suffix, contains) written case-sensitively is such a run.
+func LiteralRunFits(m int) bool {
+	return 2*(m+1)*(m+4) < DeterminizeBudget/determinizeFactor
+}
+
+// disjointRanges reports whether two sorted, merged range lists share no rune.
+func disjointRanges(a, b []rune) bool {
+	for i, j := 0, 0; i+1 < len(a) && j+1 < len(b); {
+		switch {
+		case a[i+1] < b[j]:
+			i += 2
+		case b[j+1] < a[i]:
+			j += 2
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // reNode is a parsed Lucene regular expression.
@@ -391,62 +498,98 @@ func (g *glushkov) link(from, to []int) {
 // determinize runs the subset construction from the start state and returns the summed
 // size of the subsets created, stopping with false once it reaches limit.
 func (g *glushkov) determinize(start posInfo, limit int) (int, bool) {
-	// The start state holds the first positions plus the initial state itself.
-	startSet := sortedUnique(start.first)
-	seen := map[string]bool{setKey(startSet): true}
-	work := [][]int{startSet}
+	n := len(g.classes)
+	words := (n + 63) / 64
+	// The alphabet is cut once at the bounds of every class; each interval has the set of
+	// positions whose class holds it. A state's move on an interval is the union of the
+	// follow sets of its positions in that set: the same subsets as cutting per state.
+	var cuts []rune
+	for _, rs := range g.classes {
+		for i := 0; i+1 < len(rs); i += 2 {
+			cuts = append(cuts, rs[i], rs[i+1]+1)
+		}
+	}
+	slices.Sort(cuts)
+	cuts = slices.Compact(cuts)
+	var on [][]uint64 // per interval: the positions whose class holds it
+	for i := 0; i+1 < len(cuts); i++ {
+		set := make([]uint64, words)
+		any := false
+		for p, rs := range g.classes {
+			if inRanges(rs, cuts[i]) {
+				set[p/64] |= 1 << (p % 64)
+				any = true
+			}
+		}
+		if any {
+			on = append(on, set)
+		}
+	}
+	follow := make([][]uint64, n)
+	for p, fs := range g.follow {
+		follow[p] = make([]uint64, words)
+		for _, q := range fs {
+			follow[p][q/64] |= 1 << (q % 64)
+		}
+	}
+	key := func(set []uint64) string {
+		b := make([]byte, 8*len(set))
+		for i, w := range set {
+			binary.LittleEndian.PutUint64(b[8*i:], w)
+		}
+		return string(b)
+	}
+	startSet := make([]uint64, words)
+	for _, q := range start.first {
+		startSet[q/64] |= 1 << (q % 64)
+	}
+	seen := map[string]bool{key(startSet): true}
+	work := [][]uint64{startSet}
 	effort := 0
+	next := make([]uint64, words)
 	for len(work) > 0 {
 		s := work[len(work)-1]
 		work = work[:len(work)-1]
-		effort += len(s) + 1
+		size := 0
+		for _, w := range s {
+			size += bits.OnesCount64(w)
+		}
+		effort += size + 1
 		if effort >= limit {
 			return effort, false
 		}
-		// Split the alphabet at the bounds of the classes of s; each interval leads to
-		// the positions whose class holds it, and on to their follow sets.
-		var cuts []rune
-		for _, p := range s {
-			rs := g.classes[p]
-			for i := 0; i+1 < len(rs); i += 2 {
-				cuts = append(cuts, rs[i], rs[i+1]+1)
-			}
-		}
-		slices.Sort(cuts)
-		cuts = slices.Compact(cuts)
-		for i := 0; i+1 < len(cuts); i++ {
-			lo := cuts[i]
-			var next []int
-			for _, p := range s {
-				if inRanges(g.classes[p], lo) {
-					next = append(next, g.follow[p]...)
+		for _, m := range on {
+			clear(next)
+			hit := false
+			for wi, w := range s {
+				w &= m[wi]
+				for w != 0 {
+					p := wi*64 + bits.TrailingZeros64(w)
+					w &= w - 1
+					hit = true
+					for k, f := range follow[p] {
+						next[k] |= f
+					}
 				}
 			}
-			if len(next) == 0 {
+			if !hit || isEmpty(next) {
 				continue
 			}
-			next = sortedUnique(next)
-			k := setKey(next)
+			k := key(next)
 			if !seen[k] {
 				seen[k] = true
-				work = append(work, next)
+				work = append(work, slices.Clone(next))
 			}
 		}
 	}
 	return effort, true
 }
 
-// sortedUnique sorts xs and removes duplicates, in place.
-func sortedUnique(xs []int) []int {
-	slices.Sort(xs)
-	return slices.Compact(xs)
-}
-
-func setKey(s []int) string {
-	var b strings.Builder
-	for _, x := range s {
-		b.WriteString(strconv.Itoa(x))
-		b.WriteByte(',')
+func isEmpty(set []uint64) bool {
+	for _, w := range set {
+		if w != 0 {
+			return false
+		}
 	}
-	return b.String()
+	return true
 }

@@ -3,6 +3,7 @@ package esrender
 import (
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/sigmabridge/sigmabridge/backends"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esmatch"
@@ -75,6 +76,13 @@ func (t Target) CheckPlaceholders(n ir.Node, p ir.Pattern) diag.List {
 	if len(names) == 0 {
 		if _, ok := n.(*ir.Keyword); ok {
 			p = p.Wrap(true, true)
+		}
+		switch p.Shape() {
+		case ir.ShapePrefix, ir.ShapeSuffix, ir.ShapeContains, ir.ShapeAny:
+			if esmatch.LiteralRunFits(utf8.RuneCountInString(p.Literal())) {
+				return nil
+			}
+		case ir.ShapeExact, ir.ShapeGlob:
 		}
 		if p.HasWildcard() {
 			if err := esmatch.CheckDeterminizable(esmatch.GlobRegexp(p, esmatch.FoldNone)); err != nil {
