@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"github.com/sigmabridge/sigmabridge/ruleset"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,10 +44,7 @@ func packProfile(t testing.TB) *profile.Profile {
 // returns the items that converted.
 func convertPack(t testing.TB, prof *profile.Profile, target string, pipelines []string, macros bool) []formats.Item {
 	t.Helper()
-	rules, files, diags, err := sigmabridge.LoadRules(nil)
-	if err != nil || diags.HasErrors() {
-		t.Fatalf("pack: %v %v", err, diags)
-	}
+	rules, files := packRules(t)
 	return convertRules(t, prof, target, pipelines, macros, rules, sigmabridge.RuleSources(nil, files))
 }
 
@@ -163,4 +161,26 @@ func readConf(t *testing.T, data []byte) map[string]map[string]string {
 		delete(kv, "__name__")
 	}
 	return m
+}
+
+// packRules loads the built-in pack's deployable rules, as convert picks them: all but the
+// base rules of correlations (ir.RuleSet.Base), which alert only through them.
+func packRules(t testing.TB) ([]*ir.Rule, []ruleset.File) {
+	t.Helper()
+	files, diags, err := sigmabridge.RuleFiles(nil)
+	if err != nil || diags.HasErrors() {
+		t.Fatalf("pack: %v %v", err, diags)
+	}
+	set, ds := ruleset.LoadSet(files)
+	if ds.HasErrors() {
+		t.Fatalf("pack: %v", ds)
+	}
+	base := set.Base()
+	var rules []*ir.Rule
+	for i, r := range set.Rules {
+		if !base[i] {
+			rules = append(rules, r)
+		}
+	}
+	return rules, files
 }

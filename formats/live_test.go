@@ -88,6 +88,9 @@ func TestElasticRulesOnElasticsearch(t *testing.T) {
 		}
 		name := strings.ToLower(fmt.Sprintf("%s-%s-%s", run, ls.Product, ls.Service))
 		indexOf[ls] = name + "-000001"
+		if slices.Contains(indexes, indexOf[ls]) {
+			continue // another logsource value of the same product and service
+		}
 		indexes = append(indexes, indexOf[ls])
 		m := templateFor(t, root, "sigmabridge-"+strings.ToLower(ls.Product)+"-"+strings.ToLower(ls.Service))
 		props := plainObjects(m["properties"].(map[string]any))

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	sigmabridge "github.com/sigmabridge/sigmabridge"
 	"github.com/sigmabridge/sigmabridge/backends"
 	"github.com/sigmabridge/sigmabridge/formats"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
@@ -33,10 +32,7 @@ func TestRuleUUID(t *testing.T) {
 }
 
 func TestATTACKTableCoversThePack(t *testing.T) {
-	rules, _, _, err := sigmabridge.LoadRules(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rules, _ := packRules(t)
 	for _, r := range rules {
 		if m := formats.ParseTags(r.Tags); len(m.Unknown) > 0 || len(m.Techniques) == 0 {
 			t.Errorf("%s: tags %v: unknown %v", r.Path, r.Tags, m.Unknown)

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"github.com/sigmabridge/sigmabridge/ruleset"
 	"io/fs"
 	"net/http"
 	"path"
@@ -55,9 +56,19 @@ func (p *packIndex) build(ctx context.Context) ([]PackRule, error) {
 }
 
 func buildPack(ctx context.Context) ([]PackRule, error) {
-	rs, _, _, err := sigmabridge.LoadRules(nil)
+	files, _, err := sigmabridge.RuleFiles(nil)
 	if err != nil {
 		return nil, err
+	}
+	set, _ := ruleset.LoadSet(files)
+	// The base rules of correlations alert only through them, and their samples are the
+	// correlations' sequences: the browser lists the rules that alert on their own.
+	base := set.Base()
+	var rs []*ir.Rule
+	for i, r := range set.Rules {
+		if !base[i] {
+			rs = append(rs, r)
+		}
 	}
 	out := make([]PackRule, len(rs))
 	for i, r := range rs {

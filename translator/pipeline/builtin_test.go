@@ -26,7 +26,7 @@ var t1648Logsources = []struct {
 	{"al", "azure", "activitylogs", "mscs:azure:eventhub", "", "logs-azure.activitylogs-*"},
 	{"fa", "azure", "functionapplogs", "mscs:azure:eventhub", `match(category, "FunctionAppLogs")`, "logs-azure_functions.functionapplogs-*"},
 	{"ga", "gcp", "gcp.audit", "google:gcp:pubsub:message", "", "logs-gcp.audit-*"},
-	{"gf", "gcp", "cloud_functions_logs", "google:gcp:pubsub:message", `match(data.resource.type, "cloud_function")`, "logs-sigmabridge.cloud_functions_logs-*"},
+	{"gf", "gcp", "cloud_functions_logs", "google:gcp:pubsub:message", `or(match(data.resource.type, "cloud_function"), match(data.resource.type, "cloud_run_revision"))`, "logs-sigmabridge.cloud_functions_logs-*"},
 	{"ua", "m365", "audit", "o365:management:activity", "", "logs-o365.audit-*"},
 	{"mh", "m365", "message_headers", "sigmabridge:mail_headers", "", "logs-sigmabridge.mail_headers-*"},
 	{"wt", "gcp", "google_workspace.token", "gws:reports:token", "", "logs-google_workspace.token-*"},
