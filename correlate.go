@@ -106,13 +106,7 @@ func Correlate(prog *evaluator.Program, k *evaluator.Correlator, id string, even
 // correlation names; an event no correlation needs is not decoded, and one that is has
 // only the fields the correlations read extracted.
 func Observe(k *evaluator.Correlator, id string, event []byte, rules []int) ([]evaluator.Alert, error) {
-	field := ""
-	for _, r := range rules {
-		if k.Relevant(r) {
-			field = k.TimeField(r)
-			break
-		}
-	}
+	field := timeFieldOf(k, rules)
 	if field == "" {
 		return nil, nil
 	}
@@ -126,13 +120,7 @@ func Observe(k *evaluator.Correlator, id string, event []byte, rules []int) ([]e
 // ObserveFields is Observe on an event already decoded: fields reads it (a Matcher's
 // Fields, when its Program has the correlations' fields: Program.CorrelationFields).
 func ObserveFields(k *evaluator.Correlator, id string, fields evaluator.Fields, rules []int) ([]evaluator.Alert, error) {
-	field := ""
-	for _, r := range rules {
-		if k.Relevant(r) {
-			field = k.TimeField(r)
-			break
-		}
-	}
+	field := timeFieldOf(k, rules)
 	if field == "" {
 		return nil, nil
 	}
@@ -256,13 +244,7 @@ func RunCorrelationSamples(s *profile.Setup, p Prepared, set *ir.RuleSet, ci int
 // (evaluator.DefaultTimeFields), not as the deployment does (a Splunk add-on may move it
 // under data.).
 func observeShaped(k *evaluator.Correlator, id string, raw, shaped []byte, rules []int) ([]evaluator.Alert, error) {
-	tf := ""
-	for _, r := range rules {
-		if k.Relevant(r) {
-			tf = k.TimeField(r)
-			break
-		}
-	}
+	tf := timeFieldOf(k, rules)
 	if tf == "" {
 		return nil, nil
 	}
@@ -355,4 +337,15 @@ func collectExists(n ir.Node, out *[]string) {
 	for _, ch := range ir.Children(n) {
 		collectExists(ch, out)
 	}
+}
+
+// timeFieldOf is the time field of the first of rules that a correlation names, or "" when
+// none is: the field an event's time is read from.
+func timeFieldOf(k *evaluator.Correlator, rules []int) string {
+	for _, r := range rules {
+		if k.Relevant(r) {
+			return k.TimeField(r)
+		}
+	}
+	return ""
 }
