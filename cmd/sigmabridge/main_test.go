@@ -313,3 +313,85 @@ func TestCLIHuntHintDoesNotRepeat(t *testing.T) {
 		t.Errorf("the hint repeats after it was followed:\n%s", stderr)
 	}
 }
+
+// Why 1, must show 1 and 2: on a fresh clone the built-in pack deploys under the shipped
+// deployment pipelines. With the starter profile `profile init` writes, convert of the whole
+// pack exits 0 for every target under its pipeline with --skip-unsupported (what is skipped is
+// declared, rule by rule, in translator/pipeline/builtin/README.md and asserted by
+// TestConvertPackDeploysUnderShippedPipelines), no rule fails for a flattened field or a
+// pipeline's refusal; splunk_t1648 needs no --skip-unsupported at all; and check -p, the
+// samples shaped for the deployment, passes every rule under both pipelines.
+func TestCLIShippedPipelinesDeployThePack(t *testing.T) {
+	prof := filepath.Join(t.TempDir(), "profile.yml")
+	code, _, stderr := sb(t, "", nil, "profile", "init", "-o", prof)
+	want(t, "profile init", code, 0, stderr)
+	deployments := [][2]string{{"splunk", "splunk_t1648"}, {"lucene", "ecs_t1648"}, {"dsl", "ecs_t1648"}, {"esql", "ecs_t1648"}, {"eql", "ecs_t1648"}}
+	for _, d := range deployments {
+		code, out, stderr := sb(t, "", nil, "convert", "-t", d[0], "-p", d[1], "--profile", prof, "--skip-unsupported", "-f", "jsonl")
+		want(t, "convert -t "+d[0]+" -p "+d[1]+" --skip-unsupported", code, 0, stderr)
+		for _, bad := range []string{"unsupported-flattened", "pipeline-unsupported", "pipeline-error", " 1 failed", "with load errors\n"} {
+			if strings.Contains(stderr, bad) && !(bad == "with load errors\n" && strings.Contains(stderr, " 0 files with load errors")) {
+				t.Errorf("%s: stderr holds %q:\n%s", d[0], bad, stderr)
+			}
+		}
+		if n := strings.Count(out, `"query":`); n < 58 {
+			t.Errorf("%s: only %d queries", d[0], n)
+		}
+	}
+	code, _, stderr = sb(t, "", nil, "convert", "-t", "splunk", "-p", "splunk_t1648", "--profile", prof)
+	want(t, "convert -t splunk -p splunk_t1648 (no --skip-unsupported)", code, 0, stderr)
+	for _, p := range []string{"splunk_t1648", "ecs_t1648"} {
+		code, out, stderr := sb(t, "", nil, "check", "-p", p)
+		want(t, "check -p "+p, code, 0, stderr)
+		if !strings.Contains(out, " passed, 0 failed (") || !strings.Contains(out, "checked as deployed by "+p+", samples in its shape") {
+			t.Errorf("check -p %s: %s", p, out[max(0, len(out)-400):])
+		}
+	}
+}
+
+// Why 2: -t lucene -p splunk_t1648 silently used a pipeline made for another target.
+func TestCLIPipelineForAnotherTarget(t *testing.T) {
+	rule := write(t, t.TempDir(), "create.yml", createRule)
+	code, out, stderr := sb(t, "", nil, "convert", "-t", "lucene", "-p", "splunk_t1648", rule)
+	want(t, "-t lucene -p splunk_t1648", code, 2, stderr,
+		"pipeline splunk_t1648 is for splunk, not lucene (--allow-pipeline-mismatch uses it anyway)")
+	if out != "" {
+		t.Errorf("a mismatched pipeline wrote output: %q", out)
+	}
+	code, out, stderr = sb(t, "", nil, "convert", "-t", "lucene", "-p", "splunk_t1648", "--allow-pipeline-mismatch", rule)
+	want(t, "--allow-pipeline-mismatch", code, 0, stderr)
+	if !strings.HasPrefix(out, "eventName:/[cC][rR][eE]") {
+		t.Errorf("--allow-pipeline-mismatch: %q", out)
+	}
+	code, _, stderr = sb(t, "", nil, "check", "-p", "splunk_t1648", "--allow-pipeline-mismatch", rule)
+	if code != 2 || !strings.Contains(stderr, "unknown flag: --allow-pipeline-mismatch") {
+		// check converts for the pipeline's own targets: there is nothing to mismatch.
+		t.Errorf("check --allow-pipeline-mismatch: exit %d %s", code, stderr)
+	}
+}
+
+// Why 2: with no generic pipeline, a SigmaHQ Windows rule got the raw Image and CommandLine
+// for every target.
+func TestCLIGenericPipelines(t *testing.T) {
+	rule := write(t, t.TempDir(), "whoami.yml", strings.Replace(windowsRule, "sel: {Image|endswith: '\\whoami.exe'}", "sel: {Image|endswith: '\\whoami.exe', CommandLine|contains: /all}", 1))
+	cases := []struct{ target, pipeline, want, not string }{
+		{"splunk", "splunk_windows", `source="XmlWinEventLog:Microsoft-Windows-Sysmon/Operational" AND EventCode=1 AND Image="*\\whoami.exe" AND CommandLine="*/all*"`, ""},
+		{"splunk", "splunk_cim", `process_path="*\\whoami.exe" AND process="*/all*"`, "Image"},
+		{"lucene", "ecs_windows", `process.executable:`, "Image"},
+		{"eql", "ecs_windows", `process.command_line : "*/all*"`, "CommandLine"},
+	}
+	for _, c := range cases {
+		code, out, stderr := sb(t, "", nil, "convert", "-t", c.target, "-p", c.pipeline, rule)
+		want(t, c.target+" -p "+c.pipeline, code, 0, stderr)
+		if !strings.Contains(out, c.want) || (c.not != "" && strings.Contains(out, c.not)) {
+			t.Errorf("-t %s -p %s: %q, want %q without %q", c.target, c.pipeline, out, c.want, c.not)
+		}
+	}
+	code, out, stderr := sb(t, "", nil, "list", "pipelines")
+	want(t, "list pipelines", code, 0, stderr)
+	for _, p := range []string{"splunk_windows", "splunk_cim", "ecs_windows", "ecs_linux"} {
+		if !strings.Contains(out, p) {
+			t.Errorf("list pipelines lacks %s:\n%s", p, out)
+		}
+	}
+}
