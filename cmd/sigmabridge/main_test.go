@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -393,5 +394,46 @@ func TestCLIGenericPipelines(t *testing.T) {
 		if !strings.Contains(out, p) {
 			t.Errorf("list pipelines lacks %s:\n%s", p, out)
 		}
+	}
+}
+
+// Why 5: the README lacked an install step, the registries the tests fetch from, time
+// estimates, where the SigmaHQ corpus comes from, and check's 2 and scan's 1 in the exit-code
+// table; the Build list adds "Configure for your organisation".
+func TestREADMEFirstHour(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(data)
+	for _, w := range []string{
+		"## Install", "go install github.com/sigmabridge/sigmabridge/cmd/sigmabridge@latest", "sigmabridge --version",
+		"**PyPI**", "**Maven Central**", "**Go module proxy**",
+		"The corpus is the SigmaHQ rule repository at release", "git clone --depth 1 --branch",
+		"## Configure for your organisation", "sigmabridge profile init",
+		"What each pipeline cannot carry",
+	} {
+		if !strings.Contains(readme, w) {
+			t.Errorf("README.md lacks %q", w)
+		}
+	}
+	// Time estimates: the first check run and the whole test suite, each measured.
+	if n := len(regexp.MustCompile(`\d+ min \d+ s measured`).FindAllString(readme, -1)); n < 2 {
+		t.Errorf("README.md gives %d measured times for the two commands, want both", n)
+	}
+	row := func(cmd string) string {
+		for _, l := range strings.Split(readme, "\n") {
+			if strings.HasPrefix(l, "| `"+cmd+" ") {
+				return l
+			}
+		}
+		t.Fatalf("README.md has no row for %s in the command table", cmd)
+		return ""
+	}
+	if r := row("check"); !strings.Contains(r, "0 all ok, 1 any failure, 2 usage") {
+		t.Errorf("check's exit codes: %s", r)
+	}
+	if r := row("scan"); !strings.Contains(r, "1 some input unreadable or some rule could not be loaded") {
+		t.Errorf("scan's exit codes: %s", r)
 	}
 }
