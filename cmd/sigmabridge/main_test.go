@@ -188,6 +188,12 @@ func TestCLIPinnedExternalBackendEverywhere(t *testing.T) {
 	code, _, stderr = sb(t, "", nil, "convert", "-t", "kql", rule)
 	want(t, "convert -t kql without the plugin", code, 2, stderr, `unknown target "kql" (known: dsl, eql, esql, lucene, splunk)`,
 		"an external backend's targets are known once its plugin is pinned in the plugin directory (--plugin-dir")
+	// A plugin's "cannot express" codes are skipped like a built-in target's.
+	kw := write(t, t.TempDir(), "kw.yml", "title: Keywords\nid: 6f2a9a4e-8d0c-4c1e-9a43-6f0a1c2b3d4e\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  kw: [evil]\n  condition: kw\n")
+	code, _, stderr = sb(t, "", nil, "convert", "-t", "kql", "--plugin-dir", plugins, kw)
+	want(t, "convert -t kql keywords", code, 1, stderr, "unsupported-keyword: keyword searches are not supported by this example backend")
+	code, _, stderr = sb(t, "", nil, "convert", "-t", "kql", "--plugin-dir", plugins, "--skip-unsupported", kw, rule)
+	want(t, "convert -t kql --skip-unsupported", code, 0, stderr, "kql: 1 rule converted, 0 failed, 1 skipped as unsupported")
 	code, _, stderr = sb(t, "", nil, "convert", "-t", "kq", "--plugin-dir", plugins, rule)
 	want(t, "convert -t kq", code, 2, stderr, `unknown target "kq" (known: dsl, eql, esql, lucene, splunk, kql); did you mean "kql"?`)
 
