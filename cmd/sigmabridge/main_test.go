@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -187,6 +188,12 @@ func TestCLIPinnedExternalBackendEverywhere(t *testing.T) {
 	code, _, stderr = sb(t, "", nil, "convert", "-t", "kql", rule)
 	want(t, "convert -t kql without the plugin", code, 2, stderr, `unknown target "kql" (known: dsl, eql, esql, lucene, splunk)`,
 		"an external backend's targets are known once its plugin is pinned in the plugin directory (--plugin-dir")
+	// A plugin's "cannot express" codes are skipped like a built-in target's.
+	kw := write(t, t.TempDir(), "kw.yml", "title: Keywords\nid: 6f2a9a4e-8d0c-4c1e-9a43-6f0a1c2b3d4e\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  kw: [evil]\n  condition: kw\n")
+	code, _, stderr = sb(t, "", nil, "convert", "-t", "kql", "--plugin-dir", plugins, kw)
+	want(t, "convert -t kql keywords", code, 1, stderr, "unsupported-keyword: keyword searches are not supported by this example backend")
+	code, _, stderr = sb(t, "", nil, "convert", "-t", "kql", "--plugin-dir", plugins, "--skip-unsupported", kw, rule)
+	want(t, "convert -t kql --skip-unsupported", code, 0, stderr, "kql: 1 rule converted, 0 failed, 1 skipped as unsupported")
 	code, _, stderr = sb(t, "", nil, "convert", "-t", "kq", "--plugin-dir", plugins, rule)
 	want(t, "convert -t kq", code, 2, stderr, `unknown target "kq" (known: dsl, eql, esql, lucene, splunk, kql); did you mean "kql"?`)
 
@@ -311,5 +318,128 @@ func TestCLIHuntHintDoesNotRepeat(t *testing.T) {
 	want(t, "hunt -p ecs_t1648", code, 1, stderr, "no index to search: the pipelines given (-p ecs_t1648) set no index for logsource")
 	if strings.Contains(stderr, "e.g. -p ecs_t1648") {
 		t.Errorf("the hint repeats after it was followed:\n%s", stderr)
+	}
+}
+
+// Why 1, must show 1 and 2: on a fresh clone the built-in pack deploys under the shipped
+// deployment pipelines. With the starter profile `profile init` writes, convert of the whole
+// pack exits 0 for every target under its pipeline with --skip-unsupported (what is skipped is
+// declared, rule by rule, in translator/pipeline/builtin/README.md and asserted by
+// TestConvertPackDeploysUnderShippedPipelines), no rule fails for a flattened field or a
+// pipeline's refusal; splunk_t1648 needs no --skip-unsupported at all; and check -p, the
+// samples shaped for the deployment, passes every rule under both pipelines.
+func TestCLIShippedPipelinesDeployThePack(t *testing.T) {
+	prof := filepath.Join(t.TempDir(), "profile.yml")
+	code, _, stderr := sb(t, "", nil, "profile", "init", "-o", prof)
+	want(t, "profile init", code, 0, stderr)
+	deployments := [][2]string{{"splunk", "splunk_t1648"}, {"lucene", "ecs_t1648"}, {"dsl", "ecs_t1648"}, {"esql", "ecs_t1648"}, {"eql", "ecs_t1648"}}
+	for _, d := range deployments {
+		code, out, stderr := sb(t, "", nil, "convert", "-t", d[0], "-p", d[1], "--profile", prof, "--skip-unsupported", "-f", "jsonl")
+		want(t, "convert -t "+d[0]+" -p "+d[1]+" --skip-unsupported", code, 0, stderr)
+		for _, bad := range []string{"unsupported-flattened", "pipeline-unsupported", "pipeline-error", " 1 failed", "with load errors\n"} {
+			if strings.Contains(stderr, bad) && !(bad == "with load errors\n" && strings.Contains(stderr, " 0 files with load errors")) {
+				t.Errorf("%s: stderr holds %q:\n%s", d[0], bad, stderr)
+			}
+		}
+		if n := strings.Count(out, `"query":`); n < 58 {
+			t.Errorf("%s: only %d queries", d[0], n)
+		}
+	}
+	code, _, stderr = sb(t, "", nil, "convert", "-t", "splunk", "-p", "splunk_t1648", "--profile", prof)
+	want(t, "convert -t splunk -p splunk_t1648 (no --skip-unsupported)", code, 0, stderr)
+	for _, p := range []string{"splunk_t1648", "ecs_t1648"} {
+		code, out, stderr := sb(t, "", nil, "check", "-p", p)
+		want(t, "check -p "+p, code, 0, stderr)
+		if !strings.Contains(out, " passed, 0 failed (") || !strings.Contains(out, "checked as deployed by "+p+", samples in its shape") {
+			t.Errorf("check -p %s: %s", p, out[max(0, len(out)-400):])
+		}
+	}
+}
+
+// Why 2: -t lucene -p splunk_t1648 silently used a pipeline made for another target.
+func TestCLIPipelineForAnotherTarget(t *testing.T) {
+	rule := write(t, t.TempDir(), "create.yml", createRule)
+	code, out, stderr := sb(t, "", nil, "convert", "-t", "lucene", "-p", "splunk_t1648", rule)
+	want(t, "-t lucene -p splunk_t1648", code, 2, stderr,
+		"pipeline splunk_t1648 is for splunk, not lucene (--allow-pipeline-mismatch uses it anyway)")
+	if out != "" {
+		t.Errorf("a mismatched pipeline wrote output: %q", out)
+	}
+	code, out, stderr = sb(t, "", nil, "convert", "-t", "lucene", "-p", "splunk_t1648", "--allow-pipeline-mismatch", rule)
+	want(t, "--allow-pipeline-mismatch", code, 0, stderr)
+	if !strings.HasPrefix(out, "eventName:/[cC][rR][eE]") {
+		t.Errorf("--allow-pipeline-mismatch: %q", out)
+	}
+	code, _, stderr = sb(t, "", nil, "check", "-p", "splunk_t1648", "--allow-pipeline-mismatch", rule)
+	if code != 2 || !strings.Contains(stderr, "unknown flag: --allow-pipeline-mismatch") {
+		// check converts for the pipeline's own targets: there is nothing to mismatch.
+		t.Errorf("check --allow-pipeline-mismatch: exit %d %s", code, stderr)
+	}
+}
+
+// Why 2: with no generic pipeline, a SigmaHQ Windows rule got the raw Image and CommandLine
+// for every target.
+func TestCLIGenericPipelines(t *testing.T) {
+	rule := write(t, t.TempDir(), "whoami.yml", strings.Replace(windowsRule, "sel: {Image|endswith: '\\whoami.exe'}", "sel: {Image|endswith: '\\whoami.exe', CommandLine|contains: /all}", 1))
+	cases := []struct{ target, pipeline, want, not string }{
+		{"splunk", "splunk_windows", `source="XmlWinEventLog:Microsoft-Windows-Sysmon/Operational" AND EventCode=1 AND Image="*\\whoami.exe" AND CommandLine="*/all*"`, ""},
+		{"splunk", "splunk_cim", `process_path="*\\whoami.exe" AND process="*/all*"`, "Image"},
+		{"lucene", "ecs_windows", `process.executable:`, "Image"},
+		{"eql", "ecs_windows", `process.command_line : "*/all*"`, "CommandLine"},
+	}
+	for _, c := range cases {
+		code, out, stderr := sb(t, "", nil, "convert", "-t", c.target, "-p", c.pipeline, rule)
+		want(t, c.target+" -p "+c.pipeline, code, 0, stderr)
+		if !strings.Contains(out, c.want) || (c.not != "" && strings.Contains(out, c.not)) {
+			t.Errorf("-t %s -p %s: %q, want %q without %q", c.target, c.pipeline, out, c.want, c.not)
+		}
+	}
+	code, out, stderr := sb(t, "", nil, "list", "pipelines")
+	want(t, "list pipelines", code, 0, stderr)
+	for _, p := range []string{"splunk_windows", "splunk_cim", "ecs_windows", "ecs_linux"} {
+		if !strings.Contains(out, p) {
+			t.Errorf("list pipelines lacks %s:\n%s", p, out)
+		}
+	}
+}
+
+// Why 5: the README lacked an install step, the registries the tests fetch from, time
+// estimates, where the SigmaHQ corpus comes from, and check's 2 and scan's 1 in the exit-code
+// table; the Build list adds "Configure for your organisation".
+func TestREADMEFirstHour(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(data)
+	for _, w := range []string{
+		"## Install", "go install github.com/sigmabridge/sigmabridge/cmd/sigmabridge@latest", "sigmabridge --version",
+		"**PyPI**", "**Maven Central**", "**Go module proxy**",
+		"The corpus is the SigmaHQ rule repository at release", "git clone --depth 1 --branch",
+		"## Configure for your organisation", "sigmabridge profile init",
+		"What each pipeline cannot carry",
+	} {
+		if !strings.Contains(readme, w) {
+			t.Errorf("README.md lacks %q", w)
+		}
+	}
+	// Time estimates: the first check run and the whole test suite, each measured.
+	if n := len(regexp.MustCompile(`\d+ min \d+ s measured`).FindAllString(readme, -1)); n < 2 {
+		t.Errorf("README.md gives %d measured times for the two commands, want both", n)
+	}
+	row := func(cmd string) string {
+		for _, l := range strings.Split(readme, "\n") {
+			if strings.HasPrefix(l, "| `"+cmd+" ") {
+				return l
+			}
+		}
+		t.Fatalf("README.md has no row for %s in the command table", cmd)
+		return ""
+	}
+	if r := row("check"); !strings.Contains(r, "0 all ok, 1 any failure, 2 usage") {
+		t.Errorf("check's exit codes: %s", r)
+	}
+	if r := row("scan"); !strings.Contains(r, "1 some input unreadable or some rule could not be loaded") {
+		t.Errorf("scan's exit codes: %s", r)
 	}
 }
