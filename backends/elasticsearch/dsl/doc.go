@@ -55,7 +55,17 @@
 // percentile types (as the esql form's self-join).
 //
 // It needs Painless. The project's test node has none (lang-painless 8.x is not published on
-// Maven Central), so TestLiveCorrelationConformance skips there, saying so, and
-// TestLiveCorrelationRuleScores runs the query half on it: the hits and their scores must be
-// the events and rule sets the evaluator matches.
+// Maven Central), so the scripts are proved in three parts:
+//
+//   - TestPainlessCorrelationConformance and TestPainlessCorrelationRandom compile the four
+//     scripts with the Painless compiler that is on Maven Central (OpenSearch's lang-painless,
+//     testdata/painless, built by its build.sh; SIGMABRIDGE_PAINLESS_CP) and run the reduce
+//     script over the map script's entries: every conformance case (all seven types), and 300
+//     random streams (ties, events of several rules, missing group-by values, malformed
+//     numbers, every bound) against the evaluator.
+//   - TestLiveCorrelationRuleScores runs the query half on the live node: the hits and their
+//     scores must be the events and rule sets the evaluator matches.
+//   - TestLiveCorrelationConformance runs the whole search on a node with Painless and skips,
+//     saying so, on one without. The map script's reads of doc values (@timestamp as a
+//     ZonedDateTime, _seq_no, _score) have therefore not run on Elasticsearch itself.
 package dsl

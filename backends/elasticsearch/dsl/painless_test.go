@@ -29,11 +29,15 @@ import (
 // query gives the map script the rule sets used here.
 
 // painlessTool returns the java command line of testdata/painless (built by its build.sh,
-// whose output SIGMABRIDGE_PAINLESS_CP holds), or skips.
+// whose output SIGMABRIDGE_PAINLESS_CP holds), or skips (fails when
+// SIGMABRIDGE_REQUIRE_PAINLESS=1, as .ci/test.sh sets it).
 func painlessTool(t *testing.T) []string {
 	t.Helper()
 	cp := strings.TrimSpace(os.Getenv("SIGMABRIDGE_PAINLESS_CP"))
 	if cp == "" {
+		if os.Getenv("SIGMABRIDGE_REQUIRE_PAINLESS") == "1" {
+			t.Fatal("SIGMABRIDGE_PAINLESS_CP is unset but SIGMABRIDGE_REQUIRE_PAINLESS=1")
+		}
 		t.Skip("SIGMABRIDGE_PAINLESS_CP is unset: export SIGMABRIDGE_PAINLESS_CP=$(bash backends/elasticsearch/dsl/testdata/painless/build.sh) to run the correlation scripts on the Painless compiler")
 	}
 	return []string{"java", "-cp", cp, "sigmabridge.PainlessCheck"}
