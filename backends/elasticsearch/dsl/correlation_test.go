@@ -131,3 +131,60 @@ func TestCorrelationTooManyRules(t *testing.T) {
 		t.Errorf("got %v, want unsupported-correlation naming 25 rules", ds)
 	}
 }
+
+// TestHostileCorrelationNames: field names, group-by names and aliases reach the scripts only
+// as params, so quotes, backslashes, newlines and Painless in them change no script.
+func TestHostileCorrelationNames(t *testing.T) {
+	for _, name := range []string{`it's`, `a"b`, `back\slash`, "new\nline", `'; state.e.clear(); '`, `ü.ñ`} {
+		q := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(name)
+		doc := fmt.Sprintf(`title: a
+name: a
+logsource: {product: test}
+detection: {sel: {action: a}, condition: sel}
+---
+title: c
+name: c
+correlation:
+  type: value_count
+  rules: [a]
+  group-by: ["g%[1]s"]
+  aliases: {"g%[1]s": {a: "f%[1]s"}}
+  timespan: 5m
+  condition: {gte: 2, field: "v%[1]s"}
+`, q)
+		set, diags := translator.LoadSetBytes("hostile.yml", []byte(doc))
+		diags = append(diags, translator.Resolve(set)...)
+		if diags.HasErrors() {
+			t.Fatalf("%q: %v", name, diags)
+		}
+		corr := set.Correlations[0]
+		qs, ds := backends.ConvertCorrelation(Backend{}, corr, backends.RefRules(set, corr))
+		if ds.HasErrors() {
+			t.Fatalf("%q: %v", name, ds)
+		}
+		var body struct {
+			Aggs struct {
+				M struct {
+					S struct {
+						Params  map[string]any `json:"params"`
+						Init    string         `json:"init_script"`
+						Map     string         `json:"map_script"`
+						Combine string         `json:"combine_script"`
+						Reduce  string         `json:"reduce_script"`
+					} `json:"scripted_metric"`
+				} `json:"sigma_correlation"`
+			} `json:"aggs"`
+		}
+		if err := json.Unmarshal([]byte(qs[0].Text), &body); err != nil {
+			t.Fatalf("%q: %v", name, err)
+		}
+		s := body.Aggs.M.S
+		if s.Init != painlessInit || s.Map != painlessMap || s.Combine != painlessCombine || s.Reduce != painlessReduce {
+			t.Errorf("%q: a script differs from the fixed scripts", name)
+		}
+		refs := s.Params["refs"].([]any)
+		if s.Params["field"] != "v"+name || s.Params["names"].([]any)[0] != "g"+name || refs[0].([]any)[0] != "f"+name {
+			t.Errorf("%q: params %v do not carry the names verbatim", name, s.Params)
+		}
+	}
+}

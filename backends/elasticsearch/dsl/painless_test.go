@@ -378,3 +378,65 @@ detection: {sel: {action: [a, ab]}, condition: sel}
 	}
 	t.Logf("%d random streams, %d evaluator alerts: Painless agrees", len(jobs), alerts)
 }
+
+// TestHostileCorrelationValuesPainless runs the reduce script over group-by and counted
+// values with quotes, backslashes, control characters, non-ASCII letters, an empty string
+// and a value that looks like another group's key; the alerts must be the evaluator's, each
+// group's value given back verbatim.
+func TestHostileCorrelationValuesPainless(t *testing.T) {
+	painlessTool(t)
+	doc := `title: a
+name: a
+logsource: {product: test}
+detection: {sel: {action: a}, condition: sel}
+---
+title: c
+name: c
+correlation: {type: value_count, rules: [a], group-by: [user, host], timespan: 5m, condition: {gte: 2, field: v}}
+`
+	set, diags := translator.LoadSetBytes("hostile.yml", []byte(doc))
+	diags = append(diags, translator.Resolve(set)...)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	prog, errs := evaluator.Compile(set.Rules)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	corr := set.Correlations[0]
+	values := []string{`it's`, `"q"`, `\`, "tab\there", "nl\nx", "ünï", "", "a,b", "[u1, h1]", "\u2028"}
+	var events [][]byte
+	for i, u := range values {
+		for j := 0; j < 2; j++ {
+			ev := map[string]any{"@timestamp": corrcase.Base.Add(time.Duration(i*10+j) * time.Second).Format(time.RFC3339Nano),
+				"action": "a", "user": u, "host": values[(i+1)%len(values)], "v": values[(i+j)%len(values)]}
+			b, _ := json.Marshal(ev)
+			events = append(events, b)
+		}
+	}
+	k := evaluator.NewCorrelator(set, evaluator.CorrelatorOptions{MaxLateness: time.Nanosecond})
+	var want []corrcase.Alert
+	collect := func(as []evaluator.Alert) {
+		for _, a := range as {
+			want = append(want, corrcase.Alert{Correlation: "c", End: a.End, Group: corrcase.GroupKey(a.Group), Value: a.Value})
+		}
+	}
+	for i, ev := range events {
+		ms, _ := prog.MatchJSON(ev)
+		var rs []int
+		for _, m := range ms {
+			rs = append(rs, m.RuleIndex)
+		}
+		fields, _ := evaluator.JSONFields(ev)
+		ts, _ := fields(TimeField)
+		tm, _ := evaluator.ParseTime(ts)
+		collect(k.Observe(evaluator.Event{Time: tm, ID: fmt.Sprint(i), Fields: fields}, rs))
+	}
+	collect(k.Flush())
+	corrcase.Sort(want)
+	res := runPainless(t, []painlessRun{{Params: searchParams(t, set, corr), States: []any{mapEntries(t, set, prog, corr, events)}}})
+	got := alertsOf(t, corr, res[0])
+	if len(want) != len(values) || !reflect.DeepEqual(got, want) {
+		t.Errorf("Painless and the evaluator differ:\n got  %q\n want %q", got, want)
+	}
+}
