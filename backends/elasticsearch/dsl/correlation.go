@@ -79,6 +79,18 @@ func (Backend) ConvertCorrelation(c *ir.Correlation, rules []*ir.Rule) ([]backen
 	if diags.HasErrors() {
 		return nil, diags
 	}
+	// The evaluator inserts an event's entries rule by rule in the rule set's order (then in
+	// the correlation's order for a rule named twice); rank gives each rule its place.
+	ranks := make([]any, len(c.Refs))
+	for i, ri := range c.Refs {
+		rank := 0
+		for j, rj := range c.Refs {
+			if rj.Rule < ri.Rule || rj.Rule == ri.Rule && j < i {
+				rank++
+			}
+		}
+		ranks[i] = rank
+	}
 	names := make([]any, len(c.GroupBy))
 	for i, g := range c.GroupBy {
 		names[i] = g
@@ -86,7 +98,7 @@ func (Backend) ConvertCorrelation(c *ir.Correlation, rules []*ir.Rule) ([]backen
 	r := c.Condition
 	params := Query{
 		"type": string(c.Type), "time": TimeField, "span": c.Timespan.Nanoseconds(),
-		"refs": refs, "names": names, "field": c.Field, "percentile": c.Percentile,
+		"refs": refs, "ranks": ranks, "names": names, "field": c.Field, "percentile": c.Percentile,
 		"has_min": r.HasMin, "min_incl": r.MinIncl, "min": r.Min,
 		"has_max": r.HasMax, "max_incl": r.MaxIncl, "max": r.Max,
 		"max_alerts": MaxAlerts,
@@ -107,8 +119,8 @@ func (Backend) ConvertCorrelation(c *ir.Correlation, rules []*ir.Rule) ([]backen
 }
 
 // The Painless scripts. An entry is [time ns, order, rule, value, key]: order is
-// _seq_no * 64 + rule, so the entries of one event keep the rules' order (the evaluator
-// inserts them one after the other); key is the list of group-by values.
+// _seq_no * 64 + the rule's rank, so the entries of one event are in the order the evaluator
+// inserts them (the rule set's order); key is the list of group-by values.
 const painlessInit = `state.e = new ArrayList();`
 
 var painlessMap = strings.Join([]string{
@@ -142,7 +154,7 @@ var painlessMap = strings.Join([]string{
 	`      }`,
 	`      if (v instanceof Double && (Double.isNaN((double) v) || Double.isInfinite((double) v))) { continue; }`,
 	`    }`,
-	`    state.e.add([t, seq * 64 + i, i, v, key]);`,
+	`    state.e.add([t, seq * 64 + params.ranks[i], i, v, key]);`,
 	`  }`,
 	`}`,
 }, "\n")
@@ -159,34 +171,42 @@ var painlessReduce = strings.Join([]string{
 	`  List es = g.getValue();`,
 	`  es.sort((a, b) -> { int c = Long.compare(((Number) a[0]).longValue(), ((Number) b[0]).longValue()); return c != 0 ? c : Long.compare(((Number) a[1]).longValue(), ((Number) b[1]).longValue()); });`,
 	`  int n = es.size(); int lo = 0;`,
+	// For temporal_ordered: prev[r * n + i] is the latest position <= i of an entry of rule
+	// r, or -1, so the chain is walked back in one step per rule.
+	`  int[] prev = new int[params.type == 'temporal_ordered' ? (last + 1) * n : 0];`,
+	`  if (params.type == 'temporal_ordered') {`,
+	`    for (int i = 0; i < n; i++) { int ri = ((Number) es[i][2]).intValue(); for (int r = 0; r <= last; r++) { prev[r * n + i] = r == ri ? i : (i > 0 ? prev[r * n + i - 1] : -1); } }`,
+	`  }`,
 	`  for (int end = 0; end < n; end++) {`,
 	`    long te = ((Number) es[end][0]).longValue();`,
 	// The window of an instant is closed by its last entry and holds every entry of it.
 	`    if (end + 1 < n && ((Number) es[end + 1][0]).longValue() == te) { continue; }`,
 	`    while (((Number) es[lo][0]).longValue() < te - span) { lo++; }`,
+	// The window's work is done by stream methods, not Painless loops: Painless stops a
+	// script after 1,000,000 loop iterations. The sum is a left fold, in order, as the
+	// evaluator adds.
+	`    List win = es.subList(lo, end + 1);`,
 	`    double value = 0;`,
 	`    if (params.type == 'event_count') { value = end - lo + 1; }`,
-	`    else if (params.type == 'value_count') { Set seen = new HashSet(); for (int i = lo; i <= end; i++) { seen.add(es[i][3]); } value = seen.size(); }`,
+	`    else if (params.type == 'value_count') { value = win.stream().map(x -> x[3]).distinct().count(); }`,
 	`    else if (params.type == 'value_sum' || params.type == 'value_avg') {`,
-	`      for (int i = lo; i <= end; i++) { value += ((Number) es[i][3]).doubleValue(); }`,
+	`      value = win.stream().mapToDouble(x -> ((Number) x[3]).doubleValue()).reduce(0.0, (p, q) -> p + q);`,
 	`      if (params.type == 'value_avg') { value /= (end - lo + 1); }`,
 	`    } else if (params.type == 'value_percentile') {`,
-	`      List xs = new ArrayList(); for (int i = lo; i <= end; i++) { xs.add(((Number) es[i][3]).doubleValue()); }`,
-	`      Collections.sort(xs);`,
-	`      int r = (int) Math.ceil(((Number) params.percentile).doubleValue() / 100.0 * xs.size());`,
-	`      if (r < 1) { r = 1; } if (r > xs.size()) { r = xs.size(); }`,
+	`      double[] xs = win.stream().mapToDouble(x -> ((Number) x[3]).doubleValue()).sorted().toArray();`,
+	`      int r = (int) Math.ceil(((Number) params.percentile).doubleValue() / 100.0 * xs.length);`,
+	`      if (r < 1) { r = 1; } if (r > xs.length) { r = xs.length; }`,
 	`      value = xs[r - 1];`,
-	`    } else if (params.type == 'temporal') { Set seen = new HashSet(); for (int i = lo; i <= end; i++) { seen.add(es[i][2]); } value = seen.size(); }`,
+	`    } else if (params.type == 'temporal') { value = win.stream().map(x -> x[2]).distinct().count(); }`,
 	`    else if (params.type == 'temporal_ordered') {`,
-	// The window ends with an event of the last rule; walking back, the latest event of
-	// each earlier rule that precedes the chain so far (time, then order).
+	// The window ends with an event of the last rule; walking back, the latest entry of each
+	// earlier rule before the chain so far (entries are in time, then indexing, order).
 	`      if (((Number) es[end][2]).intValue() != last) { continue; }`,
-	`      int chain = 1; long ct = te; long co = ((Number) es[end][1]).longValue(); int j = end;`,
+	`      int chain = 1; int j = end;`,
 	`      for (int want = last - 1; want >= 0; want--) {`,
-	`        while (j >= lo) { long jt = ((Number) es[j][0]).longValue(); long jo = ((Number) es[j][1]).longValue();`,
-	`          if (((Number) es[j][2]).intValue() == want && (jt < ct || (jt == ct && jo < co))) { break; } j--; }`,
+	`        j = j > 0 ? prev[want * n + j - 1] : -1;`,
 	`        if (j < lo) { break; }`,
-	`        chain++; ct = ((Number) es[j][0]).longValue(); co = ((Number) es[j][1]).longValue();`,
+	`        chain++;`,
 	`      }`,
 	`      value = chain;`,
 	`      if (chain != last + 1) { continue; }`,

@@ -49,10 +49,14 @@
 // fields have doc values (keyword, numeric, ip, boolean; a text field fails the search, it is
 // not silently wrong), and a numeric field's doc value is its number (a value_count over a
 // double field counts 5 and 5.0 as one, the evaluator as two texts); events of one instant
-// are ordered by _seq_no, which is the arrival order within one shard only. The search holds
-// every selected event of the searched range in the coordinating node's reduce, and the
-// window work is quadratic in the events of one group for the distinct, sum, mean and
-// percentile types (as the esql form's self-join).
+// are ordered by _seq_no, which is the arrival order within one shard only (the entries of one
+// event in the rule set's order of their rules, as the evaluator inserts them). The search
+// holds every selected event of the searched range in the coordinating node's reduce. The
+// per-window work (distinct values, sum, mean, percentile, distinct rules) runs in Java stream
+// methods, quadratic in the events of one group, as the esql form's self-join; the Painless
+// loops are linear (about 2 + rules iterations per entry), so a reduce of more than about
+// 1,000,000 / (2 + rules) entries stops with Painless's loop limit: the search fails, it does
+// not answer wrongly.
 //
 // It needs Painless. The project's test node has none (lang-painless 8.x is not published on
 // Maven Central), so the scripts are proved in three parts:
@@ -60,9 +64,10 @@
 //   - TestPainlessCorrelationConformance and TestPainlessCorrelationRandom compile the four
 //     scripts with the Painless compiler that is on Maven Central (OpenSearch's lang-painless,
 //     testdata/painless, built by its build.sh; SIGMABRIDGE_PAINLESS_CP) and run the reduce
-//     script over the map script's entries: every conformance case (all seven types), and 300
-//     random streams (ties, events of several rules, missing group-by values, malformed
-//     numbers, every bound) against the evaluator.
+//     script over the map script's entries: every conformance case (all seven types), 300
+//     random streams (ties, events of several rules in and against the rule set's order,
+//     missing group-by values, malformed numbers, every bound) against the evaluator, and
+//     one group of 4,000 events per type (past the loop limit of a Painless loop per window).
 //   - TestLiveCorrelationRuleScores runs the query half on the live node: the hits and their
 //     scores must be the events and rule sets the evaluator matches.
 //   - TestLiveCorrelationConformance runs the whole search on a node with Painless and skips,

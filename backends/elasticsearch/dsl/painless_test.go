@@ -169,7 +169,13 @@ func mapEntries(t *testing.T, set *ir.RuleSet, prog *evaluator.Program, corr *ir
 					value = f
 				}
 			}
-			out = append(out, []any{tm.UnixNano(), seq*64 + ri, ri, value, key})
+			rank := 0
+			for j, rj := range corr.Refs {
+				if rj.Rule < ref.Rule || rj.Rule == ref.Rule && j < ri {
+					rank++
+				}
+			}
+			out = append(out, []any{tm.UnixNano(), seq*64 + rank, ri, value, key})
 		}
 	}
 	return out
@@ -281,8 +287,10 @@ detection: {sel: {action: [a, ab]}, condition: sel}
 	for n := 0; n < 300; n++ {
 		ty := ir.CorrelationTypes[n%len(ir.CorrelationTypes)]
 		rules := []string{"a", "b", "ab"}[:1+rng.Intn(3)]
-		if ty.IsTemporal() && len(rules) < 2 {
-			rules = []string{"a", "b"}
+		if ty.IsTemporal() {
+			// Pairs whose rules share events, in and against the rule set's order.
+			pairs := [][]string{{"a", "b"}, {"ab", "b"}, {"b", "ab"}, {"ab", "a"}, {"a", "ab", "b"}}
+			rules = pairs[rng.Intn(len(pairs))]
 		}
 		cond := ""
 		switch {
@@ -439,4 +447,61 @@ correlation: {type: value_count, rules: [a], group-by: [user, host], timespan: 5
 	if len(want) != len(values) || !reflect.DeepEqual(got, want) {
 		t.Errorf("Painless and the evaluator differ:\n got  %q\n want %q", got, want)
 	}
+}
+
+// TestPainlessLargeGroup runs the reduce script over one group of 4,000 events inside one
+// window, for every type: Painless stops a script after a bounded number of loop iterations
+// (1,000,000), so the per-window work must not be a Painless loop over the window.
+func TestPainlessLargeGroup(t *testing.T) {
+	painlessTool(t)
+	const n = 4000
+	var runs []painlessRun
+	var corrs []*ir.Correlation
+	var wants []int
+	for _, ty := range ir.CorrelationTypes {
+		cond := ", condition: {gte: 0, field: ms}"
+		if ty == ir.ValuePercentile {
+			cond += ", percentile: 90"
+		}
+		switch ty {
+		case ir.EventCount:
+			cond = ", condition: {gte: 0}"
+		case ir.Temporal, ir.TemporalOrdered:
+			cond = ""
+		}
+		doc := fmt.Sprintf("title: a\nname: a\nlogsource: {product: test}\ndetection: {sel: {action: a}, condition: sel}\n---\ntitle: b\nname: b\nlogsource: {product: test}\ndetection: {sel: {action: b}, condition: sel}\n---\ntitle: c\nname: c\ncorrelation: {type: %s, rules: [a, b], group-by: [user], timespan: 1h%s}\n", ty, cond)
+		set, diags := translator.LoadSetBytes("large.yml", []byte(doc))
+		diags = append(diags, translator.Resolve(set)...)
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		corr := set.Correlations[0]
+		var entries []any
+		for i := 0; i < n; i++ {
+			entries = append(entries, []any{int64(i) * int64(time.Millisecond), i * 64, i % 2, float64(i % 100), []any{"u1"}})
+			if ty == ir.ValueCount {
+				entries[i].([]any)[3] = strconv.Itoa(i % 100)
+			}
+		}
+		corrs = append(corrs, corr)
+		// Every instant is its own window end; temporal_ordered fires at each b with an a
+		// before it (every b but none), temporal from the second event on.
+		want := n
+		switch ty {
+		case ir.TemporalOrdered:
+			want = n / 2
+		case ir.Temporal:
+			want = n - 1
+		}
+		wants = append(wants, want)
+		runs = append(runs, painlessRun{Params: searchParams(t, set, corr), States: []any{entries}})
+	}
+	start := time.Now()
+	results := runPainless(t, runs)
+	for i, r := range results {
+		if len(r.Alerts) != wants[i] || r.Truncated != (wants[i] > MaxAlerts) {
+			t.Errorf("%s: %d alerts (truncated %v), want %d", corrs[i].Type, len(r.Alerts), r.Truncated, wants[i])
+		}
+	}
+	t.Logf("%d types over one group of %d events: %v", len(runs), n, time.Since(start).Round(time.Millisecond))
 }
