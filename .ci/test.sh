@@ -12,6 +12,9 @@
 #   SIGMABRIDGE_FORMATS_TOOLS_BIN  splunk-appinspect, a .conf parser, jsonschema and eql for
 #                        the formats tests; when unset this script installs them from PyPI
 #                        (.ci/formats-tools-env.sh, cached in .cache/formats-tools)
+#   SIGMABRIDGE_PAINLESS_CP  the Painless compiler's classpath, for the Query DSL correlation
+#                        scripts; when unset this script builds it with Maven
+#                        (backends/elasticsearch/dsl/testdata/painless/build.sh)
 #
 # Tests that need the corpus skip with a reason when it is absent; Elasticsearch tests fail
 # loudly when run from here without a node (SIGMABRIDGE_REQUIRE_ES=1).
@@ -70,6 +73,13 @@ if [ -z "${SIGMABRIDGE_FORMATS_TOOLS_BIN:-}" ]; then
 fi
 export SIGMABRIDGE_REQUIRE_FORMATS_TOOLS=1
 echo "formats tools: $SIGMABRIDGE_FORMATS_TOOLS_BIN"
+# The Painless compiler (OpenSearch's lang-painless, from Maven Central) for the Query DSL
+# correlation scripts, which the test node cannot run.
+if [ -z "${SIGMABRIDGE_PAINLESS_CP:-}" ]; then
+  SIGMABRIDGE_PAINLESS_CP=$(bash backends/elasticsearch/dsl/testdata/painless/build.sh)
+  export SIGMABRIDGE_PAINLESS_CP
+fi
+export SIGMABRIDGE_REQUIRE_PAINLESS=1
 
 echo "== go vet ./..."
 go vet ./...

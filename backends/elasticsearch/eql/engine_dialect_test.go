@@ -26,6 +26,9 @@ type dialectDifference struct {
 	// checked differences are also undone in testdata/engine.py's second run (matches_es):
 	// the difference explains an event only when that run agrees with the evaluator on it.
 	checked bool
+	// sequence differences are about a sequence's alerts rather than one event; they are
+	// recognised per alert in engine_correlation_test.go (sequenceConsumesEvents).
+	sequence bool
 }
 
 // dialectDifferences is keyed by the difference's name.
@@ -117,6 +120,13 @@ var dialectDifferences = map[string]dialectDifference{
 			return typeMismatch(cond, ev, false)
 		},
 		checked: true,
+	},
+	"sequence-consumes-events": {
+		construct:     "`sequence [a] by k [b] by k` over a, b, b of one key within maxspan (temporal_ordered)",
+		elasticsearch: "a sequence uses each event once: a, b, b gives one sequence, [a, b]; the second b finds no pending a",
+		python:        "the same as Elasticsearch",
+		why:           "no EQL form reports every window that ends with an event of the last rule, as the evaluator's temporal_ordered does (a, b, b raises two alerts); the sequence query is the only temporal_ordered form EQL has, and it finds the first alert of every such run",
+		sequence:      true,
 	},
 	"boolean-strings": {
 		construct:     "a boolean literal against a string value, e.g. `readOnly == false` on `{\"readOnly\": \"False\"}`",

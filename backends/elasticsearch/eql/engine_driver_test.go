@@ -145,7 +145,7 @@ func TestEngineDialectTable(t *testing.T) {
 		t.Errorf("DIALECT.md names %v, dialectDifferences %v", inDoc, inTest)
 	}
 	for name, d := range dialectDifferences {
-		if d.construct == "" || d.elasticsearch == "" || d.python == "" || d.why == "" || d.bridged == (d.explains != nil) {
+		if d.construct == "" || d.elasticsearch == "" || d.python == "" || d.why == "" || d.bridged == (d.explains != nil || d.sequence) || (d.explains != nil && d.sequence) {
 			t.Errorf("%s: incomplete entry", name)
 		}
 	}

@@ -54,6 +54,11 @@ type engineResult struct {
 	Message   string `json:"message"`
 	// Failed lists the events on which the engine raised an error, with the error.
 	Failed map[string]string `json:"failed"`
+	// Sequences are a sequence query's sequences, each as its events' indexes.
+	Sequences [][]int `json:"sequences"`
+	// SequencesES are the sequences of the run with Elasticsearch's side of the checked
+	// differences taken.
+	SequencesES [][]int `json:"sequences_es"`
 }
 
 // TestEngineAgreesWithEvaluator converts every rule of the pack (under the samples'
@@ -195,19 +200,31 @@ func engineTools(t *testing.T) string {
 // runEngine runs every job in one call of testdata/engine.py, bounded in time.
 func runEngine(t *testing.T, python string, jobs []engineJob) []engineResult {
 	t.Helper()
+	return runEngineTimes(t, python, jobs, nil)
+}
+
+// runEngineTimes is runEngine; jobs with times (times[i], one per event, in nanoseconds)
+// are sequence queries run over the whole stream.
+func runEngineTimes(t *testing.T, python string, jobs []engineJob, times [][]int64) []engineResult {
+	t.Helper()
 	type job struct {
 		Query  string            `json:"query"`
 		Events []json.RawMessage `json:"events"`
+		Times  []int64           `json:"times,omitempty"`
 	}
 	var in struct {
 		Jobs []job `json:"jobs"`
 	}
-	for _, j := range jobs {
+	for i, j := range jobs {
 		evs := make([]json.RawMessage, len(j.subject.events))
 		for i, e := range j.subject.events {
 			evs[i] = e
 		}
-		in.Jobs = append(in.Jobs, job{Query: j.query, Events: evs})
+		jb := job{Query: j.query, Events: evs}
+		if i < len(times) {
+			jb.Times = times[i]
+		}
+		in.Jobs = append(in.Jobs, jb)
 	}
 	body, err := json.Marshal(in)
 	if err != nil {
@@ -249,7 +266,8 @@ func packSubjects(t *testing.T, root string) []*engineSubject {
 		}
 		if strings.HasPrefix(path.Base(p), "mr_") {
 			// A correlation file: several documents, and its samples are sequences for the
-			// correlation (the correlation conformance tests cover it).
+			// correlation (TestEngineSequencesAgreeWithEvaluator runs its temporal_ordered
+			// ones).
 			return nil
 		}
 		data, err := fs.ReadFile(rules.FS, p)
@@ -426,7 +444,7 @@ func explainEvent(j engineJob, e int, evaluator, engine, engineES bool) string {
 	cond := j.subject.rule.Conditions[j.cond]
 	for _, name := range mapsKeys(dialectDifferences) {
 		d := dialectDifferences[name]
-		if !d.bridged && d.explains(cond, ev, evaluator, engine) && (!d.checked || engineES == evaluator) {
+		if !d.bridged && !d.sequence && d.explains(cond, ev, evaluator, engine) && (!d.checked || engineES == evaluator) {
 			return name
 		}
 	}

@@ -12,6 +12,12 @@ dots in keys are expanded into objects as Elasticsearch does at indexing (dotted
 value is read as the index mapped for the rule stores it: a string compared with a number as
 a number, a number compared with a string as its JSON text (mapped-types).
 
+A job with "times" (one time in nanoseconds per event, the events in time order) is a
+sequence query, run once over the whole stream: its result is {"sequences": [[i, ...], ...]},
+the indexes of the events of each sequence the engine reports, in the order reported, and
+"sequences_es", the same from a run with Elasticsearch's side of the checked differences
+taken (as matches_es).
+
 The engine's own dialect departs from Elasticsearch's in ways this driver bridges, so that a
 query means here what it means on Elasticsearch (DIALECT.md beside engine_test.go names each):
   - case: the engine folds every string comparison by default; Elasticsearch compares ==, in,
@@ -265,6 +271,23 @@ def run(engine_class, query, data):
     return bool(hits)
 
 
+def run_sequence(engine_class, query, events, times):
+    """The sequences query finds over the events streamed in order on a fresh engine of
+    engine_class, each as the indexes of its events. Times are nanoseconds; the engine
+    counts maxspan in the same unit."""
+    hits = []
+    engine = engine_class({"time_unit": 1000000000})
+    engine.add_query(query)
+    engine.add_output_hook(hits.append)
+    stream, index = [], {}
+    for i, (data, t) in enumerate(zip(events, times)):
+        category = data.get("event", {}).get("category") if isinstance(data.get("event"), dict) else None
+        stream.append(eql.Event(category if isinstance(category, str) else "unknown", t, data))
+        index[id(data)] = i
+    engine.stream_events(stream)
+    return [[index[id(e.data)] for e in h.events] for h in hits]
+
+
 def main():
     # Function names are looked up when the parser is made, so register before patching.
     eql.parser.LarkToEQL.string_predicate = string_predicate
@@ -281,6 +304,11 @@ def main():
         except eql.EqlError as e:
             first = str(e).splitlines()[0] if str(e) else ""
             results.append({"error": type(e).__name__, "message": first})
+            continue
+        if "times" in job:
+            results.append({"sequences": run_sequence(eql.PythonEngine, query, job["events"], job["times"]),
+                            "sequences_es": run_sequence(ElasticsearchSide, query,
+                                                         [expand_dots(e) for e in job["events"]], job["times"])})
             continue
         matches, matches_es, failed = [], [], {}
         for i, data in enumerate(job["events"]):

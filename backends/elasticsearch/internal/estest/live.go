@@ -351,3 +351,52 @@ var MultiValuedTrees = []ir.Node{
 	&ir.And{Children: []ir.Node{&ir.Match{Field: "tags", Pattern: ir.LiteralPattern("y"), Cased: true}, &ir.Match{Field: "other", Pattern: ir.LiteralPattern("x")}}},
 	&ir.Exists{Field: "n"},
 }
+
+// SearchBody runs a whole search request body (a JSON document) on index and returns the
+// response decoded.
+func (l *Live) SearchBody(index, body string) (map[string]any, error) {
+	var res map[string]any
+	if err := l.call("POST", "/"+index+"/_search", json.RawMessage(body), &res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// ScriptLanguages lists the script languages the node runs (GET _script_language).
+func (l *Live) ScriptLanguages() ([]string, error) {
+	var res struct {
+		Contexts []struct {
+			Language string `json:"language"`
+		} `json:"language_contexts"`
+	}
+	if err := l.call("GET", "/_script_language", nil, &res); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, c := range res.Contexts {
+		out = append(out, c.Language)
+	}
+	return out, nil
+}
+
+// Scores runs a Query DSL query (the value of "query") and returns the score of each hit by
+// its id.
+func (l *Live) Scores(index string, query any) (map[string]float64, error) {
+	var res struct {
+		Hits struct {
+			Hits []struct {
+				ID    string  `json:"_id"`
+				Score float64 `json:"_score"`
+			} `json:"hits"`
+		} `json:"hits"`
+	}
+	body := map[string]any{"query": query, "size": 10000, "_source": false}
+	if err := l.call("POST", "/"+index+"/_search", body, &res); err != nil {
+		return nil, err
+	}
+	out := map[string]float64{}
+	for _, h := range res.Hits.Hits {
+		out[h.ID] = h.Score
+	}
+	return out, nil
+}
