@@ -175,12 +175,5 @@ func packRules(t testing.TB) ([]*ir.Rule, []ruleset.File) {
 	if ds.HasErrors() {
 		t.Fatalf("pack: %v", ds)
 	}
-	base := set.Base()
-	var rules []*ir.Rule
-	for i, r := range set.Rules {
-		if !base[i] {
-			rules = append(rules, r)
-		}
-	}
-	return rules, files
+	return set.Alerting(), files
 }

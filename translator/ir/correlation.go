@@ -207,3 +207,16 @@ func (s *RuleSet) Base() map[int]bool {
 	}
 	return named
 }
+
+// Alerting returns the rules of s that alert on their own, in order: all but the base
+// rules (Base). Deployable content and rule listings use it.
+func (s *RuleSet) Alerting() []*Rule {
+	base := s.Base()
+	out := make([]*Rule, 0, len(s.Rules)-len(base))
+	for i, r := range s.Rules {
+		if !base[i] {
+			out = append(out, r)
+		}
+	}
+	return out
+}

@@ -160,7 +160,7 @@ func runDeploy(o *Options) (int, error) {
 	}
 	// A rule that alerts only through a correlation (ir.RuleSet.Base) is not deployable
 	// content of its own: no saved search or detection rule is written for it.
-	rules := deployableRules(set)
+	rules := set.Alerting()
 	cli.PrintDiagnostics(o.Stderr, loadDiags)
 	if len(files) == 0 {
 		fmt.Fprintf(o.Stderr, "sigmabridge: no Sigma rules (*.yml, *.yaml) found in %s\n", cli.Printable(strings.Join(o.Paths, " ")))
@@ -349,16 +349,3 @@ Detection Rule License (DRL) 1.1, https://github.com/SigmaHQ/Detection-Rule-Lice
 requires the rules' attribution to be kept: each saved search's annotations name the rule's
 author and Sigma id.
 `
-
-// deployableRules are the rules of set that alert on their own: all but the base rules of
-// correlations (ir.RuleSet.Base).
-func deployableRules(set *ir.RuleSet) []*ir.Rule {
-	base := set.Base()
-	var out []*ir.Rule
-	for i, r := range set.Rules {
-		if !base[i] {
-			out = append(out, r)
-		}
-	}
-	return out
-}
