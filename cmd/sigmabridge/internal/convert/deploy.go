@@ -16,6 +16,7 @@ import (
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/formats"
 	"github.com/sigmabridge/sigmabridge/internal/esclient"
+	"github.com/sigmabridge/sigmabridge/internal/suggest"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 	"github.com/sigmabridge/sigmabridge/translator/profile"
 )
@@ -87,10 +88,11 @@ func addDeployFlags(f *pflag.FlagSet, d *DeployOptions) {
 	f.StringVar(&d.RulesLicense, "rules-license", "", "file with the rules' licence, the Splunk app's LICENSE.txt (default: the built-in pack's, or a notice)")
 }
 
-// deploying reports whether the run is for runDeploy.
+// deploying reports whether the run is for runDeploy: a deployable format, --per-rule, or a
+// format that is not built in (an external backend plugin's own, runPluginFormat).
 func deploying(o *Options) bool {
 	_, ok := formats.Lookup(o.Format)
-	return ok || o.Deploy.PerRule
+	return ok || o.Deploy.PerRule || !slices.Contains(Formats, o.Format)
 }
 
 // queryExt is the extension of a per-rule file of the default format.
@@ -100,7 +102,8 @@ var queryExt = map[string]string{"splunk": ".spl", "lucene": ".lucene", "dsl": "
 func runDeploy(o *Options) (int, error) {
 	backend, err := backends.Get(o.Target)
 	if err != nil {
-		return cli.ExitUsage, cli.UsageError{Err: err}
+		// Not a built-in target: an external backend plugin's, if any serves it.
+		return runPluginFormat(o)
 	}
 	d := &o.Deploy
 	d.Target = o.Target
@@ -114,7 +117,7 @@ func runDeploy(o *Options) (int, error) {
 			return cli.ExitUsage, cli.Usagef("--per-rule: %s is one app, not a file per rule (use -f savedsearches --per-rule)", o.Format)
 		}
 	case !slices.Contains(Formats, o.Format):
-		return cli.ExitUsage, cli.Usagef("unknown format %q (known: %s)", o.Format, strings.Join(allFormats(), ", "))
+		return cli.ExitUsage, cli.Usagef("unknown format %q (known: %s)%s", o.Format, strings.Join(allFormats(), ", "), suggest.Hint(o.Format, allFormats()))
 	}
 	if err := d.App.Check(); err != nil {
 		return cli.ExitUsage, cli.UsageError{Err: err}
