@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/sigmabridge/sigmabridge/translator/diag"
+	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
 
 // ElasticRule is an Elastic Security detection rule as the detection engine's create-rule
@@ -79,6 +81,14 @@ func RenderElastic(items []Item, o Options) Elastic {
 	for i, it := range items {
 		r := it.Rule
 		set, diags := o.For(r)
+		if it.Correlation != nil {
+			// The rule looks back over the correlation's timespan as well.
+			set = set.widen(it.Correlation.Timespan)
+			if o.Target != "esql" && o.Target != "eql" {
+				diags = append(diags, diag.Diagnostic{Path: r.Path, Line: r.Line, RuleID: r.ID, Target: o.Target, Code: diag.UnsupportedCorrelation,
+					Severity: diag.Error, Message: "an Elastic rule carries a correlation as an esql or eql query, not " + o.Target})
+			}
+		}
 		if !ok {
 			diags = append(diags, diag.Diagnostic{Path: r.Path, Line: r.Line, RuleID: r.ID, Target: o.Target, Code: diag.Unsupported,
 				Severity: diag.Error, Message: "elastic-rules takes the targets lucene, dsl, eql and esql, not " + o.Target})
@@ -113,8 +123,14 @@ func RenderElastic(items []Item, o Options) Elastic {
 			if er.Description == "" {
 				er.Description = er.Name
 			}
+			if c := it.Correlation; c != nil {
+				er.Meta["sigma_correlation"] = string(c.Type)
+			}
 			if er.Type != "esql" {
 				er.Index = r.Deployment.Index
+				if it.Correlation != nil {
+					er.Index = baseIndex(it.Bases)
+				}
 				if len(er.Index) == 0 {
 					er.Index = o.DefaultIndex
 				}
@@ -137,6 +153,22 @@ func RenderElastic(items []Item, o Options) Elastic {
 				}}
 			}
 			out.ByRule[i] = append(out.ByRule[i], er)
+		}
+	}
+	return out
+}
+
+// baseIndex is the union of the index patterns of a correlation's named rules, in order.
+func baseIndex(bases []*ir.Rule) []string {
+	var out []string
+	for _, b := range bases {
+		if b == nil {
+			continue
+		}
+		for _, ix := range b.Deployment.Index {
+			if !slices.Contains(out, ix) {
+				out = append(out, ix)
+			}
 		}
 	}
 	return out

@@ -162,7 +162,8 @@ func runDeploy(o *Options) (int, error) {
 		return cli.ExitUsage, err
 	}
 	// A rule that alerts only through a correlation (ir.RuleSet.Base) is not deployable
-	// content of its own: no saved search or detection rule is written for it.
+	// content of its own: no saved search or detection rule is written for it; it feeds
+	// its correlation's.
 	rules := set.Alerting()
 	cli.PrintDiagnostics(o.Stderr, loadDiags)
 	if len(files) == 0 {
@@ -178,6 +179,12 @@ func runDeploy(o *Options) (int, error) {
 	results, items, err := sigmabridge.ConvertItems(context.Background(), backend, setup, rules, sources, desc.Macros)
 	if err != nil {
 		return cli.ExitFailure, err
+	}
+	// Correlations are content of their own, fed by their base rules.
+	cres, citems := sigmabridge.ConvertCorrelationItems(backend, setup, set, sources, desc.Macros)
+	for i, cr := range cres {
+		results = append(results, Result{Rule: formats.CorrelationRule(cr.Corr), Queries: cr.Queries, Diags: cr.Diags, Failed: cr.Failed, Unsupported: cr.Unsupported})
+		items = append(items, citems[i])
 	}
 
 	// The format's own rendering, over the rules that converted.
