@@ -35,6 +35,7 @@ type ElasticRule struct {
 	Tags           []string         `json:"tags"`
 	Threat         []Threat         `json:"threat"`
 	Version        int              `json:"version"`
+	License        string           `json:"license,omitempty"`
 	Meta           map[string]any   `json:"meta,omitempty"`
 }
 
@@ -118,6 +119,7 @@ func RenderElastic(items []Item, o Options) Elastic {
 				Tags:           append([]string{"Sigma"}, r.Tags...),
 				Threat:         threat(ParseTags(r.Tags)),
 				Version:        1,
+				License:        o.LicenseName,
 				Meta:           map[string]any{"sigma_id": r.ID, "sigma_source": it.Source, "sigma_level": r.Level, "sigma_condition": ci},
 			}
 			if er.Description == "" {

@@ -69,6 +69,9 @@ type Options struct {
 	Interval, Lookback string
 	// DefaultIndex is the Elastic index patterns of a rule whose pipelines set none.
 	DefaultIndex []string
+	// LicenseName is the rules' licence as Elastic's license field gives it ("DRL 1.1");
+	// empty leaves the field out.
+	LicenseName string
 }
 
 // App is the identity of a generated Splunk app.

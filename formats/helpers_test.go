@@ -15,6 +15,7 @@ import (
 	sigmabridge "github.com/sigmabridge/sigmabridge"
 	"github.com/sigmabridge/sigmabridge/backends"
 	"github.com/sigmabridge/sigmabridge/formats"
+	"github.com/sigmabridge/sigmabridge/rules"
 	"github.com/sigmabridge/sigmabridge/ruleset"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 	"github.com/sigmabridge/sigmabridge/translator/profile"
@@ -102,6 +103,7 @@ func options(target string) formats.Options {
 	o := formats.Defaults
 	o.Target = target
 	o.App.License = "test licence\n"
+	o.LicenseName = rules.LicenseName
 	return o
 }
 

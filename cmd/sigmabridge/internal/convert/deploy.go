@@ -17,6 +17,7 @@ import (
 	"github.com/sigmabridge/sigmabridge/formats"
 	"github.com/sigmabridge/sigmabridge/internal/esclient"
 	"github.com/sigmabridge/sigmabridge/internal/suggest"
+	"github.com/sigmabridge/sigmabridge/rules"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 	"github.com/sigmabridge/sigmabridge/translator/profile"
 )
@@ -152,8 +153,9 @@ func runDeploy(o *Options) (int, error) {
 			return cli.ExitUsage, cli.Usagef("--rules-license: %s", cli.Printable(err.Error()))
 		}
 		d.App.License = string(b)
+		d.LicenseName = licenseName(d.App.License)
 	} else if len(o.Paths) == 0 {
-		d.App.License = packLicense
+		d.App.License, d.LicenseName = packLicense, rules.LicenseName
 	} else {
 		d.App.License = unknownLicense
 	}
@@ -342,15 +344,20 @@ func isArchive(p string) bool {
 	return strings.HasSuffix(l, ".tgz") || strings.HasSuffix(l, ".tar.gz") || strings.HasSuffix(l, ".spl")
 }
 
-// packLicense is LICENSE.txt of an app built from the built-in pack (README.md, Licences).
-const packLicense = `The Sigma rules in this app are the sigmabridge T1648 rule pack, the sigmabridge
-project's own work (sigmabridge README.md, "Licences"), converted by sigmabridge.
+// packLicense is LICENSE.txt of an app built from the built-in pack: the pack's licence,
+// the Detection Rule License 1.1 (rules/LICENSE.Detection.Rules.md), with the attribution
+// it asks for, and the ATT&CK terms of the annotations.
+var packLicense = `The Sigma rules in this app are the sigmabridge T1648 rule pack
+(https://github.com/sigmabridge/sigmabridge, rules/), author: sigmabridge project,
+converted by sigmabridge. They are licensed under the Detection Rule License (DRL) 1.1,
+whose text follows. Each saved search's annotations keep the rule's Sigma id and author.
 
 The ATT&CK technique and tactic identifiers in the saved searches' annotations are from
 MITRE ATT&CK(R), used under MITRE's ATT&CK terms of use:
 "(C) 2025 The MITRE Corporation. This work is reproduced and distributed with the
 permission of The MITRE Corporation."
-`
+
+` + rules.License
 
 // unknownLicense is LICENSE.txt of an app built from other rules without --rules-license.
 const unknownLicense = `The licence of the Sigma rules in this app was not given to sigmabridge
@@ -359,3 +366,22 @@ Detection Rule License (DRL) 1.1, https://github.com/SigmaHQ/Detection-Rule-Lice
 requires the rules' attribution to be kept: each saved search's annotations name the rule's
 author and Sigma id.
 `
+
+// licenseName is the Elastic license field for a --rules-license file: its first line that
+// is not blank, without Markdown heading marks, on one line of at most 100 characters.
+func licenseName(text string) string {
+	for _, l := range strings.Split(text, "\n") {
+		l = strings.Join(strings.Fields(strings.TrimLeft(l, "# \t")), " ")
+		if l == "" {
+			continue
+		}
+		if strings.IndexFunc(l, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+			return ""
+		}
+		if r := []rune(l); len(r) > 100 {
+			l = string(r[:100])
+		}
+		return l
+	}
+	return ""
+}
