@@ -21,6 +21,16 @@
 //   - The schedule: Options, overridden per rule by the ScheduleAttribute custom attribute.
 //   - Elastic rule_id: RuleUUID, a name-based UUID of the Sigma id and the condition.
 //
+// # Correlations
+//
+// A Sigma correlation rule is an Item of its own (Item.Correlation, its metadata as
+// CorrelationRule): a saved search whose named rules read their events through their own log
+// source macros (CorrMacroIndex marks each in the query), or an esql or eql Elastic rule
+// whose index is its named rules'. Its schedule looks back over its timespan as well (the
+// Splunk earliest time and the Elastic lookback), so a correlation that ends in the
+// scheduled range is seen whole. The rules it names are not deployed alone
+// (ir.RuleSet.Alerting).
+//
 // # Formats from plugins
 //
 // A backend plugin can render deployable formats of its own: it describes each

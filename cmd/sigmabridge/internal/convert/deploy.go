@@ -65,6 +65,12 @@ DIR/manifest.json (rule id, title, source path, target, format, output path, sha
 file is replaced atomically; nothing outside DIR is written. It works with every format but
 splunk-app. A rule's custom attribute "schedule" (cron, earliest, latest, interval, lookback)
 overrides the schedule flags for that rule.
+
+A correlation rule is content of its own (a saved search, an esql or eql Elastic rule) that
+looks back over its timespan too; the rules it names feed it and get none.
+
+A target an external backend plugin serves takes the formats the plugin renders itself
+('sigmabridge list formats'), with -o and --per-rule as above.
 `)
 	return b.String()
 }

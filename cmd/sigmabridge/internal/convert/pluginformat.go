@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -134,7 +135,11 @@ func runPluginFormat(o *Options) (int, error) {
 			stream.Write(data)
 			ext = ".jsonl"
 			if o.Format == "default" {
+				// The target's name, as .spl and .eql are the built-in targets' (.kql).
 				ext = ".query"
+				if plainExt.MatchString(o.Target) {
+					ext = "." + o.Target
+				}
 			}
 		}
 		if !d.PerRule {
@@ -185,6 +190,9 @@ func runPluginFormat(o *Options) (int, error) {
 	}
 	return exit, nil
 }
+
+// plainExt is a target name that can be a file extension as it is.
+var plainExt = regexp.MustCompile(`^[a-z0-9]{1,16}$`)
 
 // pluginFormats are the names of the formats b renders itself for target.
 func pluginFormats(d plugin.BackendDescription, target string) []string {

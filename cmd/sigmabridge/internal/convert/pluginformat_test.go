@@ -181,6 +181,21 @@ func TestPluginFormatThroughTheProtocol(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "kw")); err == nil {
 		t.Errorf("the failed keyword rule has a file")
 	}
+
+	// --per-rule in the default format: each rule's queries in DIR/<path>.kql.
+	dir = t.TempDir()
+	o = Options{Target: "kql", Format: "default", Host: host, Paths: []string{rules}, Output: dir, SkipUnsupported: true}
+	o.Deploy.PerRule = true
+	if code, _, stderr = run(t, o); code != cli.ExitOK {
+		t.Fatalf("--per-rule default: exit %d\n%s", code, stderr)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "aws", "two.kql"))
+	if err != nil || string(data) != "where eventName =~ \"A\"\nwhere eventName =~ \"B\"\n" {
+		t.Errorf("aws/two.kql: %q %v", data, err)
+	}
+	if m := readManifest(t, dir); len(m.Files) != 3 {
+		t.Errorf("manifest %+v", m.Files)
+	}
 }
 
 // TestPluginFormatUsage: an unknown format of a plugin's target lists the plugin's formats;
