@@ -34,11 +34,13 @@ type Item struct {
 }
 
 // CorrelationRule is correlation c as a rule, for the metadata deployable content shows:
-// its place, id, title, description, level, status, tags and false positives. It has no
+// its place, id, title, description, author, references, level, status, tags and false
+// positives. It has no
 // detection: its queries are the correlation's.
 func CorrelationRule(c *ir.Correlation) *ir.Rule {
 	return &ir.Rule{Path: c.Path, Line: c.Line, Doc: c.Doc, ID: c.ID, Name: c.Name, Title: c.Title, Status: c.Status,
-		Description: c.Description, Level: c.Level, Tags: c.Tags, FalsePositives: c.FalsePositives, Deployment: c.Deployment}
+		Description: c.Description, Level: c.Level, Tags: c.Tags, FalsePositives: c.FalsePositives, Deployment: c.Deployment,
+		Author: c.Author, References: c.References}
 }
 
 // CorrMacroIndex is the index the k-th named rule of a correlation is rendered with for a

@@ -118,6 +118,10 @@ type Correlation struct {
 	ID, Name, Title, Level, Status, Description string
 	Tags                                        []string
 	FalsePositives                              []string
+	// Author and References are the rule's, as written (deployable content carries them:
+	// the DRL asks that the author travel with a shared rule).
+	Author     string
+	References []string
 
 	Type CorrelationType
 	// Refs are the named rules, in the order written (temporal_ordered reads it), resolved

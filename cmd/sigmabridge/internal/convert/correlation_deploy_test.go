@@ -31,6 +31,7 @@ detection:
 
 const corrRule = `title: Create Then Delete
 id: 0a2a9a4e-8d0c-4c1e-9a43-6f0a1c2b3d42
+author: Corr Author
 level: high
 tags: [attack.execution, attack.t1648]
 correlation:
@@ -71,7 +72,7 @@ func TestCorrelationsAreDeployableContent(t *testing.T) {
 		t.Errorf("%d stanzas, want the 2 correlations only:\n%s", n, out)
 	}
 	for _, want := range []string{"[sigmabridge - Create Then Delete]", "[sigmabridge - Many Creates]",
-		"dispatch.earliest_time = -20m@m-600s", "dispatch.earliest_time = -20m@m-300s", "alert.severity = 5",
+		"dispatch.earliest_time = -20m@m-600s", "dispatch.earliest_time = -20m@m-300s", "alert.severity = 5", `"sigma_author":"Corr Author"`,
 		"[search `sigmabridge_aws_cloudtrail` ", "search = `sigmabridge_aws_cloudtrail` "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in\n%s", want, out)
@@ -97,7 +98,7 @@ func TestCorrelationsAreDeployableContent(t *testing.T) {
 			if r.Type != typ || r.Meta["sigma_correlation"] == nil {
 				t.Errorf("%s: %s: type %s, meta %v", target, r.Name, r.Type, r.Meta)
 			}
-			if r.Name == "Create Then Delete" && (r.From != "now-960s" || r.Severity != "high" || len(r.Threat) == 0) {
+			if r.Name == "Create Then Delete" && (r.From != "now-960s" || r.Severity != "high" || len(r.Threat) == 0 || len(r.Author) != 1 || r.Author[0] != "Corr Author") {
 				t.Errorf("%s: %s: from %s severity %s threat %v", target, r.Name, r.From, r.Severity, r.Threat)
 			}
 			if typ == "eql" && (len(r.Index) == 0 || !strings.HasPrefix(r.Query, "sequence")) {

@@ -145,6 +145,12 @@ func runPluginFormat(o *Options) (int, error) {
 		if !d.PerRule {
 			continue
 		}
+		if own && len(data) == 0 {
+			fmt.Fprintf(o.Stderr, "%s: plugin %s rendered no file for this rule in its per-rule format %s\n",
+				cli.Printable(r.Rule.Path), cli.Printable(target.Plugin), cli.Printable(o.Format))
+			failed++
+			continue
+		}
 		name, err := perRuleName(sources[r.Rule.Path], ext, r.Rule, used)
 		if err != nil {
 			fmt.Fprintf(o.Stderr, "%s: %s\n", cli.Printable(r.Rule.Path), cli.Printable(err.Error()))
