@@ -122,6 +122,10 @@ type Target struct {
 	// Description and Formats are the plugin's (untrusted text: print it escaped).
 	Description string
 	Formats     []string
+	// Own are the formats the plugin renders itself (plugin.Renderer), and Revision the
+	// protocol revision it speaks: before plugin.RevisionFormats it renders none.
+	Own      []plugin.FormatDescription
+	Revision int
 }
 
 // PluginTargets lists the targets the external backend plugins of m serve, by target name
@@ -142,7 +146,8 @@ func PluginTargets(ctx context.Context, m *host.Manager) (targets []Target, prob
 			continue
 		}
 		for _, t := range info.Backend.Targets {
-			targets = append(targets, Target{Name: t, Plugin: spec.Name, Description: info.Backend.Description, Formats: info.Backend.Formats})
+			targets = append(targets, Target{Name: t, Plugin: spec.Name, Description: info.Backend.Description, Formats: info.Backend.Formats,
+				Own: info.Backend.FormatDescriptions, Revision: info.Backend.ProtocolRevision})
 		}
 	}
 	sort.SliceStable(targets, func(a, b int) bool { return targets[a].Name < targets[b].Name })

@@ -95,3 +95,59 @@ func RuleSources(paths []string, files []ruleset.File) map[string]string {
 	}
 	return out
 }
+
+// ConvertCorrelationItems renders every correlation of set with b (as ConvertCorrelations
+// does) and returns, for each that converted, the formats.Item a deployable format renders:
+// the correlation as a rule (formats.CorrelationRule), its place in the rule tree, its
+// queries, and the prepared rules it names (Bases), which feed it and are not deployed on
+// their own. With macros set, the k-th named rule is rendered with formats.CorrMacroIndex(k)
+// as its only index and no sourcetype or source, so that a Splunk format puts that rule's
+// log source macro in its place.
+func ConvertCorrelationItems(b backends.Backend, s *profile.Setup, set *ir.RuleSet, sources map[string]string, macros bool) ([]CorrelationResult, []*formats.Item) {
+	prep := Prepare(s, set.Rules)
+	mapped, mdiags := PrepareCorrelations(s, set)
+	out := make([]CorrelationResult, len(set.Correlations))
+	items := make([]*formats.Item, len(set.Correlations))
+	for i, c := range set.Correlations {
+		res := CorrelationResult{Corr: c, Diags: mdiags[i]}
+		if mapped[i] != nil {
+			c = mapped[i]
+		}
+		bases := make([]*ir.Rule, len(c.Refs))
+		rules := make([]*ir.Rule, len(c.Refs))
+		for j, ref := range c.Refs {
+			if ref.Rule < 0 {
+				continue
+			}
+			p := prep.Index[ref.Rule]
+			if p < 0 {
+				res.Diags = append(res.Diags, prep.Diags[ref.Rule]...)
+				res.Diags = append(res.Diags, backends.CorrDiag(c, b.Name(), diag.PipelineUnsupported, "the pipelines failed rule %q, which it names", ref.Name))
+				continue
+			}
+			bases[j], rules[j] = prep.Rules[p], prep.Rules[p]
+			if macros {
+				r := prep.Rules[p].Clone()
+				r.Deployment.Index, r.Deployment.Sourcetype, r.Deployment.Source = []string{formats.CorrMacroIndex(j)}, nil, nil
+				rules[j] = r
+			}
+		}
+		if !res.Diags.HasErrors() {
+			qs, ds := backends.ConvertCorrelation(b, c, rules)
+			res.Diags = append(res.Diags, ds...)
+			res.Queries = qs
+		}
+		for j := range res.Diags {
+			if res.Diags[j].Target == "" {
+				res.Diags[j].Target = b.Name()
+			}
+		}
+		if res.Diags.HasErrors() || len(res.Queries) == 0 {
+			res.Failed, res.Unsupported, res.Queries = true, res.Diags.OnlyUnsupported(), nil
+		} else {
+			items[i] = &formats.Item{Rule: formats.CorrelationRule(c), Source: sources[c.Path], Queries: res.Queries, Correlation: c, Bases: bases}
+		}
+		out[i] = res
+	}
+	return out, items
+}

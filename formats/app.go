@@ -85,8 +85,13 @@ func DefaultReadme(s Splunk, a App) string {
 	fmt.Fprintf(&b, "%s\n\n", confProse(a.Description))
 	fmt.Fprintf(&b, "It holds %d saved searches (default/savedsearches.conf), converted from Sigma rules by\n", len(s.Stanzas))
 	b.WriteString("sigmabridge. They ship disabled unless converted with --enable.\n\n")
-	b.WriteString("Before enabling them, set where each log source's events are: every search starts with\n")
-	b.WriteString("a macro of its log source (default/macros.conf, or Settings > Advanced search >\n")
+	if s.Correlations > 0 {
+		fmt.Fprintf(&b, "%d of them are Sigma correlation rules: each searches the events of the rules it\n", s.Correlations)
+		b.WriteString("correlates, which have no saved search of their own, and looks back over its timespan\n")
+		b.WriteString("beyond dispatch.earliest_time.\n\n")
+	}
+	b.WriteString("Before enabling them, set where each log source's events are: every search reads them\n")
+	b.WriteString("through a macro of its log source (default/macros.conf, or Settings > Advanced search >\n")
 	b.WriteString("Search macros), whose definition is the index and sourcetype from the organisation\n")
 	b.WriteString("profile's logs section, or index=* when the profile has none:\n\n")
 	for _, m := range s.Macros {

@@ -18,7 +18,7 @@ import (
 // allowed; warnings and every other result that is not a success are listed.
 func TestAppInspect(t *testing.T) {
 	bin := tools(t)
-	items := convertPack(t, packProfile(t), "splunk", splunkPipelines, true)
+	items := convertPackAll(t, packProfile(t), "splunk", splunkPipelines, true)
 	o := options("splunk")
 	r, err := formats.Render("splunk-app", items, o)
 	if err != nil {

@@ -21,12 +21,27 @@
 //   - The schedule: Options, overridden per rule by the ScheduleAttribute custom attribute.
 //   - Elastic rule_id: RuleUUID, a name-based UUID of the Sigma id and the condition.
 //
+// # Correlations
+//
+// A Sigma correlation rule is an Item of its own (Item.Correlation, its metadata as
+// CorrelationRule): a saved search whose named rules read their events through their own log
+// source macros (CorrMacroIndex marks each in the query), or an esql or eql Elastic rule
+// whose index is its named rules'. Its schedule looks back over its timespan as well (the
+// Splunk earliest time and the Elastic lookback), so a correlation that ends in the
+// scheduled range is seen whole. The rules it names are not deployed alone
+// (ir.RuleSet.Alerting).
+//
 // # Formats from plugins
 //
-// A backend plugin lists the formats it renders itself in its description (Formats, proto
-// field BackendServiceDescribeResponse.formats) and gets the one asked for in
-// ConvertRequest.format; it returns each rule's content in the result's queries (one per
-// condition, Query.json set for JSON). The host writes such content as it comes, one file per
-// rule with --per-rule. The formats of this package are rendered by sigmabridge from the
-// default format's queries, so they work with any backend's target that they take.
+// A backend plugin can render deployable formats of its own: it describes each
+// (plugin.FormatDescription: name, description, file extension, whether it has a file per
+// rule, the targets it takes) and implements plugin.Renderer, the protocol's Render call
+// (revision 2 of protocol version 1, plugin.ProtocolRevision): the host sends the rules
+// after their pipelines and profile with their places in the rule tree, and gets back the
+// whole rendering's files and each rule's own file and diagnostics. `convert -t TARGET -f
+// FORMAT` and `--per-rule` write them like the built-in formats' (the per-rule files and
+// manifest.json), and `list formats` lists them. A plugin of an earlier revision renders
+// no formats, and asking it for one is a usage error that names it
+// (cmd/sigmabridge/internal/convert/pluginformat.go). The formats of this package are
+// rendered by sigmabridge itself from the built-in backends' queries.
 package formats

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/sigmabridge/sigmabridge/translator/diag"
+	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
 
 // ElasticRule is an Elastic Security detection rule as the detection engine's create-rule
@@ -33,6 +35,7 @@ type ElasticRule struct {
 	Tags           []string         `json:"tags"`
 	Threat         []Threat         `json:"threat"`
 	Version        int              `json:"version"`
+	License        string           `json:"license,omitempty"`
 	Meta           map[string]any   `json:"meta,omitempty"`
 }
 
@@ -79,6 +82,14 @@ func RenderElastic(items []Item, o Options) Elastic {
 	for i, it := range items {
 		r := it.Rule
 		set, diags := o.For(r)
+		if it.Correlation != nil {
+			// The rule looks back over the correlation's timespan as well.
+			set = set.widen(it.Correlation.Timespan)
+			if o.Target != "esql" && o.Target != "eql" {
+				diags = append(diags, diag.Diagnostic{Path: r.Path, Line: r.Line, RuleID: r.ID, Target: o.Target, Code: diag.UnsupportedCorrelation,
+					Severity: diag.Error, Message: "an Elastic rule carries a correlation as an esql or eql query, not " + o.Target})
+			}
+		}
 		if !ok {
 			diags = append(diags, diag.Diagnostic{Path: r.Path, Line: r.Line, RuleID: r.ID, Target: o.Target, Code: diag.Unsupported,
 				Severity: diag.Error, Message: "elastic-rules takes the targets lucene, dsl, eql and esql, not " + o.Target})
@@ -108,13 +119,20 @@ func RenderElastic(items []Item, o Options) Elastic {
 				Tags:           append([]string{"Sigma"}, r.Tags...),
 				Threat:         threat(ParseTags(r.Tags)),
 				Version:        1,
+				License:        o.LicenseName,
 				Meta:           map[string]any{"sigma_id": r.ID, "sigma_source": it.Source, "sigma_level": r.Level, "sigma_condition": ci},
 			}
 			if er.Description == "" {
 				er.Description = er.Name
 			}
+			if c := it.Correlation; c != nil {
+				er.Meta["sigma_correlation"] = string(c.Type)
+			}
 			if er.Type != "esql" {
 				er.Index = r.Deployment.Index
+				if it.Correlation != nil {
+					er.Index = baseIndex(it.Bases)
+				}
 				if len(er.Index) == 0 {
 					er.Index = o.DefaultIndex
 				}
@@ -137,6 +155,22 @@ func RenderElastic(items []Item, o Options) Elastic {
 				}}
 			}
 			out.ByRule[i] = append(out.ByRule[i], er)
+		}
+	}
+	return out
+}
+
+// baseIndex is the union of the index patterns of a correlation's named rules, in order.
+func baseIndex(bases []*ir.Rule) []string {
+	var out []string
+	for _, b := range bases {
+		if b == nil {
+			continue
+		}
+		for _, ix := range b.Deployment.Index {
+			if !slices.Contains(out, ix) {
+				out = append(out, ix)
+			}
 		}
 	}
 	return out

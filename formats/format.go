@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sigmabridge/sigmabridge/backends"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
@@ -24,7 +25,28 @@ type Item struct {
 	// ("aws/lambda_function_url_auth_none.yml"). It never comes from a rule's own fields.
 	Source  string
 	Queries []backends.Query
+	// Correlation is set when the item is a Sigma correlation rule: Rule is then
+	// CorrelationRule(Correlation), and Bases[k] is the prepared rule Correlation.Refs[k]
+	// names (nil for a correlation it names), whose events feed it. For a format whose
+	// Macros is true, the queries carry CorrMacroIndex(k) where rule k's index goes.
+	Correlation *ir.Correlation
+	Bases       []*ir.Rule
 }
+
+// CorrelationRule is correlation c as a rule, for the metadata deployable content shows:
+// its place, id, title, description, author, references, level, status, tags and false
+// positives. It has no
+// detection: its queries are the correlation's.
+func CorrelationRule(c *ir.Correlation) *ir.Rule {
+	return &ir.Rule{Path: c.Path, Line: c.Line, Doc: c.Doc, ID: c.ID, Name: c.Name, Title: c.Title, Status: c.Status,
+		Description: c.Description, Level: c.Level, Tags: c.Tags, FalsePositives: c.FalsePositives, Deployment: c.Deployment,
+		Author: c.Author, References: c.References}
+}
+
+// CorrMacroIndex is the index the k-th named rule of a correlation is rendered with for a
+// Splunk format (sigmabridge.ConvertCorrelationItems): the Splunk formats put that rule's
+// log source macro in the place of its term.
+func CorrMacroIndex(k int) string { return fmt.Sprintf("%s-ref%d", MacroIndex, k) }
 
 // File is one output file of a format: Name is a slash-separated path relative to the
 // output directory (or the app's directory).
@@ -49,6 +71,9 @@ type Options struct {
 	Interval, Lookback string
 	// DefaultIndex is the Elastic index patterns of a rule whose pipelines set none.
 	DefaultIndex []string
+	// LicenseName is the rules' licence as Elastic's license field gives it ("DRL 1.1");
+	// empty leaves the field out.
+	LicenseName string
 }
 
 // App is the identity of a generated Splunk app.
@@ -194,6 +219,24 @@ func (o Options) For(r *ir.Rule) (Settings, diag.List) {
 	}
 	return s, nil
 }
+
+// widen returns s with its time ranges reaching span further back, so that a correlation
+// whose events span up to span and end in the scheduled range is seen whole: Splunk's
+// dispatch.earliest_time (an offset chained to a relative time; an absolute one is kept)
+// and Elastic's lookback.
+func (s Settings) widen(span time.Duration) Settings {
+	sec := int(span / time.Second)
+	if sec <= 0 {
+		return s
+	}
+	if s.Earliest != "0" && s.Earliest != "now" && !strings.HasPrefix(s.Earliest, "rt") && !absoluteTime.MatchString(s.Earliest) {
+		s.Earliest += fmt.Sprintf("-%ds", sec)
+	}
+	s.Lookback = fmt.Sprintf("%ds", seconds(s.Lookback)+sec)
+	return s
+}
+
+var absoluteTime = regexp.MustCompile(`^\d{9,10}$`)
 
 // From is the Elastic rule's `from`: its interval plus its lookback before now.
 func (s Settings) From() string {

@@ -20,7 +20,7 @@ var (
 )
 
 func TestGoldenSavedSearchesAndApp(t *testing.T) {
-	items := convertPack(t, packProfile(t), "splunk", splunkPipelines, true)
+	items := convertPackAll(t, packProfile(t), "splunk", splunkPipelines, true)
 	if len(items) < 35 {
 		t.Fatalf("only %d pack rules converted for splunk", len(items))
 	}
@@ -46,7 +46,7 @@ func TestGoldenSavedSearchesAndApp(t *testing.T) {
 func TestGoldenElasticRules(t *testing.T) {
 	for _, target := range []string{"lucene", "dsl", "eql", "esql"} {
 		t.Run(target, func(t *testing.T) {
-			items := convertPack(t, packProfile(t), target, elasticPipelines, false)
+			items := convertPackAll(t, packProfile(t), target, elasticPipelines, false)
 			if len(items) < 25 {
 				t.Fatalf("only %d pack rules converted for %s", len(items), target)
 			}
@@ -81,7 +81,7 @@ func TestGoldenCoverage(t *testing.T) {
 // TestSavedSearchesReadBack reads savedsearches.conf and macros.conf back with Splunk's
 // .conf parser and checks that every rule has its stanza, with its search and settings.
 func TestSavedSearchesReadBack(t *testing.T) {
-	items := convertPack(t, packProfile(t), "splunk", splunkPipelines, true)
+	items := convertPackAll(t, packProfile(t), "splunk", splunkPipelines, true)
 	o := options("splunk")
 	o.Cron, o.Earliest, o.Latest = "*/5 * * * *", "-15m@m", "-5m@m"
 	r, err := formats.Render("savedsearches", items, o)
@@ -90,7 +90,7 @@ func TestSavedSearchesReadBack(t *testing.T) {
 	}
 	stanzas := readConf(t, r.Files[0].Data)
 	macros := readConf(t, r.Files[1].Data)
-	n := 0
+	n, corrs := 0, 0
 	for _, it := range items {
 		for ci, q := range it.Queries {
 			n++
@@ -103,16 +103,42 @@ func TestSavedSearchesReadBack(t *testing.T) {
 				t.Errorf("%s: no stanza %q", it.Rule.Path, name)
 				continue
 			}
-			// The macro takes the place of the placeholder index the query was rendered with.
-			macro, rest, ok := strings.Cut(strings.TrimPrefix(st["search"], "`"), "`")
-			if !ok || !strings.HasPrefix(q.Text, `index="`+formats.MacroIndex+`"`) || "`"+macro+"`"+rest != strings.Replace(q.Text, `index="`+formats.MacroIndex+`"`, "`"+macro+"`", 1) {
-				t.Errorf("%s: search %q for query %s", it.Rule.Path, st["search"], q.Text)
-			}
-			if _, ok := macros[macro]; !ok {
-				t.Errorf("%s: macro %s is not in macros.conf", it.Rule.Path, macro)
+			earliest := "-15m@m"
+			if c := it.Correlation; c == nil {
+				// The macro takes the place of the placeholder index the query was rendered with.
+				macro, rest, ok := strings.Cut(strings.TrimPrefix(st["search"], "`"), "`")
+				if !ok || !strings.HasPrefix(q.Text, `index="`+formats.MacroIndex+`"`) || "`"+macro+"`"+rest != strings.Replace(q.Text, `index="`+formats.MacroIndex+`"`, "`"+macro+"`", 1) {
+					t.Errorf("%s: search %q for query %s", it.Rule.Path, st["search"], q.Text)
+				}
+				if _, ok := macros[macro]; !ok {
+					t.Errorf("%s: macro %s is not in macros.conf", it.Rule.Path, macro)
+				}
+			} else {
+				// Each named rule's placeholder index is its log source's macro, and the
+				// search looks back over the correlation's timespan too.
+				corrs++
+				want := q.Text
+				for k, b := range it.Bases {
+					term := `index="` + formats.CorrMacroIndex(k) + `"`
+					if b == nil || !strings.Contains(q.Text, term) {
+						t.Errorf("%s: named rule %d has no placeholder in %s", it.Rule.Path, k, q.Text)
+						continue
+					}
+					i := strings.Index(want, term)
+					macro, _, _ := strings.Cut(strings.TrimPrefix(st["search"][i:], "`"), "`")
+					if _, ok := macros[macro]; !ok || !strings.HasPrefix(st["search"][i:], "`") {
+						t.Errorf("%s: named rule %d: no macro in macros.conf at %q", it.Rule.Path, k, st["search"][i:min(len(st["search"]), i+60)])
+						continue
+					}
+					want = strings.ReplaceAll(want, term, "`"+macro+"`")
+				}
+				if st["search"] != want || strings.Contains(st["search"], formats.MacroIndex) {
+					t.Errorf("%s: search\n %s\nwant\n %s", it.Rule.Path, st["search"], want)
+				}
+				earliest = fmt.Sprintf("-15m@m-%ds", int(c.Timespan.Seconds()))
 			}
 			want := map[string]string{
-				"cron_schedule": "*/5 * * * *", "dispatch.earliest_time": "-15m@m", "dispatch.latest_time": "-5m@m",
+				"cron_schedule": "*/5 * * * *", "dispatch.earliest_time": earliest, "dispatch.latest_time": "-5m@m",
 				"enableSched": "1", "disabled": "1", "alert.track": "1",
 				"alert.severity":                 fmt.Sprint(formats.Levels[it.Rule.Level].Splunk),
 				"action.correlationsearch.label": it.Rule.Title,
@@ -140,6 +166,9 @@ func TestSavedSearchesReadBack(t *testing.T) {
 	if len(stanzas) != n {
 		t.Errorf("%d stanzas for %d rule conditions", len(stanzas), n)
 	}
+	if corrs < 20 {
+		t.Errorf("%d correlation stanzas, want the pack's (21)", corrs)
+	}
 	// The profile's logs entry reaches the cloudtrail macro, and two indexes are ORed.
 	if d := macros["sigmabridge_aws_cloudtrail"]["definition"]; d != `index="aws" sourcetype="aws:cloudtrail"` {
 		t.Errorf("cloudtrail macro %q", d)
@@ -158,7 +187,7 @@ func TestElasticRulesSchema(t *testing.T) {
 	dir := t.TempDir()
 	var files []string
 	for _, target := range []string{"lucene", "dsl", "eql", "esql"} {
-		items := convertPack(t, packProfile(t), target, elasticPipelines, false)
+		items := convertPackAll(t, packProfile(t), target, elasticPipelines, false)
 		r, err := formats.Render("elastic-rules", items, options(target))
 		if err != nil {
 			t.Fatal(err)
@@ -239,7 +268,7 @@ func TestREADMECoverageTable(t *testing.T) {
 // broken query must fail, so the parser is known to refuse.
 func TestEQLRulesParse(t *testing.T) {
 	tools(t)
-	items := convertPack(t, packProfile(t), "eql", elasticPipelines, false)
+	items := convertPackAll(t, packProfile(t), "eql", elasticPipelines, false)
 	r, err := formats.Render("elastic-rules", items, options("eql"))
 	if err != nil {
 		t.Fatal(err)

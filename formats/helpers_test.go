@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"github.com/sigmabridge/sigmabridge/ruleset"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +15,8 @@ import (
 	sigmabridge "github.com/sigmabridge/sigmabridge"
 	"github.com/sigmabridge/sigmabridge/backends"
 	"github.com/sigmabridge/sigmabridge/formats"
+	"github.com/sigmabridge/sigmabridge/rules"
+	"github.com/sigmabridge/sigmabridge/ruleset"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 	"github.com/sigmabridge/sigmabridge/translator/profile"
 )
@@ -48,6 +49,33 @@ func convertPack(t testing.TB, prof *profile.Profile, target string, pipelines [
 	return convertRules(t, prof, target, pipelines, macros, rules, sigmabridge.RuleSources(nil, files))
 }
 
+// convertPackAll is convertPack with the pack's correlations after the rules: the
+// deployable content of the pack, as convert renders it.
+func convertPackAll(t testing.TB, prof *profile.Profile, target string, pipelines []string, macros bool) []formats.Item {
+	t.Helper()
+	items := convertPack(t, prof, target, pipelines, macros)
+	files, diags, err := sigmabridge.RuleFiles(nil)
+	if err != nil || diags.HasErrors() {
+		t.Fatalf("pack: %v %v", err, diags)
+	}
+	set, _ := ruleset.LoadSet(files)
+	b, err := backends.Get(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sigmabridge.Setup(prof, profile.TargetOf(target), pipelines)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, citems := sigmabridge.ConvertCorrelationItems(b, s, set, sigmabridge.RuleSources(nil, files), macros)
+	for _, it := range citems {
+		if it != nil {
+			items = append(items, *it)
+		}
+	}
+	return items
+}
+
 func convertRules(t testing.TB, prof *profile.Profile, target string, pipelines []string, macros bool, rules []*ir.Rule, sources map[string]string) []formats.Item {
 	t.Helper()
 	b, err := backends.Get(target)
@@ -75,6 +103,7 @@ func options(target string) formats.Options {
 	o := formats.Defaults
 	o.Target = target
 	o.App.License = "test licence\n"
+	o.LicenseName = rules.LicenseName
 	return o
 }
 
@@ -175,12 +204,5 @@ func packRules(t testing.TB) ([]*ir.Rule, []ruleset.File) {
 	if ds.HasErrors() {
 		t.Fatalf("pack: %v", ds)
 	}
-	base := set.Base()
-	var rules []*ir.Rule
-	for i, r := range set.Rules {
-		if !base[i] {
-			rules = append(rules, r)
-		}
-	}
-	return rules, files
+	return set.Alerting(), files
 }

@@ -136,6 +136,8 @@ type Splunk struct {
 	Stanzas []string
 	ByRule  [][]string
 	Macros  []Macro
+	// Correlations counts the stanzas of correlation rules.
+	Correlations int
 	// Diags are per rule: errors fail that rule only.
 	Diags []diag.List
 }
@@ -146,28 +148,9 @@ func RenderSplunk(items []Item, o Options) Splunk {
 	out := Splunk{ByRule: make([][]string, len(items)), Diags: make([]diag.List, len(items))}
 	macros := map[string]Macro{}
 	names := map[string]bool{}
-	for i, it := range items {
-		r := it.Rule
-		set, diags := o.For(r)
-		def, ds := macroDefinition(r)
-		diags = append(diags, ds...)
-		for _, q := range it.Queries {
-			if strings.Count(q.Text, macroTerm) > 1 || strings.Contains(q.Text, macroTerm) && !strings.HasPrefix(q.Text, macroTerm) {
-				diags = append(diags, diag.Diagnostic{Path: r.Path, Line: r.Line, RuleID: r.ID, Target: "splunk",
-					Code: diag.UnsupportedValue, Severity: diag.Error, Message: "the search holds " + macroTerm + " other than as its first term, where the log source's macro goes"})
-			}
-			if why := confSearch(q.Text); why != "" {
-				diags = append(diags, diag.Diagnostic{Path: r.Path, Line: r.Line, RuleID: r.ID, Target: "splunk",
-					Code: diag.UnsupportedControl, Severity: diag.Error, Message: "the search " + why})
-			}
-		}
-		diags = append(diags, attackWarnings(r)...)
-		out.Diags[i] = diags
-		if diags.HasErrors() {
-			continue
-		}
-		// One macro per log source; a log source whose rules the pipelines placed apart
-		// gets a macro per placement.
+	// macroFor returns the macro of r's log source with definition def: one macro per log
+	// source, and one per placement when the pipelines placed its rules apart.
+	macroFor := func(r *ir.Rule, def string) string {
 		base := macroName(o.Prefix, r.Logsource)
 		name := base
 		for n := 2; ; n++ {
@@ -176,22 +159,89 @@ func RenderSplunk(items []Item, o Options) Splunk {
 				macros[name] = Macro{Name: name, Definition: def,
 					Description: "Where the events of log source " + confProse(logsourceText(r.Logsource)) + " are: the index, sourcetype and source the organisation profile (logs) or the pipelines set. Edit to match your data."}
 				out.Macros = append(out.Macros, macros[name])
-				break
+				return name
 			}
 			if m.Definition == def {
-				break
+				return name
 			}
 			name = fmt.Sprintf("%s_%d", base, n)
 		}
-		for ci, q := range it.Queries {
+	}
+	for i, it := range items {
+		r := it.Rule
+		set, diags := o.For(r)
+		bad := func(code diag.Code, msg string) {
+			diags = append(diags, diag.Diagnostic{Path: r.Path, Line: r.Line, RuleID: r.ID, Target: "splunk",
+				Code: code, Severity: diag.Error, Message: msg})
+		}
+		var defs []string // the macro definitions: the rule's, or each named rule's
+		if it.Correlation == nil {
+			def, ds := macroDefinition(r)
+			diags = append(diags, ds...)
+			defs = []string{def}
+		} else {
+			set = set.widen(it.Correlation.Timespan)
+			for _, b := range it.Bases {
+				def := ""
+				if b != nil {
+					var ds diag.List
+					def, ds = macroDefinition(b)
+					diags = append(diags, ds...)
+				}
+				defs = append(defs, def)
+			}
+		}
+		for _, q := range it.Queries {
+			if it.Correlation == nil && (strings.Count(q.Text, macroTerm) > 1 || strings.Contains(q.Text, macroTerm) && !strings.HasPrefix(q.Text, macroTerm)) {
+				bad(diag.UnsupportedValue, "the search holds "+macroTerm+" other than as its first term, where the log source's macro goes")
+			}
+			if why := confSearch(q.Text); why != "" {
+				bad(diag.UnsupportedControl, "the search "+why)
+			}
+		}
+		diags = append(diags, attackWarnings(r)...)
+		if diags.HasErrors() {
+			out.Diags[i] = diags
+			continue
+		}
+		searches := make([]string, len(it.Queries))
+		if it.Correlation == nil {
+			name := macroFor(r, defs[0])
+			for ci, q := range it.Queries {
+				searches[ci] = withMacro(q.Text, name)
+			}
+		} else {
+			// Each named rule's events come from its own log source's macro.
+			var pairs []string
+			for k, b := range it.Bases {
+				if b != nil {
+					pairs = append(pairs, `index="`+CorrMacroIndex(k)+`"`, "`"+macroFor(b, defs[k])+"`")
+				}
+			}
+			rep := strings.NewReplacer(pairs...)
+			for ci, q := range it.Queries {
+				searches[ci] = rep.Replace(q.Text)
+				if strings.Contains(searches[ci], MacroIndex) {
+					bad(diag.UnsupportedValue, "the search holds "+MacroIndex+" where no named rule's log source macro goes")
+				}
+			}
+		}
+		out.Diags[i] = diags
+		if diags.HasErrors() {
+			continue
+		}
+		for ci := range it.Queries {
 			title := stanzaName(o.Prefix + " - " + r.Title + condSuffix(ci, len(it.Queries)))
 			for n := 2; names[title]; n++ {
 				title = stanzaName(fmt.Sprintf("%s - %s%s (%d)", o.Prefix, r.Title, condSuffix(ci, len(it.Queries)), n))
 			}
 			names[title] = true
-			st := stanza(title, withMacro(q.Text, name), r, set, o)
+			st := stanza(title, searches[ci], r, set, o)
 			out.Stanzas = append(out.Stanzas, st)
 			out.ByRule[i] = append(out.ByRule[i], st)
+			if it.Correlation != nil {
+				out.Correlations++
+			}
 		}
 	}
 	sort.Slice(out.Macros, func(a, b int) bool { return out.Macros[a].Name < out.Macros[b].Name })

@@ -6,8 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	sigmabridge "github.com/sigmabridge/sigmabridge"
 	"github.com/sigmabridge/sigmabridge/backends"
 	"github.com/sigmabridge/sigmabridge/formats"
+	"github.com/sigmabridge/sigmabridge/ruleset"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
@@ -31,13 +33,58 @@ func TestRuleUUID(t *testing.T) {
 	}
 }
 
+// TestATTACKTableCoversThePack: every attack.* tag of every pack rule, base rules and
+// correlations included, resolves in the table to a named technique or tactic with its
+// reference, and each technique's tactics and parent resolve too.
 func TestATTACKTableCoversThePack(t *testing.T) {
-	rules, _ := packRules(t)
-	for _, r := range rules {
-		if m := formats.ParseTags(r.Tags); len(m.Unknown) > 0 || len(m.Techniques) == 0 {
-			t.Errorf("%s: tags %v: unknown %v", r.Path, r.Tags, m.Unknown)
+	files, diags, err := sigmabridge.RuleFiles(nil)
+	if err != nil || diags.HasErrors() {
+		t.Fatalf("pack: %v %v", err, diags)
+	}
+	set, _ := ruleset.LoadSet(files)
+	type tagged struct {
+		path string
+		tags []string
+		// base: a rule that only feeds correlations, which may have no tags.
+		base bool
+	}
+	var all []tagged
+	base := set.Base()
+	for i, r := range set.Rules {
+		all = append(all, tagged{r.Path, r.Tags, base[i]})
+	}
+	for _, c := range set.Correlations {
+		all = append(all, tagged{c.Path, c.Tags, false})
+	}
+	if len(all) < 100 || len(set.Correlations) < 20 {
+		t.Fatalf("%d rules and correlations, want the whole pack", len(all))
+	}
+	seen := map[string]bool{}
+	for _, r := range all {
+		m := formats.ParseTags(r.tags)
+		if len(m.Unknown) > 0 || len(m.Techniques) == 0 && !r.base {
+			t.Errorf("%s: tags %v: unknown %v", r.path, r.tags, m.Unknown)
+		}
+		for _, tc := range m.Tactics {
+			if tc.Name == "" || !strings.HasPrefix(tc.URL(), "https://attack.mitre.org/tactics/TA") {
+				t.Errorf("%s: tactic %+v", r.path, tc)
+			}
+		}
+		for _, tq := range m.Techniques {
+			seen[tq.ID] = true
+			parent, ok := formats.LookupTechnique(tq.Parent())
+			if tq.Name == "" || len(tq.Tactics) == 0 || !ok || parent.Name == "" ||
+				!strings.HasPrefix(tq.URL(), "https://attack.mitre.org/techniques/"+parent.ID+"/") {
+				t.Errorf("%s: technique %+v (parent %+v)", r.path, tq, parent)
+			}
+			for _, s := range tq.Tactics {
+				if tc, ok := formats.LookupTactic(s); !ok || tc.Name == "" {
+					t.Errorf("%s: %s: tactic %q does not resolve", r.path, tq.ID, s)
+				}
+			}
 		}
 	}
+	t.Logf("%d techniques of the pack resolve", len(seen))
 	tq, ok := formats.LookupTechnique("t1098.003")
 	if !ok || tq.Name != "Additional Cloud Roles" || tq.URL() != "https://attack.mitre.org/techniques/T1098/003/" || tq.Parent() != "T1098" {
 		t.Errorf("T1098.003: %+v", tq)

@@ -72,6 +72,71 @@ type BackendDescription struct {
 	Capabilities []string
 	// Description is one line for humans.
 	Description string
+	// ProtocolRevision is the revision of protocol version 1 the plugin speaks (see
+	// ProtocolRevision); it is filled in by the protocol layer. A plugin of a revision
+	// before 2 renders no formats.
+	ProtocolRevision int
+	// FormatDescriptions are the deployable formats the backend renders itself, through
+	// Renderer (`convert -f NAME`). Their names differ from the built-in formats'.
+	FormatDescriptions []FormatDescription
+}
+
+// FormatDescription describes a deployable format a backend renders itself.
+type FormatDescription struct {
+	// Name is what `convert -f` takes: letters, digits, '-', '_' and '.'.
+	Name string
+	// Description is one line for humans.
+	Description string
+	// Extension is the extension of the format's files with its dot (".yaml"); "" for none.
+	Extension string
+	// PerRule is true when the format has one file per rule (RenderResult.Data), so
+	// `convert --per-rule` can write it; false for a format that is one whole.
+	PerRule bool
+	// Targets are the described targets the format takes; empty means all of them.
+	Targets []string
+}
+
+// Renderer is implemented by a Backend that renders formats of its own
+// (BackendDescription.FormatDescriptions). Implementations must be safe for concurrent use.
+type Renderer interface {
+	// Render renders the rules of the request in one of the described formats. The
+	// response has one result per rule, in request order; a rule that cannot be rendered
+	// gets an Error diagnostic and is left out of the files. A returned error fails the
+	// whole request.
+	Render(ctx context.Context, req *RenderRequest) (*RenderResponse, error)
+}
+
+// RenderRequest is a rule set to render in one format for one target.
+type RenderRequest struct {
+	Target, Format string
+	// Rules are prepared for the target: the host applied the pipelines and the profile.
+	Rules []*ir.Rule
+	// Sources[i] is Rules[i]'s path in its rule tree, slash-separated ("" when unknown).
+	// It comes from the rule tree only, never from a rule's own fields.
+	Sources []string
+}
+
+// RenderResponse is a rendering: the files of the whole, and each rule's own part.
+type RenderResponse struct {
+	// Files are the whole rendering, the main file first (what `convert` writes to stdout
+	// or -o FILE). Names are slash-separated paths relative to the output directory.
+	Files []File
+	// Results has one entry per request rule, in order.
+	Results []RenderResult
+}
+
+// File is one output file of a rendering.
+type File struct {
+	Name string
+	Data []byte
+}
+
+// RenderResult is one rule of a rendering. If any diagnostic has Error severity the rule is
+// not in the files, and Data is discarded.
+type RenderResult struct {
+	// Data is the rule's own file, for a per-rule format (FormatDescription.PerRule).
+	Data        []byte
+	Diagnostics Diagnostics
 }
 
 // DetectorDescription is a detector's answer to Describe.

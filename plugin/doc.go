@@ -7,6 +7,12 @@
 // such binaries. Nothing may be written to stdout before Serve: go-plugin's handshake line
 // must be the first thing a plugin prints.
 //
+// A backend may also render deployable formats of its own (`convert -f NAME`): it lists them
+// in BackendDescription.FormatDescriptions and implements Renderer (RuleBackend.RenderFormat
+// does both checks for it). Render was added to protocol version 1 as revision 2
+// (ProtocolRevision, reported in Describe); the host tells a plugin of an earlier revision,
+// which has no Render, by its revision and names it as lacking formats.
+//
 // A rule with a condition beyond ir.MaxDepth or ir.MaxNodes is never sent: the host's
 // Convert gives it a result holding only the detection-too-deep or detection-too-large
 // diagnostic, and Load reports it as a RuleError and sends the rest (match indexes still

@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"regexp"
+	"slices"
+	"strings"
 
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
@@ -49,11 +53,130 @@ func (c *backendClient) Describe(ctx context.Context, _ *DescribeRequest) (*Back
 		return nil, fmt.Errorf("%w from Describe: protocol version %d on a version %d connection",
 			ErrMalformedResponse, resp.GetProtocolVersion(), ProtocolVersion)
 	}
-	return &BackendDescription{
+	d := &BackendDescription{
 		Name: resp.GetName(), Version: resp.GetVersion(), ProtocolVersion: int(resp.GetProtocolVersion()),
 		Targets: resp.GetTargets(), Formats: resp.GetFormats(), Capabilities: resp.GetCapabilities(),
-		Description: resp.GetDescription(),
-	}, nil
+		Description: resp.GetDescription(), ProtocolRevision: int(resp.GetProtocolRevision()),
+	}
+	for _, f := range resp.GetFormatDescriptions() {
+		d.FormatDescriptions = append(d.FormatDescriptions, FormatDescription{Name: f.GetName(), Description: f.GetDescription(),
+			Extension: f.GetExtension(), PerRule: f.GetPerRule(), Targets: f.GetTargets()})
+	}
+	if err := CheckFormatDescriptions(d); err != nil {
+		return nil, fmt.Errorf("%w from Describe: %v", ErrMalformedResponse, err)
+	}
+	return d, nil
+}
+
+// formatName is what a format's name may hold; extension is a file extension.
+var (
+	formatName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+	extension  = regexp.MustCompile(`^(\.[A-Za-z0-9][A-Za-z0-9_-]{0,15}){0,2}$`)
+)
+
+// CheckFormatDescriptions says what is wrong with d's format descriptions: a name that is
+// not a plain word or is given twice, an extension that is not ".ext", a target d does not
+// serve, or formats described below RevisionFormats.
+func CheckFormatDescriptions(d *BackendDescription) error {
+	if len(d.FormatDescriptions) > 0 && d.ProtocolRevision < RevisionFormats {
+		return fmt.Errorf("format descriptions at protocol revision %d (formats need %d)", d.ProtocolRevision, RevisionFormats)
+	}
+	seen := map[string]bool{}
+	for _, f := range d.FormatDescriptions {
+		if !formatName.MatchString(f.Name) {
+			return fmt.Errorf("format name %q: want letters, digits, '.', '_' or '-'", f.Name)
+		}
+		if seen[f.Name] {
+			return fmt.Errorf("format %s described twice", f.Name)
+		}
+		seen[f.Name] = true
+		if !extension.MatchString(f.Extension) {
+			return fmt.Errorf("format %s: extension %q: want a dot and letters or digits (\".yaml\")", f.Name, f.Extension)
+		}
+		for _, t := range f.Targets {
+			if !slices.Contains(d.Targets, t) {
+				return fmt.Errorf("format %s takes target %q, which the backend does not serve", f.Name, t)
+			}
+		}
+	}
+	return nil
+}
+
+// Format returns d's format description named name.
+func (d BackendDescription) Format(name string) (FormatDescription, bool) {
+	i := slices.IndexFunc(d.FormatDescriptions, func(f FormatDescription) bool { return f.Name == name })
+	if i < 0 {
+		return FormatDescription{}, false
+	}
+	return d.FormatDescriptions[i], true
+}
+
+// TakesTarget reports whether the format takes target.
+func (f FormatDescription) TakesTarget(target string) bool {
+	return len(f.Targets) == 0 || slices.Contains(f.Targets, target)
+}
+
+func (c *backendClient) Render(ctx context.Context, req *RenderRequest) (*RenderResponse, error) {
+	if len(req.Sources) != 0 && len(req.Sources) != len(req.Rules) {
+		return nil, fmt.Errorf("%w: %d sources for %d rules", ErrEncodeRequest, len(req.Sources), len(req.Rules))
+	}
+	enc, err := encodeRules(req.Rules)
+	if err != nil {
+		return nil, err
+	}
+	out := &RenderResponse{Results: make([]RenderResult, len(req.Rules))}
+	for i, d := range enc.refused {
+		out.Results[i] = RenderResult{Diagnostics: Diagnostics{d}}
+	}
+	m := &pb.RenderRequest{Target: req.Target, Format: req.Format, Rules: enc.sent}
+	if len(req.Sources) > 0 {
+		for _, i := range enc.index {
+			m.Sources = append(m.Sources, req.Sources[i])
+		}
+	}
+	resp, err := c.rpc.Render(ctx, m)
+	if err != nil {
+		if status.Code(err) == codes.Unimplemented {
+			return nil, fmt.Errorf("%w: %v", ErrNoFormats, status.Convert(err).Message())
+		}
+		return nil, err
+	}
+	if len(resp.GetResults()) != len(enc.sent) {
+		return nil, fmt.Errorf("%w from Render: %d results for %d rules", ErrMalformedResponse, len(resp.GetResults()), len(enc.sent))
+	}
+	for j, r := range resp.GetResults() {
+		ds, err := wire.DiagnosticsFromProto(r.GetDiagnostics())
+		if err != nil {
+			return nil, fmt.Errorf("%w from Render: rule %d: %v", ErrMalformedResponse, j, err)
+		}
+		out.Results[enc.index[j]] = RenderResult{Data: r.GetData(), Diagnostics: ds}
+	}
+	names := map[string]bool{}
+	for _, f := range resp.GetFiles() {
+		if err := checkFileName(f.GetName()); err != nil {
+			return nil, fmt.Errorf("%w from Render: %v", ErrMalformedResponse, err)
+		}
+		if names[f.GetName()] {
+			return nil, fmt.Errorf("%w from Render: file %q twice", ErrMalformedResponse, f.GetName())
+		}
+		names[f.GetName()] = true
+		out.Files = append(out.Files, File{Name: f.GetName(), Data: f.GetData()})
+	}
+	if len(out.Files) == 0 {
+		return nil, fmt.Errorf("%w from Render: no file", ErrMalformedResponse)
+	}
+	return out, nil
+}
+
+// checkFileName refuses a rendered file's name that is not a plain relative path inside
+// the output directory: empty, absolute, with a ".." or "." element, a backslash or a
+// control character.
+func checkFileName(name string) error {
+	if name == "" || name == "." || !fs.ValidPath(name) || strings.ContainsAny(name, "\\:") ||
+		strings.IndexFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+		return fmt.Errorf("file name %q: want a relative slash-separated path inside the output directory", name)
+	}
+	return nil
 }
 
 func (c *backendClient) Convert(ctx context.Context, req *ConvertRequest) (*ConvertResponse, error) {
@@ -176,10 +299,49 @@ func (s *backendServer) Describe(ctx context.Context, _ *pb.BackendServiceDescri
 	if err != nil {
 		return nil, statusError(ctx, err)
 	}
-	return &pb.BackendServiceDescribeResponse{
-		Name: d.Name, Version: d.Version, ProtocolVersion: ProtocolVersion,
+	m := &pb.BackendServiceDescribeResponse{
+		Name: d.Name, Version: d.Version, ProtocolVersion: ProtocolVersion, ProtocolRevision: ProtocolRevision,
 		Targets: d.Targets, Formats: d.Formats, Capabilities: d.Capabilities, Description: d.Description,
-	}, nil
+	}
+	if _, ok := s.impl.(Renderer); ok {
+		for _, f := range d.FormatDescriptions {
+			m.FormatDescriptions = append(m.FormatDescriptions, &pb.FormatDescription{Name: f.Name, Description: f.Description,
+				Extension: f.Extension, PerRule: f.PerRule, Targets: f.Targets})
+		}
+	}
+	return m, nil
+}
+
+func (s *backendServer) Render(ctx context.Context, m *pb.RenderRequest) (*pb.RenderResponse, error) {
+	r, ok := s.impl.(Renderer)
+	if !ok {
+		return nil, status.Error(codes.Unimplemented, ErrNoFormats.Error())
+	}
+	rules, err := decodeRules(m.GetRules())
+	if err != nil {
+		return nil, err
+	}
+	if n := len(m.GetSources()); n != 0 && n != len(rules) {
+		return nil, status.Errorf(codes.InvalidArgument, "%d sources for %d rules", n, len(rules))
+	}
+	resp, err := r.Render(ctx, &RenderRequest{Target: m.GetTarget(), Format: m.GetFormat(), Rules: rules, Sources: m.GetSources()})
+	if errors.Is(err, ErrNoFormats) {
+		return nil, status.Error(codes.Unimplemented, err.Error())
+	}
+	if err != nil {
+		return nil, statusError(ctx, err)
+	}
+	if len(resp.Results) != len(rules) {
+		return nil, status.Errorf(codes.Internal, "backend returned %d results for %d rules", len(resp.Results), len(rules))
+	}
+	out := &pb.RenderResponse{}
+	for _, f := range resp.Files {
+		out.Files = append(out.Files, &pb.RenderFile{Name: f.Name, Data: f.Data})
+	}
+	for _, res := range resp.Results {
+		out.Results = append(out.Results, &pb.RenderResult{Data: res.Data, Diagnostics: wire.DiagnosticsToProto(res.Diagnostics)})
+	}
+	return out, nil
 }
 
 func (s *backendServer) Convert(ctx context.Context, m *pb.ConvertRequest) (*pb.ConvertResponse, error) {

@@ -11,6 +11,19 @@ import (
 // that speaks several versions picks the highest one both sides know.
 const ProtocolVersion = 1
 
+// ProtocolRevision counts the additions made to protocol version 1 since its release, which
+// a peer reports in Describe so the other side knows what it may call. Revision 0 (a plugin
+// that does not report one) and 1 are the first release; revision 2 adds the backend's
+// Render call and its format descriptions.
+const ProtocolRevision = 2
+
+// RevisionFormats is the first protocol revision with Render and format descriptions.
+const RevisionFormats = 2
+
+// ErrNoFormats marks a backend that renders no formats of its own: it describes none, or it
+// speaks a protocol revision before RevisionFormats.
+var ErrNoFormats = errors.New("the backend renders no formats of its own")
+
 // The names under which the two plugin kinds are dispensed. A plugin binary serves either
 // kind or both.
 const (

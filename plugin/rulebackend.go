@@ -19,6 +19,35 @@ type RuleBackend struct {
 	// ConvertRule renders one rule for target in format ("" is the default). It must be
 	// safe for concurrent use.
 	ConvertRule func(target, format string, r *ir.Rule) ([]Query, Diagnostics)
+	// RenderFormat, when set, renders the formats of Description.FormatDescriptions
+	// (Renderer); Render checks the target and format first. It must be safe for
+	// concurrent use.
+	RenderFormat func(ctx context.Context, req *RenderRequest) (*RenderResponse, error)
+}
+
+var _ Renderer = (*RuleBackend)(nil)
+
+// Render checks the request's target and format against Description and renders it with
+// RenderFormat. Without RenderFormat it fails with ErrNoFormats.
+func (b *RuleBackend) Render(ctx context.Context, req *RenderRequest) (*RenderResponse, error) {
+	if b.RenderFormat == nil || len(b.Description.FormatDescriptions) == 0 {
+		return nil, ErrNoFormats
+	}
+	if !slices.Contains(b.Description.Targets, req.Target) {
+		return nil, fmt.Errorf("unknown target %q (this plugin serves %v)", req.Target, b.Description.Targets)
+	}
+	f, ok := b.Description.Format(req.Format)
+	if !ok {
+		var names []string
+		for _, f := range b.Description.FormatDescriptions {
+			names = append(names, f.Name)
+		}
+		return nil, fmt.Errorf("unknown format %q (this plugin renders %v)", req.Format, names)
+	}
+	if !f.TakesTarget(req.Target) {
+		return nil, fmt.Errorf("format %s does not take target %s (it takes %v)", f.Name, req.Target, f.Targets)
+	}
+	return b.RenderFormat(ctx, req)
 }
 
 var _ Backend = (*RuleBackend)(nil)

@@ -63,13 +63,7 @@ func buildPack(ctx context.Context) ([]PackRule, error) {
 	set, _ := ruleset.LoadSet(files)
 	// The base rules of correlations alert only through them, and their samples are the
 	// correlations' sequences: the browser lists the rules that alert on their own.
-	base := set.Base()
-	var rs []*ir.Rule
-	for i, r := range set.Rules {
-		if !base[i] {
-			rs = append(rs, r)
-		}
-	}
+	rs := set.Alerting()
 	out := make([]PackRule, len(rs))
 	for i, r := range rs {
 		out[i] = PackRule{Path: r.Path, ID: r.ID, Title: r.Title, Level: r.Level, Logsource: r.Logsource, Targets: map[string]string{}}

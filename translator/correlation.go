@@ -69,6 +69,7 @@ func lowerCorrelation(path string, doc *sigma.Document) (*ir.Correlation, diag.L
 		ID: doc.Scalar("id"), Name: doc.Scalar("name"), Title: doc.Scalar("title"),
 		Level: doc.Scalar("level"), Status: doc.Scalar("status"), Description: doc.Scalar("description"),
 		Tags: sigma.StringList(doc.Value("tags")), FalsePositives: sigma.StringList(doc.Value("falsepositives")),
+		Author: sigma.ScalarString(doc.Value("author")), References: sigma.StringList(doc.Value("references")),
 	}
 	add := func(line int, code diag.Code, format string, args ...any) {
 		diags = append(diags, diag.Diagnostic{Path: path, Line: line, RuleID: c.ID, Code: code,

@@ -2,8 +2,10 @@ package host
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/sigmabridge/sigmabridge/plugin"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
@@ -58,4 +60,71 @@ func (b *Backend) Convert(ctx context.Context, target, format string, rules []*i
 		out = append(out, resp.Results...)
 	}
 	return out, nil
+}
+
+// Render renders rules (prepared for target) in the plugin's own format, with sources[i]
+// the place of rules[i] in its rule tree. A plugin that renders no formats (a protocol
+// revision before plugin.RevisionFormats, or none described) is an Unimplemented
+// *PluginError naming it; so is a format it does not describe. The response has one result
+// per rule.
+func (b *Backend) Render(ctx context.Context, target, format string, rules []*ir.Rule, sources []string) (*plugin.RenderResponse, error) {
+	if err := b.CheckFormat(target, format); err != nil {
+		return nil, err
+	}
+	var (
+		resp      *plugin.RenderResponse
+		noFormats error
+	)
+	err := b.inst.call(ctx, "Render", func(ctx context.Context) error {
+		r, ok := b.raw.(plugin.Renderer)
+		if !ok {
+			noFormats = plugin.ErrNoFormats
+			return nil
+		}
+		var err error
+		resp, err = r.Render(ctx, &plugin.RenderRequest{Target: target, Format: format, Rules: rules, Sources: sources})
+		if errors.Is(err, plugin.ErrNoFormats) {
+			// The plugin does not implement Render although it described formats.
+			noFormats, err = err, nil
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if noFormats != nil {
+		return nil, pluginErr(b.Name(), Unimplemented, "%v", noFormats)
+	}
+	if len(resp.Results) != len(rules) {
+		return nil, b.inst.fail(pluginErr(b.Name(), Garbage, "Render answered %d results for %d rules", len(resp.Results), len(rules)))
+	}
+	for i := range resp.Results {
+		for j := range resp.Results[i].Diagnostics {
+			if d := &resp.Results[i].Diagnostics[j]; d.Target == "" {
+				d.Target = target
+			}
+		}
+	}
+	return resp, nil
+}
+
+// CheckFormat says why the plugin cannot render target in format, naming the plugin: it
+// speaks a protocol revision without formats, or does not describe the format for target.
+func (b *Backend) CheckFormat(target, format string) error {
+	if rev := b.desc.ProtocolRevision; rev < plugin.RevisionFormats {
+		return pluginErr(b.Name(), Unimplemented, "it speaks plugin protocol %d revision %d, which has no formats (revision %d has): it offers no format %q",
+			b.desc.ProtocolVersion, rev, plugin.RevisionFormats, format)
+	}
+	f, ok := b.desc.Format(format)
+	if !ok {
+		var names []string
+		for _, f := range b.desc.FormatDescriptions {
+			names = append(names, f.Name)
+		}
+		return pluginErr(b.Name(), Unimplemented, "it offers no format %q (it offers: %s)", format, strings.Join(names, ", "))
+	}
+	if !slices.Contains(b.desc.Targets, target) || !f.TakesTarget(target) {
+		return pluginErr(b.Name(), Unimplemented, "its format %s does not take target %q", format, target)
+	}
+	return nil
 }

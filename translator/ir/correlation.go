@@ -118,6 +118,10 @@ type Correlation struct {
 	ID, Name, Title, Level, Status, Description string
 	Tags                                        []string
 	FalsePositives                              []string
+	// Author and References are the rule's, as written (deployable content carries them:
+	// the DRL asks that the author travel with a shared rule).
+	Author     string
+	References []string
 
 	Type CorrelationType
 	// Refs are the named rules, in the order written (temporal_ordered reads it), resolved
@@ -206,4 +210,17 @@ func (s *RuleSet) Base() map[int]bool {
 		}
 	}
 	return named
+}
+
+// Alerting returns the rules of s that alert on their own, in order: all but the base
+// rules (Base). Deployable content and rule listings use it.
+func (s *RuleSet) Alerting() []*Rule {
+	base := s.Base()
+	out := make([]*Rule, 0, len(s.Rules)-len(base))
+	for i, r := range s.Rules {
+		if !base[i] {
+			out = append(out, r)
+		}
+	}
+	return out
 }

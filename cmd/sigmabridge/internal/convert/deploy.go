@@ -16,6 +16,8 @@ import (
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/formats"
 	"github.com/sigmabridge/sigmabridge/internal/esclient"
+	"github.com/sigmabridge/sigmabridge/internal/suggest"
+	"github.com/sigmabridge/sigmabridge/rules"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 	"github.com/sigmabridge/sigmabridge/translator/profile"
 )
@@ -63,6 +65,12 @@ DIR/manifest.json (rule id, title, source path, target, format, output path, sha
 file is replaced atomically; nothing outside DIR is written. It works with every format but
 splunk-app. A rule's custom attribute "schedule" (cron, earliest, latest, interval, lookback)
 overrides the schedule flags for that rule.
+
+A correlation rule is content of its own (a saved search, an esql or eql Elastic rule) that
+looks back over its timespan too; the rules it names feed it and get none.
+
+A target an external backend plugin serves takes the formats the plugin renders itself
+('sigmabridge list formats'), with -o and --per-rule as above.
 `)
 	return b.String()
 }
@@ -87,10 +95,11 @@ func addDeployFlags(f *pflag.FlagSet, d *DeployOptions) {
 	f.StringVar(&d.RulesLicense, "rules-license", "", "file with the rules' licence, the Splunk app's LICENSE.txt (default: the built-in pack's, or a notice)")
 }
 
-// deploying reports whether the run is for runDeploy.
+// deploying reports whether the run is for runDeploy: a deployable format, --per-rule, or a
+// format that is not built in (an external backend plugin's own, runPluginFormat).
 func deploying(o *Options) bool {
 	_, ok := formats.Lookup(o.Format)
-	return ok || o.Deploy.PerRule
+	return ok || o.Deploy.PerRule || !slices.Contains(Formats, o.Format)
 }
 
 // queryExt is the extension of a per-rule file of the default format.
@@ -100,7 +109,8 @@ var queryExt = map[string]string{"splunk": ".spl", "lucene": ".lucene", "dsl": "
 func runDeploy(o *Options) (int, error) {
 	backend, err := backends.Get(o.Target)
 	if err != nil {
-		return cli.ExitUsage, cli.UsageError{Err: err}
+		// Not a built-in target: an external backend plugin's, if any serves it.
+		return runPluginFormat(o)
 	}
 	d := &o.Deploy
 	d.Target = o.Target
@@ -114,7 +124,7 @@ func runDeploy(o *Options) (int, error) {
 			return cli.ExitUsage, cli.Usagef("--per-rule: %s is one app, not a file per rule (use -f savedsearches --per-rule)", o.Format)
 		}
 	case !slices.Contains(Formats, o.Format):
-		return cli.ExitUsage, cli.Usagef("unknown format %q (known: %s)", o.Format, strings.Join(allFormats(), ", "))
+		return cli.ExitUsage, cli.Usagef("unknown format %q (known: %s)%s", o.Format, strings.Join(allFormats(), ", "), suggest.Hint(o.Format, allFormats()))
 	}
 	if err := d.App.Check(); err != nil {
 		return cli.ExitUsage, cli.UsageError{Err: err}
@@ -149,8 +159,9 @@ func runDeploy(o *Options) (int, error) {
 			return cli.ExitUsage, cli.Usagef("--rules-license: %s", cli.Printable(err.Error()))
 		}
 		d.App.License = string(b)
+		d.LicenseName = licenseName(d.App.License)
 	} else if len(o.Paths) == 0 {
-		d.App.License = packLicense
+		d.App.License, d.LicenseName = packLicense, rules.LicenseName
 	} else {
 		d.App.License = unknownLicense
 	}
@@ -159,8 +170,9 @@ func runDeploy(o *Options) (int, error) {
 		return cli.ExitUsage, err
 	}
 	// A rule that alerts only through a correlation (ir.RuleSet.Base) is not deployable
-	// content of its own: no saved search or detection rule is written for it.
-	rules := deployableRules(set)
+	// content of its own: no saved search or detection rule is written for it; it feeds
+	// its correlation's.
+	rules := set.Alerting()
 	cli.PrintDiagnostics(o.Stderr, loadDiags)
 	if len(files) == 0 {
 		fmt.Fprintf(o.Stderr, "sigmabridge: no Sigma rules (*.yml, *.yaml) found in %s\n", cli.Printable(strings.Join(o.Paths, " ")))
@@ -175,6 +187,12 @@ func runDeploy(o *Options) (int, error) {
 	results, items, err := sigmabridge.ConvertItems(context.Background(), backend, setup, rules, sources, desc.Macros)
 	if err != nil {
 		return cli.ExitFailure, err
+	}
+	// Correlations are content of their own, fed by their base rules.
+	cres, citems := sigmabridge.ConvertCorrelationItems(backend, setup, set, sources, desc.Macros)
+	for i, cr := range cres {
+		results = append(results, Result{Rule: formats.CorrelationRule(cr.Corr), Queries: cr.Queries, Diags: cr.Diags, Failed: cr.Failed, Unsupported: cr.Unsupported})
+		items = append(items, citems[i])
 	}
 
 	// The format's own rendering, over the rules that converted.
@@ -332,15 +350,20 @@ func isArchive(p string) bool {
 	return strings.HasSuffix(l, ".tgz") || strings.HasSuffix(l, ".tar.gz") || strings.HasSuffix(l, ".spl")
 }
 
-// packLicense is LICENSE.txt of an app built from the built-in pack (README.md, Licences).
-const packLicense = `The Sigma rules in this app are the sigmabridge T1648 rule pack, the sigmabridge
-project's own work (sigmabridge README.md, "Licences"), converted by sigmabridge.
+// packLicense is LICENSE.txt of an app built from the built-in pack: the pack's licence,
+// the Detection Rule License 1.1 (rules/LICENSE.Detection.Rules.md), with the attribution
+// it asks for, and the ATT&CK terms of the annotations.
+var packLicense = `The Sigma rules in this app are the sigmabridge T1648 rule pack
+(https://github.com/sigmabridge/sigmabridge, rules/), author: sigmabridge project,
+converted by sigmabridge. They are licensed under the Detection Rule License (DRL) 1.1,
+whose text follows. Each saved search's annotations keep the rule's Sigma id and author.
 
 The ATT&CK technique and tactic identifiers in the saved searches' annotations are from
 MITRE ATT&CK(R), used under MITRE's ATT&CK terms of use:
 "(C) 2025 The MITRE Corporation. This work is reproduced and distributed with the
 permission of The MITRE Corporation."
-`
+
+` + rules.License
 
 // unknownLicense is LICENSE.txt of an app built from other rules without --rules-license.
 const unknownLicense = `The licence of the Sigma rules in this app was not given to sigmabridge
@@ -350,15 +373,21 @@ requires the rules' attribution to be kept: each saved search's annotations name
 author and Sigma id.
 `
 
-// deployableRules are the rules of set that alert on their own: all but the base rules of
-// correlations (ir.RuleSet.Base).
-func deployableRules(set *ir.RuleSet) []*ir.Rule {
-	base := set.Base()
-	var out []*ir.Rule
-	for i, r := range set.Rules {
-		if !base[i] {
-			out = append(out, r)
+// licenseName is the Elastic license field for a --rules-license file: its first line that
+// is not blank, without Markdown heading marks, on one line of at most 100 characters.
+func licenseName(text string) string {
+	for _, l := range strings.Split(text, "\n") {
+		l = strings.Join(strings.Fields(strings.TrimLeft(l, "# \t")), " ")
+		if l == "" {
+			continue
 		}
+		if strings.IndexFunc(l, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+			return ""
+		}
+		if r := []rune(l); len(r) > 100 {
+			l = string(r[:100])
+		}
+		return l
 	}
-	return out
+	return ""
 }

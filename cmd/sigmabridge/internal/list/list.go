@@ -18,6 +18,7 @@ import (
 	"github.com/sigmabridge/sigmabridge/input"
 	"github.com/sigmabridge/sigmabridge/internal/suggest"
 	sigmalint "github.com/sigmabridge/sigmabridge/lint"
+	"github.com/sigmabridge/sigmabridge/plugin"
 	"github.com/sigmabridge/sigmabridge/translator/pipeline"
 )
 
@@ -235,7 +236,32 @@ func formats(ctx context.Context, o sigmabridge.HostOptions) ([]Item, []error, e
 				it.Targets = append(it.Targets, t.Name)
 				continue
 			}
-			byPlugin[key] = &Item{Name: f, Source: "plugin " + t.Plugin, Targets: []string{t.Name}, Description: "declared by the plugin (" + t.Description + ")"}
+			desc := "declared by the plugin (" + t.Description + ")"
+			if t.Revision < plugin.RevisionFormats {
+				desc += fmt.Sprintf("; it speaks plugin protocol revision %d, without formats of its own", t.Revision)
+			}
+			byPlugin[key] = &Item{Name: f, Source: "plugin " + t.Plugin, Targets: []string{t.Name}, Description: desc}
+			order = append(order, key)
+		}
+		// The formats it renders itself (convert -f NAME).
+		for _, f := range t.Own {
+			if !f.TakesTarget(t.Name) {
+				continue
+			}
+			key := t.Plugin + "\x00" + f.Name
+			if it := byPlugin[key]; it != nil {
+				it.Targets = append(it.Targets, t.Name)
+				continue
+			}
+			desc := f.Description
+			if f.Extension != "" {
+				desc += " (" + f.Extension
+				if f.PerRule {
+					desc += ", --per-rule"
+				}
+				desc += ")"
+			}
+			byPlugin[key] = &Item{Name: f.Name, Source: "plugin " + t.Plugin, Targets: []string{t.Name}, Description: desc}
 			order = append(order, key)
 		}
 	}

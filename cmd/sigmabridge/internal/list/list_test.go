@@ -156,3 +156,24 @@ func TestListUsage(t *testing.T) {
 		t.Errorf("no suggestion: %s", stderr)
 	}
 }
+
+// TestListFormatsOfAPluginBeforeFormats: a backend built before plugin protocol revision 2
+// is listed with its declared formats and named as having no formats of its own.
+func TestListFormatsOfAPluginBeforeFormats(t *testing.T) {
+	plugins := t.TempDir()
+	out, err := exec.Command("go", "build", "-o", filepath.Join(plugins, "sigmabridge-plugin-old"),
+		"github.com/sigmabridge/sigmabridge/plugin/internal/testplugins/faulty").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	if _, err := host.PinPlugins(plugins, nil); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := run(t, Options{Kind: "formats", Format: "table", Host: sigmabridge.HostOptions{PluginDir: plugins}})
+	if code != cli.ExitOK || stderr != "" {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "plugin old") || !strings.Contains(stdout, "protocol revision 0, without formats of its own") {
+		t.Errorf("no old plugin row naming its revision:\n%s", stdout)
+	}
+}

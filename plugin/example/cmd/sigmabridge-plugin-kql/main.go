@@ -33,8 +33,11 @@ func main() {
 				Formats:      []string{"default"},
 				Capabilities: []string{"regex", "cidr", "compare", "glob"},
 				Description:  "example backend: Kusto Query Language where clauses",
+				// Its own deployable format: `convert -t kql -f sentinel`.
+				FormatDescriptions: []plugin.FormatDescription{sentinelFormat},
 			},
-			ConvertRule: convertRule,
+			ConvertRule:  convertRule,
+			RenderFormat: renderSentinel,
 		},
 		Logger: logger,
 	})

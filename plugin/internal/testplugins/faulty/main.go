@@ -13,6 +13,11 @@
 //	good      a well-behaved backend (target "good") and detector: a rule converts to
 //	          its title; an event matches rule 0 when it contains "hit"
 //	detonly   the detector of good alone, serving no backend
+//	old       a raw backend as built before protocol revision 2 (target "old"): Describe
+//	          reports no revision and no formats, Convert works (a rule converts to its
+//	          title), Render is not implemented
+//	badrender a backend (target "badrender") that describes format "evil" and renders a
+//	          file named ../escape
 //
 // The tests build it once and copy it under several names.
 package main
@@ -63,6 +68,13 @@ func main() {
 		serveRaw(1, nil, rawDetector{badDescribe: true})
 	case "v99":
 		serveRaw(99, rawBackend{}, nil)
+	case "old":
+		serveRaw(1, oldBackend{}, nil)
+	case "badrender":
+		if err := plugin.Serve(&plugin.ServeOpts{Backend: badRender{}}); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	default:
 		fmt.Fprintf(os.Stderr, "faulty: unknown mode %q\n", mode)
 		os.Exit(2)
@@ -194,4 +206,43 @@ func (rawDetector) Load(_ context.Context, req *pb.LoadRequest) (*pb.LoadRespons
 
 func (rawDetector) Match(_ context.Context, req *pb.MatchRequest) (*pb.MatchResponse, error) {
 	return &pb.MatchResponse{Matches: []*pb.EventMatch{{EventIndex: int32(len(req.EventLengths)), RuleIndex: 0}}}, nil
+}
+
+// oldBackend is a backend of protocol 1 as first released: no protocol_revision, no format
+// descriptions, no Render.
+type oldBackend struct {
+	pb.UnimplementedBackendServiceServer
+}
+
+func (oldBackend) Describe(context.Context, *pb.BackendServiceDescribeRequest) (*pb.BackendServiceDescribeResponse, error) {
+	return &pb.BackendServiceDescribeResponse{Name: "old", Version: "0.9", ProtocolVersion: 1, Targets: []string{"old"}, Formats: []string{"default"}}, nil
+}
+
+func (oldBackend) Convert(_ context.Context, req *pb.ConvertRequest) (*pb.ConvertResponse, error) {
+	resp := &pb.ConvertResponse{}
+	for _, r := range req.GetRules() {
+		resp.Results = append(resp.Results, &pb.ConvertResult{Queries: []*pb.Query{{Text: r.GetTitle()}}})
+	}
+	return resp, nil
+}
+
+// badRender describes a format and renders a file outside the output directory.
+type badRender struct{}
+
+func (badRender) Describe(context.Context, *plugin.DescribeRequest) (*plugin.BackendDescription, error) {
+	return &plugin.BackendDescription{Name: "badrender", Version: "0.0.1", Targets: []string{"badrender"},
+		FormatDescriptions: []plugin.FormatDescription{{Name: "evil", Extension: ".txt", PerRule: true}}}, nil
+}
+
+func (badRender) Convert(_ context.Context, req *plugin.ConvertRequest) (*plugin.ConvertResponse, error) {
+	resp := &plugin.ConvertResponse{Results: make([]plugin.ConvertResult, len(req.Rules))}
+	for i, r := range req.Rules {
+		resp.Results[i].Queries = []plugin.Query{{Text: r.Title}}
+	}
+	return resp, nil
+}
+
+func (badRender) Render(_ context.Context, req *plugin.RenderRequest) (*plugin.RenderResponse, error) {
+	return &plugin.RenderResponse{Files: []plugin.File{{Name: "../escape", Data: []byte("x")}},
+		Results: make([]plugin.RenderResult, len(req.Rules))}, nil
 }

@@ -420,8 +420,13 @@ type BackendServiceDescribeResponse struct {
 	Description string `protobuf:"bytes,7,opt,name=description,proto3" json:"description,omitempty"`
 	// correlation_types are the correlation types the backend renders exactly (empty: none).
 	CorrelationTypes []string `protobuf:"bytes,8,rep,name=correlation_types,json=correlationTypes,proto3" json:"correlation_types,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// protocol_revision counts the additions to protocol version 1 the plugin knows: 0 or 1
+	// is the first release; 2 adds Render and format_descriptions.
+	ProtocolRevision int32 `protobuf:"varint,9,opt,name=protocol_revision,json=protocolRevision,proto3" json:"protocol_revision,omitempty"`
+	// format_descriptions are the deployable formats Render takes (revision 2).
+	FormatDescriptions []*FormatDescription `protobuf:"bytes,10,rep,name=format_descriptions,json=formatDescriptions,proto3" json:"format_descriptions,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *BackendServiceDescribeResponse) Reset() {
@@ -510,6 +515,336 @@ func (x *BackendServiceDescribeResponse) GetCorrelationTypes() []string {
 	return nil
 }
 
+func (x *BackendServiceDescribeResponse) GetProtocolRevision() int32 {
+	if x != nil {
+		return x.ProtocolRevision
+	}
+	return 0
+}
+
+func (x *BackendServiceDescribeResponse) GetFormatDescriptions() []*FormatDescription {
+	if x != nil {
+		return x.FormatDescriptions
+	}
+	return nil
+}
+
+// FormatDescription is one deployable format a backend renders itself.
+type FormatDescription struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is what `convert -f` takes, e.g. "sentinel".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// description is one line for humans.
+	Description string `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
+	// extension is the extension of the format's files, with its dot (".yaml").
+	Extension string `protobuf:"bytes,3,opt,name=extension,proto3" json:"extension,omitempty"`
+	// per_rule is true when the format has one file per rule (RenderResult.data), so that
+	// `convert --per-rule` can write it; false for a format that is one whole.
+	PerRule bool `protobuf:"varint,4,opt,name=per_rule,json=perRule,proto3" json:"per_rule,omitempty"`
+	// targets are the described targets the format takes (empty: all of them).
+	Targets       []string `protobuf:"bytes,5,rep,name=targets,proto3" json:"targets,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FormatDescription) Reset() {
+	*x = FormatDescription{}
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FormatDescription) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FormatDescription) ProtoMessage() {}
+
+func (x *FormatDescription) ProtoReflect() protoreflect.Message {
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FormatDescription.ProtoReflect.Descriptor instead.
+func (*FormatDescription) Descriptor() ([]byte, []int) {
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *FormatDescription) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *FormatDescription) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *FormatDescription) GetExtension() string {
+	if x != nil {
+		return x.Extension
+	}
+	return ""
+}
+
+func (x *FormatDescription) GetPerRule() bool {
+	if x != nil {
+		return x.PerRule
+	}
+	return false
+}
+
+func (x *FormatDescription) GetTargets() []string {
+	if x != nil {
+		return x.Targets
+	}
+	return nil
+}
+
+type RenderRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// target is one of the described targets, format one of format_descriptions.
+	Target string `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
+	Format string `protobuf:"bytes,2,opt,name=format,proto3" json:"format,omitempty"`
+	// rules are prepared for the target (the host applied the pipelines and the profile).
+	Rules []*Rule `protobuf:"bytes,3,rep,name=rules,proto3" json:"rules,omitempty"`
+	// sources[i] is rules[i]'s path in its rule tree, slash-separated (may be empty).
+	Sources       []string `protobuf:"bytes,4,rep,name=sources,proto3" json:"sources,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenderRequest) Reset() {
+	*x = RenderRequest{}
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenderRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenderRequest) ProtoMessage() {}
+
+func (x *RenderRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenderRequest.ProtoReflect.Descriptor instead.
+func (*RenderRequest) Descriptor() ([]byte, []int) {
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *RenderRequest) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *RenderRequest) GetFormat() string {
+	if x != nil {
+		return x.Format
+	}
+	return ""
+}
+
+func (x *RenderRequest) GetRules() []*Rule {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+func (x *RenderRequest) GetSources() []string {
+	if x != nil {
+		return x.Sources
+	}
+	return nil
+}
+
+type RenderResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// files are the whole rendering, the main file first; names are slash-separated paths
+	// relative to the output directory.
+	Files []*RenderFile `protobuf:"bytes,1,rep,name=files,proto3" json:"files,omitempty"`
+	// results has exactly one entry per request rule, in request order.
+	Results       []*RenderResult `protobuf:"bytes,2,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenderResponse) Reset() {
+	*x = RenderResponse{}
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenderResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenderResponse) ProtoMessage() {}
+
+func (x *RenderResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenderResponse.ProtoReflect.Descriptor instead.
+func (*RenderResponse) Descriptor() ([]byte, []int) {
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *RenderResponse) GetFiles() []*RenderFile {
+	if x != nil {
+		return x.Files
+	}
+	return nil
+}
+
+func (x *RenderResponse) GetResults() []*RenderResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+type RenderFile struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Data          []byte                 `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenderFile) Reset() {
+	*x = RenderFile{}
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenderFile) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenderFile) ProtoMessage() {}
+
+func (x *RenderFile) ProtoReflect() protoreflect.Message {
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenderFile.ProtoReflect.Descriptor instead.
+func (*RenderFile) Descriptor() ([]byte, []int) {
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *RenderFile) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RenderFile) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+// RenderResult is one rule in a rendering. If any diagnostic has severity ERROR the rule is
+// not in the files and data is empty.
+type RenderResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// data is the rule's own file, for a per_rule format.
+	Data          []byte        `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
+	Diagnostics   []*Diagnostic `protobuf:"bytes,2,rep,name=diagnostics,proto3" json:"diagnostics,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenderResult) Reset() {
+	*x = RenderResult{}
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenderResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenderResult) ProtoMessage() {}
+
+func (x *RenderResult) ProtoReflect() protoreflect.Message {
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenderResult.ProtoReflect.Descriptor instead.
+func (*RenderResult) Descriptor() ([]byte, []int) {
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *RenderResult) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+func (x *RenderResult) GetDiagnostics() []*Diagnostic {
+	if x != nil {
+		return x.Diagnostics
+	}
+	return nil
+}
+
 type ConvertRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// target is one of the described targets.
@@ -523,7 +858,7 @@ type ConvertRequest struct {
 
 func (x *ConvertRequest) Reset() {
 	*x = ConvertRequest{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[2]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -535,7 +870,7 @@ func (x *ConvertRequest) String() string {
 func (*ConvertRequest) ProtoMessage() {}
 
 func (x *ConvertRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[2]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -548,7 +883,7 @@ func (x *ConvertRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConvertRequest.ProtoReflect.Descriptor instead.
 func (*ConvertRequest) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{2}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ConvertRequest) GetTarget() string {
@@ -582,7 +917,7 @@ type ConvertResponse struct {
 
 func (x *ConvertResponse) Reset() {
 	*x = ConvertResponse{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[3]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -594,7 +929,7 @@ func (x *ConvertResponse) String() string {
 func (*ConvertResponse) ProtoMessage() {}
 
 func (x *ConvertResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[3]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -607,7 +942,7 @@ func (x *ConvertResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConvertResponse.ProtoReflect.Descriptor instead.
 func (*ConvertResponse) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{3}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ConvertResponse) GetResults() []*ConvertResult {
@@ -629,7 +964,7 @@ type ConvertResult struct {
 
 func (x *ConvertResult) Reset() {
 	*x = ConvertResult{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[4]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -641,7 +976,7 @@ func (x *ConvertResult) String() string {
 func (*ConvertResult) ProtoMessage() {}
 
 func (x *ConvertResult) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[4]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -654,7 +989,7 @@ func (x *ConvertResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConvertResult.ProtoReflect.Descriptor instead.
 func (*ConvertResult) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{4}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ConvertResult) GetQueries() []*Query {
@@ -684,7 +1019,7 @@ type Query struct {
 
 func (x *Query) Reset() {
 	*x = Query{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[5]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -696,7 +1031,7 @@ func (x *Query) String() string {
 func (*Query) ProtoMessage() {}
 
 func (x *Query) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[5]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -709,7 +1044,7 @@ func (x *Query) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Query.ProtoReflect.Descriptor instead.
 func (*Query) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{5}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Query) GetCondition() int32 {
@@ -751,7 +1086,7 @@ type Diagnostic struct {
 
 func (x *Diagnostic) Reset() {
 	*x = Diagnostic{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[6]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -763,7 +1098,7 @@ func (x *Diagnostic) String() string {
 func (*Diagnostic) ProtoMessage() {}
 
 func (x *Diagnostic) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[6]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -776,7 +1111,7 @@ func (x *Diagnostic) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Diagnostic.ProtoReflect.Descriptor instead.
 func (*Diagnostic) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{6}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Diagnostic) GetPath() string {
@@ -843,7 +1178,7 @@ type DetectorServiceDescribeRequest struct {
 
 func (x *DetectorServiceDescribeRequest) Reset() {
 	*x = DetectorServiceDescribeRequest{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[7]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -855,7 +1190,7 @@ func (x *DetectorServiceDescribeRequest) String() string {
 func (*DetectorServiceDescribeRequest) ProtoMessage() {}
 
 func (x *DetectorServiceDescribeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[7]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -868,7 +1203,7 @@ func (x *DetectorServiceDescribeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DetectorServiceDescribeRequest.ProtoReflect.Descriptor instead.
 func (*DetectorServiceDescribeRequest) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{7}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{12}
 }
 
 type DetectorServiceDescribeResponse struct {
@@ -886,7 +1221,7 @@ type DetectorServiceDescribeResponse struct {
 
 func (x *DetectorServiceDescribeResponse) Reset() {
 	*x = DetectorServiceDescribeResponse{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[8]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -898,7 +1233,7 @@ func (x *DetectorServiceDescribeResponse) String() string {
 func (*DetectorServiceDescribeResponse) ProtoMessage() {}
 
 func (x *DetectorServiceDescribeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[8]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -911,7 +1246,7 @@ func (x *DetectorServiceDescribeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DetectorServiceDescribeResponse.ProtoReflect.Descriptor instead.
 func (*DetectorServiceDescribeResponse) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{8}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *DetectorServiceDescribeResponse) GetName() string {
@@ -967,7 +1302,7 @@ type LoadRequest struct {
 
 func (x *LoadRequest) Reset() {
 	*x = LoadRequest{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[9]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -979,7 +1314,7 @@ func (x *LoadRequest) String() string {
 func (*LoadRequest) ProtoMessage() {}
 
 func (x *LoadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[9]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -992,7 +1327,7 @@ func (x *LoadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadRequest.ProtoReflect.Descriptor instead.
 func (*LoadRequest) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{9}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *LoadRequest) GetRules() []*Rule {
@@ -1021,7 +1356,7 @@ type LoadResponse struct {
 
 func (x *LoadResponse) Reset() {
 	*x = LoadResponse{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[10]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1033,7 +1368,7 @@ func (x *LoadResponse) String() string {
 func (*LoadResponse) ProtoMessage() {}
 
 func (x *LoadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[10]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1046,7 +1381,7 @@ func (x *LoadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadResponse.ProtoReflect.Descriptor instead.
 func (*LoadResponse) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{10}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *LoadResponse) GetLoaded() int32 {
@@ -1074,7 +1409,7 @@ type RuleError struct {
 
 func (x *RuleError) Reset() {
 	*x = RuleError{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[11]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1086,7 +1421,7 @@ func (x *RuleError) String() string {
 func (*RuleError) ProtoMessage() {}
 
 func (x *RuleError) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[11]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1099,7 +1434,7 @@ func (x *RuleError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RuleError.ProtoReflect.Descriptor instead.
 func (*RuleError) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{11}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RuleError) GetRuleIndex() int32 {
@@ -1134,7 +1469,7 @@ type MatchRequest struct {
 
 func (x *MatchRequest) Reset() {
 	*x = MatchRequest{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[12]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1146,7 +1481,7 @@ func (x *MatchRequest) String() string {
 func (*MatchRequest) ProtoMessage() {}
 
 func (x *MatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[12]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1159,7 +1494,7 @@ func (x *MatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MatchRequest.ProtoReflect.Descriptor instead.
 func (*MatchRequest) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{12}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *MatchRequest) GetEvents() []byte {
@@ -1196,7 +1531,7 @@ type SharedEvents struct {
 
 func (x *SharedEvents) Reset() {
 	*x = SharedEvents{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[13]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1208,7 +1543,7 @@ func (x *SharedEvents) String() string {
 func (*SharedEvents) ProtoMessage() {}
 
 func (x *SharedEvents) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[13]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1221,7 +1556,7 @@ func (x *SharedEvents) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SharedEvents.ProtoReflect.Descriptor instead.
 func (*SharedEvents) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{13}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *SharedEvents) GetRegion() uint32 {
@@ -1254,7 +1589,7 @@ type ShareMemoryRequest struct {
 
 func (x *ShareMemoryRequest) Reset() {
 	*x = ShareMemoryRequest{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[14]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1266,7 +1601,7 @@ func (x *ShareMemoryRequest) String() string {
 func (*ShareMemoryRequest) ProtoMessage() {}
 
 func (x *ShareMemoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[14]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1279,7 +1614,7 @@ func (x *ShareMemoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShareMemoryRequest.ProtoReflect.Descriptor instead.
 func (*ShareMemoryRequest) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{14}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ShareMemoryRequest) GetRegion() uint32 {
@@ -1311,7 +1646,7 @@ type ShareMemoryResponse struct {
 
 func (x *ShareMemoryResponse) Reset() {
 	*x = ShareMemoryResponse{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[15]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1323,7 +1658,7 @@ func (x *ShareMemoryResponse) String() string {
 func (*ShareMemoryResponse) ProtoMessage() {}
 
 func (x *ShareMemoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[15]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1336,7 +1671,7 @@ func (x *ShareMemoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShareMemoryResponse.ProtoReflect.Descriptor instead.
 func (*ShareMemoryResponse) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{15}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{20}
 }
 
 // MatchResponse lists matches sparsely: events that matched nothing do not appear.
@@ -1355,7 +1690,7 @@ type MatchResponse struct {
 
 func (x *MatchResponse) Reset() {
 	*x = MatchResponse{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[16]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1367,7 +1702,7 @@ func (x *MatchResponse) String() string {
 func (*MatchResponse) ProtoMessage() {}
 
 func (x *MatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[16]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1380,7 +1715,7 @@ func (x *MatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MatchResponse.ProtoReflect.Descriptor instead.
 func (*MatchResponse) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{16}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *MatchResponse) GetMatches() []*EventMatch {
@@ -1423,7 +1758,7 @@ type Alert struct {
 
 func (x *Alert) Reset() {
 	*x = Alert{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[17]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1435,7 +1770,7 @@ func (x *Alert) String() string {
 func (*Alert) ProtoMessage() {}
 
 func (x *Alert) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[17]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1448,7 +1783,7 @@ func (x *Alert) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Alert.ProtoReflect.Descriptor instead.
 func (*Alert) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{17}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Alert) GetCorrelationIndex() int32 {
@@ -1508,7 +1843,7 @@ type EventMatch struct {
 
 func (x *EventMatch) Reset() {
 	*x = EventMatch{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[18]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1520,7 +1855,7 @@ func (x *EventMatch) String() string {
 func (*EventMatch) ProtoMessage() {}
 
 func (x *EventMatch) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[18]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1533,7 +1868,7 @@ func (x *EventMatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventMatch.ProtoReflect.Descriptor instead.
 func (*EventMatch) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{18}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *EventMatch) GetEventIndex() int32 {
@@ -1574,7 +1909,7 @@ type EventError struct {
 
 func (x *EventError) Reset() {
 	*x = EventError{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[19]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1586,7 +1921,7 @@ func (x *EventError) String() string {
 func (*EventError) ProtoMessage() {}
 
 func (x *EventError) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[19]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1599,7 +1934,7 @@ func (x *EventError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventError.ProtoReflect.Descriptor instead.
 func (*EventError) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{19}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *EventError) GetEventIndex() int32 {
@@ -1653,7 +1988,7 @@ type Rule struct {
 
 func (x *Rule) Reset() {
 	*x = Rule{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[20]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1665,7 +2000,7 @@ func (x *Rule) String() string {
 func (*Rule) ProtoMessage() {}
 
 func (x *Rule) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[20]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1678,7 +2013,7 @@ func (x *Rule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rule.ProtoReflect.Descriptor instead.
 func (*Rule) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{20}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Rule) GetPath() string {
@@ -1860,7 +2195,7 @@ type Correlation struct {
 
 func (x *Correlation) Reset() {
 	*x = Correlation{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[21]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1872,7 +2207,7 @@ func (x *Correlation) String() string {
 func (*Correlation) ProtoMessage() {}
 
 func (x *Correlation) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[21]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1885,7 +2220,7 @@ func (x *Correlation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Correlation.ProtoReflect.Descriptor instead.
 func (*Correlation) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{21}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Correlation) GetPath() string {
@@ -2040,7 +2375,7 @@ type CorrelationRef struct {
 
 func (x *CorrelationRef) Reset() {
 	*x = CorrelationRef{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[22]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2052,7 +2387,7 @@ func (x *CorrelationRef) String() string {
 func (*CorrelationRef) ProtoMessage() {}
 
 func (x *CorrelationRef) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[22]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2065,7 +2400,7 @@ func (x *CorrelationRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrelationRef.ProtoReflect.Descriptor instead.
 func (*CorrelationRef) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{22}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *CorrelationRef) GetName() string {
@@ -2098,7 +2433,7 @@ type AliasFields struct {
 
 func (x *AliasFields) Reset() {
 	*x = AliasFields{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[23]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2110,7 +2445,7 @@ func (x *AliasFields) String() string {
 func (*AliasFields) ProtoMessage() {}
 
 func (x *AliasFields) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[23]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2123,7 +2458,7 @@ func (x *AliasFields) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AliasFields.ProtoReflect.Descriptor instead.
 func (*AliasFields) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{23}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *AliasFields) GetFields() map[string]string {
@@ -2147,7 +2482,7 @@ type CorrelationRange struct {
 
 func (x *CorrelationRange) Reset() {
 	*x = CorrelationRange{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[24]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2159,7 +2494,7 @@ func (x *CorrelationRange) String() string {
 func (*CorrelationRange) ProtoMessage() {}
 
 func (x *CorrelationRange) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[24]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2172,7 +2507,7 @@ func (x *CorrelationRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrelationRange.ProtoReflect.Descriptor instead.
 func (*CorrelationRange) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{24}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *CorrelationRange) GetHasMin() bool {
@@ -2234,7 +2569,7 @@ type Deployment struct {
 
 func (x *Deployment) Reset() {
 	*x = Deployment{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[25]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2246,7 +2581,7 @@ func (x *Deployment) String() string {
 func (*Deployment) ProtoMessage() {}
 
 func (x *Deployment) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[25]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2259,7 +2594,7 @@ func (x *Deployment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Deployment.ProtoReflect.Descriptor instead.
 func (*Deployment) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{25}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Deployment) GetIndex() []string {
@@ -2323,7 +2658,7 @@ type Logsource struct {
 
 func (x *Logsource) Reset() {
 	*x = Logsource{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[26]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2335,7 +2670,7 @@ func (x *Logsource) String() string {
 func (*Logsource) ProtoMessage() {}
 
 func (x *Logsource) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[26]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2348,7 +2683,7 @@ func (x *Logsource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Logsource.ProtoReflect.Descriptor instead.
 func (*Logsource) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{26}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Logsource) GetCategory() string {
@@ -2402,7 +2737,7 @@ type Value struct {
 
 func (x *Value) Reset() {
 	*x = Value{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[27]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2414,7 +2749,7 @@ func (x *Value) String() string {
 func (*Value) ProtoMessage() {}
 
 func (x *Value) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[27]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2427,7 +2762,7 @@ func (x *Value) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Value.ProtoReflect.Descriptor instead.
 func (*Value) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{27}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Value) GetKind() isValue_Kind {
@@ -2601,7 +2936,7 @@ type ValueList struct {
 
 func (x *ValueList) Reset() {
 	*x = ValueList{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[28]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2613,7 +2948,7 @@ func (x *ValueList) String() string {
 func (*ValueList) ProtoMessage() {}
 
 func (x *ValueList) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[28]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2626,7 +2961,7 @@ func (x *ValueList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValueList.ProtoReflect.Descriptor instead.
 func (*ValueList) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{28}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ValueList) GetValues() []*Value {
@@ -2645,7 +2980,7 @@ type ValueMap struct {
 
 func (x *ValueMap) Reset() {
 	*x = ValueMap{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[29]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2657,7 +2992,7 @@ func (x *ValueMap) String() string {
 func (*ValueMap) ProtoMessage() {}
 
 func (x *ValueMap) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[29]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2670,7 +3005,7 @@ func (x *ValueMap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValueMap.ProtoReflect.Descriptor instead.
 func (*ValueMap) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{29}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ValueMap) GetValues() map[string]*Value {
@@ -2691,7 +3026,7 @@ type Position struct {
 
 func (x *Position) Reset() {
 	*x = Position{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[30]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2703,7 +3038,7 @@ func (x *Position) String() string {
 func (*Position) ProtoMessage() {}
 
 func (x *Position) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[30]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2716,7 +3051,7 @@ func (x *Position) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Position.ProtoReflect.Descriptor instead.
 func (*Position) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{30}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Position) GetLine() int32 {
@@ -2757,7 +3092,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[31]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2769,7 +3104,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[31]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2782,7 +3117,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{31}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Node) GetNode() isNode_Node {
@@ -2986,7 +3321,7 @@ type And struct {
 
 func (x *And) Reset() {
 	*x = And{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[32]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2998,7 +3333,7 @@ func (x *And) String() string {
 func (*And) ProtoMessage() {}
 
 func (x *And) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[32]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3011,7 +3346,7 @@ func (x *And) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use And.ProtoReflect.Descriptor instead.
 func (*And) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{32}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *And) GetChildren() []*Node {
@@ -3031,7 +3366,7 @@ type Or struct {
 
 func (x *Or) Reset() {
 	*x = Or{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[33]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3043,7 +3378,7 @@ func (x *Or) String() string {
 func (*Or) ProtoMessage() {}
 
 func (x *Or) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[33]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3056,7 +3391,7 @@ func (x *Or) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Or.ProtoReflect.Descriptor instead.
 func (*Or) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{33}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *Or) GetChildren() []*Node {
@@ -3076,7 +3411,7 @@ type Not struct {
 
 func (x *Not) Reset() {
 	*x = Not{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[34]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3088,7 +3423,7 @@ func (x *Not) String() string {
 func (*Not) ProtoMessage() {}
 
 func (x *Not) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[34]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3101,7 +3436,7 @@ func (x *Not) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Not.ProtoReflect.Descriptor instead.
 func (*Not) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{34}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *Not) GetChild() *Node {
@@ -3121,7 +3456,7 @@ type Segment struct {
 
 func (x *Segment) Reset() {
 	*x = Segment{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[35]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3133,7 +3468,7 @@ func (x *Segment) String() string {
 func (*Segment) ProtoMessage() {}
 
 func (x *Segment) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[35]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3146,7 +3481,7 @@ func (x *Segment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Segment.ProtoReflect.Descriptor instead.
 func (*Segment) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{35}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *Segment) GetKind() SegmentKind {
@@ -3173,7 +3508,7 @@ type Pattern struct {
 
 func (x *Pattern) Reset() {
 	*x = Pattern{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[36]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3185,7 +3520,7 @@ func (x *Pattern) String() string {
 func (*Pattern) ProtoMessage() {}
 
 func (x *Pattern) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[36]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3198,7 +3533,7 @@ func (x *Pattern) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pattern.ProtoReflect.Descriptor instead.
 func (*Pattern) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{36}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *Pattern) GetSegments() []*Segment {
@@ -3222,7 +3557,7 @@ type Match struct {
 
 func (x *Match) Reset() {
 	*x = Match{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[37]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3234,7 +3569,7 @@ func (x *Match) String() string {
 func (*Match) ProtoMessage() {}
 
 func (x *Match) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[37]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3247,7 +3582,7 @@ func (x *Match) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Match.ProtoReflect.Descriptor instead.
 func (*Match) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{37}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *Match) GetField() string {
@@ -3297,7 +3632,7 @@ type Keyword struct {
 
 func (x *Keyword) Reset() {
 	*x = Keyword{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[38]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3309,7 +3644,7 @@ func (x *Keyword) String() string {
 func (*Keyword) ProtoMessage() {}
 
 func (x *Keyword) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[38]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3322,7 +3657,7 @@ func (x *Keyword) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Keyword.ProtoReflect.Descriptor instead.
 func (*Keyword) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{38}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *Keyword) GetPattern() *Pattern {
@@ -3360,7 +3695,7 @@ type RegexFlags struct {
 
 func (x *RegexFlags) Reset() {
 	*x = RegexFlags{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[39]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3372,7 +3707,7 @@ func (x *RegexFlags) String() string {
 func (*RegexFlags) ProtoMessage() {}
 
 func (x *RegexFlags) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[39]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3385,7 +3720,7 @@ func (x *RegexFlags) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegexFlags.ProtoReflect.Descriptor instead.
 func (*RegexFlags) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{39}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *RegexFlags) GetIgnoreCase() bool {
@@ -3422,7 +3757,7 @@ type Regex struct {
 
 func (x *Regex) Reset() {
 	*x = Regex{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[40]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3434,7 +3769,7 @@ func (x *Regex) String() string {
 func (*Regex) ProtoMessage() {}
 
 func (x *Regex) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[40]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3447,7 +3782,7 @@ func (x *Regex) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Regex.ProtoReflect.Descriptor instead.
 func (*Regex) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{40}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *Regex) GetField() string {
@@ -3491,7 +3826,7 @@ type Cidr struct {
 
 func (x *Cidr) Reset() {
 	*x = Cidr{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[41]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3503,7 +3838,7 @@ func (x *Cidr) String() string {
 func (*Cidr) ProtoMessage() {}
 
 func (x *Cidr) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[41]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3516,7 +3851,7 @@ func (x *Cidr) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Cidr.ProtoReflect.Descriptor instead.
 func (*Cidr) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{41}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *Cidr) GetField() string {
@@ -3551,7 +3886,7 @@ type Number struct {
 
 func (x *Number) Reset() {
 	*x = Number{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[42]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3563,7 +3898,7 @@ func (x *Number) String() string {
 func (*Number) ProtoMessage() {}
 
 func (x *Number) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[42]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3576,7 +3911,7 @@ func (x *Number) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Number.ProtoReflect.Descriptor instead.
 func (*Number) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{42}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *Number) GetText() string {
@@ -3606,7 +3941,7 @@ type Compare struct {
 
 func (x *Compare) Reset() {
 	*x = Compare{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[43]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3618,7 +3953,7 @@ func (x *Compare) String() string {
 func (*Compare) ProtoMessage() {}
 
 func (x *Compare) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[43]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3631,7 +3966,7 @@ func (x *Compare) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Compare.ProtoReflect.Descriptor instead.
 func (*Compare) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{43}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *Compare) GetField() string {
@@ -3673,7 +4008,7 @@ type Exists struct {
 
 func (x *Exists) Reset() {
 	*x = Exists{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[44]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3685,7 +4020,7 @@ func (x *Exists) String() string {
 func (*Exists) ProtoMessage() {}
 
 func (x *Exists) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[44]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3698,7 +4033,7 @@ func (x *Exists) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Exists.ProtoReflect.Descriptor instead.
 func (*Exists) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{44}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *Exists) GetField() string {
@@ -3726,7 +4061,7 @@ type Null struct {
 
 func (x *Null) Reset() {
 	*x = Null{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[45]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3738,7 +4073,7 @@ func (x *Null) String() string {
 func (*Null) ProtoMessage() {}
 
 func (x *Null) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[45]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3751,7 +4086,7 @@ func (x *Null) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Null.ProtoReflect.Descriptor instead.
 func (*Null) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{45}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *Null) GetField() string {
@@ -3782,7 +4117,7 @@ type FieldRef struct {
 
 func (x *FieldRef) Reset() {
 	*x = FieldRef{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[46]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3794,7 +4129,7 @@ func (x *FieldRef) String() string {
 func (*FieldRef) ProtoMessage() {}
 
 func (x *FieldRef) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[46]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3807,7 +4142,7 @@ func (x *FieldRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldRef.ProtoReflect.Descriptor instead.
 func (*FieldRef) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{46}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *FieldRef) GetField() string {
@@ -3858,7 +4193,7 @@ type TimePart struct {
 
 func (x *TimePart) Reset() {
 	*x = TimePart{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[47]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3870,7 +4205,7 @@ func (x *TimePart) String() string {
 func (*TimePart) ProtoMessage() {}
 
 func (x *TimePart) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[47]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3883,7 +4218,7 @@ func (x *TimePart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TimePart.ProtoReflect.Descriptor instead.
 func (*TimePart) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{47}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *TimePart) GetField() string {
@@ -3919,7 +4254,7 @@ var File_sigmabridge_v1_sigmabridge_proto protoreflect.FileDescriptor
 const file_sigmabridge_v1_sigmabridge_proto_rawDesc = "" +
 	"\n" +
 	" sigmabridge/v1/sigmabridge.proto\x12\x0esigmabridge.v1\"\x1f\n" +
-	"\x1dBackendServiceDescribeRequest\"\xa0\x02\n" +
+	"\x1dBackendServiceDescribeRequest\"\xa1\x03\n" +
 	"\x1eBackendServiceDescribeResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12)\n" +
@@ -3928,7 +4263,31 @@ const file_sigmabridge_v1_sigmabridge_proto_rawDesc = "" +
 	"\aformats\x18\x05 \x03(\tR\aformats\x12\"\n" +
 	"\fcapabilities\x18\x06 \x03(\tR\fcapabilities\x12 \n" +
 	"\vdescription\x18\a \x01(\tR\vdescription\x12+\n" +
-	"\x11correlation_types\x18\b \x03(\tR\x10correlationTypes\"l\n" +
+	"\x11correlation_types\x18\b \x03(\tR\x10correlationTypes\x12+\n" +
+	"\x11protocol_revision\x18\t \x01(\x05R\x10protocolRevision\x12R\n" +
+	"\x13format_descriptions\x18\n" +
+	" \x03(\v2!.sigmabridge.v1.FormatDescriptionR\x12formatDescriptions\"\x9c\x01\n" +
+	"\x11FormatDescription\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
+	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x1c\n" +
+	"\textension\x18\x03 \x01(\tR\textension\x12\x19\n" +
+	"\bper_rule\x18\x04 \x01(\bR\aperRule\x12\x18\n" +
+	"\atargets\x18\x05 \x03(\tR\atargets\"\x85\x01\n" +
+	"\rRenderRequest\x12\x16\n" +
+	"\x06target\x18\x01 \x01(\tR\x06target\x12\x16\n" +
+	"\x06format\x18\x02 \x01(\tR\x06format\x12*\n" +
+	"\x05rules\x18\x03 \x03(\v2\x14.sigmabridge.v1.RuleR\x05rules\x12\x18\n" +
+	"\asources\x18\x04 \x03(\tR\asources\"z\n" +
+	"\x0eRenderResponse\x120\n" +
+	"\x05files\x18\x01 \x03(\v2\x1a.sigmabridge.v1.RenderFileR\x05files\x126\n" +
+	"\aresults\x18\x02 \x03(\v2\x1c.sigmabridge.v1.RenderResultR\aresults\"4\n" +
+	"\n" +
+	"RenderFile\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04data\x18\x02 \x01(\fR\x04data\"`\n" +
+	"\fRenderResult\x12\x12\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data\x12<\n" +
+	"\vdiagnostics\x18\x02 \x03(\v2\x1a.sigmabridge.v1.DiagnosticR\vdiagnostics\"l\n" +
 	"\x0eConvertRequest\x12\x16\n" +
 	"\x06target\x18\x01 \x01(\tR\x06target\x12\x16\n" +
 	"\x06format\x18\x02 \x01(\tR\x06format\x12*\n" +
@@ -4251,10 +4610,11 @@ const file_sigmabridge_v1_sigmabridge_proto_rawDesc = "" +
 	"\rTIME_UNIT_DAY\x10\x03\x12\x12\n" +
 	"\x0eTIME_UNIT_WEEK\x10\x04\x12\x13\n" +
 	"\x0fTIME_UNIT_MONTH\x10\x05\x12\x12\n" +
-	"\x0eTIME_UNIT_YEAR\x10\x062\xc7\x01\n" +
+	"\x0eTIME_UNIT_YEAR\x10\x062\x90\x02\n" +
 	"\x0eBackendService\x12i\n" +
 	"\bDescribe\x12-.sigmabridge.v1.BackendServiceDescribeRequest\x1a..sigmabridge.v1.BackendServiceDescribeResponse\x12J\n" +
-	"\aConvert\x12\x1e.sigmabridge.v1.ConvertRequest\x1a\x1f.sigmabridge.v1.ConvertResponse2\xdf\x02\n" +
+	"\aConvert\x12\x1e.sigmabridge.v1.ConvertRequest\x1a\x1f.sigmabridge.v1.ConvertResponse\x12G\n" +
+	"\x06Render\x12\x1d.sigmabridge.v1.RenderRequest\x1a\x1e.sigmabridge.v1.RenderResponse2\xdf\x02\n" +
 	"\x0fDetectorService\x12k\n" +
 	"\bDescribe\x12..sigmabridge.v1.DetectorServiceDescribeRequest\x1a/.sigmabridge.v1.DetectorServiceDescribeResponse\x12A\n" +
 	"\x04Load\x12\x1b.sigmabridge.v1.LoadRequest\x1a\x1c.sigmabridge.v1.LoadResponse\x12D\n" +
@@ -4274,7 +4634,7 @@ func file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP() []byte {
 }
 
 var file_sigmabridge_v1_sigmabridge_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_sigmabridge_v1_sigmabridge_proto_msgTypes = make([]protoimpl.MessageInfo, 54)
+var file_sigmabridge_v1_sigmabridge_proto_msgTypes = make([]protoimpl.MessageInfo, 59)
 var file_sigmabridge_v1_sigmabridge_proto_goTypes = []any{
 	(Severity)(0),                           // 0: sigmabridge.v1.Severity
 	(SegmentKind)(0),                        // 1: sigmabridge.v1.SegmentKind
@@ -4284,142 +4644,154 @@ var file_sigmabridge_v1_sigmabridge_proto_goTypes = []any{
 	(TimeUnit)(0),                           // 5: sigmabridge.v1.TimeUnit
 	(*BackendServiceDescribeRequest)(nil),   // 6: sigmabridge.v1.BackendServiceDescribeRequest
 	(*BackendServiceDescribeResponse)(nil),  // 7: sigmabridge.v1.BackendServiceDescribeResponse
-	(*ConvertRequest)(nil),                  // 8: sigmabridge.v1.ConvertRequest
-	(*ConvertResponse)(nil),                 // 9: sigmabridge.v1.ConvertResponse
-	(*ConvertResult)(nil),                   // 10: sigmabridge.v1.ConvertResult
-	(*Query)(nil),                           // 11: sigmabridge.v1.Query
-	(*Diagnostic)(nil),                      // 12: sigmabridge.v1.Diagnostic
-	(*DetectorServiceDescribeRequest)(nil),  // 13: sigmabridge.v1.DetectorServiceDescribeRequest
-	(*DetectorServiceDescribeResponse)(nil), // 14: sigmabridge.v1.DetectorServiceDescribeResponse
-	(*LoadRequest)(nil),                     // 15: sigmabridge.v1.LoadRequest
-	(*LoadResponse)(nil),                    // 16: sigmabridge.v1.LoadResponse
-	(*RuleError)(nil),                       // 17: sigmabridge.v1.RuleError
-	(*MatchRequest)(nil),                    // 18: sigmabridge.v1.MatchRequest
-	(*SharedEvents)(nil),                    // 19: sigmabridge.v1.SharedEvents
-	(*ShareMemoryRequest)(nil),              // 20: sigmabridge.v1.ShareMemoryRequest
-	(*ShareMemoryResponse)(nil),             // 21: sigmabridge.v1.ShareMemoryResponse
-	(*MatchResponse)(nil),                   // 22: sigmabridge.v1.MatchResponse
-	(*Alert)(nil),                           // 23: sigmabridge.v1.Alert
-	(*EventMatch)(nil),                      // 24: sigmabridge.v1.EventMatch
-	(*EventError)(nil),                      // 25: sigmabridge.v1.EventError
-	(*Rule)(nil),                            // 26: sigmabridge.v1.Rule
-	(*Correlation)(nil),                     // 27: sigmabridge.v1.Correlation
-	(*CorrelationRef)(nil),                  // 28: sigmabridge.v1.CorrelationRef
-	(*AliasFields)(nil),                     // 29: sigmabridge.v1.AliasFields
-	(*CorrelationRange)(nil),                // 30: sigmabridge.v1.CorrelationRange
-	(*Deployment)(nil),                      // 31: sigmabridge.v1.Deployment
-	(*Logsource)(nil),                       // 32: sigmabridge.v1.Logsource
-	(*Value)(nil),                           // 33: sigmabridge.v1.Value
-	(*ValueList)(nil),                       // 34: sigmabridge.v1.ValueList
-	(*ValueMap)(nil),                        // 35: sigmabridge.v1.ValueMap
-	(*Position)(nil),                        // 36: sigmabridge.v1.Position
-	(*Node)(nil),                            // 37: sigmabridge.v1.Node
-	(*And)(nil),                             // 38: sigmabridge.v1.And
-	(*Or)(nil),                              // 39: sigmabridge.v1.Or
-	(*Not)(nil),                             // 40: sigmabridge.v1.Not
-	(*Segment)(nil),                         // 41: sigmabridge.v1.Segment
-	(*Pattern)(nil),                         // 42: sigmabridge.v1.Pattern
-	(*Match)(nil),                           // 43: sigmabridge.v1.Match
-	(*Keyword)(nil),                         // 44: sigmabridge.v1.Keyword
-	(*RegexFlags)(nil),                      // 45: sigmabridge.v1.RegexFlags
-	(*Regex)(nil),                           // 46: sigmabridge.v1.Regex
-	(*Cidr)(nil),                            // 47: sigmabridge.v1.Cidr
-	(*Number)(nil),                          // 48: sigmabridge.v1.Number
-	(*Compare)(nil),                         // 49: sigmabridge.v1.Compare
-	(*Exists)(nil),                          // 50: sigmabridge.v1.Exists
-	(*Null)(nil),                            // 51: sigmabridge.v1.Null
-	(*FieldRef)(nil),                        // 52: sigmabridge.v1.FieldRef
-	(*TimePart)(nil),                        // 53: sigmabridge.v1.TimePart
-	nil,                                     // 54: sigmabridge.v1.Alert.GroupEntry
-	nil,                                     // 55: sigmabridge.v1.Rule.CustomEntry
-	nil,                                     // 56: sigmabridge.v1.Rule.StateEntry
-	nil,                                     // 57: sigmabridge.v1.Correlation.AliasesEntry
-	nil,                                     // 58: sigmabridge.v1.AliasFields.FieldsEntry
-	nil,                                     // 59: sigmabridge.v1.ValueMap.ValuesEntry
+	(*FormatDescription)(nil),               // 8: sigmabridge.v1.FormatDescription
+	(*RenderRequest)(nil),                   // 9: sigmabridge.v1.RenderRequest
+	(*RenderResponse)(nil),                  // 10: sigmabridge.v1.RenderResponse
+	(*RenderFile)(nil),                      // 11: sigmabridge.v1.RenderFile
+	(*RenderResult)(nil),                    // 12: sigmabridge.v1.RenderResult
+	(*ConvertRequest)(nil),                  // 13: sigmabridge.v1.ConvertRequest
+	(*ConvertResponse)(nil),                 // 14: sigmabridge.v1.ConvertResponse
+	(*ConvertResult)(nil),                   // 15: sigmabridge.v1.ConvertResult
+	(*Query)(nil),                           // 16: sigmabridge.v1.Query
+	(*Diagnostic)(nil),                      // 17: sigmabridge.v1.Diagnostic
+	(*DetectorServiceDescribeRequest)(nil),  // 18: sigmabridge.v1.DetectorServiceDescribeRequest
+	(*DetectorServiceDescribeResponse)(nil), // 19: sigmabridge.v1.DetectorServiceDescribeResponse
+	(*LoadRequest)(nil),                     // 20: sigmabridge.v1.LoadRequest
+	(*LoadResponse)(nil),                    // 21: sigmabridge.v1.LoadResponse
+	(*RuleError)(nil),                       // 22: sigmabridge.v1.RuleError
+	(*MatchRequest)(nil),                    // 23: sigmabridge.v1.MatchRequest
+	(*SharedEvents)(nil),                    // 24: sigmabridge.v1.SharedEvents
+	(*ShareMemoryRequest)(nil),              // 25: sigmabridge.v1.ShareMemoryRequest
+	(*ShareMemoryResponse)(nil),             // 26: sigmabridge.v1.ShareMemoryResponse
+	(*MatchResponse)(nil),                   // 27: sigmabridge.v1.MatchResponse
+	(*Alert)(nil),                           // 28: sigmabridge.v1.Alert
+	(*EventMatch)(nil),                      // 29: sigmabridge.v1.EventMatch
+	(*EventError)(nil),                      // 30: sigmabridge.v1.EventError
+	(*Rule)(nil),                            // 31: sigmabridge.v1.Rule
+	(*Correlation)(nil),                     // 32: sigmabridge.v1.Correlation
+	(*CorrelationRef)(nil),                  // 33: sigmabridge.v1.CorrelationRef
+	(*AliasFields)(nil),                     // 34: sigmabridge.v1.AliasFields
+	(*CorrelationRange)(nil),                // 35: sigmabridge.v1.CorrelationRange
+	(*Deployment)(nil),                      // 36: sigmabridge.v1.Deployment
+	(*Logsource)(nil),                       // 37: sigmabridge.v1.Logsource
+	(*Value)(nil),                           // 38: sigmabridge.v1.Value
+	(*ValueList)(nil),                       // 39: sigmabridge.v1.ValueList
+	(*ValueMap)(nil),                        // 40: sigmabridge.v1.ValueMap
+	(*Position)(nil),                        // 41: sigmabridge.v1.Position
+	(*Node)(nil),                            // 42: sigmabridge.v1.Node
+	(*And)(nil),                             // 43: sigmabridge.v1.And
+	(*Or)(nil),                              // 44: sigmabridge.v1.Or
+	(*Not)(nil),                             // 45: sigmabridge.v1.Not
+	(*Segment)(nil),                         // 46: sigmabridge.v1.Segment
+	(*Pattern)(nil),                         // 47: sigmabridge.v1.Pattern
+	(*Match)(nil),                           // 48: sigmabridge.v1.Match
+	(*Keyword)(nil),                         // 49: sigmabridge.v1.Keyword
+	(*RegexFlags)(nil),                      // 50: sigmabridge.v1.RegexFlags
+	(*Regex)(nil),                           // 51: sigmabridge.v1.Regex
+	(*Cidr)(nil),                            // 52: sigmabridge.v1.Cidr
+	(*Number)(nil),                          // 53: sigmabridge.v1.Number
+	(*Compare)(nil),                         // 54: sigmabridge.v1.Compare
+	(*Exists)(nil),                          // 55: sigmabridge.v1.Exists
+	(*Null)(nil),                            // 56: sigmabridge.v1.Null
+	(*FieldRef)(nil),                        // 57: sigmabridge.v1.FieldRef
+	(*TimePart)(nil),                        // 58: sigmabridge.v1.TimePart
+	nil,                                     // 59: sigmabridge.v1.Alert.GroupEntry
+	nil,                                     // 60: sigmabridge.v1.Rule.CustomEntry
+	nil,                                     // 61: sigmabridge.v1.Rule.StateEntry
+	nil,                                     // 62: sigmabridge.v1.Correlation.AliasesEntry
+	nil,                                     // 63: sigmabridge.v1.AliasFields.FieldsEntry
+	nil,                                     // 64: sigmabridge.v1.ValueMap.ValuesEntry
 }
 var file_sigmabridge_v1_sigmabridge_proto_depIdxs = []int32{
-	26, // 0: sigmabridge.v1.ConvertRequest.rules:type_name -> sigmabridge.v1.Rule
-	10, // 1: sigmabridge.v1.ConvertResponse.results:type_name -> sigmabridge.v1.ConvertResult
-	11, // 2: sigmabridge.v1.ConvertResult.queries:type_name -> sigmabridge.v1.Query
-	12, // 3: sigmabridge.v1.ConvertResult.diagnostics:type_name -> sigmabridge.v1.Diagnostic
-	0,  // 4: sigmabridge.v1.Diagnostic.severity:type_name -> sigmabridge.v1.Severity
-	26, // 5: sigmabridge.v1.LoadRequest.rules:type_name -> sigmabridge.v1.Rule
-	27, // 6: sigmabridge.v1.LoadRequest.correlations:type_name -> sigmabridge.v1.Correlation
-	17, // 7: sigmabridge.v1.LoadResponse.errors:type_name -> sigmabridge.v1.RuleError
-	12, // 8: sigmabridge.v1.RuleError.diagnostic:type_name -> sigmabridge.v1.Diagnostic
-	19, // 9: sigmabridge.v1.MatchRequest.shared:type_name -> sigmabridge.v1.SharedEvents
-	24, // 10: sigmabridge.v1.MatchResponse.matches:type_name -> sigmabridge.v1.EventMatch
-	25, // 11: sigmabridge.v1.MatchResponse.errors:type_name -> sigmabridge.v1.EventError
-	23, // 12: sigmabridge.v1.MatchResponse.alerts:type_name -> sigmabridge.v1.Alert
-	54, // 13: sigmabridge.v1.Alert.group:type_name -> sigmabridge.v1.Alert.GroupEntry
-	32, // 14: sigmabridge.v1.Rule.logsource:type_name -> sigmabridge.v1.Logsource
-	37, // 15: sigmabridge.v1.Rule.conditions:type_name -> sigmabridge.v1.Node
-	55, // 16: sigmabridge.v1.Rule.custom:type_name -> sigmabridge.v1.Rule.CustomEntry
-	56, // 17: sigmabridge.v1.Rule.state:type_name -> sigmabridge.v1.Rule.StateEntry
-	31, // 18: sigmabridge.v1.Rule.deployment:type_name -> sigmabridge.v1.Deployment
-	28, // 19: sigmabridge.v1.Correlation.refs:type_name -> sigmabridge.v1.CorrelationRef
-	57, // 20: sigmabridge.v1.Correlation.aliases:type_name -> sigmabridge.v1.Correlation.AliasesEntry
-	30, // 21: sigmabridge.v1.Correlation.condition:type_name -> sigmabridge.v1.CorrelationRange
-	58, // 22: sigmabridge.v1.AliasFields.fields:type_name -> sigmabridge.v1.AliasFields.FieldsEntry
-	34, // 23: sigmabridge.v1.Value.list_value:type_name -> sigmabridge.v1.ValueList
-	35, // 24: sigmabridge.v1.Value.map_value:type_name -> sigmabridge.v1.ValueMap
-	33, // 25: sigmabridge.v1.ValueList.values:type_name -> sigmabridge.v1.Value
-	59, // 26: sigmabridge.v1.ValueMap.values:type_name -> sigmabridge.v1.ValueMap.ValuesEntry
-	38, // 27: sigmabridge.v1.Node.and:type_name -> sigmabridge.v1.And
-	39, // 28: sigmabridge.v1.Node.or:type_name -> sigmabridge.v1.Or
-	40, // 29: sigmabridge.v1.Node.not:type_name -> sigmabridge.v1.Not
-	43, // 30: sigmabridge.v1.Node.match:type_name -> sigmabridge.v1.Match
-	44, // 31: sigmabridge.v1.Node.keyword:type_name -> sigmabridge.v1.Keyword
-	46, // 32: sigmabridge.v1.Node.regex:type_name -> sigmabridge.v1.Regex
-	47, // 33: sigmabridge.v1.Node.cidr:type_name -> sigmabridge.v1.Cidr
-	49, // 34: sigmabridge.v1.Node.compare:type_name -> sigmabridge.v1.Compare
-	50, // 35: sigmabridge.v1.Node.exists:type_name -> sigmabridge.v1.Exists
-	51, // 36: sigmabridge.v1.Node.null:type_name -> sigmabridge.v1.Null
-	52, // 37: sigmabridge.v1.Node.field_ref:type_name -> sigmabridge.v1.FieldRef
-	53, // 38: sigmabridge.v1.Node.time_part:type_name -> sigmabridge.v1.TimePart
-	37, // 39: sigmabridge.v1.And.children:type_name -> sigmabridge.v1.Node
-	37, // 40: sigmabridge.v1.Or.children:type_name -> sigmabridge.v1.Node
-	37, // 41: sigmabridge.v1.Not.child:type_name -> sigmabridge.v1.Node
-	1,  // 42: sigmabridge.v1.Segment.kind:type_name -> sigmabridge.v1.SegmentKind
-	41, // 43: sigmabridge.v1.Pattern.segments:type_name -> sigmabridge.v1.Segment
-	42, // 44: sigmabridge.v1.Match.pattern:type_name -> sigmabridge.v1.Pattern
-	2,  // 45: sigmabridge.v1.Match.kind:type_name -> sigmabridge.v1.ValueKind
-	36, // 46: sigmabridge.v1.Match.pos:type_name -> sigmabridge.v1.Position
-	42, // 47: sigmabridge.v1.Keyword.pattern:type_name -> sigmabridge.v1.Pattern
-	36, // 48: sigmabridge.v1.Keyword.pos:type_name -> sigmabridge.v1.Position
-	45, // 49: sigmabridge.v1.Regex.flags:type_name -> sigmabridge.v1.RegexFlags
-	36, // 50: sigmabridge.v1.Regex.pos:type_name -> sigmabridge.v1.Position
-	36, // 51: sigmabridge.v1.Cidr.pos:type_name -> sigmabridge.v1.Position
-	3,  // 52: sigmabridge.v1.Compare.op:type_name -> sigmabridge.v1.CompareOp
-	48, // 53: sigmabridge.v1.Compare.value:type_name -> sigmabridge.v1.Number
-	36, // 54: sigmabridge.v1.Compare.pos:type_name -> sigmabridge.v1.Position
-	36, // 55: sigmabridge.v1.Exists.pos:type_name -> sigmabridge.v1.Position
-	36, // 56: sigmabridge.v1.Null.pos:type_name -> sigmabridge.v1.Position
-	4,  // 57: sigmabridge.v1.FieldRef.shape:type_name -> sigmabridge.v1.Shape
-	36, // 58: sigmabridge.v1.FieldRef.pos:type_name -> sigmabridge.v1.Position
-	5,  // 59: sigmabridge.v1.TimePart.part:type_name -> sigmabridge.v1.TimeUnit
-	36, // 60: sigmabridge.v1.TimePart.pos:type_name -> sigmabridge.v1.Position
-	33, // 61: sigmabridge.v1.Rule.CustomEntry.value:type_name -> sigmabridge.v1.Value
-	33, // 62: sigmabridge.v1.Rule.StateEntry.value:type_name -> sigmabridge.v1.Value
-	29, // 63: sigmabridge.v1.Correlation.AliasesEntry.value:type_name -> sigmabridge.v1.AliasFields
-	33, // 64: sigmabridge.v1.ValueMap.ValuesEntry.value:type_name -> sigmabridge.v1.Value
-	6,  // 65: sigmabridge.v1.BackendService.Describe:input_type -> sigmabridge.v1.BackendServiceDescribeRequest
-	8,  // 66: sigmabridge.v1.BackendService.Convert:input_type -> sigmabridge.v1.ConvertRequest
-	13, // 67: sigmabridge.v1.DetectorService.Describe:input_type -> sigmabridge.v1.DetectorServiceDescribeRequest
-	15, // 68: sigmabridge.v1.DetectorService.Load:input_type -> sigmabridge.v1.LoadRequest
-	18, // 69: sigmabridge.v1.DetectorService.Match:input_type -> sigmabridge.v1.MatchRequest
-	20, // 70: sigmabridge.v1.DetectorService.ShareMemory:input_type -> sigmabridge.v1.ShareMemoryRequest
-	7,  // 71: sigmabridge.v1.BackendService.Describe:output_type -> sigmabridge.v1.BackendServiceDescribeResponse
-	9,  // 72: sigmabridge.v1.BackendService.Convert:output_type -> sigmabridge.v1.ConvertResponse
-	14, // 73: sigmabridge.v1.DetectorService.Describe:output_type -> sigmabridge.v1.DetectorServiceDescribeResponse
-	16, // 74: sigmabridge.v1.DetectorService.Load:output_type -> sigmabridge.v1.LoadResponse
-	22, // 75: sigmabridge.v1.DetectorService.Match:output_type -> sigmabridge.v1.MatchResponse
-	21, // 76: sigmabridge.v1.DetectorService.ShareMemory:output_type -> sigmabridge.v1.ShareMemoryResponse
-	71, // [71:77] is the sub-list for method output_type
-	65, // [65:71] is the sub-list for method input_type
-	65, // [65:65] is the sub-list for extension type_name
-	65, // [65:65] is the sub-list for extension extendee
-	0,  // [0:65] is the sub-list for field type_name
+	8,  // 0: sigmabridge.v1.BackendServiceDescribeResponse.format_descriptions:type_name -> sigmabridge.v1.FormatDescription
+	31, // 1: sigmabridge.v1.RenderRequest.rules:type_name -> sigmabridge.v1.Rule
+	11, // 2: sigmabridge.v1.RenderResponse.files:type_name -> sigmabridge.v1.RenderFile
+	12, // 3: sigmabridge.v1.RenderResponse.results:type_name -> sigmabridge.v1.RenderResult
+	17, // 4: sigmabridge.v1.RenderResult.diagnostics:type_name -> sigmabridge.v1.Diagnostic
+	31, // 5: sigmabridge.v1.ConvertRequest.rules:type_name -> sigmabridge.v1.Rule
+	15, // 6: sigmabridge.v1.ConvertResponse.results:type_name -> sigmabridge.v1.ConvertResult
+	16, // 7: sigmabridge.v1.ConvertResult.queries:type_name -> sigmabridge.v1.Query
+	17, // 8: sigmabridge.v1.ConvertResult.diagnostics:type_name -> sigmabridge.v1.Diagnostic
+	0,  // 9: sigmabridge.v1.Diagnostic.severity:type_name -> sigmabridge.v1.Severity
+	31, // 10: sigmabridge.v1.LoadRequest.rules:type_name -> sigmabridge.v1.Rule
+	32, // 11: sigmabridge.v1.LoadRequest.correlations:type_name -> sigmabridge.v1.Correlation
+	22, // 12: sigmabridge.v1.LoadResponse.errors:type_name -> sigmabridge.v1.RuleError
+	17, // 13: sigmabridge.v1.RuleError.diagnostic:type_name -> sigmabridge.v1.Diagnostic
+	24, // 14: sigmabridge.v1.MatchRequest.shared:type_name -> sigmabridge.v1.SharedEvents
+	29, // 15: sigmabridge.v1.MatchResponse.matches:type_name -> sigmabridge.v1.EventMatch
+	30, // 16: sigmabridge.v1.MatchResponse.errors:type_name -> sigmabridge.v1.EventError
+	28, // 17: sigmabridge.v1.MatchResponse.alerts:type_name -> sigmabridge.v1.Alert
+	59, // 18: sigmabridge.v1.Alert.group:type_name -> sigmabridge.v1.Alert.GroupEntry
+	37, // 19: sigmabridge.v1.Rule.logsource:type_name -> sigmabridge.v1.Logsource
+	42, // 20: sigmabridge.v1.Rule.conditions:type_name -> sigmabridge.v1.Node
+	60, // 21: sigmabridge.v1.Rule.custom:type_name -> sigmabridge.v1.Rule.CustomEntry
+	61, // 22: sigmabridge.v1.Rule.state:type_name -> sigmabridge.v1.Rule.StateEntry
+	36, // 23: sigmabridge.v1.Rule.deployment:type_name -> sigmabridge.v1.Deployment
+	33, // 24: sigmabridge.v1.Correlation.refs:type_name -> sigmabridge.v1.CorrelationRef
+	62, // 25: sigmabridge.v1.Correlation.aliases:type_name -> sigmabridge.v1.Correlation.AliasesEntry
+	35, // 26: sigmabridge.v1.Correlation.condition:type_name -> sigmabridge.v1.CorrelationRange
+	63, // 27: sigmabridge.v1.AliasFields.fields:type_name -> sigmabridge.v1.AliasFields.FieldsEntry
+	39, // 28: sigmabridge.v1.Value.list_value:type_name -> sigmabridge.v1.ValueList
+	40, // 29: sigmabridge.v1.Value.map_value:type_name -> sigmabridge.v1.ValueMap
+	38, // 30: sigmabridge.v1.ValueList.values:type_name -> sigmabridge.v1.Value
+	64, // 31: sigmabridge.v1.ValueMap.values:type_name -> sigmabridge.v1.ValueMap.ValuesEntry
+	43, // 32: sigmabridge.v1.Node.and:type_name -> sigmabridge.v1.And
+	44, // 33: sigmabridge.v1.Node.or:type_name -> sigmabridge.v1.Or
+	45, // 34: sigmabridge.v1.Node.not:type_name -> sigmabridge.v1.Not
+	48, // 35: sigmabridge.v1.Node.match:type_name -> sigmabridge.v1.Match
+	49, // 36: sigmabridge.v1.Node.keyword:type_name -> sigmabridge.v1.Keyword
+	51, // 37: sigmabridge.v1.Node.regex:type_name -> sigmabridge.v1.Regex
+	52, // 38: sigmabridge.v1.Node.cidr:type_name -> sigmabridge.v1.Cidr
+	54, // 39: sigmabridge.v1.Node.compare:type_name -> sigmabridge.v1.Compare
+	55, // 40: sigmabridge.v1.Node.exists:type_name -> sigmabridge.v1.Exists
+	56, // 41: sigmabridge.v1.Node.null:type_name -> sigmabridge.v1.Null
+	57, // 42: sigmabridge.v1.Node.field_ref:type_name -> sigmabridge.v1.FieldRef
+	58, // 43: sigmabridge.v1.Node.time_part:type_name -> sigmabridge.v1.TimePart
+	42, // 44: sigmabridge.v1.And.children:type_name -> sigmabridge.v1.Node
+	42, // 45: sigmabridge.v1.Or.children:type_name -> sigmabridge.v1.Node
+	42, // 46: sigmabridge.v1.Not.child:type_name -> sigmabridge.v1.Node
+	1,  // 47: sigmabridge.v1.Segment.kind:type_name -> sigmabridge.v1.SegmentKind
+	46, // 48: sigmabridge.v1.Pattern.segments:type_name -> sigmabridge.v1.Segment
+	47, // 49: sigmabridge.v1.Match.pattern:type_name -> sigmabridge.v1.Pattern
+	2,  // 50: sigmabridge.v1.Match.kind:type_name -> sigmabridge.v1.ValueKind
+	41, // 51: sigmabridge.v1.Match.pos:type_name -> sigmabridge.v1.Position
+	47, // 52: sigmabridge.v1.Keyword.pattern:type_name -> sigmabridge.v1.Pattern
+	41, // 53: sigmabridge.v1.Keyword.pos:type_name -> sigmabridge.v1.Position
+	50, // 54: sigmabridge.v1.Regex.flags:type_name -> sigmabridge.v1.RegexFlags
+	41, // 55: sigmabridge.v1.Regex.pos:type_name -> sigmabridge.v1.Position
+	41, // 56: sigmabridge.v1.Cidr.pos:type_name -> sigmabridge.v1.Position
+	3,  // 57: sigmabridge.v1.Compare.op:type_name -> sigmabridge.v1.CompareOp
+	53, // 58: sigmabridge.v1.Compare.value:type_name -> sigmabridge.v1.Number
+	41, // 59: sigmabridge.v1.Compare.pos:type_name -> sigmabridge.v1.Position
+	41, // 60: sigmabridge.v1.Exists.pos:type_name -> sigmabridge.v1.Position
+	41, // 61: sigmabridge.v1.Null.pos:type_name -> sigmabridge.v1.Position
+	4,  // 62: sigmabridge.v1.FieldRef.shape:type_name -> sigmabridge.v1.Shape
+	41, // 63: sigmabridge.v1.FieldRef.pos:type_name -> sigmabridge.v1.Position
+	5,  // 64: sigmabridge.v1.TimePart.part:type_name -> sigmabridge.v1.TimeUnit
+	41, // 65: sigmabridge.v1.TimePart.pos:type_name -> sigmabridge.v1.Position
+	38, // 66: sigmabridge.v1.Rule.CustomEntry.value:type_name -> sigmabridge.v1.Value
+	38, // 67: sigmabridge.v1.Rule.StateEntry.value:type_name -> sigmabridge.v1.Value
+	34, // 68: sigmabridge.v1.Correlation.AliasesEntry.value:type_name -> sigmabridge.v1.AliasFields
+	38, // 69: sigmabridge.v1.ValueMap.ValuesEntry.value:type_name -> sigmabridge.v1.Value
+	6,  // 70: sigmabridge.v1.BackendService.Describe:input_type -> sigmabridge.v1.BackendServiceDescribeRequest
+	13, // 71: sigmabridge.v1.BackendService.Convert:input_type -> sigmabridge.v1.ConvertRequest
+	9,  // 72: sigmabridge.v1.BackendService.Render:input_type -> sigmabridge.v1.RenderRequest
+	18, // 73: sigmabridge.v1.DetectorService.Describe:input_type -> sigmabridge.v1.DetectorServiceDescribeRequest
+	20, // 74: sigmabridge.v1.DetectorService.Load:input_type -> sigmabridge.v1.LoadRequest
+	23, // 75: sigmabridge.v1.DetectorService.Match:input_type -> sigmabridge.v1.MatchRequest
+	25, // 76: sigmabridge.v1.DetectorService.ShareMemory:input_type -> sigmabridge.v1.ShareMemoryRequest
+	7,  // 77: sigmabridge.v1.BackendService.Describe:output_type -> sigmabridge.v1.BackendServiceDescribeResponse
+	14, // 78: sigmabridge.v1.BackendService.Convert:output_type -> sigmabridge.v1.ConvertResponse
+	10, // 79: sigmabridge.v1.BackendService.Render:output_type -> sigmabridge.v1.RenderResponse
+	19, // 80: sigmabridge.v1.DetectorService.Describe:output_type -> sigmabridge.v1.DetectorServiceDescribeResponse
+	21, // 81: sigmabridge.v1.DetectorService.Load:output_type -> sigmabridge.v1.LoadResponse
+	27, // 82: sigmabridge.v1.DetectorService.Match:output_type -> sigmabridge.v1.MatchResponse
+	26, // 83: sigmabridge.v1.DetectorService.ShareMemory:output_type -> sigmabridge.v1.ShareMemoryResponse
+	77, // [77:84] is the sub-list for method output_type
+	70, // [70:77] is the sub-list for method input_type
+	70, // [70:70] is the sub-list for extension type_name
+	70, // [70:70] is the sub-list for extension extendee
+	0,  // [0:70] is the sub-list for field type_name
 }
 
 func init() { file_sigmabridge_v1_sigmabridge_proto_init() }
@@ -4427,7 +4799,7 @@ func file_sigmabridge_v1_sigmabridge_proto_init() {
 	if File_sigmabridge_v1_sigmabridge_proto != nil {
 		return
 	}
-	file_sigmabridge_v1_sigmabridge_proto_msgTypes[27].OneofWrappers = []any{
+	file_sigmabridge_v1_sigmabridge_proto_msgTypes[32].OneofWrappers = []any{
 		(*Value_NullValue)(nil),
 		(*Value_StringValue)(nil),
 		(*Value_IntValue)(nil),
@@ -4439,7 +4811,7 @@ func file_sigmabridge_v1_sigmabridge_proto_init() {
 		(*Value_TimestampValue)(nil),
 		(*Value_BytesValue)(nil),
 	}
-	file_sigmabridge_v1_sigmabridge_proto_msgTypes[31].OneofWrappers = []any{
+	file_sigmabridge_v1_sigmabridge_proto_msgTypes[36].OneofWrappers = []any{
 		(*Node_And)(nil),
 		(*Node_Or)(nil),
 		(*Node_Not)(nil),
@@ -4459,7 +4831,7 @@ func file_sigmabridge_v1_sigmabridge_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sigmabridge_v1_sigmabridge_proto_rawDesc), len(file_sigmabridge_v1_sigmabridge_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   54,
+			NumMessages:   59,
 			NumExtensions: 0,
 			NumServices:   2,
 		},
