@@ -161,12 +161,16 @@ func (g *Gen) Event() []byte {
 		}
 	}
 	for _, f := range g.s.Ints {
-		if v, ok := g.maybe(f, func() any { return json.Number(pick(g.r, []string{"-3", "0", "5", "9", "10", "11", "42", "1000000", "-10"})) }); ok {
+		if v, ok := g.maybe(f, func() any {
+			return json.Number(pick(g.r, []string{"-3", "0", "5", "9", "10", "11", "42", "1000000", "-10"}))
+		}); ok {
 			g.set(ev, f, v)
 		}
 	}
 	for _, f := range g.s.Floats {
-		if v, ok := g.maybe(f, func() any { return json.Number(pick(g.r, []string{"-0.5", "2.5", "9.99", "10.0", "10.5", "1.0e3", "0.0"})) }); ok {
+		if v, ok := g.maybe(f, func() any {
+			return json.Number(pick(g.r, []string{"-0.5", "2.5", "9.99", "10.0", "10.5", "1.0e3", "0.0"}))
+		}); ok {
 			g.set(ev, f, v)
 		}
 	}
