@@ -235,8 +235,9 @@ func (g *Gen) under(f string) string {
 // its objects (made as needed).
 func (g *Gen) set(ev map[string]any, f string, v any) {
 	if a := g.under(f); a != "" {
-		parent := g.obj(ev, strings.Split(a, "."))
-		key := a[strings.LastIndex(a, ".")+1:]
+		parts := strings.Split(a, ".")
+		parent := g.obj(ev, parts[:len(parts)-1])
+		key := parts[len(parts)-1]
 		arr, _ := parent[key].([]any)
 		if len(arr) == 0 || g.r.IntN(3) == 0 {
 			arr = append(arr, map[string]any{})
@@ -373,7 +374,7 @@ func (g *Gen) leaf(b *strings.Builder, ind string, used map[string]bool) {
 		if len(g.s.Bools) > 0 {
 			kinds = append(kinds, "bool")
 		}
-		if !g.o.NoFieldRef {
+		if !g.o.NoFieldRef && g.r.IntN(4) == 0 {
 			kinds = append(kinds, "ref")
 		}
 		kind := pick(g.r, kinds)
@@ -402,13 +403,13 @@ func (g *Gen) leaf(b *strings.Builder, ind string, used map[string]bool) {
 				key += "|cased"
 			}
 			n := 1
-			switch g.r.IntN(8) {
-			case 0, 1:
+			switch k := g.r.IntN(200); {
+			case k < 50:
 				n = 2 + g.r.IntN(4)
-			case 2:
-				if g.o.LongLists {
-					n = 40 + g.r.IntN(300)
-				}
+			case k < 54 && g.o.LongLists:
+				n = 20 + g.r.IntN(40)
+			case k < 55 && g.o.LongLists:
+				n = 300 + g.r.IntN(40) // past ES|QL's expression depth as OR leaves
 			}
 			for range n {
 				vals = append(vals, quote(g.sigmaValue(mod)))
