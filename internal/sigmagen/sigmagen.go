@@ -63,6 +63,10 @@ type Options struct {
 	NoNumbers  bool
 	// LongLists allows lists of a few hundred values.
 	LongLists bool
+	// FieldRefSingle draws fieldref leaves only between fields of Schema.NoArrays.
+	FieldRefSingle bool
+	// IntEquality draws number equality only on Schema.Ints and with integer values.
+	IntEquality bool
 }
 
 // Gen draws rules and events.
@@ -374,14 +378,19 @@ func (g *Gen) leaf(b *strings.Builder, ind string, used map[string]bool) {
 		if len(g.s.Bools) > 0 {
 			kinds = append(kinds, "bool")
 		}
-		if !g.o.NoFieldRef && g.r.IntN(4) == 0 {
+		if !g.o.NoFieldRef && g.r.IntN(4) == 0 && (!g.o.FieldRefSingle || len(g.s.NoArrays) > 0) {
 			kinds = append(kinds, "ref")
 		}
 		kind := pick(g.r, kinds)
 		var f string
 		switch kind {
-		case "str", "re", "ref":
+		case "str", "re":
 			f = pick(g.r, g.s.Strings)
+		case "ref":
+			f = pick(g.r, g.s.Strings)
+			if g.o.FieldRefSingle {
+				f = pick(g.r, g.s.NoArrays)
+			}
 		case "cidr":
 			f = pick(g.r, g.s.IPs)
 		case "num":
@@ -429,8 +438,14 @@ func (g *Gen) leaf(b *strings.Builder, ind string, used map[string]bool) {
 				vals = append(vals, quote(pick(g.r, []string{"10.0.0.0/8", "192.168.0.0/16", "fc00::/7", "8.8.8.8/32", "2001:db8::/32", "10.1.2.0/24"})))
 			}
 		case "num":
-			key += pick(g.r, []string{"", "|gt", "|gte", "|lt", "|lte"})
-			vals = append(vals, pick(g.r, []string{"10", "0", "-3", "5", "2.5", "10.0", "1000000", "9.99"}))
+			op := pick(g.r, []string{"", "|gt", "|gte", "|lt", "|lte"})
+			v := pick(g.r, []string{"10", "0", "-3", "5", "2.5", "10.0", "1000000", "9.99"})
+			if op == "" && g.o.IntEquality {
+				f = pick(g.r, g.s.Ints)
+				v = pick(g.r, []string{"10", "0", "-3", "5", "1000000"})
+			}
+			key = f + op
+			vals = append(vals, v)
 		case "bool":
 			vals = append(vals, pick(g.r, []string{"true", "false"}))
 		case "exists":
@@ -440,7 +455,11 @@ func (g *Gen) leaf(b *strings.Builder, ind string, used map[string]bool) {
 			vals = append(vals, "null")
 		case "ref":
 			key += "|fieldref"
-			vals = append(vals, pick(g.r, g.s.Strings))
+			if g.o.FieldRefSingle {
+				vals = append(vals, pick(g.r, g.s.NoArrays))
+			} else {
+				vals = append(vals, pick(g.r, g.s.Strings))
+			}
 		}
 		if used[key] {
 			continue

@@ -110,11 +110,14 @@ func diffScenarios() []diffScenario {
 			name:   "keyword",
 			schema: genericSchema,
 			index:  func(b int) string { return fmt.Sprintf("%s-keyword-b%d", base, b) },
-			// Every string a keyword; numbers and booleans as their JSON type.
+			// Every string a keyword; numbers (double for fractions) and booleans as their JSON
+			// type.
 			create: createWith(map[string]any{
 				"date_detection": false, "numeric_detection": false,
 				"dynamic_templates": []any{
 					map[string]any{"strings": map[string]any{"match_mapping_type": "string", "mapping": map[string]any{"type": "keyword"}}},
+					// Not float, Elasticsearch's default, which stores 9.99 as 9.98999977.
+					map[string]any{"floats": map[string]any{"match_mapping_type": "double", "mapping": map[string]any{"type": "double"}}},
 				},
 			}),
 		},
