@@ -353,13 +353,20 @@ func (rd *renderer) timePart(n *ir.TimePart) (infix.Expr, bool, diag.List) {
 // presence test on a field as an exists query, which reads a name holding `*` as a pattern
 // of field names, backticks or not (a field named a* would be present wherever ab is);
 // MV_COUNT is computed on the column itself, and is null exactly when the field is.
+//
+// Absence is written NOT (field IS NOT NULL), never field IS NULL: 8.19's optimizer
+// (PropagateNullable) takes a conjunct `field IS NULL` as leave to fold every OR beside it
+// that reads the field to null, so `f IS NULL AND (x OR f == "v")` drops the rows where x
+// holds (TestLiveAbsenceBesideOr).
 func presence(name string, absent bool) string {
 	f := field(name)
 	if strings.Contains(name, "*") {
 		f = "MV_COUNT(" + f + ")"
-	}
-	if absent {
-		return f + " IS NULL"
+		if absent {
+			return f + " IS NULL"
+		}
+	} else if absent {
+		return "NOT (" + f + " IS NOT NULL)"
 	}
 	return f + " IS NOT NULL"
 }

@@ -595,7 +595,8 @@ func (n *node) eval3(t *testing.T, event map[string]string) (result, ok bool) {
 	return res, known
 }
 
-// notExistsAsNull rewrites Not(Exists f) into Null f, as the renderer writes it.
+// notExistsAsNull rewrites Null f and Not(Exists f) into the shape the renderer writes
+// (absence).
 func notExistsAsNull(n ir.Node) ir.Node {
 	switch n := n.(type) {
 	case *ir.And:
@@ -612,11 +613,22 @@ func notExistsAsNull(n ir.Node) ir.Node {
 		return &ir.Or{Children: cs}
 	case *ir.Not:
 		if e, ok := n.Child.(*ir.Exists); ok {
-			return &ir.Null{Field: e.Field}
+			return absence(e.Field)
 		}
 		return &ir.Not{Child: notExistsAsNull(n.Child)}
+	case *ir.Null:
+		return absence(n.Field)
 	}
 	return n
+}
+
+// absence is the shape of an absent field: NOT (f IS NOT NULL), or one leaf
+// MV_COUNT(f) IS NULL for a name holding `*` (presence in esql.go).
+func absence(f string) ir.Node {
+	if strings.Contains(f, "*") {
+		return &ir.Null{Field: f}
+	}
+	return &ir.Not{Child: &ir.Exists{Field: f}}
 }
 
 func render(t *testing.T, n ir.Node) (string, diag.List) {
