@@ -880,6 +880,11 @@ type DetectorServiceDescribeResponse struct {
 	Description     string                 `protobuf:"bytes,5,opt,name=description,proto3" json:"description,omitempty"`
 	// correlation_types are the correlation types the detector evaluates (empty: none).
 	CorrelationTypes []string `protobuf:"bytes,6,rep,name=correlation_types,json=correlationTypes,proto3" json:"correlation_types,omitempty"`
+	// protocol_revision numbers the additions to protocol_version 1 the detector's protocol
+	// layer knows: 0 (unset) before correlations; 1 with correlated streams
+	// (LoadRequest.correlations, MatchRequest.stream, Advance). A host sends correlations
+	// only to a detector of revision 1 or more that lists their types.
+	ProtocolRevision int32 `protobuf:"varint,7,opt,name=protocol_revision,json=protocolRevision,proto3" json:"protocol_revision,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -956,13 +961,22 @@ func (x *DetectorServiceDescribeResponse) GetCorrelationTypes() []string {
 	return nil
 }
 
+func (x *DetectorServiceDescribeResponse) GetProtocolRevision() int32 {
+	if x != nil {
+		return x.ProtocolRevision
+	}
+	return 0
+}
+
 type LoadRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Rules []*Rule                `protobuf:"bytes,1,rep,name=rules,proto3" json:"rules,omitempty"`
 	// correlations over rules (translator/ir.Correlation), references resolved to indexes.
-	Correlations  []*Correlation `protobuf:"bytes,2,rep,name=correlations,proto3" json:"correlations,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Correlations []*Correlation `protobuf:"bytes,2,rep,name=correlations,proto3" json:"correlations,omitempty"`
+	// correlation_options configure how correlations are evaluated (revision 1).
+	CorrelationOptions *CorrelationOptions `protobuf:"bytes,3,opt,name=correlation_options,json=correlationOptions,proto3" json:"correlation_options,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *LoadRequest) Reset() {
@@ -1009,6 +1023,79 @@ func (x *LoadRequest) GetCorrelations() []*Correlation {
 	return nil
 }
 
+func (x *LoadRequest) GetCorrelationOptions() *CorrelationOptions {
+	if x != nil {
+		return x.CorrelationOptions
+	}
+	return nil
+}
+
+// CorrelationOptions configure the evaluation of correlations (translator/evaluator.
+// CorrelatorOptions).
+type CorrelationOptions struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// time_fields override the detector's timestamp field per log source, by "product",
+	// "product/service", or "" for the default.
+	TimeFields map[string]string `protobuf:"bytes,1,rep,name=time_fields,json=timeFields,proto3" json:"time_fields,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// max_lateness_nanos is how far out of order events may arrive (0: in order).
+	MaxLatenessNanos int64 `protobuf:"varint,2,opt,name=max_lateness_nanos,json=maxLatenessNanos,proto3" json:"max_lateness_nanos,omitempty"`
+	// max_groups bounds the group-by keys held per correlation (0: the detector's default).
+	MaxGroups     int32 `protobuf:"varint,3,opt,name=max_groups,json=maxGroups,proto3" json:"max_groups,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CorrelationOptions) Reset() {
+	*x = CorrelationOptions{}
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CorrelationOptions) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CorrelationOptions) ProtoMessage() {}
+
+func (x *CorrelationOptions) ProtoReflect() protoreflect.Message {
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CorrelationOptions.ProtoReflect.Descriptor instead.
+func (*CorrelationOptions) Descriptor() ([]byte, []int) {
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *CorrelationOptions) GetTimeFields() map[string]string {
+	if x != nil {
+		return x.TimeFields
+	}
+	return nil
+}
+
+func (x *CorrelationOptions) GetMaxLatenessNanos() int64 {
+	if x != nil {
+		return x.MaxLatenessNanos
+	}
+	return 0
+}
+
+func (x *CorrelationOptions) GetMaxGroups() int32 {
+	if x != nil {
+		return x.MaxGroups
+	}
+	return 0
+}
+
 type LoadResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// loaded is the number of rules that compiled.
@@ -1021,7 +1108,7 @@ type LoadResponse struct {
 
 func (x *LoadResponse) Reset() {
 	*x = LoadResponse{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[10]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1033,7 +1120,7 @@ func (x *LoadResponse) String() string {
 func (*LoadResponse) ProtoMessage() {}
 
 func (x *LoadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[10]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1046,7 +1133,7 @@ func (x *LoadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadResponse.ProtoReflect.Descriptor instead.
 func (*LoadResponse) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{10}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *LoadResponse) GetLoaded() int32 {
@@ -1063,6 +1150,144 @@ func (x *LoadResponse) GetErrors() []*RuleError {
 	return nil
 }
 
+// AdvanceRequest moves a stream's watermark (revision 1).
+type AdvanceRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// stream is the stream's id, as in MatchRequest.stream.
+	Stream uint64 `protobuf:"varint,1,opt,name=stream,proto3" json:"stream,omitempty"`
+	// sequence is the number of batches the host sent on the stream before this call: the
+	// detector applies it after the batch of that sequence number.
+	Sequence uint64 `protobuf:"varint,2,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	// until declares that no event older than until - max_lateness will come (Unix
+	// nanoseconds). Ignored when end is set.
+	Until int64 `protobuf:"varint,3,opt,name=until,proto3" json:"until,omitempty"`
+	// end says the input is over: every window is evaluated and the stream is released.
+	End           bool `protobuf:"varint,4,opt,name=end,proto3" json:"end,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AdvanceRequest) Reset() {
+	*x = AdvanceRequest{}
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdvanceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdvanceRequest) ProtoMessage() {}
+
+func (x *AdvanceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdvanceRequest.ProtoReflect.Descriptor instead.
+func (*AdvanceRequest) Descriptor() ([]byte, []int) {
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *AdvanceRequest) GetStream() uint64 {
+	if x != nil {
+		return x.Stream
+	}
+	return 0
+}
+
+func (x *AdvanceRequest) GetSequence() uint64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
+func (x *AdvanceRequest) GetUntil() int64 {
+	if x != nil {
+		return x.Until
+	}
+	return 0
+}
+
+func (x *AdvanceRequest) GetEnd() bool {
+	if x != nil {
+		return x.End
+	}
+	return false
+}
+
+type AdvanceResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// alerts are the correlation matches of the windows the call closed.
+	Alerts []*Alert `protobuf:"bytes,1,rep,name=alerts,proto3" json:"alerts,omitempty"`
+	// late counts the stream's events dropped so far for arriving later than max_lateness.
+	Late int64 `protobuf:"varint,2,opt,name=late,proto3" json:"late,omitempty"`
+	// limits are the limit diagnostics raised on the stream so far (max_groups reached).
+	Limits        []*Diagnostic `protobuf:"bytes,3,rep,name=limits,proto3" json:"limits,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AdvanceResponse) Reset() {
+	*x = AdvanceResponse{}
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdvanceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdvanceResponse) ProtoMessage() {}
+
+func (x *AdvanceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdvanceResponse.ProtoReflect.Descriptor instead.
+func (*AdvanceResponse) Descriptor() ([]byte, []int) {
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *AdvanceResponse) GetAlerts() []*Alert {
+	if x != nil {
+		return x.Alerts
+	}
+	return nil
+}
+
+func (x *AdvanceResponse) GetLate() int64 {
+	if x != nil {
+		return x.Late
+	}
+	return 0
+}
+
+func (x *AdvanceResponse) GetLimits() []*Diagnostic {
+	if x != nil {
+		return x.Limits
+	}
+	return nil
+}
+
 type RuleError struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// rule_index is the rule's position in LoadRequest.rules.
@@ -1074,7 +1299,7 @@ type RuleError struct {
 
 func (x *RuleError) Reset() {
 	*x = RuleError{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[11]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1086,7 +1311,7 @@ func (x *RuleError) String() string {
 func (*RuleError) ProtoMessage() {}
 
 func (x *RuleError) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[11]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1099,7 +1324,7 @@ func (x *RuleError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RuleError.ProtoReflect.Descriptor instead.
 func (*RuleError) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{11}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RuleError) GetRuleIndex() int32 {
@@ -1127,14 +1352,31 @@ type MatchRequest struct {
 	EventLengths []uint32 `protobuf:"varint,2,rep,packed,name=event_lengths,json=eventLengths,proto3" json:"event_lengths,omitempty"`
 	// shared, when set, says the events lie back to back in a region mapped by ShareMemory
 	// instead of in events (which is then empty); event_lengths still cut them.
-	Shared        *SharedEvents `protobuf:"bytes,3,opt,name=shared,proto3" json:"shared,omitempty"`
+	Shared *SharedEvents `protobuf:"bytes,3,opt,name=shared,proto3" json:"shared,omitempty"`
+	// stream, when not 0, makes the batch part of a stream of correlated events (revision
+	// 1): the detector feeds its matches, in the order of sequence, to the correlations of
+	// the loaded set, and returns the alerts they complete. Streams are the host's ids; a
+	// stream's state lives in the detector until Advance with end.
+	Stream uint64 `protobuf:"varint,4,opt,name=stream,proto3" json:"stream,omitempty"`
+	// sequence numbers the batches of a stream from 1. Batches may arrive out of order
+	// (a host keeps several in flight); the detector applies them in sequence order.
+	Sequence uint64 `protobuf:"varint,5,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	// event_ids, one per event when set, name the events in alerts; otherwise an event is
+	// "<sequence>:<event_index>".
+	EventIds []string `protobuf:"bytes,6,rep,name=event_ids,json=eventIds,proto3" json:"event_ids,omitempty"`
+	// event_times, one per event when set, are the events' times (Unix nanoseconds; 0: read
+	// the time field of the event's log source, as when the list is not set).
+	EventTimes []int64 `protobuf:"varint,7,rep,packed,name=event_times,json=eventTimes,proto3" json:"event_times,omitempty"`
+	// observe_rules, when set, restricts the matches fed to the correlations to these rules
+	// (indexes in LoadRequest.rules); the matches are all returned regardless.
+	ObserveRules  []int32 `protobuf:"varint,8,rep,packed,name=observe_rules,json=observeRules,proto3" json:"observe_rules,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *MatchRequest) Reset() {
 	*x = MatchRequest{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[12]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1146,7 +1388,7 @@ func (x *MatchRequest) String() string {
 func (*MatchRequest) ProtoMessage() {}
 
 func (x *MatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[12]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1159,7 +1401,7 @@ func (x *MatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MatchRequest.ProtoReflect.Descriptor instead.
 func (*MatchRequest) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{12}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *MatchRequest) GetEvents() []byte {
@@ -1183,6 +1425,41 @@ func (x *MatchRequest) GetShared() *SharedEvents {
 	return nil
 }
 
+func (x *MatchRequest) GetStream() uint64 {
+	if x != nil {
+		return x.Stream
+	}
+	return 0
+}
+
+func (x *MatchRequest) GetSequence() uint64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
+func (x *MatchRequest) GetEventIds() []string {
+	if x != nil {
+		return x.EventIds
+	}
+	return nil
+}
+
+func (x *MatchRequest) GetEventTimes() []int64 {
+	if x != nil {
+		return x.EventTimes
+	}
+	return nil
+}
+
+func (x *MatchRequest) GetObserveRules() []int32 {
+	if x != nil {
+		return x.ObserveRules
+	}
+	return nil
+}
+
 // SharedEvents places a batch in a shared region.
 type SharedEvents struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1196,7 +1473,7 @@ type SharedEvents struct {
 
 func (x *SharedEvents) Reset() {
 	*x = SharedEvents{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[13]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1208,7 +1485,7 @@ func (x *SharedEvents) String() string {
 func (*SharedEvents) ProtoMessage() {}
 
 func (x *SharedEvents) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[13]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1221,7 +1498,7 @@ func (x *SharedEvents) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SharedEvents.ProtoReflect.Descriptor instead.
 func (*SharedEvents) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{13}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SharedEvents) GetRegion() uint32 {
@@ -1254,7 +1531,7 @@ type ShareMemoryRequest struct {
 
 func (x *ShareMemoryRequest) Reset() {
 	*x = ShareMemoryRequest{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[14]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1266,7 +1543,7 @@ func (x *ShareMemoryRequest) String() string {
 func (*ShareMemoryRequest) ProtoMessage() {}
 
 func (x *ShareMemoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[14]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1279,7 +1556,7 @@ func (x *ShareMemoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShareMemoryRequest.ProtoReflect.Descriptor instead.
 func (*ShareMemoryRequest) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{14}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ShareMemoryRequest) GetRegion() uint32 {
@@ -1311,7 +1588,7 @@ type ShareMemoryResponse struct {
 
 func (x *ShareMemoryResponse) Reset() {
 	*x = ShareMemoryResponse{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[15]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1323,7 +1600,7 @@ func (x *ShareMemoryResponse) String() string {
 func (*ShareMemoryResponse) ProtoMessage() {}
 
 func (x *ShareMemoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[15]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1336,7 +1613,7 @@ func (x *ShareMemoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShareMemoryResponse.ProtoReflect.Descriptor instead.
 func (*ShareMemoryResponse) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{15}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{18}
 }
 
 // MatchResponse lists matches sparsely: events that matched nothing do not appear.
@@ -1348,14 +1625,17 @@ type MatchResponse struct {
 	Errors []*EventError `protobuf:"bytes,2,rep,name=errors,proto3" json:"errors,omitempty"`
 	// alerts are the correlation matches the batch completed (a detector that evaluates
 	// correlations; none otherwise).
-	Alerts        []*Alert `protobuf:"bytes,3,rep,name=alerts,proto3" json:"alerts,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Alerts []*Alert `protobuf:"bytes,3,rep,name=alerts,proto3" json:"alerts,omitempty"`
+	// correlation_errors are events that matched a correlated rule but could not be fed to
+	// the correlations (no readable time); their matches stand.
+	CorrelationErrors []*EventError `protobuf:"bytes,4,rep,name=correlation_errors,json=correlationErrors,proto3" json:"correlation_errors,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *MatchResponse) Reset() {
 	*x = MatchResponse{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[16]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1367,7 +1647,7 @@ func (x *MatchResponse) String() string {
 func (*MatchResponse) ProtoMessage() {}
 
 func (x *MatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[16]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1380,7 +1660,7 @@ func (x *MatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MatchResponse.ProtoReflect.Descriptor instead.
 func (*MatchResponse) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{16}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *MatchResponse) GetMatches() []*EventMatch {
@@ -1404,6 +1684,13 @@ func (x *MatchResponse) GetAlerts() []*Alert {
 	return nil
 }
 
+func (x *MatchResponse) GetCorrelationErrors() []*EventError {
+	if x != nil {
+		return x.CorrelationErrors
+	}
+	return nil
+}
+
 // Alert is one correlation match (translator/evaluator.Alert).
 type Alert struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1416,14 +1703,22 @@ type Alert struct {
 	Value float64 `protobuf:"fixed64,5,opt,name=value,proto3" json:"value,omitempty"`
 	// event_ids name the events that made it (in this or an earlier batch) as the detector
 	// named them: "<batch>:<event_index>" unless the host says otherwise.
-	EventIds      []string `protobuf:"bytes,6,rep,name=event_ids,json=eventIds,proto3" json:"event_ids,omitempty"`
+	EventIds []string `protobuf:"bytes,6,rep,name=event_ids,json=eventIds,proto3" json:"event_ids,omitempty"`
+	// event_index is, in a MatchResponse, the event of the batch whose observation completed
+	// the alert: a host writes the alert after that event's matches.
+	EventIndex int32 `protobuf:"varint,7,opt,name=event_index,json=eventIndex,proto3" json:"event_index,omitempty"`
+	// omitted counts the window's events not listed in events.
+	Omitted int32 `protobuf:"varint,8,opt,name=omitted,proto3" json:"omitted,omitempty"`
+	// events are the events that made the alert (revision 1), in window order. A detector
+	// of revision 1 fills events and leaves event_ids empty.
+	Events        []*AlertEvent `protobuf:"bytes,9,rep,name=events,proto3" json:"events,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Alert) Reset() {
 	*x = Alert{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[17]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1435,7 +1730,7 @@ func (x *Alert) String() string {
 func (*Alert) ProtoMessage() {}
 
 func (x *Alert) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[17]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1448,7 +1743,7 @@ func (x *Alert) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Alert.ProtoReflect.Descriptor instead.
 func (*Alert) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{17}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Alert) GetCorrelationIndex() int32 {
@@ -1493,6 +1788,91 @@ func (x *Alert) GetEventIds() []string {
 	return nil
 }
 
+func (x *Alert) GetEventIndex() int32 {
+	if x != nil {
+		return x.EventIndex
+	}
+	return 0
+}
+
+func (x *Alert) GetOmitted() int32 {
+	if x != nil {
+		return x.Omitted
+	}
+	return 0
+}
+
+func (x *Alert) GetEvents() []*AlertEvent {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
+// AlertEvent is one event that made an alert.
+type AlertEvent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id names the event (MatchRequest.event_ids).
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// time is the event's time, Unix nanoseconds.
+	Time int64 `protobuf:"varint,2,opt,name=time,proto3" json:"time,omitempty"`
+	// ref is the index, in the correlation's refs, of the rule the event matched.
+	Ref           int32 `protobuf:"varint,3,opt,name=ref,proto3" json:"ref,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AlertEvent) Reset() {
+	*x = AlertEvent{}
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AlertEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AlertEvent) ProtoMessage() {}
+
+func (x *AlertEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AlertEvent.ProtoReflect.Descriptor instead.
+func (*AlertEvent) Descriptor() ([]byte, []int) {
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *AlertEvent) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *AlertEvent) GetTime() int64 {
+	if x != nil {
+		return x.Time
+	}
+	return 0
+}
+
+func (x *AlertEvent) GetRef() int32 {
+	if x != nil {
+		return x.Ref
+	}
+	return 0
+}
+
 type EventMatch struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// event_index is the event's position in the batch.
@@ -1508,7 +1888,7 @@ type EventMatch struct {
 
 func (x *EventMatch) Reset() {
 	*x = EventMatch{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[18]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1520,7 +1900,7 @@ func (x *EventMatch) String() string {
 func (*EventMatch) ProtoMessage() {}
 
 func (x *EventMatch) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[18]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1533,7 +1913,7 @@ func (x *EventMatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventMatch.ProtoReflect.Descriptor instead.
 func (*EventMatch) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{18}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *EventMatch) GetEventIndex() int32 {
@@ -1574,7 +1954,7 @@ type EventError struct {
 
 func (x *EventError) Reset() {
 	*x = EventError{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[19]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1586,7 +1966,7 @@ func (x *EventError) String() string {
 func (*EventError) ProtoMessage() {}
 
 func (x *EventError) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[19]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1599,7 +1979,7 @@ func (x *EventError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventError.ProtoReflect.Descriptor instead.
 func (*EventError) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{19}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *EventError) GetEventIndex() int32 {
@@ -1653,7 +2033,7 @@ type Rule struct {
 
 func (x *Rule) Reset() {
 	*x = Rule{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[20]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1665,7 +2045,7 @@ func (x *Rule) String() string {
 func (*Rule) ProtoMessage() {}
 
 func (x *Rule) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[20]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1678,7 +2058,7 @@ func (x *Rule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rule.ProtoReflect.Descriptor instead.
 func (*Rule) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{20}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Rule) GetPath() string {
@@ -1860,7 +2240,7 @@ type Correlation struct {
 
 func (x *Correlation) Reset() {
 	*x = Correlation{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[21]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1872,7 +2252,7 @@ func (x *Correlation) String() string {
 func (*Correlation) ProtoMessage() {}
 
 func (x *Correlation) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[21]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1885,7 +2265,7 @@ func (x *Correlation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Correlation.ProtoReflect.Descriptor instead.
 func (*Correlation) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{21}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Correlation) GetPath() string {
@@ -2040,7 +2420,7 @@ type CorrelationRef struct {
 
 func (x *CorrelationRef) Reset() {
 	*x = CorrelationRef{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[22]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2052,7 +2432,7 @@ func (x *CorrelationRef) String() string {
 func (*CorrelationRef) ProtoMessage() {}
 
 func (x *CorrelationRef) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[22]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2065,7 +2445,7 @@ func (x *CorrelationRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrelationRef.ProtoReflect.Descriptor instead.
 func (*CorrelationRef) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{22}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *CorrelationRef) GetName() string {
@@ -2098,7 +2478,7 @@ type AliasFields struct {
 
 func (x *AliasFields) Reset() {
 	*x = AliasFields{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[23]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2110,7 +2490,7 @@ func (x *AliasFields) String() string {
 func (*AliasFields) ProtoMessage() {}
 
 func (x *AliasFields) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[23]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2123,7 +2503,7 @@ func (x *AliasFields) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AliasFields.ProtoReflect.Descriptor instead.
 func (*AliasFields) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{23}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *AliasFields) GetFields() map[string]string {
@@ -2147,7 +2527,7 @@ type CorrelationRange struct {
 
 func (x *CorrelationRange) Reset() {
 	*x = CorrelationRange{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[24]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2159,7 +2539,7 @@ func (x *CorrelationRange) String() string {
 func (*CorrelationRange) ProtoMessage() {}
 
 func (x *CorrelationRange) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[24]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2172,7 +2552,7 @@ func (x *CorrelationRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrelationRange.ProtoReflect.Descriptor instead.
 func (*CorrelationRange) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{24}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *CorrelationRange) GetHasMin() bool {
@@ -2234,7 +2614,7 @@ type Deployment struct {
 
 func (x *Deployment) Reset() {
 	*x = Deployment{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[25]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2246,7 +2626,7 @@ func (x *Deployment) String() string {
 func (*Deployment) ProtoMessage() {}
 
 func (x *Deployment) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[25]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2259,7 +2639,7 @@ func (x *Deployment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Deployment.ProtoReflect.Descriptor instead.
 func (*Deployment) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{25}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Deployment) GetIndex() []string {
@@ -2323,7 +2703,7 @@ type Logsource struct {
 
 func (x *Logsource) Reset() {
 	*x = Logsource{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[26]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2335,7 +2715,7 @@ func (x *Logsource) String() string {
 func (*Logsource) ProtoMessage() {}
 
 func (x *Logsource) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[26]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2348,7 +2728,7 @@ func (x *Logsource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Logsource.ProtoReflect.Descriptor instead.
 func (*Logsource) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{26}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Logsource) GetCategory() string {
@@ -2402,7 +2782,7 @@ type Value struct {
 
 func (x *Value) Reset() {
 	*x = Value{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[27]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2414,7 +2794,7 @@ func (x *Value) String() string {
 func (*Value) ProtoMessage() {}
 
 func (x *Value) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[27]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2427,7 +2807,7 @@ func (x *Value) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Value.ProtoReflect.Descriptor instead.
 func (*Value) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{27}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Value) GetKind() isValue_Kind {
@@ -2601,7 +2981,7 @@ type ValueList struct {
 
 func (x *ValueList) Reset() {
 	*x = ValueList{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[28]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2613,7 +2993,7 @@ func (x *ValueList) String() string {
 func (*ValueList) ProtoMessage() {}
 
 func (x *ValueList) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[28]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2626,7 +3006,7 @@ func (x *ValueList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValueList.ProtoReflect.Descriptor instead.
 func (*ValueList) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{28}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ValueList) GetValues() []*Value {
@@ -2645,7 +3025,7 @@ type ValueMap struct {
 
 func (x *ValueMap) Reset() {
 	*x = ValueMap{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[29]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2657,7 +3037,7 @@ func (x *ValueMap) String() string {
 func (*ValueMap) ProtoMessage() {}
 
 func (x *ValueMap) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[29]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2670,7 +3050,7 @@ func (x *ValueMap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValueMap.ProtoReflect.Descriptor instead.
 func (*ValueMap) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{29}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ValueMap) GetValues() map[string]*Value {
@@ -2691,7 +3071,7 @@ type Position struct {
 
 func (x *Position) Reset() {
 	*x = Position{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[30]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2703,7 +3083,7 @@ func (x *Position) String() string {
 func (*Position) ProtoMessage() {}
 
 func (x *Position) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[30]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2716,7 +3096,7 @@ func (x *Position) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Position.ProtoReflect.Descriptor instead.
 func (*Position) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{30}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *Position) GetLine() int32 {
@@ -2757,7 +3137,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[31]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2769,7 +3149,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[31]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2782,7 +3162,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{31}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Node) GetNode() isNode_Node {
@@ -2986,7 +3366,7 @@ type And struct {
 
 func (x *And) Reset() {
 	*x = And{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[32]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2998,7 +3378,7 @@ func (x *And) String() string {
 func (*And) ProtoMessage() {}
 
 func (x *And) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[32]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3011,7 +3391,7 @@ func (x *And) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use And.ProtoReflect.Descriptor instead.
 func (*And) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{32}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *And) GetChildren() []*Node {
@@ -3031,7 +3411,7 @@ type Or struct {
 
 func (x *Or) Reset() {
 	*x = Or{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[33]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3043,7 +3423,7 @@ func (x *Or) String() string {
 func (*Or) ProtoMessage() {}
 
 func (x *Or) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[33]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3056,7 +3436,7 @@ func (x *Or) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Or.ProtoReflect.Descriptor instead.
 func (*Or) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{33}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Or) GetChildren() []*Node {
@@ -3076,7 +3456,7 @@ type Not struct {
 
 func (x *Not) Reset() {
 	*x = Not{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[34]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3088,7 +3468,7 @@ func (x *Not) String() string {
 func (*Not) ProtoMessage() {}
 
 func (x *Not) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[34]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3101,7 +3481,7 @@ func (x *Not) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Not.ProtoReflect.Descriptor instead.
 func (*Not) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{34}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *Not) GetChild() *Node {
@@ -3121,7 +3501,7 @@ type Segment struct {
 
 func (x *Segment) Reset() {
 	*x = Segment{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[35]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3133,7 +3513,7 @@ func (x *Segment) String() string {
 func (*Segment) ProtoMessage() {}
 
 func (x *Segment) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[35]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3146,7 +3526,7 @@ func (x *Segment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Segment.ProtoReflect.Descriptor instead.
 func (*Segment) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{35}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *Segment) GetKind() SegmentKind {
@@ -3173,7 +3553,7 @@ type Pattern struct {
 
 func (x *Pattern) Reset() {
 	*x = Pattern{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[36]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3185,7 +3565,7 @@ func (x *Pattern) String() string {
 func (*Pattern) ProtoMessage() {}
 
 func (x *Pattern) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[36]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3198,7 +3578,7 @@ func (x *Pattern) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pattern.ProtoReflect.Descriptor instead.
 func (*Pattern) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{36}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *Pattern) GetSegments() []*Segment {
@@ -3222,7 +3602,7 @@ type Match struct {
 
 func (x *Match) Reset() {
 	*x = Match{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[37]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3234,7 +3614,7 @@ func (x *Match) String() string {
 func (*Match) ProtoMessage() {}
 
 func (x *Match) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[37]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3247,7 +3627,7 @@ func (x *Match) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Match.ProtoReflect.Descriptor instead.
 func (*Match) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{37}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *Match) GetField() string {
@@ -3297,7 +3677,7 @@ type Keyword struct {
 
 func (x *Keyword) Reset() {
 	*x = Keyword{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[38]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3309,7 +3689,7 @@ func (x *Keyword) String() string {
 func (*Keyword) ProtoMessage() {}
 
 func (x *Keyword) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[38]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3322,7 +3702,7 @@ func (x *Keyword) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Keyword.ProtoReflect.Descriptor instead.
 func (*Keyword) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{38}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *Keyword) GetPattern() *Pattern {
@@ -3360,7 +3740,7 @@ type RegexFlags struct {
 
 func (x *RegexFlags) Reset() {
 	*x = RegexFlags{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[39]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3372,7 +3752,7 @@ func (x *RegexFlags) String() string {
 func (*RegexFlags) ProtoMessage() {}
 
 func (x *RegexFlags) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[39]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3385,7 +3765,7 @@ func (x *RegexFlags) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegexFlags.ProtoReflect.Descriptor instead.
 func (*RegexFlags) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{39}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *RegexFlags) GetIgnoreCase() bool {
@@ -3422,7 +3802,7 @@ type Regex struct {
 
 func (x *Regex) Reset() {
 	*x = Regex{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[40]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3434,7 +3814,7 @@ func (x *Regex) String() string {
 func (*Regex) ProtoMessage() {}
 
 func (x *Regex) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[40]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3447,7 +3827,7 @@ func (x *Regex) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Regex.ProtoReflect.Descriptor instead.
 func (*Regex) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{40}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *Regex) GetField() string {
@@ -3491,7 +3871,7 @@ type Cidr struct {
 
 func (x *Cidr) Reset() {
 	*x = Cidr{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[41]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3503,7 +3883,7 @@ func (x *Cidr) String() string {
 func (*Cidr) ProtoMessage() {}
 
 func (x *Cidr) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[41]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3516,7 +3896,7 @@ func (x *Cidr) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Cidr.ProtoReflect.Descriptor instead.
 func (*Cidr) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{41}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *Cidr) GetField() string {
@@ -3551,7 +3931,7 @@ type Number struct {
 
 func (x *Number) Reset() {
 	*x = Number{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[42]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3563,7 +3943,7 @@ func (x *Number) String() string {
 func (*Number) ProtoMessage() {}
 
 func (x *Number) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[42]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3576,7 +3956,7 @@ func (x *Number) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Number.ProtoReflect.Descriptor instead.
 func (*Number) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{42}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *Number) GetText() string {
@@ -3606,7 +3986,7 @@ type Compare struct {
 
 func (x *Compare) Reset() {
 	*x = Compare{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[43]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3618,7 +3998,7 @@ func (x *Compare) String() string {
 func (*Compare) ProtoMessage() {}
 
 func (x *Compare) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[43]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3631,7 +4011,7 @@ func (x *Compare) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Compare.ProtoReflect.Descriptor instead.
 func (*Compare) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{43}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *Compare) GetField() string {
@@ -3673,7 +4053,7 @@ type Exists struct {
 
 func (x *Exists) Reset() {
 	*x = Exists{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[44]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3685,7 +4065,7 @@ func (x *Exists) String() string {
 func (*Exists) ProtoMessage() {}
 
 func (x *Exists) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[44]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3698,7 +4078,7 @@ func (x *Exists) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Exists.ProtoReflect.Descriptor instead.
 func (*Exists) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{44}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *Exists) GetField() string {
@@ -3726,7 +4106,7 @@ type Null struct {
 
 func (x *Null) Reset() {
 	*x = Null{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[45]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3738,7 +4118,7 @@ func (x *Null) String() string {
 func (*Null) ProtoMessage() {}
 
 func (x *Null) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[45]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3751,7 +4131,7 @@ func (x *Null) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Null.ProtoReflect.Descriptor instead.
 func (*Null) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{45}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *Null) GetField() string {
@@ -3782,7 +4162,7 @@ type FieldRef struct {
 
 func (x *FieldRef) Reset() {
 	*x = FieldRef{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[46]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3794,7 +4174,7 @@ func (x *FieldRef) String() string {
 func (*FieldRef) ProtoMessage() {}
 
 func (x *FieldRef) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[46]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3807,7 +4187,7 @@ func (x *FieldRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldRef.ProtoReflect.Descriptor instead.
 func (*FieldRef) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{46}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *FieldRef) GetField() string {
@@ -3858,7 +4238,7 @@ type TimePart struct {
 
 func (x *TimePart) Reset() {
 	*x = TimePart{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[47]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3870,7 +4250,7 @@ func (x *TimePart) String() string {
 func (*TimePart) ProtoMessage() {}
 
 func (x *TimePart) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[47]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3883,7 +4263,7 @@ func (x *TimePart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TimePart.ProtoReflect.Descriptor instead.
 func (*TimePart) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{47}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *TimePart) GetField() string {
@@ -3952,30 +4332,56 @@ const file_sigmabridge_v1_sigmabridge_proto_rawDesc = "" +
 	"\x04code\x18\x06 \x01(\tR\x04code\x12\x18\n" +
 	"\amessage\x18\a \x01(\tR\amessage\x124\n" +
 	"\bseverity\x18\b \x01(\x0e2\x18.sigmabridge.v1.SeverityR\bseverity\" \n" +
-	"\x1eDetectorServiceDescribeRequest\"\xed\x01\n" +
+	"\x1eDetectorServiceDescribeRequest\"\x9a\x02\n" +
 	"\x1fDetectorServiceDescribeResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12)\n" +
 	"\x10protocol_version\x18\x03 \x01(\x05R\x0fprotocolVersion\x12\"\n" +
 	"\fcapabilities\x18\x04 \x03(\tR\fcapabilities\x12 \n" +
 	"\vdescription\x18\x05 \x01(\tR\vdescription\x12+\n" +
-	"\x11correlation_types\x18\x06 \x03(\tR\x10correlationTypes\"z\n" +
+	"\x11correlation_types\x18\x06 \x03(\tR\x10correlationTypes\x12+\n" +
+	"\x11protocol_revision\x18\a \x01(\x05R\x10protocolRevision\"\xcf\x01\n" +
 	"\vLoadRequest\x12*\n" +
 	"\x05rules\x18\x01 \x03(\v2\x14.sigmabridge.v1.RuleR\x05rules\x12?\n" +
-	"\fcorrelations\x18\x02 \x03(\v2\x1b.sigmabridge.v1.CorrelationR\fcorrelations\"Y\n" +
+	"\fcorrelations\x18\x02 \x03(\v2\x1b.sigmabridge.v1.CorrelationR\fcorrelations\x12S\n" +
+	"\x13correlation_options\x18\x03 \x01(\v2\".sigmabridge.v1.CorrelationOptionsR\x12correlationOptions\"\xf5\x01\n" +
+	"\x12CorrelationOptions\x12S\n" +
+	"\vtime_fields\x18\x01 \x03(\v22.sigmabridge.v1.CorrelationOptions.TimeFieldsEntryR\n" +
+	"timeFields\x12,\n" +
+	"\x12max_lateness_nanos\x18\x02 \x01(\x03R\x10maxLatenessNanos\x12\x1d\n" +
+	"\n" +
+	"max_groups\x18\x03 \x01(\x05R\tmaxGroups\x1a=\n" +
+	"\x0fTimeFieldsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"Y\n" +
 	"\fLoadResponse\x12\x16\n" +
 	"\x06loaded\x18\x01 \x01(\x05R\x06loaded\x121\n" +
-	"\x06errors\x18\x02 \x03(\v2\x19.sigmabridge.v1.RuleErrorR\x06errors\"f\n" +
+	"\x06errors\x18\x02 \x03(\v2\x19.sigmabridge.v1.RuleErrorR\x06errors\"l\n" +
+	"\x0eAdvanceRequest\x12\x16\n" +
+	"\x06stream\x18\x01 \x01(\x04R\x06stream\x12\x1a\n" +
+	"\bsequence\x18\x02 \x01(\x04R\bsequence\x12\x14\n" +
+	"\x05until\x18\x03 \x01(\x03R\x05until\x12\x10\n" +
+	"\x03end\x18\x04 \x01(\bR\x03end\"\x88\x01\n" +
+	"\x0fAdvanceResponse\x12-\n" +
+	"\x06alerts\x18\x01 \x03(\v2\x15.sigmabridge.v1.AlertR\x06alerts\x12\x12\n" +
+	"\x04late\x18\x02 \x01(\x03R\x04late\x122\n" +
+	"\x06limits\x18\x03 \x03(\v2\x1a.sigmabridge.v1.DiagnosticR\x06limits\"f\n" +
 	"\tRuleError\x12\x1d\n" +
 	"\n" +
 	"rule_index\x18\x01 \x01(\x05R\truleIndex\x12:\n" +
 	"\n" +
 	"diagnostic\x18\x02 \x01(\v2\x1a.sigmabridge.v1.DiagnosticR\n" +
-	"diagnostic\"\x81\x01\n" +
+	"diagnostic\"\x98\x02\n" +
 	"\fMatchRequest\x12\x16\n" +
 	"\x06events\x18\x01 \x01(\fR\x06events\x12#\n" +
 	"\revent_lengths\x18\x02 \x03(\rR\feventLengths\x124\n" +
-	"\x06shared\x18\x03 \x01(\v2\x1c.sigmabridge.v1.SharedEventsR\x06shared\">\n" +
+	"\x06shared\x18\x03 \x01(\v2\x1c.sigmabridge.v1.SharedEventsR\x06shared\x12\x16\n" +
+	"\x06stream\x18\x04 \x01(\x04R\x06stream\x12\x1a\n" +
+	"\bsequence\x18\x05 \x01(\x04R\bsequence\x12\x1b\n" +
+	"\tevent_ids\x18\x06 \x03(\tR\beventIds\x12\x1f\n" +
+	"\vevent_times\x18\a \x03(\x03R\n" +
+	"eventTimes\x12#\n" +
+	"\robserve_rules\x18\b \x03(\x05R\fobserveRules\">\n" +
 	"\fSharedEvents\x12\x16\n" +
 	"\x06region\x18\x01 \x01(\rR\x06region\x12\x16\n" +
 	"\x06offset\x18\x02 \x01(\x04R\x06offset\"T\n" +
@@ -3983,22 +4389,32 @@ const file_sigmabridge_v1_sigmabridge_proto_rawDesc = "" +
 	"\x06region\x18\x01 \x01(\rR\x06region\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x12\n" +
 	"\x04size\x18\x03 \x01(\x04R\x04size\"\x15\n" +
-	"\x13ShareMemoryResponse\"\xa8\x01\n" +
+	"\x13ShareMemoryResponse\"\xf3\x01\n" +
 	"\rMatchResponse\x124\n" +
 	"\amatches\x18\x01 \x03(\v2\x1a.sigmabridge.v1.EventMatchR\amatches\x122\n" +
 	"\x06errors\x18\x02 \x03(\v2\x1a.sigmabridge.v1.EventErrorR\x06errors\x12-\n" +
-	"\x06alerts\x18\x03 \x03(\v2\x15.sigmabridge.v1.AlertR\x06alerts\"\x81\x02\n" +
+	"\x06alerts\x18\x03 \x03(\v2\x15.sigmabridge.v1.AlertR\x06alerts\x12I\n" +
+	"\x12correlation_errors\x18\x04 \x03(\v2\x1a.sigmabridge.v1.EventErrorR\x11correlationErrors\"\xf0\x02\n" +
 	"\x05Alert\x12+\n" +
 	"\x11correlation_index\x18\x01 \x01(\x05R\x10correlationIndex\x126\n" +
 	"\x05group\x18\x02 \x03(\v2 .sigmabridge.v1.Alert.GroupEntryR\x05group\x12\x14\n" +
 	"\x05start\x18\x03 \x01(\x03R\x05start\x12\x10\n" +
 	"\x03end\x18\x04 \x01(\x03R\x03end\x12\x14\n" +
 	"\x05value\x18\x05 \x01(\x01R\x05value\x12\x1b\n" +
-	"\tevent_ids\x18\x06 \x03(\tR\beventIds\x1a8\n" +
+	"\tevent_ids\x18\x06 \x03(\tR\beventIds\x12\x1f\n" +
+	"\vevent_index\x18\a \x01(\x05R\n" +
+	"eventIndex\x12\x18\n" +
+	"\aomitted\x18\b \x01(\x05R\aomitted\x122\n" +
+	"\x06events\x18\t \x03(\v2\x1a.sigmabridge.v1.AlertEventR\x06events\x1a8\n" +
 	"\n" +
 	"GroupEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x83\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"B\n" +
+	"\n" +
+	"AlertEvent\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04time\x18\x02 \x01(\x03R\x04time\x12\x10\n" +
+	"\x03ref\x18\x03 \x01(\x05R\x03ref\"\x83\x01\n" +
 	"\n" +
 	"EventMatch\x12\x1f\n" +
 	"\vevent_index\x18\x01 \x01(\x05R\n" +
@@ -4254,12 +4670,13 @@ const file_sigmabridge_v1_sigmabridge_proto_rawDesc = "" +
 	"\x0eTIME_UNIT_YEAR\x10\x062\xc7\x01\n" +
 	"\x0eBackendService\x12i\n" +
 	"\bDescribe\x12-.sigmabridge.v1.BackendServiceDescribeRequest\x1a..sigmabridge.v1.BackendServiceDescribeResponse\x12J\n" +
-	"\aConvert\x12\x1e.sigmabridge.v1.ConvertRequest\x1a\x1f.sigmabridge.v1.ConvertResponse2\xdf\x02\n" +
+	"\aConvert\x12\x1e.sigmabridge.v1.ConvertRequest\x1a\x1f.sigmabridge.v1.ConvertResponse2\xab\x03\n" +
 	"\x0fDetectorService\x12k\n" +
 	"\bDescribe\x12..sigmabridge.v1.DetectorServiceDescribeRequest\x1a/.sigmabridge.v1.DetectorServiceDescribeResponse\x12A\n" +
 	"\x04Load\x12\x1b.sigmabridge.v1.LoadRequest\x1a\x1c.sigmabridge.v1.LoadResponse\x12D\n" +
 	"\x05Match\x12\x1c.sigmabridge.v1.MatchRequest\x1a\x1d.sigmabridge.v1.MatchResponse\x12V\n" +
-	"\vShareMemory\x12\".sigmabridge.v1.ShareMemoryRequest\x1a#.sigmabridge.v1.ShareMemoryResponseBNZLgithub.com/sigmabridge/sigmabridge/plugin/proto/sigmabridge/v1;sigmabridgev1b\x06proto3"
+	"\vShareMemory\x12\".sigmabridge.v1.ShareMemoryRequest\x1a#.sigmabridge.v1.ShareMemoryResponse\x12J\n" +
+	"\aAdvance\x12\x1e.sigmabridge.v1.AdvanceRequest\x1a\x1f.sigmabridge.v1.AdvanceResponseBNZLgithub.com/sigmabridge/sigmabridge/plugin/proto/sigmabridge/v1;sigmabridgev1b\x06proto3"
 
 var (
 	file_sigmabridge_v1_sigmabridge_proto_rawDescOnce sync.Once
@@ -4274,7 +4691,7 @@ func file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP() []byte {
 }
 
 var file_sigmabridge_v1_sigmabridge_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_sigmabridge_v1_sigmabridge_proto_msgTypes = make([]protoimpl.MessageInfo, 54)
+var file_sigmabridge_v1_sigmabridge_proto_msgTypes = make([]protoimpl.MessageInfo, 59)
 var file_sigmabridge_v1_sigmabridge_proto_goTypes = []any{
 	(Severity)(0),                           // 0: sigmabridge.v1.Severity
 	(SegmentKind)(0),                        // 1: sigmabridge.v1.SegmentKind
@@ -4292,134 +4709,147 @@ var file_sigmabridge_v1_sigmabridge_proto_goTypes = []any{
 	(*DetectorServiceDescribeRequest)(nil),  // 13: sigmabridge.v1.DetectorServiceDescribeRequest
 	(*DetectorServiceDescribeResponse)(nil), // 14: sigmabridge.v1.DetectorServiceDescribeResponse
 	(*LoadRequest)(nil),                     // 15: sigmabridge.v1.LoadRequest
-	(*LoadResponse)(nil),                    // 16: sigmabridge.v1.LoadResponse
-	(*RuleError)(nil),                       // 17: sigmabridge.v1.RuleError
-	(*MatchRequest)(nil),                    // 18: sigmabridge.v1.MatchRequest
-	(*SharedEvents)(nil),                    // 19: sigmabridge.v1.SharedEvents
-	(*ShareMemoryRequest)(nil),              // 20: sigmabridge.v1.ShareMemoryRequest
-	(*ShareMemoryResponse)(nil),             // 21: sigmabridge.v1.ShareMemoryResponse
-	(*MatchResponse)(nil),                   // 22: sigmabridge.v1.MatchResponse
-	(*Alert)(nil),                           // 23: sigmabridge.v1.Alert
-	(*EventMatch)(nil),                      // 24: sigmabridge.v1.EventMatch
-	(*EventError)(nil),                      // 25: sigmabridge.v1.EventError
-	(*Rule)(nil),                            // 26: sigmabridge.v1.Rule
-	(*Correlation)(nil),                     // 27: sigmabridge.v1.Correlation
-	(*CorrelationRef)(nil),                  // 28: sigmabridge.v1.CorrelationRef
-	(*AliasFields)(nil),                     // 29: sigmabridge.v1.AliasFields
-	(*CorrelationRange)(nil),                // 30: sigmabridge.v1.CorrelationRange
-	(*Deployment)(nil),                      // 31: sigmabridge.v1.Deployment
-	(*Logsource)(nil),                       // 32: sigmabridge.v1.Logsource
-	(*Value)(nil),                           // 33: sigmabridge.v1.Value
-	(*ValueList)(nil),                       // 34: sigmabridge.v1.ValueList
-	(*ValueMap)(nil),                        // 35: sigmabridge.v1.ValueMap
-	(*Position)(nil),                        // 36: sigmabridge.v1.Position
-	(*Node)(nil),                            // 37: sigmabridge.v1.Node
-	(*And)(nil),                             // 38: sigmabridge.v1.And
-	(*Or)(nil),                              // 39: sigmabridge.v1.Or
-	(*Not)(nil),                             // 40: sigmabridge.v1.Not
-	(*Segment)(nil),                         // 41: sigmabridge.v1.Segment
-	(*Pattern)(nil),                         // 42: sigmabridge.v1.Pattern
-	(*Match)(nil),                           // 43: sigmabridge.v1.Match
-	(*Keyword)(nil),                         // 44: sigmabridge.v1.Keyword
-	(*RegexFlags)(nil),                      // 45: sigmabridge.v1.RegexFlags
-	(*Regex)(nil),                           // 46: sigmabridge.v1.Regex
-	(*Cidr)(nil),                            // 47: sigmabridge.v1.Cidr
-	(*Number)(nil),                          // 48: sigmabridge.v1.Number
-	(*Compare)(nil),                         // 49: sigmabridge.v1.Compare
-	(*Exists)(nil),                          // 50: sigmabridge.v1.Exists
-	(*Null)(nil),                            // 51: sigmabridge.v1.Null
-	(*FieldRef)(nil),                        // 52: sigmabridge.v1.FieldRef
-	(*TimePart)(nil),                        // 53: sigmabridge.v1.TimePart
-	nil,                                     // 54: sigmabridge.v1.Alert.GroupEntry
-	nil,                                     // 55: sigmabridge.v1.Rule.CustomEntry
-	nil,                                     // 56: sigmabridge.v1.Rule.StateEntry
-	nil,                                     // 57: sigmabridge.v1.Correlation.AliasesEntry
-	nil,                                     // 58: sigmabridge.v1.AliasFields.FieldsEntry
-	nil,                                     // 59: sigmabridge.v1.ValueMap.ValuesEntry
+	(*CorrelationOptions)(nil),              // 16: sigmabridge.v1.CorrelationOptions
+	(*LoadResponse)(nil),                    // 17: sigmabridge.v1.LoadResponse
+	(*AdvanceRequest)(nil),                  // 18: sigmabridge.v1.AdvanceRequest
+	(*AdvanceResponse)(nil),                 // 19: sigmabridge.v1.AdvanceResponse
+	(*RuleError)(nil),                       // 20: sigmabridge.v1.RuleError
+	(*MatchRequest)(nil),                    // 21: sigmabridge.v1.MatchRequest
+	(*SharedEvents)(nil),                    // 22: sigmabridge.v1.SharedEvents
+	(*ShareMemoryRequest)(nil),              // 23: sigmabridge.v1.ShareMemoryRequest
+	(*ShareMemoryResponse)(nil),             // 24: sigmabridge.v1.ShareMemoryResponse
+	(*MatchResponse)(nil),                   // 25: sigmabridge.v1.MatchResponse
+	(*Alert)(nil),                           // 26: sigmabridge.v1.Alert
+	(*AlertEvent)(nil),                      // 27: sigmabridge.v1.AlertEvent
+	(*EventMatch)(nil),                      // 28: sigmabridge.v1.EventMatch
+	(*EventError)(nil),                      // 29: sigmabridge.v1.EventError
+	(*Rule)(nil),                            // 30: sigmabridge.v1.Rule
+	(*Correlation)(nil),                     // 31: sigmabridge.v1.Correlation
+	(*CorrelationRef)(nil),                  // 32: sigmabridge.v1.CorrelationRef
+	(*AliasFields)(nil),                     // 33: sigmabridge.v1.AliasFields
+	(*CorrelationRange)(nil),                // 34: sigmabridge.v1.CorrelationRange
+	(*Deployment)(nil),                      // 35: sigmabridge.v1.Deployment
+	(*Logsource)(nil),                       // 36: sigmabridge.v1.Logsource
+	(*Value)(nil),                           // 37: sigmabridge.v1.Value
+	(*ValueList)(nil),                       // 38: sigmabridge.v1.ValueList
+	(*ValueMap)(nil),                        // 39: sigmabridge.v1.ValueMap
+	(*Position)(nil),                        // 40: sigmabridge.v1.Position
+	(*Node)(nil),                            // 41: sigmabridge.v1.Node
+	(*And)(nil),                             // 42: sigmabridge.v1.And
+	(*Or)(nil),                              // 43: sigmabridge.v1.Or
+	(*Not)(nil),                             // 44: sigmabridge.v1.Not
+	(*Segment)(nil),                         // 45: sigmabridge.v1.Segment
+	(*Pattern)(nil),                         // 46: sigmabridge.v1.Pattern
+	(*Match)(nil),                           // 47: sigmabridge.v1.Match
+	(*Keyword)(nil),                         // 48: sigmabridge.v1.Keyword
+	(*RegexFlags)(nil),                      // 49: sigmabridge.v1.RegexFlags
+	(*Regex)(nil),                           // 50: sigmabridge.v1.Regex
+	(*Cidr)(nil),                            // 51: sigmabridge.v1.Cidr
+	(*Number)(nil),                          // 52: sigmabridge.v1.Number
+	(*Compare)(nil),                         // 53: sigmabridge.v1.Compare
+	(*Exists)(nil),                          // 54: sigmabridge.v1.Exists
+	(*Null)(nil),                            // 55: sigmabridge.v1.Null
+	(*FieldRef)(nil),                        // 56: sigmabridge.v1.FieldRef
+	(*TimePart)(nil),                        // 57: sigmabridge.v1.TimePart
+	nil,                                     // 58: sigmabridge.v1.CorrelationOptions.TimeFieldsEntry
+	nil,                                     // 59: sigmabridge.v1.Alert.GroupEntry
+	nil,                                     // 60: sigmabridge.v1.Rule.CustomEntry
+	nil,                                     // 61: sigmabridge.v1.Rule.StateEntry
+	nil,                                     // 62: sigmabridge.v1.Correlation.AliasesEntry
+	nil,                                     // 63: sigmabridge.v1.AliasFields.FieldsEntry
+	nil,                                     // 64: sigmabridge.v1.ValueMap.ValuesEntry
 }
 var file_sigmabridge_v1_sigmabridge_proto_depIdxs = []int32{
-	26, // 0: sigmabridge.v1.ConvertRequest.rules:type_name -> sigmabridge.v1.Rule
+	30, // 0: sigmabridge.v1.ConvertRequest.rules:type_name -> sigmabridge.v1.Rule
 	10, // 1: sigmabridge.v1.ConvertResponse.results:type_name -> sigmabridge.v1.ConvertResult
 	11, // 2: sigmabridge.v1.ConvertResult.queries:type_name -> sigmabridge.v1.Query
 	12, // 3: sigmabridge.v1.ConvertResult.diagnostics:type_name -> sigmabridge.v1.Diagnostic
 	0,  // 4: sigmabridge.v1.Diagnostic.severity:type_name -> sigmabridge.v1.Severity
-	26, // 5: sigmabridge.v1.LoadRequest.rules:type_name -> sigmabridge.v1.Rule
-	27, // 6: sigmabridge.v1.LoadRequest.correlations:type_name -> sigmabridge.v1.Correlation
-	17, // 7: sigmabridge.v1.LoadResponse.errors:type_name -> sigmabridge.v1.RuleError
-	12, // 8: sigmabridge.v1.RuleError.diagnostic:type_name -> sigmabridge.v1.Diagnostic
-	19, // 9: sigmabridge.v1.MatchRequest.shared:type_name -> sigmabridge.v1.SharedEvents
-	24, // 10: sigmabridge.v1.MatchResponse.matches:type_name -> sigmabridge.v1.EventMatch
-	25, // 11: sigmabridge.v1.MatchResponse.errors:type_name -> sigmabridge.v1.EventError
-	23, // 12: sigmabridge.v1.MatchResponse.alerts:type_name -> sigmabridge.v1.Alert
-	54, // 13: sigmabridge.v1.Alert.group:type_name -> sigmabridge.v1.Alert.GroupEntry
-	32, // 14: sigmabridge.v1.Rule.logsource:type_name -> sigmabridge.v1.Logsource
-	37, // 15: sigmabridge.v1.Rule.conditions:type_name -> sigmabridge.v1.Node
-	55, // 16: sigmabridge.v1.Rule.custom:type_name -> sigmabridge.v1.Rule.CustomEntry
-	56, // 17: sigmabridge.v1.Rule.state:type_name -> sigmabridge.v1.Rule.StateEntry
-	31, // 18: sigmabridge.v1.Rule.deployment:type_name -> sigmabridge.v1.Deployment
-	28, // 19: sigmabridge.v1.Correlation.refs:type_name -> sigmabridge.v1.CorrelationRef
-	57, // 20: sigmabridge.v1.Correlation.aliases:type_name -> sigmabridge.v1.Correlation.AliasesEntry
-	30, // 21: sigmabridge.v1.Correlation.condition:type_name -> sigmabridge.v1.CorrelationRange
-	58, // 22: sigmabridge.v1.AliasFields.fields:type_name -> sigmabridge.v1.AliasFields.FieldsEntry
-	34, // 23: sigmabridge.v1.Value.list_value:type_name -> sigmabridge.v1.ValueList
-	35, // 24: sigmabridge.v1.Value.map_value:type_name -> sigmabridge.v1.ValueMap
-	33, // 25: sigmabridge.v1.ValueList.values:type_name -> sigmabridge.v1.Value
-	59, // 26: sigmabridge.v1.ValueMap.values:type_name -> sigmabridge.v1.ValueMap.ValuesEntry
-	38, // 27: sigmabridge.v1.Node.and:type_name -> sigmabridge.v1.And
-	39, // 28: sigmabridge.v1.Node.or:type_name -> sigmabridge.v1.Or
-	40, // 29: sigmabridge.v1.Node.not:type_name -> sigmabridge.v1.Not
-	43, // 30: sigmabridge.v1.Node.match:type_name -> sigmabridge.v1.Match
-	44, // 31: sigmabridge.v1.Node.keyword:type_name -> sigmabridge.v1.Keyword
-	46, // 32: sigmabridge.v1.Node.regex:type_name -> sigmabridge.v1.Regex
-	47, // 33: sigmabridge.v1.Node.cidr:type_name -> sigmabridge.v1.Cidr
-	49, // 34: sigmabridge.v1.Node.compare:type_name -> sigmabridge.v1.Compare
-	50, // 35: sigmabridge.v1.Node.exists:type_name -> sigmabridge.v1.Exists
-	51, // 36: sigmabridge.v1.Node.null:type_name -> sigmabridge.v1.Null
-	52, // 37: sigmabridge.v1.Node.field_ref:type_name -> sigmabridge.v1.FieldRef
-	53, // 38: sigmabridge.v1.Node.time_part:type_name -> sigmabridge.v1.TimePart
-	37, // 39: sigmabridge.v1.And.children:type_name -> sigmabridge.v1.Node
-	37, // 40: sigmabridge.v1.Or.children:type_name -> sigmabridge.v1.Node
-	37, // 41: sigmabridge.v1.Not.child:type_name -> sigmabridge.v1.Node
-	1,  // 42: sigmabridge.v1.Segment.kind:type_name -> sigmabridge.v1.SegmentKind
-	41, // 43: sigmabridge.v1.Pattern.segments:type_name -> sigmabridge.v1.Segment
-	42, // 44: sigmabridge.v1.Match.pattern:type_name -> sigmabridge.v1.Pattern
-	2,  // 45: sigmabridge.v1.Match.kind:type_name -> sigmabridge.v1.ValueKind
-	36, // 46: sigmabridge.v1.Match.pos:type_name -> sigmabridge.v1.Position
-	42, // 47: sigmabridge.v1.Keyword.pattern:type_name -> sigmabridge.v1.Pattern
-	36, // 48: sigmabridge.v1.Keyword.pos:type_name -> sigmabridge.v1.Position
-	45, // 49: sigmabridge.v1.Regex.flags:type_name -> sigmabridge.v1.RegexFlags
-	36, // 50: sigmabridge.v1.Regex.pos:type_name -> sigmabridge.v1.Position
-	36, // 51: sigmabridge.v1.Cidr.pos:type_name -> sigmabridge.v1.Position
-	3,  // 52: sigmabridge.v1.Compare.op:type_name -> sigmabridge.v1.CompareOp
-	48, // 53: sigmabridge.v1.Compare.value:type_name -> sigmabridge.v1.Number
-	36, // 54: sigmabridge.v1.Compare.pos:type_name -> sigmabridge.v1.Position
-	36, // 55: sigmabridge.v1.Exists.pos:type_name -> sigmabridge.v1.Position
-	36, // 56: sigmabridge.v1.Null.pos:type_name -> sigmabridge.v1.Position
-	4,  // 57: sigmabridge.v1.FieldRef.shape:type_name -> sigmabridge.v1.Shape
-	36, // 58: sigmabridge.v1.FieldRef.pos:type_name -> sigmabridge.v1.Position
-	5,  // 59: sigmabridge.v1.TimePart.part:type_name -> sigmabridge.v1.TimeUnit
-	36, // 60: sigmabridge.v1.TimePart.pos:type_name -> sigmabridge.v1.Position
-	33, // 61: sigmabridge.v1.Rule.CustomEntry.value:type_name -> sigmabridge.v1.Value
-	33, // 62: sigmabridge.v1.Rule.StateEntry.value:type_name -> sigmabridge.v1.Value
-	29, // 63: sigmabridge.v1.Correlation.AliasesEntry.value:type_name -> sigmabridge.v1.AliasFields
-	33, // 64: sigmabridge.v1.ValueMap.ValuesEntry.value:type_name -> sigmabridge.v1.Value
-	6,  // 65: sigmabridge.v1.BackendService.Describe:input_type -> sigmabridge.v1.BackendServiceDescribeRequest
-	8,  // 66: sigmabridge.v1.BackendService.Convert:input_type -> sigmabridge.v1.ConvertRequest
-	13, // 67: sigmabridge.v1.DetectorService.Describe:input_type -> sigmabridge.v1.DetectorServiceDescribeRequest
-	15, // 68: sigmabridge.v1.DetectorService.Load:input_type -> sigmabridge.v1.LoadRequest
-	18, // 69: sigmabridge.v1.DetectorService.Match:input_type -> sigmabridge.v1.MatchRequest
-	20, // 70: sigmabridge.v1.DetectorService.ShareMemory:input_type -> sigmabridge.v1.ShareMemoryRequest
-	7,  // 71: sigmabridge.v1.BackendService.Describe:output_type -> sigmabridge.v1.BackendServiceDescribeResponse
-	9,  // 72: sigmabridge.v1.BackendService.Convert:output_type -> sigmabridge.v1.ConvertResponse
-	14, // 73: sigmabridge.v1.DetectorService.Describe:output_type -> sigmabridge.v1.DetectorServiceDescribeResponse
-	16, // 74: sigmabridge.v1.DetectorService.Load:output_type -> sigmabridge.v1.LoadResponse
-	22, // 75: sigmabridge.v1.DetectorService.Match:output_type -> sigmabridge.v1.MatchResponse
-	21, // 76: sigmabridge.v1.DetectorService.ShareMemory:output_type -> sigmabridge.v1.ShareMemoryResponse
-	71, // [71:77] is the sub-list for method output_type
-	65, // [65:71] is the sub-list for method input_type
-	65, // [65:65] is the sub-list for extension type_name
-	65, // [65:65] is the sub-list for extension extendee
-	0,  // [0:65] is the sub-list for field type_name
+	30, // 5: sigmabridge.v1.LoadRequest.rules:type_name -> sigmabridge.v1.Rule
+	31, // 6: sigmabridge.v1.LoadRequest.correlations:type_name -> sigmabridge.v1.Correlation
+	16, // 7: sigmabridge.v1.LoadRequest.correlation_options:type_name -> sigmabridge.v1.CorrelationOptions
+	58, // 8: sigmabridge.v1.CorrelationOptions.time_fields:type_name -> sigmabridge.v1.CorrelationOptions.TimeFieldsEntry
+	20, // 9: sigmabridge.v1.LoadResponse.errors:type_name -> sigmabridge.v1.RuleError
+	26, // 10: sigmabridge.v1.AdvanceResponse.alerts:type_name -> sigmabridge.v1.Alert
+	12, // 11: sigmabridge.v1.AdvanceResponse.limits:type_name -> sigmabridge.v1.Diagnostic
+	12, // 12: sigmabridge.v1.RuleError.diagnostic:type_name -> sigmabridge.v1.Diagnostic
+	22, // 13: sigmabridge.v1.MatchRequest.shared:type_name -> sigmabridge.v1.SharedEvents
+	28, // 14: sigmabridge.v1.MatchResponse.matches:type_name -> sigmabridge.v1.EventMatch
+	29, // 15: sigmabridge.v1.MatchResponse.errors:type_name -> sigmabridge.v1.EventError
+	26, // 16: sigmabridge.v1.MatchResponse.alerts:type_name -> sigmabridge.v1.Alert
+	29, // 17: sigmabridge.v1.MatchResponse.correlation_errors:type_name -> sigmabridge.v1.EventError
+	59, // 18: sigmabridge.v1.Alert.group:type_name -> sigmabridge.v1.Alert.GroupEntry
+	27, // 19: sigmabridge.v1.Alert.events:type_name -> sigmabridge.v1.AlertEvent
+	36, // 20: sigmabridge.v1.Rule.logsource:type_name -> sigmabridge.v1.Logsource
+	41, // 21: sigmabridge.v1.Rule.conditions:type_name -> sigmabridge.v1.Node
+	60, // 22: sigmabridge.v1.Rule.custom:type_name -> sigmabridge.v1.Rule.CustomEntry
+	61, // 23: sigmabridge.v1.Rule.state:type_name -> sigmabridge.v1.Rule.StateEntry
+	35, // 24: sigmabridge.v1.Rule.deployment:type_name -> sigmabridge.v1.Deployment
+	32, // 25: sigmabridge.v1.Correlation.refs:type_name -> sigmabridge.v1.CorrelationRef
+	62, // 26: sigmabridge.v1.Correlation.aliases:type_name -> sigmabridge.v1.Correlation.AliasesEntry
+	34, // 27: sigmabridge.v1.Correlation.condition:type_name -> sigmabridge.v1.CorrelationRange
+	63, // 28: sigmabridge.v1.AliasFields.fields:type_name -> sigmabridge.v1.AliasFields.FieldsEntry
+	38, // 29: sigmabridge.v1.Value.list_value:type_name -> sigmabridge.v1.ValueList
+	39, // 30: sigmabridge.v1.Value.map_value:type_name -> sigmabridge.v1.ValueMap
+	37, // 31: sigmabridge.v1.ValueList.values:type_name -> sigmabridge.v1.Value
+	64, // 32: sigmabridge.v1.ValueMap.values:type_name -> sigmabridge.v1.ValueMap.ValuesEntry
+	42, // 33: sigmabridge.v1.Node.and:type_name -> sigmabridge.v1.And
+	43, // 34: sigmabridge.v1.Node.or:type_name -> sigmabridge.v1.Or
+	44, // 35: sigmabridge.v1.Node.not:type_name -> sigmabridge.v1.Not
+	47, // 36: sigmabridge.v1.Node.match:type_name -> sigmabridge.v1.Match
+	48, // 37: sigmabridge.v1.Node.keyword:type_name -> sigmabridge.v1.Keyword
+	50, // 38: sigmabridge.v1.Node.regex:type_name -> sigmabridge.v1.Regex
+	51, // 39: sigmabridge.v1.Node.cidr:type_name -> sigmabridge.v1.Cidr
+	53, // 40: sigmabridge.v1.Node.compare:type_name -> sigmabridge.v1.Compare
+	54, // 41: sigmabridge.v1.Node.exists:type_name -> sigmabridge.v1.Exists
+	55, // 42: sigmabridge.v1.Node.null:type_name -> sigmabridge.v1.Null
+	56, // 43: sigmabridge.v1.Node.field_ref:type_name -> sigmabridge.v1.FieldRef
+	57, // 44: sigmabridge.v1.Node.time_part:type_name -> sigmabridge.v1.TimePart
+	41, // 45: sigmabridge.v1.And.children:type_name -> sigmabridge.v1.Node
+	41, // 46: sigmabridge.v1.Or.children:type_name -> sigmabridge.v1.Node
+	41, // 47: sigmabridge.v1.Not.child:type_name -> sigmabridge.v1.Node
+	1,  // 48: sigmabridge.v1.Segment.kind:type_name -> sigmabridge.v1.SegmentKind
+	45, // 49: sigmabridge.v1.Pattern.segments:type_name -> sigmabridge.v1.Segment
+	46, // 50: sigmabridge.v1.Match.pattern:type_name -> sigmabridge.v1.Pattern
+	2,  // 51: sigmabridge.v1.Match.kind:type_name -> sigmabridge.v1.ValueKind
+	40, // 52: sigmabridge.v1.Match.pos:type_name -> sigmabridge.v1.Position
+	46, // 53: sigmabridge.v1.Keyword.pattern:type_name -> sigmabridge.v1.Pattern
+	40, // 54: sigmabridge.v1.Keyword.pos:type_name -> sigmabridge.v1.Position
+	49, // 55: sigmabridge.v1.Regex.flags:type_name -> sigmabridge.v1.RegexFlags
+	40, // 56: sigmabridge.v1.Regex.pos:type_name -> sigmabridge.v1.Position
+	40, // 57: sigmabridge.v1.Cidr.pos:type_name -> sigmabridge.v1.Position
+	3,  // 58: sigmabridge.v1.Compare.op:type_name -> sigmabridge.v1.CompareOp
+	52, // 59: sigmabridge.v1.Compare.value:type_name -> sigmabridge.v1.Number
+	40, // 60: sigmabridge.v1.Compare.pos:type_name -> sigmabridge.v1.Position
+	40, // 61: sigmabridge.v1.Exists.pos:type_name -> sigmabridge.v1.Position
+	40, // 62: sigmabridge.v1.Null.pos:type_name -> sigmabridge.v1.Position
+	4,  // 63: sigmabridge.v1.FieldRef.shape:type_name -> sigmabridge.v1.Shape
+	40, // 64: sigmabridge.v1.FieldRef.pos:type_name -> sigmabridge.v1.Position
+	5,  // 65: sigmabridge.v1.TimePart.part:type_name -> sigmabridge.v1.TimeUnit
+	40, // 66: sigmabridge.v1.TimePart.pos:type_name -> sigmabridge.v1.Position
+	37, // 67: sigmabridge.v1.Rule.CustomEntry.value:type_name -> sigmabridge.v1.Value
+	37, // 68: sigmabridge.v1.Rule.StateEntry.value:type_name -> sigmabridge.v1.Value
+	33, // 69: sigmabridge.v1.Correlation.AliasesEntry.value:type_name -> sigmabridge.v1.AliasFields
+	37, // 70: sigmabridge.v1.ValueMap.ValuesEntry.value:type_name -> sigmabridge.v1.Value
+	6,  // 71: sigmabridge.v1.BackendService.Describe:input_type -> sigmabridge.v1.BackendServiceDescribeRequest
+	8,  // 72: sigmabridge.v1.BackendService.Convert:input_type -> sigmabridge.v1.ConvertRequest
+	13, // 73: sigmabridge.v1.DetectorService.Describe:input_type -> sigmabridge.v1.DetectorServiceDescribeRequest
+	15, // 74: sigmabridge.v1.DetectorService.Load:input_type -> sigmabridge.v1.LoadRequest
+	21, // 75: sigmabridge.v1.DetectorService.Match:input_type -> sigmabridge.v1.MatchRequest
+	23, // 76: sigmabridge.v1.DetectorService.ShareMemory:input_type -> sigmabridge.v1.ShareMemoryRequest
+	18, // 77: sigmabridge.v1.DetectorService.Advance:input_type -> sigmabridge.v1.AdvanceRequest
+	7,  // 78: sigmabridge.v1.BackendService.Describe:output_type -> sigmabridge.v1.BackendServiceDescribeResponse
+	9,  // 79: sigmabridge.v1.BackendService.Convert:output_type -> sigmabridge.v1.ConvertResponse
+	14, // 80: sigmabridge.v1.DetectorService.Describe:output_type -> sigmabridge.v1.DetectorServiceDescribeResponse
+	17, // 81: sigmabridge.v1.DetectorService.Load:output_type -> sigmabridge.v1.LoadResponse
+	25, // 82: sigmabridge.v1.DetectorService.Match:output_type -> sigmabridge.v1.MatchResponse
+	24, // 83: sigmabridge.v1.DetectorService.ShareMemory:output_type -> sigmabridge.v1.ShareMemoryResponse
+	19, // 84: sigmabridge.v1.DetectorService.Advance:output_type -> sigmabridge.v1.AdvanceResponse
+	78, // [78:85] is the sub-list for method output_type
+	71, // [71:78] is the sub-list for method input_type
+	71, // [71:71] is the sub-list for extension type_name
+	71, // [71:71] is the sub-list for extension extendee
+	0,  // [0:71] is the sub-list for field type_name
 }
 
 func init() { file_sigmabridge_v1_sigmabridge_proto_init() }
@@ -4427,7 +4857,7 @@ func file_sigmabridge_v1_sigmabridge_proto_init() {
 	if File_sigmabridge_v1_sigmabridge_proto != nil {
 		return
 	}
-	file_sigmabridge_v1_sigmabridge_proto_msgTypes[27].OneofWrappers = []any{
+	file_sigmabridge_v1_sigmabridge_proto_msgTypes[31].OneofWrappers = []any{
 		(*Value_NullValue)(nil),
 		(*Value_StringValue)(nil),
 		(*Value_IntValue)(nil),
@@ -4439,7 +4869,7 @@ func file_sigmabridge_v1_sigmabridge_proto_init() {
 		(*Value_TimestampValue)(nil),
 		(*Value_BytesValue)(nil),
 	}
-	file_sigmabridge_v1_sigmabridge_proto_msgTypes[31].OneofWrappers = []any{
+	file_sigmabridge_v1_sigmabridge_proto_msgTypes[35].OneofWrappers = []any{
 		(*Node_And)(nil),
 		(*Node_Or)(nil),
 		(*Node_Not)(nil),
@@ -4459,7 +4889,7 @@ func file_sigmabridge_v1_sigmabridge_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sigmabridge_v1_sigmabridge_proto_rawDesc), len(file_sigmabridge_v1_sigmabridge_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   54,
+			NumMessages:   59,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

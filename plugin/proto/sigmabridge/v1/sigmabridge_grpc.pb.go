@@ -179,6 +179,7 @@ const (
 	DetectorService_Load_FullMethodName        = "/sigmabridge.v1.DetectorService/Load"
 	DetectorService_Match_FullMethodName       = "/sigmabridge.v1.DetectorService/Match"
 	DetectorService_ShareMemory_FullMethodName = "/sigmabridge.v1.DetectorService/ShareMemory"
+	DetectorService_Advance_FullMethodName     = "/sigmabridge.v1.DetectorService/Advance"
 )
 
 // DetectorServiceClient is the client API for DetectorService service.
@@ -197,6 +198,11 @@ type DetectorServiceClient interface {
 	// name their events by offset in it instead of carrying them (see MatchRequest.shared).
 	// Optional: when it fails, or is not implemented, the host sends events inline.
 	ShareMemory(ctx context.Context, in *ShareMemoryRequest, opts ...grpc.CallOption) (*ShareMemoryResponse, error)
+	// Advance closes the windows of a stream of correlated events (MatchRequest.stream) up
+	// to a watermark, or all of them at the end of the input, and returns their alerts.
+	// Revision 1 (DetectorServiceDescribeResponse.protocol_revision); a detector of revision
+	// 0 answers Unimplemented.
+	Advance(ctx context.Context, in *AdvanceRequest, opts ...grpc.CallOption) (*AdvanceResponse, error)
 }
 
 type detectorServiceClient struct {
@@ -247,6 +253,16 @@ func (c *detectorServiceClient) ShareMemory(ctx context.Context, in *ShareMemory
 	return out, nil
 }
 
+func (c *detectorServiceClient) Advance(ctx context.Context, in *AdvanceRequest, opts ...grpc.CallOption) (*AdvanceResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AdvanceResponse)
+	err := c.cc.Invoke(ctx, DetectorService_Advance_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DetectorServiceServer is the server API for DetectorService service.
 // All implementations must embed UnimplementedDetectorServiceServer
 // for forward compatibility.
@@ -263,6 +279,11 @@ type DetectorServiceServer interface {
 	// name their events by offset in it instead of carrying them (see MatchRequest.shared).
 	// Optional: when it fails, or is not implemented, the host sends events inline.
 	ShareMemory(context.Context, *ShareMemoryRequest) (*ShareMemoryResponse, error)
+	// Advance closes the windows of a stream of correlated events (MatchRequest.stream) up
+	// to a watermark, or all of them at the end of the input, and returns their alerts.
+	// Revision 1 (DetectorServiceDescribeResponse.protocol_revision); a detector of revision
+	// 0 answers Unimplemented.
+	Advance(context.Context, *AdvanceRequest) (*AdvanceResponse, error)
 	mustEmbedUnimplementedDetectorServiceServer()
 }
 
@@ -284,6 +305,9 @@ func (UnimplementedDetectorServiceServer) Match(context.Context, *MatchRequest) 
 }
 func (UnimplementedDetectorServiceServer) ShareMemory(context.Context, *ShareMemoryRequest) (*ShareMemoryResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ShareMemory not implemented")
+}
+func (UnimplementedDetectorServiceServer) Advance(context.Context, *AdvanceRequest) (*AdvanceResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Advance not implemented")
 }
 func (UnimplementedDetectorServiceServer) mustEmbedUnimplementedDetectorServiceServer() {}
 func (UnimplementedDetectorServiceServer) testEmbeddedByValue()                         {}
@@ -378,6 +402,24 @@ func _DetectorService_ShareMemory_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DetectorService_Advance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AdvanceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DetectorServiceServer).Advance(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DetectorService_Advance_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DetectorServiceServer).Advance(ctx, req.(*AdvanceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // DetectorService_ServiceDesc is the grpc.ServiceDesc for DetectorService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -400,6 +442,10 @@ var DetectorService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ShareMemory",
 			Handler:    _DetectorService_ShareMemory_Handler,
+		},
+		{
+			MethodName: "Advance",
+			Handler:    _DetectorService_Advance_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
