@@ -79,8 +79,15 @@ type DetectorDescription struct {
 	Name            string
 	Version         string
 	ProtocolVersion int // filled in by the protocol layer
-	Capabilities    []string
-	Description     string
+	// ProtocolRevision is the revision of version 1 the detector's protocol layer speaks
+	// (ProtocolRevision; 0 for a plugin built before correlations). Filled in by the
+	// protocol layer.
+	ProtocolRevision int
+	Capabilities     []string
+	Description      string
+	// CorrelationTypes are the correlation types the detector evaluates. Only a detector
+	// that implements CorrelatingDetector may list any.
+	CorrelationTypes []string
 }
 
 // ConvertRequest is a batch of rules for one target.
@@ -107,6 +114,11 @@ type ConvertResult struct {
 // LoadRequest is the rule set a detector compiles.
 type LoadRequest struct {
 	Rules []*ir.Rule
+	// Correlations over Rules (references resolved to indexes of Rules; a reference with
+	// Rule and Correlation both -1 names a rule the host could not load, which never
+	// matches). Only sent to a CorrelatingDetector.
+	Correlations       []*ir.Correlation
+	CorrelationOptions CorrelationOptions
 }
 
 // LoadResponse reports how loading went.
@@ -129,6 +141,9 @@ type RuleError struct {
 // later rewrites): never modify them, and copy what you keep.
 type MatchRequest struct {
 	Events [][]byte
+	// Stream, set by a host, makes the batch part of a correlated stream. The protocol
+	// layer handles it: an implementation's Match never sees it.
+	Stream *StreamBatch
 }
 
 // MatchResponse lists the matches of a batch sparsely: an event that matched nothing has no
@@ -138,6 +153,11 @@ type MatchResponse struct {
 	Matches []EventMatch
 	// Errors are the events that could not be read.
 	Errors []EventError
+	// Alerts are the correlation matches the batch of a stream completed, in order;
+	// CorrelationErrors the events that matched a correlated rule but could not be fed to
+	// the correlations. Both are filled by the protocol layer, never by Match.
+	Alerts            []Alert
+	CorrelationErrors []EventError
 }
 
 // EventMatch is one rule condition one event satisfied.

@@ -11,6 +11,13 @@ import (
 // that speaks several versions picks the highest one both sides know.
 const ProtocolVersion = 1
 
+// ProtocolRevision numbers the additions to version 1 this package speaks: 1 adds
+// correlated streams (LoadRequest.Correlations, MatchRequest.Stream, Advance). A
+// detector reports it in Describe, so that a host finds a plugin built before an addition
+// (revision 0) before relying on it. Additions are fields and methods a plugin of a lower
+// revision ignores or answers Unimplemented; an incompatible change is a new version.
+const ProtocolRevision = 1
+
 // The names under which the two plugin kinds are dispensed. A plugin binary serves either
 // kind or both.
 const (
