@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/sigmabridge/sigmabridge/plugin"
 	"github.com/sigmabridge/sigmabridge/plugin/builtin"
 	"github.com/sigmabridge/sigmabridge/plugin/host"
 	"github.com/sigmabridge/sigmabridge/samples"
@@ -48,6 +49,8 @@ type DetectorOptions struct {
 	// detector plugin is launched through the plugin host.
 	InProcess bool
 	Host      HostOptions
+	// Correlation configures the evaluation of correlations (LoadDetectorSet).
+	Correlation evaluator.CorrelatorOptions
 }
 
 // Detector is a loaded rule set, in the detector plugin or in process.
@@ -58,14 +61,30 @@ type Detector struct {
 	// rules given to LoadDetector.
 	Errors map[int]diag.List
 
+	// CorrelationErr is set when the set had correlations the detector plugin cannot
+	// evaluate: a *host.PluginError with the Unimplemented failure, naming the plugin. The
+	// rules are loaded regardless; the correlations are not.
+	CorrelationErr error
+
 	ctx  context.Context
 	prog *evaluator.Program
 	m    *host.Manager
 	det  *host.Detector
+	// set is the rule set whose correlations the plugin evaluates (nil: none).
+	set *ir.RuleSet
 }
 
 // LoadDetector loads rules into the detector o chooses. The caller must Close it.
 func LoadDetector(ctx context.Context, o DetectorOptions, rules []*ir.Rule) (*Detector, error) {
+	return LoadDetectorSet(ctx, o, rules, nil)
+}
+
+// LoadDetectorSet is LoadDetector that also loads the correlations of set into a detector
+// plugin, which then evaluates them over the streams given to it (Correlates). set is the
+// prepared set (PreparedSet) whose rules are those of rules, or nil where a rule is not
+// among them; a correlation naming such a rule sees it never match, as in process. In
+// process, the correlations are left to the caller's evaluator.Correlator.
+func LoadDetectorSet(ctx context.Context, o DetectorOptions, rules []*ir.Rule, set *ir.RuleSet) (*Detector, error) {
 	if o.InProcess {
 		prog, errs := evaluator.Compile(rules)
 		d := &Detector{ctx: ctx, prog: prog, Loaded: prog.Len(), Errors: map[int]diag.List{}}
@@ -78,7 +97,7 @@ func LoadDetector(ctx context.Context, o DetectorOptions, rules []*ir.Rule) (*De
 	if err != nil {
 		return nil, err
 	}
-	d, err := PluginDetector(ctx, m, rules)
+	d, err := PluginDetectorSet(ctx, m, rules, set, o.Correlation)
 	if err != nil {
 		m.Close()
 		return nil, err
@@ -90,15 +109,30 @@ func LoadDetector(ctx context.Context, o DetectorOptions, rules []*ir.Rule) (*De
 // PluginDetector loads rules into the built-in detector plugin of an open host, which the
 // caller keeps and closes.
 func PluginDetector(ctx context.Context, m *host.Manager, rules []*ir.Rule) (*Detector, error) {
+	return PluginDetectorSet(ctx, m, rules, nil, evaluator.CorrelatorOptions{})
+}
+
+// PluginDetectorSet is PluginDetector with the correlations of set (see LoadDetectorSet).
+// A plugin that cannot evaluate them gets the rules alone, and CorrelationErr says why.
+func PluginDetectorSet(ctx context.Context, m *host.Manager, rules []*ir.Rule, set *ir.RuleSet, o evaluator.CorrelatorOptions) (*Detector, error) {
 	det, err := m.Detector(ctx, builtin.DetectorName)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := det.Load(ctx, rules)
+	var corrErr error
+	corrs := correlationsOver(rules, set)
+	resp, err := det.LoadSet(ctx, rules, corrs, plugin.CorrelationOptions{TimeFields: o.TimeFields, MaxLateness: o.MaxLateness, MaxGroups: o.MaxGroups})
+	if err != nil && len(corrs) > 0 && host.HasFailure(err, host.Unimplemented) {
+		corrErr = err
+		resp, err = det.Load(ctx, rules)
+	}
 	if err != nil {
 		return nil, err
 	}
-	d := &Detector{ctx: ctx, det: det, Loaded: resp.Loaded, Errors: map[int]diag.List{}}
+	d := &Detector{ctx: ctx, det: det, Loaded: resp.Loaded, Errors: map[int]diag.List{}, CorrelationErr: corrErr}
+	if len(corrs) > 0 && corrErr == nil {
+		d.set = set
+	}
 	for _, e := range resp.Errors {
 		d.Errors[e.RuleIndex] = append(d.Errors[e.RuleIndex], e.Diagnostic)
 	}
@@ -131,6 +165,46 @@ func (d *Detector) Match(events [][]byte) ([][]int, error) {
 	}
 	return out, nil
 }
+
+// correlationsOver returns the correlations of set with their rule references moved from
+// set.Rules to rules (by identity); a rule not among rules becomes -1/-1, which never
+// matches.
+func correlationsOver(rules []*ir.Rule, set *ir.RuleSet) []*ir.Correlation {
+	if set == nil || len(set.Correlations) == 0 {
+		return nil
+	}
+	at := make(map[*ir.Rule]int, len(rules))
+	for i, r := range rules {
+		at[r] = i
+	}
+	out := make([]*ir.Correlation, len(set.Correlations))
+	for i, c := range set.Correlations {
+		mc := *c
+		mc.Refs = make([]ir.CorrelationRef, len(c.Refs))
+		for j, ref := range c.Refs {
+			if ref.Rule >= 0 {
+				ref.Correlation = -1
+				if k, ok := at[set.Rules[ref.Rule]]; ok && set.Rules[ref.Rule] != nil {
+					ref.Rule = k
+				} else {
+					ref.Rule = -1
+				}
+			}
+			mc.Refs[j] = ref
+		}
+		out[i] = &mc
+	}
+	return out
+}
+
+// Correlates reports whether the detector plugin evaluates the set's correlations: scans
+// then stream through it (host.ScanOptions.Correlate) and CorrelationSet names the
+// alerts' correlations.
+func (d *Detector) Correlates() bool { return d.set != nil }
+
+// CorrelationSet is the set whose correlations the plugin evaluates (nil: none); an
+// alert's Correlation indexes its Correlations.
+func (d *Detector) CorrelationSet() *ir.RuleSet { return d.set }
 
 // Close stops the plugin host the detector started, if any.
 func (d *Detector) Close() {
