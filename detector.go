@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path"
 	"time"
 
 	"github.com/sigmabridge/sigmabridge/plugin"
@@ -13,6 +14,8 @@ import (
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
+	"github.com/sigmabridge/sigmabridge/translator/pipeline"
+	"github.com/sigmabridge/sigmabridge/translator/profile"
 )
 
 // HostOptions say where plugins come from.
@@ -211,4 +214,139 @@ func (d *Detector) Close() {
 	if d.m != nil {
 		d.m.Close()
 	}
+}
+
+// RunCorrelationSamplesWith is RunCorrelationSamples through det when its plugin evaluates
+// the correlations (loaded with LoadDetectorSet from PreparedSet(s, p, set)): each sample
+// sequence is a stream of its own through the plugin, with the same verdicts as in process.
+// Otherwise (in process, no plugin, or a plugin that cannot) it is RunCorrelationSamples;
+// with a plugin that cannot, the verdict fails with det.CorrelationErr.
+func RunCorrelationSamplesWith(det *Detector, s *profile.Setup, p Prepared, set *ir.RuleSet, ci int, builtin bool, opts evaluator.CorrelatorOptions) samples.Verdict {
+	if det != nil && det.CorrelationErr != nil {
+		return samples.Verdict{Failures: []string{"not run: " + det.CorrelationErr.Error()}}
+	}
+	if det == nil || !det.Correlates() {
+		return RunCorrelationSamples(s, p, set, ci, builtin, opts)
+	}
+	c := set.Correlations[ci]
+	m, err := RuleManifest(&ir.Rule{Path: c.Path, ID: c.ID}, builtin)
+	switch {
+	case err != nil:
+		return samples.Verdict{Failures: []string{err.Error()}}
+	case m == nil:
+		return samples.Verdict{Failures: []string{fmt.Sprintf("%s: no samples (expected %s in a directory named like the rule, or in testdata/rules/)", c.Path, samples.ManifestName)}}
+	case m.RuleID != "" && m.RuleID != c.ID:
+		return samples.Verdict{Failures: []string{fmt.Sprintf("%s: the manifest is for rule %s, not %s", path.Join(m.Display, samples.ManifestName), m.RuleID, c.ID)}}
+	}
+	ps, mdiags := PreparedSet(s, p, set)
+	if mdiags[ci].HasErrors() {
+		return samples.Verdict{Failures: []string{mdiags[ci].Err().Error()}}
+	}
+	for _, ref := range c.Refs {
+		if ref.Rule >= 0 && ps.Rules[ref.Rule] == nil {
+			return samples.Verdict{Failures: []string{fmt.Sprintf("not run: the pipeline failed rule %q, which the correlation names", ref.Name)}}
+		}
+	}
+	for _, ref := range c.Refs {
+		if ref.Rule < 0 {
+			continue
+		}
+		if ds := det.Errors[p.Index[ref.Rule]]; len(ds) > 0 {
+			return samples.Verdict{Failures: []string{ds.Err().Error()}}
+		}
+	}
+	// As in process: under a deployment pipeline an event is brought into the shape of each
+	// log source the correlation names and observed with that log source's rules only (by
+	// their index in the loaded rules), its time read from the event as it came.
+	type shaped struct {
+		shape     *pipeline.Shape
+		rules     []int
+		timeField string
+	}
+	var shapes []shaped
+	byLogsource := map[ir.Logsource]int{}
+	for _, ref := range c.Refs {
+		if ref.Rule < 0 {
+			continue
+		}
+		r := set.Rules[ref.Rule]
+		j, ok := byLogsource[r.Logsource]
+		if !ok {
+			j = len(shapes)
+			byLogsource[r.Logsource] = j
+			shapes = append(shapes, shaped{shape: p.Shape(r), timeField: opts.TimeField(r.Logsource)})
+		}
+		shapes[j].rules = append(shapes[j].rules, p.Index[ref.Rule])
+	}
+	simple := len(shapes) == 0 || (len(shapes) == 1 && shapes[0].shape.Identity())
+	match := func(events [][]byte) ([][]int, error) {
+		st, err := det.det.OpenStream()
+		if err != nil {
+			return nil, err
+		}
+		defer st.Close()
+		out := make([][]int, len(events))
+		ids := make([]string, len(events))
+		at := map[string]int{}
+		for i := range events {
+			ids[i] = fmt.Sprint(i)
+			at[ids[i]] = i
+		}
+		var alerts []plugin.Alert
+		send := func(evs [][]byte, se host.StreamEvents, first int) error {
+			resp, err := st.Match(det.ctx, evs, se)
+			if err != nil {
+				return err
+			}
+			if len(resp.Errors) > 0 {
+				return fmt.Errorf("event %d: %s", first+resp.Errors[0].Event+1, resp.Errors[0].Message)
+			}
+			if len(resp.CorrelationErrors) > 0 {
+				return fmt.Errorf("event %d: %s", first+resp.CorrelationErrors[0].Event+1, resp.CorrelationErrors[0].Message)
+			}
+			alerts = append(alerts, resp.Alerts...)
+			return nil
+		}
+		if simple {
+			if err := send(events, host.StreamEvents{IDs: ids}, 0); err != nil {
+				return nil, err
+			}
+		} else {
+			for i, ev := range events {
+				for _, sh := range shapes {
+					e, err := sh.shape.Apply(ev)
+					if err != nil {
+						return nil, fmt.Errorf("event %d: %v", i+1, err)
+					}
+					t := rawTime(ev, sh.timeField)
+					if err := send([][]byte{e}, host.StreamEvents{IDs: ids[i : i+1], Times: []time.Time{t}, Rules: sh.rules}, i); err != nil {
+						return nil, err
+					}
+				}
+			}
+		}
+		end, err := st.End(det.ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range append(alerts, end.Alerts...) {
+			if a.Correlation == ci && len(a.Events) > 0 {
+				out[at[a.Events[len(a.Events)-1].ID]] = []int{0}
+			}
+		}
+		return out, nil
+	}
+	return samples.Run(m, 0, match)
+}
+
+// rawTime reads an event's time from field of the event as it came (zero when it has
+// none: the plugin then reads the shaped event, and names the event if it has none either).
+func rawTime(event []byte, field string) time.Time {
+	fields, err := evaluator.JSONFields(event)
+	if err != nil {
+		return time.Time{}
+	}
+	ts, _ := fields(field)
+	t, _ := evaluator.ParseTime(ts)
+	return t
 }

@@ -10,11 +10,12 @@ import (
 )
 
 // checkCorrelations renders every correlation with each built-in target of the report's
-// columns and runs its sample sequences in process (the plugin protocol does not carry
-// correlations yet: a plugin's column says so as unsupported). The base rules of a
+// columns (the plugin protocol does not carry correlations to backends yet: a plugin's
+// column says so as unsupported) and runs its sample sequences through the detector
+// plugin, which evaluates them (in process when det is nil). The base rules of a
 // correlation (generate: false) have no samples of their own: the correlation's samples
 // test them, so their sample verdict is the correlations'.
-func checkCorrelations(set *ir.RuleSet, setup *profile.Setup, proc sigmabridge.Prepared, results []*RuleResult, builtinPack bool, columns []string) []*RuleResult {
+func checkCorrelations(det *sigmabridge.Detector, set *ir.RuleSet, setup *profile.Setup, proc sigmabridge.Prepared, results []*RuleResult, builtinPack bool, columns []string) []*RuleResult {
 	var out []*RuleResult
 	base := set.Base()
 	for _, c := range set.Correlations {
@@ -54,7 +55,7 @@ func checkCorrelations(set *ir.RuleSet, setup *profile.Setup, proc sigmabridge.P
 				tr.Queries = append(tr.Queries, q.Text)
 			}
 		}
-		v := sigmabridge.RunCorrelationSamples(setup, proc, set, ci, builtinPack, evaluator.CorrelatorOptions{})
+		v := sigmabridge.RunCorrelationSamplesWith(det, setup, proc, set, ci, builtinPack, evaluator.CorrelatorOptions{})
 		res.Samples = SampleResult{Positives: v.Positives, Negatives: v.Negatives, Failures: v.Failures, Passed: len(v.Failures) == 0}
 		out = append(out, res)
 	}
