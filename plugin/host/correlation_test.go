@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -413,5 +414,79 @@ func TestHostileCorrelatingPluginDiesMidStream(t *testing.T) {
 				t.Errorf("the built-in detector's scan beside it: %d alerts, %v; want %d", goodAlerts, goodErr, len(events)-2)
 			}
 		})
+	}
+}
+
+// TestCorrelatedScanHostMemoryBounded streams generated events, never held whole, through
+// the built-in detector's correlations: the host's peak heap does not grow with the input
+// (doubling it adds at most half), and stays under a cap well below the input's size; the
+// windows live in the plugin. The alerts prove the correlations ran.
+func TestCorrelatedScanHostMemoryBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("streams 100 MB of events")
+	}
+	m, _ := newManager(t, "", managerOpts{})
+	ctx := context.Background()
+	det, err := m.Detector(ctx, builtin.DetectorName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := []*ir.Rule{{ID: "r0", Title: "r0", Logsource: ir.Logsource{Product: "test"},
+		Conditions: []ir.Node{&ir.Match{Field: "action", Pattern: ir.Pattern{{Kind: ir.Lit, Text: "fail"}}, Kind: ir.String}}}}
+	corrs := []*ir.Correlation{{ID: "c0", Title: "c0", Type: ir.EventCount, Timespan: time.Minute, GroupBy: []string{"user"},
+		Refs: []ir.CorrelationRef{{Name: "r0", Rule: 0, Correlation: -1}}, Condition: ir.Range{HasMin: true, MinIncl: true, Min: 8}}}
+	if _, err := det.LoadSet(ctx, rules, corrs, plugin.CorrelationOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	const cap = 40 << 20
+	peak := func(n int) (uint64, int) {
+		runtime.GC()
+		var ms runtime.MemStats
+		var top uint64
+		alerts := 0
+		base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		pad := strings.Repeat("x", 100)
+		err := det.ScanEvents(ctx, host.ScanOptions{Correlate: true, EventID: func(line int) string { return fmt.Sprintf("logs.jsonl:%d", line) }},
+			func(add func(int, []byte) bool) error {
+				buf := make([]byte, 0, 256)
+				for i := range n {
+					// A thousand users, seven events a minute each (no alert); every 5,000
+					// events (50 s), ten of user hot in a row.
+					user := fmt.Sprintf("u%d", i%1000)
+					if i%5000 < 10 {
+						user = "hot"
+					}
+					buf = fmt.Appendf(buf[:0], `{"@timestamp":%q,"action":"fail","user":%q,"pad":%q}`,
+						base.Add(time.Duration(i)*10*time.Millisecond).Format(time.RFC3339Nano), user, pad)
+					if !add(i+1, buf) {
+						return nil
+					}
+				}
+				return nil
+			}, func(b *host.ScanBatch) error {
+				alerts += len(b.Alerts)
+				if b.End != nil {
+					alerts += len(b.End.Alerts)
+				}
+				runtime.ReadMemStats(&ms)
+				top = max(top, ms.HeapAlloc)
+				return nil
+			})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return top, alerts
+	}
+	n := 200_000 // about 35 MB of events
+	p1, a1 := peak(n)
+	p2, a2 := peak(2 * n)
+	t.Logf("peak host heap: %d MiB over %d events, %d MiB over %d; %d and %d alerts", p1>>20, n, p2>>20, 2*n, a1, a2)
+	// The first burst raises three alerts; each later one ten (the previous burst, 50 s
+	// before, is in its windows).
+	if want := func(n int) int { return 10*(n/5000) - 7 }; a1 != want(n) || a2 != want(2*n) {
+		t.Errorf("%d and %d alerts: the correlations did not run", a1, a2)
+	}
+	if p2 > p1+p1/2+(8<<20) || p2 > cap {
+		t.Errorf("peak host heap %d MiB at twice the input, %d MiB at once (cap %d MiB)", p2>>20, p1>>20, cap>>20)
 	}
 }
