@@ -135,7 +135,8 @@ func (s *Stream) Match(ctx context.Context, events [][]byte, se StreamEvents) (*
 }
 
 // Advance declares that no event older than until (less the lateness) will come, and
-// returns the alerts of the windows that closes.
+// returns the alerts of the windows that closes. It applies after the batches sent before
+// it: call it between Match calls, not beside one.
 func (s *Stream) Advance(ctx context.Context, until time.Time) (*plugin.AdvanceResponse, error) {
 	return s.advance(ctx, until, false)
 }
@@ -145,13 +146,16 @@ func (s *Stream) End(ctx context.Context) (*plugin.AdvanceResponse, error) {
 	return s.advance(ctx, time.Time{}, true)
 }
 
+func (s *Stream) isEnded() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ended
+}
+
 // Close releases a stream that was not ended, discarding its open windows; it waits at
 // most a moment for the plugin.
 func (s *Stream) Close() {
-	s.mu.Lock()
-	ended := s.ended
-	s.mu.Unlock()
-	if ended {
+	if s.isEnded() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), endTimeout)

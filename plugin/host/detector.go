@@ -140,8 +140,13 @@ func (d *Detector) ScanEvents(ctx context.Context, opts ScanOptions, produce fun
 		if stream, err = d.OpenStream(); err != nil {
 			return err
 		}
-		// A scan that stops early releases the stream's windows in the plugin.
-		defer stream.Close()
+		// A scan that stops early releases the stream's windows in the plugin, in the
+		// background: the plugin may wait a moment for a batch that was never sent.
+		defer func() {
+			if !stream.isEnded() {
+				go stream.Close()
+			}
+		}()
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
