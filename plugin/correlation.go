@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strconv"
 	"sync"
 	"time"
 
@@ -44,6 +45,10 @@ type StreamBatch struct {
 	Sequence uint64
 	// EventIDs, one per event when set, name the events in alerts.
 	EventIDs []string
+	// IDBytes and IDLengths, when set instead, are the names back to back and their
+	// lengths (one per event): no allocation per event on either side.
+	IDBytes   []byte
+	IDLengths []uint32
 	// EventTimes, one per event when set, are the events' times (zero: read the time
 	// field of the event's log source).
 	EventTimes []time.Time
@@ -111,14 +116,28 @@ type CorrelationStream interface {
 type ObserveRequest struct {
 	// Events are read-only and valid only until Observe returns (as MatchRequest.Events).
 	Events [][]byte
-	// IDs name the events in alerts (one per event).
-	IDs []string
 	// Times, when set, give the events' times (zero: read from the event).
 	Times []time.Time
 	// Matches are Match's answer for Events.
 	Matches []EventMatch
 	// Rules, when set, are the only rules whose matches feed the correlations.
 	Rules []int
+
+	seq    uint64 // the batch's sequence number
+	ids    []byte // the events' names back to back (nil: named by seq)
+	idEnds []int  // where each name ends in ids
+}
+
+// ID is the name of event i in alerts.
+func (r *ObserveRequest) ID(i int) string {
+	if r.idEnds == nil {
+		return strconv.FormatUint(r.seq, 10) + ":" + strconv.Itoa(i)
+	}
+	start := 0
+	if i > 0 {
+		start = r.idEnds[i-1]
+	}
+	return string(r.ids[start:r.idEnds[i]])
 }
 
 // ObserveResponse is what a batch completed.
@@ -247,14 +266,16 @@ func (s *detectorServer) observe(ctx context.Context, sb *StreamBatch, events []
 	if err := st.turn(ctx, sb.Sequence); err != nil {
 		return err
 	}
-	ids := sb.EventIDs
-	if ids == nil {
-		ids = make([]string, len(events))
-		for i := range ids {
-			ids[i] = fmt.Sprintf("%d:%d", sb.Sequence, i)
+	req := &ObserveRequest{Events: events, Times: sb.EventTimes, Matches: resp.Matches, Rules: sb.ObserveRules, seq: sb.Sequence, ids: sb.IDBytes}
+	if sb.IDLengths != nil {
+		req.idEnds = make([]int, len(sb.IDLengths))
+		end := 0
+		for i, n := range sb.IDLengths {
+			end += int(n)
+			req.idEnds[i] = end
 		}
 	}
-	or, err := st.impl.Observe(ctx, &ObserveRequest{Events: events, IDs: ids, Times: sb.EventTimes, Matches: resp.Matches, Rules: sb.ObserveRules})
+	or, err := st.impl.Observe(ctx, req)
 	if err != nil {
 		err = statusError(ctx, err)
 		st.done(err)
@@ -268,17 +289,23 @@ func (s *detectorServer) observe(ctx context.Context, sb *StreamBatch, events []
 // streamBatch decodes and checks the stream fields of a request with n events.
 func streamBatch(m *pb.MatchRequest, n int) (*StreamBatch, error) {
 	if m.GetStream() == 0 {
-		if m.GetSequence() != 0 || len(m.GetEventIds()) > 0 || len(m.GetEventTimes()) > 0 || len(m.GetObserveRules()) > 0 {
+		if m.GetSequence() != 0 || len(m.GetEventIds()) > 0 || len(m.GetEventIdLengths()) > 0 || len(m.GetEventTimes()) > 0 || len(m.GetObserveRules()) > 0 {
 			return nil, status.Error(codes.InvalidArgument, "stream fields on a batch of no stream")
 		}
 		return nil, nil
 	}
-	sb := &StreamBatch{ID: m.GetStream(), Sequence: m.GetSequence(), EventIDs: m.GetEventIds()}
+	sb := &StreamBatch{ID: m.GetStream(), Sequence: m.GetSequence(), IDBytes: m.GetEventIds(), IDLengths: m.GetEventIdLengths()}
+	total := uint64(0)
+	for _, l := range sb.IDLengths {
+		total += uint64(l)
+	}
 	switch {
 	case sb.Sequence == 0:
 		return nil, status.Error(codes.InvalidArgument, "a stream's batches are numbered from 1")
-	case len(sb.EventIDs) != 0 && len(sb.EventIDs) != n:
-		return nil, status.Errorf(codes.InvalidArgument, "%d event ids for %d events", len(sb.EventIDs), n)
+	case len(sb.IDLengths) != 0 && len(sb.IDLengths) != n:
+		return nil, status.Errorf(codes.InvalidArgument, "%d event ids for %d events", len(sb.IDLengths), n)
+	case total != uint64(len(sb.IDBytes)):
+		return nil, status.Errorf(codes.InvalidArgument, "event ids of %d bytes cut into %d", len(sb.IDBytes), total)
 	case len(m.GetEventTimes()) != 0 && len(m.GetEventTimes()) != n:
 		return nil, status.Errorf(codes.InvalidArgument, "%d event times for %d events", len(m.GetEventTimes()), n)
 	}
@@ -417,10 +444,20 @@ func (c *detectorClient) setStream(m *pb.MatchRequest, sb *StreamBatch, n int) e
 	if sb.ID == 0 || sb.Sequence == 0 {
 		return fmt.Errorf("%w: stream %d, batch %d (both count from 1)", ErrEncodeRequest, sb.ID, sb.Sequence)
 	}
-	if (sb.EventIDs != nil && len(sb.EventIDs) != n) || (sb.EventTimes != nil && len(sb.EventTimes) != n) {
-		return fmt.Errorf("%w: %d ids and %d times for %d events", ErrEncodeRequest, len(sb.EventIDs), len(sb.EventTimes), n)
+	if (sb.EventIDs != nil && len(sb.EventIDs) != n) || (sb.IDLengths != nil && len(sb.IDLengths) != n) || (sb.EventTimes != nil && len(sb.EventTimes) != n) {
+		return fmt.Errorf("%w: %d ids and %d times for %d events", ErrEncodeRequest, max(len(sb.EventIDs), len(sb.IDLengths)), len(sb.EventTimes), n)
 	}
-	m.Stream, m.Sequence, m.EventIds = sb.ID, sb.Sequence, sb.EventIDs
+	m.Stream, m.Sequence = sb.ID, sb.Sequence
+	switch {
+	case sb.IDLengths != nil:
+		m.EventIds, m.EventIdLengths = sb.IDBytes, sb.IDLengths
+	case sb.EventIDs != nil:
+		m.EventIdLengths = make([]uint32, n)
+		for i, id := range sb.EventIDs {
+			m.EventIds = append(m.EventIds, id...)
+			m.EventIdLengths[i] = uint32(len(id))
+		}
+	}
 	if sb.EventTimes != nil {
 		m.EventTimes = make([]int64, n)
 		for i, t := range sb.EventTimes {

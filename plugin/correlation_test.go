@@ -39,9 +39,9 @@ type orderStream struct {
 }
 
 func (s *orderStream) Observe(_ context.Context, req *ObserveRequest) (*ObserveResponse, error) {
-	s.ids = append(s.ids, req.IDs[0])
+	s.ids = append(s.ids, req.ID(0))
 	return &ObserveResponse{Alerts: []Alert{{Correlation: s.d.badIndex, Value: float64(len(s.ids)),
-		Events: []AlertEvent{{ID: req.IDs[0], Time: time.Unix(0, 5).UTC()}}, Event: 0}}}, nil
+		Events: []AlertEvent{{ID: req.ID(0), Time: time.Unix(0, 5).UTC()}}, Event: 0}}}, nil
 }
 
 func (s *orderStream) Advance(_ context.Context, _ time.Time, end bool) (*AdvanceResponse, error) {
@@ -131,8 +131,13 @@ func TestHostileStreamRequests(t *testing.T) {
 		m    *pb.MatchRequest
 		code codes.Code
 	}{
-		"sequence 0":          {with(func(m *pb.MatchRequest) { m.Stream = 1 }), codes.InvalidArgument},
-		"ids without events":  {with(func(m *pb.MatchRequest) { m.Stream, m.Sequence, m.EventIds = 2, 1, []string{"a", "b"} }), codes.InvalidArgument},
+		"sequence 0": {with(func(m *pb.MatchRequest) { m.Stream = 1 }), codes.InvalidArgument},
+		"ids without events": {with(func(m *pb.MatchRequest) {
+			m.Stream, m.Sequence, m.EventIds, m.EventIdLengths = 2, 1, []byte("ab"), []uint32{1, 1}
+		}), codes.InvalidArgument},
+		"ids cut wrong": {with(func(m *pb.MatchRequest) {
+			m.Stream, m.Sequence, m.EventIds, m.EventIdLengths = 7, 1, []byte("ab"), []uint32{5}
+		}), codes.InvalidArgument},
 		"times without event": {with(func(m *pb.MatchRequest) { m.Stream, m.Sequence, m.EventTimes = 3, 1, []int64{1, 2} }), codes.InvalidArgument},
 		"negative rule":       {with(func(m *pb.MatchRequest) { m.Stream, m.Sequence, m.ObserveRules = 4, 1, []int32{-3} }), codes.InvalidArgument},
 		"fields, no stream":   {with(func(m *pb.MatchRequest) { m.Sequence = 3 }), codes.InvalidArgument},

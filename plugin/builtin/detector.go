@@ -144,7 +144,7 @@ func (s *stream) Observe(ctx context.Context, req *plugin.ObserveRequest) (*plug
 		if field == "" {
 			continue
 		}
-		id := req.IDs[ev]
+		id := req.ID(ev)
 		fields, err := s.k.Extract(req.Events[ev])
 		if err != nil {
 			resp.Errors = append(resp.Errors, plugin.EventError{Event: ev, Message: err.Error()})

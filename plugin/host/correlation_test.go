@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -252,7 +253,7 @@ func TestScanStreamsCorrelationsInOrder(t *testing.T) {
 				var got []string
 				ends := 0
 				err := det.ScanEvents(ctx, host.ScanOptions{BatchEvents: 1, InFlight: 4, NoSharedMemory: !shared, Correlate: true,
-					EventID: func(line int) string { return fmt.Sprint(line) }},
+					EventID: func(dst []byte, line int) []byte { return strconv.AppendInt(dst, int64(line), 10) }},
 					func(add func(int, []byte) bool) error {
 						for i, ev := range events {
 							if !add(i, ev) {
@@ -446,7 +447,7 @@ func TestCorrelatedScanHostMemoryBounded(t *testing.T) {
 		alerts := 0
 		base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 		pad := strings.Repeat("x", 100)
-		err := det.ScanEvents(ctx, host.ScanOptions{Correlate: true, EventID: func(line int) string { return fmt.Sprintf("logs.jsonl:%d", line) }},
+		err := det.ScanEvents(ctx, host.ScanOptions{Correlate: true, EventID: func(dst []byte, line int) []byte { return fmt.Appendf(dst, "logs.jsonl:%d", line) }},
 			func(add func(int, []byte) bool) error {
 				buf := make([]byte, 0, 256)
 				for i := range n {

@@ -64,10 +64,10 @@ type ScanOptions struct {
 	// Correlate streams the events through the correlations loaded with LoadSet (one
 	// stream for the scan): each batch comes back with the alerts it completed, and a
 	// last batch without events (End set) has those of the windows the end of the input
-	// closed. EventID, if set, names the event added with line in alerts (called during
-	// add); otherwise an event is "<batch>:<index>".
+	// closed. EventID, if set, appends to dst the name of the event added with line, for
+	// alerts (called during add); otherwise an event is "<batch>:<index>".
 	Correlate bool
-	EventID   func(line int) string
+	EventID   func(dst []byte, line int) []byte
 }
 
 func (o ScanOptions) withDefaults() ScanOptions {
@@ -106,7 +106,8 @@ type ScanBatch struct {
 	// the limits reached.
 	End *plugin.AdvanceResponse
 
-	ids    []string            // the events' ids (ScanOptions.EventID)
+	ids    []byte              // the events' names back to back (ScanOptions.EventID)
+	idLens []uint32            // and their lengths
 	stream *plugin.StreamBatch // the batch's place in the scan's stream
 
 	arena []byte // the events back to back
@@ -233,7 +234,7 @@ func (d *Detector) ScanEvents(ctx context.Context, opts ScanOptions, produce fun
 				}
 				b.stream = &plugin.StreamBatch{ID: stream.id, Sequence: seq}
 				if opts.EventID != nil {
-					b.stream.EventIDs = b.ids
+					b.stream.IDBytes, b.stream.IDLengths = b.ids, b.idLens
 				}
 			}
 			select {
@@ -339,7 +340,7 @@ func (p *batchPool) put(b *ScanBatch) {
 	clear(b.Events) // no references into old arenas
 	b.arena, b.Lines, b.Events, b.ends = b.arena[:0], b.Lines[:0], b.Events[:0], b.ends[:0]
 	b.Matches, b.Errors, b.Alerts, b.CorrelationErrors = nil, nil, nil, nil
-	b.ids, b.stream = b.ids[:0], nil
+	b.ids, b.idLens, b.stream = b.ids[:0], b.idLens[:0], nil
 	select {
 	case p.free <- b:
 	default:
@@ -401,7 +402,9 @@ func batchEvents(ctx context.Context, opts ScanOptions, pool *batchPool, share f
 		b.ends = append(b.ends, len(b.arena))
 		b.Lines = append(b.Lines, line)
 		if opts.EventID != nil {
-			b.ids = append(b.ids, opts.EventID(line))
+			n := len(b.ids)
+			b.ids = opts.EventID(b.ids, line)
+			b.idLens = append(b.idLens, uint32(len(b.ids)-n))
 		}
 		return true
 	}

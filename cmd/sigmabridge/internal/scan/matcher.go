@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strconv"
 	"sync"
 
 	sigmabridge "github.com/sigmabridge/sigmabridge"
@@ -164,14 +165,16 @@ func (p *pluginMatcher) scan(ctx context.Context, format string, opts input.Opti
 		// Alerts name their events by file:line, as in process; records' positions
 		// are known while add runs.
 		so.Correlate = true
-		so.EventID = func(line int) string {
-			if line > 0 {
-				return fmt.Sprintf("%s:%d", name, line)
+		so.EventID = func(dst []byte, line int) []byte {
+			file := name
+			if line < 0 {
+				mu.Lock()
+				at := records[-line-1-recBase]
+				mu.Unlock()
+				file, line = at.file, at.line
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			at := records[-line-1-recBase]
-			return fmt.Sprintf("%s:%d", at.file, at.line)
+			dst = append(append(dst, file...), ':')
+			return strconv.AppendInt(dst, int64(line), 10)
 		}
 	}
 	err := p.det.ScanEvents(ctx, so, func(add func(int, []byte) bool) error {

@@ -239,7 +239,7 @@ func (s *corrStream) Observe(_ context.Context, req *plugin.ObserveRequest) (*pl
 		if bytes.Contains(req.Events[m.Event], []byte("die")) {
 			s.onDie()
 		}
-		s.seen = append(s.seen, plugin.AlertEvent{ID: req.IDs[m.Event]})
+		s.seen = append(s.seen, plugin.AlertEvent{ID: req.ID(m.Event)})
 		if len(s.seen) == 3 {
 			resp.Alerts = append(resp.Alerts, plugin.Alert{Correlation: 0, Value: 3, Events: s.seen, Event: m.Event})
 			s.seen = nil

@@ -1361,17 +1361,20 @@ type MatchRequest struct {
 	// sequence numbers the batches of a stream from 1. Batches may arrive out of order
 	// (a host keeps several in flight); the detector applies them in sequence order.
 	Sequence uint64 `protobuf:"varint,5,opt,name=sequence,proto3" json:"sequence,omitempty"`
-	// event_ids, one per event when set, name the events in alerts; otherwise an event is
-	// "<sequence>:<event_index>".
-	EventIds []string `protobuf:"bytes,6,rep,name=event_ids,json=eventIds,proto3" json:"event_ids,omitempty"`
+	// event_ids, when set, name the events in alerts: the names back to back, cut by
+	// event_id_lengths (one per event), as events are; otherwise an event is
+	// "<sequence>:<event_index>". One field, so the names decode with one allocation.
+	EventIds []byte `protobuf:"bytes,6,opt,name=event_ids,json=eventIds,proto3" json:"event_ids,omitempty"`
 	// event_times, one per event when set, are the events' times (Unix nanoseconds; 0: read
 	// the time field of the event's log source, as when the list is not set).
 	EventTimes []int64 `protobuf:"varint,7,rep,packed,name=event_times,json=eventTimes,proto3" json:"event_times,omitempty"`
 	// observe_rules, when set, restricts the matches fed to the correlations to these rules
 	// (indexes in LoadRequest.rules); the matches are all returned regardless.
-	ObserveRules  []int32 `protobuf:"varint,8,rep,packed,name=observe_rules,json=observeRules,proto3" json:"observe_rules,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ObserveRules []int32 `protobuf:"varint,8,rep,packed,name=observe_rules,json=observeRules,proto3" json:"observe_rules,omitempty"`
+	// event_id_lengths has the byte length of each event's name in event_ids.
+	EventIdLengths []uint32 `protobuf:"varint,9,rep,packed,name=event_id_lengths,json=eventIdLengths,proto3" json:"event_id_lengths,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *MatchRequest) Reset() {
@@ -1439,7 +1442,7 @@ func (x *MatchRequest) GetSequence() uint64 {
 	return 0
 }
 
-func (x *MatchRequest) GetEventIds() []string {
+func (x *MatchRequest) GetEventIds() []byte {
 	if x != nil {
 		return x.EventIds
 	}
@@ -1456,6 +1459,13 @@ func (x *MatchRequest) GetEventTimes() []int64 {
 func (x *MatchRequest) GetObserveRules() []int32 {
 	if x != nil {
 		return x.ObserveRules
+	}
+	return nil
+}
+
+func (x *MatchRequest) GetEventIdLengths() []uint32 {
+	if x != nil {
+		return x.EventIdLengths
 	}
 	return nil
 }
@@ -4371,17 +4381,18 @@ const file_sigmabridge_v1_sigmabridge_proto_rawDesc = "" +
 	"rule_index\x18\x01 \x01(\x05R\truleIndex\x12:\n" +
 	"\n" +
 	"diagnostic\x18\x02 \x01(\v2\x1a.sigmabridge.v1.DiagnosticR\n" +
-	"diagnostic\"\x98\x02\n" +
+	"diagnostic\"\xc2\x02\n" +
 	"\fMatchRequest\x12\x16\n" +
 	"\x06events\x18\x01 \x01(\fR\x06events\x12#\n" +
 	"\revent_lengths\x18\x02 \x03(\rR\feventLengths\x124\n" +
 	"\x06shared\x18\x03 \x01(\v2\x1c.sigmabridge.v1.SharedEventsR\x06shared\x12\x16\n" +
 	"\x06stream\x18\x04 \x01(\x04R\x06stream\x12\x1a\n" +
 	"\bsequence\x18\x05 \x01(\x04R\bsequence\x12\x1b\n" +
-	"\tevent_ids\x18\x06 \x03(\tR\beventIds\x12\x1f\n" +
+	"\tevent_ids\x18\x06 \x01(\fR\beventIds\x12\x1f\n" +
 	"\vevent_times\x18\a \x03(\x03R\n" +
 	"eventTimes\x12#\n" +
-	"\robserve_rules\x18\b \x03(\x05R\fobserveRules\">\n" +
+	"\robserve_rules\x18\b \x03(\x05R\fobserveRules\x12(\n" +
+	"\x10event_id_lengths\x18\t \x03(\rR\x0eeventIdLengths\">\n" +
 	"\fSharedEvents\x12\x16\n" +
 	"\x06region\x18\x01 \x01(\rR\x06region\x12\x16\n" +
 	"\x06offset\x18\x02 \x01(\x04R\x06offset\"T\n" +
