@@ -72,6 +72,29 @@ type BackendDescription struct {
 	Capabilities []string
 	// Description is one line for humans.
 	Description string
+	// CorrelationTypes are the correlation types ConvertCorrelations renders exactly. Only
+	// a backend that implements CorrelationBackend may list any.
+	CorrelationTypes []string
+}
+
+// CorrelationBackend is a Backend that also renders correlation rules.
+type CorrelationBackend interface {
+	Backend
+	// ConvertCorrelations renders every correlation of the request over the rules it
+	// names; the response has one result per correlation, in order. A correlation the
+	// target cannot express exactly gets an Error diagnostic (unsupported-correlation).
+	ConvertCorrelations(ctx context.Context, req *ConvertCorrelationsRequest) (*ConvertResponse, error)
+}
+
+// ConvertCorrelationsRequest is a batch of correlations for one target.
+type ConvertCorrelationsRequest struct {
+	Target string
+	Format string
+	// Rules are the rules the correlations name, after the pipelines.
+	Rules []*ir.Rule
+	// Correlations reference Rules by index (Rule and Correlation -1: a rule that could
+	// not be sent; a Correlation index: a chain).
+	Correlations []*ir.Correlation
 }
 
 // DetectorDescription is a detector's answer to Describe.

@@ -17,10 +17,12 @@ import (
 	"time"
 
 	sigmabridge "github.com/sigmabridge/sigmabridge"
+	"github.com/sigmabridge/sigmabridge/backends"
 	"github.com/sigmabridge/sigmabridge/plugin"
 	"github.com/sigmabridge/sigmabridge/plugin/builtin"
 	"github.com/sigmabridge/sigmabridge/plugin/host"
 	"github.com/sigmabridge/sigmabridge/ruleset"
+	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
@@ -489,5 +491,80 @@ func TestCorrelatedScanHostMemoryBounded(t *testing.T) {
 	}
 	if p2 > p1+p1/2+(8<<20) || p2 > cap {
 		t.Errorf("peak host heap %d MiB at twice the input, %d MiB at once (cap %d MiB)", p2>>20, p1>>20, cap>>20)
+	}
+}
+
+// TestBuiltinBackendsConvertCorrelationsThroughPlugins renders every correlation of the
+// pack through the built-in backend plugins (real processes) and in process with
+// backends.ConvertCorrelation: the queries and diagnostics are identical, and a backend
+// that renders no correlation gets an unsupported-correlation diagnostic per correlation.
+func TestBuiltinBackendsConvertCorrelationsThroughPlugins(t *testing.T) {
+	set := packSet(t)
+	m, _ := newManager(t, "", managerOpts{})
+	ctx := context.Background()
+	rendered := 0
+	for _, target := range []string{"splunk", "esql", "eql", "lucene"} {
+		b, err := m.BackendForTarget(ctx, target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := b.ConvertCorrelations(ctx, target, "", set.Correlations, set.Rules)
+		if err != nil {
+			t.Fatalf("%s: %v", target, err)
+		}
+		inproc, err := backends.Get(target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, correlates := inproc.(backends.Correlator)
+		for i, c := range set.Correlations {
+			rules := make([]*ir.Rule, len(c.Refs))
+			for j, ref := range c.Refs {
+				if ref.Rule >= 0 {
+					rules[j] = set.Rules[ref.Rule]
+				}
+			}
+			qs, ds := backends.ConvertCorrelation(inproc, c, rules)
+			for k := range ds {
+				if ds[k].Target == "" {
+					ds[k].Target = target
+				}
+			}
+			if !correlates {
+				if d := got[i].Diagnostics; len(got[i].Queries) > 0 || len(d) != 1 || d[0].Code != diag.UnsupportedCorrelation || !strings.Contains(d[0].Message, "plugin "+target) {
+					t.Errorf("%s, %s: %+v; want one unsupported-correlation naming the plugin", target, c.Title, got[i])
+				}
+				continue
+			}
+			if !reflect.DeepEqual(got[i].Queries, qs) || fmt.Sprint(got[i].Diagnostics) != fmt.Sprint(ds) {
+				t.Errorf("%s, %s: through the plugin %v %v; in process %v %v", target, c.Title, got[i].Queries, got[i].Diagnostics, qs, ds)
+			}
+			rendered += len(qs)
+		}
+	}
+	if rendered < 20 {
+		t.Errorf("%d correlation queries rendered: the comparison proves little", rendered)
+	}
+}
+
+// A backend plugin that renders no correlation (built before them, or not meant to) is
+// sent none: each correlation gets an unsupported-correlation diagnostic naming it.
+func TestBackendWithoutCorrelationsNamedPerCorrelation(t *testing.T) {
+	m, _ := newManager(t, pluginDir(t, "good"), managerOpts{})
+	ctx := context.Background()
+	b, err := m.Backend(ctx, "good")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := []*ir.Rule{{ID: "r0", Title: "r0", Conditions: []ir.Node{&ir.Exists{Field: "x"}}}}
+	corrs := []*ir.Correlation{{Path: "c.yml", Line: 3, ID: "c0", Title: "c0", Type: ir.EventCount, Timespan: time.Minute,
+		Refs: []ir.CorrelationRef{{Name: "r0", Rule: 0, Correlation: -1}}}}
+	got, err := b.ConvertCorrelations(ctx, "good", "", corrs, rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || len(got[0].Diagnostics) != 1 || got[0].Diagnostics[0].Code != diag.UnsupportedCorrelation ||
+		!strings.Contains(got[0].Diagnostics[0].String(), "c.yml:3") || !strings.Contains(got[0].Diagnostics[0].Message, "plugin good renders no correlations") {
+		t.Errorf("got %+v", got)
 	}
 }

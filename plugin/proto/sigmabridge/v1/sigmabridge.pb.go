@@ -572,6 +572,77 @@ func (x *ConvertRequest) GetRules() []*Rule {
 	return nil
 }
 
+type ConvertCorrelationsRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Target string                 `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
+	Format string                 `protobuf:"bytes,2,opt,name=format,proto3" json:"format,omitempty"`
+	// rules are the rules the correlations name, after the pipelines.
+	Rules []*Rule `protobuf:"bytes,3,rep,name=rules,proto3" json:"rules,omitempty"`
+	// correlations reference rules by index (a reference to a correlation is a chain, which
+	// a backend refuses with a diagnostic; -1/-1 is a rule the host could not send).
+	Correlations  []*Correlation `protobuf:"bytes,4,rep,name=correlations,proto3" json:"correlations,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConvertCorrelationsRequest) Reset() {
+	*x = ConvertCorrelationsRequest{}
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConvertCorrelationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConvertCorrelationsRequest) ProtoMessage() {}
+
+func (x *ConvertCorrelationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConvertCorrelationsRequest.ProtoReflect.Descriptor instead.
+func (*ConvertCorrelationsRequest) Descriptor() ([]byte, []int) {
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ConvertCorrelationsRequest) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *ConvertCorrelationsRequest) GetFormat() string {
+	if x != nil {
+		return x.Format
+	}
+	return ""
+}
+
+func (x *ConvertCorrelationsRequest) GetRules() []*Rule {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+func (x *ConvertCorrelationsRequest) GetCorrelations() []*Correlation {
+	if x != nil {
+		return x.Correlations
+	}
+	return nil
+}
+
 type ConvertResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// results has exactly one entry per request rule, in request order.
@@ -582,7 +653,7 @@ type ConvertResponse struct {
 
 func (x *ConvertResponse) Reset() {
 	*x = ConvertResponse{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[3]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -594,7 +665,7 @@ func (x *ConvertResponse) String() string {
 func (*ConvertResponse) ProtoMessage() {}
 
 func (x *ConvertResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[3]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -607,7 +678,7 @@ func (x *ConvertResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConvertResponse.ProtoReflect.Descriptor instead.
 func (*ConvertResponse) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{3}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ConvertResponse) GetResults() []*ConvertResult {
@@ -629,7 +700,7 @@ type ConvertResult struct {
 
 func (x *ConvertResult) Reset() {
 	*x = ConvertResult{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[4]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -641,7 +712,7 @@ func (x *ConvertResult) String() string {
 func (*ConvertResult) ProtoMessage() {}
 
 func (x *ConvertResult) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[4]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -654,7 +725,7 @@ func (x *ConvertResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConvertResult.ProtoReflect.Descriptor instead.
 func (*ConvertResult) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{4}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ConvertResult) GetQueries() []*Query {
@@ -684,7 +755,7 @@ type Query struct {
 
 func (x *Query) Reset() {
 	*x = Query{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[5]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -696,7 +767,7 @@ func (x *Query) String() string {
 func (*Query) ProtoMessage() {}
 
 func (x *Query) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[5]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -709,7 +780,7 @@ func (x *Query) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Query.ProtoReflect.Descriptor instead.
 func (*Query) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{5}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Query) GetCondition() int32 {
@@ -751,7 +822,7 @@ type Diagnostic struct {
 
 func (x *Diagnostic) Reset() {
 	*x = Diagnostic{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[6]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -763,7 +834,7 @@ func (x *Diagnostic) String() string {
 func (*Diagnostic) ProtoMessage() {}
 
 func (x *Diagnostic) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[6]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -776,7 +847,7 @@ func (x *Diagnostic) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Diagnostic.ProtoReflect.Descriptor instead.
 func (*Diagnostic) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{6}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Diagnostic) GetPath() string {
@@ -843,7 +914,7 @@ type DetectorServiceDescribeRequest struct {
 
 func (x *DetectorServiceDescribeRequest) Reset() {
 	*x = DetectorServiceDescribeRequest{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[7]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -855,7 +926,7 @@ func (x *DetectorServiceDescribeRequest) String() string {
 func (*DetectorServiceDescribeRequest) ProtoMessage() {}
 
 func (x *DetectorServiceDescribeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[7]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -868,7 +939,7 @@ func (x *DetectorServiceDescribeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DetectorServiceDescribeRequest.ProtoReflect.Descriptor instead.
 func (*DetectorServiceDescribeRequest) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{7}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{8}
 }
 
 type DetectorServiceDescribeResponse struct {
@@ -891,7 +962,7 @@ type DetectorServiceDescribeResponse struct {
 
 func (x *DetectorServiceDescribeResponse) Reset() {
 	*x = DetectorServiceDescribeResponse{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[8]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -903,7 +974,7 @@ func (x *DetectorServiceDescribeResponse) String() string {
 func (*DetectorServiceDescribeResponse) ProtoMessage() {}
 
 func (x *DetectorServiceDescribeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[8]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -916,7 +987,7 @@ func (x *DetectorServiceDescribeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DetectorServiceDescribeResponse.ProtoReflect.Descriptor instead.
 func (*DetectorServiceDescribeResponse) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{8}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *DetectorServiceDescribeResponse) GetName() string {
@@ -981,7 +1052,7 @@ type LoadRequest struct {
 
 func (x *LoadRequest) Reset() {
 	*x = LoadRequest{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[9]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -993,7 +1064,7 @@ func (x *LoadRequest) String() string {
 func (*LoadRequest) ProtoMessage() {}
 
 func (x *LoadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[9]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1006,7 +1077,7 @@ func (x *LoadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadRequest.ProtoReflect.Descriptor instead.
 func (*LoadRequest) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{9}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *LoadRequest) GetRules() []*Rule {
@@ -1047,7 +1118,7 @@ type CorrelationOptions struct {
 
 func (x *CorrelationOptions) Reset() {
 	*x = CorrelationOptions{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[10]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1059,7 +1130,7 @@ func (x *CorrelationOptions) String() string {
 func (*CorrelationOptions) ProtoMessage() {}
 
 func (x *CorrelationOptions) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[10]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1072,7 +1143,7 @@ func (x *CorrelationOptions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrelationOptions.ProtoReflect.Descriptor instead.
 func (*CorrelationOptions) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{10}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CorrelationOptions) GetTimeFields() map[string]string {
@@ -1108,7 +1179,7 @@ type LoadResponse struct {
 
 func (x *LoadResponse) Reset() {
 	*x = LoadResponse{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[11]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1120,7 +1191,7 @@ func (x *LoadResponse) String() string {
 func (*LoadResponse) ProtoMessage() {}
 
 func (x *LoadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[11]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1133,7 +1204,7 @@ func (x *LoadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadResponse.ProtoReflect.Descriptor instead.
 func (*LoadResponse) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{11}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *LoadResponse) GetLoaded() int32 {
@@ -1169,7 +1240,7 @@ type AdvanceRequest struct {
 
 func (x *AdvanceRequest) Reset() {
 	*x = AdvanceRequest{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[12]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1181,7 +1252,7 @@ func (x *AdvanceRequest) String() string {
 func (*AdvanceRequest) ProtoMessage() {}
 
 func (x *AdvanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[12]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1194,7 +1265,7 @@ func (x *AdvanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdvanceRequest.ProtoReflect.Descriptor instead.
 func (*AdvanceRequest) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{12}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *AdvanceRequest) GetStream() uint64 {
@@ -1239,7 +1310,7 @@ type AdvanceResponse struct {
 
 func (x *AdvanceResponse) Reset() {
 	*x = AdvanceResponse{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[13]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1251,7 +1322,7 @@ func (x *AdvanceResponse) String() string {
 func (*AdvanceResponse) ProtoMessage() {}
 
 func (x *AdvanceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[13]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1264,7 +1335,7 @@ func (x *AdvanceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdvanceResponse.ProtoReflect.Descriptor instead.
 func (*AdvanceResponse) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{13}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *AdvanceResponse) GetAlerts() []*Alert {
@@ -1299,7 +1370,7 @@ type RuleError struct {
 
 func (x *RuleError) Reset() {
 	*x = RuleError{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[14]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1311,7 +1382,7 @@ func (x *RuleError) String() string {
 func (*RuleError) ProtoMessage() {}
 
 func (x *RuleError) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[14]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1324,7 +1395,7 @@ func (x *RuleError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RuleError.ProtoReflect.Descriptor instead.
 func (*RuleError) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{14}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RuleError) GetRuleIndex() int32 {
@@ -1379,7 +1450,7 @@ type MatchRequest struct {
 
 func (x *MatchRequest) Reset() {
 	*x = MatchRequest{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[15]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1391,7 +1462,7 @@ func (x *MatchRequest) String() string {
 func (*MatchRequest) ProtoMessage() {}
 
 func (x *MatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[15]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1404,7 +1475,7 @@ func (x *MatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MatchRequest.ProtoReflect.Descriptor instead.
 func (*MatchRequest) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{15}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *MatchRequest) GetEvents() []byte {
@@ -1483,7 +1554,7 @@ type SharedEvents struct {
 
 func (x *SharedEvents) Reset() {
 	*x = SharedEvents{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[16]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1495,7 +1566,7 @@ func (x *SharedEvents) String() string {
 func (*SharedEvents) ProtoMessage() {}
 
 func (x *SharedEvents) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[16]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1508,7 +1579,7 @@ func (x *SharedEvents) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SharedEvents.ProtoReflect.Descriptor instead.
 func (*SharedEvents) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{16}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *SharedEvents) GetRegion() uint32 {
@@ -1541,7 +1612,7 @@ type ShareMemoryRequest struct {
 
 func (x *ShareMemoryRequest) Reset() {
 	*x = ShareMemoryRequest{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[17]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1553,7 +1624,7 @@ func (x *ShareMemoryRequest) String() string {
 func (*ShareMemoryRequest) ProtoMessage() {}
 
 func (x *ShareMemoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[17]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1566,7 +1637,7 @@ func (x *ShareMemoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShareMemoryRequest.ProtoReflect.Descriptor instead.
 func (*ShareMemoryRequest) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{17}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ShareMemoryRequest) GetRegion() uint32 {
@@ -1598,7 +1669,7 @@ type ShareMemoryResponse struct {
 
 func (x *ShareMemoryResponse) Reset() {
 	*x = ShareMemoryResponse{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[18]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1610,7 +1681,7 @@ func (x *ShareMemoryResponse) String() string {
 func (*ShareMemoryResponse) ProtoMessage() {}
 
 func (x *ShareMemoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[18]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1623,7 +1694,7 @@ func (x *ShareMemoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShareMemoryResponse.ProtoReflect.Descriptor instead.
 func (*ShareMemoryResponse) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{18}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{19}
 }
 
 // MatchResponse lists matches sparsely: events that matched nothing do not appear.
@@ -1645,7 +1716,7 @@ type MatchResponse struct {
 
 func (x *MatchResponse) Reset() {
 	*x = MatchResponse{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[19]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1657,7 +1728,7 @@ func (x *MatchResponse) String() string {
 func (*MatchResponse) ProtoMessage() {}
 
 func (x *MatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[19]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1670,7 +1741,7 @@ func (x *MatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MatchResponse.ProtoReflect.Descriptor instead.
 func (*MatchResponse) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{19}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *MatchResponse) GetMatches() []*EventMatch {
@@ -1728,7 +1799,7 @@ type Alert struct {
 
 func (x *Alert) Reset() {
 	*x = Alert{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[20]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1740,7 +1811,7 @@ func (x *Alert) String() string {
 func (*Alert) ProtoMessage() {}
 
 func (x *Alert) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[20]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1753,7 +1824,7 @@ func (x *Alert) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Alert.ProtoReflect.Descriptor instead.
 func (*Alert) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{20}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Alert) GetCorrelationIndex() int32 {
@@ -1834,7 +1905,7 @@ type AlertEvent struct {
 
 func (x *AlertEvent) Reset() {
 	*x = AlertEvent{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[21]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1846,7 +1917,7 @@ func (x *AlertEvent) String() string {
 func (*AlertEvent) ProtoMessage() {}
 
 func (x *AlertEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[21]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1859,7 +1930,7 @@ func (x *AlertEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AlertEvent.ProtoReflect.Descriptor instead.
 func (*AlertEvent) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{21}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *AlertEvent) GetId() string {
@@ -1898,7 +1969,7 @@ type EventMatch struct {
 
 func (x *EventMatch) Reset() {
 	*x = EventMatch{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[22]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1910,7 +1981,7 @@ func (x *EventMatch) String() string {
 func (*EventMatch) ProtoMessage() {}
 
 func (x *EventMatch) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[22]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1923,7 +1994,7 @@ func (x *EventMatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventMatch.ProtoReflect.Descriptor instead.
 func (*EventMatch) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{22}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *EventMatch) GetEventIndex() int32 {
@@ -1964,7 +2035,7 @@ type EventError struct {
 
 func (x *EventError) Reset() {
 	*x = EventError{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[23]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1976,7 +2047,7 @@ func (x *EventError) String() string {
 func (*EventError) ProtoMessage() {}
 
 func (x *EventError) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[23]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1989,7 +2060,7 @@ func (x *EventError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventError.ProtoReflect.Descriptor instead.
 func (*EventError) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{23}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *EventError) GetEventIndex() int32 {
@@ -2043,7 +2114,7 @@ type Rule struct {
 
 func (x *Rule) Reset() {
 	*x = Rule{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[24]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2055,7 +2126,7 @@ func (x *Rule) String() string {
 func (*Rule) ProtoMessage() {}
 
 func (x *Rule) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[24]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2068,7 +2139,7 @@ func (x *Rule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rule.ProtoReflect.Descriptor instead.
 func (*Rule) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{24}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Rule) GetPath() string {
@@ -2250,7 +2321,7 @@ type Correlation struct {
 
 func (x *Correlation) Reset() {
 	*x = Correlation{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[25]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2262,7 +2333,7 @@ func (x *Correlation) String() string {
 func (*Correlation) ProtoMessage() {}
 
 func (x *Correlation) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[25]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2275,7 +2346,7 @@ func (x *Correlation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Correlation.ProtoReflect.Descriptor instead.
 func (*Correlation) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{25}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Correlation) GetPath() string {
@@ -2430,7 +2501,7 @@ type CorrelationRef struct {
 
 func (x *CorrelationRef) Reset() {
 	*x = CorrelationRef{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[26]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2442,7 +2513,7 @@ func (x *CorrelationRef) String() string {
 func (*CorrelationRef) ProtoMessage() {}
 
 func (x *CorrelationRef) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[26]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2455,7 +2526,7 @@ func (x *CorrelationRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrelationRef.ProtoReflect.Descriptor instead.
 func (*CorrelationRef) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{26}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *CorrelationRef) GetName() string {
@@ -2488,7 +2559,7 @@ type AliasFields struct {
 
 func (x *AliasFields) Reset() {
 	*x = AliasFields{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[27]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2500,7 +2571,7 @@ func (x *AliasFields) String() string {
 func (*AliasFields) ProtoMessage() {}
 
 func (x *AliasFields) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[27]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2513,7 +2584,7 @@ func (x *AliasFields) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AliasFields.ProtoReflect.Descriptor instead.
 func (*AliasFields) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{27}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *AliasFields) GetFields() map[string]string {
@@ -2537,7 +2608,7 @@ type CorrelationRange struct {
 
 func (x *CorrelationRange) Reset() {
 	*x = CorrelationRange{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[28]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2549,7 +2620,7 @@ func (x *CorrelationRange) String() string {
 func (*CorrelationRange) ProtoMessage() {}
 
 func (x *CorrelationRange) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[28]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2562,7 +2633,7 @@ func (x *CorrelationRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrelationRange.ProtoReflect.Descriptor instead.
 func (*CorrelationRange) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{28}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *CorrelationRange) GetHasMin() bool {
@@ -2624,7 +2695,7 @@ type Deployment struct {
 
 func (x *Deployment) Reset() {
 	*x = Deployment{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[29]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2636,7 +2707,7 @@ func (x *Deployment) String() string {
 func (*Deployment) ProtoMessage() {}
 
 func (x *Deployment) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[29]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2649,7 +2720,7 @@ func (x *Deployment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Deployment.ProtoReflect.Descriptor instead.
 func (*Deployment) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{29}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Deployment) GetIndex() []string {
@@ -2713,7 +2784,7 @@ type Logsource struct {
 
 func (x *Logsource) Reset() {
 	*x = Logsource{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[30]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2725,7 +2796,7 @@ func (x *Logsource) String() string {
 func (*Logsource) ProtoMessage() {}
 
 func (x *Logsource) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[30]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2738,7 +2809,7 @@ func (x *Logsource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Logsource.ProtoReflect.Descriptor instead.
 func (*Logsource) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{30}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Logsource) GetCategory() string {
@@ -2792,7 +2863,7 @@ type Value struct {
 
 func (x *Value) Reset() {
 	*x = Value{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[31]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2804,7 +2875,7 @@ func (x *Value) String() string {
 func (*Value) ProtoMessage() {}
 
 func (x *Value) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[31]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2817,7 +2888,7 @@ func (x *Value) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Value.ProtoReflect.Descriptor instead.
 func (*Value) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{31}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Value) GetKind() isValue_Kind {
@@ -2991,7 +3062,7 @@ type ValueList struct {
 
 func (x *ValueList) Reset() {
 	*x = ValueList{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[32]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3003,7 +3074,7 @@ func (x *ValueList) String() string {
 func (*ValueList) ProtoMessage() {}
 
 func (x *ValueList) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[32]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3016,7 +3087,7 @@ func (x *ValueList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValueList.ProtoReflect.Descriptor instead.
 func (*ValueList) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{32}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ValueList) GetValues() []*Value {
@@ -3035,7 +3106,7 @@ type ValueMap struct {
 
 func (x *ValueMap) Reset() {
 	*x = ValueMap{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[33]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3047,7 +3118,7 @@ func (x *ValueMap) String() string {
 func (*ValueMap) ProtoMessage() {}
 
 func (x *ValueMap) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[33]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3060,7 +3131,7 @@ func (x *ValueMap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValueMap.ProtoReflect.Descriptor instead.
 func (*ValueMap) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{33}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ValueMap) GetValues() map[string]*Value {
@@ -3081,7 +3152,7 @@ type Position struct {
 
 func (x *Position) Reset() {
 	*x = Position{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[34]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3093,7 +3164,7 @@ func (x *Position) String() string {
 func (*Position) ProtoMessage() {}
 
 func (x *Position) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[34]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3106,7 +3177,7 @@ func (x *Position) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Position.ProtoReflect.Descriptor instead.
 func (*Position) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{34}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Position) GetLine() int32 {
@@ -3147,7 +3218,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[35]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3159,7 +3230,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[35]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3172,7 +3243,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{35}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Node) GetNode() isNode_Node {
@@ -3376,7 +3447,7 @@ type And struct {
 
 func (x *And) Reset() {
 	*x = And{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[36]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3388,7 +3459,7 @@ func (x *And) String() string {
 func (*And) ProtoMessage() {}
 
 func (x *And) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[36]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3401,7 +3472,7 @@ func (x *And) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use And.ProtoReflect.Descriptor instead.
 func (*And) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{36}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *And) GetChildren() []*Node {
@@ -3421,7 +3492,7 @@ type Or struct {
 
 func (x *Or) Reset() {
 	*x = Or{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[37]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3433,7 +3504,7 @@ func (x *Or) String() string {
 func (*Or) ProtoMessage() {}
 
 func (x *Or) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[37]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3446,7 +3517,7 @@ func (x *Or) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Or.ProtoReflect.Descriptor instead.
 func (*Or) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{37}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *Or) GetChildren() []*Node {
@@ -3466,7 +3537,7 @@ type Not struct {
 
 func (x *Not) Reset() {
 	*x = Not{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[38]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3478,7 +3549,7 @@ func (x *Not) String() string {
 func (*Not) ProtoMessage() {}
 
 func (x *Not) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[38]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3491,7 +3562,7 @@ func (x *Not) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Not.ProtoReflect.Descriptor instead.
 func (*Not) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{38}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *Not) GetChild() *Node {
@@ -3511,7 +3582,7 @@ type Segment struct {
 
 func (x *Segment) Reset() {
 	*x = Segment{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[39]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3523,7 +3594,7 @@ func (x *Segment) String() string {
 func (*Segment) ProtoMessage() {}
 
 func (x *Segment) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[39]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3536,7 +3607,7 @@ func (x *Segment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Segment.ProtoReflect.Descriptor instead.
 func (*Segment) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{39}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *Segment) GetKind() SegmentKind {
@@ -3563,7 +3634,7 @@ type Pattern struct {
 
 func (x *Pattern) Reset() {
 	*x = Pattern{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[40]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3575,7 +3646,7 @@ func (x *Pattern) String() string {
 func (*Pattern) ProtoMessage() {}
 
 func (x *Pattern) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[40]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3588,7 +3659,7 @@ func (x *Pattern) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pattern.ProtoReflect.Descriptor instead.
 func (*Pattern) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{40}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *Pattern) GetSegments() []*Segment {
@@ -3612,7 +3683,7 @@ type Match struct {
 
 func (x *Match) Reset() {
 	*x = Match{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[41]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3624,7 +3695,7 @@ func (x *Match) String() string {
 func (*Match) ProtoMessage() {}
 
 func (x *Match) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[41]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3637,7 +3708,7 @@ func (x *Match) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Match.ProtoReflect.Descriptor instead.
 func (*Match) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{41}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *Match) GetField() string {
@@ -3687,7 +3758,7 @@ type Keyword struct {
 
 func (x *Keyword) Reset() {
 	*x = Keyword{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[42]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3699,7 +3770,7 @@ func (x *Keyword) String() string {
 func (*Keyword) ProtoMessage() {}
 
 func (x *Keyword) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[42]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3712,7 +3783,7 @@ func (x *Keyword) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Keyword.ProtoReflect.Descriptor instead.
 func (*Keyword) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{42}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *Keyword) GetPattern() *Pattern {
@@ -3750,7 +3821,7 @@ type RegexFlags struct {
 
 func (x *RegexFlags) Reset() {
 	*x = RegexFlags{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[43]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3762,7 +3833,7 @@ func (x *RegexFlags) String() string {
 func (*RegexFlags) ProtoMessage() {}
 
 func (x *RegexFlags) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[43]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3775,7 +3846,7 @@ func (x *RegexFlags) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegexFlags.ProtoReflect.Descriptor instead.
 func (*RegexFlags) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{43}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *RegexFlags) GetIgnoreCase() bool {
@@ -3812,7 +3883,7 @@ type Regex struct {
 
 func (x *Regex) Reset() {
 	*x = Regex{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[44]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3824,7 +3895,7 @@ func (x *Regex) String() string {
 func (*Regex) ProtoMessage() {}
 
 func (x *Regex) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[44]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3837,7 +3908,7 @@ func (x *Regex) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Regex.ProtoReflect.Descriptor instead.
 func (*Regex) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{44}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *Regex) GetField() string {
@@ -3881,7 +3952,7 @@ type Cidr struct {
 
 func (x *Cidr) Reset() {
 	*x = Cidr{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[45]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3893,7 +3964,7 @@ func (x *Cidr) String() string {
 func (*Cidr) ProtoMessage() {}
 
 func (x *Cidr) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[45]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3906,7 +3977,7 @@ func (x *Cidr) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Cidr.ProtoReflect.Descriptor instead.
 func (*Cidr) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{45}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *Cidr) GetField() string {
@@ -3941,7 +4012,7 @@ type Number struct {
 
 func (x *Number) Reset() {
 	*x = Number{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[46]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3953,7 +4024,7 @@ func (x *Number) String() string {
 func (*Number) ProtoMessage() {}
 
 func (x *Number) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[46]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3966,7 +4037,7 @@ func (x *Number) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Number.ProtoReflect.Descriptor instead.
 func (*Number) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{46}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *Number) GetText() string {
@@ -3996,7 +4067,7 @@ type Compare struct {
 
 func (x *Compare) Reset() {
 	*x = Compare{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[47]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4008,7 +4079,7 @@ func (x *Compare) String() string {
 func (*Compare) ProtoMessage() {}
 
 func (x *Compare) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[47]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4021,7 +4092,7 @@ func (x *Compare) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Compare.ProtoReflect.Descriptor instead.
 func (*Compare) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{47}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *Compare) GetField() string {
@@ -4063,7 +4134,7 @@ type Exists struct {
 
 func (x *Exists) Reset() {
 	*x = Exists{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[48]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4075,7 +4146,7 @@ func (x *Exists) String() string {
 func (*Exists) ProtoMessage() {}
 
 func (x *Exists) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[48]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4088,7 +4159,7 @@ func (x *Exists) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Exists.ProtoReflect.Descriptor instead.
 func (*Exists) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{48}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *Exists) GetField() string {
@@ -4116,7 +4187,7 @@ type Null struct {
 
 func (x *Null) Reset() {
 	*x = Null{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[49]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4128,7 +4199,7 @@ func (x *Null) String() string {
 func (*Null) ProtoMessage() {}
 
 func (x *Null) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[49]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4141,7 +4212,7 @@ func (x *Null) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Null.ProtoReflect.Descriptor instead.
 func (*Null) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{49}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *Null) GetField() string {
@@ -4172,7 +4243,7 @@ type FieldRef struct {
 
 func (x *FieldRef) Reset() {
 	*x = FieldRef{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[50]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4184,7 +4255,7 @@ func (x *FieldRef) String() string {
 func (*FieldRef) ProtoMessage() {}
 
 func (x *FieldRef) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[50]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4197,7 +4268,7 @@ func (x *FieldRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldRef.ProtoReflect.Descriptor instead.
 func (*FieldRef) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{50}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *FieldRef) GetField() string {
@@ -4248,7 +4319,7 @@ type TimePart struct {
 
 func (x *TimePart) Reset() {
 	*x = TimePart{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[51]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4260,7 +4331,7 @@ func (x *TimePart) String() string {
 func (*TimePart) ProtoMessage() {}
 
 func (x *TimePart) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[51]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4273,7 +4344,7 @@ func (x *TimePart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TimePart.ProtoReflect.Descriptor instead.
 func (*TimePart) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{51}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *TimePart) GetField() string {
@@ -4322,7 +4393,12 @@ const file_sigmabridge_v1_sigmabridge_proto_rawDesc = "" +
 	"\x0eConvertRequest\x12\x16\n" +
 	"\x06target\x18\x01 \x01(\tR\x06target\x12\x16\n" +
 	"\x06format\x18\x02 \x01(\tR\x06format\x12*\n" +
-	"\x05rules\x18\x03 \x03(\v2\x14.sigmabridge.v1.RuleR\x05rules\"J\n" +
+	"\x05rules\x18\x03 \x03(\v2\x14.sigmabridge.v1.RuleR\x05rules\"\xb9\x01\n" +
+	"\x1aConvertCorrelationsRequest\x12\x16\n" +
+	"\x06target\x18\x01 \x01(\tR\x06target\x12\x16\n" +
+	"\x06format\x18\x02 \x01(\tR\x06format\x12*\n" +
+	"\x05rules\x18\x03 \x03(\v2\x14.sigmabridge.v1.RuleR\x05rules\x12?\n" +
+	"\fcorrelations\x18\x04 \x03(\v2\x1b.sigmabridge.v1.CorrelationR\fcorrelations\"J\n" +
 	"\x0fConvertResponse\x127\n" +
 	"\aresults\x18\x01 \x03(\v2\x1d.sigmabridge.v1.ConvertResultR\aresults\"~\n" +
 	"\rConvertResult\x12/\n" +
@@ -4678,10 +4754,11 @@ const file_sigmabridge_v1_sigmabridge_proto_rawDesc = "" +
 	"\rTIME_UNIT_DAY\x10\x03\x12\x12\n" +
 	"\x0eTIME_UNIT_WEEK\x10\x04\x12\x13\n" +
 	"\x0fTIME_UNIT_MONTH\x10\x05\x12\x12\n" +
-	"\x0eTIME_UNIT_YEAR\x10\x062\xc7\x01\n" +
+	"\x0eTIME_UNIT_YEAR\x10\x062\xab\x02\n" +
 	"\x0eBackendService\x12i\n" +
 	"\bDescribe\x12-.sigmabridge.v1.BackendServiceDescribeRequest\x1a..sigmabridge.v1.BackendServiceDescribeResponse\x12J\n" +
-	"\aConvert\x12\x1e.sigmabridge.v1.ConvertRequest\x1a\x1f.sigmabridge.v1.ConvertResponse2\xab\x03\n" +
+	"\aConvert\x12\x1e.sigmabridge.v1.ConvertRequest\x1a\x1f.sigmabridge.v1.ConvertResponse\x12b\n" +
+	"\x13ConvertCorrelations\x12*.sigmabridge.v1.ConvertCorrelationsRequest\x1a\x1f.sigmabridge.v1.ConvertResponse2\xab\x03\n" +
 	"\x0fDetectorService\x12k\n" +
 	"\bDescribe\x12..sigmabridge.v1.DetectorServiceDescribeRequest\x1a/.sigmabridge.v1.DetectorServiceDescribeResponse\x12A\n" +
 	"\x04Load\x12\x1b.sigmabridge.v1.LoadRequest\x1a\x1c.sigmabridge.v1.LoadResponse\x12D\n" +
@@ -4702,7 +4779,7 @@ func file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP() []byte {
 }
 
 var file_sigmabridge_v1_sigmabridge_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_sigmabridge_v1_sigmabridge_proto_msgTypes = make([]protoimpl.MessageInfo, 59)
+var file_sigmabridge_v1_sigmabridge_proto_msgTypes = make([]protoimpl.MessageInfo, 60)
 var file_sigmabridge_v1_sigmabridge_proto_goTypes = []any{
 	(Severity)(0),                           // 0: sigmabridge.v1.Severity
 	(SegmentKind)(0),                        // 1: sigmabridge.v1.SegmentKind
@@ -4713,154 +4790,159 @@ var file_sigmabridge_v1_sigmabridge_proto_goTypes = []any{
 	(*BackendServiceDescribeRequest)(nil),   // 6: sigmabridge.v1.BackendServiceDescribeRequest
 	(*BackendServiceDescribeResponse)(nil),  // 7: sigmabridge.v1.BackendServiceDescribeResponse
 	(*ConvertRequest)(nil),                  // 8: sigmabridge.v1.ConvertRequest
-	(*ConvertResponse)(nil),                 // 9: sigmabridge.v1.ConvertResponse
-	(*ConvertResult)(nil),                   // 10: sigmabridge.v1.ConvertResult
-	(*Query)(nil),                           // 11: sigmabridge.v1.Query
-	(*Diagnostic)(nil),                      // 12: sigmabridge.v1.Diagnostic
-	(*DetectorServiceDescribeRequest)(nil),  // 13: sigmabridge.v1.DetectorServiceDescribeRequest
-	(*DetectorServiceDescribeResponse)(nil), // 14: sigmabridge.v1.DetectorServiceDescribeResponse
-	(*LoadRequest)(nil),                     // 15: sigmabridge.v1.LoadRequest
-	(*CorrelationOptions)(nil),              // 16: sigmabridge.v1.CorrelationOptions
-	(*LoadResponse)(nil),                    // 17: sigmabridge.v1.LoadResponse
-	(*AdvanceRequest)(nil),                  // 18: sigmabridge.v1.AdvanceRequest
-	(*AdvanceResponse)(nil),                 // 19: sigmabridge.v1.AdvanceResponse
-	(*RuleError)(nil),                       // 20: sigmabridge.v1.RuleError
-	(*MatchRequest)(nil),                    // 21: sigmabridge.v1.MatchRequest
-	(*SharedEvents)(nil),                    // 22: sigmabridge.v1.SharedEvents
-	(*ShareMemoryRequest)(nil),              // 23: sigmabridge.v1.ShareMemoryRequest
-	(*ShareMemoryResponse)(nil),             // 24: sigmabridge.v1.ShareMemoryResponse
-	(*MatchResponse)(nil),                   // 25: sigmabridge.v1.MatchResponse
-	(*Alert)(nil),                           // 26: sigmabridge.v1.Alert
-	(*AlertEvent)(nil),                      // 27: sigmabridge.v1.AlertEvent
-	(*EventMatch)(nil),                      // 28: sigmabridge.v1.EventMatch
-	(*EventError)(nil),                      // 29: sigmabridge.v1.EventError
-	(*Rule)(nil),                            // 30: sigmabridge.v1.Rule
-	(*Correlation)(nil),                     // 31: sigmabridge.v1.Correlation
-	(*CorrelationRef)(nil),                  // 32: sigmabridge.v1.CorrelationRef
-	(*AliasFields)(nil),                     // 33: sigmabridge.v1.AliasFields
-	(*CorrelationRange)(nil),                // 34: sigmabridge.v1.CorrelationRange
-	(*Deployment)(nil),                      // 35: sigmabridge.v1.Deployment
-	(*Logsource)(nil),                       // 36: sigmabridge.v1.Logsource
-	(*Value)(nil),                           // 37: sigmabridge.v1.Value
-	(*ValueList)(nil),                       // 38: sigmabridge.v1.ValueList
-	(*ValueMap)(nil),                        // 39: sigmabridge.v1.ValueMap
-	(*Position)(nil),                        // 40: sigmabridge.v1.Position
-	(*Node)(nil),                            // 41: sigmabridge.v1.Node
-	(*And)(nil),                             // 42: sigmabridge.v1.And
-	(*Or)(nil),                              // 43: sigmabridge.v1.Or
-	(*Not)(nil),                             // 44: sigmabridge.v1.Not
-	(*Segment)(nil),                         // 45: sigmabridge.v1.Segment
-	(*Pattern)(nil),                         // 46: sigmabridge.v1.Pattern
-	(*Match)(nil),                           // 47: sigmabridge.v1.Match
-	(*Keyword)(nil),                         // 48: sigmabridge.v1.Keyword
-	(*RegexFlags)(nil),                      // 49: sigmabridge.v1.RegexFlags
-	(*Regex)(nil),                           // 50: sigmabridge.v1.Regex
-	(*Cidr)(nil),                            // 51: sigmabridge.v1.Cidr
-	(*Number)(nil),                          // 52: sigmabridge.v1.Number
-	(*Compare)(nil),                         // 53: sigmabridge.v1.Compare
-	(*Exists)(nil),                          // 54: sigmabridge.v1.Exists
-	(*Null)(nil),                            // 55: sigmabridge.v1.Null
-	(*FieldRef)(nil),                        // 56: sigmabridge.v1.FieldRef
-	(*TimePart)(nil),                        // 57: sigmabridge.v1.TimePart
-	nil,                                     // 58: sigmabridge.v1.CorrelationOptions.TimeFieldsEntry
-	nil,                                     // 59: sigmabridge.v1.Alert.GroupEntry
-	nil,                                     // 60: sigmabridge.v1.Rule.CustomEntry
-	nil,                                     // 61: sigmabridge.v1.Rule.StateEntry
-	nil,                                     // 62: sigmabridge.v1.Correlation.AliasesEntry
-	nil,                                     // 63: sigmabridge.v1.AliasFields.FieldsEntry
-	nil,                                     // 64: sigmabridge.v1.ValueMap.ValuesEntry
+	(*ConvertCorrelationsRequest)(nil),      // 9: sigmabridge.v1.ConvertCorrelationsRequest
+	(*ConvertResponse)(nil),                 // 10: sigmabridge.v1.ConvertResponse
+	(*ConvertResult)(nil),                   // 11: sigmabridge.v1.ConvertResult
+	(*Query)(nil),                           // 12: sigmabridge.v1.Query
+	(*Diagnostic)(nil),                      // 13: sigmabridge.v1.Diagnostic
+	(*DetectorServiceDescribeRequest)(nil),  // 14: sigmabridge.v1.DetectorServiceDescribeRequest
+	(*DetectorServiceDescribeResponse)(nil), // 15: sigmabridge.v1.DetectorServiceDescribeResponse
+	(*LoadRequest)(nil),                     // 16: sigmabridge.v1.LoadRequest
+	(*CorrelationOptions)(nil),              // 17: sigmabridge.v1.CorrelationOptions
+	(*LoadResponse)(nil),                    // 18: sigmabridge.v1.LoadResponse
+	(*AdvanceRequest)(nil),                  // 19: sigmabridge.v1.AdvanceRequest
+	(*AdvanceResponse)(nil),                 // 20: sigmabridge.v1.AdvanceResponse
+	(*RuleError)(nil),                       // 21: sigmabridge.v1.RuleError
+	(*MatchRequest)(nil),                    // 22: sigmabridge.v1.MatchRequest
+	(*SharedEvents)(nil),                    // 23: sigmabridge.v1.SharedEvents
+	(*ShareMemoryRequest)(nil),              // 24: sigmabridge.v1.ShareMemoryRequest
+	(*ShareMemoryResponse)(nil),             // 25: sigmabridge.v1.ShareMemoryResponse
+	(*MatchResponse)(nil),                   // 26: sigmabridge.v1.MatchResponse
+	(*Alert)(nil),                           // 27: sigmabridge.v1.Alert
+	(*AlertEvent)(nil),                      // 28: sigmabridge.v1.AlertEvent
+	(*EventMatch)(nil),                      // 29: sigmabridge.v1.EventMatch
+	(*EventError)(nil),                      // 30: sigmabridge.v1.EventError
+	(*Rule)(nil),                            // 31: sigmabridge.v1.Rule
+	(*Correlation)(nil),                     // 32: sigmabridge.v1.Correlation
+	(*CorrelationRef)(nil),                  // 33: sigmabridge.v1.CorrelationRef
+	(*AliasFields)(nil),                     // 34: sigmabridge.v1.AliasFields
+	(*CorrelationRange)(nil),                // 35: sigmabridge.v1.CorrelationRange
+	(*Deployment)(nil),                      // 36: sigmabridge.v1.Deployment
+	(*Logsource)(nil),                       // 37: sigmabridge.v1.Logsource
+	(*Value)(nil),                           // 38: sigmabridge.v1.Value
+	(*ValueList)(nil),                       // 39: sigmabridge.v1.ValueList
+	(*ValueMap)(nil),                        // 40: sigmabridge.v1.ValueMap
+	(*Position)(nil),                        // 41: sigmabridge.v1.Position
+	(*Node)(nil),                            // 42: sigmabridge.v1.Node
+	(*And)(nil),                             // 43: sigmabridge.v1.And
+	(*Or)(nil),                              // 44: sigmabridge.v1.Or
+	(*Not)(nil),                             // 45: sigmabridge.v1.Not
+	(*Segment)(nil),                         // 46: sigmabridge.v1.Segment
+	(*Pattern)(nil),                         // 47: sigmabridge.v1.Pattern
+	(*Match)(nil),                           // 48: sigmabridge.v1.Match
+	(*Keyword)(nil),                         // 49: sigmabridge.v1.Keyword
+	(*RegexFlags)(nil),                      // 50: sigmabridge.v1.RegexFlags
+	(*Regex)(nil),                           // 51: sigmabridge.v1.Regex
+	(*Cidr)(nil),                            // 52: sigmabridge.v1.Cidr
+	(*Number)(nil),                          // 53: sigmabridge.v1.Number
+	(*Compare)(nil),                         // 54: sigmabridge.v1.Compare
+	(*Exists)(nil),                          // 55: sigmabridge.v1.Exists
+	(*Null)(nil),                            // 56: sigmabridge.v1.Null
+	(*FieldRef)(nil),                        // 57: sigmabridge.v1.FieldRef
+	(*TimePart)(nil),                        // 58: sigmabridge.v1.TimePart
+	nil,                                     // 59: sigmabridge.v1.CorrelationOptions.TimeFieldsEntry
+	nil,                                     // 60: sigmabridge.v1.Alert.GroupEntry
+	nil,                                     // 61: sigmabridge.v1.Rule.CustomEntry
+	nil,                                     // 62: sigmabridge.v1.Rule.StateEntry
+	nil,                                     // 63: sigmabridge.v1.Correlation.AliasesEntry
+	nil,                                     // 64: sigmabridge.v1.AliasFields.FieldsEntry
+	nil,                                     // 65: sigmabridge.v1.ValueMap.ValuesEntry
 }
 var file_sigmabridge_v1_sigmabridge_proto_depIdxs = []int32{
-	30, // 0: sigmabridge.v1.ConvertRequest.rules:type_name -> sigmabridge.v1.Rule
-	10, // 1: sigmabridge.v1.ConvertResponse.results:type_name -> sigmabridge.v1.ConvertResult
-	11, // 2: sigmabridge.v1.ConvertResult.queries:type_name -> sigmabridge.v1.Query
-	12, // 3: sigmabridge.v1.ConvertResult.diagnostics:type_name -> sigmabridge.v1.Diagnostic
-	0,  // 4: sigmabridge.v1.Diagnostic.severity:type_name -> sigmabridge.v1.Severity
-	30, // 5: sigmabridge.v1.LoadRequest.rules:type_name -> sigmabridge.v1.Rule
-	31, // 6: sigmabridge.v1.LoadRequest.correlations:type_name -> sigmabridge.v1.Correlation
-	16, // 7: sigmabridge.v1.LoadRequest.correlation_options:type_name -> sigmabridge.v1.CorrelationOptions
-	58, // 8: sigmabridge.v1.CorrelationOptions.time_fields:type_name -> sigmabridge.v1.CorrelationOptions.TimeFieldsEntry
-	20, // 9: sigmabridge.v1.LoadResponse.errors:type_name -> sigmabridge.v1.RuleError
-	26, // 10: sigmabridge.v1.AdvanceResponse.alerts:type_name -> sigmabridge.v1.Alert
-	12, // 11: sigmabridge.v1.AdvanceResponse.limits:type_name -> sigmabridge.v1.Diagnostic
-	12, // 12: sigmabridge.v1.RuleError.diagnostic:type_name -> sigmabridge.v1.Diagnostic
-	22, // 13: sigmabridge.v1.MatchRequest.shared:type_name -> sigmabridge.v1.SharedEvents
-	28, // 14: sigmabridge.v1.MatchResponse.matches:type_name -> sigmabridge.v1.EventMatch
-	29, // 15: sigmabridge.v1.MatchResponse.errors:type_name -> sigmabridge.v1.EventError
-	26, // 16: sigmabridge.v1.MatchResponse.alerts:type_name -> sigmabridge.v1.Alert
-	29, // 17: sigmabridge.v1.MatchResponse.correlation_errors:type_name -> sigmabridge.v1.EventError
-	59, // 18: sigmabridge.v1.Alert.group:type_name -> sigmabridge.v1.Alert.GroupEntry
-	27, // 19: sigmabridge.v1.Alert.events:type_name -> sigmabridge.v1.AlertEvent
-	36, // 20: sigmabridge.v1.Rule.logsource:type_name -> sigmabridge.v1.Logsource
-	41, // 21: sigmabridge.v1.Rule.conditions:type_name -> sigmabridge.v1.Node
-	60, // 22: sigmabridge.v1.Rule.custom:type_name -> sigmabridge.v1.Rule.CustomEntry
-	61, // 23: sigmabridge.v1.Rule.state:type_name -> sigmabridge.v1.Rule.StateEntry
-	35, // 24: sigmabridge.v1.Rule.deployment:type_name -> sigmabridge.v1.Deployment
-	32, // 25: sigmabridge.v1.Correlation.refs:type_name -> sigmabridge.v1.CorrelationRef
-	62, // 26: sigmabridge.v1.Correlation.aliases:type_name -> sigmabridge.v1.Correlation.AliasesEntry
-	34, // 27: sigmabridge.v1.Correlation.condition:type_name -> sigmabridge.v1.CorrelationRange
-	63, // 28: sigmabridge.v1.AliasFields.fields:type_name -> sigmabridge.v1.AliasFields.FieldsEntry
-	38, // 29: sigmabridge.v1.Value.list_value:type_name -> sigmabridge.v1.ValueList
-	39, // 30: sigmabridge.v1.Value.map_value:type_name -> sigmabridge.v1.ValueMap
-	37, // 31: sigmabridge.v1.ValueList.values:type_name -> sigmabridge.v1.Value
-	64, // 32: sigmabridge.v1.ValueMap.values:type_name -> sigmabridge.v1.ValueMap.ValuesEntry
-	42, // 33: sigmabridge.v1.Node.and:type_name -> sigmabridge.v1.And
-	43, // 34: sigmabridge.v1.Node.or:type_name -> sigmabridge.v1.Or
-	44, // 35: sigmabridge.v1.Node.not:type_name -> sigmabridge.v1.Not
-	47, // 36: sigmabridge.v1.Node.match:type_name -> sigmabridge.v1.Match
-	48, // 37: sigmabridge.v1.Node.keyword:type_name -> sigmabridge.v1.Keyword
-	50, // 38: sigmabridge.v1.Node.regex:type_name -> sigmabridge.v1.Regex
-	51, // 39: sigmabridge.v1.Node.cidr:type_name -> sigmabridge.v1.Cidr
-	53, // 40: sigmabridge.v1.Node.compare:type_name -> sigmabridge.v1.Compare
-	54, // 41: sigmabridge.v1.Node.exists:type_name -> sigmabridge.v1.Exists
-	55, // 42: sigmabridge.v1.Node.null:type_name -> sigmabridge.v1.Null
-	56, // 43: sigmabridge.v1.Node.field_ref:type_name -> sigmabridge.v1.FieldRef
-	57, // 44: sigmabridge.v1.Node.time_part:type_name -> sigmabridge.v1.TimePart
-	41, // 45: sigmabridge.v1.And.children:type_name -> sigmabridge.v1.Node
-	41, // 46: sigmabridge.v1.Or.children:type_name -> sigmabridge.v1.Node
-	41, // 47: sigmabridge.v1.Not.child:type_name -> sigmabridge.v1.Node
-	1,  // 48: sigmabridge.v1.Segment.kind:type_name -> sigmabridge.v1.SegmentKind
-	45, // 49: sigmabridge.v1.Pattern.segments:type_name -> sigmabridge.v1.Segment
-	46, // 50: sigmabridge.v1.Match.pattern:type_name -> sigmabridge.v1.Pattern
-	2,  // 51: sigmabridge.v1.Match.kind:type_name -> sigmabridge.v1.ValueKind
-	40, // 52: sigmabridge.v1.Match.pos:type_name -> sigmabridge.v1.Position
-	46, // 53: sigmabridge.v1.Keyword.pattern:type_name -> sigmabridge.v1.Pattern
-	40, // 54: sigmabridge.v1.Keyword.pos:type_name -> sigmabridge.v1.Position
-	49, // 55: sigmabridge.v1.Regex.flags:type_name -> sigmabridge.v1.RegexFlags
-	40, // 56: sigmabridge.v1.Regex.pos:type_name -> sigmabridge.v1.Position
-	40, // 57: sigmabridge.v1.Cidr.pos:type_name -> sigmabridge.v1.Position
-	3,  // 58: sigmabridge.v1.Compare.op:type_name -> sigmabridge.v1.CompareOp
-	52, // 59: sigmabridge.v1.Compare.value:type_name -> sigmabridge.v1.Number
-	40, // 60: sigmabridge.v1.Compare.pos:type_name -> sigmabridge.v1.Position
-	40, // 61: sigmabridge.v1.Exists.pos:type_name -> sigmabridge.v1.Position
-	40, // 62: sigmabridge.v1.Null.pos:type_name -> sigmabridge.v1.Position
-	4,  // 63: sigmabridge.v1.FieldRef.shape:type_name -> sigmabridge.v1.Shape
-	40, // 64: sigmabridge.v1.FieldRef.pos:type_name -> sigmabridge.v1.Position
-	5,  // 65: sigmabridge.v1.TimePart.part:type_name -> sigmabridge.v1.TimeUnit
-	40, // 66: sigmabridge.v1.TimePart.pos:type_name -> sigmabridge.v1.Position
-	37, // 67: sigmabridge.v1.Rule.CustomEntry.value:type_name -> sigmabridge.v1.Value
-	37, // 68: sigmabridge.v1.Rule.StateEntry.value:type_name -> sigmabridge.v1.Value
-	33, // 69: sigmabridge.v1.Correlation.AliasesEntry.value:type_name -> sigmabridge.v1.AliasFields
-	37, // 70: sigmabridge.v1.ValueMap.ValuesEntry.value:type_name -> sigmabridge.v1.Value
-	6,  // 71: sigmabridge.v1.BackendService.Describe:input_type -> sigmabridge.v1.BackendServiceDescribeRequest
-	8,  // 72: sigmabridge.v1.BackendService.Convert:input_type -> sigmabridge.v1.ConvertRequest
-	13, // 73: sigmabridge.v1.DetectorService.Describe:input_type -> sigmabridge.v1.DetectorServiceDescribeRequest
-	15, // 74: sigmabridge.v1.DetectorService.Load:input_type -> sigmabridge.v1.LoadRequest
-	21, // 75: sigmabridge.v1.DetectorService.Match:input_type -> sigmabridge.v1.MatchRequest
-	23, // 76: sigmabridge.v1.DetectorService.ShareMemory:input_type -> sigmabridge.v1.ShareMemoryRequest
-	18, // 77: sigmabridge.v1.DetectorService.Advance:input_type -> sigmabridge.v1.AdvanceRequest
-	7,  // 78: sigmabridge.v1.BackendService.Describe:output_type -> sigmabridge.v1.BackendServiceDescribeResponse
-	9,  // 79: sigmabridge.v1.BackendService.Convert:output_type -> sigmabridge.v1.ConvertResponse
-	14, // 80: sigmabridge.v1.DetectorService.Describe:output_type -> sigmabridge.v1.DetectorServiceDescribeResponse
-	17, // 81: sigmabridge.v1.DetectorService.Load:output_type -> sigmabridge.v1.LoadResponse
-	25, // 82: sigmabridge.v1.DetectorService.Match:output_type -> sigmabridge.v1.MatchResponse
-	24, // 83: sigmabridge.v1.DetectorService.ShareMemory:output_type -> sigmabridge.v1.ShareMemoryResponse
-	19, // 84: sigmabridge.v1.DetectorService.Advance:output_type -> sigmabridge.v1.AdvanceResponse
-	78, // [78:85] is the sub-list for method output_type
-	71, // [71:78] is the sub-list for method input_type
-	71, // [71:71] is the sub-list for extension type_name
-	71, // [71:71] is the sub-list for extension extendee
-	0,  // [0:71] is the sub-list for field type_name
+	31, // 0: sigmabridge.v1.ConvertRequest.rules:type_name -> sigmabridge.v1.Rule
+	31, // 1: sigmabridge.v1.ConvertCorrelationsRequest.rules:type_name -> sigmabridge.v1.Rule
+	32, // 2: sigmabridge.v1.ConvertCorrelationsRequest.correlations:type_name -> sigmabridge.v1.Correlation
+	11, // 3: sigmabridge.v1.ConvertResponse.results:type_name -> sigmabridge.v1.ConvertResult
+	12, // 4: sigmabridge.v1.ConvertResult.queries:type_name -> sigmabridge.v1.Query
+	13, // 5: sigmabridge.v1.ConvertResult.diagnostics:type_name -> sigmabridge.v1.Diagnostic
+	0,  // 6: sigmabridge.v1.Diagnostic.severity:type_name -> sigmabridge.v1.Severity
+	31, // 7: sigmabridge.v1.LoadRequest.rules:type_name -> sigmabridge.v1.Rule
+	32, // 8: sigmabridge.v1.LoadRequest.correlations:type_name -> sigmabridge.v1.Correlation
+	17, // 9: sigmabridge.v1.LoadRequest.correlation_options:type_name -> sigmabridge.v1.CorrelationOptions
+	59, // 10: sigmabridge.v1.CorrelationOptions.time_fields:type_name -> sigmabridge.v1.CorrelationOptions.TimeFieldsEntry
+	21, // 11: sigmabridge.v1.LoadResponse.errors:type_name -> sigmabridge.v1.RuleError
+	27, // 12: sigmabridge.v1.AdvanceResponse.alerts:type_name -> sigmabridge.v1.Alert
+	13, // 13: sigmabridge.v1.AdvanceResponse.limits:type_name -> sigmabridge.v1.Diagnostic
+	13, // 14: sigmabridge.v1.RuleError.diagnostic:type_name -> sigmabridge.v1.Diagnostic
+	23, // 15: sigmabridge.v1.MatchRequest.shared:type_name -> sigmabridge.v1.SharedEvents
+	29, // 16: sigmabridge.v1.MatchResponse.matches:type_name -> sigmabridge.v1.EventMatch
+	30, // 17: sigmabridge.v1.MatchResponse.errors:type_name -> sigmabridge.v1.EventError
+	27, // 18: sigmabridge.v1.MatchResponse.alerts:type_name -> sigmabridge.v1.Alert
+	30, // 19: sigmabridge.v1.MatchResponse.correlation_errors:type_name -> sigmabridge.v1.EventError
+	60, // 20: sigmabridge.v1.Alert.group:type_name -> sigmabridge.v1.Alert.GroupEntry
+	28, // 21: sigmabridge.v1.Alert.events:type_name -> sigmabridge.v1.AlertEvent
+	37, // 22: sigmabridge.v1.Rule.logsource:type_name -> sigmabridge.v1.Logsource
+	42, // 23: sigmabridge.v1.Rule.conditions:type_name -> sigmabridge.v1.Node
+	61, // 24: sigmabridge.v1.Rule.custom:type_name -> sigmabridge.v1.Rule.CustomEntry
+	62, // 25: sigmabridge.v1.Rule.state:type_name -> sigmabridge.v1.Rule.StateEntry
+	36, // 26: sigmabridge.v1.Rule.deployment:type_name -> sigmabridge.v1.Deployment
+	33, // 27: sigmabridge.v1.Correlation.refs:type_name -> sigmabridge.v1.CorrelationRef
+	63, // 28: sigmabridge.v1.Correlation.aliases:type_name -> sigmabridge.v1.Correlation.AliasesEntry
+	35, // 29: sigmabridge.v1.Correlation.condition:type_name -> sigmabridge.v1.CorrelationRange
+	64, // 30: sigmabridge.v1.AliasFields.fields:type_name -> sigmabridge.v1.AliasFields.FieldsEntry
+	39, // 31: sigmabridge.v1.Value.list_value:type_name -> sigmabridge.v1.ValueList
+	40, // 32: sigmabridge.v1.Value.map_value:type_name -> sigmabridge.v1.ValueMap
+	38, // 33: sigmabridge.v1.ValueList.values:type_name -> sigmabridge.v1.Value
+	65, // 34: sigmabridge.v1.ValueMap.values:type_name -> sigmabridge.v1.ValueMap.ValuesEntry
+	43, // 35: sigmabridge.v1.Node.and:type_name -> sigmabridge.v1.And
+	44, // 36: sigmabridge.v1.Node.or:type_name -> sigmabridge.v1.Or
+	45, // 37: sigmabridge.v1.Node.not:type_name -> sigmabridge.v1.Not
+	48, // 38: sigmabridge.v1.Node.match:type_name -> sigmabridge.v1.Match
+	49, // 39: sigmabridge.v1.Node.keyword:type_name -> sigmabridge.v1.Keyword
+	51, // 40: sigmabridge.v1.Node.regex:type_name -> sigmabridge.v1.Regex
+	52, // 41: sigmabridge.v1.Node.cidr:type_name -> sigmabridge.v1.Cidr
+	54, // 42: sigmabridge.v1.Node.compare:type_name -> sigmabridge.v1.Compare
+	55, // 43: sigmabridge.v1.Node.exists:type_name -> sigmabridge.v1.Exists
+	56, // 44: sigmabridge.v1.Node.null:type_name -> sigmabridge.v1.Null
+	57, // 45: sigmabridge.v1.Node.field_ref:type_name -> sigmabridge.v1.FieldRef
+	58, // 46: sigmabridge.v1.Node.time_part:type_name -> sigmabridge.v1.TimePart
+	42, // 47: sigmabridge.v1.And.children:type_name -> sigmabridge.v1.Node
+	42, // 48: sigmabridge.v1.Or.children:type_name -> sigmabridge.v1.Node
+	42, // 49: sigmabridge.v1.Not.child:type_name -> sigmabridge.v1.Node
+	1,  // 50: sigmabridge.v1.Segment.kind:type_name -> sigmabridge.v1.SegmentKind
+	46, // 51: sigmabridge.v1.Pattern.segments:type_name -> sigmabridge.v1.Segment
+	47, // 52: sigmabridge.v1.Match.pattern:type_name -> sigmabridge.v1.Pattern
+	2,  // 53: sigmabridge.v1.Match.kind:type_name -> sigmabridge.v1.ValueKind
+	41, // 54: sigmabridge.v1.Match.pos:type_name -> sigmabridge.v1.Position
+	47, // 55: sigmabridge.v1.Keyword.pattern:type_name -> sigmabridge.v1.Pattern
+	41, // 56: sigmabridge.v1.Keyword.pos:type_name -> sigmabridge.v1.Position
+	50, // 57: sigmabridge.v1.Regex.flags:type_name -> sigmabridge.v1.RegexFlags
+	41, // 58: sigmabridge.v1.Regex.pos:type_name -> sigmabridge.v1.Position
+	41, // 59: sigmabridge.v1.Cidr.pos:type_name -> sigmabridge.v1.Position
+	3,  // 60: sigmabridge.v1.Compare.op:type_name -> sigmabridge.v1.CompareOp
+	53, // 61: sigmabridge.v1.Compare.value:type_name -> sigmabridge.v1.Number
+	41, // 62: sigmabridge.v1.Compare.pos:type_name -> sigmabridge.v1.Position
+	41, // 63: sigmabridge.v1.Exists.pos:type_name -> sigmabridge.v1.Position
+	41, // 64: sigmabridge.v1.Null.pos:type_name -> sigmabridge.v1.Position
+	4,  // 65: sigmabridge.v1.FieldRef.shape:type_name -> sigmabridge.v1.Shape
+	41, // 66: sigmabridge.v1.FieldRef.pos:type_name -> sigmabridge.v1.Position
+	5,  // 67: sigmabridge.v1.TimePart.part:type_name -> sigmabridge.v1.TimeUnit
+	41, // 68: sigmabridge.v1.TimePart.pos:type_name -> sigmabridge.v1.Position
+	38, // 69: sigmabridge.v1.Rule.CustomEntry.value:type_name -> sigmabridge.v1.Value
+	38, // 70: sigmabridge.v1.Rule.StateEntry.value:type_name -> sigmabridge.v1.Value
+	34, // 71: sigmabridge.v1.Correlation.AliasesEntry.value:type_name -> sigmabridge.v1.AliasFields
+	38, // 72: sigmabridge.v1.ValueMap.ValuesEntry.value:type_name -> sigmabridge.v1.Value
+	6,  // 73: sigmabridge.v1.BackendService.Describe:input_type -> sigmabridge.v1.BackendServiceDescribeRequest
+	8,  // 74: sigmabridge.v1.BackendService.Convert:input_type -> sigmabridge.v1.ConvertRequest
+	9,  // 75: sigmabridge.v1.BackendService.ConvertCorrelations:input_type -> sigmabridge.v1.ConvertCorrelationsRequest
+	14, // 76: sigmabridge.v1.DetectorService.Describe:input_type -> sigmabridge.v1.DetectorServiceDescribeRequest
+	16, // 77: sigmabridge.v1.DetectorService.Load:input_type -> sigmabridge.v1.LoadRequest
+	22, // 78: sigmabridge.v1.DetectorService.Match:input_type -> sigmabridge.v1.MatchRequest
+	24, // 79: sigmabridge.v1.DetectorService.ShareMemory:input_type -> sigmabridge.v1.ShareMemoryRequest
+	19, // 80: sigmabridge.v1.DetectorService.Advance:input_type -> sigmabridge.v1.AdvanceRequest
+	7,  // 81: sigmabridge.v1.BackendService.Describe:output_type -> sigmabridge.v1.BackendServiceDescribeResponse
+	10, // 82: sigmabridge.v1.BackendService.Convert:output_type -> sigmabridge.v1.ConvertResponse
+	10, // 83: sigmabridge.v1.BackendService.ConvertCorrelations:output_type -> sigmabridge.v1.ConvertResponse
+	15, // 84: sigmabridge.v1.DetectorService.Describe:output_type -> sigmabridge.v1.DetectorServiceDescribeResponse
+	18, // 85: sigmabridge.v1.DetectorService.Load:output_type -> sigmabridge.v1.LoadResponse
+	26, // 86: sigmabridge.v1.DetectorService.Match:output_type -> sigmabridge.v1.MatchResponse
+	25, // 87: sigmabridge.v1.DetectorService.ShareMemory:output_type -> sigmabridge.v1.ShareMemoryResponse
+	20, // 88: sigmabridge.v1.DetectorService.Advance:output_type -> sigmabridge.v1.AdvanceResponse
+	81, // [81:89] is the sub-list for method output_type
+	73, // [73:81] is the sub-list for method input_type
+	73, // [73:73] is the sub-list for extension type_name
+	73, // [73:73] is the sub-list for extension extendee
+	0,  // [0:73] is the sub-list for field type_name
 }
 
 func init() { file_sigmabridge_v1_sigmabridge_proto_init() }
@@ -4868,7 +4950,7 @@ func file_sigmabridge_v1_sigmabridge_proto_init() {
 	if File_sigmabridge_v1_sigmabridge_proto != nil {
 		return
 	}
-	file_sigmabridge_v1_sigmabridge_proto_msgTypes[31].OneofWrappers = []any{
+	file_sigmabridge_v1_sigmabridge_proto_msgTypes[32].OneofWrappers = []any{
 		(*Value_NullValue)(nil),
 		(*Value_StringValue)(nil),
 		(*Value_IntValue)(nil),
@@ -4880,7 +4962,7 @@ func file_sigmabridge_v1_sigmabridge_proto_init() {
 		(*Value_TimestampValue)(nil),
 		(*Value_BytesValue)(nil),
 	}
-	file_sigmabridge_v1_sigmabridge_proto_msgTypes[35].OneofWrappers = []any{
+	file_sigmabridge_v1_sigmabridge_proto_msgTypes[36].OneofWrappers = []any{
 		(*Node_And)(nil),
 		(*Node_Or)(nil),
 		(*Node_Not)(nil),
@@ -4900,7 +4982,7 @@ func file_sigmabridge_v1_sigmabridge_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sigmabridge_v1_sigmabridge_proto_rawDesc), len(file_sigmabridge_v1_sigmabridge_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   59,
+			NumMessages:   60,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

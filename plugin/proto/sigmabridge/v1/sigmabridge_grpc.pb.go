@@ -27,8 +27,9 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	BackendService_Describe_FullMethodName = "/sigmabridge.v1.BackendService/Describe"
-	BackendService_Convert_FullMethodName  = "/sigmabridge.v1.BackendService/Convert"
+	BackendService_Describe_FullMethodName            = "/sigmabridge.v1.BackendService/Describe"
+	BackendService_Convert_FullMethodName             = "/sigmabridge.v1.BackendService/Convert"
+	BackendService_ConvertCorrelations_FullMethodName = "/sigmabridge.v1.BackendService/ConvertCorrelations"
 )
 
 // BackendServiceClient is the client API for BackendService service.
@@ -41,6 +42,11 @@ type BackendServiceClient interface {
 	Describe(ctx context.Context, in *BackendServiceDescribeRequest, opts ...grpc.CallOption) (*BackendServiceDescribeResponse, error)
 	// Convert renders a batch of rules; the response has one result per rule, in order.
 	Convert(ctx context.Context, in *ConvertRequest, opts ...grpc.CallOption) (*ConvertResponse, error)
+	// ConvertCorrelations renders correlations over the rules they name; the response has
+	// one result per correlation, in order. A backend lists the types it renders in
+	// BackendServiceDescribeResponse.correlation_types; one that lists none is sent none,
+	// and one built before this call answers Unimplemented.
+	ConvertCorrelations(ctx context.Context, in *ConvertCorrelationsRequest, opts ...grpc.CallOption) (*ConvertResponse, error)
 }
 
 type backendServiceClient struct {
@@ -71,6 +77,16 @@ func (c *backendServiceClient) Convert(ctx context.Context, in *ConvertRequest, 
 	return out, nil
 }
 
+func (c *backendServiceClient) ConvertCorrelations(ctx context.Context, in *ConvertCorrelationsRequest, opts ...grpc.CallOption) (*ConvertResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ConvertResponse)
+	err := c.cc.Invoke(ctx, BackendService_ConvertCorrelations_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // BackendServiceServer is the server API for BackendService service.
 // All implementations must embed UnimplementedBackendServiceServer
 // for forward compatibility.
@@ -81,6 +97,11 @@ type BackendServiceServer interface {
 	Describe(context.Context, *BackendServiceDescribeRequest) (*BackendServiceDescribeResponse, error)
 	// Convert renders a batch of rules; the response has one result per rule, in order.
 	Convert(context.Context, *ConvertRequest) (*ConvertResponse, error)
+	// ConvertCorrelations renders correlations over the rules they name; the response has
+	// one result per correlation, in order. A backend lists the types it renders in
+	// BackendServiceDescribeResponse.correlation_types; one that lists none is sent none,
+	// and one built before this call answers Unimplemented.
+	ConvertCorrelations(context.Context, *ConvertCorrelationsRequest) (*ConvertResponse, error)
 	mustEmbedUnimplementedBackendServiceServer()
 }
 
@@ -96,6 +117,9 @@ func (UnimplementedBackendServiceServer) Describe(context.Context, *BackendServi
 }
 func (UnimplementedBackendServiceServer) Convert(context.Context, *ConvertRequest) (*ConvertResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Convert not implemented")
+}
+func (UnimplementedBackendServiceServer) ConvertCorrelations(context.Context, *ConvertCorrelationsRequest) (*ConvertResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ConvertCorrelations not implemented")
 }
 func (UnimplementedBackendServiceServer) mustEmbedUnimplementedBackendServiceServer() {}
 func (UnimplementedBackendServiceServer) testEmbeddedByValue()                        {}
@@ -154,6 +178,24 @@ func _BackendService_Convert_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _BackendService_ConvertCorrelations_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConvertCorrelationsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BackendServiceServer).ConvertCorrelations(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: BackendService_ConvertCorrelations_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BackendServiceServer).ConvertCorrelations(ctx, req.(*ConvertCorrelationsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // BackendService_ServiceDesc is the grpc.ServiceDesc for BackendService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -168,6 +210,10 @@ var BackendService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Convert",
 			Handler:    _BackendService_Convert_Handler,
+		},
+		{
+			MethodName: "ConvertCorrelations",
+			Handler:    _BackendService_ConvertCorrelations_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
