@@ -52,7 +52,7 @@ func Serve(name string) error {
 }
 
 // Backend serves a registered backend as a plugin: one target, the backend's name, and
-// its correlations when it renders any (backends.Correlator).
+// its correlations (backends.ConvertCorrelation, which names what it cannot render).
 func Backend(b backends.Backend) *plugin.RuleBackend {
 	rb := &plugin.RuleBackend{
 		Description: plugin.BackendDescription{
@@ -70,9 +70,10 @@ func Backend(b backends.Backend) *plugin.RuleBackend {
 		for _, t := range cb.CorrelationTypes() {
 			rb.Description.CorrelationTypes = append(rb.Description.CorrelationTypes, string(t))
 		}
-		rb.ConvertCorrelation = func(_, _ string, c *ir.Correlation, rules []*ir.Rule) ([]plugin.Query, plugin.Diagnostics) {
-			return backends.ConvertCorrelation(b, c, rules)
-		}
+	}
+	// Every built-in backend answers, so that its refusals read as in process.
+	rb.ConvertCorrelation = func(_, _ string, c *ir.Correlation, rules []*ir.Rule) ([]plugin.Query, plugin.Diagnostics) {
+		return backends.ConvertCorrelation(b, c, rules)
 	}
 	return rb
 }

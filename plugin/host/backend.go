@@ -62,11 +62,10 @@ func (b *Backend) Convert(ctx context.Context, target, format string, rules []*i
 }
 
 // ConvertCorrelations renders correlations (references index rules, the rules they name
-// after the pipelines) for target, one result per correlation. A plugin that lists no
-// correlation type is sent none: each result is one unsupported-correlation diagnostic
-// naming the plugin, as when the plugin was built before the call (it answers
-// Unimplemented). One that lists some is sent all, and says itself why it refuses a type
-// or a rule (as the built-in backends do in process). An error is a *PluginError (crashed, hung, garbage, refused).
+// after the pipelines) for target, one result per correlation. The plugin says itself why
+// it refuses a type or a rule (as the built-in backends do in process); one that does not
+// implement the call (built before it, or rendering no correlation) gives each result an
+// unsupported-correlation diagnostic naming the plugin. An error is a *PluginError (crashed, hung, garbage, refused).
 func (b *Backend) ConvertCorrelations(ctx context.Context, target, format string, corrs []*ir.Correlation, rules []*ir.Rule) ([]plugin.ConvertResult, error) {
 	if !slices.Contains(b.desc.Targets, target) {
 		return nil, pluginErr(b.Name(), CallFailed, "does not serve target %q (it serves %v)", target, b.desc.Targets)
@@ -80,16 +79,12 @@ func (b *Backend) ConvertCorrelations(ctx context.Context, target, format string
 	if len(corrs) == 0 {
 		return out, nil
 	}
-	if len(b.desc.CorrelationTypes) == 0 {
-		for i := range corrs {
-			unsupported(i, "renders no correlations")
-		}
-		return out, nil
-	}
 	cb, ok := b.raw.(plugin.CorrelationBackend)
 	if !ok {
 		return nil, pluginErr(b.Name(), Unimplemented, "ConvertCorrelations: the protocol client has none")
 	}
+	// Described types are for humans: a plugin may refuse a listed type for one rule,
+	// and says so, so every correlation is sent.
 	var resp *plugin.ConvertResponse
 	err := b.inst.call(ctx, "ConvertCorrelations", func(ctx context.Context) error {
 		var err error
@@ -98,7 +93,7 @@ func (b *Backend) ConvertCorrelations(ctx context.Context, target, format string
 	})
 	if HasFailure(err, Unimplemented) {
 		for i := range corrs {
-			unsupported(i, "was built before correlations reached backends (no ConvertCorrelations)")
+			unsupported(i, "renders no correlations (it does not implement ConvertCorrelations)")
 		}
 		return out, nil
 	}

@@ -210,7 +210,7 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	forTarget := func(target string) bool { return sigmabridge.CheckPipelineTargets(target, o.Pipelines) == nil }
 	rep.Targets = convertAll(ctx, m, processed, procIndex, results, rep, forTarget)
 	det := runSamples(ctx, m, setup, proc, set, results, builtinPack, rep)
-	results = append(results, checkCorrelations(det, set, setup, proc, results, builtinPack, rep.Targets)...)
+	results = append(results, checkCorrelations(ctx, m, det, set, setup, proc, results, builtinPack, rep.Targets)...)
 
 	rep.OK = len(rep.Plugins) == 0
 	for _, r := range results {

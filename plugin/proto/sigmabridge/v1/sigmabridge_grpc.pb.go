@@ -43,9 +43,10 @@ type BackendServiceClient interface {
 	// Convert renders a batch of rules; the response has one result per rule, in order.
 	Convert(ctx context.Context, in *ConvertRequest, opts ...grpc.CallOption) (*ConvertResponse, error)
 	// ConvertCorrelations renders correlations over the rules they name; the response has
-	// one result per correlation, in order. A backend lists the types it renders in
-	// BackendServiceDescribeResponse.correlation_types; one that lists none is sent none,
-	// and one built before this call answers Unimplemented.
+	// one result per correlation, in order, each refused by the backend with a diagnostic
+	// when it cannot render it exactly. A backend lists the types it renders in
+	// BackendServiceDescribeResponse.correlation_types; one that renders none, or was built
+	// before this call, answers Unimplemented.
 	ConvertCorrelations(ctx context.Context, in *ConvertCorrelationsRequest, opts ...grpc.CallOption) (*ConvertResponse, error)
 }
 
@@ -98,9 +99,10 @@ type BackendServiceServer interface {
 	// Convert renders a batch of rules; the response has one result per rule, in order.
 	Convert(context.Context, *ConvertRequest) (*ConvertResponse, error)
 	// ConvertCorrelations renders correlations over the rules they name; the response has
-	// one result per correlation, in order. A backend lists the types it renders in
-	// BackendServiceDescribeResponse.correlation_types; one that lists none is sent none,
-	// and one built before this call answers Unimplemented.
+	// one result per correlation, in order, each refused by the backend with a diagnostic
+	// when it cannot render it exactly. A backend lists the types it renders in
+	// BackendServiceDescribeResponse.correlation_types; one that renders none, or was built
+	// before this call, answers Unimplemented.
 	ConvertCorrelations(context.Context, *ConvertCorrelationsRequest) (*ConvertResponse, error)
 	mustEmbedUnimplementedBackendServiceServer()
 }
