@@ -118,7 +118,12 @@ func PluginDetector(ctx context.Context, m *host.Manager, rules []*ir.Rule) (*De
 // PluginDetectorSet is PluginDetector with the correlations of set (see LoadDetectorSet).
 // A plugin that cannot evaluate them gets the rules alone, and CorrelationErr says why.
 func PluginDetectorSet(ctx context.Context, m *host.Manager, rules []*ir.Rule, set *ir.RuleSet, o evaluator.CorrelatorOptions) (*Detector, error) {
-	det, err := m.Detector(ctx, builtin.DetectorName)
+	return NamedPluginDetectorSet(ctx, m, builtin.DetectorName, rules, set, o)
+}
+
+// NamedPluginDetectorSet is PluginDetectorSet with the detector plugin called name.
+func NamedPluginDetectorSet(ctx context.Context, m *host.Manager, name string, rules []*ir.Rule, set *ir.RuleSet, o evaluator.CorrelatorOptions) (*Detector, error) {
+	det, err := m.Detector(ctx, name)
 	if err != nil {
 		return nil, err
 	}
