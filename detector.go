@@ -4,14 +4,18 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path"
 	"time"
 
+	"github.com/sigmabridge/sigmabridge/plugin"
 	"github.com/sigmabridge/sigmabridge/plugin/builtin"
 	"github.com/sigmabridge/sigmabridge/plugin/host"
 	"github.com/sigmabridge/sigmabridge/samples"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
+	"github.com/sigmabridge/sigmabridge/translator/pipeline"
+	"github.com/sigmabridge/sigmabridge/translator/profile"
 )
 
 // HostOptions say where plugins come from.
@@ -48,6 +52,8 @@ type DetectorOptions struct {
 	// detector plugin is launched through the plugin host.
 	InProcess bool
 	Host      HostOptions
+	// Correlation configures the evaluation of correlations (LoadDetectorSet).
+	Correlation evaluator.CorrelatorOptions
 }
 
 // Detector is a loaded rule set, in the detector plugin or in process.
@@ -58,14 +64,30 @@ type Detector struct {
 	// rules given to LoadDetector.
 	Errors map[int]diag.List
 
+	// CorrelationErr is set when the set had correlations the detector plugin cannot
+	// evaluate: a *host.PluginError with the Unimplemented failure, naming the plugin. The
+	// rules are loaded regardless; the correlations are not.
+	CorrelationErr error
+
 	ctx  context.Context
 	prog *evaluator.Program
 	m    *host.Manager
 	det  *host.Detector
+	// set is the rule set whose correlations the plugin evaluates (nil: none).
+	set *ir.RuleSet
 }
 
 // LoadDetector loads rules into the detector o chooses. The caller must Close it.
 func LoadDetector(ctx context.Context, o DetectorOptions, rules []*ir.Rule) (*Detector, error) {
+	return LoadDetectorSet(ctx, o, rules, nil)
+}
+
+// LoadDetectorSet is LoadDetector that also loads the correlations of set into a detector
+// plugin, which then evaluates them over the streams given to it (Correlates). set is the
+// prepared set (PreparedSet) whose rules are those of rules, or nil where a rule is not
+// among them; a correlation naming such a rule sees it never match, as in process. In
+// process, the correlations are left to the caller's evaluator.Correlator.
+func LoadDetectorSet(ctx context.Context, o DetectorOptions, rules []*ir.Rule, set *ir.RuleSet) (*Detector, error) {
 	if o.InProcess {
 		prog, errs := evaluator.Compile(rules)
 		d := &Detector{ctx: ctx, prog: prog, Loaded: prog.Len(), Errors: map[int]diag.List{}}
@@ -78,7 +100,7 @@ func LoadDetector(ctx context.Context, o DetectorOptions, rules []*ir.Rule) (*De
 	if err != nil {
 		return nil, err
 	}
-	d, err := PluginDetector(ctx, m, rules)
+	d, err := PluginDetectorSet(ctx, m, rules, set, o.Correlation)
 	if err != nil {
 		m.Close()
 		return nil, err
@@ -90,15 +112,35 @@ func LoadDetector(ctx context.Context, o DetectorOptions, rules []*ir.Rule) (*De
 // PluginDetector loads rules into the built-in detector plugin of an open host, which the
 // caller keeps and closes.
 func PluginDetector(ctx context.Context, m *host.Manager, rules []*ir.Rule) (*Detector, error) {
-	det, err := m.Detector(ctx, builtin.DetectorName)
+	return PluginDetectorSet(ctx, m, rules, nil, evaluator.CorrelatorOptions{})
+}
+
+// PluginDetectorSet is PluginDetector with the correlations of set (see LoadDetectorSet).
+// A plugin that cannot evaluate them gets the rules alone, and CorrelationErr says why.
+func PluginDetectorSet(ctx context.Context, m *host.Manager, rules []*ir.Rule, set *ir.RuleSet, o evaluator.CorrelatorOptions) (*Detector, error) {
+	return NamedPluginDetectorSet(ctx, m, builtin.DetectorName, rules, set, o)
+}
+
+// NamedPluginDetectorSet is PluginDetectorSet with the detector plugin called name.
+func NamedPluginDetectorSet(ctx context.Context, m *host.Manager, name string, rules []*ir.Rule, set *ir.RuleSet, o evaluator.CorrelatorOptions) (*Detector, error) {
+	det, err := m.Detector(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := det.Load(ctx, rules)
+	var corrErr error
+	corrs := correlationsOver(rules, set)
+	resp, err := det.LoadSet(ctx, rules, corrs, plugin.CorrelationOptions{TimeFields: o.TimeFields, MaxLateness: o.MaxLateness, MaxGroups: o.MaxGroups})
+	if err != nil && len(corrs) > 0 && host.HasFailure(err, host.Unimplemented) {
+		corrErr = err
+		resp, err = det.Load(ctx, rules)
+	}
 	if err != nil {
 		return nil, err
 	}
-	d := &Detector{ctx: ctx, det: det, Loaded: resp.Loaded, Errors: map[int]diag.List{}}
+	d := &Detector{ctx: ctx, det: det, Loaded: resp.Loaded, Errors: map[int]diag.List{}, CorrelationErr: corrErr}
+	if len(corrs) > 0 && corrErr == nil {
+		d.set = set
+	}
 	for _, e := range resp.Errors {
 		d.Errors[e.RuleIndex] = append(d.Errors[e.RuleIndex], e.Diagnostic)
 	}
@@ -132,9 +174,184 @@ func (d *Detector) Match(events [][]byte) ([][]int, error) {
 	return out, nil
 }
 
+// correlationsOver returns the correlations of set with their rule references moved from
+// set.Rules to rules (by identity); a rule not among rules becomes -1/-1, which never
+// matches.
+func correlationsOver(rules []*ir.Rule, set *ir.RuleSet) []*ir.Correlation {
+	if set == nil || len(set.Correlations) == 0 {
+		return nil
+	}
+	at := make(map[*ir.Rule]int, len(rules))
+	for i, r := range rules {
+		at[r] = i
+	}
+	out := make([]*ir.Correlation, len(set.Correlations))
+	for i, c := range set.Correlations {
+		mc := *c
+		mc.Refs = make([]ir.CorrelationRef, len(c.Refs))
+		for j, ref := range c.Refs {
+			if ref.Rule >= 0 {
+				ref.Correlation = -1
+				if k, ok := at[set.Rules[ref.Rule]]; ok && set.Rules[ref.Rule] != nil {
+					ref.Rule = k
+				} else {
+					ref.Rule = -1
+				}
+			}
+			mc.Refs[j] = ref
+		}
+		out[i] = &mc
+	}
+	return out
+}
+
+// Correlates reports whether the detector plugin evaluates the set's correlations: scans
+// then stream through it (host.ScanOptions.Correlate) and CorrelationSet names the
+// alerts' correlations.
+func (d *Detector) Correlates() bool { return d.set != nil }
+
+// CorrelationSet is the set whose correlations the plugin evaluates (nil: none); an
+// alert's Correlation indexes its Correlations.
+func (d *Detector) CorrelationSet() *ir.RuleSet { return d.set }
+
 // Close stops the plugin host the detector started, if any.
 func (d *Detector) Close() {
 	if d.m != nil {
 		d.m.Close()
 	}
+}
+
+// RunCorrelationSamplesWith is RunCorrelationSamples through det when its plugin evaluates
+// the correlations (loaded with LoadDetectorSet from PreparedSet(s, p, set)): each sample
+// sequence is a stream of its own through the plugin, with the same verdicts as in process.
+// Otherwise (in process, no plugin, or a plugin that cannot) it is RunCorrelationSamples;
+// with a plugin that cannot, the verdict fails with det.CorrelationErr.
+func RunCorrelationSamplesWith(det *Detector, s *profile.Setup, p Prepared, set *ir.RuleSet, ci int, builtin bool, opts evaluator.CorrelatorOptions) samples.Verdict {
+	if det != nil && det.CorrelationErr != nil {
+		return samples.Verdict{Failures: []string{"not run: " + det.CorrelationErr.Error()}}
+	}
+	if det == nil || !det.Correlates() {
+		return RunCorrelationSamples(s, p, set, ci, builtin, opts)
+	}
+	c := set.Correlations[ci]
+	m, err := RuleManifest(&ir.Rule{Path: c.Path, ID: c.ID}, builtin)
+	switch {
+	case err != nil:
+		return samples.Verdict{Failures: []string{err.Error()}}
+	case m == nil:
+		return samples.Verdict{Failures: []string{fmt.Sprintf("%s: no samples (expected %s in a directory named like the rule, or in testdata/rules/)", c.Path, samples.ManifestName)}}
+	case m.RuleID != "" && m.RuleID != c.ID:
+		return samples.Verdict{Failures: []string{fmt.Sprintf("%s: the manifest is for rule %s, not %s", path.Join(m.Display, samples.ManifestName), m.RuleID, c.ID)}}
+	}
+	ps, mdiags := PreparedSet(s, p, set)
+	if mdiags[ci].HasErrors() {
+		return samples.Verdict{Failures: []string{mdiags[ci].Err().Error()}}
+	}
+	for _, ref := range c.Refs {
+		if ref.Rule >= 0 && ps.Rules[ref.Rule] == nil {
+			return samples.Verdict{Failures: []string{fmt.Sprintf("not run: the pipeline failed rule %q, which the correlation names", ref.Name)}}
+		}
+	}
+	for _, ref := range c.Refs {
+		if ref.Rule < 0 {
+			continue
+		}
+		if ds := det.Errors[p.Index[ref.Rule]]; len(ds) > 0 {
+			return samples.Verdict{Failures: []string{ds.Err().Error()}}
+		}
+	}
+	// As in process: under a deployment pipeline an event is brought into the shape of each
+	// log source the correlation names and observed with that log source's rules only (by
+	// their index in the loaded rules), its time read from the event as it came.
+	type shaped struct {
+		shape     *pipeline.Shape
+		rules     []int
+		timeField string
+	}
+	var shapes []shaped
+	byLogsource := map[ir.Logsource]int{}
+	for _, ref := range c.Refs {
+		if ref.Rule < 0 {
+			continue
+		}
+		r := set.Rules[ref.Rule]
+		j, ok := byLogsource[r.Logsource]
+		if !ok {
+			j = len(shapes)
+			byLogsource[r.Logsource] = j
+			shapes = append(shapes, shaped{shape: p.Shape(r), timeField: opts.TimeField(r.Logsource)})
+		}
+		shapes[j].rules = append(shapes[j].rules, p.Index[ref.Rule])
+	}
+	simple := len(shapes) == 0 || (len(shapes) == 1 && shapes[0].shape.Identity())
+	match := func(events [][]byte) ([][]int, error) {
+		st, err := det.det.OpenStream()
+		if err != nil {
+			return nil, err
+		}
+		defer st.Close()
+		out := make([][]int, len(events))
+		ids := make([]string, len(events))
+		at := map[string]int{}
+		for i := range events {
+			ids[i] = fmt.Sprint(i)
+			at[ids[i]] = i
+		}
+		var alerts []plugin.Alert
+		send := func(evs [][]byte, se host.StreamEvents, first int) error {
+			resp, err := st.Match(det.ctx, evs, se)
+			if err != nil {
+				return err
+			}
+			if len(resp.Errors) > 0 {
+				return fmt.Errorf("event %d: %s", first+resp.Errors[0].Event+1, resp.Errors[0].Message)
+			}
+			if len(resp.CorrelationErrors) > 0 {
+				return fmt.Errorf("event %d: %s", first+resp.CorrelationErrors[0].Event+1, resp.CorrelationErrors[0].Message)
+			}
+			alerts = append(alerts, resp.Alerts...)
+			return nil
+		}
+		if simple {
+			if err := send(events, host.StreamEvents{IDs: ids}, 0); err != nil {
+				return nil, err
+			}
+		} else {
+			for i, ev := range events {
+				for _, sh := range shapes {
+					e, err := sh.shape.Apply(ev)
+					if err != nil {
+						return nil, fmt.Errorf("event %d: %v", i+1, err)
+					}
+					t := rawTime(ev, sh.timeField)
+					if err := send([][]byte{e}, host.StreamEvents{IDs: ids[i : i+1], Times: []time.Time{t}, Rules: sh.rules}, i); err != nil {
+						return nil, err
+					}
+				}
+			}
+		}
+		end, err := st.End(det.ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range append(alerts, end.Alerts...) {
+			if a.Correlation == ci && len(a.Events) > 0 {
+				out[at[a.Events[len(a.Events)-1].ID]] = []int{0}
+			}
+		}
+		return out, nil
+	}
+	return samples.Run(m, 0, match)
+}
+
+// rawTime reads an event's time from field of the event as it came (zero when it has
+// none: the plugin then reads the shaped event, and names the event if it has none either).
+func rawTime(event []byte, field string) time.Time {
+	fields, err := evaluator.JSONFields(event)
+	if err != nil {
+		return time.Time{}
+	}
+	ts, _ := fields(field)
+	t, _ := evaluator.ParseTime(ts)
+	return t
 }

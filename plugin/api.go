@@ -79,6 +79,9 @@ type BackendDescription struct {
 	// FormatDescriptions are the deployable formats the backend renders itself, through
 	// Renderer (`convert -f NAME`). Their names differ from the built-in formats'.
 	FormatDescriptions []FormatDescription
+	// CorrelationTypes are the correlation types ConvertCorrelations renders exactly. Only
+	// a backend that implements CorrelationBackend may list any.
+	CorrelationTypes []string
 }
 
 // FormatDescription describes a deployable format a backend renders itself.
@@ -139,13 +142,40 @@ type RenderResult struct {
 	Diagnostics Diagnostics
 }
 
+// CorrelationBackend is a Backend that also renders correlation rules.
+type CorrelationBackend interface {
+	Backend
+	// ConvertCorrelations renders every correlation of the request over the rules it
+	// names; the response has one result per correlation, in order. A correlation the
+	// target cannot express exactly gets an Error diagnostic (unsupported-correlation).
+	ConvertCorrelations(ctx context.Context, req *ConvertCorrelationsRequest) (*ConvertResponse, error)
+}
+
+// ConvertCorrelationsRequest is a batch of correlations for one target.
+type ConvertCorrelationsRequest struct {
+	Target string
+	Format string
+	// Rules are the rules the correlations name, after the pipelines.
+	Rules []*ir.Rule
+	// Correlations reference Rules by index (Rule and Correlation -1: a rule that could
+	// not be sent; a Correlation index: a chain).
+	Correlations []*ir.Correlation
+}
+
 // DetectorDescription is a detector's answer to Describe.
 type DetectorDescription struct {
 	Name            string
 	Version         string
 	ProtocolVersion int // filled in by the protocol layer
-	Capabilities    []string
-	Description     string
+	// ProtocolRevision is the revision of version 1 the detector's protocol layer speaks
+	// (ProtocolRevision; 0 for a plugin built before correlations). Filled in by the
+	// protocol layer.
+	ProtocolRevision int
+	Capabilities     []string
+	Description      string
+	// CorrelationTypes are the correlation types the detector evaluates. Only a detector
+	// that implements CorrelatingDetector may list any.
+	CorrelationTypes []string
 }
 
 // ConvertRequest is a batch of rules for one target.
@@ -172,6 +202,11 @@ type ConvertResult struct {
 // LoadRequest is the rule set a detector compiles.
 type LoadRequest struct {
 	Rules []*ir.Rule
+	// Correlations over Rules (references resolved to indexes of Rules; a reference with
+	// Rule and Correlation both -1 names a rule the host could not load, which never
+	// matches). Only sent to a CorrelatingDetector.
+	Correlations       []*ir.Correlation
+	CorrelationOptions CorrelationOptions
 }
 
 // LoadResponse reports how loading went.
@@ -194,6 +229,9 @@ type RuleError struct {
 // later rewrites): never modify them, and copy what you keep.
 type MatchRequest struct {
 	Events [][]byte
+	// Stream, set by a host, makes the batch part of a correlated stream. The protocol
+	// layer handles it: an implementation's Match never sees it.
+	Stream *StreamBatch
 }
 
 // MatchResponse lists the matches of a batch sparsely: an event that matched nothing has no
@@ -203,6 +241,11 @@ type MatchResponse struct {
 	Matches []EventMatch
 	// Errors are the events that could not be read.
 	Errors []EventError
+	// Alerts are the correlation matches the batch of a stream completed, in order;
+	// CorrelationErrors the events that matched a correlated rule but could not be fed to
+	// the correlations. Both are filled by the protocol layer, never by Match.
+	Alerts            []Alert
+	CorrelationErrors []EventError
 }
 
 // EventMatch is one rule condition one event satisfied.

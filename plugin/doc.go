@@ -18,4 +18,11 @@
 // diagnostic, and Load reports it as a RuleError and sends the rest (match indexes still
 // name the rules as requested). So one rule cannot break a request for the others, and a
 // plugin never receives a tree near protobuf's recursion limit (plugin/internal/wire).
+//
+// A detector that also implements CorrelatingDetector evaluates the correlations of the
+// loaded set over streams of batches (protocol revision 1, ProtocolRevision): the protocol
+// layer here applies each stream's batches in order, however the host's concurrent calls
+// arrive, and hands the implementation's CorrelationStream one batch at a time with its
+// matches; Advance closes windows or ends the stream. A detector that does not lists no
+// correlation types, and the host never sends it correlations.
 package plugin

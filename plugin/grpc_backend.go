@@ -57,6 +57,7 @@ func (c *backendClient) Describe(ctx context.Context, _ *DescribeRequest) (*Back
 		Name: resp.GetName(), Version: resp.GetVersion(), ProtocolVersion: int(resp.GetProtocolVersion()),
 		Targets: resp.GetTargets(), Formats: resp.GetFormats(), Capabilities: resp.GetCapabilities(),
 		Description: resp.GetDescription(), ProtocolRevision: int(resp.GetProtocolRevision()),
+		CorrelationTypes: resp.GetCorrelationTypes(),
 	}
 	for _, f := range resp.GetFormatDescriptions() {
 		d.FormatDescriptions = append(d.FormatDescriptions, FormatDescription{Name: f.GetName(), Description: f.GetDescription(),
@@ -177,6 +178,27 @@ func checkFileName(name string) error {
 		return fmt.Errorf("file name %q: want a relative slash-separated path inside the output directory", name)
 	}
 	return nil
+}
+
+// ConvertCorrelations sends the correlations with the rules they name. A reference to a
+// rule refused for its size is sent as -1/-1; the backend names it in its diagnostics.
+func (c *backendClient) ConvertCorrelations(ctx context.Context, req *ConvertCorrelationsRequest) (*ConvertResponse, error) {
+	enc, err := encodeRules(req.Rules)
+	if err != nil {
+		return nil, err
+	}
+	corrs, err := encodeCorrelations(req.Correlations, enc)
+	if err != nil {
+		return nil, err
+	}
+	if len(corrs) == 0 {
+		return &ConvertResponse{}, nil
+	}
+	resp, err := c.rpc.ConvertCorrelations(ctx, &pb.ConvertCorrelationsRequest{Target: req.Target, Format: req.Format, Rules: enc.sent, Correlations: corrs})
+	if err != nil {
+		return nil, err
+	}
+	return convertResponseFromProto(resp, len(corrs))
 }
 
 func (c *backendClient) Convert(ctx context.Context, req *ConvertRequest) (*ConvertResponse, error) {
@@ -309,6 +331,9 @@ func (s *backendServer) Describe(ctx context.Context, _ *pb.BackendServiceDescri
 				Extension: f.Extension, PerRule: f.PerRule, Targets: f.Targets})
 		}
 	}
+	if _, ok := s.impl.(CorrelationBackend); ok {
+		m.CorrelationTypes = d.CorrelationTypes
+	}
 	return m, nil
 }
 
@@ -342,6 +367,33 @@ func (s *backendServer) Render(ctx context.Context, m *pb.RenderRequest) (*pb.Re
 		out.Results = append(out.Results, &pb.RenderResult{Data: res.Data, Diagnostics: wire.DiagnosticsToProto(res.Diagnostics)})
 	}
 	return out, nil
+}
+
+func (s *backendServer) ConvertCorrelations(ctx context.Context, m *pb.ConvertCorrelationsRequest) (*pb.ConvertResponse, error) {
+	cb, ok := s.impl.(CorrelationBackend)
+	if !ok {
+		return nil, status.Error(codes.Unimplemented, "the backend renders no correlations")
+	}
+	rules, err := decodeRules(m.GetRules())
+	if err != nil {
+		return nil, err
+	}
+	req := &ConvertCorrelationsRequest{Target: m.GetTarget(), Format: m.GetFormat(), Rules: rules}
+	for i, cm := range m.GetCorrelations() {
+		c, err := wire.CorrelationFromProto(cm, i, len(rules), len(m.GetCorrelations()))
+		if err != nil {
+			return nil, status.Errorf(codes.InvalidArgument, "%v", err)
+		}
+		req.Correlations = append(req.Correlations, c)
+	}
+	resp, err := cb.ConvertCorrelations(ctx, req)
+	if err != nil {
+		return nil, statusError(ctx, err)
+	}
+	if len(resp.Results) != len(req.Correlations) {
+		return nil, status.Errorf(codes.Internal, "backend returned %d results for %d correlations", len(resp.Results), len(req.Correlations))
+	}
+	return convertResponseToProto(resp), nil
 }
 
 func (s *backendServer) Convert(ctx context.Context, m *pb.ConvertRequest) (*pb.ConvertResponse, error) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"sync/atomic"
+	"time"
 
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/sigmabridge/sigmabridge/plugin/internal/wire"
 	pb "github.com/sigmabridge/sigmabridge/plugin/proto/sigmabridge/v1"
+	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
 
 // detectorPlugin binds Detector to go-plugin.
@@ -42,6 +44,8 @@ type detectorClient struct {
 	// index maps the position of a rule in the last Load as sent to its position in the
 	// LoadRequest (rules beyond the IR's limits are not sent); nil when they are the same.
 	index atomic.Pointer[[]int]
+	// correlations is the number of correlations sent in the last successful Load.
+	correlations atomic.Int64
 }
 
 var _ Detector = (*detectorClient)(nil)
@@ -57,7 +61,9 @@ func (c *detectorClient) Describe(ctx context.Context, _ *DescribeRequest) (*Det
 	}
 	return &DetectorDescription{
 		Name: resp.GetName(), Version: resp.GetVersion(), ProtocolVersion: int(resp.GetProtocolVersion()),
-		Capabilities: resp.GetCapabilities(), Description: resp.GetDescription(),
+		ProtocolRevision: int(resp.GetProtocolRevision()),
+		Capabilities:     resp.GetCapabilities(), Description: resp.GetDescription(),
+		CorrelationTypes: resp.GetCorrelationTypes(),
 	}, nil
 }
 
@@ -67,9 +73,19 @@ func (c *detectorClient) Load(ctx context.Context, req *LoadRequest) (*LoadRespo
 		return nil, err
 	}
 	rules := enc.sent
+	corrs, err := encodeCorrelations(req.Correlations, enc)
+	if err != nil {
+		return nil, err
+	}
 	c.loaded.Store(-1)
 	c.index.Store(nil)
-	resp, err := c.rpc.Load(ctx, &pb.LoadRequest{Rules: rules})
+	c.correlations.Store(0)
+	lr := &pb.LoadRequest{Rules: rules, Correlations: corrs}
+	if len(corrs) > 0 {
+		o := req.CorrelationOptions
+		lr.CorrelationOptions = &pb.CorrelationOptions{TimeFields: o.TimeFields, MaxLatenessNanos: int64(o.MaxLateness), MaxGroups: int32(o.MaxGroups)}
+	}
+	resp, err := c.rpc.Load(ctx, lr)
 	if err != nil {
 		return nil, err
 	}
@@ -97,6 +113,37 @@ func (c *detectorClient) Load(ctx context.Context, req *LoadRequest) (*LoadRespo
 		c.index.Store(&enc.index)
 	}
 	c.loaded.Store(int64(len(rules)))
+	c.correlations.Store(int64(len(corrs)))
+	return out, nil
+}
+
+// encodeCorrelations encodes correlations over the rules of enc: a reference to a rule
+// that was not sent (refused for its size) becomes -1/-1, a rule that never matches.
+func encodeCorrelations(cs []*ir.Correlation, enc *encoded) ([]*pb.Correlation, error) {
+	if len(cs) == 0 {
+		return nil, nil
+	}
+	sent := make(map[int]int32, len(enc.index))
+	for s, r := range enc.index {
+		sent[r] = int32(s)
+	}
+	out := make([]*pb.Correlation, len(cs))
+	for i, c := range cs {
+		if c == nil {
+			return nil, fmt.Errorf("%w: correlation %d is nil", ErrEncodeRequest, i)
+		}
+		m := wire.CorrelationToProto(c)
+		for _, r := range m.Refs {
+			if r.Rule >= 0 {
+				if s, ok := sent[int(r.Rule)]; ok {
+					r.Rule = s
+				} else {
+					r.Rule, r.Correlation = -1, -1
+				}
+			}
+		}
+		out[i] = m
+	}
 	return out, nil
 }
 
@@ -112,13 +159,32 @@ func (c *detectorClient) toRequestIndex(resp *MatchResponse) *MatchResponse {
 }
 
 func (c *detectorClient) Match(ctx context.Context, req *MatchRequest) (*MatchResponse, error) {
-	resp, err := c.rpc.Match(ctx, packEvents(req.Events))
+	m := packEvents(req.Events)
+	if err := c.setStream(m, req.Stream, len(req.Events)); err != nil {
+		return nil, err
+	}
+	resp, err := c.rpc.Match(ctx, m)
 	if err != nil {
 		return nil, err
 	}
-	out, err := matchResponseFromProto(resp, len(req.Events), int(c.loaded.Load()))
+	return c.matchResponse(resp, len(req.Events))
+}
+
+// matchResponse checks and converts the answer to a batch of events.
+func (c *detectorClient) matchResponse(resp *pb.MatchResponse, events int) (*MatchResponse, error) {
+	out, err := matchResponseFromProto(resp, events, int(c.loaded.Load()))
 	if err != nil {
 		return nil, err
+	}
+	if out.Alerts, err = alertsFromProto(resp.GetAlerts(), int(c.correlations.Load()), events, "Match"); err != nil {
+		return nil, err
+	}
+	for _, e := range resp.GetCorrelationErrors() {
+		ev := int(e.GetEventIndex())
+		if ev < 0 || ev >= events {
+			return nil, fmt.Errorf("%w from Match: a correlation error for event %d of %d", ErrMalformedResponse, ev, events)
+		}
+		out.CorrelationErrors = append(out.CorrelationErrors, EventError{Event: ev, Message: e.GetMessage()})
 	}
 	return c.toRequestIndex(out), nil
 }
@@ -207,8 +273,9 @@ func matchResponseFromProto(m *pb.MatchResponse, events, rules int) (*MatchRespo
 // detectorServer serves a Detector implementation inside the plugin process.
 type detectorServer struct {
 	pb.UnimplementedDetectorServiceServer
-	impl   Detector
-	shared sharedRegions
+	impl    Detector
+	shared  sharedRegions
+	streams streams
 }
 
 func (s *detectorServer) Describe(ctx context.Context, _ *pb.DetectorServiceDescribeRequest) (*pb.DetectorServiceDescribeResponse, error) {
@@ -216,10 +283,14 @@ func (s *detectorServer) Describe(ctx context.Context, _ *pb.DetectorServiceDesc
 	if err != nil {
 		return nil, statusError(ctx, err)
 	}
-	return &pb.DetectorServiceDescribeResponse{
-		Name: d.Name, Version: d.Version, ProtocolVersion: ProtocolVersion,
+	out := &pb.DetectorServiceDescribeResponse{
+		Name: d.Name, Version: d.Version, ProtocolVersion: ProtocolVersion, ProtocolRevision: ProtocolRevision,
 		Capabilities: d.Capabilities, Description: d.Description,
-	}, nil
+	}
+	if _, ok := s.impl.(CorrelatingDetector); ok {
+		out.CorrelationTypes = d.CorrelationTypes
+	}
+	return out, nil
 }
 
 func (s *detectorServer) Load(ctx context.Context, m *pb.LoadRequest) (*pb.LoadResponse, error) {
@@ -227,7 +298,25 @@ func (s *detectorServer) Load(ctx context.Context, m *pb.LoadRequest) (*pb.LoadR
 	if err != nil {
 		return nil, err
 	}
-	resp, err := s.impl.Load(ctx, &LoadRequest{Rules: rules})
+	req := &LoadRequest{Rules: rules}
+	if len(m.GetCorrelations()) > 0 {
+		if _, ok := s.impl.(CorrelatingDetector); !ok {
+			return nil, status.Error(codes.Unimplemented, "the detector evaluates no correlations")
+		}
+		for i, cm := range m.GetCorrelations() {
+			c, err := wire.CorrelationFromProto(cm, i, len(rules), len(m.GetCorrelations()))
+			if err != nil {
+				return nil, status.Errorf(codes.InvalidArgument, "%v", err)
+			}
+			req.Correlations = append(req.Correlations, c)
+		}
+		o := m.GetCorrelationOptions()
+		if o.GetMaxLatenessNanos() < 0 || o.GetMaxGroups() < 0 {
+			return nil, status.Error(codes.InvalidArgument, "negative max_lateness or max_groups")
+		}
+		req.CorrelationOptions = CorrelationOptions{TimeFields: o.GetTimeFields(), MaxLateness: time.Duration(o.GetMaxLatenessNanos()), MaxGroups: int(o.GetMaxGroups())}
+	}
+	resp, err := s.impl.Load(ctx, req)
 	if err != nil {
 		return nil, statusError(ctx, err)
 	}
@@ -243,7 +332,16 @@ func (s *detectorServer) Match(ctx context.Context, m *pb.MatchRequest) (*pb.Mat
 	if err != nil {
 		return nil, err
 	}
+	sb, err := streamBatch(m, len(events))
+	if err != nil {
+		return nil, err
+	}
 	resp, err := s.impl.Match(ctx, &MatchRequest{Events: events})
+	if sb != nil {
+		if err = s.observe(ctx, sb, events, resp, err); err != nil {
+			return nil, statusError(ctx, err)
+		}
+	}
 	if err != nil {
 		return nil, statusError(ctx, err)
 	}
@@ -260,6 +358,10 @@ func (s *detectorServer) Match(ctx context.Context, m *pb.MatchRequest) (*pb.Mat
 	}
 	for _, e := range resp.Errors {
 		out.Errors = append(out.Errors, &pb.EventError{EventIndex: int32(e.Event), Message: e.Message})
+	}
+	out.Alerts = alertsToProto(resp.Alerts, true)
+	for _, e := range resp.CorrelationErrors {
+		out.CorrelationErrors = append(out.CorrelationErrors, &pb.EventError{EventIndex: int32(e.Event), Message: e.Message})
 	}
 	return out, nil
 }

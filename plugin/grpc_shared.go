@@ -90,7 +90,7 @@ func (c *detectorClient) ShareMemory(ctx context.Context, region uint32, path st
 // MatchShared is Match for a batch whose events lie back to back from offset in a region
 // the plugin mapped (ShareMemory). The caller must leave those bytes alone until it
 // returns.
-func (c *detectorClient) MatchShared(ctx context.Context, region uint32, offset int, events [][]byte) (*MatchResponse, error) {
+func (c *detectorClient) MatchShared(ctx context.Context, region uint32, offset int, events [][]byte, sb *StreamBatch) (*MatchResponse, error) {
 	if offset < 0 {
 		return nil, fmt.Errorf("%w: negative offset %d", ErrEncodeRequest, offset)
 	}
@@ -98,14 +98,13 @@ func (c *detectorClient) MatchShared(ctx context.Context, region uint32, offset 
 	for i, ev := range events {
 		lengths[i] = uint32(len(ev))
 	}
-	resp, err := c.rpc.Match(ctx, &pb.MatchRequest{EventLengths: lengths,
-		Shared: &pb.SharedEvents{Region: region, Offset: uint64(offset)}})
+	m := &pb.MatchRequest{EventLengths: lengths, Shared: &pb.SharedEvents{Region: region, Offset: uint64(offset)}}
+	if err := c.setStream(m, sb, len(events)); err != nil {
+		return nil, err
+	}
+	resp, err := c.rpc.Match(ctx, m)
 	if err != nil {
 		return nil, err
 	}
-	out, err := matchResponseFromProto(resp, len(events), int(c.loaded.Load()))
-	if err != nil {
-		return nil, err
-	}
-	return c.toRequestIndex(out), nil
+	return c.matchResponse(resp, len(events))
 }

@@ -47,7 +47,7 @@ func TestSharedBatches(t *testing.T) {
 		return out
 	}
 	events := put(100, `{"a":"hit"}`, `{"b":1}`, `{bad`, `{"c":"hit"}`)
-	resp, err := c.MatchShared(ctx, 7, 100, events)
+	resp, err := c.MatchShared(ctx, 7, 100, events, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestSharedBatches(t *testing.T) {
 	}
 	// The same offset with other bytes: the plugin reads the region, not a copy.
 	events = put(100, `{"x":"hit"}`, `{"y":"miss"}`)
-	if _, err := c.MatchShared(ctx, 7, 100, events); err != nil {
+	if _, err := c.MatchShared(ctx, 7, 100, events, nil); err != nil {
 		t.Fatal(err)
 	}
 	if len(impl.seen) != 2 || string(impl.seen[0]) != `{"x":"hit"}` || string(impl.seen[1]) != `{"y":"miss"}` {
@@ -73,9 +73,9 @@ func TestSharedBatches(t *testing.T) {
 			t.Errorf("%s: %v, want %v with %q", what, err, code, fragment)
 		}
 	}
-	_, err = c.MatchShared(ctx, 8, 0, events)
+	_, err = c.MatchShared(ctx, 8, 0, events, nil)
 	wantCode("unknown region", err, codes.FailedPrecondition, "never mapped")
-	_, err = c.MatchShared(ctx, 7, 4090, events)
+	_, err = c.MatchShared(ctx, 7, 4090, events, nil)
 	wantCode("past the end", err, codes.InvalidArgument, "runs past the end")
 	_, err = c.rpc.Match(ctx, &pb.MatchRequest{Events: []byte("{}"), EventLengths: []uint32{2}, Shared: &pb.SharedEvents{Region: 7}})
 	wantCode("inline and shared", err, codes.InvalidArgument, "both inline and in a shared region")

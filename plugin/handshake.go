@@ -11,11 +11,17 @@ import (
 // that speaks several versions picks the highest one both sides know.
 const ProtocolVersion = 1
 
-// ProtocolRevision counts the additions made to protocol version 1 since its release, which
-// a peer reports in Describe so the other side knows what it may call. Revision 0 (a plugin
-// that does not report one) and 1 are the first release; revision 2 adds the backend's
-// Render call and its format descriptions.
+// ProtocolRevision numbers the additions made to protocol version 1 since its release, which
+// a peer reports in Describe so that a host finds a plugin built before an addition before
+// relying on it. Revision 0 (a plugin that does not report one) is the first release;
+// revision 1 adds correlations (LoadRequest.Correlations, MatchRequest.Stream, Advance, and
+// the backend's ConvertCorrelations); revision 2 adds the backend's Render call and its format
+// descriptions. Additions are fields and methods a plugin of a lower revision ignores or
+// answers Unimplemented; an incompatible change is a new version.
 const ProtocolRevision = 2
+
+// RevisionCorrelations is the first protocol revision with correlations.
+const RevisionCorrelations = 1
 
 // RevisionFormats is the first protocol revision with Render and format descriptions.
 const RevisionFormats = 2

@@ -197,6 +197,13 @@ func TestCLIPinnedExternalBackendEverywhere(t *testing.T) {
 	code, _, stderr = sb(t, "", nil, "convert", "-t", "kq", "--plugin-dir", plugins, rule)
 	want(t, "convert -t kq", code, 2, stderr, `unknown target "kq" (known: dsl, eql, esql, lucene, splunk, kql); did you mean "kql"?`)
 
+	// A correlation for the plugin's target goes to the plugin, which renders none (it
+	// does not implement ConvertCorrelations): a named unsupported-correlation.
+	corr := write(t, filepath.Dir(rule), "burst.yml", "title: burst\nid: 9b1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0\n"+
+		"correlation: {type: event_count, rules: [9a2a9a4e-8d0c-4c1e-9a43-6f0a1c2b3d4e], timespan: 5m, condition: {gte: 3}}\n")
+	code, _, stderr = sb(t, "", nil, "convert", "-t", "kql", "--plugin-dir", plugins, rule, corr)
+	want(t, "convert -t kql with a correlation", code, 1, stderr, "unsupported-correlation", "plugin kql renders no correlations")
+
 	code, out, stderr = sb(t, "", nil, "list", "targets", "--plugin-dir", plugins)
 	want(t, "list targets", code, 0, stderr)
 	if !strings.Contains(out, "kql     plugin kql  example backend: Kusto Query Language where clauses") {

@@ -51,9 +51,10 @@ func Serve(name string) error {
 	return plugin.Serve(&plugin.ServeOpts{Backend: Backend(b), Logger: logger})
 }
 
-// Backend serves a registered backend as a plugin: one target, the backend's name.
+// Backend serves a registered backend as a plugin: one target, the backend's name, and
+// its correlations (backends.ConvertCorrelation, which names what it cannot render).
 func Backend(b backends.Backend) *plugin.RuleBackend {
-	return &plugin.RuleBackend{
+	rb := &plugin.RuleBackend{
 		Description: plugin.BackendDescription{
 			Name:        b.Name(),
 			Version:     Version(),
@@ -65,6 +66,16 @@ func Backend(b backends.Backend) *plugin.RuleBackend {
 			return b.Convert(r)
 		},
 	}
+	if cb, ok := b.(backends.Correlator); ok {
+		for _, t := range cb.CorrelationTypes() {
+			rb.Description.CorrelationTypes = append(rb.Description.CorrelationTypes, string(t))
+		}
+	}
+	// Every built-in backend answers, so that its refusals read as in process.
+	rb.ConvertCorrelation = func(_, _ string, c *ir.Correlation, rules []*ir.Rule) ([]plugin.Query, plugin.Diagnostics) {
+		return backends.ConvertCorrelation(b, c, rules)
+	}
+	return rb
 }
 
 // Version is the sigmabridge version the binary was built as, or "dev".

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/sigmabridge/sigmabridge/plugin"
+	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
 
@@ -127,4 +128,54 @@ func (b *Backend) CheckFormat(target, format string) error {
 		return pluginErr(b.Name(), Unimplemented, "its format %s does not take target %q", format, target)
 	}
 	return nil
+}
+
+// ConvertCorrelations renders correlations (references index rules, the rules they name
+// after the pipelines) for target, one result per correlation. The plugin says itself why
+// it refuses a type or a rule (as the built-in backends do in process); one that does not
+// implement the call (built before it, or rendering no correlation) gives each result an
+// unsupported-correlation diagnostic naming the plugin. An error is a *PluginError (crashed, hung, garbage, refused).
+func (b *Backend) ConvertCorrelations(ctx context.Context, target, format string, corrs []*ir.Correlation, rules []*ir.Rule) ([]plugin.ConvertResult, error) {
+	if !slices.Contains(b.desc.Targets, target) {
+		return nil, pluginErr(b.Name(), CallFailed, "does not serve target %q (it serves %v)", target, b.desc.Targets)
+	}
+	out := make([]plugin.ConvertResult, len(corrs))
+	unsupported := func(i int, why string) {
+		c := corrs[i]
+		out[i] = plugin.ConvertResult{Diagnostics: diag.List{{Path: c.Path, Line: c.Line, RuleID: c.ID, Target: target,
+			Code: diag.UnsupportedCorrelation, Message: fmt.Sprintf("%s: plugin %s %s", c.Label(), b.Name(), why)}}}
+	}
+	if len(corrs) == 0 {
+		return out, nil
+	}
+	cb, ok := b.raw.(plugin.CorrelationBackend)
+	if !ok {
+		return nil, pluginErr(b.Name(), Unimplemented, "ConvertCorrelations: the protocol client has none")
+	}
+	// Described types are for humans: a plugin may refuse a listed type for one rule,
+	// and says so, so every correlation is sent.
+	var resp *plugin.ConvertResponse
+	err := b.inst.call(ctx, "ConvertCorrelations", func(ctx context.Context) error {
+		var err error
+		resp, err = cb.ConvertCorrelations(ctx, &plugin.ConvertCorrelationsRequest{Target: target, Format: format, Rules: rules, Correlations: corrs})
+		return err
+	})
+	if HasFailure(err, Unimplemented) {
+		for i := range corrs {
+			unsupported(i, "renders no correlations (it does not implement ConvertCorrelations)")
+		}
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for j, res := range resp.Results {
+		for k := range res.Diagnostics {
+			if res.Diagnostics[k].Target == "" {
+				res.Diagnostics[k].Target = target
+			}
+		}
+		out[j] = res
+	}
+	return out, nil
 }

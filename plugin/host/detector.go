@@ -20,6 +20,8 @@ type Detector struct {
 	inst *instance
 	raw  plugin.Detector
 	desc *plugin.DetectorDescription
+	// correlations is the number of correlations of the last successful LoadSet.
+	correlations atomic.Int64
 }
 
 // Name is the plugin's name.
@@ -33,24 +35,12 @@ func (d *Detector) ProtocolVersion() int { return d.inst.version }
 
 // Load sends the rule set to the plugin, replacing the previous one.
 func (d *Detector) Load(ctx context.Context, rules []*ir.Rule) (*plugin.LoadResponse, error) {
-	var resp *plugin.LoadResponse
-	err := d.inst.call(ctx, "Load", func(ctx context.Context) error {
-		var err error
-		resp, err = d.raw.Load(ctx, &plugin.LoadRequest{Rules: rules})
-		return err
-	})
-	return resp, err
+	return d.LoadSet(ctx, rules, nil, plugin.CorrelationOptions{})
 }
 
 // Match matches one batch of events.
 func (d *Detector) Match(ctx context.Context, events [][]byte) (*plugin.MatchResponse, error) {
-	var resp *plugin.MatchResponse
-	err := d.inst.call(ctx, "Match", func(ctx context.Context) error {
-		var err error
-		resp, err = d.raw.Match(ctx, &plugin.MatchRequest{Events: events})
-		return err
-	})
-	return resp, err
+	return d.match(ctx, events, nil)
 }
 
 // ScanOptions tune Scan. Zero values take the defaults.
@@ -71,6 +61,13 @@ type ScanOptions struct {
 	// batches are written into memory shared with the plugin, and the Match call only
 	// names them (falling back to the connection when the plugin cannot map it).
 	NoSharedMemory bool
+	// Correlate streams the events through the correlations loaded with LoadSet (one
+	// stream for the scan): each batch comes back with the alerts it completed, and a
+	// last batch without events (End set) has those of the windows the end of the input
+	// closed. EventID, if set, appends to dst the name of the event added with line, for
+	// alerts (called during add); otherwise an event is "<batch>:<index>".
+	Correlate bool
+	EventID   func(dst []byte, line int) []byte
 }
 
 func (o ScanOptions) withDefaults() ScanOptions {
@@ -99,6 +96,19 @@ type ScanBatch struct {
 	// Matches and Errors index Events by their Event field.
 	Matches []plugin.EventMatch
 	Errors  []plugin.EventError
+	// Alerts are the correlation matches the batch completed (ScanOptions.Correlate),
+	// each after the matches of its Event; CorrelationErrors the events that matched a
+	// correlated rule but could not be fed to the correlations.
+	Alerts            []plugin.Alert
+	CorrelationErrors []plugin.EventError
+	// End, on the last batch of a correlated scan (which has no events), is the answer
+	// to the end of the input: the alerts of the windows still open, the late count and
+	// the limits reached.
+	End *plugin.AdvanceResponse
+
+	ids    []byte              // the events' names back to back (ScanOptions.EventID)
+	idLens []uint32            // and their lengths
+	stream *plugin.StreamBatch // the batch's place in the scan's stream
 
 	arena []byte // the events back to back
 	ends  []int  // where each event ends in arena
@@ -125,6 +135,20 @@ func (d *Detector) Scan(ctx context.Context, r io.Reader, opts ScanOptions, emit
 // then return). Batching, pipelining and ordering are as in Scan.
 func (d *Detector) ScanEvents(ctx context.Context, opts ScanOptions, produce func(add func(line int, event []byte) bool) error, emit func(*ScanBatch) error) error {
 	opts = opts.withDefaults()
+	var stream *Stream
+	if opts.Correlate {
+		var err error
+		if stream, err = d.OpenStream(); err != nil {
+			return err
+		}
+		// A scan that stops early releases the stream's windows in the plugin, in the
+		// background: the plugin may wait a moment for a batch that was never sent.
+		defer func() {
+			if !stream.isEnded() {
+				go stream.Close()
+			}
+		}()
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -165,12 +189,13 @@ func (d *Detector) ScanEvents(ctx context.Context, opts ScanOptions, produce fun
 				var resp *plugin.MatchResponse
 				var err error
 				if off, ok := b.region.offsetOf(b.arena); ok {
-					resp, err = d.matchShared(ctx, b.region, off, b.Events)
+					resp, err = d.matchShared(ctx, b.region, off, b.Events, b.stream)
 				} else {
-					resp, err = d.Match(ctx, b.Events)
+					resp, err = d.match(ctx, b.Events, b.stream)
 				}
 				if err == nil {
 					b.Matches, b.Errors = resp.Matches, resp.Errors
+					b.Alerts, b.CorrelationErrors = resp.Alerts, resp.CorrelationErrors
 				}
 				p.err = err
 				close(p.done)
@@ -198,9 +223,26 @@ func (d *Detector) ScanEvents(ctx context.Context, opts ScanOptions, produce fun
 			case <-ctx.Done():
 				return false
 			}
+			if stream != nil {
+				// Numbered here, in input order: the plugin applies the batches in this
+				// order whatever order the senders' calls arrive in.
+				seq, err := stream.next()
+				if err != nil {
+					p.err = err
+					close(p.done)
+					return false
+				}
+				b.stream = &plugin.StreamBatch{ID: stream.id, Sequence: seq}
+				if opts.EventID != nil {
+					b.stream.IDBytes, b.stream.IDLengths = b.ids, b.idLens
+				}
+			}
 			select {
 			case work <- p:
 			case <-ctx.Done():
+				if stream != nil {
+					stream.unnext() // never sent: the plugin must not wait for it
+				}
 				p.err = ctx.Err()
 				close(p.done)
 				return false
@@ -221,7 +263,14 @@ func (d *Detector) ScanEvents(ctx context.Context, opts ScanOptions, produce fun
 	}
 	err := <-readErr
 	completed = true
-	return err
+	if err != nil || stream == nil {
+		return err
+	}
+	end, err := stream.End(ctx)
+	if err != nil {
+		return err
+	}
+	return emit(&ScanBatch{End: end})
 }
 
 // pendingBatch is a batch whose Match call may still be running.
@@ -290,7 +339,8 @@ func (p *batchPool) put(b *ScanBatch) {
 	}
 	clear(b.Events) // no references into old arenas
 	b.arena, b.Lines, b.Events, b.ends = b.arena[:0], b.Lines[:0], b.Events[:0], b.ends[:0]
-	b.Matches, b.Errors = nil, nil
+	b.Matches, b.Errors, b.Alerts, b.CorrelationErrors = nil, nil, nil, nil
+	b.ids, b.idLens, b.stream = b.ids[:0], b.idLens[:0], nil
 	select {
 	case p.free <- b:
 	default:
@@ -351,6 +401,11 @@ func batchEvents(ctx context.Context, opts ScanOptions, pool *batchPool, share f
 		b.arena = append(b.arena, ev...)
 		b.ends = append(b.ends, len(b.arena))
 		b.Lines = append(b.Lines, line)
+		if opts.EventID != nil {
+			n := len(b.ids)
+			b.ids = opts.EventID(b.ids, line)
+			b.idLens = append(b.idLens, uint32(len(b.ids)-n))
+		}
 		return true
 	}
 	if err := produce(add); err != nil {
@@ -369,7 +424,7 @@ func batchEvents(ctx context.Context, opts ScanOptions, pool *batchPool, share f
 // memory.
 type sharedMatcher interface {
 	ShareMemory(ctx context.Context, region uint32, path string, size int) error
-	MatchShared(ctx context.Context, region uint32, offset int, events [][]byte) (*plugin.MatchResponse, error)
+	MatchShared(ctx context.Context, region uint32, offset int, events [][]byte, sb *plugin.StreamBatch) (*plugin.MatchResponse, error)
 }
 
 // sharedSlots is the number of slots of a region for a scan with opts: enough for every
@@ -515,12 +570,12 @@ func (sp *sharedPool) unmapWhenGone(inst *instance) {
 }
 
 // matchShared matches a batch that lies at offset of region r.
-func (d *Detector) matchShared(ctx context.Context, r *sharedRegion, offset int, events [][]byte) (*plugin.MatchResponse, error) {
+func (d *Detector) matchShared(ctx context.Context, r *sharedRegion, offset int, events [][]byte, sb *plugin.StreamBatch) (*plugin.MatchResponse, error) {
 	sm := d.raw.(sharedMatcher)
 	var resp *plugin.MatchResponse
 	err := d.inst.call(ctx, "Match", func(ctx context.Context) error {
 		var err error
-		resp, err = sm.MatchShared(ctx, r.id, offset, events)
+		resp, err = sm.MatchShared(ctx, r.id, offset, events, sb)
 		return err
 	})
 	return resp, err

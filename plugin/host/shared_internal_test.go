@@ -80,7 +80,7 @@ func (f *sharingDetector) ShareMemory(_ context.Context, region uint32, path str
 
 // MatchShared reads the events from its own mapping of the region, as the plugin does, and
 // checks them against the host's view.
-func (f *sharingDetector) MatchShared(_ context.Context, region uint32, offset int, events [][]byte) (*plugin.MatchResponse, error) {
+func (f *sharingDetector) MatchShared(_ context.Context, region uint32, offset int, events [][]byte, _ *plugin.StreamBatch) (*plugin.MatchResponse, error) {
 	f.mu.Lock()
 	f.sharedCalls++
 	data := f.regions[region]

@@ -35,7 +35,8 @@ func CorrelationToProto(c *ir.Correlation) *pb.Correlation {
 // CorrelationFromProto converts and checks a correlation from a LoadRequest with rules
 // rules and correlations correlations: an unknown type, a timespan outside (0,
 // translator.MaxTimespan], a reference out of range or to itself, or a non-finite bound is
-// an error naming the correlation.
+// an error naming the correlation. A reference with rule and correlation both -1 names a
+// rule the host could not load: it never matches.
 func CorrelationFromProto(m *pb.Correlation, self, rules, correlations int) (*ir.Correlation, error) {
 	name := ruleName(m.GetId(), m.GetPath())
 	c := &ir.Correlation{
@@ -58,7 +59,8 @@ func CorrelationFromProto(m *pb.Correlation, self, rules, correlations int) (*ir
 		ref := ir.CorrelationRef{Name: r.GetName(), Rule: int(r.GetRule()), Correlation: int(r.GetCorrelation())}
 		okRule := ref.Rule >= 0 && ref.Rule < rules && ref.Correlation == -1
 		okCorr := ref.Correlation >= 0 && ref.Correlation < correlations && ref.Correlation != self && ref.Rule == -1
-		if !okRule && !okCorr {
+		unloaded := ref.Rule == -1 && ref.Correlation == -1 // a rule the host could not load
+		if !okRule && !okCorr && !unloaded {
 			return nil, fmt.Errorf("correlation %s: reference %q (rule %d, correlation %d) is out of range", name, ref.Name, ref.Rule, ref.Correlation)
 		}
 		c.Refs = append(c.Refs, ref)

@@ -46,6 +46,12 @@ func TestHostileCorrelationFromProto(t *testing.T) {
 	if _, err := CorrelationFromProto(good(), 0, 1, 1); err != nil {
 		t.Fatal(err)
 	}
+	// A rule the host could not load: -1/-1, which never matches.
+	unloaded := good()
+	unloaded.Refs = append(unloaded.Refs, &pb.CorrelationRef{Name: "b", Rule: -1, Correlation: -1})
+	if c, err := CorrelationFromProto(unloaded, 0, 1, 1); err != nil || c.Refs[1].Rule != -1 || c.Refs[1].Correlation != -1 {
+		t.Errorf("a reference to an unloaded rule: %+v, %v", c, err)
+	}
 	for name, mutate := range map[string]func(*pb.Correlation){
 		"type":        func(m *pb.Correlation) { m.Type = "event_cnt" },
 		"zero span":   func(m *pb.Correlation) { m.TimespanNanos = 0 },

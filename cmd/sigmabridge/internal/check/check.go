@@ -18,7 +18,9 @@ import (
 	"github.com/sigmabridge/sigmabridge/plugin/host"
 	"github.com/sigmabridge/sigmabridge/ruleset"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
+	"github.com/sigmabridge/sigmabridge/translator/evaluator"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
+	"github.com/sigmabridge/sigmabridge/translator/profile"
 )
 
 // Options are the flags and arguments of `sigmabridge check`.
@@ -207,8 +209,8 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	// sigmabridge.CheckPipelineTargets): its field names mean nothing to the others.
 	forTarget := func(target string) bool { return sigmabridge.CheckPipelineTargets(target, o.Pipelines) == nil }
 	rep.Targets = convertAll(ctx, m, processed, procIndex, results, rep, forTarget)
-	runSamples(ctx, m, proc, rules, results, builtinPack, rep)
-	results = append(results, checkCorrelations(set, setup, proc, results, builtinPack, rep.Targets)...)
+	det := runSamples(ctx, m, setup, proc, set, results, builtinPack, rep)
+	results = append(results, checkCorrelations(ctx, m, det, set, setup, proc, results, builtinPack, rep.Targets)...)
 
 	rep.OK = len(rep.Plugins) == 0
 	for _, r := range results {
@@ -310,12 +312,17 @@ func convertAll(ctx context.Context, m *host.Manager, processed []*ir.Rule, proc
 	return targets
 }
 
-// runSamples loads the processed rules into the detector plugin and runs each rule's
-// samples through it.
-func runSamples(ctx context.Context, m *host.Manager, proc sigmabridge.Prepared, rules []*ir.Rule, results []*RuleResult, builtinPack bool, rep *Report) {
-	det, err := sigmabridge.PluginDetector(ctx, m, proc.Rules)
+// runSamples loads the processed rules, with the set's correlations, into the detector
+// plugin and runs each rule's samples through it. It returns the detector (nil when it
+// could not be loaded) for the correlations' samples.
+func runSamples(ctx context.Context, m *host.Manager, setup *profile.Setup, proc sigmabridge.Prepared, set *ir.RuleSet, results []*RuleResult, builtinPack bool, rep *Report) *sigmabridge.Detector {
+	rules := set.Rules
+	ps, _ := sigmabridge.PreparedSet(setup, proc, set)
+	det, err := sigmabridge.PluginDetectorSet(ctx, m, proc.Rules, ps, evaluator.CorrelatorOptions{})
 	if err != nil {
 		rep.Plugins = append(rep.Plugins, PluginProblem{Name: pluginName(err), Error: err.Error()})
+	} else if det.CorrelationErr != nil {
+		rep.Plugins = append(rep.Plugins, PluginProblem{Name: pluginName(det.CorrelationErr), Error: det.CorrelationErr.Error()})
 	}
 	for i := range rules {
 		res := results[i]
@@ -323,6 +330,7 @@ func runSamples(ctx context.Context, m *host.Manager, proc sigmabridge.Prepared,
 		res.Samples.Positives, res.Samples.Negatives, res.Samples.Failures = v.Positives, v.Negatives, v.Failures
 		res.Samples.Passed = len(v.Failures) == 0
 	}
+	return det
 }
 
 func ruleOK(r *RuleResult) bool {

@@ -17,6 +17,7 @@ import (
 	_ "github.com/sigmabridge/sigmabridge/backends/all" // register the built-in targets
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/internal/suggest"
+	"github.com/sigmabridge/sigmabridge/plugin/host"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 	"github.com/sigmabridge/sigmabridge/translator/profile"
@@ -209,7 +210,7 @@ func Run(o *Options) (int, error) {
 	}
 	converted := len(results) - len(base)
 	if len(set.Correlations) > 0 {
-		cf, cs := writeCorrelations(&out, o, target, setup, set)
+		cf, cs := writeCorrelations(ctx, m, &out, o, target, setup, set)
 		failed, skipped, converted = failed+cf, skipped+cs, converted+len(set.Correlations)
 	}
 	if failed > 0 {
@@ -235,16 +236,20 @@ func Run(o *Options) (int, error) {
 	return exit, nil
 }
 
-// writeCorrelations renders the set's correlations (built-in targets only: the plugin
-// protocol does not carry them yet) after the rules, with their diagnostics on stderr.
-func writeCorrelations(out *bytes.Buffer, o *Options, target sigmabridge.Target, setup *profile.Setup, set *ir.RuleSet) (failed, skipped int) {
+// writeCorrelations renders the set's correlations after the rules (a plugin's target
+// through the plugin's ConvertCorrelations), with their diagnostics on stderr.
+func writeCorrelations(ctx context.Context, m *host.Manager, out *bytes.Buffer, o *Options, target sigmabridge.Target, setup *profile.Setup, set *ir.RuleSet) (failed, skipped int) {
 	var results []sigmabridge.CorrelationResult
 	if target.Backend != nil {
 		results = sigmabridge.ConvertCorrelations(target.Backend, setup, set)
 	} else {
-		for _, c := range set.Correlations {
-			d := backends.CorrDiag(c, o.Target, diag.UnsupportedCorrelation, "target %s is served by plugin %s, and the plugin protocol does not carry correlations", o.Target, target.Plugin)
-			results = append(results, sigmabridge.CorrelationResult{Corr: c, Diags: diag.List{d}, Failed: true, Unsupported: true})
+		b, err := m.Backend(ctx, target.Plugin)
+		if err == nil {
+			results, err = sigmabridge.ConvertCorrelationsWithPlugin(ctx, b, target.Name, setup, set)
+		}
+		if err != nil {
+			fmt.Fprintf(o.Stderr, "sigmabridge: correlations: %s\n", cli.Printable(err.Error()))
+			return len(set.Correlations), 0
 		}
 	}
 	for _, r := range results {

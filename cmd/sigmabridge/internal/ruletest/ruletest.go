@@ -218,7 +218,8 @@ func Execute(ctx context.Context, o *Options) (*Report, diag.List, error) {
 		rep.Rules = append(rep.Rules, RuleReport{ID: d.RuleID, Path: d.Path, Failures: []string{d.String()}})
 	}
 	proc := sigmabridge.Prepare(setup, rules)
-	det, err := sigmabridge.LoadDetector(ctx, sigmabridge.DetectorOptions{InProcess: o.InProcess, Host: o.Host}, proc.Rules)
+	ps, _ := sigmabridge.PreparedSet(setup, proc, set)
+	det, err := sigmabridge.LoadDetectorSet(ctx, sigmabridge.DetectorOptions{InProcess: o.InProcess, Host: o.Host}, proc.Rules, ps)
 	if err != nil {
 		return nil, diags, err
 	}
@@ -242,11 +243,11 @@ func Execute(ctx context.Context, o *Options) (*Report, diag.List, error) {
 		rr.Passed = len(rr.Failures) == 0
 		rep.Rules = append(rep.Rules, rr)
 	}
-	// Correlations run their sample sequences in process (the detector plugin does not
-	// carry correlations yet).
+	// Correlations run their sample sequences through the detector plugin, which
+	// evaluates them (in process with --in-process).
 	for ci, c := range set.Correlations {
 		rr := RuleReport{ID: c.ID, Title: c.Title, Path: c.Path, Failures: []string{}}
-		v := sigmabridge.RunCorrelationSamples(setup, proc, set, ci, builtin, evaluator.CorrelatorOptions{})
+		v := sigmabridge.RunCorrelationSamplesWith(det, setup, proc, set, ci, builtin, evaluator.CorrelatorOptions{})
 		rr.Positives, rr.Negatives = v.Positives, v.Negatives
 		rr.Failures = append(rr.Failures, v.Failures...)
 		rr.Passed = len(rr.Failures) == 0

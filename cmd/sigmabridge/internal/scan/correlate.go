@@ -7,16 +7,20 @@ import (
 
 	sigmabridge "github.com/sigmabridge/sigmabridge"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
+	"github.com/sigmabridge/sigmabridge/plugin"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
 
-// correlations evaluates the set's correlations over one input's matches, in process
-// (the detector plugin does not carry correlations yet): the matches of one event arrive
-// one by one and are grouped by position before they go to the correlator. A rule that
-// alerts only through correlations (generate: false) is not written on its own.
+// correlations evaluates the set's correlations over one input's matches. In process, the
+// matches of one event arrive one by one and are grouped by position before they go to
+// the correlator. Through a detector plugin that evaluates them (remote), the plugin
+// does, over the stream of the input's batches, and its alerts come back with them
+// (pluginMatcher). A rule that alerts only through correlations (generate: false) is not
+// written on its own.
 type correlations struct {
 	k      *evaluator.Correlator
+	remote *ir.RuleSet // the set the plugin evaluates, or nil
 	index  map[*ir.Rule]int
 	base   map[int]bool
 	w      *matchWriter
@@ -27,12 +31,16 @@ type correlations struct {
 	rules []int
 }
 
-func newCorrelations(set *ir.RuleSet, w *matchWriter, stderr io.Writer) *correlations {
+func newCorrelations(set *ir.RuleSet, w *matchWriter, stderr io.Writer, det *sigmabridge.Detector) *correlations {
 	c := &correlations{w: w, stderr: stderr, index: map[*ir.Rule]int{}}
-	if set == nil || len(set.Correlations) == 0 {
+	if set == nil || len(set.Correlations) == 0 || det.CorrelationErr != nil {
 		return c
 	}
-	c.k = evaluator.NewCorrelator(set, evaluator.CorrelatorOptions{})
+	if det.Correlates() {
+		c.remote = det.CorrelationSet()
+	} else {
+		c.k = evaluator.NewCorrelator(set, evaluator.CorrelatorOptions{})
+	}
 	c.base = set.Base()
 	for i, r := range set.Rules {
 		if r != nil {
@@ -44,12 +52,15 @@ func newCorrelations(set *ir.RuleSet, w *matchWriter, stderr io.Writer) *correla
 
 // observe takes one match and reports whether it is written as a match of its own.
 func (c *correlations) observe(pos position, rule *ir.Rule, event []byte) bool {
-	if c.k == nil {
+	if c.k == nil && c.remote == nil {
 		return true
 	}
 	i, ok := c.index[rule]
 	if !ok {
 		return true
+	}
+	if c.remote != nil {
+		return !c.base[i]
 	}
 	if pos != c.at {
 		c.flushEvent()
@@ -85,6 +96,34 @@ func (c *correlations) finish() {
 	}
 	if c.k.Late > 0 {
 		fmt.Fprintf(c.stderr, "sigmabridge: %d events arrived too late for their correlation windows and were not counted\n", c.k.Late)
+	}
+}
+
+// alert writes an alert of the plugin, whose events it names by file:line.
+func (c *correlations) alert(a plugin.Alert) {
+	var ids []string
+	for _, e := range a.Events {
+		ids = append(ids, e.ID)
+	}
+	c.w.writeAlert(evaluator.Alert{Correlation: a.Correlation, Corr: c.remote.Correlations[a.Correlation], Group: a.Group,
+		Start: a.Start, End: a.End, Value: a.Value, Events: a.Events, Omitted: a.Omitted}, ids)
+}
+
+// problem reports an event the plugin could not feed to the correlations.
+func (c *correlations) problem(msg string) {
+	fmt.Fprintln(c.stderr, cli.Printable("sigmabridge: "+msg))
+}
+
+// end writes the plugin's answer to the end of the input, as finish does in process.
+func (c *correlations) end(r *plugin.AdvanceResponse) {
+	for _, a := range r.Alerts {
+		c.alert(a)
+	}
+	for _, d := range r.Limits {
+		fmt.Fprintln(c.stderr, d)
+	}
+	if r.Late > 0 {
+		fmt.Fprintf(c.stderr, "sigmabridge: %d events arrived too late for their correlation windows and were not counted\n", r.Late)
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/testbin"
 )
 
 const corrRules = `title: failed login
@@ -59,5 +61,31 @@ func testScanReportsCorrelationMatches(t *testing.T, o Options) {
 	want := []string{logs + ":1", logs + ":3", logs + ":4"}
 	if !a.Correlation || a.Title != "Login burst" || a.Group["user"] != "u1" || a.Value != 3 || strings.Join(a.Events, " ") != strings.Join(want, " ") {
 		t.Errorf("got %+v, want the burst of u1 over events %v", a, want)
+	}
+}
+
+// TestScanCorrelationsPluginEqualsInProcess scans the pack over every correlation sample
+// sequence (one input each) through the detector plugin, which evaluates the
+// correlations, and in process: the output, alerts and their order included, is the same.
+func TestScanCorrelationsPluginEqualsInProcess(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "..", "..", "testdata", "rules", "*", "mr_*", "*.jsonl"))
+	if err != nil || len(files) < 20 {
+		t.Fatalf("%d sample files (%v)", len(files), err)
+	}
+	run := func(o Options) (string, string) {
+		o.Files, o.Format = files, "jsonl"
+		code, out, stderr := runScan(t, o)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		return out, stderr
+	}
+	plug, plugErr := run(Options{Executable: testbin.Path(t)})
+	local, localErr := run(Options{InProcess: true})
+	if plug != local || plugErr != localErr {
+		t.Errorf("through the plugin:\n%s\n%s\nin process:\n%s\n%s", plug, plugErr, local, localErr)
+	}
+	if n := strings.Count(plug, `"correlation":true`); n < 20 {
+		t.Errorf("%d correlation alerts: the comparison proves little", n)
 	}
 }

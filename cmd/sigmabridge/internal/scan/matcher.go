@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strconv"
 	"sync"
 
 	sigmabridge "github.com/sigmabridge/sigmabridge"
@@ -36,6 +37,9 @@ type matcher interface {
 	// takeEventErrors. The error is an input or plugin failure.
 	scan(ctx context.Context, format string, opts input.Options, name string, r io.Reader, emit func(position, *ir.Rule, []byte)) (int, error)
 	takeEventErrors() []string
+	// correlate sets the correlations of the next scan: a matcher whose detector
+	// evaluates them hands their alerts to c.
+	correlate(c *correlations)
 }
 
 // localMatcher matches with the library evaluator in this process.
@@ -58,6 +62,7 @@ func newMatcher(d *sigmabridge.Detector, rules []*ir.Rule) matcher {
 	return &pluginMatcher{det: d.Plugin(), rules: rules, errs: errs, n: d.Loaded}
 }
 
+func (l *localMatcher) correlate(*correlations)       {}
 func (l *localMatcher) loadErrors() []diag.Diagnostic { return l.errs }
 func (l *localMatcher) loaded() int                   { return l.prog.Len() }
 func (l *localMatcher) takeEventErrors() []string {
@@ -122,6 +127,14 @@ type pluginMatcher struct {
 	errs   []diag.Diagnostic
 	n      int
 	events []string
+	corr   *correlations // of the next scan
+}
+
+func (p *pluginMatcher) correlate(c *correlations) {
+	p.corr = nil
+	if c != nil && c.remote != nil {
+		p.corr = c
+	}
 }
 
 func (p *pluginMatcher) loadErrors() []diag.Diagnostic { return p.errs }
@@ -146,7 +159,25 @@ func (p *pluginMatcher) scan(ctx context.Context, format string, opts input.Opti
 	bad := 0
 	var found []*input.LineError
 	opts.TrustObjects = true
-	err := p.det.ScanEvents(ctx, host.ScanOptions{NoSharedMemory: os.Getenv(noSharedMemoryEnv) != ""}, func(add func(int, []byte) bool) error {
+	so := host.ScanOptions{NoSharedMemory: os.Getenv(noSharedMemoryEnv) != ""}
+	corr := p.corr
+	if corr != nil {
+		// Alerts name their events by file:line, as in process; records' positions
+		// are known while add runs.
+		so.Correlate = true
+		so.EventID = func(dst []byte, line int) []byte {
+			file := name
+			if line < 0 {
+				mu.Lock()
+				at := records[-line-1-recBase]
+				mu.Unlock()
+				file, line = at.file, at.line
+			}
+			dst = append(append(dst, file...), ':')
+			return strconv.AppendInt(dst, int64(line), 10)
+		}
+	}
+	err := p.det.ScanEvents(ctx, so, func(add func(int, []byte) bool) error {
 		readErr = input.ReadWith(format, name, r, opts, func(rec input.Record) error {
 			line := rec.Line
 			if !rec.Unchecked {
@@ -166,6 +197,10 @@ func (p *pluginMatcher) scan(ctx context.Context, format string, opts input.Opti
 		}
 		return nil
 	}, func(b *host.ScanBatch) error {
+		if b.End != nil {
+			corr.end(b.End)
+			return nil
+		}
 		nrec := 0
 		pos := func(i int) position {
 			l := b.Lines[i]
@@ -192,8 +227,20 @@ func (p *pluginMatcher) scan(ctx context.Context, format string, opts input.Opti
 			bad++
 			p.events = append(p.events, fmt.Sprintf("%s:%d: %s", at.file, at.line, e.Message))
 		}
+		// An alert comes after the matches of the event that completed it.
+		alerts := b.Alerts
 		for _, mt := range b.Matches {
+			for len(alerts) > 0 && alerts[0].Event < mt.Event {
+				corr.alert(alerts[0])
+				alerts = alerts[1:]
+			}
 			emit(pos(mt.Event), p.rules[mt.Rule], b.Events[mt.Event])
+		}
+		for _, a := range alerts {
+			corr.alert(a)
+		}
+		for _, e := range b.CorrelationErrors {
+			corr.problem(e.Message)
 		}
 		if nrec > 0 {
 			mu.Lock()

@@ -159,13 +159,18 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	if err != nil {
 		return cli.ExitUsage, err
 	}
-	det, err := sigmabridge.LoadDetector(ctx, sigmabridge.DetectorOptions{InProcess: o.InProcess,
-		Host: sigmabridge.HostOptions{PluginDir: o.PluginDir, Executable: o.Executable}}, rules)
+	det, err := sigmabridge.LoadDetectorSet(ctx, sigmabridge.DetectorOptions{InProcess: o.InProcess,
+		Host: sigmabridge.HostOptions{PluginDir: o.PluginDir, Executable: o.Executable}}, rules, set)
 	if err != nil {
 		fmt.Fprintf(o.Stderr, "sigmabridge: %v\n", err)
 		return cli.ExitFailure, nil
 	}
 	defer det.Close()
+	if det.CorrelationErr != nil {
+		// The rules run; the correlations cannot.
+		fmt.Fprintln(o.Stderr, cli.Printable(fmt.Sprintf("sigmabridge: %v; the correlations are not evaluated", det.CorrelationErr)))
+		exit = cli.ExitFailure
+	}
 	m := newMatcher(det, rules)
 	for _, e := range m.loadErrors() {
 		// A rule whose placeholders have no value cannot run until a pipeline gives them
@@ -210,7 +215,8 @@ func Run(ctx context.Context, o *Options) (int, error) {
 			defer f.Close()
 		}
 		src := intr.reader(r)
-		corr := newCorrelations(set, w, o.Stderr)
+		corr := newCorrelations(set, w, o.Stderr, det)
+		m.correlate(corr)
 		bad, err := m.scan(ctx, o.Input, inputOpts, shown, src, func(pos position, rule *ir.Rule, event []byte) {
 			if corr.observe(pos, rule, event) {
 				w.write(pos, rule)

@@ -18,6 +18,10 @@
 //	          title), Render is not implemented
 //	badrender a backend (target "badrender") that describes format "evil" and renders a
 //	          file named ../escape
+//	corrcrash a detector that evaluates correlations (an event_count of the events
+//	          matching rule 0, named "<rule index>:<event index>") and panics while
+//	          observing an event that contains "die"
+//	corrhang  the same, but blocks forever on such an event
 //
 // The tests build it once and copy it under several names.
 package main
@@ -62,6 +66,10 @@ func main() {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
+	case "corrcrash":
+		serveCorr(func() { panic("faulty plugin: boom mid-stream") })
+	case "corrhang":
+		serveCorr(func() { select {} })
 	case "badresp":
 		serveRaw(1, rawBackend{}, rawDetector{})
 	case "badnode":
@@ -206,6 +214,54 @@ func (rawDetector) Load(_ context.Context, req *pb.LoadRequest) (*pb.LoadRespons
 
 func (rawDetector) Match(_ context.Context, req *pb.MatchRequest) (*pb.MatchResponse, error) {
 	return &pb.MatchResponse{Matches: []*pb.EventMatch{{EventIndex: int32(len(req.EventLengths)), RuleIndex: 0}}}, nil
+}
+
+func serveCorr(onDie func()) {
+	if err := plugin.Serve(&plugin.ServeOpts{Detector: &corrDetector{detectorSide{&behaviour{}}, onDie}}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// corrDetector is the detector of good that also evaluates correlations: each stream
+// counts the events matching rule 0 and raises an alert for every third one.
+type corrDetector struct {
+	detectorSide
+	onDie func()
+}
+
+var _ plugin.CorrelatingDetector = (*corrDetector)(nil)
+
+func (d *corrDetector) Describe(context.Context, *plugin.DescribeRequest) (*plugin.DetectorDescription, error) {
+	return &plugin.DetectorDescription{Name: "faulty", Version: "0.0.1", CorrelationTypes: []string{"event_count"}}, nil
+}
+
+func (d *corrDetector) OpenStream(context.Context) (plugin.CorrelationStream, error) {
+	return &corrStream{onDie: d.onDie}, nil
+}
+
+type corrStream struct {
+	onDie func()
+	seen  []plugin.AlertEvent
+}
+
+func (s *corrStream) Observe(_ context.Context, req *plugin.ObserveRequest) (*plugin.ObserveResponse, error) {
+	resp := &plugin.ObserveResponse{}
+	for _, m := range req.Matches {
+		if bytes.Contains(req.Events[m.Event], []byte("die")) {
+			s.onDie()
+		}
+		s.seen = append(s.seen, plugin.AlertEvent{ID: req.ID(m.Event)})
+		if len(s.seen) == 3 {
+			resp.Alerts = append(resp.Alerts, plugin.Alert{Correlation: 0, Value: 3, Events: s.seen, Event: m.Event})
+			s.seen = nil
+		}
+	}
+	return resp, nil
+}
+
+func (s *corrStream) Advance(context.Context, time.Time, bool) (*plugin.AdvanceResponse, error) {
+	return &plugin.AdvanceResponse{}, nil
 }
 
 // oldBackend is a backend of protocol 1 as first released: no protocol_revision, no format

@@ -907,6 +907,77 @@ func (x *ConvertRequest) GetRules() []*Rule {
 	return nil
 }
 
+type ConvertCorrelationsRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Target string                 `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
+	Format string                 `protobuf:"bytes,2,opt,name=format,proto3" json:"format,omitempty"`
+	// rules are the rules the correlations name, after the pipelines.
+	Rules []*Rule `protobuf:"bytes,3,rep,name=rules,proto3" json:"rules,omitempty"`
+	// correlations reference rules by index (a reference to a correlation is a chain, which
+	// a backend refuses with a diagnostic; -1/-1 is a rule the host could not send).
+	Correlations  []*Correlation `protobuf:"bytes,4,rep,name=correlations,proto3" json:"correlations,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConvertCorrelationsRequest) Reset() {
+	*x = ConvertCorrelationsRequest{}
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConvertCorrelationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConvertCorrelationsRequest) ProtoMessage() {}
+
+func (x *ConvertCorrelationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConvertCorrelationsRequest.ProtoReflect.Descriptor instead.
+func (*ConvertCorrelationsRequest) Descriptor() ([]byte, []int) {
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ConvertCorrelationsRequest) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *ConvertCorrelationsRequest) GetFormat() string {
+	if x != nil {
+		return x.Format
+	}
+	return ""
+}
+
+func (x *ConvertCorrelationsRequest) GetRules() []*Rule {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+func (x *ConvertCorrelationsRequest) GetCorrelations() []*Correlation {
+	if x != nil {
+		return x.Correlations
+	}
+	return nil
+}
+
 type ConvertResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// results has exactly one entry per request rule, in request order.
@@ -917,7 +988,7 @@ type ConvertResponse struct {
 
 func (x *ConvertResponse) Reset() {
 	*x = ConvertResponse{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[8]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -929,7 +1000,7 @@ func (x *ConvertResponse) String() string {
 func (*ConvertResponse) ProtoMessage() {}
 
 func (x *ConvertResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[8]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -942,7 +1013,7 @@ func (x *ConvertResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConvertResponse.ProtoReflect.Descriptor instead.
 func (*ConvertResponse) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{8}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ConvertResponse) GetResults() []*ConvertResult {
@@ -964,7 +1035,7 @@ type ConvertResult struct {
 
 func (x *ConvertResult) Reset() {
 	*x = ConvertResult{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[9]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -976,7 +1047,7 @@ func (x *ConvertResult) String() string {
 func (*ConvertResult) ProtoMessage() {}
 
 func (x *ConvertResult) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[9]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -989,7 +1060,7 @@ func (x *ConvertResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConvertResult.ProtoReflect.Descriptor instead.
 func (*ConvertResult) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{9}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ConvertResult) GetQueries() []*Query {
@@ -1019,7 +1090,7 @@ type Query struct {
 
 func (x *Query) Reset() {
 	*x = Query{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[10]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1031,7 +1102,7 @@ func (x *Query) String() string {
 func (*Query) ProtoMessage() {}
 
 func (x *Query) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[10]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1044,7 +1115,7 @@ func (x *Query) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Query.ProtoReflect.Descriptor instead.
 func (*Query) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{10}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Query) GetCondition() int32 {
@@ -1086,7 +1157,7 @@ type Diagnostic struct {
 
 func (x *Diagnostic) Reset() {
 	*x = Diagnostic{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[11]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1098,7 +1169,7 @@ func (x *Diagnostic) String() string {
 func (*Diagnostic) ProtoMessage() {}
 
 func (x *Diagnostic) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[11]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1111,7 +1182,7 @@ func (x *Diagnostic) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Diagnostic.ProtoReflect.Descriptor instead.
 func (*Diagnostic) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{11}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Diagnostic) GetPath() string {
@@ -1178,7 +1249,7 @@ type DetectorServiceDescribeRequest struct {
 
 func (x *DetectorServiceDescribeRequest) Reset() {
 	*x = DetectorServiceDescribeRequest{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[12]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1190,7 +1261,7 @@ func (x *DetectorServiceDescribeRequest) String() string {
 func (*DetectorServiceDescribeRequest) ProtoMessage() {}
 
 func (x *DetectorServiceDescribeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[12]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1203,7 +1274,7 @@ func (x *DetectorServiceDescribeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DetectorServiceDescribeRequest.ProtoReflect.Descriptor instead.
 func (*DetectorServiceDescribeRequest) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{12}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{13}
 }
 
 type DetectorServiceDescribeResponse struct {
@@ -1215,13 +1286,18 @@ type DetectorServiceDescribeResponse struct {
 	Description     string                 `protobuf:"bytes,5,opt,name=description,proto3" json:"description,omitempty"`
 	// correlation_types are the correlation types the detector evaluates (empty: none).
 	CorrelationTypes []string `protobuf:"bytes,6,rep,name=correlation_types,json=correlationTypes,proto3" json:"correlation_types,omitempty"`
+	// protocol_revision numbers the additions to protocol_version 1 the detector's protocol
+	// layer knows: 0 (unset) before correlations; 1 with correlated streams
+	// (LoadRequest.correlations, MatchRequest.stream, Advance). A host sends correlations
+	// only to a detector of revision 1 or more that lists their types.
+	ProtocolRevision int32 `protobuf:"varint,7,opt,name=protocol_revision,json=protocolRevision,proto3" json:"protocol_revision,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
 
 func (x *DetectorServiceDescribeResponse) Reset() {
 	*x = DetectorServiceDescribeResponse{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[13]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1233,7 +1309,7 @@ func (x *DetectorServiceDescribeResponse) String() string {
 func (*DetectorServiceDescribeResponse) ProtoMessage() {}
 
 func (x *DetectorServiceDescribeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[13]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1246,7 +1322,7 @@ func (x *DetectorServiceDescribeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DetectorServiceDescribeResponse.ProtoReflect.Descriptor instead.
 func (*DetectorServiceDescribeResponse) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{13}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *DetectorServiceDescribeResponse) GetName() string {
@@ -1291,18 +1367,27 @@ func (x *DetectorServiceDescribeResponse) GetCorrelationTypes() []string {
 	return nil
 }
 
+func (x *DetectorServiceDescribeResponse) GetProtocolRevision() int32 {
+	if x != nil {
+		return x.ProtocolRevision
+	}
+	return 0
+}
+
 type LoadRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Rules []*Rule                `protobuf:"bytes,1,rep,name=rules,proto3" json:"rules,omitempty"`
 	// correlations over rules (translator/ir.Correlation), references resolved to indexes.
-	Correlations  []*Correlation `protobuf:"bytes,2,rep,name=correlations,proto3" json:"correlations,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Correlations []*Correlation `protobuf:"bytes,2,rep,name=correlations,proto3" json:"correlations,omitempty"`
+	// correlation_options configure how correlations are evaluated (revision 1).
+	CorrelationOptions *CorrelationOptions `protobuf:"bytes,3,opt,name=correlation_options,json=correlationOptions,proto3" json:"correlation_options,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *LoadRequest) Reset() {
 	*x = LoadRequest{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[14]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1314,7 +1399,7 @@ func (x *LoadRequest) String() string {
 func (*LoadRequest) ProtoMessage() {}
 
 func (x *LoadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[14]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1327,7 +1412,7 @@ func (x *LoadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadRequest.ProtoReflect.Descriptor instead.
 func (*LoadRequest) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{14}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *LoadRequest) GetRules() []*Rule {
@@ -1344,6 +1429,79 @@ func (x *LoadRequest) GetCorrelations() []*Correlation {
 	return nil
 }
 
+func (x *LoadRequest) GetCorrelationOptions() *CorrelationOptions {
+	if x != nil {
+		return x.CorrelationOptions
+	}
+	return nil
+}
+
+// CorrelationOptions configure the evaluation of correlations (translator/evaluator.
+// CorrelatorOptions).
+type CorrelationOptions struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// time_fields override the detector's timestamp field per log source, by "product",
+	// "product/service", or "" for the default.
+	TimeFields map[string]string `protobuf:"bytes,1,rep,name=time_fields,json=timeFields,proto3" json:"time_fields,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// max_lateness_nanos is how far out of order events may arrive (0: in order).
+	MaxLatenessNanos int64 `protobuf:"varint,2,opt,name=max_lateness_nanos,json=maxLatenessNanos,proto3" json:"max_lateness_nanos,omitempty"`
+	// max_groups bounds the group-by keys held per correlation (0: the detector's default).
+	MaxGroups     int32 `protobuf:"varint,3,opt,name=max_groups,json=maxGroups,proto3" json:"max_groups,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CorrelationOptions) Reset() {
+	*x = CorrelationOptions{}
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CorrelationOptions) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CorrelationOptions) ProtoMessage() {}
+
+func (x *CorrelationOptions) ProtoReflect() protoreflect.Message {
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CorrelationOptions.ProtoReflect.Descriptor instead.
+func (*CorrelationOptions) Descriptor() ([]byte, []int) {
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *CorrelationOptions) GetTimeFields() map[string]string {
+	if x != nil {
+		return x.TimeFields
+	}
+	return nil
+}
+
+func (x *CorrelationOptions) GetMaxLatenessNanos() int64 {
+	if x != nil {
+		return x.MaxLatenessNanos
+	}
+	return 0
+}
+
+func (x *CorrelationOptions) GetMaxGroups() int32 {
+	if x != nil {
+		return x.MaxGroups
+	}
+	return 0
+}
+
 type LoadResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// loaded is the number of rules that compiled.
@@ -1356,7 +1514,7 @@ type LoadResponse struct {
 
 func (x *LoadResponse) Reset() {
 	*x = LoadResponse{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[15]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1368,7 +1526,7 @@ func (x *LoadResponse) String() string {
 func (*LoadResponse) ProtoMessage() {}
 
 func (x *LoadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[15]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1381,7 +1539,7 @@ func (x *LoadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadResponse.ProtoReflect.Descriptor instead.
 func (*LoadResponse) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{15}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *LoadResponse) GetLoaded() int32 {
@@ -1398,6 +1556,144 @@ func (x *LoadResponse) GetErrors() []*RuleError {
 	return nil
 }
 
+// AdvanceRequest moves a stream's watermark (revision 1).
+type AdvanceRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// stream is the stream's id, as in MatchRequest.stream.
+	Stream uint64 `protobuf:"varint,1,opt,name=stream,proto3" json:"stream,omitempty"`
+	// sequence is the number of batches the host sent on the stream before this call: the
+	// detector applies it after the batch of that sequence number.
+	Sequence uint64 `protobuf:"varint,2,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	// until declares that no event older than until - max_lateness will come (Unix
+	// nanoseconds). Ignored when end is set.
+	Until int64 `protobuf:"varint,3,opt,name=until,proto3" json:"until,omitempty"`
+	// end says the input is over: every window is evaluated and the stream is released.
+	End           bool `protobuf:"varint,4,opt,name=end,proto3" json:"end,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AdvanceRequest) Reset() {
+	*x = AdvanceRequest{}
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdvanceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdvanceRequest) ProtoMessage() {}
+
+func (x *AdvanceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdvanceRequest.ProtoReflect.Descriptor instead.
+func (*AdvanceRequest) Descriptor() ([]byte, []int) {
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *AdvanceRequest) GetStream() uint64 {
+	if x != nil {
+		return x.Stream
+	}
+	return 0
+}
+
+func (x *AdvanceRequest) GetSequence() uint64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
+func (x *AdvanceRequest) GetUntil() int64 {
+	if x != nil {
+		return x.Until
+	}
+	return 0
+}
+
+func (x *AdvanceRequest) GetEnd() bool {
+	if x != nil {
+		return x.End
+	}
+	return false
+}
+
+type AdvanceResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// alerts are the correlation matches of the windows the call closed.
+	Alerts []*Alert `protobuf:"bytes,1,rep,name=alerts,proto3" json:"alerts,omitempty"`
+	// late counts the stream's events dropped so far for arriving later than max_lateness.
+	Late int64 `protobuf:"varint,2,opt,name=late,proto3" json:"late,omitempty"`
+	// limits are the limit diagnostics raised on the stream so far (max_groups reached).
+	Limits        []*Diagnostic `protobuf:"bytes,3,rep,name=limits,proto3" json:"limits,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AdvanceResponse) Reset() {
+	*x = AdvanceResponse{}
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdvanceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdvanceResponse) ProtoMessage() {}
+
+func (x *AdvanceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdvanceResponse.ProtoReflect.Descriptor instead.
+func (*AdvanceResponse) Descriptor() ([]byte, []int) {
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *AdvanceResponse) GetAlerts() []*Alert {
+	if x != nil {
+		return x.Alerts
+	}
+	return nil
+}
+
+func (x *AdvanceResponse) GetLate() int64 {
+	if x != nil {
+		return x.Late
+	}
+	return 0
+}
+
+func (x *AdvanceResponse) GetLimits() []*Diagnostic {
+	if x != nil {
+		return x.Limits
+	}
+	return nil
+}
+
 type RuleError struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// rule_index is the rule's position in LoadRequest.rules.
@@ -1409,7 +1705,7 @@ type RuleError struct {
 
 func (x *RuleError) Reset() {
 	*x = RuleError{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[16]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1421,7 +1717,7 @@ func (x *RuleError) String() string {
 func (*RuleError) ProtoMessage() {}
 
 func (x *RuleError) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[16]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1434,7 +1730,7 @@ func (x *RuleError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RuleError.ProtoReflect.Descriptor instead.
 func (*RuleError) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{16}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RuleError) GetRuleIndex() int32 {
@@ -1462,14 +1758,34 @@ type MatchRequest struct {
 	EventLengths []uint32 `protobuf:"varint,2,rep,packed,name=event_lengths,json=eventLengths,proto3" json:"event_lengths,omitempty"`
 	// shared, when set, says the events lie back to back in a region mapped by ShareMemory
 	// instead of in events (which is then empty); event_lengths still cut them.
-	Shared        *SharedEvents `protobuf:"bytes,3,opt,name=shared,proto3" json:"shared,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Shared *SharedEvents `protobuf:"bytes,3,opt,name=shared,proto3" json:"shared,omitempty"`
+	// stream, when not 0, makes the batch part of a stream of correlated events (revision
+	// 1): the detector feeds its matches, in the order of sequence, to the correlations of
+	// the loaded set, and returns the alerts they complete. Streams are the host's ids; a
+	// stream's state lives in the detector until Advance with end.
+	Stream uint64 `protobuf:"varint,4,opt,name=stream,proto3" json:"stream,omitempty"`
+	// sequence numbers the batches of a stream from 1. Batches may arrive out of order
+	// (a host keeps several in flight); the detector applies them in sequence order.
+	Sequence uint64 `protobuf:"varint,5,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	// event_ids, when set, name the events in alerts: the names back to back, cut by
+	// event_id_lengths (one per event), as events are; otherwise an event is
+	// "<sequence>:<event_index>". One field, so the names decode with one allocation.
+	EventIds []byte `protobuf:"bytes,6,opt,name=event_ids,json=eventIds,proto3" json:"event_ids,omitempty"`
+	// event_times, one per event when set, are the events' times (Unix nanoseconds; 0: read
+	// the time field of the event's log source, as when the list is not set).
+	EventTimes []int64 `protobuf:"varint,7,rep,packed,name=event_times,json=eventTimes,proto3" json:"event_times,omitempty"`
+	// observe_rules, when set, restricts the matches fed to the correlations to these rules
+	// (indexes in LoadRequest.rules); the matches are all returned regardless.
+	ObserveRules []int32 `protobuf:"varint,8,rep,packed,name=observe_rules,json=observeRules,proto3" json:"observe_rules,omitempty"`
+	// event_id_lengths has the byte length of each event's name in event_ids.
+	EventIdLengths []uint32 `protobuf:"varint,9,rep,packed,name=event_id_lengths,json=eventIdLengths,proto3" json:"event_id_lengths,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *MatchRequest) Reset() {
 	*x = MatchRequest{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[17]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1481,7 +1797,7 @@ func (x *MatchRequest) String() string {
 func (*MatchRequest) ProtoMessage() {}
 
 func (x *MatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[17]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1494,7 +1810,7 @@ func (x *MatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MatchRequest.ProtoReflect.Descriptor instead.
 func (*MatchRequest) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{17}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *MatchRequest) GetEvents() []byte {
@@ -1518,6 +1834,48 @@ func (x *MatchRequest) GetShared() *SharedEvents {
 	return nil
 }
 
+func (x *MatchRequest) GetStream() uint64 {
+	if x != nil {
+		return x.Stream
+	}
+	return 0
+}
+
+func (x *MatchRequest) GetSequence() uint64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
+func (x *MatchRequest) GetEventIds() []byte {
+	if x != nil {
+		return x.EventIds
+	}
+	return nil
+}
+
+func (x *MatchRequest) GetEventTimes() []int64 {
+	if x != nil {
+		return x.EventTimes
+	}
+	return nil
+}
+
+func (x *MatchRequest) GetObserveRules() []int32 {
+	if x != nil {
+		return x.ObserveRules
+	}
+	return nil
+}
+
+func (x *MatchRequest) GetEventIdLengths() []uint32 {
+	if x != nil {
+		return x.EventIdLengths
+	}
+	return nil
+}
+
 // SharedEvents places a batch in a shared region.
 type SharedEvents struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1531,7 +1889,7 @@ type SharedEvents struct {
 
 func (x *SharedEvents) Reset() {
 	*x = SharedEvents{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[18]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1543,7 +1901,7 @@ func (x *SharedEvents) String() string {
 func (*SharedEvents) ProtoMessage() {}
 
 func (x *SharedEvents) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[18]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1556,7 +1914,7 @@ func (x *SharedEvents) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SharedEvents.ProtoReflect.Descriptor instead.
 func (*SharedEvents) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{18}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *SharedEvents) GetRegion() uint32 {
@@ -1589,7 +1947,7 @@ type ShareMemoryRequest struct {
 
 func (x *ShareMemoryRequest) Reset() {
 	*x = ShareMemoryRequest{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[19]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1601,7 +1959,7 @@ func (x *ShareMemoryRequest) String() string {
 func (*ShareMemoryRequest) ProtoMessage() {}
 
 func (x *ShareMemoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[19]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1614,7 +1972,7 @@ func (x *ShareMemoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShareMemoryRequest.ProtoReflect.Descriptor instead.
 func (*ShareMemoryRequest) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{19}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ShareMemoryRequest) GetRegion() uint32 {
@@ -1646,7 +2004,7 @@ type ShareMemoryResponse struct {
 
 func (x *ShareMemoryResponse) Reset() {
 	*x = ShareMemoryResponse{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[20]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1658,7 +2016,7 @@ func (x *ShareMemoryResponse) String() string {
 func (*ShareMemoryResponse) ProtoMessage() {}
 
 func (x *ShareMemoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[20]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1671,7 +2029,7 @@ func (x *ShareMemoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShareMemoryResponse.ProtoReflect.Descriptor instead.
 func (*ShareMemoryResponse) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{20}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{24}
 }
 
 // MatchResponse lists matches sparsely: events that matched nothing do not appear.
@@ -1683,14 +2041,17 @@ type MatchResponse struct {
 	Errors []*EventError `protobuf:"bytes,2,rep,name=errors,proto3" json:"errors,omitempty"`
 	// alerts are the correlation matches the batch completed (a detector that evaluates
 	// correlations; none otherwise).
-	Alerts        []*Alert `protobuf:"bytes,3,rep,name=alerts,proto3" json:"alerts,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Alerts []*Alert `protobuf:"bytes,3,rep,name=alerts,proto3" json:"alerts,omitempty"`
+	// correlation_errors are events that matched a correlated rule but could not be fed to
+	// the correlations (no readable time); their matches stand.
+	CorrelationErrors []*EventError `protobuf:"bytes,4,rep,name=correlation_errors,json=correlationErrors,proto3" json:"correlation_errors,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *MatchResponse) Reset() {
 	*x = MatchResponse{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[21]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1702,7 +2063,7 @@ func (x *MatchResponse) String() string {
 func (*MatchResponse) ProtoMessage() {}
 
 func (x *MatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[21]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1715,7 +2076,7 @@ func (x *MatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MatchResponse.ProtoReflect.Descriptor instead.
 func (*MatchResponse) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{21}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *MatchResponse) GetMatches() []*EventMatch {
@@ -1739,6 +2100,13 @@ func (x *MatchResponse) GetAlerts() []*Alert {
 	return nil
 }
 
+func (x *MatchResponse) GetCorrelationErrors() []*EventError {
+	if x != nil {
+		return x.CorrelationErrors
+	}
+	return nil
+}
+
 // Alert is one correlation match (translator/evaluator.Alert).
 type Alert struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1751,14 +2119,22 @@ type Alert struct {
 	Value float64 `protobuf:"fixed64,5,opt,name=value,proto3" json:"value,omitempty"`
 	// event_ids name the events that made it (in this or an earlier batch) as the detector
 	// named them: "<batch>:<event_index>" unless the host says otherwise.
-	EventIds      []string `protobuf:"bytes,6,rep,name=event_ids,json=eventIds,proto3" json:"event_ids,omitempty"`
+	EventIds []string `protobuf:"bytes,6,rep,name=event_ids,json=eventIds,proto3" json:"event_ids,omitempty"`
+	// event_index is, in a MatchResponse, the event of the batch whose observation completed
+	// the alert: a host writes the alert after that event's matches.
+	EventIndex int32 `protobuf:"varint,7,opt,name=event_index,json=eventIndex,proto3" json:"event_index,omitempty"`
+	// omitted counts the window's events not listed in events.
+	Omitted int32 `protobuf:"varint,8,opt,name=omitted,proto3" json:"omitted,omitempty"`
+	// events are the events that made the alert (revision 1), in window order. A detector
+	// of revision 1 fills events and leaves event_ids empty.
+	Events        []*AlertEvent `protobuf:"bytes,9,rep,name=events,proto3" json:"events,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Alert) Reset() {
 	*x = Alert{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[22]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1770,7 +2146,7 @@ func (x *Alert) String() string {
 func (*Alert) ProtoMessage() {}
 
 func (x *Alert) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[22]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1783,7 +2159,7 @@ func (x *Alert) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Alert.ProtoReflect.Descriptor instead.
 func (*Alert) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{22}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Alert) GetCorrelationIndex() int32 {
@@ -1828,6 +2204,91 @@ func (x *Alert) GetEventIds() []string {
 	return nil
 }
 
+func (x *Alert) GetEventIndex() int32 {
+	if x != nil {
+		return x.EventIndex
+	}
+	return 0
+}
+
+func (x *Alert) GetOmitted() int32 {
+	if x != nil {
+		return x.Omitted
+	}
+	return 0
+}
+
+func (x *Alert) GetEvents() []*AlertEvent {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
+// AlertEvent is one event that made an alert.
+type AlertEvent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id names the event (MatchRequest.event_ids).
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// time is the event's time, Unix nanoseconds.
+	Time int64 `protobuf:"varint,2,opt,name=time,proto3" json:"time,omitempty"`
+	// ref is the index, in the correlation's refs, of the rule the event matched.
+	Ref           int32 `protobuf:"varint,3,opt,name=ref,proto3" json:"ref,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AlertEvent) Reset() {
+	*x = AlertEvent{}
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AlertEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AlertEvent) ProtoMessage() {}
+
+func (x *AlertEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AlertEvent.ProtoReflect.Descriptor instead.
+func (*AlertEvent) Descriptor() ([]byte, []int) {
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *AlertEvent) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *AlertEvent) GetTime() int64 {
+	if x != nil {
+		return x.Time
+	}
+	return 0
+}
+
+func (x *AlertEvent) GetRef() int32 {
+	if x != nil {
+		return x.Ref
+	}
+	return 0
+}
+
 type EventMatch struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// event_index is the event's position in the batch.
@@ -1843,7 +2304,7 @@ type EventMatch struct {
 
 func (x *EventMatch) Reset() {
 	*x = EventMatch{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[23]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1855,7 +2316,7 @@ func (x *EventMatch) String() string {
 func (*EventMatch) ProtoMessage() {}
 
 func (x *EventMatch) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[23]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1868,7 +2329,7 @@ func (x *EventMatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventMatch.ProtoReflect.Descriptor instead.
 func (*EventMatch) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{23}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *EventMatch) GetEventIndex() int32 {
@@ -1909,7 +2370,7 @@ type EventError struct {
 
 func (x *EventError) Reset() {
 	*x = EventError{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[24]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1921,7 +2382,7 @@ func (x *EventError) String() string {
 func (*EventError) ProtoMessage() {}
 
 func (x *EventError) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[24]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1934,7 +2395,7 @@ func (x *EventError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventError.ProtoReflect.Descriptor instead.
 func (*EventError) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{24}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *EventError) GetEventIndex() int32 {
@@ -1988,7 +2449,7 @@ type Rule struct {
 
 func (x *Rule) Reset() {
 	*x = Rule{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[25]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2000,7 +2461,7 @@ func (x *Rule) String() string {
 func (*Rule) ProtoMessage() {}
 
 func (x *Rule) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[25]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2013,7 +2474,7 @@ func (x *Rule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rule.ProtoReflect.Descriptor instead.
 func (*Rule) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{25}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Rule) GetPath() string {
@@ -2195,7 +2656,7 @@ type Correlation struct {
 
 func (x *Correlation) Reset() {
 	*x = Correlation{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[26]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2207,7 +2668,7 @@ func (x *Correlation) String() string {
 func (*Correlation) ProtoMessage() {}
 
 func (x *Correlation) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[26]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2220,7 +2681,7 @@ func (x *Correlation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Correlation.ProtoReflect.Descriptor instead.
 func (*Correlation) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{26}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Correlation) GetPath() string {
@@ -2375,7 +2836,7 @@ type CorrelationRef struct {
 
 func (x *CorrelationRef) Reset() {
 	*x = CorrelationRef{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[27]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2387,7 +2848,7 @@ func (x *CorrelationRef) String() string {
 func (*CorrelationRef) ProtoMessage() {}
 
 func (x *CorrelationRef) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[27]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2400,7 +2861,7 @@ func (x *CorrelationRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrelationRef.ProtoReflect.Descriptor instead.
 func (*CorrelationRef) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{27}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *CorrelationRef) GetName() string {
@@ -2433,7 +2894,7 @@ type AliasFields struct {
 
 func (x *AliasFields) Reset() {
 	*x = AliasFields{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[28]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2445,7 +2906,7 @@ func (x *AliasFields) String() string {
 func (*AliasFields) ProtoMessage() {}
 
 func (x *AliasFields) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[28]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2458,7 +2919,7 @@ func (x *AliasFields) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AliasFields.ProtoReflect.Descriptor instead.
 func (*AliasFields) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{28}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *AliasFields) GetFields() map[string]string {
@@ -2482,7 +2943,7 @@ type CorrelationRange struct {
 
 func (x *CorrelationRange) Reset() {
 	*x = CorrelationRange{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[29]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2494,7 +2955,7 @@ func (x *CorrelationRange) String() string {
 func (*CorrelationRange) ProtoMessage() {}
 
 func (x *CorrelationRange) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[29]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2507,7 +2968,7 @@ func (x *CorrelationRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrelationRange.ProtoReflect.Descriptor instead.
 func (*CorrelationRange) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{29}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *CorrelationRange) GetHasMin() bool {
@@ -2569,7 +3030,7 @@ type Deployment struct {
 
 func (x *Deployment) Reset() {
 	*x = Deployment{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[30]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2581,7 +3042,7 @@ func (x *Deployment) String() string {
 func (*Deployment) ProtoMessage() {}
 
 func (x *Deployment) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[30]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2594,7 +3055,7 @@ func (x *Deployment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Deployment.ProtoReflect.Descriptor instead.
 func (*Deployment) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{30}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Deployment) GetIndex() []string {
@@ -2658,7 +3119,7 @@ type Logsource struct {
 
 func (x *Logsource) Reset() {
 	*x = Logsource{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[31]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2670,7 +3131,7 @@ func (x *Logsource) String() string {
 func (*Logsource) ProtoMessage() {}
 
 func (x *Logsource) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[31]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2683,7 +3144,7 @@ func (x *Logsource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Logsource.ProtoReflect.Descriptor instead.
 func (*Logsource) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{31}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Logsource) GetCategory() string {
@@ -2737,7 +3198,7 @@ type Value struct {
 
 func (x *Value) Reset() {
 	*x = Value{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[32]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2749,7 +3210,7 @@ func (x *Value) String() string {
 func (*Value) ProtoMessage() {}
 
 func (x *Value) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[32]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2762,7 +3223,7 @@ func (x *Value) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Value.ProtoReflect.Descriptor instead.
 func (*Value) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{32}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Value) GetKind() isValue_Kind {
@@ -2936,7 +3397,7 @@ type ValueList struct {
 
 func (x *ValueList) Reset() {
 	*x = ValueList{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[33]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2948,7 +3409,7 @@ func (x *ValueList) String() string {
 func (*ValueList) ProtoMessage() {}
 
 func (x *ValueList) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[33]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2961,7 +3422,7 @@ func (x *ValueList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValueList.ProtoReflect.Descriptor instead.
 func (*ValueList) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{33}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ValueList) GetValues() []*Value {
@@ -2980,7 +3441,7 @@ type ValueMap struct {
 
 func (x *ValueMap) Reset() {
 	*x = ValueMap{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[34]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2992,7 +3453,7 @@ func (x *ValueMap) String() string {
 func (*ValueMap) ProtoMessage() {}
 
 func (x *ValueMap) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[34]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3005,7 +3466,7 @@ func (x *ValueMap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValueMap.ProtoReflect.Descriptor instead.
 func (*ValueMap) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{34}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ValueMap) GetValues() map[string]*Value {
@@ -3026,7 +3487,7 @@ type Position struct {
 
 func (x *Position) Reset() {
 	*x = Position{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[35]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3038,7 +3499,7 @@ func (x *Position) String() string {
 func (*Position) ProtoMessage() {}
 
 func (x *Position) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[35]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3051,7 +3512,7 @@ func (x *Position) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Position.ProtoReflect.Descriptor instead.
 func (*Position) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{35}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *Position) GetLine() int32 {
@@ -3092,7 +3553,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[36]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3104,7 +3565,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[36]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3117,7 +3578,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{36}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *Node) GetNode() isNode_Node {
@@ -3321,7 +3782,7 @@ type And struct {
 
 func (x *And) Reset() {
 	*x = And{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[37]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3333,7 +3794,7 @@ func (x *And) String() string {
 func (*And) ProtoMessage() {}
 
 func (x *And) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[37]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3346,7 +3807,7 @@ func (x *And) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use And.ProtoReflect.Descriptor instead.
 func (*And) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{37}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *And) GetChildren() []*Node {
@@ -3366,7 +3827,7 @@ type Or struct {
 
 func (x *Or) Reset() {
 	*x = Or{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[38]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3378,7 +3839,7 @@ func (x *Or) String() string {
 func (*Or) ProtoMessage() {}
 
 func (x *Or) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[38]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3391,7 +3852,7 @@ func (x *Or) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Or.ProtoReflect.Descriptor instead.
 func (*Or) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{38}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *Or) GetChildren() []*Node {
@@ -3411,7 +3872,7 @@ type Not struct {
 
 func (x *Not) Reset() {
 	*x = Not{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[39]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3423,7 +3884,7 @@ func (x *Not) String() string {
 func (*Not) ProtoMessage() {}
 
 func (x *Not) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[39]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3436,7 +3897,7 @@ func (x *Not) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Not.ProtoReflect.Descriptor instead.
 func (*Not) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{39}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *Not) GetChild() *Node {
@@ -3456,7 +3917,7 @@ type Segment struct {
 
 func (x *Segment) Reset() {
 	*x = Segment{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[40]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3468,7 +3929,7 @@ func (x *Segment) String() string {
 func (*Segment) ProtoMessage() {}
 
 func (x *Segment) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[40]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3481,7 +3942,7 @@ func (x *Segment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Segment.ProtoReflect.Descriptor instead.
 func (*Segment) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{40}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *Segment) GetKind() SegmentKind {
@@ -3508,7 +3969,7 @@ type Pattern struct {
 
 func (x *Pattern) Reset() {
 	*x = Pattern{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[41]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3520,7 +3981,7 @@ func (x *Pattern) String() string {
 func (*Pattern) ProtoMessage() {}
 
 func (x *Pattern) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[41]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3533,7 +3994,7 @@ func (x *Pattern) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pattern.ProtoReflect.Descriptor instead.
 func (*Pattern) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{41}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *Pattern) GetSegments() []*Segment {
@@ -3557,7 +4018,7 @@ type Match struct {
 
 func (x *Match) Reset() {
 	*x = Match{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[42]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3569,7 +4030,7 @@ func (x *Match) String() string {
 func (*Match) ProtoMessage() {}
 
 func (x *Match) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[42]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3582,7 +4043,7 @@ func (x *Match) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Match.ProtoReflect.Descriptor instead.
 func (*Match) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{42}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *Match) GetField() string {
@@ -3632,7 +4093,7 @@ type Keyword struct {
 
 func (x *Keyword) Reset() {
 	*x = Keyword{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[43]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3644,7 +4105,7 @@ func (x *Keyword) String() string {
 func (*Keyword) ProtoMessage() {}
 
 func (x *Keyword) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[43]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3657,7 +4118,7 @@ func (x *Keyword) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Keyword.ProtoReflect.Descriptor instead.
 func (*Keyword) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{43}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *Keyword) GetPattern() *Pattern {
@@ -3695,7 +4156,7 @@ type RegexFlags struct {
 
 func (x *RegexFlags) Reset() {
 	*x = RegexFlags{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[44]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3707,7 +4168,7 @@ func (x *RegexFlags) String() string {
 func (*RegexFlags) ProtoMessage() {}
 
 func (x *RegexFlags) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[44]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3720,7 +4181,7 @@ func (x *RegexFlags) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegexFlags.ProtoReflect.Descriptor instead.
 func (*RegexFlags) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{44}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *RegexFlags) GetIgnoreCase() bool {
@@ -3757,7 +4218,7 @@ type Regex struct {
 
 func (x *Regex) Reset() {
 	*x = Regex{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[45]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3769,7 +4230,7 @@ func (x *Regex) String() string {
 func (*Regex) ProtoMessage() {}
 
 func (x *Regex) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[45]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3782,7 +4243,7 @@ func (x *Regex) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Regex.ProtoReflect.Descriptor instead.
 func (*Regex) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{45}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *Regex) GetField() string {
@@ -3826,7 +4287,7 @@ type Cidr struct {
 
 func (x *Cidr) Reset() {
 	*x = Cidr{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[46]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3838,7 +4299,7 @@ func (x *Cidr) String() string {
 func (*Cidr) ProtoMessage() {}
 
 func (x *Cidr) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[46]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3851,7 +4312,7 @@ func (x *Cidr) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Cidr.ProtoReflect.Descriptor instead.
 func (*Cidr) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{46}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *Cidr) GetField() string {
@@ -3886,7 +4347,7 @@ type Number struct {
 
 func (x *Number) Reset() {
 	*x = Number{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[47]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3898,7 +4359,7 @@ func (x *Number) String() string {
 func (*Number) ProtoMessage() {}
 
 func (x *Number) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[47]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3911,7 +4372,7 @@ func (x *Number) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Number.ProtoReflect.Descriptor instead.
 func (*Number) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{47}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *Number) GetText() string {
@@ -3941,7 +4402,7 @@ type Compare struct {
 
 func (x *Compare) Reset() {
 	*x = Compare{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[48]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3953,7 +4414,7 @@ func (x *Compare) String() string {
 func (*Compare) ProtoMessage() {}
 
 func (x *Compare) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[48]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3966,7 +4427,7 @@ func (x *Compare) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Compare.ProtoReflect.Descriptor instead.
 func (*Compare) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{48}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *Compare) GetField() string {
@@ -4008,7 +4469,7 @@ type Exists struct {
 
 func (x *Exists) Reset() {
 	*x = Exists{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[49]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4020,7 +4481,7 @@ func (x *Exists) String() string {
 func (*Exists) ProtoMessage() {}
 
 func (x *Exists) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[49]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4033,7 +4494,7 @@ func (x *Exists) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Exists.ProtoReflect.Descriptor instead.
 func (*Exists) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{49}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *Exists) GetField() string {
@@ -4061,7 +4522,7 @@ type Null struct {
 
 func (x *Null) Reset() {
 	*x = Null{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[50]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4073,7 +4534,7 @@ func (x *Null) String() string {
 func (*Null) ProtoMessage() {}
 
 func (x *Null) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[50]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4086,7 +4547,7 @@ func (x *Null) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Null.ProtoReflect.Descriptor instead.
 func (*Null) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{50}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *Null) GetField() string {
@@ -4117,7 +4578,7 @@ type FieldRef struct {
 
 func (x *FieldRef) Reset() {
 	*x = FieldRef{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[51]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4129,7 +4590,7 @@ func (x *FieldRef) String() string {
 func (*FieldRef) ProtoMessage() {}
 
 func (x *FieldRef) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[51]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4142,7 +4603,7 @@ func (x *FieldRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldRef.ProtoReflect.Descriptor instead.
 func (*FieldRef) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{51}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *FieldRef) GetField() string {
@@ -4193,7 +4654,7 @@ type TimePart struct {
 
 func (x *TimePart) Reset() {
 	*x = TimePart{}
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[52]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4205,7 +4666,7 @@ func (x *TimePart) String() string {
 func (*TimePart) ProtoMessage() {}
 
 func (x *TimePart) ProtoReflect() protoreflect.Message {
-	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[52]
+	mi := &file_sigmabridge_v1_sigmabridge_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4218,7 +4679,7 @@ func (x *TimePart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TimePart.ProtoReflect.Descriptor instead.
 func (*TimePart) Descriptor() ([]byte, []int) {
-	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{52}
+	return file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *TimePart) GetField() string {
@@ -4291,7 +4752,12 @@ const file_sigmabridge_v1_sigmabridge_proto_rawDesc = "" +
 	"\x0eConvertRequest\x12\x16\n" +
 	"\x06target\x18\x01 \x01(\tR\x06target\x12\x16\n" +
 	"\x06format\x18\x02 \x01(\tR\x06format\x12*\n" +
-	"\x05rules\x18\x03 \x03(\v2\x14.sigmabridge.v1.RuleR\x05rules\"J\n" +
+	"\x05rules\x18\x03 \x03(\v2\x14.sigmabridge.v1.RuleR\x05rules\"\xb9\x01\n" +
+	"\x1aConvertCorrelationsRequest\x12\x16\n" +
+	"\x06target\x18\x01 \x01(\tR\x06target\x12\x16\n" +
+	"\x06format\x18\x02 \x01(\tR\x06format\x12*\n" +
+	"\x05rules\x18\x03 \x03(\v2\x14.sigmabridge.v1.RuleR\x05rules\x12?\n" +
+	"\fcorrelations\x18\x04 \x03(\v2\x1b.sigmabridge.v1.CorrelationR\fcorrelations\"J\n" +
 	"\x0fConvertResponse\x127\n" +
 	"\aresults\x18\x01 \x03(\v2\x1d.sigmabridge.v1.ConvertResultR\aresults\"~\n" +
 	"\rConvertResult\x12/\n" +
@@ -4311,30 +4777,57 @@ const file_sigmabridge_v1_sigmabridge_proto_rawDesc = "" +
 	"\x04code\x18\x06 \x01(\tR\x04code\x12\x18\n" +
 	"\amessage\x18\a \x01(\tR\amessage\x124\n" +
 	"\bseverity\x18\b \x01(\x0e2\x18.sigmabridge.v1.SeverityR\bseverity\" \n" +
-	"\x1eDetectorServiceDescribeRequest\"\xed\x01\n" +
+	"\x1eDetectorServiceDescribeRequest\"\x9a\x02\n" +
 	"\x1fDetectorServiceDescribeResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12)\n" +
 	"\x10protocol_version\x18\x03 \x01(\x05R\x0fprotocolVersion\x12\"\n" +
 	"\fcapabilities\x18\x04 \x03(\tR\fcapabilities\x12 \n" +
 	"\vdescription\x18\x05 \x01(\tR\vdescription\x12+\n" +
-	"\x11correlation_types\x18\x06 \x03(\tR\x10correlationTypes\"z\n" +
+	"\x11correlation_types\x18\x06 \x03(\tR\x10correlationTypes\x12+\n" +
+	"\x11protocol_revision\x18\a \x01(\x05R\x10protocolRevision\"\xcf\x01\n" +
 	"\vLoadRequest\x12*\n" +
 	"\x05rules\x18\x01 \x03(\v2\x14.sigmabridge.v1.RuleR\x05rules\x12?\n" +
-	"\fcorrelations\x18\x02 \x03(\v2\x1b.sigmabridge.v1.CorrelationR\fcorrelations\"Y\n" +
+	"\fcorrelations\x18\x02 \x03(\v2\x1b.sigmabridge.v1.CorrelationR\fcorrelations\x12S\n" +
+	"\x13correlation_options\x18\x03 \x01(\v2\".sigmabridge.v1.CorrelationOptionsR\x12correlationOptions\"\xf5\x01\n" +
+	"\x12CorrelationOptions\x12S\n" +
+	"\vtime_fields\x18\x01 \x03(\v22.sigmabridge.v1.CorrelationOptions.TimeFieldsEntryR\n" +
+	"timeFields\x12,\n" +
+	"\x12max_lateness_nanos\x18\x02 \x01(\x03R\x10maxLatenessNanos\x12\x1d\n" +
+	"\n" +
+	"max_groups\x18\x03 \x01(\x05R\tmaxGroups\x1a=\n" +
+	"\x0fTimeFieldsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"Y\n" +
 	"\fLoadResponse\x12\x16\n" +
 	"\x06loaded\x18\x01 \x01(\x05R\x06loaded\x121\n" +
-	"\x06errors\x18\x02 \x03(\v2\x19.sigmabridge.v1.RuleErrorR\x06errors\"f\n" +
+	"\x06errors\x18\x02 \x03(\v2\x19.sigmabridge.v1.RuleErrorR\x06errors\"l\n" +
+	"\x0eAdvanceRequest\x12\x16\n" +
+	"\x06stream\x18\x01 \x01(\x04R\x06stream\x12\x1a\n" +
+	"\bsequence\x18\x02 \x01(\x04R\bsequence\x12\x14\n" +
+	"\x05until\x18\x03 \x01(\x03R\x05until\x12\x10\n" +
+	"\x03end\x18\x04 \x01(\bR\x03end\"\x88\x01\n" +
+	"\x0fAdvanceResponse\x12-\n" +
+	"\x06alerts\x18\x01 \x03(\v2\x15.sigmabridge.v1.AlertR\x06alerts\x12\x12\n" +
+	"\x04late\x18\x02 \x01(\x03R\x04late\x122\n" +
+	"\x06limits\x18\x03 \x03(\v2\x1a.sigmabridge.v1.DiagnosticR\x06limits\"f\n" +
 	"\tRuleError\x12\x1d\n" +
 	"\n" +
 	"rule_index\x18\x01 \x01(\x05R\truleIndex\x12:\n" +
 	"\n" +
 	"diagnostic\x18\x02 \x01(\v2\x1a.sigmabridge.v1.DiagnosticR\n" +
-	"diagnostic\"\x81\x01\n" +
+	"diagnostic\"\xc2\x02\n" +
 	"\fMatchRequest\x12\x16\n" +
 	"\x06events\x18\x01 \x01(\fR\x06events\x12#\n" +
 	"\revent_lengths\x18\x02 \x03(\rR\feventLengths\x124\n" +
-	"\x06shared\x18\x03 \x01(\v2\x1c.sigmabridge.v1.SharedEventsR\x06shared\">\n" +
+	"\x06shared\x18\x03 \x01(\v2\x1c.sigmabridge.v1.SharedEventsR\x06shared\x12\x16\n" +
+	"\x06stream\x18\x04 \x01(\x04R\x06stream\x12\x1a\n" +
+	"\bsequence\x18\x05 \x01(\x04R\bsequence\x12\x1b\n" +
+	"\tevent_ids\x18\x06 \x01(\fR\beventIds\x12\x1f\n" +
+	"\vevent_times\x18\a \x03(\x03R\n" +
+	"eventTimes\x12#\n" +
+	"\robserve_rules\x18\b \x03(\x05R\fobserveRules\x12(\n" +
+	"\x10event_id_lengths\x18\t \x03(\rR\x0eeventIdLengths\">\n" +
 	"\fSharedEvents\x12\x16\n" +
 	"\x06region\x18\x01 \x01(\rR\x06region\x12\x16\n" +
 	"\x06offset\x18\x02 \x01(\x04R\x06offset\"T\n" +
@@ -4342,22 +4835,32 @@ const file_sigmabridge_v1_sigmabridge_proto_rawDesc = "" +
 	"\x06region\x18\x01 \x01(\rR\x06region\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x12\n" +
 	"\x04size\x18\x03 \x01(\x04R\x04size\"\x15\n" +
-	"\x13ShareMemoryResponse\"\xa8\x01\n" +
+	"\x13ShareMemoryResponse\"\xf3\x01\n" +
 	"\rMatchResponse\x124\n" +
 	"\amatches\x18\x01 \x03(\v2\x1a.sigmabridge.v1.EventMatchR\amatches\x122\n" +
 	"\x06errors\x18\x02 \x03(\v2\x1a.sigmabridge.v1.EventErrorR\x06errors\x12-\n" +
-	"\x06alerts\x18\x03 \x03(\v2\x15.sigmabridge.v1.AlertR\x06alerts\"\x81\x02\n" +
+	"\x06alerts\x18\x03 \x03(\v2\x15.sigmabridge.v1.AlertR\x06alerts\x12I\n" +
+	"\x12correlation_errors\x18\x04 \x03(\v2\x1a.sigmabridge.v1.EventErrorR\x11correlationErrors\"\xf0\x02\n" +
 	"\x05Alert\x12+\n" +
 	"\x11correlation_index\x18\x01 \x01(\x05R\x10correlationIndex\x126\n" +
 	"\x05group\x18\x02 \x03(\v2 .sigmabridge.v1.Alert.GroupEntryR\x05group\x12\x14\n" +
 	"\x05start\x18\x03 \x01(\x03R\x05start\x12\x10\n" +
 	"\x03end\x18\x04 \x01(\x03R\x03end\x12\x14\n" +
 	"\x05value\x18\x05 \x01(\x01R\x05value\x12\x1b\n" +
-	"\tevent_ids\x18\x06 \x03(\tR\beventIds\x1a8\n" +
+	"\tevent_ids\x18\x06 \x03(\tR\beventIds\x12\x1f\n" +
+	"\vevent_index\x18\a \x01(\x05R\n" +
+	"eventIndex\x12\x18\n" +
+	"\aomitted\x18\b \x01(\x05R\aomitted\x122\n" +
+	"\x06events\x18\t \x03(\v2\x1a.sigmabridge.v1.AlertEventR\x06events\x1a8\n" +
 	"\n" +
 	"GroupEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x83\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"B\n" +
+	"\n" +
+	"AlertEvent\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04time\x18\x02 \x01(\x03R\x04time\x12\x10\n" +
+	"\x03ref\x18\x03 \x01(\x05R\x03ref\"\x83\x01\n" +
 	"\n" +
 	"EventMatch\x12\x1f\n" +
 	"\vevent_index\x18\x01 \x01(\x05R\n" +
@@ -4610,16 +5113,18 @@ const file_sigmabridge_v1_sigmabridge_proto_rawDesc = "" +
 	"\rTIME_UNIT_DAY\x10\x03\x12\x12\n" +
 	"\x0eTIME_UNIT_WEEK\x10\x04\x12\x13\n" +
 	"\x0fTIME_UNIT_MONTH\x10\x05\x12\x12\n" +
-	"\x0eTIME_UNIT_YEAR\x10\x062\x90\x02\n" +
+	"\x0eTIME_UNIT_YEAR\x10\x062\xf4\x02\n" +
 	"\x0eBackendService\x12i\n" +
 	"\bDescribe\x12-.sigmabridge.v1.BackendServiceDescribeRequest\x1a..sigmabridge.v1.BackendServiceDescribeResponse\x12J\n" +
 	"\aConvert\x12\x1e.sigmabridge.v1.ConvertRequest\x1a\x1f.sigmabridge.v1.ConvertResponse\x12G\n" +
-	"\x06Render\x12\x1d.sigmabridge.v1.RenderRequest\x1a\x1e.sigmabridge.v1.RenderResponse2\xdf\x02\n" +
+	"\x06Render\x12\x1d.sigmabridge.v1.RenderRequest\x1a\x1e.sigmabridge.v1.RenderResponse\x12b\n" +
+	"\x13ConvertCorrelations\x12*.sigmabridge.v1.ConvertCorrelationsRequest\x1a\x1f.sigmabridge.v1.ConvertResponse2\xab\x03\n" +
 	"\x0fDetectorService\x12k\n" +
 	"\bDescribe\x12..sigmabridge.v1.DetectorServiceDescribeRequest\x1a/.sigmabridge.v1.DetectorServiceDescribeResponse\x12A\n" +
 	"\x04Load\x12\x1b.sigmabridge.v1.LoadRequest\x1a\x1c.sigmabridge.v1.LoadResponse\x12D\n" +
 	"\x05Match\x12\x1c.sigmabridge.v1.MatchRequest\x1a\x1d.sigmabridge.v1.MatchResponse\x12V\n" +
-	"\vShareMemory\x12\".sigmabridge.v1.ShareMemoryRequest\x1a#.sigmabridge.v1.ShareMemoryResponseBNZLgithub.com/sigmabridge/sigmabridge/plugin/proto/sigmabridge/v1;sigmabridgev1b\x06proto3"
+	"\vShareMemory\x12\".sigmabridge.v1.ShareMemoryRequest\x1a#.sigmabridge.v1.ShareMemoryResponse\x12J\n" +
+	"\aAdvance\x12\x1e.sigmabridge.v1.AdvanceRequest\x1a\x1f.sigmabridge.v1.AdvanceResponseBNZLgithub.com/sigmabridge/sigmabridge/plugin/proto/sigmabridge/v1;sigmabridgev1b\x06proto3"
 
 var (
 	file_sigmabridge_v1_sigmabridge_proto_rawDescOnce sync.Once
@@ -4634,7 +5139,7 @@ func file_sigmabridge_v1_sigmabridge_proto_rawDescGZIP() []byte {
 }
 
 var file_sigmabridge_v1_sigmabridge_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_sigmabridge_v1_sigmabridge_proto_msgTypes = make([]protoimpl.MessageInfo, 59)
+var file_sigmabridge_v1_sigmabridge_proto_msgTypes = make([]protoimpl.MessageInfo, 65)
 var file_sigmabridge_v1_sigmabridge_proto_goTypes = []any{
 	(Severity)(0),                           // 0: sigmabridge.v1.Severity
 	(SegmentKind)(0),                        // 1: sigmabridge.v1.SegmentKind
@@ -4650,148 +5155,166 @@ var file_sigmabridge_v1_sigmabridge_proto_goTypes = []any{
 	(*RenderFile)(nil),                      // 11: sigmabridge.v1.RenderFile
 	(*RenderResult)(nil),                    // 12: sigmabridge.v1.RenderResult
 	(*ConvertRequest)(nil),                  // 13: sigmabridge.v1.ConvertRequest
-	(*ConvertResponse)(nil),                 // 14: sigmabridge.v1.ConvertResponse
-	(*ConvertResult)(nil),                   // 15: sigmabridge.v1.ConvertResult
-	(*Query)(nil),                           // 16: sigmabridge.v1.Query
-	(*Diagnostic)(nil),                      // 17: sigmabridge.v1.Diagnostic
-	(*DetectorServiceDescribeRequest)(nil),  // 18: sigmabridge.v1.DetectorServiceDescribeRequest
-	(*DetectorServiceDescribeResponse)(nil), // 19: sigmabridge.v1.DetectorServiceDescribeResponse
-	(*LoadRequest)(nil),                     // 20: sigmabridge.v1.LoadRequest
-	(*LoadResponse)(nil),                    // 21: sigmabridge.v1.LoadResponse
-	(*RuleError)(nil),                       // 22: sigmabridge.v1.RuleError
-	(*MatchRequest)(nil),                    // 23: sigmabridge.v1.MatchRequest
-	(*SharedEvents)(nil),                    // 24: sigmabridge.v1.SharedEvents
-	(*ShareMemoryRequest)(nil),              // 25: sigmabridge.v1.ShareMemoryRequest
-	(*ShareMemoryResponse)(nil),             // 26: sigmabridge.v1.ShareMemoryResponse
-	(*MatchResponse)(nil),                   // 27: sigmabridge.v1.MatchResponse
-	(*Alert)(nil),                           // 28: sigmabridge.v1.Alert
-	(*EventMatch)(nil),                      // 29: sigmabridge.v1.EventMatch
-	(*EventError)(nil),                      // 30: sigmabridge.v1.EventError
-	(*Rule)(nil),                            // 31: sigmabridge.v1.Rule
-	(*Correlation)(nil),                     // 32: sigmabridge.v1.Correlation
-	(*CorrelationRef)(nil),                  // 33: sigmabridge.v1.CorrelationRef
-	(*AliasFields)(nil),                     // 34: sigmabridge.v1.AliasFields
-	(*CorrelationRange)(nil),                // 35: sigmabridge.v1.CorrelationRange
-	(*Deployment)(nil),                      // 36: sigmabridge.v1.Deployment
-	(*Logsource)(nil),                       // 37: sigmabridge.v1.Logsource
-	(*Value)(nil),                           // 38: sigmabridge.v1.Value
-	(*ValueList)(nil),                       // 39: sigmabridge.v1.ValueList
-	(*ValueMap)(nil),                        // 40: sigmabridge.v1.ValueMap
-	(*Position)(nil),                        // 41: sigmabridge.v1.Position
-	(*Node)(nil),                            // 42: sigmabridge.v1.Node
-	(*And)(nil),                             // 43: sigmabridge.v1.And
-	(*Or)(nil),                              // 44: sigmabridge.v1.Or
-	(*Not)(nil),                             // 45: sigmabridge.v1.Not
-	(*Segment)(nil),                         // 46: sigmabridge.v1.Segment
-	(*Pattern)(nil),                         // 47: sigmabridge.v1.Pattern
-	(*Match)(nil),                           // 48: sigmabridge.v1.Match
-	(*Keyword)(nil),                         // 49: sigmabridge.v1.Keyword
-	(*RegexFlags)(nil),                      // 50: sigmabridge.v1.RegexFlags
-	(*Regex)(nil),                           // 51: sigmabridge.v1.Regex
-	(*Cidr)(nil),                            // 52: sigmabridge.v1.Cidr
-	(*Number)(nil),                          // 53: sigmabridge.v1.Number
-	(*Compare)(nil),                         // 54: sigmabridge.v1.Compare
-	(*Exists)(nil),                          // 55: sigmabridge.v1.Exists
-	(*Null)(nil),                            // 56: sigmabridge.v1.Null
-	(*FieldRef)(nil),                        // 57: sigmabridge.v1.FieldRef
-	(*TimePart)(nil),                        // 58: sigmabridge.v1.TimePart
-	nil,                                     // 59: sigmabridge.v1.Alert.GroupEntry
-	nil,                                     // 60: sigmabridge.v1.Rule.CustomEntry
-	nil,                                     // 61: sigmabridge.v1.Rule.StateEntry
-	nil,                                     // 62: sigmabridge.v1.Correlation.AliasesEntry
-	nil,                                     // 63: sigmabridge.v1.AliasFields.FieldsEntry
-	nil,                                     // 64: sigmabridge.v1.ValueMap.ValuesEntry
+	(*ConvertCorrelationsRequest)(nil),      // 14: sigmabridge.v1.ConvertCorrelationsRequest
+	(*ConvertResponse)(nil),                 // 15: sigmabridge.v1.ConvertResponse
+	(*ConvertResult)(nil),                   // 16: sigmabridge.v1.ConvertResult
+	(*Query)(nil),                           // 17: sigmabridge.v1.Query
+	(*Diagnostic)(nil),                      // 18: sigmabridge.v1.Diagnostic
+	(*DetectorServiceDescribeRequest)(nil),  // 19: sigmabridge.v1.DetectorServiceDescribeRequest
+	(*DetectorServiceDescribeResponse)(nil), // 20: sigmabridge.v1.DetectorServiceDescribeResponse
+	(*LoadRequest)(nil),                     // 21: sigmabridge.v1.LoadRequest
+	(*CorrelationOptions)(nil),              // 22: sigmabridge.v1.CorrelationOptions
+	(*LoadResponse)(nil),                    // 23: sigmabridge.v1.LoadResponse
+	(*AdvanceRequest)(nil),                  // 24: sigmabridge.v1.AdvanceRequest
+	(*AdvanceResponse)(nil),                 // 25: sigmabridge.v1.AdvanceResponse
+	(*RuleError)(nil),                       // 26: sigmabridge.v1.RuleError
+	(*MatchRequest)(nil),                    // 27: sigmabridge.v1.MatchRequest
+	(*SharedEvents)(nil),                    // 28: sigmabridge.v1.SharedEvents
+	(*ShareMemoryRequest)(nil),              // 29: sigmabridge.v1.ShareMemoryRequest
+	(*ShareMemoryResponse)(nil),             // 30: sigmabridge.v1.ShareMemoryResponse
+	(*MatchResponse)(nil),                   // 31: sigmabridge.v1.MatchResponse
+	(*Alert)(nil),                           // 32: sigmabridge.v1.Alert
+	(*AlertEvent)(nil),                      // 33: sigmabridge.v1.AlertEvent
+	(*EventMatch)(nil),                      // 34: sigmabridge.v1.EventMatch
+	(*EventError)(nil),                      // 35: sigmabridge.v1.EventError
+	(*Rule)(nil),                            // 36: sigmabridge.v1.Rule
+	(*Correlation)(nil),                     // 37: sigmabridge.v1.Correlation
+	(*CorrelationRef)(nil),                  // 38: sigmabridge.v1.CorrelationRef
+	(*AliasFields)(nil),                     // 39: sigmabridge.v1.AliasFields
+	(*CorrelationRange)(nil),                // 40: sigmabridge.v1.CorrelationRange
+	(*Deployment)(nil),                      // 41: sigmabridge.v1.Deployment
+	(*Logsource)(nil),                       // 42: sigmabridge.v1.Logsource
+	(*Value)(nil),                           // 43: sigmabridge.v1.Value
+	(*ValueList)(nil),                       // 44: sigmabridge.v1.ValueList
+	(*ValueMap)(nil),                        // 45: sigmabridge.v1.ValueMap
+	(*Position)(nil),                        // 46: sigmabridge.v1.Position
+	(*Node)(nil),                            // 47: sigmabridge.v1.Node
+	(*And)(nil),                             // 48: sigmabridge.v1.And
+	(*Or)(nil),                              // 49: sigmabridge.v1.Or
+	(*Not)(nil),                             // 50: sigmabridge.v1.Not
+	(*Segment)(nil),                         // 51: sigmabridge.v1.Segment
+	(*Pattern)(nil),                         // 52: sigmabridge.v1.Pattern
+	(*Match)(nil),                           // 53: sigmabridge.v1.Match
+	(*Keyword)(nil),                         // 54: sigmabridge.v1.Keyword
+	(*RegexFlags)(nil),                      // 55: sigmabridge.v1.RegexFlags
+	(*Regex)(nil),                           // 56: sigmabridge.v1.Regex
+	(*Cidr)(nil),                            // 57: sigmabridge.v1.Cidr
+	(*Number)(nil),                          // 58: sigmabridge.v1.Number
+	(*Compare)(nil),                         // 59: sigmabridge.v1.Compare
+	(*Exists)(nil),                          // 60: sigmabridge.v1.Exists
+	(*Null)(nil),                            // 61: sigmabridge.v1.Null
+	(*FieldRef)(nil),                        // 62: sigmabridge.v1.FieldRef
+	(*TimePart)(nil),                        // 63: sigmabridge.v1.TimePart
+	nil,                                     // 64: sigmabridge.v1.CorrelationOptions.TimeFieldsEntry
+	nil,                                     // 65: sigmabridge.v1.Alert.GroupEntry
+	nil,                                     // 66: sigmabridge.v1.Rule.CustomEntry
+	nil,                                     // 67: sigmabridge.v1.Rule.StateEntry
+	nil,                                     // 68: sigmabridge.v1.Correlation.AliasesEntry
+	nil,                                     // 69: sigmabridge.v1.AliasFields.FieldsEntry
+	nil,                                     // 70: sigmabridge.v1.ValueMap.ValuesEntry
 }
 var file_sigmabridge_v1_sigmabridge_proto_depIdxs = []int32{
 	8,  // 0: sigmabridge.v1.BackendServiceDescribeResponse.format_descriptions:type_name -> sigmabridge.v1.FormatDescription
-	31, // 1: sigmabridge.v1.RenderRequest.rules:type_name -> sigmabridge.v1.Rule
+	36, // 1: sigmabridge.v1.RenderRequest.rules:type_name -> sigmabridge.v1.Rule
 	11, // 2: sigmabridge.v1.RenderResponse.files:type_name -> sigmabridge.v1.RenderFile
 	12, // 3: sigmabridge.v1.RenderResponse.results:type_name -> sigmabridge.v1.RenderResult
-	17, // 4: sigmabridge.v1.RenderResult.diagnostics:type_name -> sigmabridge.v1.Diagnostic
-	31, // 5: sigmabridge.v1.ConvertRequest.rules:type_name -> sigmabridge.v1.Rule
-	15, // 6: sigmabridge.v1.ConvertResponse.results:type_name -> sigmabridge.v1.ConvertResult
-	16, // 7: sigmabridge.v1.ConvertResult.queries:type_name -> sigmabridge.v1.Query
-	17, // 8: sigmabridge.v1.ConvertResult.diagnostics:type_name -> sigmabridge.v1.Diagnostic
-	0,  // 9: sigmabridge.v1.Diagnostic.severity:type_name -> sigmabridge.v1.Severity
-	31, // 10: sigmabridge.v1.LoadRequest.rules:type_name -> sigmabridge.v1.Rule
-	32, // 11: sigmabridge.v1.LoadRequest.correlations:type_name -> sigmabridge.v1.Correlation
-	22, // 12: sigmabridge.v1.LoadResponse.errors:type_name -> sigmabridge.v1.RuleError
-	17, // 13: sigmabridge.v1.RuleError.diagnostic:type_name -> sigmabridge.v1.Diagnostic
-	24, // 14: sigmabridge.v1.MatchRequest.shared:type_name -> sigmabridge.v1.SharedEvents
-	29, // 15: sigmabridge.v1.MatchResponse.matches:type_name -> sigmabridge.v1.EventMatch
-	30, // 16: sigmabridge.v1.MatchResponse.errors:type_name -> sigmabridge.v1.EventError
-	28, // 17: sigmabridge.v1.MatchResponse.alerts:type_name -> sigmabridge.v1.Alert
-	59, // 18: sigmabridge.v1.Alert.group:type_name -> sigmabridge.v1.Alert.GroupEntry
-	37, // 19: sigmabridge.v1.Rule.logsource:type_name -> sigmabridge.v1.Logsource
-	42, // 20: sigmabridge.v1.Rule.conditions:type_name -> sigmabridge.v1.Node
-	60, // 21: sigmabridge.v1.Rule.custom:type_name -> sigmabridge.v1.Rule.CustomEntry
-	61, // 22: sigmabridge.v1.Rule.state:type_name -> sigmabridge.v1.Rule.StateEntry
-	36, // 23: sigmabridge.v1.Rule.deployment:type_name -> sigmabridge.v1.Deployment
-	33, // 24: sigmabridge.v1.Correlation.refs:type_name -> sigmabridge.v1.CorrelationRef
-	62, // 25: sigmabridge.v1.Correlation.aliases:type_name -> sigmabridge.v1.Correlation.AliasesEntry
-	35, // 26: sigmabridge.v1.Correlation.condition:type_name -> sigmabridge.v1.CorrelationRange
-	63, // 27: sigmabridge.v1.AliasFields.fields:type_name -> sigmabridge.v1.AliasFields.FieldsEntry
-	39, // 28: sigmabridge.v1.Value.list_value:type_name -> sigmabridge.v1.ValueList
-	40, // 29: sigmabridge.v1.Value.map_value:type_name -> sigmabridge.v1.ValueMap
-	38, // 30: sigmabridge.v1.ValueList.values:type_name -> sigmabridge.v1.Value
-	64, // 31: sigmabridge.v1.ValueMap.values:type_name -> sigmabridge.v1.ValueMap.ValuesEntry
-	43, // 32: sigmabridge.v1.Node.and:type_name -> sigmabridge.v1.And
-	44, // 33: sigmabridge.v1.Node.or:type_name -> sigmabridge.v1.Or
-	45, // 34: sigmabridge.v1.Node.not:type_name -> sigmabridge.v1.Not
-	48, // 35: sigmabridge.v1.Node.match:type_name -> sigmabridge.v1.Match
-	49, // 36: sigmabridge.v1.Node.keyword:type_name -> sigmabridge.v1.Keyword
-	51, // 37: sigmabridge.v1.Node.regex:type_name -> sigmabridge.v1.Regex
-	52, // 38: sigmabridge.v1.Node.cidr:type_name -> sigmabridge.v1.Cidr
-	54, // 39: sigmabridge.v1.Node.compare:type_name -> sigmabridge.v1.Compare
-	55, // 40: sigmabridge.v1.Node.exists:type_name -> sigmabridge.v1.Exists
-	56, // 41: sigmabridge.v1.Node.null:type_name -> sigmabridge.v1.Null
-	57, // 42: sigmabridge.v1.Node.field_ref:type_name -> sigmabridge.v1.FieldRef
-	58, // 43: sigmabridge.v1.Node.time_part:type_name -> sigmabridge.v1.TimePart
-	42, // 44: sigmabridge.v1.And.children:type_name -> sigmabridge.v1.Node
-	42, // 45: sigmabridge.v1.Or.children:type_name -> sigmabridge.v1.Node
-	42, // 46: sigmabridge.v1.Not.child:type_name -> sigmabridge.v1.Node
-	1,  // 47: sigmabridge.v1.Segment.kind:type_name -> sigmabridge.v1.SegmentKind
-	46, // 48: sigmabridge.v1.Pattern.segments:type_name -> sigmabridge.v1.Segment
-	47, // 49: sigmabridge.v1.Match.pattern:type_name -> sigmabridge.v1.Pattern
-	2,  // 50: sigmabridge.v1.Match.kind:type_name -> sigmabridge.v1.ValueKind
-	41, // 51: sigmabridge.v1.Match.pos:type_name -> sigmabridge.v1.Position
-	47, // 52: sigmabridge.v1.Keyword.pattern:type_name -> sigmabridge.v1.Pattern
-	41, // 53: sigmabridge.v1.Keyword.pos:type_name -> sigmabridge.v1.Position
-	50, // 54: sigmabridge.v1.Regex.flags:type_name -> sigmabridge.v1.RegexFlags
-	41, // 55: sigmabridge.v1.Regex.pos:type_name -> sigmabridge.v1.Position
-	41, // 56: sigmabridge.v1.Cidr.pos:type_name -> sigmabridge.v1.Position
-	3,  // 57: sigmabridge.v1.Compare.op:type_name -> sigmabridge.v1.CompareOp
-	53, // 58: sigmabridge.v1.Compare.value:type_name -> sigmabridge.v1.Number
-	41, // 59: sigmabridge.v1.Compare.pos:type_name -> sigmabridge.v1.Position
-	41, // 60: sigmabridge.v1.Exists.pos:type_name -> sigmabridge.v1.Position
-	41, // 61: sigmabridge.v1.Null.pos:type_name -> sigmabridge.v1.Position
-	4,  // 62: sigmabridge.v1.FieldRef.shape:type_name -> sigmabridge.v1.Shape
-	41, // 63: sigmabridge.v1.FieldRef.pos:type_name -> sigmabridge.v1.Position
-	5,  // 64: sigmabridge.v1.TimePart.part:type_name -> sigmabridge.v1.TimeUnit
-	41, // 65: sigmabridge.v1.TimePart.pos:type_name -> sigmabridge.v1.Position
-	38, // 66: sigmabridge.v1.Rule.CustomEntry.value:type_name -> sigmabridge.v1.Value
-	38, // 67: sigmabridge.v1.Rule.StateEntry.value:type_name -> sigmabridge.v1.Value
-	34, // 68: sigmabridge.v1.Correlation.AliasesEntry.value:type_name -> sigmabridge.v1.AliasFields
-	38, // 69: sigmabridge.v1.ValueMap.ValuesEntry.value:type_name -> sigmabridge.v1.Value
-	6,  // 70: sigmabridge.v1.BackendService.Describe:input_type -> sigmabridge.v1.BackendServiceDescribeRequest
-	13, // 71: sigmabridge.v1.BackendService.Convert:input_type -> sigmabridge.v1.ConvertRequest
-	9,  // 72: sigmabridge.v1.BackendService.Render:input_type -> sigmabridge.v1.RenderRequest
-	18, // 73: sigmabridge.v1.DetectorService.Describe:input_type -> sigmabridge.v1.DetectorServiceDescribeRequest
-	20, // 74: sigmabridge.v1.DetectorService.Load:input_type -> sigmabridge.v1.LoadRequest
-	23, // 75: sigmabridge.v1.DetectorService.Match:input_type -> sigmabridge.v1.MatchRequest
-	25, // 76: sigmabridge.v1.DetectorService.ShareMemory:input_type -> sigmabridge.v1.ShareMemoryRequest
-	7,  // 77: sigmabridge.v1.BackendService.Describe:output_type -> sigmabridge.v1.BackendServiceDescribeResponse
-	14, // 78: sigmabridge.v1.BackendService.Convert:output_type -> sigmabridge.v1.ConvertResponse
-	10, // 79: sigmabridge.v1.BackendService.Render:output_type -> sigmabridge.v1.RenderResponse
-	19, // 80: sigmabridge.v1.DetectorService.Describe:output_type -> sigmabridge.v1.DetectorServiceDescribeResponse
-	21, // 81: sigmabridge.v1.DetectorService.Load:output_type -> sigmabridge.v1.LoadResponse
-	27, // 82: sigmabridge.v1.DetectorService.Match:output_type -> sigmabridge.v1.MatchResponse
-	26, // 83: sigmabridge.v1.DetectorService.ShareMemory:output_type -> sigmabridge.v1.ShareMemoryResponse
-	77, // [77:84] is the sub-list for method output_type
-	70, // [70:77] is the sub-list for method input_type
-	70, // [70:70] is the sub-list for extension type_name
-	70, // [70:70] is the sub-list for extension extendee
-	0,  // [0:70] is the sub-list for field type_name
+	18, // 4: sigmabridge.v1.RenderResult.diagnostics:type_name -> sigmabridge.v1.Diagnostic
+	36, // 5: sigmabridge.v1.ConvertRequest.rules:type_name -> sigmabridge.v1.Rule
+	36, // 6: sigmabridge.v1.ConvertCorrelationsRequest.rules:type_name -> sigmabridge.v1.Rule
+	37, // 7: sigmabridge.v1.ConvertCorrelationsRequest.correlations:type_name -> sigmabridge.v1.Correlation
+	16, // 8: sigmabridge.v1.ConvertResponse.results:type_name -> sigmabridge.v1.ConvertResult
+	17, // 9: sigmabridge.v1.ConvertResult.queries:type_name -> sigmabridge.v1.Query
+	18, // 10: sigmabridge.v1.ConvertResult.diagnostics:type_name -> sigmabridge.v1.Diagnostic
+	0,  // 11: sigmabridge.v1.Diagnostic.severity:type_name -> sigmabridge.v1.Severity
+	36, // 12: sigmabridge.v1.LoadRequest.rules:type_name -> sigmabridge.v1.Rule
+	37, // 13: sigmabridge.v1.LoadRequest.correlations:type_name -> sigmabridge.v1.Correlation
+	22, // 14: sigmabridge.v1.LoadRequest.correlation_options:type_name -> sigmabridge.v1.CorrelationOptions
+	64, // 15: sigmabridge.v1.CorrelationOptions.time_fields:type_name -> sigmabridge.v1.CorrelationOptions.TimeFieldsEntry
+	26, // 16: sigmabridge.v1.LoadResponse.errors:type_name -> sigmabridge.v1.RuleError
+	32, // 17: sigmabridge.v1.AdvanceResponse.alerts:type_name -> sigmabridge.v1.Alert
+	18, // 18: sigmabridge.v1.AdvanceResponse.limits:type_name -> sigmabridge.v1.Diagnostic
+	18, // 19: sigmabridge.v1.RuleError.diagnostic:type_name -> sigmabridge.v1.Diagnostic
+	28, // 20: sigmabridge.v1.MatchRequest.shared:type_name -> sigmabridge.v1.SharedEvents
+	34, // 21: sigmabridge.v1.MatchResponse.matches:type_name -> sigmabridge.v1.EventMatch
+	35, // 22: sigmabridge.v1.MatchResponse.errors:type_name -> sigmabridge.v1.EventError
+	32, // 23: sigmabridge.v1.MatchResponse.alerts:type_name -> sigmabridge.v1.Alert
+	35, // 24: sigmabridge.v1.MatchResponse.correlation_errors:type_name -> sigmabridge.v1.EventError
+	65, // 25: sigmabridge.v1.Alert.group:type_name -> sigmabridge.v1.Alert.GroupEntry
+	33, // 26: sigmabridge.v1.Alert.events:type_name -> sigmabridge.v1.AlertEvent
+	42, // 27: sigmabridge.v1.Rule.logsource:type_name -> sigmabridge.v1.Logsource
+	47, // 28: sigmabridge.v1.Rule.conditions:type_name -> sigmabridge.v1.Node
+	66, // 29: sigmabridge.v1.Rule.custom:type_name -> sigmabridge.v1.Rule.CustomEntry
+	67, // 30: sigmabridge.v1.Rule.state:type_name -> sigmabridge.v1.Rule.StateEntry
+	41, // 31: sigmabridge.v1.Rule.deployment:type_name -> sigmabridge.v1.Deployment
+	38, // 32: sigmabridge.v1.Correlation.refs:type_name -> sigmabridge.v1.CorrelationRef
+	68, // 33: sigmabridge.v1.Correlation.aliases:type_name -> sigmabridge.v1.Correlation.AliasesEntry
+	40, // 34: sigmabridge.v1.Correlation.condition:type_name -> sigmabridge.v1.CorrelationRange
+	69, // 35: sigmabridge.v1.AliasFields.fields:type_name -> sigmabridge.v1.AliasFields.FieldsEntry
+	44, // 36: sigmabridge.v1.Value.list_value:type_name -> sigmabridge.v1.ValueList
+	45, // 37: sigmabridge.v1.Value.map_value:type_name -> sigmabridge.v1.ValueMap
+	43, // 38: sigmabridge.v1.ValueList.values:type_name -> sigmabridge.v1.Value
+	70, // 39: sigmabridge.v1.ValueMap.values:type_name -> sigmabridge.v1.ValueMap.ValuesEntry
+	48, // 40: sigmabridge.v1.Node.and:type_name -> sigmabridge.v1.And
+	49, // 41: sigmabridge.v1.Node.or:type_name -> sigmabridge.v1.Or
+	50, // 42: sigmabridge.v1.Node.not:type_name -> sigmabridge.v1.Not
+	53, // 43: sigmabridge.v1.Node.match:type_name -> sigmabridge.v1.Match
+	54, // 44: sigmabridge.v1.Node.keyword:type_name -> sigmabridge.v1.Keyword
+	56, // 45: sigmabridge.v1.Node.regex:type_name -> sigmabridge.v1.Regex
+	57, // 46: sigmabridge.v1.Node.cidr:type_name -> sigmabridge.v1.Cidr
+	59, // 47: sigmabridge.v1.Node.compare:type_name -> sigmabridge.v1.Compare
+	60, // 48: sigmabridge.v1.Node.exists:type_name -> sigmabridge.v1.Exists
+	61, // 49: sigmabridge.v1.Node.null:type_name -> sigmabridge.v1.Null
+	62, // 50: sigmabridge.v1.Node.field_ref:type_name -> sigmabridge.v1.FieldRef
+	63, // 51: sigmabridge.v1.Node.time_part:type_name -> sigmabridge.v1.TimePart
+	47, // 52: sigmabridge.v1.And.children:type_name -> sigmabridge.v1.Node
+	47, // 53: sigmabridge.v1.Or.children:type_name -> sigmabridge.v1.Node
+	47, // 54: sigmabridge.v1.Not.child:type_name -> sigmabridge.v1.Node
+	1,  // 55: sigmabridge.v1.Segment.kind:type_name -> sigmabridge.v1.SegmentKind
+	51, // 56: sigmabridge.v1.Pattern.segments:type_name -> sigmabridge.v1.Segment
+	52, // 57: sigmabridge.v1.Match.pattern:type_name -> sigmabridge.v1.Pattern
+	2,  // 58: sigmabridge.v1.Match.kind:type_name -> sigmabridge.v1.ValueKind
+	46, // 59: sigmabridge.v1.Match.pos:type_name -> sigmabridge.v1.Position
+	52, // 60: sigmabridge.v1.Keyword.pattern:type_name -> sigmabridge.v1.Pattern
+	46, // 61: sigmabridge.v1.Keyword.pos:type_name -> sigmabridge.v1.Position
+	55, // 62: sigmabridge.v1.Regex.flags:type_name -> sigmabridge.v1.RegexFlags
+	46, // 63: sigmabridge.v1.Regex.pos:type_name -> sigmabridge.v1.Position
+	46, // 64: sigmabridge.v1.Cidr.pos:type_name -> sigmabridge.v1.Position
+	3,  // 65: sigmabridge.v1.Compare.op:type_name -> sigmabridge.v1.CompareOp
+	58, // 66: sigmabridge.v1.Compare.value:type_name -> sigmabridge.v1.Number
+	46, // 67: sigmabridge.v1.Compare.pos:type_name -> sigmabridge.v1.Position
+	46, // 68: sigmabridge.v1.Exists.pos:type_name -> sigmabridge.v1.Position
+	46, // 69: sigmabridge.v1.Null.pos:type_name -> sigmabridge.v1.Position
+	4,  // 70: sigmabridge.v1.FieldRef.shape:type_name -> sigmabridge.v1.Shape
+	46, // 71: sigmabridge.v1.FieldRef.pos:type_name -> sigmabridge.v1.Position
+	5,  // 72: sigmabridge.v1.TimePart.part:type_name -> sigmabridge.v1.TimeUnit
+	46, // 73: sigmabridge.v1.TimePart.pos:type_name -> sigmabridge.v1.Position
+	43, // 74: sigmabridge.v1.Rule.CustomEntry.value:type_name -> sigmabridge.v1.Value
+	43, // 75: sigmabridge.v1.Rule.StateEntry.value:type_name -> sigmabridge.v1.Value
+	39, // 76: sigmabridge.v1.Correlation.AliasesEntry.value:type_name -> sigmabridge.v1.AliasFields
+	43, // 77: sigmabridge.v1.ValueMap.ValuesEntry.value:type_name -> sigmabridge.v1.Value
+	6,  // 78: sigmabridge.v1.BackendService.Describe:input_type -> sigmabridge.v1.BackendServiceDescribeRequest
+	13, // 79: sigmabridge.v1.BackendService.Convert:input_type -> sigmabridge.v1.ConvertRequest
+	9,  // 80: sigmabridge.v1.BackendService.Render:input_type -> sigmabridge.v1.RenderRequest
+	14, // 81: sigmabridge.v1.BackendService.ConvertCorrelations:input_type -> sigmabridge.v1.ConvertCorrelationsRequest
+	19, // 82: sigmabridge.v1.DetectorService.Describe:input_type -> sigmabridge.v1.DetectorServiceDescribeRequest
+	21, // 83: sigmabridge.v1.DetectorService.Load:input_type -> sigmabridge.v1.LoadRequest
+	27, // 84: sigmabridge.v1.DetectorService.Match:input_type -> sigmabridge.v1.MatchRequest
+	29, // 85: sigmabridge.v1.DetectorService.ShareMemory:input_type -> sigmabridge.v1.ShareMemoryRequest
+	24, // 86: sigmabridge.v1.DetectorService.Advance:input_type -> sigmabridge.v1.AdvanceRequest
+	7,  // 87: sigmabridge.v1.BackendService.Describe:output_type -> sigmabridge.v1.BackendServiceDescribeResponse
+	15, // 88: sigmabridge.v1.BackendService.Convert:output_type -> sigmabridge.v1.ConvertResponse
+	10, // 89: sigmabridge.v1.BackendService.Render:output_type -> sigmabridge.v1.RenderResponse
+	15, // 90: sigmabridge.v1.BackendService.ConvertCorrelations:output_type -> sigmabridge.v1.ConvertResponse
+	20, // 91: sigmabridge.v1.DetectorService.Describe:output_type -> sigmabridge.v1.DetectorServiceDescribeResponse
+	23, // 92: sigmabridge.v1.DetectorService.Load:output_type -> sigmabridge.v1.LoadResponse
+	31, // 93: sigmabridge.v1.DetectorService.Match:output_type -> sigmabridge.v1.MatchResponse
+	30, // 94: sigmabridge.v1.DetectorService.ShareMemory:output_type -> sigmabridge.v1.ShareMemoryResponse
+	25, // 95: sigmabridge.v1.DetectorService.Advance:output_type -> sigmabridge.v1.AdvanceResponse
+	87, // [87:96] is the sub-list for method output_type
+	78, // [78:87] is the sub-list for method input_type
+	78, // [78:78] is the sub-list for extension type_name
+	78, // [78:78] is the sub-list for extension extendee
+	0,  // [0:78] is the sub-list for field type_name
 }
 
 func init() { file_sigmabridge_v1_sigmabridge_proto_init() }
@@ -4799,7 +5322,7 @@ func file_sigmabridge_v1_sigmabridge_proto_init() {
 	if File_sigmabridge_v1_sigmabridge_proto != nil {
 		return
 	}
-	file_sigmabridge_v1_sigmabridge_proto_msgTypes[32].OneofWrappers = []any{
+	file_sigmabridge_v1_sigmabridge_proto_msgTypes[37].OneofWrappers = []any{
 		(*Value_NullValue)(nil),
 		(*Value_StringValue)(nil),
 		(*Value_IntValue)(nil),
@@ -4811,7 +5334,7 @@ func file_sigmabridge_v1_sigmabridge_proto_init() {
 		(*Value_TimestampValue)(nil),
 		(*Value_BytesValue)(nil),
 	}
-	file_sigmabridge_v1_sigmabridge_proto_msgTypes[36].OneofWrappers = []any{
+	file_sigmabridge_v1_sigmabridge_proto_msgTypes[41].OneofWrappers = []any{
 		(*Node_And)(nil),
 		(*Node_Or)(nil),
 		(*Node_Not)(nil),
@@ -4831,7 +5354,7 @@ func file_sigmabridge_v1_sigmabridge_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sigmabridge_v1_sigmabridge_proto_rawDesc), len(file_sigmabridge_v1_sigmabridge_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   59,
+			NumMessages:   65,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

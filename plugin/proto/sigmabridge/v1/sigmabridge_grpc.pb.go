@@ -27,9 +27,10 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	BackendService_Describe_FullMethodName = "/sigmabridge.v1.BackendService/Describe"
-	BackendService_Convert_FullMethodName  = "/sigmabridge.v1.BackendService/Convert"
-	BackendService_Render_FullMethodName   = "/sigmabridge.v1.BackendService/Render"
+	BackendService_Describe_FullMethodName            = "/sigmabridge.v1.BackendService/Describe"
+	BackendService_Convert_FullMethodName             = "/sigmabridge.v1.BackendService/Convert"
+	BackendService_Render_FullMethodName              = "/sigmabridge.v1.BackendService/Render"
+	BackendService_ConvertCorrelations_FullMethodName = "/sigmabridge.v1.BackendService/ConvertCorrelations"
 )
 
 // BackendServiceClient is the client API for BackendService service.
@@ -47,6 +48,12 @@ type BackendServiceClient interface {
 	// rule's diagnostics. Since protocol revision 2; a plugin of an earlier revision does
 	// not implement it.
 	Render(ctx context.Context, in *RenderRequest, opts ...grpc.CallOption) (*RenderResponse, error)
+	// ConvertCorrelations renders correlations over the rules they name; the response has
+	// one result per correlation, in order, each refused by the backend with a diagnostic
+	// when it cannot render it exactly. A backend lists the types it renders in
+	// BackendServiceDescribeResponse.correlation_types; one that renders none, or was built
+	// before this call, answers Unimplemented.
+	ConvertCorrelations(ctx context.Context, in *ConvertCorrelationsRequest, opts ...grpc.CallOption) (*ConvertResponse, error)
 }
 
 type backendServiceClient struct {
@@ -87,6 +94,16 @@ func (c *backendServiceClient) Render(ctx context.Context, in *RenderRequest, op
 	return out, nil
 }
 
+func (c *backendServiceClient) ConvertCorrelations(ctx context.Context, in *ConvertCorrelationsRequest, opts ...grpc.CallOption) (*ConvertResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ConvertResponse)
+	err := c.cc.Invoke(ctx, BackendService_ConvertCorrelations_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // BackendServiceServer is the server API for BackendService service.
 // All implementations must embed UnimplementedBackendServiceServer
 // for forward compatibility.
@@ -102,6 +119,12 @@ type BackendServiceServer interface {
 	// rule's diagnostics. Since protocol revision 2; a plugin of an earlier revision does
 	// not implement it.
 	Render(context.Context, *RenderRequest) (*RenderResponse, error)
+	// ConvertCorrelations renders correlations over the rules they name; the response has
+	// one result per correlation, in order, each refused by the backend with a diagnostic
+	// when it cannot render it exactly. A backend lists the types it renders in
+	// BackendServiceDescribeResponse.correlation_types; one that renders none, or was built
+	// before this call, answers Unimplemented.
+	ConvertCorrelations(context.Context, *ConvertCorrelationsRequest) (*ConvertResponse, error)
 	mustEmbedUnimplementedBackendServiceServer()
 }
 
@@ -120,6 +143,9 @@ func (UnimplementedBackendServiceServer) Convert(context.Context, *ConvertReques
 }
 func (UnimplementedBackendServiceServer) Render(context.Context, *RenderRequest) (*RenderResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Render not implemented")
+}
+func (UnimplementedBackendServiceServer) ConvertCorrelations(context.Context, *ConvertCorrelationsRequest) (*ConvertResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ConvertCorrelations not implemented")
 }
 func (UnimplementedBackendServiceServer) mustEmbedUnimplementedBackendServiceServer() {}
 func (UnimplementedBackendServiceServer) testEmbeddedByValue()                        {}
@@ -196,6 +222,24 @@ func _BackendService_Render_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _BackendService_ConvertCorrelations_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConvertCorrelationsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BackendServiceServer).ConvertCorrelations(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: BackendService_ConvertCorrelations_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BackendServiceServer).ConvertCorrelations(ctx, req.(*ConvertCorrelationsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // BackendService_ServiceDesc is the grpc.ServiceDesc for BackendService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -215,6 +259,10 @@ var BackendService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "Render",
 			Handler:    _BackendService_Render_Handler,
 		},
+		{
+			MethodName: "ConvertCorrelations",
+			Handler:    _BackendService_ConvertCorrelations_Handler,
+		},
 	},
 	Streams:  []grpc.StreamDesc{},
 	Metadata: "sigmabridge/v1/sigmabridge.proto",
@@ -225,6 +273,7 @@ const (
 	DetectorService_Load_FullMethodName        = "/sigmabridge.v1.DetectorService/Load"
 	DetectorService_Match_FullMethodName       = "/sigmabridge.v1.DetectorService/Match"
 	DetectorService_ShareMemory_FullMethodName = "/sigmabridge.v1.DetectorService/ShareMemory"
+	DetectorService_Advance_FullMethodName     = "/sigmabridge.v1.DetectorService/Advance"
 )
 
 // DetectorServiceClient is the client API for DetectorService service.
@@ -243,6 +292,11 @@ type DetectorServiceClient interface {
 	// name their events by offset in it instead of carrying them (see MatchRequest.shared).
 	// Optional: when it fails, or is not implemented, the host sends events inline.
 	ShareMemory(ctx context.Context, in *ShareMemoryRequest, opts ...grpc.CallOption) (*ShareMemoryResponse, error)
+	// Advance closes the windows of a stream of correlated events (MatchRequest.stream) up
+	// to a watermark, or all of them at the end of the input, and returns their alerts.
+	// Revision 1 (DetectorServiceDescribeResponse.protocol_revision); a detector of revision
+	// 0 answers Unimplemented.
+	Advance(ctx context.Context, in *AdvanceRequest, opts ...grpc.CallOption) (*AdvanceResponse, error)
 }
 
 type detectorServiceClient struct {
@@ -293,6 +347,16 @@ func (c *detectorServiceClient) ShareMemory(ctx context.Context, in *ShareMemory
 	return out, nil
 }
 
+func (c *detectorServiceClient) Advance(ctx context.Context, in *AdvanceRequest, opts ...grpc.CallOption) (*AdvanceResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AdvanceResponse)
+	err := c.cc.Invoke(ctx, DetectorService_Advance_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DetectorServiceServer is the server API for DetectorService service.
 // All implementations must embed UnimplementedDetectorServiceServer
 // for forward compatibility.
@@ -309,6 +373,11 @@ type DetectorServiceServer interface {
 	// name their events by offset in it instead of carrying them (see MatchRequest.shared).
 	// Optional: when it fails, or is not implemented, the host sends events inline.
 	ShareMemory(context.Context, *ShareMemoryRequest) (*ShareMemoryResponse, error)
+	// Advance closes the windows of a stream of correlated events (MatchRequest.stream) up
+	// to a watermark, or all of them at the end of the input, and returns their alerts.
+	// Revision 1 (DetectorServiceDescribeResponse.protocol_revision); a detector of revision
+	// 0 answers Unimplemented.
+	Advance(context.Context, *AdvanceRequest) (*AdvanceResponse, error)
 	mustEmbedUnimplementedDetectorServiceServer()
 }
 
@@ -330,6 +399,9 @@ func (UnimplementedDetectorServiceServer) Match(context.Context, *MatchRequest) 
 }
 func (UnimplementedDetectorServiceServer) ShareMemory(context.Context, *ShareMemoryRequest) (*ShareMemoryResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ShareMemory not implemented")
+}
+func (UnimplementedDetectorServiceServer) Advance(context.Context, *AdvanceRequest) (*AdvanceResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Advance not implemented")
 }
 func (UnimplementedDetectorServiceServer) mustEmbedUnimplementedDetectorServiceServer() {}
 func (UnimplementedDetectorServiceServer) testEmbeddedByValue()                         {}
@@ -424,6 +496,24 @@ func _DetectorService_ShareMemory_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DetectorService_Advance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AdvanceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DetectorServiceServer).Advance(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DetectorService_Advance_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DetectorServiceServer).Advance(ctx, req.(*AdvanceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // DetectorService_ServiceDesc is the grpc.ServiceDesc for DetectorService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -446,6 +536,10 @@ var DetectorService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ShareMemory",
 			Handler:    _DetectorService_ShareMemory_Handler,
+		},
+		{
+			MethodName: "Advance",
+			Handler:    _DetectorService_Advance_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
