@@ -181,6 +181,10 @@ func flattened(n ir.Node, m esmatch.Mapping) (diag.Code, string) {
 }
 
 func (rd *renderer) leaf(n ir.Node) (comparison, diag.List) {
+	n, ds := rd.Typed(n)
+	if ds != nil {
+		return comparison{}, ds
+	}
 	if ds := rd.CheckLeaf(n, nil, flattened); ds != nil {
 		return comparison{}, ds
 	}

@@ -197,6 +197,10 @@ func (rd *renderer) qstr(n ir.Node) (infix.Expr, bool, diag.List) {
 }
 
 func (rd *renderer) leaf(n ir.Node) (infix.Expr, bool, diag.List) {
+	n, ds := rd.Typed(n)
+	if ds != nil {
+		return infix.Expr{}, false, ds
+	}
 	if ds := rd.CheckLeaf(n, nil, nil); ds != nil {
 		return infix.Expr{}, false, ds
 	}

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sigmabridge/sigmabridge/backends"
+	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esmapping"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esmatch"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
@@ -36,6 +37,22 @@ func (t Target) Warn(n ir.Node, code diag.Code, format string, args ...any) diag
 	d := backends.Diag(t.Rule, n, t.Name, code, format, args...)
 	d.Severity = diag.Warning
 	return diag.List{d}
+}
+
+// Typed returns the leaf as the index mapping the rule's deployment gives (Deployment.Mapping)
+// says to render it, a text field's comparison moved to its keyword multi-field, or the
+// error saying the mapping cannot answer it exactly (esmapping.Resolve). Without a mapping it
+// returns n.
+func (t Target) Typed(n ir.Node) (ir.Node, diag.List) {
+	m := t.Rule.Deployment.Mapping
+	if m == nil {
+		return n, nil
+	}
+	out, code, msg := esmapping.Resolve(n, m, t.Mapping.FlattenedObject)
+	if code != "" {
+		return nil, t.Fail(n, code, "%s", msg)
+	}
+	return out, nil
 }
 
 // CheckLeaf returns the error for a leaf whose field name the target cannot write, or nil.
