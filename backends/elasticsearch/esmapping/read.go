@@ -425,3 +425,20 @@ func sortedKeys(m map[string]bool) []string {
 	sort.Strings(out)
 	return out
 }
+
+// LiftIgnoreAbove drops the ignore_above of the keyword fields (multi-fields included) not
+// in ignored: the fields for which some document had a value left unindexed (Elasticsearch's
+// _ignored metadata field). Where no value was ignored, the limit dropped nothing, and a
+// query on the field is exact for the documents indexed so far. m is changed in place.
+func LiftIgnoreAbove(m *ir.IndexMapping, ignored []string) {
+	skip := make(map[string]bool, len(ignored))
+	for _, f := range ignored {
+		skip[f] = true
+	}
+	for p, f := range m.Fields {
+		if f.IgnoreAbove > 0 && !skip[p] {
+			f.IgnoreAbove = 0
+			m.Fields[p] = f
+		}
+	}
+}
