@@ -51,8 +51,8 @@ type Options struct {
 	// cluster for the mapping of each index searched.
 	Mapping string
 	Format  string
-	MaxHits   int
-	Paths     []string
+	MaxHits int
+	Paths   []string
 	// Timeout bounds the whole hunt, RequestTimeout each request to the cluster (retries and
 	// the reading of the answer included), MaxResponse the bytes of one answer. Zero means
 	// the default (DefaultTimeout, DefaultRequestTimeout, DefaultMaxResponse).
