@@ -61,6 +61,7 @@ func source(r *ir.Rule) (string, diag.List) {
 // Render renders one detection tree of r as an ES|QL boolean expression.
 func Render(r *ir.Rule, tree ir.Node) (string, diag.List) {
 	rd := renderer{Target: esrender.New(r, Target)}
+	rd.UnknownFieldRefused = true // Unknown column [f]
 	e, _ := rd.node(ir.Simplify(tree), false)
 	if rd.diags.HasErrors() {
 		return "", rd.diags

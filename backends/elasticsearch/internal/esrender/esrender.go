@@ -20,6 +20,9 @@ type Target struct {
 	Rule    *ir.Rule
 	Name    string
 	Mapping esmatch.Mapping
+	// UnknownFieldRefused says the target refuses a query naming a field no index maps
+	// (ES|QL's unknown column), so with an index mapping given such a leaf fails.
+	UnknownFieldRefused bool
 }
 
 // New starts rendering r for target, reading the mapping of r's deployment.
@@ -51,6 +54,13 @@ func (t Target) Typed(n ir.Node) (ir.Node, diag.List) {
 	out, code, msg := esmapping.Resolve(n, m, t.Mapping.FlattenedObject)
 	if code != "" {
 		return nil, t.Fail(n, code, "%s", msg)
+	}
+	if t.UnknownFieldRefused {
+		for _, f := range esmatch.LeafFields(out) {
+			if _, mapped := m.Fields[f]; !mapped && t.Mapping.FlattenedObject(f) == "" {
+				return nil, t.Fail(n, diag.MappingUnmappedField, "%s: no index maps field %s, and %s refuses a query naming a field it does not know (mapping %s)", n, f, t.Name, m.Source)
+			}
+		}
 	}
 	return out, nil
 }
