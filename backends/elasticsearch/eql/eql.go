@@ -174,7 +174,7 @@ func text(s string) (comparison, diag.List) { return comparison{rendered: infix.
 func flattened(n ir.Node, m esmatch.Mapping) (diag.Code, string) {
 	for _, f := range esmatch.LeafFields(n) {
 		if obj := m.FlattenedObject(f); obj != "" {
-			return diag.UnsupportedFlattened, fmt.Sprintf("%s: field %s is in the flattened object %s (pipeline state %s); what EQL can ask of a flattened field is not verified", n, f, obj, ir.StateFlattened)
+			return diag.UnsupportedFlattened, fmt.Sprintf("%s: field %s is in the flattened object %s (pipeline state %s or the index mapping); what EQL can ask of a flattened field is not verified", n, f, obj, ir.StateFlattened)
 		}
 	}
 	return "", ""

@@ -83,6 +83,7 @@ func TestRenderOnTheMapping(t *testing.T) {
 		{"userAgent|exists: true", map[string]string{"dsl": `{"exists":{"field":"userAgent"}}`}},
 		// Numbers as numbers; texts and wildcards on numbers fail.
 		{"count: 5", map[string]string{"lucene": `count:5`, "dsl": `{"term":{"count":{"value":5}}}`, "eql": `count == 5`}},
+		{"count: 5.5", all("!mapping-field-type")},
 		{"count|gt: 5", map[string]string{"dsl": `{"range":{"count":{"gt":5}}}`, "esql": `count > 5`}},
 		{"count: '5*'", all("!mapping-field-type")},
 		{"code|gt: 5", all("!mapping-field-type")},

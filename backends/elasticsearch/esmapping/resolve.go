@@ -2,6 +2,7 @@ package esmapping
 
 import (
 	"fmt"
+	"strings"
 	"unicode"
 	"unicode/utf16"
 
@@ -154,6 +155,10 @@ func resolveField(n ir.Node, f string, m *ir.IndexMapping) (to string, code diag
 	case kindNumber:
 		switch x := n.(type) {
 		case *ir.Match:
+			if x.Kind == ir.Number && integral(mf.Type) && strings.ContainsAny(x.Pattern.Literal(), ".eE") {
+				// Elasticsearch refuses a term with a fraction on an integer field.
+				return "", FieldType, fmt.Sprintf("%s, which holds integers, and %s is not one", typed, x.Pattern.Literal())
+			}
 			if x.Kind == ir.Number {
 				return f, "", ""
 			}
@@ -173,6 +178,15 @@ func resolveField(n ir.Node, f string, m *ir.IndexMapping) (to string, code diag
 		return "", FieldType, typed + ", which holds instants, not the texts Sigma compares"
 	}
 	return "", FieldType, typed + ", which no Sigma comparison reads exactly"
+}
+
+// integral reports whether a numeric type holds integers.
+func integral(typ string) bool {
+	switch typ {
+	case "long", "integer", "short", "byte", "unsigned_long":
+		return true
+	}
+	return false
 }
 
 // presence reports whether n tests only that its field has a value.

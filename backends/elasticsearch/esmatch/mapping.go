@@ -101,7 +101,7 @@ func FlattenedUnsupported(n ir.Node, m Mapping, nativeFold bool) (code diag.Code
 		if obj == "" {
 			continue
 		}
-		why := fmt.Sprintf("field %s is in the flattened object %s (pipeline state %s)", f, obj, ir.StateFlattened)
+		why := fmt.Sprintf("field %s is in the flattened object %s (pipeline state %s or the index mapping)", f, obj, ir.StateFlattened)
 		switch x := n.(type) {
 		case *ir.Exists, *ir.Null:
 			return "", ""

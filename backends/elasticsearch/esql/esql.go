@@ -178,7 +178,7 @@ func (rd *renderer) qstr(n ir.Node) (infix.Expr, bool, diag.List) {
 	case *ir.FieldRef, *ir.TimePart:
 		for _, f := range esmatch.LeafFields(n) {
 			if obj := rd.Mapping.FlattenedObject(f); obj != "" {
-				return infix.Expr{}, false, rd.Fail(n, diag.UnsupportedFlattened, "%s: field %s is in the flattened object %s (pipeline state %s), which ES|QL reads only through QSTR, and query_string cannot compare fields or extract a part of a timestamp", n, f, obj, ir.StateFlattened)
+				return infix.Expr{}, false, rd.Fail(n, diag.UnsupportedFlattened, "%s: field %s is in the flattened object %s (pipeline state %s or the index mapping), which ES|QL reads only through QSTR, and query_string cannot compare fields or extract a part of a timestamp", n, f, obj, ir.StateFlattened)
 			}
 		}
 		return infix.Expr{}, false, rd.Fail(n, diag.UnsupportedMultiValued, "%s: a field of it may hold several values (pipeline state %s), which ES|QL compares exactly only through QSTR, and query_string cannot compare fields or extract a part of a timestamp", n, ir.StateMultiValued)
