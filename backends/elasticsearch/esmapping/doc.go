@@ -20,14 +20,21 @@
 //     value longer than the limit, presence on the keyword field) fails with
 //     mapping-ignore-above; an exact value within the limit is answered exactly, and so is
 //     its negation (a long value differs from it in Sigma and has no indexed value).
-//   - numeric fields take numbers and numeric comparisons; booleans take booleans; date
+//   - numeric fields take numbers and numeric comparisons (a number with a fraction on an
+//     integer field, which Elasticsearch refuses, fails); booleans take booleans; date
 //     fields take time parts; other leaves on them fail with mapping-field-type, as does a
-//     numeric comparison on a field that compares as text.
+//     numeric comparison on a field that compares as text. Not visible in a mapping, and
+//     not caught: an integer field coerces a fraction at indexing (5.5 is indexed as 5).
 //   - indices that map a field differently fail its leaves with mapping-type-conflict,
 //     naming each index's type; a field some index keeps unindexed (index: false, below
 //     enabled: false or dynamic: false, inside nested) with mapping-unindexed-field; a field
 //     no index maps when every index is dynamic: strict with mapping-unmapped-field. A field
-//     absent from a dynamic mapping is in no document yet, and the usual form is exact.
+//     absent from a dynamic mapping is in no document yet, and the usual form is exact,
+//     except in ES|QL, which refuses a query naming an unknown column: there it fails with
+//     mapping-unmapped-field (esrender.Target.UnknownFieldRefused).
+//
+// hunt knows the data as well as the mapping: LiftIgnoreAbove drops the limit of the
+// keyword fields for which no document holds an ignored value (Elasticsearch's _ignored).
 //   - a keyword search (no field) runs over the index's default fields: it fails with
 //     mapping-text-field when the mapping holds analysed text.
 //
