@@ -40,4 +40,7 @@ type MappedField struct {
 	Unsearchable string
 	// Conflict names the indices' types when they disagree ("logs-a: keyword, logs-b: long").
 	Conflict string
+	// Normalizer is the normalizer of a keyword field (of Keyword for a text field) in some
+	// index, "" none: it rewrites values and query terms alike (lowercase, asciifolding).
+	Normalizer string
 }

@@ -9,7 +9,9 @@
 // is decided here, leaf by leaf (Resolve):
 //
 //   - keyword, constant_keyword and wildcard fields are what the targets assume without a
-//     mapping: the leaf is rendered as before.
+//     mapping: the leaf is rendered as before. A keyword field with a normalizer (on the
+//     field or on a text field's multi-field) rewrites values and query terms alike, so only
+//     presence is exact there; other leaves fail with mapping-field-type.
 //   - a text field with a keyword multi-field (Elasticsearch's default dynamic mapping: text
 //     with .keyword) is compared on the multi-field for exact, wildcard, regular-expression,
 //     case-insensitive, CIDR and number work, and tested for presence on the text field

@@ -95,6 +95,7 @@ type field struct {
 	typ         string
 	keyword     string // text: the keyword multi-field's path
 	ignoreAbove int
+	normalizer  string
 	unindexed   string // why its values are not indexed
 	alias       string // the path an alias points at
 }
@@ -210,6 +211,7 @@ func (x *index) walk(props map[string]any, prefix string) error {
 		} else if n > 0 && typ == "keyword" {
 			f.ignoreAbove = n
 		}
+		f.normalizer, _ = def["normalizer"].(string)
 		if mf, ok := def["fields"].(map[string]any); ok {
 			subs := make([]string, 0, len(mf))
 			for s := range mf {
@@ -240,6 +242,7 @@ func (x *index) walk(props map[string]any, prefix string) error {
 				if err != nil {
 					return fmt.Errorf("multi-field %q: %v", path+"."+s, err)
 				}
+				sf.normalizer, _ = sdef["normalizer"].(string)
 				if st == "keyword" {
 					sf.ignoreAbove = n
 					if f.keyword == "" && sf.unindexed == "" {
@@ -368,6 +371,9 @@ func merge(source string, idx []*index) *ir.IndexMapping {
 			}
 			if f.unindexed != "" && mf.Unsearchable == "" {
 				mf.Unsearchable = "index " + x.name + " keeps its values unindexed: " + f.unindexed
+			}
+			if f.normalizer != "" && mf.Normalizer == "" {
+				mf.Normalizer = x.name + ": " + f.normalizer
 			}
 			if first {
 				mf.Type, mf.Keyword, mf.IgnoreAbove = f.typ, f.keyword, f.ignoreAbove

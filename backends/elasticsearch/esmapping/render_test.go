@@ -98,6 +98,10 @@ func TestRenderOnTheMapping(t *testing.T) {
 		{"requestParameters.functionName|contains: x", all("!!unsupported-flattened")},
 		// Keyword fields as without a mapping.
 		{"code|contains: abc", map[string]string{"dsl": `"code"`, "lucene": `code:`}},
+		// A normalizer rewrites values and terms: nothing but presence is exact.
+		{"lower: abc", all("!mapping-field-type")},
+		{"lowered: abc", all("!mapping-field-type")},
+		{"lower|exists: true", map[string]string{"dsl": `{"exists":{"field":"lower"}}`}},
 		// Conflicts, unindexed and unmapped fields.
 		{"mixed: 5", all("!mapping-type-conflict")},
 		{"hidden: x", all("!mapping-unindexed-field")},

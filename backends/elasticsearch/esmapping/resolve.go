@@ -145,12 +145,18 @@ func resolveField(n ir.Node, f string, m *ir.IndexMapping) (to string, code diag
 		// test on it is false in Sigma and on Elasticsearch alike.
 		return f, "", ""
 	case kindKeyword:
+		if mf.Normalizer != "" {
+			return "", FieldType, fmt.Sprintf("%s with the normalizer %s, which rewrites values and query terms before they are compared", typed, mf.Normalizer)
+		}
 		return keywordLeaf(n, f, f, mf.IgnoreAbove, typed)
 	case kindText:
 		if mf.Keyword == "" {
 			return "", TextField, fmt.Sprintf("%s with no keyword multi-field, and its analysed tokens answer no exact, wildcard or regular-expression comparison", typed)
 		}
 		kt := m.Fields[mf.Keyword]
+		if kt.Normalizer != "" {
+			return "", FieldType, fmt.Sprintf("%s, whose keyword multi-field %s has the normalizer %s, which rewrites values and query terms before they are compared", typed, mf.Keyword, kt.Normalizer)
+		}
 		return keywordLeaf(n, f, mf.Keyword, kt.IgnoreAbove, typed+", compared on its keyword multi-field "+mf.Keyword)
 	case kindNumber:
 		switch x := n.(type) {
