@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -68,5 +69,23 @@ func TestHostileMappingFlag(t *testing.T) {
 		if code != cli.ExitUsage || stdout != "" || !strings.Contains(stderr, tc.want) {
 			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit 2 and %q", tc.name, code, stdout, stderr, tc.want)
 		}
+	}
+}
+
+// TestDeployableWithMapping: the deployable Elastic rules are written for the mapping too.
+func TestDeployableWithMapping(t *testing.T) {
+	dir := t.TempDir()
+	mapping := write(t, dir, "mapping.json", dynamicMapping)
+	good := write(t, dir, "rules/good.yml", goodRule)
+	out := filepath.Join(dir, "rules.ndjson")
+	code, _, stderr := deployRun(t, Options{Target: "lucene", Format: "elastic-rules", Output: out, Mapping: mapping, Paths: []string{good}})
+	data, _ := os.ReadFile(out)
+	if code != cli.ExitOK || !strings.Contains(string(data), `eventName.keyword`) {
+		t.Errorf("exit %d, stderr %q, rules %s", code, stderr, data)
+	}
+	contains := write(t, dir, "rules/contains.yml", containsRule)
+	code, _, stderr = deployRun(t, Options{Target: "esql", Format: "elastic-rules", Output: out, Mapping: mapping, Paths: []string{contains}})
+	if code != cli.ExitFailure || !strings.Contains(stderr, "mapping-ignore-above") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
 }
