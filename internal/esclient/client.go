@@ -378,3 +378,47 @@ func (c *Client) FieldTypes(ctx context.Context, index string, fields ...string)
 	}
 	return out, nil
 }
+
+// Mapping returns the answer of GET index/_mapping for an index pattern: each index that
+// matches it with its mappings (esmapping.Read reads it). A pattern that matches no index is
+// ErrIndexNotFound.
+func (c *Client) Mapping(ctx context.Context, index string) ([]byte, error) {
+	allow := false
+	seg, err := pathList(index)
+	if err != nil {
+		return nil, err
+	}
+	return c.do(ctx, esapi.IndicesGetMappingRequest{Index: seg, AllowNoIndices: &allow})
+}
+
+// IgnoredFields returns the fields for which some document of the indexes matching the
+// pattern had a value left unindexed (ignore_above, ignore_malformed: the _ignored metadata
+// field). complete is false when there were more such fields than one answer lists.
+func (c *Client) IgnoredFields(ctx context.Context, index string) (fields []string, complete bool, err error) {
+	seg, err := pathList(index)
+	if err != nil {
+		return nil, false, err
+	}
+	body := []byte(`{"size":0,"track_total_hits":false,"aggs":{"ignored":{"terms":{"field":"_ignored","size":10000}}}}`)
+	res, err := c.do(ctx, esapi.SearchRequest{Index: seg, Body: bytes.NewReader(body)})
+	if err != nil {
+		return nil, false, err
+	}
+	var ans struct {
+		Aggregations struct {
+			Ignored struct {
+				Other   int64 `json:"sum_other_doc_count"`
+				Buckets []struct {
+					Key string `json:"key"`
+				} `json:"buckets"`
+			} `json:"ignored"`
+		} `json:"aggregations"`
+	}
+	if err := decode(res, &ans); err != nil {
+		return nil, false, c.decodeError("the _ignored aggregation", err)
+	}
+	for _, b := range ans.Aggregations.Ignored.Buckets {
+		fields = append(fields, b.Key)
+	}
+	return fields, ans.Aggregations.Ignored.Other == 0, nil
+}

@@ -156,6 +156,14 @@ const (
 	// UnsupportedControl: the query would hold a raw control character that neither the
 	// target's syntax nor a one-query-per-line output can carry (convert's default format).
 	UnsupportedControl = "unsupported-control-character"
+	// Mapping-aware conversion (backends/elasticsearch/esmapping): the index mapping given
+	// (convert --mapping, hunt) cannot answer the leaf exactly.
+	MappingTextField      = "mapping-text-field"      // analysed text without a keyword multi-field, or a keyword search over text fields
+	MappingIgnoreAbove    = "mapping-ignore-above"    // ignore_above could leave a matching value unindexed
+	MappingFieldType      = "mapping-field-type"      // the field's type answers no such comparison (a wildcard on a number, ...)
+	MappingTypeConflict   = "mapping-type-conflict"   // the indices map the field with different types
+	MappingUnmappedField  = "mapping-unmapped-field"  // no index maps the field, and every one is dynamic: strict
+	MappingUnindexedField = "mapping-unindexed-field" // some index keeps the field's values unindexed
 	// KeywordScope is a warning: a keyword search runs over the fields the target searches
 	// by default, which must be the event's string fields mapped as keyword to be exact.
 	KeywordScope = "keyword-scope"
@@ -176,6 +184,8 @@ var classes = map[Code]Class{
 	UnsupportedCIDR: Target, UnsupportedFieldName: Target, UnsupportedValue: Target,
 	CaseSensitiveTarget: Target, UnsupportedFlattened: Target, UnsupportedMultiValued: Target,
 	UnsupportedRegexLength: Target, UnsupportedControl: Target, UnsupportedRegexComplexity: Target,
+	MappingTextField: Target, MappingIgnoreAbove: Target, MappingFieldType: Target,
+	MappingTypeConflict: Target, MappingUnmappedField: Target, MappingUnindexedField: Target,
 	UnresolvedPlaceholder: Deployment,
 	CorrelationStructure:  InvalidRule, CorrelationType: InvalidRule, CorrelationReference: InvalidRule,
 	CorrelationTimespan: InvalidRule, CorrelationCondition: InvalidRule, CorrelationField: InvalidRule,

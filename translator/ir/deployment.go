@@ -39,6 +39,9 @@ type Deployment struct {
 	// MultiValuedFields are the fields, or object paths covering the fields below them,
 	// that may hold several values in one event.
 	MultiValuedFields []string
+	// Mapping is the index mapping the rule's queries run on, when one was given
+	// (convert --mapping, hunt); it is not a pipeline state key, and not sent to plugins.
+	Mapping *IndexMapping
 	// Extra holds the state keys above none of these, as the pipeline set them.
 	Extra map[string]any
 }

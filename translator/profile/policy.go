@@ -145,6 +145,9 @@ type Setup struct {
 	Target Target
 	// Pipelines are the user's pipelines (-p), applied in priority order with the profile's.
 	Pipelines []*pipeline.Pipeline
+	// Mapping is the index mapping the rules run on (convert --mapping, hunt), set on each
+	// processed rule's Deployment after the pipelines; nil: none.
+	Mapping *ir.IndexMapping
 
 	chain *pipeline.Pipeline
 	known map[string]bool
@@ -270,6 +273,12 @@ func (s *Setup) Apply(r *ir.Rule) Outcome {
 	out, ds := chain.Apply(r)
 	o := Outcome{Diags: ds, Weakened: weakened}
 	if !ds.HasErrors() {
+		if s.Mapping != nil {
+			if out == r { // no pipeline: never change the caller's rule
+				out = r.Clone()
+			}
+			out.Deployment.Mapping = s.Mapping
+		}
 		o.Rule = out
 	}
 	return o

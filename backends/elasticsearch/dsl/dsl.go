@@ -94,6 +94,10 @@ func flattened(n ir.Node, m esmatch.Mapping) (diag.Code, string) {
 }
 
 func (b builder) leaf(n ir.Node) (Query, diag.List) {
+	n, ds := b.Typed(n)
+	if ds != nil {
+		return nil, ds
+	}
 	if ds := b.CheckLeaf(n, fieldNameProblem, flattened); ds != nil {
 		return nil, ds
 	}

@@ -174,13 +174,17 @@ func text(s string) (comparison, diag.List) { return comparison{rendered: infix.
 func flattened(n ir.Node, m esmatch.Mapping) (diag.Code, string) {
 	for _, f := range esmatch.LeafFields(n) {
 		if obj := m.FlattenedObject(f); obj != "" {
-			return diag.UnsupportedFlattened, fmt.Sprintf("%s: field %s is in the flattened object %s (pipeline state %s); what EQL can ask of a flattened field is not verified", n, f, obj, ir.StateFlattened)
+			return diag.UnsupportedFlattened, fmt.Sprintf("%s: field %s is in the flattened object %s (pipeline state %s or the index mapping); what EQL can ask of a flattened field is not verified", n, f, obj, ir.StateFlattened)
 		}
 	}
 	return "", ""
 }
 
 func (rd *renderer) leaf(n ir.Node) (comparison, diag.List) {
+	n, ds := rd.Typed(n)
+	if ds != nil {
+		return comparison{}, ds
+	}
 	if ds := rd.CheckLeaf(n, nil, flattened); ds != nil {
 		return comparison{}, ds
 	}

@@ -49,7 +49,7 @@ func IPFieldUnsupported(n ir.Node, ips map[string]bool) (code diag.Code, message
 	if len(on) == 0 {
 		return "", ""
 	}
-	why := fmt.Sprintf("field %s is an ip field (pipeline state %s), which holds addresses, not their spellings", on[0], ir.StateIPFields)
+	why := fmt.Sprintf("field %s is an ip field (pipeline state %s or the index mapping), which holds addresses, not their spellings", on[0], ir.StateIPFields)
 	switch n := n.(type) {
 	case *ir.Exists, *ir.Null, *ir.CIDR:
 		return "", ""

@@ -20,17 +20,26 @@ type Mapping struct {
 	MultiValued map[string]bool // multivalued_fields: fields that may hold several values
 }
 
-// ReadMapping reads the mapping lists of a rule's Deployment; an unset list lists nothing.
+// ReadMapping reads the mapping lists of a rule's Deployment, with the ip and flattened
+// fields of its index mapping (Deployment.Mapping) when one was given; an unset list lists
+// nothing.
 func ReadMapping(d *ir.Deployment) Mapping {
-	return Mapping{IP: set(d.IPFields), Flattened: set(d.FlattenedFields), MultiValued: set(d.MultiValuedFields)}
+	var ip, flat []string
+	if d.Mapping != nil {
+		ip, flat = d.Mapping.IP, d.Mapping.Flattened
+	}
+	return Mapping{IP: set(d.IPFields, ip), Flattened: set(d.FlattenedFields, flat), MultiValued: set(d.MultiValuedFields, nil)}
 }
 
-func set(names []string) map[string]bool {
-	if len(names) == 0 {
+func set(names, more []string) map[string]bool {
+	if len(names)+len(more) == 0 {
 		return nil
 	}
-	out := make(map[string]bool, len(names))
+	out := make(map[string]bool, len(names)+len(more))
 	for _, n := range names {
+		out[n] = true
+	}
+	for _, n := range more {
 		out[n] = true
 	}
 	return out
@@ -92,7 +101,7 @@ func FlattenedUnsupported(n ir.Node, m Mapping, nativeFold bool) (code diag.Code
 		if obj == "" {
 			continue
 		}
-		why := fmt.Sprintf("field %s is in the flattened object %s (pipeline state %s)", f, obj, ir.StateFlattened)
+		why := fmt.Sprintf("field %s is in the flattened object %s (pipeline state %s or the index mapping)", f, obj, ir.StateFlattened)
 		switch x := n.(type) {
 		case *ir.Exists, *ir.Null:
 			return "", ""

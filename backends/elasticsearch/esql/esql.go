@@ -61,6 +61,7 @@ func source(r *ir.Rule) (string, diag.List) {
 // Render renders one detection tree of r as an ES|QL boolean expression.
 func Render(r *ir.Rule, tree ir.Node) (string, diag.List) {
 	rd := renderer{Target: esrender.New(r, Target)}
+	rd.UnknownFieldRefused = true // Unknown column [f]
 	e, _ := rd.node(ir.Simplify(tree), false)
 	if rd.diags.HasErrors() {
 		return "", rd.diags
@@ -177,7 +178,7 @@ func (rd *renderer) qstr(n ir.Node) (infix.Expr, bool, diag.List) {
 	case *ir.FieldRef, *ir.TimePart:
 		for _, f := range esmatch.LeafFields(n) {
 			if obj := rd.Mapping.FlattenedObject(f); obj != "" {
-				return infix.Expr{}, false, rd.Fail(n, diag.UnsupportedFlattened, "%s: field %s is in the flattened object %s (pipeline state %s), which ES|QL reads only through QSTR, and query_string cannot compare fields or extract a part of a timestamp", n, f, obj, ir.StateFlattened)
+				return infix.Expr{}, false, rd.Fail(n, diag.UnsupportedFlattened, "%s: field %s is in the flattened object %s (pipeline state %s or the index mapping), which ES|QL reads only through QSTR, and query_string cannot compare fields or extract a part of a timestamp", n, f, obj, ir.StateFlattened)
 			}
 		}
 		return infix.Expr{}, false, rd.Fail(n, diag.UnsupportedMultiValued, "%s: a field of it may hold several values (pipeline state %s), which ES|QL compares exactly only through QSTR, and query_string cannot compare fields or extract a part of a timestamp", n, ir.StateMultiValued)
@@ -197,6 +198,10 @@ func (rd *renderer) qstr(n ir.Node) (infix.Expr, bool, diag.List) {
 }
 
 func (rd *renderer) leaf(n ir.Node) (infix.Expr, bool, diag.List) {
+	n, ds := rd.Typed(n)
+	if ds != nil {
+		return infix.Expr{}, false, ds
+	}
 	if ds := rd.CheckLeaf(n, nil, nil); ds != nil {
 		return infix.Expr{}, false, ds
 	}

@@ -64,6 +64,10 @@ func flattened(n ir.Node, m esmatch.Mapping) (diag.Code, string) {
 }
 
 func (rd renderer) leaf(n ir.Node) (infix.Expr, diag.List) {
+	n, ds := rd.Typed(n)
+	if ds != nil {
+		return infix.Expr{}, ds
+	}
 	if ds := rd.CheckLeaf(n, fieldNameProblem, flattened); ds != nil {
 		return infix.Expr{}, ds
 	}

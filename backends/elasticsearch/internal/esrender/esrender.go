@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sigmabridge/sigmabridge/backends"
+	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esmapping"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esmatch"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
@@ -19,6 +20,9 @@ type Target struct {
 	Rule    *ir.Rule
 	Name    string
 	Mapping esmatch.Mapping
+	// UnknownFieldRefused says the target refuses a query naming a field no index maps
+	// (ES|QL's unknown column), so with an index mapping given such a leaf fails.
+	UnknownFieldRefused bool
 }
 
 // New starts rendering r for target, reading the mapping of r's deployment.
@@ -36,6 +40,29 @@ func (t Target) Warn(n ir.Node, code diag.Code, format string, args ...any) diag
 	d := backends.Diag(t.Rule, n, t.Name, code, format, args...)
 	d.Severity = diag.Warning
 	return diag.List{d}
+}
+
+// Typed returns the leaf as the index mapping the rule's deployment gives (Deployment.Mapping)
+// says to render it, a text field's comparison moved to its keyword multi-field, or the
+// error saying the mapping cannot answer it exactly (esmapping.Resolve). Without a mapping it
+// returns n.
+func (t Target) Typed(n ir.Node) (ir.Node, diag.List) {
+	m := t.Rule.Deployment.Mapping
+	if m == nil {
+		return n, nil
+	}
+	out, code, msg := esmapping.Resolve(n, m, t.Mapping.FlattenedObject)
+	if code != "" {
+		return nil, t.Fail(n, code, "%s", msg)
+	}
+	if t.UnknownFieldRefused {
+		for _, f := range esmatch.LeafFields(out) {
+			if _, mapped := m.Fields[f]; !mapped && t.Mapping.FlattenedObject(f) == "" {
+				return nil, t.Fail(n, diag.MappingUnmappedField, "%s: no index maps field %s, and %s refuses a query naming a field it does not know (mapping %s)", n, f, t.Name, m.Source)
+			}
+		}
+	}
+	return out, nil
 }
 
 // CheckLeaf returns the error for a leaf whose field name the target cannot write, or nil.

@@ -15,6 +15,7 @@ import (
 	sigmabridge "github.com/sigmabridge/sigmabridge"
 	"github.com/sigmabridge/sigmabridge/backends"
 	_ "github.com/sigmabridge/sigmabridge/backends/all" // register the built-in targets
+	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esmapping"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/internal/suggest"
 	"github.com/sigmabridge/sigmabridge/plugin/host"
@@ -41,6 +42,9 @@ type Options struct {
 	Host sigmabridge.HostOptions
 	// Deploy are the flags of the deployable formats and --per-rule (deploy.go).
 	Deploy DeployOptions
+	// Mapping is --mapping: a file holding Elasticsearch's GET index/_mapping answer, by
+	// which the Elasticsearch targets type each leaf (backends/elasticsearch/esmapping).
+	Mapping string
 
 	Stdin  io.Reader
 	Stdout io.Writer
@@ -103,12 +107,32 @@ failed (all others still converted); 2 usage error (a profile that does not vali
 	f.StringVarP(&o.Format, "format", "f", "default", "output format: "+strings.Join(allFormats(), ", "))
 	f.StringVarP(&o.Output, "output", "o", "", "write the output to FILE instead of stdout: replaced atomically, a regular file that is not an input")
 	cli.AddProfileFlag(f, &o.Profile)
-	f.BoolVar(&o.SkipUnsupported, "skip-unsupported", false, "rules the target or a pipeline cannot express (codes unsupported-*, case-sensitive-target, pipeline-unsupported, unresolved-placeholder) are reported as skipped and do not fail the run")
+	f.BoolVar(&o.SkipUnsupported, "skip-unsupported", false, "rules the target or a pipeline cannot express (codes unsupported-*, mapping-*, case-sensitive-target, pipeline-unsupported, unresolved-placeholder) are reported as skipped and do not fail the run")
+	f.StringVar(&o.Mapping, "mapping", "", "Elasticsearch GET index/_mapping answer (a file) of the indices the queries run on: each leaf is written for its field's real type, and a leaf the mapping cannot answer exactly fails with a mapping-* code (lucene, dsl, esql, eql)")
 	f.BoolVar(&o.AllowPipelineMismatch, "allow-pipeline-mismatch", false, "use a pipeline whose allowed_backends do not name the target")
 	cli.AddPluginDirFlag(f, &o.Host.PluginDir)
 	addDeployFlags(f, &o.Deploy)
 	_ = cmd.MarkFlagRequired("target")
 	return cmd
+}
+
+// mappingTargets are the targets --mapping types.
+var mappingTargets = []string{"lucene", "dsl", "esql", "eql"}
+
+// readMapping reads --mapping, for a built-in Elasticsearch target only: nil without the
+// flag. The error (a usage error) names the file.
+func readMapping(o *Options, plugin bool) (*ir.IndexMapping, error) {
+	if o.Mapping == "" {
+		return nil, nil
+	}
+	if plugin || !slices.Contains(mappingTargets, o.Target) {
+		return nil, cli.Usagef("--mapping types the Elasticsearch targets (%s), not %s", strings.Join(mappingTargets, ", "), o.Target)
+	}
+	m, err := esmapping.ReadFile(o.Mapping)
+	if err != nil {
+		return nil, cli.UsageError{Err: err}
+	}
+	return m, nil
 }
 
 // Result is the outcome of one rule on one target.
@@ -145,6 +169,9 @@ func Run(o *Options) (int, error) {
 	}
 	setup, err := cli.NewSetup(prof, profile.TargetOf(o.Target), o.Pipelines)
 	if err != nil {
+		return cli.ExitUsage, err
+	}
+	if setup.Mapping, err = readMapping(o, target.Backend == nil); err != nil {
 		return cli.ExitUsage, err
 	}
 	set, files, loadDiags, err := cli.LoadSet(o.Paths, o.Stdin)

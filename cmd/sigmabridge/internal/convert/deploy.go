@@ -153,6 +153,9 @@ func runDeploy(o *Options) (int, error) {
 	if err != nil {
 		return cli.ExitUsage, err
 	}
+	if setup.Mapping, err = readMapping(o, false); err != nil {
+		return cli.ExitUsage, err
+	}
 	if d.RulesLicense != "" {
 		b, err := os.ReadFile(d.RulesLicense)
 		if err != nil {

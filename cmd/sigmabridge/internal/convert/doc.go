@@ -5,6 +5,11 @@
 // external backend plugin serves (sigmabridge.FindTarget): the rules are then converted
 // through that plugin. "-" reads one rule from stdin (cli.RuleFiles).
 //
+// --mapping FILE (the Elasticsearch targets only) reads a GET index/_mapping answer with
+// esmapping.ReadFile and sets it on the setup (profile.Setup.Mapping), so every processed
+// rule carries it in its Deployment and each leaf is written for its field's real type; a
+// file that cannot be read or is not such an answer is a usage error naming the file.
+//
 // The exit code is 0 when every rule converted, 1 when some failed (all others are still
 // converted and written), 2 for a usage error.
 //

@@ -51,6 +51,16 @@ func newFakeCluster(t *testing.T, search func(w http.ResponseWriter, r *http.Req
 			return
 		}
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/_mapping"):
+			// Every index maps nothing yet (dynamic): each query is written as without a
+			// mapping.
+			io.WriteString(w, `{"fake":{"mappings":{}}}`)
+			return
+		case strings.Contains(string(body), `"_ignored"`):
+			io.WriteString(w, `{"hits":{"hits":[]},"aggregations":{"ignored":{"sum_other_doc_count":0,"buckets":[]}}}`)
+			return
+		}
 		search(w, r, string(body))
 	}))
 	t.Cleanup(srv.Close)
@@ -271,8 +281,8 @@ func TestHostileOversizedAnswer(t *testing.T) {
 }
 
 // searchPath is the only kind of request a hunt without --since may send after GET /: a
-// search of one path segment of indexes.
-var searchPath = regexp.MustCompile(`^POST /[^/?#]+/_search$`)
+// search of one path segment of indexes, or the mapping of one.
+var searchPath = regexp.MustCompile(`^(POST /[^/?#]+/_search|GET /[^/?#]+/_mapping)$`)
 
 // TestHostileIndexNames: --index and the pipeline state "index" never put anything but an
 // index list into the request path.
@@ -314,7 +324,7 @@ func TestHostileIndexNames(t *testing.T) {
 			if req != "GET /" && !searchPath.MatchString(req) {
 				t.Errorf("state %s: sent %q", val, req)
 			}
-			if p, _ := url.PathUnescape(strings.TrimPrefix(req, "POST /")); req != "GET /" && p != "logs-ok/_search" {
+			if p, _ := url.PathUnescape(strings.TrimPrefix(req, "POST /")); req != "GET /" && req != "GET /logs-ok/_mapping" && p != "logs-ok/_search" {
 				t.Errorf("state %s: searched %q", val, req)
 			}
 		}

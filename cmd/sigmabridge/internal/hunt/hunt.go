@@ -26,6 +26,7 @@ import (
 
 	sigmabridge "github.com/sigmabridge/sigmabridge"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/dsl"
+	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esmapping"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/internal/esclient"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
@@ -46,9 +47,12 @@ type Options struct {
 	CACert    string
 	Insecure  bool
 	Pipelines []string
-	Format    string
-	MaxHits   int
-	Paths     []string
+	// Mapping is --mapping: a GET _mapping answer in a file, used instead of asking the
+	// cluster for the mapping of each index searched.
+	Mapping string
+	Format  string
+	MaxHits int
+	Paths   []string
 	// Timeout bounds the whole hunt, RequestTimeout each request to the cluster (retries and
 	// the reading of the answer included), MaxResponse the bytes of one answer. Zero means
 	// the default (DefaultTimeout, DefaultRequestTimeout, DefaultMaxResponse).
@@ -110,6 +114,14 @@ Formats:
   table  LEVEL, RULE, INDEX, ID per hit (default)
   jsonl  one JSON object per hit: {"rule_id", "title", "level", "index", "id", "source"}
 
+Each query is written for the index's real mapping (GET index/_mapping, or --mapping FILE):
+a text field is compared on its keyword multi-field, numbers as numbers, ip fields as
+addresses. A rule whose query the mapping cannot answer exactly (analysed text without a
+keyword multi-field, a value ignore_above may have left unindexed, conflicting types) is
+never reported as a clean hunt: it is named on stderr with the reason and counted as failed.
+ignore_above is checked against the data: a keyword field for which no document of the
+index has an ignored value (the _ignored field) answers exactly.
+
 A rule that cannot run (not expressible as Query DSL, refused by the cluster, missing index,
 no time field) is reported on stderr with its name and the other rules still run.
 Exit status: 0 every rule ran; 1 some rule failed or the cluster could not be used; 2 usage error.`,
@@ -169,6 +181,7 @@ Exit status: 0 every rule ran; 1 some rule failed or the cluster could not be us
 	f.StringVar(&o.CACert, "ca-cert", "", "PEM file of the certificate authority to trust")
 	f.BoolVar(&o.Insecure, "insecure", false, "do not verify the cluster's TLS certificate")
 	f.StringArrayVarP(&o.Pipelines, "pipeline", "p", nil, "processing pipeline: a built-in name or a pipeline YAML file (repeatable)")
+	f.StringVar(&o.Mapping, "mapping", "", "read the index mapping from this GET index/_mapping answer instead of asking the cluster (which needs the view_index_metadata privilege)")
 	cli.AddProfileFlag(f, &o.Profile)
 	f.StringVarP(&o.Format, "format", "f", "table", "output format: "+strings.Join(Formats, ", "))
 	f.IntVar(&o.MaxHits, "max-hits", 10000, "most hits read per rule query (Elasticsearch's default window is 10000)")
@@ -198,6 +211,8 @@ type settings struct {
 	setup   *profile.Setup
 	profile *profile.Profile
 	timeout time.Duration
+	// mapping is --mapping, read; nil: ask the cluster.
+	mapping *ir.IndexMapping
 }
 
 // errDeadline is the cause of the hunt's context when --timeout runs out.
@@ -227,7 +242,7 @@ func Run(ctx context.Context, o *Options) (int, error) {
 		fmt.Fprintf(o.Stderr, "sigmabridge: hunt: no Sigma rules (*.yml, *.yaml) found in %s\n", cli.Printable(strings.Join(o.Paths, " ")))
 		return cli.ExitFailure, nil
 	}
-	h := &hunter{o: o, st: st, client: client, timeFields: map[string]error{}}
+	h := &hunter{o: o, st: st, client: client, timeFields: map[string]error{}, mappings: map[string]mappingOrError{}}
 	if _, err := client.Ping(ctx); err != nil {
 		h.report("%s%s", h.explain(ctx, err), tlsHint(err, o))
 		return cli.ExitFailure, nil
@@ -258,7 +273,7 @@ func Run(ctx context.Context, o *Options) (int, error) {
 		table = tabwriter.NewWriter(o.Stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(table, "LEVEL\tRULE\tINDEX\tID")
 	}
-	failed, withHits, hits := 0, 0, 0
+	failed, withHits, hits, unanswerable := 0, 0, 0, 0
 	for i, j := range jobs {
 		r := j.rule
 		if ctx.Err() != nil { // the deadline passed or the user interrupted between two rules
@@ -278,6 +293,9 @@ func Run(ctx context.Context, o *Options) (int, error) {
 			}
 		} else {
 			failed++
+			if errors.Is(err, errUnanswerable) {
+				unanswerable++
+			}
 			h.report("%s (%s): %s", r.Path, r.Title, h.explain(ctx, err))
 			if fatal(err) || ctx.Err() != nil {
 				h.report("stopping: %d more rules not run", len(jobs)-i-1)
@@ -295,8 +313,12 @@ func Run(ctx context.Context, o *Options) (int, error) {
 	if table != nil && hits > 0 { // no hits: no table, not a header alone (stderr says 0 hits)
 		_ = table.Flush()
 	}
+	note := loadErrorNote(loadDiags)
+	if unanswerable > 0 {
+		note = fmt.Sprintf(" (%d of them not answerable on the index mapping)", unanswerable) + note
+	}
 	fmt.Fprintf(o.Stderr, "sigmabridge: hunt: %s, %d with hits, %s, %d failed%s\n",
-		cli.Count(len(jobs), "rule"), withHits, cli.Count(hits, "hit"), failed, loadErrorNote(loadDiags))
+		cli.Count(len(jobs), "rule"), withHits, cli.Count(hits, "hit"), failed, note)
 	if failed > 0 || loadDiags.HasErrors() {
 		return cli.ExitFailure, nil
 	}
@@ -470,6 +492,13 @@ func validate(o *Options) (settings, error) {
 		rng["format"] = "strict_date_optional_time"
 		st.timeRange = map[string]any{"range": map[string]any{o.TimeField: rng}}
 	}
+	if o.Mapping != "" {
+		m, err := esmapping.ReadFile(o.Mapping)
+		if err != nil {
+			return st, cli.UsageError{Err: err}
+		}
+		st.mapping = m
+	}
 	prof, err := cli.LoadProfile(o.Profile)
 	if err != nil {
 		return st, err
@@ -535,6 +564,13 @@ type hunter struct {
 	bar    *progressbar.ProgressBar
 	// timeFields caches, per index, whether the time field is usable there.
 	timeFields map[string]error
+	// mappings caches the mapping of each index pattern searched.
+	mappings map[string]mappingOrError
+}
+
+type mappingOrError struct {
+	m   *ir.IndexMapping
+	err error
 }
 
 // report prints one line on stderr, clearing the progress bar first. The line quotes rule
@@ -566,8 +602,17 @@ func (h *hunter) hunt(ctx context.Context, j job) ([]found, error) {
 		}
 		fromState = true
 	}
+	m, err := h.mapping(ctx, index, fromState)
+	if err != nil {
+		return nil, err
+	}
+	rule = rule.Clone()
+	rule.Deployment.Mapping = m
 	queries, ds := dsl.Backend{}.Convert(rule)
 	if ds.HasErrors() {
+		if onMapping(ds) {
+			return nil, fmt.Errorf("%w on the mapping of %s, so its hits could not be trusted: %s", errUnanswerable, index, firstError(ds))
+		}
 		return nil, fmt.Errorf("cannot be expressed in Query DSL: %s", firstError(ds))
 	}
 	if h.st.timeRange != nil {
@@ -603,6 +648,63 @@ func (h *hunter) hunt(ctx context.Context, j job) ([]found, error) {
 		}
 	}
 	return out, nil
+}
+
+// errUnanswerable wraps the failure of a rule whose query the index mapping cannot answer
+// exactly.
+var errUnanswerable = errors.New("cannot be answered exactly")
+
+// onMapping reports whether some error of ds says the index mapping cannot answer a leaf.
+func onMapping(ds diag.List) bool {
+	for _, d := range ds.Errors() {
+		if strings.HasPrefix(string(d.Code), "mapping-") {
+			return true
+		}
+	}
+	return false
+}
+
+// mapping returns the mapping of the indexes a pattern names: --mapping when given, else the
+// cluster's (GET index/_mapping), with ignore_above lifted from every keyword field for
+// which no document of those indexes has an ignored value (the _ignored field), since then
+// no value was left out.
+func (h *hunter) mapping(ctx context.Context, index string, fromState bool) (*ir.IndexMapping, error) {
+	if h.st.mapping != nil {
+		return h.st.mapping, nil
+	}
+	if c, ok := h.mappings[index]; ok {
+		return c.m, c.err
+	}
+	m, err := h.fetchMapping(ctx, index)
+	switch {
+	case errors.Is(err, esclient.ErrIndexNotFound):
+		err = searchError(err, index, fromState)
+	case err != nil:
+		err = fmt.Errorf("reading the mapping of %s, which the query is written for: %w", index, searchError(err, index, fromState))
+	}
+	if !transient(err) {
+		h.mappings[index] = mappingOrError{m, err}
+	}
+	return m, err
+}
+
+func (h *hunter) fetchMapping(ctx context.Context, index string) (*ir.IndexMapping, error) {
+	body, err := h.client.Mapping(ctx, index)
+	if err != nil {
+		return nil, err
+	}
+	m, err := esmapping.Read("GET "+index+"/_mapping", body)
+	if err != nil {
+		return nil, fmt.Errorf("the cluster's answer: %v", err)
+	}
+	ignored, complete, err := h.client.IgnoredFields(ctx, index)
+	if err != nil {
+		return nil, err
+	}
+	if complete {
+		esmapping.LiftIgnoreAbove(m, ignored)
+	}
+	return m, nil
 }
 
 func searchError(err error, index string, fromState bool) error {

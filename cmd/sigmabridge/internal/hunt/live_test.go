@@ -307,13 +307,14 @@ func TestHuntErrorPaths(t *testing.T) {
 	refused := cloudTrailRule(t, dir, "function_name_contains", "00000000-0000-4000-8000-000000000006", "requestParameters.functionName|contains: vi")
 	fieldref := cloudTrailRule(t, dir, "fieldref_rule", "00000000-0000-4000-8000-000000000007", "eventName|fieldref: eventSource")
 
+	// The cluster's mapping says requestParameters is flattened: the wildcard is refused
+	// before it is sent.
 	code, stdout, stderr := runHunt(t, Options{ES: esclienttest.URL(t), Index: index, Format: "jsonl", Paths: []string{good, refused, fieldref}})
 	if code != 1 {
 		t.Errorf("exit %d, want 1", code)
 	}
 	for _, want := range []string{
-		refused + " (function_name_contains): the cluster refused the query on " + index + ": Elasticsearch rejected the request (HTTP 400",
-		"not currently supported on keyed [flattened] fields",
+		refused + " (function_name_contains): cannot be expressed in Query DSL: unsupported-flattened",
 		fieldref + " (fieldref_rule): cannot be expressed in Query DSL: unsupported-fieldref",
 		"3 rules, 1 with hits, 2 hits, 2 failed",
 	} {
@@ -323,6 +324,25 @@ func TestHuntErrorPaths(t *testing.T) {
 	}
 	if n := strings.Count(stdout, `"rule_id"`); n != 2 {
 		t.Errorf("%d hits from the good rule, want 2:\n%s", n, stdout)
+	}
+	// A mapping file that is wrong about the index (keyword where the index has flattened)
+	// lets the wildcard through, and the cluster's refusal is reported by rule.
+	wrong := filepath.Join(dir, "wrong-mapping.json")
+	if err := os.WriteFile(wrong, []byte(`{"`+index+`":{"mappings":{"properties":{"eventName":{"type":"keyword"},"requestParameters":{"properties":{"functionName":{"type":"keyword"}}}}}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = runHunt(t, Options{ES: esclienttest.URL(t), Index: index, Mapping: wrong, Format: "jsonl", Paths: []string{good, refused}})
+	for _, want := range []string{
+		refused + " (function_name_contains): the cluster refused the query on " + index + ": Elasticsearch rejected the request (HTTP 400",
+		"not currently supported on keyed [flattened] fields",
+		"2 rules, 1 with hits, 2 hits, 1 failed",
+	} {
+		if code != 1 || !strings.Contains(stderr, want) {
+			t.Errorf("wrong --mapping: exit %d, stderr lacks %q:\n%s", code, want, stderr)
+		}
+	}
+	if n := strings.Count(stdout, `"rule_id"`); n != 2 {
+		t.Errorf("wrong --mapping: %d hits from the good rule, want 2:\n%s", n, stdout)
 	}
 
 	// A missing index fails every rule, each by name.
