@@ -67,6 +67,10 @@ type Options struct {
 	FieldRefSingle bool
 	// IntEquality draws number equality only on Schema.Ints and with integer values.
 	IntEquality bool
+	// LongValuesIn, when not nil, lists the only string fields whose event values may be
+	// longer than 256 bytes (Elasticsearch's default ignore_above), so that a mapping with
+	// that limit leaves the other fields exact.
+	LongValuesIn []string
 }
 
 // Gen draws rules and events.
@@ -135,8 +139,18 @@ func (g *Gen) caseVariant(s string) string {
 	return s
 }
 
-// stringValue is an event's string: vocabulary words, case-changed, sometimes joined.
-func (g *Gen) stringValue() string {
+// stringValue is an event's string for field f: vocabulary words, case-changed, sometimes
+// joined, drawn again while too long for f (Options.LongValuesIn).
+func (g *Gen) stringValue(f string) string {
+	for {
+		v := g.drawString()
+		if len(v) <= 256 || g.o.LongValuesIn == nil || slices.Contains(g.o.LongValuesIn, f) {
+			return v
+		}
+	}
+}
+
+func (g *Gen) drawString() string {
 	v := g.caseVariant(pick(g.r, g.vocab))
 	switch g.r.IntN(6) {
 	case 0:
@@ -155,7 +169,7 @@ var ips = []string{"10.1.2.3", "10.255.0.1", "192.168.1.1", "172.16.5.4", "8.8.8
 func (g *Gen) Event() []byte {
 	ev := map[string]any{}
 	for _, f := range g.s.Strings {
-		if v, ok := g.maybe(f, func() any { return g.stringValue() }); ok {
+		if v, ok := g.maybe(f, func() any { return g.stringValue(f) }); ok {
 			g.set(ev, f, v)
 		}
 	}
