@@ -14,8 +14,8 @@ import (
 // TestCorrelatorMatchesReference feeds random streams built from the conformance cases'
 // rules and events (values swapped between events so groups multiply, fields dropped, times
 // tied, on window edges, out of order within and beyond the lateness, Advance calls, a small
-// MaxGroups) to the Correlator and to the reference in correlate_ref_test.go, and requires
-// the same alerts, in the same order, with the same events, after every call, and the same
+// MaxGroups, Flush mid-stream) to the Correlator and to the reference in correlate_ref_test.go, and requires
+// the same alerts, in the same order, with the same events, after every call, returned alerts unchanged at the end, and the same
 // late count, limits and held events.
 func TestCorrelatorMatchesReference(t *testing.T) {
 	cases, err := corrcase.Load("../../testdata/correlation")
@@ -55,6 +55,7 @@ func TestCorrelatorMatchesReference(t *testing.T) {
 			if rng.IntN(6) == 0 {
 				opts.MaxGroups = 1 + rng.IntN(3)
 			}
+			gotAll, wantAll = nil, nil
 			k := NewCorrelator(set, opts)
 			ref := newRefCorrelator(set, opts)
 			step := []time.Duration{time.Second, 10 * time.Second, 30 * time.Second, time.Minute, 5 * time.Minute}[rng.IntN(5)]
@@ -87,15 +88,23 @@ func TestCorrelatorMatchesReference(t *testing.T) {
 				id := fmt.Sprint(i)
 				alerts += sameAlerts(t, name+" event "+id, k.Observe(Event{Time: at, ID: id, Fields: fields}, rules),
 					ref.Observe(Event{Time: at, ID: id, Fields: fields}, rules))
-				if rng.IntN(25) == 0 {
+				switch rng.IntN(50) {
+				case 0, 1:
 					adv := now.Add(time.Duration(rng.IntN(4)) * step)
 					alerts += sameAlerts(t, name+" advance", k.Advance(adv), ref.Advance(adv))
+				case 2: // events may still come after a Flush
+					alerts += sameAlerts(t, name+" flush mid-stream", k.Flush(), ref.Flush())
 				}
 				if k.Open() != ref.Open() || k.Late != ref.Late {
 					t.Fatalf("%s event %s: %d held, %d late; the reference %d held, %d late", name, id, k.Open(), k.Late, ref.Open(), ref.Late)
 				}
 			}
 			alerts += sameAlerts(t, name+" flush", k.Flush(), ref.Flush())
+			for i := range gotAll {
+				if !reflect.DeepEqual(gotAll[i], wantAll[i]) {
+					t.Fatalf("%s: alert %d changed after it was returned:\n now  %s\n want %s", name, i, alertsText(gotAll[i:i+1]), alertsText(wantAll[i:i+1]))
+				}
+			}
 			if k.Open() != 0 || k.Late != ref.Late || !reflect.DeepEqual(k.Limits, ref.Limits) {
 				t.Fatalf("%s: after Flush %d held, %d late, limits %v; the reference %d late, limits %v", name, k.Open(), k.Late, k.Limits, ref.Late, ref.Limits)
 			}
@@ -107,8 +116,13 @@ func TestCorrelatorMatchesReference(t *testing.T) {
 	}
 }
 
+// gotAll and wantAll are every alert of the current stream, compared again at its end: an
+// alert's events must not change after it is returned.
+var gotAll, wantAll []Alert
+
 func sameAlerts(t *testing.T, where string, got, want []Alert) int {
 	t.Helper()
+	gotAll, wantAll = append(gotAll, got...), append(wantAll, want...)
 	if len(got) == 0 && len(want) == 0 {
 		return 0
 	}

@@ -122,7 +122,12 @@ func (k *refCorrelator) Advance(t time.Time) []Alert {
 
 // Flush evaluates every open window (the end of a finite input).
 func (k *refCorrelator) Flush() []Alert {
-	return k.flush(time.Unix(1<<40, 0))
+	out := k.flush(time.Unix(1<<40, 0))
+	// Fixed since: groups opened after a Flush were not swept until the far future.
+	for _, cs := range k.corrs {
+		cs.lastSweep = k.watermark.Add(-k.opts.MaxLateness)
+	}
+	return out
 }
 
 func (k *refCorrelator) insert(ci, ref int, t time.Time, id string, fields Fields) {
