@@ -205,6 +205,7 @@ type group struct {
 	// not evaluated: the entries before it are done.
 	undone  int
 	pending bool // in corrState.pending
+	at      int  // index in corrState.all
 	// evs, when the correlation's alerts list a run of the window's entries (every type
 	// but the temporal ones), holds the AlertEvent of each entry of buf, at the same index:
 	// an alert's Events is a slice of it, so consecutive windows share their events instead
@@ -272,6 +273,8 @@ type corrState struct {
 	// paths[ref] are the fields the group-by names read in the events of c.Refs[ref].
 	paths  [][]string
 	groups map[string]*group
+	// all are the groups again, for sweeps (group.at is the index of each).
+	all []*group
 	// pending are the groups with a window not yet evaluated.
 	pending []*group
 	// nextSweep is when the groups no event touched are next aged out: one timespan after
@@ -280,6 +283,7 @@ type corrState struct {
 	full      bool // MaxGroups reached (reported once)
 	// shareEvents: the alerts' events are a run of the window's entries (group.evs).
 	shareEvents bool
+	queued      bool // in Correlator.pendingCorrs
 }
 
 // corrRef is one rule (or correlation) named by a correlation: c.Refs[ref] of corrs[corr].
@@ -300,10 +304,14 @@ type Correlator struct {
 	// timeFields: by rule index, the time field of the rule's log source.
 	timeFields []string
 	watermark  time.Time
-	seq        uint64
-	x          *Extractor
-	kbuf       []byte // scratch
-	scratch    windowScratch
+	// pendingCorrs are the indexes of the correlations with pending groups.
+	pendingCorrs []int
+	// sweepDue is at or before the earliest nextSweep of the correlations holding groups.
+	sweepDue time.Time
+	seq      uint64
+	x        *Extractor
+	kbuf     []byte // scratch
+	scratch  windowScratch
 	// free are emptied group buffers, reused by new groups.
 	free    [][]entry
 	freeEvs [][]AlertEvent
@@ -363,6 +371,7 @@ func NewCorrelator(set *ir.RuleSet, opts CorrelatorOptions) *Correlator {
 			}
 		}
 	}
+	k.noteSweepDue()
 	return k
 }
 
@@ -431,6 +440,7 @@ func (k *Correlator) Flush() []Alert {
 	for _, cs := range k.corrs {
 		cs.nextSweep = upto.Add(cs.c.Timespan)
 	}
+	k.noteSweepDue()
 	return out
 }
 
@@ -438,16 +448,18 @@ func (k *Correlator) insert(ci, ref int, t time.Time, id string, fields Fields) 
 	cs := k.corrs[ci]
 	c := cs.c
 	paths := cs.paths[ref]
-	// The group key: each value length-prefixed, so no two keys collide; the values are
-	// views into the event, copied only for a new group.
+	// The group key: the value, or each value length-prefixed when there are several, so no
+	// two keys collide; the values are views into the event, copied only for a new group.
 	kb := k.kbuf[:0]
 	for _, p := range paths {
 		v, ok := fields(p)
 		if !ok {
 			return // a group-by field is missing: not counted
 		}
-		kb = strconv.AppendInt(kb, int64(len(v)), 10)
-		kb = append(kb, ':')
+		if len(paths) > 1 {
+			kb = strconv.AppendInt(kb, int64(len(v)), 10)
+			kb = append(kb, ':')
+		}
 		kb = append(kb, v...)
 	}
 	k.kbuf = kb
@@ -492,6 +504,11 @@ func (k *Correlator) insert(ci, ref int, t time.Time, id string, fields Fields) 
 			g.evs, k.freeEvs = k.freeEvs[n-1], k.freeEvs[:n-1]
 		}
 		cs.groups[g.gk] = g
+		g.at = len(cs.all)
+		cs.all = append(cs.all, g)
+		if len(cs.all) == 1 && cs.nextSweep.Before(k.sweepDue) {
+			k.sweepDue = cs.nextSweep
+		}
 	}
 	// After every entry of the same time or earlier: in order, that is the end.
 	live := g.live()
@@ -506,6 +523,10 @@ func (k *Correlator) insert(ci, ref int, t time.Time, id string, fields Fields) 
 	if !g.pending {
 		g.pending = true
 		cs.pending = append(cs.pending, g)
+		if !cs.queued {
+			cs.queued = true
+			k.pendingCorrs = append(k.pendingCorrs, ci)
+		}
 	}
 }
 
@@ -513,13 +534,14 @@ func (k *Correlator) insert(ci, ref int, t time.Time, id string, fields Fields) 
 // needs; alerts of a correlation feed the correlations that name it.
 func (k *Correlator) flush(upto time.Time) []Alert {
 	var out []Alert
-	for ci, cs := range k.corrs {
-		if len(cs.pending) == 0 {
-			if len(cs.groups) > 0 && !upto.Before(cs.nextSweep) {
-				k.sweep(cs, upto)
-			}
-			continue
-		}
+	// The correlations with a pending window, in order; the others only age out (below).
+	corrs := k.pendingCorrs
+	if len(corrs) > 1 {
+		slices.Sort(corrs)
+	}
+	wc := 0
+	for _, ci := range corrs {
+		cs := k.corrs[ci]
 		cut := upto.Add(-cs.c.Timespan)
 		list := cs.pending
 		if len(list) > 1 {
@@ -554,10 +576,20 @@ func (k *Correlator) flush(upto time.Time) []Alert {
 		}
 		clear(list[w:])
 		cs.pending = list[:w]
+		if w > 0 {
+			corrs[wc] = ci
+			wc++
+		} else {
+			cs.queued = false
+		}
 		// Groups no event touched still age out: sweep them once per timespan.
 		if !upto.Before(cs.nextSweep) {
 			k.sweep(cs, upto)
 		}
+	}
+	k.pendingCorrs = corrs[:wc]
+	if !upto.Before(k.sweepDue) {
+		k.sweepAll(upto)
 	}
 	if len(out) == 0 || !k.chained {
 		return out
@@ -575,12 +607,40 @@ func (k *Correlator) flush(upto time.Time) []Alert {
 	return append(out, k.flush(upto)...)
 }
 
+// sweepAll sweeps the correlations due at upto that hold groups.
+func (k *Correlator) sweepAll(upto time.Time) {
+	for _, cs := range k.corrs {
+		if len(cs.groups) > 0 && !upto.Before(cs.nextSweep) {
+			k.sweep(cs, upto)
+		}
+	}
+	k.noteSweepDue()
+}
+
+// noteSweepDue sets sweepDue to the earliest nextSweep of the correlations holding groups
+// (insert lowers it for a correlation's first group).
+func (k *Correlator) noteSweepDue() {
+	k.sweepDue = time.Unix(1<<62, 0) // later than any upto
+	for _, cs := range k.corrs {
+		if len(cs.groups) > 0 && cs.nextSweep.Before(k.sweepDue) {
+			k.sweepDue = cs.nextSweep
+		}
+	}
+}
+
 // sweep evicts from every group of cs what no window open at upto can hold.
 func (k *Correlator) sweep(cs *corrState, upto time.Time) {
 	cs.nextSweep = upto.Add(cs.c.Timespan)
 	cut := upto.Add(-cs.c.Timespan)
-	for _, g := range cs.groups {
-		k.evict(cs, g, cut)
+	// evict may remove the group at i, moving the last one there.
+	for i := 0; i < len(cs.all); {
+		g := cs.all[i]
+		if live := g.live(); live[0].done && live[0].t.Before(cut) {
+			k.evict(cs, g, cut)
+		}
+		if i < len(cs.all) && cs.all[i] == g {
+			i++
+		}
 	}
 }
 
@@ -611,6 +671,10 @@ func (k *Correlator) evict(cs *corrState, g *group, cut time.Time) {
 		return
 	}
 	delete(cs.groups, g.gk)
+	last := cs.all[len(cs.all)-1]
+	cs.all[g.at], last.at = last, g.at
+	cs.all[len(cs.all)-1] = nil
+	cs.all = cs.all[:len(cs.all)-1]
 	if g.pending { // not reached: a pending group holds an entry not done
 		g.pending = false
 		cs.pending = slices.DeleteFunc(cs.pending, func(x *group) bool { return x == g })
