@@ -330,6 +330,8 @@ const (
 	// maxFree and maxFreeCap bound the emptied group buffers kept for reuse.
 	maxFree    = 64
 	maxFreeCap = 1024
+	// newGroupCap is the room a new group starts with.
+	newGroupCap = 4
 )
 
 // NewCorrelator prepares the correlations of set. Rules refer to set.Rules by index, as do
@@ -499,9 +501,13 @@ func (k *Correlator) insert(ci, ref int, t time.Time, id string, fields Fields) 
 		g = &group{key: key, gk: string(kb)}
 		if n := len(k.free); n > 0 {
 			g.buf, k.free = k.free[n-1], k.free[:n-1]
+		} else {
+			g.buf = make([]entry, 0, newGroupCap)
 		}
 		if n := len(k.freeEvs); n > 0 && cs.shareEvents {
 			g.evs, k.freeEvs = k.freeEvs[n-1], k.freeEvs[:n-1]
+		} else if cs.shareEvents {
+			g.evs = make([]AlertEvent, 0, newGroupCap)
 		}
 		cs.groups[g.gk] = g
 		g.at = len(cs.all)
