@@ -329,7 +329,7 @@ const (
 	alertEventChunk = 256
 	// maxFree and maxFreeCap bound the emptied group buffers kept for reuse.
 	maxFree    = 64
-	maxFreeCap = 1024
+	maxFreeCap = 256
 	// newGroupCap is the room a new group starts with.
 	newGroupCap = 4
 )
