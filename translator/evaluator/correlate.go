@@ -312,6 +312,7 @@ type Correlator struct {
 	x        *Extractor
 	kbuf     []byte // scratch
 	scratch  windowScratch
+	out      []Alert // the alerts of one flush
 	// free are emptied group buffers, reused by new groups.
 	free    [][]entry
 	freeEvs [][]AlertEvent
@@ -539,7 +540,19 @@ func (k *Correlator) insert(ci, ref int, t time.Time, id string, fields Fields) 
 // flush evaluates the windows that end at or before upto and drops what no open window
 // needs; alerts of a correlation feed the correlations that name it.
 func (k *Correlator) flush(upto time.Time) []Alert {
-	var out []Alert
+	k.out = k.out[:0]
+	k.evaluate(upto)
+	if len(k.out) == 0 {
+		return nil
+	}
+	out := slices.Clone(k.out)
+	clear(k.out)
+	return out
+}
+
+// evaluate is flush, appending the alerts to k.out.
+func (k *Correlator) evaluate(upto time.Time) {
+	from := len(k.out)
 	// The correlations with a pending window, in order; the others only age out (below).
 	corrs := k.pendingCorrs
 	if len(corrs) > 1 {
@@ -568,7 +581,7 @@ func (k *Correlator) flush(upto time.Time) []Alert {
 				e.done = true
 				if a, ok := k.evalWindow(cs.c, g, i); ok {
 					a.Correlation = ci
-					out = append(out, a)
+					k.out = append(k.out, a)
 				}
 			}
 			g.undone = i
@@ -597,11 +610,13 @@ func (k *Correlator) flush(upto time.Time) []Alert {
 	if !upto.Before(k.sweepDue) {
 		k.sweepAll(upto)
 	}
-	if len(out) == 0 || !k.chained {
-		return out
+	to := len(k.out)
+	if to == from || !k.chained {
+		return
 	}
 	// Chained correlations: an alert is an event of the correlations naming it, at its end.
-	for _, a := range out {
+	for i := from; i < to; i++ {
+		a := &k.out[i]
 		for _, cr := range k.byCorr[a.Correlation] {
 			grp := a.Group
 			k.insert(cr.corr, cr.ref, a.End, fmt.Sprintf("correlation %d", a.Correlation), func(p string) (string, bool) {
@@ -610,7 +625,7 @@ func (k *Correlator) flush(upto time.Time) []Alert {
 			})
 		}
 	}
-	return append(out, k.flush(upto)...)
+	k.evaluate(upto)
 }
 
 // sweepAll sweeps the correlations due at upto that hold groups.
