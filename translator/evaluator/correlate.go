@@ -219,22 +219,33 @@ func (g *group) live() []entry { return g.buf[g.off:] }
 
 // insertAt inserts e at index i of the live entries.
 func (g *group) insertAt(i int, e entry, withEvs bool) {
-	if len(g.buf) == cap(g.buf) && g.off > 0 {
+	if len(g.buf) == cap(g.buf) {
+		// Make room: in place when at least half is evicted, else in a buffer twice the
+		// live entries; evs follows, in new memory when alerts hold slices of it.
 		n := len(g.buf) - g.off
-		if g.off >= n { // at least half evicted: compact in place
+		c := cap(g.buf)
+		if g.off < n || c == 0 {
+			c = max(2*n, newGroupCap)
+		}
+		if c == cap(g.buf) {
 			copy(g.buf, g.buf[g.off:])
 			clear(g.buf[n:])
 			g.buf = g.buf[:n]
 		} else {
-			nb := make([]entry, n, 2*n)
+			nb := make([]entry, n, c)
 			copy(nb, g.buf[g.off:])
 			g.buf = nb
 		}
 		if withEvs {
-			g.unshare(cap(g.buf))
-			copy(g.evs, g.evs[g.off:])
-			clear(g.evs[n:])
-			g.evs = g.evs[:n]
+			if g.shared || cap(g.evs) < c {
+				nb := make([]AlertEvent, n, c)
+				copy(nb, g.evs[g.off:])
+				g.evs, g.shared = nb, false
+			} else {
+				copy(g.evs, g.evs[g.off:])
+				clear(g.evs[n:])
+				g.evs = g.evs[:n]
+			}
 		}
 		g.off = 0
 	}
@@ -249,21 +260,14 @@ func (g *group) insertAt(i int, e entry, withEvs bool) {
 	if j := g.off + i; j == len(g.evs) {
 		g.evs = append(g.evs, ae) // past every shared slice's end
 	} else {
-		g.unshare(cap(g.evs))
+		if g.shared {
+			nb := make([]AlertEvent, len(g.evs), cap(g.evs))
+			copy(nb, g.evs)
+			g.evs, g.shared = nb, false
+		}
 		g.evs = append(g.evs, AlertEvent{})
 		copy(g.evs[j+1:], g.evs[j:])
 		g.evs[j] = ae
-	}
-}
-
-// unshare gives g.evs memory of its own (of capacity at least c) before it is written,
-// when alerts hold slices of it.
-func (g *group) unshare(c int) {
-	if g.shared {
-		nb := make([]AlertEvent, len(g.evs), max(c, len(g.evs)))
-		copy(nb, g.evs)
-		g.evs = nb
-		g.shared = false
 	}
 }
 
