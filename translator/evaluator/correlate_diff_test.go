@@ -14,9 +14,10 @@ import (
 // TestCorrelatorMatchesReference feeds random streams built from the conformance cases'
 // rules and events (values swapped between events so groups multiply, fields dropped, times
 // tied, on window edges, out of order within and beyond the lateness, Advance calls, a small
-// MaxGroups, Flush mid-stream) to the Correlator and to the reference in correlate_ref_test.go, and requires
-// the same alerts, in the same order, with the same events, after every call, returned alerts unchanged at the end, and the same
-// late count, limits and held events.
+// MaxGroups, Flush mid-stream) to the Correlator and to the reference in
+// correlate_ref_test.go. It requires the same alerts, in the same order, with the same
+// events, after every call; every alert unchanged at the end of its stream (alerts share
+// memory); and the same late count, limits and held events.
 func TestCorrelatorMatchesReference(t *testing.T) {
 	cases, err := corrcase.Load("../../testdata/correlation")
 	if err != nil {
