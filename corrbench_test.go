@@ -114,7 +114,7 @@ func BenchmarkPackScanCorrelated(b *testing.B) {
 
 // TestCorrelationThroughputAndMemory runs a stream through matching alone and through
 // matching plus the pack's correlations: the correlated pass keeps at least half the
-// throughput (best of three, same events), and the correlator's peak heap over the stream
+// throughput (best of five, same events), and the correlator's peak heap over the stream
 // stays under 64 MiB (memory is bounded by the windows, not the stream's length). The
 // stream is 200,000 events, or 1,000,000 with SIGMABRIDGE_BENCH_MILLION=1.
 func TestCorrelationThroughputAndMemory(t *testing.T) {

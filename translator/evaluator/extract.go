@@ -57,7 +57,10 @@ func (p *Program) CorrelationFields(set *ir.RuleSet, opts CorrelatorOptions) {
 // those the rules and CorrelationFields registered, with Extractor's rules. The texts are
 // valid until the next call on m.
 func (m *Matcher) Fields() Fields {
-	return slotFields(m.p.trie, &m.ev)
+	if m.fields == nil {
+		m.fields = slotFields(m.p.trie, &m.ev)
+	}
+	return m.fields
 }
 
 func slotFields(t *pathTrie, ev *eventState) Fields {

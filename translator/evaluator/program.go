@@ -122,6 +122,7 @@ type Matcher struct {
 	ev      eventState
 	cand    candidates
 	matches []Match
+	fields  Fields // what Fields returns, made once
 }
 
 // NewMatcher returns a Matcher for p.
