@@ -242,6 +242,10 @@ func Run(m *Manifest, ruleIdx int, match MatchFunc) Verdict {
 	return v
 }
 
+// Records returns sample s's records as JSON events, decoded from the sample's input format
+// (a Workspace Reports API activity, a mail message, ...), as the pack's tests run them.
+func (m *Manifest) Records(s Sample) ([][]byte, error) { return readRecords(m, s) }
+
 func readRecords(m *Manifest, s Sample) ([][]byte, error) {
 	f, err := m.FS.Open(path.Join(m.Dir, s.File))
 	if err != nil {

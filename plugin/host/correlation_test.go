@@ -1,8 +1,6 @@
 package host_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -22,6 +20,7 @@ import (
 	"github.com/sigmabridge/sigmabridge/plugin/builtin"
 	"github.com/sigmabridge/sigmabridge/plugin/host"
 	"github.com/sigmabridge/sigmabridge/ruleset"
+	"github.com/sigmabridge/sigmabridge/samples"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
@@ -48,22 +47,23 @@ func packSet(t *testing.T) *ir.RuleSet {
 // events.
 func correlationSamples(t *testing.T) map[string][][]byte {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "rules", "*", "mr_*", "*.jsonl"))
-	if err != nil || len(files) < 20 {
-		t.Fatalf("%d correlation sample files (%v)", len(files), err)
+	dirs, err := filepath.Glob(filepath.Join("..", "..", "testdata", "rules", "*", "mr_*"))
+	if err != nil || len(dirs) < 20 {
+		t.Fatalf("%d correlation sample directories (%v)", len(dirs), err)
 	}
 	out := map[string][][]byte{}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
+	for _, dir := range dirs {
+		m, err := samples.ReadManifest(os.DirFS(dir), ".", dir)
 		if err != nil {
 			t.Fatal(err)
 		}
-		sc := bufio.NewScanner(bytes.NewReader(data))
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			if ev := bytes.TrimSpace(sc.Bytes()); len(ev) > 0 {
-				out[f] = append(out[f], bytes.Clone(ev))
+		for _, s := range m.Samples {
+			// Each sequence decoded from its input format, as `test` runs it.
+			records, err := m.Records(s)
+			if err != nil {
+				t.Fatal(err)
 			}
+			out[filepath.Join(dir, s.File)] = records
 		}
 	}
 	return out

@@ -1,13 +1,18 @@
 package scan
 
 import (
+	"cmp"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/testbin"
+	"github.com/sigmabridge/sigmabridge/input"
+	"github.com/sigmabridge/sigmabridge/samples"
 )
 
 const corrRules = `title: failed login
@@ -68,22 +73,39 @@ func testScanReportsCorrelationMatches(t *testing.T, o Options) {
 // sequence (one input each) through the detector plugin, which evaluates the
 // correlations, and in process: the output, alerts and their order included, is the same.
 func TestScanCorrelationsPluginEqualsInProcess(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("..", "..", "..", "..", "testdata", "rules", "*", "mr_*", "*.jsonl"))
-	if err != nil || len(files) < 20 {
-		t.Fatalf("%d sample files (%v)", len(files), err)
+	dirs, err := filepath.Glob(filepath.Join("..", "..", "..", "..", "testdata", "rules", "*", "mr_*"))
+	if err != nil || len(dirs) < 20 {
+		t.Fatalf("%d sample directories (%v)", len(dirs), err)
 	}
-	run := func(o Options) (string, string) {
-		o.Files, o.Format = files, "jsonl"
+	// The sequences by input format (jsonl, or a Workspace Reports API activity): scan
+	// reads one format per run.
+	byFormat := map[string][]string{}
+	for _, dir := range dirs {
+		m, err := samples.ReadManifest(os.DirFS(dir), ".", dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range m.Samples {
+			format := cmp.Or(s.Format, input.JSONL)
+			byFormat[format] = append(byFormat[format], filepath.Join(dir, s.File))
+		}
+	}
+	run := func(o Options, format string) (string, string) {
+		o.Files, o.Format, o.Input = byFormat[format], "jsonl", format
 		code, out, stderr := runScan(t, o)
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
 		return out, stderr
 	}
-	plug, plugErr := run(Options{Executable: testbin.Path(t)})
-	local, localErr := run(Options{InProcess: true})
-	if plug != local || plugErr != localErr {
-		t.Errorf("through the plugin:\n%s\n%s\nin process:\n%s\n%s", plug, plugErr, local, localErr)
+	var plug string
+	for _, format := range slices.Sorted(maps.Keys(byFormat)) {
+		p, pErr := run(Options{Executable: testbin.Path(t)}, format)
+		local, localErr := run(Options{InProcess: true}, format)
+		if p != local || pErr != localErr {
+			t.Errorf("%s: through the plugin:\n%s\n%s\nin process:\n%s\n%s", format, p, pErr, local, localErr)
+		}
+		plug += p
 	}
 	if n := strings.Count(plug, `"correlation":true`); n < 20 {
 		t.Errorf("%d correlation alerts: the comparison proves little", n)
