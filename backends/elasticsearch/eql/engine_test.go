@@ -5,10 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -18,14 +16,11 @@ import (
 	"unicode"
 
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/eql"
-	"github.com/sigmabridge/sigmabridge/input"
-	"github.com/sigmabridge/sigmabridge/rules"
-	"github.com/sigmabridge/sigmabridge/samples"
+	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/estest"
 	"github.com/sigmabridge/sigmabridge/translator"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator/conformance"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
-	"github.com/sigmabridge/sigmabridge/translator/pipeline"
 )
 
 // engineSubject is a rule with the events its queries run over.
@@ -255,66 +250,14 @@ func runEngineTimes(t *testing.T, python string, jobs []engineJob, times [][]int
 // packSubjects loads every rule of the pack with the samples of its logsource.
 func packSubjects(t *testing.T, root string) []*engineSubject {
 	t.Helper()
-	placeholders, err := pipeline.ParseFile(filepath.Join(root, "testdata", "rules", "placeholders.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []*engineSubject
-	err = fs.WalkDir(rules.FS, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yml") {
-			return err
-		}
-		if strings.HasPrefix(path.Base(p), "mr_") {
-			// A correlation file: several documents, and its samples are sequences for the
-			// correlation (TestEngineSequencesAgreeWithEvaluator runs its temporal_ordered
-			// ones).
-			return nil
-		}
-		data, err := fs.ReadFile(rules.FS, p)
-		if err != nil {
-			return err
-		}
-		loaded, diags := translator.LoadBytes("rules/"+p, data)
-		if diags.HasErrors() || len(loaded) != 1 {
-			t.Errorf("rules/%s: %d rules, %v", p, len(loaded), diags)
-			return nil
-		}
-		r, ds := placeholders.Apply(loaded[0])
-		if ds.HasErrors() {
-			t.Errorf("rules/%s: placeholders: %v", p, ds)
-			return nil
-		}
-		s := &engineSubject{name: "rules/" + p, rule: r}
-		dir := filepath.Join(root, "testdata", "rules", strings.TrimSuffix(p, ".yml"))
-		m, err := samples.ReadManifest(os.DirFS(dir), ".", dir)
-		if err != nil {
-			t.Errorf("%v", err)
-			return nil
-		}
-		for _, smp := range m.Samples {
-			f, err := os.Open(filepath.Join(dir, smp.File))
-			if err != nil {
-				return err
-			}
-			shown := path.Join(strings.TrimSuffix(p, ".yml"), smp.File)
-			err = input.Read(smp.Format, shown, f, func(rec input.Record) error {
-				s.events = append(s.events, append([]byte(nil), rec.JSON...))
-				s.origin = append(s.origin, fmt.Sprintf("%s line %d", shown, rec.Line))
-				return nil
-			})
-			f.Close()
-			if err != nil {
-				t.Errorf("%s: %v", shown, err)
-			}
+	for _, pr := range estest.PackRules(t, root) {
+		s := &engineSubject{name: "rules/" + pr.Path, rule: pr.Rule}
+		for _, rec := range pr.Records {
+			s.events = append(s.events, rec.JSON)
+			s.origin = append(s.origin, fmt.Sprintf("%s line %d", rec.Shown, rec.Line))
 		}
 		out = append(out, s)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(out) < 40 {
-		t.Fatalf("only %d rules in the pack", len(out))
 	}
 	// Each rule meets the samples of every rule of its logsource, as on an index: the other
 	// rules' samples are near misses and negatives for it.

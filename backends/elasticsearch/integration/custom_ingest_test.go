@@ -208,13 +208,9 @@ func copyReaders(t *testing.T, pack []packRule, ingest map[string]customIngest) 
 // ecs_t1648 runs the rules on what the deployment indexes.
 func TestECSCustomIngestCopiesMatchShape(t *testing.T) {
 	root := esclienttest.RepoRoot()
-	placeholders, err := pipeline.ParseFile(filepath.Join(root, "testdata", "rules", "placeholders.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	ingest := readCustomIngest(t)
 	prefixes := flattenedPrefixes(t)
-	readers := copyReaders(t, loadPack(t, root, placeholders), ingest)
+	readers := copyReaders(t, loadPack(t, root), ingest)
 	if len(readers) < 15 {
 		t.Fatalf("only %d pack rules read a keyword copy", len(readers))
 	}
@@ -265,12 +261,8 @@ func TestECSCustomIngestCopiesMatchShape(t *testing.T) {
 func TestECSCustomIngestOnElasticsearch(t *testing.T) {
 	n := connect(t)
 	root := esclienttest.RepoRoot()
-	placeholders, err := pipeline.ParseFile(filepath.Join(root, "testdata", "rules", "placeholders.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	ingest := readCustomIngest(t)
-	pack := loadPack(t, root, placeholders)
+	pack := loadPack(t, root)
 	readers := copyReaders(t, pack, ingest)
 	ecs, err := pipeline.LoadChain("ecs_t1648")
 	if err != nil {

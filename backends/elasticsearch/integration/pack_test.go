@@ -6,20 +6,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/sigmabridge/sigmabridge/input"
+	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/estest"
 	"github.com/sigmabridge/sigmabridge/internal/esclient/esclienttest"
-	"github.com/sigmabridge/sigmabridge/rules"
-	"github.com/sigmabridge/sigmabridge/samples"
-	"github.com/sigmabridge/sigmabridge/translator"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 	"github.com/sigmabridge/sigmabridge/translator/pipeline"
@@ -80,16 +75,12 @@ func TestPackOnElasticsearch(t *testing.T) {
 func preparePack(t *testing.T, n *node, tag string) ([]packRule, []subject) {
 	t.Helper()
 	root := esclienttest.RepoRoot()
-	placeholders, err := pipeline.ParseFile(filepath.Join(root, "testdata", "rules", "placeholders.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	flattened, err := pipeline.ParseFile(filepath.Join("testdata", "raw_flattened.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	templates := readTemplates(t, filepath.Join(root, "testdata", "elasticsearch", "templates"))
-	pack := loadPack(t, root, placeholders)
+	pack := loadPack(t, root)
 	extra := exampleEvents(t, filepath.Join(root, "testdata", "elasticsearch", "samples"))
 
 	run := esclienttest.RunID + "-" + tag
@@ -214,66 +205,19 @@ func preparePack(t *testing.T, n *node, tag string) ([]packRule, []subject) {
 }
 
 // loadPack loads every rule of the pack with the placeholders resolved, and its sample events.
-func loadPack(t *testing.T, root string, placeholders *pipeline.Pipeline) []packRule {
+func loadPack(t *testing.T, root string) []packRule {
 	t.Helper()
 	var out []packRule
-	err := fs.WalkDir(rules.FS, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yml") {
-			return err
-		}
-		if strings.HasPrefix(path.Base(p), "mr_") {
-			// A correlation file: its base rules carry no samples of their own (its samples
-			// are sequences for the correlation), and the correlation tests prove it.
-			return nil
-		}
-		data, err := fs.ReadFile(rules.FS, p)
-		if err != nil {
-			return err
-		}
-		loaded, diags := translator.LoadBytes("rules/"+p, data)
-		if diags.HasErrors() || len(loaded) != 1 {
-			t.Errorf("rules/%s: %d rules, %v", p, len(loaded), diags)
-			return nil
-		}
-		r, ds := placeholders.Apply(loaded[0])
-		if ds.HasErrors() {
-			t.Errorf("rules/%s: placeholders: %v", p, ds)
-			return nil
-		}
-		pr := packRule{path: p, rule: r}
-		dir := filepath.Join(root, "testdata", "rules", strings.TrimSuffix(p, ".yml"))
-		m, err := samples.ReadManifest(os.DirFS(dir), ".", dir)
-		if err != nil {
-			t.Errorf("%v", err)
-			return nil
-		}
-		for _, s := range m.Samples {
-			f, err := os.Open(filepath.Join(dir, s.File))
-			if err != nil {
-				return err
-			}
-			shown := path.Join(strings.TrimSuffix(p, ".yml"), s.File)
-			err = input.Read(s.Format, shown, f, func(rec input.Record) error {
-				pr.events = append(pr.events, &doc{
-					ID:     fmt.Sprintf("%s:%d", shown, rec.Line),
-					Origin: fmt.Sprintf("%s line %d, expect %s", shown, rec.Line, s.Expect),
-					Source: append([]byte(nil), rec.JSON...),
-				})
-				return nil
+	for _, r := range estest.PackRules(t, root) {
+		pr := packRule{path: r.Path, rule: r.Rule}
+		for _, rec := range r.Records {
+			pr.events = append(pr.events, &doc{
+				ID:     fmt.Sprintf("%s:%d", rec.Shown, rec.Line),
+				Origin: fmt.Sprintf("%s line %d, expect %s", rec.Shown, rec.Line, rec.Expect),
+				Source: rec.JSON,
 			})
-			f.Close()
-			if err != nil {
-				t.Errorf("%s: %v", shown, err)
-			}
 		}
 		out = append(out, pr)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(out) < 40 {
-		t.Fatalf("only %d rules in the pack", len(out))
 	}
 	return out
 }
