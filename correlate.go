@@ -137,23 +137,9 @@ func ObserveFields(k *evaluator.Correlator, id string, fields evaluator.Fields, 
 // correlator; a match sample must raise an alert of the correlation, a no_match one none.
 func RunCorrelationSamples(s *profile.Setup, p Prepared, set *ir.RuleSet, ci int, builtin bool, opts evaluator.CorrelatorOptions) samples.Verdict {
 	c := set.Correlations[ci]
-	m, err := RuleManifest(&ir.Rule{Path: c.Path, ID: c.ID}, builtin)
-	switch {
-	case err != nil:
-		return samples.Verdict{Failures: []string{err.Error()}}
-	case m == nil:
-		return samples.Verdict{Failures: []string{fmt.Sprintf("%s: no samples (expected %s in a directory named like the rule, or in testdata/rules/)", c.Path, samples.ManifestName)}}
-	case m.RuleID != "" && m.RuleID != c.ID:
-		return samples.Verdict{Failures: []string{fmt.Sprintf("%s: the manifest is for rule %s, not %s", path.Join(m.Display, samples.ManifestName), m.RuleID, c.ID)}}
-	}
-	ps, mdiags := PreparedSet(s, p, set)
-	if mdiags[ci].HasErrors() {
-		return samples.Verdict{Failures: []string{mdiags[ci].Err().Error()}}
-	}
-	for _, ref := range c.Refs {
-		if ref.Rule >= 0 && ps.Rules[ref.Rule] == nil {
-			return samples.Verdict{Failures: []string{fmt.Sprintf("not run: the pipeline failed rule %q, which the correlation names", ref.Name)}}
-		}
+	m, ps, failed := correlationSamplesOf(s, p, set, ci, builtin)
+	if failed != nil {
+		return *failed
 	}
 	prog, errs := evaluator.Compile(ps.Rules)
 	for _, e := range errs {
@@ -348,4 +334,33 @@ func timeFieldOf(k *evaluator.Correlator, rules []int) string {
 		}
 	}
 	return ""
+}
+
+// correlationSamplesOf finds the samples of set.Correlations[ci] and prepares the set for
+// them, or returns the failing verdict: no manifest, one for another rule, or a rule the
+// correlation names that the pipelines failed.
+func correlationSamplesOf(s *profile.Setup, p Prepared, set *ir.RuleSet, ci int, builtin bool) (*samples.Manifest, *ir.RuleSet, *samples.Verdict) {
+	fail := func(msg string) (*samples.Manifest, *ir.RuleSet, *samples.Verdict) {
+		return nil, nil, &samples.Verdict{Failures: []string{msg}}
+	}
+	c := set.Correlations[ci]
+	m, err := RuleManifest(&ir.Rule{Path: c.Path, ID: c.ID}, builtin)
+	switch {
+	case err != nil:
+		return fail(err.Error())
+	case m == nil:
+		return fail(fmt.Sprintf("%s: no samples (expected %s in a directory named like the rule, or in testdata/rules/)", c.Path, samples.ManifestName))
+	case m.RuleID != "" && m.RuleID != c.ID:
+		return fail(fmt.Sprintf("%s: the manifest is for rule %s, not %s", path.Join(m.Display, samples.ManifestName), m.RuleID, c.ID))
+	}
+	ps, mdiags := PreparedSet(s, p, set)
+	if mdiags[ci].HasErrors() {
+		return fail(mdiags[ci].Err().Error())
+	}
+	for _, ref := range c.Refs {
+		if ref.Rule >= 0 && ps.Rules[ref.Rule] == nil {
+			return fail(fmt.Sprintf("not run: the pipeline failed rule %q, which the correlation names", ref.Name))
+		}
+	}
+	return m, ps, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path"
 	"time"
 
 	"github.com/sigmabridge/sigmabridge/plugin"
@@ -234,23 +233,9 @@ func RunCorrelationSamplesWith(det *Detector, s *profile.Setup, p Prepared, set 
 		return RunCorrelationSamples(s, p, set, ci, builtin, opts)
 	}
 	c := set.Correlations[ci]
-	m, err := RuleManifest(&ir.Rule{Path: c.Path, ID: c.ID}, builtin)
-	switch {
-	case err != nil:
-		return samples.Verdict{Failures: []string{err.Error()}}
-	case m == nil:
-		return samples.Verdict{Failures: []string{fmt.Sprintf("%s: no samples (expected %s in a directory named like the rule, or in testdata/rules/)", c.Path, samples.ManifestName)}}
-	case m.RuleID != "" && m.RuleID != c.ID:
-		return samples.Verdict{Failures: []string{fmt.Sprintf("%s: the manifest is for rule %s, not %s", path.Join(m.Display, samples.ManifestName), m.RuleID, c.ID)}}
-	}
-	ps, mdiags := PreparedSet(s, p, set)
-	if mdiags[ci].HasErrors() {
-		return samples.Verdict{Failures: []string{mdiags[ci].Err().Error()}}
-	}
-	for _, ref := range c.Refs {
-		if ref.Rule >= 0 && ps.Rules[ref.Rule] == nil {
-			return samples.Verdict{Failures: []string{fmt.Sprintf("not run: the pipeline failed rule %q, which the correlation names", ref.Name)}}
-		}
+	m, _, failed := correlationSamplesOf(s, p, set, ci, builtin)
+	if failed != nil {
+		return *failed
 	}
 	for _, ref := range c.Refs {
 		if ref.Rule < 0 {
