@@ -223,12 +223,7 @@ func runDeploy(o *Options) (int, error) {
 
 	failed, skipped := 0, 0
 	var left []profile.Left
-	var entries []formats.ManifestEntry
-	var out []formats.File
-	used := map[string]bool{"manifest.json": true}
-	for _, f := range rendered.Shared {
-		used[f.Name] = true
-	}
+	tree := newPerRuleFiles(rendered.Shared)
 	okPos := map[int]int{}
 	for k, i := range okIdx {
 		okPos[i] = k
@@ -269,22 +264,14 @@ func runDeploy(o *Options) (int, error) {
 				ext = queryExt[o.Target]
 			}
 		}
-		name, err := perRuleName(sources[r.Rule.Path], ext, r.Rule, used)
-		if err != nil {
-			fmt.Fprintf(o.Stderr, "%s: %s\n", cli.Printable(r.Rule.Path), cli.Printable(err.Error()))
+		if !tree.add(o, r.Rule, sources[r.Rule.Path], ext, data) {
 			failed++
-			continue
 		}
-		out = append(out, formats.File{Name: name, Data: data})
-		entries = append(entries, formats.ManifestEntry{RuleID: r.Rule.ID, Title: r.Rule.Title, Source: r.Rule.Path,
-			Target: o.Target, Format: o.Format, Output: name, SHA256: formats.SHA256(data)})
 	}
 	var werr error
 	switch {
 	case d.PerRule:
-		out = append(out, rendered.Shared...)
-		out = append(out, formats.File{Name: "manifest.json", Data: formats.Manifest(entries)})
-		werr = formats.WriteDir(o.Output, out)
+		werr = formats.WriteDir(o.Output, tree.withManifest())
 	case desc.Bundle && isArchive(o.Output):
 		var tgz []byte
 		if tgz, werr = formats.AppTarGz(rendered.Files, d.App); werr == nil {
@@ -326,6 +313,42 @@ func allFormats() []string {
 		out = append(out, d.Name)
 	}
 	return out
+}
+
+// perRuleFiles is the output of `convert --per-rule`: one file per rule, the files every
+// rule shares, and the manifest of the rules' files.
+type perRuleFiles struct {
+	files   []formats.File
+	entries []formats.ManifestEntry
+	used    map[string]bool
+}
+
+// newPerRuleFiles starts the output with the shared files (macros and the like).
+func newPerRuleFiles(shared []formats.File) *perRuleFiles {
+	p := &perRuleFiles{files: slices.Clone(shared), used: map[string]bool{"manifest.json": true}}
+	for _, f := range shared {
+		p.used[f.Name] = true
+	}
+	return p
+}
+
+// add names rule r's own file after its place in the rule tree (source) and records it in
+// the manifest; false, with the reason on stderr, when the source cannot name a file.
+func (p *perRuleFiles) add(o *Options, r *ir.Rule, source, ext string, data []byte) bool {
+	name, err := perRuleName(source, ext, r, p.used)
+	if err != nil {
+		fmt.Fprintf(o.Stderr, "%s: %s\n", cli.Printable(r.Path), cli.Printable(err.Error()))
+		return false
+	}
+	p.files = append(p.files, formats.File{Name: name, Data: data})
+	p.entries = append(p.entries, formats.ManifestEntry{RuleID: r.ID, Title: r.Title, Source: r.Path,
+		Target: o.Target, Format: o.Format, Output: name, SHA256: formats.SHA256(data)})
+	return true
+}
+
+// withManifest returns the files with manifest.json.
+func (p *perRuleFiles) withManifest() []formats.File {
+	return append(p.files, formats.File{Name: "manifest.json", Data: formats.Manifest(p.entries)})
 }
 
 // perRuleName is a rule's per-rule output path, made unique among used: the second rule

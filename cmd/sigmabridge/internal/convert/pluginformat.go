@@ -104,9 +104,7 @@ func runPluginFormat(o *Options) (int, error) {
 	}
 
 	failed, skipped := 0, 0
-	var entries []formats.ManifestEntry
-	var out []formats.File
-	used := map[string]bool{"manifest.json": true}
+	tree := newPerRuleFiles(nil)
 	var stream bytes.Buffer
 	for i, r := range results {
 		if len(r.Inactive) > 0 {
@@ -151,15 +149,9 @@ func runPluginFormat(o *Options) (int, error) {
 			failed++
 			continue
 		}
-		name, err := perRuleName(sources[r.Rule.Path], ext, r.Rule, used)
-		if err != nil {
-			fmt.Fprintf(o.Stderr, "%s: %s\n", cli.Printable(r.Rule.Path), cli.Printable(err.Error()))
+		if !tree.add(o, r.Rule, sources[r.Rule.Path], ext, data) {
 			failed++
-			continue
 		}
-		out = append(out, formats.File{Name: name, Data: data})
-		entries = append(entries, formats.ManifestEntry{RuleID: r.Rule.ID, Title: r.Rule.Title, Source: r.Rule.Path,
-			Target: o.Target, Format: o.Format, Output: name, SHA256: formats.SHA256(data)})
 	}
 	if !own {
 		whole = []formats.File{{Name: "queries" + map[string]string{"default": ".txt", "jsonl": ".jsonl"}[o.Format], Data: stream.Bytes()}}
@@ -167,8 +159,7 @@ func runPluginFormat(o *Options) (int, error) {
 	var werr error
 	switch {
 	case d.PerRule:
-		out = append(out, formats.File{Name: "manifest.json", Data: formats.Manifest(entries)})
-		werr = formats.WriteDir(o.Output, out)
+		werr = formats.WriteDir(o.Output, tree.withManifest())
 	case o.Output != "" && isDir(o.Output):
 		werr = formats.WriteDir(o.Output, whole)
 	case o.Output != "":
