@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -81,7 +82,8 @@ func orbitClass(r rune) []rune {
 
 // asciiFolded holds what writeFoldedRune writes for each ASCII rune, by fold mode: the
 // writers fold every value they emit, and most of their runes are ASCII.
-var asciiFolded = func() (t [FoldLower + 1][utf8.RuneSelf]string) {
+var asciiFolded = sync.OnceValue(func() *[FoldLower + 1][utf8.RuneSelf]string {
+	var t [FoldLower + 1][utf8.RuneSelf]string
 	for fold := range t {
 		for r := range t[fold] {
 			if Fold(fold) == FoldLower {
@@ -94,13 +96,13 @@ var asciiFolded = func() (t [FoldLower + 1][utf8.RuneSelf]string) {
 			t[fold][r] = b.String()
 		}
 	}
-	return t
-}()
+	return &t
+})
 
 // writeFoldedRune writes r as the given fold mode requires.
 func writeFoldedRune(b *strings.Builder, r rune, fold Fold) {
-	if r < utf8.RuneSelf && int(fold) < len(asciiFolded) {
-		if s := asciiFolded[fold][r]; s != "" {
+	if r < utf8.RuneSelf && fold <= FoldLower {
+		if s := asciiFolded()[fold][r]; s != "" {
 			b.WriteString(s)
 			return
 		}
