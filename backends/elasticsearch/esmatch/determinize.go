@@ -176,7 +176,7 @@ var maxFittingRun = func() int {
 func quickLiteralRun(re string) (int, bool) {
 	var (
 		ascii   [128]uint8 // 1 + the index of the class holding each ASCII rune, or 0
-		other   [16]runeOwner
+		other   [64]runeOwner
 		nOther  int
 		sizes   [256]uint8 // the number of runes of each class, by index
 		classes int

@@ -207,3 +207,54 @@ func FuzzDeterminize(f *testing.F) {
 		}
 	})
 }
+
+// corpusRefused are the expressions behind the SigmaHQ rules the estimate refuses
+// (determinizationRefusals in backends/all/corpus_test.go); corpusAccepted are corpus
+// expressions of each shape that takes the construction rather than the textual fast path.
+var (
+	corpusRefused = []string{
+		".*(Copy\\-Item|cpi)\\ [^\n]{2,128}\\ \\-Destination\\ [^\n]{1,32}\\\\Windows\\\\Sys(tem32|WOW64).*",
+		".*(Get\\-Item|gci|Get\\-ChildItem)[^\n]{1,64}\\-Path[^\n]{1,64}\\\\(currentcontrolset\\\\services|CurrentVersion\\\\(Policies\\\\Explorer\\\\Run|Run|ShellServiceObjectDelayLoad|Windows[0-9A-Z\\_a-z]inlogon))\\\\.*",
+		".*([pP]rogram[dD]ata|\\%([lL]ocal)?[aA]pp[dD]ata\\%|\\\\[aA]pp[dD]ata\\\\([lL]ocal([lL]ow)?|[rR]oaming))\\\\[^\\\\]{1,256}",
+		".*[^\n]{1000,}.*",
+		".*\\.[eE][xX][eE][\\\"\\']?[\t\n\f\r\\ ]+[^\\\"]{0,64}[wW][eE][rR][fF][aA][uU][lL][tT][sSſ][eE][cC][uU][rR][eE]\\.[eE][xX][eE][\\\"\\']?[\t\n\f\r\\ ]+[0-9]{2,10}.*",
+		".*ping[\t\n\f\r\\ ]+\\-n[^\n]{6,64}echo\\ EEEE[\t\n\f\r\\ ]?\\>[\t\n\f\r\\ ]?.*",
+	}
+	corpusAccepted = []string{
+		"23\\.3\\.(8[89]|9[01])\\.([0-9]|[1-9][0-9]|(1[0-9]{2}|2([0-4][0-9]|5[0-5])))",
+		".*[nN][eE][tT].*\\|.*[fF][iI][nN][dD].*", ".*EventIdentifier\\=.1149..*",
+		".*" + strings.Repeat("OgBcAFAAcgBvAG", 17) + ".*", ".*APT[0-9].*",
+		".*\\ [аА][дДᲁ][мМ][иИ][нН][иИ][сСᲃ][тТᲄᲅ][рР][аА][тТᲄᲅ][оОᲂ][рР]\\ .*",
+	}
+)
+
+// TestHostileDeterminizeCorpusShapes: the fast paths change nothing the estimate decides
+// on the corpus's own expressions: the refused ones stay refused, the others accepted,
+// and a literal run just past the fast path's length is still judged by the construction.
+func TestHostileDeterminizeCorpusShapes(t *testing.T) {
+	check := func(re string, refused bool) {
+		t.Helper()
+		var ce *ComplexityError
+		if err := CheckDeterminizable(re); errors.As(err, &ce) != refused || (plainCheck(re) != nil) != refused {
+			t.Errorf("%.60q: CheckDeterminizable %v, plain estimate %v, want refused %v", re, err, plainCheck(re), refused)
+		}
+	}
+	for _, re := range corpusRefused {
+		check(re, true)
+	}
+	for _, re := range corpusAccepted {
+		check(re, false)
+	}
+	// The fast path's boundary: a run of maxFittingRun classes is taken from the text; one
+	// more is not, and the construction accepts it unless the run overlaps itself enough.
+	run := func(atom string, n int) string { return ".*" + strings.Repeat(atom, n) + ".*" }
+	if _, ok := quickLiteralRun(run("[xX]", maxFittingRun)); !ok {
+		t.Errorf("a run of %d classes misses the fast path", maxFittingRun)
+	}
+	if _, ok := quickLiteralRun(run("[xX]", maxFittingRun+1)); ok {
+		t.Errorf("a run of %d classes takes the fast path", maxFittingRun+1)
+	}
+	check(run("[aA][bB][cC][dD][eE][fF][gG][hH][iI][jJ][kK][lL][mM][nN][oO][pP][qQ][rR][sSſ][tT]", 10), false)
+	check(run("[xX][yY]", 200), true) // every second prefix is a border: a state per count
+	check(run("[xX]", 400), true)
+}
