@@ -58,6 +58,7 @@ func (e *ComplexityError) Error() string {
 // the Lucene regular expression re (as the writers of this package emit it), or nil. An
 // expression it cannot read is not judged (nil).
 func CheckDeterminizable(re string) error {
+	// Most expressions are literal runs, told from their text faster than a memo lookup.
 	if _, ok := quickLiteralRun(re); ok {
 		return nil
 	}
@@ -77,9 +78,9 @@ func CheckDeterminizable(re string) error {
 	return err
 }
 
-// determinized memoises CheckDeterminizable by expression: the subset construction runs up
-// to the effort budget, and a rule set repeats its expressions (each target checks the same
-// leaf, and corpora repeat values).
+// determinized memoises CheckDeterminizable by expression past the textual fast path: the
+// subset construction runs up to the effort budget, and a rule set repeats its expressions
+// (each target checks the same leaf, and corpora repeat values).
 var (
 	determinized     sync.Map // string -> error (nil when determinizable)
 	determinizedSize atomic.Int64
