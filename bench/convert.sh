@@ -5,6 +5,7 @@
 #   bench/convert.sh [RUNS]        RUNS per measurement for sigmabridge (default 5);
 #                                  the reference runs 3 times (it takes 13-20 s each)
 # Needs SIGMABRIDGE_CORPUS (the SigmaHQ corpus). Installs the reference from PyPI once.
+# bench/convert-rev.sh compares this tree with an earlier revision of itself instead.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

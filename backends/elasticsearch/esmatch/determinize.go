@@ -1,7 +1,6 @@
 package esmatch
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/bits"
@@ -59,6 +58,10 @@ func (e *ComplexityError) Error() string {
 // the Lucene regular expression re (as the writers of this package emit it), or nil. An
 // expression it cannot read is not judged (nil).
 func CheckDeterminizable(re string) error {
+	// Most expressions are literal runs, told from their text faster than a memo lookup.
+	if _, ok := quickLiteralRun(re); ok {
+		return nil
+	}
 	if v, ok := determinized.Load(re); ok {
 		if v == nil {
 			return nil
@@ -75,9 +78,9 @@ func CheckDeterminizable(re string) error {
 	return err
 }
 
-// determinized memoises CheckDeterminizable by expression: the subset construction runs up
-// to the effort budget, and a rule set repeats its expressions (each target checks the same
-// leaf, and corpora repeat values).
+// determinized memoises CheckDeterminizable by expression past the textual fast path: the
+// subset construction runs up to the effort budget, and a rule set repeats its expressions
+// (each target checks the same leaf, and corpora repeat values).
 var (
 	determinized     sync.Map // string -> error (nil when determinizable)
 	determinizedSize atomic.Int64
@@ -154,6 +157,136 @@ func literalRun(t *reNode) (int, bool) {
 		}
 	}
 	return len(w), true
+}
+
+// maxFittingRun is the longest run LiteralRunFits accepts.
+var maxFittingRun = func() int {
+	m := 0
+	for LiteralRunFits(m + 1) {
+		m++
+	}
+	return m
+}()
+
+// quickLiteralRun is literalRun read straight from the text of re, without parsing it, for
+// the expressions the writers emit most: single characters and classes listing single
+// characters (a value, folded or not), with an optional `.*` before and after it. It
+// returns ok only when literalRun would return (m, true) for the parsed expression and
+// LiteralRunFits(m) holds; for anything else (other syntax, a class that overlaps another
+// without being equal, a longer run) it returns false and the caller parses re.
+func quickLiteralRun(re string) (int, bool) {
+	var (
+		ascii   [128]uint8 // 1 + the index of the class holding each ASCII rune, or 0
+		other   [64]runeOwner
+		nOther  int
+		sizes   [256]uint8 // the number of runes of each class, by index
+		classes int
+		atom    [16]rune
+		m       int
+	)
+	owner := func(r rune) uint8 {
+		if r < 128 {
+			return ascii[r]
+		}
+		for _, o := range other[:nOther] {
+			if o.r == r {
+				return o.class
+			}
+		}
+		return 0
+	}
+	i := 0
+	if strings.HasPrefix(re, ".*") {
+		i = 2
+	}
+	for i < len(re) {
+		n := 0 // runes of this atom
+		switch c := re[i]; c {
+		case '.':
+			// Only a trailing `.*`: a `.` elsewhere overlaps every other class.
+			if i+2 != len(re) || re[i+1] != '*' {
+				return 0, false
+			}
+			i = len(re)
+			continue
+		case '\\':
+			r, w := utf8.DecodeRuneInString(re[i+1:])
+			if w == 0 || r == utf8.RuneError && w == 1 {
+				return 0, false
+			}
+			atom[0], n = r, 1
+			i += 1 + w
+		case '[':
+			i++
+			if i < len(re) && (re[i] == '^' || re[i] == ']') {
+				return 0, false
+			}
+			for {
+				if i >= len(re) {
+					return 0, false
+				}
+				r, w := utf8.DecodeRuneInString(re[i:])
+				i += w
+				if r == ']' {
+					break
+				}
+				if r == '\\' {
+					r, w = utf8.DecodeRuneInString(re[i:])
+					i += w
+				}
+				if w == 0 || r == utf8.RuneError && w == 1 || n == len(atom) || i < len(re) && re[i] == '-' || slices.Contains(atom[:n], r) {
+					return 0, false
+				}
+				atom[n] = r
+				n++
+			}
+		case '(', ')', '|', '&', '*', '+', '?', '{', '}', ']', '"', '~', '<', '>', '#', '@':
+			return 0, false
+		default:
+			r, w := utf8.DecodeRuneInString(re[i:])
+			if r == utf8.RuneError && w == 1 {
+				return 0, false
+			}
+			atom[0], n = r, 1
+			i += w
+		}
+		m++
+		if m > maxFittingRun {
+			return 0, false
+		}
+		// The atom's class must equal a class seen before or be disjoint from all of them.
+		c := owner(atom[0])
+		for _, r := range atom[1:n] {
+			if owner(r) != c {
+				return 0, false
+			}
+		}
+		if c != 0 {
+			if int(sizes[c]) != n {
+				return 0, false
+			}
+			continue
+		}
+		classes++
+		sizes[classes] = uint8(n)
+		for _, r := range atom[:n] {
+			if r < 128 {
+				ascii[r] = uint8(classes)
+				continue
+			}
+			if nOther == len(other) {
+				return 0, false
+			}
+			other[nOther] = runeOwner{r, uint8(classes)}
+			nOther++
+		}
+	}
+	return m, m > 0
+}
+
+type runeOwner struct {
+	r     rune
+	class uint8
 }
 
 // LiteralRunFits reports whether a run of m character classes, pairwise equal or disjoint,
@@ -496,13 +629,146 @@ func (g *glushkov) link(from, to []int) {
 }
 
 // determinize runs the subset construction from the start state and returns the summed
-// size of the subsets created, stopping with false once it reaches limit.
+// size of the subsets created, stopping with false once it reaches limit. Subsets are
+// bitsets over the positions, created and explored depth-first in a fixed order, so the
+// effort at which it stops is the same on every run.
 func (g *glushkov) determinize(start posInfo, limit int) (int, bool) {
 	n := len(g.classes)
+	if n == 0 {
+		// Only the empty string: one empty subset.
+		return 1, 1 < limit
+	}
 	words := (n + 63) / 64
-	// The alphabet is cut once at the bounds of every class; each interval has the set of
-	// positions whose class holds it. A state's move on an interval is the union of the
-	// follow sets of its positions in that set: the same subsets as cutting per state.
+	on := g.intervalSets(words)
+	follow := make([]uint64, n*words)
+	for p, fs := range g.follow {
+		row := follow[p*words : (p+1)*words]
+		for _, q := range fs {
+			row[q/64] |= 1 << (q % 64)
+		}
+	}
+	sets := newSetTable(words)
+	cur := make([]uint64, words)
+	for _, q := range start.first {
+		cur[q/64] |= 1 << (q % 64)
+	}
+	sets.add(cur)
+	work := []int32{0}
+	effort := 0
+	hit := make([]uint64, words)
+	next := make([]uint64, words)
+	// moved holds the distinct hit sets of the state being explored: inputs that hit the
+	// same positions move to the same subset, created (or found) once.
+	var moved []uint64
+	for len(work) > 0 {
+		id := work[len(work)-1]
+		work = work[:len(work)-1]
+		copy(cur, sets.get(id))
+		size := 0
+		for _, w := range cur {
+			size += bits.OnesCount64(w)
+		}
+		effort += size + 1
+		if effort >= limit {
+			return effort, false
+		}
+		moved = moved[:0]
+		for m := 0; m+words <= len(on); m += words {
+			any := uint64(0)
+			for i, w := range cur {
+				hit[i] = w & on[m+i]
+				any |= hit[i]
+			}
+			if any == 0 || containsSet(moved, hit) {
+				continue
+			}
+			moved = append(moved, hit...)
+			clear(next)
+			for wi, w := range hit {
+				for w != 0 {
+					p := wi*64 + bits.TrailingZeros64(w)
+					w &= w - 1
+					for k, f := range follow[p*words : (p+1)*words] {
+						next[k] |= f
+					}
+				}
+			}
+			if isEmpty(next) {
+				continue
+			}
+			if id, added := sets.add(next); added {
+				work = append(work, id)
+			}
+		}
+	}
+	return effort, true
+}
+
+// setTable is a set of position sets, words apiece, kept in one slice and found through an
+// open-addressing hash table of their indexes: no allocation per lookup.
+type setTable struct {
+	words int
+	sets  []uint64
+	slots []int32 // index+1 of a set, 0 when free; the length is a power of two
+	n     int
+}
+
+func newSetTable(words int) *setTable {
+	return &setTable{words: words, slots: make([]int32, 64)}
+}
+
+func (t *setTable) get(id int32) []uint64 {
+	return t.sets[int(id)*t.words : (int(id)+1)*t.words]
+}
+
+func hashSet(set []uint64) uint64 {
+	h := uint64(len(set))
+	for _, w := range set {
+		h = (h ^ w) * 0x9e3779b97f4a7c15
+		h ^= h >> 29
+	}
+	return h
+}
+
+// add returns the index of set, adding a copy of it when it is new (added true).
+func (t *setTable) add(set []uint64) (id int32, added bool) {
+	mask := uint64(len(t.slots) - 1)
+	for i := hashSet(set) & mask; ; i = (i + 1) & mask {
+		s := t.slots[i]
+		if s == 0 {
+			id = int32(t.n)
+			t.slots[i] = id + 1
+			t.sets = append(t.sets, set...)
+			t.n++
+			if 2*t.n > len(t.slots) {
+				t.grow()
+			}
+			return id, true
+		}
+		if slices.Equal(t.get(s-1), set) {
+			return s - 1, false
+		}
+	}
+}
+
+func (t *setTable) grow() {
+	t.slots = make([]int32, 2*len(t.slots))
+	mask := uint64(len(t.slots) - 1)
+	for id := range t.n {
+		i := hashSet(t.get(int32(id))) & mask
+		for t.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		t.slots[i] = int32(id) + 1
+	}
+}
+
+// intervalSets cuts the alphabet at the bounds of every class and returns, for each
+// interval, the set of positions whose class holds it (words apiece, flattened). A state's
+// move on an interval is the union of the follow sets of its positions in that set: the
+// same subsets as cutting the alphabet per state. Intervals with the same set (or none)
+// move alike, so each set is listed once, in the order of its first interval.
+func (g *glushkov) intervalSets(words int) []uint64 {
 	var cuts []rune
 	for _, rs := range g.classes {
 		for i := 0; i+1 < len(rs); i += 2 {
@@ -511,78 +777,41 @@ func (g *glushkov) determinize(start posInfo, limit int) (int, bool) {
 	}
 	slices.Sort(cuts)
 	cuts = slices.Compact(cuts)
-	var on [][]uint64 // per interval: the positions whose class holds it
-	for i := 0; i+1 < len(cuts); i++ {
-		set := make([]uint64, words)
-		any := false
-		for p, rs := range g.classes {
-			if inRanges(rs, cuts[i]) {
-				set[p/64] |= 1 << (p % 64)
-				any = true
-			}
-		}
-		if any {
-			on = append(on, set)
-		}
+	if len(cuts) < 2 {
+		return nil
 	}
-	follow := make([][]uint64, n)
-	for p, fs := range g.follow {
-		follow[p] = make([]uint64, words)
-		for _, q := range fs {
-			follow[p][q/64] |= 1 << (q % 64)
-		}
-	}
-	key := func(set []uint64) string {
-		b := make([]byte, 8*len(set))
-		for i, w := range set {
-			binary.LittleEndian.PutUint64(b[8*i:], w)
-		}
-		return string(b)
-	}
-	startSet := make([]uint64, words)
-	for _, q := range start.first {
-		startSet[q/64] |= 1 << (q % 64)
-	}
-	seen := map[string]bool{key(startSet): true}
-	work := [][]uint64{startSet}
-	effort := 0
-	next := make([]uint64, words)
-	for len(work) > 0 {
-		s := work[len(work)-1]
-		work = work[:len(work)-1]
-		size := 0
-		for _, w := range s {
-			size += bits.OnesCount64(w)
-		}
-		effort += size + 1
-		if effort >= limit {
-			return effort, false
-		}
-		for _, m := range on {
-			clear(next)
-			hit := false
-			for wi, w := range s {
-				w &= m[wi]
-				for w != 0 {
-					p := wi*64 + bits.TrailingZeros64(w)
-					w &= w - 1
-					hit = true
-					for k, f := range follow[p] {
-						next[k] |= f
-					}
-				}
-			}
-			if !hit || isEmpty(next) {
-				continue
-			}
-			k := key(next)
-			if !seen[k] {
-				seen[k] = true
-				work = append(work, slices.Clone(next))
+	// Interval i is [cuts[i], cuts[i+1]); a range [lo, hi] covers the intervals from the
+	// one starting at lo to the one ending at hi+1, both of which are cuts.
+	sets := make([]uint64, (len(cuts)-1)*words)
+	for p, rs := range g.classes {
+		for i := 0; i+1 < len(rs); i += 2 {
+			lo, _ := slices.BinarySearch(cuts, rs[i])
+			hi, _ := slices.BinarySearch(cuts, rs[i+1]+1)
+			for j := lo; j < hi; j++ {
+				sets[j*words+p/64] |= 1 << (p % 64)
 			}
 		}
 	}
-	return effort, true
+	out := sets[:0]
+	for j := 0; j+words <= len(sets); j += words {
+		set := sets[j : j+words]
+		if isEmpty(set) || containsSet(out, set) {
+			continue
+		}
+		// out never overtakes j: it only keeps sets already read.
+		out = append(out, set...)
+	}
+	return out
+}
+
+// containsSet reports whether the flattened list of sets holds set (len(set) words each).
+func containsSet(list, set []uint64) bool {
+	for i := 0; i+len(set) <= len(list); i += len(set) {
+		if slices.Equal(list[i:i+len(set)], set) {
+			return true
+		}
+	}
+	return false
 }
 
 func isEmpty(set []uint64) bool {

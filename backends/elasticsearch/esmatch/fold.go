@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
@@ -84,7 +85,32 @@ func caseless(r rune) bool {
 //
 // For most runes the class has one member (the orbit lowers to one rune); for s it is
 // {s, ſ}, because the long s is already lower case.
+//
+// The class is shared: the caller must not modify it.
 func LowerClass(r rune) ([]rune, bool) {
+	if r < utf8.RuneSelf {
+		c := asciiLower()[r]
+		return c.class, c.ok
+	}
+	return lowerClass(r)
+}
+
+type classOK struct {
+	class []rune
+	ok    bool
+}
+
+// asciiLower holds LowerClass of every ASCII rune, which the writers ask for every rune of
+// every value they lower.
+var asciiLower = sync.OnceValue(func() *[utf8.RuneSelf]classOK {
+	var t [utf8.RuneSelf]classOK
+	for r := range t {
+		t[r].class, t[r].ok = lowerClass(rune(r))
+	}
+	return &t
+})
+
+func lowerClass(r rune) ([]rune, bool) {
 	if r == 0x307 {
 		return nil, false
 	}

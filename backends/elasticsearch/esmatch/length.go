@@ -3,7 +3,6 @@ package esmatch
 import (
 	"fmt"
 	"strings"
-	"unicode/utf16"
 )
 
 // MaxRegexpLength is Elasticsearch's default index.max_regex_length: a regexp query,
@@ -16,7 +15,12 @@ const MaxRegexpLength = 1000
 func RegexpLength(re string) int {
 	n := 0
 	for _, r := range re {
-		n += len(utf16.AppendRune(nil, r))
+		// Ranging over a string yields no surrogate, so a rune is one code unit or a pair.
+		if r > 0xFFFF {
+			n += 2
+		} else {
+			n++
+		}
 	}
 	return n
 }

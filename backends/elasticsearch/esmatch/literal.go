@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
@@ -78,8 +80,37 @@ func orbitClass(r rune) []rune {
 	return o
 }
 
+// asciiFolded holds what writeFoldedRune writes for each ASCII rune, by fold mode: the
+// writers fold every value they emit, and most of their runes are ASCII.
+var asciiFolded = sync.OnceValue(func() *[FoldLower + 1][utf8.RuneSelf]string {
+	var t [FoldLower + 1][utf8.RuneSelf]string
+	for fold := range t {
+		for r := range t[fold] {
+			if Fold(fold) == FoldLower {
+				if _, ok := LowerClass(rune(r)); !ok {
+					continue // left to writeFoldedRune, which refuses it
+				}
+			}
+			var b strings.Builder
+			writeFoldedRuneSlow(&b, rune(r), Fold(fold))
+			t[fold][r] = b.String()
+		}
+	}
+	return &t
+})
+
 // writeFoldedRune writes r as the given fold mode requires.
 func writeFoldedRune(b *strings.Builder, r rune, fold Fold) {
+	if r < utf8.RuneSelf && fold <= FoldLower {
+		if s := asciiFolded()[fold][r]; s != "" {
+			b.WriteString(s)
+			return
+		}
+	}
+	writeFoldedRuneSlow(b, r, fold)
+}
+
+func writeFoldedRuneSlow(b *strings.Builder, r rune, fold Fold) {
 	switch fold {
 	case FoldAll:
 		writeClass(b, orbitClass(r))
