@@ -273,6 +273,23 @@ func TestEQLRulesParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The pack's temporal correlations are EQL sequences among the parsed rules.
+	sequences := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(r.Files[0].Data)), "\n") {
+		var er formats.ElasticRule
+		if err := json.Unmarshal([]byte(line), &er); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := er.Meta["sigma_correlation"]; ok {
+			if er.Type != "eql" || !strings.HasPrefix(er.Query, "sequence") {
+				t.Errorf("%s: correlation rule of type %s: %.60s", er.Name, er.Type, er.Query)
+			}
+			sequences++
+		}
+	}
+	if sequences < 11 {
+		t.Errorf("%d correlation rules among the parsed EQL rules, want the pack's 11", sequences)
+	}
 	dir := t.TempDir()
 	p := filepath.Join(dir, "eql.ndjson")
 	if err := os.WriteFile(p, r.Files[0].Data, 0o644); err != nil {
@@ -282,7 +299,7 @@ func TestEQLRulesParse(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), fmt.Sprintf("parsed %d EQL queries, 0 errors", strings.Count(string(r.Files[0].Data), "\n"))) {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	t.Logf("%s", strings.TrimSpace(string(out)))
+	t.Logf("%s (%d of them correlation sequences)", strings.TrimSpace(string(out)), sequences)
 	bad := filepath.Join(dir, "bad.ndjson")
 	if err := os.WriteFile(bad, []byte(`{"name":"x","query":"any where a =="}`+"\n"+`{"name":"y","query":"any where a rlike \"x\""}`+"\n"), 0o644); err != nil {
 		t.Fatal(err)
