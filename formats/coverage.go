@@ -19,7 +19,8 @@ type Covered struct {
 	Score int
 }
 
-// Coverage returns the techniques rules are tagged with, by id.
+// Coverage returns the techniques rules are tagged with, by id. For a rule set, pass
+// DeployedRules, so that correlations count and the rules that only feed them do not.
 func Coverage(rules []*ir.Rule) []Covered {
 	by := map[string]*Covered{}
 	for _, r := range rules {
@@ -38,6 +39,17 @@ func Coverage(rules []*ir.Rule) []Covered {
 		out = append(out, *c)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Technique.ID < out[j].Technique.ID })
+	return out
+}
+
+// DeployedRules are the rules a rule set deploys, as coverage counts them: the rules that
+// alert on their own (RuleSet.Alerting), then each correlation as a rule
+// (CorrelationRule), since a correlation alerts too and carries its own tags and level.
+func DeployedRules(set *ir.RuleSet) []*ir.Rule {
+	out := set.Alerting()
+	for _, c := range set.Correlations {
+		out = append(out, CorrelationRule(c))
+	}
 	return out
 }
 

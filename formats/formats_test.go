@@ -12,6 +12,8 @@ import (
 
 	sigmabridge "github.com/sigmabridge/sigmabridge"
 	"github.com/sigmabridge/sigmabridge/formats"
+	"github.com/sigmabridge/sigmabridge/ruleset"
+	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
 
 var (
@@ -60,14 +62,17 @@ func TestGoldenElasticRules(t *testing.T) {
 }
 
 func TestGoldenCoverage(t *testing.T) {
-	rules, _ := packRules(t)
+	rules, set := packDeployed(t)
 	cov := formats.Coverage(rules)
 	golden(t, "coverage/layer.json", formats.NavigatorLayer(cov, "sigmabridge coverage", "the built-in pack"))
 	golden(t, "coverage/coverage.md", formats.CoverageMarkdown(cov))
-	// T1648 is every deployable pack rule's technique: all count.
+	// T1648 is every deployable pack rule's technique, correlations included: all count.
+	if len(set.Correlations) < 21 || len(rules) != len(set.Alerting())+len(set.Correlations) {
+		t.Fatalf("%d rules deployed, %d alerting rules and %d correlations", len(rules), len(set.Alerting()), len(set.Correlations))
+	}
 	i := slices.IndexFunc(cov, func(c formats.Covered) bool { return c.Technique.ID == "T1648" })
 	if i < 0 || len(cov[i].Rules) != len(rules) {
-		t.Errorf("T1648 coverage %+v, want all %d rules", cov[i], len(rules))
+		t.Fatalf("T1648 coverage %+v, want all %d rules", cov[i], len(rules))
 	}
 	score := 0
 	for _, r := range rules {
@@ -76,6 +81,40 @@ func TestGoldenCoverage(t *testing.T) {
 	if cov[i].Score != score {
 		t.Errorf("T1648 score %d, want %d", cov[i].Score, score)
 	}
+	// A correlation's own technique counts it: each correlation is among the rules of the
+	// techniques its tags name, and a rule that only feeds correlations is among none.
+	base := set.Base()
+	for ci, c := range set.Correlations {
+		for _, tq := range formats.ParseTags(c.Tags).Techniques {
+			j := slices.IndexFunc(cov, func(cv formats.Covered) bool { return cv.Technique.ID == tq.ID })
+			if j < 0 || !slices.ContainsFunc(cov[j].Rules, func(r *ir.Rule) bool { return r.Path == c.Path && r.ID == c.ID }) {
+				t.Errorf("correlation %d (%s) is not counted for %s", ci, c.Path, tq.ID)
+			}
+		}
+	}
+	for _, cv := range cov {
+		for _, r := range cv.Rules {
+			for bi := range base {
+				if r == set.Rules[bi] {
+					t.Errorf("%s: rule %s only feeds correlations and is counted", cv.Technique.ID, r.Path)
+				}
+			}
+		}
+	}
+}
+
+// packDeployed returns the pack's deployed rules (formats.DeployedRules) and its set.
+func packDeployed(t testing.TB) ([]*ir.Rule, *ir.RuleSet) {
+	t.Helper()
+	files, diags, err := sigmabridge.RuleFiles(nil)
+	if err != nil || diags.HasErrors() {
+		t.Fatalf("pack: %v %v", err, diags)
+	}
+	set, ds := ruleset.LoadSet(files)
+	if ds.HasErrors() {
+		t.Fatalf("pack: %v", ds)
+	}
+	return formats.DeployedRules(set), set
 }
 
 // TestSavedSearchesReadBack reads savedsearches.conf and macros.conf back with Splunk's
@@ -227,10 +266,7 @@ func TestElasticRulesSchema(t *testing.T) {
 // TestNavigatorLayerSchema validates the coverage layer against the layer format 4.5.
 func TestNavigatorLayerSchema(t *testing.T) {
 	tools(t)
-	rules, _, _, err := sigmabridge.LoadRules(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rules, _ := packDeployed(t)
 	p := filepath.Join(t.TempDir(), "layer.json")
 	if err := os.WriteFile(p, formats.NavigatorLayer(formats.Coverage(rules), "n", "d"), 0o644); err != nil {
 		t.Fatal(err)
@@ -250,10 +286,7 @@ func TestNavigatorLayerSchema(t *testing.T) {
 
 // TestREADMECoverageTable keeps the README's coverage table the pack's.
 func TestREADMECoverageTable(t *testing.T) {
-	rules, _, _, err := sigmabridge.LoadRules(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rules, _ := packDeployed(t)
 	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
 	if err != nil {
 		t.Fatal(err)
@@ -273,6 +306,23 @@ func TestEQLRulesParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The pack's temporal correlations are EQL sequences among the parsed rules.
+	sequences := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(r.Files[0].Data)), "\n") {
+		var er formats.ElasticRule
+		if err := json.Unmarshal([]byte(line), &er); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := er.Meta["sigma_correlation"]; ok {
+			if er.Type != "eql" || !strings.HasPrefix(er.Query, "sequence") {
+				t.Errorf("%s: correlation rule of type %s: %.60s", er.Name, er.Type, er.Query)
+			}
+			sequences++
+		}
+	}
+	if sequences < 11 {
+		t.Errorf("%d correlation rules among the parsed EQL rules, want the pack's 11", sequences)
+	}
 	dir := t.TempDir()
 	p := filepath.Join(dir, "eql.ndjson")
 	if err := os.WriteFile(p, r.Files[0].Data, 0o644); err != nil {
@@ -282,7 +332,7 @@ func TestEQLRulesParse(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), fmt.Sprintf("parsed %d EQL queries, 0 errors", strings.Count(string(r.Files[0].Data), "\n"))) {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	t.Logf("%s", strings.TrimSpace(string(out)))
+	t.Logf("%s (%d of them correlation sequences)", strings.TrimSpace(string(out)), sequences)
 	bad := filepath.Join(dir, "bad.ndjson")
 	if err := os.WriteFile(bad, []byte(`{"name":"x","query":"any where a =="}`+"\n"+`{"name":"y","query":"any where a rlike \"x\""}`+"\n"), 0o644); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	sigmabridge "github.com/sigmabridge/sigmabridge"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/formats"
+	"github.com/sigmabridge/sigmabridge/ruleset"
 )
 
 // Options are the flags and arguments of `sigmabridge coverage`.
@@ -32,7 +33,9 @@ func NewCommand() *cobra.Command {
 		Short: "ATT&CK coverage of rules: a Navigator layer or a Markdown table",
 		Long: `Lists the ATT&CK techniques the rules are tagged with (attack.tNNNN tags), each scored by
 its rules: the sum over them of their level's weight (informational and low 1, medium 2,
-high 3, critical 4; no level counts as medium).
+high 3, critical 4; no level counts as medium). The rules counted are those that alert:
+detection rules on their own and correlations (with their own tags and level); a rule that
+only feeds correlations (named by one, without generate: true) is not counted.
 
 Without --markdown the output is an ATT&CK Navigator layer (layer format 4.5, Enterprise
 ATT&CK ` + formats.ATTACKVersion + `) to open in the Navigator; with --markdown a table for a README. Without
@@ -58,11 +61,14 @@ func Run(o *Options) (int, error) {
 	if strings.IndexFunc(o.Name, func(r rune) bool { return r < 0x20 }) >= 0 {
 		return cli.ExitUsage, cli.Usagef("--name holds a control character")
 	}
-	rules, files, diags, err := sigmabridge.LoadRules(o.Paths)
+	files, diags, err := sigmabridge.RuleFiles(o.Paths)
 	if err != nil {
 		return cli.ExitFailure, err
 	}
+	set, ds := ruleset.LoadSet(files)
+	diags = append(diags, ds...)
 	cli.PrintDiagnostics(o.Stderr, diags)
+	rules := formats.DeployedRules(set)
 	if len(files) == 0 {
 		fmt.Fprintf(o.Stderr, "sigmabridge: no Sigma rules (*.yml, *.yaml) found in %s\n", cli.Printable(strings.Join(o.Paths, " ")))
 		return cli.ExitFailure, nil
@@ -78,7 +84,7 @@ func Run(o *Options) (int, error) {
 	if o.Markdown {
 		data = formats.CoverageMarkdown(cov)
 	} else {
-		data = formats.NavigatorLayer(cov, o.Name, fmt.Sprintf("ATT&CK techniques of %s, scored by rule count and level (sigmabridge coverage)", cli.Count(len(rules), "Sigma rule")))
+		data = formats.NavigatorLayer(cov, o.Name, fmt.Sprintf("ATT&CK techniques of %s, scored by rule count and level (sigmabridge coverage)", cli.Count(len(rules)-len(set.Correlations), "Sigma rule")+" and "+cli.Count(len(set.Correlations), "correlation")))
 	}
 	if o.Output != "" {
 		if err := cli.WriteFileAtomic(o.Output, data); err != nil {

@@ -48,7 +48,8 @@ func TestCoverageOfThePack(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	md, _ := os.ReadFile(p)
-	if !strings.Contains(string(md), "| [T1648](https://attack.mitre.org/techniques/T1648/) | Serverless Execution | Execution | 64 |") {
+	if !strings.Contains(string(md), "| [T1648](https://attack.mitre.org/techniques/T1648/) | Serverless Execution | Execution | 85 |") {
+		// 64 detection rules and 21 correlations
 		t.Errorf("markdown %s", md)
 	}
 }
@@ -71,5 +72,46 @@ func TestCoverageNamesUnknownTagsAndLoadErrors(t *testing.T) {
 	}
 	if code, _, _ := run(t, Options{Name: "a\nb"}); code != cli.ExitUsage {
 		t.Errorf("a name with a line break: exit %d", code)
+	}
+}
+
+// TestCoverageCountsCorrelations: a correlation counts under its own tags and level, and a
+// rule that only feeds it does not count.
+func TestCoverageCountsCorrelations(t *testing.T) {
+	dir := t.TempDir()
+	doc := `title: Base
+id: 0b6c3c2e-1f7a-4d8e-9a55-2f0f6d1c9a01
+name: base_rule
+tags: [attack.t1070]
+level: low
+logsource: {product: aws, service: cloudtrail}
+detection:
+  sel: {eventName: DeleteFunction}
+  condition: sel
+---
+title: Burst
+id: 5e1d7a40-3c2b-4f6a-8e9d-1a2b3c4d5e6f
+tags: [attack.t1648]
+level: high
+correlation:
+  type: event_count
+  rules: [base_rule]
+  group-by: [userIdentity.arn]
+  timespan: 5m
+  condition: {gte: 3}
+`
+	if err := os.WriteFile(filepath.Join(dir, "c.yml"), []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := run(t, Options{Paths: []string{dir}, Markdown: true})
+	if code != cli.ExitOK || stderr != "" {
+		t.Fatalf("exit %d %q", code, stderr)
+	}
+	if !strings.Contains(out, "| Serverless Execution | Execution | 1 | 1 high | 3 |") || strings.Contains(out, "T1070") {
+		t.Errorf("want the correlation counted for T1648 and its base rule not for T1070:\n%s", out)
+	}
+	code, out, _ = run(t, Options{Paths: []string{dir}})
+	if code != cli.ExitOK || !strings.Contains(out, "0 Sigma rules and 1 correlation") {
+		t.Errorf("layer description: exit %d %s", code, out)
 	}
 }
