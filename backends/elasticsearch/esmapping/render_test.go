@@ -86,6 +86,11 @@ func TestRenderOnTheMapping(t *testing.T) {
 		{"count: 5.5", all("!mapping-field-type")},
 		{"count|gt: 5", map[string]string{"dsl": `{"range":{"count":{"gt":5}}}`, "esql": `count > 5`}},
 		{"count: '5*'", all("!mapping-field-type")},
+		// float keeps a rounded copy (9.99 reads back as 9.98999977): no comparison is
+		// exact there; double keeps the source's number.
+		{"ratio|gte: 9.99", all("!mapping-field-type")},
+		{"ratio: 1", all("!mapping-field-type")},
+		{"exact|gte: 9.99", map[string]string{"dsl": `{"range":{"exact":{"gte":9.99}}}`, "esql": `exact >= 9.99`}},
 		{"code|gt: 5", all("!mapping-field-type")},
 		{"eventName|gt: 5", all("!mapping-field-type")},
 		{"readOnly: true", map[string]string{"dsl": `{"term":{"readOnly":{"value":true}}}`}},

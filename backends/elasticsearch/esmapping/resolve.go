@@ -159,6 +159,11 @@ func resolveField(n ir.Node, f string, m *ir.IndexMapping) (to string, code diag
 		}
 		return keywordLeaf(n, mf.Keyword, kt.IgnoreAbove, typed+", compared on its keyword multi-field "+mf.Keyword)
 	case kindNumber:
+		if rounded(mf.Type) {
+			// The index keeps float32, half precision or a scaled long: 9.99 is read back as
+			// 9.98999977, so d >= 9.99 misses an event whose source says 9.99.
+			return "", FieldType, typed + ", which indexes a rounded copy of each number, so no comparison with the numbers the events hold is exact"
+		}
 		switch x := n.(type) {
 		case *ir.Match:
 			if x.Kind == ir.Number && integral(mf.Type) && strings.ContainsAny(x.Pattern.Literal(), ".eE") {
@@ -186,6 +191,15 @@ func resolveField(n ir.Node, f string, m *ir.IndexMapping) (to string, code diag
 		return "", FieldType, typed + ", which holds instants, not the texts Sigma compares"
 	}
 	return "", FieldType, typed + ", which no Sigma comparison reads exactly"
+}
+
+// rounded reports whether a numeric type indexes a value rounded from the one in the source.
+func rounded(typ string) bool {
+	switch typ {
+	case "float", "half_float", "scaled_float":
+		return true
+	}
+	return false
 }
 
 // integral reports whether a numeric type holds integers.
