@@ -113,7 +113,7 @@ failed (all others still converted); 2 usage error (a profile that does not vali
 	f.StringVarP(&o.Format, "format", "f", "default", "output format: "+strings.Join(allFormats(), ", "))
 	f.StringVarP(&o.Output, "output", "o", "", "write the output to FILE instead of stdout: replaced atomically, a regular file that is not an input")
 	cli.AddProfileFlag(f, &o.Profile)
-	f.BoolVar(&o.SkipUnsupported, "skip-unsupported", false, "rules the target or a pipeline cannot express (codes unsupported-*, mapping-*, case-sensitive-target, pipeline-unsupported, unresolved-placeholder) are reported as skipped and do not fail the run")
+	f.BoolVar(&o.SkipUnsupported, "skip-unsupported", false, "rules the target or a pipeline cannot express (codes unsupported-*, mapping-*, fields-*, case-sensitive-target, pipeline-unsupported, unresolved-placeholder) are reported as skipped and do not fail the run")
 	f.StringVar(&o.Mapping, "mapping", "", "Elasticsearch GET index/_mapping answer (a file) of the indices the queries run on: each leaf is written for its field's real type, and a leaf the mapping cannot answer exactly fails with a mapping-* code (lucene, dsl, esql, eql)")
 	f.StringVar(&o.Fields, "fields", "", "the extracted fields of the events the queries run on, as Splunk's | fieldsummary outputs them (a JSON or CSV file): a.b is written a{}.b where only that is extracted, numbers are compared numerically on numeric fields, and a leaf the description cannot answer exactly fails with a fields-* code (splunk)")
 	f.BoolVar(&o.AllowPipelineMismatch, "allow-pipeline-mismatch", false, "use a pipeline whose allowed_backends do not name the target")
