@@ -20,10 +20,16 @@
 //     extracts no such field from the events described, and a search on it would silently
 //     match nothing;
 //   - a number value (Sigma `f: 10`) is compared as a number only on a field whose values
-//     the description says are all numeric (numeric_count equal to count): the renderer
-//     then writes tonumber('f')==10, which is true for 10, 10.0 and 1e1 as the evaluator
-//     is. On any other field it fails with fields-field-type, since SPL's search compares
-//     the text of the value and would miss a numeric value spelled otherwise.
+//     the description shows to be all numbers: every value of a complete values column
+//     (is_exact 1 and distinct_count values, as `| fieldsummary maxvals=0` writes) is a
+//     number, or, for a name without {}, numeric_count equals count (fieldsummary's count
+//     is of events, numeric_count of values, which for an array's elements cannot tell
+//     [5, "x"] from [5]). The renderer then writes tonumber('f')==10, which is true for 10,
+//     10.0 and 1e1 as the evaluator is. On any other field it fails with
+//     fields-field-type, since SPL's search compares the text of the value and would miss
+//     a numeric value spelled otherwise. Assumed, and not visible in a fieldsummary: the
+//     numbers of such a field are JSON numbers, not numeric strings (which the evaluator
+//     does not compare with a Sigma number).
 //
 // Every such code is in the diagnostic table's Target class, so --skip-unsupported counts
 // it as a rule the target cannot express.

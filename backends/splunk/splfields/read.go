@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -16,7 +17,7 @@ import (
 
 // The types Read gives a field (ir.MappedField.Type).
 const (
-	// Numeric: every value the description counted is a number (numeric_count == count).
+	// Numeric: every value of the field is a number (see row.isNumeric).
 	Numeric = "splunk-numeric"
 	// Text: some value is not a number.
 	Text = "splunk-text"
@@ -51,7 +52,62 @@ func ReadFile(path string) (*ir.IndexMapping, error) {
 type row struct {
 	field          string
 	count, numeric int64
-	where          string // "row 3", "line 4", for errors
+	// values is the values column as written ("" when absent), exact the is_exact column
+	// ("1" when the distinct count is exact), distinct the distinct_count column.
+	values, exact, distinct string
+	where                   string // "row 3", "line 4", for errors
+}
+
+// isNumeric decides whether every value of the field is a number. fieldsummary's count is
+// the number of events holding the field, numeric_count a count of its numeric values,
+// and values its most common values with their counts (at most maxvals of them).
+//
+//   - When values lists every distinct value (is_exact is 1 and it holds distinct_count
+//     of them, as | fieldsummary maxvals=0 writes), the field is numeric when each of them
+//     is a number: this holds for a multivalue field too.
+//   - Otherwise, for a name without {} (taken to hold one value per event), when
+//     numeric_count equals count.
+//   - Otherwise (an array's elements, a{}, whose values are not all listed) it is not
+//     taken as numeric: numeric_count and count cannot tell an event holding [5, "x"]
+//     from one holding [5].
+func (r row) isNumeric() bool {
+	if r.count == 0 || r.numeric == 0 {
+		return false
+	}
+	if vals, ok := r.allValues(); ok {
+		for _, v := range vals {
+			if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+				return false
+			}
+		}
+		return len(vals) > 0
+	}
+	return !strings.Contains(r.field, "{}") && r.numeric == r.count
+}
+
+// allValues returns the field's distinct values when the values column lists all of them.
+func (r row) allValues() ([]string, bool) {
+	if r.values == "" || strings.TrimSpace(r.exact) != "1" {
+		return nil, false
+	}
+	distinct, err := strconv.ParseInt(strings.TrimSpace(r.distinct), 10, 64)
+	if err != nil {
+		return nil, false
+	}
+	var list []struct {
+		Value *string `json:"value"`
+	}
+	if err := json.Unmarshal([]byte(r.values), &list); err != nil || int64(len(list)) != distinct {
+		return nil, false
+	}
+	out := make([]string, len(list))
+	for i, e := range list {
+		if e.Value == nil {
+			return nil, false
+		}
+		out[i] = *e.Value
+	}
+	return out, true
 }
 
 // Read reads the output of `| fieldsummary` in one of the forms Splunk exports it:
@@ -62,7 +118,8 @@ type row struct {
 //   - CSV with a header row (the web interface's export, outputcsv).
 //
 // Each result needs field, count and numeric_count (numbers, or strings holding them, as
-// Splunk writes them); other columns (distinct_count, is_exact, values, ...) are ignored.
+// Splunk writes them); values, is_exact and distinct_count are read when present (see
+// row.isNumeric), other columns (max, mean, ...) are ignored.
 // source names where it came from, for diagnostics; the error does not repeat it.
 func Read(source string, data []byte) (*ir.IndexMapping, error) {
 	trimmed := bytes.TrimLeft(data, " \t\r\n\ufeff")
@@ -88,11 +145,8 @@ func Read(source string, data []byte) (*ir.IndexMapping, error) {
 		if _, dup := m.Fields[r.field]; dup {
 			return nil, fmt.Errorf("%s: field %q is listed twice", r.where, r.field)
 		}
-		if r.count < 0 || r.numeric < 0 || r.numeric > r.count {
-			return nil, fmt.Errorf("%s: field %q: numeric_count %d is not between 0 and count %d", r.where, r.field, r.numeric, r.count)
-		}
 		typ := Text
-		if r.count > 0 && r.numeric == r.count {
+		if r.isNumeric() {
 			typ = Numeric
 		}
 		m.Fields[r.field] = ir.MappedField{Type: typ}
@@ -172,6 +226,7 @@ func readJSON(data []byte) ([]row, error) {
 		if r.numeric, err = jsonCount(o, "numeric_count"); err != nil {
 			return nil, fmt.Errorf("%s: field %q: %v", r.where, s, err)
 		}
+		r.values, r.exact, r.distinct = jsonText(o["values"]), jsonText(o["is_exact"]), jsonText(o["distinct_count"])
 		rows = append(rows, r)
 	}
 	return rows, nil
@@ -196,6 +251,20 @@ func parseCount(key, s string) (int64, error) {
 		return 0, fmt.Errorf("%q is %q, not a count", key, s)
 	}
 	return n, nil
+}
+
+// jsonText is a column written as a string, a number, or (values) a JSON array.
+func jsonText(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case json.Number:
+		return v.String()
+	case []any:
+		b, _ := json.Marshal(v)
+		return string(b)
+	}
+	return ""
 }
 
 // jsonError adds the line of a syntax error.
@@ -259,6 +328,13 @@ func readCSV(data []byte) ([]row, error) {
 				return nil, fmt.Errorf("%s: field %q: %v", r.where, r.field, err)
 			}
 		}
+		opt := func(k string) string {
+			if i, ok := col[k]; ok && i < len(rec) {
+				return rec[i]
+			}
+			return ""
+		}
+		r.values, r.exact, r.distinct = opt("values"), opt("is_exact"), opt("distinct_count")
 		rows = append(rows, r)
 	}
 }

@@ -48,7 +48,7 @@ func Resolve(n ir.Node, m *ir.IndexMapping) (out ir.Node, code diag.Code, messag
 		}
 		if i == 0 {
 			if x, ok := n.(*ir.Match); ok && x.Kind == ir.Number && m.Fields[to].Type != Numeric {
-				return nil, FieldType, fmt.Sprintf("%s: the description lists values of field %s that are not numbers, and SPL compares such a field's text, so a number spelled otherwise (10.0 for 10) would be missed (fields %s)", n, to, m.Source)
+				return nil, FieldType, fmt.Sprintf("%s: the description does not show every value of field %s to be a number (for an array's elements, | fieldsummary maxvals=0 lists them all), and SPL compares a text field's text, so a number spelled otherwise (10.0 for 10) would be missed (fields %s)", n, to, m.Source)
 			}
 		}
 	}

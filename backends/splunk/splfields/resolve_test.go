@@ -19,7 +19,7 @@ func description(t *testing.T) *ir.IndexMapping {
 		{"field":"two{}.x{}","count":1,"numeric_count":0},
 		{"field":"two{}.x","count":1,"numeric_count":0},
 		{"field":"size","count":4,"numeric_count":4},
-		{"field":"sizes{}","count":4,"numeric_count":4},
+		{"field":"sizes{}","count":4,"numeric_count":6,"is_exact":1,"distinct_count":2,"values":[{"value":"10","count":5},{"value":"11","count":1}]},
 		{"field":"mixed","count":4,"numeric_count":3}]`))
 	if err != nil {
 		t.Fatal(err)
