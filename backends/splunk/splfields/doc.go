@@ -28,8 +28,8 @@
 //     10.0 and 1e1 as the evaluator is. On any other field it fails with
 //     fields-field-type, since SPL's search compares the text of the value and would miss
 //     a numeric value spelled otherwise. Assumed, and not visible in a fieldsummary: the
-//     numbers of such a field are JSON numbers, not numeric strings (which the evaluator
-//     does not compare with a Sigma number).
+//     numbers of such a field are JSON numbers. A JSON string "10.0" is not equal to 10
+//     for the evaluator (which compares a string's text), and tonumber makes it so.
 //
 // Every such code is in the diagnostic table's Target class, so --skip-unsupported counts
 // it as a rule the target cannot express.
