@@ -77,3 +77,19 @@ func TestHostileFieldsFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestDeployableWithFields: savedsearches.conf is written for the description too.
+func TestDeployableWithFields(t *testing.T) {
+	dir := t.TempDir()
+	fields := write(t, dir, "fields.csv", cloudTrailSummary)
+	arn := write(t, dir, "rules/arn.yml", arnRule)
+	code, stdout, stderr := deployRun(t, Options{Target: "splunk", Format: "savedsearches", Fields: fields, Paths: []string{arn}})
+	if code != cli.ExitOK || !strings.Contains(stdout, "'resources{}.ARN'") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	missing := filepath.Join(dir, "missing.csv")
+	code, _, stderr = deployRun(t, Options{Target: "splunk", Format: "savedsearches", Fields: missing, Paths: []string{arn}})
+	if code != cli.ExitUsage || !strings.Contains(stderr, "fields "+missing) {
+		t.Errorf("missing: exit %d, stderr %q", code, stderr)
+	}
+}
