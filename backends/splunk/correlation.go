@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/sigmabridge/sigmabridge/backends"
+	"github.com/sigmabridge/sigmabridge/backends/splunk/splfields"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
@@ -46,6 +47,21 @@ func (Backend) ConvertCorrelation(c *ir.Correlation, rules []*ir.Rule) ([]backen
 	for _, f := range fields {
 		if p := fieldNameProblem(f); p != "" {
 			diags = append(diags, backends.CorrDiag(c, Target, diag.UnsupportedFieldName, "field %q %s", f, p))
+		}
+	}
+	if len(rules) > 0 && rules[0].Deployment.Mapping != nil {
+		// convert --fields: a correlation field must be extracted under its own name. One
+		// only extracted with {} is an array's values, which a group-by or value field
+		// does not take as one value.
+		m := rules[0].Deployment.Mapping
+		for _, f := range fields {
+			out, code, msg := splfields.Resolve(&ir.Exists{Field: f}, m)
+			switch {
+			case code != "":
+				diags = append(diags, backends.CorrDiag(c, Target, code, "correlation field %s: %s", f, msg))
+			case ir.Field(out) != f:
+				diags = append(diags, backends.CorrDiag(c, Target, diag.FieldsFieldType, "correlation field %s: the description lists it only as the array field %s, whose several values a group-by or value field does not take as one (fields %s)", f, ir.Field(out), m.Source))
+			}
 		}
 	}
 	for _, ref := range c.Refs {

@@ -143,6 +143,8 @@ func numericCompare(v, op string, bound float64) bool {
 		return x <= bound
 	case ">":
 		return x > bound
+	case "==":
+		return x == bound
 	}
 	return x >= bound
 }
@@ -212,7 +214,7 @@ var (
 	whereNull      = regexp.MustCompile(`^isnull\('([^']*)'\)$`)
 	whereNotNull   = regexp.MustCompile(`^isnotnull\('([^']*)'\)$`)
 	whereCIDR      = regexp.MustCompile(`^isnotnull\(mvfilter\(cidrmatch\("([^"]*)", '([^']*)'\)\)\)$`)
-	whereCompare   = regexp.MustCompile(`^isnotnull\(mvfilter\(tonumber\('([^']*)'\)(<=|>=|<|>)(-?[0-9.]+)\)\)$`)
+	whereCompare   = regexp.MustCompile(`^isnotnull\(mvfilter\(tonumber\('([^']*)'\)(<=|>=|<|>|==)(-?[0-9.]+)\)\)$`)
 	whereFieldRefs = regexp.MustCompile(`^lower\('([^']*)'\)==lower\('([^']*)'\)$`)
 )
 

@@ -106,6 +106,16 @@
 //   - Pipeline state index, sourcetype and source prefix the search as index="v" (a list
 //     becomes an OR); `*` in a state value is a wildcard.
 //
+// # Extracted fields (convert --fields)
+//
+// When the rule's Deployment carries a description of Splunk's extracted fields
+// (backends/splunk/splfields, read from `| fieldsummary`), every leaf is first renamed to
+// the field Splunk extracts (a.b becomes a{}.b for an array path) or fails with a fields-*
+// code; a name holding `{}` is written in where, as 'a{}.b'. A number value on a field the
+// description says is numeric is compared in where as isnotnull(mvfilter(tonumber('f')==10)),
+// never in search, whose text comparison would miss 10.0. A correlation's group-by and value
+// fields must be extracted under their own names.
+//
 // # Assumptions about Splunk (not verified against a running Splunk)
 //
 // Fields are extracted at search time and `search` compares their values, not tokens;

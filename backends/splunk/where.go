@@ -3,9 +3,11 @@ package splunk
 import (
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/sigmabridge/sigmabridge/backends"
 	"github.com/sigmabridge/sigmabridge/backends/infix"
+	"github.com/sigmabridge/sigmabridge/backends/splunk/splfields"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
@@ -44,6 +46,16 @@ func whereLeaf(r *ir.Rule, n ir.Node) (infix.Expr, diag.List) {
 	case *ir.Match:
 		if names := n.Pattern.Placeholders(); len(names) > 0 {
 			return fail(diag.UnresolvedPlaceholder, "field %s: placeholder %%%s%% has no value", n.Field, names[0])
+		}
+		if n.Kind == ir.Number && splfields.NumberField(r.Deployment.Mapping, n.Field) {
+			// The description of the extracted fields says every value is a number:
+			// compare numerically, as the evaluator does (10 equals 10.0 and 1e1).
+			v, err := strconv.ParseFloat(n.Pattern.Literal(), 64)
+			if n.Pattern.HasWildcard() || err != nil || math.IsInf(v, 0) {
+				return fail(diag.UnsupportedValue, "field %s: %q is not a finite number to compare numerically", n.Field, n.Pattern.String())
+			}
+			e = infix.AtomExpr(mvAny(fmt.Sprintf("tonumber(%s)==%s", f, formatNum(ir.Num{Text: n.Pattern.Literal(), Value: v}))))
+			break
 		}
 		if n.Kind == ir.Number && !numberExact(n.Pattern) {
 			return fail(diag.UnsupportedValue, "field %s: the number %q is not a plain decimal number: SPL compares the text of a value, and no text test finds exactly the values equal to it (the Elasticsearch targets refuse it too)", n.Field, n.Pattern.String())

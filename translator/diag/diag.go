@@ -164,6 +164,11 @@ const (
 	MappingTypeConflict   = "mapping-type-conflict"   // the indices map the field with different types
 	MappingUnmappedField  = "mapping-unmapped-field"  // no index maps the field, and every one is dynamic: strict
 	MappingUnindexedField = "mapping-unindexed-field" // some index keeps the field's values unindexed
+	// Field-aware conversion for Splunk (backends/splunk/splfields): the description of
+	// the extracted fields given (convert --fields) cannot answer the leaf exactly.
+	FieldsUnlistedField  = "fields-unlisted-field"  // Splunk extracts no such field from the events described
+	FieldsAmbiguousField = "fields-ambiguous-field" // the field is listed both as a.b and with {} array steps, or under several of them
+	FieldsFieldType      = "fields-field-type"      // a number value on a field whose values are not all numbers
 	// KeywordScope is a warning: a keyword search runs over the fields the target searches
 	// by default, which must be the event's string fields mapped as keyword to be exact.
 	KeywordScope = "keyword-scope"
@@ -186,6 +191,7 @@ var classes = map[Code]Class{
 	UnsupportedRegexLength: Target, UnsupportedControl: Target, UnsupportedRegexComplexity: Target,
 	MappingTextField: Target, MappingIgnoreAbove: Target, MappingFieldType: Target,
 	MappingTypeConflict: Target, MappingUnmappedField: Target, MappingUnindexedField: Target,
+	FieldsUnlistedField: Target, FieldsAmbiguousField: Target, FieldsFieldType: Target,
 	UnresolvedPlaceholder: Deployment,
 	CorrelationStructure:  InvalidRule, CorrelationType: InvalidRule, CorrelationReference: InvalidRule,
 	CorrelationTimespan: InvalidRule, CorrelationCondition: InvalidRule, CorrelationField: InvalidRule,

@@ -16,6 +16,8 @@ import (
 	"github.com/sigmabridge/sigmabridge/backends"
 	_ "github.com/sigmabridge/sigmabridge/backends/all" // register the built-in targets
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/esmapping"
+	"github.com/sigmabridge/sigmabridge/backends/splunk"
+	"github.com/sigmabridge/sigmabridge/backends/splunk/splfields"
 	"github.com/sigmabridge/sigmabridge/cmd/sigmabridge/internal/cli"
 	"github.com/sigmabridge/sigmabridge/internal/suggest"
 	"github.com/sigmabridge/sigmabridge/plugin/host"
@@ -45,6 +47,10 @@ type Options struct {
 	// Mapping is --mapping: a file holding Elasticsearch's GET index/_mapping answer, by
 	// which the Elasticsearch targets type each leaf (backends/elasticsearch/esmapping).
 	Mapping string
+	// Fields is --fields: a file holding the output of Splunk's `| fieldsummary` (JSON or
+	// CSV), by which the Splunk target names each leaf's field as Splunk extracts it
+	// (backends/splunk/splfields).
+	Fields string
 
 	Stdin  io.Reader
 	Stdout io.Writer
@@ -107,8 +113,9 @@ failed (all others still converted); 2 usage error (a profile that does not vali
 	f.StringVarP(&o.Format, "format", "f", "default", "output format: "+strings.Join(allFormats(), ", "))
 	f.StringVarP(&o.Output, "output", "o", "", "write the output to FILE instead of stdout: replaced atomically, a regular file that is not an input")
 	cli.AddProfileFlag(f, &o.Profile)
-	f.BoolVar(&o.SkipUnsupported, "skip-unsupported", false, "rules the target or a pipeline cannot express (codes unsupported-*, mapping-*, case-sensitive-target, pipeline-unsupported, unresolved-placeholder) are reported as skipped and do not fail the run")
+	f.BoolVar(&o.SkipUnsupported, "skip-unsupported", false, "rules the target or a pipeline cannot express (codes unsupported-*, mapping-*, fields-*, case-sensitive-target, pipeline-unsupported, unresolved-placeholder) are reported as skipped and do not fail the run")
 	f.StringVar(&o.Mapping, "mapping", "", "Elasticsearch GET index/_mapping answer (a file) of the indices the queries run on: each leaf is written for its field's real type, and a leaf the mapping cannot answer exactly fails with a mapping-* code (lucene, dsl, esql, eql)")
+	f.StringVar(&o.Fields, "fields", "", "the extracted fields of the events the queries run on, as Splunk's | fieldsummary outputs them (a JSON or CSV file): a.b is written a{}.b where only that is extracted, numbers are compared numerically on numeric fields, and a leaf the description cannot answer exactly fails with a fields-* code (splunk)")
 	f.BoolVar(&o.AllowPipelineMismatch, "allow-pipeline-mismatch", false, "use a pipeline whose allowed_backends do not name the target")
 	cli.AddPluginDirFlag(f, &o.Host.PluginDir)
 	addDeployFlags(f, &o.Deploy)
@@ -119,9 +126,20 @@ failed (all others still converted); 2 usage error (a profile that does not vali
 // mappingTargets are the targets --mapping types.
 var mappingTargets = []string{"lucene", "dsl", "esql", "eql"}
 
-// readMapping reads --mapping, for a built-in Elasticsearch target only: nil without the
-// flag. The error (a usage error) names the file.
+// readMapping reads --mapping, for a built-in Elasticsearch target only, or --fields, for
+// the built-in splunk target only: nil without either flag. The error (a usage error)
+// names the file.
 func readMapping(o *Options, plugin bool) (*ir.IndexMapping, error) {
+	if o.Fields != "" {
+		if o.Mapping != "" || plugin || o.Target != splunk.Target {
+			return nil, cli.Usagef("--fields describes Splunk's extracted fields for the splunk target, not %s (--mapping is the Elasticsearch targets')", o.Target)
+		}
+		m, err := splfields.ReadFile(o.Fields)
+		if err != nil {
+			return nil, cli.UsageError{Err: err}
+		}
+		return m, nil
+	}
 	if o.Mapping == "" {
 		return nil, nil
 	}

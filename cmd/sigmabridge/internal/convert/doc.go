@@ -9,6 +9,9 @@
 // esmapping.ReadFile and sets it on the setup (profile.Setup.Mapping), so every processed
 // rule carries it in its Deployment and each leaf is written for its field's real type; a
 // file that cannot be read or is not such an answer is a usage error naming the file.
+// --fields FILE (the splunk target only) does the same with the output of Splunk's
+// `| fieldsummary` (splfields.ReadFile): each leaf is named as Splunk extracts the field
+// (a{}.b for an array path) and numbers are compared numerically on numeric fields.
 //
 // The exit code is 0 when every rule converted, 1 when some failed (all others are still
 // converted and written), 2 for a usage error.

@@ -442,6 +442,9 @@ detection:
 		if strings.HasPrefix(string(c), "mapping-") {
 			c, name = "mapping-*", "`mapping-*`"
 		}
+		if strings.HasPrefix(string(c), "fields-") {
+			c, name = "fields-*", "`fields-*`"
+		}
 		if !strings.Contains(help, string(c)) {
 			t.Errorf("--skip-unsupported's help does not name %s: %q", c, help)
 		}
