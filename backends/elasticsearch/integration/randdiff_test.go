@@ -580,15 +580,6 @@ func msearch(ctx context.Context, c *esclient.Client, body []byte) ([]msearchAns
 	return out.Responses, nil
 }
 
-// getMapping returns the index's _mapping response as the node writes it.
-func getMapping(ctx context.Context, c *esclient.Client, index string) ([]byte, error) {
-	var raw json.RawMessage
-	if err := rawRequest(ctx, c, http.MethodGet, "/"+index+"/_mapping", "", nil, &raw); err != nil {
-		return nil, err
-	}
-	return raw, nil
-}
-
 func rawRequest(ctx context.Context, c *esclient.Client, method, path, contentType string, body []byte, v any) error {
 	req, err := http.NewRequestWithContext(ctx, method, path, bytes.NewReader(body))
 	if err != nil {
