@@ -142,7 +142,7 @@ func (d *Detector) Scan(ctx context.Context, r io.Reader, opts ScanOptions, emit
 // then return). Batching, pipelining and ordering are as in Scan.
 func (d *Detector) ScanEvents(ctx context.Context, opts ScanOptions, produce func(add func(line int, event []byte) bool) error, emit func(*ScanBatch) error) error {
 	opts = opts.withDefaults()
-	if opts.EventIDPrefix != "" && (d.desc.ProtocolRevision < plugin.RevisionEventNumbers || opts.EventID == nil) {
+	if opts.EventIDPrefix != "" && (d.desc == nil || d.desc.ProtocolRevision < plugin.RevisionEventNumbers || opts.EventID == nil) {
 		// Names made whole here: the plugin predates numbered names (or there is no
 		// EventID for the other lines).
 		prefix, id := opts.EventIDPrefix, opts.EventID
