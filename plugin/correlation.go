@@ -49,6 +49,11 @@ type StreamBatch struct {
 	// lengths (one per event): no allocation per event on either side.
 	IDBytes   []byte
 	IDLengths []uint32
+	// IDNumbers, when set instead (one per event; revision RevisionEventNumbers), name
+	// event i IDPrefix followed by IDNumbers[i] in decimal: an input's name travels once
+	// per batch, and the detector formats names only for the events it keeps.
+	IDPrefix  string
+	IDNumbers []int64
 	// EventTimes, one per event when set, are the events' times (zero: read the time
 	// field of the event's log source).
 	EventTimes []time.Time
@@ -123,13 +128,18 @@ type ObserveRequest struct {
 	// Rules, when set, are the only rules whose matches feed the correlations.
 	Rules []int
 
-	seq    uint64 // the batch's sequence number
-	ids    []byte // the events' names back to back (nil: named by seq)
-	idEnds []int  // where each name ends in ids
+	seq      uint64  // the batch's sequence number
+	ids      []byte  // the events' names back to back (nil: named by seq)
+	idEnds   []int   // where each name ends in ids
+	idPrefix string  // with idNums: event i is idPrefix and idNums[i]
+	idNums   []int64 // the events' numbers (nil: named by ids or seq)
 }
 
 // ID is the name of event i in alerts.
 func (r *ObserveRequest) ID(i int) string {
+	if r.idNums != nil {
+		return r.idPrefix + strconv.FormatInt(r.idNums[i], 10)
+	}
 	if r.idEnds == nil {
 		return strconv.FormatUint(r.seq, 10) + ":" + strconv.Itoa(i)
 	}
@@ -266,7 +276,8 @@ func (s *detectorServer) observe(ctx context.Context, sb *StreamBatch, events []
 	if err := st.turn(ctx, sb.Sequence); err != nil {
 		return err
 	}
-	req := &ObserveRequest{Events: events, Times: sb.EventTimes, Matches: resp.Matches, Rules: sb.ObserveRules, seq: sb.Sequence, ids: sb.IDBytes}
+	req := &ObserveRequest{Events: events, Times: sb.EventTimes, Matches: resp.Matches, Rules: sb.ObserveRules, seq: sb.Sequence, ids: sb.IDBytes,
+		idPrefix: sb.IDPrefix, idNums: sb.IDNumbers}
 	if sb.IDLengths != nil {
 		req.idEnds = make([]int, len(sb.IDLengths))
 		end := 0
@@ -289,12 +300,13 @@ func (s *detectorServer) observe(ctx context.Context, sb *StreamBatch, events []
 // streamBatch decodes and checks the stream fields of a request with n events.
 func streamBatch(m *pb.MatchRequest, n int) (*StreamBatch, error) {
 	if m.GetStream() == 0 {
-		if m.GetSequence() != 0 || len(m.GetEventIds()) > 0 || len(m.GetEventIdLengths()) > 0 || len(m.GetEventTimes()) > 0 || len(m.GetObserveRules()) > 0 {
+		if m.GetSequence() != 0 || len(m.GetEventIds()) > 0 || len(m.GetEventIdLengths()) > 0 || m.GetEventIdPrefix() != "" || len(m.GetEventIdNumbers()) > 0 || len(m.GetEventTimes()) > 0 || len(m.GetObserveRules()) > 0 {
 			return nil, status.Error(codes.InvalidArgument, "stream fields on a batch of no stream")
 		}
 		return nil, nil
 	}
-	sb := &StreamBatch{ID: m.GetStream(), Sequence: m.GetSequence(), IDBytes: m.GetEventIds(), IDLengths: m.GetEventIdLengths()}
+	sb := &StreamBatch{ID: m.GetStream(), Sequence: m.GetSequence(), IDBytes: m.GetEventIds(), IDLengths: m.GetEventIdLengths(),
+		IDPrefix: m.GetEventIdPrefix(), IDNumbers: m.GetEventIdNumbers()}
 	total := uint64(0)
 	for _, l := range sb.IDLengths {
 		total += uint64(l)
@@ -304,6 +316,12 @@ func streamBatch(m *pb.MatchRequest, n int) (*StreamBatch, error) {
 		return nil, status.Error(codes.InvalidArgument, "a stream's batches are numbered from 1")
 	case len(sb.IDLengths) != 0 && len(sb.IDLengths) != n:
 		return nil, status.Errorf(codes.InvalidArgument, "%d event ids for %d events", len(sb.IDLengths), n)
+	case len(sb.IDNumbers) != 0 && len(sb.IDNumbers) != n:
+		return nil, status.Errorf(codes.InvalidArgument, "%d event numbers for %d events", len(sb.IDNumbers), n)
+	case len(sb.IDNumbers) != 0 && (len(sb.IDLengths) != 0 || len(sb.IDBytes) != 0):
+		return nil, status.Error(codes.InvalidArgument, "events named both by event_ids and by event_id_numbers")
+	case sb.IDPrefix != "" && len(sb.IDNumbers) == 0:
+		return nil, status.Error(codes.InvalidArgument, "event_id_prefix without event_id_numbers")
 	case total != uint64(len(sb.IDBytes)):
 		return nil, status.Errorf(codes.InvalidArgument, "event ids of %d bytes cut into %d", len(sb.IDBytes), total)
 	case len(m.GetEventTimes()) != 0 && len(m.GetEventTimes()) != n:
@@ -444,11 +462,13 @@ func (c *detectorClient) setStream(m *pb.MatchRequest, sb *StreamBatch, n int) e
 	if sb.ID == 0 || sb.Sequence == 0 {
 		return fmt.Errorf("%w: stream %d, batch %d (both count from 1)", ErrEncodeRequest, sb.ID, sb.Sequence)
 	}
-	if (sb.EventIDs != nil && len(sb.EventIDs) != n) || (sb.IDLengths != nil && len(sb.IDLengths) != n) || (sb.EventTimes != nil && len(sb.EventTimes) != n) {
+	if (sb.EventIDs != nil && len(sb.EventIDs) != n) || (sb.IDLengths != nil && len(sb.IDLengths) != n) || (sb.IDNumbers != nil && len(sb.IDNumbers) != n) || (sb.EventTimes != nil && len(sb.EventTimes) != n) {
 		return fmt.Errorf("%w: %d ids and %d times for %d events", ErrEncodeRequest, max(len(sb.EventIDs), len(sb.IDLengths)), len(sb.EventTimes), n)
 	}
 	m.Stream, m.Sequence = sb.ID, sb.Sequence
 	switch {
+	case sb.IDNumbers != nil:
+		m.EventIdPrefix, m.EventIdNumbers = sb.IDPrefix, sb.IDNumbers
 	case sb.IDLengths != nil:
 		m.EventIds, m.EventIdLengths = sb.IDBytes, sb.IDLengths
 	case sb.EventIDs != nil:

@@ -138,9 +138,17 @@ func TestHostileStreamRequests(t *testing.T) {
 		"ids cut wrong": {with(func(m *pb.MatchRequest) {
 			m.Stream, m.Sequence, m.EventIds, m.EventIdLengths = 7, 1, []byte("ab"), []uint32{5}
 		}), codes.InvalidArgument},
-		"times without event": {with(func(m *pb.MatchRequest) { m.Stream, m.Sequence, m.EventTimes = 3, 1, []int64{1, 2} }), codes.InvalidArgument},
-		"negative rule":       {with(func(m *pb.MatchRequest) { m.Stream, m.Sequence, m.ObserveRules = 4, 1, []int32{-3} }), codes.InvalidArgument},
-		"fields, no stream":   {with(func(m *pb.MatchRequest) { m.Sequence = 3 }), codes.InvalidArgument},
+		"numbers without events": {with(func(m *pb.MatchRequest) {
+			m.Stream, m.Sequence, m.EventIdPrefix, m.EventIdNumbers = 8, 1, "f:", []int64{1, 2}
+		}), codes.InvalidArgument},
+		"named twice": {with(func(m *pb.MatchRequest) {
+			m.Stream, m.Sequence, m.EventIds, m.EventIdLengths, m.EventIdNumbers = 9, 1, []byte("a"), []uint32{1}, []int64{1}
+		}), codes.InvalidArgument},
+		"prefix without numbers": {with(func(m *pb.MatchRequest) { m.Stream, m.Sequence, m.EventIdPrefix = 10, 1, "f:" }), codes.InvalidArgument},
+		"numbers, no stream":     {with(func(m *pb.MatchRequest) { m.EventIdNumbers = []int64{1} }), codes.InvalidArgument},
+		"times without event":    {with(func(m *pb.MatchRequest) { m.Stream, m.Sequence, m.EventTimes = 3, 1, []int64{1, 2} }), codes.InvalidArgument},
+		"negative rule":          {with(func(m *pb.MatchRequest) { m.Stream, m.Sequence, m.ObserveRules = 4, 1, []int32{-3} }), codes.InvalidArgument},
+		"fields, no stream":      {with(func(m *pb.MatchRequest) { m.Sequence = 3 }), codes.InvalidArgument},
 	} {
 		if _, err := rpc.Match(ctx, tc.m); status.Code(err) != tc.code {
 			t.Errorf("%s: %v, want %v", name, err, tc.code)
@@ -216,5 +224,28 @@ func TestPlainDetectorRefusesCorrelations(t *testing.T) {
 	_, err = hd.Match(context.Background(), &MatchRequest{Events: [][]byte{[]byte(`{}`)}, Stream: &StreamBatch{ID: 1, Sequence: 1}})
 	if status.Code(err) != codes.Unimplemented {
 		t.Errorf("a stream batch: %v", err)
+	}
+}
+
+// Events named by number come back in alerts as the prefix and the number.
+func TestStreamEventNumbersNameEvents(t *testing.T) {
+	d := &orderDetector{observed: map[uint64][]string{}}
+	_, hd := connect(t, nil, d)
+	loadCorrelated(t, hd)
+	ctx := context.Background()
+	resp, err := hd.Match(ctx, &MatchRequest{Events: [][]byte{[]byte(`{"x":1}`), []byte(`{"x":2}`)},
+		Stream: &StreamBatch{ID: 77, Sequence: 1, IDPrefix: "logs/a.jsonl:", IDNumbers: []int64{41, 43}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Alerts) != 1 || resp.Alerts[0].Events[0].ID != "logs/a.jsonl:41" {
+		t.Errorf("alerts %+v, want the first event named logs/a.jsonl:41", resp.Alerts)
+	}
+	if _, err := hd.Match(ctx, &MatchRequest{Events: [][]byte{[]byte(`{"x":1}`)},
+		Stream: &StreamBatch{ID: 78, Sequence: 1, IDPrefix: "f:", IDNumbers: []int64{1, 2}}}); !errors.Is(err, ErrEncodeRequest) {
+		t.Errorf("two numbers for one event: %v, want ErrEncodeRequest", err)
+	}
+	if _, err := hd.(*detectorClient).Advance(ctx, &AdvanceRequest{Stream: 77, Sequence: 1, End: true}); err != nil {
+		t.Fatal(err)
 	}
 }

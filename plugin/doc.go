@@ -24,5 +24,7 @@
 // layer here applies each stream's batches in order, however the host's concurrent calls
 // arrive, and hands the implementation's CorrelationStream one batch at a time with its
 // matches; Advance closes windows or ends the stream. A detector that does not lists no
-// correlation types, and the host never sends it correlations.
+// correlation types, and the host never sends it correlations. Since revision 3 a host
+// may name a stream's events by number (StreamBatch.IDNumbers: one prefix per batch), and
+// ObserveRequest.ID formats a name only for the events that are kept.
 package plugin

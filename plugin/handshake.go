@@ -16,15 +16,20 @@ const ProtocolVersion = 1
 // relying on it. Revision 0 (a plugin that does not report one) is the first release;
 // revision 1 adds correlations (LoadRequest.Correlations, MatchRequest.Stream, Advance, and
 // the backend's ConvertCorrelations); revision 2 adds the backend's Render call and its format
-// descriptions. Additions are fields and methods a plugin of a lower revision ignores or
+// descriptions; revision 3 names a stream's events by number (MatchRequest.event_id_prefix
+// and event_id_numbers). Additions are fields and methods a plugin of a lower revision ignores or
 // answers Unimplemented; an incompatible change is a new version.
-const ProtocolRevision = 2
+const ProtocolRevision = 3
 
 // RevisionCorrelations is the first protocol revision with correlations.
 const RevisionCorrelations = 1
 
 // RevisionFormats is the first protocol revision with Render and format descriptions.
 const RevisionFormats = 2
+
+// RevisionEventNumbers is the first protocol revision that names a stream's events by
+// number (StreamBatch.IDNumbers).
+const RevisionEventNumbers = 3
 
 // ErrNoFormats marks a backend that renders no formats of its own: it describes none, or it
 // speaks a protocol revision before RevisionFormats.

@@ -561,3 +561,77 @@ func TestBackendWithoutCorrelationsNamedPerCorrelation(t *testing.T) {
 		t.Errorf("got %+v", got)
 	}
 }
+
+// TestScanEventIDPrefixNamesAsEventID: events named by number (ScanOptions.EventIDPrefix),
+// with every third one a record named by EventID (so that some batches mix the two and
+// travel as whole names), give the alerts, event names included, that whole names from
+// EventID alone give; each alert's last event is named after the line its batch reports.
+func TestScanEventIDPrefixNamesAsEventID(t *testing.T) {
+	set := packSet(t)
+	samples := correlationSamples(t)
+	m, _ := newManager(t, "", managerOpts{})
+	ctx := context.Background()
+	det, err := m.Detector(ctx, builtin.DetectorName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := det.LoadSet(ctx, set.Rules, set.Correlations, plugin.CorrelationOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	name := func(line int) string {
+		if line < 0 {
+			return fmt.Sprintf("rec:%d", -line-1)
+		}
+		return fmt.Sprintf("in.jsonl:%d", line)
+	}
+	scan := func(f string, events [][]byte, prefix string) []string {
+		var got []string
+		opts := host.ScanOptions{BatchEvents: 4, InFlight: 3, Correlate: true, EventIDPrefix: prefix,
+			EventID: func(dst []byte, line int) []byte {
+				if prefix != "" && line >= 0 {
+					t.Errorf("%s: EventID called for line %d despite the prefix", f, line)
+				}
+				return append(dst, name(line)...)
+			}}
+		err := det.ScanEvents(ctx, opts, func(add func(int, []byte) bool) error {
+			for i, ev := range events {
+				line := i
+				if i%3 == 2 {
+					line = -i - 1
+				}
+				if !add(line, ev) {
+					return nil
+				}
+			}
+			return nil
+		}, func(b *host.ScanBatch) error {
+			if b.End != nil {
+				got = append(got, pluginAlerts(b.End.Alerts)...)
+				return nil
+			}
+			for _, a := range b.Alerts {
+				if last := a.Events[len(a.Events)-1].ID; last != name(b.Lines[a.Event]) {
+					t.Errorf("%s: an alert ending with event %s comes with line %d", f, last, b.Lines[a.Event])
+				}
+			}
+			got = append(got, pluginAlerts(b.Alerts)...)
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		return got
+	}
+	total := 0
+	for f, events := range samples {
+		whole := scan(f, events, "")
+		numbered := scan(f, events, "in.jsonl:")
+		if !reflect.DeepEqual(whole, numbered) {
+			t.Errorf("%s: alerts with whole names\n%s\nnamed by number\n%s", f, strings.Join(whole, "\n"), strings.Join(numbered, "\n"))
+		}
+		total += len(numbered)
+	}
+	if total < 20 {
+		t.Errorf("%d alerts: the comparison proves little", total)
+	}
+}

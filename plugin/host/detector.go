@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -68,6 +69,11 @@ type ScanOptions struct {
 	// alerts (called during add); otherwise an event is "<batch>:<index>".
 	Correlate bool
 	EventID   func(dst []byte, line int) []byte
+	// EventIDPrefix, if set, names an event added with a line >= 0 EventIDPrefix
+	// followed by the line, without calling EventID: such names travel as numbers and
+	// the plugin formats only those of the events it keeps (a plugin before
+	// plugin.RevisionEventNumbers gets the names whole, as from EventID).
+	EventIDPrefix string
 }
 
 func (o ScanOptions) withDefaults() ScanOptions {
@@ -108,6 +114,7 @@ type ScanBatch struct {
 
 	ids    []byte              // the events' names back to back (ScanOptions.EventID)
 	idLens []uint32            // and their lengths
+	idNums []int64             // or their lines (ScanOptions.EventIDPrefix), while idLens is empty
 	stream *plugin.StreamBatch // the batch's place in the scan's stream
 
 	arena []byte // the events back to back
@@ -135,6 +142,18 @@ func (d *Detector) Scan(ctx context.Context, r io.Reader, opts ScanOptions, emit
 // then return). Batching, pipelining and ordering are as in Scan.
 func (d *Detector) ScanEvents(ctx context.Context, opts ScanOptions, produce func(add func(line int, event []byte) bool) error, emit func(*ScanBatch) error) error {
 	opts = opts.withDefaults()
+	if opts.EventIDPrefix != "" && (d.desc == nil || d.desc.ProtocolRevision < plugin.RevisionEventNumbers || opts.EventID == nil) {
+		// Names made whole here: the plugin predates numbered names (or there is no
+		// EventID for the other lines).
+		prefix, id := opts.EventIDPrefix, opts.EventID
+		opts.EventIDPrefix = ""
+		opts.EventID = func(dst []byte, line int) []byte {
+			if line >= 0 || id == nil {
+				return strconv.AppendInt(append(dst, prefix...), int64(line), 10)
+			}
+			return id(dst, line)
+		}
+	}
 	var stream *Stream
 	if opts.Correlate {
 		var err error
@@ -233,8 +252,11 @@ func (d *Detector) ScanEvents(ctx context.Context, opts ScanOptions, produce fun
 					return false
 				}
 				b.stream = &plugin.StreamBatch{ID: stream.id, Sequence: seq}
-				if opts.EventID != nil {
+				switch {
+				case len(b.idLens) > 0:
 					b.stream.IDBytes, b.stream.IDLengths = b.ids, b.idLens
+				case len(b.idNums) > 0:
+					b.stream.IDPrefix, b.stream.IDNumbers = opts.EventIDPrefix, b.idNums
 				}
 			}
 			select {
@@ -340,7 +362,7 @@ func (p *batchPool) put(b *ScanBatch) {
 	clear(b.Events) // no references into old arenas
 	b.arena, b.Lines, b.Events, b.ends = b.arena[:0], b.Lines[:0], b.Events[:0], b.ends[:0]
 	b.Matches, b.Errors, b.Alerts, b.CorrelationErrors = nil, nil, nil, nil
-	b.ids, b.idLens, b.stream = b.ids[:0], b.idLens[:0], nil
+	b.ids, b.idLens, b.idNums, b.stream = b.ids[:0], b.idLens[:0], b.idNums[:0], nil
 	select {
 	case p.free <- b:
 	default:
@@ -401,9 +423,25 @@ func batchEvents(ctx context.Context, opts ScanOptions, pool *batchPool, share f
 		b.arena = append(b.arena, ev...)
 		b.ends = append(b.ends, len(b.arena))
 		b.Lines = append(b.Lines, line)
-		if opts.EventID != nil {
+		switch {
+		case opts.EventIDPrefix != "" && line >= 0 && len(b.idLens) == 0:
+			b.idNums = append(b.idNums, int64(line))
+		case opts.EventID != nil:
+			if len(b.idNums) > 0 {
+				// A record named otherwise: the batch's names go whole.
+				for _, l := range b.idNums {
+					n := len(b.ids)
+					b.ids = strconv.AppendInt(append(b.ids, opts.EventIDPrefix...), l, 10)
+					b.idLens = append(b.idLens, uint32(len(b.ids)-n))
+				}
+				b.idNums = b.idNums[:0]
+			}
 			n := len(b.ids)
-			b.ids = opts.EventID(b.ids, line)
+			if opts.EventIDPrefix != "" && line >= 0 {
+				b.ids = strconv.AppendInt(append(b.ids, opts.EventIDPrefix...), int64(line), 10)
+			} else {
+				b.ids = opts.EventID(b.ids, line)
+			}
 			b.idLens = append(b.idLens, uint32(len(b.ids)-n))
 		}
 		return true

@@ -165,6 +165,7 @@ func (p *pluginMatcher) scan(ctx context.Context, format string, opts input.Opti
 		// Alerts name their events by file:line, as in process; records' positions
 		// are known while add runs.
 		so.Correlate = true
+		so.EventIDPrefix = name + ":" // a JSON line: numbered, the name sent once a batch
 		so.EventID = func(dst []byte, line int) []byte {
 			file := name
 			if line < 0 {

@@ -1779,6 +1779,11 @@ type MatchRequest struct {
 	ObserveRules []int32 `protobuf:"varint,8,rep,packed,name=observe_rules,json=observeRules,proto3" json:"observe_rules,omitempty"`
 	// event_id_lengths has the byte length of each event's name in event_ids.
 	EventIdLengths []uint32 `protobuf:"varint,9,rep,packed,name=event_id_lengths,json=eventIdLengths,proto3" json:"event_id_lengths,omitempty"`
+	// event_id_numbers, when set instead of event_ids (revision 3), name the events by
+	// number: event i is event_id_prefix followed by event_id_numbers[i] in decimal (a file
+	// name and a colon, then a line), so that a batch of one input carries its name once.
+	EventIdPrefix  string  `protobuf:"bytes,10,opt,name=event_id_prefix,json=eventIdPrefix,proto3" json:"event_id_prefix,omitempty"`
+	EventIdNumbers []int64 `protobuf:"varint,11,rep,packed,name=event_id_numbers,json=eventIdNumbers,proto3" json:"event_id_numbers,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
@@ -1872,6 +1877,20 @@ func (x *MatchRequest) GetObserveRules() []int32 {
 func (x *MatchRequest) GetEventIdLengths() []uint32 {
 	if x != nil {
 		return x.EventIdLengths
+	}
+	return nil
+}
+
+func (x *MatchRequest) GetEventIdPrefix() string {
+	if x != nil {
+		return x.EventIdPrefix
+	}
+	return ""
+}
+
+func (x *MatchRequest) GetEventIdNumbers() []int64 {
+	if x != nil {
+		return x.EventIdNumbers
 	}
 	return nil
 }
@@ -4816,7 +4835,7 @@ const file_sigmabridge_v1_sigmabridge_proto_rawDesc = "" +
 	"rule_index\x18\x01 \x01(\x05R\truleIndex\x12:\n" +
 	"\n" +
 	"diagnostic\x18\x02 \x01(\v2\x1a.sigmabridge.v1.DiagnosticR\n" +
-	"diagnostic\"\xc2\x02\n" +
+	"diagnostic\"\x94\x03\n" +
 	"\fMatchRequest\x12\x16\n" +
 	"\x06events\x18\x01 \x01(\fR\x06events\x12#\n" +
 	"\revent_lengths\x18\x02 \x03(\rR\feventLengths\x124\n" +
@@ -4827,7 +4846,10 @@ const file_sigmabridge_v1_sigmabridge_proto_rawDesc = "" +
 	"\vevent_times\x18\a \x03(\x03R\n" +
 	"eventTimes\x12#\n" +
 	"\robserve_rules\x18\b \x03(\x05R\fobserveRules\x12(\n" +
-	"\x10event_id_lengths\x18\t \x03(\rR\x0eeventIdLengths\">\n" +
+	"\x10event_id_lengths\x18\t \x03(\rR\x0eeventIdLengths\x12&\n" +
+	"\x0fevent_id_prefix\x18\n" +
+	" \x01(\tR\reventIdPrefix\x12(\n" +
+	"\x10event_id_numbers\x18\v \x03(\x03R\x0eeventIdNumbers\">\n" +
 	"\fSharedEvents\x12\x16\n" +
 	"\x06region\x18\x01 \x01(\rR\x06region\x12\x16\n" +
 	"\x06offset\x18\x02 \x01(\x04R\x06offset\"T\n" +
