@@ -230,6 +230,8 @@ func why(code string) string {
 		return "The rule searches for keywords in the whole event. The target language has no expression over every field of an event, so no query means the same."
 	case diag.UnsupportedFieldRef:
 		return "The rule compares two fields of the same event. The target's query language compares fields only with constants."
+	case diag.UnsupportedRegexCount:
+		return "The ES|QL query would hold more regular expressions (RLIKE) than Elasticsearch 8.19 runs in bounded time and memory: it compiles each one on its own, and the whole-corpus run on the live node found this rule's query still running after 10 minutes with the node's heap full (backends/elasticsearch/esql/doc.go)."
 	case diag.UnsupportedRegex:
 		return "The regular expression uses a construct the target's regex dialect cannot express with the same meaning."
 	case diag.UnsupportedCased:

@@ -153,6 +153,10 @@ const (
 	// unbounded one, such as .*x{1000}): the regexp query, ES|QL and EQL would refuse it,
 	// and query_string would silently match nothing.
 	UnsupportedRegexComplexity = "unsupported-regex-complexity"
+	// UnsupportedRegexCount: the query would hold more regular expressions than the target
+	// runs in bounded time and memory (ES|QL compiles each RLIKE on its own); the message
+	// names the count and the bound.
+	UnsupportedRegexCount = "unsupported-regex-count"
 	// UnsupportedControl: the query would hold a raw control character that neither the
 	// target's syntax nor a one-query-per-line output can carry (convert's default format).
 	UnsupportedControl = "unsupported-control-character"
@@ -188,7 +192,7 @@ var classes = map[Code]Class{
 	UnsupportedFieldRef: Target, UnsupportedKeyword: Target, UnsupportedTimePart: Target,
 	UnsupportedCIDR: Target, UnsupportedFieldName: Target, UnsupportedValue: Target,
 	CaseSensitiveTarget: Target, UnsupportedFlattened: Target, UnsupportedMultiValued: Target,
-	UnsupportedRegexLength: Target, UnsupportedControl: Target, UnsupportedRegexComplexity: Target,
+	UnsupportedRegexLength: Target, UnsupportedControl: Target, UnsupportedRegexComplexity: Target, UnsupportedRegexCount: Target,
 	MappingTextField: Target, MappingIgnoreAbove: Target, MappingFieldType: Target,
 	MappingTypeConflict: Target, MappingUnmappedField: Target, MappingUnindexedField: Target,
 	FieldsUnlistedField: Target, FieldsAmbiguousField: Target, FieldsFieldType: Target,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/estest"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/lucenetest"
+	"github.com/sigmabridge/sigmabridge/translator"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
@@ -955,6 +956,34 @@ func TestHostileIdentifiers(t *testing.T) {
 		}
 		if want := "FROM * METADATA _id, _index, _version | WHERE " + c.want; got != want {
 			t.Errorf("%s: got %q want %q", c.n, got, want)
+		}
+	}
+}
+
+// TestRegexCountBound: a query of more than MaxRLIKE regular expressions fails by name,
+// and one of exactly MaxRLIKE converts.
+func TestRegexCountBound(t *testing.T) {
+	for _, n := range []int{MaxRLIKE, MaxRLIKE + 1} {
+		var b strings.Builder
+		b.WriteString("title: t\nid: 00000000-0000-4000-8000-000000000009\nlogsource: {product: windows}\ndetection:\n  sel:\n    Hashes|re:\n")
+		for i := range n {
+			fmt.Fprintf(&b, "      - 'a%d[0-9]+b'\n", i)
+		}
+		b.WriteString("  condition: sel\n")
+		rs, ds := translator.LoadBytes("t.yml", []byte(b.String()))
+		if ds.HasErrors() || len(rs) != 1 {
+			t.Fatal(ds)
+		}
+		qs, ds := Backend{}.Convert(rs[0])
+		errs := ds.Errors()
+		if n <= MaxRLIKE {
+			if len(errs) > 0 || len(qs) != 1 || strings.Count(qs[0].Text, " RLIKE ") != n {
+				t.Errorf("%d regular expressions: %v, %d queries", n, errs, len(qs))
+			}
+			continue
+		}
+		if len(errs) != 1 || errs[0].Code != diag.UnsupportedRegexCount || !strings.Contains(errs[0].Message, fmt.Sprint(n)) {
+			t.Errorf("%d regular expressions: %v, want %s naming the count", n, errs, diag.UnsupportedRegexCount)
 		}
 	}
 }
