@@ -51,8 +51,8 @@ func TestSharedBatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(impl.seen) != 4 || string(impl.seen[0]) != `{"a":"hit"}` || string(impl.seen[3]) != `{"c":"hit"}` {
-		t.Fatalf("the detector saw %q", impl.seen)
+	if len(impl.lastSeen()) != 4 || string(impl.lastSeen()[0]) != `{"a":"hit"}` || string(impl.lastSeen()[3]) != `{"c":"hit"}` {
+		t.Fatalf("the detector saw %q", impl.lastSeen())
 	}
 	if len(resp.Matches) != 2 || resp.Matches[0].Event != 0 || resp.Matches[1].Event != 3 ||
 		len(resp.Errors) != 1 || resp.Errors[0].Event != 2 {
@@ -63,8 +63,8 @@ func TestSharedBatches(t *testing.T) {
 	if _, err := c.MatchShared(ctx, 7, 100, events, nil); err != nil {
 		t.Fatal(err)
 	}
-	if len(impl.seen) != 2 || string(impl.seen[0]) != `{"x":"hit"}` || string(impl.seen[1]) != `{"y":"miss"}` {
-		t.Fatalf("after rewriting the region the detector saw %q", impl.seen)
+	if len(impl.lastSeen()) != 2 || string(impl.lastSeen()[0]) != `{"x":"hit"}` || string(impl.lastSeen()[1]) != `{"y":"miss"}` {
+		t.Fatalf("after rewriting the region the detector saw %q", impl.lastSeen())
 	}
 
 	wantCode := func(what string, err error, code codes.Code, fragment string) {

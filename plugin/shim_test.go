@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,7 +20,19 @@ import (
 
 // fakeDetector matches an event when it contains "hit", and fails Load on rules titled
 // "bad".
-type fakeDetector struct{ seen [][]byte }
+// fakeDetector records the events of the last Match; Match may run concurrently (several
+// batches in flight), so seen is guarded.
+type fakeDetector struct {
+	mu   sync.Mutex
+	seen [][]byte
+}
+
+// lastSeen returns the events of the last Match.
+func (f *fakeDetector) lastSeen() [][]byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.seen
+}
 
 func (f *fakeDetector) Describe(context.Context, *DescribeRequest) (*DetectorDescription, error) {
 	return &DetectorDescription{Name: "fake", Version: "1"}, nil
@@ -38,7 +51,9 @@ func (f *fakeDetector) Load(_ context.Context, req *LoadRequest) (*LoadResponse,
 }
 
 func (f *fakeDetector) Match(_ context.Context, req *MatchRequest) (*MatchResponse, error) {
+	f.mu.Lock()
 	f.seen = req.Events
+	f.mu.Unlock()
 	resp := &MatchResponse{}
 	for i, ev := range req.Events {
 		if bytes.Contains(ev, []byte("hit")) {
@@ -98,12 +113,12 @@ func TestDetectorShim(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(impl.seen) != len(events) {
-		t.Fatalf("the plugin saw %d events, want %d", len(impl.seen), len(events))
+	if len(impl.lastSeen()) != len(events) {
+		t.Fatalf("the plugin saw %d events, want %d", len(impl.lastSeen()), len(events))
 	}
 	for i := range events {
-		if !bytes.Equal(impl.seen[i], events[i]) {
-			t.Errorf("event %d arrived as %q, sent %q", i, impl.seen[i], events[i])
+		if !bytes.Equal(impl.lastSeen()[i], events[i]) {
+			t.Errorf("event %d arrived as %q, sent %q", i, impl.lastSeen()[i], events[i])
 		}
 	}
 	if len(resp.Matches) != 2 || resp.Matches[0].Event != 0 || resp.Matches[1].Event != 4 || resp.Matches[1].RuleID != "r1" {
