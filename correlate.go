@@ -3,6 +3,7 @@ package sigmabridge
 import (
 	"fmt"
 	"path"
+	"slices"
 
 	"github.com/sigmabridge/sigmabridge/backends"
 	"github.com/sigmabridge/sigmabridge/samples"
@@ -26,41 +27,7 @@ type CorrelationResult struct {
 // ConvertCorrelations renders every correlation of set with the built-in backend b, over
 // its named rules prepared with s (the pipelines apply to them as to any rule).
 func ConvertCorrelations(b backends.Backend, s *profile.Setup, set *ir.RuleSet) []CorrelationResult {
-	prep := Prepare(s, set.Rules)
-	mapped, mdiags := PrepareCorrelations(s, set)
-	out := make([]CorrelationResult, len(set.Correlations))
-	for i, c := range set.Correlations {
-		res := CorrelationResult{Corr: c, Diags: mdiags[i]}
-		if mapped[i] != nil {
-			c = mapped[i]
-		}
-		rules := make([]*ir.Rule, len(c.Refs))
-		for j, ref := range c.Refs {
-			if ref.Rule < 0 {
-				continue
-			}
-			if p := prep.Index[ref.Rule]; p >= 0 {
-				rules[j] = prep.Rules[p]
-			} else {
-				res.Diags = append(res.Diags, prep.Diags[ref.Rule]...)
-				res.Diags = append(res.Diags, backends.CorrDiag(c, b.Name(), diag.PipelineUnsupported, "the pipelines failed rule %q, which it names", ref.Name))
-			}
-		}
-		if !res.Diags.HasErrors() {
-			qs, ds := backends.ConvertCorrelation(b, c, rules)
-			res.Diags = append(res.Diags, ds...)
-			res.Queries = qs
-		}
-		for j := range res.Diags {
-			if res.Diags[j].Target == "" {
-				res.Diags[j].Target = b.Name()
-			}
-		}
-		if res.Diags.HasErrors() || len(res.Queries) == 0 {
-			res.Failed, res.Unsupported, res.Queries = true, res.Diags.OnlyUnsupported(), nil
-		}
-		out[i] = res
-	}
+	out, _ := ConvertCorrelationItems(b, s, set, nil, false)
 	return out
 }
 
@@ -152,25 +119,7 @@ func RunCorrelationSamples(s *profile.Setup, p Prepared, set *ir.RuleSet, ci int
 	// Under a deployment pipeline each named rule reads the deployment's field names, so an
 	// event is brought into the shape of each log source the correlation names (as
 	// RunSamples does for one rule) and observed with the rules of that log source only.
-	type shaped struct {
-		shape *pipeline.Shape
-		rules map[int]bool
-	}
-	var shapes []shaped
-	byLogsource := map[ir.Logsource]int{}
-	for _, ref := range c.Refs {
-		if ref.Rule < 0 {
-			continue
-		}
-		r := set.Rules[ref.Rule]
-		j, ok := byLogsource[r.Logsource]
-		if !ok {
-			j = len(shapes)
-			byLogsource[r.Logsource] = j
-			shapes = append(shapes, shaped{shape: p.Shape(r), rules: map[int]bool{}})
-		}
-		shapes[j].rules[ref.Rule] = true
-	}
+	shapes := correlationShapes(p, set, c, opts)
 	match := func(events [][]byte) ([][]int, error) {
 		k := evaluator.NewCorrelator(ps, opts)
 		out := make([][]int, len(events))
@@ -198,7 +147,7 @@ func RunCorrelationSamples(s *profile.Setup, p Prepared, set *ir.RuleSet, ci int
 				}
 				var rules []int
 				for _, m := range ms {
-					if sh.rules[m.RuleIndex] {
+					if slices.Contains(sh.rules, m.RuleIndex) {
 						rules = append(rules, m.RuleIndex)
 					}
 				}
@@ -363,4 +312,33 @@ func correlationSamplesOf(s *profile.Setup, p Prepared, set *ir.RuleSet, ci int,
 		}
 	}
 	return m, ps, nil
+}
+
+// logsourceShape is one log source a correlation names, under a deployment pipeline: the
+// shape its events are brought into (pipeline.Shape), the correlation's rules of that log
+// source (indexes in the rule set), and the event-time field read from the event as it came.
+type logsourceShape struct {
+	shape     *pipeline.Shape
+	rules     []int
+	timeField string
+}
+
+// correlationShapes groups the rules c names by log source, in the order they are named.
+func correlationShapes(p Prepared, set *ir.RuleSet, c *ir.Correlation, opts evaluator.CorrelatorOptions) []logsourceShape {
+	var shapes []logsourceShape
+	byLogsource := map[ir.Logsource]int{}
+	for _, ref := range c.Refs {
+		if ref.Rule < 0 {
+			continue
+		}
+		r := set.Rules[ref.Rule]
+		j, ok := byLogsource[r.Logsource]
+		if !ok {
+			j = len(shapes)
+			byLogsource[r.Logsource] = j
+			shapes = append(shapes, logsourceShape{shape: p.Shape(r), timeField: opts.TimeField(r.Logsource)})
+		}
+		shapes[j].rules = append(shapes[j].rules, ref.Rule)
+	}
+	return shapes
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
-	"github.com/sigmabridge/sigmabridge/translator/pipeline"
 	"github.com/sigmabridge/sigmabridge/translator/profile"
 )
 
@@ -248,25 +247,12 @@ func RunCorrelationSamplesWith(det *Detector, s *profile.Setup, p Prepared, set 
 	// As in process: under a deployment pipeline an event is brought into the shape of each
 	// log source the correlation names and observed with that log source's rules only (by
 	// their index in the loaded rules), its time read from the event as it came.
-	type shaped struct {
-		shape     *pipeline.Shape
-		rules     []int
-		timeField string
-	}
-	var shapes []shaped
-	byLogsource := map[ir.Logsource]int{}
-	for _, ref := range c.Refs {
-		if ref.Rule < 0 {
-			continue
+	shapes := correlationShapes(p, set, c, opts)
+	loaded := make([][]int, len(shapes)) // each shape's rules by their index in the loaded rules
+	for j, sh := range shapes {
+		for _, ri := range sh.rules {
+			loaded[j] = append(loaded[j], p.Index[ri])
 		}
-		r := set.Rules[ref.Rule]
-		j, ok := byLogsource[r.Logsource]
-		if !ok {
-			j = len(shapes)
-			byLogsource[r.Logsource] = j
-			shapes = append(shapes, shaped{shape: p.Shape(r), timeField: opts.TimeField(r.Logsource)})
-		}
-		shapes[j].rules = append(shapes[j].rules, p.Index[ref.Rule])
 	}
 	simple := len(shapes) == 0 || (len(shapes) == 1 && shapes[0].shape.Identity())
 	match := func(events [][]byte) ([][]int, error) {
@@ -303,13 +289,13 @@ func RunCorrelationSamplesWith(det *Detector, s *profile.Setup, p Prepared, set 
 			}
 		} else {
 			for i, ev := range events {
-				for _, sh := range shapes {
+				for j, sh := range shapes {
 					e, err := sh.shape.Apply(ev)
 					if err != nil {
 						return nil, fmt.Errorf("event %d: %v", i+1, err)
 					}
 					t := rawTime(ev, sh.timeField)
-					if err := send([][]byte{e}, host.StreamEvents{IDs: ids[i : i+1], Times: []time.Time{t}, Rules: sh.rules}, i); err != nil {
+					if err := send([][]byte{e}, host.StreamEvents{IDs: ids[i : i+1], Times: []time.Time{t}, Rules: loaded[j]}, i); err != nil {
 						return nil, err
 					}
 				}
