@@ -26,7 +26,11 @@ type splEvent map[string][]string
 // splunkView turns a decoded JSON event into Splunk's view: null and empty arrays are
 // absent, numbers and booleans become their JSON text, arrays become multivalue fields,
 // nested objects become dotted names (a.b), and _raw holds the event's text.
-func splunkView(ev map[string]any, raw string) splEvent {
+func splunkView(ev map[string]any, raw string) splEvent { return extractView(ev, raw, "") }
+
+// extractView is splunkView with arraySuffix appended to the name of an array's elements
+// ("{}" for KV_MODE=json, bracedView).
+func extractView(ev map[string]any, raw, arraySuffix string) splEvent {
 	out := splEvent{"_raw": {raw}}
 	var add func(k string, v any)
 	add = func(k string, v any) {
@@ -36,7 +40,7 @@ func splunkView(ev map[string]any, raw string) splEvent {
 			out[k] = append(out[k], v)
 		case []any:
 			for _, e := range v {
-				add(k, e)
+				add(k+arraySuffix, e)
 			}
 		case map[string]any:
 			for sub, e := range v {

@@ -16,32 +16,7 @@ import (
 
 // bracedView is Splunk's JSON extraction of an event (KV_MODE=json): as splunkView, but the
 // elements of an array are named with {} (resources[0].ARN is resources{}.ARN).
-func bracedView(ev map[string]any, raw string) splEvent {
-	out := splEvent{"_raw": {raw}}
-	var add func(k string, v any)
-	add = func(k string, v any) {
-		switch v := v.(type) {
-		case nil:
-		case string:
-			out[k] = append(out[k], v)
-		case []any:
-			for _, e := range v {
-				add(k+"{}", e)
-			}
-		case map[string]any:
-			for sub, e := range v {
-				add(k+"."+sub, e)
-			}
-		default:
-			b, _ := json.Marshal(v)
-			out[k] = append(out[k], string(b))
-		}
-	}
-	for k, v := range ev {
-		add(k, v)
-	}
-	return out
-}
+func bracedView(ev map[string]any, raw string) splEvent { return extractView(ev, raw, "{}") }
 
 // cloudTrailFields is what | fieldsummary says of fieldsEvents.
 const cloudTrailFields = `field,count,numeric_count
