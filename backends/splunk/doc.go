@@ -89,7 +89,11 @@
 //   - fieldref is eval only: lower('a')==lower('b'), 'a'=='b' when cased; startswith and
 //     endswith compare substr() of the reference's length (with an explicit case for an
 //     empty reference); contains fails with unsupported-fieldref (eval has no literal
-//     substring test: like() would treat % and _ in the other field as wildcards).
+//     substring test: like() would treat % and _ in the other field as wildcards). eval
+//     compares a multivalue field as one value, so a fieldref reading a field that may
+//     hold several values (pipeline state multivalued_fields, or a name with {} from a
+//     fields description) fails with unsupported-multivalued, as on the Elasticsearch
+//     targets.
 //   - Time parts fail with unsupported-timepart (strftime uses the user's time zone, and
 //     RFC 3339 parsing in eval is not exact).
 //   - Field names: search takes [A-Za-z_][A-Za-z0-9_.]* bare, except, in any case, the

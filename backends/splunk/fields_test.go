@@ -179,3 +179,38 @@ correlation:
 		}
 	}
 }
+
+// TestFieldRefOnSeveralValues: eval's == compares a multivalue field as a whole, not value
+// by value as the evaluator does, so a fieldref on a field that may hold several values
+// (pipeline state multivalued_fields, or a name the fields description lists with {}) is
+// refused with unsupported-multivalued, and one on single-valued fields converts.
+func TestFieldRefOnSeveralValues(t *testing.T) {
+	m, err := splfields.Read("fields.csv", []byte(cloudTrailFields))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, field, ref string
+		multi            []string
+		mapping          *ir.IndexMapping
+		want             diag.Code
+	}{
+		{"single values", "a", "b", nil, nil, ""},
+		{"field listed", "a", "b", []string{"a"}, nil, diag.UnsupportedMultiValued},
+		{"reference listed", "a", "b.c", []string{"b"}, nil, diag.UnsupportedMultiValued},
+		{"a prefix of the name is not an object path", "ab", "b", []string{"a"}, nil, ""},
+		{"braced in the description", "eventName", "requestParameters.layers", nil, m, diag.UnsupportedMultiValued},
+		{"plain in the description", "eventName", "size", nil, m, ""},
+	} {
+		r := &ir.Rule{Path: "t.yml", Conditions: []ir.Node{&ir.FieldRef{Field: tc.field, Ref: tc.ref, Shape: ir.ShapeExact}}}
+		r.Deployment.MultiValuedFields = tc.multi
+		r.Deployment.Mapping = tc.mapping
+		qs, ds := Backend{}.Convert(r)
+		switch {
+		case tc.want == "" && (len(qs) != 1 || ds.HasErrors()):
+			t.Errorf("%s: queries %v, diagnostics %v; want a query", tc.name, qs, ds)
+		case tc.want != "" && (len(qs) != 0 || len(ds) == 0 || ds[0].Code != tc.want):
+			t.Errorf("%s: queries %v, diagnostics %v; want %s", tc.name, qs, ds, tc.want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/sigmabridge/sigmabridge/backends"
 	"github.com/sigmabridge/sigmabridge/backends/infix"
@@ -86,6 +87,11 @@ func whereLeaf(r *ir.Rule, n ir.Node) (infix.Expr, diag.List) {
 		if n.Shape != ir.ShapeExact && n.Shape != ir.ShapePrefix && n.Shape != ir.ShapeSuffix {
 			return fail(diag.UnsupportedFieldRef, "%s: SPL eval has no literal substring test of one field in another", n)
 		}
+		for _, g := range []string{n.Field, n.Ref} {
+			if sigma := strings.ReplaceAll(g, "{}", ""); sigma != g || r.Deployment.IsMultiValued(sigma) {
+				return fail(diag.UnsupportedMultiValued, "%s: field %s may hold several values (%s), and eval compares a multivalue field as one value, not each of its values with the other field's", n, g, multiValuedWhy(sigma != g))
+			}
+		}
 		e = fieldRefExpr(n)
 	case *ir.Keyword:
 		if names := n.Pattern.Placeholders(); len(names) > 0 {
@@ -104,6 +110,14 @@ func whereLeaf(r *ir.Rule, n ir.Node) (infix.Expr, diag.List) {
 		return infix.Expr{}, ds
 	}
 	return e, nil
+}
+
+// multiValuedWhy says how a field came to be known to hold several values.
+func multiValuedWhy(braced bool) string {
+	if braced {
+		return "its extracted name steps through an array, {}, in the fields description"
+	}
+	return "pipeline state " + ir.StateMultiValued
 }
 
 // fieldRef writes a field name as an eval field reference (single-quoted, which eval

@@ -63,10 +63,9 @@ type Options struct {
 	NoNumbers  bool
 	// LongLists allows lists of a few hundred values.
 	LongLists bool
-	// FieldRefSingle draws fieldref leaves only between fields of Schema.NoArrays.
-	FieldRefSingle bool
-	// IntEquality draws number equality only on Schema.Ints and with integer values.
-	IntEquality bool
+	// StableArrays makes every present value of a multi-valued field an array (of 0-3
+	// values), as in logs whose JSON types do not vary between events.
+	StableArrays bool
 	// LongValuesIn, when not nil, lists the only string fields whose event values may be
 	// longer than 256 bytes (Elasticsearch's default ignore_above), so that a mapping with
 	// that limit leaves the other fields exact.
@@ -228,7 +227,7 @@ func (g *Gen) maybe(f string, val func() any) (any, bool) {
 		return nil, false
 	case n == 2:
 		return nil, true
-	case n <= 4 && slices.Contains(g.s.MultiValued(), f) && g.under(f) == "":
+	case (n <= 4 || g.o.StableArrays) && slices.Contains(g.s.MultiValued(), f) && g.under(f) == "":
 		k := g.r.IntN(4)
 		vs := make([]any, 0, k)
 		for range k {
@@ -392,7 +391,7 @@ func (g *Gen) leaf(b *strings.Builder, ind string, used map[string]bool) {
 		if len(g.s.Bools) > 0 {
 			kinds = append(kinds, "bool")
 		}
-		if !g.o.NoFieldRef && g.r.IntN(4) == 0 && (!g.o.FieldRefSingle || len(g.s.NoArrays) > 0) {
+		if !g.o.NoFieldRef && g.r.IntN(4) == 0 {
 			kinds = append(kinds, "ref")
 		}
 		kind := pick(g.r, kinds)
@@ -402,9 +401,6 @@ func (g *Gen) leaf(b *strings.Builder, ind string, used map[string]bool) {
 			f = pick(g.r, g.s.Strings)
 		case "ref":
 			f = pick(g.r, g.s.Strings)
-			if g.o.FieldRefSingle {
-				f = pick(g.r, g.s.NoArrays)
-			}
 		case "cidr":
 			f = pick(g.r, g.s.IPs)
 		case "num":
@@ -454,10 +450,6 @@ func (g *Gen) leaf(b *strings.Builder, ind string, used map[string]bool) {
 		case "num":
 			op := pick(g.r, []string{"", "|gt", "|gte", "|lt", "|lte"})
 			v := pick(g.r, []string{"10", "0", "-3", "5", "2.5", "10.0", "1000000", "9.99"})
-			if op == "" && g.o.IntEquality {
-				f = pick(g.r, g.s.Ints)
-				v = pick(g.r, []string{"10", "0", "-3", "5", "1000000"})
-			}
 			key = f + op
 			vals = append(vals, v)
 		case "bool":
@@ -469,11 +461,7 @@ func (g *Gen) leaf(b *strings.Builder, ind string, used map[string]bool) {
 			vals = append(vals, "null")
 		case "ref":
 			key += "|fieldref"
-			if g.o.FieldRefSingle {
-				vals = append(vals, pick(g.r, g.s.NoArrays))
-			} else {
-				vals = append(vals, pick(g.r, g.s.Strings))
-			}
+			vals = append(vals, pick(g.r, g.s.Strings))
 		}
 		if used[key] {
 			continue

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 )
 
 // The pipeline state keys a Deployment types (pySigma's set_state keys, read by the
@@ -73,6 +74,14 @@ func Typed(key string) bool {
 // fieldList reports whether key lists field names, which must not be empty.
 func fieldList(key string) bool {
 	return key == StateIPFields || key == StateFlattened || key == StateMultiValued
+}
+
+// IsMultiValued reports whether MultiValuedFields lists field or an object path above it
+// (a or a.b for a.b.c).
+func (d *Deployment) IsMultiValued(field string) bool {
+	return slices.ContainsFunc(d.MultiValuedFields, func(p string) bool {
+		return field == p || strings.HasPrefix(field, p+".")
+	})
 }
 
 // Set sets the state key to v, a value as YAML decodes it (set_state). A known key takes a
