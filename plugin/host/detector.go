@@ -184,7 +184,7 @@ func (d *Detector) ScanEvents(ctx context.Context, opts ScanOptions, produce fun
 		release := func() {
 			running.Wait()
 			if r := batches.shared.Load(); r != nil {
-				d.sharedPool().release(r)
+				r.pool.release(r)
 			}
 		}
 		if completed {
@@ -478,6 +478,11 @@ type sharedRegion struct {
 	id               uint32
 	region           *wire.SharedRegion
 	slots, slotBytes int
+	// pool is the pool the region came from and goes back to. A scan that stopped early
+	// gives its region back after the plugin may be gone, when sharedPools no longer
+	// holds that pool: looking the pool up again then would make a new one that nothing
+	// watches, and the region would stay mapped for the life of the process.
+	pool *sharedPool
 }
 
 // slot returns slot i as an empty arena whose capacity ends with the slot.
@@ -557,7 +562,7 @@ func (sp *sharedPool) acquire(ctx context.Context, d *Detector, opts ScanOptions
 		sp.disable()
 		return nil, nil
 	}
-	r := &sharedRegion{id: regionIDs.Add(1), region: region, slots: slots, slotBytes: opts.BatchBytes}
+	r := &sharedRegion{id: regionIDs.Add(1), region: region, slots: slots, slotBytes: opts.BatchBytes, pool: sp}
 	err = d.inst.call(ctx, "ShareMemory", func(ctx context.Context) error {
 		return sm.ShareMemory(ctx, r.id, region.Path, len(region.Data))
 	})

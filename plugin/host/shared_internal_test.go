@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -271,6 +272,58 @@ func TestRegionWaitsForAnOutlivingReader(t *testing.T) {
 	if got := scanInput(t, d, input, opts); got != want || raw.shares != 2 {
 		t.Errorf("third scan: %d regions shared, want the first two reused", raw.shares)
 	}
+}
+
+// TestRegionOfAReaderThatOutlivesThePlugin: a scan stopped early gives its region back only
+// when its reader returns, which may be after the plugin is gone and its pool is dropped.
+// The region must then be unmapped, not kept in a pool nothing watches.
+func TestRegionOfAReaderThatOutlivesThePlugin(t *testing.T) {
+	raw := &sharingDetector{}
+	d := fakeDetector(t, raw)
+	opts := ScanOptions{BatchEvents: 2, BatchBytes: 256, InFlight: 1}
+	release := make(chan struct{})
+	produced := make(chan struct{})
+	stop := errors.New("stop")
+	err := d.ScanEvents(context.Background(), opts, func(add func(int, []byte) bool) error {
+		defer close(produced)
+		for i := 1; add(i, []byte(`{"a":"hit"}`)); i++ {
+			if i == 3 {
+				<-release
+			}
+		}
+		return nil
+	}, func(*ScanBatch) error { return stop })
+	if err != stop {
+		t.Fatalf("scan: %v", err)
+	}
+	if raw.shares != 1 {
+		t.Fatalf("%d regions shared, want 1", raw.shares)
+	}
+	sp := d.sharedPool()
+	close(d.inst.released) // the plugin is gone while the reader still runs
+	waitFor(t, func() bool { sp.mu.Lock(); defer sp.mu.Unlock(); return sp.gone })
+	if _, ok := sharedPools.Load(d.inst); ok {
+		t.Fatal("the pool of a gone plugin is still registered")
+	}
+	// The fake plugin maps the region too, in this process, and keeps its mapping (as do
+	// the fakes of earlier tests): the host's is the one that must go.
+	mapped := hostMappings(t)
+	close(release)
+	<-produced
+	waitFor(t, func() bool { return hostMappings(t) == mapped-1 })
+	if _, ok := sharedPools.Load(d.inst); ok {
+		t.Error("giving the region back registered a new pool for the gone plugin")
+	}
+}
+
+// hostMappings counts the shared batch regions mapped into this process.
+func hostMappings(t *testing.T) int {
+	t.Helper()
+	data, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Count(string(data), "sigmabridge-batches-")
 }
 
 func waitFor(t *testing.T, cond func() bool) {
