@@ -1,14 +1,11 @@
 package formats_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -118,11 +115,7 @@ func TestElasticRulesOnElasticsearch(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, s := range m.Samples {
-			data, err := fs.ReadFile(sigmabridge.PackSamples, path.Join(dir, s.File))
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = input.Read(s.Format, s.File, bytes.NewReader(data), func(rec input.Record) error {
+			err = m.Read(s, func(rec input.Record) error {
 				var ev map[string]any
 				if err := json.Unmarshal(rec.JSON, &ev); err != nil {
 					return err

@@ -34,6 +34,11 @@ type Sample struct {
 	// Provenance is "real".
 	Source  string `yaml:"source"`
 	Licence string `yaml:"licence"`
+	// AcceptedDomains are the mail domains of the organisation a mail sample (format eml
+	// or graph-headers) comes from, from which its direction and has_external_recipient
+	// are computed. A published message comes from some real organisation, not from the
+	// profile's, so the sample names it; other formats take none.
+	AcceptedDomains []string `yaml:"accepted_domains"`
 	// Anonymised says what was changed in a published record ("" means byte for byte).
 	Anonymised string `yaml:"anonymised"`
 	// KnownLimitation marks a no_match sample that is an attack the rule cannot see
@@ -106,6 +111,9 @@ func ReadManifest(fsys fs.FS, dir, display string) (*Manifest, error) {
 		}
 		if s.KnownLimitation && (s.Expect != "no_match" || s.CoveredBy == "") {
 			return nil, fmt.Errorf("%s: sample %s: a known limitation is a no_match sample that names the rule covering it (covered_by)", shown, s.File)
+		}
+		if len(s.AcceptedDomains) > 0 && s.Format != input.EML && s.Format != input.GraphHeaders {
+			return nil, fmt.Errorf("%s: sample %s: accepted_domains is for mail samples (format %s or %s), not format %q", shown, s.File, input.EML, input.GraphHeaders, s.Format)
 		}
 		if s.KnownLimitation && s.NearMiss {
 			return nil, fmt.Errorf("%s: sample %s: a known limitation is an attack the rule misses, not a near miss", shown, s.File)
@@ -202,7 +210,7 @@ func (v Verdict) Passed() bool {
 func Run(m *Manifest, ruleIdx int, match MatchFunc) Verdict {
 	v := Count(m)
 	for _, s := range m.Samples {
-		records, err := readRecords(m, s)
+		records, err := m.Records(s)
 		if err != nil {
 			v.Failures = append(v.Failures, err.Error())
 			continue
@@ -244,20 +252,26 @@ func Run(m *Manifest, ruleIdx int, match MatchFunc) Verdict {
 
 // Records returns sample s's records as JSON events, decoded from the sample's input format
 // (a Workspace Reports API activity, a mail message, ...), as the pack's tests run them.
-func (m *Manifest) Records(s Sample) ([][]byte, error) { return readRecords(m, s) }
-
-func readRecords(m *Manifest, s Sample) ([][]byte, error) {
-	f, err := m.FS.Open(path.Join(m.Dir, s.File))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(m.Display, s.File), unwrap(err))
-	}
-	defer f.Close()
+func (m *Manifest) Records(s Sample) ([][]byte, error) {
 	var records [][]byte
-	err = input.Read(s.Format, filepath.Join(m.Display, s.File), f, func(r input.Record) error {
+	err := m.Read(s, func(r input.Record) error {
 		records = append(records, append([]byte(nil), r.JSON...))
 		return nil
 	})
 	return records, err
+}
+
+// Read decodes sample s from its input format, with the sample's accepted mail domains, and
+// calls emit for each record (whose JSON is valid only during the call). Every test that
+// runs the pack's samples reads them here, so each sees the records the others see.
+func (m *Manifest) Read(s Sample, emit func(input.Record) error) error {
+	shown := filepath.Join(m.Display, s.File)
+	f, err := m.FS.Open(path.Join(m.Dir, s.File))
+	if err != nil {
+		return fmt.Errorf("%s: %w", shown, unwrap(err))
+	}
+	defer f.Close()
+	return input.ReadWith(s.Format, shown, f, input.Options{AcceptedDomains: s.AcceptedDomains}, emit)
 }
 
 // ProgramMatch returns a MatchFunc over an in-process evaluator program.

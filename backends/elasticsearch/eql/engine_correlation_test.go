@@ -384,11 +384,7 @@ func packSequenceSubjects(t *testing.T, root string) []*seqSubject {
 			for _, smp := range m.Samples {
 				shown := path.Join(strings.TrimSuffix(p, ".yml"), smp.File)
 				s := &seqSubject{name: "rules/" + shown, set: set, corr: ci, expect: smp.Expect}
-				f, err := os.Open(filepath.Join(dir, smp.File))
-				if err != nil {
-					return err
-				}
-				err = input.Read(smp.Format, shown, f, func(rec input.Record) error {
+				err := m.Read(smp, func(rec input.Record) error {
 					ev := append([]byte(nil), rec.JSON...)
 					fields, err := evaluator.JSONFields(ev)
 					if err != nil {
@@ -403,7 +399,6 @@ func packSequenceSubjects(t *testing.T, root string) []*seqSubject {
 					s.times = append(s.times, tm)
 					return nil
 				})
-				f.Close()
 				if err != nil {
 					t.Errorf("%s: %v", shown, err)
 					continue

@@ -72,16 +72,11 @@ func PackRules(t testing.TB, root string) []PackRule {
 			return nil
 		}
 		for _, s := range m.Samples {
-			f, err := os.Open(filepath.Join(dir, s.File))
-			if err != nil {
-				return err
-			}
 			shown := path.Join(strings.TrimSuffix(p, ".yml"), s.File)
-			err = input.Read(s.Format, shown, f, func(rec input.Record) error {
+			err := m.Read(s, func(rec input.Record) error {
 				pr.Records = append(pr.Records, PackRecord{Shown: shown, Line: rec.Line, Expect: s.Expect, JSON: append([]byte(nil), rec.JSON...)})
 				return nil
 			})
-			f.Close()
 			if err != nil {
 				t.Errorf("%s: %v", shown, err)
 			}

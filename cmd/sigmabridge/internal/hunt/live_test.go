@@ -53,13 +53,9 @@ func packSamples(t *testing.T, root string) map[ir.Logsource][]sample {
 			return err
 		}
 		for _, s := range m.Samples {
-			f, err := os.Open(filepath.Join(dir, s.File))
-			if err != nil {
-				return err
-			}
 			name := strings.TrimSuffix(p, ".yml") + "/" + s.File
 			n := 0
-			err = input.Read(s.Format, name, f, func(rec input.Record) error {
+			err := m.Read(s, func(rec input.Record) error {
 				ls := loaded[0].Logsource
 				// A log file may hold several records on one line (a CloudTrail file's
 				// Records): the record's number keeps their ids apart.
@@ -67,7 +63,6 @@ func packSamples(t *testing.T, root string) map[ir.Logsource][]sample {
 				out[ls] = append(out[ls], sample{ID: fmt.Sprintf("%s:%d#%d", name, rec.Line, n), Source: append([]byte(nil), rec.JSON...)})
 				return nil
 			})
-			f.Close()
 			if err != nil {
 				return err
 			}
