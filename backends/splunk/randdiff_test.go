@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sigmabridge/sigmabridge/backends/splunk/splfields"
+	"github.com/sigmabridge/sigmabridge/internal/jsontree"
 	"github.com/sigmabridge/sigmabridge/internal/sigmagen"
 	"github.com/sigmabridge/sigmabridge/translator"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
@@ -199,35 +200,22 @@ func decodeNumbers(t *testing.T, line []byte) map[string]any {
 // of its value (10.0 as 10, 1.0e3 as 1000), and whether any was written otherwise.
 func canonicalNumbers(v map[string]any) (map[string]any, bool) {
 	changed := false
-	var walk func(v any) any
-	walk = func(v any) any {
-		switch v := v.(type) {
-		case json.Number:
-			f, err := v.Float64()
-			if err != nil {
-				return v
-			}
-			c := strconv.FormatFloat(f, 'f', -1, 64)
-			if c != v.String() {
-				changed = true
-			}
-			return json.Number(c)
-		case []any:
-			out := make([]any, len(v))
-			for i, e := range v {
-				out[i] = walk(e)
-			}
-			return out
-		case map[string]any:
-			out := make(map[string]any, len(v))
-			for k, e := range v {
-				out[k] = walk(e)
-			}
-			return out
+	out := jsontree.Map(v, func(leaf any) any {
+		n, ok := leaf.(json.Number)
+		if !ok {
+			return leaf
 		}
-		return v
-	}
-	return walk(v).(map[string]any), changed
+		f, err := n.Float64()
+		if err != nil {
+			return n
+		}
+		c := strconv.FormatFloat(f, 'f', -1, 64)
+		if c != n.String() {
+			changed = true
+		}
+		return json.Number(c)
+	})
+	return out.(map[string]any), changed
 }
 
 // descriptionOf is what `| fieldsummary maxvals=0` says of events Splunk extracted as

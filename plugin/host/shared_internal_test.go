@@ -234,12 +234,12 @@ func TestScanFallsBackWhenThePluginCannotShare(t *testing.T) {
 
 // TestRegionWaitsForAnOutlivingReader stops a scan while its producer is still running:
 // the region must not go to another scan before the producer is done writing into it.
-func TestRegionWaitsForAnOutlivingReader(t *testing.T) {
-	raw := &sharingDetector{}
-	d := fakeDetector(t, raw)
-	opts := ScanOptions{BatchEvents: 2, BatchBytes: 256, InFlight: 1}
-	release := make(chan struct{})
-	produced := make(chan struct{})
+// stoppedScan runs a scan whose first emitted batch stops it while its reader blocks on
+// its input; closing release lets the reader go on, and produced is closed once it has
+// returned.
+func stoppedScan(t *testing.T, d *Detector, opts ScanOptions) (release, produced chan struct{}) {
+	t.Helper()
+	release, produced = make(chan struct{}), make(chan struct{})
 	stop := errors.New("stop")
 	err := d.ScanEvents(context.Background(), opts, func(add func(int, []byte) bool) error {
 		defer close(produced)
@@ -255,6 +255,14 @@ func TestRegionWaitsForAnOutlivingReader(t *testing.T) {
 	if err != stop {
 		t.Fatalf("scan: %v", err)
 	}
+	return release, produced
+}
+
+func TestRegionWaitsForAnOutlivingReader(t *testing.T) {
+	raw := &sharingDetector{}
+	d := fakeDetector(t, raw)
+	opts := ScanOptions{BatchEvents: 2, BatchBytes: 256, InFlight: 1}
+	release, produced := stoppedScan(t, d, opts)
 	input, want := testInput()
 	if got := scanInput(t, d, input, opts); got != want {
 		t.Fatalf("second scan:\n%s", got)
@@ -280,22 +288,7 @@ func TestRegionWaitsForAnOutlivingReader(t *testing.T) {
 func TestRegionOfAReaderThatOutlivesThePlugin(t *testing.T) {
 	raw := &sharingDetector{}
 	d := fakeDetector(t, raw)
-	opts := ScanOptions{BatchEvents: 2, BatchBytes: 256, InFlight: 1}
-	release := make(chan struct{})
-	produced := make(chan struct{})
-	stop := errors.New("stop")
-	err := d.ScanEvents(context.Background(), opts, func(add func(int, []byte) bool) error {
-		defer close(produced)
-		for i := 1; add(i, []byte(`{"a":"hit"}`)); i++ {
-			if i == 3 {
-				<-release
-			}
-		}
-		return nil
-	}, func(*ScanBatch) error { return stop })
-	if err != stop {
-		t.Fatalf("scan: %v", err)
-	}
+	release, produced := stoppedScan(t, d, ScanOptions{BatchEvents: 2, BatchBytes: 256, InFlight: 1})
 	if raw.shares != 1 {
 		t.Fatalf("%d regions shared, want 1", raw.shares)
 	}

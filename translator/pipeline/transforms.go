@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sigmabridge/sigmabridge/internal/jsontree"
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 	"github.com/sigmabridge/sigmabridge/translator/sigma"
@@ -528,23 +529,7 @@ func (t setState) apply(ctx *applyCtx, _ *Item) {
 }
 
 // deepCopy copies YAML-decoded values so no two rules share a list or map.
-func deepCopy(v any) any {
-	switch x := v.(type) {
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = deepCopy(e)
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = deepCopy(e)
-		}
-		return out
-	}
-	return v
-}
+func deepCopy(v any) any { return jsontree.Map(v, func(leaf any) any { return leaf }) }
 
 // setCustomAttribute sets rule.Custom[attribute] (set_custom_attribute).
 type setCustomAttribute struct {

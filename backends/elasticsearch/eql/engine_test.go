@@ -17,6 +17,7 @@ import (
 
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/eql"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/estest"
+	"github.com/sigmabridge/sigmabridge/internal/jsontree"
 	"github.com/sigmabridge/sigmabridge/translator"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator/conformance"
@@ -312,29 +313,20 @@ func addCaseVariants(t *testing.T, s *engineSubject, prog *evaluator.Program) {
 	}
 }
 
+// swapCase swaps the case of every letter of every string value (not of keys).
 func swapCase(v any) any {
-	switch x := v.(type) {
-	case string:
+	return jsontree.Map(v, func(leaf any) any {
+		s, ok := leaf.(string)
+		if !ok {
+			return leaf
+		}
 		return strings.Map(func(r rune) rune {
 			if unicode.IsUpper(r) {
 				return unicode.ToLower(r)
 			}
 			return unicode.ToUpper(r)
-		}, x)
-	case []any:
-		out := make([]any, len(x))
-		for i, c := range x {
-			out[i] = swapCase(c)
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, c := range x {
-			out[k] = swapCase(c)
-		}
-		return out
-	}
-	return v
+		}, s)
+	})
 }
 
 func toStrings(bs [][]byte) []string {
