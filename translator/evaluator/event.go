@@ -47,7 +47,85 @@ type slotHead struct {
 // {"a":{"b.c":…}} and {"a.b.c":…} alike.
 type pathNode struct {
 	slot int32 // the field whose full path this is, or -1
-	next map[string]*pathNode
+	next keyTable
+}
+
+// keyTable maps the object keys of a trie node to its children. Every key of every object
+// the rules read is looked up in one while an event is decoded, most of them missing, so it
+// is an open-addressing table hashed on a few bytes of the key (its length, ends and
+// middle), which costs less per lookup than a Go map's hash of the whole key.
+type keyTable struct {
+	slots []uint32 // index+1 into keys and nodes; 0 is empty; a power-of-two length
+	keys  []string
+	nodes []*pathNode
+}
+
+func keyHash(k string) uint32 {
+	h := uint32(len(k))
+	if n := len(k); n > 0 {
+		h = h*31 + uint32(k[0])
+		h = h*31 + uint32(k[n-1])
+		h = h*31 + uint32(k[n/2])
+		h = h*31 + uint32(k[(n-1)/2+n/4])
+	}
+	h *= 0x9e3779b1
+	return h ^ h>>16
+}
+
+// get returns the child under key k, or nil.
+func (t *keyTable) get(k string) *pathNode {
+	if i := t.find(k); i >= 0 {
+		return t.nodes[i]
+	}
+	return nil
+}
+
+// find returns the index of key k in keys, or -1.
+func (t *keyTable) find(k string) int {
+	if len(t.slots) == 0 {
+		return -1
+	}
+	mask := uint32(len(t.slots) - 1)
+	for i := keyHash(k) & mask; ; i = (i + 1) & mask {
+		s := t.slots[i]
+		if s == 0 {
+			return -1
+		}
+		if t.keys[s-1] == k {
+			return int(s - 1)
+		}
+	}
+}
+
+// put sets the child under key k, growing the table to keep it at most half full.
+func (t *keyTable) put(k string, n *pathNode) {
+	if i := t.find(k); i >= 0 {
+		t.nodes[i] = n
+		return
+	}
+	t.keys = append(t.keys, k)
+	t.nodes = append(t.nodes, n)
+	if 2*len(t.keys) > len(t.slots) {
+		size := 8
+		for size < 2*len(t.keys) {
+			size *= 2
+		}
+		t.slots = make([]uint32, size)
+		for i := range t.keys {
+			t.insert(i)
+		}
+		return
+	}
+	t.insert(len(t.keys) - 1)
+}
+
+func (t *keyTable) insert(i int) {
+	mask := uint32(len(t.slots) - 1)
+	j := keyHash(t.keys[i]) & mask
+	for t.slots[j] != 0 {
+		j = (j + 1) & mask
+	}
+	t.slots[j] = uint32(i + 1)
 }
 
 // pathTrie assigns a slot to every field path and builds the key trie.
@@ -91,10 +169,7 @@ func (t *pathTrie) slot(field string) int32 {
 	for i := 0; i < len(segs); i++ {
 		from := t.node(segs[:i])
 		for j := i + 1; j <= len(segs); j++ {
-			if from.next == nil {
-				from.next = map[string]*pathNode{}
-			}
-			from.next[strings.Join(segs[i:j], ".")] = t.node(segs[:j])
+			from.next.put(strings.Join(segs[i:j], "."), t.node(segs[:j]))
 		}
 	}
 	t.node(segs).slot = s

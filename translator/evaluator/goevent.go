@@ -74,8 +74,8 @@ func walkValue(ev *eventState, n *pathNode, v any, depth int) bool {
 		nonNull := false
 		for k, x := range v {
 			var child *pathNode
-			if n != nil && n.next != nil {
-				child = n.next[k]
+			if n != nil {
+				child = n.next.get(k)
 			}
 			if walkValue(ev, child, x, depth+1) {
 				nonNull = true

@@ -1,7 +1,9 @@
 package evaluator
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -152,7 +154,7 @@ func (s *scanner) object(n *pathNode) (bool, error) {
 		s.pos++
 		return false, nil
 	}
-	lookup := n != nil && n.next != nil
+	lookup := n != nil && len(n.next.keys) > 0
 	nonNull := false
 	for {
 		s.skipSpace()
@@ -165,7 +167,7 @@ func (s *scanner) object(n *pathNode) (bool, error) {
 			if err != nil {
 				return false, err
 			}
-			child = n.next[key]
+			child = n.next.get(key)
 		} else if err := s.skipString(); err != nil {
 			return false, err
 		}
@@ -282,9 +284,12 @@ func (s *scanner) number() (string, error) {
 func (s *scanner) skipString() error {
 	s.pos++ // '"'
 	d := s.data
-	for i := s.pos; i < len(d); {
-		c := d[i]
-		switch {
+	for i := s.pos; ; {
+		i, _ = nextSpecial(d, i)
+		if i >= len(d) {
+			break
+		}
+		switch c := d[i]; {
 		case c == '"':
 			s.pos = i + 1
 			return nil
@@ -295,15 +300,48 @@ func (s *scanner) skipString() error {
 				return err
 			}
 			i += n
-		case c < 0x20:
+		default:
 			s.pos = i
 			return s.fail("control character in a string")
-		default:
-			i++
 		}
 	}
 	s.pos = len(d)
 	return s.fail("unterminated string")
+}
+
+// The bytes a JSON string cannot hold as they are: its end, an escape, a control character.
+const (
+	ones = 0x0101010101010101
+	high = 0x8080808080808080
+)
+
+// nextSpecial returns the index of the first byte at or after i that is '"', '\\' or below
+// 0x20, or len(d), and whether every byte before it (from i) is ASCII. It reads eight bytes
+// at a time: for each byte b of a word, (b - k) &^ b has its high bit set when b < k (b
+// below 0x80), so k = 1 after XOR with '"' or '\\' finds those bytes and k = 0x20 the
+// control characters. A borrow can flag a byte above a flagged one, never below it, so the
+// lowest flag is exact.
+func nextSpecial(d []byte, i int) (int, bool) {
+	var seen uint64 // the bytes passed, OR-ed: a high bit means non-ASCII
+	for ; i+8 <= len(d); i += 8 {
+		w := binary.LittleEndian.Uint64(d[i:])
+		q := w ^ (ones * '"')
+		b := w ^ (ones * '\\')
+		if m := ((q-ones)&^q | (b-ones)&^b | (w-ones*0x20)&^w) & high; m != 0 {
+			k := bits.TrailingZeros64(m) / 8
+			seen |= w & (1<<(8*k) - 1)
+			return i + k, seen&high == 0
+		}
+		seen |= w
+	}
+	for ; i < len(d); i++ {
+		c := d[i]
+		if c == '"' || c == '\\' || c < 0x20 {
+			break
+		}
+		seen |= uint64(c)
+	}
+	return i, seen&high == 0
 }
 
 // escapeLen validates the escape sequence at s.pos and returns its length.
@@ -349,27 +387,23 @@ func (s *scanner) string() (string, error) {
 	s.pos++ // '"'
 	d := s.data
 	start := s.pos
-	ascii := true
-	for i := start; i < len(d); i++ {
-		c := d[i]
-		switch {
-		case c == '"':
-			s.pos = i + 1
-			if ascii || utf8.Valid(d[start:i]) {
-				return s.str[start:i], nil
-			}
-			return s.decodeSlow(start)
-		case c == '\\':
-			return s.decodeSlow(start)
-		case c < 0x20:
-			s.pos = i
-			return "", s.fail("control character in a string")
-		case c >= utf8.RuneSelf:
-			ascii = false
-		}
+	i, ascii := nextSpecial(d, start)
+	if i >= len(d) {
+		s.pos = len(d)
+		return "", s.fail("unterminated string")
 	}
-	s.pos = len(d)
-	return "", s.fail("unterminated string")
+	switch d[i] {
+	case '"':
+		s.pos = i + 1
+		if ascii || utf8.Valid(d[start:i]) {
+			return s.str[start:i], nil
+		}
+		return s.decodeSlow(start)
+	case '\\':
+		return s.decodeSlow(start)
+	}
+	s.pos = i
+	return "", s.fail("control character in a string")
 }
 
 func (s *scanner) decodeSlow(start int) (string, error) {
