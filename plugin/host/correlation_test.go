@@ -43,6 +43,22 @@ func packSet(t *testing.T) *ir.RuleSet {
 	return set
 }
 
+// packDetector starts the built-in detector plugin and loads set into it, correlations and
+// all.
+func packDetector(t *testing.T, set *ir.RuleSet) *host.Detector {
+	t.Helper()
+	m, _ := newManager(t, "", managerOpts{})
+	ctx := context.Background()
+	det, err := m.Detector(ctx, builtin.DetectorName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := det.LoadSet(ctx, set.Rules, set.Correlations, plugin.CorrelationOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return det
+}
+
 // correlationSamples reads every sample sequence of the pack's correlations: file name ->
 // events.
 func correlationSamples(t *testing.T) map[string][][]byte {
@@ -151,17 +167,10 @@ func TestCorrelationsThroughPluginEqualInProcess(t *testing.T) {
 	set := packSet(t)
 	samples := correlationSamples(t)
 	prog, _ := evaluator.Compile(set.Rules)
-	m, _ := newManager(t, "", managerOpts{})
 	ctx := context.Background()
-	det, err := m.Detector(ctx, builtin.DetectorName)
-	if err != nil {
-		t.Fatal(err)
-	}
+	det := packDetector(t, set)
 	if d := det.Description(); d.ProtocolRevision != plugin.ProtocolRevision || len(d.CorrelationTypes) != len(ir.CorrelationTypes) {
 		t.Fatalf("the built-in detector describes revision %d and types %v", d.ProtocolRevision, d.CorrelationTypes)
-	}
-	if _, err := det.LoadSet(ctx, set.Rules, set.Correlations, plugin.CorrelationOptions{}); err != nil {
-		t.Fatal(err)
 	}
 	var (
 		mu               sync.Mutex
@@ -231,15 +240,8 @@ func TestScanStreamsCorrelationsInOrder(t *testing.T) {
 	set := packSet(t)
 	samples := correlationSamples(t)
 	prog, _ := evaluator.Compile(set.Rules)
-	m, _ := newManager(t, "", managerOpts{})
 	ctx := context.Background()
-	det, err := m.Detector(ctx, builtin.DetectorName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := det.LoadSet(ctx, set.Rules, set.Correlations, plugin.CorrelationOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	det := packDetector(t, set)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	total := 0

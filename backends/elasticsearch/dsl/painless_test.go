@@ -349,26 +349,7 @@ detection: {sel: {action: [a, ab]}, condition: sel}
 			events = append(events, b)
 		}
 		corr := set.Correlations[0]
-		k := evaluator.NewCorrelator(set, evaluator.CorrelatorOptions{MaxLateness: time.Nanosecond})
-		var want []corrcase.Alert
-		collect := func(as []evaluator.Alert) {
-			for _, a := range as {
-				want = append(want, corrcase.Alert{Correlation: "c", End: a.End, Group: corrcase.GroupKey(a.Group), Value: a.Value})
-			}
-		}
-		for i, ev := range events {
-			ms, _ := prog.MatchJSON(ev)
-			var rs []int
-			for _, m := range ms {
-				rs = append(rs, m.RuleIndex)
-			}
-			fields, _ := evaluator.JSONFields(ev)
-			ts, _ := fields(TimeField)
-			tm, _ := evaluator.ParseTime(ts)
-			collect(k.Observe(evaluator.Event{Time: tm, ID: fmt.Sprint(i), Fields: fields}, rs))
-		}
-		collect(k.Flush())
-		corrcase.Sort(want)
+		want := evaluatorAlerts(set, prog, events)
 		jobs = append(jobs, job{fmt.Sprintf("stream %d: %s", n, strings.TrimSpace(doc)), corr, want})
 		runs = append(runs, painlessRun{Params: searchParams(t, set, corr), States: []any{mapEntries(t, set, prog, corr, events)}})
 	}
@@ -422,26 +403,7 @@ correlation: {type: value_count, rules: [a], group-by: [user, host], timespan: 5
 			events = append(events, b)
 		}
 	}
-	k := evaluator.NewCorrelator(set, evaluator.CorrelatorOptions{MaxLateness: time.Nanosecond})
-	var want []corrcase.Alert
-	collect := func(as []evaluator.Alert) {
-		for _, a := range as {
-			want = append(want, corrcase.Alert{Correlation: "c", End: a.End, Group: corrcase.GroupKey(a.Group), Value: a.Value})
-		}
-	}
-	for i, ev := range events {
-		ms, _ := prog.MatchJSON(ev)
-		var rs []int
-		for _, m := range ms {
-			rs = append(rs, m.RuleIndex)
-		}
-		fields, _ := evaluator.JSONFields(ev)
-		ts, _ := fields(TimeField)
-		tm, _ := evaluator.ParseTime(ts)
-		collect(k.Observe(evaluator.Event{Time: tm, ID: fmt.Sprint(i), Fields: fields}, rs))
-	}
-	collect(k.Flush())
-	corrcase.Sort(want)
+	want := evaluatorAlerts(set, prog, events)
 	res := runPainless(t, []painlessRun{{Params: searchParams(t, set, corr), States: []any{mapEntries(t, set, prog, corr, events)}}})
 	got := alertsOf(t, corr, res[0])
 	if len(want) != len(values) || !reflect.DeepEqual(got, want) {
@@ -504,4 +466,30 @@ func TestPainlessLargeGroup(t *testing.T) {
 		}
 	}
 	t.Logf("%d types over one group of %d events: %v", len(runs), n, time.Since(start).Round(time.Millisecond))
+}
+
+// evaluatorAlerts runs events, in order, through the evaluator's correlator for the
+// correlation "c" of set, and returns its alerts sorted as corrcase sorts them.
+func evaluatorAlerts(set *ir.RuleSet, prog *evaluator.Program, events [][]byte) []corrcase.Alert {
+	k := evaluator.NewCorrelator(set, evaluator.CorrelatorOptions{MaxLateness: time.Nanosecond})
+	var want []corrcase.Alert
+	collect := func(as []evaluator.Alert) {
+		for _, a := range as {
+			want = append(want, corrcase.Alert{Correlation: "c", End: a.End, Group: corrcase.GroupKey(a.Group), Value: a.Value})
+		}
+	}
+	for i, ev := range events {
+		ms, _ := prog.MatchJSON(ev)
+		var rs []int
+		for _, m := range ms {
+			rs = append(rs, m.RuleIndex)
+		}
+		fields, _ := evaluator.JSONFields(ev)
+		ts, _ := fields(TimeField)
+		tm, _ := evaluator.ParseTime(ts)
+		collect(k.Observe(evaluator.Event{Time: tm, ID: fmt.Sprint(i), Fields: fields}, rs))
+	}
+	collect(k.Flush())
+	corrcase.Sort(want)
+	return want
 }
