@@ -571,15 +571,8 @@ func TestBackendWithoutCorrelationsNamedPerCorrelation(t *testing.T) {
 func TestScanEventIDPrefixNamesAsEventID(t *testing.T) {
 	set := packSet(t)
 	samples := correlationSamples(t)
-	m, _ := newManager(t, "", managerOpts{})
 	ctx := context.Background()
-	det, err := m.Detector(ctx, builtin.DetectorName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := det.LoadSet(ctx, set.Rules, set.Correlations, plugin.CorrelationOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	det := packDetector(t, set)
 	name := func(line int) string {
 		if line < 0 {
 			return fmt.Sprintf("rec:%d", -line-1)
