@@ -242,14 +242,7 @@ func Run(o *Options) (int, error) {
 				continue
 			}
 			r = frame(r, o)
-			cli.PrintDiagnostics(o.Stderr, r.Diags)
-			if r.Failed {
-				if r.Unsupported && o.SkipUnsupported {
-					skipped++
-				} else {
-					failed++
-				}
-			}
+			countResult(o, r.Diags, r.Failed, r.Unsupported, &failed, &skipped)
 			writeResult(&out, o, r)
 		}
 	}
@@ -298,14 +291,7 @@ func writeCorrelations(ctx context.Context, m *host.Manager, out *bytes.Buffer, 
 		}
 	}
 	for _, r := range results {
-		cli.PrintDiagnostics(o.Stderr, r.Diags)
-		if r.Failed {
-			if r.Unsupported && o.SkipUnsupported {
-				skipped++
-			} else {
-				failed++
-			}
-		}
+		countResult(o, r.Diags, r.Failed, r.Unsupported, &failed, &skipped)
 		c := r.Corr
 		writeResult(out, o, Result{Rule: &ir.Rule{Path: c.Path, ID: c.ID, Title: c.Title}, Queries: r.Queries, Diags: r.Diags, Failed: r.Failed})
 	}

@@ -237,13 +237,7 @@ func runDeploy(o *Options) (int, error) {
 			r = frame(r, o)
 			results[i] = r
 		}
-		cli.PrintDiagnostics(o.Stderr, r.Diags)
-		if r.Failed {
-			if r.Unsupported && o.SkipUnsupported {
-				skipped++
-			} else {
-				failed++
-			}
+		if countResult(o, r.Diags, r.Failed, r.Unsupported, &failed, &skipped) {
 			continue
 		}
 		if !d.PerRule {

@@ -14,6 +14,22 @@ import (
 	"github.com/sigmabridge/sigmabridge/translator/diag"
 )
 
+// countResult prints a result's diagnostics and, when it failed, counts it: as skipped when
+// only the target's limits failed it and --skip-unsupported is given, as failed otherwise.
+// It reports whether the result failed.
+func countResult(o *Options, diags diag.List, isFailed, unsupported bool, failed, skipped *int) bool {
+	cli.PrintDiagnostics(o.Stderr, diags)
+	switch {
+	case !isFailed:
+		return false
+	case unsupported && o.SkipUnsupported:
+		*skipped++
+	default:
+		*failed++
+	}
+	return true
+}
+
 // checkOutput refuses, before anything is converted, an -o that cli.WriteFileAtomic would
 // refuse (something other than a regular file) and one that is an input of the run: a rule
 // file or a pipeline file, compared as files (os.SameFile), so another spelling of the

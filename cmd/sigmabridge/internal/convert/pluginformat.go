@@ -113,13 +113,7 @@ func runPluginFormat(o *Options) (int, error) {
 		if !own {
 			r = frame(r, o)
 		}
-		cli.PrintDiagnostics(o.Stderr, r.Diags)
-		if r.Failed {
-			if r.Unsupported && o.SkipUnsupported {
-				skipped++
-			} else {
-				failed++
-			}
+		if countResult(o, r.Diags, r.Failed, r.Unsupported, &failed, &skipped) {
 			continue
 		}
 		var data []byte
