@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/sigmabridge/sigmabridge/backends"
-	"github.com/sigmabridge/sigmabridge/translator"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator/corrcase"
 )
 
@@ -458,11 +457,7 @@ func TestCorrelationConformance(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatal("timed out")
 		}
-		set, diags := translator.LoadSetBytes(c.Name+".yml", []byte(c.Rules))
-		diags = append(diags, translator.Resolve(set)...)
-		if diags.HasErrors() {
-			t.Fatalf("%s: %v", c.Name, diags)
-		}
+		set := c.Set(t)
 		for _, corr := range set.Correlations {
 			qs, ds := backends.ConvertCorrelation(Backend{}, corr, backends.RefRules(set, corr))
 			if ds.HasErrors() {

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sigmabridge/sigmabridge/translator"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator/corrcase"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
@@ -100,11 +99,7 @@ func loadDiffCases(tb testing.TB) []*diffCase {
 	}
 	var out []*diffCase
 	for _, c := range cases {
-		set, diags := translator.LoadSetBytes(c.Name+".yml", []byte(c.Rules))
-		diags = append(diags, translator.Resolve(set)...)
-		if diags.HasErrors() {
-			tb.Fatalf("%s: %v", c.Name, diags)
-		}
+		set := c.Set(tb)
 		prog, errs := Compile(set.Rules)
 		if len(errs) > 0 {
 			tb.Fatalf("%s: %v", c.Name, errs)

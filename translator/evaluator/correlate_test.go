@@ -15,11 +15,7 @@ import (
 // runCase loads a case's rules, matches its events and feeds the correlator.
 func runCase(t *testing.T, c *corrcase.Case) ([]corrcase.Alert, *evaluator.Correlator) {
 	t.Helper()
-	set, diags := translator.LoadSetBytes(c.Name+".yml", []byte(c.Rules))
-	diags = append(diags, translator.Resolve(set)...)
-	if diags.HasErrors() {
-		t.Fatalf("%s: %v", c.Name, diags)
-	}
+	set := c.Set(t)
 	prog, errs := evaluator.Compile(set.Rules)
 	if len(errs) > 0 {
 		t.Fatalf("%s: %v", c.Name, errs)

@@ -10,7 +10,6 @@ import (
 
 	"github.com/sigmabridge/sigmabridge/backends"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/estest"
-	"github.com/sigmabridge/sigmabridge/translator"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator/corrcase"
 	"github.com/sigmabridge/sigmabridge/translator/ir"
@@ -104,11 +103,7 @@ func TestLiveCorrelationConformance(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatal("timed out")
 		}
-		set, diags := translator.LoadSetBytes(c.Name+".yml", []byte(c.Rules))
-		diags = append(diags, translator.Resolve(set)...)
-		if diags.HasErrors() {
-			t.Fatalf("%s: %v", c.Name, diags)
-		}
+		set := c.Set(t)
 		index := live.Index(corrMapping(), c.Events)
 		for _, corr := range set.Correlations {
 			chained := false
@@ -163,11 +158,7 @@ func TestLiveCorrelationRuleScores(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatal("timed out")
 		}
-		set, diags := translator.LoadSetBytes(c.Name+".yml", []byte(c.Rules))
-		diags = append(diags, translator.Resolve(set)...)
-		if diags.HasErrors() {
-			t.Fatalf("%s: %v", c.Name, diags)
-		}
+		set := c.Set(t)
 		prog, errs := evaluator.Compile(set.Rules)
 		if len(errs) > 0 {
 			t.Fatalf("%s: %v", c.Name, errs)

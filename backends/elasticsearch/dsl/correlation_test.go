@@ -24,11 +24,7 @@ func TestCorrelationSearchShape(t *testing.T) {
 	}
 	types := map[ir.CorrelationType]bool{}
 	for _, c := range cases {
-		set, diags := translator.LoadSetBytes(c.Name+".yml", []byte(c.Rules))
-		diags = append(diags, translator.Resolve(set)...)
-		if diags.HasErrors() {
-			t.Fatalf("%s: %v", c.Name, diags)
-		}
+		set := c.Set(t)
 		for _, corr := range set.Correlations {
 			rules := backends.RefRules(set, corr)
 			qs, ds := backends.ConvertCorrelation(Backend{}, corr, rules)

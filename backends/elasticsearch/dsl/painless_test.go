@@ -217,11 +217,7 @@ func TestPainlessCorrelationConformance(t *testing.T) {
 	var runs []painlessRun
 	types := map[ir.CorrelationType]bool{}
 	for _, c := range cases {
-		set, diags := translator.LoadSetBytes(c.Name+".yml", []byte(c.Rules))
-		diags = append(diags, translator.Resolve(set)...)
-		if diags.HasErrors() {
-			t.Fatalf("%s: %v", c.Name, diags)
-		}
+		set := c.Set(t)
 		prog, errs := evaluator.Compile(set.Rules)
 		if len(errs) > 0 {
 			t.Fatalf("%s: %v", c.Name, errs)

@@ -307,11 +307,7 @@ func corrCaseSubjects(t *testing.T, root string) []*seqSubject {
 	}
 	var out []*seqSubject
 	for _, c := range cases {
-		set, diags := translator.LoadSetBytes(c.Name+".yml", []byte(c.Rules))
-		diags = append(diags, translator.Resolve(set)...)
-		if diags.HasErrors() {
-			t.Fatalf("%s: %v", c.Name, diags)
-		}
+		set := c.Set(t)
 		for ci, corr := range set.Correlations {
 			if corr.Type != ir.TemporalOrdered {
 				continue

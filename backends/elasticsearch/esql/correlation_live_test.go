@@ -9,7 +9,6 @@ import (
 
 	"github.com/sigmabridge/sigmabridge/backends"
 	"github.com/sigmabridge/sigmabridge/backends/elasticsearch/internal/estest"
-	"github.com/sigmabridge/sigmabridge/translator"
 	"github.com/sigmabridge/sigmabridge/translator/evaluator/corrcase"
 )
 
@@ -35,11 +34,7 @@ func TestLiveCorrelationConformance(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatal("timed out")
 		}
-		set, diags := translator.LoadSetBytes(c.Name+".yml", []byte(c.Rules))
-		diags = append(diags, translator.Resolve(set)...)
-		if diags.HasErrors() {
-			t.Fatalf("%s: %v", c.Name, diags)
-		}
+		set := c.Set(t)
 		index := live.Index(props, c.Events)
 		for _, corr := range set.Correlations {
 			qs, ds := backends.ConvertCorrelation(Backend{}, corr, backends.RefRules(set, corr))

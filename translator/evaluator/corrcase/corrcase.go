@@ -9,9 +9,13 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"testing"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/sigmabridge/sigmabridge/translator"
+	"github.com/sigmabridge/sigmabridge/translator/ir"
 )
 
 // Base is the time the cases' offsets count from.
@@ -75,6 +79,18 @@ func Load(dir string) ([]*Case, error) {
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// Set loads the case's rules and resolves their references; rules that do not load or
+// resolve stop the test.
+func (c *Case) Set(tb testing.TB) *ir.RuleSet {
+	tb.Helper()
+	set, diags := translator.LoadSetBytes(c.Name+".yml", []byte(c.Rules))
+	diags = append(diags, translator.Resolve(set)...)
+	if diags.HasErrors() {
+		tb.Fatalf("%s: %v", c.Name, diags)
+	}
+	return set
 }
 
 // MaxLateness is the case's lateness (0 when not set).
